@@ -1,0 +1,36 @@
+import { defineConfig } from '@playwright/test';
+
+/**
+ * Browser tests against the built portal that scripts/e2e.sh starts on :7007, in Debian's
+ * Chromium (Playwright's own browser download is not reachable here).
+ */
+export default defineConfig({
+  testDir: 'e2e',
+  timeout: 90_000,
+  expect: { timeout: 30_000 },
+  forbidOnly: !!process.env.CI,
+  retries: 0,
+  workers: 1,
+  reporter: [
+    ['list'],
+    ['json', { outputFile: 'test-results/e2e/results.json' }],
+  ],
+  outputDir: 'test-results/e2e/artifacts',
+  use: {
+    baseURL: process.env.PLAYWRIGHT_URL ?? 'http://localhost:7007',
+    screenshot: 'only-on-failure',
+    viewport: { width: 1440, height: 1000 },
+    launchOptions: {
+      executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
+      args: [
+        '--no-sandbox',
+        '--disable-gpu',
+        '--disable-quic',
+        '--no-first-run',
+        '--disable-background-networking',
+        '--disable-component-update',
+        '--disable-sync',
+      ],
+    },
+  },
+});

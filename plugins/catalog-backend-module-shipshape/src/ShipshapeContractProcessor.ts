@@ -1,0 +1,49 @@
+import { Entity, stringifyEntityRef } from '@backstage/catalog-model';
+import { LocationSpec } from '@backstage/plugin-catalog-common';
+import {
+  CatalogProcessor,
+  CatalogProcessorEmit,
+  processingResult,
+} from '@backstage/plugin-catalog-node';
+import { SHIPSHAPE_ANNOTATIONS } from '@shipshape/plugin-shipshape-common';
+
+const CHECKED_KINDS = new Set(['component', 'resource', 'system', 'api']);
+
+/**
+ * Checks that every Shipshape annotation an entity carries parses, and reports each one that
+ * does not as a processing error naming the entity, the annotation and what was expected.
+ */
+export class ShipshapeContractProcessor implements CatalogProcessor {
+  getProcessorName(): string {
+    return 'ShipshapeContractProcessor';
+  }
+
+  async validateEntityKind(_entity: Entity): Promise<boolean> {
+    return false;
+  }
+
+  async preProcessEntity(
+    entity: Entity,
+    location: LocationSpec,
+    emit: CatalogProcessorEmit,
+  ): Promise<Entity> {
+    if (!CHECKED_KINDS.has(entity.kind.toLocaleLowerCase('en-US'))) {
+      return entity;
+    }
+    const annotations = entity.metadata.annotations ?? {};
+    for (const spec of Object.values(SHIPSHAPE_ANNOTATIONS)) {
+      const raw = annotations[spec.name];
+      if (raw === undefined) continue;
+      const result = spec.parse(raw);
+      if (!result.ok) {
+        emit(
+          processingResult.inputError(
+            location,
+            `${stringifyEntityRef(entity)}: ${result.error}`,
+          ),
+        );
+      }
+    }
+    return entity;
+  }
+}

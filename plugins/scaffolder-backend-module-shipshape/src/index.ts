@@ -1,0 +1,6 @@
+/**
+ * Scaffolder actions for Shipshape.
+ *
+ * @packageDocumentation
+ */
+export { scaffolderModuleShipshape as default } from './module';

@@ -1,0 +1,19 @@
+import { startTestBackend } from '@backstage/backend-test-utils';
+import { scaffolderActionsExtensionPoint } from '@backstage/plugin-scaffolder-node';
+import { scaffolderModuleShipshape } from './module';
+
+describe('scaffolder module shipshape', () => {
+  it('registers the Shipshape actions', async () => {
+    const ids: string[] = [];
+    await startTestBackend({
+      extensionPoints: [
+        [
+          scaffolderActionsExtensionPoint,
+          { addActions: (...actions: { id: string }[]) => ids.push(...actions.map(a => a.id)) },
+        ],
+      ],
+      features: [scaffolderModuleShipshape],
+    });
+    expect(ids).toEqual(['shipshape:catalog:annotations']);
+  });
+});

@@ -1,0 +1,4 @@
+export interface Config {
+  /** Shipshape backend configuration. */
+  shipshape?: {};
+}

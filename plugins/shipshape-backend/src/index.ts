@@ -1,0 +1,6 @@
+/**
+ * Shipshape backend plugin.
+ *
+ * @packageDocumentation
+ */
+export { shipshapePlugin as default } from './plugin';

@@ -1,0 +1,32 @@
+import {
+  coreServices,
+  createBackendPlugin,
+} from '@backstage/backend-plugin-api';
+import { shipshapePermissions } from '@shipshape/plugin-shipshape-common';
+import { connectDatabase } from './database';
+import { createRouter } from './router';
+
+/**
+ * The Shipshape backend plugin: the REST API behind the entity cards and the one operations
+ * engine that both the cards' buttons and the scaffolder actions call.
+ *
+ * @public
+ */
+export const shipshapePlugin = createBackendPlugin({
+  pluginId: 'shipshape',
+  register(env) {
+    env.registerInit({
+      deps: {
+        httpRouter: coreServices.httpRouter,
+        database: coreServices.database,
+        permissionsRegistry: coreServices.permissionsRegistry,
+      },
+      async init({ httpRouter, database, permissionsRegistry }) {
+        await connectDatabase(database);
+        permissionsRegistry.addPermissions(shipshapePermissions);
+        httpRouter.use(await createRouter());
+        httpRouter.addAuthPolicy({ path: '/health', allow: 'unauthenticated' });
+      },
+    });
+  },
+});

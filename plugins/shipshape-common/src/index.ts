@@ -1,0 +1,9 @@
+/**
+ * Shipshape's isomorphic core: the entity contract, permissions and the arithmetic shared by
+ * the backend and the cards. Pure functions, no I/O.
+ *
+ * @packageDocumentation
+ */
+export * from './contract';
+export * from './permissions';
+export * from './tiers';

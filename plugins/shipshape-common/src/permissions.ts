@@ -1,0 +1,24 @@
+import { createPermission } from '@backstage/plugin-permission-common';
+
+/**
+ * Operations act on one catalog entity, so their permissions are resource permissions on
+ * `catalog-entity`: a policy can grant them to the entity's owners (see the example policy).
+ */
+const RESOURCE_TYPE_CATALOG_ENTITY = 'catalog-entity';
+
+export const shipshapeDeployPermission = createPermission({
+  name: 'shipshape.operation.deploy',
+  attributes: { action: 'update' },
+  resourceType: RESOURCE_TYPE_CATALOG_ENTITY,
+});
+
+export const shipshapeBackupPermission = createPermission({
+  name: 'shipshape.operation.backup',
+  attributes: { action: 'create' },
+  resourceType: RESOURCE_TYPE_CATALOG_ENTITY,
+});
+
+export const shipshapePermissions = [
+  shipshapeDeployPermission,
+  shipshapeBackupPermission,
+];

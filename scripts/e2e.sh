@@ -1,0 +1,41 @@
+#!/usr/bin/env bash
+# Builds the frontend, starts the backend serving it on :7007, runs the Playwright tests in
+# Debian's Chromium and stops the backend. Ends with "N passed, N failed".
+set -uo pipefail
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+cd "$ROOT"
+source "$ROOT/scripts/lib.sh"
+source "$ROOT/scripts/toolchain.sh"
+OUT=$ROOT/test-results/e2e
+mkdir -p "$OUT" "$ROOT/test-results/screenshots"
+
+fail() { echo "$*"; echo "0 passed, 1 failed"; exit 1; }
+
+port_free 7007 || fail "port 7007 is in use: stop the running portal before the browser tests"
+echo "building the frontend"
+yarn workspace app build >"$OUT/app-build.log" 2>&1 || { tail -n 30 "$OUT/app-build.log"; fail "the frontend did not build"; }
+
+configs=(--config "$ROOT/app-config.yaml" --config "$ROOT/app-config.e2e.yaml")
+[[ -f $ROOT/.stack/app-config.stack.yaml ]] && configs+=(--config "$ROOT/.stack/app-config.stack.yaml")
+# Its own session, so that stopping it stops yarn, the CLI and the backend together.
+(cd packages/backend && exec setsid yarn backstage-cli package start "${configs[@]}") >"$OUT/backend.log" 2>&1 &
+backend=$!
+trap 'kill -TERM -- -$backend 2>/dev/null; wait $backend 2>/dev/null' EXIT
+
+start=$SECONDS
+wait_for_http http://127.0.0.1:7007/.backstage/health/v1/readiness 180 ||
+  { tail -n 40 "$OUT/backend.log"; fail "the backend did not become ready within 180 s"; }
+echo "backend ready after $((SECONDS - start)) s"
+# The example catalog is ingested asynchronously; wait until it is there.
+for _ in $(seq 60); do
+  curl -fsS 'http://127.0.0.1:7007/api/catalog/entities/by-name/component/default/legacy-billing' -o /dev/null 2>/dev/null && break
+  sleep 1
+done
+
+yarn playwright test
+node -e '
+  const r = require(process.argv[1]);
+  const s = r.stats;
+  console.log(`${s.expected} passed, ${s.unexpected + s.flaky} failed, ${s.skipped} skipped`);
+  process.exit(s.unexpected + s.flaky ? 1 : 0);
+' "$OUT/results.json"

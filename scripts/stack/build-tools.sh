@@ -1,0 +1,190 @@
+#!/usr/bin/env bash
+# Builds (or installs) every tool the local stack needs, cached by version.
+#
+#   scripts/stack/build-tools.sh [all|k8s|go|apt|check]
+#
+# Binaries land in .tools/bin; a marker .tools/bin/.versions/<tool>-<version>
+# is written only after a successful build, so a half-built cache is rebuilt.
+set -euo pipefail
+
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
+TOOLS="${SHIPSHAPE_TOOLS_DIR:-$ROOT/.tools}"
+BIN="$TOOLS/bin"
+MARK="$BIN/.versions"
+LOGDIR="$TOOLS/logs"
+
+K8S_VERSION="${K8S_VERSION:-v1.33.13}"
+KINE_VERSION="v0.16.4"
+KWOK_VERSION="v0.8.0"
+HELM_VERSION="v3.21.4"
+ACTIONLINT_VERSION="v1.7.12"
+KUBECONFORM_VERSION="v0.7.0"
+VERSITYGW_VERSION="v1.7.0"
+
+export GOPATH="$TOOLS/go"
+export GOCACHE="$TOOLS/go/cache"
+export GOMODCACHE="$TOOLS/go/pkg/mod"
+export GOFLAGS=-mod=mod
+export CGO_ENABLED="${CGO_ENABLED:-1}"
+GO_P="${GO_P:-2}"
+
+log() { printf '[build-tools] %s\n' "$*" >&2; }
+die() { log "ERROR: $*"; exit 1; }
+
+have_marker() { [[ -f "$MARK/$1-$2" ]]; }
+set_marker() { rm -f "$MARK/$1"-*; touch "$MARK/$1-$2"; }
+
+# all binaries of a tool present and marker written
+cached() { # name version bin...
+  local name=$1 ver=$2; shift 2
+  have_marker "$name" "$ver" || return 1
+  local b
+  for b in "$@"; do [[ -x "$BIN/$b" ]] || return 1; done
+}
+
+# go install MODULE/PATH@VERSION into $BIN
+go_tool() { # name version pkg bin
+  local name=$1 ver=$2 pkg=$3 bin=$4
+  if cached "$name" "$ver" "$bin"; then log "$name $ver cached"; return 0; fi
+  log "building $name $ver"
+  rm -f "$MARK/$name"-*
+  GOBIN="$BIN" go install -p "$GO_P" "$pkg@$ver" || die "go install $pkg@$ver failed"
+  set_marker "$name" "$ver"
+}
+
+# Kubernetes: wrapper module requiring k8s.io/kubernetes with every staging
+# module replaced by its published v0.x version.
+build_k8s() {
+  local bins=(kube-apiserver kube-controller-manager kube-scheduler kubectl)
+  if cached kubernetes "$K8S_VERSION" "${bins[@]}"; then log "kubernetes $K8S_VERSION cached"; return 0; fi
+  rm -f "$MARK/kubernetes"-*
+  local staging_ver="v0.${K8S_VERSION#v1.}"
+  local wrap="$TOOLS/k8s-wrapper-$K8S_VERSION"
+  mkdir -p "$wrap"
+  log "kubernetes $K8S_VERSION: preparing wrapper module in $wrap (staging $staging_ver)"
+  local gomod
+  gomod="$(cd "$wrap" && GOFLAGS= go mod download -json "k8s.io/kubernetes@$K8S_VERSION" | sed -n 's/.*"GoMod": "\(.*\)".*/\1/p')"
+  [[ -f "$gomod" ]] || die "could not download k8s.io/kubernetes@$K8S_VERSION go.mod"
+  local staging
+  staging="$(awk '/^replace/{r=1} r && $1 ~ /^k8s.io\// && $2=="=>" && $3 ~ /^\.\/staging/ {print $1}' "$gomod" | sort -u)"
+  [[ -n "$staging" ]] || die "no staging modules found in $gomod"
+  local gover
+  gover="$(awk '/^go /{print $2; exit}' "$gomod")"
+  {
+    echo "module shipshape.local/k8s-tools"
+    echo
+    echo "go $gover"
+    echo
+    echo "require k8s.io/kubernetes $K8S_VERSION"
+    echo
+    echo "replace ("
+    local m
+    for m in $staging; do echo "	$m => $m $staging_ver"; done
+    echo ")"
+  } >"$wrap/go.mod"
+  cat >"$wrap/tools.go" <<'EOF'
+//go:build tools
+
+package tools
+
+import (
+	_ "k8s.io/kubernetes/cmd/kube-apiserver"
+	_ "k8s.io/kubernetes/cmd/kube-controller-manager"
+	_ "k8s.io/kubernetes/cmd/kube-scheduler"
+	_ "k8s.io/kubernetes/cmd/kubectl"
+)
+EOF
+  (cd "$wrap" && go mod tidy -e >/dev/null 2>&1 || true)
+  local t0=$SECONDS b
+  for b in "${bins[@]}"; do
+    log "go build $b"
+    (cd "$wrap" && CGO_ENABLED=0 go build -p "$GO_P" -trimpath \
+      -ldflags "-s -w -X k8s.io/component-base/version.gitVersion=$K8S_VERSION -X k8s.io/client-go/pkg/version.gitVersion=$K8S_VERSION -X k8s.io/component-base/version.gitMajor=1 -X k8s.io/component-base/version.gitMinor=${staging_ver#v0.} " \
+      -o "$BIN/$b.tmp" "k8s.io/kubernetes/cmd/$b") || die "building $b failed"
+    mv -f "$BIN/$b.tmp" "$BIN/$b"
+  done
+  set_marker kubernetes "$K8S_VERSION"
+  log "kubernetes binaries built in $((SECONDS - t0)) s"
+}
+
+build_kwok() {
+  go_tool kwok "$KWOK_VERSION" sigs.k8s.io/kwok/cmd/kwok kwok
+  # keep the stage YAMLs from the module dir
+  local src="$GOMODCACHE/sigs.k8s.io/kwok@$KWOK_VERSION/kustomize/stage"
+  local dst="$TOOLS/kwok-stages"
+  if [[ ! -f "$dst/.done-$KWOK_VERSION" ]]; then
+    [[ -d "$src" ]] || (cd "$TOOLS" && GOFLAGS= go mod download "sigs.k8s.io/kwok@$KWOK_VERSION")
+    rm -rf "$dst"; mkdir -p "$dst"
+    cp -r "$src"/. "$dst"/
+    chmod -R u+w "$dst"
+    touch "$dst/.done-$KWOK_VERSION"
+  fi
+}
+
+build_go_tools() {
+  go_tool kine "$KINE_VERSION" github.com/k3s-io/kine kine
+  build_kwok
+  go_tool helm "$HELM_VERSION" helm.sh/helm/v3/cmd/helm helm
+  go_tool actionlint "$ACTIONLINT_VERSION" github.com/rhysd/actionlint/cmd/actionlint actionlint
+  go_tool kubeconform "$KUBECONFORM_VERSION" github.com/yannh/kubeconform/cmd/kubeconform kubeconform
+  go_tool versitygw "$VERSITYGW_VERSION" github.com/versity/versitygw versitygw
+}
+
+APT_PKGS=(postgresql prometheus prometheus-alertmanager openssl curl)
+apt_missing() {
+  local p miss=()
+  for p in "${APT_PKGS[@]}"; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || miss+=("$p")
+  done
+  echo "${miss[@]:-}"
+}
+
+install_apt() {
+  local miss
+  miss="$(apt_missing)"
+  if [[ -z "${miss// /}" ]]; then log "apt packages present"; return 0; fi
+  log "installing apt packages: $miss"
+  local sudo=""
+  [[ $(id -u) -eq 0 ]] || sudo="sudo"
+  export DEBIAN_FRONTEND=noninteractive
+  $sudo apt-get update -qq || die "apt-get update failed"
+  # shellcheck disable=SC2086
+  $sudo apt-get install -y -qq --no-install-recommends $miss >/dev/null || die "apt-get install $miss failed"
+  # Debian starts system services on install; the stack runs its own instances.
+  local s
+  for s in prometheus prometheus-alertmanager prometheus-node-exporter postgresql; do
+    $sudo systemctl stop "$s" >/dev/null 2>&1 || true
+    $sudo service "$s" stop >/dev/null 2>&1 || true
+  done
+}
+
+check() {
+  local ok=0 b
+  for b in kube-apiserver kube-controller-manager kube-scheduler kubectl kine kwok helm actionlint kubeconform versitygw; do
+    if [[ -x "$BIN/$b" ]]; then echo "ok   $b"; else echo "MISS $b"; ok=1; fi
+  done
+  for b in promtool prometheus prometheus-alertmanager openssl; do
+    if command -v "$b" >/dev/null; then echo "ok   $b"; else echo "MISS $b"; ok=1; fi
+  done
+  if [[ -x "$(pg_bin)/initdb" ]]; then echo "ok   postgres ($(pg_bin))"; else echo "MISS postgres"; ok=1; fi
+  return $ok
+}
+
+pg_bin() { ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -1; }
+
+main() {
+  mkdir -p "$BIN" "$MARK" "$LOGDIR"
+  command -v go >/dev/null || die "go not found on PATH"
+  local what="${1:-all}" t0=$SECONDS
+  case "$what" in
+    k8s) build_k8s ;;
+    go) build_go_tools ;;
+    apt) install_apt ;;
+    check) check ;;
+    all) install_apt; build_go_tools; build_k8s; check >/dev/null || { check; die "some tools missing"; } ;;
+    *) die "usage: $0 [all|k8s|go|apt|check]" ;;
+  esac
+  log "done ($what) in $((SECONDS - t0)) s"
+}
+
+main "$@"

@@ -1,0 +1,103 @@
+#!/usr/bin/env bash
+# Every check, from nothing: toolchain, packages, tsc, lint, unit tests (SQLite and a real
+# PostgreSQL), the local stack's smoke tests, and the browser tests against the built portal.
+# Prints the time of each stage and ends with "N passed, N failed" summed over all runners.
+#   scripts/test.sh [--skip-e2e] [--skip-stack]
+set -uo pipefail
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+cd "$ROOT"
+source "$ROOT/scripts/lib.sh"
+
+SKIP_E2E=0 SKIP_STACK=0
+for arg in "$@"; do
+  case $arg in
+    --skip-e2e) SKIP_E2E=1 ;;
+    --skip-stack) SKIP_STACK=1 ;;
+    *) die "unknown option $arg (use --skip-e2e, --skip-stack)" ;;
+  esac
+done
+
+RESULTS=$ROOT/test-results
+rm -rf "$RESULTS"; mkdir -p "$RESULTS"
+PASSED=0 FAILED=0 SKIPPED=0
+TIMES=()
+
+# stage NAME FUNCTION: runs it, records its duration; the function adds to the counts.
+stage() {
+  local name=$1 start=$SECONDS
+  echo "=== $name"
+  "$2"
+  TIMES+=("$(printf '%-10s %4ds' "$name" $((SECONDS - start)))")
+}
+
+# A check that is one command: 1 passed or 1 failed.
+count_command() {
+  if "$@"; then PASSED=$((PASSED + 1)); else FAILED=$((FAILED + 1)); echo "FAILED: $*"; fi
+}
+
+# Adds the counts of a Jest --json report.
+count_jest() {
+  local file=$1
+  if [[ ! -s $file ]]; then FAILED=$((FAILED + 1)); echo "no Jest report at $file"; return; fi
+  read -r p f s < <(node -e 'const r=require(process.argv[1]);console.log(r.numPassedTests, r.numFailedTests + r.numRuntimeErrorTestSuites, r.numPendingTests + r.numTodoTests)' "$file")
+  PASSED=$((PASSED + p)); FAILED=$((FAILED + f)); SKIPPED=$((SKIPPED + s))
+}
+
+# Adds the counts of a "N passed, N failed" line printed by a script.
+count_summary_line() {
+  local line; line=$(grep -E '^[0-9]+ passed, [0-9]+ failed' "$1" | tail -n1)
+  if [[ -z $line ]]; then FAILED=$((FAILED + 1)); echo "no summary line in $1"; return; fi
+  PASSED=$((PASSED + $(sed -E 's/^([0-9]+) passed.*/\1/' <<<"$line")))
+  FAILED=$((FAILED + $(sed -E 's/^[0-9]+ passed, ([0-9]+) failed.*/\1/' <<<"$line")))
+}
+
+setup() {
+  ensure_debs postgresql chromium fonts-liberation curl
+  ( ensure_node_modules ) || { FAILED=$((FAILED + 1)); echo "setup failed: nothing else can run"; summary; }
+  source "$ROOT/scripts/toolchain.sh"
+}
+
+typecheck() { count_command yarn tsc; }
+
+lint() { count_command yarn backstage-cli repo lint; }
+
+unit() {
+  local pg
+  if pg=$("$ROOT/scripts/test-postgres.sh" up); then
+    export BACKSTAGE_TEST_DATABASE_POSTGRES15_CONNECTION_STRING=$pg
+  else
+    FAILED=$((FAILED + 1)); echo "the test PostgreSQL did not start: PostgreSQL tests will not run"
+  fi
+  export BACKSTAGE_TEST_DISABLE_DOCKER=1
+  CI=true yarn backstage-cli repo test --json --outputFile="$RESULTS/jest.json" 2>&1 | tee "$RESULTS/jest.log" | grep -E '^(PASS|FAIL)|●|Tests:' || true
+  count_jest "$RESULTS/jest.json"
+}
+
+stack() {
+  if [[ ! -x scripts/stack/smoke.sh ]]; then echo "no stack smoke tests yet"; return; fi
+  scripts/stack/stack.sh up 2>&1 | tee "$RESULTS/stack-up.log" | tail -n 20
+  scripts/stack/smoke.sh 2>&1 | tee "$RESULTS/stack-smoke.log" | tail -n 30
+  count_summary_line "$RESULTS/stack-smoke.log"
+}
+
+e2e() {
+  "$ROOT/scripts/e2e.sh" 2>&1 | tee "$RESULTS/e2e.log" | tail -n 40
+  count_summary_line "$RESULTS/e2e.log"
+}
+
+summary() {
+  "$ROOT/scripts/test-postgres.sh" down || true
+  echo
+  echo "=== stage times"
+  printf '%s\n' "${TIMES[@]}"
+  echo "${PASSED} passed, ${FAILED} failed, ${SKIPPED} skipped"
+  [[ $FAILED == 0 ]] && exit 0 || exit 1
+}
+
+stage setup setup
+stage tsc typecheck
+stage lint lint
+stage unit unit
+((SKIP_STACK)) || stage stack stack
+((SKIP_E2E)) || stage e2e e2e
+summary
