@@ -22,7 +22,7 @@ ensure_debs() {
 
 # Node 22 + Yarn 4 + node_modules; `yarn install` runs only when a manifest or the lockfile changed.
 ensure_node_modules() {
-  ensure_debs python3 make g++ git
+  ensure_debs python3 make g++ git pkg-config libsecret-1-dev
   # shellcheck source=toolchain.sh
   source "$ROOT/scripts/toolchain.sh"
   cd "$ROOT"
