@@ -1,0 +1,114 @@
+#!/usr/bin/env bash
+# Deploys the example components into the local cluster (staging and production)
+# and makes sure the exporter has traffic for them. Idempotent.
+#   scripts/stack/demo.sh [apply|delete]
+set -euo pipefail
+
+HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+ROOT="$(cd "$HERE/../.." && pwd)"
+STATE="${STACK_STATE_DIR:-$ROOT/.stack}"
+
+# name:replicas:image:cpu-request:memory-request:traffic(rps:errorRatio:latencyMs)
+COMPONENTS=(
+  "payments-api:3:registry.example.test/shipshape/payments-api:1.4.2:100m:128Mi:5:0.0002:40"
+  "orders-api:3:registry.example.test/shipshape/orders-api:2.1.0:200m:256Mi:8:0.0008:120"
+  "legacy-billing:2:registry.example.test/shipshape/legacy-billing:0.9.7:50m:64Mi:1:0.0005:250"
+)
+
+die() { echo "[demo] ERROR: $*" >&2; exit 1; }
+
+manifest() { # name replicas image tag cpu mem namespace
+  local name=$1 replicas=$2 image=$3 tag=$4 cpu=$5 mem=$6 ns=$7
+  cat <<YAML
+---
+apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: $name
+  namespace: $ns
+  labels:
+    app.kubernetes.io/name: $name
+    app.kubernetes.io/part-of: shipshape-demo
+    backstage.io/kubernetes-id: $name
+spec:
+  replicas: $replicas
+  progressDeadlineSeconds: 60
+  revisionHistoryLimit: 5
+  selector:
+    matchLabels: {app.kubernetes.io/name: $name}
+  strategy:
+    type: RollingUpdate
+    rollingUpdate: {maxSurge: 1, maxUnavailable: 0}
+  template:
+    metadata:
+      labels:
+        app.kubernetes.io/name: $name
+        backstage.io/kubernetes-id: $name
+    spec:
+      containers:
+      - name: app
+        image: $image:$tag
+        ports: [{containerPort: 8080, name: http}]
+        resources:
+          requests: {cpu: $cpu, memory: $mem}
+          limits: {memory: $mem}
+---
+apiVersion: v1
+kind: Service
+metadata:
+  name: $name
+  namespace: $ns
+  labels:
+    app.kubernetes.io/name: $name
+    backstage.io/kubernetes-id: $name
+spec:
+  selector: {app.kubernetes.io/name: $name}
+  ports: [{port: 80, targetPort: http, name: http}]
+YAML
+}
+
+all_manifests() {
+  local c ns
+  for ns in staging production; do
+    for c in "${COMPONENTS[@]}"; do
+      IFS=: read -r name replicas image tag cpu mem _ <<<"$c"
+      manifest "$name" "$replicas" "$image" "$tag" "$cpu" "$mem" "$ns"
+    done
+  done
+}
+
+traffic() {
+  local c name rps err lat
+  for c in "${COMPONENTS[@]}"; do
+    IFS=: read -r name _ _ _ _ _ rps err lat <<<"$c"
+    curl -sf -X POST "$STACK_EXPORTER_CONTROL_URL" -H 'content-type: application/json' \
+      -d "{\"service\":\"$name\",\"rps\":$rps,\"errorRatio\":$err,\"latencyMs\":$lat}" >/dev/null \
+      || die "exporter control failed for $name"
+  done
+}
+
+main() {
+  [[ -f "$STATE/env.sh" ]] || die "$STATE/env.sh missing: run scripts/stack/stack.sh up first"
+  # shellcheck disable=SC1091
+  source "$STATE/env.sh"
+  local kubectl=("$STACK_KUBECTL" --kubeconfig "$STACK_KUBE_ADMIN_KUBECONFIG")
+  case "${1:-apply}" in
+    apply)
+      all_manifests | "${kubectl[@]}" apply -f - >/dev/null
+      traffic
+      local ns c
+      for ns in staging production; do
+        for c in "${COMPONENTS[@]}"; do
+          "${kubectl[@]}" -n "$ns" rollout status "deploy/${c%%:*}" --timeout=120s >/dev/null \
+            || die "deploy/${c%%:*} in $ns did not become available"
+        done
+      done
+      echo "[demo] deployed ${#COMPONENTS[@]} components to staging and production"
+      ;;
+    delete) all_manifests | "${kubectl[@]}" delete --ignore-not-found -f - >/dev/null ;;
+    manifests) all_manifests ;;
+    *) die "usage: $0 [apply|delete|manifests]" ;;
+  esac
+}
+
+if [[ "${BASH_SOURCE[0]}" == "$0" ]]; then main "$@"; fi
