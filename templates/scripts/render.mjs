@@ -224,7 +224,15 @@ function fetchTemplate(input, workspace) {
       fs.writeFileSync(target, raw, { mode });
     } else {
       const text = raw.toString('utf8');
-      fs.writeFileSync(target, copyVerbatim ? text : renderString(text, ctx), { mode });
+      let rendered = text;
+      if (!copyVerbatim) {
+        try {
+          rendered = renderString(text, ctx);
+        } catch (e) {
+          throw new Error(`${input.url}/${location}: ${e.message}`);
+        }
+      }
+      fs.writeFileSync(target, rendered, { mode });
     }
     files++;
   }
