@@ -40,7 +40,7 @@ ownership/cost labels that the portal compares with the catalog entity.
 {{- end }}
 
 {{- define "shipshape.version" -}}
-{{- include "shipshape.imageTag" . | regexReplaceAll "[^A-Za-z0-9._-]" "-" | trunc 63 | trimSuffix "-" | trimSuffix "." }}
+{{- regexReplaceAll "[^A-Za-z0-9._-]" (include "shipshape.imageTag" .) "-" | trunc 63 | trimSuffix "-" | trimSuffix "." }}
 {{- end }}
 
 {{- define "shipshape.environment" -}}

@@ -1,0 +1,42 @@
+#!/usr/bin/env bash
+# Render every template with every parameter set in scripts/params/ and check each result
+# with check-rendered.sh. Prints the render time per service and, last, the summed
+# "N passed, N failed, N skipped" line.
+#
+# usage: render-all.sh [template-name-filter] [params-filter]   (e.g. render-all.sh node critical)
+# env:   OUT=<dir> (default: a temp dir, kept), SHIPSHAPE_RENDER_DEPS (nunjucks + js-yaml;
+#        installed into <repo>/.tools/render-deps on first use)
+set -uo pipefail
+here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+root=$(cd "$here/.." && pwd)
+repo=$(cd "$root/.." && pwd)
+export PATH="$repo/.tools/bin:$repo/.tools/node22/node_modules/.bin:$PATH"
+export SHIPSHAPE_RENDER_DEPS=${SHIPSHAPE_RENDER_DEPS:-$repo/.tools/render-deps}
+if [[ ! -d $SHIPSHAPE_RENDER_DEPS/node_modules/nunjucks ]]; then
+  npm install --prefix "$SHIPSHAPE_RENDER_DEPS" --no-audit --no-fund --loglevel=error nunjucks@3.2.4 js-yaml@4.1.0 >/dev/null || exit 1
+fi
+"$here/sync-shared.sh" --check || { echo "run templates/scripts/sync-shared.sh first" >&2; exit 1; }
+out=${OUT:-$(mktemp -d /tmp/shipshape-templates.XXXXXX)}
+P=0 F=0 S=0
+for tpl in "$root"/*-service; do
+  t=$(basename "$tpl")
+  [[ -n ${1:-} && $t != *$1* ]] && continue
+  for params in "$here"/params/*.json; do
+    p=$(basename "$params" .json)
+    [[ -n ${2:-} && $p != *$2* ]] && continue
+    dest=$out/$t-$p
+    t0=$(date +%s%N)
+    if ! node "$here/render.mjs" "$tpl" "$params" "$dest" 2>"$out/$t-$p.render.log"; then
+      cat "$out/$t-$p.render.log" >&2; F=$((F + 1)); continue
+    fi
+    echo "rendered $t with $p in $(( ($(date +%s%N) - t0) / 1000000 )) ms → $dest"
+    summary=$("$here/check-rendered.sh" "$dest" 2>"$out/$t-$p.check.log" | tee -a "$out/$t-$p.check.log" | tail -n 1)
+    t1=$(( ($(date +%s%N) - t0) / 1000000000 ))
+    echo "  checked in ${t1}s: $summary"
+    read -r p_ _ f_ _ s_ _ <<<"${summary//,/}"
+    P=$((P + ${p_:-0})); F=$((F + ${f_:-1})); S=$((S + ${s_:-0}))
+  done
+done
+echo "logs: $out"
+echo "$P passed, $F failed, $S skipped"
+[[ $F == 0 ]]
