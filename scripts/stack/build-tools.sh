@@ -127,7 +127,7 @@ build_go_tools() {
   go_tool helm "$HELM_VERSION" helm.sh/helm/v3/cmd/helm helm
   go_tool actionlint "$ACTIONLINT_VERSION" github.com/rhysd/actionlint/cmd/actionlint actionlint
   go_tool kubeconform "$KUBECONFORM_VERSION" github.com/yannh/kubeconform/cmd/kubeconform kubeconform
-  go_tool versitygw "$VERSITYGW_VERSION" github.com/versity/versitygw versitygw
+  go_tool versitygw "$VERSITYGW_VERSION" github.com/versity/versitygw/cmd/versitygw versitygw
 }
 
 APT_PKGS=(postgresql prometheus prometheus-alertmanager openssl curl)

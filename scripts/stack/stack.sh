@@ -22,7 +22,7 @@ HOST=127.0.0.1
 
 KINE_PORT="${STACK_KINE_PORT:-23790}"
 APISERVER_PORT="${STACK_APISERVER_PORT:-26443}"
-KCM_PORT="${STACK_KCM_PORT:-20257}"
+KCM_PORT="${STACK_CONTROLLER_MANAGER_PORT:-20257}"
 SCHED_PORT="${STACK_SCHEDULER_PORT:-20259}"
 KWOK_PORT="${STACK_KWOK_PORT:-20247}"
 PG_PORT="${STACK_PG_PORT:-25432}"
@@ -32,6 +32,7 @@ EXPORTER_PORT="${STACK_EXPORTER_PORT:-29100}"
 S3_PORT="${STACK_S3_PORT:-27070}"
 PROM_BACKFILL_DAYS="${STACK_PROM_BACKFILL_DAYS:-28}"
 S3_BUCKET="shipshape-backups"
+EMPTY_SHA256=e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855
 PG_DB="shipshape_demo"
 PG_APP_USER="shipshape"
 KWOK_NODES=("kwok-node-a1:zone-a" "kwok-node-a2:zone-a" "kwok-node-b1:zone-b")
@@ -58,6 +59,13 @@ port_of() {
     controller-manager) echo "$KCM_PORT" ;; scheduler) echo "$SCHED_PORT" ;; kwok) echo "$KWOK_PORT" ;;
     exporter) echo "$EXPORTER_PORT" ;; alertmanager) echo "$AM_PORT" ;; prometheus) echo "$PROM_PORT" ;;
     s3) echo "$S3_PORT" ;;
+  esac
+}
+
+port_var() {
+  case "$1" in
+    postgres) echo STACK_PG_PORT ;;
+    *) echo "STACK_$(echo "${1^^}" | tr '-' '_')_PORT" ;;
   esac
 }
 
@@ -92,7 +100,7 @@ check_port_free() {
   if port_busy "$port"; then
     local who
     who="$(ss -Hltnp "sport = :$port" 2>/dev/null | sed -n 's/.*users:((\(.*\))).*/\1/p' | head -1)"
-    fail "$name" "port $port is already in use by another process (${who:-unknown}); set STACK_$(echo "${name^^}" | tr '-' '_')_PORT to another port"
+    fail "$name" "port $port is already in use by another process (${who:-unknown}); set $(port_var "$name") to another port"
   fi
 }
 
@@ -330,8 +338,8 @@ start_kcm() {
     --bind-address=$HOST --secure-port="$KCM_PORT" --leader-elect=false \
     --service-account-private-key-file="$p/sa.key" --root-ca-file="$p/ca.crt" \
     --cluster-signing-cert-file="$p/ca.crt" --cluster-signing-key-file="$p/ca.key" \
-    --controllers='*,-nodeipam,-nodelifecycle,-cloud-node-lifecycle,-persistentvolume-binder,-attachdetach,-persistentvolume-expander,-ephemeral-volume,-service-lb-controller,-route' \
-    --node-monitor-grace-period=1h --profiling=false --v=1
+    --controllers='*,-nodeipam,-cloud-node-lifecycle,-persistentvolume-binder,-attachdetach,-persistentvolume-expander,-ephemeral-volume,-service-lb-controller,-route' \
+    --profiling=false --v=1
   wait_for controller-manager 60 curl -skf "https://$HOST:$KCM_PORT/healthz"
 }
 
@@ -347,16 +355,11 @@ kwok_stages() { # assemble the stage config from kwok's own YAMLs plus the bad-r
   local out="$STATE/k8s/kwok-stages.yaml" s="$STAGES_SRC"
   [[ -d "$s" ]] || fail kwok "kwok stages not found in $s (run scripts/stack/build-tools.sh)"
   {
-    echo "apiVersion: config.kwok.x-k8s.io/v1alpha1"
-    echo "kind: KwokConfiguration"
-    echo "options:"
-    echo "  enableCRDs: []"
     local f
     for f in node/fast/node-initialize.yaml node/heartbeat-with-lease/node-heartbeat-with-lease.yaml \
       pod/fast/pod-complete.yaml pod/fast/pod-delete.yaml; do
-      echo "---"; cat "$s/$f"
+      cat "$s/$f"; echo "---"
     done
-    echo "---"
     # pod-ready, but never for pods of a bad release
     awk '{print} /^    matchExpressions:/ && !done {
       print "    - key: '"'"'[.spec.containers[].image | split(\"/\") | .[-1] | (split(\":\") | .[1]) // \"\" | contains(\"bad\")] | any'"'"'"
@@ -374,9 +377,8 @@ start_kwok() {
   local cfg
   cfg="$(kwok_stages)"
   start_proc kwok "$BIN/kwok" --kubeconfig="$STATE/kubeconfig" --config="$cfg" \
-    --manage-all-nodes=false --manage-nodes-with-label-selector=type=kwok \
-    --node-ip=$HOST --node-port=0 --server-address="$HOST:$KWOK_PORT" \
-    --enable-crds= --tls-cert-file= --tls-private-key-file=
+    --manage-nodes-with-label-selector=type=kwok --node-lease-duration-seconds=40 \
+    --node-ip=$HOST --server-address="$HOST:$KWOK_PORT"
   wait_for kwok 60 curl -sf "http://$HOST:$KWOK_PORT/healthz"
   k8s_nodes
 }
@@ -409,6 +411,16 @@ EOF
     ((SECONDS < deadline)) || fail kwok "kwok nodes not Ready after 60s"
     sleep 0.5
   done
+}
+
+kube_schemas() { # JSON schemas for kubeconform from the apiserver's own OpenAPI (offline)
+  local d="$STATE/k8s/schemas" p="$STATE/pki"
+  [[ -f "$d/.done" ]] && return 0
+  rm -rf "$d"
+  curl -sf --cacert "$p/ca.crt" --cert "$p/admin.crt" --key "$p/admin.key" \
+    "https://$HOST:$APISERVER_PORT/openapi/v2" -o "$STATE/k8s/openapi-v2.json" || fail apiserver "fetching /openapi/v2 failed"
+  "$PY" "$HERE/kube-schemas.py" "$STATE/k8s/openapi-v2.json" "$d" >/dev/null || fail apiserver "generating kubeconform schemas failed"
+  touch "$d/.done"
 }
 
 k8s_bootstrap() {
@@ -512,7 +524,7 @@ start_s3() {
     start_proc s3 "$BIN/versitygw" --port "$HOST:$S3_PORT" posix --sidecar "$d/meta" "$d/data"
   wait_for s3 30 bash -c "exec 3<>/dev/tcp/$HOST/$S3_PORT"
   if [[ ! -d "$d/data/$S3_BUCKET" ]]; then
-    curl -sf -X PUT --aws-sigv4 "aws:amz:us-east-1:s3" \
+    curl -sf -X PUT --aws-sigv4 "aws:amz:us-east-1:s3" -H "x-amz-content-sha256: $EMPTY_SHA256" \
       --user "$(secret s3-access-key):$(secret s3-secret-key)" "http://$HOST:$S3_PORT/$S3_BUCKET" >/dev/null \
       || fail s3 "creating bucket $S3_BUCKET failed"
   fi
@@ -534,6 +546,7 @@ export STACK_KUBE_OPERATOR_TOKEN_FILE='$STATE/k8s/operator.token'
 export STACK_KUBE_READER_KUBECONFIG='$STATE/k8s/reader.kubeconfig'
 export STACK_KUBE_OPERATOR_KUBECONFIG='$STATE/k8s/operator.kubeconfig'
 export STACK_KUBECTL='$BIN/kubectl'
+export STACK_KUBECONFORM_SCHEMA_LOCATION='$STATE/k8s/schemas/{{ .ResourceKind }}{{ .KindSuffix }}.json'
 export STACK_TOOLS_BIN='$BIN'
 export STACK_PG_BIN='$PG_BIN'
 export STACK_PG_HOST='$HOST'
@@ -574,6 +587,7 @@ doc = {
     "readerKubeconfig": e["STACK_KUBE_READER_KUBECONFIG"],
     "operatorKubeconfig": e["STACK_KUBE_OPERATOR_KUBECONFIG"],
     "kubectl": e["STACK_KUBECTL"], "namespaces": ["staging", "production"],
+    "kubeconformSchemaLocation": e["STACK_KUBECONFORM_SCHEMA_LOCATION"],
   },
   "postgres": {
     "host": e["STACK_PG_HOST"], "port": int(e["STACK_PG_PORT"]), "user": e["STACK_PG_USER"],
@@ -700,6 +714,7 @@ cmd_up() {
   ensure_one controller-manager start_kcm
   ensure_one scheduler start_scheduler
   k8s_bootstrap
+  kube_schemas
   ensure_one kwok start_kwok
   ensure_one exporter start_exporter
   ensure_one alertmanager start_alertmanager
