@@ -245,6 +245,7 @@ fs.mkdirSync(outDir, { recursive: true });
 const context = { parameters, steps: {}, user: { ref: 'user:default/guest' } };
 const started = process.hrtime.bigint();
 const skipped = [];
+const fetchInputs = [];
 for (const step of template.spec.steps) {
   if (typeof step.if === 'string') {
     const cond = renderInput(step.if, context);
@@ -252,6 +253,7 @@ for (const step of template.spec.steps) {
   } else if (step.if === false) continue;
   if (step.action === 'fetch:template') {
     const input = renderInput(step.input, context);
+    fetchInputs.push(input);
     const n = fetchTemplate(input, outDir);
     context.steps[step.id] = { output: {} };
     console.error(`render.mjs: ${step.id}: ${n} files`);
@@ -267,6 +269,10 @@ for (const step of template.spec.steps) {
   }
 }
 renderInput(template.spec.output ?? {}, context);
+// for render-real.mjs: the exact fetch:template inputs, to replay through the real action
+if (process.env.RENDER_DUMP_INPUTS) {
+  fs.writeFileSync(process.env.RENDER_DUMP_INPUTS, JSON.stringify(fetchInputs, null, 2));
+}
 const ms = Number(process.hrtime.bigint() - started) / 1e6;
 console.error(
   `render.mjs: rendered ${path.basename(path.resolve(templateDir))} in ${ms.toFixed(0)} ms` +
