@@ -88,8 +88,13 @@ read_pid() {
 is_running() {
   local pid
   pid="$(read_pid "$1")"
-  [[ -n "$pid" ]] && kill -0 "$pid" 2>/dev/null || return 1
+  [[ -n "$pid" ]] && alive "$pid" || return 1
   tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null | grep -q -- "$(exe_of "$1")"
+}
+
+alive() { # pid exists and is not a zombie
+  kill -0 "$1" 2>/dev/null || return 1
+  [[ "$(awk '/^State:/{print $2}' "/proc/$1/status" 2>/dev/null)" != Z ]]
 }
 
 port_busy() { [[ -n "$(ss -Hltn "sport = :$1" 2>/dev/null)" ]]; }
@@ -108,8 +113,8 @@ check_port_free() {
 start_proc() {
   local name=$1; shift
   rm -f "$(pidfile "$name")"
-  check_port_free "$name"
   : >"$(logfile "$name")"
+  check_port_free "$name"
   setsid "$@" >>"$(logfile "$name")" 2>&1 </dev/null &
   echo $! >"$(pidfile "$name")"
 }
@@ -148,19 +153,19 @@ stop_proc() {
     rm -f "$(pidfile "$name")"; return 0
   fi
   kill -TERM -- "-$pid" 2>/dev/null || kill -TERM "$pid" 2>/dev/null || true
-  local i
-  for i in $(seq 1 50); do
-    kill -0 "$pid" 2>/dev/null || break
-    sleep 0.2
+  local i t0=$SECONDS
+  for i in $(seq 1 100); do
+    alive "$pid" || break
+    sleep 0.1
   done
-  if kill -0 "$pid" 2>/dev/null; then
+  if alive "$pid"; then
     log "$name: did not stop on TERM, killing"
     kill -KILL -- "-$pid" 2>/dev/null || kill -KILL "$pid" 2>/dev/null || true
   fi
   # anything left in its process group
   kill -KILL -- "-$pid" 2>/dev/null || true
   rm -f "$(pidfile "$name")"
-  log "$name stopped"
+  log "$name stopped ($((SECONDS - t0)) s)"
 }
 
 # ---------------------------------------------------------------- secrets, pki
@@ -513,6 +518,13 @@ EOF
     --web.listen-address="$HOST:$PROM_PORT" --web.enable-lifecycle \
     --web.external-url="http://$HOST:$PROM_PORT/"
   wait_for prometheus 60 curl -sf "http://$HOST:$PROM_PORT/-/ready"
+  # ready for tests once the exporter has been scraped and the rules evaluated
+  wait_for prometheus 30 prom_scraped
+}
+
+prom_scraped() {
+  curl -sf "http://$HOST:$PROM_PORT/api/v1/query" --data-urlencode 'query=up{job="shipshape-exporter"} == 1' | grep -q '"result":\[{' &&
+    curl -sf "http://$HOST:$PROM_PORT/api/v1/alerts" | grep -q ShipshapeStackWatchdog
 }
 
 # ---------------------------------------------------------------- s3
@@ -752,13 +764,21 @@ cmd_status() {
   return $rc
 }
 
+clean_state() { # only what this script creates; other tools may keep things in .stack too
+  local p
+  for p in run logs secrets k8s pki pg prometheus alertmanager s3 env.sh stack.json app-config.stack.yaml kubeconfig; do
+    rm -rf "${STATE:?}/$p"
+  done
+  log "removed the stack state in $STATE"
+}
+
 main() {
   case "${1:-}" in
     up) cmd_up ;;
     down) cmd_down ;;
     status) cmd_status ;;
     restart) cmd_down; cmd_up ;;
-    clean) cmd_down; rm -rf "$STATE"; log "removed $STATE" ;;
+    clean) cmd_down; clean_state ;;
     env) echo "$STATE/env.sh" ;;
     backfill) prom_backfill "${2:-$PROM_BACKFILL_DAYS}"; log "backfilled; prometheus picks the blocks up at its next reload" ;;
     *) echo "usage: $0 up|down|status|restart|clean|env|backfill [days]" >&2; exit 2 ;;
