@@ -9,8 +9,10 @@
 # usage: check-rendered.sh <rendered-service-dir>
 # tools: helm, actionlint, kubeconform, promtool from PATH or <repo>/.tools/bin.
 #   A missing tool fails the check, unless CHECK_ALLOW_MISSING=1 (then it is "skipped").
-#   KUBECONFORM_SCHEMAS=<dir> adds a local schema location (e.g. generated from the local
-#   apiserver's OpenAPI); without it kubeconform uses its default (network) location.
+#   KUBECONFORM_SCHEMAS=<dir>: offline JSON schemas (default <repo>/.stack/k8s/schemas, made
+#   by the local stack from its apiserver's OpenAPI); kubeconform is skipped without them.
+#   CHECK_KUBE=1: also `kubectl apply --dry-run=server` into a temporary namespace that
+#   enforces Pod Security "restricted" ($KUBECONFIG must point at a cluster).
 # Prints "N passed, N failed, N skipped" last; exit status 1 when anything failed.
 set -uo pipefail
 
@@ -115,9 +117,22 @@ if need helm "helm"; then
   else
     skip "kubeconform (no offline schemas: set KUBECONFORM_SCHEMAS or start the local stack)"
   fi
-  # server-side dry run against a real apiserver, when asked for (namespace must exist)
-  if [[ -n ${CHECK_KUBE_NAMESPACE:-} ]] && need kubectl "kubectl"; then
-    run "kubectl apply --dry-run=server" kubectl apply --dry-run=server -n "$CHECK_KUBE_NAMESPACE" -f "$work/nocrd.yaml"
+  # Server-side dry run against a real apiserver (CHECK_KUBE=1, uses $KUBECONFIG): in a
+  # temporary namespace that enforces the Pod Security "restricted" profile; any
+  # PodSecurity warning counts as a failure. The namespace is deleted afterwards.
+  if [[ ${CHECK_KUBE:-0} == 1 ]] && need kubectl "kubectl"; then
+    kube_dry_run() {
+      local ns="tpl-check-$$-$RANDOM" rc=0
+      kubectl create namespace "$ns" >/dev/null || return 1
+      kubectl label namespace "$ns" pod-security.kubernetes.io/enforce=restricted \
+        pod-security.kubernetes.io/warn=restricted pod-security.kubernetes.io/enforce-version=latest >/dev/null || rc=1
+      kubectl apply --dry-run=server -n "$ns" -f "$work/nocrd.yaml" >"$work/dryrun.log" 2>&1 || rc=1
+      cat "$work/dryrun.log"
+      grep -qi 'warning' "$work/dryrun.log" && rc=1
+      kubectl delete namespace "$ns" --wait=false >/dev/null 2>&1
+      return $rc
+    }
+    run "kubectl apply --dry-run=server (PSS restricted namespace)" kube_dry_run
   fi
 else
   skip "chart checks need helm"
@@ -130,6 +145,15 @@ if need promtool "promtool"; then
     run "promtool test rules (burn-rate alerts)" promtool test rules "$dir/monitoring/slo-rules.test.yaml"
   else
     skip "promtool (no rules rendered: helm missing)"
+  fi
+fi
+
+# ---------------- backups ----------------
+if $has_db; then
+  if command -v helm >/dev/null && [[ -x $pg_bin/pg_dump ]]; then
+    run "backup CronJob scripts: pg_dump → verify → S3 → retention; restore with row count" "$here/test-backup.sh" "$dir"
+  else
+    skip "backup scripts (need helm and PostgreSQL binaries)"
   fi
 fi
 
