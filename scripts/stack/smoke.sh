@@ -153,6 +153,17 @@ t_server_dry_run() {
   STACK_STATE_DIR="$STATE" "$HERE/demo.sh" manifests | k apply --dry-run=server -f - >/dev/null
 }
 
+t_kubeconform_offline() {
+  local f="$TMP/demo.yaml"
+  STACK_STATE_DIR="$STATE" "$HERE/demo.sh" manifests >"$f"
+  "$STACK_TOOLS_BIN/kubeconform" -strict -summary -schema-location "$STACK_KUBECONFORM_SCHEMA_LOCATION" "$f"
+  # and it must reject a wrong field
+  sed 's/replicas:/replicaz:/' "$f" >"$TMP/bad.yaml"
+  if "$STACK_TOOLS_BIN/kubeconform" -strict -schema-location "$STACK_KUBECONFORM_SCHEMA_LOCATION" "$TMP/bad.yaml" >/dev/null 2>&1; then
+    echo "kubeconform accepted an unknown field"; return 1
+  fi
+}
+
 t_demo_workloads() {
   local ns name n
   for ns in staging production; do
@@ -278,6 +289,7 @@ main() {
   check "k8s: operator token patches a Deployment" t_operator_patch
   check "k8s: bad release stalls with ProgressDeadlineExceeded" t_bad_release_stalls
   check "k8s: demo manifests pass server-side dry run" t_server_dry_run
+  check "kubeconform: offline schemas from the apiserver's OpenAPI" t_kubeconform_offline
   check "k8s: demo workloads available" t_demo_workloads
   check "prometheus: query answers, exporter scraped" t_prom_query
   check "prometheus: 28-day history present" t_prom_history

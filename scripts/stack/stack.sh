@@ -644,6 +644,12 @@ kubernetes:
           serviceAccountToken:
             \$file: $STATE/k8s/reader.token
 shipshape:
+  kubernetes:
+    clusters:
+      - name: local
+        # separate, wider token for actions (patch Deployments, create Jobs)
+        operatorServiceAccountToken:
+          \$file: $STATE/k8s/operator.token
   prometheus:
     instances:
       - name: local
@@ -714,6 +720,7 @@ cmd_up() {
   local t0=$SECONDS
   mkdir -p "$STATE"/{run,logs,secrets,k8s}
   chmod 700 "$STATE/secrets"
+  log "checking tools (a cold build takes ~20 min on 2 cores; log: $STATE/logs/build-tools.log)"
   "$HERE/build-tools.sh" all >"$STATE/logs/build-tools.log" 2>&1 || {
     tail -n 30 "$STATE/logs/build-tools.log" >&2; die "build-tools failed (log: $STATE/logs/build-tools.log)"; }
   gen_pki
