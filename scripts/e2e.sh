@@ -6,6 +6,7 @@ ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$ROOT"
 source "$ROOT/scripts/lib.sh"
 source "$ROOT/scripts/toolchain.sh"
+ensure_debs chromium fonts-liberation
 OUT=$ROOT/test-results/e2e
 mkdir -p "$OUT" "$ROOT/test-results/screenshots"
 

@@ -1,3 +1,11 @@
 export interface Config {
-  shipshape?: {};
+  shipshape?: {
+    policy?: {
+      /**
+       * warn (default): entities are kept and their violations shown by the API and the cards;
+       * enforce: each violation is a catalog processing error.
+       */
+      mode?: 'warn' | 'enforce';
+    };
+  };
 }

@@ -34,7 +34,8 @@ main() {
   local pg="$STACK_PG_BIN"
   export PGHOST="$STACK_PG_HOST" PGPORT="$STACK_PG_PORT" PGUSER="$STACK_PG_USER" PGPASSWORD="$STACK_PG_PASSWORD"
   if ! "$pg/psql" -d postgres -Atqc "select 1 from pg_database where datname='$db'" | grep -q 1; then
-    "$pg/psql" -d postgres -qc "CREATE DATABASE \"$db\"" >/dev/null
+    PGUSER="$STACK_PG_SUPERUSER" PGPASSWORD="$STACK_PG_SUPERUSER_PASSWORD" \
+      "$pg/psql" -d postgres -qc "CREATE DATABASE \"$db\" OWNER \"$STACK_PG_USER\"" >/dev/null
   fi
   local t0=$SECONDS
   "$pg/psql" -d "$db" -q -v customers="$customers" -v products="$products" -v orders="$orders" \

@@ -9,11 +9,18 @@ import { SHIPSHAPE_ANNOTATIONS } from '@shipshape/plugin-shipshape-common';
 
 const CHECKED_KINDS = new Set(['component', 'resource', 'system', 'api']);
 
+/** `warn` keeps the entity and leaves its violations to the API and the card; `enforce` fails processing. */
+export type PolicyMode = 'warn' | 'enforce';
+
 /**
- * Checks that every Shipshape annotation an entity carries parses, and reports each one that
- * does not as a processing error naming the entity, the annotation and what was expected.
+ * Checks that every Shipshape annotation an entity carries parses. In `enforce` mode each one
+ * that does not is a processing error naming the entity, the annotation and what was expected;
+ * in `warn` mode the entity is kept as it is (a processing error would keep a new entity out of
+ * the catalog altogether) and the cards show the same violations.
  */
 export class ShipshapeContractProcessor implements CatalogProcessor {
+  constructor(private readonly mode: PolicyMode) {}
+
   getProcessorName(): string {
     return 'ShipshapeContractProcessor';
   }
@@ -27,7 +34,10 @@ export class ShipshapeContractProcessor implements CatalogProcessor {
     location: LocationSpec,
     emit: CatalogProcessorEmit,
   ): Promise<Entity> {
-    if (!CHECKED_KINDS.has(entity.kind.toLocaleLowerCase('en-US'))) {
+    if (
+      this.mode !== 'enforce' ||
+      !CHECKED_KINDS.has(entity.kind.toLocaleLowerCase('en-US'))
+    ) {
       return entity;
     }
     const annotations = entity.metadata.annotations ?? {};

@@ -9,7 +9,10 @@ describe('scaffolder module shipshape', () => {
       extensionPoints: [
         [
           scaffolderActionsExtensionPoint,
-          { addActions: (...actions: { id: string }[]) => ids.push(...actions.map(a => a.id)) },
+          {
+            addActions: (...actions: { id: string }[]) =>
+              ids.push(...actions.map(a => a.id)),
+          },
         ],
       ],
       features: [scaffolderModuleShipshape],

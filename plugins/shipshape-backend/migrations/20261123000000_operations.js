@@ -9,10 +9,21 @@
 exports.up = async function up(knex) {
   await knex.schema.createTable('shipshape_operations', table => {
     table.string('id', 36).primary().notNullable();
-    table.string('kind', 32).notNullable().comment('deploy | rollback | backup | restore-drill');
+    table
+      .string('kind', 32)
+      .notNullable()
+      .comment('deploy | rollback | backup | restore-drill');
     table.string('entity_ref', 255).notNullable();
-    table.string('target', 255).notNullable().comment('what it acts on, e.g. environment/namespace/deployment or a backup target');
-    table.string('status', 16).notNullable().comment('queued | running | succeeded | failed | rolled-back');
+    table
+      .string('target', 255)
+      .notNullable()
+      .comment(
+        'what it acts on, e.g. environment/namespace/deployment or a backup target',
+      );
+    table
+      .string('status', 16)
+      .notNullable()
+      .comment('queued | running | succeeded | failed | rolled-back');
     table.string('requested_by', 255).notNullable();
     table.text('reason');
     table.text('input').notNullable().comment('JSON');
@@ -21,7 +32,10 @@ exports.up = async function up(knex) {
     table.timestamp('created_at', { useTz: true }).notNullable();
     table.timestamp('updated_at', { useTz: true }).notNullable();
     table.timestamp('finished_at', { useTz: true });
-    table.index(['entity_ref', 'created_at'], 'shipshape_operations_entity_idx');
+    table.index(
+      ['entity_ref', 'created_at'],
+      'shipshape_operations_entity_idx',
+    );
     table.index(['target', 'status'], 'shipshape_operations_target_idx');
   });
   await knex.schema.createTable('shipshape_operation_log', table => {

@@ -18,10 +18,7 @@ describe('shipshape backend plugin', () => {
     async databaseId => {
       const knex = await databases.init(databaseId);
       const { server } = await startTestBackend({
-        features: [
-          shipshapePlugin,
-          mockServices.database.factory({ knex }),
-        ],
+        features: [shipshapePlugin, mockServices.database.factory({ knex })],
       });
       const res = await request(server).get('/api/shipshape/health');
       expect(res.status).toBe(200);

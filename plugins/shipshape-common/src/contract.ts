@@ -62,7 +62,9 @@ function oneOf<T extends string>(allowed: readonly T[]) {
       ? { ok: true, value: base.value as T }
       : {
           ok: false,
-          error: `${name} is "${base.value}"; expected one of ${allowed.join(', ')}`,
+          error: `${name} is "${base.value}"; expected one of ${allowed.join(
+            ', ',
+          )}`,
         };
   };
 }
@@ -80,7 +82,8 @@ export function parseDuration(name: string, raw: string): ParseResult<number> {
   }
   return {
     ok: true,
-    value: Number(match[1]) * UNIT_SECONDS[match[2] as keyof typeof UNIT_SECONDS],
+    value:
+      Number(match[1]) * UNIT_SECONDS[match[2] as keyof typeof UNIT_SECONDS],
   };
 }
 
@@ -114,14 +117,20 @@ function parseHttpUrl(name: string, raw: string): ParseResult<string> {
   } catch {
     // fall through to the error below
   }
-  return { ok: false, error: `${name} is "${base.value}"; expected an http(s) URL` };
+  return {
+    ok: false,
+    error: `${name} is "${base.value}"; expected an http(s) URL`,
+  };
 }
 
 /** A path relative to the entity's catalog file, or an http(s) URL. */
 function parseLocationRef(name: string, raw: string): ParseResult<string> {
   const base = checkRaw(name, raw);
   if (!base.ok) return base;
-  if (/^https?:\/\//.test(base.value) || /^\.{0,2}\/?[\w./-]+$/.test(base.value)) {
+  if (
+    /^https?:\/\//.test(base.value) ||
+    /^\.{0,2}\/?[\w./-]+$/.test(base.value)
+  ) {
     return base;
   }
   return {
@@ -151,61 +160,72 @@ function field<T>(spec: FieldSpec<T>) {
 export const SHIPSHAPE_ANNOTATIONS = {
   tier: field({
     name: 'shipshape.dev/tier',
-    description: `Service tier; drives replicas, PDB, SLO, RPO/RTO defaults and readiness rules (${TIERS.join(', ')}).`,
+    description: `Service tier; drives replicas, PDB, SLO, RPO/RTO defaults and readiness rules (${TIERS.join(
+      ', ',
+    )}).`,
     example: 'critical',
     parse: oneOf(TIERS),
   }),
   costCenter: field({
     name: 'shipshape.dev/cost-center',
-    description: 'Cost center that pays for the entity; its format is set by the policy in app-config (shipshape.policy).',
+    description:
+      'Cost center that pays for the entity; its format is set by the policy in app-config (shipshape.policy).',
     example: 'CC-1234',
     parse: parseText,
   }),
   sloRef: field({
     name: 'shipshape.dev/slo-ref',
-    description: 'OpenSLO file with the entity\'s SLOs, relative to catalog-info.yaml or an http(s) URL.',
+    description:
+      "OpenSLO file with the entity's SLOs, relative to catalog-info.yaml or an http(s) URL.",
     example: './slo.yaml',
     parse: parseLocationRef,
   }),
   rpo: field({
     name: 'shipshape.dev/rpo',
-    description: 'Recovery point objective: the most data loss acceptable, as a duration.',
+    description:
+      'Recovery point objective: the most data loss acceptable, as a duration.',
     example: '15m',
     parse: parseDuration,
   }),
   rto: field({
     name: 'shipshape.dev/rto',
-    description: 'Recovery time objective: the longest acceptable time to restore service, as a duration.',
+    description:
+      'Recovery time objective: the longest acceptable time to restore service, as a duration.',
     example: '1h',
     parse: parseDuration,
   }),
   backupTarget: field({
     name: 'shipshape.dev/backup-target',
-    description: 'Name of a backup target defined in app-config (shipshape.backup.targets); never a connection string.',
+    description:
+      'Name of a backup target defined in app-config (shipshape.backup.targets); never a connection string.',
     example: 'payments-db',
     parse: parseName,
   }),
   restoreDrillInterval: field({
     name: 'shipshape.dev/restore-drill-interval',
-    description: 'How often a restore drill must prove the backups restore, as a duration.',
+    description:
+      'How often a restore drill must prove the backups restore, as a duration.',
     example: '30d',
     parse: parseDuration,
   }),
   drRegion: field({
     name: 'shipshape.dev/dr-region',
-    description: 'Region that holds the second copy of backups and the failover capacity.',
+    description:
+      'Region that holds the second copy of backups and the failover capacity.',
     example: 'eu-central-1',
     parse: parseName,
   }),
   runbook: field({
     name: 'shipshape.dev/runbook',
-    description: 'Link to the runbook: deploy, roll back, restore a backup, fail over.',
+    description:
+      'Link to the runbook: deploy, roll back, restore a backup, fail over.',
     example: 'https://docs.example.com/payments-api/runbook',
     parse: parseHttpUrl,
   }),
   prometheusInstance: field({
     name: 'shipshape.dev/prometheus-instance',
-    description: 'Name of a Prometheus instance configured in app-config (shipshape.prometheus.instances); never a URL.',
+    description:
+      'Name of a Prometheus instance configured in app-config (shipshape.prometheus.instances); never a URL.',
     example: 'default',
     parse: parseName,
   }),
@@ -233,5 +253,7 @@ export function readAnnotation<K extends ShipshapeAnnotationKey>(
   const spec = SHIPSHAPE_ANNOTATIONS[key];
   const raw = entity.metadata.annotations?.[spec.name];
   if (raw === undefined) return undefined;
-  return spec.parse(raw) as ReturnType<(typeof SHIPSHAPE_ANNOTATIONS)[K]['parse']>;
+  return spec.parse(raw) as ReturnType<
+    (typeof SHIPSHAPE_ANNOTATIONS)[K]['parse']
+  >;
 }

@@ -1,4 +1,7 @@
-import { createExtensionTester, renderInTestApp } from '@backstage/frontend-test-utils';
+import {
+  createExtensionTester,
+  renderInTestApp,
+} from '@backstage/frontend-test-utils';
 import { EntityProvider } from '@backstage/plugin-catalog-react';
 import { screen } from '@testing-library/react';
 import { shipshapeContractCard } from './alpha';
@@ -11,7 +14,11 @@ const entity = {
     name: 'orders-api',
     annotations: { 'shipshape.dev/tier': 'gold', 'shipshape.dev/rpo': '15m' },
   },
-  spec: { type: 'service', owner: 'group:default/orders', lifecycle: 'production' },
+  spec: {
+    type: 'service',
+    owner: 'group:default/orders',
+    lifecycle: 'production',
+  },
 };
 
 describe('shipshape contract card', () => {

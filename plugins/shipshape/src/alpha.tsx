@@ -5,8 +5,9 @@ import { EntityCardBlueprint } from '@backstage/plugin-catalog-react/alpha';
 export const shipshapeContractCard = EntityCardBlueprint.make({
   name: 'contract',
   params: {
-    filter: 'kind:component,resource,system,api',
-    loader: () => import('./components/ContractCard').then(m => <m.ContractCard />),
+    filter: { kind: { $in: ['component', 'resource', 'system', 'api'] } },
+    loader: () =>
+      import('./components/ContractCard').then(m => <m.ContractCard />),
   },
 });
 

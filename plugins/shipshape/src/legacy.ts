@@ -15,8 +15,7 @@ export const EntityShipshapeContractCard = shipshapePlugin.provide(
   createComponentExtension({
     name: 'EntityShipshapeContractCard',
     component: {
-      lazy: () =>
-        import('./components/ContractCard').then(m => m.ContractCard),
+      lazy: () => import('./components/ContractCard').then(m => m.ContractCard),
     },
   }),
 );

@@ -3,7 +3,8 @@ import yaml from 'yaml';
 
 export const examples: TemplateExample[] = [
   {
-    description: 'Annotations for a critical service with a database backup target',
+    description:
+      'Annotations for a critical service with a database backup target',
     example: yaml.stringify({
       steps: [
         {

@@ -24,9 +24,15 @@ describe('shipshape:catalog:annotations', () => {
 
   it('refuses a connection string as a backup target, before writing anything', async () => {
     const ctx = createMockActionContext({
-      input: { tier: 'standard', costCenter: 'CC-1234', backupTarget: 'postgres://u:p@db/x' },
+      input: {
+        tier: 'standard' as const,
+        costCenter: 'CC-1234',
+        backupTarget: 'postgres://u:p@db/x',
+      },
     });
-    await expect(action.handler(ctx)).rejects.toThrow(/not a connection string/);
+    await expect(action.handler(ctx)).rejects.toThrow(
+      /not a connection string/,
+    );
     expect(ctx.output).not.toHaveBeenCalled();
   });
 });

@@ -28,7 +28,10 @@ export function createCatalogAnnotationsAction() {
         costCenter: z => z.string({ description: 'Cost center, e.g. CC-1234' }),
         backupTarget: z =>
           z
-            .string({ description: 'Backup target name from app-config, when the service has a database' })
+            .string({
+              description:
+                'Backup target name from app-config, when the service has a database',
+            })
             .optional(),
         runbook: z => z.string({ description: 'Runbook URL' }).optional(),
       },
@@ -42,7 +45,9 @@ export function createCatalogAnnotationsAction() {
     async handler(ctx) {
       const { tier, costCenter, backupTarget, runbook } = ctx.input;
       const defaults = TIER_DEFAULTS[tier];
-      const values: Array<[keyof typeof SHIPSHAPE_ANNOTATIONS, string | undefined]> = [
+      const values: Array<
+        [keyof typeof SHIPSHAPE_ANNOTATIONS, string | undefined]
+      > = [
         ['tier', tier],
         ['costCenter', costCenter],
         ['rpo', defaults.rpo],
