@@ -97,7 +97,8 @@ summary() {
 stage setup setup
 stage tsc typecheck
 stage lint lint
-stage unit unit
+# The stack first: backend tests talk to its real Kubernetes, Prometheus, PostgreSQL and S3.
 ((SKIP_STACK)) || stage stack stack
+stage unit unit
 ((SKIP_E2E)) || stage e2e e2e
 summary

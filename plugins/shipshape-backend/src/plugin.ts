@@ -3,6 +3,7 @@ import {
   createBackendPlugin,
 } from '@backstage/backend-plugin-api';
 import { shipshapePermissions } from '@shipshape/plugin-shipshape-common';
+import express from 'express';
 import { connectDatabase } from './database';
 import { createRouter } from './router';
 
@@ -24,7 +25,9 @@ export const shipshapePlugin = createBackendPlugin({
       async init({ httpRouter, database, permissionsRegistry }) {
         await connectDatabase(database);
         permissionsRegistry.addPermissions(shipshapePermissions);
-        httpRouter.use(await createRouter());
+        // Each feature's router, built from the services it needs; one line per feature.
+        const featureRouters: express.Router[] = [];
+        httpRouter.use(await createRouter(featureRouters));
         httpRouter.addAuthPolicy({ path: '/health', allow: 'unauthenticated' });
       },
     });

@@ -1,8 +1,13 @@
 import express from 'express';
 import Router from 'express-promise-router';
 
-/** The plugin's HTTP API; each feature adds its routes here and to the OpenAPI document. */
-export async function createRouter(): Promise<express.Router> {
+/**
+ * The plugin's HTTP API. Each feature keeps its routes in its own folder
+ * (`src/<feature>/router.ts`) and is mounted here with one line.
+ */
+export async function createRouter(
+  featureRouters: express.Router[],
+): Promise<express.Router> {
   const router = Router();
   router.use(express.json());
 
@@ -10,5 +15,8 @@ export async function createRouter(): Promise<express.Router> {
     res.json({ status: 'ok' });
   });
 
+  for (const featureRouter of featureRouters) {
+    router.use(featureRouter);
+  }
   return router;
 }
