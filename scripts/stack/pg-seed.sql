@@ -59,27 +59,27 @@ INSERT INTO customers
 SELECT g, 'customer' || g || '@example.test', 'Customer ' || g,
        (ARRAY['DE','FR','US','GB','NL','SE'])[1 + g % 6],
        now() - (g % 1000) * interval '1 hour'
-FROM generate_series(1, :customers) g;
+FROM generate_series(1::bigint, :customers) g;
 
 INSERT INTO products
 SELECT g, 'SKU-' || lpad(g::text, 6, '0'), 'Product ' || g, 100 + (g * 37) % 10000
-FROM generate_series(1, :products) g;
+FROM generate_series(1::bigint, :products) g;
 
 INSERT INTO orders
 SELECT g, 1 + (g * 7919) % :customers,
        (ARRAY['new','paid','shipped','cancelled'])[1 + g % 4],
        now() - (g % 5000) * interval '1 minute'
-FROM generate_series(1, :orders) g;
+FROM generate_series(1::bigint, :orders) g;
 
 INSERT INTO order_items
 SELECT o, l, 1 + (o * 31 + l) % :products, 1 + (o + l) % 5,
        repeat(md5((o * 4 + l)::text), (:note_bytes / 32) + 1)
-FROM generate_series(1, :orders) o, generate_series(1, 4) l;
+FROM generate_series(1::bigint, :orders) o, generate_series(1, 4) l;
 
 INSERT INTO payments
 SELECT g, g, 100 + (g * 13) % 50000, (ARRAY['card','sepa','paypal'])[1 + g % 3],
        now() - (g % 5000) * interval '1 minute'
-FROM generate_series(1, :orders) g
+FROM generate_series(1::bigint, :orders) g
 WHERE g % 4 <> 0;
 
 ALTER TABLE orders ADD CONSTRAINT orders_customer_id_fkey FOREIGN KEY (customer_id) REFERENCES customers(id);
