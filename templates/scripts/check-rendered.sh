@@ -202,6 +202,8 @@ if [[ $language == python ]]; then
     run "ruff format --check" "$venv/bin/ruff" format --check .
     run "mypy" "$venv/bin/mypy" app
     run "pytest with coverage" "$venv/bin/pytest" --cov --cov-report=term -p no:cacheprovider
+    run "entrypoint smoke: CMD under gunicorn, migration command, HEALTHCHECK, SIGTERM, JSON logs" \
+      env DATABASE_URL="${TEST_DATABASE_URL:-}" PYTHON_VENV="$venv" "$here/smoke-entrypoint.sh" "$dir"
     echo "$passed $failed $skipped" >"$work/counts"
     printf '%s\n' "${results[@]}" >"$work/results"
   )
@@ -214,6 +216,8 @@ else
       run "npm run lint" npm run lint
       run "npm run typecheck" npm run typecheck
       run "npm test (with coverage)" npm test
+      run "entrypoint smoke: CMD, migration command, HEALTHCHECK, SIGTERM, JSON logs" \
+        env DATABASE_URL="${TEST_DATABASE_URL:-}" "$here/smoke-entrypoint.sh" "$dir"
       echo "$passed $failed $skipped" >"$work/counts"
       printf '%s\n' "${results[@]}" >"$work/results"
     )
