@@ -6,4 +6,5 @@
  */
 export * from './contract';
 export * from './permissions';
+export * from './policy';
 export * from './tiers';
