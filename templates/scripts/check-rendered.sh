@@ -166,6 +166,9 @@ run "workflows pin third-party actions to commit SHAs" bash -c \
 run "workflows declare permissions" bash -c "for f in '$dir'/.github/workflows/*.yaml; do grep -q '^permissions:' \"\$f\" || { echo \"\$f\"; exit 1; }; done"
 
 # ---------------- catalog / slo ----------------
+if [[ -f $repo/plugins/shipshape-common/src/tiers.ts ]]; then
+  run "tier policy equals TIER_DEFAULTS of shipshape-common" "$tools_venv/bin/python" "$here/check-tier-policy.py" "$dir" ${CHECK_PARAMS:+"$CHECK_PARAMS"}
+fi
 run "catalog-info.yaml and slo.yaml parse" "$tools_venv/bin/python" - "$dir" <<'PY'
 import sys, yaml, pathlib
 d = pathlib.Path(sys.argv[1])

@@ -17,6 +17,10 @@ if [[ ! -d $SHIPSHAPE_RENDER_DEPS/node_modules/nunjucks ]]; then
 fi
 "$here/sync-shared.sh" --check || { echo "run templates/scripts/sync-shared.sh first" >&2; exit 1; }
 out=${OUT:-$(mktemp -d /tmp/shipshape-templates.XXXXXX)}
+# the real engine runs when the portal's node_modules are installed (yarn install)
+real=0
+[[ -d $repo/node_modules/@backstage/plugin-scaffolder-backend && -d $repo/node_modules/@backstage/plugin-scaffolder-backend-module-github ]] && real=1
+[[ $real == 1 ]] || echo "note: no node_modules in the repo; the real-engine comparison is skipped" >&2
 P=0 F=0 S=0
 for tpl in "$root"/*-service; do
   t=$(basename "$tpl")
@@ -26,11 +30,23 @@ for tpl in "$root"/*-service; do
     [[ -n ${2:-} && $p != *$2* ]] && continue
     dest=$out/$t-$p
     t0=$(date +%s%N)
-    if ! node "$here/render.mjs" "$tpl" "$params" "$dest" 2>"$out/$t-$p.render.log"; then
+    if ! RENDER_DUMP_INPUTS="$out/$t-$p.inputs.json" node "$here/render.mjs" "$tpl" "$params" "$dest" 2>"$out/$t-$p.render.log"; then
       cat "$out/$t-$p.render.log" >&2; F=$((F + 1)); continue
     fi
-    echo "rendered $t with $p in $(( ($(date +%s%N) - t0) / 1000000 )) ms → $dest"
-    summary=$("$here/check-rendered.sh" "$dest" 2>"$out/$t-$p.check.log" | tee -a "$out/$t-$p.check.log" | tail -n 1)
+    echo "rendered $t with $p in $(( ($(date +%s%N) - t0) / 1000000 )) ms (render.mjs) → $dest"
+    if [[ $real == 1 ]]; then
+      # the real scaffolder engine: same files, or the emulation is wrong
+      if node "$here/run-scaffolder.mjs" "$tpl" "$out/$t-$p.inputs.json" "$dest.real" >"$out/$t-$p.run.json" 2>"$out/$t-$p.run.log" \
+        && node "$here/run-scaffolder.mjs" "$tpl" "$out/$t-$p.inputs.json" "$dest.dry" --dry-run >"$out/$t-$p.dry.json" 2>>"$out/$t-$p.run.log" \
+        && diff -r "$dest" "$dest.real" >"$out/$t-$p.diff" 2>&1; then
+        P=$((P + 1))
+        echo "  real scaffolder engine: identical files; task $(sed -n 's/.*"ms": \([0-9]*\).*/\1/p' "$out/$t-$p.run.json") ms, dry run $(sed -n 's/.*"ms": \([0-9]*\).*/\1/p' "$out/$t-$p.dry.json") ms"
+      else
+        F=$((F + 1)); echo "  FAIL real scaffolder engine (see $out/$t-$p.run.log, $t-$p.diff)"; tail -n 5 "$out/$t-$p.run.log" >&2
+      fi
+      rm -rf "$dest.real" "$dest.dry"
+    fi
+    summary=$(CHECK_PARAMS=$params "$here/check-rendered.sh" "$dest" 2>"$out/$t-$p.check.log" | tee -a "$out/$t-$p.check.log" | tail -n 1)
     t1=$(( ($(date +%s%N) - t0) / 1000000000 ))
     echo "  checked in ${t1}s: $summary"
     read -r p_ _ f_ _ s_ _ <<<"${summary//,/}"

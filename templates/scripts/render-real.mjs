@@ -33,7 +33,7 @@ const action = createFetchTemplateAction({
 fs.rmSync(outDir, { recursive: true, force: true });
 fs.mkdirSync(outDir, { recursive: true });
 const started = Date.now();
-for (const input of JSON.parse(fs.readFileSync(inputsFile, 'utf8'))) {
+for (const input of JSON.parse(fs.readFileSync(inputsFile, 'utf8')).fetchInputs) {
   const quiet = { info() {}, warn() {}, error: console.error, debug() {}, child: () => quiet };
   const ctx = {
     input,

@@ -271,7 +271,7 @@ for (const step of template.spec.steps) {
 renderInput(template.spec.output ?? {}, context);
 // for render-real.mjs: the exact fetch:template inputs, to replay through the real action
 if (process.env.RENDER_DUMP_INPUTS) {
-  fs.writeFileSync(process.env.RENDER_DUMP_INPUTS, JSON.stringify(fetchInputs, null, 2));
+  fs.writeFileSync(process.env.RENDER_DUMP_INPUTS, JSON.stringify({ parameters, fetchInputs }, null, 2));
 }
 const ms = Number(process.hrtime.bigint() - started) / 1e6;
 console.error(
