@@ -94,15 +94,10 @@ main() {
   local kubectl=("$STACK_KUBECTL" --kubeconfig "$STACK_KUBE_ADMIN_KUBECONFIG")
   case "${1:-apply}" in
     apply)
-      all_manifests | "${kubectl[@]}" apply -f - >/dev/null
+      all_manifests | "${kubectl[@]}" apply --server-side --force-conflicts --field-manager=shipshape-demo -f - >/dev/null
       traffic
-      local ns c
-      for ns in staging production; do
-        for c in "${COMPONENTS[@]}"; do
-          "${kubectl[@]}" -n "$ns" rollout status "deploy/${c%%:*}" --timeout=120s >/dev/null \
-            || die "deploy/${c%%:*} in $ns did not become available"
-        done
-      done
+      "${kubectl[@]}" wait deploy -A -l app.kubernetes.io/part-of=shipshape-demo \
+        --for=condition=Available --timeout=120s >/dev/null || die "demo deployments did not become available"
       echo "[demo] deployed ${#COMPONENTS[@]} components to staging and production"
       ;;
     delete) all_manifests | "${kubectl[@]}" delete --ignore-not-found -f - >/dev/null ;;

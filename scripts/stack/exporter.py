@@ -11,6 +11,8 @@ Control (JSON):
   POST /control {service, rps?, errorRatio?, latencyMs?}
                                    -> create/update a service (missing fields keep
                                       their value; defaults rps=5, errorRatio=0, latencyMs=50)
+  POST /control {service, remove: true}
+                                   -> drop one service and its series
   POST /reset                      -> drop all services and counters
   GET  /healthz                    -> ok
 
@@ -90,6 +92,10 @@ class State:
             if kw.get("latencyMs") is not None:
                 s.latency_ms = max(0.0, float(kw["latencyMs"]))
             return s.settings()
+
+    def remove(self, name):
+        with self.lock:
+            return self.services.pop(name, None) is not None
 
     def reset(self):
         with self.lock:
@@ -179,6 +185,9 @@ class Handler(BaseHTTPRequestHandler):
                 name = str(it.get("service") or "").strip()
                 if not name:
                     raise ValueError("service is required")
+                if it.get("remove"):
+                    res.append({"service": name, "removed": STATE.remove(name)})
+                    continue
                 res.append(STATE.set(name, rps=it.get("rps"), errorRatio=it.get("errorRatio"),
                                      latencyMs=it.get("latencyMs")))
             self.reply(200, json.dumps(res[0] if not isinstance(body, list) else res))

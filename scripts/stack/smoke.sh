@@ -206,7 +206,7 @@ t_alert_fires() {
     if curl -sS "$STACK_PROMETHEUS_URL/api/v1/alerts" | grep -q '"alertname":"ShipshapeHighErrorRate","service":"smoke-svc"[^}]*}[^}]*},"state":"firing"'; then ok=1; break; fi
     sleep 1
   done
-  curl -sS -X POST "$STACK_EXPORTER_CONTROL_URL" -d '{"service":"smoke-svc","rps":0,"errorRatio":0}' >/dev/null || true
+  curl -sS -X POST "$STACK_EXPORTER_CONTROL_URL" -d '{"service":"smoke-svc","remove":true}' >/dev/null || true
   [[ $ok == 1 ]] || { echo "ShipshapeHighErrorRate for smoke-svc did not fire in 60s"; curl -sS "$STACK_PROMETHEUS_URL/api/v1/alerts" | head -c 800; return 1; }
   echo "ShipshapeHighErrorRate fired"
 }

@@ -429,6 +429,9 @@ kube_schemas() { # JSON schemas for kubeconform from the apiserver's own OpenAPI
 }
 
 k8s_bootstrap() {
+  if [[ -f "$STATE/k8s/.bootstrapped" && -s "$STATE/k8s/reader.token" && -s "$STATE/k8s/operator.token" ]]; then
+    return 0
+  fi
   kc apply -f "$HERE/k8s-bootstrap.yaml" >/dev/null || fail apiserver "applying k8s-bootstrap.yaml failed"
   local sa deadline tok
   for sa in reader operator; do
@@ -443,6 +446,7 @@ k8s_bootstrap() {
     (umask 077; printf '%s' "$tok" >"$STATE/k8s/$sa.token")
     write_kubeconfig "$STATE/k8s/$sa.kubeconfig" "    tokenFile: $STATE/k8s/$sa.token"
   done
+  touch "$STATE/k8s/.bootstrapped"
 }
 
 # ---------------------------------------------------------------- prometheus, exporter
@@ -724,6 +728,7 @@ cmd_up() {
   log "checking tools (a cold build takes ~20 min on 2 cores; log: $STATE/logs/build-tools.log)"
   "$HERE/build-tools.sh" all >"$STATE/logs/build-tools.log" 2>&1 || {
     tail -n 30 "$STATE/logs/build-tools.log" >&2; die "build-tools failed (log: $STATE/logs/build-tools.log)"; }
+  log "tools ready ($((SECONDS - t0)) s)"
   gen_pki
   write_kubeconfig "$STATE/kubeconfig" "    client-certificate: $STATE/pki/admin.crt
     client-key: $STATE/pki/admin.key"
@@ -744,7 +749,9 @@ cmd_up() {
   write_json
   write_app_config
   if [[ "${STACK_DEMO:-1}" != 0 ]]; then
+    local t1=$SECONDS
     STACK_STATE_DIR="$STATE" "$HERE/demo.sh" >>"$(logfile demo)" 2>&1 || { tail -n 20 "$(logfile demo)" >&2; die "demo workloads failed"; }
+    log "demo workloads ready ($((SECONDS - t1)) s)"
   fi
   print_endpoints
   log "up in $((SECONDS - t0)) s"
