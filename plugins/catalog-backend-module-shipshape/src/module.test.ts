@@ -5,6 +5,7 @@ import {
   CatalogProcessorResult,
   catalogProcessingExtensionPoint,
 } from '@backstage/plugin-catalog-node';
+import { catalogServiceMock } from '@backstage/plugin-catalog-node/testUtils';
 import { catalogModuleShipshape } from './module';
 
 const location = {
@@ -12,102 +13,79 @@ const location = {
   target: 'https://example.com/catalog-info.yaml',
 };
 
-function component(annotations: Record<string, string>): Entity {
+const legacyBilling: Entity = {
+  apiVersion: 'backstage.io/v1alpha1',
+  kind: 'Component',
+  metadata: {
+    name: 'legacy-billing',
+    annotations: { 'shipshape.dev/tier': 'gold' },
+  },
+  spec: {
+    type: 'service',
+    owner: 'group:default/billing-team',
+    lifecycle: 'deprecated',
+  },
+};
+
+async function processorWith(data?: object) {
+  const processors: CatalogProcessor[] = [];
+  await startTestBackend({
+    extensionPoints: [
+      [
+        catalogProcessingExtensionPoint,
+        { addProcessor: (...p: any[]) => processors.push(...p.flat()) },
+      ],
+    ],
+    features: [
+      catalogModuleShipshape,
+      catalogServiceMock.factory({ entities: [] }),
+      ...(data ? [mockServices.rootConfig.factory({ data })] : []),
+    ],
+  });
+  expect(processors).toHaveLength(1);
+  return processors[0];
+}
+
+async function run(processor: CatalogProcessor, entity: Entity) {
+  const results: CatalogProcessorResult[] = [];
+  const out = await processor.postProcessEntity!(
+    entity,
+    location,
+    r => results.push(r),
+    {} as any,
+  );
   return {
-    apiVersion: 'backstage.io/v1alpha1',
-    kind: 'Component',
-    metadata: { name: 'payments-api', annotations },
-    spec: {
-      type: 'service',
-      owner: 'group:default/payments',
-      lifecycle: 'production',
-    },
+    out,
+    errors: results.map(r => (r.type === 'error' ? r.error.message : r.type)),
   };
 }
 
-describe('catalog module shipshape in enforce mode', () => {
-  let processor: CatalogProcessor;
-
-  beforeAll(async () => {
-    const processors: CatalogProcessor[] = [];
-    await startTestBackend({
-      extensionPoints: [
-        [
-          catalogProcessingExtensionPoint,
-          { addProcessor: (...p: any[]) => processors.push(...p.flat()) },
-        ],
-      ],
-      features: [
-        catalogModuleShipshape,
-        mockServices.rootConfig.factory({
-          data: { shipshape: { policy: { mode: 'enforce' } } },
-        }),
-      ],
+describe('catalog module shipshape', () => {
+  it('in enforce mode, reports every violation of the misconfigured example', async () => {
+    const processor = await processorWith({
+      shipshape: { policy: { mode: 'enforce' } },
     });
-    expect(processors).toHaveLength(1);
-    processor = processors[0];
-  });
-
-  async function errorsFor(entity: Entity) {
-    const results: CatalogProcessorResult[] = [];
-    await processor.preProcessEntity!(
-      entity,
-      location,
-      r => results.push(r),
-      location,
-      {} as any,
-    );
-    return results.map(r => (r.type === 'error' ? r.error.message : r.type));
-  }
-
-  it('accepts an entity whose Shipshape annotations all parse', async () => {
-    expect(
-      await errorsFor(
-        component({
-          'shipshape.dev/tier': 'critical',
-          'shipshape.dev/rpo': '15m',
-        }),
+    expect((await run(processor, legacyBilling)).errors).toEqual([
+      expect.stringMatching(
+        /^component:default\/legacy-billing: spec.owner "group:default\/billing-team" does not exist/,
       ),
-    ).toEqual([]);
-  });
-
-  it('reports each malformed annotation with the entity and the fix', async () => {
-    expect(
-      await errorsFor(
-        component({
-          'shipshape.dev/tier': 'gold',
-          'shipshape.dev/rto': 'soon',
-        }),
-      ),
-    ).toEqual([
-      'component:default/payments-api: shipshape.dev/tier is "gold"; expected one of critical, standard, best-effort',
-      'component:default/payments-api: shipshape.dev/rto is "soon"; expected a positive duration like 15m, 4h or 30d',
+      expect.stringMatching(/shipshape.dev\/cost-center is missing/),
+      expect.stringMatching(/shipshape.dev\/tier is "gold"/),
     ]);
   });
-});
 
-describe('catalog module shipshape in warn mode (the default)', () => {
-  it('keeps an entity with malformed annotations: no processing error', async () => {
-    const processors: CatalogProcessor[] = [];
-    await startTestBackend({
-      extensionPoints: [
-        [
-          catalogProcessingExtensionPoint,
-          { addProcessor: (...p: any[]) => processors.push(...p.flat()) },
-        ],
-      ],
-      features: [catalogModuleShipshape],
-    });
-    const results: CatalogProcessorResult[] = [];
-    const entity = component({ 'shipshape.dev/tier': 'gold' });
-    const out = await processors[0].preProcessEntity!(
-      entity,
-      location,
-      r => results.push(r),
-      location,
-      {} as any,
+  it('in warn mode (the default) keeps the entity: no processing error', async () => {
+    const processor = await processorWith();
+    const { out, errors } = await run(processor, legacyBilling);
+    expect(out).toBe(legacyBilling);
+    expect(errors).toEqual([]);
+  });
+
+  it('refuses to start with a policy it cannot read, naming the key', async () => {
+    await expect(
+      processorWith({ shipshape: { policy: { mode: 'strict' } } }),
+    ).rejects.toThrow(
+      /shipshape.policy.mode is "strict"; expected warn or enforce/,
     );
-    expect(out).toBe(entity);
-    expect(results).toEqual([]);
   });
 });

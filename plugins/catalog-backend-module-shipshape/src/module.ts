@@ -2,14 +2,16 @@ import {
   coreServices,
   createBackendModule,
 } from '@backstage/backend-plugin-api';
-import { catalogProcessingExtensionPoint } from '@backstage/plugin-catalog-node';
 import {
-  PolicyMode,
-  ShipshapeContractProcessor,
-} from './ShipshapeContractProcessor';
+  catalogProcessingExtensionPoint,
+  catalogServiceRef,
+} from '@backstage/plugin-catalog-node';
+import { parseShipshapePolicy } from '@shipshape/plugin-shipshape-common';
+import { ShipshapePolicyProcessor } from './ShipshapePolicyProcessor';
 
 /**
- * Adds Shipshape's checks to catalog processing.
+ * Adds Shipshape's ownership and cost-tag policy (app-config `shipshape.policy`) to catalog
+ * processing.
  *
  * @public
  */
@@ -19,18 +21,20 @@ export const catalogModuleShipshape = createBackendModule({
   register(reg) {
     reg.registerInit({
       deps: {
-        catalog: catalogProcessingExtensionPoint,
+        processing: catalogProcessingExtensionPoint,
         config: coreServices.rootConfig,
+        catalog: catalogServiceRef,
+        auth: coreServices.auth,
+        logger: coreServices.logger,
       },
-      async init({ catalog, config }) {
-        const mode = (config.getOptionalString('shipshape.policy.mode') ??
-          'warn') as PolicyMode;
-        if (mode !== 'warn' && mode !== 'enforce') {
-          throw new Error(
-            `shipshape.policy.mode is "${mode}"; expected warn or enforce`,
-          );
-        }
-        catalog.addProcessor(new ShipshapeContractProcessor(mode));
+      async init({ processing, config, catalog, auth, logger }) {
+        // A bad policy is a startup error naming the key; entities can never make this throw.
+        const policy = parseShipshapePolicy(
+          config.getOptional('shipshape.policy'),
+        );
+        processing.addProcessor(
+          ShipshapePolicyProcessor.create({ policy, catalog, auth, logger }),
+        );
       },
     });
   },

@@ -1,0 +1,113 @@
+import { mockServices, startTestBackend } from '@backstage/backend-test-utils';
+// The real catalog backend (installed for packages/backend) processes the example files.
+// eslint-disable-next-line @backstage/no-undeclared-imports
+import catalogPlugin from '@backstage/plugin-catalog-backend';
+import fs from 'fs';
+import os from 'os';
+import path from 'path';
+import request from 'supertest';
+import { catalogModuleShipshape } from './module';
+
+const EXAMPLES = path.resolve(__dirname, '../../../examples');
+
+/** Polls until `check` passes or the time runs out (the catalog processes every second here). */
+async function eventually(check: () => Promise<void>, ms = 30_000) {
+  const deadline = Date.now() + ms;
+  for (;;) {
+    try {
+      await check();
+      return;
+    } catch (e) {
+      if (Date.now() > deadline) throw e;
+      await new Promise(r => setTimeout(r, 250));
+    }
+  }
+}
+
+async function startCatalog(policy: object) {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'shipshape-catalog-'));
+  const org = path.join(dir, 'org.yaml');
+  fs.copyFileSync(path.join(EXAMPLES, 'org.yaml'), org);
+  const backend = await startTestBackend({
+    features: [
+      catalogPlugin,
+      catalogModuleShipshape,
+      mockServices.rootConfig.factory({
+        data: {
+          catalog: {
+            processingInterval: { seconds: 1 },
+            rules: [
+              {
+                allow: [
+                  'Component',
+                  'System',
+                  'API',
+                  'Resource',
+                  'Group',
+                  'User',
+                  'Location',
+                ],
+              },
+            ],
+            locations: [
+              { type: 'file', target: path.join(EXAMPLES, 'entities.yaml') },
+              { type: 'file', target: org },
+            ],
+          },
+          shipshape: { policy },
+        },
+      }),
+    ],
+  });
+  const get = (name: string) =>
+    request(backend.server).get(
+      `/api/catalog/entities/by-name/component/default/${name}`,
+    );
+  return { backend, org, get };
+}
+
+// Only the owner rule is enforced here, so the group appearing is the one thing that changes.
+const ownerEnforced = {
+  mode: 'warn',
+  ownerExists: { mode: 'enforce' },
+};
+
+describe('the policy in the real catalog', () => {
+  jest.setTimeout(90_000);
+
+  it('enforce keeps a new entity whose owner is missing out, and lets it in once the group appears', async () => {
+    const { backend, org, get } = await startCatalog(ownerEnforced);
+    try {
+      await eventually(async () => {
+        expect((await get('payments-api')).status).toBe(200);
+      });
+      // Several processing rounds later, legacy-billing is still refused.
+      await new Promise(r => setTimeout(r, 3000));
+      expect((await get('legacy-billing')).status).toBe(404);
+
+      fs.appendFileSync(
+        org,
+        '\n---\napiVersion: backstage.io/v1alpha1\nkind: Group\nmetadata:\n  name: billing-team\nspec:\n  type: team\n  children: []\n',
+      );
+      // No restart: the next processing after the lookup cache expires lets it in.
+      await eventually(async () => {
+        const res = await get('legacy-billing');
+        expect(res.status).toBe(200);
+        expect(res.body.spec.owner).toBe('group:default/billing-team');
+      }, 60_000);
+    } finally {
+      await backend.stop();
+    }
+  });
+
+  it('warn keeps the misconfigured entity in the catalog', async () => {
+    const { backend, get } = await startCatalog({ mode: 'warn' });
+    try {
+      await eventually(async () => {
+        expect((await get('legacy-billing')).status).toBe(200);
+      });
+    } finally {
+      await backend.stop();
+    }
+  });
+});
