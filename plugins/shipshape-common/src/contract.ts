@@ -4,6 +4,8 @@
  * the backend reads them. Docs: docs/entity-contract.md (kept in step by contract.test.ts).
  */
 
+import { INLINE_SLO_EXAMPLE, parseInlineSlo } from './slo/inline';
+
 /** A parser's answer: a typed value, or a precise error that says what was wrong. */
 export type ParseResult<T> =
   | { ok: true; value: T }
@@ -179,6 +181,13 @@ export const SHIPSHAPE_ANNOTATIONS = {
       "OpenSLO file with the entity's SLOs, relative to catalog-info.yaml or an http(s) URL.",
     example: './slo.yaml',
     parse: parseLocationRef,
+  }),
+  slo: field({
+    name: 'shipshape.dev/slo',
+    description:
+      'Short inline SLOs for services with the standard HTTP metrics (labelled service=<kubernetes-id>): availability=P%, latency-pNN=T(ms|s), window=28d|30d, separated by ";". See docs/slo.md.',
+    example: INLINE_SLO_EXAMPLE,
+    parse: parseInlineSlo,
   }),
   rpo: field({
     name: 'shipshape.dev/rpo',

@@ -8,3 +8,4 @@ export * from './contract';
 export * from './permissions';
 export * from './policy';
 export * from './tiers';
+export * from './slo';

@@ -1,0 +1,5 @@
+export * from './types';
+export * from './promql';
+export * from './openslo';
+export * from './inline';
+export * from './rules';
