@@ -222,6 +222,7 @@ t_alertmanager_receives() {
 
 t_promtool_rules() {
   promtool check rules "$HERE/prometheus-rules.yml" >/dev/null
+  (cd "$HERE" && promtool test rules prometheus-rules.test.yml)
 }
 
 # ---------------------------------------------------------------- postgres
@@ -295,7 +296,7 @@ main() {
   check "prometheus: 28-day history present" t_prom_history
   check "prometheus: alert fires when errors are steered up" t_alert_fires
   check "alertmanager: receives alerts" t_alertmanager_receives
-  check "promtool: rules check" t_promtool_rules
+  check "promtool: rules check and unit tests" t_promtool_rules
   check "postgres: pg_dump -Fc of the example database" t_pg_dump
   check "s3: object round trip (sigv4)" t_s3_roundtrip
   k delete namespace "$NS" --wait=false >/dev/null 2>&1 || true

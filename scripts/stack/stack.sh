@@ -176,9 +176,23 @@ secret() { # NAME -> value, generated once
   cat "$f"
 }
 
+gen_front_proxy() { # client cert the apiserver uses towards aggregated APIs (requestheader auth)
+  local d="$STATE/pki"
+  [[ -f "$d/front-proxy-client.crt" ]] && return 0
+  (
+    cd "$d"
+    umask 077
+    printf 'extendedKeyUsage=clientAuth\nkeyUsage=digitalSignature,keyEncipherment\n' >client.ext
+    openssl req -newkey rsa:2048 -nodes -keyout front-proxy-client.key -out fp.csr -subj "/CN=front-proxy-client" 2>/dev/null
+    openssl x509 -req -in fp.csr -CA ca.crt -CAkey ca.key -CAcreateserial -out front-proxy-client.crt \
+      -days 3650 -extfile client.ext 2>/dev/null
+    rm -f fp.csr
+  )
+}
+
 gen_pki() {
   local d="$STATE/pki"
-  [[ -f "$d/.done" ]] && return 0
+  [[ -f "$d/.done" ]] && { gen_front_proxy; return 0; }
   mkdir -p "$d"; chmod 700 "$d"
   log "generating CA, serving and client certificates, service-account keys"
   (
@@ -203,6 +217,7 @@ EOF
     rm -f ./*.csr
     chmod 644 ca.crt
   )
+  gen_front_proxy
   touch "$d/.done"
 }
 
@@ -324,6 +339,10 @@ start_apiserver() {
     --bind-address=$HOST --advertise-address=$HOST --secure-port="$APISERVER_PORT" \
     --tls-cert-file="$p/apiserver.crt" --tls-private-key-file="$p/apiserver.key" \
     --client-ca-file="$p/ca.crt" \
+    --requestheader-client-ca-file="$p/ca.crt" --requestheader-allowed-names=front-proxy-client \
+    --requestheader-username-headers=X-Remote-User --requestheader-group-headers=X-Remote-Group \
+    --requestheader-extra-headers-prefix=X-Remote-Extra- \
+    --proxy-client-cert-file="$p/front-proxy-client.crt" --proxy-client-key-file="$p/front-proxy-client.key" \
     --authorization-mode=RBAC --anonymous-auth=false \
     --service-account-issuer=https://kubernetes.default.svc.cluster.local \
     --service-account-key-file="$p/sa.pub" --service-account-signing-key-file="$p/sa.key" \
