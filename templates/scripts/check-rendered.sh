@@ -29,7 +29,8 @@ passed=0 failed=0 skipped=0
 declare -a results=()
 run() { # name, command...
   local name=$1; shift
-  local log="$work/$(echo "$name" | tr -c 'A-Za-z0-9' '_').log"
+  local log
+  log="$work/$(echo "$name" | tr -c 'A-Za-z0-9' '_').log"
   local t0=$SECONDS
   if "$@" >"$log" 2>&1; then
     passed=$((passed + 1)); results+=("ok    $name ($((SECONDS - t0))s)")
@@ -141,7 +142,7 @@ fi
 # ---------------- alerts ----------------
 if need promtool "promtool"; then
   if [[ -f $dir/monitoring/rendered-rules.yaml ]]; then
-    run "promtool check rules" promtool check rules "$dir/monitoring/rendered-rules.yaml"
+    run "promtool check rules --lint-fatal" promtool check rules --lint-fatal "$dir/monitoring/rendered-rules.yaml"
     run "promtool test rules (burn-rate alerts)" promtool test rules "$dir/monitoring/slo-rules.test.yaml"
   else
     skip "promtool (no rules rendered: helm missing)"
@@ -159,7 +160,8 @@ fi
 
 # ---------------- workflows ----------------
 if need actionlint "actionlint"; then
-  run "actionlint" actionlint -shellcheck= "$dir"/.github/workflows/*.yaml
+  # with shellcheck on PATH, actionlint also checks every run: script
+  run "actionlint$(command -v shellcheck >/dev/null && echo ' (+ shellcheck)')" actionlint "$dir"/.github/workflows/*.yaml
 fi
 run "workflows pin third-party actions to commit SHAs" bash -c \
   "! grep -hE '^\s*(-\s*)?uses:' '$dir'/.github/workflows/*.yaml | grep -vE '@[0-9a-f]{40}( |$)'"

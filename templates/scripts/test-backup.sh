@@ -50,6 +50,12 @@ for c, fname in ((pod["initContainers"][0], "dump.sh"), (pod["containers"][0], "
 print("extracted", cron["metadata"]["name"])
 PY
 mkdir -p "$work/backup" && chmod 777 "$work/backup"
+# the container scripts themselves pass shellcheck (dump: /bin/sh, upload: bash)
+if command -v shellcheck >/dev/null; then
+  shellcheck -s sh -S warning <(grep -v '^export' "$work/dump.sh")
+  shellcheck -s bash -S warning <(grep -v '^export' "$work/upload.sh")
+  echo "ok: shellcheck passes on both container scripts"
+fi
 
 # PostgreSQL with some data
 port=$(free_port)
@@ -70,12 +76,15 @@ export S3_BUCKET=${S3_BUCKET:-backups-test}
 aws --endpoint-url "$S3_ENDPOINT" s3api create-bucket --bucket "$S3_BUCKET" >/dev/null 2>&1 || true
 
 run_backup() { # the two containers in order, with the chart's env and our endpoints
+  # shellcheck disable=SC1090  # the chart's env, extracted above
   ( source <(grep '^export' "$work/dump.sh"); export DATABASE_URL=$db HOME=$work
     bash -ec "$(grep -v '^export' "$work/dump.sh")" ) >>"$work/run.log" 2>&1
+  # shellcheck disable=SC1090
   ( source <(grep '^export' "$work/upload.sh" | grep -v 'S3_BUCKET\|S3_ENDPOINT')
     export HOME=$work RETENTION_DAYS=${1:-$RETENTION_DAYS} MIN_KEEP=3
     bash -euo pipefail -c "$(grep -v '^export' "$work/upload.sh")" ) >>"$work/run.log" 2>&1
 }
+# shellcheck disable=SC1090
 source <(grep '^export S3_PREFIX' "$work/upload.sh")
 count() { aws --endpoint-url "$S3_ENDPOINT" s3 ls "s3://$S3_BUCKET/$S3_PREFIX/" | grep -c '\.dump$' || true; }
 
