@@ -6,6 +6,8 @@ import { shipshapePermissions } from '@shipshape/plugin-shipshape-common';
 import express from 'express';
 import { connectDatabase } from './database';
 import { createRouter } from './router';
+import { createOwnershipRouter } from './ownership/router';
+import { catalogServiceRef } from '@backstage/plugin-catalog-node';
 
 /**
  * The Shipshape backend plugin: the REST API behind the entity cards and the one operations
@@ -21,12 +23,19 @@ export const shipshapePlugin = createBackendPlugin({
         httpRouter: coreServices.httpRouter,
         database: coreServices.database,
         permissionsRegistry: coreServices.permissionsRegistry,
+        rootConfig: coreServices.rootConfig,
+        logger: coreServices.logger,
+        httpAuth: coreServices.httpAuth,
+        catalog: catalogServiceRef,
+        auth: coreServices.auth,
       },
-      async init({ httpRouter, database, permissionsRegistry }) {
+      async init({ httpRouter, database, permissionsRegistry, ...deps }) {
         await connectDatabase(database);
         permissionsRegistry.addPermissions(shipshapePermissions);
         // Each feature's router, built from the services it needs; one line per feature.
-        const featureRouters: express.Router[] = [];
+        const featureRouters: express.Router[] = [
+          createOwnershipRouter({ config: deps.rootConfig, ...deps }),
+        ];
         httpRouter.use(await createRouter(featureRouters));
         httpRouter.addAuthPolicy({ path: '/health', allow: 'unauthenticated' });
       },

@@ -1,5 +1,5 @@
 import express from 'express';
-import Router from 'express-promise-router';
+import { createOpenApiRouter } from './schema/router';
 
 /**
  * The plugin's HTTP API. Each feature keeps its routes in its own folder
@@ -8,8 +8,8 @@ import Router from 'express-promise-router';
 export async function createRouter(
   featureRouters: express.Router[],
 ): Promise<express.Router> {
-  const router = Router();
-  router.use(express.json());
+  // Validates requests against src/schema/openapi.yaml and parses JSON bodies.
+  const router = createOpenApiRouter();
 
   router.get('/health', (_req, res) => {
     res.json({ status: 'ok' });

@@ -1,0 +1,76 @@
+import { mockServices } from '@backstage/backend-test-utils';
+import { ConfigReader } from '@backstage/config';
+import {
+  ClusterCostReader,
+  costOfPods,
+  parseCpu,
+  parseMemoryGib,
+} from './cost';
+
+describe('cost arithmetic', () => {
+  it('parses Kubernetes quantities', () => {
+    expect(parseCpu('250m')).toBeCloseTo(0.25);
+    expect(parseCpu('2')).toBe(2);
+    expect(parseCpu('garbage')).toBe(0);
+    expect(parseMemoryGib('64Mi')).toBeCloseTo(0.0625);
+    expect(parseMemoryGib('1Gi')).toBe(1);
+    expect(parseMemoryGib('1G')).toBeCloseTo(1e9 / 2 ** 30);
+    expect(parseMemoryGib('134217728')).toBeCloseTo(0.125);
+  });
+
+  it('prices requests per environment with OpenCost-like defaults, 730 h a month', () => {
+    const reader = ClusterCostReader.fromConfig(
+      new ConfigReader({}),
+      mockServices.logger.mock(),
+    );
+    expect(reader.configured).toBe(false);
+    const pod = {
+      cluster: 'local',
+      kubernetesId: 'svc',
+      cpuCores: 1,
+      memoryGib: 1,
+    };
+    const cost = costOfPods(reader.prices, [
+      { ...pod, namespace: 'production', environment: 'production' },
+      { ...pod, namespace: 'production', environment: 'production' },
+      { ...pod, namespace: 'staging', environment: 'staging' },
+    ]);
+    const perPod = (0.031611 + 0.004237) * 730;
+    expect(
+      cost.environments.map(e => [e.namespace, e.pods, e.monthlyUsd]),
+    ).toEqual([
+      ['production', 2, Math.round(2 * perPod * 100) / 100],
+      ['staging', 1, Math.round(perPod * 100) / 100],
+    ]);
+  });
+
+  it('says why a cluster it cannot use is left out, without its token', () => {
+    const reader = ClusterCostReader.fromConfig(
+      new ConfigReader({
+        kubernetes: {
+          clusterLocatorMethods: [
+            {
+              type: 'config',
+              clusters: [
+                { name: 'oidc', url: 'https://x', authProvider: 'oidc' },
+              ],
+            },
+          ],
+        },
+      }),
+      mockServices.logger.mock(),
+    );
+    expect(reader.configured).toBe(true);
+    return expect(reader.snapshot()).resolves.toEqual({
+      pods: [],
+      objects: [],
+      errors: [
+        {
+          cluster: 'oidc',
+          message:
+            'cluster oidc: the cost estimate needs authProvider serviceAccount with a serviceAccountToken',
+        },
+      ],
+    });
+  });
+});

@@ -1,0 +1,340 @@
+import { Config } from '@backstage/config';
+import { LoggerService } from '@backstage/backend-plugin-api';
+import * as k8s from '@kubernetes/client-node';
+import {
+  ECOSYSTEM_ANNOTATIONS,
+  SHIPSHAPE_LABELS,
+} from '@shipshape/plugin-shipshape-common';
+import fs from 'fs';
+
+/** OpenCost's default on-demand prices, USD. */
+export const DEFAULT_CPU_CORE_HOUR_USD = 0.031611;
+export const DEFAULT_MEMORY_GIB_HOUR_USD = 0.004237;
+export const HOURS_PER_MONTH = 730;
+
+export interface UnitPrices {
+  cpuCoreHourUsd: number;
+  memoryGibHourUsd: number;
+  hoursPerMonth: number;
+}
+
+/** What one live pod requests, as read from the cluster. */
+export interface PodRequests {
+  cluster: string;
+  namespace: string;
+  /** The pod's `shipshape.dev/environment` label, else its namespace. */
+  environment: string;
+  kubernetesId: string;
+  cpuCores: number;
+  memoryGib: number;
+}
+
+/** A labelled Kubernetes object that belongs to a service. */
+export interface WorkloadObject {
+  cluster: string;
+  namespace: string;
+  kind: string;
+  name: string;
+  kubernetesId: string;
+  labels: Record<string, string>;
+}
+
+export interface ClusterSnapshot {
+  pods: PodRequests[];
+  objects: WorkloadObject[];
+  /** Clusters that could not be read, with why (never a token). */
+  errors: Array<{ cluster: string; message: string }>;
+}
+
+interface ClusterEntry {
+  name: string;
+  core: k8s.CoreV1Api;
+  apps: k8s.AppsV1Api;
+  batch: k8s.BatchV1Api;
+}
+
+/** Parses a Kubernetes CPU quantity (`250m`, `1`, `0.5`, `100u`) into cores. */
+export function parseCpu(quantity: string | undefined): number {
+  if (!quantity) return 0;
+  const m = /^([0-9.]+)([num]?)$/.exec(quantity.trim());
+  if (!m) return 0;
+  const scale = { '': 1, m: 1e-3, u: 1e-6, n: 1e-9 }[m[2]] ?? 1;
+  return Number(m[1]) * scale;
+}
+
+const BINARY = {
+  Ki: 2 ** 10,
+  Mi: 2 ** 20,
+  Gi: 2 ** 30,
+  Ti: 2 ** 40,
+  Pi: 2 ** 50,
+  Ei: 2 ** 60,
+};
+const DECIMAL = {
+  k: 1e3,
+  K: 1e3,
+  M: 1e6,
+  G: 1e9,
+  T: 1e12,
+  P: 1e15,
+  E: 1e18,
+  m: 1e-3,
+};
+
+/** Parses a Kubernetes memory quantity (`64Mi`, `1G`, `128974848`, `1e3`) into GiB. */
+export function parseMemoryGib(quantity: string | undefined): number {
+  if (!quantity) return 0;
+  const m = /^([0-9.]+(?:e[0-9]+)?)([KMGTPE]i|[kKMGTPEm])?$/.exec(
+    quantity.trim(),
+  );
+  if (!m) return 0;
+  const unit = m[2] ?? '';
+  const scale =
+    (BINARY as Record<string, number>)[unit] ??
+    (DECIMAL as Record<string, number>)[unit] ??
+    1;
+  return (Number(m[1]) * scale) / 2 ** 30;
+}
+
+/** Monthly cost of the given requests. */
+export function monthlyUsd(
+  prices: UnitPrices,
+  cpuCores: number,
+  memoryGib: number,
+): number {
+  return (
+    (cpuCores * prices.cpuCoreHourUsd + memoryGib * prices.memoryGibHourUsd) *
+    prices.hoursPerMonth
+  );
+}
+
+function round(n: number, digits = 4) {
+  const f = 10 ** digits;
+  return Math.round(n * f) / f;
+}
+
+/** The cost of one entity's pods, per cluster/namespace (environment). */
+export function costOfPods(prices: UnitPrices, pods: PodRequests[]) {
+  const byEnv = new Map<
+    string,
+    {
+      cluster: string;
+      namespace: string;
+      environment: string;
+      pods: number;
+      cpuCores: number;
+      memoryGib: number;
+    }
+  >();
+  for (const pod of pods) {
+    const key = `${pod.cluster}/${pod.namespace}/${pod.environment}`;
+    const row = byEnv.get(key) ?? {
+      cluster: pod.cluster,
+      namespace: pod.namespace,
+      environment: pod.environment,
+      pods: 0,
+      cpuCores: 0,
+      memoryGib: 0,
+    };
+    row.pods += 1;
+    row.cpuCores += pod.cpuCores;
+    row.memoryGib += pod.memoryGib;
+    byEnv.set(key, row);
+  }
+  const environments = [...byEnv.values()]
+    .map(row => ({
+      ...row,
+      cpuCores: round(row.cpuCores),
+      memoryGib: round(row.memoryGib),
+      monthlyUsd: round(monthlyUsd(prices, row.cpuCores, row.memoryGib), 2),
+    }))
+    .sort((a, b) =>
+      `${a.cluster}/${a.namespace}`.localeCompare(
+        `${b.cluster}/${b.namespace}`,
+      ),
+    );
+  return {
+    monthlyUsd: round(
+      environments.reduce((sum, e) => sum + e.monthlyUsd, 0),
+      2,
+    ),
+    environments,
+  };
+}
+
+function labelsOf(meta: k8s.V1ObjectMeta | undefined) {
+  return meta?.labels ?? {};
+}
+
+/**
+ * Reads live pods and workload objects that carry `backstage.io/kubernetes-id` from the clusters
+ * configured in `kubernetes.clusterLocatorMethods` (type `config`, service account token). Only
+ * those URLs are called; results are cached briefly.
+ */
+export class ClusterCostReader {
+  private cached?: { expires: number; value: Promise<ClusterSnapshot> };
+
+  private constructor(
+    private readonly clusters: ClusterEntry[],
+    private readonly skipped: Array<{ cluster: string; message: string }>,
+    readonly prices: UnitPrices,
+    private readonly logger: LoggerService,
+    private readonly ttlMs: number,
+  ) {}
+
+  static fromConfig(
+    config: Config,
+    logger: LoggerService,
+    options: { ttlMs?: number } = {},
+  ): ClusterCostReader {
+    const clusters: ClusterEntry[] = [];
+    const skipped: Array<{ cluster: string; message: string }> = [];
+    for (const method of config.getOptionalConfigArray(
+      'kubernetes.clusterLocatorMethods',
+    ) ?? []) {
+      if (method.getString('type') !== 'config') continue;
+      for (const c of method.getOptionalConfigArray('clusters') ?? []) {
+        const name = c.getString('name');
+        const authProvider =
+          c.getOptionalString('authProvider') ?? 'serviceAccount';
+        const token =
+          c.getOptionalString('serviceAccountToken') ??
+          (c.getOptionalString('serviceAccountTokenFile')
+            ? fs
+                .readFileSync(c.getString('serviceAccountTokenFile'), 'utf8')
+                .trim()
+            : undefined);
+        if (authProvider !== 'serviceAccount' || !token) {
+          skipped.push({
+            cluster: name,
+            message: `cluster ${name}: the cost estimate needs authProvider serviceAccount with a serviceAccountToken`,
+          });
+          continue;
+        }
+        const kc = new k8s.KubeConfig();
+        kc.loadFromOptions({
+          clusters: [
+            {
+              name,
+              server: c.getString('url'),
+              caData: c.getOptionalString('caData'),
+              caFile: c.getOptionalString('caFile'),
+              skipTLSVerify: c.getOptionalBoolean('skipTLSVerify') ?? false,
+            },
+          ],
+          users: [{ name: 'shipshape-cost', token }],
+          contexts: [{ name, cluster: name, user: 'shipshape-cost' }],
+          currentContext: name,
+        });
+        clusters.push({
+          name,
+          core: kc.makeApiClient(k8s.CoreV1Api),
+          apps: kc.makeApiClient(k8s.AppsV1Api),
+          batch: kc.makeApiClient(k8s.BatchV1Api),
+        });
+      }
+    }
+    const prices: UnitPrices = {
+      cpuCoreHourUsd:
+        config.getOptionalNumber('shipshape.cost.cpuCoreHourUsd') ??
+        DEFAULT_CPU_CORE_HOUR_USD,
+      memoryGibHourUsd:
+        config.getOptionalNumber('shipshape.cost.memoryGibHourUsd') ??
+        DEFAULT_MEMORY_GIB_HOUR_USD,
+      hoursPerMonth: HOURS_PER_MONTH,
+    };
+    return new ClusterCostReader(
+      clusters,
+      skipped,
+      prices,
+      logger,
+      options.ttlMs ?? 30_000,
+    );
+  }
+
+  /** Whether any cluster is configured at all; if not, callers say so instead of showing zero. */
+  get configured(): boolean {
+    return this.clusters.length + this.skipped.length > 0;
+  }
+
+  /** Everything labelled with a kubernetes-id in every configured cluster. */
+  snapshot(): Promise<ClusterSnapshot> {
+    const now = Date.now();
+    if (this.cached && this.cached.expires > now) return this.cached.value;
+    const value = this.read();
+    this.cached = { expires: now + this.ttlMs, value };
+    value.catch(() => (this.cached = undefined));
+    return value;
+  }
+
+  private async read(): Promise<ClusterSnapshot> {
+    const labelSelector = ECOSYSTEM_ANNOTATIONS.kubernetesId;
+    const snapshot: ClusterSnapshot = {
+      pods: [],
+      objects: [],
+      errors: [...this.skipped],
+    };
+    await Promise.all(
+      this.clusters.map(async cluster => {
+        try {
+          const [pods, deployments, statefulSets, cronJobs, services] =
+            await Promise.all([
+              cluster.core.listPodForAllNamespaces({ labelSelector }),
+              cluster.apps.listDeploymentForAllNamespaces({ labelSelector }),
+              cluster.apps.listStatefulSetForAllNamespaces({ labelSelector }),
+              cluster.batch.listCronJobForAllNamespaces({ labelSelector }),
+              cluster.core.listServiceForAllNamespaces({ labelSelector }),
+            ]);
+          for (const pod of pods.items) {
+            const phase = pod.status?.phase;
+            if (phase === 'Succeeded' || phase === 'Failed') continue;
+            const labels = labelsOf(pod.metadata);
+            let cpuCores = 0;
+            let memoryGib = 0;
+            for (const c of pod.spec?.containers ?? []) {
+              cpuCores += parseCpu(c.resources?.requests?.cpu);
+              memoryGib += parseMemoryGib(c.resources?.requests?.memory);
+            }
+            const namespace = pod.metadata?.namespace ?? 'default';
+            snapshot.pods.push({
+              cluster: cluster.name,
+              namespace,
+              environment: labels[SHIPSHAPE_LABELS.environment] || namespace,
+              kubernetesId: labels[labelSelector],
+              cpuCores,
+              memoryGib,
+            });
+          }
+          const add = (
+            kind: string,
+            items: Array<{ metadata?: k8s.V1ObjectMeta }>,
+          ) => {
+            for (const item of items) {
+              const labels = labelsOf(item.metadata);
+              snapshot.objects.push({
+                cluster: cluster.name,
+                namespace: item.metadata?.namespace ?? 'default',
+                kind,
+                name: item.metadata?.name ?? '',
+                kubernetesId: labels[labelSelector],
+                labels,
+              });
+            }
+          };
+          add('Deployment', deployments.items);
+          add('StatefulSet', statefulSets.items);
+          add('CronJob', cronJobs.items);
+          add('Service', services.items);
+        } catch (e) {
+          const code = (e as { code?: number }).code;
+          const message = `cluster ${cluster.name} could not be read${
+            code ? ` (HTTP ${code})` : ''
+          }: ${(e as Error).message?.split('\n')[0].slice(0, 200)}`;
+          this.logger.warn(message);
+          snapshot.errors.push({ cluster: cluster.name, message });
+        }
+      }),
+    );
+    return snapshot;
+  }
+}

@@ -1,0 +1,372 @@
+import {
+  coreServices,
+  createServiceFactory,
+} from '@backstage/backend-plugin-api';
+import {
+  TestDatabases,
+  mockCredentials,
+  mockServices,
+  startTestBackend,
+} from '@backstage/backend-test-utils';
+// The real catalog backend (installed for packages/backend) serves the example entities.
+// eslint-disable-next-line @backstage/no-undeclared-imports
+import catalogPlugin from '@backstage/plugin-catalog-backend';
+import { AuthorizeResult } from '@backstage/plugin-permission-common';
+import { execFileSync } from 'child_process';
+import path from 'path';
+import request from 'supertest';
+import { shipshapePlugin } from '../plugin';
+import { parseCpu, parseMemoryGib } from './cost';
+import { readStack, stackKubernetesConfig } from './testStack';
+
+jest.setTimeout(120_000);
+
+const EXAMPLES = path.resolve(__dirname, '../../../../examples');
+const GUEST = mockCredentials.user.header('user:default/guest');
+const OUTSIDER = mockCredentials.user.header('user:default/outsider');
+
+/**
+ * The catalog's read permission, decided per user at the edge: the guest may read everything,
+ * the outsider only what payments-team owns (a conditional decision the catalog turns into a
+ * database filter, as a real policy would).
+ */
+const permissions = mockServices.permissions.mock({
+  async authorize(requests) {
+    return requests.map(() => ({ result: AuthorizeResult.ALLOW }));
+  },
+  async authorizeConditional(requests, options) {
+    const user = (options?.credentials?.principal as { userEntityRef?: string })
+      ?.userEntityRef;
+    return requests.map(() =>
+      user === 'user:default/outsider'
+        ? {
+            result: AuthorizeResult.CONDITIONAL,
+            pluginId: 'catalog',
+            resourceType: 'catalog-entity',
+            conditions: {
+              rule: 'IS_ENTITY_OWNER',
+              resourceType: 'catalog-entity',
+              params: { claims: ['group:default/payments-team'] },
+            },
+          }
+        : { result: AuthorizeResult.ALLOW },
+    ) as any;
+  },
+});
+
+async function eventually(check: () => Promise<void>, ms = 60_000) {
+  const deadline = Date.now() + ms;
+  for (;;) {
+    try {
+      await check();
+      return;
+    } catch (e) {
+      if (Date.now() > deadline) throw e;
+      await new Promise(r => setTimeout(r, 250));
+    }
+  }
+}
+
+/** One database per plugin, as in production: the catalog's and Shipshape's. */
+function databasePerPlugin(byPlugin: Record<string, any>) {
+  return createServiceFactory({
+    service: coreServices.database,
+    deps: { plugin: coreServices.pluginMetadata },
+    factory: ({ plugin }) => ({
+      getClient: async () => byPlugin[plugin.getId()],
+      migrations: { skip: false },
+    }),
+  });
+}
+
+async function startPortal(
+  databases: TestDatabases,
+  id: Parameters<TestDatabases['init']>[0],
+  extra: object = {},
+) {
+  const catalogDb = await databases.init(id);
+  const shipshapeDb = await databases.init(id);
+  const backend = await startTestBackend({
+    features: [
+      catalogPlugin,
+      shipshapePlugin,
+      permissions.factory,
+      databasePerPlugin({ catalog: catalogDb, shipshape: shipshapeDb }),
+      mockServices.rootConfig.factory({
+        data: {
+          catalog: {
+            processingInterval: { seconds: 1 },
+            rules: [
+              {
+                allow: [
+                  'Component',
+                  'System',
+                  'API',
+                  'Resource',
+                  'Group',
+                  'User',
+                  'Location',
+                ],
+              },
+            ],
+            locations: [
+              { type: 'file', target: path.join(EXAMPLES, 'entities.yaml') },
+              { type: 'file', target: path.join(EXAMPLES, 'org.yaml') },
+            ],
+          },
+          ...extra,
+        },
+      }),
+    ],
+  });
+  const api = (url: string, auth = GUEST) =>
+    request(backend.server)
+      .get(`/api/shipshape${url}`)
+      .set('Authorization', auth);
+  await eventually(async () => {
+    const res = await request(backend.server)
+      .get('/api/catalog/entities/by-name/component/default/legacy-billing')
+      .set('Authorization', GUEST);
+    expect(res.status).toBe(200);
+    const group = await request(backend.server)
+      .get('/api/catalog/entities/by-name/group/default/payments-team')
+      .set('Authorization', GUEST);
+    expect(group.status).toBe(200);
+  });
+  return { backend, api };
+}
+
+describe('ownership API with the real catalog and the example entities', () => {
+  const databases = TestDatabases.create({ ids: ['SQLITE_3', 'POSTGRES_15'] });
+
+  it.each(databases.eachSupportedId())(
+    'answers the entity view and the summary, filtered per caller, on %p',
+    async databaseId => {
+      const { backend, api } = await startPortal(databases, databaseId);
+      try {
+        // The misconfigured example: every violation, precisely.
+        const legacy = await api(
+          '/entities/component/default/legacy-billing/ownership',
+        );
+        expect(legacy.status).toBe(200);
+        expect(legacy.body).toMatchObject({
+          entityRef: 'component:default/legacy-billing',
+          owner: {
+            ref: 'group:default/billing-team',
+            kind: 'group',
+            exists: false,
+          },
+          tags: [],
+          cost: { status: 'no-cluster' },
+          labels: { status: 'no-cluster', objects: [] },
+        });
+        expect(
+          legacy.body.violations.map((v: any) => [v.rule, v.mode]),
+        ).toEqual([
+          ['owner-exists', 'warn'],
+          ['tag-required', 'warn'],
+          ['tag-value', 'warn'],
+        ]);
+
+        // The healthy one: owner with contact and parent group, tags with their source.
+        const payments = await api(
+          '/entities/component/default/payments-api/ownership',
+        );
+        expect(payments.body).toMatchObject({
+          owner: {
+            ref: 'group:default/payments-team',
+            kind: 'Group',
+            displayName: 'Payments',
+            email: 'payments@example.com',
+            exists: true,
+            parent: {
+              ref: 'group:default/engineering',
+              displayName: 'Engineering',
+              email: 'engineering@example.com',
+            },
+          },
+          tags: [
+            {
+              name: 'shipshape.dev/cost-center',
+              value: 'CC-1001',
+              source: 'own',
+            },
+            { name: 'shipshape.dev/tier', value: 'critical', source: 'own' },
+          ],
+          violations: [],
+        });
+
+        // orders-api has no cost center of its own: it inherits commerce's.
+        const orders = await api(
+          '/entities/component/default/orders-api/ownership',
+        );
+        expect(orders.body.tags).toContainEqual({
+          name: 'shipshape.dev/cost-center',
+          value: 'CC-1000',
+          source: 'system:default/commerce',
+        });
+
+        const summary = await api('/ownership/summary');
+        expect(summary.status).toBe(200);
+        expect(summary.body.cost).toEqual({ status: 'no-cluster' });
+        expect(summary.body.totals).toEqual({
+          entities: 5,
+          violations: 4,
+          entitiesWithViolations: 2,
+        });
+        expect(summary.body.costCenters.items).toEqual(
+          expect.arrayContaining([
+            {
+              costCenter: 'CC-1001',
+              entities: 2,
+              violations: 0,
+              entitiesWithViolations: 0,
+            },
+            {
+              costCenter: 'CC-1000',
+              entities: 2,
+              violations: 1,
+              entitiesWithViolations: 1,
+            },
+            { entities: 1, violations: 3, entitiesWithViolations: 1 },
+          ]),
+        );
+        expect(summary.body.owners.totalCount).toBe(4);
+
+        // Paging.
+        const page = await api('/ownership/summary?limit=1&offset=1');
+        expect(page.body.costCenters.items).toHaveLength(1);
+        expect(page.body.costCenters.totalCount).toBe(3);
+        expect(page.body).toMatchObject({ limit: 1, offset: 1 });
+
+        // The outsider may read only what payments-team owns.
+        const outsider = await api('/ownership/summary', OUTSIDER);
+        expect(outsider.body.totals.entities).toBe(2);
+        expect(outsider.body.owners.items).toEqual([
+          expect.objectContaining({
+            owner: 'group:default/payments-team',
+            entities: 2,
+          }),
+        ]);
+        const hidden = await api(
+          '/entities/component/default/legacy-billing/ownership',
+          OUTSIDER,
+        );
+        expect(hidden.status).toBe(404);
+      } finally {
+        await backend.stop();
+      }
+    },
+  );
+
+  it('refuses bad requests precisely, per the OpenAPI document', async () => {
+    const { backend, api } = await startPortal(databases, 'SQLITE_3');
+    try {
+      const bad = await api('/ownership/summary?limit=0');
+      expect(bad.status).toBe(400);
+      expect(bad.body.error.message).toMatch(/limit/);
+      const unknown = await api('/ownership/summary?sort=cost');
+      expect(unknown.status).toBe(400);
+      expect(unknown.body.error.message).toMatch(/sort/);
+      const badName = await api(
+        '/entities/component/default/%20x%20/ownership',
+      );
+      expect(badName.status).toBe(400);
+      const missing = await api('/entities/component/default/nope/ownership');
+      expect(missing.status).toBe(404);
+      const anonymous = await request(backend.server)
+        .get('/api/shipshape/ownership/summary')
+        .set('Authorization', mockCredentials.none.header());
+      expect(anonymous.status).toBe(401);
+      const doc = await api('/openapi.json');
+      expect(Object.keys(doc.body.paths)).toContain(
+        '/api/shipshape/ownership/summary',
+      );
+    } finally {
+      await backend.stop();
+    }
+  });
+});
+
+describe('cost estimate from the local stack cluster', () => {
+  const databases = TestDatabases.create({ ids: ['SQLITE_3'] });
+
+  it('prices the live pods per environment and lists objects without the Shipshape labels', async () => {
+    const stack = readStack();
+    const { backend, api } = await startPortal(databases, 'SQLITE_3', {
+      kubernetes: stackKubernetesConfig(),
+      shipshape: {
+        cost: { cpuCoreHourUsd: 0.031611, memoryGibHourUsd: 0.004237 },
+      },
+    });
+    try {
+      // Independently: what the Deployments ask for (replicas x requests), via kubectl.
+      const deployments = JSON.parse(
+        execFileSync(stack.kubernetes.kubectl, [
+          '--kubeconfig',
+          stack.kubernetes.adminKubeconfig,
+          'get',
+          'deployments',
+          '-A',
+          '-l',
+          'backstage.io/kubernetes-id=payments-api',
+          '-o',
+          'json',
+        ]).toString(),
+      ).items;
+      expect(deployments.length).toBeGreaterThan(0);
+      const expected = new Map<string, number>();
+      for (const d of deployments) {
+        let cpu = 0;
+        let mem = 0;
+        for (const c of d.spec.template.spec.containers) {
+          cpu += parseCpu(c.resources?.requests?.cpu);
+          mem += parseMemoryGib(c.resources?.requests?.memory);
+        }
+        const usd = (cpu * 0.031611 + mem * 0.004237) * 730 * d.spec.replicas;
+        expected.set(d.metadata.namespace, Math.round(usd * 100) / 100);
+      }
+
+      const res = await api(
+        '/entities/component/default/payments-api/ownership',
+      );
+      expect(res.status).toBe(200);
+      expect(res.body.cost.status).toBe('ok');
+      expect(
+        Object.fromEntries(
+          res.body.cost.environments.map((e: any) => [
+            e.namespace,
+            e.monthlyUsd,
+          ]),
+        ),
+      ).toEqual(Object.fromEntries(expected));
+      expect(
+        res.body.cost.environments.map((e: any) => e.namespace).sort(),
+      ).toEqual(['production', 'staging']);
+      // The demo's objects carry only backstage.io/kubernetes-id: every Shipshape label is missing.
+      expect(res.body.labels.objects).toContainEqual(
+        expect.objectContaining({
+          kind: 'Deployment',
+          namespace: 'production',
+          name: 'payments-api',
+          missing: expect.arrayContaining([
+            'shipshape.dev/service',
+            'shipshape.dev/owner',
+            'shipshape.dev/cost-center',
+          ]),
+        }),
+      );
+
+      const summary = await api('/ownership/summary');
+      expect(summary.body.cost.status).toBe('ok');
+      expect(summary.body.totals.monthlyUsd).toBeGreaterThan(0);
+      const cc1001 = summary.body.costCenters.items.find(
+        (r: any) => r.costCenter === 'CC-1001',
+      );
+      const total = [...expected.values()].reduce((a, b) => a + b, 0);
+      expect(cc1001.monthlyUsd).toBeCloseTo(total, 2);
+    } finally {
+      await backend.stop();
+    }
+  });
+});

@@ -1,0 +1,483 @@
+import {
+  AuthService,
+  BackstageCredentials,
+} from '@backstage/backend-plugin-api';
+import {
+  CompoundEntityRef,
+  Entity,
+  parseEntityRef,
+  stringifyEntityRef,
+} from '@backstage/catalog-model';
+import { NotFoundError } from '@backstage/errors';
+import { CatalogService } from '@backstage/plugin-catalog-node';
+import {
+  ECOSYSTEM_ANNOTATIONS,
+  OwnerLookup,
+  PolicyReport,
+  SHIPSHAPE_ANNOTATIONS,
+  SHIPSHAPE_LABELS,
+  ShipshapePolicy,
+  SystemLookup,
+  checkEntityPolicy,
+  ownerRefOf,
+  systemRefOf,
+} from '@shipshape/plugin-shipshape-common';
+import {
+  ClusterCostReader,
+  ClusterSnapshot,
+  PodRequests,
+  UnitPrices,
+  costOfPods,
+} from './cost';
+
+/** A person or group to contact, from the catalog profile. */
+export interface Contact {
+  ref: string;
+  kind: string;
+  displayName?: string;
+  email?: string;
+}
+
+export type CostView =
+  | { status: 'no-cluster' }
+  | { status: 'not-deployed'; message: string }
+  | { status: 'error'; message: string }
+  | {
+      status: 'ok';
+      currency: 'USD';
+      monthlyUsd: number;
+      prices: UnitPrices;
+      environments: ReturnType<typeof costOfPods>['environments'];
+      /** Clusters that could not be read; the figure leaves them out. */
+      errors: Array<{ cluster: string; message: string }>;
+    };
+
+export interface LabelFinding {
+  cluster: string;
+  namespace: string;
+  kind: string;
+  name: string;
+  missing: string[];
+  mismatched: Array<{ label: string; expected: string; actual: string }>;
+}
+
+export interface OwnershipView {
+  entityRef: string;
+  owner?: Contact & { exists: boolean; parent?: Contact };
+  tags: PolicyReport['tags'];
+  violations: PolicyReport['violations'];
+  cost: CostView;
+  /** The service's Kubernetes objects that lack the labels the catalog says they should carry. */
+  labels: {
+    status: 'no-cluster' | 'not-deployed' | 'ok';
+    objects: LabelFinding[];
+  };
+}
+
+interface Row {
+  key: string;
+  entities: number;
+  violations: number;
+  entitiesWithViolations: number;
+  /** undefined when no cluster is configured. */
+  monthlyUsd?: number;
+}
+
+export interface OwnershipSummary {
+  totals: Omit<Row, 'key'>;
+  costCenters: {
+    items: Array<Omit<Row, 'key'> & { costCenter?: string }>;
+    totalCount: number;
+  };
+  owners: {
+    items: Array<Omit<Row, 'key'> & { owner?: string }>;
+    totalCount: number;
+  };
+  cost: {
+    status: 'no-cluster' | 'ok' | 'error';
+    errors?: Array<{ cluster: string; message: string }>;
+    prices?: UnitPrices;
+  };
+  limit: number;
+  offset: number;
+}
+
+const SUMMARY_FIELDS = [
+  'kind',
+  'metadata.name',
+  'metadata.namespace',
+  'metadata.annotations',
+  'spec.owner',
+  'spec.system',
+];
+
+function kubernetesIdOf(entity: Entity): string | undefined {
+  const id = entity.metadata.annotations?.[ECOSYSTEM_ANNOTATIONS.kubernetesId];
+  return typeof id === 'string' && id.trim() ? id.trim() : undefined;
+}
+
+function namespaceOf(entity: Entity): string | undefined {
+  return entity.metadata.annotations?.[
+    ECOSYSTEM_ANNOTATIONS.kubernetesNamespace
+  ];
+}
+
+function podsOf(snapshot: ClusterSnapshot, entity: Entity): PodRequests[] {
+  const id = kubernetesIdOf(entity);
+  const ns = namespaceOf(entity);
+  return snapshot.pods.filter(
+    p => p.kubernetesId === id && (!ns || p.namespace === ns),
+  );
+}
+
+/**
+ * The ownership and cost view of catalog entities. Entities are always read with the caller's
+ * credentials, so the catalog's own `catalog.entity.read` filtering applies; whether an owner
+ * exists is checked with the plugin's credentials, as the catalog module does.
+ */
+export class OwnershipService {
+  private constructor(
+    private readonly deps: {
+      catalog: CatalogService;
+      auth: AuthService;
+      policy: ShipshapePolicy;
+      cost: ClusterCostReader;
+    },
+  ) {}
+
+  static create(deps: {
+    catalog: CatalogService;
+    auth: AuthService;
+    policy: ShipshapePolicy;
+    cost: ClusterCostReader;
+  }) {
+    return new OwnershipService(deps);
+  }
+
+  async entityOwnership(
+    ref: CompoundEntityRef,
+    credentials: BackstageCredentials,
+  ): Promise<OwnershipView> {
+    const { catalog, auth, policy, cost } = this.deps;
+    const entity = await catalog.getEntityByRef(ref, { credentials });
+    if (!entity) {
+      throw new NotFoundError(`No entity ${stringifyEntityRef(ref)}`);
+    }
+    const entityRef = stringifyEntityRef(entity);
+    const service = await auth.getOwnServiceCredentials();
+    const ownerRef = ownerRefOf(entity);
+    const systemRef = systemRefOf(entity);
+    const [ownerExists, ownerVisible, system] = await Promise.all([
+      ownerRef?.ok
+        ? catalog.getEntityByRef(ownerRef.ref, { credentials: service })
+        : undefined,
+      ownerRef?.ok
+        ? catalog.getEntityByRef(ownerRef.ref, { credentials })
+        : undefined,
+      systemRef
+        ? catalog.getEntityByRef(systemRef, { credentials })
+        : undefined,
+    ]);
+    let ownerLookup: OwnerLookup | undefined;
+    if (ownerRef?.ok) {
+      ownerLookup = ownerExists
+        ? { status: 'found', kind: ownerExists.kind }
+        : { status: 'missing' };
+    }
+    let systemLookup: SystemLookup | undefined;
+    if (systemRef) {
+      systemLookup = system
+        ? {
+            status: 'found',
+            ref: systemRef,
+            annotations: system.metadata.annotations ?? {},
+          }
+        : { status: 'missing', ref: systemRef };
+    }
+    const report = checkEntityPolicy(policy, entity, {
+      owner: ownerLookup,
+      system: systemLookup,
+    });
+
+    let owner: OwnershipView['owner'];
+    if (ownerRef?.ok) {
+      const { kind } = parseEntityRef(ownerRef.ref);
+      owner = {
+        ...contactOf(ownerVisible, ownerRef.ref, kind),
+        exists: Boolean(ownerExists),
+      };
+      const parent =
+        ownerVisible?.kind === 'Group'
+          ? (ownerVisible.spec?.parent as string | undefined)
+          : undefined;
+      if (parent) {
+        const parentRef = stringifyEntityRef(
+          parseEntityRef(parent, {
+            defaultKind: 'group',
+            defaultNamespace: ownerVisible!.metadata.namespace ?? 'default',
+          }),
+        );
+        const parentEntity = await catalog.getEntityByRef(parentRef, {
+          credentials,
+        });
+        owner.parent = contactOf(parentEntity, parentRef, 'group');
+      }
+    }
+
+    const id = kubernetesIdOf(entity);
+    let costView: CostView;
+    let labels: OwnershipView['labels'];
+    if (!cost.configured) {
+      costView = { status: 'no-cluster' };
+      labels = { status: 'no-cluster', objects: [] };
+    } else if (!id) {
+      const message = `${entityRef} has no ${ECOSYSTEM_ANNOTATIONS.kubernetesId} annotation, so none of its workloads can be found`;
+      costView = { status: 'not-deployed', message };
+      labels = { status: 'not-deployed', objects: [] };
+    } else {
+      const snapshot = await cost.snapshot();
+      if (
+        snapshot.errors.length &&
+        !snapshot.pods.length &&
+        !snapshot.objects.length
+      ) {
+        costView = {
+          status: 'error',
+          message: snapshot.errors.map(e => e.message).join('; '),
+        };
+      } else {
+        costView = {
+          status: 'ok',
+          currency: 'USD',
+          prices: cost.prices,
+          errors: snapshot.errors,
+          ...costOfPods(cost.prices, podsOf(snapshot, entity)),
+        };
+      }
+      labels = {
+        status: 'ok',
+        objects: labelFindings(snapshot, entity, report),
+      };
+    }
+    return {
+      entityRef,
+      owner,
+      tags: report.tags,
+      violations: report.violations,
+      cost: costView,
+      labels,
+    };
+  }
+
+  async summary(
+    credentials: BackstageCredentials,
+    page: { limit: number; offset: number },
+  ): Promise<OwnershipSummary> {
+    const { catalog, auth, policy, cost } = this.deps;
+    const kinds = [...new Set([...policy.kinds, 'system'])];
+    // The caller's credentials: the catalog leaves out what they may not read.
+    const [{ items }, owners, snapshot] = await Promise.all([
+      catalog.getEntities(
+        { filter: { kind: kinds }, fields: SUMMARY_FIELDS },
+        { credentials },
+      ),
+      catalog.getEntities(
+        {
+          filter: { kind: ['group', 'user'] },
+          fields: ['kind', 'metadata.name', 'metadata.namespace'],
+        },
+        { credentials: await auth.getOwnServiceCredentials() },
+      ),
+      cost.configured ? cost.snapshot() : undefined,
+    ]);
+    const ownerRefs = new Map(
+      owners.items.map(o => [stringifyEntityRef(o), o.kind] as const),
+    );
+    const systems = new Map(
+      items
+        .filter(e => e.kind === 'System')
+        .map(e => [stringifyEntityRef(e), e] as const),
+    );
+    const costCenterName = SHIPSHAPE_ANNOTATIONS.costCenter.name;
+    const byCostCenter = new Map<string, Row>();
+    const byOwner = new Map<string, Row>();
+    const totals: Row = {
+      key: '',
+      entities: 0,
+      violations: 0,
+      entitiesWithViolations: 0,
+    };
+    const withCost = Boolean(snapshot);
+    if (withCost) totals.monthlyUsd = 0;
+    const bump = (
+      map: Map<string, Row>,
+      key: string,
+      violations: number,
+      usd?: number,
+    ) => {
+      const row = map.get(key) ?? {
+        key,
+        entities: 0,
+        violations: 0,
+        entitiesWithViolations: 0,
+        ...(withCost ? { monthlyUsd: 0 } : {}),
+      };
+      row.entities += 1;
+      row.violations += violations;
+      row.entitiesWithViolations += violations ? 1 : 0;
+      if (usd !== undefined && row.monthlyUsd !== undefined)
+        row.monthlyUsd += usd;
+      map.set(key, row);
+    };
+    for (const entity of items) {
+      if (!policy.kinds.includes(entity.kind.toLocaleLowerCase('en-US')))
+        continue;
+      const ownerRef = ownerRefOf(entity);
+      const systemRef = systemRefOf(entity);
+      const system = systemRef ? systems.get(systemRef) : undefined;
+      const report = checkEntityPolicy(policy, entity, {
+        owner: ownerRef?.ok
+          ? ownerRefs.has(ownerRef.ref)
+            ? { status: 'found', kind: ownerRefs.get(ownerRef.ref)! }
+            : { status: 'missing' }
+          : undefined,
+        system: systemRef
+          ? system
+            ? {
+                status: 'found',
+                ref: systemRef,
+                annotations: system.metadata.annotations ?? {},
+              }
+            : { status: 'missing', ref: systemRef }
+          : undefined,
+      });
+      let usd: number | undefined;
+      if (snapshot && kubernetesIdOf(entity)) {
+        usd = costOfPods(cost.prices, podsOf(snapshot, entity)).monthlyUsd;
+      } else if (snapshot) usd = 0;
+      const n = report.violations.length;
+      totals.entities += 1;
+      totals.violations += n;
+      totals.entitiesWithViolations += n ? 1 : 0;
+      if (usd !== undefined && totals.monthlyUsd !== undefined)
+        totals.monthlyUsd += usd;
+      const cc = report.tags.find(t => t.name === costCenterName)?.value ?? '';
+      bump(byCostCenter, cc, n, usd);
+      bump(byOwner, report.ownerRef ?? '', n, usd);
+    }
+    const rows = (map: Map<string, Row>) =>
+      [...map.values()].sort(
+        (a, b) =>
+          (b.monthlyUsd ?? 0) - (a.monthlyUsd ?? 0) ||
+          b.entities - a.entities ||
+          a.key.localeCompare(b.key),
+      );
+    const strip = ({ key: _key, ...row }: Row) => ({
+      ...row,
+      ...(row.monthlyUsd !== undefined
+        ? { monthlyUsd: Math.round(row.monthlyUsd * 100) / 100 }
+        : {}),
+    });
+    const ccRows = rows(byCostCenter);
+    const ownerRows = rows(byOwner);
+    const { limit, offset } = page;
+    return {
+      totals: strip(totals),
+      costCenters: {
+        items: ccRows.slice(offset, offset + limit).map(r => ({
+          ...(r.key ? { costCenter: r.key } : {}),
+          ...strip(r),
+        })),
+        totalCount: ccRows.length,
+      },
+      owners: {
+        items: ownerRows.slice(offset, offset + limit).map(r => ({
+          ...(r.key ? { owner: r.key } : {}),
+          ...strip(r),
+        })),
+        totalCount: ownerRows.length,
+      },
+      cost: !snapshot
+        ? { status: 'no-cluster' }
+        : {
+            status:
+              snapshot.errors.length && !snapshot.pods.length ? 'error' : 'ok',
+            errors: snapshot.errors,
+            prices: cost.prices,
+          },
+      limit,
+      offset,
+    };
+  }
+}
+
+function contactOf(
+  entity: Entity | undefined,
+  ref: string,
+  kind: string,
+): Contact {
+  const profile = (entity?.spec?.profile ?? {}) as {
+    displayName?: string;
+    email?: string;
+  };
+  return {
+    ref,
+    kind: entity?.kind ?? kind,
+    ...(typeof profile.displayName === 'string'
+      ? { displayName: profile.displayName }
+      : {}),
+    ...(typeof profile.email === 'string' ? { email: profile.email } : {}),
+  };
+}
+
+/**
+ * Which of the entity's Kubernetes objects lack the Shipshape labels, or carry values that
+ * disagree with the catalog (service name, owner group name, cost center, tier).
+ */
+function labelFindings(
+  snapshot: ClusterSnapshot,
+  entity: Entity,
+  report: PolicyReport,
+): LabelFinding[] {
+  const id = kubernetesIdOf(entity);
+  const ns = namespaceOf(entity);
+  const tag = (annotation: string) =>
+    report.tags.find(t => t.name === annotation)?.value;
+  const expected: Record<string, string | undefined> = {
+    [SHIPSHAPE_LABELS.service]: entity.metadata.name,
+    [SHIPSHAPE_LABELS.owner]: report.ownerRef
+      ? parseEntityRef(report.ownerRef).name
+      : undefined,
+    [SHIPSHAPE_LABELS.costCenter]: tag(SHIPSHAPE_ANNOTATIONS.costCenter.name),
+    [SHIPSHAPE_LABELS.environment]: undefined,
+    [SHIPSHAPE_LABELS.tier]: tag(SHIPSHAPE_ANNOTATIONS.tier.name),
+  };
+  const findings: LabelFinding[] = [];
+  for (const obj of snapshot.objects) {
+    if (obj.kubernetesId !== id || (ns && obj.namespace !== ns)) continue;
+    const missing: string[] = [];
+    const mismatched: LabelFinding['mismatched'] = [];
+    for (const label of Object.values(SHIPSHAPE_LABELS)) {
+      const actual = obj.labels[label];
+      if (actual === undefined || actual === '') missing.push(label);
+      else if (expected[label] !== undefined && expected[label] !== actual) {
+        mismatched.push({ label, expected: expected[label]!, actual });
+      }
+    }
+    if (missing.length || mismatched.length) {
+      findings.push({
+        cluster: obj.cluster,
+        namespace: obj.namespace,
+        kind: obj.kind,
+        name: obj.name,
+        missing,
+        mismatched,
+      });
+    }
+  }
+  return findings.sort((a, b) =>
+    `${a.namespace}/${a.kind}/${a.name}`.localeCompare(
+      `${b.namespace}/${b.kind}/${b.name}`,
+    ),
+  );
+}
