@@ -1,0 +1,206 @@
+import { Config } from '@backstage/config';
+import { InputError, NotFoundError } from '@backstage/errors';
+import * as k8s from '@kubernetes/client-node';
+import fs from 'fs';
+
+/** One cluster from `kubernetes.clusterLocatorMethods` (type `config`). */
+export interface ClusterConfig {
+  name: string;
+  url: string;
+  caData?: string;
+  caFile?: string;
+  skipTLSVerify: boolean;
+  /** The read token (the one the stock Kubernetes plugin uses). */
+  readToken?: () => string | undefined;
+  /** The write token, from `shipshape.kubernetes.clusters[].operatorServiceAccountToken`. */
+  operatorToken?: () => string | undefined;
+}
+
+/** An environment of `shipshape.environments`: where a service runs. */
+export interface EnvironmentConfig {
+  name: string;
+  cluster: string;
+  namespace: string;
+  /** An environment-specific write token (overrides the cluster's operator token). */
+  operatorToken?: () => string | undefined;
+}
+
+/** The API clients for one cluster and one identity (reader or operator). */
+export interface ClusterClient {
+  cluster: string;
+  kubeConfig: k8s.KubeConfig;
+  apps: k8s.AppsV1Api;
+  core: k8s.CoreV1Api;
+  watch: k8s.Watch;
+}
+
+function fileToken(path: string): () => string | undefined {
+  // Re-read on use: projected / rotated tokens change on disk.
+  return () => fs.readFileSync(path, 'utf8').trim() || undefined;
+}
+
+function optionalToken(
+  config: Config | undefined,
+  valueKey: string,
+  fileKey: string,
+): (() => string | undefined) | undefined {
+  if (!config) return undefined;
+  const value = config.getOptionalString(valueKey);
+  if (value) return () => value;
+  const file = config.getOptionalString(fileKey);
+  if (file) return fileToken(file);
+  return undefined;
+}
+
+/**
+ * The portal's one Kubernetes configuration (the stock plugin's
+ * `kubernetes.clusterLocatorMethods`, type `config`) plus Shipshape's environment →
+ * cluster/namespace mapping and the separate operator (write) tokens. Only the URLs
+ * configured here are ever called.
+ */
+export class KubernetesClusters {
+  private readonly readers = new Map<string, ClusterClient>();
+
+  private constructor(
+    private readonly clusters: Map<string, ClusterConfig>,
+    private readonly envs: Map<string, EnvironmentConfig>,
+  ) {}
+
+  static fromConfig(config: Config): KubernetesClusters {
+    const operatorByCluster = new Map<string, Config>();
+    for (const c of config.getOptionalConfigArray(
+      'shipshape.kubernetes.clusters',
+    ) ?? []) {
+      operatorByCluster.set(c.getString('name'), c);
+    }
+    const clusters = new Map<string, ClusterConfig>();
+    for (const method of config.getOptionalConfigArray(
+      'kubernetes.clusterLocatorMethods',
+    ) ?? []) {
+      if (method.getString('type') !== 'config') continue;
+      for (const c of method.getOptionalConfigArray('clusters') ?? []) {
+        const name = c.getString('name');
+        const authProvider = c.getOptionalString('authProvider');
+        if (authProvider && authProvider !== 'serviceAccount') {
+          // Other providers (oidc, aws, google) need the user's own token; Shipshape acts
+          // with a service account, so such a cluster is readable only if it has one.
+        }
+        clusters.set(name, {
+          name,
+          url: c.getString('url'),
+          caData: c.getOptionalString('caData'),
+          caFile: c.getOptionalString('caFile'),
+          skipTLSVerify: c.getOptionalBoolean('skipTLSVerify') ?? false,
+          readToken: optionalToken(
+            c,
+            'serviceAccountToken',
+            'serviceAccountTokenFile',
+          ),
+          operatorToken: optionalToken(
+            operatorByCluster.get(name),
+            'operatorServiceAccountToken',
+            'operatorServiceAccountTokenFile',
+          ),
+        });
+      }
+    }
+    const envs = new Map<string, EnvironmentConfig>();
+    for (const e of config.getOptionalConfigArray('shipshape.environments') ??
+      []) {
+      const name = e.getString('name');
+      const cluster = e.getString('cluster');
+      envs.set(name, {
+        name,
+        cluster,
+        namespace: e.getString('namespace'),
+        operatorToken: optionalToken(e, 'operatorToken', 'operatorTokenFile'),
+      });
+    }
+    return new KubernetesClusters(clusters, envs);
+  }
+
+  environmentNames(): string[] {
+    return [...this.envs.keys()];
+  }
+
+  environments(): EnvironmentConfig[] {
+    return [...this.envs.values()];
+  }
+
+  /** The environment, or an InputError naming the known ones. */
+  environment(name: string): EnvironmentConfig {
+    const env = this.envs.get(name);
+    if (!env) {
+      throw new InputError(
+        `Unknown environment '${name}'; configured environments: ${
+          this.environmentNames().join(', ') || 'none (set shipshape.environments)'
+        }`,
+      );
+    }
+    return env;
+  }
+
+  /** Read access to an environment's cluster, with the read token. */
+  reader(env: EnvironmentConfig): ClusterClient {
+    let client = this.readers.get(env.cluster);
+    if (!client) {
+      const cluster = this.cluster(env.cluster);
+      client = makeClient(cluster, cluster.readToken);
+      this.readers.set(env.cluster, client);
+    }
+    return client;
+  }
+
+  /** Write access to an environment's cluster, with the operator token (never the read one). */
+  operator(env: EnvironmentConfig): ClusterClient {
+    const cluster = this.cluster(env.cluster);
+    const token = env.operatorToken ?? cluster.operatorToken;
+    if (!token) {
+      throw new InputError(
+        `Environment '${env.name}' has no operator token: set shipshape.environments[].operatorToken(File) or shipshape.kubernetes.clusters[name=${env.cluster}].operatorServiceAccountToken`,
+      );
+    }
+    return makeClient(cluster, token);
+  }
+
+  private cluster(name: string): ClusterConfig {
+    const cluster = this.clusters.get(name);
+    if (!cluster) {
+      // Not fatal at startup (the stack's config may not be loaded); fails the one use.
+      throw new NotFoundError(
+        `No cluster named '${name}' in kubernetes.clusterLocatorMethods (type config); known: ${
+          [...this.clusters.keys()].join(', ') || 'none'
+        }`,
+      );
+    }
+    return cluster;
+  }
+}
+
+function makeClient(
+  cluster: ClusterConfig,
+  token: (() => string | undefined) | undefined,
+): ClusterClient {
+  const kubeConfig = new k8s.KubeConfig();
+  kubeConfig.loadFromOptions({
+    clusters: [
+      {
+        name: cluster.name,
+        server: cluster.url,
+        caData: cluster.caData,
+        caFile: cluster.caFile,
+        skipTLSVerify: cluster.skipTLSVerify,
+      },
+    ],
+    users: [{ name: 'shipshape', token: token?.() }],
+    contexts: [{ name: cluster.name, cluster: cluster.name, user: 'shipshape' }],
+    currentContext: cluster.name,
+  });
+  return {
+    cluster: cluster.name,
+    kubeConfig,
+    apps: kubeConfig.makeApiClient(k8s.AppsV1Api),
+    core: kubeConfig.makeApiClient(k8s.CoreV1Api),
+    watch: new k8s.Watch(kubeConfig),
+  };
+}

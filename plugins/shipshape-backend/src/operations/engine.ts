@@ -1,0 +1,205 @@
+import { LoggerService } from '@backstage/backend-plugin-api';
+import { randomUUID } from 'crypto';
+import {
+  NewOperation,
+  Operation,
+  OperationLogLine,
+  OperationStatus,
+  OperationStore,
+} from './store';
+
+/** How an operation ended. */
+export interface OperationOutcome {
+  status: Exclude<OperationStatus, 'queued' | 'running'>;
+  reason: string;
+  result: unknown;
+}
+
+/** What a handler gets while it runs one operation. */
+export interface OperationContext {
+  operation: Operation;
+  /** True when this instance took the operation over from a runner that stopped. */
+  resumed: boolean;
+  log(message: string, level?: OperationLogLine['level']): Promise<void>;
+  /** Persist what has been changed so far, so a restarted backend can resume. */
+  saveProgress(progress: unknown): Promise<void>;
+  /** Aborted when the backend shuts down: stop watching, leave the operation running. */
+  signal: AbortSignal;
+}
+
+/** One kind of operation (deploy, rollback, backup, restore-drill, ...). */
+export interface OperationHandler {
+  run(ctx: OperationContext): Promise<OperationOutcome>;
+}
+
+export interface OperationEngineOptions {
+  store: OperationStore;
+  logger: LoggerService;
+  /** Identifies this backend instance in `claimed_by`. */
+  instanceId?: string;
+  /** How often running operations are marked alive (and orphans looked for). */
+  heartbeatMs?: number;
+  /** A running operation whose heartbeat is older than this is taken over. */
+  staleAfterMs?: number;
+}
+
+/** Thrown into a handler when the backend shuts down mid-operation. */
+export class EngineStoppedError extends Error {
+  name = 'EngineStoppedError';
+}
+
+/**
+ * Runs operations: stores them (refusing a busy target), runs each handler in the
+ * background, records its log and outcome, keeps a heartbeat, and takes over operations
+ * whose runner died (on start and on every beat), handing them to their handler with
+ * `resumed: true`.
+ */
+export class OperationEngine {
+  readonly store: OperationStore;
+  readonly instanceId: string;
+  private readonly logger: LoggerService;
+  private readonly handlers = new Map<string, OperationHandler>();
+  private readonly running = new Map<
+    string,
+    { promise: Promise<void>; abort: AbortController }
+  >();
+  private readonly heartbeatMs: number;
+  private readonly staleAfterMs: number;
+  private timer?: NodeJS.Timeout;
+  private stopped = false;
+
+  private constructor(options: OperationEngineOptions) {
+    this.store = options.store;
+    this.logger = options.logger;
+    this.instanceId = options.instanceId ?? `shipshape-${randomUUID()}`;
+    this.heartbeatMs = options.heartbeatMs ?? 5_000;
+    this.staleAfterMs = options.staleAfterMs ?? 20_000;
+  }
+
+  static create(options: OperationEngineOptions): OperationEngine {
+    return new OperationEngine(options);
+  }
+
+  register(kind: string, handler: OperationHandler): void {
+    this.handlers.set(kind, handler);
+  }
+
+  /** Stores the operation (ConflictError if the target is busy) and starts it. */
+  async submit(op: NewOperation): Promise<Operation> {
+    if (!this.handlers.has(op.kind)) {
+      throw new Error(`No handler for operation kind '${op.kind}'`);
+    }
+    const created = await this.store.create(op);
+    if (await this.store.claim(created.id, this.instanceId)) {
+      const claimed = (await this.store.get(created.id))!;
+      this.launch(claimed, false);
+      return claimed;
+    }
+    return created;
+  }
+
+  /** Starts the heartbeat and resumes orphaned operations now and on every beat. */
+  async start(): Promise<void> {
+    this.stopped = false;
+    await this.resumeOrphans();
+    this.timer = setInterval(() => {
+      this.beat().catch(e =>
+        this.logger.warn(`operations heartbeat failed: ${e}`),
+      );
+    }, this.heartbeatMs);
+    this.timer.unref?.();
+  }
+
+  /** Stops watching; operations stay `running` in the database for the next instance. */
+  async stop(): Promise<void> {
+    this.stopped = true;
+    if (this.timer) clearInterval(this.timer);
+    for (const { abort } of this.running.values()) abort.abort();
+    await Promise.allSettled([...this.running.values()].map(r => r.promise));
+  }
+
+  /** Resolves when this instance's run of the operation has ended (tests, benchmarks). */
+  async waitFor(id: string): Promise<Operation> {
+    await this.running.get(id)?.promise;
+    return this.store.getOrThrow(id);
+  }
+
+  isRunningHere(id: string): boolean {
+    return this.running.has(id);
+  }
+
+  private async beat(): Promise<void> {
+    await this.store.heartbeat(this.instanceId, [...this.running.keys()]);
+    await this.resumeOrphans();
+  }
+
+  private async resumeOrphans(): Promise<void> {
+    if (this.stopped) return;
+    const orphans = await this.store.claimOrphans(
+      this.instanceId,
+      this.staleAfterMs,
+    );
+    for (const op of orphans) {
+      if (this.running.has(op.id)) continue;
+      this.logger.info(
+        `Resuming operation ${op.id} (${op.kind} ${op.target}) left by another runner`,
+      );
+      await this.store.appendLog(
+        op.id,
+        'warn',
+        `Runner stopped; resumed by ${this.instanceId}`,
+      );
+      this.launch(op, true);
+    }
+  }
+
+  private launch(operation: Operation, resumed: boolean): void {
+    const abort = new AbortController();
+    const handler = this.handlers.get(operation.kind);
+    const ctx: OperationContext = {
+      operation,
+      resumed,
+      signal: abort.signal,
+      log: (message, level = 'info') =>
+        this.store.appendLog(operation.id, level, message),
+      saveProgress: progress => this.store.saveProgress(operation.id, progress),
+    };
+    const promise = (async () => {
+      if (!handler) {
+        await this.store.finish(
+          operation.id,
+          'failed',
+          operation.result,
+          `This backend has no handler for '${operation.kind}'`,
+        );
+        return;
+      }
+      try {
+        const outcome = await handler.run(ctx);
+        await ctx.log(`Finished: ${outcome.status}: ${outcome.reason}`);
+        await this.store.finish(
+          operation.id,
+          outcome.status,
+          outcome.result,
+          outcome.reason,
+        );
+      } catch (e) {
+        if (abort.signal.aborted || e instanceof EngineStoppedError) {
+          // Shutting down: leave it running; the next instance resumes it.
+          return;
+        }
+        const message = e instanceof Error ? e.message : String(e);
+        this.logger.error(`Operation ${operation.id} failed: ${message}`);
+        await ctx.log(`Failed: ${message}`, 'error').catch(() => {});
+        const current = await this.store.get(operation.id);
+        await this.store.finish(
+          operation.id,
+          'failed',
+          current?.result,
+          message,
+        );
+      }
+    })().finally(() => this.running.delete(operation.id));
+    this.running.set(operation.id, { promise, abort });
+  }
+}

@@ -1,0 +1,73 @@
+import {
+  HttpAuthService,
+} from '@backstage/backend-plugin-api';
+import { InputError, NotFoundError } from '@backstage/errors';
+import { CatalogService } from '@backstage/plugin-catalog-node';
+import express from 'express';
+import Router from 'express-promise-router';
+import { OperationStore } from './store';
+
+export interface OperationsRouterDeps {
+  store: OperationStore;
+  httpAuth: HttpAuthService;
+  catalog: CatalogService;
+}
+
+/**
+ * Reading operations: `GET /operations/:id` (with its log), `GET /operations/:id/log?after=`
+ * (new lines since a sequence number, for polling or streaming) and
+ * `GET /entities/:kind/:namespace/:name/operations`. A caller sees an operation only if
+ * they may read its entity in the catalog.
+ */
+export function createOperationsRouter(deps: OperationsRouterDeps): express.Router {
+  const { store, httpAuth, catalog } = deps;
+  const router = Router();
+
+  async function visible(req: express.Request, id: string) {
+    const op = await store.getOrThrow(id);
+    const credentials = await httpAuth.credentials(req);
+    const entity = await catalog.getEntityByRef(op.entityRef, { credentials });
+    if (!entity) throw new NotFoundError(`No operation with id '${id}'`);
+    return op;
+  }
+
+  function afterParam(req: express.Request): number {
+    const raw = req.query.after;
+    if (raw === undefined) return 0;
+    const n = Number(raw);
+    if (!Number.isInteger(n) || n < 0) {
+      throw new InputError(`after: '${raw}' is not a non-negative integer sequence number`);
+    }
+    return n;
+  }
+
+  router.get('/operations/:id', async (req, res) => {
+    const op = await visible(req, req.params.id);
+    const log = await store.getLog(op.id, afterParam(req));
+    res.json({ ...op, log });
+  });
+
+  router.get('/operations/:id/log', async (req, res) => {
+    const op = await visible(req, req.params.id);
+    const lines = await store.getLog(op.id, afterParam(req));
+    res.json({
+      status: op.status,
+      done: op.status !== 'queued' && op.status !== 'running',
+      lines,
+      next: lines.length ? lines[lines.length - 1].seq : afterParam(req),
+    });
+  });
+
+  router.get('/entities/:kind/:namespace/:name/operations', async (req, res) => {
+    const { kind, namespace, name } = req.params;
+    const credentials = await httpAuth.credentials(req);
+    const entity = await catalog.getEntityByRef({ kind, namespace, name }, { credentials });
+    if (!entity) {
+      throw new NotFoundError(`No entity ${kind}:${namespace}/${name}`);
+    }
+    const ref = `${kind}:${namespace}/${name}`.toLocaleLowerCase('en-US');
+    res.json({ items: await store.listByEntity(ref) });
+  });
+
+  return router;
+}

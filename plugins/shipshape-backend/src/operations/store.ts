@@ -1,0 +1,288 @@
+import { ConflictError, NotFoundError } from '@backstage/errors';
+import { randomUUID } from 'crypto';
+import { Knex } from 'knex';
+
+/** Where an operation is in its life; the last three are outcomes. */
+export type OperationStatus =
+  | 'queued'
+  | 'running'
+  | 'succeeded'
+  | 'failed'
+  | 'rolled-back';
+
+export const ACTIVE_STATUSES: OperationStatus[] = ['queued', 'running'];
+
+/** A stored operation. `kind` is free (deploy, rollback, backup, restore-drill, ...). */
+export interface Operation<I = unknown, R = unknown> {
+  id: string;
+  kind: string;
+  entityRef: string;
+  target: string;
+  status: OperationStatus;
+  requestedBy: string;
+  reason?: string;
+  input: I;
+  result?: R;
+  outcomeReason?: string;
+  claimedBy?: string;
+  createdAt: string;
+  updatedAt: string;
+  finishedAt?: string;
+  heartbeatAt?: string;
+}
+
+export interface OperationLogLine {
+  seq: number;
+  at: string;
+  level: 'info' | 'warn' | 'error';
+  message: string;
+}
+
+export interface NewOperation {
+  kind: string;
+  entityRef: string;
+  target: string;
+  requestedBy: string;
+  reason?: string;
+  input: unknown;
+}
+
+const OPS = 'shipshape_operations';
+const LOG = 'shipshape_operation_log';
+
+function iso(value: unknown): string | undefined {
+  if (value === null || value === undefined) return undefined;
+  if (value instanceof Date) return value.toISOString();
+  if (typeof value === 'number') return new Date(value).toISOString();
+  const s = String(value);
+  // SQLite may hand back '2026-11-23 13:00:00.000' or epoch millis as a string.
+  if (/^\d+$/.test(s)) return new Date(Number(s)).toISOString();
+  const d = new Date(s.includes('T') || s.endsWith('Z') ? s : `${s}Z`);
+  return Number.isNaN(d.getTime()) ? s : d.toISOString();
+}
+
+function parseJson(value: unknown): unknown {
+  if (value === null || value === undefined) return undefined;
+  return typeof value === 'string' ? JSON.parse(value) : value;
+}
+
+function toOperation(row: any): Operation {
+  return {
+    id: row.id,
+    kind: row.kind,
+    entityRef: row.entity_ref,
+    target: row.target,
+    status: row.status,
+    requestedBy: row.requested_by,
+    reason: row.reason ?? undefined,
+    input: parseJson(row.input),
+    result: parseJson(row.result),
+    outcomeReason: row.outcome_reason ?? undefined,
+    claimedBy: row.claimed_by ?? undefined,
+    createdAt: iso(row.created_at)!,
+    updatedAt: iso(row.updated_at)!,
+    finishedAt: iso(row.finished_at),
+    heartbeatAt: iso(row.heartbeat_at),
+  };
+}
+
+function isUniqueViolation(e: any): boolean {
+  return (
+    e?.code === '23505' ||
+    e?.code === 'SQLITE_CONSTRAINT_UNIQUE' ||
+    /UNIQUE constraint failed/i.test(String(e?.message))
+  );
+}
+
+/**
+ * Operations and their log in the plugin's database.
+ *
+ * Concurrency: the unique partial index `shipshape_operations_active_target_uq` makes the
+ * database refuse a second queued/running operation on the same target, on PostgreSQL
+ * across any number of backend instances. Claiming orphaned work uses
+ * `SELECT ... FOR UPDATE SKIP LOCKED` on PostgreSQL so two instances never pick up the same
+ * operation. SQLite has no row locks: it is the single-writer case (one backend process,
+ * the default embedded database), where the transaction alone is enough.
+ */
+export class OperationStore {
+  private constructor(private readonly db: Knex) {}
+
+  static create(db: Knex): OperationStore {
+    return new OperationStore(db);
+  }
+
+  private get isPostgres(): boolean {
+    return String(this.db.client.config.client).includes('pg');
+  }
+
+  /** Stores a queued operation, or throws ConflictError if its target is busy. */
+  async create(op: NewOperation): Promise<Operation> {
+    const now = new Date();
+    const id = randomUUID();
+    try {
+      await this.db(OPS).insert({
+        id,
+        kind: op.kind,
+        entity_ref: op.entityRef,
+        target: op.target,
+        status: 'queued',
+        requested_by: op.requestedBy,
+        reason: op.reason ?? null,
+        input: JSON.stringify(op.input ?? {}),
+        created_at: now,
+        updated_at: now,
+      });
+    } catch (e) {
+      if (!isUniqueViolation(e)) throw e;
+      const busy = await this.db(OPS)
+        .where({ target: op.target })
+        .whereIn('status', ACTIVE_STATUSES)
+        .first();
+      throw new ConflictError(
+        `${op.target} is busy: operation ${busy?.id ?? '(unknown)'} (${
+          busy?.kind ?? 'unknown'
+        }, requested by ${busy?.requested_by ?? 'unknown'}) is ${
+          busy?.status ?? 'active'
+        }; wait for it to finish`,
+      );
+    }
+    return (await this.get(id))!;
+  }
+
+  async get(id: string): Promise<Operation | undefined> {
+    const row = await this.db(OPS).where({ id }).first();
+    return row ? toOperation(row) : undefined;
+  }
+
+  async getOrThrow(id: string): Promise<Operation> {
+    const op = await this.get(id);
+    if (!op) throw new NotFoundError(`No operation with id '${id}'`);
+    return op;
+  }
+
+  /** Moves a queued operation to running for this instance; false if someone else did. */
+  async claim(id: string, instanceId: string): Promise<boolean> {
+    const now = new Date();
+    const n = await this.db(OPS)
+      .where({ id, status: 'queued' })
+      .update({
+        status: 'running',
+        claimed_by: instanceId,
+        heartbeat_at: now,
+        updated_at: now,
+      });
+    return n === 1;
+  }
+
+  /**
+   * Claims running operations whose runner stopped beating (a backend that died or
+   * restarted) so this instance can resume them. Row locks on PostgreSQL (skip locked), so
+   * each orphan goes to exactly one instance.
+   */
+  async claimOrphans(
+    instanceId: string,
+    staleAfterMs: number,
+    limit = 10,
+  ): Promise<Operation[]> {
+    const staleBefore = new Date(Date.now() - staleAfterMs);
+    return this.db.transaction(async tx => {
+      let query = tx(OPS)
+        .whereIn('status', ACTIVE_STATUSES)
+        .andWhere(q =>
+          q
+            .where('heartbeat_at', '<', staleBefore)
+            .orWhere(q2 =>
+              q2.whereNull('heartbeat_at').andWhere('created_at', '<', staleBefore),
+            ),
+        )
+        .orderBy('created_at')
+        .limit(limit)
+        .select('id');
+      if (this.isPostgres) query = query.forUpdate().skipLocked();
+      const ids = (await query).map((r: { id: string }) => r.id);
+      if (ids.length === 0) return [];
+      const now = new Date();
+      await tx(OPS).whereIn('id', ids).update({
+        status: 'running',
+        claimed_by: instanceId,
+        heartbeat_at: now,
+        updated_at: now,
+      });
+      const rows = await tx(OPS).whereIn('id', ids);
+      return rows.map(toOperation);
+    });
+  }
+
+  /** Marks this instance as alive on its operations. */
+  async heartbeat(instanceId: string, ids: string[]): Promise<void> {
+    if (ids.length === 0) return;
+    await this.db(OPS)
+      .whereIn('id', ids)
+      .andWhere({ claimed_by: instanceId, status: 'running' })
+      .update({ heartbeat_at: new Date() });
+  }
+
+  /** Saves intermediate state (what was changed so far), for resuming after a restart. */
+  async saveProgress(id: string, result: unknown): Promise<void> {
+    await this.db(OPS)
+      .where({ id })
+      .update({ result: JSON.stringify(result), updated_at: new Date() });
+  }
+
+  async appendLog(
+    id: string,
+    level: OperationLogLine['level'],
+    message: string,
+  ): Promise<void> {
+    await this.db(LOG).insert({
+      operation_id: id,
+      at: new Date(),
+      level,
+      message,
+    });
+  }
+
+  async finish(
+    id: string,
+    status: Exclude<OperationStatus, 'queued' | 'running'>,
+    result: unknown,
+    reason: string,
+  ): Promise<void> {
+    const now = new Date();
+    await this.db(OPS)
+      .where({ id })
+      .update({
+        status,
+        result: JSON.stringify(result ?? {}),
+        outcome_reason: reason,
+        finished_at: now,
+        updated_at: now,
+      });
+  }
+
+  async getLog(id: string, afterSeq = 0, limit = 1000): Promise<OperationLogLine[]> {
+    const rows = await this.db(LOG)
+      .where({ operation_id: id })
+      .andWhere('seq', '>', afterSeq)
+      .orderBy('seq')
+      .limit(limit);
+    return rows.map((r: any) => ({
+      seq: Number(r.seq),
+      at: iso(r.at)!,
+      level: r.level,
+      message: r.message,
+    }));
+  }
+
+  async listByEntity(
+    entityRef: string,
+    options: { kind?: string[]; limit?: number } = {},
+  ): Promise<Operation[]> {
+    let query = this.db(OPS)
+      .where({ entity_ref: entityRef })
+      .orderBy('created_at', 'desc')
+      .limit(options.limit ?? 20);
+    if (options.kind) query = query.whereIn('kind', options.kind);
+    return (await query).map(toOperation);
+  }
+}

@@ -1,0 +1,202 @@
+import * as k8s from '@kubernetes/client-node';
+import { ClusterClient } from '../kubernetes/clusters';
+import {
+  deploymentRolloutState,
+  podError,
+  podReady,
+  selectorString,
+} from './kube';
+
+export interface FollowOptions {
+  client: ClusterClient;
+  namespace: string;
+  name: string;
+  /** The patched generation: the controller must have observed at least this one. */
+  minGeneration: number;
+  /** The images the new pods run (to tell new pods from old ones). */
+  expectedImages: string[];
+  /** A new pod that errors or stays un-Ready this long stalls the rollout. */
+  stallAfterMs: number;
+  /** Give up (stalled) after this long in any case. */
+  timeoutMs: number;
+  signal: AbortSignal;
+  onProgress?: (message: string) => void;
+}
+
+export type FollowResult =
+  | { state: 'complete'; message: string; deployment: k8s.V1Deployment }
+  | { state: 'stalled'; message: string; deployment?: k8s.V1Deployment };
+
+/**
+ * Follows one Deployment's rollout by WATCHING the API (the Deployment and its pods), the
+ * way `kubectl rollout status` does, and additionally notices crash-looping or un-Ready
+ * new pods. No polling: every decision is made on a watch event or on a single timer set
+ * for the moment a pod's grace period ends.
+ */
+export function followRollout(options: FollowOptions): Promise<FollowResult> {
+  const { client, namespace, name, signal } = options;
+  return new Promise<FollowResult>((resolve, reject) => {
+    let deployment: k8s.V1Deployment | undefined;
+    const pods = new Map<string, k8s.V1Pod>();
+    const badSince = new Map<string, number>();
+    const watches: AbortController[] = [];
+    const timers = new Set<NodeJS.Timeout>();
+    let finished = false;
+    let podWatchStarted = false;
+    let lastMessage = '';
+
+    const finish = (fn: () => void) => {
+      if (finished) return;
+      finished = true;
+      for (const w of watches) w.abort();
+      for (const t of timers) clearTimeout(t);
+      signal.removeEventListener('abort', onAbort);
+      fn();
+    };
+    const onAbort = () =>
+      finish(() => reject(signal.reason ?? new Error('aborted')));
+    if (signal.aborted) {
+      onAbort();
+      return;
+    }
+    signal.addEventListener('abort', onAbort);
+
+    const overall = setTimeout(
+      () =>
+        finish(() =>
+          resolve({
+            state: 'stalled',
+            message: `rollout did not complete within ${Math.round(
+              options.timeoutMs / 1000,
+            )}s (${lastMessage})`,
+            deployment,
+          }),
+        ),
+      options.timeoutMs,
+    );
+    timers.add(overall);
+
+    const isNewPod = (pod: k8s.V1Pod) => {
+      const podImages = (pod.spec?.containers ?? []).map(c => c.image);
+      return options.expectedImages.every(i => podImages.includes(i));
+    };
+
+    const evaluate = () => {
+      if (finished || !deployment) return;
+      const state = deploymentRolloutState(deployment, options.minGeneration);
+      if (state.state === 'complete') {
+        finish(() =>
+          resolve({ state: 'complete', message: state.message, deployment: deployment! }),
+        );
+        return;
+      }
+      if (state.state === 'stalled') {
+        finish(() =>
+          resolve({ state: 'stalled', message: state.message, deployment }),
+        );
+        return;
+      }
+      // Pod-level stall: a new pod in error or un-Ready for longer than the grace period.
+      const now = Date.now();
+      for (const pod of pods.values()) {
+        if (!isNewPod(pod) || pod.metadata?.deletionTimestamp) continue;
+        const key = pod.metadata!.name!;
+        const error = podError(pod);
+        if (!error && podReady(pod)) {
+          badSince.delete(key);
+          continue;
+        }
+        if (!badSince.has(key)) {
+          badSince.set(key, now);
+          const t = setTimeout(() => {
+            timers.delete(t);
+            evaluate();
+          }, options.stallAfterMs + 5);
+          timers.add(t);
+        }
+        if (now - badSince.get(key)! >= options.stallAfterMs) {
+          const why = error
+            ? `${error.reason} in container ${error.container}${
+                error.message ? `: ${error.message}` : ''
+              }`
+            : 'not Ready';
+          finish(() =>
+            resolve({
+              state: 'stalled',
+              message: `pod ${key} ${why} for ${Math.round(
+                (now - badSince.get(key)!) / 1000,
+              )}s`,
+              deployment,
+            }),
+          );
+          return;
+        }
+      }
+      if (state.message !== lastMessage) {
+        lastMessage = state.message;
+        options.onProgress?.(`${name}: ${state.message}`);
+      }
+    };
+
+    const startWatch = (
+      path: string,
+      query: Record<string, string>,
+      onEvent: (type: string, obj: any) => void,
+    ) => {
+      if (finished) return;
+      client.watch
+        .watch(
+          path,
+          { ...query, allowWatchBookmarks: 'false' },
+          (type, obj) => {
+            if (!finished) onEvent(type, obj);
+          },
+          err => {
+            if (finished) return;
+            if (err && (err as any).name !== 'AbortError') {
+              options.onProgress?.(`watch ${path} ended: ${err}; re-watching`);
+            }
+            // The server closes watches after a while: watch again (gets the state anew).
+            setImmediate(() => startWatch(path, query, onEvent));
+          },
+        )
+        .then(w => {
+          if (finished) w.abort();
+          else watches.push(w);
+        })
+        .catch(err => finish(() => reject(err)));
+    };
+
+    startWatch(
+      `/apis/apps/v1/namespaces/${namespace}/deployments`,
+      { fieldSelector: `metadata.name=${name}` },
+      (type, obj: k8s.V1Deployment) => {
+        if (type === 'DELETED') {
+          finish(() =>
+            resolve({
+              state: 'stalled',
+              message: `Deployment ${namespace}/${name} was deleted`,
+            }),
+          );
+          return;
+        }
+        if (type !== 'ADDED' && type !== 'MODIFIED') return;
+        deployment = obj;
+        if (!podWatchStarted) {
+          podWatchStarted = true;
+          startWatch(
+            `/api/v1/namespaces/${namespace}/pods`,
+            { labelSelector: selectorString(obj.spec?.selector) },
+            (podEvent, pod: k8s.V1Pod) => {
+              if (podEvent === 'DELETED') pods.delete(pod.metadata!.name!);
+              else if (podEvent === 'ADDED' || podEvent === 'MODIFIED')
+                pods.set(pod.metadata!.name!, pod);
+              evaluate();
+            },
+          );
+        }
+        evaluate();
+      },
+    );
+  });
+}

@@ -1,0 +1,301 @@
+import { InputError, NotFoundError } from '@backstage/errors';
+import * as k8s from '@kubernetes/client-node';
+import { ECOSYSTEM_ANNOTATIONS } from '@shipshape/plugin-shipshape-common';
+import { ClusterClient } from '../kubernetes/clusters';
+
+export const REVISION_ANNOTATION = 'deployment.kubernetes.io/revision';
+export const CHANGE_CAUSE_ANNOTATION = 'kubernetes.io/change-cause';
+/** The label the stock Kubernetes plugin (and the templates' chart) put on workloads. */
+export const KUBERNETES_ID_LABEL = ECOSYSTEM_ANNOTATIONS.kubernetesId;
+
+export const POD_ERROR_REASONS = [
+  'CrashLoopBackOff',
+  'ImagePullBackOff',
+  'ErrImagePull',
+  'InvalidImageName',
+  'CreateContainerConfigError',
+  'CreateContainerError',
+  'RunContainerError',
+  'OOMKilled',
+];
+
+export function revisionOf(obj: {
+  metadata?: k8s.V1ObjectMeta;
+}): number | undefined {
+  const r = obj.metadata?.annotations?.[REVISION_ANNOTATION];
+  return r === undefined ? undefined : Number(r);
+}
+
+export function selectorString(selector?: k8s.V1LabelSelector): string {
+  return Object.entries(selector?.matchLabels ?? {})
+    .map(([k, v]) => `${k}=${v}`)
+    .join(',');
+}
+
+const jsonPatch = k8s.setHeaderOptions(
+  'Content-Type',
+  k8s.PatchStrategy.JsonPatch,
+);
+
+/** JSON-pointer escaping for annotation keys. */
+function pointer(key: string): string {
+  return key.replace(/~/g, '~0').replace(/\//g, '~1');
+}
+
+export async function listEntityDeployments(
+  client: ClusterClient,
+  namespace: string,
+  kubernetesId: string,
+): Promise<k8s.V1Deployment[]> {
+  const list = await client.apps.listNamespacedDeployment({
+    namespace,
+    labelSelector: `${KUBERNETES_ID_LABEL}=${kubernetesId}`,
+  });
+  return list.items;
+}
+
+/** The ReplicaSets a Deployment owns, newest revision first. */
+export async function ownedReplicaSets(
+  client: ClusterClient,
+  deployment: k8s.V1Deployment,
+): Promise<k8s.V1ReplicaSet[]> {
+  const list = await client.apps.listNamespacedReplicaSet({
+    namespace: deployment.metadata!.namespace!,
+    labelSelector: selectorString(deployment.spec?.selector),
+  });
+  return list.items
+    .filter(rs =>
+      rs.metadata?.ownerReferences?.some(
+        o => o.uid === deployment.metadata?.uid && o.controller,
+      ),
+    )
+    .sort((a, b) => (revisionOf(b) ?? 0) - (revisionOf(a) ?? 0));
+}
+
+/** Picks the container to change: the named one, or the only one. */
+export function pickContainer(
+  deployment: k8s.V1Deployment,
+  container?: string,
+): { index: number; container: k8s.V1Container } {
+  const containers = deployment.spec?.template.spec?.containers ?? [];
+  if (container) {
+    const index = containers.findIndex(c => c.name === container);
+    if (index < 0) {
+      throw new InputError(
+        `container: Deployment ${deployment.metadata?.name} has no container '${container}' (has: ${containers
+          .map(c => c.name)
+          .join(', ')})`,
+      );
+    }
+    return { index, container: containers[index] };
+  }
+  if (containers.length !== 1) {
+    throw new InputError(
+      `container: Deployment ${deployment.metadata?.name} has ${containers.length} containers (${containers
+        .map(c => c.name)
+        .join(', ')}); say which one to change`,
+    );
+  }
+  return { index: 0, container: containers[0] };
+}
+
+/** Sets one container's image and the change-cause, guarded by the resourceVersion read. */
+export async function patchImage(
+  client: ClusterClient,
+  deployment: k8s.V1Deployment,
+  containerIndex: number,
+  image: string,
+  changeCause: string,
+  dryRun = false,
+): Promise<k8s.V1Deployment> {
+  const hasAnnotations = !!deployment.metadata?.annotations;
+  const body = [
+    {
+      op: 'test',
+      path: '/metadata/resourceVersion',
+      value: deployment.metadata!.resourceVersion,
+    },
+    {
+      op: 'replace',
+      path: `/spec/template/spec/containers/${containerIndex}/image`,
+      value: image,
+    },
+    hasAnnotations
+      ? {
+          op: 'add',
+          path: `/metadata/annotations/${pointer(CHANGE_CAUSE_ANNOTATION)}`,
+          value: changeCause,
+        }
+      : {
+          op: 'add',
+          path: '/metadata/annotations',
+          value: { [CHANGE_CAUSE_ANNOTATION]: changeCause },
+        },
+  ];
+  return client.apps.patchNamespacedDeployment(
+    {
+      name: deployment.metadata!.name!,
+      namespace: deployment.metadata!.namespace!,
+      body,
+      dryRun: dryRun ? 'All' : undefined,
+      fieldManager: 'shipshape',
+    },
+    jsonPatch,
+  );
+}
+
+/** The ReplicaSet of a given revision (or the one before the current), as `rollout undo` picks it. */
+export async function findUndoTarget(
+  client: ClusterClient,
+  deployment: k8s.V1Deployment,
+  toRevision?: number,
+): Promise<{ replicaSet: k8s.V1ReplicaSet; revision: number }> {
+  const sets = await ownedReplicaSets(client, deployment);
+  const current = revisionOf(deployment) ?? revisionOf(sets[0] ?? {}) ?? 0;
+  const available = sets.map(revisionOf).filter(r => r !== undefined);
+  let target: k8s.V1ReplicaSet | undefined;
+  if (toRevision !== undefined) {
+    target = sets.find(rs => revisionOf(rs) === toRevision);
+    if (!target) {
+      throw new NotFoundError(
+        `revision: Deployment ${deployment.metadata?.namespace}/${deployment.metadata?.name} has no revision ${toRevision} (available: ${
+          available.join(', ') || 'none'
+        })`,
+      );
+    }
+  } else {
+    target = sets.find(rs => (revisionOf(rs) ?? 0) < current);
+    if (!target) {
+      throw new InputError(
+        `Deployment ${deployment.metadata?.namespace}/${deployment.metadata?.name} has no revision before ${current} to roll back to`,
+      );
+    }
+  }
+  return { replicaSet: target, revision: revisionOf(target)! };
+}
+
+/** `kubectl rollout undo`: put the target ReplicaSet's pod template back on the Deployment. */
+export async function undoTo(
+  client: ClusterClient,
+  deployment: k8s.V1Deployment,
+  replicaSet: k8s.V1ReplicaSet,
+  changeCause: string,
+): Promise<k8s.V1Deployment> {
+  const template: k8s.V1PodTemplateSpec = JSON.parse(
+    JSON.stringify(replicaSet.spec!.template),
+  );
+  if (template.metadata?.labels) {
+    delete template.metadata.labels['pod-template-hash'];
+  }
+  const body = [
+    {
+      op: 'test',
+      path: '/metadata/resourceVersion',
+      value: deployment.metadata!.resourceVersion,
+    },
+    { op: 'replace', path: '/spec/template', value: template },
+    deployment.metadata?.annotations
+      ? {
+          op: 'add',
+          path: `/metadata/annotations/${pointer(CHANGE_CAUSE_ANNOTATION)}`,
+          value: changeCause,
+        }
+      : {
+          op: 'add',
+          path: '/metadata/annotations',
+          value: { [CHANGE_CAUSE_ANNOTATION]: changeCause },
+        },
+  ];
+  return client.apps.patchNamespacedDeployment(
+    {
+      name: deployment.metadata!.name!,
+      namespace: deployment.metadata!.namespace!,
+      body,
+      fieldManager: 'shipshape',
+    },
+    jsonPatch,
+  );
+}
+
+export function images(template?: k8s.V1PodTemplateSpec): string[] {
+  return (template?.spec?.containers ?? []).map(c => c.image ?? '');
+}
+
+/** kubectl's rollout-status logic. */
+export function deploymentRolloutState(
+  d: k8s.V1Deployment,
+  minGeneration = 0,
+): { state: 'complete' | 'progressing' | 'stalled'; message: string } {
+  const generation = d.metadata?.generation ?? 0;
+  const observed = d.status?.observedGeneration ?? 0;
+  if (observed < Math.max(generation, minGeneration)) {
+    return {
+      state: 'progressing',
+      message: 'waiting for the controller to observe the new spec',
+    };
+  }
+  const progressing = d.status?.conditions?.find(c => c.type === 'Progressing');
+  if (progressing?.reason === 'ProgressDeadlineExceeded') {
+    return {
+      state: 'stalled',
+      message: `ProgressDeadlineExceeded: ${progressing.message ?? ''}`.trim(),
+    };
+  }
+  const desired = d.spec?.replicas ?? 1;
+  const updated = d.status?.updatedReplicas ?? 0;
+  const total = d.status?.replicas ?? 0;
+  const available = d.status?.availableReplicas ?? 0;
+  if (updated < desired) {
+    return {
+      state: 'progressing',
+      message: `${updated} of ${desired} new replicas updated`,
+    };
+  }
+  if (total > updated) {
+    return {
+      state: 'progressing',
+      message: `${total - updated} old replicas pending termination`,
+    };
+  }
+  if (available < updated) {
+    return {
+      state: 'progressing',
+      message: `${available} of ${updated} updated replicas available`,
+    };
+  }
+  return { state: 'complete', message: `${updated} replicas up to date` };
+}
+
+/** A pod's error (a waiting/terminated reason worth showing), if any. */
+export function podError(
+  pod: k8s.V1Pod,
+): { reason: string; message?: string; container: string } | undefined {
+  for (const cs of [
+    ...(pod.status?.initContainerStatuses ?? []),
+    ...(pod.status?.containerStatuses ?? []),
+  ]) {
+    const waiting = cs.state?.waiting;
+    if (waiting?.reason && POD_ERROR_REASONS.includes(waiting.reason)) {
+      return {
+        reason: waiting.reason,
+        message: waiting.message,
+        container: cs.name,
+      };
+    }
+    const terminated = cs.state?.terminated ?? cs.lastState?.terminated;
+    if (terminated?.reason === 'OOMKilled') {
+      return {
+        reason: 'OOMKilled',
+        message: terminated.message,
+        container: cs.name,
+      };
+    }
+  }
+  return undefined;
+}
+
+export function podReady(pod: k8s.V1Pod): boolean {
+  return !!pod.status?.conditions?.some(
+    c => c.type === 'Ready' && c.status === 'True',
+  );
+}

@@ -1,0 +1,307 @@
+import {
+  mockCredentials,
+  mockServices,
+  startTestBackend,
+} from '@backstage/backend-test-utils';
+import { Entity } from '@backstage/catalog-model';
+import { catalogServiceMock } from '@backstage/plugin-catalog-node/testUtils';
+import { AuthorizeResult } from '@backstage/plugin-permission-common';
+import request from 'supertest';
+import { shipshapePlugin } from '../plugin';
+import { kubectl, testConfig, testDeployment } from './testCluster';
+
+jest.setTimeout(180_000);
+
+const NS = `shipshape-test-${process.pid}`;
+const OWNER = 'user:default/owner-user';
+const STRANGER = 'user:default/stranger';
+const REPO = 'registry.example.test/shipshape/rollout-demo';
+
+function component(name: string, kubernetesId?: string): Entity {
+  return {
+    apiVersion: 'backstage.io/v1alpha1',
+    kind: 'Component',
+    metadata: {
+      name,
+      namespace: 'default',
+      annotations: kubernetesId
+        ? { 'backstage.io/kubernetes-id': kubernetesId }
+        : {},
+    },
+    spec: { type: 'service', lifecycle: 'production', owner: 'group:default/team-a' },
+  };
+}
+
+function deploymentJson(name: string) {
+  return JSON.parse(kubectl(['-n', NS, 'get', 'deploy', name, '-o', 'json']));
+}
+
+describe('deploy, rollback and rollout status against the local cluster', () => {
+  let server: any;
+
+  beforeAll(async () => {
+    kubectl(['create', 'namespace', NS]);
+    for (const name of ['web', 'bad', 'busy']) {
+      kubectl(
+        ['apply', '-f', '-'],
+        testDeployment({
+          name: `${name}-app`,
+          namespace: NS,
+          kubernetesId: `${name}-app`,
+          image: `${REPO}:1.0.0`,
+        }),
+      );
+    }
+    kubectl(['-n', NS, 'rollout', 'status', 'deploy/web-app', '--timeout=60s']);
+    kubectl(['-n', NS, 'rollout', 'status', 'deploy/bad-app', '--timeout=60s']);
+    kubectl(['-n', NS, 'rollout', 'status', 'deploy/busy-app', '--timeout=60s']);
+
+    const permissions = mockServices.permissions.mock({
+      authorize: async (requests, { credentials }) =>
+        requests.map(() => ({
+          result:
+            (credentials.principal as any).userEntityRef === OWNER
+              ? AuthorizeResult.ALLOW
+              : AuthorizeResult.DENY,
+        })),
+    });
+    ({ server } = await startTestBackend({
+      features: [
+        shipshapePlugin,
+        mockServices.rootConfig.factory({
+          data: testConfig(
+            [
+              { name: 'test', namespace: NS },
+              { name: 'down', namespace: NS, cluster: 'down' },
+            ],
+            [
+              {
+                name: 'down',
+                url: 'https://127.0.0.1:1',
+                authProvider: 'serviceAccount',
+                skipTLSVerify: true,
+                serviceAccountToken: 'x',
+              },
+            ],
+          ),
+        }),
+        permissions.factory,
+        catalogServiceMock.factory({
+          entities: [
+            component('web-app', 'web-app'),
+            component('bad-app', 'bad-app'),
+            component('busy-app', 'busy-app'),
+            component('no-k8s'),
+          ],
+        }),
+      ],
+    }));
+  });
+
+  afterAll(() => {
+    kubectl(['delete', 'namespace', NS, '--wait=false']);
+  });
+
+  const post = (path: string, body: object, user = OWNER) =>
+    request(server)
+      .post(`/api/shipshape/entities/component/default/${path}`)
+      .set('Authorization', mockCredentials.user.header(user))
+      .send(body);
+
+  async function waitDone(id: string) {
+    for (;;) {
+      const res = await request(server)
+        .get(`/api/shipshape/operations/${id}`)
+        .set('Authorization', mockCredentials.user.header(OWNER));
+      expect(res.status).toBe(200);
+      if (!['queued', 'running'].includes(res.body.status)) return res.body;
+      await new Promise(r => setTimeout(r, 250));
+    }
+  }
+
+  it('deploys a new tag and follows the rollout to completion', async () => {
+    const res = await post('web-app/deploy', {
+      environment: 'test',
+      tag: '1.1.0',
+      reason: 'release 1.1.0',
+    });
+    expect(res.status).toBe(202);
+    expect(res.body).toMatchObject({
+      kind: 'deploy',
+      requestedBy: OWNER,
+      reason: 'release 1.1.0',
+      entityRef: 'component:default/web-app',
+    });
+    const op = await waitDone(res.body.id);
+    expect(op.status).toBe('succeeded');
+    expect(op.result.changes[0]).toMatchObject({
+      name: 'web-app',
+      fromImage: `${REPO}:1.0.0`,
+      toImage: `${REPO}:1.1.0`,
+      fromRevision: 1,
+      toRevision: 2,
+      outcome: 'complete',
+    });
+    expect(op.log.map((l: any) => l.message).join('\n')).toContain(
+      '1.0.0 -> registry.example.test/shipshape/rollout-demo:1.1.0',
+    );
+    const d = deploymentJson('web-app');
+    expect(d.spec.template.spec.containers[0].image).toBe(`${REPO}:1.1.0`);
+    expect(d.metadata.annotations['kubernetes.io/change-cause']).toBe(
+      `shipshape deploy by ${OWNER}: release 1.1.0`,
+    );
+    expect(d.status.updatedReplicas).toBe(2);
+    expect(d.status.availableReplicas).toBe(2);
+
+    // The log endpoint pages by sequence number.
+    const log = await request(server)
+      .get(`/api/shipshape/operations/${op.id}/log?after=${op.log[0].seq}`)
+      .set('Authorization', mockCredentials.user.header(OWNER));
+    expect(log.body.done).toBe(true);
+    expect(log.body.lines.length).toBe(op.log.length - 1);
+  });
+
+  it('rolls a bad release back automatically when the rollout stalls', async () => {
+    const res = await post('bad-app/deploy', {
+      environment: 'test',
+      image: `${REPO}:2.0.0-bad`,
+    });
+    expect(res.status).toBe(202);
+    const op = await waitDone(res.body.id);
+    expect(op.status).toBe('rolled-back');
+    expect(op.outcomeReason).toMatch(/ProgressDeadlineExceeded/);
+    expect(op.outcomeReason).toMatch(/rolled back to revision bad-app@1/);
+    const d = deploymentJson('bad-app');
+    expect(d.spec.template.spec.containers[0].image).toBe(`${REPO}:1.0.0`);
+    expect(d.status.updatedReplicas).toBe(2);
+    expect(d.status.availableReplicas).toBe(2);
+    expect(d.metadata.annotations['deployment.kubernetes.io/revision']).toBe('3');
+  });
+
+  it('rolls back to a given revision, and refuses one that does not exist', async () => {
+    // web-app is at revision 2 (1.1.0) after the first test.
+    const missing = await post('web-app/rollback', {
+      environment: 'test',
+      revision: 42,
+    });
+    expect(missing.status).toBe(404);
+    expect(missing.body.error.message).toMatch(/has no revision 42 \(available: 2, 1\)/);
+    const before = deploymentJson('web-app');
+    expect(before.metadata.generation).toBe(2);
+
+    const dry = await post('web-app/rollback', {
+      environment: 'test',
+      revision: 1,
+      dryRun: true,
+    });
+    expect(dry.status).toBe(200);
+    expect(dry.body.changes[0]).toMatchObject({
+      fromRevision: 2,
+      targetRevision: 1,
+      toImage: `${REPO}:1.0.0`,
+    });
+
+    const res = await post('web-app/rollback', { environment: 'test', revision: 1 });
+    expect(res.status).toBe(202);
+    const op = await waitDone(res.body.id);
+    expect(op.status).toBe('succeeded');
+    expect(op.result.changes[0]).toMatchObject({ fromRevision: 2, toRevision: 3 });
+    expect(deploymentJson('web-app').spec.template.spec.containers[0].image).toBe(
+      `${REPO}:1.0.0`,
+    );
+  });
+
+  it('refuses a second operation on the same Deployment while one runs', async () => {
+    const first = await post('busy-app/deploy', { environment: 'test', tag: '3.0.0' });
+    expect(first.status).toBe(202);
+    const second = await post('busy-app/deploy', { environment: 'test', tag: '3.0.1' });
+    expect(second.status).toBe(409);
+    expect(second.body.error.name).toBe('ConflictError');
+    expect(second.body.error.message).toContain(first.body.id);
+    expect((await waitDone(first.body.id)).status).toBe('succeeded');
+    // Once finished, the target is free again.
+    const third = await post('busy-app/deploy', { environment: 'test', tag: '3.0.1' });
+    expect(third.status).toBe(202);
+    expect((await waitDone(third.body.id)).status).toBe('succeeded');
+  });
+
+  it('refuses a non-owner and bad input before changing anything', async () => {
+    const generation = deploymentJson('busy-app').metadata.generation;
+    const denied = await post('busy-app/deploy', { environment: 'test', tag: '9.9.9' }, STRANGER);
+    expect(denied.status).toBe(403);
+    expect(denied.body.error.message).toMatch(/may not deploy component:default\/busy-app/);
+
+    const cases: Array<[object, string, number, string?]> = [
+      [{ environment: 'nowhere', tag: '1.0.1' }, "Unknown environment 'nowhere'", 400],
+      [{ environment: 'test', image: 'Not A Ref!' }, 'is not a valid image reference', 400],
+      [{ environment: 'test', image: `${REPO}:latest` }, "uses ':latest'", 400],
+      [{ environment: 'test', image: REPO }, 'has no tag or digest', 400],
+      [{ environment: 'test', tag: 'latest' }, "'latest' is refused", 400],
+      [{ environment: 'test', tag: '-x' }, 'is not a valid image tag', 400],
+      [{ environment: 'test' }, 'exactly one of image or tag', 400],
+      [{ environment: 'test', tag: '1', extra: 1 }, 'Unrecognized key', 400],
+      [{ environment: 'test', tag: '1.0.1' }, 'has no backstage.io/kubernetes-id', 400, 'no-k8s'],
+    ];
+    for (const [body, message, status, entity] of cases) {
+      const res = await post(`${entity ?? 'busy-app'}/deploy`, body);
+      expect({ body, status: res.status }).toEqual({ body, status });
+      expect(res.body.error.message).toContain(message);
+    }
+    const unknown = await post('ghost/deploy', { environment: 'test', tag: '1.0.1' });
+    expect(unknown.status).toBe(404);
+    expect(deploymentJson('busy-app').metadata.generation).toBe(generation);
+  });
+
+  it('dry-runs a deploy: says what would change and changes nothing', async () => {
+    const before = deploymentJson('busy-app');
+    const res = await post('busy-app/deploy', {
+      environment: 'test',
+      tag: '4.0.0',
+      dryRun: true,
+    });
+    expect(res.status).toBe(200);
+    expect(res.body).toMatchObject({
+      dryRun: true,
+      environment: 'test',
+      namespace: NS,
+      changes: [
+        {
+          name: 'busy-app',
+          container: 'app',
+          fromImage: `${REPO}:3.0.1`,
+          toImage: `${REPO}:4.0.0`,
+        },
+      ],
+    });
+    const after = deploymentJson('busy-app');
+    expect(after.metadata.generation).toBe(before.metadata.generation);
+  });
+
+  it('reports rollout status per environment, with an unreachable cluster alongside', async () => {
+    const started = Date.now();
+    const res = await request(server)
+      .get('/api/shipshape/entities/component/default/bad-app/rollout')
+      .set('Authorization', mockCredentials.user.header(STRANGER));
+    expect(res.status).toBe(200);
+    expect(Date.now() - started).toBeLessThan(4000);
+    const [test, down] = res.body.environments;
+    expect(down).toMatchObject({ environment: 'down', status: 'unreachable', workloads: [] });
+    expect(test.status).toBe('ok');
+    expect(test.workloads).toHaveLength(1);
+    const w = test.workloads[0];
+    expect(w).toMatchObject({
+      kind: 'Deployment',
+      name: 'bad-app',
+      replicas: { desired: 2, updated: 2, ready: 2, available: 2 },
+      strategy: { type: 'RollingUpdate', maxSurge: '1', maxUnavailable: '0' },
+      current: { revision: 3, tags: ['1.0.0'] },
+      previous: { revision: 2, tags: ['2.0.0-bad'] },
+      phase: 'complete',
+    });
+    expect(test.lastOperation).toMatchObject({
+      kind: 'deploy',
+      status: 'rolled-back',
+      requestedBy: OWNER,
+    });
+  });
+});

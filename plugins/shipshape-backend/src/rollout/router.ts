@@ -1,0 +1,247 @@
+import {
+  BackstageCredentials,
+  HttpAuthService,
+  PermissionsService,
+} from '@backstage/backend-plugin-api';
+import { Entity, stringifyEntityRef } from '@backstage/catalog-model';
+import { InputError, NotAllowedError, NotFoundError } from '@backstage/errors';
+import { CatalogService } from '@backstage/plugin-catalog-node';
+import { AuthorizeResult } from '@backstage/plugin-permission-common';
+import {
+  ECOSYSTEM_ANNOTATIONS,
+  shipshapeDeployPermission,
+} from '@shipshape/plugin-shipshape-common';
+import express from 'express';
+import Router from 'express-promise-router';
+import { z } from 'zod';
+import { KubernetesClusters } from '../kubernetes/clusters';
+import { OperationEngine } from '../operations/engine';
+import { patchImage, listEntityDeployments } from './kube';
+import {
+  DeploymentChange,
+  RolloutOperationInput,
+  planDeploy,
+  planRollback,
+} from './operations';
+import { readRolloutStatus } from './status';
+
+export interface RolloutRouterDeps {
+  engine: OperationEngine;
+  clusters: KubernetesClusters;
+  httpAuth: HttpAuthService;
+  permissions: PermissionsService;
+  catalog: CatalogService;
+  /** Per-cluster timeout of the status endpoint. */
+  statusTimeoutMs: number;
+}
+
+const deployBody = z
+  .object({
+    environment: z.string().min(1),
+    image: z.string().min(1).optional(),
+    tag: z.string().min(1).optional(),
+    container: z.string().min(1).optional(),
+    reason: z.string().max(500).optional(),
+    autoRollback: z.boolean().default(true),
+    dryRun: z.boolean().default(false),
+  })
+  .strict();
+
+const rollbackBody = z
+  .object({
+    environment: z.string().min(1),
+    revision: z.number().int().positive().optional(),
+    reason: z.string().max(500).optional(),
+    dryRun: z.boolean().default(false),
+  })
+  .strict();
+
+function parseBody<T>(schema: z.ZodType<T, any, any>, body: unknown): T {
+  const result = schema.safeParse(body ?? {});
+  if (!result.success) {
+    throw new InputError(
+      `Invalid request body: ${result.error.issues
+        .map(i => `${i.path.join('.') || '(body)'}: ${i.message}`)
+        .join('; ')}`,
+    );
+  }
+  return result.data;
+}
+
+function kubernetesIdOf(entity: Entity): string {
+  const id = entity.metadata.annotations?.[ECOSYSTEM_ANNOTATIONS.kubernetesId];
+  if (!id) {
+    throw new InputError(
+      `${stringifyEntityRef(entity)} has no ${ECOSYSTEM_ANNOTATIONS.kubernetesId} annotation, so Shipshape cannot find its workloads`,
+    );
+  }
+  return id;
+}
+
+/**
+ * Deploy, rollback and rollout status for one entity:
+ * `POST /entities/:kind/:namespace/:name/deploy`, `.../rollback`, `GET .../rollout`.
+ */
+export function createRolloutRouter(deps: RolloutRouterDeps): express.Router {
+  const { engine, clusters, httpAuth, permissions, catalog } = deps;
+  const router = Router();
+
+  async function entityFor(req: express.Request, credentials: BackstageCredentials) {
+    const { kind, namespace, name } = req.params;
+    const entity = await catalog.getEntityByRef({ kind, namespace, name }, { credentials });
+    if (!entity) throw new NotFoundError(`No entity ${kind}:${namespace}/${name}`);
+    return entity;
+  }
+
+  async function authorizeDeploy(
+    credentials: BackstageCredentials,
+    entityRef: string,
+    what: string,
+  ) {
+    const [decision] = await permissions.authorize(
+      [{ permission: shipshapeDeployPermission, resourceRef: entityRef }],
+      { credentials },
+    );
+    if (decision.result !== AuthorizeResult.ALLOW) {
+      throw new NotAllowedError(
+        `You may not ${what} ${entityRef} (permission ${shipshapeDeployPermission.name})`,
+      );
+    }
+  }
+
+  function requester(credentials: BackstageCredentials): string {
+    const p = credentials.principal as { type: string; userEntityRef?: string; subject?: string };
+    return p.type === 'user' ? p.userEntityRef! : `${p.type}:${p.subject ?? 'unknown'}`;
+  }
+
+  router.post('/entities/:kind/:namespace/:name/deploy', async (req, res) => {
+    const body = parseBody(deployBody, req.body);
+    const credentials = await httpAuth.credentials(req, { allow: ['user'] });
+    const entity = await entityFor(req, credentials);
+    const entityRef = stringifyEntityRef(entity).toLocaleLowerCase('en-US');
+    await authorizeDeploy(credentials, entityRef, 'deploy');
+    const kubernetesId = kubernetesIdOf(entity);
+    const { env, changes } = await planDeploy(clusters, {
+      kubernetesId,
+      environment: body.environment,
+      image: body.image,
+      tag: body.tag,
+      container: body.container,
+    });
+    const who = requester(credentials);
+    const changeCause = `shipshape deploy by ${who}${body.reason ? `: ${body.reason}` : ''}`.slice(
+      0,
+      1000,
+    );
+    if (body.dryRun) {
+      // Server-side dry run: the API server validates (admission included) without persisting.
+      const client = clusters.operator(env);
+      const current = await listEntityDeployments(client, env.namespace, kubernetesId);
+      for (const change of changes) {
+        const d = current.find(x => x.metadata?.name === change.name)!;
+        await patchImage(client, d, change.containerIndex, change.toImage, changeCause, true);
+      }
+      res.json({
+        dryRun: true,
+        environment: env.name,
+        cluster: env.cluster,
+        namespace: env.namespace,
+        changes,
+        changeCause,
+      });
+      return;
+    }
+    const input: RolloutOperationInput = {
+      environment: env.name,
+      cluster: env.cluster,
+      namespace: env.namespace,
+      changes,
+      changeCause,
+      autoRollback: body.autoRollback,
+    };
+    const op = await engine.submit({
+      kind: 'deploy',
+      entityRef,
+      target: targetOf(env.cluster, env.namespace, changes),
+      requestedBy: who,
+      reason: body.reason,
+      input,
+    });
+    res.status(202).json(op);
+  });
+
+  router.post('/entities/:kind/:namespace/:name/rollback', async (req, res) => {
+    const body = parseBody(rollbackBody, req.body);
+    const credentials = await httpAuth.credentials(req, { allow: ['user'] });
+    const entity = await entityFor(req, credentials);
+    const entityRef = stringifyEntityRef(entity).toLocaleLowerCase('en-US');
+    await authorizeDeploy(credentials, entityRef, 'roll back');
+    const kubernetesId = kubernetesIdOf(entity);
+    const { env, changes } = await planRollback(clusters, {
+      kubernetesId,
+      environment: body.environment,
+      revision: body.revision,
+    });
+    const who = requester(credentials);
+    const changeCause = `shipshape rollback by ${who} to revision ${changes
+      .map(c => c.targetRevision)
+      .join(',')}${body.reason ? `: ${body.reason}` : ''}`.slice(0, 1000);
+    if (body.dryRun) {
+      res.json({
+        dryRun: true,
+        environment: env.name,
+        cluster: env.cluster,
+        namespace: env.namespace,
+        changes,
+        changeCause,
+      });
+      return;
+    }
+    const op = await engine.submit({
+      kind: 'rollback',
+      entityRef,
+      target: targetOf(env.cluster, env.namespace, changes),
+      requestedBy: who,
+      reason: body.reason,
+      input: {
+        environment: env.name,
+        cluster: env.cluster,
+        namespace: env.namespace,
+        changes,
+        changeCause,
+        autoRollback: false,
+      } satisfies RolloutOperationInput,
+    });
+    res.status(202).json(op);
+  });
+
+  router.get('/entities/:kind/:namespace/:name/rollout', async (req, res) => {
+    const credentials = await httpAuth.credentials(req);
+    const entity = await entityFor(req, credentials);
+    const entityRef = stringifyEntityRef(entity).toLocaleLowerCase('en-US');
+    const kubernetesId = kubernetesIdOf(entity);
+    const operations = await engine.store.listByEntity(entityRef, {
+      kind: ['deploy', 'rollback'],
+      limit: 50,
+    });
+    res.json(
+      await readRolloutStatus({
+        clusters,
+        kubernetesId,
+        entityRef,
+        timeoutMs: deps.statusTimeoutMs,
+        operations,
+      }),
+    );
+  });
+
+  return router;
+}
+
+/** The conflict key: two active operations on the same Deployments are refused. */
+function targetOf(cluster: string, namespace: string, changes: DeploymentChange[]) {
+  return `${cluster}/${namespace}/${changes
+    .map(c => c.name)
+    .sort()
+    .join(',')}`.slice(0, 255);
+}

@@ -1,0 +1,301 @@
+import * as k8s from '@kubernetes/client-node';
+import {
+  EnvironmentConfig,
+  KubernetesClusters,
+} from '../kubernetes/clusters';
+import { Operation } from '../operations/store';
+import { imageTag } from './image';
+import {
+  KUBERNETES_ID_LABEL,
+  deploymentRolloutState,
+  images,
+  ownedReplicaSets,
+  podError,
+  podReady,
+  revisionOf,
+} from './kube';
+
+export type RolloutPhase =
+  | 'complete'
+  | 'progressing'
+  | 'paused'
+  | 'stalled'
+  | 'degraded';
+
+export interface RevisionInfo {
+  revision?: number;
+  images: string[];
+  tags: string[];
+  changeCause?: string;
+}
+
+export interface PodInfo {
+  name: string;
+  phase?: string;
+  ready: boolean;
+  restarts: number;
+  revision?: 'current' | 'previous' | 'other';
+  node?: string;
+  error?: { reason: string; message?: string; container: string };
+}
+
+export interface WorkloadStatus {
+  kind: 'Deployment';
+  name: string;
+  namespace: string;
+  replicas: { desired: number; updated: number; ready: number; available: number };
+  strategy: { type: string; maxSurge?: string; maxUnavailable?: string };
+  current: RevisionInfo;
+  previous?: RevisionInfo;
+  phase: RolloutPhase;
+  reason: string;
+  /** Pods with an error (all pods when there are few). */
+  pods: PodInfo[];
+}
+
+export interface OperationSummary {
+  id: string;
+  kind: string;
+  status: string;
+  requestedBy: string;
+  reason?: string;
+  outcomeReason?: string;
+  createdAt: string;
+  finishedAt?: string;
+}
+
+export interface EnvironmentRollout {
+  environment: string;
+  cluster: string;
+  namespace: string;
+  /** ok, or why the cluster could not be read; the other environments still show. */
+  status: 'ok' | 'unreachable' | 'forbidden' | 'error';
+  error?: string;
+  durationMs: number;
+  workloads: WorkloadStatus[];
+  lastOperation?: OperationSummary;
+}
+
+export interface RolloutStatusResponse {
+  entityRef: string;
+  kubernetesId: string;
+  environments: EnvironmentRollout[];
+}
+
+export function summarize(op: Operation): OperationSummary {
+  return {
+    id: op.id,
+    kind: op.kind,
+    status: op.status,
+    requestedBy: op.requestedBy,
+    reason: op.reason,
+    outcomeReason: op.outcomeReason,
+    createdAt: op.createdAt,
+    finishedAt: op.finishedAt,
+  };
+}
+
+function revisionInfo(
+  rs: k8s.V1ReplicaSet | undefined,
+  template?: k8s.V1PodTemplateSpec,
+): RevisionInfo {
+  const imgs = images(template ?? rs?.spec?.template);
+  return {
+    revision: rs ? revisionOf(rs) : undefined,
+    images: imgs,
+    tags: imgs.map(imageTag),
+    changeCause: rs?.metadata?.annotations?.['kubernetes.io/change-cause'],
+  };
+}
+
+function phaseOf(
+  d: k8s.V1Deployment,
+  pods: PodInfo[],
+): { phase: RolloutPhase; reason: string } {
+  if (d.spec?.paused) return { phase: 'paused', reason: 'rollout is paused' };
+  const state = deploymentRolloutState(d);
+  const errored = pods.filter(p => p.error);
+  const errText = errored.length
+    ? `; ${errored.length} pod(s) failing: ${[
+        ...new Set(errored.map(p => p.error!.reason)),
+      ].join(', ')}`
+    : '';
+  if (state.state === 'stalled') return { phase: 'stalled', reason: state.message + errText };
+  if (state.state === 'progressing') {
+    return { phase: 'progressing', reason: state.message + errText };
+  }
+  const desired = d.spec?.replicas ?? 1;
+  const available = d.status?.availableReplicas ?? 0;
+  const availableCond = d.status?.conditions?.find(c => c.type === 'Available');
+  if (available < desired || availableCond?.status === 'False' || errored.length) {
+    return {
+      phase: 'degraded',
+      reason: `${available}/${desired} available${errText}${
+        availableCond?.status === 'False' ? `; ${availableCond.message ?? ''}` : ''
+      }`,
+    };
+  }
+  return { phase: 'complete', reason: state.message };
+}
+
+function classify(e: unknown): { status: EnvironmentRollout['status']; error: string } {
+  const code = (e as any)?.code;
+  const msg = e instanceof Error ? e.message : String(e);
+  if (code === 401 || code === 403) {
+    return { status: 'forbidden', error: `the cluster refused the read token (HTTP ${code})` };
+  }
+  if (
+    e instanceof TimeoutError ||
+    /ECONNREFUSED|ETIMEDOUT|ENOTFOUND|EHOSTUNREACH|socket hang up|ECONNRESET|fetch failed/i.test(
+      msg,
+    ) ||
+    /ECONNREFUSED|ETIMEDOUT|ENOTFOUND/.test(String((e as any)?.cause?.code ?? ''))
+  ) {
+    return { status: 'unreachable', error: msg.split('\n')[0].slice(0, 300) };
+  }
+  return { status: 'error', error: msg.split('\n')[0].slice(0, 300) };
+}
+
+class TimeoutError extends Error {
+  name = 'TimeoutError';
+}
+
+async function withTimeout<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    return await Promise.race([
+      p,
+      new Promise<never>((_, reject) => {
+        timer = setTimeout(
+          () => reject(new TimeoutError(`${what} did not answer within ${ms} ms`)),
+          ms,
+        );
+      }),
+    ]);
+  } finally {
+    if (timer) clearTimeout(timer);
+  }
+}
+
+async function readEnvironment(
+  clusters: KubernetesClusters,
+  env: EnvironmentConfig,
+  kubernetesId: string,
+): Promise<WorkloadStatus[]> {
+  const client = clusters.reader(env);
+  const [deployments, pods] = await Promise.all([
+    client.apps.listNamespacedDeployment({
+      namespace: env.namespace,
+      labelSelector: `${KUBERNETES_ID_LABEL}=${kubernetesId}`,
+    }),
+    client.core.listNamespacedPod({
+      namespace: env.namespace,
+      labelSelector: `${KUBERNETES_ID_LABEL}=${kubernetesId}`,
+    }),
+  ]);
+  return Promise.all(
+    deployments.items.map(async d => {
+      const sets = await ownedReplicaSets(client, d);
+      const currentRev = revisionOf(d);
+      const currentRs = sets.find(rs => revisionOf(rs) === currentRev) ?? sets[0];
+      const previousRs = sets.find(
+        rs => (revisionOf(rs) ?? 0) < (currentRev ?? revisionOf(currentRs ?? {}) ?? 0),
+      );
+      const hashOf = (rs?: k8s.V1ReplicaSet) =>
+        rs?.metadata?.labels?.['pod-template-hash'];
+      const selector = d.spec?.selector?.matchLabels ?? {};
+      const own = pods.items.filter(p =>
+        Object.entries(selector).every(([k, v]) => p.metadata?.labels?.[k] === v),
+      );
+      const podInfos: PodInfo[] = own.map(p => {
+        const hash = p.metadata?.labels?.['pod-template-hash'];
+        return {
+          name: p.metadata!.name!,
+          phase: p.status?.phase,
+          ready: podReady(p),
+          restarts: (p.status?.containerStatuses ?? []).reduce(
+            (n, c) => n + (c.restartCount ?? 0),
+            0,
+          ),
+          node: p.spec?.nodeName,
+          revision:
+            hash && hash === hashOf(currentRs)
+              ? 'current'
+              : hash && hash === hashOf(previousRs)
+              ? 'previous'
+              : 'other',
+          error: podError(p),
+        };
+      });
+      const { phase, reason } = phaseOf(d, podInfos);
+      const ru = d.spec?.strategy?.rollingUpdate;
+      return {
+        kind: 'Deployment' as const,
+        name: d.metadata!.name!,
+        namespace: d.metadata!.namespace!,
+        replicas: {
+          desired: d.spec?.replicas ?? 1,
+          updated: d.status?.updatedReplicas ?? 0,
+          ready: d.status?.readyReplicas ?? 0,
+          available: d.status?.availableReplicas ?? 0,
+        },
+        strategy: {
+          type: d.spec?.strategy?.type ?? 'RollingUpdate',
+          maxSurge: ru?.maxSurge !== undefined ? String(ru.maxSurge) : undefined,
+          maxUnavailable:
+            ru?.maxUnavailable !== undefined ? String(ru.maxUnavailable) : undefined,
+        },
+        current: {
+          ...revisionInfo(currentRs, d.spec?.template),
+          revision: currentRev ?? revisionOf(currentRs ?? {}),
+        },
+        previous: previousRs ? revisionInfo(previousRs) : undefined,
+        phase,
+        reason,
+        pods: podInfos.length <= 10 ? podInfos : podInfos.filter(p => p.error || !p.ready),
+      };
+    }),
+  );
+}
+
+/** Every environment's rollout for one entity, read in parallel, each within its own timeout. */
+export async function readRolloutStatus(options: {
+  clusters: KubernetesClusters;
+  kubernetesId: string;
+  entityRef: string;
+  timeoutMs: number;
+  operations: Operation[];
+}): Promise<RolloutStatusResponse> {
+  const { clusters, kubernetesId } = options;
+  const environments = await Promise.all(
+    clusters.environments().map(async (env): Promise<EnvironmentRollout> => {
+      const started = Date.now();
+      const lastOp = options.operations.find(
+        op => (op.input as { environment?: string })?.environment === env.name,
+      );
+      const base = {
+        environment: env.name,
+        cluster: env.cluster,
+        namespace: env.namespace,
+        lastOperation: lastOp ? summarize(lastOp) : undefined,
+      };
+      try {
+        const workloads = await withTimeout(
+          readEnvironment(clusters, env, kubernetesId),
+          options.timeoutMs,
+          `cluster ${env.cluster}`,
+        );
+        return { ...base, status: 'ok', workloads, durationMs: Date.now() - started };
+      } catch (e) {
+        return {
+          ...base,
+          ...classify(e),
+          workloads: [],
+          durationMs: Date.now() - started,
+        };
+      }
+    }),
+  );
+  return { entityRef: options.entityRef, kubernetesId, environments };
+}
+
