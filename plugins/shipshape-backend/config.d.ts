@@ -8,5 +8,68 @@ export interface Config {
       /** USD per requested GiB-hour of memory; default 0.004237. */
       memoryGibHourUsd?: number;
     };
+    /** Where services run: each environment is a namespace of a cluster from kubernetes.clusterLocatorMethods. */
+    environments?: Array<{
+      name: string;
+      /** A cluster name from kubernetes.clusterLocatorMethods (type config). */
+      cluster: string;
+      namespace: string;
+      /**
+       * A write (operator) token for this environment; defaults to the cluster's
+       * shipshape.kubernetes.clusters[].operatorServiceAccountToken.
+       * @visibility secret
+       */
+      operatorToken?: string;
+      /** A file holding the write token (re-read on use). */
+      operatorTokenFile?: string;
+    }>;
+    kubernetes?: {
+      clusters?: Array<{
+        name: string;
+        /**
+         * The write token for deploy/rollback, separate from the stock plugin's read token.
+         * @visibility secret
+         */
+        operatorServiceAccountToken?: string;
+        operatorServiceAccountTokenFile?: string;
+      }>;
+    };
+    rollout?: {
+      /** New pods in error or un-Ready this long stall a rollout (default 120). */
+      stallAfterSeconds?: number;
+      /** Longest a rollout is followed (default 900). */
+      timeoutSeconds?: number;
+      /** Per-cluster timeout of the rollout status endpoint (default 5). */
+      statusTimeoutSeconds?: number;
+    };
+    /** Prometheus servers the SLO card reads; an entity may pick one by name, never by URL. */
+    prometheus?: {
+      instances?: Array<{
+        name: string;
+        url: string;
+        /** Base URL for links shown to users (defaults to url). */
+        publicUrl?: string;
+        /**
+         * Extra request headers, e.g. Authorization.
+         * @visibility secret
+         */
+        headers?: { [name: string]: string };
+      }>;
+      /** Instance used when the entity names none (default: the first). */
+      defaultInstance?: string;
+      /** Per-request timeout (default 5). */
+      timeoutSeconds?: number;
+      /** How long answers are cached (default 15). */
+      cacheSeconds?: number;
+      /** How long a last good answer is served, marked stale, when Prometheus fails (default 600). */
+      staleForSeconds?: number;
+    };
+    /** Alertmanager for silences shown with the SLO alerts. */
+    alertmanager?: {
+      url: string;
+      publicUrl?: string;
+      /** @visibility secret */
+      headers?: { [name: string]: string };
+    };
   };
 }

@@ -7,6 +7,7 @@ import express from 'express';
 import { connectDatabase } from './database';
 import { createRouter } from './router';
 import { createOwnershipRouter } from './ownership/router';
+import { createRolloutRouters } from './rollout/feature';
 import { catalogServiceRef } from '@backstage/plugin-catalog-node';
 
 /**
@@ -26,14 +27,17 @@ export const shipshapePlugin = createBackendPlugin({
         rootConfig: coreServices.rootConfig,
         logger: coreServices.logger,
         httpAuth: coreServices.httpAuth,
+        permissions: coreServices.permissions,
         catalog: catalogServiceRef,
+        lifecycle: coreServices.lifecycle,
         auth: coreServices.auth,
       },
       async init({ httpRouter, database, permissionsRegistry, ...deps }) {
-        await connectDatabase(database);
+        const knex = await connectDatabase(database);
         permissionsRegistry.addPermissions(shipshapePermissions);
         // Each feature's router, built from the services it needs; one line per feature.
         const featureRouters: express.Router[] = [
+          ...(await createRolloutRouters({ knex, config: deps.rootConfig, ...deps })),
           createOwnershipRouter({ config: deps.rootConfig, ...deps }),
         ];
         httpRouter.use(await createRouter(featureRouters));
