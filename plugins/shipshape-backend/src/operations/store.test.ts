@@ -1,0 +1,141 @@
+import { TestDatabases } from '@backstage/backend-test-utils';
+import { ConflictError } from '@backstage/errors';
+import knexFactory, { Knex } from 'knex';
+import { connectDatabase } from '../database';
+import { OperationStore } from './store';
+
+jest.setTimeout(60_000);
+
+const databases = TestDatabases.create({ ids: ['SQLITE_3', 'POSTGRES_15'] });
+
+async function migrated(databaseId: any): Promise<Knex> {
+  const knex = await databases.init(databaseId);
+  await connectDatabase({ getClient: async () => knex } as any);
+  return knex;
+}
+
+const op = (target: string, requestedBy = 'user:default/a') => ({
+  kind: 'deploy',
+  entityRef: 'component:default/x',
+  target,
+  requestedBy,
+  reason: 'why',
+  input: { environment: 'staging' },
+});
+
+describe('OperationStore', () => {
+  it.each(databases.eachSupportedId())(
+    'stores operations, log and outcome on %p',
+    async databaseId => {
+      const store = OperationStore.create(await migrated(databaseId));
+      const created = await store.create(op('local/staging/a'));
+      expect(created).toMatchObject({
+        status: 'queued',
+        requestedBy: 'user:default/a',
+        reason: 'why',
+        input: { environment: 'staging' },
+      });
+      expect(await store.claim(created.id, 'i1')).toBe(true);
+      expect(await store.claim(created.id, 'i2')).toBe(false);
+      await store.appendLog(created.id, 'info', 'one');
+      await store.appendLog(created.id, 'warn', 'two');
+      const log = await store.getLog(created.id);
+      expect(log.map(l => [l.level, l.message])).toEqual([
+        ['info', 'one'],
+        ['warn', 'two'],
+      ]);
+      expect(await store.getLog(created.id, log[0].seq)).toHaveLength(1);
+      await store.saveProgress(created.id, { phase: 'rolling-out' });
+      expect((await store.get(created.id))!.result).toEqual({ phase: 'rolling-out' });
+      await store.finish(created.id, 'succeeded', { ok: 1 }, 'done');
+      const done = (await store.get(created.id))!;
+      expect(done).toMatchObject({
+        status: 'succeeded',
+        result: { ok: 1 },
+        outcomeReason: 'done',
+        claimedBy: 'i1',
+      });
+      expect(Date.parse(done.finishedAt!)).toBeGreaterThan(0);
+      expect(
+        (await store.listByEntity('component:default/x')).map(o => o.id),
+      ).toEqual([created.id]);
+    },
+  );
+
+  it.each(databases.eachSupportedId())(
+    'refuses a second active operation on one target, also from another connection, on %p',
+    async databaseId => {
+      const knex1 = await migrated(databaseId);
+      // A second backend instance: its own connection pool to the same database.
+      const knex2 =
+        databaseId === 'SQLITE_3'
+          ? knex1
+          : knexFactory({ ...knex1.client.config, pool: { min: 0, max: 5 } });
+      try {
+        const a = OperationStore.create(knex1);
+        const b = OperationStore.create(knex2);
+        // Both instances race for the same target: exactly one wins.
+        const results = await Promise.allSettled([
+          a.create(op('local/prod/api')),
+          b.create(op('local/prod/api')),
+          a.create(op('local/prod/api')),
+          b.create(op('local/prod/api')),
+        ]);
+        const ok = results.filter(r => r.status === 'fulfilled');
+        const refused = results.filter(r => r.status === 'rejected') as PromiseRejectedResult[];
+        expect(ok).toHaveLength(1);
+        expect(refused).toHaveLength(3);
+        for (const r of refused) {
+          expect(r.reason).toBeInstanceOf(ConflictError);
+          expect(r.reason.message).toMatch(/local\/prod\/api is busy: operation .* \(deploy, requested by user:default\/a\) is queued/);
+        }
+        // Another target is independent; a finished one frees its target.
+        await b.create(op('local/prod/other'));
+        const winner = (ok[0] as PromiseFulfilledResult<any>).value;
+        await a.finish(winner.id, 'failed', {}, 'x');
+        await expect(b.create(op('local/prod/api'))).resolves.toMatchObject({
+          status: 'queued',
+        });
+      } finally {
+        if (knex2 !== knex1) await knex2.destroy();
+      }
+    },
+  );
+
+  it.each(databases.eachSupportedId())(
+    'hands each orphaned operation to exactly one instance on %p',
+    async databaseId => {
+      const knex1 = await migrated(databaseId);
+      const knex2 =
+        databaseId === 'SQLITE_3'
+          ? knex1
+          : knexFactory({ ...knex1.client.config, pool: { min: 0, max: 5 } });
+      try {
+        const a = OperationStore.create(knex1);
+        const b = OperationStore.create(knex2);
+        const ids: string[] = [];
+        for (let i = 0; i < 6; i++) {
+          const o = await a.create(op(`t/${i}`));
+          await a.claim(o.id, 'dead-instance');
+          ids.push(o.id);
+        }
+        // Live heartbeat: nobody takes them.
+        expect(await b.claimOrphans('i2', 60_000)).toEqual([]);
+        await knex1('shipshape_operations')
+          .whereIn('id', ids)
+          .update({ heartbeat_at: new Date(Date.now() - 120_000) });
+        const [x, y] = await Promise.all([
+          a.claimOrphans('i1', 60_000, 4),
+          b.claimOrphans('i2', 60_000, 4),
+        ]);
+        const all = [...x, ...y].map(o => o.id).sort();
+        expect(all).toEqual([...ids].sort());
+        expect(new Set(all).size).toBe(6);
+        for (const o of x) expect(o.claimedBy).toBe('i1');
+        for (const o of y) expect(o.claimedBy).toBe('i2');
+      } finally {
+        if (knex2 !== knex1) await knex2.destroy();
+      }
+    },
+  );
+});
