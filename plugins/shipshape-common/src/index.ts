@@ -7,5 +7,6 @@
 export * from './contract';
 export * from './permissions';
 export * from './policy';
+export * from './policyApi';
 export * from './tiers';
 export * from './slo';

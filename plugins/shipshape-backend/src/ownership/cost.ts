@@ -4,6 +4,7 @@ import * as k8s from '@kubernetes/client-node';
 import {
   ECOSYSTEM_ANNOTATIONS,
   SHIPSHAPE_LABELS,
+  UnitPrices,
 } from '@shipshape/plugin-shipshape-common';
 import fs from 'fs';
 
@@ -12,11 +13,7 @@ export const DEFAULT_CPU_CORE_HOUR_USD = 0.031611;
 export const DEFAULT_MEMORY_GIB_HOUR_USD = 0.004237;
 export const HOURS_PER_MONTH = 730;
 
-export interface UnitPrices {
-  cpuCoreHourUsd: number;
-  memoryGibHourUsd: number;
-  hoursPerMonth: number;
-}
+export type { UnitPrices };
 
 /** What one live pod requests, as read from the cluster. */
 export interface PodRequests {

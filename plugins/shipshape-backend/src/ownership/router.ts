@@ -24,7 +24,11 @@ const page = z.object({
   offset: z.coerce.number().int().min(0).default(0),
 });
 
-function parse<T>(schema: z.ZodType<T>, value: unknown, where: string): T {
+function parse<T>(
+  schema: z.ZodType<T, z.ZodTypeDef, unknown>,
+  value: unknown,
+  where: string,
+): T {
   const result = schema.safeParse(value);
   if (!result.success) {
     throw new InputError(

@@ -21,58 +21,18 @@ import {
   checkEntityPolicy,
   ownerRefOf,
   systemRefOf,
+  CostView,
+  LabelFinding,
+  OwnershipContact,
+  OwnershipSummary,
+  OwnershipView,
 } from '@shipshape/plugin-shipshape-common';
 import {
   ClusterCostReader,
   ClusterSnapshot,
   PodRequests,
-  UnitPrices,
   costOfPods,
 } from './cost';
-
-/** A person or group to contact, from the catalog profile. */
-export interface Contact {
-  ref: string;
-  kind: string;
-  displayName?: string;
-  email?: string;
-}
-
-export type CostView =
-  | { status: 'no-cluster' }
-  | { status: 'not-deployed'; message: string }
-  | { status: 'error'; message: string }
-  | {
-      status: 'ok';
-      currency: 'USD';
-      monthlyUsd: number;
-      prices: UnitPrices;
-      environments: ReturnType<typeof costOfPods>['environments'];
-      /** Clusters that could not be read; the figure leaves them out. */
-      errors: Array<{ cluster: string; message: string }>;
-    };
-
-export interface LabelFinding {
-  cluster: string;
-  namespace: string;
-  kind: string;
-  name: string;
-  missing: string[];
-  mismatched: Array<{ label: string; expected: string; actual: string }>;
-}
-
-export interface OwnershipView {
-  entityRef: string;
-  owner?: Contact & { exists: boolean; parent?: Contact };
-  tags: PolicyReport['tags'];
-  violations: PolicyReport['violations'];
-  cost: CostView;
-  /** The service's Kubernetes objects that lack the labels the catalog says they should carry. */
-  labels: {
-    status: 'no-cluster' | 'not-deployed' | 'ok';
-    objects: LabelFinding[];
-  };
-}
 
 interface Row {
   key: string;
@@ -83,24 +43,7 @@ interface Row {
   monthlyUsd?: number;
 }
 
-export interface OwnershipSummary {
-  totals: Omit<Row, 'key'>;
-  costCenters: {
-    items: Array<Omit<Row, 'key'> & { costCenter?: string }>;
-    totalCount: number;
-  };
-  owners: {
-    items: Array<Omit<Row, 'key'> & { owner?: string }>;
-    totalCount: number;
-  };
-  cost: {
-    status: 'no-cluster' | 'ok' | 'error';
-    errors?: Array<{ cluster: string; message: string }>;
-    prices?: UnitPrices;
-  };
-  limit: number;
-  offset: number;
-}
+type Contact = OwnershipContact;
 
 const SUMMARY_FIELDS = [
   'kind',
