@@ -7,7 +7,8 @@
 # is written only after a successful build, so a half-built cache is rebuilt.
 set -euo pipefail
 
-ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
+HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+ROOT="$(cd "$HERE/../.." && pwd)"
 TOOLS="${SHIPSHAPE_TOOLS_DIR:-$ROOT/.tools}"
 BIN="$TOOLS/bin"
 MARK="$BIN/.versions"
@@ -61,6 +62,18 @@ build_k8s() {
   local staging_ver="v0.${K8S_VERSION#v1.}"
   local wrap="$TOOLS/k8s-wrapper-$K8S_VERSION"
   mkdir -p "$wrap"
+  local pinned="$HERE/k8s-tools"
+  if grep -q "^require k8s.io/kubernetes $K8S_VERSION\$" "$pinned/go.mod" 2>/dev/null; then
+    log "kubernetes $K8S_VERSION: using the pinned wrapper module (scripts/stack/k8s-tools)"
+    cp "$pinned/go.mod" "$pinned/go.sum" "$pinned/tools.go" "$wrap/"
+  else
+    gen_k8s_wrapper "$wrap" "$staging_ver"
+  fi
+  build_k8s_bins "$wrap" "$staging_ver"
+}
+
+gen_k8s_wrapper() { # DIR STAGING-VERSION
+  local wrap=$1 staging_ver=$2
   log "kubernetes $K8S_VERSION: preparing wrapper module in $wrap (staging $staging_ver)"
   local gomod
   gomod="$(cd "$wrap" && GOFLAGS= go mod download -json "k8s.io/kubernetes@$K8S_VERSION" | sed -n 's/.*"GoMod": "\(.*\)".*/\1/p')"
@@ -95,6 +108,11 @@ import (
 )
 EOF
   (cd "$wrap" && go mod tidy -e >/dev/null 2>&1 || true)
+}
+
+build_k8s_bins() { # DIR STAGING-VERSION
+  local wrap=$1 staging_ver=$2
+  local bins=(kube-apiserver kube-controller-manager kube-scheduler kubectl)
   local t0=$SECONDS b
   for b in "${bins[@]}"; do
     log "go build $b"

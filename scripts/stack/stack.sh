@@ -402,7 +402,7 @@ start_kwok() {
   cfg="$(kwok_stages)"
   start_proc kwok "$BIN/kwok" --kubeconfig="$STATE/kubeconfig" --config="$cfg" \
     --manage-nodes-with-label-selector=type=kwok --node-lease-duration-seconds=40 \
-    --node-ip=$HOST --server-address="$HOST:$KWOK_PORT"
+    --node-ip=$HOST --cidr=10.244.0.0/16 --server-address="$HOST:$KWOK_PORT"
   wait_for kwok 60 curl -sf "http://$HOST:$KWOK_PORT/healthz"
   k8s_nodes
 }
