@@ -168,11 +168,14 @@ install_apt() {
   $sudo apt-get update -qq || die "apt-get update failed"
   # shellcheck disable=SC2086
   $sudo apt-get install -y -qq --no-install-recommends $miss >/dev/null || die "apt-get install $miss failed"
-  # Debian starts system services on install; the stack runs its own instances.
-  local s
-  for s in prometheus prometheus-alertmanager prometheus-node-exporter postgresql; do
-    $sudo systemctl stop "$s" >/dev/null 2>&1 || true
-    $sudo service "$s" stop >/dev/null 2>&1 || true
+  # Debian may start system services on install; the stack runs its own instances.
+  # Stop only the services of packages installed just now.
+  local p
+  for p in $miss; do
+    case "$p" in
+      postgresql|prometheus|prometheus-alertmanager)
+        $sudo systemctl stop "$p" >/dev/null 2>&1 || $sudo service "$p" stop >/dev/null 2>&1 || true ;;
+    esac
   done
 }
 
