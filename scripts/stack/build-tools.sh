@@ -76,7 +76,7 @@ gen_k8s_wrapper() { # DIR STAGING-VERSION
   local wrap=$1 staging_ver=$2
   log "kubernetes $K8S_VERSION: preparing wrapper module in $wrap (staging $staging_ver)"
   local gomod
-  gomod="$(cd "$wrap" && GOFLAGS= go mod download -json "k8s.io/kubernetes@$K8S_VERSION" | sed -n 's/.*"GoMod": "\(.*\)".*/\1/p')"
+  gomod="$(cd "$wrap" && GOFLAGS='' go mod download -json "k8s.io/kubernetes@$K8S_VERSION" | sed -n 's/.*"GoMod": "\(.*\)".*/\1/p')"
   [[ -f "$gomod" ]] || die "could not download k8s.io/kubernetes@$K8S_VERSION go.mod"
   local staging
   staging="$(awk '/^replace/{r=1} r && $1 ~ /^k8s.io\// && $2=="=>" && $3 ~ /^\.\/staging/ {print $1}' "$gomod" | sort -u)"
@@ -131,7 +131,7 @@ build_kwok() {
   local src="$GOMODCACHE/sigs.k8s.io/kwok@$KWOK_VERSION/kustomize/stage"
   local dst="$TOOLS/kwok-stages"
   if [[ ! -f "$dst/.done-$KWOK_VERSION" ]]; then
-    [[ -d "$src" ]] || (cd "$TOOLS" && GOFLAGS= go mod download "sigs.k8s.io/kwok@$KWOK_VERSION")
+    [[ -d "$src" ]] || (cd "$TOOLS" && GOFLAGS='' go mod download "sigs.k8s.io/kwok@$KWOK_VERSION")
     rm -rf "$dst"; mkdir -p "$dst"
     cp -r "$src"/. "$dst"/
     chmod -R u+w "$dst"

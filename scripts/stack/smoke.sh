@@ -250,7 +250,8 @@ s3() { # PAYLOAD-SHA256 CURL-ARGS...
 }
 
 t_s3_roundtrip() {
-  local key="smoke/$(date +%s)-$RANDOM.bin" src="$TMP/src.bin" dst="$TMP/dst.bin"
+  local key src="$TMP/src.bin" dst="$TMP/dst.bin"
+  key="smoke/$(date +%s)-$RANDOM.bin"
   head -c 3145728 /dev/urandom >"$src"
   s3 "$(sha256sum "$src" | cut -d' ' -f1)" -X PUT \
     --data-binary "@$src" "$STACK_S3_ENDPOINT/$STACK_S3_BUCKET/$key" >/dev/null

@@ -284,8 +284,8 @@ pg_ready() { PGPASSWORD="$(secret pg-postgres-password)" "$PG_BIN/psql" -h $HOST
 
 pg_bootstrap() {
   [[ -f "$STATE/pg/.seeded" ]] && return 0
-  local sql="PGPASSWORD=$(secret pg-postgres-password)"
-  export PGPASSWORD="${sql#PGPASSWORD=}"
+  PGPASSWORD="$(secret pg-postgres-password)"
+  export PGPASSWORD
   local app_pw
   app_pw="$(secret pg-app-password)"
   "$PG_BIN/psql" -h $HOST -p "$PG_PORT" -U postgres -d postgres -qv ON_ERROR_STOP=1 >/dev/null <<EOF
