@@ -17,6 +17,10 @@ describe('scaffolder module shipshape', () => {
       ],
       features: [scaffolderModuleShipshape],
     });
-    expect(ids).toEqual(['shipshape:catalog:annotations']);
+    expect(ids).toEqual([
+      'shipshape:catalog:annotations',
+      'shipshape:deploy',
+      'shipshape:rollback',
+    ]);
   });
 });

@@ -1,6 +1,11 @@
-import { createBackendModule } from '@backstage/backend-plugin-api';
+import {
+  coreServices,
+  createBackendModule,
+} from '@backstage/backend-plugin-api';
 import { scaffolderActionsExtensionPoint } from '@backstage/plugin-scaffolder-node';
 import { createCatalogAnnotationsAction } from './actions/catalogAnnotations';
+import { createDeployAction } from './actions/deploy';
+import { createRollbackAction } from './actions/rollback';
 
 /**
  * Shipshape's scaffolder actions.
@@ -12,9 +17,17 @@ export const scaffolderModuleShipshape = createBackendModule({
   moduleId: 'shipshape',
   register(reg) {
     reg.registerInit({
-      deps: { scaffolder: scaffolderActionsExtensionPoint },
-      async init({ scaffolder }) {
+      deps: {
+        scaffolder: scaffolderActionsExtensionPoint,
+        discovery: coreServices.discovery,
+        auth: coreServices.auth,
+      },
+      async init({ scaffolder, discovery, auth }) {
         scaffolder.addActions(createCatalogAnnotationsAction());
+        scaffolder.addActions(
+          createDeployAction({ discovery, auth }),
+          createRollbackAction({ discovery, auth }),
+        );
       },
     });
   },

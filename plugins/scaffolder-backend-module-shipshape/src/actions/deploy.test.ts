@@ -1,0 +1,130 @@
+import { mockCredentials, mockServices } from '@backstage/backend-test-utils';
+import { createMockActionContext } from '@backstage/plugin-scaffolder-node-test-utils';
+import yaml from 'yaml';
+import { createDeployAction } from './deploy';
+import { examples } from './deploy.examples';
+import { startFakeShipshape } from './deployTestServer';
+
+describe('shipshape:deploy', () => {
+  const auth = mockServices.auth();
+  const user = mockCredentials.user('user:default/guest');
+
+  it('runs its first example as the initiating user, streams the log and outputs the revision', async () => {
+    const fake = await startFakeShipshape({});
+    try {
+      const action = createDeployAction({ discovery: fake.discovery, auth, pollIntervalMs: 5 });
+      const input = yaml.parse(examples[0].example).steps[0].input;
+      const ctx = createMockActionContext({ input });
+      ctx.getInitiatorCredentials = async () => user;
+      const info = jest.spyOn(ctx.logger, 'info');
+      const warn = jest.spyOn(ctx.logger, 'warn');
+      await action.handler(ctx);
+
+      const post = fake.requests[0];
+      expect(post).toMatchObject({
+        method: 'POST',
+        url: '/api/shipshape/entities/component/default/payments-api/deploy',
+        body: { environment: 'staging', tag: '1.4.3', reason: 'release 1.4.3', dryRun: false },
+      });
+      // The user's identity, not the scaffolder's own, reaches the backend.
+      const token = JSON.parse(
+        Buffer.from(post.auth!.split(' ')[1].split('.')[1] ?? '', 'base64url').toString() || '{}',
+      );
+      expect(post.auth).toMatch(/^Bearer /);
+      expect(JSON.stringify(token) + post.auth).toContain('user:default/guest');
+      expect(fake.requests.map(r => r.url)).toEqual([
+        '/api/shipshape/entities/component/default/payments-api/deploy',
+        '/api/shipshape/operations/op-1/log?after=0',
+        '/api/shipshape/operations/op-1/log?after=2',
+        '/api/shipshape/operations/op-1?after=3',
+      ]);
+      expect(info).toHaveBeenCalledWith('web: app a:1 -> a:2 (revision 1)');
+      expect(info).toHaveBeenCalledWith('web: 1 of 2 new replicas updated');
+      expect(warn).toHaveBeenCalledWith('Finished: done');
+      expect(ctx.output).toHaveBeenCalledWith('operationId', 'op-1');
+      expect(ctx.output).toHaveBeenCalledWith('outcome', 'succeeded');
+      expect(ctx.output).toHaveBeenCalledWith('revision', 2);
+      expect(ctx.output).toHaveBeenCalledWith('fromRevision', 1);
+    } finally {
+      await fake.close();
+    }
+  });
+
+  it('does not deploy twice when a retried task replays the checkpoint', async () => {
+    const fake = await startFakeShipshape({});
+    try {
+      const action = createDeployAction({ discovery: fake.discovery, auth, pollIntervalMs: 5 });
+      const saved = new Map<string, any>();
+      const run = async () => {
+        const ctx = createMockActionContext({
+          input: { entityRef: 'component:default/payments-api', environment: 'staging', tag: '2.0.0' },
+        });
+        ctx.checkpoint = (async ({ key, fn }: { key: string; fn: () => any }) => {
+          if (!saved.has(key)) saved.set(key, await fn());
+          return saved.get(key);
+        }) as any;
+        await action.handler(ctx);
+      };
+      await run();
+      await run();
+      expect(fake.requests.filter(r => r.method === 'POST')).toHaveLength(1);
+    } finally {
+      await fake.close();
+    }
+  });
+
+  it('dry-runs the second example and fails the step on a refusal or a rollback', async () => {
+    const dry = await startFakeShipshape({});
+    try {
+      const action = createDeployAction({ discovery: dry.discovery, auth, pollIntervalMs: 5 });
+      const ctx = createMockActionContext({ input: yaml.parse(examples[1].example).steps[0].input });
+      await action.handler(ctx);
+      expect(dry.requests).toHaveLength(1);
+      expect(dry.requests[0].body.dryRun).toBe(true);
+      expect(ctx.output).toHaveBeenCalledWith('outcome', 'dry-run');
+    } finally {
+      await dry.close();
+    }
+
+    const refused = await startFakeShipshape({
+      postStatus: 403,
+      postError: { name: 'NotAllowedError', message: 'You may not deploy component:default/orders-api' },
+    });
+    try {
+      const action = createDeployAction({ discovery: refused.discovery, auth, pollIntervalMs: 5 });
+      const ctx = createMockActionContext({
+        input: { entityRef: 'component:default/orders-api', environment: 'staging', tag: '2.0.0' },
+      });
+      await expect(action.handler(ctx)).rejects.toThrow(/You may not deploy component:default\/orders-api/);
+      expect(ctx.output).not.toHaveBeenCalled();
+    } finally {
+      await refused.close();
+    }
+
+    const rolledBack = await startFakeShipshape({ finalStatus: 'rolled-back' });
+    try {
+      const action = createDeployAction({ discovery: rolledBack.discovery, auth, pollIntervalMs: 5 });
+      const ctx = createMockActionContext({
+        input: { entityRef: 'component:default/payments-api', environment: 'staging', tag: '2.0.0-bad' },
+      });
+      await expect(action.handler(ctx)).rejects.toThrow(/Shipshape rolled-back/);
+      expect(ctx.output).toHaveBeenCalledWith('outcome', 'rolled-back');
+    } finally {
+      await rolledBack.close();
+    }
+  });
+
+  it('refuses a malformed entity reference before calling anything', async () => {
+    const fake = await startFakeShipshape({});
+    try {
+      const action = createDeployAction({ discovery: fake.discovery, auth });
+      const ctx = createMockActionContext({
+        input: { entityRef: 'not a ref', environment: 'staging', tag: '1' },
+      });
+      await expect(action.handler(ctx)).rejects.toThrow(/entityRef: 'not a ref' is not an entity reference/);
+      expect(fake.requests).toHaveLength(0);
+    } finally {
+      await fake.close();
+    }
+  });
+});

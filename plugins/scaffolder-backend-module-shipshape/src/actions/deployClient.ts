@@ -1,0 +1,176 @@
+import {
+  AuthService,
+  DiscoveryService,
+} from '@backstage/backend-plugin-api';
+import { ResponseError } from '@backstage/errors';
+import { ActionContext } from '@backstage/plugin-scaffolder-node';
+
+/** What the actions need from the backend: where Shipshape is and a token to call it. */
+export interface ShipshapeActionDeps {
+  discovery: DiscoveryService;
+  auth: AuthService;
+  /** Pause between log reads while an operation runs (ms); default 1000. */
+  pollIntervalMs?: number;
+}
+
+interface OperationResponse {
+  id: string;
+  status: string;
+  outcomeReason?: string;
+  result?: {
+    changes?: Array<{
+      name: string;
+      fromRevision?: number;
+      toRevision?: number;
+      fromImage?: string;
+      toImage?: string;
+    }>;
+  };
+}
+
+export interface OperationRunResult {
+  operationId?: string;
+  outcome: string;
+  reason?: string;
+  fromRevision?: number;
+  revision?: number;
+  changes: unknown[];
+}
+
+/** The backend's own error message (what was wrong, where), not just the HTTP status. */
+async function failure(res: Response): Promise<Error> {
+  const e = await ResponseError.fromResponse(res);
+  const message = e.body?.error?.message;
+  return message
+    ? new Error(`Shipshape answered ${res.status}: ${message}`, { cause: e })
+    : e;
+}
+
+/** Parses `kind:namespace/name` (namespace optional) into the API's path segment. */
+export function entityPath(entityRef: string): string {
+  const m = /^([^:/]+):(?:([^:/]+)\/)?([^:/]+)$/.exec(entityRef.trim());
+  if (!m) {
+    throw new Error(
+      `entityRef: '${entityRef}' is not an entity reference like component:default/payments-api`,
+    );
+  }
+  const [, kind, namespace = 'default', name] = m;
+  return [kind, namespace, name]
+    .map(s => encodeURIComponent(s.toLocaleLowerCase('en-US')))
+    .join('/');
+}
+
+/**
+ * Runs a Shipshape operation on behalf of the user who started the task: POSTs it (inside a
+ * checkpoint, so a retried task does not start it twice), streams its log into the task
+ * log, and returns its outcome. Dry runs return what would change.
+ */
+export async function runShipshapeOperation(
+  deps: ShipshapeActionDeps,
+  ctx: ActionContext<any, any>,
+  options: {
+    kind: 'deploy' | 'rollback';
+    entityRef: string;
+    body: Record<string, unknown>;
+    dryRun: boolean;
+  },
+): Promise<OperationRunResult> {
+  const baseUrl = await deps.discovery.getBaseUrl('shipshape');
+  const authHeaders = async () => {
+    const { token } = await deps.auth.getPluginRequestToken({
+      onBehalfOf: await ctx.getInitiatorCredentials(),
+      targetPluginId: 'shipshape',
+    });
+    return { Authorization: `Bearer ${token}` };
+  };
+  const path = `${baseUrl}/entities/${entityPath(options.entityRef)}/${options.kind}`;
+
+  const post = async () => {
+    const res = await fetch(path, {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/json', ...(await authHeaders()) },
+      body: JSON.stringify({ ...options.body, dryRun: options.dryRun }),
+    });
+    if (!res.ok) throw await failure(res);
+    return res.json();
+  };
+
+  if (options.dryRun) {
+    const plan = await post();
+    for (const c of plan.changes ?? []) {
+      ctx.logger.info(
+        `[dry run] ${plan.environment} ${plan.namespace}/${c.name}: ${c.fromImage} -> ${c.toImage}${
+          c.targetRevision ? ` (template of revision ${c.targetRevision})` : ''
+        }`,
+      );
+    }
+    return {
+      outcome: 'dry-run',
+      changes: plan.changes ?? [],
+      fromRevision: plan.changes?.[0]?.fromRevision,
+      revision: plan.changes?.[0]?.targetRevision ?? plan.changes?.[0]?.fromRevision,
+    };
+  }
+
+  const started = await ctx.checkpoint({
+    key: `shipshape.${options.kind}.${options.entityRef}.${JSON.stringify(options.body)}`,
+    fn: async () => {
+      const op = (await post()) as OperationResponse;
+      return { id: op.id };
+    },
+  });
+  ctx.logger.info(`Shipshape operation ${started.id} (${options.kind}) started`);
+
+  let after = 0;
+  for (;;) {
+    const res = await fetch(
+      `${baseUrl}/operations/${encodeURIComponent(started.id)}/log?after=${after}`,
+      { headers: await authHeaders() },
+    );
+    if (!res.ok) throw await failure(res);
+    const page = (await res.json()) as {
+      done: boolean;
+      next: number;
+      lines: Array<{ level: string; message: string }>;
+    };
+    for (const line of page.lines) {
+      if (line.level === 'error') ctx.logger.error(line.message);
+      else if (line.level === 'warn') ctx.logger.warn(line.message);
+      else ctx.logger.info(line.message);
+    }
+    after = page.next;
+    if (page.done) break;
+    await new Promise(r => setTimeout(r, deps.pollIntervalMs ?? 1000));
+  }
+
+  const res = await fetch(`${baseUrl}/operations/${encodeURIComponent(started.id)}?after=${after}`, {
+    headers: await authHeaders(),
+  });
+  if (!res.ok) throw await failure(res);
+  const op = (await res.json()) as OperationResponse;
+  const first = op.result?.changes?.[0];
+  return {
+    operationId: op.id,
+    outcome: op.status,
+    reason: op.outcomeReason,
+    fromRevision: first?.fromRevision,
+    revision: first?.toRevision,
+    changes: op.result?.changes ?? [],
+  };
+}
+
+/** Sets the common outputs and fails the step unless the operation succeeded. */
+export function reportOutcome(
+  ctx: ActionContext<any, any>,
+  result: OperationRunResult,
+): void {
+  if (result.operationId) ctx.output('operationId', result.operationId);
+  ctx.output('outcome', result.outcome);
+  if (result.revision !== undefined) ctx.output('revision', result.revision);
+  if (result.fromRevision !== undefined) ctx.output('fromRevision', result.fromRevision);
+  if (result.reason) ctx.output('reason', result.reason);
+  if (result.outcome !== 'succeeded' && result.outcome !== 'dry-run') {
+    throw new Error(`Shipshape ${result.outcome}: ${result.reason ?? 'no reason given'}`);
+  }
+  if (result.reason) ctx.logger.info(result.reason);
+}
