@@ -8,6 +8,7 @@ import { connectDatabase } from './database';
 import { createRouter } from './router';
 import { createOwnershipRouter } from './ownership/router';
 import { createRolloutRouters } from './rollout/feature';
+import { createSloRouter } from './slo/router';
 import { catalogServiceRef } from '@backstage/plugin-catalog-node';
 
 /**
@@ -29,6 +30,7 @@ export const shipshapePlugin = createBackendPlugin({
         httpAuth: coreServices.httpAuth,
         permissions: coreServices.permissions,
         catalog: catalogServiceRef,
+        urlReader: coreServices.urlReader,
         lifecycle: coreServices.lifecycle,
         auth: coreServices.auth,
       },
@@ -38,6 +40,7 @@ export const shipshapePlugin = createBackendPlugin({
         // Each feature's router, built from the services it needs; one line per feature.
         const featureRouters: express.Router[] = [
           ...(await createRolloutRouters({ knex, config: deps.rootConfig, ...deps })),
+          createSloRouter({ config: deps.rootConfig, ...deps }),
           createOwnershipRouter({ config: deps.rootConfig, ...deps }),
         ];
         httpRouter.use(await createRouter(featureRouters));

@@ -1,0 +1,368 @@
+import { Entity } from '@backstage/catalog-model';
+import {
+  ECOSYSTEM_ANNOTATIONS,
+  SLO_WINDOWS,
+  Slo,
+  errorBudget,
+  errorRatioExpr,
+  increaseExprs,
+  promString,
+} from '@shipshape/plugin-shipshape-common';
+import { PrometheusInstance, SloConfig } from './config';
+import {
+  CachedHttpClient,
+  Fetched,
+  PromAlert,
+  PromSample,
+  PromSeries,
+  num,
+} from './prometheus';
+
+/** Burn-rate windows shown on the card. */
+export const BURN_WINDOWS = ['5m', '1h', '6h', '3d'] as const;
+type BurnWindow = (typeof BURN_WINDOWS)[number];
+
+export type DataState = 'ok' | 'stale' | 'error';
+
+export interface SloAlert {
+  name: string;
+  state: 'firing' | 'pending';
+  severity?: string;
+  activeAt?: string;
+  summary?: string;
+  slo?: string;
+  labels: Record<string, string>;
+  silencedBy?: string[];
+}
+
+export interface SloStatus {
+  name: string;
+  displayName?: string;
+  description?: string;
+  source: string;
+  kind: 'availability' | 'latency';
+  latencyThresholdSeconds?: number;
+  objective: number;
+  window: string;
+  state: DataState;
+  /** When the numbers were computed by Prometheus (ISO time). */
+  asOf?: string;
+  error?: string;
+  /** Share of good events over the window; null without traffic. */
+  sli: number | null;
+  /** 1 - (error ratio over the window / error budget); negative when overspent. */
+  errorBudgetRemaining: number | null;
+  /** Error ratio over the window divided by the error budget, per window. */
+  burnRates: Record<BurnWindow, number | null>;
+  /** Budget remaining at the end of each day of the window (burn-down), oldest first. */
+  history: { t: number; remaining: number | null }[];
+  alerts: SloAlert[];
+  /** Link to the error ratio over the window in Prometheus' graph page. */
+  link: string;
+}
+
+export interface EntitySlosResponse {
+  entityRef: string;
+  service: string;
+  declared: boolean;
+  prometheus: { instance: string; url: string };
+  state: DataState;
+  errors: string[];
+  slos: SloStatus[];
+  /** Alerts of the entity (service label or prometheus.io/alert), SLO or not. */
+  alerts: SloAlert[];
+  alertsState: DataState;
+  alertsError?: string;
+  silences?: {
+    id: string;
+    comment: string;
+    createdBy: string;
+    endsAt: string;
+  }[];
+  evaluatedAt: string;
+}
+
+function graphLink(instance: PrometheusInstance, expr: string, range: string) {
+  const q = new URLSearchParams({
+    'g0.expr': expr,
+    'g0.tab': '0',
+    'g0.range_input': range,
+  });
+  return `${instance.publicUrl}/graph?${q.toString()}`;
+}
+
+/** One instant query with every window of an SLO: each ratio tagged with a `window` label. */
+export function multiWindowQuery(slo: Slo): string {
+  const windows = [...BURN_WINDOWS, slo.window];
+  return windows
+    .map(
+      w =>
+        `label_replace(${errorRatioExpr(slo, w)}, "window", ${promString(
+          w,
+        )}, "", "")`,
+    )
+    .join(' or ');
+}
+
+/** One range query: daily errors and totals over the window, tagged with a `series` label. */
+export function historyQuery(slo: Slo): string {
+  const { errors, total } = increaseExprs(slo, '1d');
+  return (
+    `label_replace(${errors}, "series", "errors", "", "") or ` +
+    `label_replace(${total}, "series", "total", "", "")`
+  );
+}
+
+export class SloService {
+  constructor(
+    private readonly cfg: SloConfig,
+    private readonly http: CachedHttpClient,
+  ) {}
+
+  private async sloStatus(
+    slo: Slo,
+    instance: PrometheusInstance,
+    now: number,
+  ): Promise<Omit<SloStatus, 'alerts'>> {
+    const windowSec = SLO_WINDOWS[slo.window];
+    const budget = errorBudget(slo.objective);
+    const base = {
+      name: slo.name,
+      displayName: slo.displayName,
+      description: slo.description,
+      source: slo.source,
+      kind: slo.indicator.kind,
+      latencyThresholdSeconds: slo.indicator.latencyThresholdSeconds,
+      objective: slo.objective,
+      window: slo.window,
+      link: graphLink(instance, errorRatioExpr(slo, slo.window), slo.window),
+    };
+    const empty = {
+      sli: null,
+      errorBudgetRemaining: null,
+      burnRates: { '5m': null, '1h': null, '6h': null, '3d': null },
+      history: [],
+    };
+    // history: `days` points, the last at the current time bucket (rounded for the cache)
+    const step = 86400;
+    const end = Math.floor(now / 1000 / 15) * 15;
+    const days = windowSec / step;
+    const start = end - (days - 1) * step;
+    let instant: Fetched<{ result: PromSample[] }>;
+    let range: Fetched<{ result: PromSeries[] }>;
+    try {
+      [instant, range] = await Promise.all([
+        this.http.get<{ result: PromSample[] }>(instance, '/api/v1/query', {
+          query: multiWindowQuery(slo),
+        }),
+        this.http.get<{ result: PromSeries[] }>(
+          instance,
+          '/api/v1/query_range',
+          {
+            query: historyQuery(slo),
+            start: String(start),
+            end: String(end),
+            step: String(step),
+          },
+          'prometheus',
+          ['start', 'end'],
+        ),
+      ]);
+    } catch (e) {
+      return { ...base, ...empty, state: 'error', error: (e as Error).message };
+    }
+    const ratios = new Map<string, number | null>();
+    let asOf: number | undefined;
+    for (const s of instant.value.result) {
+      ratios.set(s.metric.window, num(s.value[1]));
+      asOf = s.value[0];
+    }
+    const ratioW = ratios.get(slo.window) ?? null;
+    const burnRates = Object.fromEntries(
+      BURN_WINDOWS.map(w => {
+        const r = ratios.get(w);
+        return [w, r === undefined || r === null ? null : r / budget];
+      }),
+    ) as Record<BurnWindow, number | null>;
+
+    const errors = range.value.result.find(s => s.metric.series === 'errors');
+    const totals = range.value.result.find(s => s.metric.series === 'total');
+    const byT = (s?: PromSeries) =>
+      new Map((s?.values ?? []).map(([t, v]) => [t, num(v) ?? 0]));
+    const errT = byT(errors);
+    const totT = byT(totals);
+    const points = [...new Set([...errT.keys(), ...totT.keys()])].sort(
+      (a, b) => a - b,
+    );
+    const totalAll = points.reduce((a, t) => a + (totT.get(t) ?? 0), 0);
+    let cumErr = 0;
+    const history = [];
+    for (let i = 0; i < days; i++) {
+      const t = start + i * step;
+      cumErr += errT.get(t) ?? 0;
+      history.push({
+        t,
+        remaining: totalAll > 0 ? 1 - cumErr / (budget * totalAll) : null,
+      });
+    }
+    const stale = instant.stale ?? range.stale;
+    return {
+      ...base,
+      state: stale ? 'stale' : 'ok',
+      error: stale?.error,
+      asOf: new Date(
+        (asOf ?? Math.min(instant.fetchedAt, range.fetchedAt) / 1000) * 1000,
+      ).toISOString(),
+      sli: ratioW === null ? null : 1 - ratioW,
+      errorBudgetRemaining: ratioW === null ? null : 1 - ratioW / budget,
+      burnRates,
+      history,
+    };
+  }
+
+  private async entityAlerts(
+    entity: Entity,
+    service: string,
+    instance: PrometheusInstance,
+  ): Promise<{ alerts: SloAlert[]; state: DataState; error?: string }> {
+    const roadie =
+      entity.metadata.annotations?.[ECOSYSTEM_ANNOTATIONS.prometheusAlert];
+    const names = new Set(
+      (roadie ?? '')
+        .split(',')
+        .map(s => s.trim())
+        .filter(Boolean),
+    );
+    try {
+      const r = await this.http.get<{ alerts: PromAlert[] }>(
+        instance,
+        '/api/v1/alerts',
+        {},
+      );
+      const alerts = r.value.alerts
+        .filter(a => a.state === 'firing' || a.state === 'pending')
+        .filter(
+          a =>
+            a.labels.service === service ||
+            names.has('all') ||
+            names.has(a.labels.alertname),
+        )
+        .map(a => ({
+          name: a.labels.alertname,
+          state: a.state as 'firing' | 'pending',
+          severity: a.labels.severity,
+          activeAt: a.activeAt,
+          summary: a.annotations?.summary,
+          slo: a.labels.service === service ? a.labels.slo : undefined,
+          labels: a.labels,
+        }));
+      return {
+        alerts,
+        state: r.stale ? 'stale' : 'ok',
+        error: r.stale?.error,
+      };
+    } catch (e) {
+      return { alerts: [], state: 'error', error: (e as Error).message };
+    }
+  }
+
+  private async silences(service: string, alerts: SloAlert[]) {
+    const am = this.cfg.alertmanager;
+    if (!am) return undefined;
+    try {
+      const r = await this.http.get<any[]>(
+        { name: 'alertmanager', url: am.url, headers: am.headers },
+        '/api/v2/silences',
+        {},
+        'alertmanager',
+      );
+      const active = (r.value ?? []).filter(s => s?.status?.state === 'active');
+      const matches = (
+        m: { name: string; value: string; isRegex: boolean; isEqual?: boolean },
+        labels: Record<string, string>,
+      ) => {
+        const v = labels[m.name] ?? '';
+        let ok: boolean;
+        if (m.isRegex) {
+          try {
+            ok = new RegExp(`^(?:${m.value})$`).test(v);
+          } catch {
+            ok = false;
+          }
+        } else ok = v === m.value;
+        return m.isEqual === false ? !ok : ok;
+      };
+      const relevant = active.filter(
+        s =>
+          s.matchers?.some(
+            (m: any) =>
+              m.name === 'service' && !m.isRegex && m.value === service,
+          ) ||
+          alerts.some(a => s.matchers?.every((m: any) => matches(m, a.labels))),
+      );
+      for (const a of alerts) {
+        const ids = relevant
+          .filter(s => s.matchers?.every((m: any) => matches(m, a.labels)))
+          .map(s => String(s.id));
+        if (ids.length) a.silencedBy = ids;
+      }
+      return relevant.map(s => ({
+        id: String(s.id),
+        comment: String(s.comment ?? ''),
+        createdBy: String(s.createdBy ?? ''),
+        endsAt: String(s.endsAt ?? ''),
+      }));
+    } catch {
+      return undefined;
+    }
+  }
+
+  /** Everything the SLO card shows for one entity; never throws for Prometheus failures. */
+  async entityStatus(
+    entity: Entity,
+    entityRef: string,
+    defs: { slos: Slo[]; errors: string[]; declared: boolean; service: string },
+    instance: PrometheusInstance,
+  ): Promise<EntitySlosResponse> {
+    const now = Date.now();
+    const [statuses, alerts] = await Promise.all([
+      Promise.all(defs.slos.map(s => this.sloStatus(s, instance, now))),
+      defs.slos.length ||
+      defs.declared ||
+      entity.metadata.annotations?.[ECOSYSTEM_ANNOTATIONS.prometheusAlert]
+        ? this.entityAlerts(entity, defs.service, instance)
+        : Promise.resolve({
+            alerts: [] as SloAlert[],
+            state: 'ok' as DataState,
+            error: undefined as string | undefined,
+          }),
+    ]);
+    const silences = alerts.alerts.length
+      ? await this.silences(defs.service, alerts.alerts)
+      : undefined;
+    const slos: SloStatus[] = statuses.map(s => ({
+      ...s,
+      alerts: alerts.alerts.filter(a => a.slo === s.name),
+    }));
+    const states = [...slos.map(s => s.state), alerts.state];
+    const state: DataState = states.includes('error')
+      ? 'error'
+      : states.includes('stale')
+      ? 'stale'
+      : 'ok';
+    return {
+      entityRef,
+      service: defs.service,
+      declared: defs.declared,
+      prometheus: { instance: instance.name, url: instance.publicUrl },
+      state,
+      errors: defs.errors,
+      slos,
+      alerts: alerts.alerts,
+      alertsState: alerts.state,
+      alertsError: alerts.error,
+      silences,
+      evaluatedAt: new Date(now).toISOString(),
+    };
+  }
+}

@@ -1,0 +1,464 @@
+/**
+ * The SLO endpoint against the local stack's real Prometheus: history written with
+ * promtool for a healthy, a slow-burning and a fast-burning service, the recent minutes
+ * served live by the steerable exporter; the numbers are checked against values computed
+ * by hand from the series written here.
+ */
+import {
+  coreServices,
+  createBackendPlugin,
+} from '@backstage/backend-plugin-api';
+import { mockServices, startTestBackend } from '@backstage/backend-test-utils';
+import { Entity } from '@backstage/catalog-model';
+import { catalogServiceMock } from '@backstage/plugin-catalog-node/testUtils';
+import { catalogServiceRef } from '@backstage/plugin-catalog-node';
+import fs from 'fs';
+import http from 'http';
+import net from 'net';
+import os from 'os';
+import path from 'path';
+import request from 'supertest';
+import { CachedHttpClient } from './prometheus';
+import { createSloRouter } from './router';
+import { backfill, expectedRatio, readStack } from './testStack';
+
+jest.setTimeout(240_000);
+
+const stack = readStack();
+const run = Date.now().toString(36);
+const HEALTHY = `slo-h-${run}`;
+const SLOW = `slo-s-${run}`;
+const FAST = `slo-f-${run}`;
+const RPS = 10;
+const DAY = 86400;
+
+function component(name: string, annotations: Record<string, string>): Entity {
+  return {
+    apiVersion: 'backstage.io/v1alpha1',
+    kind: 'Component',
+    metadata: { name, namespace: 'default', annotations },
+    spec: { type: 'service', owner: 'team-a', lifecycle: 'production' },
+  };
+}
+
+async function closedPort(): Promise<number> {
+  const srv = net.createServer();
+  await new Promise<void>(r => srv.listen(0, '127.0.0.1', r));
+  const port = (srv.address() as net.AddressInfo).port;
+  await new Promise<void>(r => srv.close(() => r()));
+  return port;
+}
+
+/** A proxy in front of the real Prometheus that can pass, hang or be closed. */
+class Proxy {
+  mode: 'pass' | 'hang' = 'pass';
+  server = http.createServer((req, res) => {
+    if (this.mode === 'hang') return; // never answers
+    fetch(`${stack.prometheus.url}${req.url}`).then(
+      async r => {
+        res.writeHead(r.status, { 'content-type': 'application/json' });
+        res.end(Buffer.from(await r.arrayBuffer()));
+      },
+      () => {
+        res.writeHead(502);
+        res.end();
+      },
+    );
+  });
+  sockets = new Set<net.Socket>();
+  port = 0;
+  async start() {
+    this.server.on('connection', s => {
+      this.sockets.add(s);
+      s.on('close', () => this.sockets.delete(s));
+    });
+    await new Promise<void>(r => this.server.listen(0, '127.0.0.1', r));
+    this.port = (this.server.address() as net.AddressInfo).port;
+  }
+  async stop() {
+    for (const s of this.sockets) s.destroy();
+    await new Promise<void>(r => this.server.close(() => r()));
+  }
+}
+
+async function promQuery(q: string): Promise<any[]> {
+  const r = await fetch(
+    `${stack.prometheus.url}/api/v1/query?query=${encodeURIComponent(q)}`,
+  );
+  return ((await r.json()) as any).data.result;
+}
+
+async function steer(body: unknown) {
+  const r = await fetch(stack.exporter.controlUrl, {
+    method: 'POST',
+    body: JSON.stringify(body),
+  });
+  if (!r.ok) throw new Error(`exporter control answered ${r.status}`);
+}
+
+describe('SLO endpoint on the real Prometheus', () => {
+  const T0 = Math.floor(Date.now() / 1000 / 60) * 60;
+  const start = T0 - 29 * DAY;
+  // phases of each service's error ratio (the exporter continues the last one live)
+  const plan = {
+    [HEALTHY]: [{ from: start, ratio: 0.0002 }],
+    [SLOW]: [
+      { from: start, ratio: 0.0005 },
+      { from: T0 - 2 * DAY, ratio: 0.004 },
+    ],
+    [FAST]: [
+      { from: start, ratio: 0.0008 },
+      { from: T0 - 3 * 3600, ratio: 0.02 },
+    ],
+  };
+  let steeredAt = 0;
+  let server: http.Server;
+  let proxy: Proxy;
+  let slodir: string;
+  const http2 = new CachedHttpClient({
+    timeoutMs: 5000,
+    cacheTtlMs: 15000,
+    staleForMs: 600000,
+  });
+
+  beforeAll(async () => {
+    // 1. history up to T0 (promtool), 2. the same services live from now on (exporter)
+    backfill(
+      stack.stateDir,
+      Object.entries(plan).map(([service, phases]) => ({
+        service,
+        rps: RPS,
+        phases,
+      })),
+      start,
+      T0,
+    );
+    steeredAt = Date.now() / 1000;
+    await steer(
+      Object.entries(plan).map(([service, phases]) => ({
+        service,
+        rps: RPS,
+        errorRatio: phases[phases.length - 1].ratio,
+        latencyMs: 50,
+      })),
+    );
+    // 3. wait for Prometheus to load the new block (block reload runs every minute)
+    const deadline = Date.now() + 150_000;
+    for (;;) {
+      const r = await promQuery(
+        `count_over_time(http_requests_total{service="${FAST}",code="500"}[30d])`,
+      );
+      if (r.length && Number(r[0].value[1]) > 1000) break;
+      if (Date.now() > deadline) {
+        throw new Error(
+          'Prometheus did not load the backfilled block within 150 s',
+        );
+      }
+      await new Promise(res => setTimeout(res, 2000));
+    }
+
+    proxy = new Proxy();
+    await proxy.start();
+    slodir = fs.mkdtempSync(path.join(os.tmpdir(), 'slo-entity-'));
+    const sloFile = (name: string, target: string) => `---
+apiVersion: openslo/v1
+kind: SLO
+metadata: { name: ${name} }
+spec:
+  indicator:
+    metadata: { name: ${name}-sli }
+    spec:
+      ratioMetric:
+        counter: true
+        bad: { metricSource: { type: Prometheus, spec: { query: 'sum(http_requests_total{service="${SLOW}",code="500"})' } } }
+        total: { metricSource: { type: Prometheus, spec: { query: 'sum(http_requests_total{service="${SLOW}"})' } } }
+  timeWindow: [{ duration: 28d, isRolling: true }]
+  objectives: [{ target: ${target} }]
+`;
+    fs.writeFileSync(
+      path.join(slodir, 'slo.yaml'),
+      sloFile('strict', '0.999') +
+        sloFile('loose', '0.99') +
+        sloFile('broken', '1'),
+    );
+    fs.writeFileSync(
+      path.join(slodir, 'bad.yaml'),
+      'apiVersion: openslo/v1\nkind: [SLO\n',
+    );
+    const loc = `file:${path.join(slodir, 'catalog-info.yaml')}`;
+    const entities = [
+      component('healthy', {
+        'backstage.io/kubernetes-id': HEALTHY,
+        'shipshape.dev/slo': 'availability=99.9%',
+      }),
+      component('slow', {
+        'backstage.io/kubernetes-id': SLOW,
+        'shipshape.dev/slo': 'availability=99.9%',
+        'shipshape.dev/slo-ref': './slo.yaml',
+        'backstage.io/managed-by-location': loc,
+      }),
+      component('fast', {
+        'backstage.io/kubernetes-id': FAST,
+        'shipshape.dev/slo': 'availability=99.9%; window=28d',
+        'prometheus.io/alert': 'ShipshapeStackWatchdog',
+      }),
+      component('unparsable', {
+        'shipshape.dev/slo-ref': './bad.yaml',
+        'backstage.io/managed-by-location': loc,
+      }),
+      component('down', {
+        'shipshape.dev/slo': 'availability=99%',
+        'shipshape.dev/prometheus-instance': 'down',
+      }),
+      component('flaky', {
+        'backstage.io/kubernetes-id': HEALTHY,
+        'shipshape.dev/slo': 'availability=99.9%',
+        'shipshape.dev/prometheus-instance': 'flaky',
+      }),
+      component('elsewhere', {
+        'shipshape.dev/slo': 'availability=99%',
+        'shipshape.dev/prometheus-instance': 'nowhere',
+      }),
+      component('no-slo', {}),
+    ];
+    const port = await closedPort();
+    const testPlugin = createBackendPlugin({
+      pluginId: 'shipshape',
+      register(env) {
+        env.registerInit({
+          deps: {
+            httpRouter: coreServices.httpRouter,
+            config: coreServices.rootConfig,
+            logger: coreServices.logger,
+            httpAuth: coreServices.httpAuth,
+            catalog: catalogServiceRef,
+            urlReader: coreServices.urlReader,
+          },
+          async init({ httpRouter, ...deps }) {
+            httpRouter.use(createSloRouter({ ...deps, http: http2 }));
+          },
+        });
+      },
+    });
+    ({ server } = await startTestBackend({
+      features: [
+        testPlugin,
+        catalogServiceMock.factory({ entities }),
+        mockServices.rootConfig.factory({
+          data: {
+            shipshape: {
+              prometheus: {
+                timeoutSeconds: 5,
+                cacheSeconds: 15,
+                instances: [
+                  {
+                    name: 'local',
+                    url: stack.prometheus.url,
+                    headers: { Authorization: 'Bearer s3cret-token' },
+                  },
+                  { name: 'down', url: `http://127.0.0.1:${port}` },
+                  { name: 'flaky', url: `http://127.0.0.1:${proxy.port}` },
+                ],
+              },
+              alertmanager: { url: stack.alertmanager.url },
+            },
+          },
+        }),
+      ],
+    }));
+  });
+
+  afterAll(async () => {
+    await steer(
+      [HEALTHY, SLOW, FAST].map(service => ({ service, remove: true })),
+    ).catch(() => {});
+    await proxy?.stop();
+    if (slodir) fs.rmSync(slodir, { recursive: true, force: true });
+  });
+
+  const get = (name: string) =>
+    request(server).get(
+      `/api/shipshape/entities/component/default/${name}/slos`,
+    );
+
+  /** The history each service really has: backfilled phases up to T0, live from steeredAt. */
+  function intervals(service: string) {
+    const phases = plan[service];
+    const out = phases.map((p, i) => ({
+      from: p.from,
+      to: i + 1 < phases.length ? phases[i + 1].from : T0,
+      ratio: p.ratio,
+    }));
+    out.push({
+      from: steeredAt,
+      to: Infinity,
+      ratio: phases[phases.length - 1].ratio,
+    });
+    return out;
+  }
+
+  function checkAgainstHand(slo: any, service: string) {
+    const t = Date.parse(slo.asOf) / 1000;
+    const iv = intervals(service);
+    const budget = 0.001;
+    const close = (got: number, want: number) =>
+      expect(Math.abs(got - want)).toBeLessThanOrEqual(
+        Math.max(0.015 * Math.abs(want), 1e-6),
+      );
+    const r28 = expectedRatio(iv, t, 28 * DAY);
+    close(1 - slo.sli, r28);
+    close(1 - slo.errorBudgetRemaining, r28 / budget);
+    const windows: Record<string, number> = {
+      '5m': 300,
+      '1h': 3600,
+      '6h': 6 * 3600,
+      '3d': 3 * DAY,
+    };
+    for (const [w, sec] of Object.entries(windows)) {
+      close(slo.burnRates[w], expectedRatio(iv, t, sec) / budget);
+    }
+    expect(slo.history).toHaveLength(28);
+    const last = slo.history[27].remaining;
+    expect(Math.abs(last - slo.errorBudgetRemaining)).toBeLessThan(0.03);
+    for (let i = 1; i < 28; i++) {
+      expect(slo.history[i].remaining).toBeLessThanOrEqual(
+        slo.history[i - 1].remaining + 1e-9,
+      );
+    }
+    return { r28 };
+  }
+
+  it('computes the healthy service by hand: burn 0.2 everywhere, 80 % budget left', async () => {
+    const res = await get('healthy');
+    expect(res.status).toBe(200);
+    expect(res.body.state).toBe('ok');
+    const [slo] = res.body.slos;
+    expect(slo).toMatchObject({
+      name: 'availability',
+      objective: 0.999,
+      window: '28d',
+      state: 'ok',
+    });
+    checkAgainstHand(slo, HEALTHY);
+    expect(slo.errorBudgetRemaining).toBeCloseTo(0.8, 2);
+    expect(slo.alerts).toEqual([]);
+    expect(JSON.stringify(res.body)).not.toContain('s3cret');
+  });
+
+  it('computes the slow burner (4x for 2 days) by hand, from the inline form and the OpenSLO file', async () => {
+    const res = await get('slow');
+    expect(res.status).toBe(200);
+    expect(res.body.slos.map((s: any) => s.name)).toEqual([
+      'availability',
+      'strict',
+      'loose',
+    ]);
+    const [inline, strict, loose] = res.body.slos;
+    checkAgainstHand(inline, SLOW);
+    checkAgainstHand(strict, SLOW);
+    expect(inline.burnRates['1h']).toBeCloseTo(4, 1);
+    expect(inline.errorBudgetRemaining).toBeGreaterThan(0.2);
+    expect(inline.errorBudgetRemaining).toBeLessThan(0.3);
+    // the 99 % objective has 10x the budget
+    expect(loose.burnRates['1h']).toBeCloseTo(inline.burnRates['1h'] / 10, 2);
+    expect(res.body.errors).toEqual([
+      './slo.yaml: document 3: spec.objectives[0].target: 1 is 100% or above; an objective must leave an error budget (below 100%)',
+    ]);
+  });
+
+  it('computes the fast burner (20x for 3 hours) by hand, near-empty budget, and its alerts fire', async () => {
+    const deadline = Date.now() + 60_000;
+    let res;
+    // the stack's ShipshapeHighErrorRate (14.4x over 15 s) fires within seconds of live data
+    for (;;) {
+      res = await request(server).get(
+        '/api/shipshape/entities/component/default/fast/slos',
+      );
+      if (
+        res.body.alerts?.some((a: any) => a.name === 'ShipshapeHighErrorRate')
+      )
+        break;
+      if (Date.now() > deadline) break;
+      await new Promise(r => setTimeout(r, 16_000));
+    }
+    const [slo] = res.body.slos;
+    checkAgainstHand(slo, FAST);
+    expect(slo.burnRates['5m']).toBeCloseTo(20, 0);
+    expect(slo.errorBudgetRemaining).toBeGreaterThan(0.05);
+    expect(slo.errorBudgetRemaining).toBeLessThan(0.2);
+    const names = res.body.alerts.map((a: any) => `${a.name}/${a.state}`);
+    expect(names).toContain('ShipshapeHighErrorRate/firing');
+    // Roadie's prometheus.io/alert brings in alerts by name
+    expect(names).toContain('ShipshapeStackWatchdog/firing');
+    const own = res.body.alerts.find(
+      (a: any) => a.name === 'ShipshapeHighErrorRate',
+    );
+    expect(own).toMatchObject({
+      severity: 'critical',
+      labels: { service: FAST },
+    });
+    expect(Date.parse(own.activeAt)).toBeLessThanOrEqual(Date.now());
+  });
+
+  it('sends 2 queries per SLO and 1 for alerts per load, and caches them', async () => {
+    const before = http2.sent;
+    await new Promise(r => setTimeout(r, 15_500)); // let the cache expire
+    const t0 = Date.now();
+    const res = await get('slow');
+    const ms = Date.now() - t0;
+    expect(res.body.slos).toHaveLength(3);
+    const sent = http2.sent - before;
+    // 3 SLOs x (1 instant + 1 range) + 1 for alerts, less the identical queries shared:
+    // 'strict' and 'loose' have the same SLI (only their objectives differ), so 2x2 + 1
+    expect(sent).toBe(5);
+    const again = http2.sent;
+    await get('slow');
+    expect(http2.sent).toBe(again);
+    // eslint-disable-next-line no-console
+    console.log(`SLO endpoint, 3 SLOs: ${sent} queries, ${ms} ms uncached`);
+  });
+
+  it('answers with the error state, quickly, when the Prometheus instance is unreachable', async () => {
+    const t0 = Date.now();
+    const res = await get('down');
+    expect(Date.now() - t0).toBeLessThan(5000);
+    expect(res.status).toBe(200);
+    expect(res.body.state).toBe('error');
+    expect(res.body.slos[0]).toMatchObject({ state: 'error', sli: null });
+    expect(res.body.slos[0].error).toMatch(/^Prometheus "down" is unreachable/);
+  });
+
+  it('serves the last good answer marked stale when Prometheus stops, and never hangs', async () => {
+    const ok = await get('flaky');
+    expect(ok.body.state).toBe('ok');
+    await new Promise(r => setTimeout(r, 15_500)); // past the cache
+    proxy.mode = 'hang';
+    const t0 = Date.now();
+    const stale = await get('flaky');
+    expect(Date.now() - t0).toBeLessThan(8000);
+    expect(stale.body.state).toBe('stale');
+    expect(stale.body.slos[0].state).toBe('stale');
+    expect(stale.body.slos[0].error).toMatch(/did not answer within 5000 ms/);
+    expect(stale.body.slos[0].errorBudgetRemaining).toBe(
+      ok.body.slos[0].errorBudgetRemaining,
+    );
+  });
+
+  it('refuses an unknown instance, and reports a file that does not parse', async () => {
+    const res = await get('elsewhere');
+    expect(res.status).toBe(400);
+    expect(res.body.error.message).toBe(
+      'Unknown Prometheus instance "nowhere"; configured: local, down, flaky',
+    );
+    const bad = await get('unparsable');
+    expect(bad.status).toBe(200);
+    expect(bad.body.declared).toBe(true);
+    expect(bad.body.slos).toEqual([]);
+    expect(bad.body.errors[0]).toMatch(
+      /^\.\/bad\.yaml: document 1: is not valid YAML at line \d+, column \d+/,
+    );
+    const none = await get('no-slo');
+    expect(none.body).toMatchObject({ declared: false, slos: [], errors: [] });
+    expect((await get('missing')).status).toBe(404);
+  });
+});

@@ -1,0 +1,120 @@
+import { execFileSync } from 'child_process';
+import fs from 'fs';
+import os from 'os';
+import path from 'path';
+
+/** The local stack's .stack/stack.json; fails (never skips) when the stack is not up. */
+export function readStack(): {
+  stateDir: string;
+  prometheus: { url: string };
+  alertmanager: { url: string };
+  exporter: { url: string; controlUrl: string };
+} {
+  const file = path.resolve(__dirname, '../../../../.stack/stack.json');
+  if (!fs.existsSync(file)) {
+    throw new Error(
+      `${file} is missing: run \`./run stack up\` before these tests`,
+    );
+  }
+  return JSON.parse(fs.readFileSync(file, 'utf8'));
+}
+
+/** A piecewise-constant error ratio: from `from` (unix s) on, `ratio` of `rps` requests fail. */
+export interface Phase {
+  from: number;
+  ratio: number;
+}
+
+export interface SyntheticService {
+  service: string;
+  rps: number;
+  phases: Phase[];
+}
+
+/**
+ * Writes OpenMetrics history for `http_requests_total{service,code}` (codes 200 and 500)
+ * with the exporter's job/instance labels, from `start` to `end` (unix s) every `step`
+ * seconds (60 s in the last 4 days, 300 s before), and loads it into the stack's Prometheus
+ * data directory with `promtool tsdb create-blocks-from openmetrics`. Prometheus picks the
+ * block up at its next block reload (about a minute).
+ */
+export function backfill(
+  stateDir: string,
+  services: SyntheticService[],
+  start: number,
+  end: number,
+): void {
+  const lines: string[] = ['# TYPE http_requests counter'];
+  const job = 'job="shipshape-exporter",instance="127.0.0.1:29100"';
+  for (const s of services) {
+    const times: number[] = [];
+    for (let t = start; t <= end; ) {
+      times.push(t);
+      t += end - t > 4 * 86400 ? 300 : 60;
+    }
+    let good = 0;
+    let bad = 0;
+    let prev = times[0];
+    const rows: [number, number, number][] = [];
+    for (const t of times) {
+      // integrate the ratio in force over (prev, t]
+      const phase =
+        [...s.phases].reverse().find(p => p.from < t) ?? s.phases[0];
+      const n = s.rps * (t - prev);
+      bad += n * phase.ratio;
+      good += n * (1 - phase.ratio);
+      prev = t;
+      rows.push([t, good, bad]);
+    }
+    for (const [t, g] of rows) {
+      lines.push(
+        `http_requests_total{${job},service="${
+          s.service
+        }",code="200"} ${g.toFixed(4)} ${t}`,
+      );
+    }
+    for (const [t, , b] of rows) {
+      lines.push(
+        `http_requests_total{${job},service="${
+          s.service
+        }",code="500"} ${b.toFixed(4)} ${t}`,
+      );
+    }
+  }
+  lines.push('# EOF');
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'slo-backfill-'));
+  const om = path.join(dir, 'history.om');
+  fs.writeFileSync(om, `${lines.join('\n')}\n`);
+  execFileSync(
+    'promtool',
+    [
+      'tsdb',
+      'create-blocks-from',
+      'openmetrics',
+      '--max-block-duration=720h',
+      om,
+      path.join(stateDir, 'prometheus', 'data'),
+    ],
+    { stdio: 'pipe' },
+  );
+  fs.rmSync(dir, { recursive: true, force: true });
+}
+
+/** Average error ratio over [t - w, t] of a service whose history is piecewise constant. */
+export function expectedRatio(
+  intervals: { from: number; to: number; ratio: number }[],
+  t: number,
+  w: number,
+): number {
+  let errors = 0;
+  let total = 0;
+  for (const i of intervals) {
+    const a = Math.max(i.from, t - w);
+    const b = Math.min(i.to, t);
+    if (b > a) {
+      errors += (b - a) * i.ratio;
+      total += b - a;
+    }
+  }
+  return errors / total;
+}
