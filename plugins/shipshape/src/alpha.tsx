@@ -1,5 +1,44 @@
-import { createFrontendPlugin } from '@backstage/frontend-plugin-api';
+import {
+  ApiBlueprint,
+  createFrontendPlugin,
+  discoveryApiRef,
+  fetchApiRef,
+  PageBlueprint,
+} from '@backstage/frontend-plugin-api';
 import { EntityCardBlueprint } from '@backstage/plugin-catalog-react/alpha';
+import { ShipshapeClient, shipshapeApiRef } from './api';
+
+/** @alpha */
+export const shipshapeApi = ApiBlueprint.make({
+  params: defineParams =>
+    defineParams({
+      api: shipshapeApiRef,
+      deps: { discoveryApi: discoveryApiRef, fetchApi: fetchApiRef },
+      factory: ({ discoveryApi, fetchApi }) =>
+        new ShipshapeClient({ discoveryApi, fetchApi }),
+    }),
+});
+
+/** @alpha */
+export const shipshapeOwnershipCard = EntityCardBlueprint.make({
+  name: 'ownership',
+  params: {
+    filter: { kind: { $in: ['component', 'resource', 'system', 'api'] } },
+    loader: () =>
+      import('./components/ownership').then(m => <m.OwnershipCard />),
+  },
+});
+
+/** @alpha */
+export const shipshapeOwnershipPage = PageBlueprint.make({
+  name: 'ownership',
+  params: {
+    path: '/shipshape/ownership',
+    title: 'Ownership & Cost',
+    loader: () =>
+      import('./components/ownership').then(m => <m.OwnershipPage />),
+  },
+});
 
 /** @alpha */
 export const shipshapeContractCard = EntityCardBlueprint.make({
@@ -11,6 +50,16 @@ export const shipshapeContractCard = EntityCardBlueprint.make({
   },
 });
 
+/** @alpha */
+export const shipshapeRolloutCard = EntityCardBlueprint.make({
+  name: 'rollout',
+  params: {
+    filter: { kind: { $in: ['component'] } },
+    loader: () =>
+      import('./components/rollout').then(m => <m.RolloutStatusCard />),
+  },
+});
+
 /**
  * Shipshape for the new frontend system.
  *
@@ -18,5 +67,11 @@ export const shipshapeContractCard = EntityCardBlueprint.make({
  */
 export default createFrontendPlugin({
   pluginId: 'shipshape',
-  extensions: [shipshapeContractCard],
+  extensions: [
+    shipshapeApi,
+    shipshapeOwnershipCard,
+    shipshapeOwnershipPage,
+    shipshapeContractCard,
+    shipshapeRolloutCard,
+  ],
 });

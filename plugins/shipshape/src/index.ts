@@ -3,4 +3,12 @@
  *
  * @packageDocumentation
  */
-export { shipshapePlugin, EntityShipshapeContractCard } from './legacy';
+export {
+  shipshapePlugin,
+  EntityShipshapeContractCard,
+  EntityShipshapeOwnershipCard,
+  ShipshapeOwnershipPage,
+} from './legacy';
+export { EntityShipshapeRolloutCard } from './legacy';
+export { ShipshapeClient, shipshapeApiRef } from './api';
+export type { ShipshapeApi } from './api';

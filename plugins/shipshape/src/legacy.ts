@@ -1,14 +1,53 @@
 import {
+  createApiFactory,
   createComponentExtension,
   createPlugin,
+  createRoutableExtension,
+  createRouteRef,
+  discoveryApiRef,
+  fetchApiRef,
 } from '@backstage/core-plugin-api';
+import { ShipshapeClient, shipshapeApiRef } from './api';
+
+const ownershipRouteRef = createRouteRef({ id: 'shipshape-ownership' });
 
 /**
  * Shipshape for portals still on the old frontend system.
  *
  * @public
  */
-export const shipshapePlugin = createPlugin({ id: 'shipshape' });
+export const shipshapePlugin = createPlugin({
+  id: 'shipshape',
+  apis: [
+    createApiFactory({
+      api: shipshapeApiRef,
+      deps: { discoveryApi: discoveryApiRef, fetchApi: fetchApiRef },
+      factory: ({ discoveryApi, fetchApi }) =>
+        new ShipshapeClient({ discoveryApi, fetchApi }),
+    }),
+  ],
+  routes: { ownership: ownershipRouteRef },
+});
+
+/** The Ownership & Cost entity card. @public */
+export const EntityShipshapeOwnershipCard = shipshapePlugin.provide(
+  createComponentExtension({
+    name: 'EntityShipshapeOwnershipCard',
+    component: {
+      lazy: () => import('./components/ownership').then(m => m.OwnershipCard),
+    },
+  }),
+);
+
+/** Cost centers and owners with totals and violations. @public */
+export const ShipshapeOwnershipPage = shipshapePlugin.provide(
+  createRoutableExtension({
+    name: 'ShipshapeOwnershipPage',
+    component: () =>
+      import('./components/ownership').then(m => m.OwnershipPage),
+    mountPoint: ownershipRouteRef,
+  }),
+);
 
 /** @public */
 export const EntityShipshapeContractCard = shipshapePlugin.provide(
@@ -16,6 +55,16 @@ export const EntityShipshapeContractCard = shipshapePlugin.provide(
     name: 'EntityShipshapeContractCard',
     component: {
       lazy: () => import('./components/ContractCard').then(m => m.ContractCard),
+    },
+  }),
+);
+
+/** Rollout status per environment: replicas, revisions, phase, pod errors, last deploy. @public */
+export const EntityShipshapeRolloutCard = shipshapePlugin.provide(
+  createComponentExtension({
+    name: 'EntityShipshapeRolloutCard',
+    component: {
+      lazy: () => import('./components/rollout').then(m => m.RolloutStatusCard),
     },
   }),
 );

@@ -1,0 +1,2 @@
+export { ShipshapeClient, shipshapeApiRef } from './ShipshapeClient';
+export type { ShipshapeApi } from './ShipshapeClient';

@@ -1,0 +1,174 @@
+import { renderInTestApp } from '@backstage/frontend-test-utils';
+import { OwnershipSummary } from '@shipshape/plugin-shipshape-common';
+import { screen, within } from '@testing-library/react';
+import { ShipshapeApi, shipshapeApiRef } from '../../api';
+import { OwnershipPage, loadWholeSummary, summaryCsv } from './OwnershipPage';
+
+const summary: OwnershipSummary = {
+  totals: {
+    entities: 5,
+    violations: 4,
+    entitiesWithViolations: 2,
+    monthlyUsd: 49.2,
+  },
+  costCenters: {
+    items: [
+      {
+        costCenter: 'CC-1000',
+        entities: 2,
+        violations: 1,
+        entitiesWithViolations: 1,
+        monthlyUsd: 32.32,
+      },
+      {
+        costCenter: 'CC-1001',
+        entities: 2,
+        violations: 0,
+        entitiesWithViolations: 0,
+        monthlyUsd: 16.16,
+      },
+      {
+        entities: 1,
+        violations: 3,
+        entitiesWithViolations: 1,
+        monthlyUsd: 0.72,
+      },
+    ],
+    totalCount: 3,
+  },
+  owners: {
+    items: [
+      {
+        owner: 'group:default/payments-team',
+        entities: 2,
+        violations: 0,
+        entitiesWithViolations: 0,
+        monthlyUsd: 16.16,
+      },
+    ],
+    totalCount: 1,
+  },
+  cost: { status: 'ok', errors: [] },
+  limit: 1000,
+  offset: 0,
+};
+
+function render(api: Partial<ShipshapeApi>) {
+  return renderInTestApp(<OwnershipPage />, {
+    apis: [[shipshapeApiRef, api as ShipshapeApi]],
+  });
+}
+
+describe('OwnershipPage', () => {
+  it('shows progress while loading', async () => {
+    render({ getOwnershipSummary: () => new Promise(() => {}) });
+    expect(await screen.findByRole('progressbar')).toBeInTheDocument();
+  });
+
+  it('shows the error', async () => {
+    render({
+      getOwnershipSummary: async () => {
+        throw new Error('Invalid paging: limit');
+      },
+    });
+    expect(
+      (await screen.findAllByText(/Invalid paging: limit/))[0],
+    ).toBeInTheDocument();
+  });
+
+  it('says so when the caller may read nothing under the policy', async () => {
+    render({
+      getOwnershipSummary: async () => ({
+        ...summary,
+        totals: { entities: 0, violations: 0, entitiesWithViolations: 0 },
+        costCenters: { items: [], totalCount: 0 },
+        owners: { items: [], totalCount: 0 },
+        cost: { status: 'no-cluster' },
+      }),
+    });
+    expect(
+      await screen.findByText(/No catalog entities you may read/),
+    ).toBeInTheDocument();
+  });
+
+  it('lists cost centers and owners with totals, cost and violations', async () => {
+    render({ getOwnershipSummary: async () => summary });
+    expect(await screen.findByText('5 entities')).toBeInTheDocument();
+    expect(screen.getByText('4 violations in 2 entities')).toBeInTheDocument();
+    expect(screen.getByText('$49.20 per month')).toBeInTheDocument();
+    const table = screen.getAllByRole('table')[0];
+    expect(within(table).getByText('CC-1000')).toBeInTheDocument();
+    expect(within(table).getByText('(none)')).toBeInTheDocument();
+    expect(within(table).getByText('$32.32')).toBeInTheDocument();
+    expect(screen.getByText('group:default/payments-team')).toBeInTheDocument();
+    expect(
+      screen.getAllByRole('button', { name: /Export .* as CSV/ }),
+    ).toHaveLength(2);
+  });
+
+  it('says when no cluster is configured instead of showing zero', async () => {
+    render({
+      getOwnershipSummary: async () => ({
+        ...summary,
+        totals: { entities: 5, violations: 4, entitiesWithViolations: 2 },
+        cost: { status: 'no-cluster' },
+      }),
+    });
+    expect(
+      await screen.findByText('Cost: no cluster configured'),
+    ).toBeInTheDocument();
+    expect(screen.queryByText('Monthly cost')).not.toBeInTheDocument();
+  });
+
+  it('exports CSV safely and pages through the whole summary', async () => {
+    expect(
+      summaryCsv(
+        [
+          {
+            id: 'a',
+            name: '=HYPERLINK("x")',
+            entities: 1,
+            violations: 0,
+            entitiesWithViolations: 0,
+            monthlyUsd: 1.5,
+          },
+          {
+            id: 'b',
+            name: 'a,b',
+            entities: 2,
+            violations: 1,
+            entitiesWithViolations: 1,
+          },
+        ],
+        'Cost center',
+        true,
+      ),
+    ).toBe(
+      'Cost center,entities,violations,entities with violations,monthly USD\r\n"\'=HYPERLINK(""x"")",1,0,0,1.5\r\n"a,b",2,1,1,\r\n',
+    );
+    const pages: Array<{ limit?: number; offset?: number }> = [];
+    const all = await loadWholeSummary({
+      getEntityOwnership: jest.fn(),
+      getOwnershipSummary: async page => {
+        pages.push(page!);
+        const row = {
+          costCenter: `CC-${page!.offset}`,
+          entities: 1,
+          violations: 0,
+          entitiesWithViolations: 0,
+        };
+        return {
+          ...summary,
+          costCenters: { items: [row], totalCount: 2500 },
+          owners: { items: [], totalCount: 1 },
+        };
+      },
+    });
+    expect(pages.map(p => p.offset)).toEqual([0, 1000, 2000]);
+    expect(all.costCenters.items.map(r => r.costCenter)).toEqual([
+      'CC-0',
+      'CC-1000',
+      'CC-2000',
+    ]);
+  });
+});

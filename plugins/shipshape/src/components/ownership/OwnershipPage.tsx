@@ -1,0 +1,236 @@
+import {
+  Content,
+  Progress,
+  ResponseErrorPanel,
+  Table,
+  TableColumn,
+} from '@backstage/core-components';
+import { useApi } from '@backstage/core-plugin-api';
+import {
+  OwnershipSummary,
+  OwnershipSummaryRow,
+} from '@shipshape/plugin-shipshape-common';
+import Box from '@material-ui/core/Box';
+import Button from '@material-ui/core/Button';
+import Grid from '@material-ui/core/Grid';
+import Typography from '@material-ui/core/Typography';
+import useAsync from 'react-use/esm/useAsync';
+import { ShipshapeApi, shipshapeApiRef } from '../../api';
+import { formatUsd, toCsv } from './format';
+
+const PAGE = 1000;
+
+/** All rows of both lists, page by page (the API pages with limit/offset). */
+export async function loadWholeSummary(
+  api: ShipshapeApi,
+): Promise<OwnershipSummary> {
+  const first = await api.getOwnershipSummary({ limit: PAGE, offset: 0 });
+  const all = {
+    ...first,
+    costCenters: { ...first.costCenters },
+    owners: { ...first.owners },
+  };
+  for (
+    let offset = PAGE;
+    offset < Math.max(first.costCenters.totalCount, first.owners.totalCount);
+    offset += PAGE
+  ) {
+    const next = await api.getOwnershipSummary({ limit: PAGE, offset });
+    all.costCenters.items = [
+      ...all.costCenters.items,
+      ...next.costCenters.items,
+    ];
+    all.owners.items = [...all.owners.items, ...next.owners.items];
+  }
+  return all;
+}
+
+type Row = OwnershipSummaryRow & { id: string; name: string };
+
+function rowsOf(
+  items: OwnershipSummaryRow[],
+  key: 'costCenter' | 'owner',
+  none: string,
+): Row[] {
+  return items.map(item => ({
+    ...item,
+    id: item[key] ?? `(${none})`,
+    name: item[key] ?? `(${none})`,
+  }));
+}
+
+function download(filename: string, csv: string) {
+  const url = URL.createObjectURL(
+    new Blob([csv], { type: 'text/csv;charset=utf-8' }),
+  );
+  const a = document.createElement('a');
+  a.href = url;
+  a.download = filename;
+  document.body.appendChild(a);
+  a.click();
+  a.remove();
+  URL.revokeObjectURL(url);
+}
+
+/** The CSV of one list, as the export button downloads it. */
+export function summaryCsv(
+  rows: Row[],
+  label: string,
+  withCost: boolean,
+): string {
+  return toCsv(
+    [
+      label,
+      'entities',
+      'violations',
+      'entities with violations',
+      ...(withCost ? ['monthly USD'] : []),
+    ],
+    rows.map(r => [
+      r.name,
+      r.entities,
+      r.violations,
+      r.entitiesWithViolations,
+      ...(withCost ? [r.monthlyUsd] : []),
+    ]),
+  );
+}
+
+function SummaryTable(props: {
+  title: string;
+  label: string;
+  rows: Row[];
+  withCost: boolean;
+  filename: string;
+}) {
+  const { title, label, rows, withCost, filename } = props;
+  const columns: TableColumn<Row>[] = [
+    { title: label, field: 'name', highlight: true },
+    { title: 'Entities', field: 'entities', type: 'numeric' },
+    { title: 'Violations', field: 'violations', type: 'numeric' },
+    {
+      title: 'Entities with violations',
+      field: 'entitiesWithViolations',
+      type: 'numeric',
+    },
+  ];
+  if (withCost) {
+    columns.push({
+      title: 'Monthly cost',
+      field: 'monthlyUsd',
+      type: 'numeric',
+      defaultSort: 'desc',
+      render: row =>
+        row.monthlyUsd === undefined ? '—' : formatUsd(row.monthlyUsd),
+    });
+  }
+  return (
+    <>
+      <Box display="flex" justifyContent="flex-end" mb={1}>
+        <Button
+          variant="outlined"
+          size="small"
+          aria-label={`Export ${title} as CSV`}
+          onClick={() => download(filename, summaryCsv(rows, label, withCost))}
+        >
+          Export CSV
+        </Button>
+      </Box>
+      <Table<Row>
+        title={title}
+        options={{
+          paging: rows.length > 20,
+          pageSize: 20,
+          search: true,
+          padding: 'dense',
+        }}
+        columns={columns}
+        data={rows}
+      />
+    </>
+  );
+}
+
+/** Cost centers and owners with totals and violations, sortable, with CSV export. */
+export function OwnershipPage() {
+  const api = useApi(shipshapeApiRef);
+  const { value, loading, error } = useAsync(
+    () => loadWholeSummary(api),
+    [api],
+  );
+  return (
+    <Content>
+      {loading && <Progress />}
+      {error && <ResponseErrorPanel error={error} />}
+      {value && <SummaryView summary={value} />}
+    </Content>
+  );
+}
+
+export function SummaryView({ summary }: { summary: OwnershipSummary }) {
+  const withCost = summary.cost.status === 'ok';
+  const { totals } = summary;
+  if (!totals.entities) {
+    return (
+      <Typography variant="body1">
+        No catalog entities you may read fall under the Shipshape policy.
+      </Typography>
+    );
+  }
+  return (
+    <Grid container spacing={3}>
+      <Grid item xs={12}>
+        <Box
+          display="flex"
+          flexWrap="wrap"
+          style={{ gap: 32 }}
+          aria-label="Totals"
+        >
+          <Typography variant="h6">{totals.entities} entities</Typography>
+          <Typography
+            variant="h6"
+            color={totals.violations ? 'error' : 'textPrimary'}
+          >
+            {totals.violations} violations in {totals.entitiesWithViolations}{' '}
+            entities
+          </Typography>
+          <Typography variant="h6">
+            {withCost
+              ? `${formatUsd(totals.monthlyUsd ?? 0)} per month`
+              : summary.cost.status === 'error'
+              ? 'Cost: the cluster could not be read'
+              : 'Cost: no cluster configured'}
+          </Typography>
+        </Box>
+        {summary.cost.errors?.map(e => (
+          <Typography
+            key={e.cluster}
+            variant="caption"
+            color="error"
+            component="p"
+          >
+            {e.message}
+          </Typography>
+        ))}
+      </Grid>
+      <Grid item xs={12} lg={6}>
+        <SummaryTable
+          title="Cost centers"
+          label="Cost center"
+          rows={rowsOf(summary.costCenters.items, 'costCenter', 'none')}
+          withCost={withCost}
+          filename="shipshape-cost-centers.csv"
+        />
+      </Grid>
+      <Grid item xs={12} lg={6}>
+        <SummaryTable
+          title="Owners"
+          label="Owner"
+          rows={rowsOf(summary.owners.items, 'owner', 'no owner')}
+          withCost={withCost}
+          filename="shipshape-owners.csv"
+        />
+      </Grid>
+    </Grid>
+  );
+}

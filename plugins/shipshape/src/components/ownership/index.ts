@@ -1,0 +1,2 @@
+export { OwnershipCard } from './OwnershipCard';
+export { OwnershipPage } from './OwnershipPage';
