@@ -17,6 +17,7 @@ if [[ ! -d $SHIPSHAPE_RENDER_DEPS/node_modules/nunjucks ]]; then
 fi
 "$here/sync-shared.sh" --check || { echo "run templates/scripts/sync-shared.sh first" >&2; exit 1; }
 out=${OUT:-$(mktemp -d /tmp/shipshape-templates.XXXXXX)}
+mkdir -p "$out"
 # the real engine runs when the portal's node_modules are installed (yarn install)
 real=0
 [[ -d $repo/node_modules/@backstage/plugin-scaffolder-backend && -d $repo/node_modules/@backstage/plugin-scaffolder-backend-module-github ]] && real=1
