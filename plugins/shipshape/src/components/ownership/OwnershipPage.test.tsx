@@ -149,6 +149,7 @@ describe('OwnershipPage', () => {
     const pages: Array<{ limit?: number; offset?: number }> = [];
     const all = await loadWholeSummary({
       getEntityOwnership: jest.fn(),
+      getEntitySlos: jest.fn(),
       getOwnershipSummary: async page => {
         pages.push(page!);
         const row = {
