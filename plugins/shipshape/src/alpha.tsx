@@ -5,7 +5,10 @@ import {
   fetchApiRef,
   PageBlueprint,
 } from '@backstage/frontend-plugin-api';
-import { EntityCardBlueprint } from '@backstage/plugin-catalog-react/alpha';
+import {
+  EntityCardBlueprint,
+  EntityContentBlueprint,
+} from '@backstage/plugin-catalog-react/alpha';
 import { ShipshapeClient, shipshapeApiRef } from './api';
 
 /** @alpha */
@@ -65,6 +68,26 @@ export const shipshapeRolloutCard = EntityCardBlueprint.make({
  *
  * @alpha
  */
+/** @alpha */
+export const shipshapeSloCard = EntityCardBlueprint.make({
+  name: 'slo',
+  params: {
+    filter: { kind: { $in: ['component'] } },
+    loader: () => import('./components/slo').then(m => <m.SloCard />),
+  },
+});
+
+/** @alpha */
+export const shipshapeSloContent = EntityContentBlueprint.make({
+  name: 'slo',
+  params: {
+    path: '/slo',
+    title: 'SLOs',
+    filter: { kind: { $in: ['component'] } },
+    loader: () => import('./components/slo').then(m => <m.SloCard />),
+  },
+});
+
 export default createFrontendPlugin({
   pluginId: 'shipshape',
   extensions: [
@@ -73,5 +96,7 @@ export default createFrontendPlugin({
     shipshapeOwnershipPage,
     shipshapeContractCard,
     shipshapeRolloutCard,
+    shipshapeSloCard,
+    shipshapeSloContent,
   ],
 });

@@ -68,3 +68,13 @@ export const EntityShipshapeRolloutCard = shipshapePlugin.provide(
     },
   }),
 );
+
+/** SLOs of an entity: error budget, burn rates, budget over the window, alerts. @public */
+export const EntityShipshapeSloCard = shipshapePlugin.provide(
+  createComponentExtension({
+    name: 'EntityShipshapeSloCard',
+    component: {
+      lazy: () => import('./components/slo').then(m => m.SloCard),
+    },
+  }),
+);

@@ -1,0 +1,191 @@
+import { renderInTestApp } from '@backstage/frontend-test-utils';
+import { EntityProvider } from '@backstage/plugin-catalog-react';
+import {
+  EntitySlosResponse,
+  SloStatus,
+} from '@shipshape/plugin-shipshape-common';
+import { screen, within } from '@testing-library/react';
+import { ShipshapeApi, shipshapeApiRef } from '../../api';
+import { SloCard } from './SloCard';
+
+const entity = {
+  apiVersion: 'backstage.io/v1alpha1',
+  kind: 'Component',
+  metadata: { name: 'orders-api', namespace: 'default' },
+  spec: { type: 'service', owner: 'team-a', lifecycle: 'production' },
+};
+
+const day = 86400;
+const now = Math.floor(Date.now() / 1000);
+const history = Array.from({ length: 28 }, (_, i) => ({
+  t: now - (27 - i) * day,
+  remaining: 1 - (i + 1) * 0.032,
+}));
+
+const slo = (over: Partial<SloStatus> = {}): SloStatus => ({
+  name: 'availability',
+  displayName: 'Availability',
+  source: 'shipshape.dev/slo',
+  kind: 'availability',
+  objective: 0.999,
+  window: '28d',
+  state: 'ok',
+  asOf: new Date().toISOString(),
+  sli: 0.99911,
+  errorBudgetRemaining: 0.104,
+  burnRates: { '5m': 20, '1h': 19.6, '6h': 4.2, '3d': 1.2 },
+  history,
+  alerts: [
+    {
+      name: 'SLOErrorBudgetBurn',
+      state: 'firing',
+      severity: 'page',
+      activeAt: new Date(Date.now() - 7 * 60_000).toISOString(),
+      summary:
+        'orders-api: SLO Availability burns its error budget 13.44x too fast',
+      slo: 'availability',
+      labels: { service: 'orders-api', slo: 'availability' },
+    },
+  ],
+  link: 'http://prom.example/graph?g0.expr=x',
+  ...over,
+});
+
+const response = (
+  over: Partial<EntitySlosResponse> = {},
+): EntitySlosResponse => ({
+  entityRef: 'component:default/orders-api',
+  service: 'orders-api',
+  declared: true,
+  prometheus: { instance: 'local', url: 'http://prom.example' },
+  state: 'ok',
+  errors: [],
+  slos: [slo()],
+  alerts: [],
+  alertsState: 'ok',
+  evaluatedAt: new Date().toISOString(),
+  ...over,
+});
+
+function render(api: Partial<ShipshapeApi>) {
+  return renderInTestApp(
+    <EntityProvider entity={entity}>
+      <SloCard />
+    </EntityProvider>,
+    { apis: [[shipshapeApiRef, api as ShipshapeApi]] },
+  );
+}
+
+describe('SloCard', () => {
+  it('shows progress while loading', async () => {
+    render({ getEntitySlos: () => new Promise(() => {}) });
+    expect(await screen.findByRole('progressbar')).toBeInTheDocument();
+  });
+
+  it('shows the backend error', async () => {
+    render({
+      getEntitySlos: async () => {
+        throw new Error(
+          'Unknown Prometheus instance "nowhere"; configured: local',
+        );
+      },
+    });
+    expect(
+      (await screen.findAllByText(/Unknown Prometheus instance "nowhere"/))[0],
+    ).toBeInTheDocument();
+  });
+
+  it('says when no SLO is declared', async () => {
+    render({
+      getEntitySlos: async () => response({ declared: false, slos: [] }),
+    });
+    expect(await screen.findByText('No SLO declared')).toBeInTheDocument();
+  });
+
+  it('shows budget, burn-rate badges, sparkline, firing alerts with age and the Prometheus link', async () => {
+    const calls: unknown[] = [];
+    render({
+      getEntitySlos: async ref => {
+        calls.push(ref);
+        return response();
+      },
+    });
+    const block = await screen.findByTestId('slo-availability');
+    expect(calls).toEqual([
+      { kind: 'Component', namespace: 'default', name: 'orders-api' },
+    ]);
+    const b = within(block);
+    expect(b.getByText('10.4% of the error budget left')).toBeInTheDocument();
+    expect(
+      b.getByText(/SLI 99\.911% \/ objective 99\.9% over 28d/),
+    ).toBeInTheDocument();
+    expect(b.getByText('5m 20x')).toBeInTheDocument();
+    expect(b.getByText('6h 4.2x')).toBeInTheDocument();
+    expect(b.getByText('3d 1.2x')).toBeInTheDocument();
+    const line = b.getByTestId('budget-sparkline');
+    expect(line.getAttribute('points')!.split(' ')).toHaveLength(28);
+    const alert = b.getByTestId('slo-alert');
+    expect(alert).toHaveTextContent('page');
+    expect(alert).toHaveTextContent('SLOErrorBudgetBurn firing for 7m');
+    expect(b.getByText('Prometheus').closest('a')).toHaveAttribute(
+      'href',
+      'http://prom.example/graph?g0.expr=x',
+    );
+  });
+
+  it('marks stale numbers, shows a failed SLO and declaration errors', async () => {
+    render({
+      getEntitySlos: async () =>
+        response({
+          state: 'error',
+          errors: [
+            './slo.yaml: document 2: spec.objectives[0].target: 1 is 100% or above',
+          ],
+          slos: [
+            slo({
+              state: 'stale',
+              error: 'Prometheus "local" did not answer within 5000 ms',
+              alerts: [],
+            }),
+            slo({
+              name: 'latency',
+              displayName: 'Latency',
+              state: 'error',
+              error: 'Prometheus "local" is unreachable (ECONNREFUSED)',
+              sli: null,
+              errorBudgetRemaining: null,
+              alerts: [],
+            }),
+          ],
+        }),
+    });
+    expect(
+      await screen.findByText(/document 2: spec.objectives\[0\].target/),
+    ).toBeInTheDocument();
+    const stale = screen.getByTestId('slo-availability');
+    expect(
+      within(stale).getByText(
+        /Stale: Prometheus "local" did not answer within 5000 ms/,
+      ),
+    ).toBeInTheDocument();
+    expect(
+      within(stale).getByText('10.4% of the error budget left'),
+    ).toBeInTheDocument();
+    const failed = screen.getByTestId('slo-latency');
+    expect(
+      within(failed).getByText(
+        'Prometheus "local" is unreachable (ECONNREFUSED)',
+      ),
+    ).toBeInTheDocument();
+  });
+
+  it('says when the budget is exhausted', async () => {
+    render({
+      getEntitySlos: async () =>
+        response({ slos: [slo({ errorBudgetRemaining: -0.37, alerts: [] })] }),
+    });
+    expect(
+      await screen.findByText('Budget exhausted (-37%)'),
+    ).toBeInTheDocument();
+  });
+});

@@ -1,0 +1,246 @@
+import {
+  EmptyState,
+  InfoCard,
+  Link,
+  Progress,
+  ResponseErrorPanel,
+} from '@backstage/core-components';
+import { useApi } from '@backstage/core-plugin-api';
+import { getCompoundEntityRef } from '@backstage/catalog-model';
+import { useEntity } from '@backstage/plugin-catalog-react';
+import {
+  EntitySlosResponse,
+  SLO_BURN_WINDOWS,
+  SloAlert,
+  SloStatus,
+} from '@shipshape/plugin-shipshape-common';
+import Box from '@material-ui/core/Box';
+import Chip from '@material-ui/core/Chip';
+import LinearProgress from '@material-ui/core/LinearProgress';
+import Typography from '@material-ui/core/Typography';
+import Alert from '@material-ui/lab/Alert';
+import { useEffect } from 'react';
+import useAsyncRetry from 'react-use/esm/useAsyncRetry';
+import { shipshapeApiRef } from '../../api';
+import { age, burn, percent } from './format';
+import { BudgetSparkline } from './Sparkline';
+
+/** Page-level burn rate for a 28/30-day window (the workbook's 1h factor, adjusted). */
+const pageBurn = (window: string) => (window === '28d' ? 13.44 : 14.4);
+
+function BurnBadge({
+  window,
+  rate,
+  slo,
+}: {
+  window: string;
+  rate: number | null;
+  slo: SloStatus;
+}) {
+  const hot = rate !== null && rate >= pageBurn(slo.window);
+  const warm = rate !== null && rate >= 1;
+  return (
+    <Chip
+      size="small"
+      label={`${window} ${burn(rate)}`}
+      title={`Burn rate over ${window}: the error budget is being spent ${burn(
+        rate,
+      )} as fast as the ${slo.window} window allows`}
+      style={{
+        marginRight: 4,
+        marginBottom: 4,
+        backgroundColor: hot ? '#d32f2f' : warm ? '#f57c00' : undefined,
+        color: hot || warm ? '#fff' : undefined,
+      }}
+    />
+  );
+}
+
+function AlertLine({ alert }: { alert: SloAlert }) {
+  const critical = ['page', 'critical'].includes(alert.severity ?? '');
+  return (
+    <Box display="flex" alignItems="center" mb={0.5} data-testid="slo-alert">
+      <Chip
+        size="small"
+        label={alert.severity ?? 'none'}
+        style={{
+          marginRight: 8,
+          backgroundColor: critical ? '#d32f2f' : '#f57c00',
+          color: '#fff',
+        }}
+      />
+      <Typography variant="body2" component="span">
+        <strong>{alert.name}</strong> {alert.state}
+        {alert.activeAt && ` for ${age(alert.activeAt)}`}
+        {alert.silencedBy?.length ? ' (silenced)' : ''}
+        {alert.summary && ` — ${alert.summary}`}
+      </Typography>
+    </Box>
+  );
+}
+
+function BudgetBar({ slo }: { slo: SloStatus }) {
+  const left = slo.errorBudgetRemaining;
+  const value = left === null ? 0 : Math.max(0, Math.min(1, left)) * 100;
+  const colour =
+    left === null ? 'default' : left < 0.25 ? 'secondary' : 'primary';
+  return (
+    <Box>
+      <Box display="flex" justifyContent="space-between">
+        <Typography variant="body2">
+          {left === null
+            ? 'No data over the window'
+            : left < 0
+            ? `Budget exhausted (${percent(left, 1)})`
+            : `${percent(left, 1)} of the error budget left`}
+        </Typography>
+        <Typography variant="body2" color="textSecondary">
+          SLI {percent(slo.sli, 3)} / objective {percent(slo.objective, 3)} over{' '}
+          {slo.window}
+        </Typography>
+      </Box>
+      <LinearProgress
+        variant="determinate"
+        value={value}
+        color={colour === 'default' ? 'primary' : colour}
+        aria-label={`${slo.displayName ?? slo.name} error budget remaining`}
+        style={{ height: 10, borderRadius: 4, marginTop: 4 }}
+      />
+    </Box>
+  );
+}
+
+function SloBlock({ slo }: { slo: SloStatus }) {
+  return (
+    <Box mb={3} data-testid={`slo-${slo.name}`}>
+      <Box display="flex" alignItems="baseline" justifyContent="space-between">
+        <Typography variant="subtitle1" component="h3">
+          {slo.displayName ?? slo.name}
+          {slo.kind === 'latency' &&
+            slo.latencyThresholdSeconds !== undefined && (
+              <Typography
+                variant="caption"
+                color="textSecondary"
+                component="span"
+              >
+                {' '}
+                (within {Math.round(slo.latencyThresholdSeconds * 1000)} ms)
+              </Typography>
+            )}
+        </Typography>
+        <Link to={slo.link} target="_blank" rel="noopener">
+          Prometheus
+        </Link>
+      </Box>
+      {slo.state === 'error' ? (
+        <Alert severity="error">{slo.error}</Alert>
+      ) : (
+        <>
+          {slo.state === 'stale' && (
+            <Alert severity="warning" style={{ marginBottom: 8 }}>
+              Stale: {slo.error}; numbers as of{' '}
+              {slo.asOf && new Date(slo.asOf).toLocaleTimeString()}
+            </Alert>
+          )}
+          <BudgetBar slo={slo} />
+          <Box
+            display="flex"
+            alignItems="center"
+            justifyContent="space-between"
+            mt={1}
+          >
+            <Box>
+              {SLO_BURN_WINDOWS.map(w => (
+                <BurnBadge
+                  key={w}
+                  window={w}
+                  rate={slo.burnRates[w]}
+                  slo={slo}
+                />
+              ))}
+            </Box>
+            <BudgetSparkline
+              points={slo.history}
+              title={`${
+                slo.displayName ?? slo.name
+              }: error budget remaining, day by day over ${slo.window}`}
+            />
+          </Box>
+        </>
+      )}
+      {slo.alerts.map(a => (
+        <AlertLine key={`${a.name}-${JSON.stringify(a.labels)}`} alert={a} />
+      ))}
+    </Box>
+  );
+}
+
+/** The loaded view; exported for the tab and the tests. */
+export function SloDetails({ data }: { data: EntitySlosResponse }) {
+  const others = data.alerts.filter(a => !a.slo);
+  return (
+    <>
+      {data.errors.map(e => (
+        <Alert key={e} severity="error" style={{ marginBottom: 8 }}>
+          {e}
+        </Alert>
+      ))}
+      {data.slos.map(s => (
+        <SloBlock key={s.name} slo={s} />
+      ))}
+      {data.alertsState !== 'ok' && data.alertsError && (
+        <Alert severity={data.alertsState === 'error' ? 'error' : 'warning'}>
+          Alerts: {data.alertsError}
+        </Alert>
+      )}
+      {others.length > 0 && (
+        <Box mt={1}>
+          <Typography variant="subtitle2" component="h3" gutterBottom>
+            Other alerts of {data.service}
+          </Typography>
+          {others.map(a => (
+            <AlertLine
+              key={`${a.name}-${JSON.stringify(a.labels)}`}
+              alert={a}
+            />
+          ))}
+        </Box>
+      )}
+      <Typography variant="caption" color="textSecondary">
+        Prometheus instance{' '}
+        <Link to={data.prometheus.url}>{data.prometheus.instance}</Link>
+      </Typography>
+    </>
+  );
+}
+
+const REFRESH_MS = 30_000;
+
+/** The SLO card of an entity: budgets, burn rates, budget over the window and alerts. */
+export function SloCard() {
+  const { entity } = useEntity();
+  const api = useApi(shipshapeApiRef);
+  const ref = getCompoundEntityRef(entity);
+  const { value, loading, error, retry } = useAsyncRetry(
+    () => api.getEntitySlos(ref),
+    [api, ref.kind, ref.namespace, ref.name],
+  );
+  useEffect(() => {
+    const id = setInterval(retry, REFRESH_MS);
+    return () => clearInterval(id);
+  }, [retry]);
+
+  let content: React.ReactNode;
+  if (loading && !value) content = <Progress />;
+  else if (error) content = <ResponseErrorPanel error={error} />;
+  else if (value && !value.declared) {
+    content = (
+      <EmptyState
+        missing="field"
+        title="No SLO declared"
+        description="Add shipshape.dev/slo (e.g. availability=99.9%; latency-p99=250ms) or shipshape.dev/slo-ref (an OpenSLO file) to catalog-info.yaml."
+      />
+    );
+  } else if (value) content = <SloDetails data={value} />;
+  return <InfoCard title="SLOs and error budgets">{content}</InfoCard>;
+}

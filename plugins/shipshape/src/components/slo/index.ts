@@ -1,0 +1,2 @@
+export { SloCard, SloDetails } from './SloCard';
+export { BudgetSparkline } from './Sparkline';
