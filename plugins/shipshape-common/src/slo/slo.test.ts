@@ -371,3 +371,36 @@ describe('rule generation', () => {
     expect(page.annotations!.runbook_url).toBe('https://x/{ { $value } }');
   });
 });
+
+describe('the examples', () => {
+  it('declare valid SLOs (payments-api: OpenSLO file, orders-api: inline)', () => {
+    const fs = require('fs') as typeof import('fs');
+    const path = require('path') as typeof import('path');
+    const root = path.resolve(__dirname, '../../../..');
+    const { slos, errors } = parseOpenSlo(
+      fs.readFileSync(
+        path.join(root, 'examples/slo/payments-api.yaml'),
+        'utf8',
+      ),
+      'payments-api.yaml',
+    );
+    expect(errors).toEqual([]);
+    expect(slos.map(s => [s.name, s.objective, s.indicator.kind])).toEqual([
+      ['availability', 0.999, 'availability'],
+      ['latency-p99', 0.99, 'latency'],
+      ['latency-p90', 0.9, 'latency'],
+    ]);
+    const entities = fs.readFileSync(
+      path.join(root, 'examples/entities.yaml'),
+      'utf8',
+    );
+    const inline = /shipshape\.dev\/slo: (.*)/.exec(entities)![1];
+    expect(SHIPSHAPE_ANNOTATIONS.slo.parse(inline)).toMatchObject({
+      ok: true,
+      value: {
+        availability: 0.9991,
+        latency: { objective: 0.9, thresholdSeconds: 0.25 },
+      },
+    });
+  });
+});
