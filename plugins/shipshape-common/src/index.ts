@@ -7,6 +7,7 @@
 export * from './contract';
 export * from './permissions';
 export * from './policy';
+export * from './rollout';
 export * from './policyApi';
 export * from './tiers';
 export * from './slo';

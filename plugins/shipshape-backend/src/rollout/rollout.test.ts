@@ -6,6 +6,8 @@ import {
 import { Entity } from '@backstage/catalog-model';
 import { catalogServiceMock } from '@backstage/plugin-catalog-node/testUtils';
 import { AuthorizeResult } from '@backstage/plugin-permission-common';
+import fs from 'fs';
+import path from 'path';
 import request from 'supertest';
 import { shipshapePlugin } from '../plugin';
 import { kubectl, testConfig, testDeployment } from './testCluster';
@@ -41,7 +43,7 @@ describe('deploy, rollback and rollout status against the local cluster', () => 
 
   beforeAll(async () => {
     kubectl(['create', 'namespace', NS]);
-    for (const name of ['web', 'bad', 'busy']) {
+    for (const name of ['web', 'bad', 'busy', 'stuck']) {
       kubectl(
         ['apply', '-f', '-'],
         testDeployment({
@@ -55,6 +57,7 @@ describe('deploy, rollback and rollout status against the local cluster', () => 
     kubectl(['-n', NS, 'rollout', 'status', 'deploy/web-app', '--timeout=60s']);
     kubectl(['-n', NS, 'rollout', 'status', 'deploy/bad-app', '--timeout=60s']);
     kubectl(['-n', NS, 'rollout', 'status', 'deploy/busy-app', '--timeout=60s']);
+    kubectl(['-n', NS, 'rollout', 'status', 'deploy/stuck-app', '--timeout=60s']);
 
     const permissions = mockServices.permissions.mock({
       authorize: async (requests, { credentials }) =>
@@ -91,6 +94,7 @@ describe('deploy, rollback and rollout status against the local cluster', () => 
             component('web-app', 'web-app'),
             component('bad-app', 'bad-app'),
             component('busy-app', 'busy-app'),
+            component('stuck-app', 'stuck-app'),
             component('no-k8s'),
           ],
         }),
@@ -303,5 +307,48 @@ describe('deploy, rollback and rollout status against the local cluster', () => 
       status: 'rolled-back',
       requestedBy: OWNER,
     });
+  });
+
+  it('leaves a stalled rollout alone when asked to, and the status shows why', async () => {
+    const res = await post('stuck-app/deploy', {
+      environment: 'test',
+      tag: '5.0.0-bad',
+      autoRollback: false,
+    });
+    expect(res.status).toBe(202);
+    const op = await waitDone(res.body.id);
+    expect(op.status).toBe('failed');
+    expect(op.outcomeReason).toMatch(/ProgressDeadlineExceeded.*left as is \(autoRollback=false\)/);
+    const status = await request(server)
+      .get('/api/shipshape/entities/component/default/stuck-app/rollout')
+      .set('Authorization', mockCredentials.user.header(OWNER));
+    const [test] = status.body.environments;
+    const w = test.workloads[0];
+    expect(w).toMatchObject({
+      phase: 'stalled',
+      current: { revision: 2, tags: ['5.0.0-bad'] },
+      previous: { revision: 1, tags: ['1.0.0'] },
+      replicas: { desired: 2, updated: 1, ready: 2, available: 2 },
+    });
+    expect(w.reason).toMatch(/ProgressDeadlineExceeded.*1 pod\(s\) failing: CrashLoopBackOff/);
+    const failing = w.pods.filter((p: any) => p.error);
+    expect(failing).toHaveLength(1);
+    expect(failing[0]).toMatchObject({
+      ready: false,
+      revision: 'current',
+      error: {
+        reason: 'CrashLoopBackOff',
+        container: 'app',
+        message: 'back-off restarting failed container (simulated bad release)',
+      },
+    });
+    expect(test.lastOperation).toMatchObject({ status: 'failed', kind: 'deploy' });
+
+    if (process.env.SHIPSHAPE_WRITE_FIXTURES) {
+      // Real payloads for the Rollout Status card's tests (plugins/shipshape).
+      const dir = path.resolve(__dirname, '../../../shipshape/src/components/rollout/__fixtures__');
+      fs.mkdirSync(dir, { recursive: true });
+      fs.writeFileSync(path.join(dir, 'stalled.json'), `${JSON.stringify(status.body, null, 2)}\n`);
+    }
   });
 });

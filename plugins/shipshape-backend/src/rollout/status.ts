@@ -3,6 +3,15 @@ import {
   EnvironmentConfig,
   KubernetesClusters,
 } from '../kubernetes/clusters';
+import {
+  EnvironmentRollout,
+  OperationSummary,
+  PodInfo,
+  RevisionInfo,
+  RolloutPhase,
+  RolloutStatusResponse,
+  WorkloadStatus,
+} from '@shipshape/plugin-shipshape-common';
 import { Operation } from '../operations/store';
 import { imageTag } from './image';
 import {
@@ -14,73 +23,6 @@ import {
   podReady,
   revisionOf,
 } from './kube';
-
-export type RolloutPhase =
-  | 'complete'
-  | 'progressing'
-  | 'paused'
-  | 'stalled'
-  | 'degraded';
-
-export interface RevisionInfo {
-  revision?: number;
-  images: string[];
-  tags: string[];
-  changeCause?: string;
-}
-
-export interface PodInfo {
-  name: string;
-  phase?: string;
-  ready: boolean;
-  restarts: number;
-  revision?: 'current' | 'previous' | 'other';
-  node?: string;
-  error?: { reason: string; message?: string; container: string };
-}
-
-export interface WorkloadStatus {
-  kind: 'Deployment';
-  name: string;
-  namespace: string;
-  replicas: { desired: number; updated: number; ready: number; available: number };
-  strategy: { type: string; maxSurge?: string; maxUnavailable?: string };
-  current: RevisionInfo;
-  previous?: RevisionInfo;
-  phase: RolloutPhase;
-  reason: string;
-  /** Pods with an error (all pods when there are few). */
-  pods: PodInfo[];
-}
-
-export interface OperationSummary {
-  id: string;
-  kind: string;
-  status: string;
-  requestedBy: string;
-  reason?: string;
-  outcomeReason?: string;
-  createdAt: string;
-  finishedAt?: string;
-}
-
-export interface EnvironmentRollout {
-  environment: string;
-  cluster: string;
-  namespace: string;
-  /** ok, or why the cluster could not be read; the other environments still show. */
-  status: 'ok' | 'unreachable' | 'forbidden' | 'error';
-  error?: string;
-  durationMs: number;
-  workloads: WorkloadStatus[];
-  lastOperation?: OperationSummary;
-}
-
-export interface RolloutStatusResponse {
-  entityRef: string;
-  kubernetesId: string;
-  environments: EnvironmentRollout[];
-}
 
 export function summarize(op: Operation): OperationSummary {
   return {

@@ -1,0 +1,191 @@
+import { discoveryApiRef, fetchApiRef } from '@backstage/core-plugin-api';
+import { renderInTestApp } from '@backstage/frontend-test-utils';
+import { EntityProvider } from '@backstage/plugin-catalog-react';
+import { permissionApiRef } from '@backstage/plugin-permission-react';
+import { AuthorizeResult } from '@backstage/plugin-permission-common';
+import { act, screen, within } from '@testing-library/react';
+// Real payloads: healthy.json from the portal backend on the local stack (payments-api),
+// stalled.json written by plugins/shipshape-backend's rollout.test.ts (SHIPSHAPE_WRITE_FIXTURES=1).
+import healthy from './__fixtures__/healthy.json';
+import stalled from './__fixtures__/stalled.json';
+import { RolloutStatusCard } from './RolloutStatusCard';
+
+const entity = {
+  apiVersion: 'backstage.io/v1alpha1',
+  kind: 'Component',
+  metadata: {
+    name: 'payments-api',
+    namespace: 'default',
+    annotations: { 'backstage.io/kubernetes-id': 'payments-api' },
+  },
+  spec: {
+    type: 'service',
+    owner: 'group:default/payments-team',
+    lifecycle: 'production',
+  },
+};
+
+function render(
+  fetchImpl: (url: string) => Promise<Response>,
+  options: { allowed?: boolean; refreshIntervalMs?: number; e?: any } = {},
+) {
+  const fetch = jest.fn(fetchImpl);
+  renderInTestApp(
+    <EntityProvider entity={options.e ?? entity}>
+      <RolloutStatusCard refreshIntervalMs={options.refreshIntervalMs} />
+    </EntityProvider>,
+    {
+      apis: [
+        [
+          discoveryApiRef,
+          { getBaseUrl: async () => 'http://backend/api/shipshape' },
+        ],
+        [fetchApiRef, { fetch }],
+        [
+          permissionApiRef,
+          {
+            authorize: async () => ({
+              result: options.allowed
+                ? AuthorizeResult.ALLOW
+                : AuthorizeResult.DENY,
+            }),
+          },
+        ],
+      ] as any,
+    },
+  );
+  return fetch;
+}
+
+// usePermission caches decisions by permission and resource (SWR): one entity per test.
+const named = (name: string) => ({
+  ...entity,
+  metadata: { ...entity.metadata, name },
+});
+
+const json = (body: unknown, status = 200) =>
+  Promise.resolve(
+    new Response(JSON.stringify(body), {
+      status,
+      headers: { 'Content-Type': 'application/json' },
+    }),
+  );
+
+describe('RolloutStatusCard', () => {
+  it('shows progress while loading', async () => {
+    render(() => new Promise(() => {}), { e: named('loading-api') });
+    expect(await screen.findByRole('progressbar')).toBeInTheDocument();
+  });
+
+  it("shows the backend's error", async () => {
+    render(
+      () =>
+        json(
+          {
+            error: {
+              name: 'NotFoundError',
+              message: 'No entity component:default/payments-api',
+            },
+            response: { statusCode: 404 },
+          },
+          404,
+        ),
+      { e: named('error-api') },
+    );
+    expect(
+      await screen.findByText(/No entity component:default\/payments-api/),
+    ).toBeInTheDocument();
+  });
+
+  it('shows each environment of a healthy service, and Deploy for a permitted user', async () => {
+    const fetch = render(() => json(healthy), { allowed: true });
+    const staging = await screen.findByRole('region', {
+      name: 'environment staging',
+    });
+    expect(within(staging).getByText('local/staging')).toBeInTheDocument();
+    expect(within(staging).getByText('3/3/3 of 3')).toBeInTheDocument();
+    expect(within(staging).getByText('rev 1 (1.4.2)')).toBeInTheDocument();
+    expect(within(staging).getByText('complete')).toBeInTheDocument();
+    expect(
+      screen.getByRole('region', { name: 'environment production' }),
+    ).toBeInTheDocument();
+    expect(fetch).toHaveBeenCalledWith(
+      'http://backend/api/shipshape/entities/component/default/payments-api/rollout',
+    );
+    const deploy = await screen.findByRole('button', { name: 'Deploy' });
+    expect(decodeURIComponent(deploy.getAttribute('href')!)).toContain(
+      '/create/templates/default/shipshape-deploy-service?formData={"entityRef":"component:default/payments-api"}',
+    );
+  });
+
+  it('shows a stalled rollout with its pod errors and last operation, and an unreachable cluster beside it', async () => {
+    render(() => json(stalled), { allowed: false, e: named('stuck-app') });
+    const env = await screen.findByRole('region', { name: 'environment test' });
+    expect(within(env).getByText('stalled')).toBeInTheDocument();
+    expect(
+      within(env).getAllByText(/ProgressDeadlineExceeded/).length,
+    ).toBeGreaterThan(0);
+    expect(within(env).getByText('rev 2 (5.0.0-bad)')).toBeInTheDocument();
+    expect(within(env).getByText('previous rev 1 (1.0.0)')).toBeInTheDocument();
+    expect(
+      within(env).getByText(
+        /CrashLoopBackOff — back-off restarting failed container \(simulated bad release\)/,
+      ),
+    ).toBeInTheDocument();
+    expect(within(env).getByText(/deploy failed/)).toBeInTheDocument();
+    expect(within(env).getByText(/by owner-user/)).toBeInTheDocument();
+    const down = screen.getByRole('region', { name: 'environment down' });
+    expect(
+      within(down).getByText(/Cluster down is unreachable: .*ECONNREFUSED/),
+    ).toBeInTheDocument();
+    expect(
+      screen.queryByRole('button', { name: 'Deploy' }),
+    ).not.toBeInTheDocument();
+  });
+
+  it('refreshes on its own, and not while the tab is hidden', async () => {
+    jest.useFakeTimers();
+    try {
+      const fetch = render(() => json(healthy), {
+        refreshIntervalMs: 1000,
+        e: named('refresh-api'),
+      });
+      await screen.findByRole('region', { name: 'environment staging' });
+      const calls = () => fetch.mock.calls.length;
+      const first = calls();
+      await act(async () => {
+        jest.advanceTimersByTime(1000);
+      });
+      expect(calls()).toBe(first + 1);
+      Object.defineProperty(document, 'hidden', {
+        configurable: true,
+        get: () => true,
+      });
+      await act(async () => {
+        document.dispatchEvent(new Event('visibilitychange'));
+        jest.advanceTimersByTime(5000);
+      });
+      expect(calls()).toBe(first + 1);
+      Object.defineProperty(document, 'hidden', {
+        configurable: true,
+        get: () => false,
+      });
+      await act(async () => {
+        document.dispatchEvent(new Event('visibilitychange'));
+      });
+      expect(calls()).toBe(first + 2);
+    } finally {
+      jest.useRealTimers();
+    }
+  });
+
+  it('says so when the entity has no kubernetes-id, without calling the backend', async () => {
+    const fetch = render(() => json(healthy), {
+      e: { ...entity, metadata: { name: 'x', namespace: 'default' } },
+    });
+    expect(
+      await screen.findByText(/has no backstage.io\/kubernetes-id annotation/),
+    ).toBeInTheDocument();
+    expect(fetch).not.toHaveBeenCalled();
+  });
+});

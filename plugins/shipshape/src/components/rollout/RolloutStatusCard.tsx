@@ -1,0 +1,276 @@
+import { stringifyEntityRef } from '@backstage/catalog-model';
+import {
+  InfoCard,
+  LinkButton,
+  Progress,
+  ResponseErrorPanel,
+  StatusAborted,
+  StatusError,
+  StatusOK,
+  StatusPending,
+  StatusRunning,
+  StatusWarning,
+} from '@backstage/core-components';
+import { useEntity } from '@backstage/plugin-catalog-react';
+import { usePermission } from '@backstage/plugin-permission-react';
+import Box from '@material-ui/core/Box';
+import Chip from '@material-ui/core/Chip';
+import Divider from '@material-ui/core/Divider';
+import Table from '@material-ui/core/Table';
+import TableBody from '@material-ui/core/TableBody';
+import TableCell from '@material-ui/core/TableCell';
+import TableHead from '@material-ui/core/TableHead';
+import TableRow from '@material-ui/core/TableRow';
+import Typography from '@material-ui/core/Typography';
+import {
+  ECOSYSTEM_ANNOTATIONS,
+  EnvironmentRollout,
+  OperationSummary,
+  RevisionInfo,
+  RolloutPhase,
+  WorkloadStatus,
+  shipshapeDeployPermission,
+} from '@shipshape/plugin-shipshape-common';
+import { useRolloutClient } from './client';
+import { useAutoRefresh } from './useAutoRefresh';
+
+/** The day-2 template the Deploy button opens (templates/deploy-service). */
+export const DEPLOY_TEMPLATE_PATH =
+  '/create/templates/default/shipshape-deploy-service';
+
+export interface RolloutStatusCardProps {
+  /** How often to refresh while the tab is visible (default 10 s; 0 turns it off). */
+  refreshIntervalMs?: number;
+}
+
+const PHASE_STATUS: Record<
+  RolloutPhase,
+  (p: { children: string }) => JSX.Element
+> = {
+  complete: ({ children }) => <StatusOK>{children}</StatusOK>,
+  progressing: ({ children }) => <StatusRunning>{children}</StatusRunning>,
+  paused: ({ children }) => <StatusPending>{children}</StatusPending>,
+  stalled: ({ children }) => <StatusError>{children}</StatusError>,
+  degraded: ({ children }) => <StatusWarning>{children}</StatusWarning>,
+};
+
+function revisionText(r?: RevisionInfo): string {
+  if (!r) return '—';
+  return `rev ${r.revision ?? '?'} (${r.tags.join(', ') || 'no image'})`;
+}
+
+function ago(iso: string): string {
+  const s = Math.max(0, Math.round((Date.now() - Date.parse(iso)) / 1000));
+  if (s < 60) return `${s}s ago`;
+  if (s < 3600) return `${Math.round(s / 60)} min ago`;
+  if (s < 86400) return `${Math.round(s / 3600)} h ago`;
+  return `${Math.round(s / 86400)} d ago`;
+}
+
+function LastOperation({ op }: { op?: OperationSummary }) {
+  if (!op) {
+    return (
+      <Typography variant="body2" color="textSecondary">
+        No deploy from Shipshape yet.
+      </Typography>
+    );
+  }
+  const Status =
+    op.status === 'succeeded'
+      ? StatusOK
+      : op.status === 'running' || op.status === 'queued'
+      ? StatusRunning
+      : op.status === 'rolled-back'
+      ? StatusWarning
+      : StatusError;
+  return (
+    <Typography variant="body2" component="div">
+      Last operation: <Status>{`${op.kind} ${op.status}`}</Status> by{' '}
+      {op.requestedBy.replace(/^user:default\//, '')}, {ago(op.createdAt)}
+      {op.outcomeReason ? (
+        <Typography variant="caption" display="block" color="textSecondary">
+          {op.outcomeReason}
+        </Typography>
+      ) : null}
+    </Typography>
+  );
+}
+
+function WorkloadRow({ w }: { w: WorkloadStatus }) {
+  const Phase = PHASE_STATUS[w.phase];
+  const failing = w.pods.filter(p => p.error);
+  return (
+    <>
+      <TableRow>
+        <TableCell>
+          <Typography variant="body2">{w.name}</Typography>
+          <Typography variant="caption" color="textSecondary">
+            {w.strategy.type}
+            {w.strategy.maxSurge !== undefined
+              ? ` (surge ${w.strategy.maxSurge}, unavailable ${w.strategy.maxUnavailable})`
+              : ''}
+          </Typography>
+        </TableCell>
+        <TableCell aria-label="replicas">
+          {`${w.replicas.updated}/${w.replicas.ready}/${w.replicas.available} of ${w.replicas.desired}`}
+        </TableCell>
+        <TableCell>
+          <Typography variant="body2">{revisionText(w.current)}</Typography>
+          {w.previous ? (
+            <Typography variant="caption" color="textSecondary">
+              previous {revisionText(w.previous)}
+            </Typography>
+          ) : null}
+        </TableCell>
+        <TableCell>
+          <Phase>{w.phase}</Phase>
+          <Typography variant="caption" display="block" color="textSecondary">
+            {w.reason}
+          </Typography>
+        </TableCell>
+      </TableRow>
+      {failing.length > 0 ? (
+        <TableRow>
+          <TableCell colSpan={4}>
+            {failing.map(p => (
+              <Typography
+                key={p.name}
+                variant="caption"
+                display="block"
+                color="error"
+              >
+                {`${p.name}: ${p.error!.reason}${
+                  p.error!.message ? ` — ${p.error!.message}` : ''
+                } (container ${p.error!.container}, ${p.restarts} restarts)`}
+              </Typography>
+            ))}
+          </TableCell>
+        </TableRow>
+      ) : null}
+    </>
+  );
+}
+
+function EnvironmentSection({ env }: { env: EnvironmentRollout }) {
+  return (
+    <Box
+      mb={2}
+      component="section"
+      aria-label={`environment ${env.environment}`}
+    >
+      <Box display="flex" alignItems="center" mb={1}>
+        <Typography variant="h6" component="h3">
+          {env.environment}
+        </Typography>
+        <Box ml={1}>
+          <Chip size="small" label={`${env.cluster}/${env.namespace}`} />
+        </Box>
+      </Box>
+      {env.status !== 'ok' ? (
+        <Typography variant="body2" color="error">
+          <StatusAborted>
+            {`Cluster ${env.cluster} ${
+              env.status === 'unreachable'
+                ? 'is unreachable'
+                : env.status === 'forbidden'
+                ? 'refused access'
+                : 'failed'
+            }: ${env.error ?? ''}`}
+          </StatusAborted>
+        </Typography>
+      ) : env.workloads.length === 0 ? (
+        <Typography variant="body2" color="textSecondary">
+          No workloads in this environment.
+        </Typography>
+      ) : (
+        <Table size="small">
+          <TableHead>
+            <TableRow>
+              <TableCell>Workload</TableCell>
+              <TableCell>Updated/ready/available</TableCell>
+              <TableCell>Revision</TableCell>
+              <TableCell>Phase</TableCell>
+            </TableRow>
+          </TableHead>
+          <TableBody>
+            {env.workloads.map(w => (
+              <WorkloadRow key={`${w.kind}/${w.name}`} w={w} />
+            ))}
+          </TableBody>
+        </Table>
+      )}
+      <Box mt={1}>
+        <LastOperation op={env.lastOperation} />
+      </Box>
+    </Box>
+  );
+}
+
+/** Per environment: each workload's replicas, revisions, phase, pod errors and the last deploy. */
+export function RolloutStatusCard(props: RolloutStatusCardProps) {
+  const { entity } = useEntity();
+  const client = useRolloutClient();
+  const entityRef = stringifyEntityRef(entity);
+  const hasId =
+    !!entity.metadata.annotations?.[ECOSYSTEM_ANNOTATIONS.kubernetesId];
+  const { allowed: canDeploy } = usePermission({
+    permission: shipshapeDeployPermission,
+    resourceRef: entityRef,
+  });
+  const { value, error, loading, updatedAt } = useAutoRefresh(
+    () =>
+      client.getRollout({
+        kind: entity.kind,
+        namespace: entity.metadata.namespace ?? 'default',
+        name: entity.metadata.name,
+      }),
+    hasId ? props.refreshIntervalMs ?? 10_000 : -1,
+    [entityRef, hasId],
+  );
+
+  if (!hasId) {
+    return (
+      <InfoCard title="Rollout status">
+        <Typography variant="body2">
+          {`This entity has no ${ECOSYSTEM_ANNOTATIONS.kubernetesId} annotation, so its workloads cannot be found.`}
+        </Typography>
+      </InfoCard>
+    );
+  }
+  const deployLink = `${DEPLOY_TEMPLATE_PATH}?${new URLSearchParams({
+    formData: JSON.stringify({ entityRef }),
+  })}`;
+  return (
+    <InfoCard
+      title="Rollout status"
+      subheader={
+        updatedAt ? `updated ${updatedAt.toLocaleTimeString()}` : undefined
+      }
+      action={
+        canDeploy ? (
+          <Box mt={1} mr={1}>
+            <LinkButton
+              to={deployLink}
+              variant="outlined"
+              color="primary"
+              size="small"
+            >
+              Deploy
+            </LinkButton>
+          </Box>
+        ) : undefined
+      }
+    >
+      {loading && !value ? <Progress /> : null}
+      {error ? <ResponseErrorPanel error={error} /> : null}
+      {value?.environments.map((env, i) => (
+        <Box key={env.environment}>
+          {i > 0 ? <Divider /> : null}
+          <Box mt={i > 0 ? 2 : 0}>
+            <EnvironmentSection env={env} />
+          </Box>
+        </Box>
+      ))}
+    </InfoCard>
+  );
+}

@@ -1,0 +1,2 @@
+export { RolloutStatusCard } from './RolloutStatusCard';
+export type { RolloutStatusCardProps } from './RolloutStatusCard';
