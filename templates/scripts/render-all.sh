@@ -23,7 +23,19 @@ real=0
 [[ -d $repo/node_modules/@backstage/plugin-scaffolder-backend && -d $repo/node_modules/@backstage/plugin-scaffolder-backend-module-github ]] && real=1
 [[ $real == 1 ]] || echo "note: no node_modules in the repo; the real-engine comparison is skipped" >&2
 P=0 F=0 S=0
-for tpl in "$root"/*-service; do
+if [[ $real == 1 && -z ${1:-} ]]; then
+  # bad input is refused at the field, by the wizard's own validator
+  if node "$here/check-wizard-validation.mjs" >"$out/wizard-validation.log" 2>&1; then
+    echo "wizard validation: $(tail -n 1 "$out/wizard-validation.log")"
+  else
+    echo "FAIL wizard validation (see $out/wizard-validation.log)"; grep FAIL "$out/wizard-validation.log" >&2
+  fi
+  read -r p_ _ f_ _ <<<"$(tail -n 1 "$out/wizard-validation.log" | tr -d ,)"
+  P=$((P + ${p_:-0})); F=$((F + ${f_:-1}))
+fi
+for tpl in "$root"/*/; do
+  tpl=${tpl%/}
+  [[ -f $tpl/template.yaml && -d $tpl/skeleton ]] || continue
   t=$(basename "$tpl")
   [[ -n ${1:-} && $t != *$1* ]] && continue
   for params in "$here"/params/*.json; do

@@ -7,7 +7,10 @@ root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 shared=$root/_shared/skeleton
 mode=${1:-sync}
 status=0
-for tpl in "$root"/*-service; do
+for tpl in "$root"/*/; do
+  tpl=${tpl%/}
+  # only templates that scaffold a service (have a skeleton/); not _shared, not day-2 templates
+  [[ -f $tpl/template.yaml && -d $tpl/skeleton ]] || continue
   while IFS= read -r -d '' f; do
     rel=${f#"$shared"/}
     dst=$tpl/skeleton/$rel
