@@ -136,6 +136,12 @@ t_operator_patch() {
   [[ "$(kr -n "$NS" get deploy smoke-web -o jsonpath='{.metadata.annotations.shipshape\.io/smoke}')" == patched ]]
 }
 
+t_operator_job() {
+  ko -n "$NS" create job smoke-job --image=registry.example.test/smoke/migrate:1.0.0 >/dev/null
+  k -n "$NS" wait job/smoke-job --for=condition=Complete --timeout=60s >/dev/null
+  echo "job completed"
+}
+
 t_bad_release_stalls() {
   deploy_yaml smoke-bad registry.example.test/smoke/api:1.0.0 8 | k apply -f - >/dev/null
   k -n "$NS" rollout status deploy/smoke-bad --timeout=90s >/dev/null
@@ -289,6 +295,7 @@ main() {
   check "k8s: image update rolls out" t_rolling_update
   check "k8s: kubectl rollout undo" t_rollout_undo
   check "k8s: operator token patches a Deployment" t_operator_patch
+  check "k8s: operator token creates a Job that completes" t_operator_job
   check "k8s: bad release stalls with ProgressDeadlineExceeded" t_bad_release_stalls
   check "k8s: demo manifests pass server-side dry run" t_server_dry_run
   check "kubeconform: offline schemas from the apiserver's OpenAPI" t_kubeconform_offline
