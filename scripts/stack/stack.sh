@@ -667,13 +667,16 @@ kubernetes:
           serviceAccountToken:
             \$file: $STATE/k8s/reader.token
 shipshape:
+  environments:
+    - {name: staging, cluster: local, namespace: staging}
+    - {name: production, cluster: local, namespace: production}
   kubernetes:
     clusters:
       - name: local
         # separate, wider token for actions (patch Deployments, create Jobs)
-        operatorServiceAccountToken:
-          \$file: $STATE/k8s/operator.token
+        operatorServiceAccountTokenFile: $STATE/k8s/operator.token
   prometheus:
+    defaultInstance: local
     instances:
       - name: local
         url: http://$HOST:$PROM_PORT
