@@ -117,7 +117,10 @@ function SloBlock({ slo }: { slo: SloStatus }) {
         <Typography variant="subtitle1" component="h3">
           {slo.displayName ?? slo.name}
           {slo.kind === 'latency' &&
-            slo.latencyThresholdSeconds !== undefined && (
+            slo.latencyThresholdSeconds !== undefined &&
+            !(slo.displayName ?? '').includes(
+              `${Math.round(slo.latencyThresholdSeconds * 1000)} ms`,
+            ) && (
               <Typography
                 variant="caption"
                 color="textSecondary"

@@ -1,0 +1,104 @@
+import { expect, test } from '@playwright/test';
+import fs from 'fs';
+import path from 'path';
+import { SCREENSHOTS, screenshot, signInAsGuest } from './helpers';
+
+/** The local stack's endpoints; fails (never skips) when the stack is not up. */
+function stack() {
+  const file = path.resolve(__dirname, '../.stack/stack.json');
+  if (!fs.existsSync(file)) {
+    throw new Error(`${file} is missing: run \`./run stack up\``);
+  }
+  return JSON.parse(fs.readFileSync(file, 'utf8')) as {
+    prometheus: { url: string };
+    exporter: { controlUrl: string };
+  };
+}
+
+async function steer(controlUrl: string, body: object) {
+  const res = await fetch(controlUrl, {
+    method: 'POST',
+    body: JSON.stringify(body),
+  });
+  expect(res.ok).toBe(true);
+}
+
+test('the fast-burning orders-api shows its firing alert and a near-empty budget', async ({
+  page,
+}) => {
+  test.setTimeout(120_000);
+  const { prometheus, exporter } = stack();
+  const before = await (await fetch(exporter.controlUrl)).json();
+  const orders = (before as { services: any[] }).services.find(
+    s => s.service === 'orders-api',
+  );
+  // orders-api burns fast: 5 % of requests fail (50x the 0.1 % budget)
+  await steer(exporter.controlUrl, { service: 'orders-api', errorRatio: 0.05 });
+  try {
+    await expect
+      .poll(
+        async () => {
+          const q = encodeURIComponent(
+            'ALERTS{alertname="ShipshapeHighErrorRate",service="orders-api",alertstate="firing"}',
+          );
+          const r = await (
+            await fetch(`${prometheus.url}/api/v1/query?query=${q}`)
+          ).json();
+          return (r as any).data.result.length;
+        },
+        { timeout: 60_000 },
+      )
+      .toBe(1);
+
+    await signInAsGuest(page);
+    await page.goto('/catalog/default/component/orders-api');
+    const card = page.getByTestId('slo-availability');
+    await expect(card).toBeVisible({ timeout: 30_000 });
+    // the backend caches Prometheus answers 15 s and the card refreshes every 30 s
+    await expect(
+      page.getByText(/ShipshapeHighErrorRate firing/).first(),
+    ).toBeVisible({
+      timeout: 50_000,
+    });
+    const budget = await card
+      .getByText(/of the error budget left|Budget exhausted/)
+      .textContent();
+    const left = Number(/(-?[\d.]+)%/.exec(budget ?? '')?.[1]);
+    expect(left).toBeLessThan(25);
+    await expect(card.getByText(/^5m \d+x$/)).toBeVisible();
+    await card.scrollIntoViewIfNeeded();
+    await screenshot(page, 'slo-orders-api');
+    await page
+      .locator('.MuiCard-root', {
+        has: page.getByText('SLOs and error budgets'),
+      })
+      .last()
+      .screenshot({ path: path.join(SCREENSHOTS, 'slo-card-orders-api.png') });
+  } finally {
+    await steer(exporter.controlUrl, {
+      service: 'orders-api',
+      errorRatio: orders?.errorRatio ?? 0.0008,
+    });
+  }
+});
+
+test('payments-api shows the three SLOs of its OpenSLO file', async ({
+  page,
+}) => {
+  await signInAsGuest(page);
+  await page.goto('/catalog/default/component/payments-api');
+  for (const name of ['availability', 'latency-p99', 'latency-p90']) {
+    await expect(page.getByTestId(`slo-${name}`)).toBeVisible({
+      timeout: 30_000,
+    });
+  }
+  await expect(
+    page.getByTestId('slo-availability').getByText(/of the error budget left/),
+  ).toBeVisible();
+  await page.getByTestId('slo-availability').scrollIntoViewIfNeeded();
+  await screenshot(page, 'slo-payments-api');
+  await page
+    .locator('.MuiCard-root', { has: page.getByText('SLOs and error budgets') })
+    .last()
+    .screenshot({ path: path.join(SCREENSHOTS, 'slo-card-payments-api.png') });
+});
