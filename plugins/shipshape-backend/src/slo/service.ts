@@ -1,6 +1,12 @@
 import { Entity } from '@backstage/catalog-model';
 import {
   ECOSYSTEM_ANNOTATIONS,
+  EntitySlosResponse,
+  SLO_BURN_WINDOWS,
+  SloAlert,
+  SloBurnWindow,
+  SloDataState,
+  SloStatus,
   SLO_WINDOWS,
   Slo,
   errorBudget,
@@ -18,69 +24,9 @@ import {
   num,
 } from './prometheus';
 
-/** Burn-rate windows shown on the card. */
-export const BURN_WINDOWS = ['5m', '1h', '6h', '3d'] as const;
-type BurnWindow = (typeof BURN_WINDOWS)[number];
-
-export type DataState = 'ok' | 'stale' | 'error';
-
-export interface SloAlert {
-  name: string;
-  state: 'firing' | 'pending';
-  severity?: string;
-  activeAt?: string;
-  summary?: string;
-  slo?: string;
-  labels: Record<string, string>;
-  silencedBy?: string[];
-}
-
-export interface SloStatus {
-  name: string;
-  displayName?: string;
-  description?: string;
-  source: string;
-  kind: 'availability' | 'latency';
-  latencyThresholdSeconds?: number;
-  objective: number;
-  window: string;
-  state: DataState;
-  /** When the numbers were computed by Prometheus (ISO time). */
-  asOf?: string;
-  error?: string;
-  /** Share of good events over the window; null without traffic. */
-  sli: number | null;
-  /** 1 - (error ratio over the window / error budget); negative when overspent. */
-  errorBudgetRemaining: number | null;
-  /** Error ratio over the window divided by the error budget, per window. */
-  burnRates: Record<BurnWindow, number | null>;
-  /** Budget remaining at the end of each day of the window (burn-down), oldest first. */
-  history: { t: number; remaining: number | null }[];
-  alerts: SloAlert[];
-  /** Link to the error ratio over the window in Prometheus' graph page. */
-  link: string;
-}
-
-export interface EntitySlosResponse {
-  entityRef: string;
-  service: string;
-  declared: boolean;
-  prometheus: { instance: string; url: string };
-  state: DataState;
-  errors: string[];
-  slos: SloStatus[];
-  /** Alerts of the entity (service label or prometheus.io/alert), SLO or not. */
-  alerts: SloAlert[];
-  alertsState: DataState;
-  alertsError?: string;
-  silences?: {
-    id: string;
-    comment: string;
-    createdBy: string;
-    endsAt: string;
-  }[];
-  evaluatedAt: string;
-}
+export const BURN_WINDOWS = SLO_BURN_WINDOWS;
+type BurnWindow = SloBurnWindow;
+type DataState = SloDataState;
 
 function graphLink(instance: PrometheusInstance, expr: string, range: string) {
   const q = new URLSearchParams({
@@ -345,11 +291,9 @@ export class SloService {
       alerts: alerts.alerts.filter(a => a.slo === s.name),
     }));
     const states = [...slos.map(s => s.state), alerts.state];
-    const state: DataState = states.includes('error')
-      ? 'error'
-      : states.includes('stale')
-      ? 'stale'
-      : 'ok';
+    let state: DataState = 'ok';
+    if (states.includes('error')) state = 'error';
+    else if (states.includes('stale')) state = 'stale';
     return {
       entityRef,
       service: defs.service,

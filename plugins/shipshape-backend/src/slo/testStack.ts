@@ -10,6 +10,8 @@ export function readStack(): {
   alertmanager: { url: string };
   exporter: { url: string; controlUrl: string };
 } {
+  // a test helper: the stack file sits at the repository root
+  // eslint-disable-next-line no-restricted-syntax
   const file = path.resolve(__dirname, '../../../../.stack/stack.json');
   if (!fs.existsSync(file)) {
     throw new Error(

@@ -3,3 +3,5 @@ export * from './promql';
 export * from './openslo';
 export * from './inline';
 export * from './rules';
+export * from './api';
+export * from './render';

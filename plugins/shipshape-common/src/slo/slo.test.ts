@@ -404,3 +404,35 @@ describe('the examples', () => {
     });
   });
 });
+
+describe('rules CLI', () => {
+  it('renders a PrometheusRule or a rule file from an OpenSLO file, and reports errors with exit codes', () => {
+    const { runCli } = require('./cli') as typeof import('./cli');
+    const { parse } = require('yaml') as typeof import('yaml');
+    const text = availabilityDoc('target: 0.999');
+    const ok = runCli(
+      ['--service', 'payments-api', '--label', 'team=payments', 'slo.yaml'],
+      () => text,
+    );
+    expect(ok.code).toBe(0);
+    const obj = parse(ok.out);
+    expect(obj.kind).toBe('PrometheusRule');
+    expect(obj.spec.groups[1].rules[0].labels).toMatchObject({
+      team: 'payments',
+      severity: 'page',
+    });
+    const rules = runCli(
+      ['--service', 'payments-api', '--format', 'rules', 'slo.yaml'],
+      () => text,
+    );
+    expect(Object.keys(parse(rules.out))).toEqual(['groups']);
+    const bad = runCli(['--service', 'payments-api', 'slo.yaml'], () =>
+      availabilityDoc('target: 1'),
+    );
+    expect(bad).toMatchObject({ code: 1, out: '' });
+    expect(bad.err).toMatch(
+      /slo\.yaml: document 1: spec\.objectives\[0\]\.target: 1 is 100% or above/,
+    );
+    expect(runCli(['slo.yaml'], () => text).code).toBe(2);
+  });
+});

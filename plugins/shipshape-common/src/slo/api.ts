@@ -1,0 +1,74 @@
+/** Payload of `GET /entities/:kind/:namespace/:name/slos` (backend -> SLO card). */
+
+/** Burn-rate windows shown on the card. */
+export const SLO_BURN_WINDOWS = ['5m', '1h', '6h', '3d'] as const;
+export type SloBurnWindow = (typeof SLO_BURN_WINDOWS)[number];
+
+/** `stale`: Prometheus failed and these are its last good numbers; `error`: none at all. */
+export type SloDataState = 'ok' | 'stale' | 'error';
+
+export interface SloAlert {
+  name: string;
+  state: 'firing' | 'pending';
+  severity?: string;
+  /** When the alert became pending (ISO time). */
+  activeAt?: string;
+  summary?: string;
+  /** The SLO it belongs to, when it carries the entity's service and an slo label. */
+  slo?: string;
+  labels: Record<string, string>;
+  /** Ids of active Alertmanager silences that match it. */
+  silencedBy?: string[];
+}
+
+export interface SloStatus {
+  name: string;
+  displayName?: string;
+  description?: string;
+  /** Where it was declared (file and document, or annotation). */
+  source: string;
+  kind: 'availability' | 'latency';
+  latencyThresholdSeconds?: number;
+  /** Share of good events required (0.999). */
+  objective: number;
+  window: string;
+  state: SloDataState;
+  /** Time of Prometheus' evaluation (ISO). */
+  asOf?: string;
+  error?: string;
+  /** Share of good events over the window; null without traffic or data. */
+  sli: number | null;
+  /** 1 - (error ratio over the window / error budget); negative when overspent. */
+  errorBudgetRemaining: number | null;
+  /** Error ratio over each window divided by the error budget. */
+  burnRates: Record<SloBurnWindow, number | null>;
+  /** Budget remaining at the end of each day of the window (burn-down), oldest first; t in unix seconds. */
+  history: { t: number; remaining: number | null }[];
+  alerts: SloAlert[];
+  /** Prometheus graph of the error ratio over the window. */
+  link: string;
+}
+
+export interface EntitySlosResponse {
+  entityRef: string;
+  /** Value of the `service` label (kubernetes-id, else the entity name). */
+  service: string;
+  /** Whether the entity declares SLOs (shipshape.dev/slo or shipshape.dev/slo-ref). */
+  declared: boolean;
+  prometheus: { instance: string; url: string };
+  state: SloDataState;
+  /** Precise problems with the SLO declarations (file, document, field). */
+  errors: string[];
+  slos: SloStatus[];
+  /** Every firing or pending alert of the entity (service label or prometheus.io/alert). */
+  alerts: SloAlert[];
+  alertsState: SloDataState;
+  alertsError?: string;
+  silences?: {
+    id: string;
+    comment: string;
+    createdBy: string;
+    endsAt: string;
+  }[];
+  evaluatedAt: string;
+}

@@ -1,0 +1,37 @@
+import { stringify } from 'yaml';
+import { parseOpenSlo } from './openslo';
+import { formatSloError } from './types';
+import { generateServiceSloRules, RuleOptions } from './rules';
+
+/**
+ * Renders the rules of an OpenSLO file as YAML: a `PrometheusRule` object (for the
+ * Prometheus operator / a Helm chart) or a plain rule file (for `prometheus --config`
+ * rule_files and `promtool test rules`). Throws with every error, file/document/field.
+ */
+export function renderSloRules(
+  text: string,
+  file: string,
+  opts: RuleOptions & {
+    format?: 'prometheusrule' | 'rules';
+    name?: string;
+    namespace?: string;
+  },
+): string {
+  const { slos, errors } = parseOpenSlo(text, file);
+  if (errors.length) throw new Error(errors.map(formatSloError).join('\n'));
+  const spec = generateServiceSloRules(slos, opts);
+  if (opts.format === 'rules') return stringify(spec);
+  return stringify({
+    apiVersion: 'monitoring.coreos.com/v1',
+    kind: 'PrometheusRule',
+    metadata: {
+      name: opts.name ?? `${opts.service}-slo`,
+      ...(opts.namespace ? { namespace: opts.namespace } : {}),
+      labels: {
+        'app.kubernetes.io/name': opts.service,
+        'app.kubernetes.io/component': 'slo',
+      },
+    },
+    spec,
+  });
+}
