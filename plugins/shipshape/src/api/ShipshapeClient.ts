@@ -6,6 +6,7 @@ import {
 import { CompoundEntityRef } from '@backstage/catalog-model';
 import { ResponseError } from '@backstage/errors';
 import {
+  EntitySlosResponse,
   OwnershipSummary,
   OwnershipView,
 } from '@shipshape/plugin-shipshape-common';
@@ -23,6 +24,8 @@ export interface ShipshapeApi {
     limit?: number;
     offset?: number;
   }): Promise<OwnershipSummary>;
+  /** One entity's SLOs: budget, burn rates, budget history and alerts, from Prometheus. */
+  getEntitySlos(entity: CompoundEntityRef): Promise<EntitySlosResponse>;
 }
 
 /** @public */
@@ -65,5 +68,14 @@ export class ShipshapeClient implements ShipshapeApi {
     if (page.offset !== undefined) query.set('offset', String(page.offset));
     const qs = query.toString();
     return this.get(`/ownership/summary${qs ? `?${qs}` : ''}`);
+  }
+
+  getEntitySlos(entity: CompoundEntityRef): Promise<EntitySlosResponse> {
+    const e = encodeURIComponent;
+    return this.get(
+      `/entities/${e(entity.kind.toLocaleLowerCase('en-US'))}/${e(
+        entity.namespace,
+      )}/${e(entity.name)}/slos`,
+    );
   }
 }
