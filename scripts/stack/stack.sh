@@ -248,15 +248,34 @@ pg_run() { # run a PG binary as the postgres user when we are root (postgres ref
   if [[ $(id -u) -eq 0 ]]; then runuser -u postgres -- "$@"; else "$@"; fi
 }
 
+# The directory PostgreSQL runs in. As root, PostgreSQL runs as the postgres user, who may
+# not be able to reach .stack (e.g. a clone under /root or a mktemp -d folder); then the
+# data lives in /var/tmp/shipshape-pg-<hash> and .stack/pg is a symlink to it.
+pg_dir() {
+  if [[ $(id -u) -ne 0 ]]; then mkdir -p "$STATE/pg"; echo "$STATE/pg"; return; fi
+  if [[ ! -L "$STATE/pg" ]]; then
+    mkdir -p "$STATE/pg"; chown postgres: "$STATE/pg"
+    if runuser -u postgres -- test -w "$STATE/pg" 2>/dev/null; then echo "$STATE/pg"; return; fi
+    rmdir "$STATE/pg" 2>/dev/null || rm -rf "${STATE:?}/pg"
+  fi
+  local alt
+  alt="/var/tmp/shipshape-pg-$(printf '%s' "$STATE" | md5sum | cut -c1-10)"
+  mkdir -p "$alt"; chown postgres: "$alt"; chmod 700 "$alt"
+  ln -sfn "$alt" "$STATE/pg"
+  echo "$alt"
+}
+
 start_postgres() {
   [[ -x "$PG_BIN/initdb" ]] || fail postgres "PostgreSQL binaries not found (run scripts/stack/build-tools.sh apt)"
-  local data="$STATE/pg/data" lf
-  lf="$(logfile postgres)"
-  mkdir -p "$STATE/pg"
-  [[ $(id -u) -eq 0 ]] && chown postgres: "$STATE/pg"
+  local dir data lf
+  dir="$(pg_dir)"
+  data="$dir/data"
+  # the server writes its log itself, so it lives where the postgres user can write
+  lf="$dir/postgres.log"
+  ln -sfn "$lf" "$(logfile postgres)"
   if [[ ! -f "$data/PG_VERSION" ]]; then
     rm -rf "$data"
-    local pw="$STATE/pg/.pw"
+    local pw="$dir/.pw"
     (umask 077; secret pg-postgres-password >"$pw")
     [[ $(id -u) -eq 0 ]] && chown postgres: "$pw"
     pg_run "$PG_BIN/initdb" -D "$data" -U postgres --auth=scram-sha-256 --pwfile="$pw" -E UTF8 --no-locale \
@@ -273,8 +292,8 @@ EOF
   fi
   sed -i "s/^port = .*/port = $PG_PORT/" "$data/postgresql.conf"
   check_port_free postgres
-  [[ $(id -u) -eq 0 ]] && touch "$lf" && chown postgres: "$lf"
-  rm -f "$data/postmaster.pid.stale"
+  touch "$lf"
+  [[ $(id -u) -eq 0 ]] && chown postgres: "$lf"
   pg_run setsid "$PG_BIN/pg_ctl" -D "$data" -l "$lf" -w -t 60 start >/dev/null 2>&1 || fail postgres "pg_ctl start failed"
   wait_for postgres 30 pg_ready
   pg_bootstrap
@@ -311,7 +330,8 @@ EOF
 }
 
 stop_postgres() {
-  local data="$STATE/pg/data"
+  local data
+  data="$(readlink -f "$STATE/pg" 2>/dev/null || echo "$STATE/pg")/data"
   [[ -f "$data/postmaster.pid" ]] || return 0
   if is_running postgres; then
     pg_run "$PG_BIN/pg_ctl" -D "$data" -m fast -w -t 30 stop >/dev/null 2>&1 || {
@@ -321,6 +341,15 @@ stop_postgres() {
     log "postgres: stale postmaster.pid, removing"
     rm -f "$data/postmaster.pid"
   fi
+}
+
+clean_pg() { # remove the data directory, also when it lives outside .stack
+  if [[ -L "$STATE/pg" ]]; then
+    local t
+    t="$(readlink "$STATE/pg")"
+    [[ "$t" == /var/tmp/shipshape-pg-* ]] && rm -rf "$t"
+  fi
+  rm -rf "${STATE:?}/pg"
 }
 
 # ---------------------------------------------------------------- kubernetes
@@ -803,7 +832,8 @@ cmd_status() {
 
 clean_state() { # only what this script creates; other tools may keep things in .stack too
   local p
-  for p in run logs secrets k8s pki pg prometheus alertmanager s3 env.sh stack.json app-config.stack.yaml kubeconfig; do
+  clean_pg
+  for p in run logs secrets k8s pki prometheus alertmanager s3 env.sh stack.json app-config.stack.yaml kubeconfig; do
     rm -rf "${STATE:?}/$p"
   done
   log "removed the stack state in $STATE"
