@@ -124,7 +124,7 @@ describe('SLO endpoint on the real Prometheus', () => {
   beforeAll(async () => {
     // 1. history up to T0 (promtool), 2. the same services live from now on (exporter)
     backfill(
-      stack.stateDir,
+      path.join(stack.stateDir, 'prometheus', 'data'),
       Object.entries(plan).map(([service, phases]) => ({
         service,
         rps: RPS,

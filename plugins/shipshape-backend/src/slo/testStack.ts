@@ -36,12 +36,12 @@ export interface SyntheticService {
 /**
  * Writes OpenMetrics history for `http_requests_total{service,code}` (codes 200 and 500)
  * with the exporter's job/instance labels, from `start` to `end` (unix s) every `step`
- * seconds (60 s in the last 4 days, 300 s before), and loads it into the stack's Prometheus
- * data directory with `promtool tsdb create-blocks-from openmetrics`. Prometheus picks the
- * block up at its next block reload (about a minute).
+ * seconds (60 s in the last 4 days, 300 s before), and turns it into blocks in a Prometheus
+ * data directory with `promtool tsdb create-blocks-from openmetrics`. A running Prometheus
+ * picks the blocks up at its next block reload (about a minute).
  */
 export function backfill(
-  stateDir: string,
+  dataDir: string,
   services: SyntheticService[],
   start: number,
   end: number,
@@ -95,7 +95,7 @@ export function backfill(
       'openmetrics',
       '--max-block-duration=720h',
       om,
-      path.join(stateDir, 'prometheus', 'data'),
+      dataDir,
     ],
     { stdio: 'pipe' },
   );

@@ -136,10 +136,12 @@ function runPromtool(window: SloWindow) {
       cwd: dir,
       encoding: 'utf8',
     });
-    return execFileSync(PROMTOOL, ['test', 'rules', 'test.yaml'], {
+    const out = execFileSync(PROMTOOL, ['test', 'rules', 'test.yaml'], {
       cwd: dir,
       encoding: 'utf8',
     });
+    fs.rmSync(dir, { recursive: true, force: true }); // kept when promtool fails
+    return out;
   } catch (e) {
     const err = e as { stdout?: string; stderr?: string };
     throw new Error(`promtool failed in ${dir}:\n${err.stdout}\n${err.stderr}`);
