@@ -22,9 +22,12 @@ ACTIONLINT_VERSION="v1.7.12"
 KUBECONFORM_VERSION="v0.7.0"
 VERSITYGW_VERSION="v1.7.0"
 
-export GOPATH="$TOOLS/go"
-export GOCACHE="$TOOLS/go/cache"
-export GOMODCACHE="$TOOLS/go/pkg/mod"
+# Go's module and build caches are per machine, not per clone, so that a fresh clone on a
+# machine that built the tools before relinks them in about a minute instead of ~25.
+GO_CACHE_ROOT="${SHIPSHAPE_GO_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/shipshape/go}"
+export GOPATH="$GO_CACHE_ROOT"
+export GOCACHE="$GO_CACHE_ROOT/cache"
+export GOMODCACHE="$GO_CACHE_ROOT/pkg/mod"
 export GOFLAGS=-mod=mod
 export CGO_ENABLED="${CGO_ENABLED:-1}"
 GO_P="${GO_P:-2}"
@@ -35,12 +38,28 @@ die() { log "ERROR: $*"; exit 1; }
 have_marker() { [[ -f "$MARK/$1-$2" ]]; }
 set_marker() { rm -f "$MARK/$1"-*; touch "$MARK/$1-$2"; }
 
-# all binaries of a tool present and marker written
+# Built binaries are also kept per machine, by tool and version, so a fresh clone on a
+# machine that built them before copies them in seconds instead of building for ~25 minutes.
+MACHINE_CACHE="${SHIPSHAPE_BIN_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/shipshape/bin}"
+
+# all binaries of a tool present and marker written (restored from the machine cache if there)
 cached() { # name version bin...
   local name=$1 ver=$2; shift 2
-  have_marker "$name" "$ver" || return 1
-  local b
-  for b in "$@"; do [[ -x "$BIN/$b" ]] || return 1; done
+  local b ok=1
+  for b in "$@"; do [[ -x "$BIN/$b" ]] || ok=0; done
+  have_marker "$name" "$ver" && ((ok)) && return 0
+  for b in "$@"; do [[ -x "$MACHINE_CACHE/$name-$ver/$b" ]] || return 1; done
+  for b in "$@"; do cp -f "$MACHINE_CACHE/$name-$ver/$b" "$BIN/$b.tmp" && mv -f "$BIN/$b.tmp" "$BIN/$b"; done
+  set_marker "$name" "$ver"
+  log "$name $ver restored from $MACHINE_CACHE"
+}
+
+remember() { # name version bin...: copy freshly built binaries into the machine cache
+  local name=$1 ver=$2; shift 2
+  local dir="$MACHINE_CACHE/$name-$ver" b
+  mkdir -p "$dir.partial"
+  for b in "$@"; do cp -f "$BIN/$b" "$dir.partial/$b"; done
+  rm -rf "$dir" && mv "$dir.partial" "$dir"
 }
 
 # go install MODULE/PATH@VERSION into $BIN
@@ -51,6 +70,7 @@ go_tool() { # name version pkg bin
   rm -f "$MARK/$name"-*
   GOBIN="$BIN" go install -p "$GO_P" "$pkg@$ver" || die "go install $pkg@$ver failed"
   set_marker "$name" "$ver"
+  remember "$name" "$ver" "$bin"
 }
 
 # Kubernetes: wrapper module requiring k8s.io/kubernetes with every staging
@@ -122,6 +142,7 @@ build_k8s_bins() { # DIR STAGING-VERSION
     mv -f "$BIN/$b.tmp" "$BIN/$b"
   done
   set_marker kubernetes "$K8S_VERSION"
+  remember kubernetes "$K8S_VERSION" "${bins[@]}"
   log "kubernetes binaries built in $((SECONDS - t0)) s"
 }
 
