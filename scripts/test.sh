@@ -80,6 +80,13 @@ stack() {
   count_summary_line "$RESULTS/stack-smoke.log"
 }
 
+# Every golden-path template rendered with every parameter set, each output checked by the
+# real tools (helm, kubeconform, kubectl --dry-run=server, actionlint, promtool, its own tests).
+templates() {
+  templates/scripts/render-all.sh 2>&1 | tee "$RESULTS/templates.log" | grep -vE '^\s*(ok|PASS)\b' | tail -n 40
+  count_summary_line "$RESULTS/templates.log"
+}
+
 e2e() {
   "$ROOT/scripts/e2e.sh" 2>&1 | tee "$RESULTS/e2e.log" | tail -n 40
   count_summary_line "$RESULTS/e2e.log"
@@ -100,5 +107,6 @@ stage lint lint
 # The stack first: backend tests talk to its real Kubernetes, Prometheus, PostgreSQL and S3.
 ((SKIP_STACK)) || stage stack stack
 stage unit unit
+((SKIP_STACK)) || stage templates templates
 ((SKIP_E2E)) || stage e2e e2e
 summary
