@@ -560,7 +560,7 @@ scrape_configs:
   static_configs:
   - targets: ['$HOST:$PROM_PORT']
 EOF
-  if [[ ! -f "$d/.backfilled" ]]; then
+  if [[ ! -f "$d/.backfilled" && "$PROM_BACKFILL_DAYS" != 0 ]]; then
     log "prometheus: backfilling ${PROM_BACKFILL_DAYS} days of history"
     prom_backfill
     touch "$d/.backfilled"
