@@ -73,8 +73,9 @@ unit() {
   count_jest "$RESULTS/jest.json"
 }
 
+STACK_STARTED_HERE=0
 stack() {
-  if [[ ! -x scripts/stack/smoke.sh ]]; then echo "no stack smoke tests yet"; return; fi
+  scripts/stack/stack.sh status >/dev/null 2>&1 || STACK_STARTED_HERE=1
   scripts/stack/stack.sh up 2>&1 | tee "$RESULTS/stack-up.log" | tail -n 20
   scripts/stack/smoke.sh 2>&1 | tee "$RESULTS/stack-smoke.log" | tail -n 30
   count_summary_line "$RESULTS/stack-smoke.log"
@@ -94,6 +95,8 @@ e2e() {
 
 summary() {
   "$ROOT/scripts/test-postgres.sh" down || true
+  # Leave the machine as we found it: stop the stack if this run started it.
+  ((STACK_STARTED_HERE)) && { scripts/stack/stack.sh down >/dev/null 2>&1 || true; }
   echo
   echo "=== stage times"
   printf '%s\n' "${TIMES[@]}"
