@@ -431,7 +431,7 @@ start_kwok() {
   cfg="$(kwok_stages)"
   start_proc kwok "$BIN/kwok" --kubeconfig="$STATE/kubeconfig" --config="$cfg" \
     --manage-nodes-with-label-selector=type=kwok --node-lease-duration-seconds=40 \
-    --node-ip=$HOST --cidr=10.244.0.0/16 --server-address="$HOST:$KWOK_PORT"
+    --node-ip=$HOST --cidr=10.244.0.0/16 --server-address="$HOST:$KWOK_PORT" --v=WARN
   wait_for kwok 60 curl -sf "http://$HOST:$KWOK_PORT/healthz"
   k8s_nodes
 }
@@ -840,7 +840,14 @@ clean_state() { # only what this script creates; other tools may keep things in 
   log "removed the stack state in $STATE"
 }
 
+lock() { # one up/down at a time per state folder (e.g. parallel test workers)
+  mkdir -p "$STATE"
+  exec 9>"$STATE/.lock"
+  flock -w 900 9 || die "another stack.sh holds $STATE/.lock"
+}
+
 main() {
+  case "${1:-}" in up|down|restart|clean) lock ;; esac
   case "${1:-}" in
     up) cmd_up ;;
     down) cmd_down ;;
