@@ -100,6 +100,46 @@ export const spec = {
         },
       },
     },
+    '/entities/{kind}/{namespace}/{name}/slos': {
+      get: {
+        operationId: 'getEntitySlos',
+        summary:
+          "One entity's SLOs with objective, SLI over the window, error budget remaining, burn rates (5m/1h/6h/3d), daily budget burn-down and alerts, from the Prometheus instance configured in app-config (docs/slo.md).",
+        parameters: [
+          {
+            $ref: '#/components/parameters/kind',
+          },
+          {
+            $ref: '#/components/parameters/namespace',
+          },
+          {
+            $ref: '#/components/parameters/name',
+          },
+        ],
+        responses: {
+          '200': {
+            description:
+              'The SLOs; Prometheus failures appear as state stale or error per SLO, declaration errors in errors.',
+            content: {
+              'application/json': {
+                schema: {
+                  $ref: '#/components/schemas/EntitySlos',
+                },
+              },
+            },
+          },
+          '400': {
+            $ref: '#/components/responses/Error',
+          },
+          '401': {
+            $ref: '#/components/responses/Error',
+          },
+          '404': {
+            $ref: '#/components/responses/Error',
+          },
+        },
+      },
+    },
   },
   components: {
     parameters: {
@@ -528,6 +568,190 @@ export const spec = {
           'cost',
           'limit',
           'offset',
+        ],
+      },
+      SloAlert: {
+        type: 'object',
+        properties: {
+          name: {
+            type: 'string',
+          },
+          state: {
+            type: 'string',
+            enum: ['firing', 'pending'],
+          },
+          severity: {
+            type: 'string',
+          },
+          activeAt: {
+            type: 'string',
+          },
+          summary: {
+            type: 'string',
+          },
+          slo: {
+            type: 'string',
+          },
+          labels: {
+            type: 'object',
+            additionalProperties: {
+              type: 'string',
+            },
+          },
+          silencedBy: {
+            type: 'array',
+            items: {
+              type: 'string',
+            },
+          },
+        },
+        required: ['name', 'state', 'labels'],
+      },
+      SloStatus: {
+        type: 'object',
+        properties: {
+          name: {
+            type: 'string',
+          },
+          displayName: {
+            type: 'string',
+          },
+          source: {
+            type: 'string',
+          },
+          kind: {
+            type: 'string',
+            enum: ['availability', 'latency'],
+          },
+          objective: {
+            type: 'number',
+          },
+          window: {
+            type: 'string',
+            enum: ['28d', '30d'],
+          },
+          state: {
+            type: 'string',
+            enum: ['ok', 'stale', 'error'],
+          },
+          error: {
+            type: 'string',
+          },
+          sli: {
+            type: 'number',
+            nullable: true,
+          },
+          errorBudgetRemaining: {
+            type: 'number',
+            nullable: true,
+          },
+          burnRates: {
+            type: 'object',
+            additionalProperties: {
+              type: 'number',
+              nullable: true,
+            },
+          },
+          history: {
+            type: 'array',
+            items: {
+              type: 'object',
+              properties: {
+                t: {
+                  type: 'number',
+                },
+                remaining: {
+                  type: 'number',
+                  nullable: true,
+                },
+              },
+            },
+          },
+          alerts: {
+            type: 'array',
+            items: {
+              $ref: '#/components/schemas/SloAlert',
+            },
+          },
+          link: {
+            type: 'string',
+          },
+        },
+        required: [
+          'name',
+          'objective',
+          'window',
+          'state',
+          'sli',
+          'errorBudgetRemaining',
+          'burnRates',
+          'history',
+          'alerts',
+          'link',
+        ],
+      },
+      EntitySlos: {
+        type: 'object',
+        properties: {
+          entityRef: {
+            type: 'string',
+          },
+          service: {
+            type: 'string',
+          },
+          declared: {
+            type: 'boolean',
+          },
+          prometheus: {
+            type: 'object',
+            properties: {
+              instance: {
+                type: 'string',
+              },
+              url: {
+                type: 'string',
+              },
+            },
+          },
+          state: {
+            type: 'string',
+            enum: ['ok', 'stale', 'error'],
+          },
+          errors: {
+            type: 'array',
+            items: {
+              type: 'string',
+            },
+          },
+          slos: {
+            type: 'array',
+            items: {
+              $ref: '#/components/schemas/SloStatus',
+            },
+          },
+          alerts: {
+            type: 'array',
+            items: {
+              $ref: '#/components/schemas/SloAlert',
+            },
+          },
+          alertsState: {
+            type: 'string',
+            enum: ['ok', 'stale', 'error'],
+          },
+          evaluatedAt: {
+            type: 'string',
+          },
+        },
+        required: [
+          'entityRef',
+          'service',
+          'declared',
+          'state',
+          'errors',
+          'slos',
+          'alerts',
+          'evaluatedAt',
         ],
       },
     },
