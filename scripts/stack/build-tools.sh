@@ -28,7 +28,7 @@ GO_CACHE_ROOT="${SHIPSHAPE_GO_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/shipshape/g
 export GOPATH="$GO_CACHE_ROOT"
 export GOCACHE="$GO_CACHE_ROOT/cache"
 export GOMODCACHE="$GO_CACHE_ROOT/pkg/mod"
-export GOFLAGS=-mod=mod
+export GOFLAGS="-mod=mod -modcacherw"
 export CGO_ENABLED="${CGO_ENABLED:-1}"
 GO_P="${GO_P:-2}"
 
@@ -96,7 +96,7 @@ gen_k8s_wrapper() { # DIR STAGING-VERSION
   local wrap=$1 staging_ver=$2
   log "kubernetes $K8S_VERSION: preparing wrapper module in $wrap (staging $staging_ver)"
   local gomod
-  gomod="$(cd "$wrap" && GOFLAGS='' go mod download -json "k8s.io/kubernetes@$K8S_VERSION" | sed -n 's/.*"GoMod": "\(.*\)".*/\1/p')"
+  gomod="$(cd "$wrap" && GOFLAGS=-modcacherw go mod download -json "k8s.io/kubernetes@$K8S_VERSION" | sed -n 's/.*"GoMod": "\(.*\)".*/\1/p')"
   [[ -f "$gomod" ]] || die "could not download k8s.io/kubernetes@$K8S_VERSION go.mod"
   local staging
   staging="$(awk '/^replace/{r=1} r && $1 ~ /^k8s.io\// && $2=="=>" && $3 ~ /^\.\/staging/ {print $1}' "$gomod" | sort -u)"
@@ -152,7 +152,7 @@ build_kwok() {
   local src="$GOMODCACHE/sigs.k8s.io/kwok@$KWOK_VERSION/kustomize/stage"
   local dst="$TOOLS/kwok-stages"
   if [[ ! -f "$dst/.done-$KWOK_VERSION" ]]; then
-    [[ -d "$src" ]] || (cd "$TOOLS" && GOFLAGS='' go mod download "sigs.k8s.io/kwok@$KWOK_VERSION")
+    [[ -d "$src" ]] || (cd "$TOOLS" && GOFLAGS=-modcacherw go mod download "sigs.k8s.io/kwok@$KWOK_VERSION")
     rm -rf "$dst"; mkdir -p "$dst"
     cp -r "$src"/. "$dst"/
     chmod -R u+w "$dst"

@@ -8,6 +8,7 @@
 #   scripts/stack/stack.sh status   state of each component (exit 1 if any is down)
 #   scripts/stack/stack.sh clean    down, then remove all state (.stack)
 #   scripts/stack/stack.sh env      print the path of .stack/env.sh
+#   scripts/stack/stack.sh backfill [DAYS]  replace Prometheus' data with DAYS of history
 #
 # Ports are fixed by default and can be overridden by STACK_*_PORT (see docs/stack.md).
 # STACK_DEMO=0 skips demo workloads, STACK_PROM_BACKFILL_DAYS=0 skips history.
@@ -809,6 +810,18 @@ cmd_up() {
   log "up in $((SECONDS - t0)) s"
 }
 
+cmd_backfill() { # replace Prometheus' history: stop it, wipe its data, backfill DAYS, start it
+  local days=$1 was_running=0
+  is_running prometheus && was_running=1
+  stop_proc prometheus
+  rm -rf "$STATE/prometheus/data" "$STATE/prometheus/.backfilled"
+  mkdir -p "$STATE/prometheus/data"
+  log "prometheus: backfilling $days days of history"
+  prom_backfill "$days"
+  touch "$STATE/prometheus/.backfilled"
+  if [[ $was_running == 1 ]]; then ensure_one prometheus start_prometheus; fi
+}
+
 cmd_down() {
   local i
   for ((i = ${#COMPONENTS[@]} - 1; i >= 0; i--)); do
@@ -855,7 +868,7 @@ main() {
     restart) cmd_down; cmd_up ;;
     clean) cmd_down; clean_state ;;
     env) echo "$STATE/env.sh" ;;
-    backfill) prom_backfill "${2:-$PROM_BACKFILL_DAYS}"; log "backfilled; prometheus picks the blocks up at its next reload" ;;
+    backfill) lock; cmd_backfill "${2:-$PROM_BACKFILL_DAYS}" ;;
     *) echo "usage: $0 up|down|status|restart|clean|env|backfill [days]" >&2; exit 2 ;;
   esac
 }
