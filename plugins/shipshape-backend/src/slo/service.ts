@@ -166,6 +166,48 @@ export class SloService {
     };
   }
 
+  /** Burn rates and budget of one SLO from its single instant query (for the burning list). */
+  async sloBurn(
+    slo: Slo,
+    instance: PrometheusInstance,
+  ): Promise<{
+    state: DataState;
+    error?: string;
+    errorBudgetRemaining: number | null;
+    burnRates: Record<BurnWindow, number | null>;
+  }> {
+    const budget = errorBudget(slo.objective);
+    try {
+      const instant = await this.http.get<{ result: PromSample[] }>(
+        instance,
+        '/api/v1/query',
+        { query: multiWindowQuery(slo) },
+      );
+      const ratios = new Map<string, number | null>();
+      for (const r of instant.value.result)
+        ratios.set(r.metric.window, num(r.value[1]));
+      const w = ratios.get(slo.window) ?? null;
+      return {
+        state: instant.stale ? 'stale' : 'ok',
+        error: instant.stale?.error,
+        errorBudgetRemaining: w === null ? null : 1 - w / budget,
+        burnRates: Object.fromEntries(
+          BURN_WINDOWS.map(bw => {
+            const r = ratios.get(bw);
+            return [bw, r === undefined || r === null ? null : r / budget];
+          }),
+        ) as Record<BurnWindow, number | null>,
+      };
+    } catch (e) {
+      return {
+        state: 'error',
+        error: (e as Error).message,
+        errorBudgetRemaining: null,
+        burnRates: { '5m': null, '1h': null, '6h': null, '3d': null },
+      };
+    }
+  }
+
   private async entityAlerts(
     entity: Entity,
     service: string,

@@ -444,6 +444,39 @@ spec:
     );
   });
 
+  it('lists the SLOs burning fastest across the catalog, with per-entity errors', async () => {
+    const res = await request(server).get('/api/shipshape/slos/burning');
+    expect(res.status).toBe(200);
+    const rows = res.body.rows.map((r: any) => `${r.entityRef}/${r.slo}`);
+    expect(rows[0]).toBe('component:default/fast/availability');
+    expect(rows.slice(1, 3).sort()).toEqual([
+      'component:default/slow/availability',
+      'component:default/slow/strict',
+    ]);
+    expect(rows).not.toContain(expect.stringMatching(/no-slo/));
+    const fast = res.body.rows[0];
+    expect(fast.burnRates['1h']).toBeGreaterThan(19);
+    expect(fast.errorBudgetRemaining).toBeLessThan(0.2);
+    const down = res.body.rows.find(
+      (r: any) => r.entityRef === 'component:default/down',
+    );
+    expect(down).toMatchObject({ state: 'error', errorBudgetRemaining: null });
+    expect(res.body.errors).toEqual(
+      expect.arrayContaining([
+        {
+          entityRef: 'component:default/elsewhere',
+          error:
+            'Unknown Prometheus instance "nowhere"; configured: local, down, flaky',
+        },
+        expect.objectContaining({ entityRef: 'component:default/unparsable' }),
+      ]),
+    );
+    expect(res.body).toMatchObject({ truncated: false });
+    expect(
+      (await request(server).get('/api/shipshape/slos/burning?limit=0')).status,
+    ).toBe(400);
+  });
+
   it('refuses an unknown instance, and reports a file that does not parse', async () => {
     const res = await get('elsewhere');
     expect(res.status).toBe(400);

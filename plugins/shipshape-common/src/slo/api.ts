@@ -72,3 +72,28 @@ export interface EntitySlosResponse {
   }[];
   evaluatedAt: string;
 }
+
+/** One row of `GET /slos/burning`: an SLO of an entity the caller may read. */
+export interface SloBurnRow {
+  entityRef: string;
+  slo: string;
+  displayName?: string;
+  objective: number;
+  window: string;
+  state: SloDataState;
+  error?: string;
+  errorBudgetRemaining: number | null;
+  burnRates: Record<SloBurnWindow, number | null>;
+}
+
+/** Payload of `GET /slos/burning`: SLOs by 1h burn rate, fastest first. */
+export interface SloBurningResponse {
+  rows: SloBurnRow[];
+  /** Entities with SLO annotations that were looked at (at most `limit` of them). */
+  entities: number;
+  /** True when more entities declare SLOs than were looked at. */
+  truncated: boolean;
+  /** Entities whose SLOs could not be read or whose instance is unknown. */
+  errors: { entityRef: string; error: string }[];
+  evaluatedAt: string;
+}
