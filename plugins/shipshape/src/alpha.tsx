@@ -88,6 +88,16 @@ export const shipshapeSloContent = EntityContentBlueprint.make({
   },
 });
 
+/** @alpha */
+export const shipshapeSloBurnPage = PageBlueprint.make({
+  name: 'slo-burn',
+  params: {
+    path: '/shipshape/slos',
+    title: 'SLO burn',
+    loader: () => import('./components/slo').then(m => <m.SloBurningPage />),
+  },
+});
+
 export default createFrontendPlugin({
   pluginId: 'shipshape',
   extensions: [
@@ -98,5 +108,6 @@ export default createFrontendPlugin({
     shipshapeRolloutCard,
     shipshapeSloCard,
     shipshapeSloContent,
+    shipshapeSloBurnPage,
   ],
 });

@@ -12,4 +12,4 @@ export {
 export { EntityShipshapeRolloutCard } from './legacy';
 export { ShipshapeClient, shipshapeApiRef } from './api';
 export type { ShipshapeApi } from './api';
-export { EntityShipshapeSloCard } from './legacy';
+export { EntityShipshapeSloCard, ShipshapeSloBurnPage } from './legacy';

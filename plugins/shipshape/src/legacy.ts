@@ -10,6 +10,7 @@ import {
 import { ShipshapeClient, shipshapeApiRef } from './api';
 
 const ownershipRouteRef = createRouteRef({ id: 'shipshape-ownership' });
+const sloBurnRouteRef = createRouteRef({ id: 'shipshape-slo-burn' });
 
 /**
  * Shipshape for portals still on the old frontend system.
@@ -26,7 +27,7 @@ export const shipshapePlugin = createPlugin({
         new ShipshapeClient({ discoveryApi, fetchApi }),
     }),
   ],
-  routes: { ownership: ownershipRouteRef },
+  routes: { ownership: ownershipRouteRef, sloBurn: sloBurnRouteRef },
 });
 
 /** The Ownership & Cost entity card. @public */
@@ -76,5 +77,14 @@ export const EntityShipshapeSloCard = shipshapePlugin.provide(
     component: {
       lazy: () => import('./components/slo').then(m => m.SloCard),
     },
+  }),
+);
+
+/** SLOs of the catalog, fastest error-budget burn first. @public */
+export const ShipshapeSloBurnPage = shipshapePlugin.provide(
+  createRoutableExtension({
+    name: 'ShipshapeSloBurnPage',
+    component: () => import('./components/slo').then(m => m.SloBurningPage),
+    mountPoint: sloBurnRouteRef,
   }),
 );

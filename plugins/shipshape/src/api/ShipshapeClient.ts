@@ -7,6 +7,7 @@ import { CompoundEntityRef } from '@backstage/catalog-model';
 import { ResponseError } from '@backstage/errors';
 import {
   EntitySlosResponse,
+  SloBurningResponse,
   OwnershipSummary,
   OwnershipView,
 } from '@shipshape/plugin-shipshape-common';
@@ -26,6 +27,8 @@ export interface ShipshapeApi {
   }): Promise<OwnershipSummary>;
   /** One entity's SLOs: budget, burn rates, budget history and alerts, from Prometheus. */
   getEntitySlos(entity: CompoundEntityRef): Promise<EntitySlosResponse>;
+  /** SLOs of the entities the user may read, fastest 1h burn first. */
+  getSloBurning(limit?: number): Promise<SloBurningResponse>;
 }
 
 /** @public */
@@ -76,6 +79,14 @@ export class ShipshapeClient implements ShipshapeApi {
       `/entities/${e(entity.kind.toLocaleLowerCase('en-US'))}/${e(
         entity.namespace,
       )}/${e(entity.name)}/slos`,
+    );
+  }
+
+  getSloBurning(limit?: number): Promise<SloBurningResponse> {
+    return this.get(
+      `/slos/burning${
+        limit !== undefined ? `?limit=${encodeURIComponent(limit)}` : ''
+      }`,
     );
   }
 }

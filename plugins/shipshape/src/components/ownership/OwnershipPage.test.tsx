@@ -150,6 +150,7 @@ describe('OwnershipPage', () => {
     const all = await loadWholeSummary({
       getEntityOwnership: jest.fn(),
       getEntitySlos: jest.fn(),
+      getSloBurning: jest.fn(),
       getOwnershipSummary: async page => {
         pages.push(page!);
         const row = {

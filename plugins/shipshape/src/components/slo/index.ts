@@ -1,2 +1,3 @@
 export { SloCard, SloDetails } from './SloCard';
 export { BudgetSparkline } from './Sparkline';
+export { SloBurningPage } from './SloBurningPage';

@@ -1,0 +1,92 @@
+import { renderInTestApp } from '@backstage/frontend-test-utils';
+import { SloBurningResponse } from '@shipshape/plugin-shipshape-common';
+import { screen, within } from '@testing-library/react';
+import { ShipshapeApi, shipshapeApiRef } from '../../api';
+import { SloBurningPage } from './SloBurningPage';
+
+const response: SloBurningResponse = {
+  rows: [
+    {
+      entityRef: 'component:default/orders-api',
+      slo: 'availability',
+      displayName: 'Availability',
+      objective: 0.9991,
+      window: '28d',
+      state: 'ok',
+      errorBudgetRemaining: 0.112,
+      burnRates: { '5m': 50, '1h': 19.6, '6h': 3.4, '3d': 1.1 },
+    },
+    {
+      entityRef: 'component:default/payments-api',
+      slo: 'latency-p90',
+      objective: 0.9,
+      window: '28d',
+      state: 'error',
+      error: 'Prometheus "local" is unreachable (ECONNREFUSED)',
+      errorBudgetRemaining: null,
+      burnRates: { '5m': null, '1h': null, '6h': null, '3d': null },
+    },
+  ],
+  entities: 2,
+  truncated: false,
+  errors: [
+    {
+      entityRef: 'component:default/legacy-billing',
+      error: 'Unknown Prometheus instance "eu"; configured: local',
+    },
+  ],
+  evaluatedAt: new Date().toISOString(),
+};
+
+function render(api: Partial<ShipshapeApi>) {
+  return renderInTestApp(<SloBurningPage />, {
+    apis: [[shipshapeApiRef, api as ShipshapeApi]],
+  });
+}
+
+describe('SloBurningPage', () => {
+  it('lists SLOs fastest burn first with their budget, links and per-entity errors', async () => {
+    render({ getSloBurning: async () => response });
+    const link = await screen.findByRole('link', {
+      name: 'component:default/orders-api',
+    });
+    expect(link).toHaveAttribute(
+      'href',
+      '/catalog/default/component/orders-api',
+    );
+    const row = link.closest('tr')!;
+    expect(within(row).getByText('11.2%')).toBeInTheDocument();
+    expect(within(row).getByText('20x')).toBeInTheDocument();
+    expect(within(row).getByText('99.91% / 28d')).toBeInTheDocument();
+    expect(
+      screen.getByText(
+        /error: Prometheus "local" is unreachable \(ECONNREFUSED\)/,
+      ),
+    ).toBeInTheDocument();
+    expect(
+      screen.getByText(
+        'component:default/legacy-billing: Unknown Prometheus instance "eu"; configured: local',
+      ),
+    ).toBeInTheDocument();
+  });
+
+  it('shows the backend error', async () => {
+    render({
+      getSloBurning: async () => {
+        throw new Error('limit must be an integer from 1 to 500');
+      },
+    });
+    expect(
+      (await screen.findAllByText(/limit must be an integer/))[0],
+    ).toBeInTheDocument();
+  });
+
+  it('says when no SLO is visible', async () => {
+    render({
+      getSloBurning: async () => ({ ...response, rows: [], errors: [] }),
+    });
+    expect(
+      await screen.findByText('No entity you can see declares an SLO.'),
+    ).toBeInTheDocument();
+  });
+});

@@ -1,0 +1,106 @@
+import {
+  Content,
+  Header,
+  Link,
+  Page,
+  Progress,
+  ResponseErrorPanel,
+  Table,
+  TableColumn,
+} from '@backstage/core-components';
+import { useApi } from '@backstage/core-plugin-api';
+import { parseEntityRef } from '@backstage/catalog-model';
+import { SloBurnRow } from '@shipshape/plugin-shipshape-common';
+import Typography from '@material-ui/core/Typography';
+import Alert from '@material-ui/lab/Alert';
+import useAsync from 'react-use/esm/useAsync';
+import { shipshapeApiRef } from '../../api';
+import { burn, percent } from './format';
+
+function entityLink(ref: string) {
+  const { kind, namespace, name } = parseEntityRef(ref);
+  return `/catalog/${namespace}/${kind.toLocaleLowerCase('en-US')}/${name}`;
+}
+
+const columns: TableColumn<SloBurnRow>[] = [
+  {
+    title: 'Entity',
+    field: 'entityRef',
+    render: r => <Link to={entityLink(r.entityRef)}>{r.entityRef}</Link>,
+  },
+  { title: 'SLO', field: 'slo', render: r => r.displayName ?? r.slo },
+  {
+    title: 'Objective',
+    field: 'objective',
+    render: r => `${percent(r.objective, 3)} / ${r.window}`,
+  },
+  {
+    title: 'Budget left',
+    field: 'errorBudgetRemaining',
+    render: r => percent(r.errorBudgetRemaining, 1),
+  },
+  ...(['5m', '1h', '6h', '3d'] as const).map(
+    (w): TableColumn<SloBurnRow> => ({
+      title: `Burn ${w}`,
+      field: `burnRates.${w}`,
+      render: r => burn(r.burnRates[w]),
+      defaultSort: w === '1h' ? 'desc' : undefined,
+      customSort: (a, b) => (a.burnRates[w] ?? -1) - (b.burnRates[w] ?? -1),
+    }),
+  ),
+  {
+    title: 'State',
+    field: 'state',
+    render: r => (r.state === 'ok' ? 'ok' : `${r.state}: ${r.error ?? ''}`),
+  },
+];
+
+/** The SLOs of the catalog (as far as the user may read it), fastest burn first. */
+export function SloBurningPage() {
+  const api = useApi(shipshapeApiRef);
+  const { value, loading, error } = useAsync(() => api.getSloBurning(), [api]);
+  return (
+    <Page themeId="tool">
+      <Header
+        title="SLO burn"
+        subtitle="Services burning their error budget fastest"
+      />
+      <Content>
+        {loading && <Progress />}
+        {error && <ResponseErrorPanel error={error} />}
+        {value && (
+          <>
+            {value.truncated && (
+              <Alert severity="info" style={{ marginBottom: 8 }}>
+                Only the first {value.entities} entities with SLOs are shown.
+              </Alert>
+            )}
+            {value.errors.map(e => (
+              <Alert
+                key={`${e.entityRef}${e.error}`}
+                severity="warning"
+                style={{ marginBottom: 8 }}
+              >
+                {e.entityRef}: {e.error}
+              </Alert>
+            ))}
+            {value.rows.length ? (
+              <Table<SloBurnRow>
+                title="SLOs by burn rate"
+                options={{
+                  paging: value.rows.length > 20,
+                  pageSize: 20,
+                  search: true,
+                }}
+                columns={columns}
+                data={value.rows}
+              />
+            ) : (
+              <Typography>No entity you can see declares an SLO.</Typography>
+            )}
+          </>
+        )}
+      </Content>
+    </Page>
+  );
+}
