@@ -80,7 +80,13 @@ describe('rollout benchmarks', () => {
     const name = 'watch-bench';
     kubectl(
       ['apply', '-f', '-'],
-      testDeployment({ name, namespace: NS, kubernetesId: name, image: `${REPO}:0`, replicas: 3 }),
+      testDeployment({
+        name,
+        namespace: NS,
+        kubernetesId: name,
+        image: `${REPO}:0`,
+        replicas: 3,
+      }),
     );
     kubectl(['-n', NS, 'rollout', 'status', `deploy/${name}`, '--timeout=60s']);
     const clusters = KubernetesClusters.fromConfig(
@@ -96,7 +102,13 @@ describe('rollout benchmarks', () => {
         {
           name,
           namespace: NS,
-          body: [{ op: 'replace', path: '/spec/template/spec/containers/0/image', value: image }],
+          body: [
+            {
+              op: 'replace',
+              path: '/spec/template/spec/containers/0/image',
+              value: image,
+            },
+          ],
         },
         // eslint-disable-next-line @typescript-eslint/no-var-requires
         require('@kubernetes/client-node').setHeaderOptions(
@@ -174,7 +186,11 @@ describe('rollout benchmarks', () => {
               ...reader,
               name: `c${c}`,
               ...(hang && c === 3
-                ? { url: `https://127.0.0.1:${holePort}`, skipTLSVerify: true, caFile: undefined }
+                ? {
+                    url: `https://127.0.0.1:${holePort}`,
+                    skipTLSVerify: true,
+                    caFile: undefined,
+                  }
                 : {}),
             })),
           },
@@ -204,7 +220,11 @@ describe('rollout benchmarks', () => {
         namespace: 'default',
         annotations: { 'backstage.io/kubernetes-id': 'bench-svc' },
       },
-      spec: { type: 'service', lifecycle: 'production', owner: 'group:default/x' },
+      spec: {
+        type: 'service',
+        lifecycle: 'production',
+        owner: 'group:default/x',
+      },
     };
     const results: object[] = [];
     try {
@@ -223,7 +243,9 @@ describe('rollout benchmarks', () => {
           for (let i = 0; i < (hang ? 8 : 30); i++) {
             const t0 = performance.now();
             const res = await request(server)
-              .get('/api/shipshape/entities/component/default/bench-svc/rollout')
+              .get(
+                '/api/shipshape/entities/component/default/bench-svc/rollout',
+              )
               .set('Authorization', mockCredentials.user.header());
             times.push(performance.now() - t0);
             expect(res.status).toBe(200);
@@ -249,7 +271,9 @@ describe('rollout benchmarks', () => {
             expect(envs[2].status).toBe('unreachable');
             expect(stats(times).max).toBeLessThan(timeoutSeconds * 1000 + 1500);
           } else {
-            expect(envs.every((e: any) => e.status === 'ok' && e.workloads === 5)).toBe(true);
+            expect(
+              envs.every((e: any) => e.status === 'ok' && e.workloads === 5),
+            ).toBe(true);
           }
         } finally {
           await backend.stop();
@@ -258,7 +282,8 @@ describe('rollout benchmarks', () => {
     } finally {
       for (const s of sockets) s.destroy();
       blackhole.close();
-      for (let c = 1; c <= 3; c++) kubectl(['delete', 'namespace', `${NS}-c${c}`, '--wait=false']);
+      for (let c = 1; c <= 3; c++)
+        kubectl(['delete', 'namespace', `${NS}-c${c}`, '--wait=false']);
     }
     // eslint-disable-next-line no-console
     for (const r of results) console.log(JSON.stringify(r));

@@ -10,7 +10,9 @@ async function guestToken(request: APIRequestContext): Promise<string> {
   return (await res.json()).backstageIdentity.token;
 }
 
-test('the healthy service shows its rollout in staging and production', async ({ page }) => {
+test('the healthy service shows its rollout in staging and production', async ({
+  page,
+}) => {
   await signInAsGuest(page);
   await page.goto('/catalog/default/component/payments-api');
   for (const env of ['staging', 'production']) {
@@ -22,7 +24,9 @@ test('the healthy service shows its rollout in staging and production', async ({
   }
   // The guest owns payments-api (payments-team), so the card offers Deploy.
   await expect(page.getByRole('button', { name: 'Deploy' })).toBeVisible();
-  await page.getByRole('region', { name: 'environment staging' }).scrollIntoViewIfNeeded();
+  await page
+    .getByRole('region', { name: 'environment staging' })
+    .scrollIntoViewIfNeeded();
   await screenshot(page, 'rollout-payments-api');
 });
 
@@ -32,7 +36,9 @@ test('a non-owner is refused a deploy, in the card and by the backend', async ({
 }) => {
   await signInAsGuest(page);
   await page.goto('/catalog/default/component/orders-api');
-  await expect(page.getByRole('region', { name: 'environment staging' })).toBeVisible();
+  await expect(
+    page.getByRole('region', { name: 'environment staging' }),
+  ).toBeVisible();
   await expect(page.getByRole('button', { name: 'Deploy' })).toHaveCount(0);
 
   const token = await guestToken(request);
@@ -70,7 +76,10 @@ test('the deploy template deploys a new tag and the card moves to the new revisi
   await signInAsGuest(page);
   await page.goto('/catalog/default/component/payments-api');
   const staging = page.getByRole('region', { name: 'environment staging' });
-  const revText = await staging.getByText(/^rev \d+ \(/).first().textContent();
+  const revText = await staging
+    .getByText(/^rev \d+ \(/)
+    .first()
+    .textContent();
   const before = Number(/rev (\d+)/.exec(revText ?? '')![1]);
 
   await page.getByRole('button', { name: 'Deploy' }).click();
@@ -79,7 +88,9 @@ test('the deploy template deploys a new tag and the card moves to the new revisi
   await page.getByLabel(/Reason/).fill('e2e deploy');
   await page.getByRole('button', { name: 'Review' }).click();
   await page.getByRole('button', { name: 'Create' }).click();
-  await expect(page.getByText('Outcome: succeeded', { exact: false })).toBeVisible({
+  await expect(
+    page.getByText('Outcome: succeeded', { exact: false }),
+  ).toBeVisible({
     timeout: 120_000,
   });
   await screenshot(page, 'rollout-deploy-template');

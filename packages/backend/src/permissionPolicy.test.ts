@@ -22,7 +22,11 @@ const catalogEntityDeletePermission = createPermission({
 });
 
 const user = (ownershipEntityRefs: string[]) => ({
-  identity: { type: 'user' as const, userEntityRef: ownershipEntityRefs[0], ownershipEntityRefs },
+  identity: {
+    type: 'user' as const,
+    userEntityRef: ownershipEntityRefs[0],
+    ownershipEntityRefs,
+  },
   info: { userEntityRef: ownershipEntityRefs[0], ownershipEntityRefs },
   token: 't',
   credentials: {} as any,
@@ -33,7 +37,10 @@ describe('ShipshapeExamplePolicy', () => {
   const guest = user(['user:default/guest', 'group:default/payments-team']);
 
   it('makes deploy and backup conditional on owning the entity', async () => {
-    for (const permission of [shipshapeDeployPermission, shipshapeBackupPermission]) {
+    for (const permission of [
+      shipshapeDeployPermission,
+      shipshapeBackupPermission,
+    ]) {
       expect(await policy.handle({ permission }, guest as any)).toEqual({
         result: AuthorizeResult.CONDITIONAL,
         pluginId: 'catalog',
@@ -41,7 +48,9 @@ describe('ShipshapeExamplePolicy', () => {
         conditions: {
           rule: 'IS_ENTITY_OWNER',
           resourceType: 'catalog-entity',
-          params: { claims: ['user:default/guest', 'group:default/payments-team'] },
+          params: {
+            claims: ['user:default/guest', 'group:default/payments-team'],
+          },
         },
       });
     }
@@ -50,13 +59,21 @@ describe('ShipshapeExamplePolicy', () => {
   it('allows platform admins everywhere, denies without a user, allows the rest', async () => {
     const admin = user(['user:default/carol', 'group:default/platform-team']);
     expect(
-      await policy.handle({ permission: shipshapeDeployPermission }, admin as any),
+      await policy.handle(
+        { permission: shipshapeDeployPermission },
+        admin as any,
+      ),
     ).toEqual({ result: AuthorizeResult.ALLOW });
-    expect(await policy.handle({ permission: shipshapeDeployPermission })).toEqual({
+    expect(
+      await policy.handle({ permission: shipshapeDeployPermission }),
+    ).toEqual({
       result: AuthorizeResult.DENY,
     });
     expect(
-      await policy.handle({ permission: catalogEntityDeletePermission }, guest as any),
+      await policy.handle(
+        { permission: catalogEntityDeletePermission },
+        guest as any,
+      ),
     ).toEqual({ result: AuthorizeResult.ALLOW });
   });
 });

@@ -35,7 +35,12 @@ export interface WorkloadStatus {
   kind: 'Deployment';
   name: string;
   namespace: string;
-  replicas: { desired: number; updated: number; ready: number; available: number };
+  replicas: {
+    desired: number;
+    updated: number;
+    ready: number;
+    available: number;
+  };
   strategy: { type: string; maxSurge?: string; maxUnavailable?: string };
   current: RevisionInfo;
   previous?: RevisionInfo;

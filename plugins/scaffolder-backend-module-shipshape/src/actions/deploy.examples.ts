@@ -3,7 +3,8 @@ import yaml from 'yaml';
 
 export const examples: TemplateExample[] = [
   {
-    description: 'Deploy a new tag of payments-api to staging, rolling back if it stalls',
+    description:
+      'Deploy a new tag of payments-api to staging, rolling back if it stalls',
     example: yaml.stringify({
       steps: [
         {
@@ -21,7 +22,8 @@ export const examples: TemplateExample[] = [
     }),
   },
   {
-    description: 'Show what a deploy of a full image reference would change, without changing it',
+    description:
+      'Show what a deploy of a full image reference would change, without changing it',
     example: yaml.stringify({
       steps: [
         {

@@ -12,7 +12,11 @@ describe('shipshape:deploy', () => {
   it('runs its first example as the initiating user, streams the log and outputs the revision', async () => {
     const fake = await startFakeShipshape({});
     try {
-      const action = createDeployAction({ discovery: fake.discovery, auth, pollIntervalMs: 5 });
+      const action = createDeployAction({
+        discovery: fake.discovery,
+        auth,
+        pollIntervalMs: 5,
+      });
       const input = yaml.parse(examples[0].example).steps[0].input;
       const ctx = createMockActionContext({ input });
       ctx.getInitiatorCredentials = async () => user;
@@ -24,11 +28,19 @@ describe('shipshape:deploy', () => {
       expect(post).toMatchObject({
         method: 'POST',
         url: '/api/shipshape/entities/component/default/payments-api/deploy',
-        body: { environment: 'staging', tag: '1.4.3', reason: 'release 1.4.3', dryRun: false },
+        body: {
+          environment: 'staging',
+          tag: '1.4.3',
+          reason: 'release 1.4.3',
+          dryRun: false,
+        },
       });
       // The user's identity, not the scaffolder's own, reaches the backend.
       const token = JSON.parse(
-        Buffer.from(post.auth!.split(' ')[1].split('.')[1] ?? '', 'base64url').toString() || '{}',
+        Buffer.from(
+          post.auth!.split(' ')[1].split('.')[1] ?? '',
+          'base64url',
+        ).toString() || '{}',
       );
       expect(post.auth).toMatch(/^Bearer /);
       expect(JSON.stringify(token) + post.auth).toContain('user:default/guest');
@@ -53,13 +65,27 @@ describe('shipshape:deploy', () => {
   it('does not deploy twice when a retried task replays the checkpoint', async () => {
     const fake = await startFakeShipshape({});
     try {
-      const action = createDeployAction({ discovery: fake.discovery, auth, pollIntervalMs: 5 });
+      const action = createDeployAction({
+        discovery: fake.discovery,
+        auth,
+        pollIntervalMs: 5,
+      });
       const saved = new Map<string, any>();
       const run = async () => {
         const ctx = createMockActionContext({
-          input: { entityRef: 'component:default/payments-api', environment: 'staging', tag: '2.0.0' },
+          input: {
+            entityRef: 'component:default/payments-api',
+            environment: 'staging',
+            tag: '2.0.0',
+          },
         });
-        ctx.checkpoint = (async ({ key, fn }: { key: string; fn: () => any }) => {
+        ctx.checkpoint = (async ({
+          key,
+          fn,
+        }: {
+          key: string;
+          fn: () => any;
+        }) => {
           if (!saved.has(key)) saved.set(key, await fn());
           return saved.get(key);
         }) as any;
@@ -76,8 +102,14 @@ describe('shipshape:deploy', () => {
   it('dry-runs the second example and fails the step on a refusal or a rollback', async () => {
     const dry = await startFakeShipshape({});
     try {
-      const action = createDeployAction({ discovery: dry.discovery, auth, pollIntervalMs: 5 });
-      const ctx = createMockActionContext({ input: yaml.parse(examples[1].example).steps[0].input });
+      const action = createDeployAction({
+        discovery: dry.discovery,
+        auth,
+        pollIntervalMs: 5,
+      });
+      const ctx = createMockActionContext({
+        input: yaml.parse(examples[1].example).steps[0].input,
+      });
       await action.handler(ctx);
       expect(dry.requests).toHaveLength(1);
       expect(dry.requests[0].body.dryRun).toBe(true);
@@ -88,14 +120,27 @@ describe('shipshape:deploy', () => {
 
     const refused = await startFakeShipshape({
       postStatus: 403,
-      postError: { name: 'NotAllowedError', message: 'You may not deploy component:default/orders-api' },
+      postError: {
+        name: 'NotAllowedError',
+        message: 'You may not deploy component:default/orders-api',
+      },
     });
     try {
-      const action = createDeployAction({ discovery: refused.discovery, auth, pollIntervalMs: 5 });
-      const ctx = createMockActionContext({
-        input: { entityRef: 'component:default/orders-api', environment: 'staging', tag: '2.0.0' },
+      const action = createDeployAction({
+        discovery: refused.discovery,
+        auth,
+        pollIntervalMs: 5,
       });
-      await expect(action.handler(ctx)).rejects.toThrow(/You may not deploy component:default\/orders-api/);
+      const ctx = createMockActionContext({
+        input: {
+          entityRef: 'component:default/orders-api',
+          environment: 'staging',
+          tag: '2.0.0',
+        },
+      });
+      await expect(action.handler(ctx)).rejects.toThrow(
+        /You may not deploy component:default\/orders-api/,
+      );
       expect(ctx.output).not.toHaveBeenCalled();
     } finally {
       await refused.close();
@@ -103,11 +148,21 @@ describe('shipshape:deploy', () => {
 
     const rolledBack = await startFakeShipshape({ finalStatus: 'rolled-back' });
     try {
-      const action = createDeployAction({ discovery: rolledBack.discovery, auth, pollIntervalMs: 5 });
-      const ctx = createMockActionContext({
-        input: { entityRef: 'component:default/payments-api', environment: 'staging', tag: '2.0.0-bad' },
+      const action = createDeployAction({
+        discovery: rolledBack.discovery,
+        auth,
+        pollIntervalMs: 5,
       });
-      await expect(action.handler(ctx)).rejects.toThrow(/Shipshape rolled-back/);
+      const ctx = createMockActionContext({
+        input: {
+          entityRef: 'component:default/payments-api',
+          environment: 'staging',
+          tag: '2.0.0-bad',
+        },
+      });
+      await expect(action.handler(ctx)).rejects.toThrow(
+        /Shipshape rolled-back/,
+      );
       expect(ctx.output).toHaveBeenCalledWith('outcome', 'rolled-back');
     } finally {
       await rolledBack.close();
@@ -121,7 +176,9 @@ describe('shipshape:deploy', () => {
       const ctx = createMockActionContext({
         input: { entityRef: 'not a ref', environment: 'staging', tag: '1' },
       });
-      await expect(action.handler(ctx)).rejects.toThrow(/entityRef: 'not a ref' is not an entity reference/);
+      await expect(action.handler(ctx)).rejects.toThrow(
+        /entityRef: 'not a ref' is not an entity reference/,
+      );
       expect(fake.requests).toHaveLength(0);
     } finally {
       await fake.close();

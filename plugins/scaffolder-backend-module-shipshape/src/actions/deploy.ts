@@ -20,19 +20,38 @@ export function createDeployAction(deps: ShipshapeActionDeps) {
     schema: {
       input: {
         entityRef: z =>
-          z.string({ description: 'The entity to deploy, e.g. component:default/payments-api' }),
+          z.string({
+            description:
+              'The entity to deploy, e.g. component:default/payments-api',
+          }),
         environment: z =>
-          z.string({ description: 'An environment from shipshape.environments, e.g. staging' }),
+          z.string({
+            description:
+              'An environment from shipshape.environments, e.g. staging',
+          }),
         tag: z =>
           z
-            .string({ description: 'New tag of the image the Deployment runs now (or give image)' })
+            .string({
+              description:
+                'New tag of the image the Deployment runs now (or give image)',
+            })
             .optional(),
         image: z =>
-          z.string({ description: 'Full image reference with a tag or digest (or give tag)' }).optional(),
-        reason: z => z.string({ description: 'Why: recorded as the change cause' }).optional(),
+          z
+            .string({
+              description:
+                'Full image reference with a tag or digest (or give tag)',
+            })
+            .optional(),
+        reason: z =>
+          z
+            .string({ description: 'Why: recorded as the change cause' })
+            .optional(),
         autoRollback: z =>
           z
-            .boolean({ description: 'Roll back if the rollout stalls (default true)' })
+            .boolean({
+              description: 'Roll back if the rollout stalls (default true)',
+            })
             .optional(),
         dryRun: z =>
           z.boolean({ description: 'Only show what would change' }).optional(),
@@ -40,14 +59,20 @@ export function createDeployAction(deps: ShipshapeActionDeps) {
       output: {
         operationId: z => z.string().optional(),
         outcome: z =>
-          z.string({ description: 'succeeded | failed | rolled-back | dry-run' }),
-        revision: z => z.number({ description: 'The Deployment revision now running' }).optional(),
+          z.string({
+            description: 'succeeded | failed | rolled-back | dry-run',
+          }),
+        revision: z =>
+          z
+            .number({ description: 'The Deployment revision now running' })
+            .optional(),
         fromRevision: z => z.number().optional(),
         reason: z => z.string().optional(),
       },
     },
     async handler(ctx) {
-      const { entityRef, environment, tag, image, reason, autoRollback } = ctx.input;
+      const { entityRef, environment, tag, image, reason, autoRollback } =
+        ctx.input;
       const result = await runShipshapeOperation(deps, ctx, {
         kind: 'deploy',
         entityRef,

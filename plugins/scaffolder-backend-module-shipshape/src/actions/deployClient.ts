@@ -1,7 +1,4 @@
-import {
-  AuthService,
-  DiscoveryService,
-} from '@backstage/backend-plugin-api';
+import { AuthService, DiscoveryService } from '@backstage/backend-plugin-api';
 import { ResponseError } from '@backstage/errors';
 import { ActionContext } from '@backstage/plugin-scaffolder-node';
 
@@ -83,7 +80,9 @@ export async function runShipshapeOperation(
     });
     return { Authorization: `Bearer ${token}` };
   };
-  const path = `${baseUrl}/entities/${entityPath(options.entityRef)}/${options.kind}`;
+  const path = `${baseUrl}/entities/${entityPath(options.entityRef)}/${
+    options.kind
+  }`;
 
   const post = async () => {
     const res = await fetch(path, {
@@ -99,7 +98,9 @@ export async function runShipshapeOperation(
     const plan = await post();
     for (const c of plan.changes ?? []) {
       ctx.logger.info(
-        `[dry run] ${plan.environment} ${plan.namespace}/${c.name}: ${c.fromImage} -> ${c.toImage}${
+        `[dry run] ${plan.environment} ${plan.namespace}/${c.name}: ${
+          c.fromImage
+        } -> ${c.toImage}${
           c.targetRevision ? ` (template of revision ${c.targetRevision})` : ''
         }`,
       );
@@ -108,23 +109,30 @@ export async function runShipshapeOperation(
       outcome: 'dry-run',
       changes: plan.changes ?? [],
       fromRevision: plan.changes?.[0]?.fromRevision,
-      revision: plan.changes?.[0]?.targetRevision ?? plan.changes?.[0]?.fromRevision,
+      revision:
+        plan.changes?.[0]?.targetRevision ?? plan.changes?.[0]?.fromRevision,
     };
   }
 
   const started = await ctx.checkpoint({
-    key: `shipshape.${options.kind}.${options.entityRef}.${JSON.stringify(options.body)}`,
+    key: `shipshape.${options.kind}.${options.entityRef}.${JSON.stringify(
+      options.body,
+    )}`,
     fn: async () => {
       const op = (await post()) as OperationResponse;
       return { id: op.id };
     },
   });
-  ctx.logger.info(`Shipshape operation ${started.id} (${options.kind}) started`);
+  ctx.logger.info(
+    `Shipshape operation ${started.id} (${options.kind}) started`,
+  );
 
   let after = 0;
   for (;;) {
     const res = await fetch(
-      `${baseUrl}/operations/${encodeURIComponent(started.id)}/log?after=${after}`,
+      `${baseUrl}/operations/${encodeURIComponent(
+        started.id,
+      )}/log?after=${after}`,
       { headers: await authHeaders() },
     );
     if (!res.ok) throw await failure(res);
@@ -143,9 +151,12 @@ export async function runShipshapeOperation(
     await new Promise(r => setTimeout(r, deps.pollIntervalMs ?? 1000));
   }
 
-  const res = await fetch(`${baseUrl}/operations/${encodeURIComponent(started.id)}?after=${after}`, {
-    headers: await authHeaders(),
-  });
+  const res = await fetch(
+    `${baseUrl}/operations/${encodeURIComponent(started.id)}?after=${after}`,
+    {
+      headers: await authHeaders(),
+    },
+  );
   if (!res.ok) throw await failure(res);
   const op = (await res.json()) as OperationResponse;
   const first = op.result?.changes?.[0];
@@ -167,10 +178,13 @@ export function reportOutcome(
   if (result.operationId) ctx.output('operationId', result.operationId);
   ctx.output('outcome', result.outcome);
   if (result.revision !== undefined) ctx.output('revision', result.revision);
-  if (result.fromRevision !== undefined) ctx.output('fromRevision', result.fromRevision);
+  if (result.fromRevision !== undefined)
+    ctx.output('fromRevision', result.fromRevision);
   if (result.reason) ctx.output('reason', result.reason);
   if (result.outcome !== 'succeeded' && result.outcome !== 'dry-run') {
-    throw new Error(`Shipshape ${result.outcome}: ${result.reason ?? 'no reason given'}`);
+    throw new Error(
+      `Shipshape ${result.outcome}: ${result.reason ?? 'no reason given'}`,
+    );
   }
   if (result.reason) ctx.logger.info(result.reason);
 }

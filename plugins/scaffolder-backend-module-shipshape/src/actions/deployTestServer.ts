@@ -11,7 +11,12 @@ export async function startFakeShipshape(options: {
   postStatus?: number;
   postError?: { name: string; message: string };
 }) {
-  const requests: Array<{ method: string; url: string; auth?: string; body?: any }> = [];
+  const requests: Array<{
+    method: string;
+    url: string;
+    auth?: string;
+    body?: any;
+  }> = [];
   const lines = [
     { seq: 1, level: 'info', message: 'web: app a:1 -> a:2 (revision 1)' },
     { seq: 2, level: 'info', message: 'web: 1 of 2 new replicas updated' },
@@ -23,7 +28,12 @@ export async function startFakeShipshape(options: {
     req.on('data', c => (raw += c));
     req.on('end', () => {
       const body = raw ? JSON.parse(raw) : undefined;
-      requests.push({ method: req.method!, url: req.url!, auth: req.headers.authorization, body });
+      requests.push({
+        method: req.method!,
+        url: req.url!,
+        auth: req.headers.authorization,
+        body,
+      });
       const send = (status: number, json: unknown) => {
         res.writeHead(status, { 'Content-Type': 'application/json' });
         res.end(JSON.stringify(json));
@@ -31,13 +41,24 @@ export async function startFakeShipshape(options: {
       const url = new URL(req.url!, 'http://x');
       if (req.method === 'POST') {
         if (options.postError) {
-          send(options.postStatus ?? 400, { error: options.postError, response: { statusCode: options.postStatus ?? 400 } });
+          send(options.postStatus ?? 400, {
+            error: options.postError,
+            response: { statusCode: options.postStatus ?? 400 },
+          });
         } else if (body.dryRun) {
           send(200, {
             dryRun: true,
             environment: body.environment,
             namespace: 'staging',
-            changes: [{ name: 'web', fromImage: 'a:1', toImage: 'a:2', fromRevision: 1, targetRevision: body.revision }],
+            changes: [
+              {
+                name: 'web',
+                fromImage: 'a:1',
+                toImage: 'a:2',
+                fromRevision: 1,
+                targetRevision: body.revision,
+              },
+            ],
           });
         } else {
           send(202, { id: 'op-1', status: 'running' });
@@ -45,7 +66,9 @@ export async function startFakeShipshape(options: {
       } else if (url.pathname.endsWith('/log')) {
         logReads++;
         const after = Number(url.searchParams.get('after'));
-        const visible = lines.slice(0, logReads === 1 ? 2 : 3).filter(l => l.seq > after);
+        const visible = lines
+          .slice(0, logReads === 1 ? 2 : 3)
+          .filter(l => l.seq > after);
         send(200, {
           done: logReads > 1,
           lines: visible,
@@ -57,7 +80,9 @@ export async function startFakeShipshape(options: {
           id: 'op-1',
           status: options.finalStatus ?? 'succeeded',
           outcomeReason: 'Rolled out web 1 -> 2',
-          result: { changes: [{ name: 'web', fromRevision: 1, toRevision: 2 }] },
+          result: {
+            changes: [{ name: 'web', fromRevision: 1, toRevision: 2 }],
+          },
           log: [],
         });
       }
@@ -68,8 +93,10 @@ export async function startFakeShipshape(options: {
   return {
     requests,
     discovery: {
-      getBaseUrl: async (pluginId: string) => `http://127.0.0.1:${port}/api/${pluginId}`,
-      getExternalBaseUrl: async (pluginId: string) => `http://127.0.0.1:${port}/api/${pluginId}`,
+      getBaseUrl: async (pluginId: string) =>
+        `http://127.0.0.1:${port}/api/${pluginId}`,
+      getExternalBaseUrl: async (pluginId: string) =>
+        `http://127.0.0.1:${port}/api/${pluginId}`,
     },
     close: () => new Promise(r => server.close(r)),
   };

@@ -3,7 +3,8 @@ import yaml from 'yaml';
 
 export const examples: TemplateExample[] = [
   {
-    description: 'Roll payments-api in production back to the previous revision',
+    description:
+      'Roll payments-api in production back to the previous revision',
     example: yaml.stringify({
       steps: [
         {

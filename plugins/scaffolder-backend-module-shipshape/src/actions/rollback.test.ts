@@ -13,8 +13,13 @@ describe('shipshape:rollback', () => {
     async index => {
       const fake = await startFakeShipshape({});
       try {
-        const action = createRollbackAction({ discovery: fake.discovery, auth, pollIntervalMs: 5 });
-        const input = yaml.parse(examples[index as number].example).steps[0].input;
+        const action = createRollbackAction({
+          discovery: fake.discovery,
+          auth,
+          pollIntervalMs: 5,
+        });
+        const input = yaml.parse(examples[index as number].example).steps[0]
+          .input;
         const ctx = createMockActionContext({ input });
         await action.handler(ctx);
         expect(fake.requests[0]).toMatchObject({
@@ -36,12 +41,19 @@ describe('shipshape:rollback', () => {
     try {
       const action = createRollbackAction({ discovery: fake.discovery, auth });
       const ctx = createMockActionContext({
-        input: { entityRef: 'component:default/payments-api', environment: 'staging', revision: 1 },
+        input: {
+          entityRef: 'component:default/payments-api',
+          environment: 'staging',
+          revision: 1,
+        },
       });
       (ctx as any).isDryRun = true;
       await action.handler(ctx);
       expect(fake.requests).toHaveLength(1);
-      expect(fake.requests[0].body).toMatchObject({ dryRun: true, revision: 1 });
+      expect(fake.requests[0].body).toMatchObject({
+        dryRun: true,
+        revision: 1,
+      });
       expect(ctx.output).toHaveBeenCalledWith('outcome', 'dry-run');
       expect(ctx.output).toHaveBeenCalledWith('revision', 1);
     } finally {

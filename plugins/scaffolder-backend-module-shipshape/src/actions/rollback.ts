@@ -20,22 +20,35 @@ export function createRollbackAction(deps: ShipshapeActionDeps) {
     schema: {
       input: {
         entityRef: z =>
-          z.string({ description: 'The entity, e.g. component:default/payments-api' }),
+          z.string({
+            description: 'The entity, e.g. component:default/payments-api',
+          }),
         environment: z =>
-          z.string({ description: 'An environment from shipshape.environments' }),
+          z.string({
+            description: 'An environment from shipshape.environments',
+          }),
         revision: z =>
           z
-            .number({ description: 'Revision to go back to (default: the previous one)' })
+            .number({
+              description: 'Revision to go back to (default: the previous one)',
+            })
             .int()
             .positive()
             .optional(),
-        reason: z => z.string({ description: 'Why: recorded as the change cause' }).optional(),
-        dryRun: z => z.boolean({ description: 'Only show what would change' }).optional(),
+        reason: z =>
+          z
+            .string({ description: 'Why: recorded as the change cause' })
+            .optional(),
+        dryRun: z =>
+          z.boolean({ description: 'Only show what would change' }).optional(),
       },
       output: {
         operationId: z => z.string().optional(),
         outcome: z => z.string({ description: 'succeeded | failed | dry-run' }),
-        revision: z => z.number({ description: 'The Deployment revision now running' }).optional(),
+        revision: z =>
+          z
+            .number({ description: 'The Deployment revision now running' })
+            .optional(),
         fromRevision: z => z.number().optional(),
         reason: z => z.string().optional(),
       },

@@ -133,7 +133,8 @@ export class KubernetesClusters {
     if (!env) {
       throw new InputError(
         `Unknown environment '${name}'; configured environments: ${
-          this.environmentNames().join(', ') || 'none (set shipshape.environments)'
+          this.environmentNames().join(', ') ||
+          'none (set shipshape.environments)'
         }`,
       );
     }
@@ -193,7 +194,9 @@ function makeClient(
       },
     ],
     users: [{ name: 'shipshape', token: token?.() }],
-    contexts: [{ name: cluster.name, cluster: cluster.name, user: 'shipshape' }],
+    contexts: [
+      { name: cluster.name, cluster: cluster.name, user: 'shipshape' },
+    ],
     currentContext: cluster.name,
   });
   return {

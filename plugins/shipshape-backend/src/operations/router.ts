@@ -1,6 +1,4 @@
-import {
-  HttpAuthService,
-} from '@backstage/backend-plugin-api';
+import { HttpAuthService } from '@backstage/backend-plugin-api';
 import { InputError, NotFoundError } from '@backstage/errors';
 import { CatalogService } from '@backstage/plugin-catalog-node';
 import express from 'express';
@@ -19,7 +17,9 @@ export interface OperationsRouterDeps {
  * `GET /entities/:kind/:namespace/:name/operations`. A caller sees an operation only if
  * they may read its entity in the catalog.
  */
-export function createOperationsRouter(deps: OperationsRouterDeps): express.Router {
+export function createOperationsRouter(
+  deps: OperationsRouterDeps,
+): express.Router {
   const { store, httpAuth, catalog } = deps;
   const router = Router();
 
@@ -36,7 +36,9 @@ export function createOperationsRouter(deps: OperationsRouterDeps): express.Rout
     if (raw === undefined) return 0;
     const n = Number(raw);
     if (!Number.isInteger(n) || n < 0) {
-      throw new InputError(`after: '${raw}' is not a non-negative integer sequence number`);
+      throw new InputError(
+        `after: '${raw}' is not a non-negative integer sequence number`,
+      );
     }
     return n;
   }
@@ -58,16 +60,22 @@ export function createOperationsRouter(deps: OperationsRouterDeps): express.Rout
     });
   });
 
-  router.get('/entities/:kind/:namespace/:name/operations', async (req, res) => {
-    const { kind, namespace, name } = req.params;
-    const credentials = await httpAuth.credentials(req);
-    const entity = await catalog.getEntityByRef({ kind, namespace, name }, { credentials });
-    if (!entity) {
-      throw new NotFoundError(`No entity ${kind}:${namespace}/${name}`);
-    }
-    const ref = `${kind}:${namespace}/${name}`.toLocaleLowerCase('en-US');
-    res.json({ items: await store.listByEntity(ref) });
-  });
+  router.get(
+    '/entities/:kind/:namespace/:name/operations',
+    async (req, res) => {
+      const { kind, namespace, name } = req.params;
+      const credentials = await httpAuth.credentials(req);
+      const entity = await catalog.getEntityByRef(
+        { kind, namespace, name },
+        { credentials },
+      );
+      if (!entity) {
+        throw new NotFoundError(`No entity ${kind}:${namespace}/${name}`);
+      }
+      const ref = `${kind}:${namespace}/${name}`.toLocaleLowerCase('en-US');
+      res.json({ items: await store.listByEntity(ref) });
+    },
+  );
 
   return router;
 }

@@ -46,7 +46,9 @@ describe('OperationStore', () => {
       ]);
       expect(await store.getLog(created.id, log[0].seq)).toHaveLength(1);
       await store.saveProgress(created.id, { phase: 'rolling-out' });
-      expect((await store.get(created.id))!.result).toEqual({ phase: 'rolling-out' });
+      expect((await store.get(created.id))!.result).toEqual({
+        phase: 'rolling-out',
+      });
       await store.finish(created.id, 'succeeded', { ok: 1 }, 'done');
       const done = (await store.get(created.id))!;
       expect(done).toMatchObject({
@@ -82,12 +84,16 @@ describe('OperationStore', () => {
           b.create(op('local/prod/api')),
         ]);
         const ok = results.filter(r => r.status === 'fulfilled');
-        const refused = results.filter(r => r.status === 'rejected') as PromiseRejectedResult[];
+        const refused = results.filter(
+          r => r.status === 'rejected',
+        ) as PromiseRejectedResult[];
         expect(ok).toHaveLength(1);
         expect(refused).toHaveLength(3);
         for (const r of refused) {
           expect(r.reason).toBeInstanceOf(ConflictError);
-          expect(r.reason.message).toMatch(/local\/prod\/api is busy: operation .* \(deploy, requested by user:default\/a\) is queued/);
+          expect(r.reason.message).toMatch(
+            /local\/prod\/api is busy: operation .* \(deploy, requested by user:default\/a\) is queued/,
+          );
         }
         // Another target is independent; a finished one frees its target.
         await b.create(op('local/prod/other'));

@@ -163,14 +163,12 @@ export class OperationStore {
   /** Moves a queued operation to running for this instance; false if someone else did. */
   async claim(id: string, instanceId: string): Promise<boolean> {
     const now = new Date();
-    const n = await this.db(OPS)
-      .where({ id, status: 'queued' })
-      .update({
-        status: 'running',
-        claimed_by: instanceId,
-        heartbeat_at: now,
-        updated_at: now,
-      });
+    const n = await this.db(OPS).where({ id, status: 'queued' }).update({
+      status: 'running',
+      claimed_by: instanceId,
+      heartbeat_at: now,
+      updated_at: now,
+    });
     return n === 1;
   }
 
@@ -192,7 +190,9 @@ export class OperationStore {
           q
             .where('heartbeat_at', '<', staleBefore)
             .orWhere(q2 =>
-              q2.whereNull('heartbeat_at').andWhere('created_at', '<', staleBefore),
+              q2
+                .whereNull('heartbeat_at')
+                .andWhere('created_at', '<', staleBefore),
             ),
         )
         .orderBy('created_at')
@@ -260,7 +260,11 @@ export class OperationStore {
       });
   }
 
-  async getLog(id: string, afterSeq = 0, limit = 1000): Promise<OperationLogLine[]> {
+  async getLog(
+    id: string,
+    afterSeq = 0,
+    limit = 1000,
+  ): Promise<OperationLogLine[]> {
     const rows = await this.db(LOG)
       .where({ operation_id: id })
       .andWhere('seq', '>', afterSeq)

@@ -54,7 +54,11 @@ export async function createRolloutRouters(
   deps.lifecycle.addStartupHook(() => engine.start());
   deps.lifecycle.addShutdownHook(() => engine.stop());
   return [
-    createOperationsRouter({ store, httpAuth: deps.httpAuth, catalog: deps.catalog }),
+    createOperationsRouter({
+      store,
+      httpAuth: deps.httpAuth,
+      catalog: deps.catalog,
+    }),
     createRolloutRouter({
       engine,
       clusters,

@@ -44,22 +44,23 @@ export function followRollout(options: FollowOptions): Promise<FollowResult> {
     let finished = false;
     let podWatchStarted = false;
     let lastMessage = '';
+    const abortListener = { handle: () => {} };
 
     const finish = (fn: () => void) => {
       if (finished) return;
       finished = true;
       for (const w of watches) w.abort();
       for (const t of timers) clearTimeout(t);
-      signal.removeEventListener('abort', onAbort);
+      signal.removeEventListener('abort', abortListener.handle);
       fn();
     };
-    const onAbort = () =>
+    abortListener.handle = () =>
       finish(() => reject(signal.reason ?? new Error('aborted')));
     if (signal.aborted) {
-      onAbort();
+      abortListener.handle();
       return;
     }
-    signal.addEventListener('abort', onAbort);
+    signal.addEventListener('abort', abortListener.handle);
 
     const overall = setTimeout(
       () =>
@@ -86,7 +87,11 @@ export function followRollout(options: FollowOptions): Promise<FollowResult> {
       const state = deploymentRolloutState(deployment, options.minGeneration);
       if (state.state === 'complete') {
         finish(() =>
-          resolve({ state: 'complete', message: state.message, deployment: deployment! }),
+          resolve({
+            state: 'complete',
+            message: state.message,
+            deployment: deployment!,
+          }),
         );
         return;
       }
@@ -98,6 +103,7 @@ export function followRollout(options: FollowOptions): Promise<FollowResult> {
       }
       // Pod-level stall: a new pod in error or un-Ready for longer than the grace period.
       const now = Date.now();
+      const current = deployment;
       for (const pod of pods.values()) {
         if (!isNewPod(pod) || pod.metadata?.deletionTimestamp) continue;
         const key = pod.metadata!.name!;
@@ -126,7 +132,7 @@ export function followRollout(options: FollowOptions): Promise<FollowResult> {
               message: `pod ${key} ${why} for ${Math.round(
                 (now - badSince.get(key)!) / 1000,
               )}s`,
-              deployment,
+              deployment: current,
             }),
           );
           return;

@@ -82,7 +82,9 @@ export function pickContainer(
     const index = containers.findIndex(c => c.name === container);
     if (index < 0) {
       throw new InputError(
-        `container: Deployment ${deployment.metadata?.name} has no container '${container}' (has: ${containers
+        `container: Deployment ${
+          deployment.metadata?.name
+        } has no container '${container}' (has: ${containers
           .map(c => c.name)
           .join(', ')})`,
       );
@@ -91,7 +93,9 @@ export function pickContainer(
   }
   if (containers.length !== 1) {
     throw new InputError(
-      `container: Deployment ${deployment.metadata?.name} has ${containers.length} containers (${containers
+      `container: Deployment ${deployment.metadata?.name} has ${
+        containers.length
+      } containers (${containers
         .map(c => c.name)
         .join(', ')}); say which one to change`,
     );
@@ -158,7 +162,9 @@ export async function findUndoTarget(
     target = sets.find(rs => revisionOf(rs) === toRevision);
     if (!target) {
       throw new NotFoundError(
-        `revision: Deployment ${deployment.metadata?.namespace}/${deployment.metadata?.name} has no revision ${toRevision} (available: ${
+        `revision: Deployment ${deployment.metadata?.namespace}/${
+          deployment.metadata?.name
+        } has no revision ${toRevision} (available: ${
           available.join(', ') || 'none'
         })`,
       );

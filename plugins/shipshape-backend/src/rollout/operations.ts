@@ -1,8 +1,5 @@
 import { InputError, NotFoundError } from '@backstage/errors';
-import {
-  EnvironmentConfig,
-  KubernetesClusters,
-} from '../kubernetes/clusters';
+import { EnvironmentConfig, KubernetesClusters } from '../kubernetes/clusters';
 import {
   OperationContext,
   OperationHandler,
@@ -175,7 +172,8 @@ abstract class RolloutHandlerBase implements OperationHandler {
           client: this.client(input),
           namespace: input.namespace,
           name: change.name,
-          minGeneration: generations.get(change.name) ?? d.metadata?.generation ?? 0,
+          minGeneration:
+            generations.get(change.name) ?? d.metadata?.generation ?? 0,
           expectedImages: images(d.spec?.template),
           stallAfterMs: this.timings.stallAfterMs,
           timeoutMs: this.timings.timeoutMs,
@@ -203,8 +201,10 @@ abstract class RolloutHandlerBase implements OperationHandler {
     const generations = new Map<string, number>();
     for (const change of progress.changes) {
       const d = await this.read(input, change.name);
-      if (images(d.spec?.template).includes(change.fromImage) &&
-          !images(d.spec?.template).includes(change.toImage)) {
+      if (
+        images(d.spec?.template).includes(change.fromImage) &&
+        !images(d.spec?.template).includes(change.toImage)
+      ) {
         await ctx.log(`${change.name}: already back on ${change.fromImage}`);
         generations.set(change.name, d.metadata?.generation ?? 0);
         continue;
@@ -220,11 +220,19 @@ abstract class RolloutHandlerBase implements OperationHandler {
         client,
         d,
         target.replicaSet,
-        `shipshape: automatic rollback of ${change.toImage}: ${why}`.slice(0, 1000),
+        `shipshape: automatic rollback of ${change.toImage}: ${why}`.slice(
+          0,
+          1000,
+        ),
       );
       generations.set(change.name, patched.metadata?.generation ?? 0);
     }
-    const results = await this.followAll(ctx, input, progress.changes, generations);
+    const results = await this.followAll(
+      ctx,
+      input,
+      progress.changes,
+      generations,
+    );
     let ok = true;
     for (const { change, result } of results) {
       change.toRevision = revisionOf(result.deployment ?? {});
@@ -260,14 +268,20 @@ export class DeployHandler extends RolloutHandlerBase {
 
     if (progress.phase === 'rolling-back') {
       await ctx.log('Resuming: following the rollback');
-      return this.rollBack(ctx, input, progress, progress.stallReason ?? 'stalled');
+      return this.rollBack(
+        ctx,
+        input,
+        progress,
+        progress.stallReason ?? 'stalled',
+      );
     }
     const generations = new Map<string, number>();
     if (progress.phase === 'patching') {
       await ctx.saveProgress(progress);
       for (const change of progress.changes) {
         const d = await this.read(input, change.name);
-        const current = d.spec?.template.spec?.containers[change.containerIndex];
+        const current =
+          d.spec?.template.spec?.containers[change.containerIndex];
         if (current?.image === change.toImage) {
           await ctx.log(`${change.name}: already set to ${change.toImage}`);
           generations.set(change.name, d.metadata?.generation ?? 0);
@@ -293,7 +307,12 @@ export class DeployHandler extends RolloutHandlerBase {
       await ctx.log('Resuming: following the rollout');
     }
 
-    const results = await this.followAll(ctx, input, progress.changes, generations);
+    const results = await this.followAll(
+      ctx,
+      input,
+      progress.changes,
+      generations,
+    );
     const stalled = results.filter(r => r.result.state === 'stalled');
     for (const { change, result } of results) {
       change.toRevision = revisionOf(result.deployment ?? {});
@@ -307,7 +326,9 @@ export class DeployHandler extends RolloutHandlerBase {
         reason: `Rolled out ${progress.changes
           .map(
             c =>
-              `${c.name} ${imageTag(c.fromImage)} -> ${imageTag(c.toImage)} (revision ${c.fromRevision} -> ${c.toRevision})`,
+              `${c.name} ${imageTag(c.fromImage)} -> ${imageTag(
+                c.toImage,
+              )} (revision ${c.fromRevision} -> ${c.toRevision})`,
           )
           .join(', ')}`,
         result: progress,
@@ -350,9 +371,16 @@ export class RollbackHandler extends RolloutHandlerBase {
         }
         const target = await findUndoTarget(client, d, change.targetRevision);
         await ctx.log(
-          `${change.name}: revision ${revisionOf(d)} -> template of revision ${target.revision} (${change.toImage})`,
+          `${change.name}: revision ${revisionOf(d)} -> template of revision ${
+            target.revision
+          } (${change.toImage})`,
         );
-        const patched = await undoTo(client, d, target.replicaSet, input.changeCause);
+        const patched = await undoTo(
+          client,
+          d,
+          target.replicaSet,
+          input.changeCause,
+        );
         generations.set(change.name, patched.metadata?.generation ?? 0);
       }
       progress.phase = 'rolling-out';
@@ -360,7 +388,12 @@ export class RollbackHandler extends RolloutHandlerBase {
     } else {
       await ctx.log('Resuming: following the rollback');
     }
-    const results = await this.followAll(ctx, input, progress.changes, generations);
+    const results = await this.followAll(
+      ctx,
+      input,
+      progress.changes,
+      generations,
+    );
     for (const { change, result } of results) {
       change.toRevision = revisionOf(result.deployment ?? {});
       change.outcome = result.state === 'complete' ? 'complete' : 'stalled';
@@ -388,4 +421,3 @@ export class RollbackHandler extends RolloutHandlerBase {
         };
   }
 }
-

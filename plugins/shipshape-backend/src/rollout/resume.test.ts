@@ -37,7 +37,9 @@ describe('a restarted backend resumes a rollout it did not start', () => {
 
     const knex = await databases.init(databaseId);
     await connectDatabase({ getClient: async () => knex } as any);
-    const config = new ConfigReader(testConfig([{ name: 'test', namespace: ns }]));
+    const config = new ConfigReader(
+      testConfig([{ name: 'test', namespace: ns }]),
+    );
     const clusters = KubernetesClusters.fromConfig(config);
     const timings = { stallAfterMs: 60_000, timeoutMs: 120_000 };
     const logger = mockServices.logger.mock();
@@ -95,7 +97,10 @@ describe('a restarted backend resumes a rollout it did not start', () => {
     try {
       expect(second.isRunningHere(submitted.id)).toBe(true);
       const done = await second.waitFor(submitted.id);
-      expect(done).toMatchObject({ status: 'succeeded', claimedBy: 'backend-2' });
+      expect(done).toMatchObject({
+        status: 'succeeded',
+        claimedBy: 'backend-2',
+      });
       expect((done.result as any).changes[0]).toMatchObject({
         fromRevision: 1,
         toRevision: 2,
@@ -104,7 +109,9 @@ describe('a restarted backend resumes a rollout it did not start', () => {
       const log = (await store.getLog(submitted.id)).map(l => l.message);
       expect(log).toContain('Runner stopped; resumed by backend-2');
       expect(log).toContain('Resuming: following the rollout');
-      const d = JSON.parse(kubectl(['-n', ns, 'get', 'deploy', name, '-o', 'json']));
+      const d = JSON.parse(
+        kubectl(['-n', ns, 'get', 'deploy', name, '-o', 'json']),
+      );
       expect(d.status.updatedReplicas).toBe(4);
       expect(d.status.availableReplicas).toBe(4);
       expect(d.status.replicas).toBe(4);

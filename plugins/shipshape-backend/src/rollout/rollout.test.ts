@@ -30,7 +30,11 @@ function component(name: string, kubernetesId?: string): Entity {
         ? { 'backstage.io/kubernetes-id': kubernetesId }
         : {},
     },
-    spec: { type: 'service', lifecycle: 'production', owner: 'group:default/team-a' },
+    spec: {
+      type: 'service',
+      lifecycle: 'production',
+      owner: 'group:default/team-a',
+    },
   };
 }
 
@@ -56,8 +60,22 @@ describe('deploy, rollback and rollout status against the local cluster', () => 
     }
     kubectl(['-n', NS, 'rollout', 'status', 'deploy/web-app', '--timeout=60s']);
     kubectl(['-n', NS, 'rollout', 'status', 'deploy/bad-app', '--timeout=60s']);
-    kubectl(['-n', NS, 'rollout', 'status', 'deploy/busy-app', '--timeout=60s']);
-    kubectl(['-n', NS, 'rollout', 'status', 'deploy/stuck-app', '--timeout=60s']);
+    kubectl([
+      '-n',
+      NS,
+      'rollout',
+      'status',
+      'deploy/busy-app',
+      '--timeout=60s',
+    ]);
+    kubectl([
+      '-n',
+      NS,
+      'rollout',
+      'status',
+      'deploy/stuck-app',
+      '--timeout=60s',
+    ]);
 
     const permissions = mockServices.permissions.mock({
       authorize: async (requests, { credentials }) =>
@@ -106,9 +124,9 @@ describe('deploy, rollback and rollout status against the local cluster', () => 
     kubectl(['delete', 'namespace', NS, '--wait=false']);
   });
 
-  const post = (path: string, body: object, user = OWNER) =>
+  const post = (urlPath: string, body: object, user = OWNER) =>
     request(server)
-      .post(`/api/shipshape/entities/component/default/${path}`)
+      .post(`/api/shipshape/entities/component/default/${urlPath}`)
       .set('Authorization', mockCredentials.user.header(user))
       .send(body);
 
@@ -179,7 +197,9 @@ describe('deploy, rollback and rollout status against the local cluster', () => 
     expect(d.spec.template.spec.containers[0].image).toBe(`${REPO}:1.0.0`);
     expect(d.status.updatedReplicas).toBe(2);
     expect(d.status.availableReplicas).toBe(2);
-    expect(d.metadata.annotations['deployment.kubernetes.io/revision']).toBe('3');
+    expect(d.metadata.annotations['deployment.kubernetes.io/revision']).toBe(
+      '3',
+    );
   });
 
   it('rolls back to a given revision, and refuses one that does not exist', async () => {
@@ -189,7 +209,9 @@ describe('deploy, rollback and rollout status against the local cluster', () => 
       revision: 42,
     });
     expect(missing.status).toBe(404);
-    expect(missing.body.error.message).toMatch(/has no revision 42 \(available: 2, 1\)/);
+    expect(missing.body.error.message).toMatch(
+      /has no revision 42 \(available: 2, 1\)/,
+    );
     const before = deploymentJson('web-app');
     expect(before.metadata.generation).toBe(2);
 
@@ -205,53 +227,90 @@ describe('deploy, rollback and rollout status against the local cluster', () => 
       toImage: `${REPO}:1.0.0`,
     });
 
-    const res = await post('web-app/rollback', { environment: 'test', revision: 1 });
+    const res = await post('web-app/rollback', {
+      environment: 'test',
+      revision: 1,
+    });
     expect(res.status).toBe(202);
     const op = await waitDone(res.body.id);
     expect(op.status).toBe('succeeded');
-    expect(op.result.changes[0]).toMatchObject({ fromRevision: 2, toRevision: 3 });
-    expect(deploymentJson('web-app').spec.template.spec.containers[0].image).toBe(
-      `${REPO}:1.0.0`,
-    );
+    expect(op.result.changes[0]).toMatchObject({
+      fromRevision: 2,
+      toRevision: 3,
+    });
+    expect(
+      deploymentJson('web-app').spec.template.spec.containers[0].image,
+    ).toBe(`${REPO}:1.0.0`);
   });
 
   it('refuses a second operation on the same Deployment while one runs', async () => {
-    const first = await post('busy-app/deploy', { environment: 'test', tag: '3.0.0' });
+    const first = await post('busy-app/deploy', {
+      environment: 'test',
+      tag: '3.0.0',
+    });
     expect(first.status).toBe(202);
-    const second = await post('busy-app/deploy', { environment: 'test', tag: '3.0.1' });
+    const second = await post('busy-app/deploy', {
+      environment: 'test',
+      tag: '3.0.1',
+    });
     expect(second.status).toBe(409);
     expect(second.body.error.name).toBe('ConflictError');
     expect(second.body.error.message).toContain(first.body.id);
     expect((await waitDone(first.body.id)).status).toBe('succeeded');
     // Once finished, the target is free again.
-    const third = await post('busy-app/deploy', { environment: 'test', tag: '3.0.1' });
+    const third = await post('busy-app/deploy', {
+      environment: 'test',
+      tag: '3.0.1',
+    });
     expect(third.status).toBe(202);
     expect((await waitDone(third.body.id)).status).toBe('succeeded');
   });
 
   it('refuses a non-owner and bad input before changing anything', async () => {
     const generation = deploymentJson('busy-app').metadata.generation;
-    const denied = await post('busy-app/deploy', { environment: 'test', tag: '9.9.9' }, STRANGER);
+    const denied = await post(
+      'busy-app/deploy',
+      { environment: 'test', tag: '9.9.9' },
+      STRANGER,
+    );
     expect(denied.status).toBe(403);
-    expect(denied.body.error.message).toMatch(/may not deploy component:default\/busy-app/);
+    expect(denied.body.error.message).toMatch(
+      /may not deploy component:default\/busy-app/,
+    );
 
     const cases: Array<[object, string, number, string?]> = [
-      [{ environment: 'nowhere', tag: '1.0.1' }, "Unknown environment 'nowhere'", 400],
-      [{ environment: 'test', image: 'Not A Ref!' }, 'is not a valid image reference', 400],
+      [
+        { environment: 'nowhere', tag: '1.0.1' },
+        "Unknown environment 'nowhere'",
+        400,
+      ],
+      [
+        { environment: 'test', image: 'Not A Ref!' },
+        'is not a valid image reference',
+        400,
+      ],
       [{ environment: 'test', image: `${REPO}:latest` }, "uses ':latest'", 400],
       [{ environment: 'test', image: REPO }, 'has no tag or digest', 400],
       [{ environment: 'test', tag: 'latest' }, "'latest' is refused", 400],
       [{ environment: 'test', tag: '-x' }, 'is not a valid image tag', 400],
       [{ environment: 'test' }, 'exactly one of image or tag', 400],
       [{ environment: 'test', tag: '1', extra: 1 }, 'Unrecognized key', 400],
-      [{ environment: 'test', tag: '1.0.1' }, 'has no backstage.io/kubernetes-id', 400, 'no-k8s'],
+      [
+        { environment: 'test', tag: '1.0.1' },
+        'has no backstage.io/kubernetes-id',
+        400,
+        'no-k8s',
+      ],
     ];
     for (const [body, message, status, entity] of cases) {
       const res = await post(`${entity ?? 'busy-app'}/deploy`, body);
       expect({ body, status: res.status }).toEqual({ body, status });
       expect(res.body.error.message).toContain(message);
     }
-    const unknown = await post('ghost/deploy', { environment: 'test', tag: '1.0.1' });
+    const unknown = await post('ghost/deploy', {
+      environment: 'test',
+      tag: '1.0.1',
+    });
     expect(unknown.status).toBe(404);
     expect(deploymentJson('busy-app').metadata.generation).toBe(generation);
   });
@@ -289,7 +348,11 @@ describe('deploy, rollback and rollout status against the local cluster', () => 
     expect(res.status).toBe(200);
     expect(Date.now() - started).toBeLessThan(4000);
     const [test, down] = res.body.environments;
-    expect(down).toMatchObject({ environment: 'down', status: 'unreachable', workloads: [] });
+    expect(down).toMatchObject({
+      environment: 'down',
+      status: 'unreachable',
+      workloads: [],
+    });
     expect(test.status).toBe('ok');
     expect(test.workloads).toHaveLength(1);
     const w = test.workloads[0];
@@ -318,7 +381,9 @@ describe('deploy, rollback and rollout status against the local cluster', () => 
     expect(res.status).toBe(202);
     const op = await waitDone(res.body.id);
     expect(op.status).toBe('failed');
-    expect(op.outcomeReason).toMatch(/ProgressDeadlineExceeded.*left as is \(autoRollback=false\)/);
+    expect(op.outcomeReason).toMatch(
+      /ProgressDeadlineExceeded.*left as is \(autoRollback=false\)/,
+    );
     const status = await request(server)
       .get('/api/shipshape/entities/component/default/stuck-app/rollout')
       .set('Authorization', mockCredentials.user.header(OWNER));
@@ -330,7 +395,9 @@ describe('deploy, rollback and rollout status against the local cluster', () => 
       previous: { revision: 1, tags: ['1.0.0'] },
       replicas: { desired: 2, updated: 1, ready: 2, available: 2 },
     });
-    expect(w.reason).toMatch(/ProgressDeadlineExceeded.*1 pod\(s\) failing: CrashLoopBackOff/);
+    expect(w.reason).toMatch(
+      /ProgressDeadlineExceeded.*1 pod\(s\) failing: CrashLoopBackOff/,
+    );
     const failing = w.pods.filter((p: any) => p.error);
     expect(failing).toHaveLength(1);
     expect(failing[0]).toMatchObject({
@@ -342,13 +409,22 @@ describe('deploy, rollback and rollout status against the local cluster', () => 
         message: 'back-off restarting failed container (simulated bad release)',
       },
     });
-    expect(test.lastOperation).toMatchObject({ status: 'failed', kind: 'deploy' });
+    expect(test.lastOperation).toMatchObject({
+      status: 'failed',
+      kind: 'deploy',
+    });
 
     if (process.env.SHIPSHAPE_WRITE_FIXTURES) {
       // Real payloads for the Rollout Status card's tests (plugins/shipshape).
-      const dir = path.resolve(__dirname, '../../../shipshape/src/components/rollout/__fixtures__');
+      const dir = path.resolve(
+        __dirname,
+        '../../../shipshape/src/components/rollout/__fixtures__',
+      );
       fs.mkdirSync(dir, { recursive: true });
-      fs.writeFileSync(path.join(dir, 'stalled.json'), `${JSON.stringify(status.body, null, 2)}\n`);
+      fs.writeFileSync(
+        path.join(dir, 'stalled.json'),
+        `${JSON.stringify(status.body, null, 2)}\n`,
+      );
     }
   });
 });

@@ -72,7 +72,9 @@ function kubernetesIdOf(entity: Entity): string {
   const id = entity.metadata.annotations?.[ECOSYSTEM_ANNOTATIONS.kubernetesId];
   if (!id) {
     throw new InputError(
-      `${stringifyEntityRef(entity)} has no ${ECOSYSTEM_ANNOTATIONS.kubernetesId} annotation, so Shipshape cannot find its workloads`,
+      `${stringifyEntityRef(entity)} has no ${
+        ECOSYSTEM_ANNOTATIONS.kubernetesId
+      } annotation, so Shipshape cannot find its workloads`,
     );
   }
   return id;
@@ -86,10 +88,17 @@ export function createRolloutRouter(deps: RolloutRouterDeps): express.Router {
   const { engine, clusters, httpAuth, permissions, catalog } = deps;
   const router = Router();
 
-  async function entityFor(req: express.Request, credentials: BackstageCredentials) {
+  async function entityFor(
+    req: express.Request,
+    credentials: BackstageCredentials,
+  ) {
     const { kind, namespace, name } = req.params;
-    const entity = await catalog.getEntityByRef({ kind, namespace, name }, { credentials });
-    if (!entity) throw new NotFoundError(`No entity ${kind}:${namespace}/${name}`);
+    const entity = await catalog.getEntityByRef(
+      { kind, namespace, name },
+      { credentials },
+    );
+    if (!entity)
+      throw new NotFoundError(`No entity ${kind}:${namespace}/${name}`);
     return entity;
   }
 
@@ -110,8 +119,14 @@ export function createRolloutRouter(deps: RolloutRouterDeps): express.Router {
   }
 
   function requester(credentials: BackstageCredentials): string {
-    const p = credentials.principal as { type: string; userEntityRef?: string; subject?: string };
-    return p.type === 'user' ? p.userEntityRef! : `${p.type}:${p.subject ?? 'unknown'}`;
+    const p = credentials.principal as {
+      type: string;
+      userEntityRef?: string;
+      subject?: string;
+    };
+    return p.type === 'user'
+      ? p.userEntityRef!
+      : `${p.type}:${p.subject ?? 'unknown'}`;
   }
 
   router.post('/entities/:kind/:namespace/:name/deploy', async (req, res) => {
@@ -129,17 +144,27 @@ export function createRolloutRouter(deps: RolloutRouterDeps): express.Router {
       container: body.container,
     });
     const who = requester(credentials);
-    const changeCause = `shipshape deploy by ${who}${body.reason ? `: ${body.reason}` : ''}`.slice(
-      0,
-      1000,
-    );
+    const changeCause = `shipshape deploy by ${who}${
+      body.reason ? `: ${body.reason}` : ''
+    }`.slice(0, 1000);
     if (body.dryRun) {
       // Server-side dry run: the API server validates (admission included) without persisting.
       const client = clusters.operator(env);
-      const current = await listEntityDeployments(client, env.namespace, kubernetesId);
+      const current = await listEntityDeployments(
+        client,
+        env.namespace,
+        kubernetesId,
+      );
       for (const change of changes) {
         const d = current.find(x => x.metadata?.name === change.name)!;
-        await patchImage(client, d, change.containerIndex, change.toImage, changeCause, true);
+        await patchImage(
+          client,
+          d,
+          change.containerIndex,
+          change.toImage,
+          changeCause,
+          true,
+        );
       }
       res.json({
         dryRun: true,
@@ -239,7 +264,11 @@ export function createRolloutRouter(deps: RolloutRouterDeps): express.Router {
 }
 
 /** The conflict key: two active operations on the same Deployments are refused. */
-function targetOf(cluster: string, namespace: string, changes: DeploymentChange[]) {
+function targetOf(
+  cluster: string,
+  namespace: string,
+  changes: DeploymentChange[],
+) {
   return `${cluster}/${namespace}/${changes
     .map(c => c.name)
     .sort()

@@ -1,8 +1,5 @@
 import * as k8s from '@kubernetes/client-node';
-import {
-  EnvironmentConfig,
-  KubernetesClusters,
-} from '../kubernetes/clusters';
+import { EnvironmentConfig, KubernetesClusters } from '../kubernetes/clusters';
 import {
   EnvironmentRollout,
   OperationSummary,
@@ -62,54 +59,74 @@ function phaseOf(
         ...new Set(errored.map(p => p.error!.reason)),
       ].join(', ')}`
     : '';
-  if (state.state === 'stalled') return { phase: 'stalled', reason: state.message + errText };
+  if (state.state === 'stalled')
+    return { phase: 'stalled', reason: state.message + errText };
   if (state.state === 'progressing') {
     return { phase: 'progressing', reason: state.message + errText };
   }
   const desired = d.spec?.replicas ?? 1;
   const available = d.status?.availableReplicas ?? 0;
   const availableCond = d.status?.conditions?.find(c => c.type === 'Available');
-  if (available < desired || availableCond?.status === 'False' || errored.length) {
+  if (
+    available < desired ||
+    availableCond?.status === 'False' ||
+    errored.length
+  ) {
     return {
       phase: 'degraded',
       reason: `${available}/${desired} available${errText}${
-        availableCond?.status === 'False' ? `; ${availableCond.message ?? ''}` : ''
+        availableCond?.status === 'False'
+          ? `; ${availableCond.message ?? ''}`
+          : ''
       }`,
     };
   }
   return { phase: 'complete', reason: state.message };
 }
 
-function classify(e: unknown): { status: EnvironmentRollout['status']; error: string } {
+class TimeoutError extends Error {
+  name = 'TimeoutError';
+}
+
+function classify(e: unknown): {
+  status: EnvironmentRollout['status'];
+  error: string;
+} {
   const code = (e as any)?.code;
   const msg = e instanceof Error ? e.message : String(e);
   if (code === 401 || code === 403) {
-    return { status: 'forbidden', error: `the cluster refused the read token (HTTP ${code})` };
+    return {
+      status: 'forbidden',
+      error: `the cluster refused the read token (HTTP ${code})`,
+    };
   }
   if (
     e instanceof TimeoutError ||
     /ECONNREFUSED|ETIMEDOUT|ENOTFOUND|EHOSTUNREACH|socket hang up|ECONNRESET|fetch failed/i.test(
       msg,
     ) ||
-    /ECONNREFUSED|ETIMEDOUT|ENOTFOUND/.test(String((e as any)?.cause?.code ?? ''))
+    /ECONNREFUSED|ETIMEDOUT|ENOTFOUND/.test(
+      String((e as any)?.cause?.code ?? ''),
+    )
   ) {
     return { status: 'unreachable', error: msg.split('\n')[0].slice(0, 300) };
   }
   return { status: 'error', error: msg.split('\n')[0].slice(0, 300) };
 }
 
-class TimeoutError extends Error {
-  name = 'TimeoutError';
-}
-
-async function withTimeout<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
+async function withTimeout<T>(
+  p: Promise<T>,
+  ms: number,
+  what: string,
+): Promise<T> {
   let timer: NodeJS.Timeout | undefined;
   try {
     return await Promise.race([
       p,
       new Promise<never>((_, reject) => {
         timer = setTimeout(
-          () => reject(new TimeoutError(`${what} did not answer within ${ms} ms`)),
+          () =>
+            reject(new TimeoutError(`${what} did not answer within ${ms} ms`)),
           ms,
         );
       }),
@@ -139,16 +156,26 @@ async function readEnvironment(
     deployments.items.map(async d => {
       const sets = await ownedReplicaSets(client, d);
       const currentRev = revisionOf(d);
-      const currentRs = sets.find(rs => revisionOf(rs) === currentRev) ?? sets[0];
+      const currentRs =
+        sets.find(rs => revisionOf(rs) === currentRev) ?? sets[0];
       const previousRs = sets.find(
-        rs => (revisionOf(rs) ?? 0) < (currentRev ?? revisionOf(currentRs ?? {}) ?? 0),
+        rs =>
+          (revisionOf(rs) ?? 0) <
+          (currentRev ?? revisionOf(currentRs ?? {}) ?? 0),
       );
       const hashOf = (rs?: k8s.V1ReplicaSet) =>
         rs?.metadata?.labels?.['pod-template-hash'];
       const selector = d.spec?.selector?.matchLabels ?? {};
       const own = pods.items.filter(p =>
-        Object.entries(selector).every(([k, v]) => p.metadata?.labels?.[k] === v),
+        Object.entries(selector).every(
+          ([k, v]) => p.metadata?.labels?.[k] === v,
+        ),
       );
+      const podRevision = (hash?: string): PodInfo['revision'] => {
+        if (hash && hash === hashOf(currentRs)) return 'current';
+        if (hash && hash === hashOf(previousRs)) return 'previous';
+        return 'other';
+      };
       const podInfos: PodInfo[] = own.map(p => {
         const hash = p.metadata?.labels?.['pod-template-hash'];
         return {
@@ -160,12 +187,7 @@ async function readEnvironment(
             0,
           ),
           node: p.spec?.nodeName,
-          revision:
-            hash && hash === hashOf(currentRs)
-              ? 'current'
-              : hash && hash === hashOf(previousRs)
-              ? 'previous'
-              : 'other',
+          revision: podRevision(hash),
           error: podError(p),
         };
       });
@@ -183,9 +205,12 @@ async function readEnvironment(
         },
         strategy: {
           type: d.spec?.strategy?.type ?? 'RollingUpdate',
-          maxSurge: ru?.maxSurge !== undefined ? String(ru.maxSurge) : undefined,
+          maxSurge:
+            ru?.maxSurge !== undefined ? String(ru.maxSurge) : undefined,
           maxUnavailable:
-            ru?.maxUnavailable !== undefined ? String(ru.maxUnavailable) : undefined,
+            ru?.maxUnavailable !== undefined
+              ? String(ru.maxUnavailable)
+              : undefined,
         },
         current: {
           ...revisionInfo(currentRs, d.spec?.template),
@@ -194,7 +219,10 @@ async function readEnvironment(
         previous: previousRs ? revisionInfo(previousRs) : undefined,
         phase,
         reason,
-        pods: podInfos.length <= 10 ? podInfos : podInfos.filter(p => p.error || !p.ready),
+        pods:
+          podInfos.length <= 10
+            ? podInfos
+            : podInfos.filter(p => p.error || !p.ready),
       };
     }),
   );
@@ -227,7 +255,12 @@ export async function readRolloutStatus(options: {
           options.timeoutMs,
           `cluster ${env.cluster}`,
         );
-        return { ...base, status: 'ok', workloads, durationMs: Date.now() - started };
+        return {
+          ...base,
+          status: 'ok',
+          workloads,
+          durationMs: Date.now() - started,
+        };
       } catch (e) {
         return {
           ...base,
@@ -240,4 +273,3 @@ export async function readRolloutStatus(options: {
   );
   return { entityRef: options.entityRef, kubernetesId, environments };
 }
-

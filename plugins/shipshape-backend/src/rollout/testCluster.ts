@@ -1,4 +1,5 @@
 import { execFileSync } from 'child_process';
+import { resolvePackagePath } from '@backstage/backend-plugin-api';
 import fs from 'fs';
 import path from 'path';
 
@@ -13,7 +14,10 @@ export interface StackKubernetes {
 
 /** The local stack's Kubernetes section of .stack/stack.json; fails (never skips) if missing. */
 export function readStackKubernetes(): StackKubernetes {
-  const file = path.resolve(__dirname, '../../../../.stack/stack.json');
+  const file = path.resolve(
+    resolvePackagePath('@shipshape/plugin-shipshape-backend'),
+    '../../.stack/stack.json',
+  );
   if (!fs.existsSync(file)) {
     throw new Error(
       `${file} is missing: the rollout tests need the local stack's Kubernetes cluster; run ./run stack up`,
@@ -90,7 +94,9 @@ export function testConfig(
               url: k.url,
               authProvider: 'serviceAccount',
               caFile: k.caFile,
-              serviceAccountToken: fs.readFileSync(k.readerTokenFile, 'utf8').trim(),
+              serviceAccountToken: fs
+                .readFileSync(k.readerTokenFile, 'utf8')
+                .trim(),
             },
             ...extraClusters,
           ],
@@ -107,7 +113,11 @@ export function testConfig(
         ],
       },
       environments: environments.map(e => ({ cluster: 'local', ...e })),
-      rollout: { stallAfterSeconds: 60, timeoutSeconds: 120, statusTimeoutSeconds: 2 },
+      rollout: {
+        stallAfterSeconds: 60,
+        timeoutSeconds: 120,
+        statusTimeoutSeconds: 2,
+      },
     },
   };
 }

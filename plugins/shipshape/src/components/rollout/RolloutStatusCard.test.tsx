@@ -2,7 +2,6 @@ import { discoveryApiRef, fetchApiRef } from '@backstage/core-plugin-api';
 import { renderInTestApp } from '@backstage/frontend-test-utils';
 import { EntityProvider } from '@backstage/plugin-catalog-react';
 import { permissionApiRef } from '@backstage/plugin-permission-react';
-import { AuthorizeResult } from '@backstage/plugin-permission-common';
 import { act, screen, within } from '@testing-library/react';
 // Real payloads: healthy.json from the portal backend on the local stack (payments-api),
 // stalled.json written by plugins/shipshape-backend's rollout.test.ts (SHIPSHAPE_WRITE_FIXTURES=1).
@@ -24,6 +23,9 @@ const entity = {
     lifecycle: 'production',
   },
 };
+
+// As @backstage/plugin-permission-common's AuthorizeResult (not a dependency of this package).
+const AuthorizeResult = { ALLOW: 'ALLOW', DENY: 'DENY' } as const;
 
 function render(
   fetchImpl: (url: string) => Promise<Response>,
@@ -112,7 +114,11 @@ describe('RolloutStatusCard', () => {
     expect(fetch).toHaveBeenCalledWith(
       'http://backend/api/shipshape/entities/component/default/payments-api/rollout',
     );
-    const deploy = await screen.findByRole('button', { name: 'Deploy' });
+    const deploy = await screen.findByRole(
+      'button',
+      { name: 'Deploy' },
+      { timeout: 5000 },
+    );
     expect(decodeURIComponent(deploy.getAttribute('href')!)).toContain(
       '/create/templates/default/shipshape-deploy-service?formData={"entityRef":"component:default/payments-api"}',
     );

@@ -54,6 +54,21 @@ const PHASE_STATUS: Record<
   degraded: ({ children }) => <StatusWarning>{children}</StatusWarning>,
 };
 
+const OPERATION_STATUS: Record<string, typeof StatusOK> = {
+  succeeded: StatusOK,
+  running: StatusRunning,
+  queued: StatusRunning,
+  'rolled-back': StatusWarning,
+  failed: StatusError,
+};
+
+const CLUSTER_PROBLEM: Record<EnvironmentRollout['status'], string> = {
+  ok: 'is fine',
+  unreachable: 'is unreachable',
+  forbidden: 'refused access',
+  error: 'failed',
+};
+
 function revisionText(r?: RevisionInfo): string {
   if (!r) return '—';
   return `rev ${r.revision ?? '?'} (${r.tags.join(', ') || 'no image'})`;
@@ -75,14 +90,7 @@ function LastOperation({ op }: { op?: OperationSummary }) {
       </Typography>
     );
   }
-  const Status =
-    op.status === 'succeeded'
-      ? StatusOK
-      : op.status === 'running' || op.status === 'queued'
-      ? StatusRunning
-      : op.status === 'rolled-back'
-      ? StatusWarning
-      : StatusError;
+  const Status = OPERATION_STATUS[op.status] ?? StatusError;
   return (
     <Typography variant="body2" component="div">
       Last operation: <Status>{`${op.kind} ${op.status}`}</Status> by{' '}
@@ -151,6 +159,44 @@ function WorkloadRow({ w }: { w: WorkloadStatus }) {
   );
 }
 
+function EnvironmentBody({ env }: { env: EnvironmentRollout }) {
+  if (env.status !== 'ok') {
+    return (
+      <Typography variant="body2" color="error">
+        <StatusAborted>
+          {`Cluster ${env.cluster} ${CLUSTER_PROBLEM[env.status]}: ${
+            env.error ?? ''
+          }`}
+        </StatusAborted>
+      </Typography>
+    );
+  }
+  if (env.workloads.length === 0) {
+    return (
+      <Typography variant="body2" color="textSecondary">
+        No workloads in this environment.
+      </Typography>
+    );
+  }
+  return (
+    <Table size="small">
+      <TableHead>
+        <TableRow>
+          <TableCell>Workload</TableCell>
+          <TableCell>Updated/ready/available</TableCell>
+          <TableCell>Revision</TableCell>
+          <TableCell>Phase</TableCell>
+        </TableRow>
+      </TableHead>
+      <TableBody>
+        {env.workloads.map(w => (
+          <WorkloadRow key={`${w.kind}/${w.name}`} w={w} />
+        ))}
+      </TableBody>
+    </Table>
+  );
+}
+
 function EnvironmentSection({ env }: { env: EnvironmentRollout }) {
   return (
     <Box
@@ -166,39 +212,7 @@ function EnvironmentSection({ env }: { env: EnvironmentRollout }) {
           <Chip size="small" label={`${env.cluster}/${env.namespace}`} />
         </Box>
       </Box>
-      {env.status !== 'ok' ? (
-        <Typography variant="body2" color="error">
-          <StatusAborted>
-            {`Cluster ${env.cluster} ${
-              env.status === 'unreachable'
-                ? 'is unreachable'
-                : env.status === 'forbidden'
-                ? 'refused access'
-                : 'failed'
-            }: ${env.error ?? ''}`}
-          </StatusAborted>
-        </Typography>
-      ) : env.workloads.length === 0 ? (
-        <Typography variant="body2" color="textSecondary">
-          No workloads in this environment.
-        </Typography>
-      ) : (
-        <Table size="small">
-          <TableHead>
-            <TableRow>
-              <TableCell>Workload</TableCell>
-              <TableCell>Updated/ready/available</TableCell>
-              <TableCell>Revision</TableCell>
-              <TableCell>Phase</TableCell>
-            </TableRow>
-          </TableHead>
-          <TableBody>
-            {env.workloads.map(w => (
-              <WorkloadRow key={`${w.kind}/${w.name}`} w={w} />
-            ))}
-          </TableBody>
-        </Table>
-      )}
+      <EnvironmentBody env={env} />
       <Box mt={1}>
         <LastOperation op={env.lastOperation} />
       </Box>
