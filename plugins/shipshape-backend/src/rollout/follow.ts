@@ -148,8 +148,10 @@ export function followRollout(options: FollowOptions): Promise<FollowResult> {
       path: string,
       query: Record<string, string>,
       onEvent: (type: string, obj: any) => void,
+      quickEnds = 0,
     ) => {
       if (finished) return;
+      const startedAt = Date.now();
       client.watch
         .watch(
           path,
@@ -163,7 +165,20 @@ export function followRollout(options: FollowOptions): Promise<FollowResult> {
               options.onProgress?.(`watch ${path} ended: ${err}; re-watching`);
             }
             // The server closes watches after a while: watch again (gets the state anew).
-            setImmediate(() => startWatch(path, query, onEvent));
+            // A watch that ends at once (410 Gone, a proxy cutting it) is retried after a
+            // pause, and given up after 10 in a row.
+            const quick = Date.now() - startedAt < 1000 ? quickEnds + 1 : 0;
+            if (quick >= 10) {
+              finish(() =>
+                reject(new Error(`watch ${path} keeps failing: ${err ?? 'closed'}`)),
+              );
+              return;
+            }
+            const t = setTimeout(() => {
+              timers.delete(t);
+              startWatch(path, query, onEvent, quick);
+            }, quick ? 1000 : 0);
+            timers.add(t);
           },
         )
         .then(w => {
