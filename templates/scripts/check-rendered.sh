@@ -190,6 +190,18 @@ for s in slos[1:]:
 print("ok", entity["metadata"]["name"])
 PY
 
+# ---------------- TechDocs ----------------
+docs_venv=$cache/techdocs-venv
+if [[ ! -f $docs_venv/.complete ]]; then
+  rm -rf "$docs_venv"
+  python3 -m venv "$docs_venv" && "$docs_venv/bin/pip" install -q mkdocs-techdocs-core==1.7.1 >/dev/null 2>&1 && touch "$docs_venv/.complete"
+fi
+if [[ -f $docs_venv/.complete ]]; then
+  run "TechDocs: mkdocs build --strict with techdocs-core" "$docs_venv/bin/mkdocs" build --strict -q -f "$dir/mkdocs.yml" -d "$work/site"
+else
+  skip "TechDocs (could not install mkdocs-techdocs-core)"
+fi
+
 # ---------------- the service's own checks ----------------
 if $has_db; then
   run "throwaway PostgreSQL for the database tests" start_postgres
