@@ -32,7 +32,8 @@ export interface PodInfo {
 
 /** @public */
 export interface WorkloadStatus {
-  kind: 'Deployment';
+  /** A Deployment, or an Argo Rollouts `Rollout` where the cluster has them. */
+  kind: 'Deployment' | 'Rollout';
   name: string;
   namespace: string;
   replicas: {
@@ -41,7 +42,19 @@ export interface WorkloadStatus {
     ready: number;
     available: number;
   };
-  strategy: { type: string; maxSurge?: string; maxUnavailable?: string };
+  strategy: {
+    /** RollingUpdate / Recreate (Deployment); Canary / BlueGreen (Rollout). */
+    type: string;
+    maxSurge?: string;
+    maxUnavailable?: string;
+    /** Canary: the current step (1-based) of how many, and the traffic weight set. */
+    canaryStep?: number;
+    canarySteps?: number;
+    canaryWeight?: number;
+    /** BlueGreen: the pod-template hashes the active and preview services select. */
+    activeSelector?: string;
+    previewSelector?: string;
+  };
   current: RevisionInfo;
   previous?: RevisionInfo;
   phase: RolloutPhase;

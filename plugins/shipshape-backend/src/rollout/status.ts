@@ -10,6 +10,7 @@ import {
   WorkloadStatus,
 } from '@shipshape/plugin-shipshape-common';
 import { Operation } from '../operations/store';
+import { readArgoRollouts } from './argo';
 import { imageTag } from './image';
 import {
   KUBERNETES_ID_LABEL,
@@ -152,8 +153,14 @@ async function readEnvironment(
       labelSelector: `${KUBERNETES_ID_LABEL}=${kubernetesId}`,
     }),
   ]);
-  return Promise.all(
-    deployments.items.map(async d => {
+  const argoRollouts = readArgoRollouts(
+    client,
+    env.namespace,
+    kubernetesId,
+    pods.items,
+  );
+  const deploymentStatuses = Promise.all(
+    deployments.items.map(async (d): Promise<WorkloadStatus> => {
       const sets = await ownedReplicaSets(client, d);
       const currentRev = revisionOf(d);
       const currentRs =
@@ -226,6 +233,11 @@ async function readEnvironment(
       };
     }),
   );
+  const [fromDeployments, fromRollouts] = await Promise.all([
+    deploymentStatuses,
+    argoRollouts,
+  ]);
+  return [...fromDeployments, ...fromRollouts];
 }
 
 /** Every environment's rollout for one entity, read in parallel, each within its own timeout. */

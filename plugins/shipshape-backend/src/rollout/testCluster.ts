@@ -121,3 +121,30 @@ export function testConfig(
     },
   };
 }
+
+/**
+ * A minimal `argoproj.io/v1alpha1` Rollout CRD (schema-less, with a status subresource), so
+ * the status reader can be tested on Rollout objects without the Argo controller: the test
+ * writes their status itself.
+ */
+export const ARGO_ROLLOUT_CRD = JSON.stringify({
+  apiVersion: 'apiextensions.k8s.io/v1',
+  kind: 'CustomResourceDefinition',
+  metadata: { name: 'rollouts.argoproj.io' },
+  spec: {
+    group: 'argoproj.io',
+    names: { kind: 'Rollout', listKind: 'RolloutList', plural: 'rollouts', singular: 'rollout', shortNames: ['ro'] },
+    scope: 'Namespaced',
+    versions: [
+      {
+        name: 'v1alpha1',
+        served: true,
+        storage: true,
+        subresources: { status: {} },
+        schema: {
+          openAPIV3Schema: { type: 'object', 'x-kubernetes-preserve-unknown-fields': true },
+        },
+      },
+    ],
+  },
+});

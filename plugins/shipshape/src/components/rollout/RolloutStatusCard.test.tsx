@@ -7,7 +7,7 @@ import { act, screen, within } from '@testing-library/react';
 // stalled.json written by plugins/shipshape-backend's rollout.test.ts (SHIPSHAPE_WRITE_FIXTURES=1).
 import healthy from './__fixtures__/healthy.json';
 import stalled from './__fixtures__/stalled.json';
-import { RolloutStatusCard } from './RolloutStatusCard';
+import { RolloutStatusCard, strategyText } from './RolloutStatusCard';
 
 const entity = {
   apiVersion: 'backstage.io/v1alpha1',
@@ -193,5 +193,24 @@ describe('RolloutStatusCard', () => {
       await screen.findByText(/has no backstage.io\/kubernetes-id annotation/),
     ).toBeInTheDocument();
     expect(fetch).not.toHaveBeenCalled();
+  });
+
+  it('describes Argo Rollouts strategies (canary step and weight, blue-green selectors)', () => {
+    const base = stalled.environments[0].workloads[0] as any;
+    expect(
+      strategyText({
+        ...base,
+        kind: 'Rollout',
+        strategy: { type: 'Canary', canaryStep: 2, canarySteps: 4, canaryWeight: 25 },
+      }),
+    ).toBe('Argo Rollout, Canary step 2/4, weight 25%');
+    expect(
+      strategyText({
+        ...base,
+        kind: 'Rollout',
+        strategy: { type: 'BlueGreen', activeSelector: '6c9f', previewSelector: '7d8e' },
+      }),
+    ).toBe('Argo Rollout, BlueGreen (active 6c9f, preview 7d8e)');
+    expect(strategyText(base)).toBe('RollingUpdate (surge 1, unavailable 0)');
   });
 });

@@ -69,6 +69,28 @@ const CLUSTER_PROBLEM: Record<EnvironmentRollout['status'], string> = {
   error: 'failed',
 };
 
+/** The strategy line: rolling-update limits, canary step and weight, blue-green selectors. */
+export function strategyText(w: WorkloadStatus): string {
+  const s = w.strategy;
+  const kind = w.kind === 'Rollout' ? 'Argo Rollout, ' : '';
+  if (s.type === 'Canary') {
+    const step =
+      s.canaryStep !== undefined ? ` step ${s.canaryStep}/${s.canarySteps}` : '';
+    const weight =
+      s.canaryWeight !== undefined ? `, weight ${s.canaryWeight}%` : '';
+    return `${kind}Canary${step}${weight}`;
+  }
+  if (s.type === 'BlueGreen') {
+    return `${kind}BlueGreen (active ${s.activeSelector ?? '?'}, preview ${
+      s.previewSelector ?? 'none'
+    })`;
+  }
+  if (s.maxSurge !== undefined) {
+    return `${kind}${s.type} (surge ${s.maxSurge}, unavailable ${s.maxUnavailable})`;
+  }
+  return `${kind}${s.type}`;
+}
+
 function revisionText(r?: RevisionInfo): string {
   if (!r) return '—';
   return `rev ${r.revision ?? '?'} (${r.tags.join(', ') || 'no image'})`;
@@ -113,10 +135,7 @@ function WorkloadRow({ w }: { w: WorkloadStatus }) {
         <TableCell>
           <Typography variant="body2">{w.name}</Typography>
           <Typography variant="caption" color="textSecondary">
-            {w.strategy.type}
-            {w.strategy.maxSurge !== undefined
-              ? ` (surge ${w.strategy.maxSurge}, unavailable ${w.strategy.maxUnavailable})`
-              : ''}
+            {strategyText(w)}
           </Typography>
         </TableCell>
         <TableCell aria-label="replicas">

@@ -1,0 +1,171 @@
+import * as k8s from '@kubernetes/client-node';
+import { PodInfo, RolloutPhase, WorkloadStatus } from '@shipshape/plugin-shipshape-common';
+import { ClusterClient } from '../kubernetes/clusters';
+import { imageTag } from './image';
+import { KUBERNETES_ID_LABEL, images, podError, podReady } from './kube';
+
+const ARGO_REVISION = 'rollout.argoproj.io/revision';
+
+/** The Argo Rollouts `Rollout` fields Shipshape reads. */
+interface ArgoRollout {
+  metadata: k8s.V1ObjectMeta;
+  spec?: {
+    replicas?: number;
+    paused?: boolean;
+    selector?: k8s.V1LabelSelector;
+    template?: k8s.V1PodTemplateSpec;
+    strategy?: {
+      canary?: { steps?: Array<{ setWeight?: number; pause?: unknown }> };
+      blueGreen?: { activeService?: string; previewService?: string };
+    };
+  };
+  status?: {
+    phase?: string;
+    message?: string;
+    replicas?: number;
+    updatedReplicas?: number;
+    readyReplicas?: number;
+    availableReplicas?: number;
+    currentStepIndex?: number;
+    currentPodHash?: string;
+    stableRS?: string;
+    canary?: { weights?: { canary?: { weight?: number } } };
+    blueGreen?: { activeSelector?: string; previewSelector?: string };
+    abort?: boolean;
+  };
+}
+
+const PHASES: Record<string, RolloutPhase> = {
+  Healthy: 'complete',
+  Progressing: 'progressing',
+  Paused: 'paused',
+  Degraded: 'degraded',
+};
+
+function revision(obj: { metadata?: k8s.V1ObjectMeta }): number | undefined {
+  const r = obj.metadata?.annotations?.[ARGO_REVISION];
+  return r === undefined ? undefined : Number(r);
+}
+
+/**
+ * The entity's Argo Rollouts in one namespace, as workloads. A cluster without the
+ * `argoproj.io` API (404) simply has none.
+ */
+export async function readArgoRollouts(
+  client: ClusterClient,
+  namespace: string,
+  kubernetesId: string,
+  pods: k8s.V1Pod[],
+): Promise<WorkloadStatus[]> {
+  let items: ArgoRollout[];
+  try {
+    const custom = client.kubeConfig.makeApiClient(k8s.CustomObjectsApi);
+    const list = await custom.listNamespacedCustomObject({
+      group: 'argoproj.io',
+      version: 'v1alpha1',
+      namespace,
+      plural: 'rollouts',
+      labelSelector: `${KUBERNETES_ID_LABEL}=${kubernetesId}`,
+    });
+    items = list.items ?? [];
+  } catch (e) {
+    if ((e as { code?: number }).code === 404) return [];
+    throw e;
+  }
+  if (items.length === 0) return [];
+  const sets = (
+    await client.apps.listNamespacedReplicaSet({ namespace })
+  ).items;
+  return items.map(r => {
+    const owned = sets
+      .filter(rs =>
+        rs.metadata?.ownerReferences?.some(o => o.uid === r.metadata.uid),
+      )
+      .sort((a, b) => (revision(b) ?? 0) - (revision(a) ?? 0));
+    const currentRev = revision(r);
+    const previousRs = owned.find(rs => (revision(rs) ?? 0) < (currentRev ?? 0));
+    const selector = r.spec?.selector?.matchLabels ?? {};
+    const own = pods.filter(p =>
+      Object.entries(selector).every(([k, v]) => p.metadata?.labels?.[k] === v),
+    );
+    const podInfos: PodInfo[] = own.map(p => {
+      const hash = p.metadata?.labels?.['rollouts-pod-template-hash'];
+      let podRev: PodInfo['revision'] = 'other';
+      if (hash && hash === r.status?.currentPodHash) podRev = 'current';
+      else if (hash && hash === r.status?.stableRS) podRev = 'previous';
+      return {
+        name: p.metadata!.name!,
+        phase: p.status?.phase,
+        ready: podReady(p),
+        restarts: (p.status?.containerStatuses ?? []).reduce(
+          (n, c) => n + (c.restartCount ?? 0),
+          0,
+        ),
+        node: p.spec?.nodeName,
+        revision: podRev,
+        error: podError(p),
+      };
+    });
+    const canary = r.spec?.strategy?.canary;
+    const blueGreen = r.spec?.strategy?.blueGreen;
+    const steps = canary?.steps ?? [];
+    const stepIndex = r.status?.currentStepIndex;
+    let phase = PHASES[r.status?.phase ?? ''] ?? 'progressing';
+    const message = r.status?.message ?? r.status?.phase ?? 'no status yet';
+    if (r.status?.abort || /ProgressDeadlineExceeded/.test(message)) {
+      phase = 'stalled';
+    }
+    const errored = podInfos.filter(p => p.error);
+    const currentImages = images(r.spec?.template);
+    const previousImages = images(previousRs?.spec?.template);
+    return {
+      kind: 'Rollout' as const,
+      name: r.metadata.name!,
+      namespace: r.metadata.namespace!,
+      replicas: {
+        desired: r.spec?.replicas ?? 1,
+        updated: r.status?.updatedReplicas ?? 0,
+        ready: r.status?.readyReplicas ?? 0,
+        available: r.status?.availableReplicas ?? 0,
+      },
+      strategy: canary
+        ? {
+            type: 'Canary',
+            canaryStep:
+              stepIndex === undefined ? undefined : Math.min(stepIndex + 1, steps.length),
+            canarySteps: steps.length,
+            canaryWeight:
+              r.status?.canary?.weights?.canary?.weight ??
+              [...steps.slice(0, (stepIndex ?? 0) + 1)]
+                .reverse()
+                .find(s => s.setWeight !== undefined)?.setWeight,
+          }
+        : {
+            type: blueGreen ? 'BlueGreen' : 'Unknown',
+            activeSelector: r.status?.blueGreen?.activeSelector,
+            previewSelector: r.status?.blueGreen?.previewSelector,
+          },
+      current: {
+        revision: currentRev,
+        images: currentImages,
+        tags: currentImages.map(imageTag),
+      },
+      previous: previousRs
+        ? {
+            revision: revision(previousRs),
+            images: previousImages,
+            tags: previousImages.map(imageTag),
+          }
+        : undefined,
+      phase,
+      reason: `${message}${
+        errored.length
+          ? `; ${errored.length} pod(s) failing: ${[
+              ...new Set(errored.map(p => p.error!.reason)),
+            ].join(', ')}`
+          : ''
+      }`,
+      pods: podInfos.length <= 10 ? podInfos : podInfos.filter(p => p.error || !p.ready),
+    };
+  });
+}
