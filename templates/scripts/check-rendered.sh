@@ -12,7 +12,8 @@
 #   KUBECONFORM_SCHEMAS=<dir>: offline JSON schemas (default <repo>/.stack/k8s/schemas, made
 #   by the local stack from its apiserver's OpenAPI); kubeconform is skipped without them.
 #   CHECK_KUBE=1: also `kubectl apply --dry-run=server` into a temporary namespace that
-#   enforces Pod Security "restricted" ($KUBECONFIG must point at a cluster).
+#   enforces Pod Security "restricted", and test-install.sh (install, upgrade, rollback in
+#   another such namespace); $KUBECONFIG must point at a cluster.
 # Prints "N passed, N failed, N skipped" last; exit status 1 when anything failed.
 set -uo pipefail
 
@@ -134,6 +135,7 @@ if need helm "helm"; then
       return $rc
     }
     run "kubectl apply --dry-run=server (PSS restricted namespace)" kube_dry_run
+    run "helm install/upgrade/rollback on the cluster (hooks, HPA minimum, zones)" "$here/test-install.sh" "$dir"
   fi
 else
   skip "chart checks need helm"

@@ -5,7 +5,8 @@
 #
 # usage: render-all.sh [template-name-filter] [params-filter]   (e.g. render-all.sh node critical)
 # env:   OUT=<dir> (default: a temp dir, kept), SHIPSHAPE_RENDER_DEPS (nunjucks + js-yaml;
-#        installed into <repo>/.tools/render-deps on first use)
+#        installed into <repo>/.tools/render-deps on first use), CHECK_KUBE=0|1 (default: 1
+#        when $KUBECONFIG or <repo>/.stack/kubeconfig answers)
 set -uo pipefail
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 root=$(cd "$here/.." && pwd)
@@ -22,6 +23,13 @@ mkdir -p "$out"
 real=0
 [[ -d $repo/node_modules/@backstage/plugin-scaffolder-backend && -d $repo/node_modules/@backstage/plugin-scaffolder-backend-module-github ]] && real=1
 [[ $real == 1 ]] || echo "note: no node_modules in the repo; the real-engine comparison is skipped" >&2
+# with a reachable cluster (the local stack's, by default) the checks also install the charts
+if [[ -z ${CHECK_KUBE:-} ]]; then
+  [[ -z ${KUBECONFIG:-} && -f $repo/.stack/kubeconfig ]] && export KUBECONFIG=$repo/.stack/kubeconfig
+  if [[ -n ${KUBECONFIG:-} ]] && kubectl version --request-timeout=5s >/dev/null 2>&1; then
+    export CHECK_KUBE=1; echo "cluster reachable: charts are also dry-run and installed (CHECK_KUBE=1)"
+  fi
+fi
 P=0 F=0 S=0
 if [[ $real == 1 && -z ${1:-} ]]; then
   # bad input is refused at the field, by the wizard's own validator
