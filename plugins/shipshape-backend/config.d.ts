@@ -15,6 +15,11 @@ export interface Config {
       cluster: string;
       namespace: string;
       /**
+       * Deploys and rollbacks here also need the permission
+       * shipshape.operation.deploy.protected (e.g. for production).
+       */
+      protected?: boolean;
+      /**
        * A write (operator) token for this environment; defaults to the cluster's
        * shipshape.kubernetes.clusters[].operatorServiceAccountToken.
        * @visibility secret

@@ -15,6 +15,11 @@ const shipshapeBackupPermission = createPermission({
   attributes: { action: 'create' },
   resourceType: 'catalog-entity',
 });
+const protectedDeployPermission = createPermission({
+  name: 'shipshape.operation.deploy.protected',
+  attributes: { action: 'update' },
+  resourceType: 'catalog-entity',
+});
 const catalogEntityDeletePermission = createPermission({
   name: 'catalog.entity.delete',
   attributes: { action: 'delete' },
@@ -73,6 +78,22 @@ describe('ShipshapeExamplePolicy', () => {
       await policy.handle(
         { permission: catalogEntityDeletePermission },
         guest as any,
+      ),
+    ).toEqual({ result: AuthorizeResult.ALLOW });
+  });
+
+  it('keeps protected environments (production) to the admins', async () => {
+    const admin = user(['user:default/carol', 'group:default/platform-team']);
+    expect(
+      await policy.handle(
+        { permission: protectedDeployPermission },
+        guest as any,
+      ),
+    ).toEqual({ result: AuthorizeResult.DENY });
+    expect(
+      await policy.handle(
+        { permission: protectedDeployPermission },
+        admin as any,
       ),
     ).toEqual({ result: AuthorizeResult.ALLOW });
   });

@@ -1,7 +1,8 @@
 /*
  * The example permission policy of the Shipshape demo portal: Shipshape's operations
  * (deploy, rollback, backup, ...) are allowed on an entity to its owners and to the platform
- * admins; everything else is allowed (as the allow-all policy did). Copy and tighten it.
+ * admins; in protected environments (production) only to the admins; everything else is
+ * allowed (as the allow-all policy did). Copy and tighten it.
  */
 // Installed (every backend plugin depends on it) but not declared here: declaring it would
 // change the shared yarn.lock. TODO: add it to packages/backend/package.json.
@@ -26,6 +27,9 @@ import { policyExtensionPoint } from '@backstage/plugin-permission-node/alpha';
 /** Shipshape's permissions (shipshape-common's permissions.ts) all start with this. */
 const SHIPSHAPE_PERMISSION_PREFIX = 'shipshape.';
 
+/** Needed on top of deploy in `protected: true` environments (shipshape-common permissions.ts). */
+const SHIPSHAPE_PROTECTED_DEPLOY = 'shipshape.operation.deploy.protected';
+
 /** Members of these groups may run Shipshape operations on any entity. */
 export const SHIPSHAPE_ADMIN_GROUPS = ['group:default/platform-team'];
 
@@ -38,6 +42,10 @@ export class ShipshapeExamplePolicy implements PermissionPolicy {
       const claims = user?.info.ownershipEntityRefs ?? [];
       if (claims.some(ref => SHIPSHAPE_ADMIN_GROUPS.includes(ref))) {
         return { result: AuthorizeResult.ALLOW };
+      }
+      // The stricter rule for protected environments (production): admins only.
+      if (request.permission.name === SHIPSHAPE_PROTECTED_DEPLOY) {
+        return { result: AuthorizeResult.DENY };
       }
       if (
         !user ||

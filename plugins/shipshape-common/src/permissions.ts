@@ -12,6 +12,16 @@ export const shipshapeDeployPermission = createPermission({
   resourceType: RESOURCE_TYPE_CATALOG_ENTITY,
 });
 
+/**
+ * Needed in addition to {@link shipshapeDeployPermission} to deploy or roll back in an
+ * environment marked `protected: true` (e.g. production), so a policy can be stricter there.
+ */
+export const shipshapeProtectedDeployPermission = createPermission({
+  name: 'shipshape.operation.deploy.protected',
+  attributes: { action: 'update' },
+  resourceType: RESOURCE_TYPE_CATALOG_ENTITY,
+});
+
 export const shipshapeBackupPermission = createPermission({
   name: 'shipshape.operation.backup',
   attributes: { action: 'create' },
@@ -20,5 +30,6 @@ export const shipshapeBackupPermission = createPermission({
 
 export const shipshapePermissions = [
   shipshapeDeployPermission,
+  shipshapeProtectedDeployPermission,
   shipshapeBackupPermission,
 ];

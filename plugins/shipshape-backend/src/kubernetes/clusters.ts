@@ -21,6 +21,8 @@ export interface EnvironmentConfig {
   name: string;
   cluster: string;
   namespace: string;
+  /** Deploys here also need shipshapeProtectedDeployPermission (a stricter policy rule). */
+  protected: boolean;
   /** An environment-specific write token (overrides the cluster's operator token). */
   operatorToken?: () => string | undefined;
 }
@@ -113,6 +115,7 @@ export class KubernetesClusters {
         name,
         cluster,
         namespace: e.getString('namespace'),
+        protected: e.getOptionalBoolean('protected') ?? false,
         operatorToken: optionalToken(e, 'operatorToken', 'operatorTokenFile'),
       });
     }

@@ -22,6 +22,7 @@ jest.setTimeout(180_000);
 const NS = `shipshape-test-${process.pid}`;
 const OWNER = 'user:default/owner-user';
 const STRANGER = 'user:default/stranger';
+const ADMIN = 'user:default/admin-user';
 const REPO = 'registry.example.test/shipshape/rollout-demo';
 
 function component(name: string, kubernetesId?: string): Entity {
@@ -83,13 +84,16 @@ describe('deploy, rollback and rollout status against the local cluster', () => 
     ]);
 
     const permissions = mockServices.permissions.mock({
+      // Owners may deploy, only admins in protected environments (as the example policy).
       authorize: async (requests, { credentials }) =>
-        requests.map(() => ({
-          result:
-            (credentials.principal as any).userEntityRef === OWNER
-              ? AuthorizeResult.ALLOW
-              : AuthorizeResult.DENY,
-        })),
+        requests.map(r => {
+          const who = (credentials.principal as any).userEntityRef;
+          const ok =
+            who === ADMIN ||
+            (who === OWNER &&
+              r.permission.name !== 'shipshape.operation.deploy.protected');
+          return { result: ok ? AuthorizeResult.ALLOW : AuthorizeResult.DENY };
+        }),
     });
     ({ server } = await startTestBackend({
       features: [
@@ -99,6 +103,7 @@ describe('deploy, rollback and rollout status against the local cluster', () => 
             [
               { name: 'test', namespace: NS },
               { name: 'down', namespace: NS, cluster: 'down' },
+              { name: 'prod', namespace: NS, protected: true },
             ],
             [
               {
@@ -507,5 +512,26 @@ describe('deploy, rollback and rollout status against the local cluster', () => 
         reason: 'CanaryPauseStep',
       }),
     ]);
+  });
+
+  it('asks for the stricter permission in a protected environment', async () => {
+    const refused = await post('busy-app/deploy', {
+      environment: 'prod',
+      tag: '6.0.0',
+      dryRun: true,
+    });
+    expect(refused.status).toBe(403);
+    expect(refused.body.error.message).toBe(
+      'You may not deploy component:default/busy-app in protected environment prod (permission shipshape.operation.deploy.protected)',
+    );
+    const rollback = await post('busy-app/rollback', { environment: 'prod', dryRun: true });
+    expect(rollback.status).toBe(403);
+    const admin = await post(
+      'busy-app/deploy',
+      { environment: 'prod', tag: '6.0.0', dryRun: true },
+      ADMIN,
+    );
+    expect(admin.status).toBe(200);
+    expect(admin.body.changes[0].toImage).toBe(`${REPO}:6.0.0`);
   });
 });

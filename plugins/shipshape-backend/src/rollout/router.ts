@@ -10,6 +10,7 @@ import { AuthorizeResult } from '@backstage/plugin-permission-common';
 import {
   ECOSYSTEM_ANNOTATIONS,
   shipshapeDeployPermission,
+  shipshapeProtectedDeployPermission,
 } from '@shipshape/plugin-shipshape-common';
 import express from 'express';
 import Router from 'express-promise-router';
@@ -106,16 +107,25 @@ export function createRolloutRouter(deps: RolloutRouterDeps): express.Router {
     credentials: BackstageCredentials,
     entityRef: string,
     what: string,
+    environment: string,
   ) {
-    const [decision] = await permissions.authorize(
-      [{ permission: shipshapeDeployPermission, resourceRef: entityRef }],
+    const env = clusters.environment(environment);
+    const needed = env.protected
+      ? [shipshapeDeployPermission, shipshapeProtectedDeployPermission]
+      : [shipshapeDeployPermission];
+    const decisions = await permissions.authorize(
+      needed.map(permission => ({ permission, resourceRef: entityRef })),
       { credentials },
     );
-    if (decision.result !== AuthorizeResult.ALLOW) {
-      throw new NotAllowedError(
-        `You may not ${what} ${entityRef} (permission ${shipshapeDeployPermission.name})`,
-      );
-    }
+    decisions.forEach((decision, i) => {
+      if (decision.result !== AuthorizeResult.ALLOW) {
+        throw new NotAllowedError(
+          `You may not ${what} ${entityRef}${
+            env.protected ? ` in protected environment ${env.name}` : ''
+          } (permission ${needed[i].name})`,
+        );
+      }
+    });
   }
 
   function requester(credentials: BackstageCredentials): string {
@@ -134,7 +144,7 @@ export function createRolloutRouter(deps: RolloutRouterDeps): express.Router {
     const credentials = await httpAuth.credentials(req, { allow: ['user'] });
     const entity = await entityFor(req, credentials);
     const entityRef = stringifyEntityRef(entity).toLocaleLowerCase('en-US');
-    await authorizeDeploy(credentials, entityRef, 'deploy');
+    await authorizeDeploy(credentials, entityRef, 'deploy', body.environment);
     const kubernetesId = kubernetesIdOf(entity);
     const { env, changes } = await planDeploy(clusters, {
       kubernetesId,
@@ -200,7 +210,12 @@ export function createRolloutRouter(deps: RolloutRouterDeps): express.Router {
     const credentials = await httpAuth.credentials(req, { allow: ['user'] });
     const entity = await entityFor(req, credentials);
     const entityRef = stringifyEntityRef(entity).toLocaleLowerCase('en-US');
-    await authorizeDeploy(credentials, entityRef, 'roll back');
+    await authorizeDeploy(
+      credentials,
+      entityRef,
+      'roll back',
+      body.environment,
+    );
     const kubernetesId = kubernetesIdOf(entity);
     const { env, changes } = await planRollback(clusters, {
       kubernetesId,

@@ -79,7 +79,12 @@ export function testDeployment(options: {
 
 /** App-config data for the stack's cluster and one or more test environments. */
 export function testConfig(
-  environments: Array<{ name: string; namespace: string; cluster?: string }>,
+  environments: Array<{
+    name: string;
+    namespace: string;
+    cluster?: string;
+    protected?: boolean;
+  }>,
   extraClusters: object[] = [],
 ) {
   const k = readStackKubernetes();
