@@ -102,3 +102,20 @@ test('payments-api shows the three SLOs of its OpenSLO file', async ({
     .last()
     .screenshot({ path: path.join(SCREENSHOTS, 'slo-card-payments-api.png') });
 });
+
+test('the SLO burn page lists the catalog SLOs, fastest burn first', async ({
+  page,
+}) => {
+  await signInAsGuest(page);
+  await page.goto('/shipshape/slos');
+  const table = page.getByRole('table').first();
+  await expect(
+    table.getByRole('link', { name: 'payments-api' }).first(),
+  ).toBeVisible({
+    timeout: 30_000,
+  });
+  await expect(
+    table.getByRole('link', { name: 'orders-api' }).first(),
+  ).toBeVisible();
+  await screenshot(page, 'slo-burn-page');
+});

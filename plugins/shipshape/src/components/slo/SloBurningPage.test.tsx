@@ -48,7 +48,7 @@ describe('SloBurningPage', () => {
   it('lists SLOs fastest burn first with their budget, links and per-entity errors', async () => {
     render({ getSloBurning: async () => response });
     const link = await screen.findByRole('link', {
-      name: 'component:default/orders-api',
+      name: 'orders-api',
     });
     expect(link).toHaveAttribute(
       'href',

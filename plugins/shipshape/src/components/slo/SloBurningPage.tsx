@@ -26,7 +26,11 @@ const columns: TableColumn<SloBurnRow>[] = [
   {
     title: 'Entity',
     field: 'entityRef',
-    render: r => <Link to={entityLink(r.entityRef)}>{r.entityRef}</Link>,
+    render: r => (
+      <Link to={entityLink(r.entityRef)} title={r.entityRef}>
+        {parseEntityRef(r.entityRef).name}
+      </Link>
+    ),
   },
   { title: 'SLO', field: 'slo', render: r => r.displayName ?? r.slo },
   {
