@@ -26,6 +26,9 @@ import useAsync from 'react-use/esm/useAsync';
 import { shipshapeApiRef } from '../../api';
 import { formatUsd } from './format';
 
+/** Long messages (they name the entity, the field and the fix) wrap inside the card. */
+const WRAP = { whiteSpace: 'normal', overflowWrap: 'anywhere' } as const;
+
 function ContactLine({ contact }: { contact: OwnershipContact }) {
   return (
     <>
@@ -117,6 +120,7 @@ export function OwnershipDetails({ view }: { view: OwnershipView }) {
             {violations.map(v => (
               <ListItem key={`${v.rule}-${v.field}`} disableGutters>
                 <ListItemText
+                  secondaryTypographyProps={{ style: WRAP }}
                   primary={
                     <>
                       <Chip
@@ -232,6 +236,7 @@ export function OwnershipDetails({ view }: { view: OwnershipView }) {
                   disableGutters
                 >
                   <ListItemText
+                    secondaryTypographyProps={{ style: WRAP }}
                     primary={`${o.kind} ${o.namespace}/${o.name}`}
                     secondary={[
                       o.missing.length ? `missing ${o.missing.join(', ')}` : '',

@@ -213,7 +213,7 @@ export function SummaryView({ summary }: { summary: OwnershipSummary }) {
           </Typography>
         ))}
       </Grid>
-      <Grid item xs={12} lg={6}>
+      <Grid item xs={12}>
         <SummaryTable
           title="Cost centers"
           label="Cost center"
@@ -222,7 +222,7 @@ export function SummaryView({ summary }: { summary: OwnershipSummary }) {
           filename="shipshape-cost-centers.csv"
         />
       </Grid>
-      <Grid item xs={12} lg={6}>
+      <Grid item xs={12}>
         <SummaryTable
           title="Owners"
           label="Owner"
