@@ -1,2 +1,3 @@
 export { RolloutStatusCard } from './RolloutStatusCard';
 export type { RolloutStatusCardProps } from './RolloutStatusCard';
+export { RolloutTab } from './RolloutTab';

@@ -1,0 +1,137 @@
+import { mockServices } from '@backstage/backend-test-utils';
+import { Entity } from '@backstage/catalog-model';
+import fs from 'fs';
+import os from 'os';
+import path from 'path';
+import { loadEntitySlos, resolveSloRef } from './source';
+
+const entity = (annotations: Record<string, string>): Entity => ({
+  apiVersion: 'backstage.io/v1alpha1',
+  kind: 'Component',
+  metadata: { name: 'payments-api', annotations },
+  spec: {},
+});
+
+const slo = `apiVersion: openslo/v1
+kind: SLO
+metadata: { name: availability }
+spec:
+  indicator:
+    metadata: { name: ok }
+    spec:
+      ratioMetric:
+        counter: true
+        bad: { metricSource: { type: Prometheus, spec: { query: 'sum(http_requests_total{service="payments-api",code=~"5.."})' } } }
+        total: { metricSource: { type: Prometheus, spec: { query: 'sum(http_requests_total{service="payments-api"})' } } }
+  timeWindow: [{ duration: 30d, isRolling: true }]
+  objectives: [{ target: 0.995 }]
+`;
+
+describe('SLO sources', () => {
+  it('resolves slo-ref against url and file locations', () => {
+    expect(
+      resolveSloRef(
+        entity({
+          'backstage.io/managed-by-location':
+            'url:https://git.example.com/org/payments/blob/main/catalog-info.yaml',
+        }),
+        './slo.yaml',
+      ),
+    ).toEqual({
+      type: 'url',
+      target: 'https://git.example.com/org/payments/blob/main/slo.yaml',
+    });
+    expect(
+      resolveSloRef(
+        entity({
+          'backstage.io/managed-by-location':
+            'file:/srv/repo/catalog-info.yaml',
+        }),
+        '../slos/a.yaml',
+      ),
+    ).toEqual({ type: 'file', target: '/srv/slos/a.yaml' });
+    expect(() => resolveSloRef(entity({}), './slo.yaml')).toThrow(
+      /is relative but the entity has no backstage.io\/managed-by-location annotation/,
+    );
+  });
+
+  it('reads url locations through the URL reader, and merges inline and file SLOs', async () => {
+    const urls: string[] = [];
+    const reader = mockServices.urlReader.mock({
+      readUrl: async (url: string) => {
+        urls.push(url);
+        return { buffer: async () => Buffer.from(slo) } as any;
+      },
+    });
+    const defs = await loadEntitySlos(
+      entity({
+        'backstage.io/kubernetes-id': 'payments-api',
+        'shipshape.dev/slo': 'latency-p99=250ms',
+        'shipshape.dev/slo-ref': './slo.yaml',
+        'backstage.io/managed-by-location':
+          'url:https://git.example.com/org/payments/blob/main/catalog-info.yaml',
+      }),
+      reader,
+    );
+    expect(urls).toEqual([
+      'https://git.example.com/org/payments/blob/main/slo.yaml',
+    ]);
+    expect(defs.errors).toEqual([]);
+    expect(defs.slos.map(s => `${s.name} ${s.objective} ${s.window}`)).toEqual([
+      'latency 0.99 28d',
+      'availability 0.995 30d',
+    ]);
+  });
+
+  it('reports unreadable files, non-YAML files and name clashes precisely', async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'slo-src-'));
+    try {
+      fs.writeFileSync(path.join(dir, 'slo.yaml'), slo);
+      fs.writeFileSync(path.join(dir, 'secret.txt'), 'x');
+      const loc = `file:${path.join(dir, 'catalog-info.yaml')}`;
+      const reader = mockServices.urlReader.mock();
+      const clash = await loadEntitySlos(
+        entity({
+          'shipshape.dev/slo': 'availability=99%',
+          'shipshape.dev/slo-ref': './slo.yaml',
+          'backstage.io/managed-by-location': loc,
+        }),
+        reader,
+      );
+      expect(clash.errors).toEqual([
+        './slo.yaml, document 1: metadata.name: SLO "availability" is also declared by shipshape.dev/slo',
+      ]);
+      const missing = await loadEntitySlos(
+        entity({
+          'shipshape.dev/slo-ref': './nope.yaml',
+          'backstage.io/managed-by-location': loc,
+        }),
+        reader,
+      );
+      expect(missing.errors).toEqual([
+        'shipshape.dev/slo-ref ./nope.yaml: cannot be read: file not found',
+      ]);
+      const txt = await loadEntitySlos(
+        entity({
+          'shipshape.dev/slo-ref': './secret.txt',
+          'backstage.io/managed-by-location': loc,
+        }),
+        reader,
+      );
+      expect(txt.errors).toEqual([
+        'shipshape.dev/slo-ref ./secret.txt: cannot be read: must name a .yaml or .yml file',
+      ]);
+      const badInline = await loadEntitySlos(
+        entity({ 'shipshape.dev/slo': 'availability=100%' }),
+        reader,
+      );
+      expect(badInline.declared).toBe(true);
+      expect(badInline.errors[0]).toMatch(
+        /^shipshape\.dev\/slo: availability 100% is 100% or above/,
+      );
+      expect(reader.readUrl).not.toHaveBeenCalled();
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
