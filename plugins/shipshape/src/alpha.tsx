@@ -64,6 +64,17 @@ export const shipshapeContractCard = EntityCardBlueprint.make({
 });
 
 /** @alpha */
+export const shipshapeRolloutContent = EntityContentBlueprint.make({
+  name: 'rollout',
+  params: {
+    path: '/rollout',
+    title: 'Rollout',
+    filter: { kind: { $in: ['component'] } },
+    loader: () => import('./components/rollout').then(m => <m.RolloutTab />),
+  },
+});
+
+/** @alpha */
 export const shipshapeRolloutCard = EntityCardBlueprint.make({
   name: 'rollout',
   params: {
@@ -117,6 +128,7 @@ export default createFrontendPlugin({
     shipshapeOwnershipPage,
     shipshapeContractCard,
     shipshapeRolloutCard,
+    shipshapeRolloutContent,
     shipshapeSloCard,
     shipshapeSloContent,
     shipshapeSloBurnPage,

@@ -9,7 +9,10 @@ export {
   EntityShipshapeOwnershipCard,
   ShipshapeOwnershipPage,
 } from './legacy';
-export { EntityShipshapeRolloutCard } from './legacy';
+export {
+  EntityShipshapeRolloutCard,
+  EntityShipshapeRolloutContent,
+} from './legacy';
 export { ShipshapeClient, shipshapeApiRef } from './api';
 export type { ShipshapeApi } from './api';
 export { EntityShipshapeSloCard, ShipshapeSloBurnPage } from './legacy';

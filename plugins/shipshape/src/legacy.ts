@@ -88,3 +88,13 @@ export const ShipshapeSloBurnPage = shipshapePlugin.provide(
     mountPoint: sloBurnRouteRef,
   }),
 );
+
+/** The Rollout tab: every environment's workloads with all their pods. @public */
+export const EntityShipshapeRolloutContent = shipshapePlugin.provide(
+  createComponentExtension({
+    name: 'EntityShipshapeRolloutContent',
+    component: {
+      lazy: () => import('./components/rollout').then(m => m.RolloutTab),
+    },
+  }),
+);

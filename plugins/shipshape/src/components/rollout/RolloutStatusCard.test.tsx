@@ -29,12 +29,18 @@ const AuthorizeResult = { ALLOW: 'ALLOW', DENY: 'DENY' } as const;
 
 function render(
   fetchImpl: (url: string) => Promise<Response>,
-  options: { allowed?: boolean; refreshIntervalMs?: number; e?: any } = {},
+  options: {
+    allowed?: boolean;
+    refreshIntervalMs?: number;
+    e?: any;
+    pods?: 'all';
+  } = {},
 ) {
   const fetch = jest.fn(fetchImpl);
   renderInTestApp(
     <EntityProvider entity={options.e ?? entity}>
-      <RolloutStatusCard refreshIntervalMs={options.refreshIntervalMs} />
+      <RolloutStatusCard refreshIntervalMs={options.refreshIntervalMs}
+        pods={options.pods} />
     </EntityProvider>,
     {
       apis: [
@@ -212,5 +218,18 @@ describe('RolloutStatusCard', () => {
       }),
     ).toBe('Argo Rollout, BlueGreen (active 6c9f, preview 7d8e)');
     expect(strategyText(base)).toBe('RollingUpdate (surge 1, unavailable 0)');
+  });
+
+  it('lists every pod in the tab variant', async () => {
+    render(() => json(stalled), { e: named('tab-api'), pods: 'all' });
+    const pods = await screen.findByRole('list', { name: 'pods of stuck-app' });
+    const items = within(pods).getAllByRole('listitem');
+    expect(items).toHaveLength(3);
+    expect(
+      items.filter(i => /current revision · not ready \(Running\)/.test(i.textContent ?? '')),
+    ).toHaveLength(1);
+    expect(
+      items.filter(i => /previous revision · ready · 0 restarts/.test(i.textContent ?? '')),
+    ).toHaveLength(2);
   });
 });

@@ -26,6 +26,7 @@ import {
   ECOSYSTEM_ANNOTATIONS,
   EnvironmentRollout,
   OperationSummary,
+  PodInfo,
   RevisionInfo,
   RolloutPhase,
   WorkloadStatus,
@@ -41,7 +42,11 @@ export const DEPLOY_TEMPLATE_PATH =
 export interface RolloutStatusCardProps {
   /** How often to refresh while the tab is visible (default 10 s; 0 turns it off). */
   refreshIntervalMs?: number;
+  /** `errors` (the card): only failing pods; `all` (the tab): every pod. */
+  pods?: 'errors' | 'all';
 }
+
+type PodsShown = NonNullable<RolloutStatusCardProps['pods']>;
 
 const PHASE_STATUS: Record<
   RolloutPhase,
@@ -126,9 +131,22 @@ function LastOperation({ op }: { op?: OperationSummary }) {
   );
 }
 
-function WorkloadRow({ w }: { w: WorkloadStatus }) {
+function podText(p: PodInfo): string {
+  const state = p.ready ? 'ready' : `not ready (${p.phase ?? 'unknown'})`;
+  const error = p.error
+    ? `: ${p.error.reason}${p.error.message ? ` — ${p.error.message}` : ''} (container ${
+        p.error.container
+      })`
+    : '';
+  return `${p.name} · ${p.revision ?? 'other'} revision · ${state} · ${
+    p.restarts
+  } restarts${p.node ? ` · ${p.node}` : ''}${error}`;
+}
+
+function WorkloadRow({ w, pods }: { w: WorkloadStatus; pods: PodsShown }) {
   const Phase = PHASE_STATUS[w.phase];
   const failing = w.pods.filter(p => p.error);
+  const listed = pods === 'all' ? w.pods : [];
   return (
     <>
       <TableRow>
@@ -156,7 +174,26 @@ function WorkloadRow({ w }: { w: WorkloadStatus }) {
           </Typography>
         </TableCell>
       </TableRow>
-      {failing.length > 0 ? (
+      {listed.length > 0 ? (
+        <TableRow>
+          <TableCell colSpan={4}>
+            <ul aria-label={`pods of ${w.name}`}>
+              {listed.map(p => (
+                <Typography
+                  key={p.name}
+                  component="li"
+                  variant="caption"
+                  display="block"
+                  color={p.error ? 'error' : 'textSecondary'}
+                >
+                  {podText(p)}
+                </Typography>
+              ))}
+            </ul>
+          </TableCell>
+        </TableRow>
+      ) : null}
+      {pods === 'errors' && failing.length > 0 ? (
         <TableRow>
           <TableCell colSpan={4}>
             {failing.map(p => (
@@ -178,7 +215,13 @@ function WorkloadRow({ w }: { w: WorkloadStatus }) {
   );
 }
 
-function EnvironmentBody({ env }: { env: EnvironmentRollout }) {
+function EnvironmentBody({
+  env,
+  pods,
+}: {
+  env: EnvironmentRollout;
+  pods: PodsShown;
+}) {
   if (env.status !== 'ok') {
     return (
       <Typography variant="body2" color="error">
@@ -209,14 +252,20 @@ function EnvironmentBody({ env }: { env: EnvironmentRollout }) {
       </TableHead>
       <TableBody>
         {env.workloads.map(w => (
-          <WorkloadRow key={`${w.kind}/${w.name}`} w={w} />
+          <WorkloadRow key={`${w.kind}/${w.name}`} w={w} pods={pods} />
         ))}
       </TableBody>
     </Table>
   );
 }
 
-function EnvironmentSection({ env }: { env: EnvironmentRollout }) {
+function EnvironmentSection({
+  env,
+  pods,
+}: {
+  env: EnvironmentRollout;
+  pods: PodsShown;
+}) {
   return (
     <Box
       mb={2}
@@ -231,7 +280,7 @@ function EnvironmentSection({ env }: { env: EnvironmentRollout }) {
           <Chip size="small" label={`${env.cluster}/${env.namespace}`} />
         </Box>
       </Box>
-      <EnvironmentBody env={env} />
+      <EnvironmentBody env={env} pods={pods} />
       <Box mt={1}>
         <LastOperation op={env.lastOperation} />
       </Box>
@@ -300,7 +349,7 @@ export function RolloutStatusCard(props: RolloutStatusCardProps) {
         <Box key={env.environment}>
           {i > 0 ? <Divider /> : null}
           <Box mt={i > 0 ? 2 : 0}>
-            <EnvironmentSection env={env} />
+            <EnvironmentSection env={env} pods={props.pods ?? 'errors'} />
           </Box>
         </Box>
       ))}
