@@ -3,7 +3,7 @@
 # Node 22 comes from the npm `node` package (Backstage 1.55 needs 22; 24 crashes better-sqlite3),
 # Yarn 4 from the committed yarnPath, the registry from `npm config get registry` at run time.
 # Everything lands in .tools/ (ignored); a half-finished install is detected by its marker file.
-set -euo pipefail
+# Sourced: it leaves the caller's shell options (set -e etc.) as they were.
 SHIPSHAPE_ROOT=${SHIPSHAPE_ROOT:-$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)}
 NODE_VERSION=22.23.3
 YARN1_VERSION=1.22.22
