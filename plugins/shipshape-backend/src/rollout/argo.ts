@@ -56,6 +56,7 @@ export async function readArgoRollouts(
   namespace: string,
   kubernetesId: string,
   pods: k8s.V1Pod[],
+  opts?: ReturnType<typeof k8s.setHeaderOptions>,
 ): Promise<WorkloadStatus[]> {
   let items: ArgoRollout[];
   try {
@@ -66,7 +67,7 @@ export async function readArgoRollouts(
       namespace,
       plural: 'rollouts',
       labelSelector: `${KUBERNETES_ID_LABEL}=${kubernetesId}`,
-    });
+    }, opts);
     items = list.items ?? [];
   } catch (e) {
     if ((e as { code?: number }).code === 404) return [];
@@ -74,7 +75,7 @@ export async function readArgoRollouts(
   }
   if (items.length === 0) return [];
   const sets = (
-    await client.apps.listNamespacedReplicaSet({ namespace })
+    await client.apps.listNamespacedReplicaSet({ namespace }, opts)
   ).items;
   return items.map(r => {
     const owned = sets

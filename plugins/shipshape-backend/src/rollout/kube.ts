@@ -42,6 +42,24 @@ function pointer(key: string): string {
   return key.replace(/~/g, '~0').replace(/\//g, '~1');
 }
 
+/** Request options that abort the request when the signal fires (per-cluster timeouts). */
+export function abortable(
+  signal: AbortSignal,
+): ReturnType<typeof k8s.setHeaderOptions> {
+  return {
+    middleware: [
+      {
+        pre: ctx => {
+          ctx.setSignal(signal);
+          return new k8s.Observable(Promise.resolve(ctx));
+        },
+        post: response => new k8s.Observable(Promise.resolve(response)),
+      },
+    ],
+    middlewareMergeStrategy: 'append',
+  };
+}
+
 export async function listEntityDeployments(
   client: ClusterClient,
   namespace: string,

@@ -14,6 +14,7 @@ import { readArgoRollouts } from './argo';
 import { imageTag } from './image';
 import {
   KUBERNETES_ID_LABEL,
+  abortable,
   deploymentRolloutState,
   images,
   ownedReplicaSets,
@@ -116,10 +117,12 @@ function classify(e: unknown): {
 }
 
 async function withTimeout<T>(
-  p: Promise<T>,
+  run: (signal: AbortSignal) => Promise<T>,
   ms: number,
   what: string,
 ): Promise<T> {
+  const abort = new AbortController();
+  const p = run(abort.signal);
   let timer: NodeJS.Timeout | undefined;
   try {
     return await Promise.race([
@@ -127,7 +130,11 @@ async function withTimeout<T>(
       new Promise<never>((_, reject) => {
         timer = setTimeout(
           () =>
-            reject(new TimeoutError(`${what} did not answer within ${ms} ms`)),
+            {
+              // Abort the cluster's requests too, so no socket is left behind.
+              abort.abort();
+              reject(new TimeoutError(`${what} did not answer within ${ms} ms`));
+            },
           ms,
         );
       }),
@@ -141,27 +148,41 @@ async function readEnvironment(
   clusters: KubernetesClusters,
   env: EnvironmentConfig,
   kubernetesId: string,
+  signal: AbortSignal,
 ): Promise<WorkloadStatus[]> {
   const client = clusters.reader(env);
-  const [deployments, pods] = await Promise.all([
-    client.apps.listNamespacedDeployment({
-      namespace: env.namespace,
-      labelSelector: `${KUBERNETES_ID_LABEL}=${kubernetesId}`,
-    }),
-    client.core.listNamespacedPod({
-      namespace: env.namespace,
-      labelSelector: `${KUBERNETES_ID_LABEL}=${kubernetesId}`,
-    }),
+  const opts = abortable(signal);
+  const query = {
+    namespace: env.namespace,
+    labelSelector: `${KUBERNETES_ID_LABEL}=${kubernetesId}`,
+  };
+  // Three requests per environment whatever the number of workloads: ReplicaSets carry
+  // their pod template's labels, so the kubernetes-id label finds them too.
+  const [deployments, pods, replicaSets] = await Promise.all([
+    client.apps.listNamespacedDeployment(query, opts),
+    client.core.listNamespacedPod(query, opts),
+    client.apps.listNamespacedReplicaSet(query, opts),
   ]);
   const argoRollouts = readArgoRollouts(
     client,
     env.namespace,
     kubernetesId,
     pods.items,
+    opts,
   );
   const deploymentStatuses = Promise.all(
     deployments.items.map(async (d): Promise<WorkloadStatus> => {
-      const sets = await ownedReplicaSets(client, d);
+      const labelled = replicaSets.items
+        .filter(rs =>
+          rs.metadata?.ownerReferences?.some(
+            o => o.uid === d.metadata?.uid && o.controller,
+          ),
+        )
+        .sort((a, b) => (revisionOf(b) ?? 0) - (revisionOf(a) ?? 0));
+      // A template without the label: ask for the Deployment's own ReplicaSets.
+      const sets = labelled.length
+        ? labelled
+        : await ownedReplicaSets(client, d);
       const currentRev = revisionOf(d);
       const currentRs =
         sets.find(rs => revisionOf(rs) === currentRev) ?? sets[0];
@@ -263,7 +284,7 @@ export async function readRolloutStatus(options: {
       };
       try {
         const workloads = await withTimeout(
-          readEnvironment(clusters, env, kubernetesId),
+          signal => readEnvironment(clusters, env, kubernetesId, signal),
           options.timeoutMs,
           `cluster ${env.cluster}`,
         );
