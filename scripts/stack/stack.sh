@@ -116,7 +116,7 @@ start_proc() {
   rm -f "$(pidfile "$name")"
   : >"$(logfile "$name")"
   check_port_free "$name"
-  setsid "$@" >>"$(logfile "$name")" 2>&1 </dev/null &
+  setsid "$@" >>"$(logfile "$name")" 2>&1 </dev/null 9>&- &
   echo $! >"$(pidfile "$name")"
 }
 
@@ -295,7 +295,7 @@ EOF
   check_port_free postgres
   touch "$lf"
   [[ $(id -u) -eq 0 ]] && chown postgres: "$lf"
-  pg_run setsid "$PG_BIN/pg_ctl" -D "$data" -l "$lf" -w -t 60 start >/dev/null 2>&1 || fail postgres "pg_ctl start failed"
+  pg_run setsid "$PG_BIN/pg_ctl" -D "$data" -l "$lf" -w -t 60 start >/dev/null 2>&1 9>&- || fail postgres "pg_ctl start failed"
   wait_for postgres 30 pg_ready
   pg_bootstrap
 }
