@@ -16,6 +16,13 @@ TMP="$(mktemp -d)"
 trap 'rm -rf "$TMP"' EXIT
 
 [[ -f "$STATE/env.sh" ]] || { echo "smoke: $STATE/env.sh missing, run scripts/stack/stack.sh up" >&2; exit 1; }
+# only against a stack this state folder started (not someone else's on the same ports)
+if ! STACK_STATE_DIR="$STATE" "$HERE/stack.sh" status >/dev/null 2>&1; then
+  STACK_STATE_DIR="$STATE" "$HERE/stack.sh" status >&2 || true
+  echo "smoke: the stack in $STATE is not (fully) running; run scripts/stack/stack.sh up" >&2
+  echo "0 passed, 1 failed"
+  exit 1
+fi
 # shellcheck disable=SC1091
 source "$STATE/env.sh"
 
