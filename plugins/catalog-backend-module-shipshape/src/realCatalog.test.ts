@@ -5,6 +5,7 @@ import catalogPlugin from '@backstage/plugin-catalog-backend';
 import fs from 'fs';
 import os from 'os';
 import path from 'path';
+// eslint-disable-next-line @backstage/no-undeclared-imports
 import request from 'supertest';
 import { catalogModuleShipshape } from './module';
 

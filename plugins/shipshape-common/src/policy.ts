@@ -320,6 +320,17 @@ function tagValueError(tag: TagPolicy, raw: unknown): string | undefined {
   return undefined;
 }
 
+/** Why nothing could be inherited from the System. */
+function inheritanceNote(system: SystemLookup | undefined): string {
+  if (system?.status === 'found') {
+    return ` (its system ${system.ref} has none to inherit)`;
+  }
+  if (system?.status === 'missing') {
+    return ` (its system ${system.ref} is not in the catalog)`;
+  }
+  return ' (it has no spec.system to inherit from)';
+}
+
 function example(tag: TagPolicy): string {
   if (tag.allowed?.length) return tag.allowed[0];
   const known = KNOWN_BY_NAME.get(tag.name);
@@ -444,11 +455,7 @@ export function checkEntityPolicy(
     if (tag.required) {
       const fromSystem =
         tag.inheritFromSystem && entity.kind !== 'System'
-          ? system?.status === 'found'
-            ? ` (its system ${system.ref} has none to inherit)`
-            : system?.status === 'missing'
-            ? ` (its system ${system.ref} is not in the catalog)`
-            : ' (it has no spec.system to inherit from)'
+          ? inheritanceNote(system)
           : '';
       violations.push({
         rule: 'tag-required',

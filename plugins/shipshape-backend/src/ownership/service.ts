@@ -278,21 +278,24 @@ export class OwnershipService {
       const ownerRef = ownerRefOf(entity);
       const systemRef = systemRefOf(entity);
       const system = systemRef ? systems.get(systemRef) : undefined;
+      let ownerLookup: OwnerLookup | undefined;
+      if (ownerRef?.ok) {
+        const kind = ownerRefs.get(ownerRef.ref);
+        ownerLookup = kind ? { status: 'found', kind } : { status: 'missing' };
+      }
+      let systemLookup: SystemLookup | undefined;
+      if (systemRef) {
+        systemLookup = system
+          ? {
+              status: 'found',
+              ref: systemRef,
+              annotations: system.metadata.annotations ?? {},
+            }
+          : { status: 'missing', ref: systemRef };
+      }
       const report = checkEntityPolicy(policy, entity, {
-        owner: ownerRef?.ok
-          ? ownerRefs.has(ownerRef.ref)
-            ? { status: 'found', kind: ownerRefs.get(ownerRef.ref)! }
-            : { status: 'missing' }
-          : undefined,
-        system: systemRef
-          ? system
-            ? {
-                status: 'found',
-                ref: systemRef,
-                annotations: system.metadata.annotations ?? {},
-              }
-            : { status: 'missing', ref: systemRef }
-          : undefined,
+        owner: ownerLookup,
+        system: systemLookup,
       });
       let usd: number | undefined;
       if (snapshot && kubernetesIdOf(entity)) {

@@ -11,6 +11,7 @@ export function readStack(): {
     kubectl: string;
   };
 } {
+  // eslint-disable-next-line no-restricted-syntax
   const file = path.resolve(__dirname, '../../../../.stack/stack.json');
   if (!fs.existsSync(file)) {
     throw new Error(

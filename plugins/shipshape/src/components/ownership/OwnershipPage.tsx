@@ -167,6 +167,16 @@ export function OwnershipPage() {
   );
 }
 
+function costHeadline(summary: OwnershipSummary): string {
+  if (summary.cost.status === 'ok') {
+    return `${formatUsd(summary.totals.monthlyUsd ?? 0)} per month`;
+  }
+  if (summary.cost.status === 'error') {
+    return 'Cost: the cluster could not be read';
+  }
+  return 'Cost: no cluster configured';
+}
+
 export function SummaryView({ summary }: { summary: OwnershipSummary }) {
   const withCost = summary.cost.status === 'ok';
   const { totals } = summary;
@@ -194,13 +204,7 @@ export function SummaryView({ summary }: { summary: OwnershipSummary }) {
             {totals.violations} violations in {totals.entitiesWithViolations}{' '}
             entities
           </Typography>
-          <Typography variant="h6">
-            {withCost
-              ? `${formatUsd(totals.monthlyUsd ?? 0)} per month`
-              : summary.cost.status === 'error'
-              ? 'Cost: the cluster could not be read'
-              : 'Cost: no cluster configured'}
-          </Typography>
+          <Typography variant="h6">{costHeadline(summary)}</Typography>
         </Box>
         {summary.cost.errors?.map(e => (
           <Typography

@@ -14,7 +14,6 @@ export function toCsv(
     const safe = typeof v === 'string' && /^[=+\-@]/.test(s) ? `'${s}` : s;
     return /[",\r\n]/.test(safe) ? `"${safe.replace(/"/g, '""')}"` : safe;
   };
-  return (
-    [header, ...rows].map(r => r.map(field).join(',')).join('\r\n') + '\r\n'
-  );
+  const lines = [header, ...rows].map(r => r.map(field).join(','));
+  return `${lines.join('\r\n')}\r\n`;
 }
