@@ -104,6 +104,7 @@ describe('deploy, rollback and rollout status against the local cluster', () => 
               { name: 'test', namespace: NS },
               { name: 'down', namespace: NS, cluster: 'down' },
               { name: 'prod', namespace: NS, protected: true },
+              { name: 'denied', namespace: NS, cluster: 'denied' },
             ],
             [
               {
@@ -112,6 +113,12 @@ describe('deploy, rollback and rollout status against the local cluster', () => 
                 authProvider: 'serviceAccount',
                 skipTLSVerify: true,
                 serviceAccountToken: 'x',
+              },
+              {
+                // The real cluster with a token it does not accept.
+                ...testConfig([]).kubernetes.clusterLocatorMethods[0].clusters[0],
+                name: 'denied',
+                serviceAccountToken: 'not-a-valid-token',
               },
             ],
           ),
@@ -358,10 +365,16 @@ describe('deploy, rollback and rollout status against the local cluster', () => 
       .set('Authorization', mockCredentials.user.header(STRANGER));
     expect(res.status).toBe(200);
     expect(Date.now() - started).toBeLessThan(4000);
-    const [test, down] = res.body.environments;
+    const [test, down, , denied] = res.body.environments;
     expect(down).toMatchObject({
       environment: 'down',
       status: 'unreachable',
+      workloads: [],
+    });
+    expect(denied).toMatchObject({
+      environment: 'denied',
+      status: 'forbidden',
+      error: 'the cluster refused the read token (HTTP 401)',
       workloads: [],
     });
     expect(test.status).toBe('ok');

@@ -153,6 +153,12 @@ describe('RolloutStatusCard', () => {
     expect(
       screen.queryByRole('button', { name: 'Deploy' }),
     ).not.toBeInTheDocument();
+    const denied = screen.getByRole('region', { name: 'environment denied' });
+    expect(
+      within(denied).getByText(
+        'Cluster denied refused access: the cluster refused the read token (HTTP 401)',
+      ),
+    ).toBeInTheDocument();
   });
 
   it('refreshes on its own, and not while the tab is hidden', async () => {
@@ -222,7 +228,8 @@ describe('RolloutStatusCard', () => {
 
   it('lists every pod in the tab variant', async () => {
     render(() => json(stalled), { e: named('tab-api'), pods: 'all' });
-    const pods = await screen.findByRole('list', { name: 'pods of stuck-app' });
+    const env = await screen.findByRole('region', { name: 'environment test' });
+    const pods = within(env).getByRole('list', { name: 'pods of stuck-app' });
     const items = within(pods).getAllByRole('listitem');
     expect(items).toHaveLength(3);
     expect(
