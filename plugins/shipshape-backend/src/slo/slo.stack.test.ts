@@ -367,6 +367,28 @@ spec:
   });
 
   it('computes the fast burner (20x for 3 hours) by hand, near-empty budget, and its alerts fire', async () => {
+    // a real silence in the stack's Alertmanager for this run's fast burner (10 minutes)
+    const silence = await fetch(`${stack.alertmanager.url}/api/v2/silences`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({
+        matchers: [
+          { name: 'service', value: FAST, isRegex: false, isEqual: true },
+          {
+            name: 'alertname',
+            value: 'ShipshapeHighErrorRate',
+            isRegex: false,
+            isEqual: true,
+          },
+        ],
+        startsAt: new Date().toISOString(),
+        endsAt: new Date(Date.now() + 600_000).toISOString(),
+        createdBy: 'slo.stack.test',
+        comment: 'SLO test: known fast burner',
+      }),
+    });
+    expect(silence.ok).toBe(true);
+    const { silenceID } = (await silence.json()) as { silenceID: string };
     const deadline = Date.now() + 60_000;
     let res;
     // the stack's ShipshapeHighErrorRate (14.4x over 15 s) fires within seconds of live data
@@ -375,7 +397,10 @@ spec:
         '/api/shipshape/entities/component/default/fast/slos',
       );
       if (
-        res.body.alerts?.some((a: any) => a.name === 'ShipshapeHighErrorRate')
+        res.body.alerts?.some(
+          (a: any) =>
+            a.name === 'ShipshapeHighErrorRate' && a.state === 'firing',
+        )
       )
         break;
       if (Date.now() > deadline) break;
@@ -396,6 +421,16 @@ spec:
     expect(own).toMatchObject({
       severity: 'critical',
       labels: { service: FAST },
+    });
+    expect(own.silencedBy).toEqual([silenceID]);
+    expect(res.body.silences).toEqual([
+      expect.objectContaining({
+        id: silenceID,
+        comment: 'SLO test: known fast burner',
+      }),
+    ]);
+    await fetch(`${stack.alertmanager.url}/api/v2/silence/${silenceID}`, {
+      method: 'DELETE',
     });
     expect(Date.parse(own.activeAt)).toBeLessThanOrEqual(Date.now());
   });
