@@ -11,6 +11,7 @@ import {
   EntityContentBlueprint,
 } from '@backstage/plugin-catalog-react/alpha';
 import SvgIcon from '@material-ui/core/SvgIcon';
+import { SHIPSHAPE_ANNOTATIONS } from '@shipshape/plugin-shipshape-common';
 import { ShipshapeClient, shipshapeApiRef } from './api';
 
 /** @alpha */
@@ -104,7 +105,12 @@ export const shipshapeSloContent = EntityContentBlueprint.make({
   params: {
     path: '/slo',
     title: 'SLOs',
-    filter: { kind: { $in: ['component'] } },
+    // the tab only where SLOs are declared; the card also says how to declare them
+    filter: entity =>
+      entity.kind.toLocaleLowerCase('en-US') === 'component' &&
+      [SHIPSHAPE_ANNOTATIONS.slo.name, SHIPSHAPE_ANNOTATIONS.sloRef.name].some(
+        name => entity.metadata.annotations?.[name] !== undefined,
+      ),
     loader: () => import('./components/slo').then(m => <m.SloCard />),
   },
 });
