@@ -1,0 +1,55 @@
+import { resolvePackagePath } from '@backstage/backend-plugin-api';
+import fs from 'fs';
+import path from 'path';
+
+/** What `./run stack up` writes to .stack/stack.json (docs/stack.md lists the keys). */
+export interface LocalStack {
+  stateDir: string;
+  toolsBin: string;
+  kubernetes: {
+    url: string;
+    caFile: string;
+    adminKubeconfig: string;
+    readerTokenFile: string;
+    operatorTokenFile: string;
+    kubectl: string;
+    namespaces: string[];
+  };
+  postgres: {
+    host: string;
+    port: number;
+    user: string;
+    password: string;
+    database: string;
+    databases: string[];
+    superuser: string;
+    superuserPassword: string;
+    url: string;
+    binDir: string;
+  };
+  s3: {
+    endpoint: string;
+    region: string;
+    bucket: string;
+    accessKeyId: string;
+    secretAccessKey: string;
+    forcePathStyle: boolean;
+  };
+  prometheus: { url: string };
+  alertmanager: { url: string };
+  exporter: { url: string; controlUrl: string };
+}
+
+/** Reads the local stack's description; throws (tests fail, never skip) when it is not up. */
+export function readLocalStack(): LocalStack {
+  const file = path.resolve(
+    resolvePackagePath('@shipshape/plugin-shipshape-backend'),
+    '../../.stack/stack.json',
+  );
+  if (!fs.existsSync(file)) {
+    throw new Error(
+      `${file} is missing: these tests need the local stack; run ./run stack up`,
+    );
+  }
+  return JSON.parse(fs.readFileSync(file, 'utf8'));
+}
