@@ -28,6 +28,21 @@ test('the healthy service shows its rollout in staging and production', async ({
     .getByRole('region', { name: 'environment staging' })
     .scrollIntoViewIfNeeded();
   await screenshot(page, 'rollout-payments-api');
+
+  // The Rollout tab lists every pod.
+  await page
+    .getByRole('navigation', { name: 'Content navigation' })
+    .getByRole('link', { name: 'Rollout' })
+    .click();
+  await expect(page).toHaveURL(/\/rollout$/);
+  const pods = page
+    .getByRole('region', { name: 'environment production' })
+    .getByRole('list', { name: 'pods of payments-api' });
+  await expect(pods.getByRole('listitem')).toHaveCount(3);
+  await expect(pods.getByRole('listitem').first()).toContainText(
+    'current revision · ready · 0 restarts',
+  );
+  await screenshot(page, 'rollout-tab-payments-api');
 });
 
 test('a non-owner is refused a deploy, in the card and by the backend', async ({
