@@ -59,6 +59,8 @@ export interface Config {
          * @visibility secret
          */
         headers?: { [name: string]: string };
+        /** Grafana with this instance as a data source: the SLO card links to Explore. */
+        grafana?: { url: string; datasourceUid: string };
       }>;
       /** Instance used when the entity names none (default: the first). */
       defaultInstance?: string;

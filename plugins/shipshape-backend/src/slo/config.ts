@@ -8,6 +8,8 @@ export interface PrometheusInstance {
   /** Base URL for links shown to users (defaults to url). */
   publicUrl: string;
   headers: Record<string, string>;
+  /** Grafana with this instance as a data source, for Explore links. */
+  grafana?: { url: string; datasourceUid: string };
 }
 
 export interface SloConfig {
@@ -69,6 +71,15 @@ export function readSloConfig(config: Config): SloConfig {
           `shipshape.prometheus.instances[${i}].publicUrl`,
         ),
         headers: headersOf(c.getOptionalConfig('headers')),
+        grafana: c.has('grafana')
+          ? {
+              url: httpUrl(
+                c.getString('grafana.url'),
+                `shipshape.prometheus.instances[${i}].grafana.url`,
+              ),
+              datasourceUid: c.getString('grafana.datasourceUid'),
+            }
+          : undefined,
       };
     },
   );

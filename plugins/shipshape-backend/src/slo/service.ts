@@ -28,6 +28,28 @@ export const BURN_WINDOWS = SLO_BURN_WINDOWS;
 type BurnWindow = SloBurnWindow;
 type DataState = SloDataState;
 
+/** Grafana Explore on the instance's data source, over the SLO window. */
+export function grafanaLink(
+  instance: PrometheusInstance,
+  expr: string,
+  range: string,
+): string | undefined {
+  if (!instance.grafana) return undefined;
+  const uid = instance.grafana.datasourceUid;
+  const panes = {
+    a: {
+      datasource: uid,
+      queries: [{ refId: 'A', expr, datasource: { type: 'prometheus', uid } }],
+      range: { from: `now-${range}`, to: 'now' },
+    },
+  };
+  const q = new URLSearchParams({
+    schemaVersion: '1',
+    panes: JSON.stringify(panes),
+  });
+  return `${instance.grafana.url}/explore?${q.toString()}`;
+}
+
 function graphLink(instance: PrometheusInstance, expr: string, range: string) {
   const q = new URLSearchParams({
     'g0.expr': expr,
@@ -82,6 +104,11 @@ export class SloService {
       objective: slo.objective,
       window: slo.window,
       link: graphLink(instance, errorRatioExpr(slo, slo.window), slo.window),
+      grafanaLink: grafanaLink(
+        instance,
+        errorRatioExpr(slo, slo.window),
+        slo.window,
+      ),
     };
     const empty = {
       sli: null,

@@ -47,6 +47,8 @@ export interface SloStatus {
   alerts: SloAlert[];
   /** Prometheus graph of the error ratio over the window. */
   link: string;
+  /** Grafana Explore of the same, when the instance has `grafana` configured. */
+  grafanaLink?: string;
 }
 
 export interface EntitySlosResponse {

@@ -127,6 +127,7 @@ describe('SloCard', () => {
     const alert = b.getByTestId('slo-alert');
     expect(alert).toHaveTextContent('page');
     expect(alert).toHaveTextContent('SLOErrorBudgetBurn firing for 7m');
+    expect(b.queryByText('Grafana')).toBeNull();
     expect(b.getByText('Prometheus').closest('a')).toHaveAttribute(
       'href',
       'http://prom.example/graph?g0.expr=x',
@@ -177,6 +178,22 @@ describe('SloCard', () => {
         'Prometheus "local" is unreachable (ECONNREFUSED)',
       ),
     ).toBeInTheDocument();
+  });
+
+  it('links to Grafana when the instance has it', async () => {
+    render({
+      getEntitySlos: async () =>
+        response({
+          slos: [
+            slo({ grafanaLink: 'https://grafana.example.com/explore?x=1' }),
+          ],
+        }),
+    });
+    const link = await screen.findByText('Grafana');
+    expect(link.closest('a')).toHaveAttribute(
+      'href',
+      'https://grafana.example.com/explore?x=1',
+    );
   });
 
   it('says when the budget is exhausted', async () => {

@@ -28,6 +28,17 @@ import { BudgetSparkline } from './Sparkline';
 /** Page-level burn rate for a 28/30-day window (the workbook's 1h factor, adjusted). */
 const pageBurn = (window: string) => (window === '28d' ? 13.44 : 14.4);
 
+function badgeColour(hot: boolean, warm: boolean): string | undefined {
+  if (hot) return '#d32f2f';
+  return warm ? '#f57c00' : undefined;
+}
+
+function budgetText(left: number | null): string {
+  if (left === null) return 'No data over the window';
+  if (left < 0) return `Budget exhausted (${percent(left, 1)})`;
+  return `${percent(left, 1)} of the error budget left`;
+}
+
 function BurnBadge({
   window,
   rate,
@@ -49,7 +60,7 @@ function BurnBadge({
       style={{
         marginRight: 4,
         marginBottom: 4,
-        backgroundColor: hot ? '#d32f2f' : warm ? '#f57c00' : undefined,
+        backgroundColor: badgeColour(hot, warm),
         color: hot || warm ? '#fff' : undefined,
       }}
     />
@@ -82,18 +93,11 @@ function AlertLine({ alert }: { alert: SloAlert }) {
 function BudgetBar({ slo }: { slo: SloStatus }) {
   const left = slo.errorBudgetRemaining;
   const value = left === null ? 0 : Math.max(0, Math.min(1, left)) * 100;
-  const colour =
-    left === null ? 'default' : left < 0.25 ? 'secondary' : 'primary';
+  const low = left !== null && left < 0.25;
   return (
     <Box>
       <Box display="flex" justifyContent="space-between">
-        <Typography variant="body2">
-          {left === null
-            ? 'No data over the window'
-            : left < 0
-            ? `Budget exhausted (${percent(left, 1)})`
-            : `${percent(left, 1)} of the error budget left`}
-        </Typography>
+        <Typography variant="body2">{budgetText(left)}</Typography>
         <Typography variant="body2" color="textSecondary">
           SLI {percent(slo.sli, 3)} / objective {percent(slo.objective, 3)} over{' '}
           {slo.window}
@@ -102,7 +106,7 @@ function BudgetBar({ slo }: { slo: SloStatus }) {
       <LinearProgress
         variant="determinate"
         value={value}
-        color={colour === 'default' ? 'primary' : colour}
+        color={low ? 'secondary' : 'primary'}
         aria-label={`${slo.displayName ?? slo.name} error budget remaining`}
         style={{ height: 10, borderRadius: 4, marginTop: 4 }}
       />
@@ -131,9 +135,19 @@ function SloBlock({ slo }: { slo: SloStatus }) {
               </Typography>
             )}
         </Typography>
-        <Link to={slo.link} target="_blank" rel="noopener">
-          Prometheus
-        </Link>
+        <Box>
+          <Link to={slo.link} target="_blank" rel="noopener">
+            Prometheus
+          </Link>
+          {slo.grafanaLink && (
+            <>
+              {' · '}
+              <Link to={slo.grafanaLink} target="_blank" rel="noopener">
+                Grafana
+              </Link>
+            </>
+          )}
+        </Box>
       </Box>
       {slo.state === 'error' ? (
         <Alert severity="error">{slo.error}</Alert>

@@ -34,7 +34,9 @@ export function BudgetSparkline({
     .filter(Boolean)
     .join(' ');
   const last = values[values.length - 1].remaining;
-  const colour = last < 0 ? '#d32f2f' : last < 0.25 ? '#f57c00' : '#388e3c';
+  let colour = '#388e3c';
+  if (last < 0) colour = '#d32f2f';
+  else if (last < 0.25) colour = '#f57c00';
   return (
     <svg
       width={width}
