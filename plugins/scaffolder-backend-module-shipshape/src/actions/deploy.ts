@@ -43,6 +43,13 @@ export function createDeployAction(deps: ShipshapeActionDeps) {
                 'Full image reference with a tag or digest (or give tag)',
             })
             .optional(),
+        container: z =>
+          z
+            .string({
+              description:
+                'Container to change when the Deployment has several (default: the only one)',
+            })
+            .optional(),
         reason: z =>
           z
             .string({ description: 'Why: recorded as the change cause' })
@@ -73,6 +80,7 @@ export function createDeployAction(deps: ShipshapeActionDeps) {
     async handler(ctx) {
       const { entityRef, environment, tag, image, reason, autoRollback } =
         ctx.input;
+      const { container } = ctx.input;
       const result = await runShipshapeOperation(deps, ctx, {
         kind: 'deploy',
         entityRef,
@@ -81,6 +89,7 @@ export function createDeployAction(deps: ShipshapeActionDeps) {
           environment,
           ...(tag ? { tag } : {}),
           ...(image ? { image } : {}),
+          ...(container ? { container } : {}),
           ...(reason ? { reason } : {}),
           ...(autoRollback === undefined ? {} : { autoRollback }),
         },
