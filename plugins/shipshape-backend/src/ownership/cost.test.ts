@@ -73,4 +73,37 @@ describe('cost arithmetic', () => {
       ],
     });
   });
+
+  it('reports a cluster it cannot reach, without its token, instead of a zero', async () => {
+    const reader = ClusterCostReader.fromConfig(
+      new ConfigReader({
+        kubernetes: {
+          clusterLocatorMethods: [
+            {
+              type: 'config',
+              clusters: [
+                {
+                  name: 'down',
+                  url: 'https://127.0.0.1:1',
+                  authProvider: 'serviceAccount',
+                  skipTLSVerify: true,
+                  serviceAccountToken: 'secret-token-value',
+                },
+              ],
+            },
+          ],
+        },
+      }),
+      mockServices.logger.mock(),
+    );
+    const snapshot = await reader.snapshot();
+    expect(snapshot.pods).toEqual([]);
+    expect(snapshot.errors).toEqual([
+      {
+        cluster: 'down',
+        message: expect.stringMatching(/^cluster down could not be read/),
+      },
+    ]);
+    expect(JSON.stringify(snapshot)).not.toContain('secret-token-value');
+  });
 });

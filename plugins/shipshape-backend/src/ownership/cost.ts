@@ -50,6 +50,27 @@ interface ClusterEntry {
   batch: k8s.BatchV1Api;
 }
 
+/** How long one cluster may take to answer before the estimate leaves it out. */
+export const CLUSTER_TIMEOUT_MS = 10_000;
+
+async function withTimeout<T extends readonly unknown[]>(
+  ms: number,
+  calls: readonly [...{ [K in keyof T]: Promise<T[K]> }],
+): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(
+      () => reject(new Error(`no answer within ${ms / 1000} s`)),
+      ms,
+    );
+  });
+  try {
+    return (await Promise.race([Promise.all(calls), timeout])) as T;
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
 /** Parses a Kubernetes CPU quantity (`250m`, `1`, `0.5`, `100u`) into cores. */
 export function parseCpu(quantity: string | undefined): number {
   if (!quantity) return 0;
@@ -275,7 +296,7 @@ export class ClusterCostReader {
       this.clusters.map(async cluster => {
         try {
           const [pods, deployments, statefulSets, cronJobs, services] =
-            await Promise.all([
+            await withTimeout(CLUSTER_TIMEOUT_MS, [
               cluster.core.listPodForAllNamespaces({ labelSelector }),
               cluster.apps.listDeploymentForAllNamespaces({ labelSelector }),
               cluster.apps.listStatefulSetForAllNamespaces({ labelSelector }),
