@@ -111,4 +111,77 @@ describe('the policy in the real catalog', () => {
       await backend.stop();
     }
   });
+
+  it('enforce shows the message in the processing errors of an existing entity, which keeps its last good version', async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'shipshape-catalog-'));
+    const file = path.join(dir, 'svc.yaml');
+    const write = (tier: string) =>
+      fs.writeFileSync(
+        file,
+        `apiVersion: backstage.io/v1alpha1\nkind: Component\nmetadata:\n  name: svc\n  annotations:\n    shipshape.dev/tier: ${tier}\nspec:\n  type: service\n  lifecycle: production\n  owner: group:default/payments-team\n`,
+      );
+    write('critical');
+    const backend = await startTestBackend({
+      features: [
+        catalogPlugin,
+        catalogModuleShipshape,
+        mockServices.rootConfig.factory({
+          data: {
+            catalog: {
+              processingInterval: { seconds: 1 },
+              rules: [{ allow: ['Component', 'Group', 'Location'] }],
+              locations: [
+                { type: 'file', target: file },
+                {
+                  type: 'file',
+                  target: path.join(EXAMPLES, 'org.yaml'),
+                  rules: [{ allow: ['Group', 'User'] }],
+                },
+              ],
+            },
+            shipshape: {
+              policy: {
+                mode: 'warn',
+                tags: [
+                  {
+                    name: 'shipshape.dev/tier',
+                    allowed: ['critical', 'standard', 'best-effort'],
+                    mode: 'enforce',
+                  },
+                ],
+              },
+            },
+          },
+        }),
+      ],
+    });
+    const get = () =>
+      request(backend.server).get(
+        '/api/catalog/entities/by-name/component/default/svc',
+      );
+    try {
+      await eventually(async () => {
+        expect((await get()).status).toBe(200);
+      });
+      write('gold');
+      await eventually(async () => {
+        const res = await get();
+        expect(res.body.status?.items).toEqual([
+          expect.objectContaining({
+            type: 'backstage.io/catalog-processing',
+            level: 'error',
+            message: expect.stringContaining(
+              'component:default/svc: shipshape.dev/tier is "gold"; expected one of critical, standard, best-effort; set it to a valid value, e.g. shipshape.dev/tier: critical',
+            ),
+          }),
+        ]);
+        // The last good version is kept.
+        expect(res.body.metadata.annotations['shipshape.dev/tier']).toBe(
+          'critical',
+        );
+      }, 60_000);
+    } finally {
+      await backend.stop();
+    }
+  });
 });
