@@ -1,6 +1,15 @@
 export interface Config {
   /** Shipshape backend configuration. */
   shipshape?: {
+    /**
+     * OFFLINE DEMO ONLY: the directory (relative to the backend's working directory) of the
+     * git repositories that the scaffolder action shipshape:publish:local creates. When set,
+     * GET /api/shipshape/local-repos/:repo/*path serves them read-only and UNAUTHENTICATED so
+     * that the catalog can read them. Leave unset in production.
+     */
+    localPublish?: {
+      directory?: string;
+    };
     /** Unit prices for the ownership card's monthly cost estimate (requests x price x 730 h). */
     cost?: {
       /** USD per requested CPU core-hour; default 0.031611 (OpenCost's on-demand default). */

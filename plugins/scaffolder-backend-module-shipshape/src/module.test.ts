@@ -21,6 +21,7 @@ describe('scaffolder module shipshape', () => {
       'shipshape:catalog:annotations',
       'shipshape:deploy',
       'shipshape:rollback',
+      'shipshape:publish:local',
     ]);
   });
 });

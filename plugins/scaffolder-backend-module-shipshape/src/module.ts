@@ -6,6 +6,7 @@ import { scaffolderActionsExtensionPoint } from '@backstage/plugin-scaffolder-no
 import { createCatalogAnnotationsAction } from './actions/catalogAnnotations';
 import { createDeployAction } from './actions/deploy';
 import { createRollbackAction } from './actions/rollback';
+import { createPublishLocalAction } from './actions/publishLocal';
 
 /**
  * Shipshape's scaffolder actions.
@@ -21,13 +22,15 @@ export const scaffolderModuleShipshape = createBackendModule({
         scaffolder: scaffolderActionsExtensionPoint,
         discovery: coreServices.discovery,
         auth: coreServices.auth,
+        config: coreServices.rootConfig,
       },
-      async init({ scaffolder, discovery, auth }) {
+      async init({ scaffolder, discovery, auth, config }) {
         scaffolder.addActions(createCatalogAnnotationsAction());
         scaffolder.addActions(
           createDeployAction({ discovery, auth }),
           createRollbackAction({ discovery, auth }),
         );
+        scaffolder.addActions(createPublishLocalAction({ config, discovery }));
       },
     });
   },

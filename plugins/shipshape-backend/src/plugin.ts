@@ -9,6 +9,7 @@ import { createRouter } from './router';
 import { createOwnershipRouter } from './ownership/router';
 import { createRolloutRouters } from './rollout/feature';
 import { createSloRouter } from './slo/router';
+import { createLocalReposRouter } from './localRepos/router';
 import { catalogServiceRef } from '@backstage/plugin-catalog-node';
 
 /**
@@ -42,6 +43,7 @@ export const shipshapePlugin = createBackendPlugin({
           ...(await createRolloutRouters({ knex, config: deps.rootConfig, ...deps })),
           createSloRouter({ config: deps.rootConfig, ...deps }),
           createOwnershipRouter({ config: deps.rootConfig, ...deps }),
+          createLocalReposRouter({ config: deps.rootConfig, httpRouter, ...deps }),
         ];
         httpRouter.use(await createRouter(featureRouters));
         httpRouter.addAuthPolicy({ path: '/health', allow: 'unauthenticated' });

@@ -1,0 +1,139 @@
+import {
+  HttpRouterService,
+  LoggerService,
+  RootConfigService,
+} from '@backstage/backend-plugin-api';
+import { InputError, NotFoundError } from '@backstage/errors';
+import express from 'express';
+import Router from 'express-promise-router';
+import fs from 'fs/promises';
+import path from 'path';
+
+/** The config key naming the directory of the local repositories (offline demo). */
+export const LOCAL_PUBLISH_DIRECTORY_KEY = 'shipshape.localPublish.directory';
+
+const DNS_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
+/** Larger files are not served (a catalog file or source file is far smaller). */
+const MAX_BYTES = 5 * 1024 * 1024;
+
+const CONTENT_TYPES: Record<string, string> = {
+  '.json': 'application/json; charset=utf-8',
+  '.yaml': 'text/yaml; charset=utf-8',
+  '.yml': 'text/yaml; charset=utf-8',
+  '.md': 'text/markdown; charset=utf-8',
+};
+
+export interface LocalReposRouterDeps {
+  config: RootConfigService;
+  logger: LoggerService;
+  httpRouter: Pick<HttpRouterService, 'addAuthPolicy'>;
+  /** Base of a relative directory; the backend's working directory by default. */
+  cwd?: string;
+}
+
+function isInside(parent: string, child: string): boolean {
+  const rel = path.relative(parent, child);
+  return rel === '' || (!rel.startsWith('..') && !path.isAbsolute(rel));
+}
+
+/**
+ * OFFLINE DEMO ONLY. `GET /local-repos/:repo/*path` serves, read-only and without
+ * authentication, the files of the git repositories that the scaffolder action
+ * shipshape:publish:local creates in `shipshape.localPublish.directory`, so that the
+ * catalog's UrlReader (which cannot read file: URLs) can register them. Enabled only when
+ * that key is set. Only regular text files inside a repository are served (never `.git`),
+ * as text (never HTML); a directory answers with a plain-text listing.
+ */
+export function createLocalReposRouter(
+  deps: LocalReposRouterDeps,
+): express.Router {
+  const router = Router();
+  const configured = deps.config.getOptionalString(LOCAL_PUBLISH_DIRECTORY_KEY);
+  if (!configured) return router;
+  const root = path.resolve(deps.cwd ?? process.cwd(), configured);
+  // the catalog reads these files without user credentials
+  deps.httpRouter.addAuthPolicy({
+    path: '/local-repos',
+    allow: 'unauthenticated',
+  });
+  deps.logger.warn(
+    `Serving the local repositories in ${root} unauthenticated at /local-repos (offline demo; unset ${LOCAL_PUBLISH_DIRECTORY_KEY} in production)`,
+  );
+
+  router.get(
+    ['/local-repos/:repo', '/local-repos/:repo/*'],
+    async (req, res) => {
+      const repo = req.params.repo;
+      const rel: string = (req.params as any)[0] ?? '';
+      if (repo.length > 63 || !DNS_LABEL.test(repo)) {
+        throw new InputError(
+          `repository name "${repo}" is not a DNS-1123 label`,
+        );
+      }
+      if (rel.includes('\0')) {
+        throw new InputError('the path contains a NUL byte');
+      }
+      const notFound = () =>
+        new NotFoundError(`no file "${rel}" in local repository "${repo}"`);
+      const segments = rel.split(/[\\/]/);
+      if (segments.includes('..') || segments.includes('.git'))
+        throw notFound();
+
+      // resolve symlinks, then check the real path is still inside the repository
+      const repoDir = await fs
+        .realpath(path.join(root, repo))
+        .catch(() => undefined);
+      const realRoot = await fs.realpath(root).catch(() => undefined);
+      if (!repoDir || !realRoot || !isInside(realRoot, repoDir)) {
+        throw new NotFoundError(`no local repository "${repo}"`);
+      }
+      const requested = path.resolve(repoDir, rel);
+      if (!isInside(repoDir, requested)) throw notFound();
+      const real = await fs.realpath(requested).catch(() => undefined);
+      if (!real || !isInside(repoDir, real)) throw notFound();
+      if (path.relative(repoDir, real).split(path.sep).includes('.git')) {
+        throw notFound();
+      }
+      const stat = await fs.stat(real);
+
+      res.setHeader('X-Content-Type-Options', 'nosniff');
+      res.setHeader('Content-Security-Policy', "default-src 'none'; sandbox");
+      res.setHeader('Cache-Control', 'no-store');
+      if (stat.isDirectory()) {
+        const entries = await fs.readdir(real, { withFileTypes: true });
+        const lines = entries
+          .filter(e => e.name !== '.git' && (e.isFile() || e.isDirectory()))
+          .map(e => (e.isDirectory() ? `${e.name}/` : e.name))
+          .sort();
+        res.type('text/plain; charset=utf-8').send(`${lines.join('\n')}\n`);
+        return;
+      }
+      if (!stat.isFile()) throw notFound();
+      if (stat.size > MAX_BYTES) {
+        res.status(413).json({
+          error: {
+            name: 'PayloadTooLargeError',
+            message: `"${rel}" is larger than ${MAX_BYTES} bytes`,
+          },
+        });
+        return;
+      }
+      const content = await fs.readFile(real);
+      if (content.includes(0)) {
+        res.status(415).json({
+          error: {
+            name: 'UnsupportedMediaTypeError',
+            message: `"${rel}" is not a text file; only text files are served`,
+          },
+        });
+        return;
+      }
+      const type =
+        CONTENT_TYPES[path.extname(real).toLowerCase()] ??
+        'text/plain; charset=utf-8';
+      res.setHeader('Content-Type', type);
+      res.send(content);
+    },
+  );
+  return router;
+}
