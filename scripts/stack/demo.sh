@@ -17,6 +17,19 @@ COMPONENTS=(
 
 die() { echo "[demo] ERROR: $*" >&2; exit 1; }
 
+# The cost labels the golden-path chart stamps (docs/entity-contract.md), as each example
+# component has them: payments-api all of them, orders-api some, legacy-billing none.
+cost_labels() { # name namespace indent
+  local pad; pad=$(printf '%*s' "$3" '')
+  case $1 in
+    payments-api)
+      printf '%s%s\n' "$pad" "shipshape.dev/service: payments-api" "$pad" "shipshape.dev/owner: payments-team" \
+        "$pad" "shipshape.dev/cost-center: CC-1001" "$pad" "shipshape.dev/environment: $2" "$pad" "shipshape.dev/tier: critical" ;;
+    orders-api)
+      printf '%s%s\n' "$pad" "shipshape.dev/service: orders-api" "$pad" "shipshape.dev/owner: orders-team" ;;
+  esac
+}
+
 manifest() { # name replicas image tag cpu mem namespace
   local name=$1 replicas=$2 image=$3 tag=$4 cpu=$5 mem=$6 ns=$7
   cat <<YAML
@@ -30,6 +43,7 @@ metadata:
     app.kubernetes.io/name: $name
     app.kubernetes.io/part-of: shipshape-demo
     backstage.io/kubernetes-id: $name
+$(cost_labels "$name" "$ns" 4)
 spec:
   replicas: $replicas
   progressDeadlineSeconds: 60
@@ -44,6 +58,7 @@ spec:
       labels:
         app.kubernetes.io/name: $name
         backstage.io/kubernetes-id: $name
+$(cost_labels "$name" "$ns" 8)
     spec:
       containers:
       - name: app
@@ -61,6 +76,7 @@ metadata:
   labels:
     app.kubernetes.io/name: $name
     backstage.io/kubernetes-id: $name
+$(cost_labels "$name" "$ns" 4)
 spec:
   selector: {app.kubernetes.io/name: $name}
   ports: [{port: 80, targetPort: http, name: http}]

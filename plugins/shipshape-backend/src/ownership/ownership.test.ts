@@ -343,17 +343,22 @@ describe('cost estimate from the local stack cluster', () => {
       expect(
         res.body.cost.environments.map((e: any) => e.namespace).sort(),
       ).toEqual(['production', 'staging']);
-      // The demo's objects carry only backstage.io/kubernetes-id: every Shipshape label is missing.
-      expect(res.body.labels.objects).toContainEqual(
+      // The demo stamps payments-api's objects with every Shipshape label (as the chart does),
+      // orders-api's with some, legacy-billing's with none (scripts/stack/demo.sh).
+      expect(res.body.labels.objects).toEqual([]);
+      const orders = await api(
+        '/entities/component/default/orders-api/ownership',
+      );
+      expect(orders.body.labels.objects).toContainEqual(
         expect.objectContaining({
           kind: 'Deployment',
           namespace: 'production',
-          name: 'payments-api',
-          missing: expect.arrayContaining([
-            'shipshape.dev/service',
-            'shipshape.dev/owner',
+          name: 'orders-api',
+          missing: [
             'shipshape.dev/cost-center',
-          ]),
+            'shipshape.dev/environment',
+            'shipshape.dev/tier',
+          ],
         }),
       );
 
