@@ -12,24 +12,40 @@ mkdir -p "$OUT" "$ROOT/test-results/screenshots"
 
 fail() { echo "$*"; echo "0 passed, 1 failed"; exit 1; }
 
-port_free 7007 || fail "port 7007 is in use: stop the running portal before the browser tests"
+# The portal's port; another one (SHIPSHAPE_E2E_PORT) lets the tests run beside a running portal.
+PORT=${SHIPSHAPE_E2E_PORT:-7007}
+port_free "$PORT" || fail "port $PORT is in use: stop the running portal, or set SHIPSHAPE_E2E_PORT to a free port"
+export PLAYWRIGHT_URL=http://localhost:$PORT
+cat >"$OUT/port.yaml" <<YAML
+app:
+  baseUrl: http://localhost:$PORT
+backend:
+  baseUrl: http://localhost:$PORT
+  listen:
+    port: $PORT
+  reading:
+    allow:
+      - host: localhost:$PORT
+      - host: 127.0.0.1:$PORT
+YAML
 echo "building the frontend"
 yarn workspace app build >"$OUT/app-build.log" 2>&1 || { tail -n 30 "$OUT/app-build.log"; fail "the frontend did not build"; }
 
 configs=(--config "$ROOT/app-config.yaml" --config "$ROOT/app-config.e2e.yaml")
 [[ -f $ROOT/.stack/app-config.stack.yaml ]] && configs+=(--config "$ROOT/.stack/app-config.stack.yaml")
+configs+=(--config "$OUT/port.yaml")
 # Its own session, so that stopping it stops yarn, the CLI and the backend together.
 (cd packages/backend && exec setsid yarn backstage-cli package start "${configs[@]}") >"$OUT/backend.log" 2>&1 &
 backend=$!
 trap 'kill -TERM -- -$backend 2>/dev/null; wait $backend 2>/dev/null' EXIT
 
 start=$SECONDS
-wait_for_http http://127.0.0.1:7007/.backstage/health/v1/readiness 180 ||
+wait_for_http http://127.0.0.1:$PORT/.backstage/health/v1/readiness 180 ||
   { tail -n 40 "$OUT/backend.log"; fail "the backend did not become ready within 180 s"; }
 echo "backend ready after $((SECONDS - start)) s"
 # The example catalog is ingested asynchronously; wait until it is there.
 for _ in $(seq 60); do
-  curl -fsS 'http://127.0.0.1:7007/api/catalog/entities/by-name/component/default/legacy-billing' -o /dev/null 2>/dev/null && break
+  curl -fsS "http://127.0.0.1:$PORT/api/catalog/entities/by-name/component/default/legacy-billing" -o /dev/null 2>/dev/null && break
   sleep 1
 done
 
