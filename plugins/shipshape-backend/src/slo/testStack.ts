@@ -3,23 +3,10 @@ import fs from 'fs';
 import os from 'os';
 import path from 'path';
 
-/** The local stack's .stack/stack.json; fails (never skips) when the stack is not up. */
-export function readStack(): {
-  stateDir: string;
-  prometheus: { url: string };
-  alertmanager: { url: string };
-  exporter: { url: string; controlUrl: string };
-} {
-  // a test helper: the stack file sits at the repository root
-  // eslint-disable-next-line no-restricted-syntax
-  const file = path.resolve(__dirname, '../../../../.stack/stack.json');
-  if (!fs.existsSync(file)) {
-    throw new Error(
-      `${file} is missing: run \`./run stack up\` before these tests`,
-    );
-  }
-  return JSON.parse(fs.readFileSync(file, 'utf8'));
-}
+/** The local stack's description; fails (never skips) when the stack is not up. */
+import { readLocalStack } from '../testUtils/stack';
+
+export { readLocalStack as readStack };
 
 /** A piecewise-constant error ratio: from `from` (unix s) on, `ratio` of `rps` requests fail. */
 export interface Phase {
@@ -47,7 +34,9 @@ export function backfill(
   end: number,
 ): void {
   const lines: string[] = ['# TYPE http_requests counter'];
-  const job = 'job="shipshape-exporter",instance="127.0.0.1:29100"';
+  // the same job/instance labels as the live scrape of the stack's exporter
+  const instance = new URL(readLocalStack().exporter.url).host;
+  const job = `job="shipshape-exporter",instance="${instance}"`;
   for (const s of services) {
     const times: number[] = [];
     for (let t = start; t <= end; ) {
