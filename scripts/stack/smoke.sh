@@ -231,7 +231,7 @@ t_alert_fires() {
 }
 
 t_alertmanager_receives() {
-  local deadline=$((SECONDS + 30))
+  local deadline=$((SECONDS + 90))
   while ((SECONDS < deadline)); do
     curl -sS "$STACK_ALERTMANAGER_URL/api/v2/alerts" | grep -q '"alertname":"ShipshapeStackWatchdog"' && { echo "watchdog in Alertmanager"; return 0; }
     sleep 1

@@ -568,7 +568,7 @@ EOF
   fi
   start_proc prometheus "$(command -v prometheus)" --config.file="$d/prometheus.yml" \
     --storage.tsdb.path="$d/data" --storage.tsdb.retention.time=60d \
-    --web.listen-address="$HOST:$PROM_PORT" --web.enable-lifecycle \
+    --web.listen-address="$HOST:$PROM_PORT" --web.enable-lifecycle --rules.alert.resend-delay=5s \
     --web.external-url="http://$HOST:$PROM_PORT/"
   wait_for prometheus 60 curl -sf "http://$HOST:$PROM_PORT/-/ready"
   # ready for tests once the exporter has been scraped and the rules evaluated
