@@ -87,5 +87,58 @@ export interface Config {
       /** @visibility secret */
       headers?: { [name: string]: string };
     };
+    /** Backups and restore drills (docs/backup.md); entities name a target in shipshape.dev/backup-target. */
+    backup?: {
+      /** Folder holding pg_dump and pg_restore (default: found on PATH). */
+      binDir?: string;
+      /** A running backup with no result after this long is marked abandoned (default 360). */
+      staleAfterMinutes?: number;
+      /** Default storage of every target. */
+      storage?: ShipshapeBackupStorage;
+      /** Default retention: verified backups kept per target (default 7) and their age (default 30). */
+      retention?: { keepLast?: number; maxAgeDays?: number };
+      /** Restore drills restore into a temporary database made with this connection. */
+      drill?: { connection: ShipshapeBackupConnection };
+      targets?: Array<{
+        /** The name entities use in shipshape.dev/backup-target. */
+        name: string;
+        connection: ShipshapeBackupConnection;
+        storage?: ShipshapeBackupStorage;
+        retention?: { keepLast?: number; maxAgeDays?: number };
+      }>;
+    };
   };
 }
+
+/** A PostgreSQL login; the password only through an environment variable or a file. */
+interface ShipshapeBackupConnection {
+  host: string;
+  port?: number;
+  user: string;
+  database?: string;
+  /** Name of the environment variable holding the password. */
+  passwordEnv?: string;
+  /** File holding the password. */
+  passwordFile?: string;
+}
+
+type ShipshapeBackupStorage =
+  | { type: 'local'; directory: string }
+  | {
+      type: 's3';
+      bucket: string;
+      region?: string;
+      endpoint?: string;
+      forcePathStyle?: boolean;
+      /** Prepended to every key. */
+      prefix?: string;
+      /** Environment variable names holding the credentials (default: the AWS SDK chain). */
+      accessKeyIdEnv?: string;
+      secretAccessKeyEnv?: string;
+      /** @visibility secret */
+      accessKeyId?: string;
+      /** @visibility secret */
+      secretAccessKey?: string;
+      /** e.g. AES256 or aws:kms. */
+      serverSideEncryption?: string;
+    };

@@ -713,33 +713,27 @@ shipshape:
         url: http://$HOST:$PROM_PORT
   alertmanager:
     url: http://$HOST:$AM_PORT
-  backups:
+  # backups and restore drills (docs/backup.md); passwords and S3 keys come from .stack/env.sh
+  backup:
+    binDir: $PG_BIN
+    retention: {keepLast: 7, maxAgeDays: 30}
+    drill:
+      connection: {host: $HOST, port: $PG_PORT, user: postgres, database: postgres, passwordEnv: STACK_PG_SUPERUSER_PASSWORD}
     targets:
       - name: payments-db
-        component: payments-api
-        type: postgres
-        database: payments
-        connection: {hostEnv: STACK_PG_HOST, portEnv: STACK_PG_PORT, userEnv: STACK_PG_USER, passwordEnv: STACK_PG_PASSWORD}
+        connection: {host: $HOST, port: $PG_PORT, user: $PG_APP_USER, database: payments, passwordEnv: STACK_PG_PASSWORD}
       - name: orders-db
-        component: orders-api
-        type: postgres
-        database: orders
-        connection: {hostEnv: STACK_PG_HOST, portEnv: STACK_PG_PORT, userEnv: STACK_PG_USER, passwordEnv: STACK_PG_PASSWORD}
+        connection: {host: $HOST, port: $PG_PORT, user: $PG_APP_USER, database: orders, passwordEnv: STACK_PG_PASSWORD}
       - name: legacy-billing-db
-        component: legacy-billing
-        type: postgres
-        database: legacy_billing
-        connection: {hostEnv: STACK_PG_HOST, portEnv: STACK_PG_PORT, userEnv: STACK_PG_USER, passwordEnv: STACK_PG_PASSWORD}
+        connection: {host: $HOST, port: $PG_PORT, user: $PG_APP_USER, database: legacy_billing, passwordEnv: STACK_PG_PASSWORD}
     storage:
       type: s3
       endpoint: http://$HOST:$S3_PORT
       region: us-east-1
       bucket: $S3_BUCKET
       forcePathStyle: true
-      accessKeyId:
-        \$env: STACK_S3_ACCESS_KEY_ID
-      secretAccessKey:
-        \$env: STACK_S3_SECRET_ACCESS_KEY
+      accessKeyIdEnv: STACK_S3_ACCESS_KEY_ID
+      secretAccessKeyEnv: STACK_S3_SECRET_ACCESS_KEY
 EOF
 }
 

@@ -1,0 +1,526 @@
+import {
+  TestDatabases,
+  mockCredentials,
+  mockServices,
+  startTestBackend,
+} from '@backstage/backend-test-utils';
+import { ConfigReader } from '@backstage/config';
+import { ConflictError } from '@backstage/errors';
+import { Entity } from '@backstage/catalog-model';
+import { catalogServiceMock } from '@backstage/plugin-catalog-node/testUtils';
+import { AuthorizeResult } from '@backstage/plugin-permission-common';
+import { SHIPSHAPE_ANNOTATIONS } from '@shipshape/plugin-shipshape-common';
+import { ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
+import fs from 'fs';
+import { Knex } from 'knex';
+import os from 'os';
+import path from 'path';
+import request from 'supertest';
+import { connectDatabase } from '../database';
+import { shipshapePlugin } from '../plugin';
+import { readLocalStack } from '../testUtils/stack';
+import { readBackupConfig, targetOfEntity } from './config';
+import { countTables, pgClient } from './pg';
+import { BackupService } from './service';
+
+jest.setTimeout(240_000);
+
+const stack = readLocalStack();
+const databases = TestDatabases.create({ ids: ['SQLITE_3', 'POSTGRES_15'] });
+const PW_ENV = 'SHIPSHAPE_TEST_BACKUP_PG_PASSWORD';
+const SU_ENV = 'SHIPSHAPE_TEST_BACKUP_PG_SUPERUSER_PASSWORD';
+const WRONG_ENV = 'SHIPSHAPE_TEST_BACKUP_WRONG_PASSWORD';
+const WRONG_PASSWORD = 'wrong-Secret-9f8e7d6c5b4a';
+process.env[PW_ENV] = stack.postgres.password;
+process.env[SU_ENV] = stack.postgres.superuserPassword;
+process.env[WRONG_ENV] = WRONG_PASSWORD;
+process.env.SHIPSHAPE_TEST_S3_KEY = stack.s3.accessKeyId;
+process.env.SHIPSHAPE_TEST_S3_SECRET = stack.s3.secretAccessKey;
+
+const RUN = `t${process.pid}-${Date.now()}`;
+const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'shipshape-backup-test-'));
+
+const connection = (passwordEnv = PW_ENV) => ({
+  host: stack.postgres.host,
+  port: stack.postgres.port,
+  user: stack.postgres.user,
+  database: 'payments',
+  passwordEnv,
+});
+const s3 = (over: Record<string, unknown> = {}) => ({
+  type: 's3',
+  bucket: stack.s3.bucket,
+  region: stack.s3.region,
+  endpoint: stack.s3.endpoint,
+  forcePathStyle: true,
+  prefix: `test/${RUN}/`,
+  accessKeyIdEnv: 'SHIPSHAPE_TEST_S3_KEY',
+  secretAccessKeyEnv: 'SHIPSHAPE_TEST_S3_SECRET',
+  ...over,
+});
+
+function configData(localDir: string) {
+  return {
+    shipshape: {
+      backup: {
+        binDir: stack.postgres.binDir,
+        storage: { type: 'local', directory: localDir },
+        retention: { keepLast: 2, maxAgeDays: 30 },
+        drill: {
+          connection: {
+            host: stack.postgres.host,
+            port: stack.postgres.port,
+            user: stack.postgres.superuser,
+            database: 'postgres',
+            passwordEnv: SU_ENV,
+          },
+        },
+        targets: [
+          { name: 'payments-db', connection: connection() },
+          { name: 'payments-s3', connection: connection(), storage: s3() },
+          {
+            name: 'closed-port',
+            connection: connection(),
+            storage: s3({ endpoint: 'http://127.0.0.1:1' }),
+          },
+          {
+            name: 'no-bucket',
+            connection: connection(),
+            storage: s3({ bucket: `no-such-bucket-${process.pid}` }),
+          },
+          { name: 'wrong-password', connection: connection(WRONG_ENV) },
+        ],
+      },
+    },
+  };
+}
+
+function serviceFor(knex: Knex, localDir: string, logger = mockServices.logger.mock()) {
+  const cfg = readBackupConfig(new ConfigReader(configData(localDir)))!;
+  return new BackupService(cfg, knex, logger);
+}
+
+async function migrated(databaseId: any): Promise<Knex> {
+  const knex = await databases.init(databaseId);
+  await connectDatabase({ getClient: async () => knex } as any);
+  return knex;
+}
+
+async function paymentsCounts() {
+  const db = pgClient(connection(), stack.postgres.password);
+  try {
+    return await countTables(db);
+  } finally {
+    await db.destroy();
+  }
+}
+
+async function drillDatabases(): Promise<string[]> {
+  const db = pgClient(
+    { ...connection(SU_ENV), user: stack.postgres.superuser, database: 'postgres' },
+    stack.postgres.superuserPassword,
+  );
+  try {
+    const { rows } = await db.raw(
+      `SELECT datname FROM pg_database WHERE datname LIKE 'shipshape\\_drill\\_%'`,
+    );
+    return rows.map((r: any) => r.datname);
+  } finally {
+    await db.destroy();
+  }
+}
+
+async function s3Keys(prefix: string): Promise<string[]> {
+  const client = new S3Client({
+    region: stack.s3.region,
+    endpoint: stack.s3.endpoint,
+    forcePathStyle: true,
+    credentials: {
+      accessKeyId: stack.s3.accessKeyId,
+      secretAccessKey: stack.s3.secretAccessKey,
+    },
+  });
+  const res = await client.send(
+    new ListObjectsV2Command({ Bucket: stack.s3.bucket, Prefix: prefix }),
+  );
+  return (res.Contents ?? []).map(o => o.Key!);
+}
+
+describe('backup targets from app-config', () => {
+  const cfg = readBackupConfig(new ConfigReader(configData(dir)))!;
+  const name = SHIPSHAPE_ANNOTATIONS.backupTarget.name;
+
+  it('resolves the annotation to a configured target', () => {
+    expect(targetOfEntity(cfg, 'component:default/x', { [name]: 'payments-db' }).name).toBe(
+      'payments-db',
+    );
+  });
+
+  it('refuses a connection string in the annotation, without echoing it', () => {
+    const raw = 'postgresql://u:hunter2@db:5432/payments';
+    expect(() => targetOfEntity(cfg, 'component:default/x', { [name]: raw })).toThrow(
+      /not a connection string or credential/,
+    );
+    try {
+      targetOfEntity(cfg, 'component:default/x', { [name]: raw });
+    } catch (e: any) {
+      expect(e.message).not.toContain('hunter2');
+    }
+  });
+
+  it('names the configured targets when the annotation names an unknown one', () => {
+    expect(() => targetOfEntity(cfg, 'component:default/x', { [name]: 'nope-db' })).toThrow(
+      "component:default/x names backup target 'nope-db' in shipshape.dev/backup-target, which is not in app-config shipshape.backup.targets (configured: payments-db, payments-s3, closed-port, no-bucket, wrong-password)",
+    );
+    expect(() => targetOfEntity(cfg, 'component:default/x', {})).toThrow(
+      /has no shipshape.dev\/backup-target annotation/,
+    );
+  });
+
+  it('refuses a password written into the config', () => {
+    expect(() =>
+      readBackupConfig(
+        new ConfigReader({
+          shipshape: {
+            backup: {
+              storage: { type: 'local', directory: dir },
+              targets: [
+                { name: 'x', connection: { host: 'h', user: 'u', password: 'p' } },
+              ],
+            },
+          },
+        }),
+      ),
+    ).toThrow(/shipshape.backup.targets\[0\].connection: put the password in an environment variable/);
+  });
+});
+
+describe('backup and restore drill on the local stack', () => {
+  it.each(databases.eachSupportedId())(
+    'round trip to local storage with matching row counts, records on %p',
+    async databaseId => {
+      const localDir = fs.mkdtempSync(path.join(dir, 'local-'));
+      const service = serviceFor(await migrated(databaseId), localDir);
+      const target = service.target('payments-db');
+      const before = await paymentsCounts();
+      const { record, done } = await service.startBackup({
+        target,
+        entityRef: 'component:default/payments-api',
+        requestedBy: 'user:default/owner',
+        reason: 'test',
+      });
+      expect(record.status).toBe('running');
+      const b = await done;
+      expect(b).toMatchObject({
+        status: 'verified',
+        target: 'payments-db',
+        requestedBy: 'user:default/owner',
+        reason: 'test',
+        storageType: 'local',
+      });
+      expect(b.sha256).toMatch(/^[0-9a-f]{64}$/);
+      expect(b.tables).toEqual(before);
+      expect(b.tables!.length).toBeGreaterThanOrEqual(5);
+      const file = path.join(localDir, b.storageKey);
+      expect(fs.statSync(file).size).toBe(b.sizeBytes);
+      expect(fs.existsSync(`${file}.partial`)).toBe(false);
+
+      const drill = await (
+        await service.startDrill({
+          target,
+          entityRef: 'component:default/payments-api',
+          requestedBy: 'user:default/owner',
+        })
+      ).done;
+      expect(drill).toMatchObject({ status: 'passed', backupId: b.id });
+      expect(drill.restoreMs).toBeGreaterThan(0);
+      expect(drill.backupAgeSeconds).toBeGreaterThanOrEqual(0);
+      expect(drill.comparison!.every(c => c.ok)).toBe(true);
+      expect(drill.comparison!.map(c => c.restoredRows)).toEqual(before.map(t => t.rows));
+      expect(await drillDatabases()).toEqual([]);
+    },
+  );
+
+  it('round trip to S3 (multipart to a .partial key, then copied)', async () => {
+    const service = serviceFor(await migrated('SQLITE_3'), dir);
+    const target = service.target('payments-s3');
+    const b = await (
+      await service.startBackup({
+        target,
+        entityRef: 'component:default/payments-api',
+        requestedBy: 'user:default/owner',
+      })
+    ).done;
+    expect(b.status).toBe('verified');
+    expect(await s3Keys(`test/${RUN}/payments-s3/`)).toEqual([
+      `test/${RUN}/${b.storageKey}`,
+    ]);
+    const drill = await (
+      await service.startDrill({
+        target,
+        entityRef: 'component:default/payments-api',
+        requestedBy: 'user:default/owner',
+        backupId: b.id,
+      })
+    ).done;
+    expect(drill.status).toBe('passed');
+    expect(drill.comparison!.every(c => c.ok)).toBe(true);
+  });
+
+  it.each([
+    ['closed-port', /storing s3:\/\/.* failed/],
+    ['no-bucket', /storing s3:\/\/no-such-bucket-.* failed/],
+  ])('storage failing (%s) leaves no object and names the upload step', async (name, message) => {
+    const service = serviceFor(await migrated('SQLITE_3'), dir);
+    const b = await (
+      await service.startBackup({
+        target: service.target(name),
+        entityRef: 'component:default/payments-api',
+        requestedBy: 'user:default/owner',
+      })
+    ).done;
+    expect(b).toMatchObject({ status: 'failed', failedStep: 'upload' });
+    expect(b.error).toMatch(message);
+    if (name === 'no-bucket') return;
+    expect(await s3Keys(`test/${RUN}/${name}/`)).toEqual([]);
+  });
+
+  it('a wrong password fails the dump step with a clear error and never shows the password', async () => {
+    const logger = mockServices.logger.mock();
+    const localDir = fs.mkdtempSync(path.join(dir, 'wrong-'));
+    const service = serviceFor(await migrated('SQLITE_3'), localDir, logger);
+    const b = await (
+      await service.startBackup({
+        target: service.target('wrong-password'),
+        entityRef: 'component:default/payments-api',
+        requestedBy: 'user:default/owner',
+      })
+    ).done;
+    expect(b).toMatchObject({ status: 'failed', failedStep: 'dump' });
+    expect(b.error).toMatch(/password authentication failed for user "shipshape"/);
+    const logged = JSON.stringify([
+      ...(logger.info as jest.Mock).mock.calls,
+      ...(logger.warn as jest.Mock).mock.calls,
+      ...(logger.error as jest.Mock).mock.calls,
+    ]);
+    expect(logged).toContain('password authentication failed');
+    expect(logged).not.toContain(WRONG_PASSWORD);
+    expect(JSON.stringify(b)).not.toContain(WRONG_PASSWORD);
+    expect(fs.readdirSync(localDir, { recursive: true } as any).filter((f: any) => String(f).endsWith('.dump') || String(f).endsWith('.partial'))).toEqual([]);
+  });
+
+  it('a drill detects a corrupted stored object', async () => {
+    const localDir = fs.mkdtempSync(path.join(dir, 'corrupt-'));
+    const service = serviceFor(await migrated('SQLITE_3'), localDir);
+    const target = service.target('payments-db');
+    const b = await (
+      await service.startBackup({ target, entityRef: 'component:default/p', requestedBy: 'user:default/o' })
+    ).done;
+    expect(b.status).toBe('verified');
+    const file = path.join(localDir, b.storageKey);
+    const fd = fs.openSync(file, 'r+');
+    const mid = Math.floor(b.sizeBytes! / 2);
+    fs.writeSync(fd, Buffer.from('CORRUPTED-BYTES!'), 0, 16, mid);
+    fs.closeSync(fd);
+    const drill = await (
+      await service.startDrill({ target, entityRef: 'component:default/p', requestedBy: 'user:default/o' })
+    ).done;
+    expect(drill).toMatchObject({ status: 'failed', failedStep: 'checksum' });
+    expect(drill.error).toMatch(/stored backup is corrupted/);
+    expect(await drillDatabases()).toEqual([]);
+  });
+
+  it.each(databases.eachSupportedId())(
+    'refuses a second concurrent backup of one target on %p',
+    async databaseId => {
+      const knex = await migrated(databaseId);
+      const localDir = fs.mkdtempSync(path.join(dir, 'conc-'));
+      // Two services on one database: two backend replicas.
+      const a = serviceFor(knex, localDir);
+      const b = serviceFor(knex, localDir);
+      const first = await a.startBackup({
+        target: a.target('payments-db'),
+        entityRef: 'component:default/p',
+        requestedBy: 'user:default/o',
+      });
+      await expect(
+        b.startBackup({
+          target: b.target('payments-db'),
+          entityRef: 'component:default/p',
+          requestedBy: 'user:default/other',
+        }),
+      ).rejects.toThrow(ConflictError);
+      await expect(
+        b.startBackup({ target: b.target('payments-db'), entityRef: 'component:default/p', requestedBy: 'user:default/other' }),
+      ).rejects.toThrow(/A backup of payments-db is already running .*requested by user:default\/o/);
+      expect((await first.done).status).toBe('verified');
+      // Once it is done, the next one may start.
+      expect(
+        (await (await b.startBackup({ target: b.target('payments-db'), entityRef: 'component:default/p', requestedBy: 'user:default/o' })).done).status,
+      ).toBe('verified');
+    },
+  );
+
+  it.each(databases.eachSupportedId())(
+    'retention keeps the last verified backup on %p',
+    async databaseId => {
+      const knex = await migrated(databaseId);
+      const localDir = fs.mkdtempSync(path.join(dir, 'ret-'));
+      const service = serviceFor(knex, localDir);
+      const target = service.target('payments-db');
+      const run = async () =>
+        (await service.startBackup({ target, entityRef: 'component:default/p', requestedBy: 'user:default/o' })).done;
+      const b1 = await run();
+      const b2 = await run();
+      const b3 = await run();
+      // keepLast 2: the oldest is gone, from storage and as a record.
+      expect((await service.store.get(b1.id)).status).toBe('deleted');
+      expect(fs.existsSync(path.join(localDir, b1.storageKey))).toBe(false);
+      expect(fs.existsSync(path.join(localDir, b2.storageKey))).toBe(true);
+      // A failed backup after them changes nothing.
+      await (await service.startBackup({ target: service.target('wrong-password'), entityRef: 'component:default/p', requestedBy: 'user:default/o' })).done;
+      // Everything older than maxAgeDays: all go but the last verified one.
+      await knex('shipshape_backups')
+        .whereIn('id', [b2.id, b3.id])
+        .update({ started_at: new Date(Date.now() - 90 * 86_400_000) });
+      expect(await service.applyRetention(target)).toEqual([b2.id]);
+      expect((await service.store.get(b3.id)).status).toBe('verified');
+      expect(fs.existsSync(path.join(localDir, b3.storageKey))).toBe(true);
+    },
+  );
+});
+
+function component(name: string, backupTarget?: string): Entity {
+  return {
+    apiVersion: 'backstage.io/v1alpha1',
+    kind: 'Component',
+    metadata: {
+      name,
+      namespace: 'default',
+      annotations: backupTarget
+        ? { [SHIPSHAPE_ANNOTATIONS.backupTarget.name]: backupTarget }
+        : {},
+    },
+    spec: { type: 'service', lifecycle: 'production', owner: 'group:default/team-a' },
+  };
+}
+
+describe('backup HTTP API', () => {
+  const OWNER = 'user:default/owner-user';
+  const STRANGER = 'user:default/stranger';
+  let server: any;
+
+  beforeAll(async () => {
+    const permissions = mockServices.permissions.mock({
+      authorize: async (requests, { credentials }) =>
+        requests.map(() => ({
+          result:
+            (credentials.principal as any).userEntityRef === OWNER
+              ? AuthorizeResult.ALLOW
+              : AuthorizeResult.DENY,
+        })),
+    });
+    ({ server } = await startTestBackend({
+      features: [
+        shipshapePlugin,
+        mockServices.rootConfig.factory({
+          data: configData(fs.mkdtempSync(path.join(dir, 'http-'))),
+        }),
+        permissions.factory,
+        catalogServiceMock.factory({
+          entities: [
+            component('payments-api', 'payments-db'),
+            component('leaky', 'postgresql://u:hunter2@db/payments'),
+            component('unknown', 'nope-db'),
+          ],
+        }),
+      ],
+    }));
+  });
+
+  const as = (user: string) =>
+    `Bearer ${mockCredentials.user.token(user)}`;
+  const base = '/api/shipshape/entities/component/default';
+
+  it('denies a non-owner', async () => {
+    const res = await request(server)
+      .post(`${base}/payments-api/backups`)
+      .set('Authorization', as(STRANGER))
+      .send({ reason: 'x' });
+    expect(res.status).toBe(403);
+    expect(res.body.error.message).toBe(
+      'You may not back up component:default/payments-api (permission shipshape.operation.backup)',
+    );
+    const drill = await request(server)
+      .post(`${base}/payments-api/restore-drills`)
+      .set('Authorization', as(STRANGER))
+      .send({});
+    expect(drill.status).toBe(403);
+  });
+
+  it('refuses bad annotations and bodies precisely', async () => {
+    const leaky = await request(server)
+      .post(`${base}/leaky/backups`)
+      .set('Authorization', as(OWNER))
+      .send({});
+    expect(leaky.status).toBe(400);
+    expect(leaky.body.error.message).toMatch(/not a connection string or credential/);
+    expect(JSON.stringify(leaky.body)).not.toContain('hunter2');
+    const unknown = await request(server)
+      .post(`${base}/unknown/backups`)
+      .set('Authorization', as(OWNER))
+      .send({});
+    expect(unknown.status).toBe(404);
+    expect(unknown.body.error.message).toMatch(/'nope-db'.*configured: payments-db/);
+    const body = await request(server)
+      .post(`${base}/payments-api/restore-drills`)
+      .set('Authorization', as(OWNER))
+      .send({ backupId: 'not-a-uuid' });
+    expect(body.status).toBe(400);
+    expect(body.body.error.message).toMatch(/backupId/);
+  });
+
+  it('backs up, drills and lists the history for the owner', async () => {
+    const started = await request(server)
+      .post(`${base}/payments-api/backups`)
+      .set('Authorization', as(OWNER))
+      .send({ reason: 'before migration' });
+    expect(started.status).toBe(202);
+    expect(started.body).toMatchObject({ status: 'running', requestedBy: OWNER });
+    let backup: any;
+    for (let i = 0; i < 120; i++) {
+      backup = (
+        await request(server)
+          .get(`${base}/payments-api/backups/${started.body.id}`)
+          .set('Authorization', as(STRANGER))
+      ).body;
+      if (backup.status !== 'running') break;
+      await new Promise(r => setTimeout(r, 500));
+    }
+    expect(backup.status).toBe('verified');
+    const drill = await request(server)
+      .post(`${base}/payments-api/restore-drills`)
+      .set('Authorization', as(OWNER))
+      .send({ backupId: backup.id });
+    expect(drill.status).toBe(202);
+    let d: any;
+    for (let i = 0; i < 120; i++) {
+      d = (
+        await request(server)
+          .get(`${base}/payments-api/restore-drills/${drill.body.id}`)
+          .set('Authorization', as(OWNER))
+      ).body;
+      if (d.status !== 'running') break;
+      await new Promise(r => setTimeout(r, 500));
+    }
+    expect(d.status).toBe('passed');
+    const history = await request(server)
+      .get(`${base}/payments-api/backups`)
+      .set('Authorization', as(OWNER));
+    expect(history.status).toBe(200);
+    expect(history.body.target).toBe('payments-db');
+    expect(history.body.items[0]).toMatchObject({ id: backup.id, status: 'verified' });
+    expect(history.body.items[0].drills[0]).toMatchObject({ id: d.id, status: 'passed' });
+    expect(JSON.stringify(history.body)).not.toContain(stack.postgres.password);
+  });
+});

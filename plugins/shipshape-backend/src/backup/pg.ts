@@ -1,0 +1,174 @@
+import { ChildProcess, spawn } from 'child_process';
+import knexFactory, { Knex } from 'knex';
+import path from 'path';
+import { Readable } from 'stream';
+import { PgConnection } from './config';
+
+/** A user table and its exact row count. */
+export interface TableCount {
+  schema: string;
+  table: string;
+  rows: number;
+}
+
+/** Removes a secret from a message, in case a tool ever echoes it. */
+export function scrub(message: string, secret: string): string {
+  return secret ? message.split(secret).join('***') : message;
+}
+
+export function pgBinary(binDir: string | undefined, name: string): string {
+  return binDir ? path.join(binDir, name) : name;
+}
+
+/** A one-connection knex to a PostgreSQL database; destroy() it after use. */
+export function pgClient(
+  conn: PgConnection,
+  password: string,
+  database = conn.database,
+): Knex {
+  return knexFactory({
+    client: 'pg',
+    connection: {
+      host: conn.host,
+      port: conn.port,
+      user: conn.user,
+      password,
+      database,
+      connectionTimeoutMillis: 10_000,
+    },
+    pool: { min: 0, max: 1 },
+  });
+}
+
+/** The environment of a child process: ours plus the connection, password only here. */
+export function childEnv(conn: PgConnection, password: string, database: string) {
+  const env: NodeJS.ProcessEnv = {
+    ...process.env,
+    PGHOST: conn.host,
+    PGPORT: String(conn.port),
+    PGUSER: conn.user,
+    PGDATABASE: database,
+    PGCONNECT_TIMEOUT: '10',
+  };
+  delete env.PGPASSFILE;
+  if (password) env.PGPASSWORD = password;
+  else delete env.PGPASSWORD;
+  return env;
+}
+
+/** Exact row counts of every user table (run inside the dump's snapshot). */
+export async function countTables(db: Knex | Knex.Transaction): Promise<TableCount[]> {
+  const { rows } = await db.raw(
+    `SELECT n.nspname AS schema, c.relname AS "table"
+       FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+      WHERE c.relkind IN ('r', 'p')
+        AND n.nspname NOT IN ('pg_catalog', 'information_schema')
+        AND n.nspname NOT LIKE 'pg\\_toast%' AND n.nspname NOT LIKE 'pg\\_temp%'
+      ORDER BY 1, 2`,
+  );
+  const out: TableCount[] = [];
+  for (const r of rows as { schema: string; table: string }[]) {
+    const res = await db.raw('SELECT count(*)::bigint AS n FROM ??.??', [
+      r.schema,
+      r.table,
+    ]);
+    out.push({ schema: r.schema, table: r.table, rows: Number(res.rows[0].n) });
+  }
+  return out;
+}
+
+/** A child process's exit, with the tail of its stderr. */
+export function exitOf(
+  child: ChildProcess,
+): Promise<{ code: number | null; signal: string | null; stderr: string }> {
+  let stderr = '';
+  child.stderr?.on('data', (c: Buffer) => {
+    stderr = (stderr + c.toString('utf8')).slice(-4000);
+  });
+  return new Promise((resolve, reject) => {
+    child.on('error', reject);
+    child.on('close', (code, signal) => resolve({ code, signal, stderr }));
+  });
+}
+
+/** Starts `pg_dump -Fc` of the database at an exported snapshot; stdout is the dump. */
+export function startDump(options: {
+  binDir?: string;
+  conn: PgConnection;
+  password: string;
+  snapshot?: string;
+}) {
+  const args = ['--format=custom', '--no-password'];
+  if (options.snapshot) args.push(`--snapshot=${options.snapshot}`);
+  const child = spawn(pgBinary(options.binDir, 'pg_dump'), args, {
+    env: childEnv(options.conn, options.password, options.conn.database),
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  return { child, exit: exitOf(child) };
+}
+
+/**
+ * Feeds `input` to a child's stdin. The child may stop reading early (pg_restore --list
+ * reads only the table of contents): the rest of the input is still drained so that the
+ * caller's hash sees every byte.
+ */
+export async function feedChild(input: Readable, child: ChildProcess) {
+  const stdin = child.stdin!;
+  stdin.on('error', () => {
+    // EPIPE when the child exits before reading everything; handled below.
+  });
+  child.on('close', () => {
+    input.unpipe(stdin);
+    input.resume();
+  });
+  input.pipe(stdin);
+  await new Promise<void>((resolve, reject) => {
+    input.on('end', resolve);
+    input.on('error', reject);
+  });
+}
+
+/** `pg_restore --list` of a dump read from stdin: the table-data entries it holds. */
+export function startList(binDir?: string) {
+  const child = spawn(pgBinary(binDir, 'pg_restore'), ['--list'], {
+    stdio: ['pipe', 'pipe', 'pipe'],
+    env: { ...process.env, PGPASSWORD: '' },
+  });
+  let stdout = '';
+  child.stdout!.on('data', (c: Buffer) => {
+    stdout += c.toString('utf8');
+  });
+  const exit = exitOf(child);
+  return {
+    child,
+    result: exit.then(e => ({ ...e, tables: tableDataOf(stdout) })),
+  };
+}
+
+/** `schema.table` of each TABLE DATA entry in a pg_restore --list. */
+export function tableDataOf(list: string): string[] {
+  const out: string[] = [];
+  for (const line of list.split('\n')) {
+    const m = /^\d+; \d+ \d+ TABLE DATA (\S+) (\S+) /.exec(line);
+    if (m) out.push(`${m[1]}.${m[2]}`);
+  }
+  return out.sort();
+}
+
+/** `pg_restore` from stdin into an existing database. */
+export function startRestore(options: {
+  binDir?: string;
+  conn: PgConnection;
+  password: string;
+  database: string;
+}) {
+  const child = spawn(
+    pgBinary(options.binDir, 'pg_restore'),
+    ['--no-owner', '--no-acl', '--exit-on-error', '--no-password', `--dbname=${options.database}`],
+    {
+      env: childEnv(options.conn, options.password, options.database),
+      stdio: ['pipe', 'ignore', 'pipe'],
+    },
+  );
+  return { child, exit: exitOf(child) };
+}

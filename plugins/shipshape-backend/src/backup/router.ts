@@ -1,0 +1,171 @@
+import {
+  BackstageCredentials,
+  HttpAuthService,
+  LoggerService,
+  PermissionsService,
+} from '@backstage/backend-plugin-api';
+import { stringifyEntityRef } from '@backstage/catalog-model';
+import { NotAllowedError, NotFoundError } from '@backstage/errors';
+import { CatalogService } from '@backstage/plugin-catalog-node';
+import { AuthorizeResult } from '@backstage/plugin-permission-common';
+import { shipshapeBackupPermission } from '@shipshape/plugin-shipshape-common';
+import express from 'express';
+import Router from 'express-promise-router';
+import { Knex } from 'knex';
+import { z } from 'zod';
+import { Config } from '@backstage/config';
+import { parseBody } from '../rollout/router';
+import { readBackupConfig, targetOfEntity } from './config';
+import { BackupService } from './service';
+
+export interface BackupRouterDeps {
+  knex: Knex;
+  config: Config;
+  logger: LoggerService;
+  httpAuth: HttpAuthService;
+  permissions: PermissionsService;
+  catalog: CatalogService;
+  /** Built from config when not given (tests pass their own). */
+  service?: BackupService;
+}
+
+const backupBody = z.object({ reason: z.string().max(500).optional() }).strict();
+const drillBody = z
+  .object({ backupId: z.string().uuid().optional() })
+  .strict();
+
+/**
+ * Backups and restore drills of the database an entity names in its backup-target
+ * annotation: `POST /entities/:kind/:namespace/:name/backups`, `POST .../restore-drills`
+ * (both need shipshape.operation.backup on the entity, answer 202 with the running record),
+ * `GET .../backups` (history, each backup with its drills), `GET .../backups/:id`,
+ * `GET .../restore-drills/:id`.
+ */
+export function createBackupRouter(deps: BackupRouterDeps): express.Router {
+  const { httpAuth, permissions, catalog } = deps;
+  const service =
+    deps.service ??
+    new BackupService(
+      readBackupConfig(deps.config) ?? {
+        targets: new Map(),
+        staleAfterMs: 6 * 3600_000,
+      },
+      deps.knex,
+      deps.logger,
+    );
+  const router = Router();
+
+  async function entityOf(req: express.Request, credentials: BackstageCredentials) {
+    const { kind, namespace, name } = req.params;
+    const entity = await catalog.getEntityByRef(
+      { kind, namespace, name },
+      { credentials },
+    );
+    if (!entity) {
+      throw new NotFoundError(`No entity ${kind}:${namespace}/${name}`);
+    }
+    const entityRef = stringifyEntityRef(entity).toLocaleLowerCase('en-US');
+    const target = targetOfEntity(
+      service.config,
+      entityRef,
+      entity.metadata.annotations,
+    );
+    return { entityRef, target };
+  }
+
+  async function authorizeBackup(
+    credentials: BackstageCredentials,
+    entityRef: string,
+    what: string,
+  ) {
+    const [decision] = await permissions.authorize(
+      [{ permission: shipshapeBackupPermission, resourceRef: entityRef }],
+      { credentials },
+    );
+    if (decision.result !== AuthorizeResult.ALLOW) {
+      throw new NotAllowedError(
+        `You may not ${what} ${entityRef} (permission ${shipshapeBackupPermission.name})`,
+      );
+    }
+  }
+
+  router.post('/entities/:kind/:namespace/:name/backups', async (req, res) => {
+    const body = parseBody(backupBody, req.body);
+    const credentials = await httpAuth.credentials(req, { allow: ['user'] });
+    const { entityRef, target } = await entityOf(req, credentials);
+    await authorizeBackup(credentials, entityRef, 'back up');
+    const { record } = await service.startBackup({
+      target,
+      entityRef,
+      requestedBy: credentials.principal.userEntityRef,
+      reason: body.reason,
+    });
+    res.status(202).json(record);
+  });
+
+  router.post(
+    '/entities/:kind/:namespace/:name/restore-drills',
+    async (req, res) => {
+      const body = parseBody(drillBody, req.body);
+      const credentials = await httpAuth.credentials(req, { allow: ['user'] });
+      const { entityRef, target } = await entityOf(req, credentials);
+      await authorizeBackup(credentials, entityRef, 'run a restore drill of');
+      const { record } = await service.startDrill({
+        target,
+        entityRef,
+        requestedBy: credentials.principal.userEntityRef,
+        backupId: body.backupId,
+      });
+      res.status(202).json(record);
+    },
+  );
+
+  router.get('/entities/:kind/:namespace/:name/backups', async (req, res) => {
+    const credentials = await httpAuth.credentials(req);
+    const { target } = await entityOf(req, credentials);
+    const [backups, drills] = await Promise.all([
+      service.store.list(target.name),
+      service.store.drills(target.name),
+    ]);
+    res.json({
+      target: target.name,
+      storage: target.storage.type,
+      retention: target.retention,
+      items: backups.map(b => ({
+        ...b,
+        drills: drills.filter(d => d.backupId === b.id),
+      })),
+    });
+  });
+
+  router.get(
+    '/entities/:kind/:namespace/:name/backups/:id',
+    async (req, res) => {
+      const credentials = await httpAuth.credentials(req);
+      const { target } = await entityOf(req, credentials);
+      const b = await service.store.get(req.params.id);
+      if (b.target !== target.name) {
+        throw new NotFoundError(`No backup '${req.params.id}' of ${target.name}`);
+      }
+      const drills = (await service.store.drills(target.name)).filter(
+        d => d.backupId === b.id,
+      );
+      res.json({ ...b, drills });
+    },
+  );
+
+  router.get(
+    '/entities/:kind/:namespace/:name/restore-drills/:id',
+    async (req, res) => {
+      const credentials = await httpAuth.credentials(req);
+      const { target } = await entityOf(req, credentials);
+      const d = await service.store.getDrill(req.params.id);
+      if (d.target !== target.name) {
+        throw new NotFoundError(`No restore drill '${req.params.id}' of ${target.name}`);
+      }
+      res.json(d);
+    },
+  );
+
+  return router;
+}

@@ -1,0 +1,209 @@
+import {
+  CopyObjectCommand,
+  DeleteObjectCommand,
+  GetObjectCommand,
+  HeadObjectCommand,
+  S3Client,
+  ServerSideEncryption,
+} from '@aws-sdk/client-s3';
+import { Upload } from '@aws-sdk/lib-storage';
+import fs from 'fs';
+import path from 'path';
+import { Readable } from 'stream';
+import { pipeline } from 'stream/promises';
+import { StorageConfig } from './config';
+
+/**
+ * Where backup files go. A backup is written to `<key>.partial`, verified there, and only
+ * then committed to `<key>`; a failure discards the partial object, so a final object
+ * always is a verified one.
+ */
+export interface BackupStorage {
+  readonly type: 'local' | 's3';
+  /** Streams `body` to `<key>.partial`. */
+  writePartial(key: string, body: Readable): Promise<void>;
+  /** Reads the partial (before commit) or final object. */
+  read(key: string, partial?: boolean): Promise<Readable>;
+  /** Moves `<key>.partial` to `<key>`. */
+  commit(key: string): Promise<void>;
+  /** Removes `<key>.partial` and `<key>`, ignoring ones that do not exist. */
+  discard(key: string): Promise<void>;
+  exists(key: string, partial?: boolean): Promise<boolean>;
+  /** Human-readable location (no credentials), for records and messages. */
+  describe(key: string): string;
+}
+
+export const PARTIAL_SUFFIX = '.partial';
+
+class LocalStorage implements BackupStorage {
+  readonly type = 'local' as const;
+  constructor(private readonly directory: string) {}
+
+  private file(key: string, partial = false) {
+    const file = path.resolve(this.directory, key + (partial ? PARTIAL_SUFFIX : ''));
+    if (!file.startsWith(path.resolve(this.directory) + path.sep)) {
+      throw new Error(`backup key '${key}' leaves the storage directory`);
+    }
+    return file;
+  }
+
+  async writePartial(key: string, body: Readable) {
+    const file = this.file(key, true);
+    await fs.promises.mkdir(path.dirname(file), { recursive: true });
+    await pipeline(body, fs.createWriteStream(file, { mode: 0o600 }));
+    // Durable before it is verified and renamed.
+    const handle = await fs.promises.open(file, 'r+');
+    try {
+      await handle.sync();
+    } finally {
+      await handle.close();
+    }
+  }
+
+  async read(key: string, partial = false) {
+    const file = this.file(key, partial);
+    await fs.promises.access(file);
+    return fs.createReadStream(file);
+  }
+
+  async commit(key: string) {
+    const final = this.file(key);
+    await fs.promises.rename(this.file(key, true), final);
+    // Make the rename itself durable.
+    const dir = await fs.promises.open(path.dirname(final), 'r');
+    try {
+      await dir.sync();
+    } finally {
+      await dir.close();
+    }
+  }
+
+  async discard(key: string) {
+    for (const f of [this.file(key, true), this.file(key)]) {
+      await fs.promises.rm(f, { force: true });
+    }
+  }
+
+  async exists(key: string, partial = false) {
+    return fs.existsSync(this.file(key, partial));
+  }
+
+  describe(key: string) {
+    return this.file(key);
+  }
+}
+
+function envOrThrow(name: string, what: string): string {
+  const v = process.env[name];
+  if (!v) {
+    throw new Error(`S3 ${what}: environment variable ${name} is not set`);
+  }
+  return v;
+}
+
+class S3Storage implements BackupStorage {
+  readonly type = 's3' as const;
+  private readonly client: S3Client;
+  constructor(private readonly cfg: Extract<StorageConfig, { type: 's3' }>) {
+    let credentials;
+    if (cfg.accessKeyIdEnv || cfg.secretAccessKeyEnv) {
+      credentials = {
+        accessKeyId: envOrThrow(cfg.accessKeyIdEnv ?? '', 'accessKeyIdEnv'),
+        secretAccessKey: envOrThrow(
+          cfg.secretAccessKeyEnv ?? '',
+          'secretAccessKeyEnv',
+        ),
+      };
+    } else if (cfg.accessKeyId && cfg.secretAccessKey) {
+      credentials = {
+        accessKeyId: cfg.accessKeyId,
+        secretAccessKey: cfg.secretAccessKey,
+      };
+    }
+    this.client = new S3Client({
+      region: cfg.region,
+      endpoint: cfg.endpoint,
+      forcePathStyle: cfg.forcePathStyle,
+      credentials,
+      maxAttempts: 2,
+    });
+  }
+
+  private key(key: string, partial = false) {
+    return `${this.cfg.prefix ?? ''}${key}${partial ? PARTIAL_SUFFIX : ''}`;
+  }
+
+  private get sse() {
+    return this.cfg.serverSideEncryption as ServerSideEncryption | undefined;
+  }
+
+  async writePartial(key: string, body: Readable) {
+    const upload = new Upload({
+      client: this.client,
+      params: {
+        Bucket: this.cfg.bucket,
+        Key: this.key(key, true),
+        Body: body,
+        ContentType: 'application/octet-stream',
+        ServerSideEncryption: this.sse,
+      },
+      partSize: 8 * 1024 * 1024,
+      queueSize: 2,
+      leavePartsOnError: false,
+    });
+    await upload.done();
+  }
+
+  async read(key: string, partial = false) {
+    const res = await this.client.send(
+      new GetObjectCommand({ Bucket: this.cfg.bucket, Key: this.key(key, partial) }),
+    );
+    return res.Body as Readable;
+  }
+
+  async commit(key: string) {
+    await this.client.send(
+      new CopyObjectCommand({
+        Bucket: this.cfg.bucket,
+        Key: this.key(key),
+        CopySource: `${this.cfg.bucket}/${encodeURIComponent(this.key(key, true)).replace(/%2F/g, '/')}`,
+        ServerSideEncryption: this.sse,
+      }),
+    );
+    await this.client.send(
+      new DeleteObjectCommand({ Bucket: this.cfg.bucket, Key: this.key(key, true) }),
+    );
+  }
+
+  async discard(key: string) {
+    for (const k of [this.key(key, true), this.key(key)]) {
+      await this.client.send(
+        new DeleteObjectCommand({ Bucket: this.cfg.bucket, Key: k }),
+      );
+    }
+  }
+
+  async exists(key: string, partial = false) {
+    try {
+      await this.client.send(
+        new HeadObjectCommand({ Bucket: this.cfg.bucket, Key: this.key(key, partial) }),
+      );
+      return true;
+    } catch (e: any) {
+      if (e?.$metadata?.httpStatusCode === 404 || e?.name === 'NotFound') {
+        return false;
+      }
+      throw e;
+    }
+  }
+
+  describe(key: string) {
+    return `s3://${this.cfg.bucket}/${this.key(key)}`;
+  }
+}
+
+export function createStorage(cfg: StorageConfig): BackupStorage {
+  return cfg.type === 'local'
+    ? new LocalStorage(cfg.directory)
+    : new S3Storage(cfg);
+}

@@ -1,0 +1,271 @@
+import { ConflictError, NotFoundError } from '@backstage/errors';
+import { Knex } from 'knex';
+import { TableCount } from './pg';
+
+export type BackupStatus = 'running' | 'verified' | 'failed' | 'deleted';
+export type BackupStep = 'dump' | 'upload' | 'verify' | 'commit';
+export type DrillStep = 'fetch' | 'checksum' | 'create-database' | 'restore' | 'compare';
+
+export interface BackupRecord {
+  id: string;
+  target: string;
+  entityRef: string;
+  status: BackupStatus;
+  failedStep?: BackupStep | 'abandoned';
+  error?: string;
+  storageType: string;
+  storageKey: string;
+  location?: string;
+  sizeBytes?: number;
+  sha256?: string;
+  durationMs?: number;
+  requestedBy: string;
+  reason?: string;
+  tables?: TableCount[];
+  startedAt: string;
+  finishedAt?: string;
+  deletedAt?: string;
+}
+
+export interface TableComparison {
+  table: string;
+  expectedRows?: number;
+  restoredRows?: number;
+  ok: boolean;
+}
+
+export interface DrillRecord {
+  id: string;
+  backupId: string;
+  target: string;
+  entityRef: string;
+  status: 'running' | 'passed' | 'failed';
+  failedStep?: DrillStep;
+  error?: string;
+  requestedBy: string;
+  /** Measured restore duration: the observed RTO. */
+  restoreMs?: number;
+  /** Age of the backup when the drill started: the achievable RPO. */
+  backupAgeSeconds?: number;
+  comparison?: TableComparison[];
+  databaseName?: string;
+  startedAt: string;
+  finishedAt?: string;
+}
+
+const BACKUPS = 'shipshape_backups';
+const DRILLS = 'shipshape_restore_drills';
+
+function iso(v: unknown): string | undefined {
+  if (v === null || v === undefined) return undefined;
+  if (v instanceof Date) return v.toISOString();
+  if (typeof v === 'number' || /^\d+$/.test(String(v))) {
+    return new Date(Number(v)).toISOString();
+  }
+  const s = String(v);
+  const d = new Date(s.includes('T') || s.endsWith('Z') ? s : `${s}Z`);
+  return Number.isNaN(d.getTime()) ? s : d.toISOString();
+}
+
+function json(v: unknown) {
+  if (v === null || v === undefined) return undefined;
+  return typeof v === 'string' ? JSON.parse(v) : v;
+}
+
+function num(v: unknown) {
+  return v === null || v === undefined ? undefined : Number(v);
+}
+
+function toBackup(r: any): BackupRecord {
+  return {
+    id: r.id,
+    target: r.target,
+    entityRef: r.entity_ref,
+    status: r.status,
+    failedStep: r.failed_step ?? undefined,
+    error: r.error ?? undefined,
+    storageType: r.storage_type,
+    storageKey: r.storage_key,
+    sizeBytes: num(r.size_bytes),
+    sha256: r.sha256 ?? undefined,
+    durationMs: num(r.duration_ms),
+    requestedBy: r.requested_by,
+    reason: r.reason ?? undefined,
+    tables: json(r.tables),
+    startedAt: iso(r.started_at)!,
+    finishedAt: iso(r.finished_at),
+    deletedAt: iso(r.deleted_at),
+  };
+}
+
+function toDrill(r: any): DrillRecord {
+  return {
+    id: r.id,
+    backupId: r.backup_id,
+    target: r.target,
+    entityRef: r.entity_ref,
+    status: r.status,
+    failedStep: r.failed_step ?? undefined,
+    error: r.error ?? undefined,
+    requestedBy: r.requested_by,
+    restoreMs: num(r.restore_ms),
+    backupAgeSeconds: num(r.backup_age_seconds),
+    comparison: json(r.comparison),
+    databaseName: r.database_name ?? undefined,
+    startedAt: iso(r.started_at)!,
+    finishedAt: iso(r.finished_at),
+  };
+}
+
+function isUniqueViolation(e: any): boolean {
+  return (
+    e?.code === '23505' ||
+    e?.code === 'SQLITE_CONSTRAINT_UNIQUE' ||
+    /UNIQUE constraint failed/i.test(String(e?.message))
+  );
+}
+
+/** Backup and drill records in the plugin's database. */
+export class BackupStore {
+  constructor(private readonly db: Knex) {}
+
+  /**
+   * Records a running backup, or throws ConflictError when one is already running for the
+   * target (the unique partial index decides, also across replicas). A running backup older
+   * than `staleAfterMs` is marked failed ('abandoned': its backend stopped) first.
+   */
+  async start(
+    rec: Pick<
+      BackupRecord,
+      'id' | 'target' | 'entityRef' | 'storageType' | 'storageKey' | 'requestedBy' | 'reason'
+    >,
+    staleAfterMs: number,
+  ): Promise<void> {
+    const now = new Date();
+    await this.db(BACKUPS)
+      .where({ target: rec.target, status: 'running' })
+      .andWhere('started_at', '<', new Date(now.getTime() - staleAfterMs))
+      .update({
+        status: 'failed',
+        failed_step: 'abandoned',
+        error: `no result after ${Math.round(staleAfterMs / 60000)} minutes; the backend running it stopped`,
+        finished_at: now,
+      });
+    try {
+      await this.db(BACKUPS).insert({
+        id: rec.id,
+        target: rec.target,
+        entity_ref: rec.entityRef,
+        status: 'running',
+        storage_type: rec.storageType,
+        storage_key: rec.storageKey,
+        requested_by: rec.requestedBy,
+        reason: rec.reason ?? null,
+        started_at: now,
+      });
+    } catch (e) {
+      if (!isUniqueViolation(e)) throw e;
+      const busy = await this.db(BACKUPS)
+        .where({ target: rec.target, status: 'running' })
+        .first();
+      throw new ConflictError(
+        `A backup of ${rec.target} is already running (${busy?.id ?? 'unknown'}, requested by ${
+          busy?.requested_by ?? 'unknown'
+        } at ${iso(busy?.started_at) ?? '?'}); wait for it to finish`,
+      );
+    }
+  }
+
+  async finish(
+    id: string,
+    fields: Partial<
+      Pick<BackupRecord, 'status' | 'failedStep' | 'error' | 'sizeBytes' | 'sha256' | 'durationMs' | 'tables'>
+    >,
+  ) {
+    await this.db(BACKUPS)
+      .where({ id })
+      .update({
+        status: fields.status,
+        failed_step: fields.failedStep ?? null,
+        error: fields.error ?? null,
+        size_bytes: fields.sizeBytes ?? null,
+        sha256: fields.sha256 ?? null,
+        duration_ms: fields.durationMs ?? null,
+        tables: fields.tables ? JSON.stringify(fields.tables) : null,
+        finished_at: new Date(),
+      });
+  }
+
+  async markDeleted(id: string) {
+    await this.db(BACKUPS)
+      .where({ id })
+      .update({ status: 'deleted', deleted_at: new Date() });
+  }
+
+  async get(id: string): Promise<BackupRecord> {
+    const r = await this.db(BACKUPS).where({ id }).first();
+    if (!r) throw new NotFoundError(`No backup with id '${id}'`);
+    return toBackup(r);
+  }
+
+  async list(target: string, limit = 50): Promise<BackupRecord[]> {
+    const rows = await this.db(BACKUPS)
+      .where({ target })
+      .orderBy('started_at', 'desc')
+      .limit(limit);
+    return rows.map(toBackup);
+  }
+
+  async verified(target: string): Promise<BackupRecord[]> {
+    const rows = await this.db(BACKUPS)
+      .where({ target, status: 'verified' })
+      .orderBy('started_at', 'desc');
+    return rows.map(toBackup);
+  }
+
+  async startDrill(
+    rec: Pick<DrillRecord, 'id' | 'backupId' | 'target' | 'entityRef' | 'requestedBy' | 'databaseName' | 'backupAgeSeconds'>,
+  ) {
+    await this.db(DRILLS).insert({
+      id: rec.id,
+      backup_id: rec.backupId,
+      target: rec.target,
+      entity_ref: rec.entityRef,
+      status: 'running',
+      requested_by: rec.requestedBy,
+      database_name: rec.databaseName ?? null,
+      backup_age_seconds: rec.backupAgeSeconds ?? null,
+      started_at: new Date(),
+    });
+  }
+
+  async finishDrill(
+    id: string,
+    fields: Pick<DrillRecord, 'status' | 'failedStep' | 'error' | 'restoreMs' | 'comparison'>,
+  ) {
+    await this.db(DRILLS)
+      .where({ id })
+      .update({
+        status: fields.status,
+        failed_step: fields.failedStep ?? null,
+        error: fields.error ?? null,
+        restore_ms: fields.restoreMs ?? null,
+        comparison: fields.comparison ? JSON.stringify(fields.comparison) : null,
+        finished_at: new Date(),
+      });
+  }
+
+  async getDrill(id: string): Promise<DrillRecord> {
+    const r = await this.db(DRILLS).where({ id }).first();
+    if (!r) throw new NotFoundError(`No restore drill with id '${id}'`);
+    return toDrill(r);
+  }
+
+  async drills(target: string, limit = 50): Promise<DrillRecord[]> {
+    const rows = await this.db(DRILLS)
+      .where({ target })
+      .orderBy('started_at', 'desc')
+      .limit(limit);
+    return rows.map(toDrill);
+  }
+}
