@@ -7,6 +7,7 @@ import express from 'express';
 import { connectDatabase } from './database';
 import { createRouter } from './router';
 import { createOwnershipRouter } from './ownership/router';
+import { createBackupRouter } from './backup/router';
 import { createRolloutRouters } from './rollout/feature';
 import { createSloRouter } from './slo/router';
 import { createLocalReposRouter } from './localRepos/router';
@@ -43,6 +44,7 @@ export const shipshapePlugin = createBackendPlugin({
           ...(await createRolloutRouters({ knex, config: deps.rootConfig, ...deps })),
           createSloRouter({ config: deps.rootConfig, ...deps }),
           createOwnershipRouter({ config: deps.rootConfig, ...deps }),
+          createBackupRouter({ knex, config: deps.rootConfig, ...deps }),
           createLocalReposRouter({ config: deps.rootConfig, httpRouter, ...deps }),
         ];
         httpRouter.use(await createRouter(featureRouters));

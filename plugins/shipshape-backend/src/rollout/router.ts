@@ -57,7 +57,8 @@ const rollbackBody = z
   })
   .strict();
 
-function parseBody<T>(schema: z.ZodType<T, any, any>, body: unknown): T {
+/** Parses a JSON body with a zod schema; InputError naming each bad field. */
+export function parseBody<T>(schema: z.ZodType<T, any, any>, body: unknown): T {
   const result = schema.safeParse(body ?? {});
   if (!result.success) {
     throw new InputError(
