@@ -95,7 +95,11 @@ function configData(localDir: string) {
   };
 }
 
-function serviceFor(knex: Knex, localDir: string, logger = mockServices.logger.mock()) {
+function serviceFor(
+  knex: Knex,
+  localDir: string,
+  logger = mockServices.logger.mock(),
+) {
   const cfg = readBackupConfig(new ConfigReader(configData(localDir)))!;
   return new BackupService(cfg, knex, logger);
 }
@@ -117,7 +121,11 @@ async function paymentsCounts() {
 
 async function drillDatabases(): Promise<string[]> {
   const db = pgClient(
-    { ...connection(SU_ENV), user: stack.postgres.superuser, database: 'postgres' },
+    {
+      ...connection(SU_ENV),
+      user: stack.postgres.superuser,
+      database: 'postgres',
+    },
     stack.postgres.superuserPassword,
   );
   try {
@@ -151,16 +159,17 @@ describe('backup targets from app-config', () => {
   const name = SHIPSHAPE_ANNOTATIONS.backupTarget.name;
 
   it('resolves the annotation to a configured target', () => {
-    expect(targetOfEntity(cfg, 'component:default/x', { [name]: 'payments-db' }).name).toBe(
-      'payments-db',
-    );
+    expect(
+      targetOfEntity(cfg, 'component:default/x', { [name]: 'payments-db' })
+        .name,
+    ).toBe('payments-db');
   });
 
   it('refuses a connection string in the annotation, without echoing it', () => {
     const raw = 'postgresql://u:hunter2@db:5432/payments';
-    expect(() => targetOfEntity(cfg, 'component:default/x', { [name]: raw })).toThrow(
-      /not a connection string or credential/,
-    );
+    expect(() =>
+      targetOfEntity(cfg, 'component:default/x', { [name]: raw }),
+    ).toThrow(/not a connection string or credential/);
     try {
       targetOfEntity(cfg, 'component:default/x', { [name]: raw });
     } catch (e: any) {
@@ -169,7 +178,9 @@ describe('backup targets from app-config', () => {
   });
 
   it('names the configured targets when the annotation names an unknown one', () => {
-    expect(() => targetOfEntity(cfg, 'component:default/x', { [name]: 'nope-db' })).toThrow(
+    expect(() =>
+      targetOfEntity(cfg, 'component:default/x', { [name]: 'nope-db' }),
+    ).toThrow(
       "component:default/x names backup target 'nope-db' in shipshape.dev/backup-target, which is not in app-config shipshape.backup.targets (configured: payments-db, payments-s3, closed-port, no-bucket, wrong-password)",
     );
     expect(() => targetOfEntity(cfg, 'component:default/x', {})).toThrow(
@@ -185,13 +196,18 @@ describe('backup targets from app-config', () => {
             backup: {
               storage: { type: 'local', directory: dir },
               targets: [
-                { name: 'x', connection: { host: 'h', user: 'u', password: 'p' } },
+                {
+                  name: 'x',
+                  connection: { host: 'h', user: 'u', password: 'p' },
+                },
               ],
             },
           },
         }),
       ),
-    ).toThrow(/shipshape.backup.targets\[0\].connection: put the password in an environment variable/);
+    ).toThrow(
+      /shipshape.backup.targets\[0\].connection: put the password in an environment variable/,
+    );
   });
 });
 
@@ -236,7 +252,9 @@ describe('backup and restore drill on the local stack', () => {
       expect(drill.restoreMs).toBeGreaterThan(0);
       expect(drill.backupAgeSeconds).toBeGreaterThanOrEqual(0);
       expect(drill.comparison!.every(c => c.ok)).toBe(true);
-      expect(drill.comparison!.map(c => c.restoredRows)).toEqual(before.map(t => t.rows));
+      expect(drill.comparison!.map(c => c.restoredRows)).toEqual(
+        before.map(t => t.rows),
+      );
       expect(await drillDatabases()).toEqual([]);
     },
   );
@@ -270,20 +288,23 @@ describe('backup and restore drill on the local stack', () => {
   it.each([
     ['closed-port', /storing s3:\/\/.* failed/],
     ['no-bucket', /storing s3:\/\/no-such-bucket-.* failed/],
-  ])('storage failing (%s) leaves no object and names the upload step', async (name, message) => {
-    const service = serviceFor(await migrated('SQLITE_3'), dir);
-    const b = await (
-      await service.startBackup({
-        target: service.target(name),
-        entityRef: 'component:default/payments-api',
-        requestedBy: 'user:default/owner',
-      })
-    ).done;
-    expect(b).toMatchObject({ status: 'failed', failedStep: 'upload' });
-    expect(b.error).toMatch(message);
-    if (name === 'no-bucket') return;
-    expect(await s3Keys(`test/${RUN}/${name}/`)).toEqual([]);
-  });
+  ])(
+    'storage failing (%s) leaves no object and names the upload step',
+    async (name, message) => {
+      const service = serviceFor(await migrated('SQLITE_3'), dir);
+      const b = await (
+        await service.startBackup({
+          target: service.target(name),
+          entityRef: 'component:default/payments-api',
+          requestedBy: 'user:default/owner',
+        })
+      ).done;
+      expect(b).toMatchObject({ status: 'failed', failedStep: 'upload' });
+      expect(b.error).toMatch(message);
+      if (name === 'no-bucket') return;
+      expect(await s3Keys(`test/${RUN}/${name}/`)).toEqual([]);
+    },
+  );
 
   it('a wrong password fails the dump step with a clear error and never shows the password', async () => {
     const logger = mockServices.logger.mock();
@@ -297,7 +318,9 @@ describe('backup and restore drill on the local stack', () => {
       })
     ).done;
     expect(b).toMatchObject({ status: 'failed', failedStep: 'dump' });
-    expect(b.error).toMatch(/password authentication failed for user "shipshape"/);
+    expect(b.error).toMatch(
+      /password authentication failed for user "shipshape"/,
+    );
     const logged = JSON.stringify([
       ...(logger.info as jest.Mock).mock.calls,
       ...(logger.warn as jest.Mock).mock.calls,
@@ -306,7 +329,14 @@ describe('backup and restore drill on the local stack', () => {
     expect(logged).toContain('password authentication failed');
     expect(logged).not.toContain(WRONG_PASSWORD);
     expect(JSON.stringify(b)).not.toContain(WRONG_PASSWORD);
-    expect(fs.readdirSync(localDir, { recursive: true } as any).filter((f: any) => String(f).endsWith('.dump') || String(f).endsWith('.partial'))).toEqual([]);
+    expect(
+      fs
+        .readdirSync(localDir, { recursive: true } as any)
+        .filter(
+          (f: any) =>
+            String(f).endsWith('.dump') || String(f).endsWith('.partial'),
+        ),
+    ).toEqual([]);
   });
 
   it('a drill detects a corrupted stored object', async () => {
@@ -314,7 +344,11 @@ describe('backup and restore drill on the local stack', () => {
     const service = serviceFor(await migrated('SQLITE_3'), localDir);
     const target = service.target('payments-db');
     const b = await (
-      await service.startBackup({ target, entityRef: 'component:default/p', requestedBy: 'user:default/o' })
+      await service.startBackup({
+        target,
+        entityRef: 'component:default/p',
+        requestedBy: 'user:default/o',
+      })
     ).done;
     expect(b.status).toBe('verified');
     const file = path.join(localDir, b.storageKey);
@@ -323,7 +357,11 @@ describe('backup and restore drill on the local stack', () => {
     fs.writeSync(fd, Buffer.from('CORRUPTED-BYTES!'), 0, 16, mid);
     fs.closeSync(fd);
     const drill = await (
-      await service.startDrill({ target, entityRef: 'component:default/p', requestedBy: 'user:default/o' })
+      await service.startDrill({
+        target,
+        entityRef: 'component:default/p',
+        requestedBy: 'user:default/o',
+      })
     ).done;
     expect(drill).toMatchObject({ status: 'failed', failedStep: 'checksum' });
     expect(drill.error).toMatch(/stored backup is corrupted/);
@@ -351,12 +389,26 @@ describe('backup and restore drill on the local stack', () => {
         }),
       ).rejects.toThrow(ConflictError);
       await expect(
-        b.startBackup({ target: b.target('payments-db'), entityRef: 'component:default/p', requestedBy: 'user:default/other' }),
-      ).rejects.toThrow(/A backup of payments-db is already running .*requested by user:default\/o/);
+        b.startBackup({
+          target: b.target('payments-db'),
+          entityRef: 'component:default/p',
+          requestedBy: 'user:default/other',
+        }),
+      ).rejects.toThrow(
+        /A backup of payments-db is already running .*requested by user:default\/o/,
+      );
       expect((await first.done).status).toBe('verified');
       // Once it is done, the next one may start.
       expect(
-        (await (await b.startBackup({ target: b.target('payments-db'), entityRef: 'component:default/p', requestedBy: 'user:default/o' })).done).status,
+        (
+          await (
+            await b.startBackup({
+              target: b.target('payments-db'),
+              entityRef: 'component:default/p',
+              requestedBy: 'user:default/o',
+            })
+          ).done
+        ).status,
       ).toBe('verified');
     },
   );
@@ -369,7 +421,13 @@ describe('backup and restore drill on the local stack', () => {
       const service = serviceFor(knex, localDir);
       const target = service.target('payments-db');
       const run = async () =>
-        (await service.startBackup({ target, entityRef: 'component:default/p', requestedBy: 'user:default/o' })).done;
+        (
+          await service.startBackup({
+            target,
+            entityRef: 'component:default/p',
+            requestedBy: 'user:default/o',
+          })
+        ).done;
       const b1 = await run();
       const b2 = await run();
       const b3 = await run();
@@ -378,7 +436,13 @@ describe('backup and restore drill on the local stack', () => {
       expect(fs.existsSync(path.join(localDir, b1.storageKey))).toBe(false);
       expect(fs.existsSync(path.join(localDir, b2.storageKey))).toBe(true);
       // A failed backup after them changes nothing.
-      await (await service.startBackup({ target: service.target('wrong-password'), entityRef: 'component:default/p', requestedBy: 'user:default/o' })).done;
+      await (
+        await service.startBackup({
+          target: service.target('wrong-password'),
+          entityRef: 'component:default/p',
+          requestedBy: 'user:default/o',
+        })
+      ).done;
       // Everything older than maxAgeDays: all go but the last verified one.
       await knex('shipshape_backups')
         .whereIn('id', [b2.id, b3.id])
@@ -401,7 +465,11 @@ function component(name: string, backupTarget?: string): Entity {
         ? { [SHIPSHAPE_ANNOTATIONS.backupTarget.name]: backupTarget }
         : {},
     },
-    spec: { type: 'service', lifecycle: 'production', owner: 'group:default/team-a' },
+    spec: {
+      type: 'service',
+      lifecycle: 'production',
+      owner: 'group:default/team-a',
+    },
   };
 }
 
@@ -438,8 +506,7 @@ describe('backup HTTP API', () => {
     }));
   });
 
-  const as = (user: string) =>
-    `Bearer ${mockCredentials.user.token(user)}`;
+  const as = (user: string) => `Bearer ${mockCredentials.user.token(user)}`;
   const base = '/api/shipshape/entities/component/default';
 
   it('denies a non-owner', async () => {
@@ -464,14 +531,18 @@ describe('backup HTTP API', () => {
       .set('Authorization', as(OWNER))
       .send({});
     expect(leaky.status).toBe(400);
-    expect(leaky.body.error.message).toMatch(/not a connection string or credential/);
+    expect(leaky.body.error.message).toMatch(
+      /not a connection string or credential/,
+    );
     expect(JSON.stringify(leaky.body)).not.toContain('hunter2');
     const unknown = await request(server)
       .post(`${base}/unknown/backups`)
       .set('Authorization', as(OWNER))
       .send({});
     expect(unknown.status).toBe(404);
-    expect(unknown.body.error.message).toMatch(/'nope-db'.*configured: payments-db/);
+    expect(unknown.body.error.message).toMatch(
+      /'nope-db'.*configured: payments-db/,
+    );
     const body = await request(server)
       .post(`${base}/payments-api/restore-drills`)
       .set('Authorization', as(OWNER))
@@ -486,7 +557,10 @@ describe('backup HTTP API', () => {
       .set('Authorization', as(OWNER))
       .send({ reason: 'before migration' });
     expect(started.status).toBe(202);
-    expect(started.body).toMatchObject({ status: 'running', requestedBy: OWNER });
+    expect(started.body).toMatchObject({
+      status: 'running',
+      requestedBy: OWNER,
+    });
     let backup: any;
     for (let i = 0; i < 120; i++) {
       backup = (
@@ -519,8 +593,14 @@ describe('backup HTTP API', () => {
       .set('Authorization', as(OWNER));
     expect(history.status).toBe(200);
     expect(history.body.target).toBe('payments-db');
-    expect(history.body.items[0]).toMatchObject({ id: backup.id, status: 'verified' });
-    expect(history.body.items[0].drills[0]).toMatchObject({ id: d.id, status: 'passed' });
+    expect(history.body.items[0]).toMatchObject({
+      id: backup.id,
+      status: 'verified',
+    });
+    expect(history.body.items[0].drills[0]).toMatchObject({
+      id: d.id,
+      status: 'passed',
+    });
     expect(JSON.stringify(history.body)).not.toContain(stack.postgres.password);
   });
 });

@@ -67,9 +67,7 @@ function readConnection(c: Config, where: string): PgConnection {
     passwordFile: c.getOptionalString('passwordFile'),
   };
   if (conn.passwordEnv && conn.passwordFile) {
-    throw new InputError(
-      `${where}: set passwordEnv or passwordFile, not both`,
-    );
+    throw new InputError(`${where}: set passwordEnv or passwordFile, not both`);
   }
   if (c.has('password') || c.has('url') || c.has('connectionString')) {
     throw new InputError(
@@ -99,9 +97,7 @@ function readStorage(c: Config, where: string): StorageConfig {
       serverSideEncryption: c.getOptionalString('serverSideEncryption'),
     };
   }
-  throw new InputError(
-    `${where}.type is '${type}'; expected 'local' or 's3'`,
-  );
+  throw new InputError(`${where}.type is '${type}'; expected 'local' or 's3'`);
 }
 
 function readRetention(c: Config | undefined, fallback: RetentionConfig) {
@@ -155,7 +151,10 @@ export function readBackupConfig(config: Config): BackupConfig | undefined {
     }
     targets.set(name, {
       name,
-      connection: readConnection(t.getConfig('connection'), `${where}.connection`),
+      connection: readConnection(
+        t.getConfig('connection'),
+        `${where}.connection`,
+      ),
       storage,
       retention: readRetention(t.getOptionalConfig('retention'), retention),
     });
@@ -187,7 +186,9 @@ export function passwordOf(conn: PgConnection, where: string): string {
       return fs.readFileSync(conn.passwordFile, 'utf8').trim();
     } catch (e: any) {
       throw new InputError(
-        `${where}: cannot read passwordFile ${conn.passwordFile}: ${e.code ?? e.message}`,
+        `${where}: cannot read passwordFile ${conn.passwordFile}: ${
+          e.code ?? e.message
+        }`,
       );
     }
   }
@@ -223,7 +224,9 @@ export function targetOfEntity(
   const target = backup.targets.get(parsed.value);
   if (!target) {
     throw new NotFoundError(
-      `${entityRef} names backup target '${parsed.value}' in ${spec.name}, which is not in app-config shipshape.backup.targets (configured: ${[
+      `${entityRef} names backup target '${parsed.value}' in ${
+        spec.name
+      }, which is not in app-config shipshape.backup.targets (configured: ${[
         ...backup.targets.keys(),
       ].join(', ')})`,
     );

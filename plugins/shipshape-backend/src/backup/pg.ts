@@ -41,7 +41,11 @@ export function pgClient(
 }
 
 /** The environment of a child process: ours plus the connection, password only here. */
-export function childEnv(conn: PgConnection, password: string, database: string) {
+export function childEnv(
+  conn: PgConnection,
+  password: string,
+  database: string,
+) {
   const env: NodeJS.ProcessEnv = {
     ...process.env,
     PGHOST: conn.host,
@@ -57,7 +61,9 @@ export function childEnv(conn: PgConnection, password: string, database: string)
 }
 
 /** Exact row counts of every user table (run inside the dump's snapshot). */
-export async function countTables(db: Knex | Knex.Transaction): Promise<TableCount[]> {
+export async function countTables(
+  db: Knex | Knex.Transaction,
+): Promise<TableCount[]> {
   const { rows } = await db.raw(
     `SELECT n.nspname AS schema, c.relname AS "table"
        FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
@@ -164,7 +170,13 @@ export function startRestore(options: {
 }) {
   const child = spawn(
     pgBinary(options.binDir, 'pg_restore'),
-    ['--no-owner', '--no-acl', '--exit-on-error', '--no-password', `--dbname=${options.database}`],
+    [
+      '--no-owner',
+      '--no-acl',
+      '--exit-on-error',
+      '--no-password',
+      `--dbname=${options.database}`,
+    ],
     {
       env: childEnv(options.conn, options.password, options.database),
       stdio: ['pipe', 'ignore', 'pipe'],

@@ -29,10 +29,10 @@ export interface BackupRouterDeps {
   service?: BackupService;
 }
 
-const backupBody = z.object({ reason: z.string().max(500).optional() }).strict();
-const drillBody = z
-  .object({ backupId: z.string().uuid().optional() })
+const backupBody = z
+  .object({ reason: z.string().max(500).optional() })
   .strict();
+const drillBody = z.object({ backupId: z.string().uuid().optional() }).strict();
 
 /**
  * Backups and restore drills of the database an entity names in its backup-target
@@ -55,7 +55,10 @@ export function createBackupRouter(deps: BackupRouterDeps): express.Router {
     );
   const router = Router();
 
-  async function entityOf(req: express.Request, credentials: BackstageCredentials) {
+  async function entityOf(
+    req: express.Request,
+    credentials: BackstageCredentials,
+  ) {
     const { kind, namespace, name } = req.params;
     const entity = await catalog.getEntityByRef(
       { kind, namespace, name },
@@ -145,7 +148,9 @@ export function createBackupRouter(deps: BackupRouterDeps): express.Router {
       const { target } = await entityOf(req, credentials);
       const b = await service.store.get(req.params.id);
       if (b.target !== target.name) {
-        throw new NotFoundError(`No backup '${req.params.id}' of ${target.name}`);
+        throw new NotFoundError(
+          `No backup '${req.params.id}' of ${target.name}`,
+        );
       }
       const drills = (await service.store.drills(target.name)).filter(
         d => d.backupId === b.id,
@@ -161,7 +166,9 @@ export function createBackupRouter(deps: BackupRouterDeps): express.Router {
       const { target } = await entityOf(req, credentials);
       const d = await service.store.getDrill(req.params.id);
       if (d.target !== target.name) {
-        throw new NotFoundError(`No restore drill '${req.params.id}' of ${target.name}`);
+        throw new NotFoundError(
+          `No restore drill '${req.params.id}' of ${target.name}`,
+        );
       }
       res.json(d);
     },

@@ -3,11 +3,7 @@ import { InputError, NotFoundError } from '@backstage/errors';
 import { createHash, randomBytes, randomUUID } from 'crypto';
 import { Knex } from 'knex';
 import { Readable, Transform } from 'stream';
-import {
-  BackupConfig,
-  BackupTarget,
-  passwordOf,
-} from './config';
+import { BackupConfig, BackupTarget, passwordOf } from './config';
 import {
   TableCount,
   countTables,
@@ -59,10 +55,7 @@ function digestOf(input: Readable) {
 }
 
 class StepError extends Error {
-  constructor(
-    readonly step: string,
-    message: string,
-  ) {
+  constructor(readonly step: string, message: string) {
     super(message);
   }
 }
@@ -73,7 +66,10 @@ function messageOf(e: unknown): string {
 
 /** Storage key of a backup: `<target>/<UTC timestamp>-<id>.dump` (pg_dump custom format). */
 export function backupKey(target: string, id: string, at = new Date()): string {
-  const stamp = at.toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z');
+  const stamp = at
+    .toISOString()
+    .replace(/[-:]/g, '')
+    .replace(/\.\d+Z$/, 'Z');
   return `${target}/${stamp}-${id}.dump`;
 }
 
@@ -138,7 +134,9 @@ export class BackupService {
       this.config.staleAfterMs,
     );
     this.logger.info(
-      `Backup ${id} of ${req.target.name} started by ${req.requestedBy} to ${storage.describe(key)}`,
+      `Backup ${id} of ${req.target.name} started by ${
+        req.requestedBy
+      } to ${storage.describe(key)}`,
     );
     const done = this.runBackup(id, req.target, storage, key).then(() =>
       this.store.get(id),
@@ -178,7 +176,11 @@ export class BackupService {
         durationMs: Date.now() - started,
       });
       this.logger.info(
-        `Backup ${id} of ${target.name} verified: ${size} bytes, sha256 ${sha256}, ${tables.length} tables, ${Date.now() - started} ms`,
+        `Backup ${id} of ${
+          target.name
+        } verified: ${size} bytes, sha256 ${sha256}, ${tables.length} tables, ${
+          Date.now() - started
+        } ms`,
       );
       await this.applyRetention(target).catch(e =>
         this.logger.warn(`Retention of ${target.name} failed: ${messageOf(e)}`),
@@ -189,7 +191,10 @@ export class BackupService {
       try {
         await storage.discard(key);
       } catch (d) {
-        error += `; cleaning up the partial object also failed: ${scrub(messageOf(d), password)}`;
+        error += `; cleaning up the partial object also failed: ${scrub(
+          messageOf(d),
+          password,
+        )}`;
       }
       this.logger.warn(
         `Backup ${id} of ${target.name} failed at ${failedStep}: ${error}`,
@@ -218,9 +223,11 @@ export class BackupService {
     let trx: Knex.Transaction | undefined;
     try {
       trx = await db.transaction();
-      await trx.raw('SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY');
-      const snapshot = (await trx.raw('SELECT pg_export_snapshot() AS s')).rows[0]
-        .s as string;
+      await trx.raw(
+        'SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY',
+      );
+      const snapshot = (await trx.raw('SELECT pg_export_snapshot() AS s'))
+        .rows[0].s as string;
       const tables = await countTables(trx);
       const dump = startDump({
         binDir: this.config.binDir,
@@ -246,12 +253,17 @@ export class BackupService {
         );
       }
       if (exit.status === 'rejected') {
-        throw new StepError('dump', `pg_dump did not start: ${messageOf(exit.reason)}`);
+        throw new StepError(
+          'dump',
+          `pg_dump did not start: ${messageOf(exit.reason)}`,
+        );
       }
       if (exit.value.code !== 0) {
         throw new StepError(
           'dump',
-          `pg_dump exited with ${exit.value.code ?? exit.value.signal}: ${exit.value.stderr.trim()}`,
+          `pg_dump exited with ${
+            exit.value.code ?? exit.value.signal
+          }: ${exit.value.stderr.trim()}`,
         );
       }
       return { tables, size: digest.size, sha256: digest.hex() };
@@ -318,7 +330,11 @@ export class BackupService {
       await this.store.markDeleted(b.id);
       deleted.push(b.id);
       this.logger.info(
-        `Retention: deleted backup ${b.id} of ${target.name} (${tooMany ? `beyond keepLast ${target.retention.keepLast}` : `older than ${target.retention.maxAgeDays} days`})`,
+        `Retention: deleted backup ${b.id} of ${target.name} (${
+          tooMany
+            ? `beyond keepLast ${target.retention.keepLast}`
+            : `older than ${target.retention.maxAgeDays} days`
+        })`,
       );
     }
     return deleted;
@@ -349,7 +365,9 @@ export class BackupService {
       }
       if (backup.status !== 'verified') {
         throw new InputError(
-          `Backup ${req.backupId} is ${backup.status}${backup.failedStep ? ` (at ${backup.failedStep})` : ''}; only verified backups can be drilled`,
+          `Backup ${req.backupId} is ${backup.status}${
+            backup.failedStep ? ` (at ${backup.failedStep})` : ''
+          }; only verified backups can be drilled`,
         );
       }
     } else {
@@ -370,7 +388,9 @@ export class BackupService {
       entityRef: req.entityRef,
       requestedBy: req.requestedBy,
       databaseName,
-      backupAgeSeconds: Math.round((Date.now() - Date.parse(backup.startedAt)) / 1000),
+      backupAgeSeconds: Math.round(
+        (Date.now() - Date.parse(backup.startedAt)) / 1000,
+      ),
     });
     const done = this.runDrill(id, req.target, backup, databaseName).then(() =>
       this.store.getDrill(id),
@@ -418,7 +438,9 @@ export class BackupService {
       }
       if (exit.code !== 0) {
         throw new Error(
-          `pg_restore exited with ${exit.code ?? exit.signal}: ${exit.stderr.trim()}`,
+          `pg_restore exited with ${
+            exit.code ?? exit.signal
+          }: ${exit.stderr.trim()}`,
         );
       }
       step = 'compare';
@@ -435,24 +457,39 @@ export class BackupService {
       const known = new Set(expected.map(tableName));
       for (const c of counts) {
         if (!known.has(tableName(c))) {
-          comparison.push({ table: tableName(c), restoredRows: c.rows, ok: false });
+          comparison.push({
+            table: tableName(c),
+            restoredRows: c.rows,
+            ok: false,
+          });
         }
       }
       const bad = comparison.filter(c => !c.ok);
       if (bad.length) {
         throw new Error(
           `restored tables differ from the backup's record: ${bad
-            .map(b => `${b.table} expected ${b.expectedRows ?? 'absent'} rows, restored ${b.restoredRows ?? 'absent'}`)
+            .map(
+              b =>
+                `${b.table} expected ${
+                  b.expectedRows ?? 'absent'
+                } rows, restored ${b.restoredRows ?? 'absent'}`,
+            )
             .join('; ')}`,
         );
       }
-      await this.store.finishDrill(id, { status: 'passed', restoreMs, comparison });
+      await this.store.finishDrill(id, {
+        status: 'passed',
+        restoreMs,
+        comparison,
+      });
       this.logger.info(
         `Restore drill ${id} of backup ${backup.id} (${target.name}) passed: ${comparison.length} tables, restored in ${restoreMs} ms`,
       );
     } catch (e) {
       const error = scrub(messageOf(e), password);
-      this.logger.warn(`Restore drill ${id} of ${target.name} failed at ${step}: ${error}`);
+      this.logger.warn(
+        `Restore drill ${id} of ${target.name} failed at ${step}: ${error}`,
+      );
       await this.store.finishDrill(id, {
         status: 'failed',
         failedStep: step,
@@ -467,7 +504,10 @@ export class BackupService {
           .raw('DROP DATABASE IF EXISTS ?? WITH (FORCE)', [databaseName])
           .catch(e =>
             this.logger.error(
-              `Restore drill ${id}: could not drop ${databaseName}: ${scrub(messageOf(e), password)}`,
+              `Restore drill ${id}: could not drop ${databaseName}: ${scrub(
+                messageOf(e),
+                password,
+              )}`,
             ),
           );
         await admin.destroy().catch(() => {});

@@ -40,7 +40,10 @@ class LocalStorage implements BackupStorage {
   constructor(private readonly directory: string) {}
 
   private file(key: string, partial = false) {
-    const file = path.resolve(this.directory, key + (partial ? PARTIAL_SUFFIX : ''));
+    const file = path.resolve(
+      this.directory,
+      key + (partial ? PARTIAL_SUFFIX : ''),
+    );
     if (!file.startsWith(path.resolve(this.directory) + path.sep)) {
       throw new Error(`backup key '${key}' leaves the storage directory`);
     }
@@ -156,7 +159,10 @@ class S3Storage implements BackupStorage {
 
   async read(key: string, partial = false) {
     const res = await this.client.send(
-      new GetObjectCommand({ Bucket: this.cfg.bucket, Key: this.key(key, partial) }),
+      new GetObjectCommand({
+        Bucket: this.cfg.bucket,
+        Key: this.key(key, partial),
+      }),
     );
     return res.Body as Readable;
   }
@@ -166,12 +172,17 @@ class S3Storage implements BackupStorage {
       new CopyObjectCommand({
         Bucket: this.cfg.bucket,
         Key: this.key(key),
-        CopySource: `${this.cfg.bucket}/${encodeURIComponent(this.key(key, true)).replace(/%2F/g, '/')}`,
+        CopySource: `${this.cfg.bucket}/${encodeURIComponent(
+          this.key(key, true),
+        ).replace(/%2F/g, '/')}`,
         ServerSideEncryption: this.sse,
       }),
     );
     await this.client.send(
-      new DeleteObjectCommand({ Bucket: this.cfg.bucket, Key: this.key(key, true) }),
+      new DeleteObjectCommand({
+        Bucket: this.cfg.bucket,
+        Key: this.key(key, true),
+      }),
     );
   }
 
@@ -186,7 +197,10 @@ class S3Storage implements BackupStorage {
   async exists(key: string, partial = false) {
     try {
       await this.client.send(
-        new HeadObjectCommand({ Bucket: this.cfg.bucket, Key: this.key(key, partial) }),
+        new HeadObjectCommand({
+          Bucket: this.cfg.bucket,
+          Key: this.key(key, partial),
+        }),
       );
       return true;
     } catch (e: any) {

@@ -4,7 +4,12 @@ import { TableCount } from './pg';
 
 export type BackupStatus = 'running' | 'verified' | 'failed' | 'deleted';
 export type BackupStep = 'dump' | 'upload' | 'verify' | 'commit';
-export type DrillStep = 'fetch' | 'checksum' | 'create-database' | 'restore' | 'compare';
+export type DrillStep =
+  | 'fetch'
+  | 'checksum'
+  | 'create-database'
+  | 'restore'
+  | 'compare';
 
 export interface BackupRecord {
   id: string;
@@ -137,7 +142,13 @@ export class BackupStore {
   async start(
     rec: Pick<
       BackupRecord,
-      'id' | 'target' | 'entityRef' | 'storageType' | 'storageKey' | 'requestedBy' | 'reason'
+      | 'id'
+      | 'target'
+      | 'entityRef'
+      | 'storageType'
+      | 'storageKey'
+      | 'requestedBy'
+      | 'reason'
     >,
     staleAfterMs: number,
   ): Promise<void> {
@@ -148,7 +159,9 @@ export class BackupStore {
       .update({
         status: 'failed',
         failed_step: 'abandoned',
-        error: `no result after ${Math.round(staleAfterMs / 60000)} minutes; the backend running it stopped`,
+        error: `no result after ${Math.round(
+          staleAfterMs / 60000,
+        )} minutes; the backend running it stopped`,
         finished_at: now,
       });
     try {
@@ -169,9 +182,11 @@ export class BackupStore {
         .where({ target: rec.target, status: 'running' })
         .first();
       throw new ConflictError(
-        `A backup of ${rec.target} is already running (${busy?.id ?? 'unknown'}, requested by ${
-          busy?.requested_by ?? 'unknown'
-        } at ${iso(busy?.started_at) ?? '?'}); wait for it to finish`,
+        `A backup of ${rec.target} is already running (${
+          busy?.id ?? 'unknown'
+        }, requested by ${busy?.requested_by ?? 'unknown'} at ${
+          iso(busy?.started_at) ?? '?'
+        }); wait for it to finish`,
       );
     }
   }
@@ -179,7 +194,16 @@ export class BackupStore {
   async finish(
     id: string,
     fields: Partial<
-      Pick<BackupRecord, 'status' | 'failedStep' | 'error' | 'sizeBytes' | 'sha256' | 'durationMs' | 'tables'>
+      Pick<
+        BackupRecord,
+        | 'status'
+        | 'failedStep'
+        | 'error'
+        | 'sizeBytes'
+        | 'sha256'
+        | 'durationMs'
+        | 'tables'
+      >
     >,
   ) {
     await this.db(BACKUPS)
@@ -224,7 +248,16 @@ export class BackupStore {
   }
 
   async startDrill(
-    rec: Pick<DrillRecord, 'id' | 'backupId' | 'target' | 'entityRef' | 'requestedBy' | 'databaseName' | 'backupAgeSeconds'>,
+    rec: Pick<
+      DrillRecord,
+      | 'id'
+      | 'backupId'
+      | 'target'
+      | 'entityRef'
+      | 'requestedBy'
+      | 'databaseName'
+      | 'backupAgeSeconds'
+    >,
   ) {
     await this.db(DRILLS).insert({
       id: rec.id,
@@ -241,7 +274,10 @@ export class BackupStore {
 
   async finishDrill(
     id: string,
-    fields: Pick<DrillRecord, 'status' | 'failedStep' | 'error' | 'restoreMs' | 'comparison'>,
+    fields: Pick<
+      DrillRecord,
+      'status' | 'failedStep' | 'error' | 'restoreMs' | 'comparison'
+    >,
   ) {
     await this.db(DRILLS)
       .where({ id })
@@ -250,7 +286,9 @@ export class BackupStore {
         failed_step: fields.failedStep ?? null,
         error: fields.error ?? null,
         restore_ms: fields.restoreMs ?? null,
-        comparison: fields.comparison ? JSON.stringify(fields.comparison) : null,
+        comparison: fields.comparison
+          ? JSON.stringify(fields.comparison)
+          : null,
         finished_at: new Date(),
       });
   }

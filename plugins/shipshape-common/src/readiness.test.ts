@@ -1,0 +1,88 @@
+import { evaluateDrReadiness } from './readiness';
+
+const now = new Date('2026-11-23T12:00:00Z');
+const ago = (s: number) => new Date(now.getTime() - s * 1000).toISOString();
+const entity = (annotations: Record<string, string>) => ({
+  metadata: { annotations },
+});
+const declared = {
+  'shipshape.dev/rpo': '1h',
+  'shipshape.dev/rto': '1h',
+  'shipshape.dev/restore-drill-interval': '30d',
+  'shipshape.dev/backup-target': 'payments-db',
+};
+
+describe('evaluateDrReadiness', () => {
+  it('passes with objectives declared, a fresh backup and a recent fast drill', () => {
+    const r = evaluateDrReadiness({
+      entity: entity(declared),
+      lastVerifiedBackupAt: ago(600),
+      lastDrill: {
+        startedAt: ago(86400),
+        status: 'passed',
+        restoreMs: 120_000,
+      },
+      now,
+    });
+    expect(r.status).toBe('pass');
+    expect(r.checks.map(c => c.status)).toEqual([
+      'pass',
+      'pass',
+      'pass',
+      'pass',
+      'pass',
+    ]);
+  });
+
+  it('fails a backup older than the RPO and a drill slower than the RTO, with the fix', () => {
+    const r = evaluateDrReadiness({
+      entity: entity(declared),
+      lastVerifiedBackupAt: ago(7200),
+      lastDrill: {
+        startedAt: ago(40 * 86400),
+        status: 'passed',
+        restoreMs: 2 * 3600_000,
+      },
+      now,
+    });
+    expect(r.status).toBe('fail');
+    expect(r.checks.find(c => c.id === 'backup-fresh')).toEqual({
+      id: 'backup-fresh',
+      status: 'fail',
+      message: 'Last verified backup is 2h old, older than the RPO of 1h',
+      fix: 'Back up now, and schedule backups at least every 1h',
+    });
+    expect(r.checks.find(c => c.id === 'drill-recent')?.status).toBe('warn');
+    expect(r.checks.find(c => c.id === 'drill-within-rto')?.message).toBe(
+      'Restored in 2h, longer than the RTO of 1h',
+    );
+  });
+
+  it('warns on tier defaults and fails without backups, drills or target', () => {
+    const r = evaluateDrReadiness({
+      entity: entity({ 'shipshape.dev/tier': 'critical' }),
+      now,
+    });
+    expect(r.rpoSeconds).toBe(900);
+    expect(r.checks[0]).toMatchObject({
+      status: 'warn',
+      message: expect.stringContaining('critical tier defaults'),
+    });
+    expect(r.checks.filter(c => c.status === 'fail').map(c => c.id)).toEqual([
+      'backup-target',
+      'backup-fresh',
+      'drill-recent',
+    ]);
+  });
+
+  it('fails a malformed objective with the parser error', () => {
+    const r = evaluateDrReadiness({
+      entity: entity({ 'shipshape.dev/rpo': 'soon' }),
+      now,
+    });
+    expect(r.checks[0]).toMatchObject({
+      status: 'fail',
+      message: expect.stringContaining('shipshape.dev/rpo is "soon"'),
+    });
+  });
+});
