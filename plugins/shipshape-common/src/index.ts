@@ -10,4 +10,5 @@ export * from './policy';
 export * from './rollout';
 export * from './policyApi';
 export * from './tiers';
+export * from './readiness';
 export * from './slo';
