@@ -1,0 +1,135 @@
+import { createTemplateAction } from '@backstage/plugin-scaffolder-node';
+import { ActionContext } from '@backstage/plugin-scaffolder-node';
+import { ShipshapeActionDeps, entityPath, failure } from './deployClient';
+
+/**
+ * POSTs a backup or restore drill as the user who started the task (inside a checkpoint, so
+ * a retried task does not start it twice) and polls its record until it is done.
+ */
+async function runBackupCall(
+  deps: ShipshapeActionDeps,
+  ctx: ActionContext<any, any>,
+  kind: 'backups' | 'restore-drills',
+  entityRef: string,
+  body: Record<string, unknown>,
+): Promise<any> {
+  const baseUrl = await deps.discovery.getBaseUrl('shipshape');
+  const headers = async () => {
+    const { token } = await deps.auth.getPluginRequestToken({
+      onBehalfOf: await ctx.getInitiatorCredentials(),
+      targetPluginId: 'shipshape',
+    });
+    return { Authorization: `Bearer ${token}` };
+  };
+  const base = `${baseUrl}/entities/${entityPath(entityRef)}/${kind}`;
+  const started = await ctx.checkpoint({
+    key: `shipshape.${kind}.${entityRef}.${JSON.stringify(body)}`,
+    fn: async () => {
+      const res = await fetch(base, {
+        method: 'POST',
+        headers: { 'Content-Type': 'application/json', ...(await headers()) },
+        body: JSON.stringify(body),
+      });
+      if (!res.ok) throw await failure(res);
+      return { id: ((await res.json()) as { id: string }).id };
+    },
+  });
+  ctx.logger.info(`Shipshape ${kind} ${started.id} started`);
+  for (;;) {
+    const res = await fetch(`${base}/${encodeURIComponent(started.id)}`, {
+      headers: await headers(),
+    });
+    if (!res.ok) throw await failure(res);
+    const rec = await res.json();
+    if (rec.status !== 'running') return rec;
+    await new Promise(r => setTimeout(r, deps.pollIntervalMs ?? 1000));
+  }
+}
+
+/** `shipshape:backup:create`: a verified backup of the entity's backup target. */
+export function createBackupAction(deps: ShipshapeActionDeps) {
+  return createTemplateAction({
+    id: 'shipshape:backup:create',
+    description:
+      "Backs up the database named by the entity's shipshape.dev/backup-target (pg_dump, stored, verified) and waits for the result.",
+    schema: {
+      input: {
+        entityRef: z =>
+          z.string({ description: 'e.g. component:default/payments-api' }),
+        reason: z => z.string({ description: 'Why, recorded' }).optional(),
+      },
+      output: {
+        backupId: z => z.string(),
+        status: z => z.string({ description: 'verified | failed' }),
+        sizeBytes: z => z.number().optional(),
+        sha256: z => z.string().optional(),
+      },
+    },
+    async handler(ctx) {
+      const rec = await runBackupCall(
+        deps,
+        ctx,
+        'backups',
+        ctx.input.entityRef,
+        ctx.input.reason ? { reason: ctx.input.reason } : {},
+      );
+      ctx.output('backupId', rec.id);
+      ctx.output('status', rec.status);
+      if (rec.sizeBytes !== undefined) ctx.output('sizeBytes', rec.sizeBytes);
+      if (rec.sha256) ctx.output('sha256', rec.sha256);
+      if (rec.status !== 'verified') {
+        throw new Error(
+          `Backup ${rec.id} failed at ${rec.failedStep}: ${rec.error}`,
+        );
+      }
+      ctx.logger.info(
+        `Backup ${rec.id} verified: ${rec.sizeBytes} bytes, sha256 ${rec.sha256}`,
+      );
+    },
+  });
+}
+
+/** `shipshape:backup:restore-drill`: restores a backup into a temporary database and compares. */
+export function createRestoreDrillAction(deps: ShipshapeActionDeps) {
+  return createTemplateAction({
+    id: 'shipshape:backup:restore-drill',
+    description:
+      'Restores the latest verified backup (or backupId) into a temporary database, compares row counts with the backup, drops it, and records the restore time.',
+    schema: {
+      input: {
+        entityRef: z =>
+          z.string({ description: 'e.g. component:default/payments-api' }),
+        backupId: z =>
+          z.string({ description: 'default: the latest verified' }).optional(),
+      },
+      output: {
+        drillId: z => z.string(),
+        status: z => z.string({ description: 'passed | failed' }),
+        restoreMs: z => z.number().optional(),
+        backupAgeSeconds: z => z.number().optional(),
+      },
+    },
+    async handler(ctx) {
+      const rec = await runBackupCall(
+        deps,
+        ctx,
+        'restore-drills',
+        ctx.input.entityRef,
+        ctx.input.backupId ? { backupId: ctx.input.backupId } : {},
+      );
+      ctx.output('drillId', rec.id);
+      ctx.output('status', rec.status);
+      if (rec.restoreMs !== undefined) ctx.output('restoreMs', rec.restoreMs);
+      if (rec.backupAgeSeconds !== undefined)
+        ctx.output('backupAgeSeconds', rec.backupAgeSeconds);
+      if (rec.status !== 'passed') {
+        throw new Error(
+          `Restore drill ${rec.id} failed at ${rec.failedStep}: ${rec.error}`,
+        );
+      }
+      ctx.logger.info(
+        `Restore drill ${rec.id} passed: restored in ${rec.restoreMs} ms, backup ${rec.backupAgeSeconds} s old`,
+      );
+    },
+  });
+}
