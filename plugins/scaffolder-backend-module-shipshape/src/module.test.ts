@@ -21,6 +21,8 @@ describe('scaffolder module shipshape', () => {
       'shipshape:catalog:annotations',
       'shipshape:deploy',
       'shipshape:rollback',
+      'shipshape:backup:create',
+      'shipshape:backup:restore-drill',
       'shipshape:publish:local',
     ]);
   });

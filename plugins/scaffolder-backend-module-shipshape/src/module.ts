@@ -6,6 +6,10 @@ import { scaffolderActionsExtensionPoint } from '@backstage/plugin-scaffolder-no
 import { createCatalogAnnotationsAction } from './actions/catalogAnnotations';
 import { createDeployAction } from './actions/deploy';
 import { createRollbackAction } from './actions/rollback';
+import {
+  createBackupAction,
+  createRestoreDrillAction,
+} from './actions/backup';
 import { createPublishLocalAction } from './actions/publishLocal';
 
 /**
@@ -29,6 +33,8 @@ export const scaffolderModuleShipshape = createBackendModule({
         scaffolder.addActions(
           createDeployAction({ discovery, auth }),
           createRollbackAction({ discovery, auth }),
+          createBackupAction({ discovery, auth }),
+          createRestoreDrillAction({ discovery, auth }),
         );
         scaffolder.addActions(createPublishLocalAction({ config, discovery }));
       },

@@ -35,7 +35,7 @@ export interface OperationRunResult {
 }
 
 /** The backend's own error message (what was wrong, where), not just the HTTP status. */
-async function failure(res: Response): Promise<Error> {
+export async function failure(res: Response): Promise<Error> {
   const e = await ResponseError.fromResponse(res);
   const message = e.body?.error?.message;
   return message
