@@ -131,7 +131,7 @@ it('measures backup and drill vs pg_dump and pg_restore', async () => {
           })
         ).done,
     );
-    expect(run.value.status).toBe('verified');
+    expect(`${name}: ${run.value.status} ${run.value.failedStep ?? ''} ${run.value.error ?? ''}`).toBe(`${name}: verified  `);
     results[name] = {
       ms: run.value.durationMs,
       MBps: +(
@@ -168,7 +168,7 @@ it('measures backup and drill vs pg_dump and pg_restore', async () => {
         requestedBy: 'user:default/bench',
       })
     ).done;
-    expect(drill.status).toBe('passed');
+    expect(`${name}: ${drill.status} ${drill.failedStep ?? ''} ${drill.error ?? ''}`).toBe(`${name}: passed  `);
     results[`${name}-drill`] = {
       restoreMs: drill.restoreMs,
       ratioToPlainRestore: +(

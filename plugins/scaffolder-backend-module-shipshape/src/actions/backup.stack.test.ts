@@ -3,7 +3,10 @@ import {
   mockServices,
   startTestBackend,
 } from '@backstage/backend-test-utils';
+// Test-only: the real Shipshape backend needs a catalog and a permission decision.
+// eslint-disable-next-line @backstage/no-undeclared-imports
 import { catalogServiceMock } from '@backstage/plugin-catalog-node/testUtils';
+// eslint-disable-next-line @backstage/no-undeclared-imports
 import { AuthorizeResult } from '@backstage/plugin-permission-common';
 import { createMockActionContext } from '@backstage/plugin-scaffolder-node-test-utils';
 import { SHIPSHAPE_ANNOTATIONS } from '@shipshape/plugin-shipshape-common';

@@ -170,11 +170,14 @@ describe('backup targets from app-config', () => {
     expect(() =>
       targetOfEntity(cfg, 'component:default/x', { [name]: raw }),
     ).toThrow(/not a connection string or credential/);
+    let message = '';
     try {
       targetOfEntity(cfg, 'component:default/x', { [name]: raw });
     } catch (e: any) {
-      expect(e.message).not.toContain('hunter2');
+      message = e.message;
     }
+    expect(message).toMatch(/backup-target/);
+    expect(message).not.toContain('hunter2');
   });
 
   it('names the configured targets when the annotation names an unknown one', () => {

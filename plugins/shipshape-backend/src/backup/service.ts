@@ -28,9 +28,6 @@ import {
 export class Digest extends Transform {
   private readonly hash = createHash('sha256');
   size = 0;
-  constructor() {
-    super();
-  }
   _transform(chunk: Buffer, _enc: BufferEncoding, cb: () => void) {
     this.hash.update(chunk);
     this.size += chunk.length;
