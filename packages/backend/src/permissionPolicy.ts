@@ -6,7 +6,6 @@
  */
 // Installed (every backend plugin depends on it) but not declared here: declaring it would
 // change the shared yarn.lock. TODO: add it to packages/backend/package.json.
-// eslint-disable-next-line @backstage/no-undeclared-imports
 import { createBackendModule } from '@backstage/backend-plugin-api';
 import {
   catalogConditions,

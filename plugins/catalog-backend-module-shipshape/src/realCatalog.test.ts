@@ -1,11 +1,9 @@
 import { mockServices, startTestBackend } from '@backstage/backend-test-utils';
 // The real catalog backend (installed for packages/backend) processes the example files.
-// eslint-disable-next-line @backstage/no-undeclared-imports
 import catalogPlugin from '@backstage/plugin-catalog-backend';
 import fs from 'fs';
 import os from 'os';
 import path from 'path';
-// eslint-disable-next-line @backstage/no-undeclared-imports
 import request from 'supertest';
 import { catalogModuleShipshape } from './module';
 

@@ -9,7 +9,6 @@ import {
   startTestBackend,
 } from '@backstage/backend-test-utils';
 // The real catalog backend (installed for packages/backend) serves the example entities.
-// eslint-disable-next-line @backstage/no-undeclared-imports
 import catalogPlugin from '@backstage/plugin-catalog-backend';
 import { AuthorizeResult } from '@backstage/plugin-permission-common';
 import { execFileSync } from 'child_process';
