@@ -262,7 +262,7 @@ describe('backup and restore drill on the local stack', () => {
     },
   );
 
-  it('round trip to S3 (multipart to a .partial key, then copied)', async () => {
+  it('round trip to S3 (Upload to a .partial key, then copied)', async () => {
     const service = serviceFor(await migrated('SQLITE_3'), dir);
     const target = service.target('payments-s3');
     const b = await (
@@ -286,6 +286,64 @@ describe('backup and restore drill on the local stack', () => {
     ).done;
     expect(drill.status).toBe('passed');
     expect(drill.comparison!.every(c => c.ok)).toBe(true);
+  });
+
+  it('a dump bigger than one part goes through a real S3 multipart upload and restores', async () => {
+    const su = {
+      ...connection(SU_ENV),
+      user: stack.postgres.superuser,
+      database: 'postgres',
+    };
+    const dbName = `shipshape_test_mp_${process.pid}`;
+    const admin = pgClient(su, stack.postgres.superuserPassword);
+    await admin.raw('DROP DATABASE IF EXISTS ?? WITH (FORCE)', [dbName]);
+    await admin.raw('CREATE DATABASE ??', [dbName]);
+    try {
+      const db = pgClient(
+        { ...su, database: dbName },
+        stack.postgres.superuserPassword,
+      );
+      // ~20 MB of hex text: well over one 8 MiB part even after -Fc compression.
+      await db.raw(
+        `CREATE TABLE big AS SELECT g AS id, md5(random()::text) || md5(random()::text) AS v FROM generate_series(1, 400000) g`,
+      );
+      await db.destroy();
+      const cfg = configData(dir);
+      cfg.shipshape.backup.targets.push({
+        name: 'big-s3',
+        connection: { ...su, database: dbName },
+        storage: s3(),
+      } as any);
+      const service = new BackupService(
+        readBackupConfig(new ConfigReader(cfg))!,
+        await migrated('SQLITE_3'),
+        mockServices.logger.mock(),
+      );
+      const target = service.target('big-s3');
+      const b = await (
+        await service.startBackup({
+          target,
+          entityRef: 'component:default/big',
+          requestedBy: 'user:default/o',
+        })
+      ).done;
+      expect(`${b.status} ${b.error ?? ''}`).toBe('verified ');
+      expect(b.sizeBytes!).toBeGreaterThan(8 * 1024 * 1024);
+      expect(b.tables).toEqual([
+        { schema: 'public', table: 'big', rows: 400000 },
+      ]);
+      const drill = await (
+        await service.startDrill({
+          target,
+          entityRef: 'component:default/big',
+          requestedBy: 'user:default/o',
+        })
+      ).done;
+      expect(drill.status).toBe('passed');
+    } finally {
+      await admin.raw('DROP DATABASE IF EXISTS ?? WITH (FORCE)', [dbName]);
+      await admin.destroy();
+    }
   });
 
   it.each([

@@ -27,10 +27,14 @@ import {
 /** Counts bytes and computes SHA-256 of what flows through. */
 export class Digest extends Transform {
   private readonly hash = createHash('sha256');
-  size = 0;
+  /**
+   * Bytes seen so far. Not called `size`: lib-storage's Upload reads `Body.size` as the
+   * total length, and a 0 there made it expect 0 parts of a multipart upload.
+   */
+  bytes = 0;
   _transform(chunk: Buffer, _enc: BufferEncoding, cb: () => void) {
     this.hash.update(chunk);
-    this.size += chunk.length;
+    this.bytes += chunk.length;
     this.push(chunk);
     cb();
   }
@@ -263,7 +267,7 @@ export class BackupService {
           }: ${exit.value.stderr.trim()}`,
         );
       }
-      return { tables, size: digest.size, sha256: digest.hex() };
+      return { tables, size: digest.bytes, sha256: digest.hex() };
     } catch (e) {
       if (e instanceof StepError) throw e;
       throw new StepError('dump', messageOf(e));
