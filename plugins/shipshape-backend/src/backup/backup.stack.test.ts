@@ -16,6 +16,7 @@ import { Knex } from 'knex';
 import os from 'os';
 import path from 'path';
 import request from 'supertest';
+import YAML from 'yaml';
 import { connectDatabase } from '../database';
 import { shipshapePlugin } from '../plugin';
 import { readLocalStack } from '../testUtils/stack';
@@ -189,6 +190,26 @@ describe('backup targets from app-config', () => {
     expect(() => targetOfEntity(cfg, 'component:default/x', {})).toThrow(
       /has no shipshape.dev\/backup-target annotation/,
     );
+  });
+
+  it("reads the local stack's generated shipshape.backup section", () => {
+    const data = YAML.parse(
+      fs.readFileSync(
+        path.join(stack.stateDir, 'app-config.stack.yaml'),
+        'utf8',
+      ),
+    );
+    const stackCfg = readBackupConfig(new ConfigReader(data))!;
+    expect([...stackCfg.targets.keys()]).toEqual([
+      'payments-db',
+      'orders-db',
+      'legacy-billing-db',
+    ]);
+    expect(stackCfg.targets.get('payments-db')).toMatchObject({
+      connection: { database: 'payments', passwordEnv: 'STACK_PG_PASSWORD' },
+      storage: { type: 's3', bucket: stack.s3.bucket },
+    });
+    expect(stackCfg.drillConnection?.user).toBe(stack.postgres.superuser);
   });
 
   it('refuses a password written into the config', () => {
