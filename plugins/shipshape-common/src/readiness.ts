@@ -219,37 +219,35 @@ export function evaluateDrReadiness(input: DrReadinessInput): DrReadiness {
     }
     if (drill.status === 'passed' && drill.restoreMs !== undefined) {
       const secs = drill.restoreMs / 1000;
-      checks.push(
-        rto.seconds === undefined
-          ? {
-              id: 'drill-within-rto',
-              status: 'warn',
-              message: `Restored in ${human(secs)}; no RTO to compare with`,
-              fix: `Declare ${A.rto.name}`,
-            }
-          : secs <= rto.seconds
-          ? {
-              id: 'drill-within-rto',
-              status: 'pass',
-              message: `Restored in ${human(secs)} (RTO ${human(rto.seconds)})`,
-            }
-          : {
-              id: 'drill-within-rto',
-              status: 'fail',
-              message: `Restored in ${human(
-                secs,
-              )}, longer than the RTO of ${human(rto.seconds)}`,
-              fix: 'Make restores faster (smaller database, parallel restore, closer storage) or agree a longer RTO',
-            },
-      );
+      if (rto.seconds === undefined) {
+        checks.push({
+          id: 'drill-within-rto',
+          status: 'warn',
+          message: `Restored in ${human(secs)}; no RTO to compare with`,
+          fix: `Declare ${A.rto.name}`,
+        });
+      } else if (secs <= rto.seconds) {
+        checks.push({
+          id: 'drill-within-rto',
+          status: 'pass',
+          message: `Restored in ${human(secs)} (RTO ${human(rto.seconds)})`,
+        });
+      } else {
+        checks.push({
+          id: 'drill-within-rto',
+          status: 'fail',
+          message: `Restored in ${human(secs)}, longer than the RTO of ${human(
+            rto.seconds,
+          )}`,
+          fix: 'Make restores faster (smaller database, parallel restore, closer storage) or agree a longer RTO',
+        });
+      }
     }
   }
 
-  const status = checks.some(c => c.status === 'fail')
-    ? 'fail'
-    : checks.some(c => c.status === 'warn')
-    ? 'warn'
-    : 'pass';
+  let status: DrReadiness['status'] = 'pass';
+  if (checks.some(c => c.status === 'warn')) status = 'warn';
+  if (checks.some(c => c.status === 'fail')) status = 'fail';
   return {
     status,
     rpoSeconds: rpo.seconds,
