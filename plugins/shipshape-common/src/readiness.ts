@@ -43,11 +43,12 @@ export interface DrReadiness {
   checks: ReadinessCheck[];
 }
 
-function human(seconds: number): string {
+function human(raw: number): string {
+  const seconds = Math.round(raw);
+  if (seconds < 60) return `${seconds}s`;
   if (seconds % 86400 === 0) return `${seconds / 86400}d`;
   if (seconds % 3600 === 0) return `${seconds / 3600}h`;
-  if (seconds >= 60) return `${Math.round(seconds / 60)}m`;
-  return `${Math.round(seconds)}s`;
+  return `${Math.round(seconds / 60)}m`;
 }
 
 type Objective = { seconds?: number; declared: boolean; error?: string };

@@ -1,0 +1,125 @@
+import { discoveryApiRef, fetchApiRef } from '@backstage/core-plugin-api';
+import { renderInTestApp } from '@backstage/frontend-test-utils';
+import { EntityProvider } from '@backstage/plugin-catalog-react';
+import { permissionApiRef } from '@backstage/plugin-permission-react';
+import { fireEvent, screen } from '@testing-library/react';
+import { DrReadinessCard } from './DrReadinessCard';
+
+const AuthorizeResult = { ALLOW: 'ALLOW', DENY: 'DENY' } as const;
+
+const entity = (name: string) => ({
+  apiVersion: 'backstage.io/v1alpha1',
+  kind: 'Component',
+  metadata: {
+    name,
+    namespace: 'default',
+    annotations: {
+      'shipshape.dev/rpo': '1h',
+      'shipshape.dev/rto': '1h',
+      'shipshape.dev/restore-drill-interval': '30d',
+      'shipshape.dev/backup-target': 'payments-db',
+    },
+  },
+  spec: {
+    type: 'service',
+    owner: 'group:default/team',
+    lifecycle: 'production',
+  },
+});
+
+const ago = (s: number) => new Date(Date.now() - s * 1000).toISOString();
+
+// Shape of GET /entities/.../backups (plugins/shipshape-backend/src/backup/router.ts).
+const history = {
+  target: 'payments-db',
+  storage: 's3',
+  retention: { keepLast: 7, maxAgeDays: 30 },
+  items: [
+    {
+      id: 'b2',
+      status: 'verified',
+      sizeBytes: 667553,
+      startedAt: ago(7200),
+      requestedBy: 'user:default/owner',
+      drills: [
+        {
+          id: 'd1',
+          backupId: 'b2',
+          status: 'passed',
+          startedAt: ago(3600),
+          restoreMs: 154,
+        },
+      ],
+    },
+  ],
+};
+
+function render(name: string, allowed: boolean) {
+  const fetch = jest.fn(async (_url: string, init?: any) => {
+    if (init?.method === 'POST') {
+      return new Response(JSON.stringify({ id: 'b3', status: 'running' }), {
+        status: 202,
+      });
+    }
+    return new Response(JSON.stringify(history), { status: 200 });
+  });
+  renderInTestApp(
+    <EntityProvider entity={entity(name)}>
+      <DrReadinessCard />
+    </EntityProvider>,
+    {
+      apis: [
+        [
+          discoveryApiRef,
+          { getBaseUrl: async () => 'http://backend/api/shipshape' },
+        ],
+        [fetchApiRef, { fetch }],
+        [
+          permissionApiRef,
+          {
+            authorize: async () => ({
+              result: allowed ? AuthorizeResult.ALLOW : AuthorizeResult.DENY,
+            }),
+          },
+        ],
+      ] as any,
+    },
+  );
+  return fetch;
+}
+
+describe('DrReadinessCard', () => {
+  it('shows each rule with its fix and backs up on click', async () => {
+    const fetch = render('payments-api', true);
+    expect(await screen.findByText('FAIL')).toBeInTheDocument();
+    expect(
+      screen.getByText(
+        'Last verified backup is 2h old, older than the RPO of 1h',
+      ),
+    ).toBeInTheDocument();
+    expect(
+      screen.getByText(
+        'Fix: Back up now, and schedule backups at least every 1h',
+      ),
+    ).toBeInTheDocument();
+    expect(
+      screen.getByText(/Last restore drill passed 1h ago/),
+    ).toBeInTheDocument();
+    const button = screen.getByRole('button', { name: 'Back up now' });
+    await screen.findByText('Target payments-db (s3)');
+    fireEvent.click(button);
+    expect(await screen.findByText('Backup b3 started')).toBeInTheDocument();
+    expect(fetch).toHaveBeenCalledWith(
+      'http://backend/api/shipshape/entities/component/default/payments-api/backups',
+      expect.objectContaining({ method: 'POST' }),
+    );
+  });
+
+  it('disables Back up now for a user without the permission', async () => {
+    render('orders-api', false);
+    expect(
+      await screen.findByText('You may not back up this entity'),
+    ).toBeInTheDocument();
+    expect(screen.getByRole('button', { name: 'Back up now' })).toBeDisabled();
+  });
+});

@@ -1,0 +1,158 @@
+import { stringifyEntityRef } from '@backstage/catalog-model';
+import {
+  InfoCard,
+  Progress,
+  ResponseErrorPanel,
+  StatusError,
+  StatusOK,
+  StatusWarning,
+} from '@backstage/core-components';
+import { useEntity } from '@backstage/plugin-catalog-react';
+import { usePermission } from '@backstage/plugin-permission-react';
+import Box from '@material-ui/core/Box';
+import Button from '@material-ui/core/Button';
+import Table from '@material-ui/core/Table';
+import TableBody from '@material-ui/core/TableBody';
+import TableCell from '@material-ui/core/TableCell';
+import TableRow from '@material-ui/core/TableRow';
+import Typography from '@material-ui/core/Typography';
+import {
+  ReadinessCheck,
+  evaluateDrReadiness,
+  shipshapeBackupPermission,
+} from '@shipshape/plugin-shipshape-common';
+import { useCallback, useEffect, useState } from 'react';
+import { BackupHistory, useBackupClient } from './client';
+
+const STATUS: Record<ReadinessCheck['status'], typeof StatusOK> = {
+  pass: StatusOK,
+  warn: StatusWarning,
+  fail: StatusError,
+};
+
+/**
+ * DR readiness of the entity (rules in shipshape-common readiness.ts) from its backup
+ * history, with a Back up now button for users allowed to back it up.
+ */
+export function DrReadinessCard() {
+  const { entity } = useEntity();
+  const client = useBackupClient();
+  const entityRef = stringifyEntityRef(entity);
+  const ref = {
+    kind: entity.kind,
+    namespace: entity.metadata.namespace ?? 'default',
+    name: entity.metadata.name,
+  };
+  const { allowed: canBackUp } = usePermission({
+    permission: shipshapeBackupPermission,
+    resourceRef: entityRef,
+  });
+  const [history, setHistory] = useState<BackupHistory>();
+  const [error, setError] = useState<Error>();
+  const [message, setMessage] = useState<string>();
+  const [busy, setBusy] = useState(false);
+
+  const load = useCallback(async () => {
+    try {
+      setHistory(await client.history(ref));
+      setError(undefined);
+    } catch (e) {
+      setError(e as Error);
+    }
+    // eslint-disable-next-line react-hooks/exhaustive-deps
+  }, [client, entityRef]);
+
+  useEffect(() => {
+    load();
+  }, [load]);
+
+  const backUp = async () => {
+    setBusy(true);
+    try {
+      const b = await client.backUp(ref, 'Back up now (DR readiness card)');
+      setMessage(`Backup ${b.id} started`);
+      await load();
+    } catch (e) {
+      setMessage((e as Error).message);
+    } finally {
+      setBusy(false);
+    }
+  };
+
+  const items = history?.items ?? [];
+  const lastVerified = items.find(b => b.status === 'verified');
+  const drills = items
+    .flatMap(b => b.drills)
+    .sort((a, b) => b.startedAt.localeCompare(a.startedAt));
+  const readiness = evaluateDrReadiness({
+    entity,
+    lastVerifiedBackupAt: lastVerified?.startedAt,
+    lastDrill: drills[0],
+  });
+  const Overall = STATUS[readiness.status];
+
+  return (
+    <InfoCard title="DR Readiness">
+      {!history && !error && <Progress />}
+      {error && <ResponseErrorPanel error={error} />}
+      {history && (
+        <>
+          <Box display="flex" alignItems="center" mb={1}>
+            <Overall>{readiness.status.toUpperCase()}</Overall>
+            <Box ml={2}>
+              <Typography variant="body2">
+                Target {history.target} ({history.storage})
+              </Typography>
+            </Box>
+          </Box>
+          <Table size="small" aria-label="DR readiness checks">
+            <TableBody>
+              {readiness.checks.map(c => {
+                const S = STATUS[c.status];
+                return (
+                  <TableRow key={c.id}>
+                    <TableCell>
+                      <S>{c.status}</S>
+                    </TableCell>
+                    <TableCell>
+                      <Typography variant="body2">{c.message}</Typography>
+                      {c.fix && (
+                        <Typography variant="caption" color="textSecondary">
+                          Fix: {c.fix}
+                        </Typography>
+                      )}
+                    </TableCell>
+                  </TableRow>
+                );
+              })}
+            </TableBody>
+          </Table>
+        </>
+      )}
+      <Box mt={2} display="flex" alignItems="center">
+        <Button
+          variant="contained"
+          color="primary"
+          disabled={!canBackUp || busy || !history}
+          onClick={backUp}
+        >
+          Back up now
+        </Button>
+        {!canBackUp && (
+          <Box ml={2}>
+            <Typography variant="caption">
+              You may not back up this entity
+            </Typography>
+          </Box>
+        )}
+        {message && (
+          <Box ml={2}>
+            <Typography variant="body2" role="status">
+              {message}
+            </Typography>
+          </Box>
+        )}
+      </Box>
+    </InfoCard>
+  );
+}

@@ -1,0 +1,1 @@
+export { DrReadinessCard } from './DrReadinessCard';
