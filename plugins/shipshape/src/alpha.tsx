@@ -125,6 +125,17 @@ export const shipshapeSloBurnPage = PageBlueprint.make({
   },
 });
 
+/** @alpha DR readiness (backups, drills) where a backup target is named. */
+export const shipshapeDrReadinessCard = EntityCardBlueprint.make({
+  name: 'dr-readiness',
+  params: {
+    filter: entity =>
+      entity.metadata.annotations?.[SHIPSHAPE_ANNOTATIONS.backupTarget.name] !==
+      undefined,
+    loader: () => import('./components/dr').then(m => <m.DrReadinessCard />),
+  },
+});
+
 export default createFrontendPlugin({
   pluginId: 'shipshape',
   routes: { ownership: ownershipRouteRef },
@@ -138,5 +149,6 @@ export default createFrontendPlugin({
     shipshapeSloCard,
     shipshapeSloContent,
     shipshapeSloBurnPage,
+    shipshapeDrReadinessCard,
   ],
 });

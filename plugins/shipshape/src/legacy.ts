@@ -98,3 +98,13 @@ export const EntityShipshapeRolloutContent = shipshapePlugin.provide(
     },
   }),
 );
+
+/** DR readiness of an entity with a backup target, with Back up now. @public */
+export const EntityShipshapeDrReadinessCard = shipshapePlugin.provide(
+  createComponentExtension({
+    name: 'EntityShipshapeDrReadinessCard',
+    component: {
+      lazy: () => import('./components/dr').then(m => m.DrReadinessCard),
+    },
+  }),
+);
