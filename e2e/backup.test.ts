@@ -1,0 +1,22 @@
+import { expect, test } from '@playwright/test';
+import { screenshot, signInAsGuest } from './helpers';
+
+test('the DR Readiness card shows the rules and backs up payments-api', async ({
+  page,
+}) => {
+  await signInAsGuest(page);
+  await page.goto('/catalog/default/component/payments-api');
+  await expect(page.getByText('DR Readiness')).toBeVisible();
+  await expect(page.getByText('Target payments-db (s3)')).toBeVisible();
+  await expect(
+    page.getByText(/RPO .* RTO .* declared|RPO\/RTO not declared/),
+  ).toBeVisible();
+  const button = page.getByRole('button', { name: 'Back up now' });
+  await expect(button).toBeVisible();
+  if (await button.isEnabled()) {
+    await button.click();
+    await expect(page.getByText(/^Backup [0-9a-f-]+ started$/)).toBeVisible();
+  }
+  await page.getByText('DR Readiness').scrollIntoViewIfNeeded();
+  await screenshot(page, 'dr-readiness-payments-api');
+});
