@@ -16,3 +16,4 @@ export {
 export { ShipshapeClient, shipshapeApiRef } from './api';
 export type { ShipshapeApi } from './api';
 export { EntityShipshapeSloCard, ShipshapeSloBurnPage } from './legacy';
+export { EntityShipshapeDrReadinessCard } from './legacy';
