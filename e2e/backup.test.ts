@@ -17,6 +17,17 @@ test('the DR Readiness card shows the rules and backs up payments-api', async ({
     await button.click();
     await expect(page.getByText(/^Backup [0-9a-f-]+ started$/)).toBeVisible();
   }
+  // A drill of the newest verified backup (the real backend restores it into a temporary
+  // database on the stack's PostgreSQL), then the card after a reload.
+  const drill = page.getByRole('button', { name: 'Run restore drill' });
+  await expect(drill).toBeEnabled({ timeout: 30_000 });
+  await drill.click();
+  await expect(
+    page.getByText(/^Restore drill [0-9a-f-]+ started$/),
+  ).toBeVisible();
+  await page.waitForTimeout(3000);
+  await page.reload();
+  await expect(page.getByText(/Last restore drill passed/)).toBeVisible();
   await page.getByText('DR Readiness').scrollIntoViewIfNeeded();
   await screenshot(page, 'dr-readiness-payments-api');
 });

@@ -56,6 +56,11 @@ const history = {
 
 function render(name: string, allowed: boolean) {
   const fetch = jest.fn(async (_url: string, init?: any) => {
+    if (init?.method === 'POST' && _url.endsWith('/restore-drills')) {
+      return new Response(JSON.stringify({ id: 'd2', status: 'running' }), {
+        status: 202,
+      });
+    }
     if (init?.method === 'POST') {
       return new Response(JSON.stringify({ id: 'b3', status: 'running' }), {
         status: 202,
@@ -113,6 +118,10 @@ describe('DrReadinessCard', () => {
       'http://backend/api/shipshape/entities/component/default/payments-api/backups',
       expect.objectContaining({ method: 'POST' }),
     );
+    fireEvent.click(screen.getByRole('button', { name: 'Run restore drill' }));
+    expect(
+      await screen.findByText('Restore drill d2 started'),
+    ).toBeInTheDocument();
   });
 
   it('disables Back up now for a user without the permission', async () => {
@@ -121,5 +130,8 @@ describe('DrReadinessCard', () => {
       await screen.findByText('You may not back up this entity'),
     ).toBeInTheDocument();
     expect(screen.getByRole('button', { name: 'Back up now' })).toBeDisabled();
+    expect(
+      screen.getByRole('button', { name: 'Run restore drill' }),
+    ).toBeDisabled();
   });
 });

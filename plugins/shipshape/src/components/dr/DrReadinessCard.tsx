@@ -79,6 +79,19 @@ export function DrReadinessCard() {
     }
   };
 
+  const drill = async () => {
+    setBusy(true);
+    try {
+      const d = await client.drill(ref);
+      setMessage(`Restore drill ${d.id} started`);
+      await load();
+    } catch (e) {
+      setMessage((e as Error).message);
+    } finally {
+      setBusy(false);
+    }
+  };
+
   const items = history?.items ?? [];
   const lastVerified = items.find(b => b.status === 'verified');
   const drills = items
@@ -138,6 +151,15 @@ export function DrReadinessCard() {
         >
           Back up now
         </Button>
+        <Box ml={1}>
+          <Button
+            variant="outlined"
+            disabled={!canBackUp || busy || !lastVerified}
+            onClick={drill}
+          >
+            Run restore drill
+          </Button>
+        </Box>
         {!canBackUp && (
           <Box ml={2}>
             <Typography variant="caption">

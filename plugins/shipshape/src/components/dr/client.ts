@@ -65,6 +65,19 @@ export class BackupClient {
     if (!res.ok) throw await ResponseError.fromResponse(res);
     return res.json();
   }
+
+  async drill(ref: Ref): Promise<{ id: string }> {
+    const res = await this.fetchApi.fetch(
+      `${await this.base(ref)}/restore-drills`,
+      {
+        method: 'POST',
+        headers: { 'Content-Type': 'application/json' },
+        body: JSON.stringify({}),
+      },
+    );
+    if (!res.ok) throw await ResponseError.fromResponse(res);
+    return res.json();
+  }
 }
 
 export function useBackupClient(): BackupClient {
