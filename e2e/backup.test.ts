@@ -20,7 +20,13 @@ test('the DR Readiness card shows the rules and backs up payments-api', async ({
   // A drill of the newest verified backup (the real backend restores it into a temporary
   // database on the stack's PostgreSQL), then the card after a reload.
   const drill = page.getByRole('button', { name: 'Run restore drill' });
-  await expect(drill).toBeEnabled({ timeout: 30_000 });
+  // Enabled once a verified backup is listed (the one just started takes a second or two).
+  for (let i = 0; i < 20 && !(await drill.isEnabled()); i++) {
+    await page.waitForTimeout(1000);
+    await page.reload();
+    await expect(page.getByText('Target payments-db (s3)')).toBeVisible();
+  }
+  await expect(drill).toBeEnabled();
   await drill.click();
   await expect(
     page.getByText(/^Restore drill [0-9a-f-]+ started$/),
