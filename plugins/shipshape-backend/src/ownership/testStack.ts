@@ -1,29 +1,12 @@
 import fs from 'fs';
-import path from 'path';
+import { readLocalStack } from '../testUtils/stack';
 
-/** The local stack's generated description (.stack/stack.json); fails, never skips, if missing. */
-export function readStack(): {
-  kubernetes: {
-    url: string;
-    caFile: string;
-    readerTokenFile: string;
-    adminKubeconfig: string;
-    kubectl: string;
-  };
-} {
-  // eslint-disable-next-line no-restricted-syntax
-  const file = path.resolve(__dirname, '../../../../.stack/stack.json');
-  if (!fs.existsSync(file)) {
-    throw new Error(
-      `${file} is missing: these tests need the local stack's Kubernetes cluster; run ./run stack up`,
-    );
-  }
-  return JSON.parse(fs.readFileSync(file, 'utf8'));
-}
+/** The local stack's description; fails, never skips, when the stack is not up. */
+export { readLocalStack as readStack };
 
 /** The stock Kubernetes plugin's cluster config for the stack's cluster, as app-config data. */
 export function stackKubernetesConfig() {
-  const { kubernetes } = readStack();
+  const { kubernetes } = readLocalStack();
   return {
     clusterLocatorMethods: [
       {
