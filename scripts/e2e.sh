@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Builds the frontend, starts the backend serving it on :7007, runs the Playwright tests in
 # Debian's Chromium and stops the backend. Ends with "N passed, N failed".
+# usage: scripts/e2e.sh [playwright test filters, e.g. e2e/catalog.test.ts]
 set -uo pipefail
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$ROOT"
@@ -51,7 +52,7 @@ for _ in $(seq 60); do
   sleep 1
 done
 
-yarn playwright test
+yarn playwright test "$@"
 node -e '
   const r = require(process.argv[1]);
   const s = r.stats;
