@@ -10,6 +10,8 @@ export interface ClusterConfig {
   caData?: string;
   caFile?: string;
   skipTLSVerify: boolean;
+  /** `authProvider` of the cluster entry (default serviceAccount). */
+  authProvider: string;
   /** The read token (the one the stock Kubernetes plugin uses). */
   readToken?: () => string | undefined;
   /** The write token, from `shipshape.kubernetes.clusters[].operatorServiceAccountToken`. */
@@ -33,6 +35,7 @@ export interface ClusterClient {
   kubeConfig: k8s.KubeConfig;
   apps: k8s.AppsV1Api;
   core: k8s.CoreV1Api;
+  batch: k8s.BatchV1Api;
   watch: k8s.Watch;
 }
 
@@ -82,13 +85,11 @@ export class KubernetesClusters {
       if (method.getString('type') !== 'config') continue;
       for (const c of method.getOptionalConfigArray('clusters') ?? []) {
         const name = c.getString('name');
-        const authProvider = c.getOptionalString('authProvider');
-        if (authProvider && authProvider !== 'serviceAccount') {
-          // Other providers (oidc, aws, google) need the user's own token; Shipshape acts
-          // with a service account, so such a cluster is readable only if it has one.
-        }
         clusters.set(name, {
           name,
+          // Other providers (oidc, aws, google) need the user's own token; Shipshape acts
+          // with a service account, so such a cluster is readable only if it has one.
+          authProvider: c.getOptionalString('authProvider') ?? 'serviceAccount',
           url: c.getString('url'),
           caData: c.getOptionalString('caData'),
           caFile: c.getOptionalString('caFile'),
@@ -146,13 +147,41 @@ export class KubernetesClusters {
 
   /** Read access to an environment's cluster, with the read token. */
   reader(env: EnvironmentConfig): ClusterClient {
-    let client = this.readers.get(env.cluster);
+    return this.clusterReader(env.cluster);
+  }
+
+  /** Read access to a configured cluster by name, with its read token. */
+  clusterReader(name: string): ClusterClient {
+    let client = this.readers.get(name);
     if (!client) {
-      const cluster = this.cluster(env.cluster);
+      const cluster = this.cluster(name);
       client = makeClient(cluster, cluster.readToken);
-      this.readers.set(env.cluster, client);
+      this.readers.set(name, client);
     }
     return client;
+  }
+
+  /**
+   * Every configured cluster Shipshape can read with a service account token (for readers
+   * across all clusters, like the cost estimate), and those it cannot, with their authProvider.
+   */
+  allReaders(): {
+    readers: ClusterClient[];
+    unreadable: Array<{ cluster: string; authProvider: string }>;
+  } {
+    const readers: ClusterClient[] = [];
+    const unreadable: Array<{ cluster: string; authProvider: string }> = [];
+    for (const cluster of this.clusters.values()) {
+      if (cluster.authProvider !== 'serviceAccount' || !cluster.readToken) {
+        unreadable.push({
+          cluster: cluster.name,
+          authProvider: cluster.authProvider,
+        });
+      } else {
+        readers.push(this.clusterReader(cluster.name));
+      }
+    }
+    return { readers, unreadable };
   }
 
   /** Write access to an environment's cluster, with the operator token (never the read one). */
@@ -207,6 +236,7 @@ function makeClient(
     kubeConfig,
     apps: kubeConfig.makeApiClient(k8s.AppsV1Api),
     core: kubeConfig.makeApiClient(k8s.CoreV1Api),
+    batch: kubeConfig.makeApiClient(k8s.BatchV1Api),
     watch: new k8s.Watch(kubeConfig),
   };
 }

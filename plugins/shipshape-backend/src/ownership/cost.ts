@@ -6,7 +6,10 @@ import {
   SHIPSHAPE_LABELS,
   UnitPrices,
 } from '@shipshape/plugin-shipshape-common';
-import fs from 'fs';
+import {
+  ClusterClient,
+  KubernetesClusters,
+} from '../kubernetes/clusters';
 
 /** OpenCost's default on-demand prices, USD. */
 export const DEFAULT_CPU_CORE_HOUR_USD = 0.031611;
@@ -41,13 +44,6 @@ export interface ClusterSnapshot {
   objects: WorkloadObject[];
   /** Clusters that could not be read, with why (never a token). */
   errors: Array<{ cluster: string; message: string }>;
-}
-
-interface ClusterEntry {
-  name: string;
-  core: k8s.CoreV1Api;
-  apps: k8s.AppsV1Api;
-  batch: k8s.BatchV1Api;
 }
 
 /** How long one cluster may take to answer before the estimate leaves it out. */
@@ -186,14 +182,14 @@ function labelsOf(meta: k8s.V1ObjectMeta | undefined) {
 
 /**
  * Reads live pods and workload objects that carry `backstage.io/kubernetes-id` from the clusters
- * configured in `kubernetes.clusterLocatorMethods` (type `config`, service account token). Only
- * those URLs are called; results are cached briefly.
+ * configured in `kubernetes.clusterLocatorMethods` (type `config`, service account token), through
+ * the shared KubernetesClusters. Only those URLs are called; results are cached briefly.
  */
 export class ClusterCostReader {
   private cached?: { expires: number; value: Promise<ClusterSnapshot> };
 
   private constructor(
-    private readonly clusters: ClusterEntry[],
+    private readonly clusters: ClusterClient[],
     private readonly skipped: Array<{ cluster: string; message: string }>,
     readonly prices: UnitPrices,
     private readonly logger: LoggerService,
@@ -205,53 +201,13 @@ export class ClusterCostReader {
     logger: LoggerService,
     options: { ttlMs?: number } = {},
   ): ClusterCostReader {
-    const clusters: ClusterEntry[] = [];
-    const skipped: Array<{ cluster: string; message: string }> = [];
-    for (const method of config.getOptionalConfigArray(
-      'kubernetes.clusterLocatorMethods',
-    ) ?? []) {
-      if (method.getString('type') !== 'config') continue;
-      for (const c of method.getOptionalConfigArray('clusters') ?? []) {
-        const name = c.getString('name');
-        const authProvider =
-          c.getOptionalString('authProvider') ?? 'serviceAccount';
-        const token =
-          c.getOptionalString('serviceAccountToken') ??
-          (c.getOptionalString('serviceAccountTokenFile')
-            ? fs
-                .readFileSync(c.getString('serviceAccountTokenFile'), 'utf8')
-                .trim()
-            : undefined);
-        if (authProvider !== 'serviceAccount' || !token) {
-          skipped.push({
-            cluster: name,
-            message: `cluster ${name}: the cost estimate needs authProvider serviceAccount with a serviceAccountToken`,
-          });
-          continue;
-        }
-        const kc = new k8s.KubeConfig();
-        kc.loadFromOptions({
-          clusters: [
-            {
-              name,
-              server: c.getString('url'),
-              caData: c.getOptionalString('caData'),
-              caFile: c.getOptionalString('caFile'),
-              skipTLSVerify: c.getOptionalBoolean('skipTLSVerify') ?? false,
-            },
-          ],
-          users: [{ name: 'shipshape-cost', token }],
-          contexts: [{ name, cluster: name, user: 'shipshape-cost' }],
-          currentContext: name,
-        });
-        clusters.push({
-          name,
-          core: kc.makeApiClient(k8s.CoreV1Api),
-          apps: kc.makeApiClient(k8s.AppsV1Api),
-          batch: kc.makeApiClient(k8s.BatchV1Api),
-        });
-      }
-    }
+    // The portal's one cluster configuration (kubernetes.clusterLocatorMethods), read tokens.
+    const { readers, unreadable } =
+      KubernetesClusters.fromConfig(config).allReaders();
+    const skipped = unreadable.map(({ cluster }) => ({
+      cluster,
+      message: `cluster ${cluster}: the cost estimate needs authProvider serviceAccount with a serviceAccountToken`,
+    }));
     const prices: UnitPrices = {
       cpuCoreHourUsd:
         config.getOptionalNumber('shipshape.cost.cpuCoreHourUsd') ??
@@ -262,7 +218,7 @@ export class ClusterCostReader {
       hoursPerMonth: HOURS_PER_MONTH,
     };
     return new ClusterCostReader(
-      clusters,
+      readers,
       skipped,
       prices,
       logger,
@@ -315,7 +271,7 @@ export class ClusterCostReader {
             }
             const namespace = pod.metadata?.namespace ?? 'default';
             snapshot.pods.push({
-              cluster: cluster.name,
+              cluster: cluster.cluster,
               namespace,
               environment: labels[SHIPSHAPE_LABELS.environment] || namespace,
               kubernetesId: labels[labelSelector],
@@ -330,7 +286,7 @@ export class ClusterCostReader {
             for (const item of items) {
               const labels = labelsOf(item.metadata);
               snapshot.objects.push({
-                cluster: cluster.name,
+                cluster: cluster.cluster,
                 namespace: item.metadata?.namespace ?? 'default',
                 kind,
                 name: item.metadata?.name ?? '',
@@ -345,11 +301,11 @@ export class ClusterCostReader {
           add('Service', services.items);
         } catch (e) {
           const code = (e as { code?: number }).code;
-          const message = `cluster ${cluster.name} could not be read${
+          const message = `cluster ${cluster.cluster} could not be read${
             code ? ` (HTTP ${code})` : ''
           }: ${(e as Error).message?.split('\n')[0].slice(0, 200)}`;
           this.logger.warn(message);
-          snapshot.errors.push({ cluster: cluster.name, message });
+          snapshot.errors.push({ cluster: cluster.cluster, message });
         }
       }),
     );

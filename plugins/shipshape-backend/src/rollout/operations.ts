@@ -1,4 +1,5 @@
 import { InputError, NotFoundError } from '@backstage/errors';
+import * as k8s from '@kubernetes/client-node';
 import { EnvironmentConfig, KubernetesClusters } from '../kubernetes/clusters';
 import {
   OperationContext,
@@ -139,6 +140,28 @@ export async function planRollback(
   return { env, changes };
 }
 
+type FollowResult = Awaited<ReturnType<typeof followRollout>>;
+
+/**
+ * One phase of a deploy or rollback: `apply` changes one Deployment (or returns undefined when
+ * it is already where it should be), then every changed Deployment's rollout is followed.
+ */
+interface Phase {
+  /** The saved phase in which the changes are (re)applied; other phases only follow. */
+  applyIn: Progress['phase'];
+  /** The phase saved once every change is applied. */
+  next: Progress['phase'];
+  /** Logged when a resumed operation skips straight to following. */
+  resumeMessage: string;
+  apply(
+    change: DeploymentChange,
+    deployment: k8s.V1Deployment,
+  ): Promise<k8s.V1Deployment | undefined>;
+  /** The change's outcome once its rollout ended in this state. */
+  outcome(state: FollowResult['state']): DeploymentChange['outcome'];
+}
+
+/** Shared by deploy and rollback: one phase runner (apply, save progress, follow, record). */
 abstract class RolloutHandlerBase implements OperationHandler {
   constructor(
     protected readonly clusters: KubernetesClusters,
@@ -151,25 +174,51 @@ abstract class RolloutHandlerBase implements OperationHandler {
     return this.clusters.operator(this.clusters.environment(input.environment));
   }
 
-  protected async read(input: RolloutOperationInput, name: string) {
-    return this.client(input).apps.readNamespacedDeployment({
-      name,
-      namespace: input.namespace,
-    });
+  /** The saved progress of a resumed operation, or a fresh one. */
+  protected progressOf(ctx: OperationContext): Progress {
+    const input = ctx.operation.input as RolloutOperationInput;
+    const saved = ctx.operation.result as Progress | undefined;
+    return saved?.phase
+      ? saved
+      : { phase: 'patching', changes: input.changes.map(c => ({ ...c })) };
   }
 
-  /** Follows the rollout of each changed Deployment in parallel. */
-  protected async followAll(
+  /**
+   * Runs one phase: applies the changes (only when `progress.phase` is `phase.applyIn`, so a
+   * resumed operation does not change twice), saves progress, follows every rollout in
+   * parallel and records each change's revision and outcome. Returns the follow results.
+   */
+  protected async runPhase(
     ctx: OperationContext,
     input: RolloutOperationInput,
-    changes: DeploymentChange[],
-    generations: Map<string, number>,
-  ) {
-    return Promise.all(
-      changes.map(async change => {
-        const d = await this.read(input, change.name);
+    progress: Progress,
+    phase: Phase,
+  ): Promise<Array<{ change: DeploymentChange; result: FollowResult }>> {
+    const client = this.client(input);
+    const generations = new Map<string, number>();
+    if (progress.phase === phase.applyIn) {
+      await ctx.saveProgress(progress);
+      for (const change of progress.changes) {
+        const d = await client.apps.readNamespacedDeployment({
+          name: change.name,
+          namespace: input.namespace,
+        });
+        const patched = (await phase.apply(change, d)) ?? d;
+        generations.set(change.name, patched.metadata?.generation ?? 0);
+      }
+      progress.phase = phase.next;
+      await ctx.saveProgress(progress);
+    } else {
+      await ctx.log(phase.resumeMessage);
+    }
+    const results = await Promise.all(
+      progress.changes.map(async change => {
+        const d = await client.apps.readNamespacedDeployment({
+          name: change.name,
+          namespace: input.namespace,
+        });
         const result = await followRollout({
-          client: this.client(input),
+          client,
           namespace: input.namespace,
           name: change.name,
           minGeneration:
@@ -182,9 +231,28 @@ abstract class RolloutHandlerBase implements OperationHandler {
             ctx.log(m).catch(() => {});
           },
         });
+        change.toRevision = revisionOf(result.deployment ?? {});
+        change.outcome = phase.outcome(result.state);
+        change.message = result.message;
         return { change, result };
       }),
     );
+    return results;
+  }
+
+  /** Puts a Deployment's pod template back to a revision's (`kubectl rollout undo`). */
+  protected async undo(
+    input: RolloutOperationInput,
+    d: k8s.V1Deployment,
+    revision: number | undefined,
+    changeCause: string,
+  ) {
+    const client = this.client(input);
+    const target = await findUndoTarget(client, d, revision);
+    return {
+      target,
+      patch: () => undoTo(client, d, target.replicaSet, changeCause),
+    };
   }
 
   /** Rolls the given Deployments back to their from-revision and follows that. */
@@ -194,63 +262,52 @@ abstract class RolloutHandlerBase implements OperationHandler {
     progress: Progress,
     why: string,
   ): Promise<OperationOutcome> {
-    progress.phase = 'rolling-back';
-    progress.stallReason = why;
-    await ctx.saveProgress(progress);
-    const client = this.client(input);
-    const generations = new Map<string, number>();
-    for (const change of progress.changes) {
-      const d = await this.read(input, change.name);
-      if (
-        images(d.spec?.template).includes(change.fromImage) &&
-        !images(d.spec?.template).includes(change.toImage)
-      ) {
-        await ctx.log(`${change.name}: already back on ${change.fromImage}`);
-        generations.set(change.name, d.metadata?.generation ?? 0);
-        continue;
-      }
-      const target = await findUndoTarget(client, d, change.fromRevision);
-      await ctx.log(
-        `${change.name}: rolling back to revision ${target.revision} (${images(
-          target.replicaSet.spec?.template,
-        ).join(', ')})`,
-        'warn',
-      );
-      const patched = await undoTo(
-        client,
-        d,
-        target.replicaSet,
-        `shipshape: automatic rollback of ${change.toImage}: ${why}`.slice(
-          0,
-          1000,
-        ),
-      );
-      generations.set(change.name, patched.metadata?.generation ?? 0);
+    if (progress.phase !== 'rolling-back') {
+      progress.phase = 'rolling-back';
+      progress.stallReason = why;
     }
-    const results = await this.followAll(
-      ctx,
-      input,
-      progress.changes,
-      generations,
-    );
-    let ok = true;
-    for (const { change, result } of results) {
-      change.toRevision = revisionOf(result.deployment ?? {});
-      change.outcome = result.state === 'complete' ? 'rolled-back' : 'failed';
-      change.message = result.message;
-      if (result.state !== 'complete') ok = false;
-    }
+    const results = await this.runPhase(ctx, input, progress, {
+      // Re-applied on resume: a Deployment already back on its old image is skipped.
+      applyIn: 'rolling-back',
+      next: 'rolling-back',
+      resumeMessage: 'Resuming: following the rollback',
+      apply: async (change, d) => {
+        const now = images(d.spec?.template);
+        if (now.includes(change.fromImage) && !now.includes(change.toImage)) {
+          await ctx.log(`${change.name}: already back on ${change.fromImage}`);
+          return undefined;
+        }
+        const { target, patch } = await this.undo(
+          input,
+          d,
+          change.fromRevision,
+          `shipshape: automatic rollback of ${change.toImage}: ${why}`.slice(
+            0,
+            1000,
+          ),
+        );
+        await ctx.log(
+          `${change.name}: rolling back to revision ${target.revision} (${images(
+            target.replicaSet.spec?.template,
+          ).join(', ')})`,
+          'warn',
+        );
+        return patch();
+      },
+      outcome: state => (state === 'complete' ? 'rolled-back' : 'failed'),
+    });
     progress.phase = 'done';
+    const bad = results.filter(r => r.result.state !== 'complete');
     return {
-      status: ok ? 'rolled-back' : 'failed',
-      reason: ok
-        ? `Rollout stalled (${why}); rolled back to revision ${progress.changes
-            .map(c => `${c.name}@${c.fromRevision}`)
-            .join(', ')}`
-        : `Rollout stalled (${why}) and the rollback did not complete: ${results
-            .filter(r => r.result.state !== 'complete')
-            .map(r => `${r.change.name}: ${r.result.message}`)
-            .join('; ')}`,
+      status: bad.length === 0 ? 'rolled-back' : 'failed',
+      reason:
+        bad.length === 0
+          ? `Rollout stalled (${why}); rolled back to revision ${progress.changes
+              .map(c => `${c.name}@${c.fromRevision}`)
+              .join(', ')}`
+          : `Rollout stalled (${why}) and the rollback did not complete: ${bad
+              .map(r => `${r.change.name}: ${r.result.message}`)
+              .join('; ')}`,
       result: progress,
     };
   }
@@ -260,12 +317,7 @@ abstract class RolloutHandlerBase implements OperationHandler {
 export class DeployHandler extends RolloutHandlerBase {
   async run(ctx: OperationContext): Promise<OperationOutcome> {
     const input = ctx.operation.input as RolloutOperationInput;
-    const saved = ctx.operation.result as Progress | undefined;
-    const progress: Progress = saved?.phase
-      ? saved
-      : { phase: 'patching', changes: input.changes.map(c => ({ ...c })) };
-    const client = this.client(input);
-
+    const progress = this.progressOf(ctx);
     if (progress.phase === 'rolling-back') {
       await ctx.log('Resuming: following the rollback');
       return this.rollBack(
@@ -275,50 +327,33 @@ export class DeployHandler extends RolloutHandlerBase {
         progress.stallReason ?? 'stalled',
       );
     }
-    const generations = new Map<string, number>();
-    if (progress.phase === 'patching') {
-      await ctx.saveProgress(progress);
-      for (const change of progress.changes) {
-        const d = await this.read(input, change.name);
+    const results = await this.runPhase(ctx, input, progress, {
+      applyIn: 'patching',
+      next: 'rolling-out',
+      resumeMessage: 'Resuming: following the rollout',
+      apply: async (change, d) => {
         const current =
           d.spec?.template.spec?.containers[change.containerIndex];
         if (current?.image === change.toImage) {
           await ctx.log(`${change.name}: already set to ${change.toImage}`);
-          generations.set(change.name, d.metadata?.generation ?? 0);
-          continue;
+          return undefined;
         }
         change.fromRevision = revisionOf(d);
         change.fromImage = current?.image ?? change.fromImage;
         await ctx.log(
           `${change.name}: ${change.container} ${change.fromImage} -> ${change.toImage} (revision ${change.fromRevision})`,
         );
-        const patched = await patchImage(
-          client,
+        return patchImage(
+          this.client(input),
           d,
           change.containerIndex,
           change.toImage,
           input.changeCause,
         );
-        generations.set(change.name, patched.metadata?.generation ?? 0);
-      }
-      progress.phase = 'rolling-out';
-      await ctx.saveProgress(progress);
-    } else {
-      await ctx.log('Resuming: following the rollout');
-    }
-
-    const results = await this.followAll(
-      ctx,
-      input,
-      progress.changes,
-      generations,
-    );
+      },
+      outcome: state => state,
+    });
     const stalled = results.filter(r => r.result.state === 'stalled');
-    for (const { change, result } of results) {
-      change.toRevision = revisionOf(result.deployment ?? {});
-      change.outcome = result.state;
-      change.message = result.message;
-    }
     if (stalled.length === 0) {
       progress.phase = 'done';
       return {
@@ -354,51 +389,31 @@ export class DeployHandler extends RolloutHandlerBase {
 export class RollbackHandler extends RolloutHandlerBase {
   async run(ctx: OperationContext): Promise<OperationOutcome> {
     const input = ctx.operation.input as RolloutOperationInput;
-    const saved = ctx.operation.result as Progress | undefined;
-    const progress: Progress = saved?.phase
-      ? saved
-      : { phase: 'patching', changes: input.changes.map(c => ({ ...c })) };
-    const client = this.client(input);
-    const generations = new Map<string, number>();
-    if (progress.phase === 'patching') {
-      await ctx.saveProgress(progress);
-      for (const change of progress.changes) {
-        const d = await this.read(input, change.name);
+    const progress = this.progressOf(ctx);
+    const results = await this.runPhase(ctx, input, progress, {
+      applyIn: 'patching',
+      next: 'rolling-out',
+      resumeMessage: 'Resuming: following the rollback',
+      apply: async (change, d) => {
         if (images(d.spec?.template).join(',') === change.toImage) {
           await ctx.log(`${change.name}: already on ${change.toImage}`);
-          generations.set(change.name, d.metadata?.generation ?? 0);
-          continue;
+          return undefined;
         }
-        const target = await findUndoTarget(client, d, change.targetRevision);
+        const { target, patch } = await this.undo(
+          input,
+          d,
+          change.targetRevision,
+          input.changeCause,
+        );
         await ctx.log(
           `${change.name}: revision ${revisionOf(d)} -> template of revision ${
             target.revision
           } (${change.toImage})`,
         );
-        const patched = await undoTo(
-          client,
-          d,
-          target.replicaSet,
-          input.changeCause,
-        );
-        generations.set(change.name, patched.metadata?.generation ?? 0);
-      }
-      progress.phase = 'rolling-out';
-      await ctx.saveProgress(progress);
-    } else {
-      await ctx.log('Resuming: following the rollback');
-    }
-    const results = await this.followAll(
-      ctx,
-      input,
-      progress.changes,
-      generations,
-    );
-    for (const { change, result } of results) {
-      change.toRevision = revisionOf(result.deployment ?? {});
-      change.outcome = result.state === 'complete' ? 'complete' : 'stalled';
-      change.message = result.message;
-    }
+        return patch();
+      },
+      outcome: state => (state === 'complete' ? 'complete' : 'stalled'),
+    });
     progress.phase = 'done';
     const bad = results.filter(r => r.result.state !== 'complete');
     return bad.length === 0
