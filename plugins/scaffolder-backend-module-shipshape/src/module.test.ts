@@ -19,6 +19,7 @@ describe('scaffolder module shipshape', () => {
     });
     expect(ids).toEqual([
       'shipshape:catalog:annotations',
+      'shipshape:slo:rules',
       'shipshape:deploy',
       'shipshape:rollback',
       'shipshape:backup:create',

@@ -11,6 +11,7 @@ import {
   createRestoreDrillAction,
 } from './actions/backup';
 import { createPublishLocalAction } from './actions/publishLocal';
+import { createSloRulesAction } from './actions/sloRules';
 
 /**
  * Shipshape's scaffolder actions.
@@ -30,6 +31,7 @@ export const scaffolderModuleShipshape = createBackendModule({
       },
       async init({ scaffolder, discovery, auth, config }) {
         scaffolder.addActions(createCatalogAnnotationsAction());
+        scaffolder.addActions(createSloRulesAction());
         scaffolder.addActions(
           createDeployAction({ discovery, auth }),
           createRollbackAction({ discovery, auth }),

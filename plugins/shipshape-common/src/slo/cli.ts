@@ -3,12 +3,12 @@
  *
  *   node --require @backstage/cli-node/config/nodeTransform.cjs \
  *     plugins/shipshape-common/src/slo/cli.ts --service payments-api \
- *     [--format prometheusrule|rules] [--label team=payments] [--runbook URL] slo.yaml
+ *     [--format prometheusrule|rules|chart] [--label team=payments] [--runbook URL] slo.yaml
  *
  * Writes YAML to stdout; errors (file, document, field) to stderr, exit code 1.
  */
 import fs from 'fs';
-import { renderSloRules } from './render';
+import { renderSloRuleFile, renderSloRules } from './render';
 
 export function runCli(
   argv: string[],
@@ -19,13 +19,13 @@ export function runCli(
   err: string;
 } {
   let service: string | undefined;
-  let format: 'prometheusrule' | 'rules' = 'prometheusrule';
+  let format: 'prometheusrule' | 'rules' | 'chart' = 'prometheusrule';
   let runbookUrl: string | undefined;
   let namespace: string | undefined;
   const labels: Record<string, string> = {};
   const files: string[] = [];
   const usage =
-    'usage: cli.ts --service <kubernetes-id> [--format prometheusrule|rules] [--namespace ns] [--label k=v]... [--runbook url] <openslo.yaml>';
+    'usage: cli.ts --service <kubernetes-id> [--format prometheusrule|rules|chart] [--namespace ns] [--label k=v]... [--runbook url] <openslo.yaml>';
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     const next = () => {
@@ -37,7 +37,7 @@ export function runCli(
       if (a === '--service') service = next();
       else if (a === '--format') {
         const f = next();
-        if (f !== 'prometheusrule' && f !== 'rules')
+        if (f !== 'prometheusrule' && f !== 'rules' && f !== 'chart')
           throw new Error(`unknown format "${f}"`);
         format = f;
       } else if (a === '--runbook') runbookUrl = next();
@@ -54,13 +54,15 @@ export function runCli(
   if (!service || files.length !== 1)
     return { code: 2, out: '', err: `${usage}\n` };
   try {
-    const out = renderSloRules(read(files[0]), files[0], {
-      service,
-      format,
-      namespace,
-      runbookUrl,
-      alertLabels: labels,
-    });
+    const opts = { service, runbookUrl, alertLabels: labels };
+    const out =
+      format === 'chart'
+        ? renderSloRuleFile(read(files[0]), files[0], opts)
+        : renderSloRules(read(files[0]), files[0], {
+            ...opts,
+            format,
+            namespace,
+          });
     return { code: 0, out, err: '' };
   } catch (e) {
     return { code: 1, out: '', err: `${(e as Error).message}\n` };

@@ -35,3 +35,26 @@ export function renderSloRules(
     spec,
   });
 }
+
+/** Where the service templates' chart reads the generated rules (`.Files.Get`). */
+export const CHART_SLO_RULES_PATH = 'chart/files/slo-rules.yaml';
+
+/**
+ * The rule file a service's Helm chart includes (`chart/files/slo-rules.yaml`): the plain
+ * rule groups of its OpenSLO file, under a header saying where they come from. Used by the
+ * `shipshape:slo:rules` scaffolder action and by the templates' render check, so both write
+ * the same bytes.
+ */
+export function renderSloRuleFile(
+  text: string,
+  file: string,
+  opts: RuleOptions,
+): string {
+  const body = renderSloRules(text, file, { ...opts, format: 'rules' });
+  const header = [
+    `# Generated from ${file} by Shipshape (shipshape:slo:rules, or`,
+    `# plugins/shipshape-common/src/slo/cli.ts --format chart). Do not edit: change`,
+    `# ${file} and render it again. chart/templates/prometheusrule.yaml includes it.`,
+  ];
+  return `${header.join('\n')}\n${body}`;
+}

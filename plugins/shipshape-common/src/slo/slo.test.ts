@@ -426,6 +426,13 @@ describe('rules CLI', () => {
       () => text,
     );
     expect(Object.keys(parse(rules.out))).toEqual(['groups']);
+    // --format chart: the same groups under the header of chart/files/slo-rules.yaml
+    const chart = runCli(
+      ['--service', 'payments-api', '--format', 'chart', 'slo.yaml'],
+      () => text,
+    );
+    expect(chart.out).toMatch(/^# Generated from slo\.yaml by Shipshape/);
+    expect(chart.out.endsWith(rules.out)).toBe(true);
     const bad = runCli(['--service', 'payments-api', 'slo.yaml'], () =>
       availabilityDoc('target: 1'),
     );
