@@ -11,6 +11,7 @@ import { createBackupRouter } from './backup/router';
 import { createRolloutRouters } from './rollout/feature';
 import { createSloRouter } from './slo/router';
 import { createLocalReposRouter } from './localRepos/router';
+import { createPolicyRouter } from './policy/router';
 import { catalogServiceRef } from '@backstage/plugin-catalog-node';
 
 /**
@@ -46,6 +47,7 @@ export const shipshapePlugin = createBackendPlugin({
           createOwnershipRouter({ config: deps.rootConfig, ...deps }),
           createBackupRouter({ knex, config: deps.rootConfig, ...deps }),
           createLocalReposRouter({ config: deps.rootConfig, httpRouter, ...deps }),
+          createPolicyRouter({ config: deps.rootConfig, ...deps }),
         ];
         httpRouter.use(await createRouter(featureRouters));
         httpRouter.addAuthPolicy({ path: '/health', allow: 'unauthenticated' });

@@ -100,6 +100,107 @@ export const spec = {
         },
       },
     },
+    '/policy': {
+      get: {
+        operationId: 'getPolicy',
+        summary:
+          'The effective ownership and cost-tag policy (app-config shipshape.policy, as the catalog module applies it); the scaffolder wizard checks the cost center against it.',
+        responses: {
+          '200': {
+            description:
+              "The parsed policy; each tag's pattern is a regular expression for the whole value (u flag).",
+            content: {
+              'application/json': {
+                schema: {
+                  type: 'object',
+                  required: [
+                    'kinds',
+                    'ownerPresent',
+                    'ownerExists',
+                    'annotationFormat',
+                    'tags',
+                  ],
+                  properties: {
+                    kinds: {
+                      type: 'array',
+                      items: {
+                        type: 'string',
+                      },
+                    },
+                    ownerPresent: {
+                      type: 'object',
+                      properties: {
+                        mode: {
+                          type: 'string',
+                          enum: ['warn', 'enforce'],
+                        },
+                      },
+                    },
+                    ownerExists: {
+                      type: 'object',
+                      properties: {
+                        mode: {
+                          type: 'string',
+                          enum: ['warn', 'enforce'],
+                        },
+                      },
+                    },
+                    annotationFormat: {
+                      type: 'object',
+                      properties: {
+                        mode: {
+                          type: 'string',
+                          enum: ['warn', 'enforce'],
+                        },
+                      },
+                    },
+                    tags: {
+                      type: 'array',
+                      items: {
+                        type: 'object',
+                        required: [
+                          'name',
+                          'required',
+                          'inheritFromSystem',
+                          'mode',
+                        ],
+                        properties: {
+                          name: {
+                            type: 'string',
+                          },
+                          required: {
+                            type: 'boolean',
+                          },
+                          pattern: {
+                            type: 'string',
+                          },
+                          allowed: {
+                            type: 'array',
+                            items: {
+                              type: 'string',
+                            },
+                          },
+                          inheritFromSystem: {
+                            type: 'boolean',
+                          },
+                          mode: {
+                            type: 'string',
+                            enum: ['warn', 'enforce'],
+                          },
+                        },
+                      },
+                    },
+                  },
+                },
+              },
+            },
+          },
+          '401': {
+            $ref: '#/components/responses/Error',
+          },
+        },
+      },
+    },
     '/entities/{kind}/{namespace}/{name}/slos': {
       get: {
         operationId: 'getEntitySlos',

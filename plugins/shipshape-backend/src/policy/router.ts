@@ -1,0 +1,26 @@
+import { HttpAuthService } from '@backstage/backend-plugin-api';
+import { Config } from '@backstage/config';
+import { parseShipshapePolicy } from '@shipshape/plugin-shipshape-common';
+import express from 'express';
+import Router from 'express-promise-router';
+
+/**
+ * The effective ownership and cost-tag policy (app-config `shipshape.policy`, parsed exactly as
+ * the catalog module parses it), so that the scaffolder wizard checks a cost center against the
+ * same rules the catalog will apply to the entity it registers.
+ */
+export function createPolicyRouter(deps: {
+  config: Config;
+  httpAuth: HttpAuthService;
+}): express.Router {
+  // Parsed at startup: a wrong policy stops the backend with a PolicyConfigError naming the key.
+  const policy = parseShipshapePolicy(
+    deps.config.getOptional('shipshape.policy'),
+  );
+  const router = Router();
+  router.get('/policy', async (req, res) => {
+    await deps.httpAuth.credentials(req, { allow: ['user', 'service'] });
+    res.json(policy);
+  });
+  return router;
+}
