@@ -1,8 +1,15 @@
 import { createApp } from '@backstage/frontend-defaults';
 import catalogPlugin from '@backstage/plugin-catalog/alpha';
+import { shipshapeScaffolderModule } from '@shipshape/plugin-shipshape/alpha';
 import { navModule } from './modules/nav';
 import { homeModule } from './modules/home';
 
 export default createApp({
-  features: [catalogPlugin, navModule, homeModule],
+  features: [
+    catalogPlugin,
+    navModule,
+    homeModule,
+    // the wizard fields ShipshapeServiceName and ShipshapeCostCenter (docs/templates.md)
+    shipshapeScaffolderModule,
+  ],
 });

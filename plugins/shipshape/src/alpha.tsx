@@ -1,5 +1,6 @@
 import {
   ApiBlueprint,
+  createFrontendModule,
   createFrontendPlugin,
   createRouteRef,
   discoveryApiRef,
@@ -10,6 +11,7 @@ import {
   EntityCardBlueprint,
   EntityContentBlueprint,
 } from '@backstage/plugin-catalog-react/alpha';
+import { FormFieldBlueprint } from '@backstage/plugin-scaffolder-react/alpha';
 import SvgIcon from '@material-ui/core/SvgIcon';
 import { SHIPSHAPE_ANNOTATIONS } from '@shipshape/plugin-shipshape-common';
 import { ShipshapeClient, shipshapeApiRef } from './api';
@@ -134,6 +136,34 @@ export const shipshapeDrReadinessCard = EntityCardBlueprint.make({
       undefined,
     loader: () => import('./components/dr').then(m => <m.DrReadinessCard />),
   },
+});
+
+/** @alpha The wizard field `ui:field: ShipshapeServiceName`: DNS-1123, not already in the catalog. */
+export const shipshapeServiceNameFormField = FormFieldBlueprint.make({
+  name: 'shipshape-service-name',
+  params: {
+    field: () =>
+      import('./components/fields').then(m => m.serviceNameFormField),
+  },
+});
+
+/** @alpha The wizard field `ui:field: ShipshapeCostCenter`: checked against the catalog's policy. */
+export const shipshapeCostCenterFormField = FormFieldBlueprint.make({
+  name: 'shipshape-cost-center',
+  params: {
+    field: () => import('./components/fields').then(m => m.costCenterFormField),
+  },
+});
+
+/**
+ * The Shipshape wizard fields as a module of the scaffolder plugin; install it in the app next to
+ * the scaffolder: `createApp({ features: [shipshapeScaffolderModule] })`.
+ *
+ * @alpha
+ */
+export const shipshapeScaffolderModule = createFrontendModule({
+  pluginId: 'scaffolder',
+  extensions: [shipshapeServiceNameFormField, shipshapeCostCenterFormField],
 });
 
 export default createFrontendPlugin({

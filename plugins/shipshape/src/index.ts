@@ -17,3 +17,7 @@ export { ShipshapeClient, shipshapeApiRef } from './api';
 export type { ShipshapeApi } from './api';
 export { EntityShipshapeSloCard, ShipshapeSloBurnPage } from './legacy';
 export { EntityShipshapeDrReadinessCard } from './legacy';
+export {
+  ShipshapeCostCenterFieldExtension,
+  ShipshapeServiceNameFieldExtension,
+} from './legacy';

@@ -7,6 +7,13 @@ import {
   discoveryApiRef,
   fetchApiRef,
 } from '@backstage/core-plugin-api';
+import { createScaffolderFieldExtension } from '@backstage/plugin-scaffolder-react';
+import { CostCenterField } from './components/fields/CostCenterField';
+import { ServiceNameField } from './components/fields/ServiceNameField';
+import {
+  costCenterValidation,
+  serviceNameValidation,
+} from './components/fields/validation';
 import { ShipshapeClient, shipshapeApiRef } from './api';
 
 const ownershipRouteRef = createRouteRef({ id: 'shipshape-ownership' });
@@ -106,5 +113,23 @@ export const EntityShipshapeDrReadinessCard = shipshapePlugin.provide(
     component: {
       lazy: () => import('./components/dr').then(m => m.DrReadinessCard),
     },
+  }),
+);
+
+/** Wizard field `ui:field: ShipshapeServiceName`: DNS-1123, not already in the catalog. @public */
+export const ShipshapeServiceNameFieldExtension = shipshapePlugin.provide(
+  createScaffolderFieldExtension({
+    name: 'ShipshapeServiceName',
+    component: ServiceNameField,
+    validation: serviceNameValidation,
+  }),
+);
+
+/** Wizard field `ui:field: ShipshapeCostCenter`: checked against the catalog's policy. @public */
+export const ShipshapeCostCenterFieldExtension = shipshapePlugin.provide(
+  createScaffolderFieldExtension({
+    name: 'ShipshapeCostCenter',
+    component: CostCenterField,
+    validation: costCenterValidation,
   }),
 );

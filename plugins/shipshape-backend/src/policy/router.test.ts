@@ -57,8 +57,7 @@ describe('GET /policy', () => {
       .set('Authorization', mockCredentials.user.header());
     expect(res.status).toBe(200);
     const costCenter = res.body.tags.find(
-      (t: { name: string }) =>
-        t.name === SHIPSHAPE_ANNOTATIONS.costCenter.name,
+      (t: { name: string }) => t.name === SHIPSHAPE_ANNOTATIONS.costCenter.name,
     );
     expect(costCenter).toMatchObject({
       required: true,
@@ -77,7 +76,10 @@ describe('GET /policy', () => {
       policy: {
         mode: 'enforce',
         tags: [
-          { name: SHIPSHAPE_ANNOTATIONS.costCenter.name, pattern: '^FIN-\\d{3}$' },
+          {
+            name: SHIPSHAPE_ANNOTATIONS.costCenter.name,
+            pattern: '^FIN-\\d{3}$',
+          },
         ],
       },
     });
