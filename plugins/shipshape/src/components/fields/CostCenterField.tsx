@@ -2,7 +2,8 @@ import TextField from '@material-ui/core/TextField';
 import { useApiHolder } from '@backstage/core-plugin-api';
 import type { FieldExtensionComponentProps } from '@backstage/plugin-scaffolder-react';
 import useAsync from 'react-use/esm/useAsync';
-import { costCenterRule, fetchPolicy, policyUnavailable } from './validation';
+import { costCenterRule } from './rules';
+import { fetchPolicy, policyUnavailable } from './validation';
 
 /**
  * The cost center, checked against the policy the catalog module enforces (read from the

@@ -1,6 +1,6 @@
 import TextField from '@material-ui/core/TextField';
 import type { FieldExtensionComponentProps } from '@backstage/plugin-scaffolder-react';
-import { serviceNameFormatError } from './validation';
+import { serviceNameFormatError } from './rules';
 
 /**
  * The new service's name. Says at once when it is not a DNS-1123 label; whether it is already in

@@ -5,12 +5,8 @@ import { costCenterValidation, serviceNameValidation } from './validation';
 
 export { CostCenterField } from './CostCenterField';
 export { ServiceNameField } from './ServiceNameField';
-export {
-  costCenterError,
-  costCenterValidation,
-  serviceNameError,
-  serviceNameValidation,
-} from './validation';
+export { costCenterError, serviceNameError } from './rules';
+export { costCenterValidation, serviceNameValidation } from './validation';
 
 /** `ui:field: ShipshapeServiceName` for the new frontend system. */
 export const serviceNameFormField = createFormField({

@@ -2,12 +2,8 @@ import { ApiHolder, ApiRef } from '@backstage/core-plugin-api';
 import { catalogApiRef } from '@backstage/plugin-catalog-react';
 import { discoveryApiRef, fetchApiRef } from '@backstage/core-plugin-api';
 import { parseShipshapePolicy } from '@shipshape/plugin-shipshape-common';
-import {
-  costCenterError,
-  costCenterValidation,
-  serviceNameError,
-  serviceNameValidation,
-} from './validation';
+import { costCenterError, serviceNameError } from './rules';
+import { costCenterValidation, serviceNameValidation } from './validation';
 
 // The real policy of app-config.yaml (shipshape.policy), as the backend answers it.
 const appPolicy = parseShipshapePolicy({
