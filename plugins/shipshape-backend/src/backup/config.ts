@@ -2,6 +2,7 @@ import { Config } from '@backstage/config';
 import { InputError, NotFoundError } from '@backstage/errors';
 import { SHIPSHAPE_ANNOTATIONS } from '@shipshape/plugin-shipshape-common';
 import fs from 'fs';
+import os from 'os';
 import path from 'path';
 
 /** Where a PostgreSQL server is and how to log in; the password is read on use, never stored. */
@@ -50,8 +51,14 @@ export interface BackupConfig {
   drillConnection?: PgConnection;
   /** Folder with pg_dump/pg_restore; default: found on PATH. */
   binDir?: string;
-  /** A running backup older than this is considered abandoned (its backend died). */
+  /** A running backup without heartbeat older than this is abandoned (rows from before heartbeats). */
   staleAfterMs: number;
+  /** This backend instance's name in the backups it runs (default: the host name). */
+  instanceName: string;
+  /** A running backup whose heartbeat is older than this is abandoned (its backend died). */
+  leaseMs: number;
+  /** Longest an in-cluster backup Job is followed. */
+  inClusterTimeoutMs: number;
 }
 
 /** Same shape as the backup-target annotation accepts. */
@@ -166,7 +173,26 @@ export function readBackupConfig(config: Config): BackupConfig | undefined {
       ? readConnection(drill, 'shipshape.backup.drill.connection')
       : undefined,
     binDir: c.getOptionalString('binDir'),
-    staleAfterMs: (c.getOptionalNumber('staleAfterMinutes') ?? 360) * 60_000,
+    ...runDefaults(c),
+  };
+}
+
+/** The run settings of `shipshape.backup` (also for a backend without targets). */
+export function runDefaults(c?: Config) {
+  const positive = (key: string, fallback: number) => {
+    const v = c?.getOptionalNumber(key) ?? fallback;
+    if (!(v > 0)) {
+      throw new InputError(
+        `shipshape.backup.${key} is ${v}; expected a positive number`,
+      );
+    }
+    return v;
+  };
+  return {
+    staleAfterMs: positive('staleAfterMinutes', 360) * 60_000,
+    instanceName: c?.getOptionalString('instanceName') ?? os.hostname(),
+    leaseMs: positive('leaseSeconds', 60) * 1000,
+    inClusterTimeoutMs: positive('inClusterTimeoutMinutes', 60) * 60_000,
   };
 }
 

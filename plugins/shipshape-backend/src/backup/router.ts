@@ -5,17 +5,21 @@ import {
   PermissionsService,
 } from '@backstage/backend-plugin-api';
 import { stringifyEntityRef } from '@backstage/catalog-model';
-import { NotAllowedError, NotFoundError } from '@backstage/errors';
+import { InputError, NotAllowedError, NotFoundError } from '@backstage/errors';
 import { CatalogService } from '@backstage/plugin-catalog-node';
 import { AuthorizeResult } from '@backstage/plugin-permission-common';
-import { shipshapeBackupPermission } from '@shipshape/plugin-shipshape-common';
+import {
+  ECOSYSTEM_ANNOTATIONS,
+  shipshapeBackupPermission,
+} from '@shipshape/plugin-shipshape-common';
 import express from 'express';
 import Router from 'express-promise-router';
 import { Knex } from 'knex';
 import { z } from 'zod';
 import { Config } from '@backstage/config';
+import { KubernetesClusters } from '../kubernetes/clusters';
 import { parseBody } from '../rollout/router';
-import { readBackupConfig, targetOfEntity } from './config';
+import { readBackupConfig, runDefaults, targetOfEntity } from './config';
 import { BackupService } from './service';
 
 export interface BackupRouterDeps {
@@ -27,16 +31,25 @@ export interface BackupRouterDeps {
   catalog: CatalogService;
   /** Built from config when not given (tests pass their own). */
   service?: BackupService;
+  /** For in-cluster backups; built from config when not given. */
+  clusters?: KubernetesClusters;
 }
 
 const backupBody = z
-  .object({ reason: z.string().max(500).optional() })
+  .object({
+    reason: z.string().max(500).optional(),
+    /** pg_dump (default): the backend dumps; in-cluster: a Job from the chart's CronJob. */
+    method: z.enum(['pg_dump', 'in-cluster']).optional(),
+    /** in-cluster: the environment (shipshape.environments) whose CronJob runs. */
+    environment: z.string().min(1).max(100).optional(),
+  })
   .strict();
 const drillBody = z.object({ backupId: z.string().uuid().optional() }).strict();
 
 /**
  * Backups and restore drills of the database an entity names in its backup-target
- * annotation: `POST /entities/:kind/:namespace/:name/backups`, `POST .../restore-drills`
+ * annotation: `POST /entities/:kind/:namespace/:name/backups` (body `method: in-cluster`,
+ * `environment`: a Job from the service's backup CronJob instead), `POST .../restore-drills`
  * (both need shipshape.operation.backup on the entity, answer 202 with the running record),
  * `GET .../backups` (history, each backup with its drills), `GET .../backups/:id`,
  * `GET .../restore-drills/:id`.
@@ -48,11 +61,20 @@ export function createBackupRouter(deps: BackupRouterDeps): express.Router {
     new BackupService(
       readBackupConfig(deps.config) ?? {
         targets: new Map(),
-        staleAfterMs: 6 * 3600_000,
+        ...runDefaults(),
       },
       deps.knex,
       deps.logger,
+      deps.clusters ?? KubernetesClusters.fromConfig(deps.config),
     );
+  if (!deps.service) {
+    // A restarted backend fails the backups it was running when it stopped, at once.
+    service
+      .recoverInterrupted()
+      .catch(e =>
+        deps.logger.error(`Recovering interrupted backups failed: ${e}`),
+      );
+  }
   const router = Router();
 
   async function entityOf(
@@ -73,7 +95,7 @@ export function createBackupRouter(deps: BackupRouterDeps): express.Router {
       entityRef,
       entity.metadata.annotations,
     );
-    return { entityRef, target };
+    return { entityRef, target, entity };
   }
 
   async function authorizeBackup(
@@ -95,8 +117,37 @@ export function createBackupRouter(deps: BackupRouterDeps): express.Router {
   router.post('/entities/:kind/:namespace/:name/backups', async (req, res) => {
     const body = parseBody(backupBody, req.body);
     const credentials = await httpAuth.credentials(req, { allow: ['user'] });
-    const { entityRef, target } = await entityOf(req, credentials);
+    const { entityRef, target, entity } = await entityOf(req, credentials);
     await authorizeBackup(credentials, entityRef, 'back up');
+    if (body.method === 'in-cluster') {
+      const kubernetesId =
+        entity.metadata.annotations?.[ECOSYSTEM_ANNOTATIONS.kubernetesId];
+      if (!kubernetesId) {
+        throw new InputError(
+          `${entityRef} has no ${ECOSYSTEM_ANNOTATIONS.kubernetesId} annotation, so its backup CronJob cannot be found`,
+        );
+      }
+      if (!body.environment) {
+        throw new InputError(
+          'An in-cluster backup needs environment (one of shipshape.environments)',
+        );
+      }
+      const { record } = await service.startInCluster({
+        target,
+        entityRef,
+        kubernetesId,
+        environment: body.environment,
+        requestedBy: credentials.principal.userEntityRef,
+        reason: body.reason,
+      });
+      res.status(202).json(record);
+      return;
+    }
+    if (body.environment) {
+      throw new InputError(
+        'environment applies only to method in-cluster (pg_dump backups use the target from app-config)',
+      );
+    }
     const { record } = await service.startBackup({
       target,
       entityRef,

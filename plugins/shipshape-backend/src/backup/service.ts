@@ -15,10 +15,21 @@ import {
   startRestore,
 } from './pg';
 import { BackupStorage, createStorage } from './storage';
+import { KubernetesClusters } from '../kubernetes/clusters';
+import {
+  createJob,
+  findBackupCronJob,
+  followJob,
+  jobFromCronJob,
+  manualJobName,
+  podFailures,
+  BACKUP_ID_ANNOTATION,
+} from './inCluster';
 import {
   BackupRecord,
   BackupStep,
   BackupStore,
+  Lease,
   DrillRecord,
   DrillStep,
   TableComparison,
@@ -86,12 +97,80 @@ export class BackupService {
   readonly store: BackupStore;
   private readonly storages = new Map<string, BackupStorage>();
 
+  /** Backups this instance runs now (their heartbeat is renewed while they run). */
+  private readonly running = new Set<string>();
+  private heartbeatTimer?: NodeJS.Timeout;
+
   constructor(
     readonly config: BackupConfig,
     db: Knex,
     private readonly logger: LoggerService,
+    private readonly clusters?: KubernetesClusters,
   ) {
     this.store = new BackupStore(db);
+  }
+
+  private get lease(): Lease {
+    return {
+      owner: this.config.instanceName,
+      leaseMs: this.config.leaseMs,
+      staleAfterMs: this.config.staleAfterMs,
+    };
+  }
+
+  /**
+   * At startup: fails the backups this instance was running when it stopped (they cannot
+   * finish now) and any whose instance stopped heartbeating, releasing their targets.
+   * Running backups of other live instances are left alone.
+   */
+  async recoverInterrupted(): Promise<BackupRecord[]> {
+    const rows = await this.store.abandon({ ...this.lease, own: true });
+    for (const r of rows) {
+      this.logger.warn(
+        `Backup ${r.id} of ${r.target} (${r.method}, owner ${
+          r.owner ?? 'unknown'
+        }) was interrupted at step ${r.step ?? 'start'}; marked failed`,
+      );
+    }
+    return rows;
+  }
+
+  /** Runs `fn` for a recorded backup while heartbeating it. */
+  private track(id: string, fn: () => Promise<void>): Promise<void> {
+    this.running.add(id);
+    if (!this.heartbeatTimer) {
+      this.heartbeatTimer = setInterval(() => {
+        this.store
+          .heartbeat(this.config.instanceName, [...this.running])
+          .catch(e =>
+            this.logger.warn(`Backup heartbeat failed: ${messageOf(e)}`),
+          );
+      }, Math.max(200, Math.floor(this.config.leaseMs / 3)));
+      this.heartbeatTimer.unref();
+    }
+    return fn().finally(() => {
+      this.running.delete(id);
+      if (this.running.size === 0 && this.heartbeatTimer) {
+        clearInterval(this.heartbeatTimer);
+        this.heartbeatTimer = undefined;
+      }
+    });
+  }
+
+  /** Stops heartbeating (shutdown). */
+  close() {
+    clearInterval(this.heartbeatTimer);
+    this.heartbeatTimer = undefined;
+  }
+
+  private setStep(id: string, step: BackupStep, location?: string) {
+    this.store
+      .setStep(id, step, location)
+      .catch(e =>
+        this.logger.warn(
+          `Backup ${id}: recording step ${step} failed: ${messageOf(e)}`,
+        ),
+      );
   }
 
   target(name: string): BackupTarget {
@@ -131,17 +210,18 @@ export class BackupService {
         storageKey: key,
         requestedBy: req.requestedBy,
         reason: req.reason,
+        step: 'dump',
       },
-      this.config.staleAfterMs,
+      this.lease,
     );
     this.logger.info(
       `Backup ${id} of ${req.target.name} started by ${
         req.requestedBy
       } to ${storage.describe(key)}`,
     );
-    const done = this.runBackup(id, req.target, storage, key).then(() =>
-      this.store.get(id),
-    );
+    const done = this.track(id, () =>
+      this.runBackup(id, req.target, storage, key),
+    ).then(() => this.store.get(id));
     return { record: await this.store.get(id), done };
   }
 
@@ -163,11 +243,14 @@ export class BackupService {
         key,
         s => {
           step = s;
+          this.setStep(id, s);
         },
       );
       step = 'verify';
+      this.setStep(id, step);
       await this.verify(storage, key, size, sha256, tables);
       step = 'commit';
+      this.setStep(id, step);
       await storage.commit(key);
       await this.store.finish(id, {
         status: 'verified',
@@ -311,6 +394,101 @@ export class BackupService {
         `the stored dump has no data for ${missing.join(', ')}`,
       );
     }
+  }
+
+  /**
+   * Triggers the entity's backup CronJob in an environment as a manual Job (as `kubectl
+   * create job --from=cronjob/<name>` does) and records it like any backup (method
+   * in-cluster, lock per target). The CronJob is looked up first: none is a NotFoundError
+   * before anything is recorded. `done` resolves with the final record, never rejects.
+   */
+  async startInCluster(req: {
+    target: BackupTarget;
+    entityRef: string;
+    kubernetesId: string;
+    environment: string;
+    requestedBy: string;
+    reason?: string;
+  }): Promise<{ record: BackupRecord; done: Promise<BackupRecord> }> {
+    if (!this.clusters) {
+      throw new InputError(
+        'In-cluster backups need the kubernetes cluster config (kubernetes.clusterLocatorMethods and shipshape.environments)',
+      );
+    }
+    const env = this.clusters.environment(req.environment);
+    const client = this.clusters.operator(env);
+    const cron = await findBackupCronJob(client, env, req.kubernetesId);
+    const cronName = cron.metadata!.name!;
+    const jobName = manualJobName(cronName);
+    const location = `${env.cluster}/${env.namespace}/job/${jobName}`;
+    const id = randomUUID();
+    await this.store.start(
+      {
+        id,
+        target: req.target.name,
+        entityRef: req.entityRef,
+        method: 'in-cluster',
+        storageType: 'in-cluster',
+        storageKey: `${env.cluster}/${env.namespace}/cronjob/${cronName}`,
+        location,
+        step: 'create-job',
+        requestedBy: req.requestedBy,
+        reason: req.reason,
+      },
+      this.lease,
+    );
+    this.logger.info(
+      `In-cluster backup ${id} of ${req.target.name} started by ${req.requestedBy}: Job ${location} from cronjob/${cronName}`,
+    );
+    const done = this.track(id, async () => {
+      const started = Date.now();
+      let step: BackupStep = 'create-job';
+      try {
+        await createJob(
+          client,
+          jobFromCronJob(cron, jobName, { [BACKUP_ID_ANNOTATION]: id }),
+        );
+        step = 'job';
+        this.setStep(id, step);
+        const outcome = await followJob({
+          client,
+          namespace: env.namespace,
+          name: jobName,
+          timeoutMs: this.config.inClusterTimeoutMs,
+          onProgress: m => this.logger.info(`Backup ${id}: ${m}`),
+        });
+        if (outcome.state === 'succeeded') {
+          await this.store.finish(id, {
+            status: 'succeeded',
+            durationMs: Date.now() - started,
+          });
+          this.logger.info(
+            `In-cluster backup ${id} of ${req.target.name} succeeded: ${outcome.message}`,
+          );
+          return;
+        }
+        const pods = await podFailures(client, env.namespace, jobName).catch(
+          e => `pods not readable: ${messageOf(e)}`,
+        );
+        throw new Error(
+          `Job ${jobName} failed: ${outcome.reason}${
+            outcome.message ? `: ${outcome.message}` : ''
+          }${pods ? `; ${pods}` : ''}`,
+        );
+      } catch (e) {
+        const error = messageOf(e);
+        this.logger.warn(
+          `In-cluster backup ${id} of ${req.target.name} failed at ${step}: ${error}`,
+        );
+        await this.store.finish(id, {
+          status: 'failed',
+          failedStep: step,
+          error,
+          durationMs: Date.now() - started,
+        });
+      }
+    }).then(() => this.store.get(id));
+    return { record: await this.store.get(id), done };
   }
 
   /**

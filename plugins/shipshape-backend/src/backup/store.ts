@@ -2,8 +2,24 @@ import { ConflictError, NotFoundError } from '@backstage/errors';
 import { Knex } from 'knex';
 import { TableCount } from './pg';
 
-export type BackupStatus = 'running' | 'verified' | 'failed' | 'deleted';
-export type BackupStep = 'dump' | 'upload' | 'verify' | 'commit';
+/**
+ * `verified`: a pg_dump backup the backend stored and verified itself. `succeeded`: an
+ * in-cluster Job (the chart's CronJob) completed; the portal did not read its dump.
+ */
+export type BackupStatus =
+  | 'running'
+  | 'verified'
+  | 'succeeded'
+  | 'failed'
+  | 'deleted';
+export type BackupMethod = 'pg_dump' | 'in-cluster';
+export type BackupStep =
+  | 'dump'
+  | 'upload'
+  | 'verify'
+  | 'commit'
+  | 'create-job'
+  | 'job';
 export type DrillStep =
   | 'fetch'
   | 'checksum'
@@ -16,11 +32,18 @@ export interface BackupRecord {
   target: string;
   entityRef: string;
   status: BackupStatus;
+  method: BackupMethod;
+  /** The step a running backup has reached (kept after it ends). */
+  step?: BackupStep;
   failedStep?: BackupStep | 'abandoned';
   error?: string;
   storageType: string;
   storageKey: string;
+  /** In-cluster: `<cluster>/<namespace>/job/<name>` (from cronjob/<name>). */
   location?: string;
+  /** The backend instance running it, and when it last said so. */
+  owner?: string;
+  heartbeatAt?: string;
   sizeBytes?: number;
   sha256?: string;
   durationMs?: number;
@@ -59,6 +82,14 @@ export interface DrillRecord {
 }
 
 const BACKUPS = 'shipshape_backups';
+
+/** Who runs a backup and how long its heartbeat stays valid. */
+export interface Lease {
+  owner: string;
+  leaseMs: number;
+  /** For rows without a heartbeat (written before heartbeats existed). */
+  staleAfterMs: number;
+}
 const DRILLS = 'shipshape_restore_drills';
 
 function iso(v: unknown): string | undefined {
@@ -87,10 +118,15 @@ function toBackup(r: any): BackupRecord {
     target: r.target,
     entityRef: r.entity_ref,
     status: r.status,
+    method: r.method ?? 'pg_dump',
+    step: r.step ?? undefined,
     failedStep: r.failed_step ?? undefined,
     error: r.error ?? undefined,
     storageType: r.storage_type,
     storageKey: r.storage_key,
+    location: r.location ?? undefined,
+    owner: r.owner ?? undefined,
+    heartbeatAt: iso(r.heartbeat_at),
     sizeBytes: num(r.size_bytes),
     sha256: r.sha256 ?? undefined,
     durationMs: num(r.duration_ms),
@@ -135,9 +171,9 @@ export class BackupStore {
   constructor(private readonly db: Knex) {}
 
   /**
-   * Records a running backup, or throws ConflictError when one is already running for the
-   * target (the unique partial index decides, also across replicas). A running backup older
-   * than `staleAfterMs` is marked failed ('abandoned': its backend stopped) first.
+   * Records a running backup owned by `lease.owner`, or throws ConflictError when one is
+   * already running for the target (the unique partial index decides, also across
+   * replicas). Running rows whose owner stopped heartbeating are failed first.
    */
   async start(
     rec: Pick<
@@ -149,31 +185,27 @@ export class BackupStore {
       | 'storageKey'
       | 'requestedBy'
       | 'reason'
-    >,
-    staleAfterMs: number,
+    > &
+      Partial<Pick<BackupRecord, 'method' | 'location' | 'step'>>,
+    lease: Lease,
   ): Promise<void> {
+    await this.abandon({ ...lease, target: rec.target, own: false });
     const now = new Date();
-    await this.db(BACKUPS)
-      .where({ target: rec.target, status: 'running' })
-      .andWhere('started_at', '<', new Date(now.getTime() - staleAfterMs))
-      .update({
-        status: 'failed',
-        failed_step: 'abandoned',
-        error: `no result after ${Math.round(
-          staleAfterMs / 60000,
-        )} minutes; the backend running it stopped`,
-        finished_at: now,
-      });
     try {
       await this.db(BACKUPS).insert({
         id: rec.id,
         target: rec.target,
         entity_ref: rec.entityRef,
         status: 'running',
+        method: rec.method ?? 'pg_dump',
+        step: rec.step ?? null,
+        location: rec.location ?? null,
         storage_type: rec.storageType,
         storage_key: rec.storageKey,
         requested_by: rec.requestedBy,
         reason: rec.reason ?? null,
+        owner: lease.owner,
+        heartbeat_at: now,
         started_at: now,
       });
     } catch (e) {
@@ -189,6 +221,69 @@ export class BackupStore {
         }); wait for it to finish`,
       );
     }
+  }
+
+  /**
+   * Fails running backups that cannot finish any more, which releases their target's lock:
+   * with `own`, every running row of `owner` (a restarted instance runs none of them);
+   * always, rows whose heartbeat is older than `leaseMs` (their instance is gone), and rows
+   * without a heartbeat (written before it existed) older than `staleAfterMs`. Returns them.
+   */
+  async abandon(opts: Lease & { own: boolean; target?: string }) {
+    const now = Date.now();
+    const q = this.db(BACKUPS)
+      .where({ status: 'running' })
+      .andWhere(w => {
+        if (opts.own) w.orWhere({ owner: opts.owner });
+        w.orWhere('heartbeat_at', '<', new Date(now - opts.leaseMs));
+        w.orWhere(n =>
+          n
+            .whereNull('heartbeat_at')
+            .andWhere('started_at', '<', new Date(now - opts.staleAfterMs)),
+        );
+      });
+    if (opts.target) q.andWhere({ target: opts.target });
+    const rows = await q.clone().select('*');
+    for (const r of rows) {
+      const reached = r.step ?? 'start';
+      const why =
+        opts.own && r.owner === opts.owner
+          ? `backend instance ${opts.owner} restarted while it ran`
+          : `its backend instance ${
+              r.owner ?? '(unknown)'
+            } stopped (no heartbeat since ${
+              iso(r.heartbeat_at) ?? iso(r.started_at)
+            })`;
+      await this.db(BACKUPS)
+        .where({ id: r.id, status: 'running' })
+        .update({
+          status: 'failed',
+          failed_step: r.step ?? 'abandoned',
+          error: `abandoned at step ${reached}: ${why}${
+            r.method === 'in-cluster' && r.location
+              ? `; the Job ${r.location} may still run in the cluster`
+              : ''
+          }`,
+          finished_at: new Date(),
+        });
+    }
+    return rows.map(toBackup);
+  }
+
+  /** Renews the lease of running backups `owner` runs; returns how many. */
+  async heartbeat(owner: string, ids: string[]): Promise<number> {
+    if (!ids.length) return 0;
+    return await this.db(BACKUPS)
+      .whereIn('id', ids)
+      .andWhere({ status: 'running', owner })
+      .update({ heartbeat_at: new Date() });
+  }
+
+  /** Records the step a running backup has reached (and, optionally, where it runs). */
+  async setStep(id: string, step: BackupStep, location?: string) {
+    await this.db(BACKUPS)
+      .where({ id, status: 'running' })
+      .update(location ? { step, location } : { step });
   }
 
   async finish(
@@ -207,7 +302,7 @@ export class BackupStore {
     >,
   ) {
     await this.db(BACKUPS)
-      .where({ id })
+      .where({ id, status: 'running' })
       .update({
         status: fields.status,
         failed_step: fields.failedStep ?? null,
