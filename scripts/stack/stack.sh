@@ -423,6 +423,8 @@ kwok_stages() { # assemble the stage config from kwok's own YAMLs plus the bad-r
       done=1 }' "$s/pod/fast/pod-ready.yaml"
     echo "---"
     cat "$HERE/kwok-bad-release.yaml"
+    echo "---"
+    cat "$HERE/kwok-bad-job.yaml"
   } >"$out"
   echo "$out"
 }
@@ -538,9 +540,9 @@ prom_backfill() {
   rm -f "$om"
 }
 
-start_prometheus() {
+prom_config() { # rules.d/*.yml: generated SLO rules that tests drop in (POST /-/reload)
   local d="$STATE/prometheus"
-  mkdir -p "$d/data"
+  mkdir -p "$d/data" "$d/rules.d"
   cp "$HERE/prometheus-rules.yml" "$d/rules.yml"
   cat >"$d/prometheus.yml" <<EOF
 global:
@@ -551,7 +553,7 @@ alerting:
   alertmanagers:
   - static_configs:
     - targets: ['$HOST:$AM_PORT']
-rule_files: ['$d/rules.yml']
+rule_files: ['$d/rules.yml', '$d/rules.d/*.yml']
 scrape_configs:
 - job_name: shipshape-exporter
   static_configs:
@@ -561,6 +563,19 @@ scrape_configs:
   static_configs:
   - targets: ['$HOST:$PROM_PORT']
 EOF
+}
+
+prom_reload() { # a running Prometheus picks up a changed prometheus.yml or rules.yml
+  local d="$STATE/prometheus" before
+  before=$(cat "$d/prometheus.yml" "$d/rules.yml" 2>/dev/null | md5sum)
+  prom_config
+  [[ $(cat "$d/prometheus.yml" "$d/rules.yml" | md5sum) == "$before" ]] ||
+    curl -sf -X POST "http://$HOST:$PROM_PORT/-/reload" >/dev/null || log "prometheus: reload failed"
+}
+
+start_prometheus() {
+  local d="$STATE/prometheus"
+  prom_config
   if [[ ! -f "$d/.backfilled" && "$PROM_BACKFILL_DAYS" != 0 ]]; then
     log "prometheus: backfilling ${PROM_BACKFILL_DAYS} days of history"
     prom_backfill
@@ -667,7 +682,7 @@ doc = {
     "accessKeyId": e["STACK_S3_ACCESS_KEY_ID"], "secretAccessKey": e["STACK_S3_SECRET_ACCESS_KEY"],
     "forcePathStyle": True,
   },
-  "prometheus": {"url": e["STACK_PROMETHEUS_URL"]},
+  "prometheus": {"url": e["STACK_PROMETHEUS_URL"], "rulesDir": os.path.join(e["STACK_DIR"], "prometheus", "rules.d")},
   "alertmanager": {"url": e["STACK_ALERTMANAGER_URL"]},
   "exporter": {"url": e["STACK_EXPORTER_URL"], "controlUrl": e["STACK_EXPORTER_CONTROL_URL"]},
   "toolsBin": e["STACK_TOOLS_BIN"],
@@ -791,6 +806,7 @@ cmd_up() {
   ensure_one exporter start_exporter
   ensure_one alertmanager start_alertmanager
   ensure_one prometheus start_prometheus
+  prom_reload
   ensure_one s3 start_s3
   write_env
   write_json
