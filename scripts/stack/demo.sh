@@ -83,12 +83,60 @@ spec:
 YAML
 }
 
+# The backup CronJob the golden-path chart makes (backup-cronjob.yaml), reduced to what
+# the portal uses: its labels and job template. kwok completes Job pods; pods of an image
+# whose tag contains "bad" exit 1 (kwok-bad-job.yaml), so orders-api's backups fail.
+BACKUPS=(
+  "payments-api:registry.example.test/shipshape/pg-backup:16"
+  "orders-api:registry.example.test/shipshape/pg-backup:16-bad"
+)
+
+backup_cronjob() { # name image ns
+  cat <<YAML
+---
+apiVersion: batch/v1
+kind: CronJob
+metadata:
+  name: $1-backup
+  namespace: $3
+  labels:
+    app.kubernetes.io/name: $1
+    app.kubernetes.io/part-of: shipshape-demo
+    app.kubernetes.io/component: backup
+    backstage.io/kubernetes-id: $1
+spec:
+  schedule: "0 2 * * *"
+  timeZone: Etc/UTC
+  concurrencyPolicy: Forbid
+  successfulJobsHistoryLimit: 3
+  failedJobsHistoryLimit: 3
+  jobTemplate:
+    metadata:
+      labels: {app.kubernetes.io/name: $1, app.kubernetes.io/component: backup}
+    spec:
+      backoffLimit: 1
+      activeDeadlineSeconds: 600
+      template:
+        metadata:
+          labels: {app.kubernetes.io/name: $1, app.kubernetes.io/component: backup}
+        spec:
+          restartPolicy: Never
+          containers:
+          - name: dump-and-verify
+            image: $2
+            args: [pg_dump, --format=custom]
+YAML
+}
+
 all_manifests() {
   local c ns
   for ns in staging production; do
     for c in "${COMPONENTS[@]}"; do
       IFS=: read -r name replicas image tag cpu mem _ <<<"$c"
       manifest "$name" "$replicas" "$image" "$tag" "$cpu" "$mem" "$ns"
+    done
+    for c in "${BACKUPS[@]}"; do
+      backup_cronjob "${c%%:*}" "${c#*:}" "$ns"
     done
   done
 }
@@ -114,7 +162,7 @@ main() {
       traffic
       "${kubectl[@]}" wait deploy -A -l app.kubernetes.io/part-of=shipshape-demo \
         --for=condition=Available --timeout=120s >/dev/null || die "demo deployments did not become available"
-      echo "[demo] deployed ${#COMPONENTS[@]} components to staging and production"
+      echo "[demo] deployed ${#COMPONENTS[@]} components and ${#BACKUPS[@]} backup CronJobs to staging and production"
       ;;
     delete) all_manifests | "${kubectl[@]}" delete --ignore-not-found -f - >/dev/null ;;
     manifests) all_manifests ;;
