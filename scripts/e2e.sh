@@ -37,8 +37,12 @@ yarn workspace app build >"$OUT/app-build.log" 2>&1 || { tail -n 30 "$OUT/app-bu
 configs=(--config "$ROOT/app-config.yaml" --config "$ROOT/app-config.e2e.yaml")
 [[ -f $ROOT/.stack/app-config.stack.yaml ]] && configs+=(--config "$ROOT/.stack/app-config.stack.yaml")
 configs+=(--config "$OUT/port.yaml")
-# Its own session, so that stopping it stops yarn, the CLI and the backend together.
-(cd packages/backend && exec setsid yarn backstage-cli package start "${configs[@]}") >"$OUT/backend.log" 2>&1 &
+# The backend from source as `backstage-cli package start` runs it, but without its file
+# watcher: edits made while the tests run must not restart the backend under them.
+# Its own session, so that stopping it stops the backend and anything it started.
+(cd packages/backend && NODE_ENV=${NODE_ENV:-development} exec setsid node --enable-source-maps \
+  --require "$(node -p 'require.resolve("@backstage/cli-node/config/nodeTransform.cjs")')" \
+  src/index.ts "${configs[@]}") >"$OUT/backend.log" 2>&1 &
 backend=$!
 trap 'kill -TERM -- -$backend 2>/dev/null; wait $backend 2>/dev/null' EXIT
 

@@ -33,7 +33,7 @@ describe('shipshape contract card', () => {
         <ContractCard />
       </EntityProvider>,
     );
-    expect(await screen.findByText('Shipshape')).toBeInTheDocument();
+    expect(await screen.findByText('Shipshape contract')).toBeInTheDocument();
     expect(screen.getByText('15m')).toBeInTheDocument();
     expect(
       screen.getByText(

@@ -56,10 +56,11 @@ export const shipshapeOwnershipPage = PageBlueprint.make({
   },
 });
 
-/** @alpha */
+/** @alpha The entity's declared contract, in the side column beside About. */
 export const shipshapeContractCard = EntityCardBlueprint.make({
   name: 'contract',
   params: {
+    type: 'info',
     filter: { kind: { $in: ['component', 'resource', 'system', 'api'] } },
     loader: () =>
       import('./components/ContractCard').then(m => <m.ContractCard />),
@@ -87,11 +88,6 @@ export const shipshapeRolloutCard = EntityCardBlueprint.make({
   },
 });
 
-/**
- * Shipshape for the new frontend system.
- *
- * @alpha
- */
 /** @alpha */
 export const shipshapeSloCard = EntityCardBlueprint.make({
   name: 'slo',
@@ -166,6 +162,11 @@ export const shipshapeScaffolderModule = createFrontendModule({
   extensions: [shipshapeServiceNameFormField, shipshapeCostCenterFormField],
 });
 
+/**
+ * Shipshape for the new frontend system.
+ *
+ * @alpha
+ */
 export default createFrontendPlugin({
   pluginId: 'shipshape',
   routes: { ownership: ownershipRouteRef },

@@ -25,7 +25,7 @@ const SHOWN: ShipshapeAnnotationKey[] = [
 export function ContractCard() {
   const { entity } = useEntity();
   return (
-    <InfoCard title="Shipshape">
+    <InfoCard title="Shipshape contract">
       <Table size="small" aria-label="Shipshape contract">
         <TableBody>
           {SHOWN.map(key => {
