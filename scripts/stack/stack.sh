@@ -760,13 +760,13 @@ Shipshape local stack is up ($STATE)
   kubernetes     $STACK_KUBE_API_URL   (CA $STACK_KUBE_CA_FILE)
     kubectl      $BIN/kubectl --kubeconfig $STATE/kubeconfig get pods -A
     tokens       reader $STACK_KUBE_READER_TOKEN_FILE, operator $STACK_KUBE_OPERATOR_TOKEN_FILE
-  postgres       $STACK_PG_HOST:$STACK_PG_PORT db=$STACK_PG_DATABASE user=$STACK_PG_USER password=$STACK_PG_PASSWORD
-                 (also databases payments, orders, legacy_billing; superuser postgres/$STACK_PG_SUPERUSER_PASSWORD)
+  postgres       $STACK_PG_HOST:$STACK_PG_PORT db=$STACK_PG_DATABASE user=$STACK_PG_USER (passwords: env.sh)
+                 (also databases payments, orders, legacy_billing; superuser postgres)
   prometheus     $STACK_PROMETHEUS_URL
   alertmanager   $STACK_ALERTMANAGER_URL
   exporter       $STACK_EXPORTER_URL/metrics, control: POST $STACK_EXPORTER_CONTROL_URL
-  s3             $STACK_S3_ENDPOINT bucket=$STACK_S3_BUCKET access=$STACK_S3_ACCESS_KEY_ID secret=$STACK_S3_SECRET_ACCESS_KEY
-  env            source $STATE/env.sh   json: $STATE/stack.json   app-config: $STATE/app-config.stack.yaml
+  s3             $STACK_S3_ENDPOINT bucket=$STACK_S3_BUCKET (keys: env.sh)
+  env            source $STATE/env.sh (passwords and keys; not printed)   json: $STATE/stack.json   app-config: $STATE/app-config.stack.yaml
 EOF
 }
 
