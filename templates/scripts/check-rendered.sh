@@ -105,7 +105,10 @@ if need helm "helm"; then
   run "chart refuses image tag latest" bash -c "! helm template '$name' '$dir/chart' --kube-version $kube_version -f '$dir/chart/values-production.yaml' --set image.tag=latest > '$work/latest.log' 2>&1 && grep 'latest.* is not allowed' '$work/latest.log'"
   run "chart refuses to render without an environment" bash -c "! helm template '$name' '$dir/chart' --kube-version $kube_version --set image.tag=check > '$work/noenv.log' 2>&1 && grep 'shipshape.environment is required' '$work/noenv.log'"
   run "chart renders without the Prometheus operator CRDs" bash -c "helm template '$name' '$dir/chart' --kube-version $kube_version -f '$dir/chart/values-production.yaml' --set image.tag=check > '$work/nocrd.yaml' && ! grep -Eq 'kind: (PrometheusRule|ServiceMonitor)' '$work/nocrd.yaml'"
-  run "helm template renders the alert rules" bash -c "helm template '$name' '$dir/chart' --kube-version $kube_version -n slo-test -f '$dir/chart/values-production.yaml' --set image.tag=test ${api[*]} > '$work/slo.yaml' && '$tools_venv/bin/python' '$here/check_manifests.py' '$work/slo.yaml' production --rules-out '$dir/monitoring/rendered-rules.yaml'"
+  nofile=$work/chart-without-rules
+  run "chart refuses to render its PrometheusRule without files/slo-rules.yaml" bash -c "cp -r '$dir/chart' '$nofile' && rm -f '$nofile/files/slo-rules.yaml' && ! helm template '$name' '$nofile' --kube-version $kube_version -f '$dir/chart/values-production.yaml' --set image.tag=check ${api[*]} > '$work/norules.log' 2>&1 && grep 'files/slo-rules.yaml is missing' '$work/norules.log'"
+  # release and namespace = the service's name, as release.yaml deploys it and slo.yaml selects it
+  run "helm template renders the alert rules" bash -c "helm template '$name' '$dir/chart' --kube-version $kube_version -n '$name' -f '$dir/chart/values-production.yaml' --set image.tag=test ${api[*]} > '$work/slo.yaml' && '$tools_venv/bin/python' '$here/check_manifests.py' '$work/slo.yaml' production --rules-out '$dir/monitoring/rendered-rules.yaml'"
 
   # kubeconform, offline: schemas generated from the local apiserver's OpenAPI
   # (scripts/stack/kube-schemas.py writes them to .stack/k8s/schemas). The Prometheus
@@ -191,6 +194,12 @@ for s in slos[1:]:
     assert s["spec"]["timeWindow"][0] == {"duration": "30d", "isRolling": True}
 print("ok", entity["metadata"]["name"])
 PY
+# the chart's SLO rules are the generator's output for this slo.yaml (not stale, not edited)
+if [[ -f $repo/node_modules/@backstage/cli-node/config/nodeTransform.cjs ]]; then
+  run "chart/files/slo-rules.yaml is shipshape-common's output for slo.yaml" bash -c "cd '$dir' && node --require '$repo/node_modules/@backstage/cli-node/config/nodeTransform.cjs' '$repo/plugins/shipshape-common/src/slo/cli.ts' --service '$name' --format chart slo.yaml > '$work/slo-rules.yaml' && diff -u '$work/slo-rules.yaml' chart/files/slo-rules.yaml"
+else
+  skip "chart/files/slo-rules.yaml regenerated (no node_modules in the repo)"
+fi
 
 # ---------------- TechDocs ----------------
 docs_venv=$cache/techdocs-venv

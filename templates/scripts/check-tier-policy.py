@@ -48,7 +48,9 @@ same("production replicas", prod["replicaCount"], int(want["replicas"]))
 pdb = values["podDisruptionBudget"]
 same("PDB minAvailable", pdb["minAvailable"] if pdb["enabled"] else 0, int(want["pdbMinAvailable"]))
 if params and "availabilityTarget" not in params:
-    same("availability objective", values["slo"]["availability"]["objective"], want["availabilityObjective"])
+    slos = [s for s in yaml.safe_load_all((d / "slo.yaml").read_text()) if s["kind"] == "SLO"]
+    target = next(s for s in slos if s["metadata"]["name"].endswith("-availability"))["spec"]["objectives"][0]["target"]
+    same("availability objective (slo.yaml)", round(target * 100, 6), want["availabilityObjective"])
 for e in errors:
     print(f"  {e}", file=sys.stderr)
 print(f"tier {tier}: {'matches' if not errors else 'DIFFERS from'} TIER_DEFAULTS")

@@ -2,7 +2,8 @@
 // Render a Shipshape software template the way the Backstage scaffolder does, without a
 // running backend: parameters → `fetch:template` input (type-preserving `${{ }}` rendering,
 // as NunjucksWorkflowRunner does) → skeleton (path rendering, empty-path skipping,
-// copyWithoutTemplating, as fetch:template does). Only the fetch steps run; publish and
+// copyWithoutTemplating, as fetch:template does). Only the fetch steps and Shipshape's
+// shipshape:slo:rules (same generator, needs the repo's node_modules) run; publish and
 // register steps are listed, not executed.
 //
 // This is a stand-in until the real scaffolder test (issue 5 "Proof") drives the engine;
@@ -239,6 +240,34 @@ function fetchTemplate(input, workspace) {
   return files;
 }
 
+// ---------- shipshape:slo:rules ----------
+// Shipshape's own action, not Backstage's: the emulation calls the same generator
+// (renderSloRuleFile of plugins/shipshape-common, TypeScript loaded with Backstage's node
+// transform), so this step needs the repo's node_modules (yarn install).
+function sloRules(input, workspace) {
+  const repoDir = path.resolve(here, '../..');
+  const repoReq = createRequire(path.join(repoDir, 'package.json'));
+  try {
+    repoReq('@backstage/cli-node/config/nodeTransform.cjs');
+  } catch (e) {
+    throw new Error(`shipshape:slo:rules needs the repo's node_modules (yarn install): ${e.message}`);
+  }
+  const { renderSloRuleFile, CHART_SLO_RULES_PATH } = repoReq(
+    path.join(repoDir, 'plugins/shipshape-common/src/slo/render.ts'),
+  );
+  const sloPath = input.sloPath ?? 'slo.yaml';
+  const text = fs.readFileSync(path.join(workspace, sloPath), 'utf8');
+  const out = renderSloRuleFile(text, sloPath, {
+    service: input.service,
+    alertLabels: input.alertLabels,
+    runbookUrl: input.runbookUrl,
+  });
+  const target = path.join(workspace, input.targetPath ?? CHART_SLO_RULES_PATH);
+  fs.mkdirSync(path.dirname(target), { recursive: true });
+  fs.writeFileSync(target, out);
+  return target;
+}
+
 // ---------- run ----------
 fs.rmSync(outDir, { recursive: true, force: true });
 fs.mkdirSync(outDir, { recursive: true });
@@ -257,6 +286,10 @@ for (const step of template.spec.steps) {
     const n = fetchTemplate(input, outDir);
     context.steps[step.id] = { output: {} };
     console.error(`render.mjs: ${step.id}: ${n} files`);
+  } else if (step.action === 'shipshape:slo:rules') {
+    const target = sloRules(renderInput(step.input, context), outDir);
+    context.steps[step.id] = { output: {} };
+    console.error(`render.mjs: ${step.id}: ${path.relative(outDir, target)}`);
   } else {
     // render the input anyway so that template expression errors surface here
     if (step.each) {
