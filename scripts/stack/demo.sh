@@ -104,6 +104,7 @@ metadata:
     app.kubernetes.io/part-of: shipshape-demo
     app.kubernetes.io/component: backup
     backstage.io/kubernetes-id: $1
+$(cost_labels "$1" "$3" 4)
 spec:
   schedule: "0 2 * * *"
   timeZone: Etc/UTC

@@ -78,6 +78,38 @@ function podsOf(snapshot: ClusterSnapshot, entity: Entity): PodRequests[] {
  * credentials, so the catalog's own `catalog.entity.read` filtering applies; whether an owner
  * exists is checked with the plugin's credentials, as the catalog module does.
  */
+
+/**
+ * The policy report of an entity, given the kind of its owner (undefined when the catalog
+ * does not have it) and its system entity (undefined when missing) as the catalog answered.
+ */
+function checkWithLookups(
+  policy: ShipshapePolicy,
+  entity: Entity,
+  ownerKind: string | undefined,
+  system: Entity | undefined,
+): PolicyReport {
+  const ownerRef = ownerRefOf(entity);
+  const systemRef = systemRefOf(entity);
+  let owner: OwnerLookup | undefined;
+  if (ownerRef?.ok) {
+    owner = ownerKind
+      ? { status: 'found', kind: ownerKind }
+      : { status: 'missing' };
+  }
+  let systemLookup: SystemLookup | undefined;
+  if (systemRef) {
+    systemLookup = system
+      ? {
+          status: 'found',
+          ref: systemRef,
+          annotations: system.metadata.annotations ?? {},
+        }
+      : { status: 'missing', ref: systemRef };
+  }
+  return checkEntityPolicy(policy, entity, { owner, system: systemLookup });
+}
+
 export class OwnershipService {
   private constructor(
     private readonly deps: {
@@ -121,26 +153,12 @@ export class OwnershipService {
         ? catalog.getEntityByRef(systemRef, { credentials })
         : undefined,
     ]);
-    let ownerLookup: OwnerLookup | undefined;
-    if (ownerRef?.ok) {
-      ownerLookup = ownerExists
-        ? { status: 'found', kind: ownerExists.kind }
-        : { status: 'missing' };
-    }
-    let systemLookup: SystemLookup | undefined;
-    if (systemRef) {
-      systemLookup = system
-        ? {
-            status: 'found',
-            ref: systemRef,
-            annotations: system.metadata.annotations ?? {},
-          }
-        : { status: 'missing', ref: systemRef };
-    }
-    const report = checkEntityPolicy(policy, entity, {
-      owner: ownerLookup,
-      system: systemLookup,
-    });
+    const report = checkWithLookups(
+      policy,
+      entity,
+      ownerExists?.kind,
+      system ?? undefined,
+    );
 
     let owner: OwnershipView['owner'];
     if (ownerRef?.ok) {
@@ -278,25 +296,12 @@ export class OwnershipService {
       const ownerRef = ownerRefOf(entity);
       const systemRef = systemRefOf(entity);
       const system = systemRef ? systems.get(systemRef) : undefined;
-      let ownerLookup: OwnerLookup | undefined;
-      if (ownerRef?.ok) {
-        const kind = ownerRefs.get(ownerRef.ref);
-        ownerLookup = kind ? { status: 'found', kind } : { status: 'missing' };
-      }
-      let systemLookup: SystemLookup | undefined;
-      if (systemRef) {
-        systemLookup = system
-          ? {
-              status: 'found',
-              ref: systemRef,
-              annotations: system.metadata.annotations ?? {},
-            }
-          : { status: 'missing', ref: systemRef };
-      }
-      const report = checkEntityPolicy(policy, entity, {
-        owner: ownerLookup,
-        system: systemLookup,
-      });
+      const report = checkWithLookups(
+        policy,
+        entity,
+        ownerRef?.ok ? ownerRefs.get(ownerRef.ref) : undefined,
+        system,
+      );
       let usd: number | undefined;
       if (snapshot && kubernetesIdOf(entity)) {
         usd = costOfPods(cost.prices, podsOf(snapshot, entity)).monthlyUsd;
