@@ -46,8 +46,8 @@ describe('shipshape:deploy', () => {
       expect(JSON.stringify(token) + post.auth).toContain('user:default/guest');
       expect(fake.requests.map(r => r.url)).toEqual([
         '/api/shipshape/entities/component/default/payments-api/deploy',
-        '/api/shipshape/operations/op-1/log?after=0',
-        '/api/shipshape/operations/op-1/log?after=2',
+        '/api/shipshape/operations/op-1/log?after=0&wait=20',
+        '/api/shipshape/operations/op-1/log?after=2&wait=20',
         '/api/shipshape/operations/op-1?after=3',
       ]);
       expect(info).toHaveBeenCalledWith('web: app a:1 -> a:2 (revision 1)');

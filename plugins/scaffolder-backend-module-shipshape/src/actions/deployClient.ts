@@ -6,7 +6,12 @@ import { ActionContext } from '@backstage/plugin-scaffolder-node';
 export interface ShipshapeActionDeps {
   discovery: DiscoveryService;
   auth: AuthService;
-  /** Pause between log reads while an operation runs (ms); default 1000. */
+  /**
+   * How long one log request may wait on the backend for news (seconds, 0-30); default 20.
+   * The backend answers as soon as there is a new log line or the operation has ended.
+   */
+  logWaitSeconds?: number;
+  /** Pause after a log read that brought nothing (a backend that does not wait); default 1000 ms. */
   pollIntervalMs?: number;
 }
 
@@ -60,7 +65,7 @@ export function entityPath(entityRef: string): string {
 /**
  * Runs a Shipshape operation on behalf of the user who started the task: POSTs it (inside a
  * checkpoint, so a retried task does not start it twice), streams its log into the task
- * log, and returns its outcome. Dry runs return what would change.
+ * log (long-polling `GET /operations/:id/log?after=&wait=`), and returns its outcome. Dry runs return what would change.
  */
 export async function runShipshapeOperation(
   deps: ShipshapeActionDeps,
@@ -127,12 +132,15 @@ export async function runShipshapeOperation(
     `Shipshape operation ${started.id} (${options.kind}) started`,
   );
 
+  // Long poll: each request waits on the backend until there are new lines or the
+  // operation has ended (bounded by logWaitSeconds), so lines arrive as they are written.
+  const wait = deps.logWaitSeconds ?? 20;
   let after = 0;
   for (;;) {
     const res = await fetch(
       `${baseUrl}/operations/${encodeURIComponent(
         started.id,
-      )}/log?after=${after}`,
+      )}/log?after=${after}&wait=${wait}`,
       { headers: await authHeaders() },
     );
     if (!res.ok) throw await failure(res);
@@ -148,7 +156,9 @@ export async function runShipshapeOperation(
     }
     after = page.next;
     if (page.done) break;
-    await new Promise(r => setTimeout(r, deps.pollIntervalMs ?? 1000));
+    if (page.lines.length === 0) {
+      await new Promise(r => setTimeout(r, deps.pollIntervalMs ?? 1000));
+    }
   }
 
   const res = await fetch(

@@ -1,5 +1,6 @@
 import { ConflictError, NotFoundError } from '@backstage/errors';
 import { randomUUID } from 'crypto';
+import { EventEmitter } from 'events';
 import { Knex } from 'knex';
 
 /** Where an operation is in its life; the last three are outcomes. */
@@ -105,6 +106,9 @@ function isUniqueViolation(e: any): boolean {
  * the default embedded database), where the transaction alone is enough.
  */
 export class OperationStore {
+  /** Emits an operation's id when this process records news about it (log line, state). */
+  private readonly changes = new EventEmitter().setMaxListeners(0);
+
   private constructor(private readonly db: Knex) {}
 
   static create(db: Knex): OperationStore {
@@ -169,6 +173,7 @@ export class OperationStore {
       heartbeat_at: now,
       updated_at: now,
     });
+    if (n === 1) this.changes.emit(id);
     return n === 1;
   }
 
@@ -183,7 +188,7 @@ export class OperationStore {
     limit = 10,
   ): Promise<Operation[]> {
     const staleBefore = new Date(Date.now() - staleAfterMs);
-    return this.db.transaction(async tx => {
+    const claimed = await this.db.transaction(async tx => {
       let query = tx(OPS)
         .whereIn('status', ACTIVE_STATUSES)
         .andWhere(q =>
@@ -211,6 +216,8 @@ export class OperationStore {
       const rows = await tx(OPS).whereIn('id', ids);
       return rows.map(toOperation);
     });
+    for (const op of claimed) this.changes.emit(op.id);
+    return claimed;
   }
 
   /** Marks this instance as alive on its operations. */
@@ -240,6 +247,7 @@ export class OperationStore {
       level,
       message,
     });
+    this.changes.emit(id);
   }
 
   async finish(
@@ -258,6 +266,28 @@ export class OperationStore {
         finished_at: now,
         updated_at: now,
       });
+    this.changes.emit(id);
+  }
+
+  /**
+   * Resolves when this process next records news about the operation (a log line or a state
+   * change), after `ms`, or when `signal` aborts, whichever is first. Another backend
+   * replica's news is not seen here: callers re-read the database when it resolves.
+   */
+  nextChange(id: string, ms: number, signal?: AbortSignal): Promise<void> {
+    return new Promise(resolve => {
+      let timer: NodeJS.Timeout | undefined = undefined;
+      const done = () => {
+        clearTimeout(timer);
+        this.changes.off(id, done);
+        signal?.removeEventListener('abort', done);
+        resolve();
+      };
+      timer = setTimeout(done, Math.max(0, ms));
+      this.changes.on(id, done);
+      signal?.addEventListener('abort', done);
+      if (signal?.aborted) done();
+    });
   }
 
   async getLog(

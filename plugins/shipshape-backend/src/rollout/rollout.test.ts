@@ -148,15 +148,39 @@ describe('deploy, rollback and rollout status against the local cluster', () => 
       .set('Authorization', mockCredentials.user.header(user))
       .send(body);
 
+  // How long after a log line was written the long-polling client had it (every operation).
+  const lineLatencies: number[] = [];
+  afterAll(() => {
+    const sorted = [...lineLatencies].sort((a, b) => a - b);
+    // eslint-disable-next-line no-console
+    console.log(
+      `log line written -> seen by the long-polling client: median ${
+        sorted[Math.floor(sorted.length / 2)]
+      } ms, p90 ${sorted[Math.floor(sorted.length * 0.9)]} ms, max ${
+        sorted[sorted.length - 1]
+      } ms over ${sorted.length} answers`,
+    );
+  });
+
+  /** Follows the operation as the scaffolder actions do (long poll) until it ends. */
   async function waitDone(id: string) {
+    let after = 0;
     for (;;) {
       const res = await request(server)
-        .get(`/api/shipshape/operations/${id}`)
+        .get(`/api/shipshape/operations/${id}/log?after=${after}&wait=10`)
         .set('Authorization', mockCredentials.user.header(OWNER));
       expect(res.status).toBe(200);
-      if (!['queued', 'running'].includes(res.body.status)) return res.body;
-      await new Promise(r => setTimeout(r, 250));
+      if (res.body.lines.length) {
+        lineLatencies.push(Date.now() - Date.parse(res.body.lines[0].at));
+      }
+      after = res.body.next;
+      if (res.body.done) break;
     }
+    const res = await request(server)
+      .get(`/api/shipshape/operations/${id}`)
+      .set('Authorization', mockCredentials.user.header(OWNER));
+    expect(['queued', 'running']).not.toContain(res.body.status);
+    return res.body;
   }
 
   it('deploys a new tag and follows the rollout to completion', async () => {
