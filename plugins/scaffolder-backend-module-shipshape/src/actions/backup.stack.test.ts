@@ -127,6 +127,45 @@ describe('shipshape:backup:create and shipshape:backup:restore-drill', () => {
     expect(drill.output).toHaveBeenCalledWith('restoreMs', expect.any(Number));
   });
 
+  it('a dry run checks entity, target and permission, and starts nothing', async () => {
+    const history = async () => {
+      const res = await fetch(
+        `http://localhost:${
+          server.address().port
+        }/api/shipshape/entities/component/default/payments-api/backups`,
+        { headers: { Authorization: mockCredentials.user.header(OWNER) } },
+      );
+      return ((await res.json()) as any).items.length;
+    };
+    const before = await history();
+    // createMockActionContext ignores isDryRun; the scaffolder sets it on the context.
+    const ctx = Object.assign(
+      createMockActionContext({
+        input: { entityRef: 'component:default/payments-api', reason: 'dry' },
+      }),
+      { isDryRun: true },
+    );
+    ctx.getInitiatorCredentials = async () => mockCredentials.user(OWNER);
+    await createBackupAction(deps()).handler(ctx);
+    expect(ctx.output).toHaveBeenCalledWith('status', 'dry-run');
+    expect(ctx.output).not.toHaveBeenCalledWith('backupId', expect.anything());
+    expect(await history()).toBe(before);
+
+    const stranger = Object.assign(
+      createMockActionContext({
+        input: { entityRef: 'component:default/payments-api' },
+      }),
+      { isDryRun: true },
+    );
+    stranger.getInitiatorCredentials = async () =>
+      mockCredentials.user('user:default/stranger');
+    await expect(
+      createRestoreDrillAction(deps()).handler(stranger),
+    ).rejects.toThrow(
+      'Shipshape answered 403: You may not run a restore drill of component:default/payments-api (permission shipshape.operation.backup)',
+    );
+  });
+
   it('fails with the backend message for a user without the permission', async () => {
     const ctx = createMockActionContext({
       input: { entityRef: 'component:default/payments-api' },

@@ -22,6 +22,18 @@ async function runBackupCall(
     return { Authorization: `Bearer ${token}` };
   };
   const base = `${baseUrl}/entities/${entityPath(entityRef)}/${kind}`;
+  if (ctx.isDryRun) {
+    // The backend checks entity, target, permission (and the CronJob); nothing runs.
+    const res = await fetch(base, {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/json', ...(await headers()) },
+      body: JSON.stringify({ ...body, dryRun: true }),
+    });
+    if (!res.ok) throw await failure(res);
+    const plan = await res.json();
+    ctx.logger.info(`Dry run: would start ${kind}: ${JSON.stringify(plan)}`);
+    return { ...plan, status: 'dry-run' };
+  }
   const started = await ctx.checkpoint({
     key: `shipshape.${kind}.${entityRef}.${JSON.stringify(body)}`,
     fn: async () => {
@@ -51,39 +63,58 @@ export function createBackupAction(deps: ShipshapeActionDeps) {
   return createTemplateAction({
     id: 'shipshape:backup:create',
     description:
-      "Backs up the database named by the entity's shipshape.dev/backup-target (pg_dump, stored, verified) and waits for the result.",
+      "Backs up the database named by the entity's shipshape.dev/backup-target (pg_dump, stored, verified), or with method in-cluster runs the service's backup CronJob as a Job in an environment, and waits for the result.",
+    supportsDryRun: true,
     schema: {
       input: {
         entityRef: z =>
           z.string({ description: 'e.g. component:default/payments-api' }),
         reason: z => z.string({ description: 'Why, recorded' }).optional(),
+        method: z =>
+          z
+            .enum(['pg_dump', 'in-cluster'], {
+              description:
+                "pg_dump (default): the portal dumps and verifies; in-cluster: a Job from the chart's backup CronJob",
+            })
+            .optional(),
+        environment: z =>
+          z.string({ description: 'in-cluster: e.g. production' }).optional(),
       },
       output: {
-        backupId: z => z.string(),
-        status: z => z.string({ description: 'verified | failed' }),
+        backupId: z => z.string().optional(),
+        status: z =>
+          z.string({ description: 'verified | succeeded | failed | dry-run' }),
         sizeBytes: z => z.number().optional(),
         sha256: z => z.string().optional(),
       },
     },
     async handler(ctx) {
+      const { reason, method, environment } = ctx.input;
       const rec = await runBackupCall(
         deps,
         ctx,
         'backups',
         ctx.input.entityRef,
-        ctx.input.reason ? { reason: ctx.input.reason } : {},
+        {
+          ...(reason ? { reason } : {}),
+          ...(method ? { method } : {}),
+          ...(environment ? { environment } : {}),
+        },
       );
-      ctx.output('backupId', rec.id);
       ctx.output('status', rec.status);
+      if (rec.status === 'dry-run') return;
+      ctx.output('backupId', rec.id);
       if (rec.sizeBytes !== undefined) ctx.output('sizeBytes', rec.sizeBytes);
       if (rec.sha256) ctx.output('sha256', rec.sha256);
-      if (rec.status !== 'verified') {
+      if (rec.status !== 'verified' && rec.status !== 'succeeded') {
         throw new Error(
           `Backup ${rec.id} failed at ${rec.failedStep}: ${rec.error}`,
         );
       }
       ctx.logger.info(
-        `Backup ${rec.id} verified: ${rec.sizeBytes} bytes, sha256 ${rec.sha256}`,
+        rec.method === 'in-cluster'
+          ? `Backup ${rec.id} succeeded: Job ${rec.location} completed in ${rec.durationMs} ms`
+          : `Backup ${rec.id} verified: ${rec.sizeBytes} bytes, sha256 ${rec.sha256}`,
       );
     },
   });
@@ -93,6 +124,7 @@ export function createBackupAction(deps: ShipshapeActionDeps) {
 export function createRestoreDrillAction(deps: ShipshapeActionDeps) {
   return createTemplateAction({
     id: 'shipshape:backup:restore-drill',
+    supportsDryRun: true,
     description:
       'Restores the latest verified backup (or backupId) into a temporary database, compares row counts with the backup, drops it, and records the restore time.',
     schema: {
@@ -103,8 +135,8 @@ export function createRestoreDrillAction(deps: ShipshapeActionDeps) {
           z.string({ description: 'default: the latest verified' }).optional(),
       },
       output: {
-        drillId: z => z.string(),
-        status: z => z.string({ description: 'passed | failed' }),
+        drillId: z => z.string().optional(),
+        status: z => z.string({ description: 'passed | failed | dry-run' }),
         restoreMs: z => z.number().optional(),
         backupAgeSeconds: z => z.number().optional(),
       },
@@ -117,8 +149,12 @@ export function createRestoreDrillAction(deps: ShipshapeActionDeps) {
         ctx.input.entityRef,
         ctx.input.backupId ? { backupId: ctx.input.backupId } : {},
       );
-      ctx.output('drillId', rec.id);
       ctx.output('status', rec.status);
+      if (rec.status === 'dry-run') {
+        ctx.logger.info(`Dry run: would drill backup ${rec.backupId}`);
+        return;
+      }
+      ctx.output('drillId', rec.id);
       if (rec.restoreMs !== undefined) ctx.output('restoreMs', rec.restoreMs);
       if (rec.backupAgeSeconds !== undefined)
         ctx.output('backupAgeSeconds', rec.backupAgeSeconds);

@@ -317,6 +317,32 @@ describe('in-cluster backups through the HTTP API', () => {
     expect((await jobsOf(`${ok}-backup`)).length).toBe(before);
   });
 
+  it('a dry run names the CronJob and creates no Job', async () => {
+    const before = (await jobsOf(`${ok}-backup`)).length;
+    const res = await post(ok, OWNER, {
+      method: 'in-cluster',
+      environment: 'staging',
+      dryRun: true,
+    });
+    expect(res.status).toBe(200);
+    expect(res.body).toEqual({
+      dryRun: true,
+      method: 'in-cluster',
+      target: `${ok}-db`,
+      environment: 'staging',
+      cluster: 'local',
+      namespace: NS,
+      cronJob: `${ok}-backup`,
+    });
+    expect((await jobsOf(`${ok}-backup`)).length).toBe(before);
+    const none = await post(orphan, OWNER, {
+      method: 'in-cluster',
+      environment: 'staging',
+      dryRun: true,
+    });
+    expect(none.status).toBe(404);
+  });
+
   it('refuses bad bodies precisely', async () => {
     const noEnv = await post(ok, OWNER, { method: 'in-cluster' });
     expect(noEnv.status).toBe(400);

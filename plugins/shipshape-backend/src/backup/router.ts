@@ -42,9 +42,16 @@ const backupBody = z
     method: z.enum(['pg_dump', 'in-cluster']).optional(),
     /** in-cluster: the environment (shipshape.environments) whose CronJob runs. */
     environment: z.string().min(1).max(100).optional(),
+    /** Check everything (entity, target, permission, CronJob), change nothing. */
+    dryRun: z.boolean().optional(),
   })
   .strict();
-const drillBody = z.object({ backupId: z.string().uuid().optional() }).strict();
+const drillBody = z
+  .object({
+    backupId: z.string().uuid().optional(),
+    dryRun: z.boolean().optional(),
+  })
+  .strict();
 
 /**
  * Backups and restore drills of the database an entity names in its backup-target
@@ -132,6 +139,22 @@ export function createBackupRouter(deps: BackupRouterDeps): express.Router {
           'An in-cluster backup needs environment (one of shipshape.environments)',
         );
       }
+      if (body.dryRun) {
+        const { env, cron } = await service.planInCluster({
+          kubernetesId,
+          environment: body.environment,
+        });
+        res.json({
+          dryRun: true,
+          method: 'in-cluster',
+          target: target.name,
+          environment: env.name,
+          cluster: env.cluster,
+          namespace: env.namespace,
+          cronJob: cron.metadata?.name,
+        });
+        return;
+      }
       const { record } = await service.startInCluster({
         target,
         entityRef,
@@ -147,6 +170,15 @@ export function createBackupRouter(deps: BackupRouterDeps): express.Router {
       throw new InputError(
         'environment applies only to method in-cluster (pg_dump backups use the target from app-config)',
       );
+    }
+    if (body.dryRun) {
+      res.json({
+        dryRun: true,
+        method: 'pg_dump',
+        target: target.name,
+        storage: target.storage.type,
+      });
+      return;
     }
     const { record } = await service.startBackup({
       target,
@@ -164,6 +196,11 @@ export function createBackupRouter(deps: BackupRouterDeps): express.Router {
       const credentials = await httpAuth.credentials(req, { allow: ['user'] });
       const { entityRef, target } = await entityOf(req, credentials);
       await authorizeBackup(credentials, entityRef, 'run a restore drill of');
+      if (body.dryRun) {
+        const backup = await service.drillBackup(target, body.backupId);
+        res.json({ dryRun: true, target: target.name, backupId: backup.id });
+        return;
+      }
       const { record } = await service.startDrill({
         target,
         entityRef,

@@ -402,14 +402,8 @@ export class BackupService {
    * in-cluster, lock per target). The CronJob is looked up first: none is a NotFoundError
    * before anything is recorded. `done` resolves with the final record, never rejects.
    */
-  async startInCluster(req: {
-    target: BackupTarget;
-    entityRef: string;
-    kubernetesId: string;
-    environment: string;
-    requestedBy: string;
-    reason?: string;
-  }): Promise<{ record: BackupRecord; done: Promise<BackupRecord> }> {
+  /** Where an in-cluster backup would run: the environment and its backup CronJob. */
+  async planInCluster(req: { kubernetesId: string; environment: string }) {
     if (!this.clusters) {
       throw new InputError(
         'In-cluster backups need the kubernetes cluster config (kubernetes.clusterLocatorMethods and shipshape.environments)',
@@ -418,6 +412,18 @@ export class BackupService {
     const env = this.clusters.environment(req.environment);
     const client = this.clusters.operator(env);
     const cron = await findBackupCronJob(client, env, req.kubernetesId);
+    return { env, client, cron };
+  }
+
+  async startInCluster(req: {
+    target: BackupTarget;
+    entityRef: string;
+    kubernetesId: string;
+    environment: string;
+    requestedBy: string;
+    reason?: string;
+  }): Promise<{ record: BackupRecord; done: Promise<BackupRecord> }> {
+    const { env, client, cron } = await this.planInCluster(req);
     const cronName = cron.metadata!.name!;
     const jobName = manualJobName(cronName);
     const location = `${env.cluster}/${env.namespace}/job/${jobName}`;
@@ -519,6 +525,48 @@ export class BackupService {
     return deleted;
   }
 
+  /** The backup a drill would restore (given or the newest verified); checks drills are configured. */
+  async drillBackup(
+    target: BackupTarget,
+    backupId?: string,
+  ): Promise<BackupRecord> {
+    if (!this.config.drillConnection) {
+      throw new InputError(
+        'Restore drills need shipshape.backup.drill.connection (a user that may CREATE DATABASE) in app-config',
+      );
+    }
+    let backup: BackupRecord;
+    if (backupId) {
+      backup = await this.store.get(backupId);
+      if (backup.target !== target.name) {
+        throw new NotFoundError(
+          `Backup ${backupId} is of target ${backup.target}, not ${target.name}`,
+        );
+      }
+      if (backup.method === 'in-cluster') {
+        throw new InputError(
+          `Backup ${backupId} ran in the cluster (${backup.location}); the portal does not know where that Job stored its dump, so only pg_dump backups can be drilled`,
+        );
+      }
+      if (backup.status !== 'verified') {
+        throw new InputError(
+          `Backup ${backupId} is ${backup.status}${
+            backup.failedStep ? ` (at ${backup.failedStep})` : ''
+          }; only verified backups can be drilled`,
+        );
+      }
+    } else {
+      const latest = (await this.store.verified(target.name))[0];
+      if (!latest) {
+        throw new NotFoundError(
+          `${target.name} has no verified backup to drill; take a backup first`,
+        );
+      }
+      backup = latest;
+    }
+    return backup;
+  }
+
   /**
    * Records a drill of a verified backup (the newest one unless `backupId` is given) and
    * starts it; `done` resolves with the final record, never rejects.
@@ -529,35 +577,7 @@ export class BackupService {
     requestedBy: string;
     backupId?: string;
   }): Promise<{ record: DrillRecord; done: Promise<DrillRecord> }> {
-    if (!this.config.drillConnection) {
-      throw new InputError(
-        'Restore drills need shipshape.backup.drill.connection (a user that may CREATE DATABASE) in app-config',
-      );
-    }
-    let backup: BackupRecord;
-    if (req.backupId) {
-      backup = await this.store.get(req.backupId);
-      if (backup.target !== req.target.name) {
-        throw new NotFoundError(
-          `Backup ${req.backupId} is of target ${backup.target}, not ${req.target.name}`,
-        );
-      }
-      if (backup.status !== 'verified') {
-        throw new InputError(
-          `Backup ${req.backupId} is ${backup.status}${
-            backup.failedStep ? ` (at ${backup.failedStep})` : ''
-          }; only verified backups can be drilled`,
-        );
-      }
-    } else {
-      const latest = (await this.store.verified(req.target.name))[0];
-      if (!latest) {
-        throw new NotFoundError(
-          `${req.target.name} has no verified backup to drill; take a backup first`,
-        );
-      }
-      backup = latest;
-    }
+    const backup = await this.drillBackup(req.target, req.backupId);
     const id = randomUUID();
     const databaseName = `shipshape_drill_${randomBytes(6).toString('hex')}`;
     await this.store.startDrill({
