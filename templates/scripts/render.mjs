@@ -3,8 +3,8 @@
 // running backend: parameters → `fetch:template` input (type-preserving `${{ }}` rendering,
 // as NunjucksWorkflowRunner does) → skeleton (path rendering, empty-path skipping,
 // copyWithoutTemplating, as fetch:template does). Only the fetch steps and Shipshape's
-// shipshape:slo:rules (same generator, needs the repo's node_modules) run; publish and
-// register steps are listed, not executed.
+// own shipshape:catalog:annotations and shipshape:slo:rules (same code, needs the repo's
+// node_modules) run; publish and register steps are listed, not executed.
 //
 // This is a stand-in until the real scaffolder test (issue 5 "Proof") drives the engine;
 // it uses the same nunjucks version and settings as Backstage's SecureTemplater.
@@ -240,19 +240,36 @@ function fetchTemplate(input, workspace) {
   return files;
 }
 
-// ---------- shipshape:slo:rules ----------
-// Shipshape's own action, not Backstage's: the emulation calls the same generator
-// (renderSloRuleFile of plugins/shipshape-common, TypeScript loaded with Backstage's node
-// transform), so this step needs the repo's node_modules (yarn install).
-function sloRules(input, workspace) {
-  const repoDir = path.resolve(here, '../..');
+// ---------- Shipshape's own actions ----------
+// Not Backstage's: the emulation runs the same code (plugins/shipshape-common and the
+// action's handler, TypeScript loaded with Backstage's node transform), so these steps need
+// the repo's node_modules (yarn install).
+const repoDir = path.resolve(here, '../..');
+function repoRequire(what) {
   const repoReq = createRequire(path.join(repoDir, 'package.json'));
   try {
     repoReq('@backstage/cli-node/config/nodeTransform.cjs');
   } catch (e) {
-    throw new Error(`shipshape:slo:rules needs the repo's node_modules (yarn install): ${e.message}`);
+    throw new Error(`${what} needs the repo's node_modules (yarn install): ${e.message}`);
   }
-  const { renderSloRuleFile, CHART_SLO_RULES_PATH } = repoReq(
+  return repoReq;
+}
+// shipshape:catalog:annotations: the action's own handler (it only computes outputs)
+async function catalogAnnotations(input) {
+  const { createCatalogAnnotationsAction } = repoRequire('shipshape:catalog:annotations')(
+    path.join(repoDir, 'plugins/scaffolder-backend-module-shipshape/src/actions/catalogAnnotations.ts'),
+  );
+  const output = {};
+  await createCatalogAnnotationsAction().handler({
+    input,
+    output: (k, v) => { output[k] = v; },
+    logger: { info() {}, warn() {}, error() {}, debug() {} },
+  });
+  return output;
+}
+// shipshape:slo:rules: the generator the action calls, writing the same file
+function sloRules(input, workspace) {
+  const { renderSloRuleFile, CHART_SLO_RULES_PATH } = repoRequire('shipshape:slo:rules')(
     path.join(repoDir, 'plugins/shipshape-common/src/slo/render.ts'),
   );
   const sloPath = input.sloPath ?? 'slo.yaml';
@@ -286,6 +303,9 @@ for (const step of template.spec.steps) {
     const n = fetchTemplate(input, outDir);
     context.steps[step.id] = { output: {} };
     console.error(`render.mjs: ${step.id}: ${n} files`);
+  } else if (step.action === 'shipshape:catalog:annotations') {
+    context.steps[step.id] = { output: await catalogAnnotations(renderInput(step.input, context)) };
+    console.error(`render.mjs: ${step.id}: ${JSON.stringify(context.steps[step.id].output)}`);
   } else if (step.action === 'shipshape:slo:rules') {
     const target = sloRules(renderInput(step.input, context), outDir);
     context.steps[step.id] = { output: {} };

@@ -2,7 +2,8 @@
 // Runs a template through the real Backstage scaffolder engine: the NunjucksWorkflowRunner
 // of @backstage/plugin-scaffolder-backend (parameter rendering, `if:`, `each:`, step
 // outputs, the output links) with the real fetch:template action and the real
-// shipshape:slo:rules of plugins/scaffolder-backend-module-shipshape. Only the actions that
+// shipshape:catalog:annotations and shipshape:slo:rules of
+// plugins/scaffolder-backend-module-shipshape. Only the actions that
 // leave the machine are stand-ins that record their input and answer with plausible output:
 // publish:github, github:environment:create, catalog:register, shipshape:publish:local.
 // The files that would be published are copied to <out-dir>.
@@ -31,7 +32,9 @@ const { ConfigReader } = req('@backstage/config');
 const yaml = req('yaml');
 // Shipshape's own template action, the real one (TypeScript, loaded with Backstage's node transform)
 req('@backstage/cli-node/config/nodeTransform.cjs');
-const { createSloRulesAction } = req(path.join(repo, 'plugins/scaffolder-backend-module-shipshape/src/actions/sloRules.ts'));
+const shipshapeActions = path.join(repo, 'plugins/scaffolder-backend-module-shipshape/src/actions');
+const { createSloRulesAction } = req(path.join(shipshapeActions, 'sloRules.ts'));
+const { createCatalogAnnotationsAction } = req(path.join(shipshapeActions, 'catalogAnnotations.ts'));
 
 const [templateDir, paramsFile, outDir, ...flags] = process.argv.slice(2);
 const dryRun = flags.includes('--dry-run');
@@ -70,6 +73,7 @@ const noRead = async () => { throw new Error('no URL reads in this runner'); };
 const actions = new Map(
   [
     createFetchTemplateAction({ reader: { readUrl: noRead, readTree: noRead, search: noRead }, integrations }),
+    createCatalogAnnotationsAction(),
     createSloRulesAction(),
     stub('publish:github', ctx => {
       publish(ctx);
