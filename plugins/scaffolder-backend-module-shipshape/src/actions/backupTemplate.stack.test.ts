@@ -1,0 +1,237 @@
+import {
+  mockCredentials,
+  mockServices,
+  startTestBackend,
+} from '@backstage/backend-test-utils';
+// Test-only: the real Shipshape backend needs a catalog and a permission decision.
+// eslint-disable-next-line @backstage/no-undeclared-imports
+import { catalogServiceMock } from '@backstage/plugin-catalog-node/testUtils';
+// eslint-disable-next-line @backstage/no-undeclared-imports
+import { AuthorizeResult } from '@backstage/plugin-permission-common';
+// eslint-disable-next-line @backstage/no-undeclared-imports
+import { ScmIntegrations } from '@backstage/integration';
+import { SHIPSHAPE_ANNOTATIONS } from '@shipshape/plugin-shipshape-common';
+import fs from 'fs';
+import os from 'os';
+import path from 'path';
+import YAML from 'yaml';
+/* eslint-disable @backstage/no-relative-monorepo-imports */
+import { shipshapePlugin } from '../../../shipshape-backend/src/plugin';
+import { readLocalStack } from '../../../shipshape-backend/src/testUtils/stack';
+/* eslint-enable @backstage/no-relative-monorepo-imports */
+import { createBackupAction, createRestoreDrillAction } from './backup';
+
+jest.setTimeout(120_000);
+
+// templates/backup-database run by the real scaffolder engine (NunjucksWorkflowRunner, as
+// templates/scripts/run-scaffolder.mjs loads it) with the real backup actions calling a real
+// Shipshape backend (backups of the local stack's PostgreSQL).
+const repo = path.resolve(__dirname, '../../../..');
+const templateFile = path.join(repo, 'templates/backup-database/template.yaml');
+const template = YAML.parse(fs.readFileSync(templateFile, 'utf8'));
+const backendDir = path.dirname(
+  require.resolve('@backstage/plugin-scaffolder-backend/package.json'),
+);
+// Not exported by the package: the engine the scaffolder backend runs, loaded by file.
+const { NunjucksWorkflowRunner } = require(path.join(
+  backendDir,
+  'dist/scaffolder/tasks/NunjucksWorkflowRunner.cjs.js',
+));
+const { templateEntityV1beta3Validator } = require(require.resolve(
+  '@backstage/plugin-scaffolder-common',
+  { paths: [backendDir] },
+));
+
+const OWNER = 'user:default/owner-user';
+
+describe('templates/backup-database', () => {
+  const stack = readLocalStack();
+  let server: any;
+
+  beforeAll(async () => {
+    process.env.SHIPSHAPE_TEMPLATE_TEST_PG = stack.postgres.password;
+    process.env.SHIPSHAPE_TEMPLATE_TEST_PG_SU =
+      stack.postgres.superuserPassword;
+    const conn = {
+      host: stack.postgres.host,
+      port: stack.postgres.port,
+      user: stack.postgres.user,
+      database: 'payments',
+      passwordEnv: 'SHIPSHAPE_TEMPLATE_TEST_PG',
+    };
+    ({ server } = await startTestBackend({
+      features: [
+        shipshapePlugin,
+        mockServices.rootConfig.factory({
+          data: {
+            shipshape: {
+              backup: {
+                binDir: stack.postgres.binDir,
+                storage: {
+                  type: 'local',
+                  directory: fs.mkdtempSync(
+                    path.join(os.tmpdir(), 'shipshape-template-backup-'),
+                  ),
+                },
+                drill: {
+                  connection: {
+                    ...conn,
+                    user: stack.postgres.superuser,
+                    database: 'postgres',
+                    passwordEnv: 'SHIPSHAPE_TEMPLATE_TEST_PG_SU',
+                  },
+                },
+                targets: [{ name: 'payments-db', connection: conn }],
+              },
+            },
+          },
+        }),
+        mockServices.permissions.mock({
+          authorize: async (requests, { credentials }) =>
+            requests.map(() => ({
+              result:
+                (credentials.principal as any).userEntityRef === OWNER
+                  ? AuthorizeResult.ALLOW
+                  : AuthorizeResult.DENY,
+            })),
+        }).factory,
+        catalogServiceMock.factory({
+          entities: [
+            {
+              apiVersion: 'backstage.io/v1alpha1',
+              kind: 'Component',
+              metadata: {
+                name: 'payments-api',
+                annotations: {
+                  [SHIPSHAPE_ANNOTATIONS.backupTarget.name]: 'payments-db',
+                },
+              },
+              spec: { type: 'service', lifecycle: 'production', owner: 'a' },
+            },
+          ],
+        }),
+      ],
+    }));
+  });
+
+  async function run(
+    parameters: Record<string, unknown>,
+    opts: { dryRun?: boolean; user?: string } = {},
+  ) {
+    const deps = {
+      discovery: {
+        getBaseUrl: async () =>
+          `http://localhost:${server.address().port}/api/shipshape`,
+        getExternalBaseUrl: async () => '',
+      },
+      auth: mockServices.auth(),
+      pollIntervalMs: 100,
+    };
+    const actions = new Map(
+      [createBackupAction(deps), createRestoreDrillAction(deps)].map(a => [
+        a.id,
+        a,
+      ]),
+    );
+    const logger = mockServices.logger.mock();
+    (logger.child as jest.Mock).mockReturnValue(logger);
+    const runner = new NunjucksWorkflowRunner({
+      actionRegistry: { get: async (id: string) => actions.get(id) },
+      integrations: ScmIntegrations.fromConfig(mockServices.rootConfig()),
+      logger,
+      workingDirectory: fs.mkdtempSync(path.join(os.tmpdir(), 'backup-tpl-')),
+      metrics: {
+        createCounter: () => ({ add() {} }),
+        createHistogram: () => ({ record() {} }),
+      },
+    });
+    const logs: string[] = [];
+    const user = opts.user ?? OWNER;
+    const { output } = await runner.execute({
+      spec: {
+        apiVersion: template.apiVersion,
+        steps: template.spec.steps,
+        output: template.spec.output,
+        parameters,
+        user: { ref: user },
+        templateInfo: {
+          entityRef: 'template:default/shipshape-backup-database',
+          baseUrl: `file://${templateFile}`,
+        },
+      },
+      isDryRun: Boolean(opts.dryRun),
+      secrets: {},
+      createdBy: user,
+      cancelSignal: new AbortController().signal,
+      getWorkspaceName: async () => `task-${Date.now()}`,
+      getInitiatorCredentials: async () => mockCredentials.user(user),
+      emitLog: async (message: string) => {
+        logs.push(message);
+      },
+      getTaskState: async () => undefined,
+      updateCheckpoint: async () => {},
+      serializeWorkspace: async () => {},
+      cleanWorkspace: async () => {},
+      rehydrateWorkspace: async () => {},
+      complete: async () => {},
+    });
+    return { output, logs: logs.join('\n') };
+  }
+
+  it('is a valid template registered in app-config like deploy-service', async () => {
+    expect(await templateEntityV1beta3Validator.check(template)).toBe(true);
+    const appConfig = fs.readFileSync(
+      path.join(repo, 'app-config.yaml'),
+      'utf8',
+    );
+    expect(appConfig).toContain(
+      'target: ../../templates/backup-database/template.yaml',
+    );
+    expect(
+      template.spec.parameters[0].properties.entityRef['ui:options']
+        .catalogFilter,
+    ).toEqual([
+      {
+        kind: 'Component',
+        'metadata.annotations.shipshape.dev/backup-target': { exists: true },
+      },
+    ]);
+  });
+
+  it('backs up now, then runs a restore drill', async () => {
+    const backup = await run({
+      entityRef: 'component:default/payments-api',
+      action: 'backup',
+      method: 'pg_dump',
+      reason: 'before the schema migration',
+    });
+    expect(backup.output.text[0].content).toMatch(
+      /^Backup: \*\*verified\*\* [0-9a-f-]{36}\s*$/,
+    );
+    expect(backup.logs).toMatch(/Backup [0-9a-f-]{36} verified: \d+ bytes/);
+
+    const drill = await run({
+      entityRef: 'component:default/payments-api',
+      action: 'restore-drill',
+    });
+    expect(drill.output.text[0].content).toMatch(
+      /^Restore drill: \*\*passed\*\* [0-9a-f-]{36}\s*$/,
+    );
+  });
+
+  it('a dry run checks the permission and runs nothing', async () => {
+    const dry = await run(
+      { entityRef: 'component:default/payments-api', action: 'backup' },
+      { dryRun: true },
+    );
+    expect(dry.output.text[0].content.trim()).toBe('Backup: **dry-run**');
+    await expect(
+      run(
+        { entityRef: 'component:default/payments-api', action: 'backup' },
+        { dryRun: true, user: 'user:default/stranger' },
+      ),
+    ).rejects.toThrow(
+      'Shipshape answered 403: You may not back up component:default/payments-api (permission shipshape.operation.backup)',
+    );
+  });
+});
