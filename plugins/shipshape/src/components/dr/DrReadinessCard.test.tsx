@@ -2,7 +2,7 @@ import { discoveryApiRef, fetchApiRef } from '@backstage/core-plugin-api';
 import { renderInTestApp } from '@backstage/frontend-test-utils';
 import { EntityProvider } from '@backstage/plugin-catalog-react';
 import { permissionApiRef } from '@backstage/plugin-permission-react';
-import { fireEvent, screen } from '@testing-library/react';
+import { fireEvent, screen, within } from '@testing-library/react';
 import { DrReadinessCard } from './DrReadinessCard';
 
 const AuthorizeResult = { ALLOW: 'ALLOW', DENY: 'DENY' } as const;
@@ -35,6 +35,16 @@ const history = {
   storage: 's3',
   retention: { keepLast: 7, maxAgeDays: 30 },
   items: [
+    {
+      id: 'c0ffee00-1111-4222-8333-444455556666',
+      status: 'failed',
+      method: 'in-cluster',
+      failedStep: 'job',
+      error: 'Job orders-api-backup-manual-abc123 failed: BackoffLimitExceeded',
+      startedAt: ago(600),
+      requestedBy: 'user:default/owner',
+      drills: [],
+    },
     {
       id: 'b2',
       status: 'verified',
@@ -122,6 +132,16 @@ describe('DrReadinessCard', () => {
     expect(
       await screen.findByText('Restore drill d2 started'),
     ).toBeInTheDocument();
+  });
+
+  it('lists the recent backups: how each ran and how it ended', async () => {
+    render('payments-api', true);
+    const table = await screen.findByRole('table', { name: 'backup history' });
+    const rows = within(table).getAllByRole('row');
+    expect(rows.map(r => r.textContent)).toEqual([
+      expect.stringMatching(/c0ffee00 · in-clusterfailed at jobowner$/),
+      expect.stringMatching(/b2 · pg_dumpverified · 652 KiBowner$/),
+    ]);
   });
 
   it('disables Back up now for a user without the permission', async () => {

@@ -22,7 +22,53 @@ import {
   shipshapeBackupPermission,
 } from '@shipshape/plugin-shipshape-common';
 import { useCallback, useEffect, useState } from 'react';
-import { BackupHistory, useBackupClient } from './client';
+import { BackupHistory, BackupItem, useBackupClient } from './client';
+
+function size(bytes?: number) {
+  if (bytes === undefined) return '';
+  if (bytes < 1024 * 1024) return `${Math.round(bytes / 1024)} KiB`;
+  return `${(bytes / 1024 / 1024).toFixed(1)} MiB`;
+}
+
+/** The newest backups: when, how, outcome (with the failed step), size, who. */
+function BackupRows({ items }: { items: BackupItem[] }) {
+  if (!items.length) return null;
+  return (
+    <Box mt={2}>
+      <Typography variant="subtitle2">Recent backups</Typography>
+      <Table size="small" aria-label="backup history">
+        <TableBody>
+          {items.slice(0, 5).map(b => (
+            <TableRow key={b.id}>
+              <TableCell>
+                <Typography variant="caption">
+                  {b.startedAt.replace('T', ' ').slice(0, 16)} UTC
+                </Typography>
+              </TableCell>
+              <TableCell>
+                <Typography variant="caption">
+                  {b.id.slice(0, 8)} · {b.method ?? 'pg_dump'}
+                </Typography>
+              </TableCell>
+              <TableCell title={b.error}>
+                <Typography variant="caption">
+                  {b.status}
+                  {b.failedStep ? ` at ${b.failedStep}` : ''}
+                  {b.sizeBytes !== undefined ? ` · ${size(b.sizeBytes)}` : ''}
+                </Typography>
+              </TableCell>
+              <TableCell>
+                <Typography variant="caption">
+                  {b.requestedBy.replace(/^user:(default\/)?/, '')}
+                </Typography>
+              </TableCell>
+            </TableRow>
+          ))}
+        </TableBody>
+      </Table>
+    </Box>
+  );
+}
 
 const STATUS: Record<ReadinessCheck['status'], typeof StatusOK> = {
   pass: StatusOK,
@@ -140,6 +186,7 @@ export function DrReadinessCard() {
               })}
             </TableBody>
           </Table>
+          <BackupRows items={items} />
         </>
       )}
       <Box mt={2} display="flex" alignItems="center">

@@ -11,7 +11,12 @@ import { useMemo } from 'react';
 /** A backup record as GET /entities/.../backups lists it (docs/backup.md). */
 export interface BackupItem {
   id: string;
-  status: 'running' | 'verified' | 'failed' | 'deleted';
+  status: 'running' | 'verified' | 'succeeded' | 'failed' | 'deleted';
+  /** pg_dump (the portal dumped and verified it) or in-cluster (the chart's CronJob ran). */
+  method?: 'pg_dump' | 'in-cluster';
+  location?: string;
+  reason?: string;
+  durationMs?: number;
   failedStep?: string;
   error?: string;
   sizeBytes?: number;
