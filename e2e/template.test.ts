@@ -110,8 +110,12 @@ test('an invalid name is shown at the field and no task starts', async ({
   await signInAsGuest(page);
   await page.goto(LOCAL);
   await fillServiceStep(page, 'Bad_Name');
+  // the ShipshapeServiceName field says so while typing
+  await expect(
+    page.getByText(/^not a DNS-1123 label: use lower-case letters/),
+  ).toBeVisible();
   await page.getByRole('button', { name: 'Next' }).click();
-  // still on the first step, the error under the Name field
+  // still on the first step, the schema's error under the Name field too
   await expect(page.getByRole('textbox', { name: 'Name' })).toHaveValue(
     'Bad_Name',
   );
@@ -123,4 +127,49 @@ test('an invalid name is shown at the field and no task starts', async ({
   await expect(page.getByRole('button', { name: 'Review' })).toHaveCount(0);
   await expect(page).not.toHaveURL(/\/create\/tasks\//);
   await screenshot(page, 'template-invalid-name');
+});
+
+test('a taken name and a cost center outside the policy are refused at their fields before any task', async ({
+  page,
+}) => {
+  await signInAsGuest(page);
+  await page.goto(LOCAL);
+  // payments-api is in the example catalog
+  await fillServiceStep(page, 'payments-api');
+  await page.getByRole('button', { name: 'Next' }).click();
+  // under the Name field (rjsf gives each field's error list the id root_<field>__error)
+  await expect(page.locator('#root_name__error')).toHaveText(
+    'payments-api is already in the catalog (component:default/payments-api); choose another name',
+  );
+  await expect(page.getByRole('textbox', { name: 'Cost center' })).toHaveCount(
+    0,
+  );
+  await screenshot(page, 'template-taken-name');
+
+  // a free name passes the field; the next step checks the cost center against the policy
+  const name = `e2e-free-${Math.random().toString(36).slice(2, 8)}`;
+  await page.getByRole('textbox', { name: 'Name' }).fill(name);
+  await page.getByRole('button', { name: 'Next' }).click();
+  const costCenter = page.getByRole('textbox', { name: 'Cost center' });
+  await expect(costCenter).toBeVisible();
+  // the field shows the rule it got from the backend (app-config shipshape.policy)
+  await expect(
+    page.getByText(
+      /The cost-center policy asks for a value matching \^CC-\\d\{4\}\$/,
+    ),
+  ).toBeVisible();
+  await costCenter.fill('CC-12');
+  await page.getByRole('button', { name: 'Next' }).click();
+  await expect(page.locator('#root_costCenter__error')).toHaveText(
+    'Cost center outside the policy: shipshape.dev/cost-center is "CC-12"; expected a value matching ^CC-\\d{4}$; set it to a valid value, e.g. shipshape.dev/cost-center: CC-1234',
+  );
+  await expect(costCenter).toHaveValue('CC-12');
+  await expect(page.getByRole('button', { name: 'Review' })).toHaveCount(0);
+  await expect(page).not.toHaveURL(/\/create\/tasks\//);
+  await screenshot(page, 'template-cost-center-outside-policy');
+
+  // a value inside the policy moves on
+  await costCenter.fill('CC-1234');
+  await page.getByRole('button', { name: 'Next' }).click();
+  await expect(costCenter).toHaveCount(0);
 });
