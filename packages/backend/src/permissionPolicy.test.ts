@@ -4,27 +4,29 @@ import {
 } from '@backstage/plugin-permission-common';
 import { ShipshapeExamplePolicy } from './permissionPolicy';
 
-// As shipshape-common's permissions.ts defines them.
-const shipshapeDeployPermission = createPermission({
-  name: 'shipshape.operation.deploy',
-  attributes: { action: 'update' },
-  resourceType: 'catalog-entity',
-});
-const shipshapeBackupPermission = createPermission({
-  name: 'shipshape.operation.backup',
-  attributes: { action: 'create' },
-  resourceType: 'catalog-entity',
-});
-const protectedDeployPermission = createPermission({
-  name: 'shipshape.operation.deploy.protected',
-  attributes: { action: 'update' },
-  resourceType: 'catalog-entity',
-});
-const catalogEntityDeletePermission = createPermission({
-  name: 'catalog.entity.delete',
-  attributes: { action: 'delete' },
-  resourceType: 'catalog-entity',
-});
+// As shipshape-common's permissions.ts defines them (name, action) on catalog entities.
+const permission = (name: string, action: 'create' | 'update' | 'delete') =>
+  createPermission({
+    name,
+    attributes: { action },
+    resourceType: 'catalog-entity',
+  });
+const shipshapeDeployPermission = permission(
+  'shipshape.operation.deploy',
+  'update',
+);
+const shipshapeBackupPermission = permission(
+  'shipshape.operation.backup',
+  'create',
+);
+const protectedDeployPermission = permission(
+  'shipshape.operation.deploy.protected',
+  'update',
+);
+const catalogEntityDeletePermission = permission(
+  'catalog.entity.delete',
+  'delete',
+);
 
 const user = (ownershipEntityRefs: string[]) => ({
   identity: {
@@ -37,64 +39,47 @@ const user = (ownershipEntityRefs: string[]) => ({
   credentials: {} as any,
 });
 
+const guest = user(['user:default/guest', 'group:default/payments-team']);
+const admin = user(['user:default/carol', 'group:default/platform-team']);
+const ALLOW = { result: AuthorizeResult.ALLOW };
+const DENY = { result: AuthorizeResult.DENY };
+/** Conditional on the guest (or one of its groups) owning the entity. */
+const OWNED_BY_GUEST = {
+  result: AuthorizeResult.CONDITIONAL,
+  pluginId: 'catalog',
+  resourceType: 'catalog-entity',
+  conditions: {
+    rule: 'IS_ENTITY_OWNER',
+    resourceType: 'catalog-entity',
+    params: {
+      claims: ['user:default/guest', 'group:default/payments-team'],
+    },
+  },
+};
+
 describe('ShipshapeExamplePolicy', () => {
   const policy = new ShipshapeExamplePolicy();
-  const guest = user(['user:default/guest', 'group:default/payments-team']);
 
-  it('makes deploy and backup conditional on owning the entity', async () => {
-    for (const permission of [
-      shipshapeDeployPermission,
-      shipshapeBackupPermission,
-    ]) {
-      expect(await policy.handle({ permission }, guest as any)).toEqual({
-        result: AuthorizeResult.CONDITIONAL,
-        pluginId: 'catalog',
-        resourceType: 'catalog-entity',
-        conditions: {
-          rule: 'IS_ENTITY_OWNER',
-          resourceType: 'catalog-entity',
-          params: {
-            claims: ['user:default/guest', 'group:default/payments-team'],
-          },
-        },
-      });
-    }
-  });
-
-  it('allows platform admins everywhere, denies without a user, allows the rest', async () => {
-    const admin = user(['user:default/carol', 'group:default/platform-team']);
-    expect(
-      await policy.handle(
-        { permission: shipshapeDeployPermission },
-        admin as any,
-      ),
-    ).toEqual({ result: AuthorizeResult.ALLOW });
-    expect(
-      await policy.handle({ permission: shipshapeDeployPermission }),
-    ).toEqual({
-      result: AuthorizeResult.DENY,
-    });
-    expect(
-      await policy.handle(
-        { permission: catalogEntityDeletePermission },
-        guest as any,
-      ),
-    ).toEqual({ result: AuthorizeResult.ALLOW });
-  });
-
-  it('keeps protected environments (production) to the admins', async () => {
-    const admin = user(['user:default/carol', 'group:default/platform-team']);
-    expect(
-      await policy.handle(
-        { permission: protectedDeployPermission },
-        guest as any,
-      ),
-    ).toEqual({ result: AuthorizeResult.DENY });
-    expect(
-      await policy.handle(
-        { permission: protectedDeployPermission },
-        admin as any,
-      ),
-    ).toEqual({ result: AuthorizeResult.ALLOW });
+  it.each([
+    // Deploy and backup are conditional on owning the entity.
+    ['deploy', 'the guest', shipshapeDeployPermission, guest, OWNED_BY_GUEST],
+    ['backup', 'the guest', shipshapeBackupPermission, guest, OWNED_BY_GUEST],
+    // Platform admins everywhere, nobody without a user, the rest allowed.
+    ['deploy', 'an admin', shipshapeDeployPermission, admin, ALLOW],
+    ['deploy', 'no user', shipshapeDeployPermission, undefined, DENY],
+    [
+      'catalog delete',
+      'the guest',
+      catalogEntityDeletePermission,
+      guest,
+      ALLOW,
+    ],
+    // Protected environments (production) are kept to the admins.
+    ['protected deploy', 'the guest', protectedDeployPermission, guest, DENY],
+    ['protected deploy', 'an admin', protectedDeployPermission, admin, ALLOW],
+  ])('decides %s for %s', async (_what, _who, perm, who, decision) => {
+    expect(await policy.handle({ permission: perm }, who as any)).toEqual(
+      decision,
+    );
   });
 });
