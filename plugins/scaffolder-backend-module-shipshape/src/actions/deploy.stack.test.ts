@@ -40,7 +40,14 @@ describe('shipshape:deploy against the real backend and cluster', () => {
         image: `${REPO}:1.0.0`,
       }),
     );
-    kubectl(['-n', NS, 'rollout', 'status', 'deploy/action-app', '--timeout=60s']);
+    kubectl([
+      '-n',
+      NS,
+      'rollout',
+      'status',
+      'deploy/action-app',
+      '--timeout=60s',
+    ]);
     ({ server } = await startTestBackend({
       features: [
         shipshapePlugin,
@@ -102,11 +109,9 @@ describe('shipshape:deploy against the real backend and cluster', () => {
       }) as any;
       const seen: Array<{ message: string; at: number }> = [];
       for (const level of ['info', 'warn', 'error'] as const) {
-        jest
-          .spyOn(ctx.logger, level)
-          .mockImplementation(((message: string) => {
-            seen.push({ message, at: Date.now() });
-          }) as any);
+        jest.spyOn(ctx.logger, level).mockImplementation(((message: string) => {
+          seen.push({ message, at: Date.now() });
+        }) as any);
       }
       await action.handler(ctx);
       return { ctx, seen };
@@ -147,9 +152,12 @@ describe('shipshape:deploy against the real backend and cluster', () => {
     expect(retry.ctx.output).toHaveBeenCalledWith('operationId', operationId);
     expect(retry.ctx.output).toHaveBeenCalledWith('outcome', 'succeeded');
     const list = await (
-      await fetch(`${baseUrl}/entities/component/default/action-app/operations`, {
-        headers: { Authorization: mockCredentials.user.header(OWNER) },
-      })
+      await fetch(
+        `${baseUrl}/entities/component/default/action-app/operations`,
+        {
+          headers: { Authorization: mockCredentials.user.header(OWNER) },
+        },
+      )
     ).json();
     expect(list.items.map((o: { id: string }) => o.id)).toEqual([operationId]);
     const d = JSON.parse(

@@ -6,10 +6,7 @@ import {
   SHIPSHAPE_LABELS,
   UnitPrices,
 } from '@shipshape/plugin-shipshape-common';
-import {
-  ClusterClient,
-  KubernetesClusters,
-} from '../kubernetes/clusters';
+import { ClusterClient, KubernetesClusters } from '../kubernetes/clusters';
 
 /** OpenCost's default on-demand prices, USD. */
 export const DEFAULT_CPU_CORE_HOUR_USD = 0.031611;

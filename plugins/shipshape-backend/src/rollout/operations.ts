@@ -287,9 +287,9 @@ abstract class RolloutHandlerBase implements OperationHandler {
           ),
         );
         await ctx.log(
-          `${change.name}: rolling back to revision ${target.revision} (${images(
-            target.replicaSet.spec?.template,
-          ).join(', ')})`,
+          `${change.name}: rolling back to revision ${
+            target.revision
+          } (${images(target.replicaSet.spec?.template).join(', ')})`,
           'warn',
         );
         return patch();

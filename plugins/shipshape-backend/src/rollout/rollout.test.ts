@@ -116,7 +116,8 @@ describe('deploy, rollback and rollout status against the local cluster', () => 
               },
               {
                 // The real cluster with a token it does not accept.
-                ...testConfig([]).kubernetes.clusterLocatorMethods[0].clusters[0],
+                ...testConfig([]).kubernetes.clusterLocatorMethods[0]
+                  .clusters[0],
                 name: 'denied',
                 serviceAccountToken: 'not-a-valid-token',
               },
@@ -336,7 +337,11 @@ describe('deploy, rollback and rollout status against the local cluster', () => 
       [{ environment: 'test', tag: 'latest' }, "'latest' is refused", 400],
       [{ environment: 'test', tag: '-x' }, 'is not a valid image tag', 400],
       [{ environment: 'test' }, 'exactly one of image or tag', 400],
-      [{ environment: 'test', tag: '1', extra: 1 }, 'Unrecognized key', 400],
+      [
+        { environment: 'test', tag: '1', extra: 1 },
+        'body.extra: must NOT have additional properties',
+        400,
+      ],
       [
         { environment: 'test', tag: '1.0.1' },
         'has no backstage.io/kubernetes-id',
@@ -354,6 +359,23 @@ describe('deploy, rollback and rollout status against the local cluster', () => 
       tag: '1.0.1',
     });
     expect(unknown.status).toBe(404);
+    // The OpenAPI validation answers every route the same way, naming the field.
+    const badRevision = await post('busy-app/rollback', {
+      environment: 'test',
+      revision: 'two',
+    });
+    expect(badRevision.status).toBe(400);
+    expect(badRevision.body.error).toEqual({
+      name: 'InputError',
+      message: 'Invalid request: body.revision: must be integer',
+    });
+    const badWait = await request(server)
+      .get('/api/shipshape/operations/some-id/log?wait=99')
+      .set('Authorization', mockCredentials.user.header(OWNER));
+    expect(badWait.status).toBe(400);
+    expect(badWait.body.error.message).toBe(
+      'Invalid request: query.wait: must be <= 30',
+    );
     expect(deploymentJson('busy-app').metadata.generation).toBe(generation);
   });
 
@@ -478,7 +500,12 @@ describe('deploy, rollback and rollout status against the local cluster', () => 
 
   it('shows Argo Rollouts where the cluster has them: canary step and weight, paused', async () => {
     kubectl(['apply', '-f', '-'], ARGO_ROLLOUT_CRD);
-    kubectl(['wait', '--for=condition=Established', 'crd/rollouts.argoproj.io', '--timeout=30s']);
+    kubectl([
+      'wait',
+      '--for=condition=Established',
+      'crd/rollouts.argoproj.io',
+      '--timeout=30s',
+    ]);
     const rollout = {
       apiVersion: 'argoproj.io/v1alpha1',
       kind: 'Rollout',
@@ -496,7 +523,14 @@ describe('deploy, rollback and rollout status against the local cluster', () => 
           spec: { containers: [{ name: 'app', image: `${REPO}:2.0.0` }] },
         },
         strategy: {
-          canary: { steps: [{ setWeight: 25 }, { pause: {} }, { setWeight: 50 }, { pause: {} }] },
+          canary: {
+            steps: [
+              { setWeight: 25 },
+              { pause: {} },
+              { setWeight: 50 },
+              { pause: {} },
+            ],
+          },
         },
       },
     };
@@ -543,7 +577,12 @@ describe('deploy, rollback and rollout status against the local cluster', () => 
         kind: 'Rollout',
         name: 'canary-app',
         replicas: { desired: 4, updated: 1, ready: 4, available: 4 },
-        strategy: { type: 'Canary', canaryStep: 2, canarySteps: 4, canaryWeight: 25 },
+        strategy: {
+          type: 'Canary',
+          canaryStep: 2,
+          canarySteps: 4,
+          canaryWeight: 25,
+        },
         current: { revision: 2, images: [`${REPO}:2.0.0`], tags: ['2.0.0'] },
         phase: 'paused',
         reason: 'CanaryPauseStep',
@@ -561,7 +600,10 @@ describe('deploy, rollback and rollout status against the local cluster', () => 
     expect(refused.body.error.message).toBe(
       'You may not deploy component:default/busy-app in protected environment prod (permission shipshape.operation.deploy.protected)',
     );
-    const rollback = await post('busy-app/rollback', { environment: 'prod', dryRun: true });
+    const rollback = await post('busy-app/rollback', {
+      environment: 'prod',
+      dryRun: true,
+    });
     expect(rollback.status).toBe(403);
     const admin = await post(
       'busy-app/deploy',

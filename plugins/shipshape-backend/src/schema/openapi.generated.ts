@@ -241,6 +241,845 @@ export const spec = {
         },
       },
     },
+    '/slos/burning': {
+      get: {
+        operationId: 'getSlosBurning',
+        summary:
+          'The SLOs of the entities the caller may read (those with SLO annotations), fastest 1h burn rate first (docs/slo.md).',
+        parameters: [
+          {
+            name: 'limit',
+            in: 'query',
+            description:
+              'At most this many entities are looked at (1-500, default 100).',
+            schema: {
+              type: 'integer',
+              minimum: 1,
+              maximum: 500,
+            },
+          },
+        ],
+        responses: {
+          '200': {
+            description:
+              'Rows, the number of entities looked at, whether more exist, and per-entity errors.',
+            content: {
+              'application/json': {
+                schema: {
+                  type: 'object',
+                  properties: {
+                    rows: {
+                      type: 'array',
+                      items: {
+                        type: 'object',
+                      },
+                    },
+                    entities: {
+                      type: 'integer',
+                    },
+                    truncated: {
+                      type: 'boolean',
+                    },
+                    errors: {
+                      type: 'array',
+                      items: {
+                        type: 'object',
+                        properties: {
+                          entityRef: {
+                            type: 'string',
+                          },
+                          error: {
+                            type: 'string',
+                          },
+                        },
+                        required: ['entityRef', 'error'],
+                      },
+                    },
+                    evaluatedAt: {
+                      type: 'string',
+                    },
+                  },
+                  required: [
+                    'rows',
+                    'entities',
+                    'truncated',
+                    'errors',
+                    'evaluatedAt',
+                  ],
+                },
+              },
+            },
+          },
+          '400': {
+            $ref: '#/components/responses/Error',
+          },
+          '401': {
+            $ref: '#/components/responses/Error',
+          },
+        },
+      },
+    },
+    '/health': {
+      get: {
+        operationId: 'getHealth',
+        summary: 'Liveness of the plugin (unauthenticated).',
+        security: [],
+        responses: {
+          '200': {
+            description: 'The plugin is up.',
+            content: {
+              'application/json': {
+                schema: {
+                  type: 'object',
+                  properties: {
+                    status: {
+                      type: 'string',
+                      enum: ['ok'],
+                    },
+                  },
+                  required: ['status'],
+                },
+              },
+            },
+          },
+        },
+      },
+    },
+    '/entities/{kind}/{namespace}/{name}/deploy': {
+      post: {
+        operationId: 'deployEntity',
+        summary:
+          "Deploys a new image (or a new tag of the image running now) to the entity's Deployments (label backstage.io/kubernetes-id) in one environment, follows the rollout and rolls back if it stalls (unless autoRollback is false). Needs shipshape.operation.deploy on the entity (and shipshape.operation.deploy.protected in a protected environment); a user token only. Bad input (unknown environment, no kubernetes-id, invalid image or tag) is refused before anything changes (docs/operations.md).",
+        parameters: [
+          {
+            $ref: '#/components/parameters/kind',
+          },
+          {
+            $ref: '#/components/parameters/namespace',
+          },
+          {
+            $ref: '#/components/parameters/name',
+          },
+        ],
+        requestBody: {
+          required: true,
+          content: {
+            'application/json': {
+              schema: {
+                $ref: '#/components/schemas/DeployRequest',
+              },
+            },
+          },
+        },
+        responses: {
+          '200': {
+            description:
+              'dryRun true - what would change (the API server validated the patch, nothing persisted).',
+            content: {
+              'application/json': {
+                schema: {
+                  $ref: '#/components/schemas/RolloutPlan',
+                },
+              },
+            },
+          },
+          '202': {
+            description:
+              'The operation, started; follow it at /operations/{id}/log.',
+            content: {
+              'application/json': {
+                schema: {
+                  $ref: '#/components/schemas/Operation',
+                },
+              },
+            },
+          },
+          '400': {
+            $ref: '#/components/responses/Error',
+          },
+          '401': {
+            $ref: '#/components/responses/Error',
+          },
+          '403': {
+            $ref: '#/components/responses/Error',
+          },
+          '404': {
+            $ref: '#/components/responses/Error',
+          },
+          '409': {
+            $ref: '#/components/responses/Error',
+          },
+        },
+      },
+    },
+    '/entities/{kind}/{namespace}/{name}/rollback': {
+      post: {
+        operationId: 'rollbackEntity',
+        summary:
+          "Rolls the entity's Deployments in one environment back to the previous revision, or to the given one (as kubectl rollout undo), and follows that. Same permissions as deploy.",
+        parameters: [
+          {
+            $ref: '#/components/parameters/kind',
+          },
+          {
+            $ref: '#/components/parameters/namespace',
+          },
+          {
+            $ref: '#/components/parameters/name',
+          },
+        ],
+        requestBody: {
+          required: true,
+          content: {
+            'application/json': {
+              schema: {
+                $ref: '#/components/schemas/RollbackRequest',
+              },
+            },
+          },
+        },
+        responses: {
+          '200': {
+            description: 'dryRun true - what would change; nothing changed.',
+            content: {
+              'application/json': {
+                schema: {
+                  $ref: '#/components/schemas/RolloutPlan',
+                },
+              },
+            },
+          },
+          '202': {
+            description: 'The operation, started.',
+            content: {
+              'application/json': {
+                schema: {
+                  $ref: '#/components/schemas/Operation',
+                },
+              },
+            },
+          },
+          '400': {
+            $ref: '#/components/responses/Error',
+          },
+          '401': {
+            $ref: '#/components/responses/Error',
+          },
+          '403': {
+            $ref: '#/components/responses/Error',
+          },
+          '404': {
+            $ref: '#/components/responses/Error',
+          },
+          '409': {
+            $ref: '#/components/responses/Error',
+          },
+        },
+      },
+    },
+    '/entities/{kind}/{namespace}/{name}/rollout': {
+      get: {
+        operationId: 'getEntityRollout',
+        summary:
+          "The entity's workloads per environment (replicas, revisions, strategy, phase with reason, pods with errors) and the last Shipshape operation; one cluster that does not answer within shipshape.rollout.statusTimeoutSeconds shows as unreachable while the others show.",
+        parameters: [
+          {
+            $ref: '#/components/parameters/kind',
+          },
+          {
+            $ref: '#/components/parameters/namespace',
+          },
+          {
+            $ref: '#/components/parameters/name',
+          },
+        ],
+        responses: {
+          '200': {
+            description: 'One entry per configured environment.',
+            content: {
+              'application/json': {
+                schema: {
+                  $ref: '#/components/schemas/RolloutStatus',
+                },
+              },
+            },
+          },
+          '400': {
+            $ref: '#/components/responses/Error',
+          },
+          '401': {
+            $ref: '#/components/responses/Error',
+          },
+          '404': {
+            $ref: '#/components/responses/Error',
+          },
+        },
+      },
+    },
+    '/entities/{kind}/{namespace}/{name}/operations': {
+      get: {
+        operationId: 'listEntityOperations',
+        summary:
+          "The entity's latest operations (deploy, rollback, ...), newest first.",
+        parameters: [
+          {
+            $ref: '#/components/parameters/kind',
+          },
+          {
+            $ref: '#/components/parameters/namespace',
+          },
+          {
+            $ref: '#/components/parameters/name',
+          },
+        ],
+        responses: {
+          '200': {
+            description: 'Up to 20 operations.',
+            content: {
+              'application/json': {
+                schema: {
+                  type: 'object',
+                  properties: {
+                    items: {
+                      type: 'array',
+                      items: {
+                        $ref: '#/components/schemas/Operation',
+                      },
+                    },
+                  },
+                  required: ['items'],
+                },
+              },
+            },
+          },
+          '401': {
+            $ref: '#/components/responses/Error',
+          },
+          '404': {
+            $ref: '#/components/responses/Error',
+          },
+        },
+      },
+    },
+    '/operations/{id}': {
+      get: {
+        operationId: 'getOperation',
+        summary:
+          'One operation with its log (from after, if given). Visible to whoever may read its entity.',
+        parameters: [
+          {
+            $ref: '#/components/parameters/operationId',
+          },
+          {
+            $ref: '#/components/parameters/after',
+          },
+        ],
+        responses: {
+          '200': {
+            description: 'The operation and its log lines.',
+            content: {
+              'application/json': {
+                schema: {
+                  allOf: [
+                    {
+                      $ref: '#/components/schemas/Operation',
+                    },
+                    {
+                      type: 'object',
+                      properties: {
+                        log: {
+                          type: 'array',
+                          items: {
+                            $ref: '#/components/schemas/OperationLogLine',
+                          },
+                        },
+                      },
+                      required: ['log'],
+                    },
+                  ],
+                },
+              },
+            },
+          },
+          '400': {
+            $ref: '#/components/responses/Error',
+          },
+          '401': {
+            $ref: '#/components/responses/Error',
+          },
+          '404': {
+            $ref: '#/components/responses/Error',
+          },
+        },
+      },
+    },
+    '/operations/{id}/log': {
+      get: {
+        operationId: 'getOperationLog',
+        summary:
+          "The operation's log lines after a sequence number. With wait, a long poll: answers as soon as there are new lines or the operation has ended, else after wait seconds (news from this backend instance answers at once, from another replica within about a second). Follow an operation by calling again with after=next until done.",
+        parameters: [
+          {
+            $ref: '#/components/parameters/operationId',
+          },
+          {
+            $ref: '#/components/parameters/after',
+          },
+          {
+            name: 'wait',
+            in: 'query',
+            description: 'Seconds to wait for news (0-30, default 0).',
+            schema: {
+              type: 'number',
+              minimum: 0,
+              maximum: 30,
+            },
+          },
+        ],
+        responses: {
+          '200': {
+            description:
+              'New lines (possibly none) and whether the operation has ended.',
+            content: {
+              'application/json': {
+                schema: {
+                  type: 'object',
+                  properties: {
+                    status: {
+                      $ref: '#/components/schemas/OperationStatus',
+                    },
+                    done: {
+                      type: 'boolean',
+                    },
+                    lines: {
+                      type: 'array',
+                      items: {
+                        $ref: '#/components/schemas/OperationLogLine',
+                      },
+                    },
+                    next: {
+                      type: 'integer',
+                      description: 'The after of the next call.',
+                    },
+                  },
+                  required: ['status', 'done', 'lines', 'next'],
+                },
+              },
+            },
+          },
+          '400': {
+            $ref: '#/components/responses/Error',
+          },
+          '401': {
+            $ref: '#/components/responses/Error',
+          },
+          '404': {
+            $ref: '#/components/responses/Error',
+          },
+        },
+      },
+    },
+    '/entities/{kind}/{namespace}/{name}/backups': {
+      get: {
+        operationId: 'listEntityBackups',
+        summary:
+          'The backups (with their restore drills) of the database the entity names in shipshape.dev/backup-target (docs/backup.md).',
+        parameters: [
+          {
+            $ref: '#/components/parameters/kind',
+          },
+          {
+            $ref: '#/components/parameters/namespace',
+          },
+          {
+            $ref: '#/components/parameters/name',
+          },
+        ],
+        responses: {
+          '200': {
+            description:
+              'The target, its storage and retention, and its backups, newest first.',
+            content: {
+              'application/json': {
+                schema: {
+                  type: 'object',
+                  properties: {
+                    target: {
+                      type: 'string',
+                    },
+                    storage: {
+                      type: 'string',
+                    },
+                    retention: {
+                      type: 'object',
+                    },
+                    items: {
+                      type: 'array',
+                      items: {
+                        $ref: '#/components/schemas/Backup',
+                      },
+                    },
+                  },
+                  required: ['target', 'items'],
+                },
+              },
+            },
+          },
+          '400': {
+            $ref: '#/components/responses/Error',
+          },
+          '401': {
+            $ref: '#/components/responses/Error',
+          },
+          '404': {
+            $ref: '#/components/responses/Error',
+          },
+        },
+      },
+      post: {
+        operationId: 'createEntityBackup',
+        summary:
+          "Starts a verified backup of the entity's backup target (pg_dump by the backend, or method in-cluster - a Job from the service's backup CronJob in an environment). Needs shipshape.operation.backup on the entity; a user token only.",
+        parameters: [
+          {
+            $ref: '#/components/parameters/kind',
+          },
+          {
+            $ref: '#/components/parameters/namespace',
+          },
+          {
+            $ref: '#/components/parameters/name',
+          },
+        ],
+        requestBody: {
+          content: {
+            'application/json': {
+              schema: {
+                type: 'object',
+                properties: {
+                  reason: {
+                    type: 'string',
+                    maxLength: 500,
+                  },
+                  method: {
+                    type: 'string',
+                    description:
+                      'pg_dump (default) or in-cluster; the route checks it.',
+                  },
+                  environment: {
+                    type: 'string',
+                    minLength: 1,
+                    maxLength: 100,
+                  },
+                  dryRun: {
+                    type: 'boolean',
+                  },
+                },
+              },
+            },
+          },
+        },
+        responses: {
+          '200': {
+            description: 'dryRun true - what would run; nothing started.',
+            content: {
+              'application/json': {
+                schema: {
+                  type: 'object',
+                  properties: {
+                    dryRun: {
+                      type: 'boolean',
+                    },
+                  },
+                  required: ['dryRun'],
+                },
+              },
+            },
+          },
+          '202': {
+            description: 'The backup record, running.',
+            content: {
+              'application/json': {
+                schema: {
+                  $ref: '#/components/schemas/Backup',
+                },
+              },
+            },
+          },
+          '400': {
+            $ref: '#/components/responses/Error',
+          },
+          '401': {
+            $ref: '#/components/responses/Error',
+          },
+          '403': {
+            $ref: '#/components/responses/Error',
+          },
+          '404': {
+            $ref: '#/components/responses/Error',
+          },
+          '409': {
+            $ref: '#/components/responses/Error',
+          },
+        },
+      },
+    },
+    '/entities/{kind}/{namespace}/{name}/backups/{id}': {
+      get: {
+        operationId: 'getEntityBackup',
+        summary: "One backup of the entity's target, with its restore drills.",
+        parameters: [
+          {
+            $ref: '#/components/parameters/kind',
+          },
+          {
+            $ref: '#/components/parameters/namespace',
+          },
+          {
+            $ref: '#/components/parameters/name',
+          },
+          {
+            name: 'id',
+            in: 'path',
+            required: true,
+            schema: {
+              type: 'string',
+              maxLength: 64,
+            },
+          },
+        ],
+        responses: {
+          '200': {
+            description: 'The backup record.',
+            content: {
+              'application/json': {
+                schema: {
+                  $ref: '#/components/schemas/Backup',
+                },
+              },
+            },
+          },
+          '400': {
+            $ref: '#/components/responses/Error',
+          },
+          '401': {
+            $ref: '#/components/responses/Error',
+          },
+          '404': {
+            $ref: '#/components/responses/Error',
+          },
+        },
+      },
+    },
+    '/entities/{kind}/{namespace}/{name}/restore-drills': {
+      post: {
+        operationId: 'createEntityRestoreDrill',
+        summary:
+          'Restores a backup (the latest verified one, or backupId) into a scratch database and compares row counts. Needs shipshape.operation.backup on the entity; a user token only.',
+        parameters: [
+          {
+            $ref: '#/components/parameters/kind',
+          },
+          {
+            $ref: '#/components/parameters/namespace',
+          },
+          {
+            $ref: '#/components/parameters/name',
+          },
+        ],
+        requestBody: {
+          content: {
+            'application/json': {
+              schema: {
+                type: 'object',
+                properties: {
+                  backupId: {
+                    type: 'string',
+                    format: 'uuid',
+                  },
+                  dryRun: {
+                    type: 'boolean',
+                  },
+                },
+              },
+            },
+          },
+        },
+        responses: {
+          '200': {
+            description:
+              'dryRun true - which backup would be restored; nothing started.',
+            content: {
+              'application/json': {
+                schema: {
+                  type: 'object',
+                  properties: {
+                    dryRun: {
+                      type: 'boolean',
+                    },
+                    target: {
+                      type: 'string',
+                    },
+                    backupId: {
+                      type: 'string',
+                    },
+                  },
+                  required: ['dryRun'],
+                },
+              },
+            },
+          },
+          '202': {
+            description: 'The drill record, running.',
+            content: {
+              'application/json': {
+                schema: {
+                  $ref: '#/components/schemas/RestoreDrill',
+                },
+              },
+            },
+          },
+          '400': {
+            $ref: '#/components/responses/Error',
+          },
+          '401': {
+            $ref: '#/components/responses/Error',
+          },
+          '403': {
+            $ref: '#/components/responses/Error',
+          },
+          '404': {
+            $ref: '#/components/responses/Error',
+          },
+          '409': {
+            $ref: '#/components/responses/Error',
+          },
+        },
+      },
+    },
+    '/entities/{kind}/{namespace}/{name}/restore-drills/{id}': {
+      get: {
+        operationId: 'getEntityRestoreDrill',
+        summary: "One restore drill of the entity's target.",
+        parameters: [
+          {
+            $ref: '#/components/parameters/kind',
+          },
+          {
+            $ref: '#/components/parameters/namespace',
+          },
+          {
+            $ref: '#/components/parameters/name',
+          },
+          {
+            name: 'id',
+            in: 'path',
+            required: true,
+            schema: {
+              type: 'string',
+              maxLength: 64,
+            },
+          },
+        ],
+        responses: {
+          '200': {
+            description: 'The drill record.',
+            content: {
+              'application/json': {
+                schema: {
+                  $ref: '#/components/schemas/RestoreDrill',
+                },
+              },
+            },
+          },
+          '400': {
+            $ref: '#/components/responses/Error',
+          },
+          '401': {
+            $ref: '#/components/responses/Error',
+          },
+          '404': {
+            $ref: '#/components/responses/Error',
+          },
+        },
+      },
+    },
+    '/local-repos/{repo}': {
+      get: {
+        operationId: 'getLocalRepo',
+        summary:
+          'OFFLINE DEMO ONLY (exists only when shipshape.localPublish.directory is set): unauthenticated, a plain-text listing of a repository made by shipshape:publish:local.',
+        security: [],
+        parameters: [
+          {
+            $ref: '#/components/parameters/localRepo',
+          },
+        ],
+        responses: {
+          '200': {
+            description: 'The listing, one name a line (directories end in /).',
+            content: {
+              'text/plain': {
+                schema: {
+                  type: 'string',
+                },
+              },
+            },
+          },
+          '400': {
+            $ref: '#/components/responses/Error',
+          },
+          '404': {
+            $ref: '#/components/responses/Error',
+          },
+        },
+      },
+    },
+    '/local-repos/{repo}/{path}*': {
+      get: {
+        operationId: 'getLocalRepoFile',
+        summary:
+          "OFFLINE DEMO ONLY: unauthenticated, one text file (never .git, at most 5 MiB) or a directory listing of a local repository, for the catalog's UrlReader.",
+        security: [],
+        parameters: [
+          {
+            $ref: '#/components/parameters/localRepo',
+          },
+          {
+            name: 'path',
+            in: 'path',
+            required: true,
+            description:
+              "The file's path inside the repository (may contain /).",
+            schema: {
+              type: 'string',
+            },
+          },
+        ],
+        responses: {
+          '200': {
+            description:
+              'The file as text (content type by extension), or a listing.',
+            content: {
+              'text/plain': {
+                schema: {
+                  type: 'string',
+                },
+              },
+            },
+          },
+          '400': {
+            $ref: '#/components/responses/Error',
+          },
+          '404': {
+            $ref: '#/components/responses/Error',
+          },
+          '413': {
+            $ref: '#/components/responses/Error',
+          },
+        },
+      },
+    },
   },
   components: {
     parameters: {
@@ -269,6 +1108,35 @@ export const spec = {
         schema: {
           type: 'string',
           pattern: '^[A-Za-z0-9]([-_.A-Za-z0-9]{0,61}[A-Za-z0-9])?$',
+        },
+      },
+      operationId: {
+        name: 'id',
+        in: 'path',
+        required: true,
+        description: 'An operation id (as POST deploy/rollback answered).',
+        schema: {
+          type: 'string',
+          maxLength: 64,
+        },
+      },
+      after: {
+        name: 'after',
+        in: 'query',
+        description:
+          'Only log lines with a greater sequence number (default 0).',
+        schema: {
+          type: 'integer',
+          minimum: 0,
+        },
+      },
+      localRepo: {
+        name: 'repo',
+        in: 'path',
+        required: true,
+        description: 'A DNS-1123 label (checked by the route, which says so).',
+        schema: {
+          type: 'string',
         },
       },
     },
@@ -853,6 +1721,632 @@ export const spec = {
           'slos',
           'alerts',
           'evaluatedAt',
+        ],
+      },
+      DeployRequest: {
+        type: 'object',
+        description: 'Exactly one of image or tag.',
+        additionalProperties: false,
+        properties: {
+          environment: {
+            type: 'string',
+            minLength: 1,
+            description: 'One of shipshape.environments.',
+          },
+          image: {
+            type: 'string',
+            minLength: 1,
+            description: 'A full reference with a tag or digest, not :latest.',
+          },
+          tag: {
+            type: 'string',
+            minLength: 1,
+            description: 'A new tag of the image running now.',
+          },
+          container: {
+            type: 'string',
+            minLength: 1,
+            description: 'Needed when a Deployment has several containers.',
+          },
+          reason: {
+            type: 'string',
+            maxLength: 500,
+            description: 'Recorded as the change cause.',
+          },
+          autoRollback: {
+            type: 'boolean',
+            default: true,
+          },
+          dryRun: {
+            type: 'boolean',
+            default: false,
+          },
+        },
+        required: ['environment'],
+      },
+      RollbackRequest: {
+        type: 'object',
+        additionalProperties: false,
+        properties: {
+          environment: {
+            type: 'string',
+            minLength: 1,
+          },
+          revision: {
+            type: 'integer',
+            minimum: 1,
+            description: 'Default: the revision before the current one.',
+          },
+          reason: {
+            type: 'string',
+            maxLength: 500,
+          },
+          dryRun: {
+            type: 'boolean',
+            default: false,
+          },
+        },
+        required: ['environment'],
+      },
+      DeploymentChange: {
+        type: 'object',
+        properties: {
+          name: {
+            type: 'string',
+          },
+          container: {
+            type: 'string',
+            description: "'*' for a rollback (the whole pod template).",
+          },
+          containerIndex: {
+            type: 'integer',
+          },
+          fromImage: {
+            type: 'string',
+          },
+          toImage: {
+            type: 'string',
+          },
+          fromRevision: {
+            type: 'integer',
+          },
+          toRevision: {
+            type: 'integer',
+          },
+          targetRevision: {
+            type: 'integer',
+            description: 'Rollback: the revision whose template is restored.',
+          },
+          outcome: {
+            type: 'string',
+            enum: ['complete', 'stalled', 'rolled-back', 'failed'],
+          },
+          message: {
+            type: 'string',
+          },
+        },
+        required: ['name', 'container', 'fromImage', 'toImage'],
+      },
+      RolloutPlan: {
+        type: 'object',
+        properties: {
+          dryRun: {
+            type: 'boolean',
+            enum: [true],
+          },
+          environment: {
+            type: 'string',
+          },
+          cluster: {
+            type: 'string',
+          },
+          namespace: {
+            type: 'string',
+          },
+          changes: {
+            type: 'array',
+            items: {
+              $ref: '#/components/schemas/DeploymentChange',
+            },
+          },
+          changeCause: {
+            type: 'string',
+          },
+        },
+        required: [
+          'dryRun',
+          'environment',
+          'cluster',
+          'namespace',
+          'changes',
+          'changeCause',
+        ],
+      },
+      OperationStatus: {
+        type: 'string',
+        enum: ['queued', 'running', 'succeeded', 'failed', 'rolled-back'],
+      },
+      Operation: {
+        type: 'object',
+        description:
+          'A stored operation. input and result depend on kind; for deploy and rollback the result is the progress with changes (DeploymentChange) and phase.',
+        properties: {
+          id: {
+            type: 'string',
+          },
+          kind: {
+            type: 'string',
+            example: 'deploy',
+          },
+          entityRef: {
+            type: 'string',
+          },
+          target: {
+            type: 'string',
+            description: 'The conflict key: cluster/namespace/deployments.',
+          },
+          status: {
+            $ref: '#/components/schemas/OperationStatus',
+          },
+          requestedBy: {
+            type: 'string',
+          },
+          reason: {
+            type: 'string',
+          },
+          input: {
+            type: 'object',
+          },
+          result: {
+            type: 'object',
+            properties: {
+              phase: {
+                type: 'string',
+                enum: ['patching', 'rolling-out', 'rolling-back', 'done'],
+              },
+              changes: {
+                type: 'array',
+                items: {
+                  $ref: '#/components/schemas/DeploymentChange',
+                },
+              },
+              stallReason: {
+                type: 'string',
+              },
+            },
+          },
+          outcomeReason: {
+            type: 'string',
+          },
+          claimedBy: {
+            type: 'string',
+          },
+          createdAt: {
+            type: 'string',
+            format: 'date-time',
+          },
+          updatedAt: {
+            type: 'string',
+            format: 'date-time',
+          },
+          finishedAt: {
+            type: 'string',
+            format: 'date-time',
+          },
+          heartbeatAt: {
+            type: 'string',
+            format: 'date-time',
+          },
+        },
+        required: [
+          'id',
+          'kind',
+          'entityRef',
+          'target',
+          'status',
+          'requestedBy',
+          'input',
+          'createdAt',
+          'updatedAt',
+        ],
+      },
+      OperationLogLine: {
+        type: 'object',
+        properties: {
+          seq: {
+            type: 'integer',
+          },
+          at: {
+            type: 'string',
+            format: 'date-time',
+          },
+          level: {
+            type: 'string',
+            enum: ['info', 'warn', 'error'],
+          },
+          message: {
+            type: 'string',
+          },
+        },
+        required: ['seq', 'at', 'level', 'message'],
+      },
+      RevisionInfo: {
+        type: 'object',
+        properties: {
+          revision: {
+            type: 'integer',
+          },
+          images: {
+            type: 'array',
+            items: {
+              type: 'string',
+            },
+          },
+          tags: {
+            type: 'array',
+            items: {
+              type: 'string',
+            },
+          },
+          changeCause: {
+            type: 'string',
+          },
+        },
+        required: ['images', 'tags'],
+      },
+      WorkloadStatus: {
+        type: 'object',
+        properties: {
+          kind: {
+            type: 'string',
+            enum: ['Deployment', 'Rollout'],
+          },
+          name: {
+            type: 'string',
+          },
+          namespace: {
+            type: 'string',
+          },
+          replicas: {
+            type: 'object',
+            properties: {
+              desired: {
+                type: 'integer',
+              },
+              updated: {
+                type: 'integer',
+              },
+              ready: {
+                type: 'integer',
+              },
+              available: {
+                type: 'integer',
+              },
+            },
+            required: ['desired', 'updated', 'ready', 'available'],
+          },
+          strategy: {
+            type: 'object',
+            properties: {
+              type: {
+                type: 'string',
+                description: 'RollingUpdate, Recreate, Canary or BlueGreen.',
+              },
+              maxSurge: {
+                type: 'string',
+              },
+              maxUnavailable: {
+                type: 'string',
+              },
+              canaryStep: {
+                type: 'integer',
+              },
+              canarySteps: {
+                type: 'integer',
+              },
+              canaryWeight: {
+                type: 'number',
+              },
+              activeSelector: {
+                type: 'string',
+              },
+              previewSelector: {
+                type: 'string',
+              },
+            },
+            required: ['type'],
+          },
+          current: {
+            $ref: '#/components/schemas/RevisionInfo',
+          },
+          previous: {
+            $ref: '#/components/schemas/RevisionInfo',
+          },
+          phase: {
+            type: 'string',
+            enum: ['complete', 'progressing', 'paused', 'stalled', 'degraded'],
+          },
+          reason: {
+            type: 'string',
+          },
+          pods: {
+            type: 'array',
+            items: {
+              type: 'object',
+              properties: {
+                name: {
+                  type: 'string',
+                },
+                phase: {
+                  type: 'string',
+                },
+                ready: {
+                  type: 'boolean',
+                },
+                restarts: {
+                  type: 'integer',
+                },
+                revision: {
+                  type: 'string',
+                  enum: ['current', 'previous', 'other'],
+                },
+                node: {
+                  type: 'string',
+                },
+                error: {
+                  type: 'object',
+                  properties: {
+                    reason: {
+                      type: 'string',
+                    },
+                    message: {
+                      type: 'string',
+                    },
+                    container: {
+                      type: 'string',
+                    },
+                  },
+                  required: ['reason', 'container'],
+                },
+              },
+              required: ['name', 'ready', 'restarts'],
+            },
+          },
+        },
+        required: [
+          'kind',
+          'name',
+          'namespace',
+          'replicas',
+          'strategy',
+          'current',
+          'phase',
+          'reason',
+          'pods',
+        ],
+      },
+      RolloutStatus: {
+        type: 'object',
+        properties: {
+          entityRef: {
+            type: 'string',
+          },
+          kubernetesId: {
+            type: 'string',
+          },
+          environments: {
+            type: 'array',
+            items: {
+              type: 'object',
+              properties: {
+                environment: {
+                  type: 'string',
+                },
+                cluster: {
+                  type: 'string',
+                },
+                namespace: {
+                  type: 'string',
+                },
+                status: {
+                  type: 'string',
+                  enum: ['ok', 'unreachable', 'forbidden', 'error'],
+                },
+                error: {
+                  type: 'string',
+                },
+                durationMs: {
+                  type: 'number',
+                },
+                workloads: {
+                  type: 'array',
+                  items: {
+                    $ref: '#/components/schemas/WorkloadStatus',
+                  },
+                },
+                lastOperation: {
+                  type: 'object',
+                  properties: {
+                    id: {
+                      type: 'string',
+                    },
+                    kind: {
+                      type: 'string',
+                    },
+                    status: {
+                      type: 'string',
+                    },
+                    requestedBy: {
+                      type: 'string',
+                    },
+                    reason: {
+                      type: 'string',
+                    },
+                    outcomeReason: {
+                      type: 'string',
+                    },
+                    createdAt: {
+                      type: 'string',
+                    },
+                    finishedAt: {
+                      type: 'string',
+                    },
+                  },
+                  required: [
+                    'id',
+                    'kind',
+                    'status',
+                    'requestedBy',
+                    'createdAt',
+                  ],
+                },
+              },
+              required: [
+                'environment',
+                'cluster',
+                'namespace',
+                'status',
+                'durationMs',
+                'workloads',
+              ],
+            },
+          },
+        },
+        required: ['entityRef', 'kubernetesId', 'environments'],
+      },
+      Backup: {
+        type: 'object',
+        description:
+          'A backup record (docs/backup.md); drills are included when listed or read by id.',
+        properties: {
+          id: {
+            type: 'string',
+          },
+          target: {
+            type: 'string',
+          },
+          entityRef: {
+            type: 'string',
+          },
+          status: {
+            type: 'string',
+            description:
+              'running, verified, succeeded (in-cluster), failed or deleted',
+          },
+          method: {
+            type: 'string',
+          },
+          step: {
+            type: 'string',
+          },
+          failedStep: {
+            type: 'string',
+          },
+          error: {
+            type: 'string',
+          },
+          storageType: {
+            type: 'string',
+          },
+          storageKey: {
+            type: 'string',
+          },
+          sizeBytes: {
+            type: 'integer',
+          },
+          durationMs: {
+            type: 'number',
+          },
+          requestedBy: {
+            type: 'string',
+          },
+          reason: {
+            type: 'string',
+          },
+          startedAt: {
+            type: 'string',
+          },
+          finishedAt: {
+            type: 'string',
+          },
+          drills: {
+            type: 'array',
+            items: {
+              $ref: '#/components/schemas/RestoreDrill',
+            },
+          },
+        },
+        required: ['id', 'target', 'status', 'requestedBy', 'startedAt'],
+      },
+      RestoreDrill: {
+        type: 'object',
+        properties: {
+          id: {
+            type: 'string',
+          },
+          backupId: {
+            type: 'string',
+          },
+          target: {
+            type: 'string',
+          },
+          entityRef: {
+            type: 'string',
+          },
+          status: {
+            type: 'string',
+            enum: ['running', 'passed', 'failed'],
+          },
+          failedStep: {
+            type: 'string',
+          },
+          error: {
+            type: 'string',
+          },
+          requestedBy: {
+            type: 'string',
+          },
+          restoreMs: {
+            type: 'number',
+          },
+          backupAgeSeconds: {
+            type: 'number',
+          },
+          comparison: {
+            type: 'array',
+            items: {
+              type: 'object',
+              properties: {
+                table: {
+                  type: 'string',
+                },
+                expectedRows: {
+                  type: 'integer',
+                },
+                restoredRows: {
+                  type: 'integer',
+                },
+                ok: {
+                  type: 'boolean',
+                },
+              },
+              required: ['table', 'ok'],
+            },
+          },
+          startedAt: {
+            type: 'string',
+          },
+          finishedAt: {
+            type: 'string',
+          },
+        },
+        required: [
+          'id',
+          'backupId',
+          'target',
+          'status',
+          'requestedBy',
+          'startedAt',
         ],
       },
     },
