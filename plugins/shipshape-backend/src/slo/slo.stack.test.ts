@@ -4,14 +4,8 @@
  * served live by the steerable exporter; the numbers are checked against values computed
  * by hand from the series written here.
  */
-import {
-  coreServices,
-  createBackendPlugin,
-} from '@backstage/backend-plugin-api';
 import { mockServices, startTestBackend } from '@backstage/backend-test-utils';
-import { Entity } from '@backstage/catalog-model';
 import { catalogServiceMock } from '@backstage/plugin-catalog-node/testUtils';
-import { catalogServiceRef } from '@backstage/plugin-catalog-node';
 import fs from 'fs';
 import http from 'http';
 import net from 'net';
@@ -19,8 +13,15 @@ import os from 'os';
 import path from 'path';
 import request from 'supertest';
 import { CachedHttpClient } from './prometheus';
-import { createSloRouter } from './router';
-import { backfill, expectedRatio, readStack } from './testStack';
+import {
+  backfill,
+  component,
+  expectedRatio,
+  freePort,
+  readStack,
+  sloPlugin,
+  steer,
+} from './testStack';
 
 jest.setTimeout(240_000);
 
@@ -31,23 +32,6 @@ const SLOW = `slo-s-${run}`;
 const FAST = `slo-f-${run}`;
 const RPS = 10;
 const DAY = 86400;
-
-function component(name: string, annotations: Record<string, string>): Entity {
-  return {
-    apiVersion: 'backstage.io/v1alpha1',
-    kind: 'Component',
-    metadata: { name, namespace: 'default', annotations },
-    spec: { type: 'service', owner: 'team-a', lifecycle: 'production' },
-  };
-}
-
-async function closedPort(): Promise<number> {
-  const srv = net.createServer();
-  await new Promise<void>(r => srv.listen(0, '127.0.0.1', r));
-  const port = (srv.address() as net.AddressInfo).port;
-  await new Promise<void>(r => srv.close(() => r()));
-  return port;
-}
 
 /** A proxy in front of the real Prometheus that can pass, hang or be closed. */
 class Proxy {
@@ -86,14 +70,6 @@ async function promQuery(q: string): Promise<any[]> {
     `${stack.prometheus.url}/api/v1/query?query=${encodeURIComponent(q)}`,
   );
   return ((await r.json()) as any).data.result;
-}
-
-async function steer(body: unknown) {
-  const r = await fetch(stack.exporter.controlUrl, {
-    method: 'POST',
-    body: JSON.stringify(body),
-  });
-  if (!r.ok) throw new Error(`exporter control answered ${r.status}`);
 }
 
 describe('SLO endpoint on the real Prometheus', () => {
@@ -221,28 +197,10 @@ spec:
       }),
       component('no-slo', {}),
     ];
-    const port = await closedPort();
-    const testPlugin = createBackendPlugin({
-      pluginId: 'shipshape',
-      register(env) {
-        env.registerInit({
-          deps: {
-            httpRouter: coreServices.httpRouter,
-            config: coreServices.rootConfig,
-            logger: coreServices.logger,
-            httpAuth: coreServices.httpAuth,
-            catalog: catalogServiceRef,
-            urlReader: coreServices.urlReader,
-          },
-          async init({ httpRouter, ...deps }) {
-            httpRouter.use(createSloRouter({ ...deps, http: http2 }));
-          },
-        });
-      },
-    });
+    const port = await freePort(); // closed: nothing listens on it
     ({ server } = await startTestBackend({
       features: [
-        testPlugin,
+        sloPlugin(http2),
         catalogServiceMock.factory({ entities }),
         mockServices.rootConfig.factory({
           data: {

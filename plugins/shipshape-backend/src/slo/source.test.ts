@@ -90,35 +90,29 @@ describe('SLO sources', () => {
       fs.writeFileSync(path.join(dir, 'secret.txt'), 'x');
       const loc = `file:${path.join(dir, 'catalog-info.yaml')}`;
       const reader = mockServices.urlReader.mock();
-      const clash = await loadEntitySlos(
-        entity({
+      /** What loading an entity whose slo-ref (next to its catalog file) is `ref` reports. */
+      const errorsOf = async (ref: string, more: Record<string, string> = {}) =>
+        (
+          await loadEntitySlos(
+            entity({
+              ...more,
+              'shipshape.dev/slo-ref': ref,
+              'backstage.io/managed-by-location': loc,
+            }),
+            reader,
+          )
+        ).errors;
+      expect(
+        await errorsOf('./slo.yaml', {
           'shipshape.dev/slo': 'availability=99%',
-          'shipshape.dev/slo-ref': './slo.yaml',
-          'backstage.io/managed-by-location': loc,
         }),
-        reader,
-      );
-      expect(clash.errors).toEqual([
+      ).toEqual([
         './slo.yaml, document 1: metadata.name: SLO "availability" is also declared by shipshape.dev/slo',
       ]);
-      const missing = await loadEntitySlos(
-        entity({
-          'shipshape.dev/slo-ref': './nope.yaml',
-          'backstage.io/managed-by-location': loc,
-        }),
-        reader,
-      );
-      expect(missing.errors).toEqual([
+      expect(await errorsOf('./nope.yaml')).toEqual([
         'shipshape.dev/slo-ref ./nope.yaml: cannot be read: file not found',
       ]);
-      const txt = await loadEntitySlos(
-        entity({
-          'shipshape.dev/slo-ref': './secret.txt',
-          'backstage.io/managed-by-location': loc,
-        }),
-        reader,
-      );
-      expect(txt.errors).toEqual([
+      expect(await errorsOf('./secret.txt')).toEqual([
         'shipshape.dev/slo-ref ./secret.txt: cannot be read: must name a .yaml or .yml file',
       ]);
       const badInline = await loadEntitySlos(

@@ -1,7 +1,16 @@
+import {
+  coreServices,
+  createBackendPlugin,
+} from '@backstage/backend-plugin-api';
+import { Entity } from '@backstage/catalog-model';
+import { catalogServiceRef } from '@backstage/plugin-catalog-node';
 import { execFileSync } from 'child_process';
 import fs from 'fs';
+import net from 'net';
 import os from 'os';
 import path from 'path';
+import { CachedHttpClient } from './prometheus';
+import { createSloRouter } from './router';
 
 /** The local stack's description; fails (never skips) when the stack is not up. */
 import { readLocalStack } from '../testUtils/stack';
@@ -108,4 +117,57 @@ export function expectedRatio(
     }
   }
   return errors / total;
+}
+
+/** Sets (or with `remove: true` drops) series the stack's steerable exporter serves live. */
+export async function steer(body: unknown): Promise<void> {
+  const r = await fetch(readLocalStack().exporter.controlUrl, {
+    method: 'POST',
+    body: JSON.stringify(body),
+  });
+  if (!r.ok) throw new Error(`exporter control answered ${r.status}`);
+}
+
+/** A local port nothing listens on: free for a server to take, closed for a client. */
+export async function freePort(): Promise<number> {
+  const srv = net.createServer();
+  await new Promise<void>(r => srv.listen(0, '127.0.0.1', r));
+  const port = (srv.address() as net.AddressInfo).port;
+  await new Promise<void>(r => srv.close(() => r()));
+  return port;
+}
+
+/** A production service component in the default namespace with these annotations. */
+export function component(
+  name: string,
+  annotations: Record<string, string>,
+): Entity {
+  return {
+    apiVersion: 'backstage.io/v1alpha1',
+    kind: 'Component',
+    metadata: { name, namespace: 'default', annotations },
+    spec: { type: 'service', owner: 'team-a', lifecycle: 'production' },
+  };
+}
+
+/** The `shipshape` plugin with only the SLO router, on the real core services and catalog. */
+export function sloPlugin(http?: CachedHttpClient) {
+  return createBackendPlugin({
+    pluginId: 'shipshape',
+    register(env) {
+      env.registerInit({
+        deps: {
+          httpRouter: coreServices.httpRouter,
+          config: coreServices.rootConfig,
+          logger: coreServices.logger,
+          httpAuth: coreServices.httpAuth,
+          catalog: catalogServiceRef,
+          urlReader: coreServices.urlReader,
+        },
+        async init({ httpRouter, ...deps }) {
+          httpRouter.use(createSloRouter({ ...deps, http }));
+        },
+      });
+    },
+  });
 }
