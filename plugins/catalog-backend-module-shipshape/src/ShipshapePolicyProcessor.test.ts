@@ -1,16 +1,9 @@
 import { mockServices } from '@backstage/backend-test-utils';
 import { Entity, stringifyEntityRef } from '@backstage/catalog-model';
-import {
-  CatalogProcessorResult,
-  CatalogService,
-} from '@backstage/plugin-catalog-node';
+import { CatalogService } from '@backstage/plugin-catalog-node';
 import { parseShipshapePolicy } from '@shipshape/plugin-shipshape-common';
 import { ShipshapePolicyProcessor } from './ShipshapePolicyProcessor';
-
-const location = {
-  type: 'url',
-  target: 'https://example.com/catalog-info.yaml',
-};
+import { postProcess } from './__testUtils__/postProcess';
 
 function component(
   annotations: Record<string, string>,
@@ -81,12 +74,9 @@ function processorFor(
 }
 
 async function errorsOf(processor: ShipshapePolicyProcessor, entity: Entity) {
-  const results: CatalogProcessorResult[] = [];
-  const out = await processor.postProcessEntity(entity, location, r =>
-    results.push(r),
-  );
+  const { out, errors } = await postProcess(processor, entity);
   expect(out).toBe(entity);
-  return results.map(r => (r.type === 'error' ? r.error.message : r.type));
+  return errors;
 }
 
 const RULES: Array<[string, Entity, string]> = [
@@ -135,15 +125,15 @@ const billing: Entity = {
   },
 };
 
+/** A processor in `mode` for all rules, over a catalog that also holds the billing system. */
+const withBilling = (mode: 'warn' | 'enforce') =>
+  processorFor({ mode }, [group('payments-team'), commerce, billing]).processor;
+
 describe('ShipshapePolicyProcessor', () => {
   it.each(RULES)(
     '%s: enforce emits the precise processing error',
     async (_rule, entity, message) => {
-      const { processor } = processorFor({ mode: 'enforce' }, [
-        group('payments-team'),
-        commerce,
-        billing,
-      ]);
+      const processor = withBilling('enforce');
       expect(await errorsOf(processor, entity)).toEqual([message]);
     },
   );
@@ -151,11 +141,7 @@ describe('ShipshapePolicyProcessor', () => {
   it.each(RULES)(
     '%s: warn keeps the entity without a processing error, and reports it',
     async (_rule, entity, message) => {
-      const { processor } = processorFor({ mode: 'warn' }, [
-        group('payments-team'),
-        commerce,
-        billing,
-      ]);
+      const processor = withBilling('warn');
       expect(await errorsOf(processor, entity)).toEqual([]);
       expect((await processor.check(entity)).violations).toEqual([
         expect.objectContaining({ message, mode: 'warn' }),

@@ -2,16 +2,11 @@ import { mockServices, startTestBackend } from '@backstage/backend-test-utils';
 import { Entity } from '@backstage/catalog-model';
 import {
   CatalogProcessor,
-  CatalogProcessorResult,
   catalogProcessingExtensionPoint,
 } from '@backstage/plugin-catalog-node';
 import { catalogServiceMock } from '@backstage/plugin-catalog-node/testUtils';
 import { catalogModuleShipshape } from './module';
-
-const location = {
-  type: 'url',
-  target: 'https://example.com/catalog-info.yaml',
-};
+import { postProcess } from './__testUtils__/postProcess';
 
 const legacyBilling: Entity = {
   apiVersion: 'backstage.io/v1alpha1',
@@ -46,26 +41,12 @@ async function processorWith(data?: object) {
   return processors[0];
 }
 
-async function run(processor: CatalogProcessor, entity: Entity) {
-  const results: CatalogProcessorResult[] = [];
-  const out = await processor.postProcessEntity!(
-    entity,
-    location,
-    r => results.push(r),
-    {} as any,
-  );
-  return {
-    out,
-    errors: results.map(r => (r.type === 'error' ? r.error.message : r.type)),
-  };
-}
-
 describe('catalog module shipshape', () => {
   it('in enforce mode, reports every violation of the misconfigured example', async () => {
     const processor = await processorWith({
       shipshape: { policy: { mode: 'enforce' } },
     });
-    expect((await run(processor, legacyBilling)).errors).toEqual([
+    expect((await postProcess(processor, legacyBilling)).errors).toEqual([
       expect.stringMatching(
         /^component:default\/legacy-billing: spec.owner "group:default\/billing-team" does not exist/,
       ),
@@ -76,7 +57,7 @@ describe('catalog module shipshape', () => {
 
   it('in warn mode (the default) keeps the entity: no processing error', async () => {
     const processor = await processorWith();
-    const { out, errors } = await run(processor, legacyBilling);
+    const { out, errors } = await postProcess(processor, legacyBilling);
     expect(out).toBe(legacyBilling);
     expect(errors).toEqual([]);
   });

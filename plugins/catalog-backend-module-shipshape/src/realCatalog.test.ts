@@ -23,36 +23,18 @@ async function eventually(check: () => Promise<void>, ms = 30_000) {
   }
 }
 
-async function startCatalog(policy: object) {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'shipshape-catalog-'));
-  const org = path.join(dir, 'org.yaml');
-  fs.copyFileSync(path.join(EXAMPLES, 'org.yaml'), org);
+/** The real catalog with this module, processing `catalog`'s locations every second. */
+async function startCatalog(
+  catalog: { rules: object[]; locations: object[] },
+  policy: object,
+) {
   const backend = await startTestBackend({
     features: [
       catalogPlugin,
       catalogModuleShipshape,
       mockServices.rootConfig.factory({
         data: {
-          catalog: {
-            processingInterval: { seconds: 1 },
-            rules: [
-              {
-                allow: [
-                  'Component',
-                  'System',
-                  'API',
-                  'Resource',
-                  'Group',
-                  'User',
-                  'Location',
-                ],
-              },
-            ],
-            locations: [
-              { type: 'file', target: path.join(EXAMPLES, 'entities.yaml') },
-              { type: 'file', target: org },
-            ],
-          },
+          catalog: { processingInterval: { seconds: 1 }, ...catalog },
           shipshape: { policy },
         },
       }),
@@ -62,7 +44,37 @@ async function startCatalog(policy: object) {
     request(backend.server).get(
       `/api/catalog/entities/by-name/component/default/${name}`,
     );
-  return { backend, org, get };
+  return { backend, get };
+}
+
+/** The catalog of the example entities, with a copy of org.yaml a test may add groups to. */
+async function startExampleCatalog(policy: object) {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'shipshape-catalog-'));
+  const org = path.join(dir, 'org.yaml');
+  fs.copyFileSync(path.join(EXAMPLES, 'org.yaml'), org);
+  const started = await startCatalog(
+    {
+      rules: [
+        {
+          allow: [
+            'Component',
+            'System',
+            'API',
+            'Resource',
+            'Group',
+            'User',
+            'Location',
+          ],
+        },
+      ],
+      locations: [
+        { type: 'file', target: path.join(EXAMPLES, 'entities.yaml') },
+        { type: 'file', target: org },
+      ],
+    },
+    policy,
+  );
+  return { ...started, org };
 }
 
 // Only the owner rule is enforced here, so the group appearing is the one thing that changes.
@@ -75,7 +87,7 @@ describe('the policy in the real catalog', () => {
   jest.setTimeout(90_000);
 
   it('enforce keeps a new entity whose owner is missing out, and lets it in once the group appears', async () => {
-    const { backend, org, get } = await startCatalog(ownerEnforced);
+    const { backend, org, get } = await startExampleCatalog(ownerEnforced);
     try {
       await eventually(async () => {
         expect((await get('payments-api')).status).toBe(200);
@@ -100,7 +112,7 @@ describe('the policy in the real catalog', () => {
   });
 
   it('warn keeps the misconfigured entity in the catalog', async () => {
-    const { backend, get } = await startCatalog({ mode: 'warn' });
+    const { backend, get } = await startExampleCatalog({ mode: 'warn' });
     try {
       await eventually(async () => {
         expect((await get('legacy-billing')).status).toBe(200);
@@ -119,51 +131,36 @@ describe('the policy in the real catalog', () => {
         `apiVersion: backstage.io/v1alpha1\nkind: Component\nmetadata:\n  name: svc\n  annotations:\n    shipshape.dev/tier: ${tier}\nspec:\n  type: service\n  lifecycle: production\n  owner: group:default/payments-team\n`,
       );
     write('critical');
-    const backend = await startTestBackend({
-      features: [
-        catalogPlugin,
-        catalogModuleShipshape,
-        mockServices.rootConfig.factory({
-          data: {
-            catalog: {
-              processingInterval: { seconds: 1 },
-              rules: [{ allow: ['Component', 'Group', 'Location'] }],
-              locations: [
-                { type: 'file', target: file },
-                {
-                  type: 'file',
-                  target: path.join(EXAMPLES, 'org.yaml'),
-                  rules: [{ allow: ['Group', 'User'] }],
-                },
-              ],
-            },
-            shipshape: {
-              policy: {
-                mode: 'warn',
-                tags: [
-                  {
-                    name: 'shipshape.dev/tier',
-                    allowed: ['critical', 'standard', 'best-effort'],
-                    mode: 'enforce',
-                  },
-                ],
-              },
-            },
+    const { backend, get } = await startCatalog(
+      {
+        rules: [{ allow: ['Component', 'Group', 'Location'] }],
+        locations: [
+          { type: 'file', target: file },
+          {
+            type: 'file',
+            target: path.join(EXAMPLES, 'org.yaml'),
+            rules: [{ allow: ['Group', 'User'] }],
           },
-        }),
-      ],
-    });
-    const get = () =>
-      request(backend.server).get(
-        '/api/catalog/entities/by-name/component/default/svc',
-      );
+        ],
+      },
+      {
+        mode: 'warn',
+        tags: [
+          {
+            name: 'shipshape.dev/tier',
+            allowed: ['critical', 'standard', 'best-effort'],
+            mode: 'enforce',
+          },
+        ],
+      },
+    );
     try {
       await eventually(async () => {
-        expect((await get()).status).toBe(200);
+        expect((await get('svc')).status).toBe(200);
       });
       write('gold');
       await eventually(async () => {
-        const res = await get();
+        const res = await get('svc');
         expect(res.body.status?.items).toEqual([
           expect.objectContaining({
             type: 'backstage.io/catalog-processing',
