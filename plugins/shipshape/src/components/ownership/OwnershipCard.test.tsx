@@ -1,8 +1,6 @@
-import { renderInTestApp } from '@backstage/frontend-test-utils';
-import { EntityProvider } from '@backstage/plugin-catalog-react';
 import { OwnershipView } from '@shipshape/plugin-shipshape-common';
 import { screen, within } from '@testing-library/react';
-import { ShipshapeApi, shipshapeApiRef } from '../../api';
+import { apiView } from '../../__testUtils__/render';
 import { OwnershipCard } from './OwnershipCard';
 
 const entity = {
@@ -115,35 +113,16 @@ const paymentsApi: OwnershipView = {
   },
 };
 
-function render(api: Partial<ShipshapeApi>) {
-  return renderInTestApp(
-    <EntityProvider entity={entity}>
-      <OwnershipCard />
-    </EntityProvider>,
-    { apis: [[shipshapeApiRef, api as ShipshapeApi]] },
-  );
-}
+const view = apiView(<OwnershipCard />, 'getEntityOwnership', entity);
+const render = view.render;
 
 describe('OwnershipCard', () => {
-  it('shows progress while loading', async () => {
-    render({ getEntityOwnership: () => new Promise(() => {}) });
-    expect(await screen.findByRole('progressbar')).toBeInTheDocument();
-  });
+  it('shows progress while loading', view.showsProgress());
 
-  it('shows the error when the backend refuses', async () => {
-    render({
-      getEntityOwnership: async () => {
-        throw new Error('No entity component:default/legacy-billing');
-      },
-    });
-    expect(
-      (
-        await screen.findAllByText(
-          /No entity component:default\/legacy-billing/,
-        )
-      )[0],
-    ).toBeInTheDocument();
-  });
+  it(
+    'shows the backend error',
+    view.showsError('No entity component:default/legacy-billing'),
+  );
 
   it('shows the violations with their fix, the missing owner and that no cluster is configured', async () => {
     const calls: unknown[] = [];

@@ -24,6 +24,7 @@ import TableRow from '@material-ui/core/TableRow';
 import Typography from '@material-ui/core/Typography';
 import useAsync from 'react-use/esm/useAsync';
 import { shipshapeApiRef } from '../../api';
+import { ClusterErrors } from './ClusterErrors';
 import { formatUsd } from './format';
 
 /** Long messages (they name the entity, the field and the fix) wrap inside the card. */
@@ -212,16 +213,7 @@ export function OwnershipDetails({ view }: { view: OwnershipView }) {
               and {formatUsd(cost.prices.memoryGibHourUsd, 6)}/GiB-hour ×{' '}
               {cost.prices.hoursPerMonth} h.
             </Typography>
-            {cost.errors.map(e => (
-              <Typography
-                key={e.cluster}
-                variant="caption"
-                color="error"
-                component="p"
-              >
-                {e.message}
-              </Typography>
-            ))}
+            <ClusterErrors errors={cost.errors} />
           </>
         )}
       </Section>

@@ -1,7 +1,6 @@
-import { renderInTestApp } from '@backstage/frontend-test-utils';
 import { OwnershipSummary } from '@shipshape/plugin-shipshape-common';
 import { screen, within } from '@testing-library/react';
-import { ShipshapeApi, shipshapeApiRef } from '../../api';
+import { apiView } from '../../__testUtils__/render';
 import { OwnershipPage, loadWholeSummary, summaryCsv } from './OwnershipPage';
 
 const summary: OwnershipSummary = {
@@ -53,28 +52,13 @@ const summary: OwnershipSummary = {
   offset: 0,
 };
 
-function render(api: Partial<ShipshapeApi>) {
-  return renderInTestApp(<OwnershipPage />, {
-    apis: [[shipshapeApiRef, api as ShipshapeApi]],
-  });
-}
+const view = apiView(<OwnershipPage />, 'getOwnershipSummary');
+const render = view.render;
 
 describe('OwnershipPage', () => {
-  it('shows progress while loading', async () => {
-    render({ getOwnershipSummary: () => new Promise(() => {}) });
-    expect(await screen.findByRole('progressbar')).toBeInTheDocument();
-  });
+  it('shows progress while loading', view.showsProgress());
 
-  it('shows the error', async () => {
-    render({
-      getOwnershipSummary: async () => {
-        throw new Error('Invalid paging: limit');
-      },
-    });
-    expect(
-      (await screen.findAllByText(/Invalid paging: limit/))[0],
-    ).toBeInTheDocument();
-  });
+  it('shows the backend error', view.showsError('Invalid paging: limit'));
 
   it('says so when the caller may read nothing under the policy', async () => {
     render({

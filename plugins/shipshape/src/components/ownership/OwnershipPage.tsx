@@ -16,6 +16,7 @@ import Grid from '@material-ui/core/Grid';
 import Typography from '@material-ui/core/Typography';
 import useAsync from 'react-use/esm/useAsync';
 import { ShipshapeApi, shipshapeApiRef } from '../../api';
+import { ClusterErrors } from './ClusterErrors';
 import { formatUsd, toCsv } from './format';
 
 const PAGE = 1000;
@@ -206,16 +207,7 @@ export function SummaryView({ summary }: { summary: OwnershipSummary }) {
           </Typography>
           <Typography variant="h6">{costHeadline(summary)}</Typography>
         </Box>
-        {summary.cost.errors?.map(e => (
-          <Typography
-            key={e.cluster}
-            variant="caption"
-            color="error"
-            component="p"
-          >
-            {e.message}
-          </Typography>
-        ))}
+        <ClusterErrors errors={summary.cost.errors} />
       </Grid>
       <Grid item xs={12}>
         <SummaryTable

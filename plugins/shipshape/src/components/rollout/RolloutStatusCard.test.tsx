@@ -1,12 +1,9 @@
-import { discoveryApiRef, fetchApiRef } from '@backstage/core-plugin-api';
-import { renderInTestApp } from '@backstage/frontend-test-utils';
-import { EntityProvider } from '@backstage/plugin-catalog-react';
-import { permissionApiRef } from '@backstage/plugin-permission-react';
 import { act, screen, within } from '@testing-library/react';
 // Real payloads: healthy.json from the portal backend on the local stack (payments-api),
 // stalled.json written by plugins/shipshape-backend's rollout.test.ts (SHIPSHAPE_WRITE_FIXTURES=1).
 import healthy from './__fixtures__/healthy.json';
 import stalled from './__fixtures__/stalled.json';
+import { renderWithBackend } from '../../__testUtils__/render';
 import { RolloutStatusCard, strategyText } from './RolloutStatusCard';
 
 const entity = {
@@ -24,9 +21,6 @@ const entity = {
   },
 };
 
-// As @backstage/plugin-permission-common's AuthorizeResult (not a dependency of this package).
-const AuthorizeResult = { ALLOW: 'ALLOW', DENY: 'DENY' } as const;
-
 function render(
   fetchImpl: (url: string) => Promise<Response>,
   options: {
@@ -37,32 +31,28 @@ function render(
   } = {},
 ) {
   const fetch = jest.fn(fetchImpl);
-  renderInTestApp(
-    <EntityProvider entity={options.e ?? entity}>
-      <RolloutStatusCard refreshIntervalMs={options.refreshIntervalMs}
-        pods={options.pods} />
-    </EntityProvider>,
-    {
-      apis: [
-        [
-          discoveryApiRef,
-          { getBaseUrl: async () => 'http://backend/api/shipshape' },
-        ],
-        [fetchApiRef, { fetch }],
-        [
-          permissionApiRef,
-          {
-            authorize: async () => ({
-              result: options.allowed
-                ? AuthorizeResult.ALLOW
-                : AuthorizeResult.DENY,
-            }),
-          },
-        ],
-      ] as any,
-    },
+  renderWithBackend(
+    <RolloutStatusCard
+      refreshIntervalMs={options.refreshIntervalMs}
+      pods={options.pods}
+    />,
+    options.e ?? entity,
+    fetch,
+    options.allowed,
   );
   return fetch;
+}
+
+/** Hides or shows the page as a browser tab switch does, then lets `ms` of timers run. */
+async function setPageHidden(hidden: boolean, ms?: number) {
+  Object.defineProperty(document, 'hidden', {
+    configurable: true,
+    get: () => hidden,
+  });
+  await act(async () => {
+    document.dispatchEvent(new Event('visibilitychange'));
+    if (ms !== undefined) jest.advanceTimersByTime(ms);
+  });
 }
 
 // usePermission caches decisions by permission and resource (SWR): one entity per test.
@@ -175,22 +165,9 @@ describe('RolloutStatusCard', () => {
         jest.advanceTimersByTime(1000);
       });
       expect(calls()).toBe(first + 1);
-      Object.defineProperty(document, 'hidden', {
-        configurable: true,
-        get: () => true,
-      });
-      await act(async () => {
-        document.dispatchEvent(new Event('visibilitychange'));
-        jest.advanceTimersByTime(5000);
-      });
+      await setPageHidden(true, 5000);
       expect(calls()).toBe(first + 1);
-      Object.defineProperty(document, 'hidden', {
-        configurable: true,
-        get: () => false,
-      });
-      await act(async () => {
-        document.dispatchEvent(new Event('visibilitychange'));
-      });
+      await setPageHidden(false);
       expect(calls()).toBe(first + 2);
     } finally {
       jest.useRealTimers();
@@ -213,14 +190,23 @@ describe('RolloutStatusCard', () => {
       strategyText({
         ...base,
         kind: 'Rollout',
-        strategy: { type: 'Canary', canaryStep: 2, canarySteps: 4, canaryWeight: 25 },
+        strategy: {
+          type: 'Canary',
+          canaryStep: 2,
+          canarySteps: 4,
+          canaryWeight: 25,
+        },
       }),
     ).toBe('Argo Rollout, Canary step 2/4, weight 25%');
     expect(
       strategyText({
         ...base,
         kind: 'Rollout',
-        strategy: { type: 'BlueGreen', activeSelector: '6c9f', previewSelector: '7d8e' },
+        strategy: {
+          type: 'BlueGreen',
+          activeSelector: '6c9f',
+          previewSelector: '7d8e',
+        },
       }),
     ).toBe('Argo Rollout, BlueGreen (active 6c9f, preview 7d8e)');
     expect(strategyText(base)).toBe('RollingUpdate (surge 1, unavailable 0)');
@@ -233,10 +219,14 @@ describe('RolloutStatusCard', () => {
     const items = within(pods).getAllByRole('listitem');
     expect(items).toHaveLength(3);
     expect(
-      items.filter(i => /current revision · not ready \(Running\)/.test(i.textContent ?? '')),
+      items.filter(i =>
+        /current revision · not ready \(Running\)/.test(i.textContent ?? ''),
+      ),
     ).toHaveLength(1);
     expect(
-      items.filter(i => /previous revision · ready · 0 restarts/.test(i.textContent ?? '')),
+      items.filter(i =>
+        /previous revision · ready · 0 restarts/.test(i.textContent ?? ''),
+      ),
     ).toHaveLength(2);
   });
 });

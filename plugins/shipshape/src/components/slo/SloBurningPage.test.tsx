@@ -1,7 +1,6 @@
-import { renderInTestApp } from '@backstage/frontend-test-utils';
 import { SloBurningResponse } from '@shipshape/plugin-shipshape-common';
 import { screen, within } from '@testing-library/react';
-import { ShipshapeApi, shipshapeApiRef } from '../../api';
+import { apiView } from '../../__testUtils__/render';
 import { SloBurningPage } from './SloBurningPage';
 
 const response: SloBurningResponse = {
@@ -38,11 +37,8 @@ const response: SloBurningResponse = {
   evaluatedAt: new Date().toISOString(),
 };
 
-function render(api: Partial<ShipshapeApi>) {
-  return renderInTestApp(<SloBurningPage />, {
-    apis: [[shipshapeApiRef, api as ShipshapeApi]],
-  });
-}
+const view = apiView(<SloBurningPage />, 'getSloBurning');
+const render = view.render;
 
 describe('SloBurningPage', () => {
   it('lists SLOs fastest burn first with their budget, links and per-entity errors', async () => {
@@ -70,16 +66,12 @@ describe('SloBurningPage', () => {
     ).toBeInTheDocument();
   });
 
-  it('shows the backend error', async () => {
-    render({
-      getSloBurning: async () => {
-        throw new Error('limit must be an integer from 1 to 500');
-      },
-    });
-    expect(
-      (await screen.findAllByText(/limit must be an integer/))[0],
-    ).toBeInTheDocument();
-  });
+  it('shows progress while loading', view.showsProgress());
+
+  it(
+    'shows the backend error',
+    view.showsError('limit must be an integer from 1 to 500'),
+  );
 
   it('says when no SLO is visible', async () => {
     render({

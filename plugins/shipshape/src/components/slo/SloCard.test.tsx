@@ -1,11 +1,9 @@
-import { renderInTestApp } from '@backstage/frontend-test-utils';
-import { EntityProvider } from '@backstage/plugin-catalog-react';
 import {
   EntitySlosResponse,
   SloStatus,
 } from '@shipshape/plugin-shipshape-common';
 import { screen, within } from '@testing-library/react';
-import { ShipshapeApi, shipshapeApiRef } from '../../api';
+import { apiView } from '../../__testUtils__/render';
 import { SloCard } from './SloCard';
 
 const entity = {
@@ -67,33 +65,16 @@ const response = (
   ...over,
 });
 
-function render(api: Partial<ShipshapeApi>) {
-  return renderInTestApp(
-    <EntityProvider entity={entity}>
-      <SloCard />
-    </EntityProvider>,
-    { apis: [[shipshapeApiRef, api as ShipshapeApi]] },
-  );
-}
+const view = apiView(<SloCard />, 'getEntitySlos', entity);
+const render = view.render;
 
 describe('SloCard', () => {
-  it('shows progress while loading', async () => {
-    render({ getEntitySlos: () => new Promise(() => {}) });
-    expect(await screen.findByRole('progressbar')).toBeInTheDocument();
-  });
+  it('shows progress while loading', view.showsProgress());
 
-  it('shows the backend error', async () => {
-    render({
-      getEntitySlos: async () => {
-        throw new Error(
-          'Unknown Prometheus instance "nowhere"; configured: local',
-        );
-      },
-    });
-    expect(
-      (await screen.findAllByText(/Unknown Prometheus instance "nowhere"/))[0],
-    ).toBeInTheDocument();
-  });
+  it(
+    'shows the backend error',
+    view.showsError('Unknown Prometheus instance "nowhere"; configured: local'),
+  );
 
   it('says when no SLO is declared', async () => {
     render({
