@@ -460,4 +460,47 @@ describe('a restarted backend and its interrupted backups (two instances, one Po
     expect(endA.error).toMatch(/^abandoned at step job/);
     a2.close();
   });
+
+  it("the plugin does it at startup: a backend started as node-c fails node-c's running backup", async () => {
+    const before = instance('node-c');
+    // A Job that never gets a pod: the run stays at step 'job' until its timeout.
+    const run = await before.startInCluster({
+      target: before.target(`${stuck}-db`),
+      entityRef: `component:default/${stuck}`,
+      kubernetesId: stuck,
+      environment: 'staging',
+      requestedBy: OWNER,
+    });
+    for (;;) {
+      const r = await before.store.get(run.record.id);
+      if (r.step === 'job') break;
+      await new Promise(r2 => setTimeout(r2, 100));
+    }
+    // node-c stops (no more heartbeats) and starts again as a whole backend.
+    before.close();
+    const backend = await startTestBackend({
+      features: [
+        shipshapePlugin,
+        mockServices.database.factory({ knex }),
+        mockServices.rootConfig.factory({
+          data: configData({ instanceName: 'node-c', leaseSeconds: 1 }),
+        }),
+        catalogServiceMock.factory({ entities: [] }),
+      ],
+    });
+    try {
+      let r = await before.store.get(run.record.id);
+      for (let i = 0; r.status === 'running' && i < 50; i++) {
+        await new Promise(r2 => setTimeout(r2, 100));
+        r = await before.store.get(run.record.id);
+      }
+      expect(r).toMatchObject({ status: 'failed', failedStep: 'job' });
+      expect(r.error).toMatch(
+        /^abandoned at step job: backend instance node-c restarted while it ran/,
+      );
+    } finally {
+      await backend.stop();
+      await run.done;
+    }
+  });
 });
