@@ -1,6 +1,7 @@
 import {
   PolicyConfigError,
   PolicyEntity,
+  SystemLookup,
   checkEntityPolicy,
   defaultShipshapePolicy,
   parseShipshapePolicy,
@@ -211,37 +212,27 @@ describe('checkEntityPolicy', () => {
   });
 
   it('says when the inherited value is itself invalid or the system is missing', () => {
-    const bad = checkEntityPolicy(
-      policy,
-      component(
-        { 'shipshape.dev/tier': 'critical' },
-        { owner: 'payments-team', system: 'commerce' },
-      ),
-      {
-        owner: found,
-        system: {
-          ...commerce,
-          annotations: { 'shipshape.dev/cost-center': 'X' },
-        },
-      },
-    );
-    expect(bad.violations[0].message).toMatch(
+    /** The first violation of a component without a cost center, in `system` as looked up. */
+    const inheriting = (system: string, lookup: SystemLookup) =>
+      checkEntityPolicy(
+        policy,
+        component(
+          { 'shipshape.dev/tier': 'critical' },
+          { owner: 'payments-team', system },
+        ),
+        { owner: found, system: lookup },
+      ).violations[0].message;
+    expect(
+      inheriting('commerce', {
+        ...commerce,
+        annotations: { 'shipshape.dev/cost-center': 'X' },
+      }),
+    ).toMatch(
       /inherits shipshape.dev\/cost-center from system:default\/commerce, but there shipshape.dev\/cost-center is "X"/,
     );
-    const missing = checkEntityPolicy(
-      policy,
-      component(
-        { 'shipshape.dev/tier': 'critical' },
-        { owner: 'payments-team', system: 'gone' },
-      ),
-      {
-        owner: found,
-        system: { status: 'missing', ref: 'system:default/gone' },
-      },
-    );
-    expect(missing.violations[0].message).toMatch(
-      /\(its system system:default\/gone is not in the catalog\)/,
-    );
+    expect(
+      inheriting('gone', { status: 'missing', ref: 'system:default/gone' }),
+    ).toMatch(/\(its system system:default\/gone is not in the catalog\)/);
   });
 
   it('checks the other Shipshape annotations under annotation-format', () => {

@@ -58,6 +58,49 @@ describe('evaluateDrReadiness', () => {
     );
   });
 
+  it('passes within the objectives naming them, and warns with the fix when there is none to compare with', () => {
+    const backup = ago(600);
+    const drill = {
+      startedAt: ago(86400),
+      status: 'passed',
+      restoreMs: 120_000,
+    } as const;
+    const within = evaluateDrReadiness({
+      entity: entity(declared),
+      lastVerifiedBackupAt: backup,
+      lastDrill: drill,
+      now,
+    });
+    expect(within.checks.find(c => c.id === 'backup-fresh')).toEqual({
+      id: 'backup-fresh',
+      status: 'pass',
+      message: 'Last verified backup is 10m old (RPO 1h)',
+    });
+    expect(within.checks.find(c => c.id === 'drill-within-rto')).toEqual({
+      id: 'drill-within-rto',
+      status: 'pass',
+      message: 'Restored in 2m (RTO 1h)',
+    });
+    const none = evaluateDrReadiness({
+      entity: entity({}),
+      lastVerifiedBackupAt: backup,
+      lastDrill: drill,
+      now,
+    });
+    expect(none.checks.find(c => c.id === 'backup-fresh')).toEqual({
+      id: 'backup-fresh',
+      status: 'warn',
+      message: 'Last verified backup is 10m old; no RPO to compare with',
+      fix: 'Declare shipshape.dev/rpo',
+    });
+    expect(none.checks.find(c => c.id === 'drill-within-rto')).toEqual({
+      id: 'drill-within-rto',
+      status: 'warn',
+      message: 'Restored in 2m; no RTO to compare with',
+      fix: 'Declare shipshape.dev/rto',
+    });
+  });
+
   it('warns on tier defaults and fails without backups, drills or target', () => {
     const r = evaluateDrReadiness({
       entity: entity({ 'shipshape.dev/tier': 'critical' }),

@@ -69,6 +69,48 @@ function objective(
 }
 
 /**
+ * A measured duration (`measured` says what, in words) against an objective: warn when there
+ * is none, pass within it, fail beyond it.
+ */
+function againstObjective(
+  id: ReadinessCheck['id'],
+  measured: string,
+  seconds: number,
+  against: {
+    label: 'RPO' | 'RTO';
+    annotation: string;
+    seconds?: number;
+    beyond: 'older' | 'longer';
+    fix: (limit: number) => string;
+  },
+): ReadinessCheck {
+  const { label, seconds: limit } = against;
+  if (limit === undefined) {
+    return {
+      id,
+      status: 'warn',
+      message: `${measured}; no ${label} to compare with`,
+      fix: `Declare ${against.annotation}`,
+    };
+  }
+  if (seconds <= limit) {
+    return {
+      id,
+      status: 'pass',
+      message: `${measured} (${label} ${human(limit)})`,
+    };
+  }
+  return {
+    id,
+    status: 'fail',
+    message: `${measured}, ${against.beyond} than the ${label} of ${human(
+      limit,
+    )}`,
+    fix: against.fix(limit),
+  };
+}
+
+/**
  * The DR readiness rules: RPO/RTO declared, a backup target named, the last verified backup
  * younger than the RPO, the last drill passed within the drill interval and restored within
  * the RTO. Undeclared objectives fall back to the tier's defaults (warn).
@@ -145,35 +187,21 @@ export function evaluateDrReadiness(input: DrReadinessInput): DrReadiness {
     });
   } else {
     const age = (now - Date.parse(input.lastVerifiedBackupAt)) / 1000;
-    if (rpo.seconds === undefined) {
-      checks.push({
-        id: 'backup-fresh',
-        status: 'warn',
-        message: `Last verified backup is ${human(
-          age,
-        )} old; no RPO to compare with`,
-        fix: `Declare ${A.rpo.name}`,
-      });
-    } else if (age <= rpo.seconds) {
-      checks.push({
-        id: 'backup-fresh',
-        status: 'pass',
-        message: `Last verified backup is ${human(age)} old (RPO ${human(
-          rpo.seconds,
-        )})`,
-      });
-    } else {
-      checks.push({
-        id: 'backup-fresh',
-        status: 'fail',
-        message: `Last verified backup is ${human(
-          age,
-        )} old, older than the RPO of ${human(rpo.seconds)}`,
-        fix: `Back up now, and schedule backups at least every ${human(
-          rpo.seconds,
-        )}`,
-      });
-    }
+    checks.push(
+      againstObjective(
+        'backup-fresh',
+        `Last verified backup is ${human(age)} old`,
+        age,
+        {
+          label: 'RPO',
+          annotation: A.rpo.name,
+          seconds: rpo.seconds,
+          beyond: 'older',
+          fix: limit =>
+            `Back up now, and schedule backups at least every ${human(limit)}`,
+        },
+      ),
+    );
   }
 
   const drill = input.lastDrill;
@@ -220,29 +248,21 @@ export function evaluateDrReadiness(input: DrReadinessInput): DrReadiness {
     }
     if (drill.status === 'passed' && drill.restoreMs !== undefined) {
       const secs = drill.restoreMs / 1000;
-      if (rto.seconds === undefined) {
-        checks.push({
-          id: 'drill-within-rto',
-          status: 'warn',
-          message: `Restored in ${human(secs)}; no RTO to compare with`,
-          fix: `Declare ${A.rto.name}`,
-        });
-      } else if (secs <= rto.seconds) {
-        checks.push({
-          id: 'drill-within-rto',
-          status: 'pass',
-          message: `Restored in ${human(secs)} (RTO ${human(rto.seconds)})`,
-        });
-      } else {
-        checks.push({
-          id: 'drill-within-rto',
-          status: 'fail',
-          message: `Restored in ${human(secs)}, longer than the RTO of ${human(
-            rto.seconds,
-          )}`,
-          fix: 'Make restores faster (smaller database, parallel restore, closer storage) or agree a longer RTO',
-        });
-      }
+      checks.push(
+        againstObjective(
+          'drill-within-rto',
+          `Restored in ${human(secs)}`,
+          secs,
+          {
+            label: 'RTO',
+            annotation: A.rto.name,
+            seconds: rto.seconds,
+            beyond: 'longer',
+            fix: () =>
+              'Make restores faster (smaller database, parallel restore, closer storage) or agree a longer RTO',
+          },
+        ),
+      );
     }
   }
 
