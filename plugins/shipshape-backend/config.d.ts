@@ -91,8 +91,14 @@ export interface Config {
     backup?: {
       /** Folder holding pg_dump and pg_restore (default: found on PATH). */
       binDir?: string;
-      /** A running backup with no result after this long is marked abandoned (default 360). */
+      /** A running backup without a heartbeat (rows from before heartbeats) older than this is abandoned (default 360). */
       staleAfterMinutes?: number;
+      /** A running backup whose instance's heartbeat is older than this is abandoned (default 60). */
+      leaseSeconds?: number;
+      /** This instance's name in the backups it runs; at startup it fails its own running ones (default: the host name). */
+      instanceName?: string;
+      /** Longest an in-cluster backup Job (method in-cluster) is followed (default 60). */
+      inClusterTimeoutMinutes?: number;
       /** Default storage of every target. */
       storage?: ShipshapeBackupStorage;
       /** Default retention: verified backups kept per target (default 7) and their age (default 30). */
