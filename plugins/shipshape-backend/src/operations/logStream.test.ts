@@ -1,26 +1,16 @@
 import {
-  TestDatabases,
   mockCredentials,
   mockErrorHandler,
   mockServices,
 } from '@backstage/backend-test-utils';
 import { catalogServiceMock } from '@backstage/plugin-catalog-node/testUtils';
 import express from 'express';
-import { Knex } from 'knex';
 import request from 'supertest';
-import { connectDatabase } from '../database';
 import { createOperationsRouter } from './router';
 import { OperationStore } from './store';
+import { databases, migrated } from './__testUtils__/databases';
 
 jest.setTimeout(60_000);
-
-const databases = TestDatabases.create({ ids: ['SQLITE_3', 'POSTGRES_15'] });
-
-async function migrated(databaseId: any): Promise<Knex> {
-  const knex = await databases.init(databaseId);
-  await connectDatabase({ getClient: async () => knex } as any);
-  return knex;
-}
 
 function app(store: OperationStore, recheckMs: number) {
   return express()
@@ -86,6 +76,23 @@ async function lineLatency(
   return { latencyMs, next: res.body.next as number };
 }
 
+/** The latencies of `count` lines written one after the other, each while a client waits. */
+async function latenciesOf(
+  count: number,
+  server: express.Express,
+  writer: OperationStore,
+  id: string,
+) {
+  const latencies: number[] = [];
+  let after = 0;
+  for (let i = 0; i < count; i++) {
+    const r = await lineLatency(server, writer, id, after, `line ${i}`);
+    latencies.push(r.latencyMs);
+    after = r.next;
+  }
+  return latencies;
+}
+
 function summary(ms: number[]) {
   const sorted = [...ms].sort((a, b) => a - b);
   return `median ${sorted[Math.floor(sorted.length / 2)]} ms, max ${
@@ -101,13 +108,7 @@ describe('GET /operations/:id/log?wait= (long poll)', () => {
       // Re-reading the database only every 5 s: a fast answer must come from the event.
       const server = app(store, 5_000);
       const op = await runningOperation(store, 'local/a');
-      const latencies: number[] = [];
-      let after = 0;
-      for (let i = 0; i < 10; i++) {
-        const r = await lineLatency(server, store, op.id, after, `line ${i}`);
-        latencies.push(r.latencyMs);
-        after = r.next;
-      }
+      const latencies = await latenciesOf(10, server, store, op.id);
       // eslint-disable-next-line no-console
       console.log(`same replica, ${databaseId}: ${summary(latencies)}`);
       expect(Math.max(...latencies)).toBeLessThan(1_000);
@@ -122,13 +123,7 @@ describe('GET /operations/:id/log?wait= (long poll)', () => {
       // Another instance: its own events never fire for the writer's lines.
       const server = app(OperationStore.create(knex), 250);
       const op = await runningOperation(writer, 'local/b');
-      const latencies: number[] = [];
-      let after = 0;
-      for (let i = 0; i < 5; i++) {
-        const r = await lineLatency(server, writer, op.id, after, `line ${i}`);
-        latencies.push(r.latencyMs);
-        after = r.next;
-      }
+      const latencies = await latenciesOf(5, server, writer, op.id);
       // eslint-disable-next-line no-console
       console.log(`other replica, ${databaseId}: ${summary(latencies)}`);
       expect(Math.max(...latencies)).toBeLessThan(2_000);

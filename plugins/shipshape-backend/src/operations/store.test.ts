@@ -1,18 +1,9 @@
-import { TestDatabases } from '@backstage/backend-test-utils';
 import { ConflictError } from '@backstage/errors';
-import knexFactory, { Knex } from 'knex';
-import { connectDatabase } from '../database';
+import knexFactory from 'knex';
 import { OperationStore } from './store';
+import { databases, migrated } from './__testUtils__/databases';
 
 jest.setTimeout(60_000);
-
-const databases = TestDatabases.create({ ids: ['SQLITE_3', 'POSTGRES_15'] });
-
-async function migrated(databaseId: any): Promise<Knex> {
-  const knex = await databases.init(databaseId);
-  await connectDatabase({ getClient: async () => knex } as any);
-  return knex;
-}
 
 const op = (target: string, requestedBy = 'user:default/a') => ({
   kind: 'deploy',
