@@ -21,9 +21,17 @@ describe('ShipshapeClient', () => {
       name: 'payments-api',
     });
     await client.getOwnershipSummary({ limit: 10, offset: 20 });
+    await client.getEntitySlos({
+      kind: 'Component',
+      namespace: 'default',
+      name: 'orders-api',
+    });
+    await client.getSloBurning(5);
     expect(urls).toEqual([
       'http://backend/api/shipshape/entities/component/default/payments-api/ownership',
       'http://backend/api/shipshape/ownership/summary?limit=10&offset=20',
+      'http://backend/api/shipshape/entities/component/default/orders-api/slos',
+      'http://backend/api/shipshape/slos/burning?limit=5',
     ]);
   });
 

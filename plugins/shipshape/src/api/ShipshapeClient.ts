@@ -54,13 +54,18 @@ export class ShipshapeClient implements ShipshapeApi {
     return (await res.json()) as T;
   }
 
-  getEntityOwnership(entity: CompoundEntityRef): Promise<OwnershipView> {
+  /** GET /entities/:kind/:namespace/:name/`what` (the kind in lower case). */
+  private getOfEntity<T>(entity: CompoundEntityRef, what: string): Promise<T> {
     const e = encodeURIComponent;
     return this.get(
       `/entities/${e(entity.kind.toLocaleLowerCase('en-US'))}/${e(
         entity.namespace,
-      )}/${e(entity.name)}/ownership`,
+      )}/${e(entity.name)}/${what}`,
     );
+  }
+
+  getEntityOwnership(entity: CompoundEntityRef): Promise<OwnershipView> {
+    return this.getOfEntity(entity, 'ownership');
   }
 
   getOwnershipSummary(
@@ -74,12 +79,7 @@ export class ShipshapeClient implements ShipshapeApi {
   }
 
   getEntitySlos(entity: CompoundEntityRef): Promise<EntitySlosResponse> {
-    const e = encodeURIComponent;
-    return this.get(
-      `/entities/${e(entity.kind.toLocaleLowerCase('en-US'))}/${e(
-        entity.namespace,
-      )}/${e(entity.name)}/slos`,
-    );
+    return this.getOfEntity(entity, 'slos');
   }
 
   getSloBurning(limit?: number): Promise<SloBurningResponse> {

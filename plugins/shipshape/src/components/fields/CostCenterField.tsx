@@ -1,7 +1,7 @@
-import TextField from '@material-ui/core/TextField';
 import { useApiHolder } from '@backstage/core-plugin-api';
 import type { FieldExtensionComponentProps } from '@backstage/plugin-scaffolder-react';
 import useAsync from 'react-use/esm/useAsync';
+import { FieldTextBox } from './FieldTextBox';
 import { costCenterRule } from './rules';
 import { fetchPolicy, policyUnavailable } from './validation';
 
@@ -12,14 +12,7 @@ import { fetchPolicy, policyUnavailable } from './validation';
 export const CostCenterField = (
   props: FieldExtensionComponentProps<string>,
 ) => {
-  const {
-    onChange,
-    required,
-    schema: { title = 'Cost center', description },
-    rawErrors,
-    formData,
-    idSchema,
-  } = props;
+  const { description } = props.schema;
   const apis = useApiHolder();
   const policy = useAsync(() => fetchPolicy(apis), [apis]);
   let help: string | undefined = description;
@@ -29,16 +22,11 @@ export const CostCenterField = (
     if (rule) help = description ? `${description} ${rule}.` : `${rule}.`;
   }
   return (
-    <TextField
-      id={idSchema?.$id}
-      label={title}
-      required={required}
-      value={formData ?? ''}
-      onChange={e => onChange(e.target.value)}
-      margin="normal"
-      error={!!policy.error || (rawErrors?.length ?? 0) > 0}
-      helperText={help}
-      FormHelperTextProps={{ style: { marginLeft: 0 } }}
+    <FieldTextBox
+      field={props}
+      defaultTitle="Cost center"
+      error={!!policy.error}
+      help={help}
     />
   );
 };

@@ -1,5 +1,5 @@
-import TextField from '@material-ui/core/TextField';
 import type { FieldExtensionComponentProps } from '@backstage/plugin-scaffolder-react';
+import { FieldTextBox } from './FieldTextBox';
 import { serviceNameFormatError } from './rules';
 
 /**
@@ -9,28 +9,15 @@ import { serviceNameFormatError } from './rules';
 export const ServiceNameField = (
   props: FieldExtensionComponentProps<string>,
 ) => {
-  const {
-    onChange,
-    required,
-    schema: { title = 'Name', description },
-    rawErrors,
-    formData,
-    idSchema,
-    uiSchema,
-  } = props;
+  const { formData, schema, uiSchema } = props;
   const formatError = formData ? serviceNameFormatError(formData) : undefined;
   return (
-    <TextField
-      id={idSchema?.$id}
-      label={title}
-      required={required}
-      value={formData ?? ''}
-      onChange={e => onChange(e.target.value)}
-      margin="normal"
-      error={!!formatError || (rawErrors?.length ?? 0) > 0}
-      helperText={formatError ?? description}
-      inputProps={{ autoFocus: uiSchema?.['ui:autofocus'] }}
-      FormHelperTextProps={{ style: { marginLeft: 0 } }}
+    <FieldTextBox
+      field={props}
+      defaultTitle="Name"
+      error={!!formatError}
+      help={formatError ?? schema.description}
+      focus={uiSchema?.['ui:autofocus']}
     />
   );
 };

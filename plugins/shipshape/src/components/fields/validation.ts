@@ -29,46 +29,42 @@ export function policyUnavailable(error: unknown): string {
   }), so this value cannot be checked; try again in a moment`;
 }
 
+/**
+ * A field validator: nothing for an empty value (`required` in the template says so), else the
+ * error `check` finds, if any.
+ */
+function fieldValidator(
+  check: (value: string, apis: ApiHolder) => Promise<string | undefined>,
+): CustomFieldValidator<string> {
+  return async (value, validation, { apiHolder }) => {
+    if (!value) return;
+    const error = await check(value, apiHolder);
+    if (error) validation.addError(error);
+  };
+}
+
 /** Validation of the ShipshapeServiceName field: DNS-1123 label, not already in the catalog. */
-export const serviceNameValidation: CustomFieldValidator<string> = async (
-  value,
-  validation,
-  { apiHolder },
-) => {
-  if (!value) return; // `required` in the template says so
-  const catalogApi = apiHolder.get(catalogApiRef);
+export const serviceNameValidation = fieldValidator(async (value, apis) => {
+  const catalogApi = apis.get(catalogApiRef);
   if (!catalogApi) {
-    validation.addError(
-      'The catalog cannot be asked whether this name is taken (no catalog API)',
-    );
-    return;
+    return 'The catalog cannot be asked whether this name is taken (no catalog API)';
   }
   try {
-    const error = await serviceNameError(value, catalogApi);
-    if (error) validation.addError(error);
+    return await serviceNameError(value, catalogApi);
   } catch (e) {
-    validation.addError(
-      `The catalog could not be asked whether ${value} is taken (${
-        (e as Error).message
-      }); try again in a moment`,
-    );
+    return `The catalog could not be asked whether ${value} is taken (${
+      (e as Error).message
+    }); try again in a moment`;
   }
-};
+});
 
 /** Validation of the ShipshapeCostCenter field: the policy the catalog module enforces. */
-export const costCenterValidation: CustomFieldValidator<string> = async (
-  value,
-  validation,
-  { apiHolder },
-) => {
-  if (!value) return; // `required` in the template says so
+export const costCenterValidation = fieldValidator(async (value, apis) => {
   let policy: ShipshapePolicy;
   try {
-    policy = await fetchPolicy(apiHolder);
+    policy = await fetchPolicy(apis);
   } catch (e) {
-    validation.addError(policyUnavailable(e));
-    return;
+    return policyUnavailable(e);
   }
-  const error = costCenterError(policy, value);
-  if (error) validation.addError(error);
-};
+  return costCenterError(policy, value);
+});
