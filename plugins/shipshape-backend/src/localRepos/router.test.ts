@@ -103,26 +103,24 @@ describe('GET /local-repos/:repo/*path (offline demo)', () => {
     expect(res.text).not.toContain('[core]');
   });
 
-  it('refuses a binary file', async () => {
-    const server = await start(reposDir);
-    const res = await request(server).get(
-      '/api/shipshape/local-repos/svc-a/image.png',
-    );
-    expect(res.status).toBe(415);
-    expect(res.body.error.message).toBe(
+  it.each([
+    [
+      'a binary file',
+      '/svc-a/image.png',
+      415,
       '"image.png" is not a text file; only text files are served',
-    );
-  });
-
-  it('refuses an invalid repository name with 400', async () => {
-    const server = await start(reposDir);
-    const res = await request(server).get(
-      '/api/shipshape/local-repos/Bad_Name/catalog-info.yaml',
-    );
-    expect(res.status).toBe(400);
-    expect(res.body.error.message).toBe(
+    ],
+    [
+      'an invalid repository name',
+      '/Bad_Name/catalog-info.yaml',
+      400,
       'repository name "Bad_Name" is not a DNS-1123 label',
-    );
+    ],
+  ])('refuses %s with %p', async (_name, p, status, message) => {
+    const server = await start(reposDir);
+    const res = await request(server).get(`/api/shipshape/local-repos${p}`);
+    expect(res.status).toBe(status);
+    expect(res.body.error.message).toBe(message);
   });
 
   it('is not there when shipshape.localPublish.directory is unset', async () => {
