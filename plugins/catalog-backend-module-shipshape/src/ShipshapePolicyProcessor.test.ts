@@ -3,24 +3,7 @@ import { Entity, stringifyEntityRef } from '@backstage/catalog-model';
 import { CatalogService } from '@backstage/plugin-catalog-node';
 import { parseShipshapePolicy } from '@shipshape/plugin-shipshape-common';
 import { ShipshapePolicyProcessor } from './ShipshapePolicyProcessor';
-import { postProcess } from './__testUtils__/postProcess';
-
-function component(
-  annotations: Record<string, string>,
-  spec: Record<string, unknown> = {},
-): Entity {
-  return {
-    apiVersion: 'backstage.io/v1alpha1',
-    kind: 'Component',
-    metadata: { name: 'svc', annotations },
-    spec: {
-      type: 'service',
-      lifecycle: 'production',
-      owner: 'group:default/payments-team',
-      ...spec,
-    },
-  };
-}
+import { component, postProcess } from './__testUtils__/processing';
 
 const group = (name: string): Entity => ({
   apiVersion: 'backstage.io/v1alpha1',

@@ -1,26 +1,17 @@
 import { mockServices, startTestBackend } from '@backstage/backend-test-utils';
-import { Entity } from '@backstage/catalog-model';
 import {
   CatalogProcessor,
   catalogProcessingExtensionPoint,
 } from '@backstage/plugin-catalog-node';
 import { catalogServiceMock } from '@backstage/plugin-catalog-node/testUtils';
 import { catalogModuleShipshape } from './module';
-import { postProcess } from './__testUtils__/postProcess';
+import { component, postProcess } from './__testUtils__/processing';
 
-const legacyBilling: Entity = {
-  apiVersion: 'backstage.io/v1alpha1',
-  kind: 'Component',
-  metadata: {
-    name: 'legacy-billing',
-    annotations: { 'shipshape.dev/tier': 'gold' },
-  },
-  spec: {
-    type: 'service',
-    owner: 'group:default/billing-team',
-    lifecycle: 'deprecated',
-  },
-};
+const legacyBilling = component(
+  { 'shipshape.dev/tier': 'gold' },
+  { owner: 'group:default/billing-team', lifecycle: 'deprecated' },
+  'legacy-billing',
+);
 
 async function processorWith(data?: object) {
   const processors: CatalogProcessor[] = [];

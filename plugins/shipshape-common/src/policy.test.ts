@@ -14,6 +14,11 @@ function component(
   return { kind: 'Component', metadata: { name: 'svc', annotations }, spec };
 }
 
+/** Both tags present and valid under the default policy. */
+const valid = {
+  'shipshape.dev/cost-center': 'CC-1001',
+  'shipshape.dev/tier': 'critical',
+};
 const found = { status: 'found' as const, kind: 'Group' };
 const commerce = {
   status: 'found' as const,
@@ -73,14 +78,9 @@ describe('checkEntityPolicy', () => {
   const policy = defaultShipshapePolicy();
 
   it('passes a well-owned, tagged entity and reports its own tags', () => {
-    const report = checkEntityPolicy(
-      policy,
-      component({
-        'shipshape.dev/cost-center': 'CC-1001',
-        'shipshape.dev/tier': 'critical',
-      }),
-      { owner: found },
-    );
+    const report = checkEntityPolicy(policy, component(valid), {
+      owner: found,
+    });
     expect(report).toEqual({
       entityRef: 'component:default/svc',
       ownerRef: 'group:default/payments-team',
@@ -171,14 +171,9 @@ describe('checkEntityPolicy', () => {
   });
 
   it('does not invent a violation when the owner lookup itself failed', () => {
-    const report = checkEntityPolicy(
-      policy,
-      component({
-        'shipshape.dev/cost-center': 'CC-1001',
-        'shipshape.dev/tier': 'critical',
-      }),
-      { owner: { status: 'unknown', reason: 'catalog unavailable' } },
-    );
+    const report = checkEntityPolicy(policy, component(valid), {
+      owner: { status: 'unknown', reason: 'catalog unavailable' },
+    });
     expect(report.violations).toEqual([]);
   });
 

@@ -10,6 +10,25 @@ export const location = {
   target: 'https://example.com/catalog-info.yaml',
 };
 
+/** A production service component (`svc` unless named) with these annotations. */
+export function component(
+  annotations: Record<string, string>,
+  spec: Record<string, unknown> = {},
+  name = 'svc',
+): Entity {
+  return {
+    apiVersion: 'backstage.io/v1alpha1',
+    kind: 'Component',
+    metadata: { name, annotations },
+    spec: {
+      type: 'service',
+      lifecycle: 'production',
+      owner: 'group:default/payments-team',
+      ...spec,
+    },
+  };
+}
+
 /**
  * Runs a processor's postProcessEntity on `entity`: what it returns, and what it emits
  * (errors by their message, other results by their type).
