@@ -4,7 +4,8 @@ import { ShipshapeActionDeps, entityPath, failure } from './deployClient';
 
 /**
  * POSTs a backup or restore drill as the user who started the task (inside a checkpoint, so
- * a retried task does not start it twice) and polls its record until it is done.
+ * a retried task does not start it twice) and follows its record (long poll, `?wait=`) until
+ * it is done.
  */
 async function runBackupCall(
   deps: ShipshapeActionDeps,
@@ -47,14 +48,24 @@ async function runBackupCall(
     },
   });
   ctx.logger.info(`Shipshape ${kind} ${started.id} started`);
+  // Long poll: the backend answers when the record's step or status changes (or after wait).
+  const wait = deps.logWaitSeconds ?? 20;
+  let step: string | undefined;
   for (;;) {
-    const res = await fetch(`${base}/${encodeURIComponent(started.id)}`, {
-      headers: await headers(),
-    });
+    const res = await fetch(
+      `${base}/${encodeURIComponent(started.id)}?wait=${wait}`,
+      { headers: await headers() },
+    );
     if (!res.ok) throw await failure(res);
     const rec = await res.json();
     if (rec.status !== 'running') return rec;
-    await new Promise(r => setTimeout(r, deps.pollIntervalMs ?? 1000));
+    if (rec.step && rec.step !== step) {
+      ctx.logger.info(`${kind} ${started.id}: ${rec.step}`);
+      step = rec.step;
+    } else {
+      // Nothing new (a backend that does not wait): pause before asking again.
+      await new Promise(r => setTimeout(r, deps.pollIntervalMs ?? 1000));
+    }
   }
 }
 

@@ -18,6 +18,7 @@ import { Knex } from 'knex';
 import { z } from 'zod';
 import { Config } from '@backstage/config';
 import { KubernetesClusters } from '../kubernetes/clusters';
+import { longPoll, waitSeconds } from '../operations/longPoll';
 import { parseBody } from '../rollout/router';
 import { readBackupConfig, runDefaults, targetOfEntity } from './config';
 import { BackupService } from './service';
@@ -59,7 +60,7 @@ const drillBody = z
  * `environment`: a Job from the service's backup CronJob instead), `POST .../restore-drills`
  * (both need shipshape.operation.backup on the entity, answer 202 with the running record),
  * `GET .../backups` (history, each backup with its drills), `GET .../backups/:id`,
- * `GET .../restore-drills/:id`.
+ * `GET .../restore-drills/:id` (both with `?wait=s`: a long poll until the record changes).
  */
 export function createBackupRouter(deps: BackupRouterDeps): express.Router {
   const { httpAuth, permissions, catalog } = deps;
@@ -232,14 +233,26 @@ export function createBackupRouter(deps: BackupRouterDeps): express.Router {
   router.get(
     '/entities/:kind/:namespace/:name/backups/:id',
     async (req, res) => {
+      const waitMs = waitSeconds(req) * 1000;
       const credentials = await httpAuth.credentials(req);
       const { target } = await entityOf(req, credentials);
-      const b = await service.store.get(req.params.id);
-      if (b.target !== target.name) {
+      const first = await service.store.get(req.params.id);
+      if (first.target !== target.name) {
         throw new NotFoundError(
           `No backup '${req.params.id}' of ${target.name}`,
         );
       }
+      // ?wait=s: a long poll, answered when the running backup's step or status changes.
+      const b = await longPoll({
+        notifier: service.store.changes,
+        id: first.id,
+        waitMs,
+        recheckMs: 1000,
+        res,
+        read: () => service.store.get(first.id),
+        ready: r => r.status !== 'running' || r.step !== first.step,
+      });
+      if (!b) return;
       const drills = (await service.store.drills(target.name)).filter(
         d => d.backupId === b.id,
       );
@@ -250,14 +263,26 @@ export function createBackupRouter(deps: BackupRouterDeps): express.Router {
   router.get(
     '/entities/:kind/:namespace/:name/restore-drills/:id',
     async (req, res) => {
+      const waitMs = waitSeconds(req) * 1000;
       const credentials = await httpAuth.credentials(req);
       const { target } = await entityOf(req, credentials);
-      const d = await service.store.getDrill(req.params.id);
-      if (d.target !== target.name) {
+      const first = await service.store.getDrill(req.params.id);
+      if (first.target !== target.name) {
         throw new NotFoundError(
           `No restore drill '${req.params.id}' of ${target.name}`,
         );
       }
+      // ?wait=s: a long poll, answered when the drill has ended.
+      const d = await longPoll({
+        notifier: service.store.changes,
+        id: first.id,
+        waitMs,
+        recheckMs: 1000,
+        res,
+        read: () => service.store.getDrill(first.id),
+        ready: r => r.status !== 'running',
+      });
+      if (!d) return;
       res.json(d);
     },
   );

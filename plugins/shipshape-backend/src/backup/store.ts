@@ -1,5 +1,6 @@
 import { ConflictError, NotFoundError } from '@backstage/errors';
 import { Knex } from 'knex';
+import { ChangeNotifier } from '../operations/longPoll';
 import { TableCount } from './pg';
 
 /**
@@ -168,6 +169,9 @@ function isUniqueViolation(e: any): boolean {
 
 /** Backup and drill records in the plugin's database. */
 export class BackupStore {
+  /** News about a backup or drill written by this process (step, outcome), for long polls. */
+  readonly changes = new ChangeNotifier();
+
   constructor(private readonly db: Knex) {}
 
   /**
@@ -266,6 +270,7 @@ export class BackupStore {
           }`,
           finished_at: new Date(),
         });
+      this.changes.notify(r.id);
     }
     return rows.map(toBackup);
   }
@@ -284,6 +289,7 @@ export class BackupStore {
     await this.db(BACKUPS)
       .where({ id, status: 'running' })
       .update(location ? { step, location } : { step });
+    this.changes.notify(id);
   }
 
   async finish(
@@ -313,6 +319,7 @@ export class BackupStore {
         tables: fields.tables ? JSON.stringify(fields.tables) : null,
         finished_at: new Date(),
       });
+    this.changes.notify(id);
   }
 
   async markDeleted(id: string) {
@@ -386,6 +393,7 @@ export class BackupStore {
           : null,
         finished_at: new Date(),
       });
+    this.changes.notify(id);
   }
 
   async getDrill(id: string): Promise<DrillRecord> {

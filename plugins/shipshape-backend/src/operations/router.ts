@@ -3,12 +3,8 @@ import { InputError, NotFoundError } from '@backstage/errors';
 import { CatalogService } from '@backstage/plugin-catalog-node';
 import express from 'express';
 import Router from 'express-promise-router';
-import {
-  ACTIVE_STATUSES,
-  Operation,
-  OperationLogLine,
-  OperationStore,
-} from './store';
+import { longPoll, waitSeconds } from './longPoll';
+import { ACTIVE_STATUSES, Operation, OperationStore } from './store';
 
 export interface OperationsRouterDeps {
   store: OperationStore;
@@ -20,9 +16,6 @@ export interface OperationsRouterDeps {
    */
   recheckMs?: number;
 }
-
-/** The longest `wait` a log request may ask for, in seconds. */
-export const MAX_LOG_WAIT_SECONDS = 30;
 
 /**
  * Reading operations: `GET /operations/:id` (with its log), `GET /operations/:id/log?after=&wait=`
@@ -63,46 +56,27 @@ export function createOperationsRouter(
     res.json({ ...op, log });
   });
 
-  function waitParam(req: express.Request): number {
-    const raw = req.query.wait;
-    if (raw === undefined) return 0;
-    const n = Number(raw);
-    if (!Number.isFinite(n) || n < 0 || n > MAX_LOG_WAIT_SECONDS) {
-      throw new InputError(
-        `wait: '${raw}' is not a number of seconds from 0 to ${MAX_LOG_WAIT_SECONDS}`,
-      );
-    }
-    return n;
-  }
-
   const recheckMs = deps.recheckMs ?? 1000;
   const isDone = (op: Operation) => !ACTIVE_STATUSES.includes(op.status);
 
   router.get('/operations/:id/log', async (req, res) => {
     const after = afterParam(req);
-    const deadline = Date.now() + waitParam(req) * 1000;
-    let op = await visible(req, req.params.id);
-    // The caller went away: stop waiting for them.
-    const gone = new AbortController();
-    res.on('close', () => gone.abort());
-    let lines: OperationLogLine[];
-    for (;;) {
-      // Listen before reading, so news recorded while reading is not missed.
-      const wake = new AbortController();
-      const news = store.nextChange(
-        op.id,
-        Math.min(recheckMs, deadline - Date.now()),
-        AbortSignal.any([gone.signal, wake.signal]),
-      );
-      lines = await store.getLog(op.id, after);
-      if (lines.length || isDone(op) || Date.now() >= deadline) {
-        wake.abort();
-        break;
-      }
-      await news;
-      if (gone.signal.aborted) return;
-      op = await store.getOrThrow(op.id);
-    }
+    const waitMs = waitSeconds(req) * 1000;
+    const { id } = await visible(req, req.params.id);
+    const news = await longPoll({
+      notifier: store.changes,
+      id,
+      waitMs,
+      recheckMs,
+      res,
+      read: async () => ({
+        op: await store.getOrThrow(id),
+        lines: await store.getLog(id, after),
+      }),
+      ready: ({ op, lines }) => lines.length > 0 || isDone(op),
+    });
+    if (!news) return; // the caller went away
+    const { op, lines } = news;
     res.json({
       status: op.status,
       done: isDone(op),

@@ -1,7 +1,7 @@
 import { ConflictError, NotFoundError } from '@backstage/errors';
 import { randomUUID } from 'crypto';
-import { EventEmitter } from 'events';
 import { Knex } from 'knex';
+import { ChangeNotifier } from './longPoll';
 
 /** Where an operation is in its life; the last three are outcomes. */
 export type OperationStatus =
@@ -106,8 +106,8 @@ function isUniqueViolation(e: any): boolean {
  * the default embedded database), where the transaction alone is enough.
  */
 export class OperationStore {
-  /** Emits an operation's id when this process records news about it (log line, state). */
-  private readonly changes = new EventEmitter().setMaxListeners(0);
+  /** News about an operation written by this process (log line, state), for long polls. */
+  readonly changes = new ChangeNotifier();
 
   private constructor(private readonly db: Knex) {}
 
@@ -173,7 +173,7 @@ export class OperationStore {
       heartbeat_at: now,
       updated_at: now,
     });
-    if (n === 1) this.changes.emit(id);
+    if (n === 1) this.changes.notify(id);
     return n === 1;
   }
 
@@ -216,7 +216,7 @@ export class OperationStore {
       const rows = await tx(OPS).whereIn('id', ids);
       return rows.map(toOperation);
     });
-    for (const op of claimed) this.changes.emit(op.id);
+    for (const op of claimed) this.changes.notify(op.id);
     return claimed;
   }
 
@@ -247,7 +247,7 @@ export class OperationStore {
       level,
       message,
     });
-    this.changes.emit(id);
+    this.changes.notify(id);
   }
 
   async finish(
@@ -266,28 +266,7 @@ export class OperationStore {
         finished_at: now,
         updated_at: now,
       });
-    this.changes.emit(id);
-  }
-
-  /**
-   * Resolves when this process next records news about the operation (a log line or a state
-   * change), after `ms`, or when `signal` aborts, whichever is first. Another backend
-   * replica's news is not seen here: callers re-read the database when it resolves.
-   */
-  nextChange(id: string, ms: number, signal?: AbortSignal): Promise<void> {
-    return new Promise(resolve => {
-      let timer: NodeJS.Timeout | undefined = undefined;
-      const done = () => {
-        clearTimeout(timer);
-        this.changes.off(id, done);
-        signal?.removeEventListener('abort', done);
-        resolve();
-      };
-      timer = setTimeout(done, Math.max(0, ms));
-      this.changes.on(id, done);
-      signal?.addEventListener('abort', done);
-      if (signal?.aborted) done();
-    });
+    this.changes.notify(id);
   }
 
   async getLog(

@@ -626,14 +626,7 @@ export const spec = {
             $ref: '#/components/parameters/after',
           },
           {
-            name: 'wait',
-            in: 'query',
-            description: 'Seconds to wait for news (0-30, default 0).',
-            schema: {
-              type: 'number',
-              minimum: 0,
-              maximum: 30,
-            },
+            $ref: '#/components/parameters/wait',
           },
         ],
         responses: {
@@ -827,7 +820,8 @@ export const spec = {
     '/entities/{kind}/{namespace}/{name}/backups/{id}': {
       get: {
         operationId: 'getEntityBackup',
-        summary: "One backup of the entity's target, with its restore drills.",
+        summary:
+          "One backup of the entity's target, with its restore drills. With wait, answers when a running backup's step or status changes.",
         parameters: [
           {
             $ref: '#/components/parameters/kind',
@@ -846,6 +840,9 @@ export const spec = {
               type: 'string',
               maxLength: 64,
             },
+          },
+          {
+            $ref: '#/components/parameters/wait',
           },
         ],
         responses: {
@@ -960,7 +957,8 @@ export const spec = {
     '/entities/{kind}/{namespace}/{name}/restore-drills/{id}': {
       get: {
         operationId: 'getEntityRestoreDrill',
-        summary: "One restore drill of the entity's target.",
+        summary:
+          "One restore drill of the entity's target. With wait, answers when a running drill ends.",
         parameters: [
           {
             $ref: '#/components/parameters/kind',
@@ -979,6 +977,9 @@ export const spec = {
               type: 'string',
               maxLength: 64,
             },
+          },
+          {
+            $ref: '#/components/parameters/wait',
           },
         ],
         responses: {
@@ -1077,6 +1078,9 @@ export const spec = {
           '413': {
             $ref: '#/components/responses/Error',
           },
+          '415': {
+            $ref: '#/components/responses/Error',
+          },
         },
       },
     },
@@ -1128,6 +1132,17 @@ export const spec = {
         schema: {
           type: 'integer',
           minimum: 0,
+        },
+      },
+      wait: {
+        name: 'wait',
+        in: 'query',
+        description:
+          'Long poll - seconds to wait for news (0-30, default 0, answer at once).',
+        schema: {
+          type: 'number',
+          minimum: 0,
+          maximum: 30,
         },
       },
       localRepo: {
