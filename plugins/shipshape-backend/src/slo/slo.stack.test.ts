@@ -14,7 +14,9 @@ import path from 'path';
 import request from 'supertest';
 import { CachedHttpClient } from './prometheus';
 import {
+  DAY,
   backfill,
+  burnScenario,
   component,
   expectedRatio,
   freePort,
@@ -26,12 +28,9 @@ import {
 jest.setTimeout(240_000);
 
 const stack = readStack();
-const run = Date.now().toString(36);
-const HEALTHY = `slo-h-${run}`;
-const SLOW = `slo-s-${run}`;
-const FAST = `slo-f-${run}`;
+// phases of each service's error ratio (the exporter continues the last one live)
+const { HEALTHY, SLOW, FAST, T0, start, plan } = burnScenario('slo');
 const RPS = 10;
-const DAY = 86400;
 
 /** A proxy in front of the real Prometheus that can pass, hang or be closed. */
 class Proxy {
@@ -73,20 +72,6 @@ async function promQuery(q: string): Promise<any[]> {
 }
 
 describe('SLO endpoint on the real Prometheus', () => {
-  const T0 = Math.floor(Date.now() / 1000 / 60) * 60;
-  const start = T0 - 29 * DAY;
-  // phases of each service's error ratio (the exporter continues the last one live)
-  const plan = {
-    [HEALTHY]: [{ from: start, ratio: 0.0002 }],
-    [SLOW]: [
-      { from: start, ratio: 0.0005 },
-      { from: T0 - 2 * DAY, ratio: 0.004 },
-    ],
-    [FAST]: [
-      { from: start, ratio: 0.0008 },
-      { from: T0 - 3 * 3600, ratio: 0.02 },
-    ],
-  };
   let steeredAt = 0;
   let server: http.Server;
   let proxy: Proxy;

@@ -29,6 +29,34 @@ export interface SyntheticService {
   phases: Phase[];
 }
 
+export const DAY = 86400;
+
+/**
+ * The three services of one test run (names `<prefix>-h|s|f-<run>`) and the phases of their
+ * error ratio over the 29 days up to T0 (now, to the minute), against a 99.9% objective:
+ * healthy at 0.2x the budget, slow 4x for the last 2 days, fast 20x for the last 3 hours.
+ */
+export function burnScenario(prefix: string) {
+  const run = Date.now().toString(36);
+  const HEALTHY = `${prefix}-h-${run}`;
+  const SLOW = `${prefix}-s-${run}`;
+  const FAST = `${prefix}-f-${run}`;
+  const T0 = Math.floor(Date.now() / 1000 / 60) * 60;
+  const start = T0 - 29 * DAY;
+  const plan: Record<string, Phase[]> = {
+    [HEALTHY]: [{ from: start, ratio: 0.0002 }],
+    [SLOW]: [
+      { from: start, ratio: 0.0005 },
+      { from: T0 - 2 * DAY, ratio: 0.004 },
+    ],
+    [FAST]: [
+      { from: start, ratio: 0.0008 },
+      { from: T0 - 3 * 3600, ratio: 0.02 },
+    ],
+  };
+  return { HEALTHY, SLOW, FAST, T0, start, plan };
+}
+
 /**
  * Writes OpenMetrics history for `http_requests_total{service,code}` (codes 200 and 500)
  * with the exporter's job/instance labels, from `start` to `end` (unix s) every `step`
