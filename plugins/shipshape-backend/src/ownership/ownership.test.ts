@@ -10,7 +10,14 @@ import {
 } from '@backstage/backend-test-utils';
 // The real catalog backend (installed for packages/backend) serves the example entities.
 import catalogPlugin from '@backstage/plugin-catalog-backend';
-import { AuthorizeResult } from '@backstage/plugin-permission-common';
+import {
+  catalogConditions,
+  createCatalogConditionalDecision,
+} from '@backstage/plugin-catalog-backend/alpha';
+import {
+  AuthorizeResult,
+  ResourcePermission,
+} from '@backstage/plugin-permission-common';
 import { execFileSync } from 'child_process';
 import path from 'path';
 import request from 'supertest';
@@ -36,18 +43,14 @@ const permissions = mockServices.permissions.mock({
   async authorizeConditional(requests, options) {
     const user = (options?.credentials?.principal as { userEntityRef?: string })
       ?.userEntityRef;
-    return requests.map(() =>
+    return requests.map(({ permission }) =>
       user === 'user:default/outsider'
-        ? {
-            result: AuthorizeResult.CONDITIONAL,
-            pluginId: 'catalog',
-            resourceType: 'catalog-entity',
-            conditions: {
-              rule: 'IS_ENTITY_OWNER',
-              resourceType: 'catalog-entity',
-              params: { claims: ['group:default/payments-team'] },
-            },
-          }
+        ? createCatalogConditionalDecision(
+            permission as ResourcePermission<'catalog-entity'>,
+            catalogConditions.isEntityOwner({
+              claims: ['group:default/payments-team'],
+            }),
+          )
         : { result: AuthorizeResult.ALLOW },
     ) as any;
   },
