@@ -1,9 +1,11 @@
 import { expect, test } from '@playwright/test';
-import { screenshot, signInAsGuest } from './helpers';
+import { openAsGuest, screenshot } from './helpers';
 
 test('the catalog lists the example components', async ({ page }) => {
-  await signInAsGuest(page);
-  await page.goto('/?filters%5Bkind%5D=component&filters%5Buser%5D=all');
+  await openAsGuest(
+    page,
+    '/?filters%5Bkind%5D=component&filters%5Buser%5D=all',
+  );
   for (const name of ['payments-api', 'orders-api', 'legacy-billing']) {
     await expect(page.getByRole('link', { name, exact: true })).toBeVisible();
   }
@@ -13,8 +15,7 @@ test('the catalog lists the example components', async ({ page }) => {
 test('an entity page opens with the Shipshape card and no error box', async ({
   page,
 }) => {
-  await signInAsGuest(page);
-  await page.goto('/catalog/default/component/payments-api');
+  await openAsGuest(page, '/catalog/default/component/payments-api');
   await expect(
     page.getByRole('heading', { name: 'payments-api' }).first(),
   ).toBeVisible();
@@ -28,8 +29,7 @@ test('an entity page opens with the Shipshape card and no error box', async ({
 test('the misconfigured component shows what is wrong in the Shipshape card', async ({
   page,
 }) => {
-  await signInAsGuest(page);
-  await page.goto('/catalog/default/component/legacy-billing');
+  await openAsGuest(page, '/catalog/default/component/legacy-billing');
   const card = page.getByRole('table', { name: 'Shipshape contract' });
   await expect(
     card.getByText(

@@ -17,6 +17,12 @@ export async function signInAsGuest(page: Page) {
   await expect(nav).toBeVisible();
 }
 
+/** Signs in as the guest and opens `path` (e.g. an entity page, /catalog/default/component/x). */
+export async function openAsGuest(page: Page, path: string) {
+  await signInAsGuest(page);
+  await page.goto(path);
+}
+
 export async function screenshot(page: Page, name: string) {
   await page.screenshot({
     path: path.join(SCREENSHOTS, `${name}.png`),

@@ -1,11 +1,10 @@
 import { expect, test } from '@playwright/test';
-import { screenshot, signInAsGuest } from './helpers';
+import { openAsGuest, screenshot } from './helpers';
 
 test('the misconfigured component shows its policy violations, cost and missing labels', async ({
   page,
 }) => {
-  await signInAsGuest(page);
-  await page.goto('/catalog/default/component/legacy-billing');
+  await openAsGuest(page, '/catalog/default/component/legacy-billing');
   const violations = page.getByRole('list', { name: 'Policy violations' });
   await expect(violations).toBeVisible();
   await expect(
@@ -38,8 +37,7 @@ test('the misconfigured component shows its policy violations, cost and missing 
 test('the healthy component shows its owner, contact and parent group', async ({
   page,
 }) => {
-  await signInAsGuest(page);
-  await page.goto('/catalog/default/component/payments-api');
+  await openAsGuest(page, '/catalog/default/component/payments-api');
   await expect(page.getByText('None: the policy is met')).toBeVisible();
   await expect(
     page.getByRole('link', { name: 'payments@example.com' }),
@@ -54,8 +52,7 @@ test('the healthy component shows its owner, contact and parent group', async ({
 test('the cost page lists cost centers and owners with totals', async ({
   page,
 }) => {
-  await signInAsGuest(page);
-  await page.goto('/');
+  await openAsGuest(page, '/');
   await page.getByRole('link', { name: 'Ownership & Cost' }).click();
   await expect(page).toHaveURL(/\/shipshape\/ownership$/);
   await expect(page.getByText(/^\d+ entities$/)).toBeVisible();

@@ -1,5 +1,5 @@
 import { APIRequestContext, expect, test } from '@playwright/test';
-import { screenshot, signInAsGuest } from './helpers';
+import { openAsGuest, screenshot } from './helpers';
 
 /** The guest's Backstage token (the guest is a member of payments-team). */
 async function guestToken(request: APIRequestContext): Promise<string> {
@@ -13,8 +13,7 @@ async function guestToken(request: APIRequestContext): Promise<string> {
 test('the healthy service shows its rollout in staging and production', async ({
   page,
 }) => {
-  await signInAsGuest(page);
-  await page.goto('/catalog/default/component/payments-api');
+  await openAsGuest(page, '/catalog/default/component/payments-api');
   for (const env of ['staging', 'production']) {
     const section = page.getByRole('region', { name: `environment ${env}` });
     await expect(section).toBeVisible();
@@ -49,8 +48,7 @@ test('a non-owner is refused a deploy, in the card and by the backend', async ({
   page,
   request,
 }) => {
-  await signInAsGuest(page);
-  await page.goto('/catalog/default/component/orders-api');
+  await openAsGuest(page, '/catalog/default/component/orders-api');
   await expect(
     page.getByRole('region', { name: 'environment staging' }),
   ).toBeVisible();
@@ -88,8 +86,7 @@ test('the deploy template deploys a new tag and the card moves to the new revisi
 }) => {
   test.setTimeout(180_000);
   const tag = `1.4.3-e2e.${Date.now()}`;
-  await signInAsGuest(page);
-  await page.goto('/catalog/default/component/payments-api');
+  await openAsGuest(page, '/catalog/default/component/payments-api');
   const staging = page.getByRole('region', { name: 'environment staging' });
   const revText = await staging
     .getByText(/^rev \d+ \(/)

@@ -1,7 +1,7 @@
 import { expect, test } from '@playwright/test';
 import fs from 'fs';
 import path from 'path';
-import { SCREENSHOTS, screenshot, signInAsGuest } from './helpers';
+import { SCREENSHOTS, openAsGuest, screenshot } from './helpers';
 
 /** The local stack's endpoints; fails (never skips) when the stack is not up. */
 function stack() {
@@ -50,8 +50,7 @@ test('the fast-burning orders-api shows its firing alert and a near-empty budget
       )
       .toBe(1);
 
-    await signInAsGuest(page);
-    await page.goto('/catalog/default/component/orders-api');
+    await openAsGuest(page, '/catalog/default/component/orders-api');
     const card = page.getByTestId('slo-availability');
     await expect(card).toBeVisible({ timeout: 30_000 });
     // the backend caches Prometheus answers 15 s and the card refreshes every 30 s
@@ -85,8 +84,7 @@ test('the fast-burning orders-api shows its firing alert and a near-empty budget
 test('payments-api shows the three SLOs of its OpenSLO file', async ({
   page,
 }) => {
-  await signInAsGuest(page);
-  await page.goto('/catalog/default/component/payments-api');
+  await openAsGuest(page, '/catalog/default/component/payments-api');
   for (const name of ['availability', 'latency-p99', 'latency-p90']) {
     await expect(page.getByTestId(`slo-${name}`)).toBeVisible({
       timeout: 30_000,
@@ -106,8 +104,7 @@ test('payments-api shows the three SLOs of its OpenSLO file', async ({
 test('the SLO burn page lists the catalog SLOs, fastest burn first', async ({
   page,
 }) => {
-  await signInAsGuest(page);
-  await page.goto('/shipshape/slos');
+  await openAsGuest(page, '/shipshape/slos');
   const table = page.getByRole('table').first();
   await expect(
     table.getByRole('link', { name: 'payments-api' }).first(),

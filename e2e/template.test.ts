@@ -1,5 +1,5 @@
 import { expect, Page, test } from '@playwright/test';
-import { screenshot, signInAsGuest } from './helpers';
+import { openAsGuest, screenshot } from './helpers';
 
 /**
  * The golden path end to end, offline: the wizard publishes to a local git repository
@@ -35,8 +35,7 @@ test('a new service from the golden-path wizard, published locally, opens in the
 }) => {
   test.setTimeout(180_000);
   const name = `e2e-svc-${Math.random().toString(36).slice(2, 8)}`;
-  await signInAsGuest(page);
-  await page.goto(LOCAL);
+  await openAsGuest(page, LOCAL);
   await expect(
     page.getByRole('heading', { name: /Node\.js service/ }),
   ).toBeVisible();
@@ -107,8 +106,7 @@ test('a new service from the golden-path wizard, published locally, opens in the
 test('an invalid name is shown at the field and no task starts', async ({
   page,
 }) => {
-  await signInAsGuest(page);
-  await page.goto(LOCAL);
+  await openAsGuest(page, LOCAL);
   await fillServiceStep(page, 'Bad_Name');
   // the ShipshapeServiceName field says so while typing
   await expect(
@@ -132,8 +130,7 @@ test('an invalid name is shown at the field and no task starts', async ({
 test('a taken name and a cost center outside the policy are refused at their fields before any task', async ({
   page,
 }) => {
-  await signInAsGuest(page);
-  await page.goto(LOCAL);
+  await openAsGuest(page, LOCAL);
   // payments-api is in the example catalog
   await fillServiceStep(page, 'payments-api');
   await page.getByRole('button', { name: 'Next' }).click();
