@@ -10,6 +10,7 @@ import fs from 'fs';
 import path from 'path';
 import request from 'supertest';
 import { shipshapePlugin } from '../plugin';
+import { responseMismatches } from '../schema/__testUtils__/conforms';
 import {
   ARGO_ROLLOUT_CRD,
   kubectl,
@@ -24,6 +25,9 @@ const OWNER = 'user:default/owner-user';
 const STRANGER = 'user:default/stranger';
 const ADMIN = 'user:default/admin-user';
 const REPO = 'registry.example.test/shipshape/rollout-demo';
+// Responses are checked against openapi.yaml's schemas for these routes.
+const DEPLOY = '/entities/{kind}/{namespace}/{name}/deploy';
+const ROLLOUT = '/entities/{kind}/{namespace}/{name}/rollout';
 
 function component(name: string, kubernetesId?: string): Entity {
   return {
@@ -171,6 +175,9 @@ describe('deploy, rollback and rollout status against the local cluster', () => 
         .get(`/api/shipshape/operations/${id}/log?after=${after}&wait=10`)
         .set('Authorization', mockCredentials.user.header(OWNER));
       expect(res.status).toBe(200);
+      expect(
+        responseMismatches(res.body, '/operations/{id}/log', 'get', 200),
+      ).toEqual([]);
       if (res.body.lines.length) {
         lineLatencies.push(Date.now() - Date.parse(res.body.lines[0].at));
       }
@@ -181,6 +188,9 @@ describe('deploy, rollback and rollout status against the local cluster', () => 
       .get(`/api/shipshape/operations/${id}`)
       .set('Authorization', mockCredentials.user.header(OWNER));
     expect(['queued', 'running']).not.toContain(res.body.status);
+    expect(
+      responseMismatches(res.body, '/operations/{id}', 'get', 200),
+    ).toEqual([]);
     return res.body;
   }
 
@@ -191,6 +201,7 @@ describe('deploy, rollback and rollout status against the local cluster', () => 
       reason: 'release 1.1.0',
     });
     expect(res.status).toBe(202);
+    expect(responseMismatches(res.body, DEPLOY, 'post', 202)).toEqual([]);
     expect(res.body).toMatchObject({
       kind: 'deploy',
       requestedBy: OWNER,
@@ -387,6 +398,7 @@ describe('deploy, rollback and rollout status against the local cluster', () => 
       dryRun: true,
     });
     expect(res.status).toBe(200);
+    expect(responseMismatches(res.body, DEPLOY, 'post', 200)).toEqual([]);
     expect(res.body).toMatchObject({
       dryRun: true,
       environment: 'test',
@@ -410,6 +422,7 @@ describe('deploy, rollback and rollout status against the local cluster', () => 
       .get('/api/shipshape/entities/component/default/bad-app/rollout')
       .set('Authorization', mockCredentials.user.header(STRANGER));
     expect(res.status).toBe(200);
+    expect(responseMismatches(res.body, ROLLOUT, 'get', 200)).toEqual([]);
     expect(Date.now() - started).toBeLessThan(4000);
     const [test, down, , denied] = res.body.environments;
     expect(down).toMatchObject({
@@ -457,6 +470,7 @@ describe('deploy, rollback and rollout status against the local cluster', () => 
     const status = await request(server)
       .get('/api/shipshape/entities/component/default/stuck-app/rollout')
       .set('Authorization', mockCredentials.user.header(OWNER));
+    expect(responseMismatches(status.body, ROLLOUT, 'get', 200)).toEqual([]);
     const [test] = status.body.environments;
     const w = test.workloads[0];
     expect(w).toMatchObject({
@@ -570,6 +584,7 @@ describe('deploy, rollback and rollout status against the local cluster', () => 
       .get('/api/shipshape/entities/component/default/canary-app/rollout')
       .set('Authorization', mockCredentials.user.header(OWNER));
     expect(res.status).toBe(200);
+    expect(responseMismatches(res.body, ROLLOUT, 'get', 200)).toEqual([]);
     const [test] = res.body.environments;
     expect(test.status).toBe('ok');
     expect(test.workloads).toEqual([

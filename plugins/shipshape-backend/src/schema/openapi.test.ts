@@ -2,6 +2,7 @@ import fs from 'fs';
 import path from 'path';
 import YAML from 'yaml';
 import { spec } from './openapi.generated';
+import { responseMismatches } from './__testUtils__/conforms';
 
 /** Every `router.<method>('<path>' | ['<path>', ...])` in the plugin's routers. */
 function routesInSource(): Array<{
@@ -54,5 +55,25 @@ describe('OpenAPI document', () => {
       .filter(r => !paths[r.path]?.[r.method])
       .map(r => `${r.method.toUpperCase()} ${r.path} (${r.file})`);
     expect(missing).toEqual([]);
+  });
+
+  it('the response check used by the route tests finds what does not match', () => {
+    expect(
+      responseMismatches(
+        { id: 1, kind: 'deploy', status: 'sleeping', log: [] },
+        '/operations/{id}',
+        'get',
+        200,
+      ),
+    ).toEqual(
+      expect.arrayContaining([
+        '$.entityRef: missing',
+        '$.status: "sleeping" is not one of queued,running,succeeded,failed,rolled-back',
+        '$.id: expected string, got number',
+      ]),
+    );
+    expect(responseMismatches({}, '/nowhere', 'get', 200)).toEqual([
+      'get /nowhere is not in openapi.yaml',
+    ]);
   });
 });
