@@ -48,12 +48,14 @@ export class CachedHttpClient {
     path: string,
     params: Record<string, string>,
     kind: 'prometheus' | 'alertmanager' = 'prometheus',
-    /** Parameters that only move the time (start, end): left out of the stale key. */
+    /**
+     * Parameters that only move the time (start, end): left out of the cache key, so that a
+     * load just after a time bucket moved still hits the cache within its TTL.
+     */
     timeParams: string[] = [],
   ): Promise<Fetched<T>> {
     const qs = new URLSearchParams(params).toString();
-    const key = `${target.name}|${target.url}|${path}?${qs}`;
-    const staleKey = `${target.name}|${
+    const key = `${target.name}|${
       target.url
     }|${path}?${new URLSearchParams(
       Object.entries(params).filter(([k]) => !timeParams.includes(k)),
@@ -69,7 +71,7 @@ export class CachedHttpClient {
         value => {
           const entry = { value, fetchedAt: Date.now() };
           this.remember(this.cache, key, entry);
-          this.remember(this.lastGood, staleKey, entry);
+          this.remember(this.lastGood, key, entry);
           return entry;
         },
       );
@@ -84,7 +86,7 @@ export class CachedHttpClient {
       return { value: entry.value as T, fetchedAt: entry.fetchedAt };
     } catch (e) {
       const error = (e as Error).message;
-      const good = this.lastGood.get(staleKey);
+      const good = this.lastGood.get(key);
       if (good && now - good.fetchedAt < this.opts.staleForMs) {
         return {
           value: good.value as T,
