@@ -3,7 +3,8 @@
 // running backend: parameters → `fetch:template` input (type-preserving `${{ }}` rendering,
 // as NunjucksWorkflowRunner does) → skeleton (path rendering, empty-path skipping,
 // copyWithoutTemplating, as fetch:template does). Only the fetch steps and Shipshape's
-// own shipshape:catalog:annotations and shipshape:slo:rules (same code, needs the repo's
+// own shipshape:service:check (against the example catalog, example-catalog.mjs),
+// shipshape:catalog:annotations and shipshape:slo:rules (same code, needs the repo's
 // node_modules) run; publish and register steps are listed, not executed.
 //
 // This is a stand-in until the real scaffolder test (issue 5 "Proof") drives the engine;
@@ -16,6 +17,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
+import { exampleCatalog, appConfigPolicyInput } from './example-catalog.mjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const depsDir =
@@ -267,6 +269,23 @@ async function catalogAnnotations(input) {
   });
   return output;
 }
+// shipshape:service:check: the action's own handler, the example catalog and app-config's policy
+async function serviceCheck(input) {
+  const load = repoRequire('shipshape:service:check');
+  const { createServiceCheckAction } = load(
+    path.join(repoDir, 'plugins/scaffolder-backend-module-shipshape/src/actions/serviceCheck.ts'),
+  );
+  const { parseShipshapePolicy } = load(path.join(repoDir, 'plugins/shipshape-common/src/policy.ts'));
+  const action = createServiceCheckAction({
+    catalog: exampleCatalog(repoDir),
+    policy: parseShipshapePolicy(appConfigPolicyInput(repoDir)),
+  });
+  await action.handler({
+    input,
+    getInitiatorCredentials: async () => ({ principal: { type: 'user', userEntityRef: 'user:default/guest' } }),
+    logger: { info() {}, warn() {}, error() {}, debug() {} },
+  });
+}
 // shipshape:slo:rules: the generator the action calls, writing the same file
 function sloRules(input, workspace) {
   const { renderSloRuleFile, CHART_SLO_RULES_PATH } = repoRequire('shipshape:slo:rules')(
@@ -303,6 +322,9 @@ for (const step of template.spec.steps) {
     const n = fetchTemplate(input, outDir);
     context.steps[step.id] = { output: {} };
     console.error(`render.mjs: ${step.id}: ${n} files`);
+  } else if (step.action === 'shipshape:service:check') {
+    await serviceCheck(renderInput(step.input, context));
+    context.steps[step.id] = { output: {} };
   } else if (step.action === 'shipshape:catalog:annotations') {
     context.steps[step.id] = { output: await catalogAnnotations(renderInput(step.input, context)) };
     console.error(`render.mjs: ${step.id}: ${JSON.stringify(context.steps[step.id].output)}`);

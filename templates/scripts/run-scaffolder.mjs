@@ -2,8 +2,9 @@
 // Runs a template through the real Backstage scaffolder engine: the NunjucksWorkflowRunner
 // of @backstage/plugin-scaffolder-backend (parameter rendering, `if:`, `each:`, step
 // outputs, the output links) with the real fetch:template action and the real
-// shipshape:catalog:annotations and shipshape:slo:rules of
-// plugins/scaffolder-backend-module-shipshape. Only the actions that
+// shipshape:service:check (against a stand-in catalog of the example entities, see
+// example-catalog.mjs, and app-config's policy), shipshape:catalog:annotations and
+// shipshape:slo:rules of plugins/scaffolder-backend-module-shipshape. Only the actions that
 // leave the machine are stand-ins that record their input and answer with plausible output:
 // publish:github, github:environment:create, catalog:register, shipshape:publish:local.
 // The files that would be published are copied to <out-dir>.
@@ -17,6 +18,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
+import { exampleCatalog, appConfigPolicyInput } from './example-catalog.mjs';
 
 const repo = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const req = createRequire(path.join(repo, 'package.json'));
@@ -35,6 +37,8 @@ req('@backstage/cli-node/config/nodeTransform.cjs');
 const shipshapeActions = path.join(repo, 'plugins/scaffolder-backend-module-shipshape/src/actions');
 const { createSloRulesAction } = req(path.join(shipshapeActions, 'sloRules.ts'));
 const { createCatalogAnnotationsAction } = req(path.join(shipshapeActions, 'catalogAnnotations.ts'));
+const { createServiceCheckAction } = req(path.join(shipshapeActions, 'serviceCheck.ts'));
+const { parseShipshapePolicy } = req(path.join(repo, 'plugins/shipshape-common/src/policy.ts'));
 
 const [templateDir, paramsFile, outDir, ...flags] = process.argv.slice(2);
 const dryRun = flags.includes('--dry-run');
@@ -73,6 +77,7 @@ const noRead = async () => { throw new Error('no URL reads in this runner'); };
 const actions = new Map(
   [
     createFetchTemplateAction({ reader: { readUrl: noRead, readTree: noRead, search: noRead }, integrations }),
+    createServiceCheckAction({ catalog: exampleCatalog(repo), policy: parseShipshapePolicy(appConfigPolicyInput(repo)) }),
     createCatalogAnnotationsAction(),
     createSloRulesAction(),
     stub('publish:github', ctx => {
@@ -135,5 +140,7 @@ try {
 } catch (e) {
   console.error(logs.filter(l => l.status).map(l => `${l.stepId ?? ''} ${l.status} ${l.message.split('\n')[0]}`).join('\n'));
   console.error(`run-scaffolder: ${e.stack ?? e}`);
+  // what the stand-ins were asked to do before the failure (publish, register): for the tests
+  console.log(JSON.stringify({ template: template.metadata.name, dryRun, failed: e.message, calls }, null, 2));
   process.exit(1);
 }

@@ -18,6 +18,7 @@ describe('scaffolder module shipshape', () => {
       features: [scaffolderModuleShipshape],
     });
     expect(ids).toEqual([
+      'shipshape:service:check',
       'shipshape:catalog:annotations',
       'shipshape:slo:rules',
       'shipshape:deploy',

@@ -2,15 +2,15 @@ import {
   coreServices,
   createBackendModule,
 } from '@backstage/backend-plugin-api';
+import { catalogServiceRef } from '@backstage/plugin-catalog-node';
 import { scaffolderActionsExtensionPoint } from '@backstage/plugin-scaffolder-node';
+import { parseShipshapePolicy } from '@shipshape/plugin-shipshape-common';
 import { createCatalogAnnotationsAction } from './actions/catalogAnnotations';
 import { createDeployAction } from './actions/deploy';
 import { createRollbackAction } from './actions/rollback';
-import {
-  createBackupAction,
-  createRestoreDrillAction,
-} from './actions/backup';
+import { createBackupAction, createRestoreDrillAction } from './actions/backup';
 import { createPublishLocalAction } from './actions/publishLocal';
+import { createServiceCheckAction } from './actions/serviceCheck';
 import { createSloRulesAction } from './actions/sloRules';
 
 /**
@@ -28,8 +28,14 @@ export const scaffolderModuleShipshape = createBackendModule({
         discovery: coreServices.discovery,
         auth: coreServices.auth,
         config: coreServices.rootConfig,
+        catalog: catalogServiceRef,
       },
-      async init({ scaffolder, discovery, auth, config }) {
+      async init({ scaffolder, discovery, auth, config, catalog }) {
+        // the same app-config shipshape.policy the catalog module applies
+        const policy = parseShipshapePolicy(
+          config.getOptional('shipshape.policy'),
+        );
+        scaffolder.addActions(createServiceCheckAction({ catalog, policy }));
         scaffolder.addActions(createCatalogAnnotationsAction());
         scaffolder.addActions(createSloRulesAction());
         scaffolder.addActions(

@@ -10,5 +10,6 @@ export * from './policy';
 export * from './rollout';
 export * from './policyApi';
 export * from './tiers';
+export * from './newService';
 export * from './readiness';
 export * from './slo';
