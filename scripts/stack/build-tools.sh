@@ -21,6 +21,7 @@ HELM_VERSION="v3.21.4"
 ACTIONLINT_VERSION="v1.7.12"
 KUBECONFORM_VERSION="v0.7.0"
 VERSITYGW_VERSION="v1.7.0"
+ARGO_ROLLOUTS_VERSION="v1.8.3"
 
 # Go's module and build caches are per machine, not per clone, so that a fresh clone on a
 # machine that built the tools before relinks them in about a minute instead of ~25.
@@ -160,6 +161,39 @@ build_kwok() {
   fi
 }
 
+# Argo Rollouts: its go.mod has replace directives, so `go install @v` refuses it. Build
+# cmd/rollouts-controller in a writable copy of the module dir, with its metrics and healthz
+# servers bound to 127.0.0.1 instead of the hard-coded 0.0.0.0 (controller/controller.go).
+# The CRDs (manifests/crds) are kept next to the binaries for stack.sh.
+build_argo_rollouts() {
+  local ver=$ARGO_ROLLOUTS_VERSION crds="$TOOLS/argo-rollouts-crds"
+  if cached argo-rollouts "$ver" rollouts-controller && [[ -f "$crds/.done-$ver" ]]; then
+    log "argo-rollouts $ver cached"; return 0
+  fi
+  local mod="$GOMODCACHE/github.com/argoproj/argo-rollouts@$ver"
+  [[ -d "$mod" ]] || (cd "$TOOLS" && go mod download "github.com/argoproj/argo-rollouts@$ver") ||
+    die "go mod download github.com/argoproj/argo-rollouts@$ver failed"
+  rm -rf "$crds"; mkdir -p "$crds"
+  cp "$mod"/manifests/crds/*-crd.yaml "$crds/"
+  chmod -R u+w "$crds"
+  touch "$crds/.done-$ver"
+  cached argo-rollouts "$ver" rollouts-controller && { log "argo-rollouts $ver cached"; return 0; }
+  log "building argo-rollouts $ver (rollouts-controller)"
+  rm -f "$MARK/argo-rollouts"-*
+  local src="$TOOLS/argo-rollouts-src-$ver" t0=$SECONDS
+  rm -rf "$src"; cp -r "$mod" "$src"; chmod -R u+w "$src"
+  sed -i 's|= "0.0.0.0:%d"|= "127.0.0.1:%d"|' "$src/controller/controller.go"
+  grep -q '"127.0.0.1:%d"' "$src/controller/controller.go" || die "argo-rollouts: listen address not found to patch"
+  (cd "$src" && CGO_ENABLED=0 go build -p "$GO_P" -trimpath \
+    -ldflags "-s -w -X github.com/argoproj/argo-rollouts/utils/version.version=${ver#v}" \
+    -o "$BIN/rollouts-controller.tmp" ./cmd/rollouts-controller) || die "building rollouts-controller failed"
+  mv -f "$BIN/rollouts-controller.tmp" "$BIN/rollouts-controller"
+  rm -rf "$src"
+  set_marker argo-rollouts "$ver"
+  remember argo-rollouts "$ver" rollouts-controller
+  log "argo-rollouts built in $((SECONDS - t0)) s"
+}
+
 build_go_tools() {
   go_tool kine "$KINE_VERSION" github.com/k3s-io/kine kine
   build_kwok
@@ -167,6 +201,7 @@ build_go_tools() {
   go_tool actionlint "$ACTIONLINT_VERSION" github.com/rhysd/actionlint/cmd/actionlint actionlint
   go_tool kubeconform "$KUBECONFORM_VERSION" github.com/yannh/kubeconform/cmd/kubeconform kubeconform
   go_tool versitygw "$VERSITYGW_VERSION" github.com/versity/versitygw/cmd/versitygw versitygw
+  build_argo_rollouts
 }
 
 APT_PKGS=(postgresql prometheus prometheus-alertmanager openssl curl)
@@ -202,7 +237,7 @@ install_apt() {
 
 check() {
   local ok=0 b
-  for b in kube-apiserver kube-controller-manager kube-scheduler kubectl kine kwok helm actionlint kubeconform versitygw; do
+  for b in kube-apiserver kube-controller-manager kube-scheduler kubectl kine kwok helm actionlint kubeconform versitygw rollouts-controller; do
     if [[ -x "$BIN/$b" ]]; then echo "ok   $b"; else echo "MISS $b"; ok=1; fi
   done
   for b in promtool prometheus prometheus-alertmanager openssl; do

@@ -129,6 +129,61 @@ spec:
 YAML
 }
 
+# An Argo Rollouts canary (the stack runs the real controller): 4 replicas, 25% -> 50% -> 100%
+# with short timed pauses, so a new image walks the canary steps on its own in ~20 s.
+ROLLOUTS=("checkout-api:4:registry.example.test/shipshape/checkout-api:3.2.0")
+
+argo_rollout() { # name replicas image ns
+  cat <<YAML
+---
+apiVersion: argoproj.io/v1alpha1
+kind: Rollout
+metadata:
+  name: $1
+  namespace: $4
+  labels:
+    app.kubernetes.io/name: $1
+    app.kubernetes.io/part-of: shipshape-demo
+    backstage.io/kubernetes-id: $1
+spec:
+  replicas: $2
+  revisionHistoryLimit: 5
+  progressDeadlineSeconds: 60
+  selector:
+    matchLabels: {app.kubernetes.io/name: $1}
+  strategy:
+    canary:
+      steps:
+      - setWeight: 25
+      - pause: {duration: 5s}
+      - setWeight: 50
+      - pause: {duration: 5s}
+  template:
+    metadata:
+      labels:
+        app.kubernetes.io/name: $1
+        backstage.io/kubernetes-id: $1
+    spec:
+      containers:
+      - name: app
+        image: $3
+        ports: [{containerPort: 8080, name: http}]
+        resources:
+          requests: {cpu: 50m, memory: 64Mi}
+          limits: {memory: 64Mi}
+YAML
+}
+
+rollout_manifests() {
+  local c ns name replicas image
+  for ns in staging production; do
+    for c in "${ROLLOUTS[@]}"; do
+      IFS=: read -r name replicas image <<<"$c"
+      argo_rollout "$name" "$replicas" "$image" "$ns"
+    done
+  done
+}
+
 all_manifests() {
   local c ns
   for ns in staging production; do
@@ -164,8 +219,18 @@ main() {
       "${kubectl[@]}" wait deploy -A -l app.kubernetes.io/part-of=shipshape-demo \
         --for=condition=Available --timeout=120s >/dev/null || die "demo deployments did not become available"
       echo "[demo] deployed ${#COMPONENTS[@]} components and ${#BACKUPS[@]} backup CronJobs to staging and production"
+      if "${kubectl[@]}" get crd rollouts.argoproj.io >/dev/null 2>&1; then
+        rollout_manifests | "${kubectl[@]}" apply --server-side --force-conflicts --field-manager=shipshape-demo -f - >/dev/null
+        "${kubectl[@]}" wait rollouts.argoproj.io -A -l app.kubernetes.io/part-of=shipshape-demo \
+          --for=jsonpath='{.status.phase}'=Healthy --timeout=120s >/dev/null || die "demo Argo Rollouts did not become Healthy"
+        echo "[demo] deployed ${#ROLLOUTS[@]} Argo Rollout(s) to staging and production"
+      fi
       ;;
-    delete) all_manifests | "${kubectl[@]}" delete --ignore-not-found -f - >/dev/null ;;
+    delete)
+      all_manifests | "${kubectl[@]}" delete --ignore-not-found -f - >/dev/null
+      if "${kubectl[@]}" get crd rollouts.argoproj.io >/dev/null 2>&1; then
+        rollout_manifests | "${kubectl[@]}" delete --ignore-not-found -f - >/dev/null
+      fi ;;
     manifests) all_manifests ;;
     *) die "usage: $0 [apply|delete|manifests]" ;;
   esac

@@ -198,6 +198,16 @@ t_demo_workloads() {
 
 promq() { curl -sS --fail "$STACK_PROMETHEUS_URL/api/v1/query" --data-urlencode "query=$1"; }
 
+t_argo_rollouts() { # the real controller is up and has brought the demo Rollout to Healthy
+  local h phase
+  h="$(curl -sf "$STACK_ARGO_ROLLOUTS_HEALTHZ_URL")" || { echo "healthz $STACK_ARGO_ROLLOUTS_HEALTHZ_URL did not answer"; return 1; }
+  curl -sf "$STACK_ARGO_ROLLOUTS_METRICS_URL" | grep -q '^argo_rollouts_controller_info' || { echo "no argo_rollouts_controller_info metric"; return 1; }
+  k -n staging wait rollouts.argoproj.io/checkout-api --for=jsonpath='{.status.phase}'=Healthy --timeout=90s >/dev/null
+  phase="$(k -n staging get rollouts.argoproj.io checkout-api -o jsonpath='{.status.phase} {.status.availableReplicas}/{.spec.replicas} stable={.status.stableRS}')"
+  [[ "$(ko auth can-i patch rollouts.argoproj.io -n staging)" == yes ]] || { echo "operator cannot patch rollouts"; return 1; }
+  echo "healthz=$h; staging/checkout-api $phase"
+}
+
 t_prom_query() {
   local r
   r="$(promq 'up{job="shipshape-exporter"}')"
@@ -313,6 +323,7 @@ main() {
   check "k8s: demo manifests pass server-side dry run" t_server_dry_run
   check "kubeconform: offline schemas from the apiserver's OpenAPI" t_kubeconform_offline
   check "k8s: demo workloads available" t_demo_workloads
+  check "argo rollouts: controller up, demo Rollout Healthy" t_argo_rollouts
   check "prometheus: query answers, exporter scraped" t_prom_query
   if [[ "${STACK_PROM_BACKFILL_DAYS:-28}" -ge 28 ]]; then
     check "prometheus: 28-day history present" t_prom_history

@@ -31,6 +31,9 @@ PROM_PORT="${STACK_PROMETHEUS_PORT:-29090}"
 AM_PORT="${STACK_ALERTMANAGER_PORT:-29093}"
 EXPORTER_PORT="${STACK_EXPORTER_PORT:-29100}"
 S3_PORT="${STACK_S3_PORT:-27070}"
+ARGO_ROLLOUTS_PORT="${STACK_ARGO_ROLLOUTS_PORT:-20280}"               # healthz
+ARGO_ROLLOUTS_METRICS_PORT="${STACK_ARGO_ROLLOUTS_METRICS_PORT:-20281}"
+ARGO_CRDS="${SHIPSHAPE_TOOLS_DIR:-$ROOT/.tools}/argo-rollouts-crds"
 PROM_BACKFILL_DAYS="${STACK_PROM_BACKFILL_DAYS:-28}"
 S3_BUCKET="shipshape-backups"
 EMPTY_SHA256=e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855
@@ -40,7 +43,7 @@ KWOK_NODES=("kwok-node-a1:zone-a" "kwok-node-a2:zone-a" "kwok-node-b1:zone-b")
 # default exporter traffic: name:rps:errorRatio:latencyMs
 DEMO_SERVICES=("payments-api:5:0.0002:40" "orders-api:8:0.0008:120" "legacy-billing:1:0.0005:250")
 
-COMPONENTS=(postgres kine apiserver controller-manager scheduler kwok exporter alertmanager prometheus s3)
+COMPONENTS=(postgres kine apiserver controller-manager scheduler kwok argo-rollouts exporter alertmanager prometheus s3)
 
 PY="$(command -v /usr/bin/python3 || command -v python3)"
 PG_BIN="$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -1 || true)"
@@ -59,7 +62,7 @@ port_of() {
     postgres) echo "$PG_PORT" ;; kine) echo "$KINE_PORT" ;; apiserver) echo "$APISERVER_PORT" ;;
     controller-manager) echo "$KCM_PORT" ;; scheduler) echo "$SCHED_PORT" ;; kwok) echo "$KWOK_PORT" ;;
     exporter) echo "$EXPORTER_PORT" ;; alertmanager) echo "$AM_PORT" ;; prometheus) echo "$PROM_PORT" ;;
-    s3) echo "$S3_PORT" ;;
+    s3) echo "$S3_PORT" ;; argo-rollouts) echo "$ARGO_ROLLOUTS_PORT" ;;
   esac
 }
 
@@ -76,7 +79,7 @@ exe_of() {
     postgres) echo postgres ;; kine) echo kine ;; apiserver) echo kube-apiserver ;;
     controller-manager) echo kube-controller-manager ;; scheduler) echo kube-scheduler ;;
     kwok) echo kwok ;; exporter) echo exporter.py ;; alertmanager) echo alertmanager ;;
-    prometheus) echo prometheus ;; s3) echo versitygw ;;
+    prometheus) echo prometheus ;; s3) echo versitygw ;; argo-rollouts) echo rollouts-controller ;;
   esac
 }
 
@@ -469,6 +472,43 @@ EOF
   done
 }
 
+# Argo Rollouts: its CRDs (server-side apply: rollout-crd.yaml is too big for the
+# last-applied annotation), RBAC for the portal's tokens (argo-rollouts.yaml), and the real
+# controller, with the admin kubeconfig like kube-controller-manager, on 127.0.0.1 only.
+argo_bootstrap() {
+  local sum
+  sum="$(cat "$ARGO_CRDS"/*.yaml "$HERE/argo-rollouts.yaml" 2>/dev/null | md5sum | cut -c1-32)"
+  [[ -f "$STATE/k8s/.argo-$sum" ]] && return 0
+  ls "$ARGO_CRDS"/*-crd.yaml >/dev/null 2>&1 || fail argo-rollouts "CRDs not found in $ARGO_CRDS (run scripts/stack/build-tools.sh)"
+  # a schema-less stand-in CRD (older tests applied one) would be merged into, not replaced
+  if [[ "$(kc get crd rollouts.argoproj.io -o jsonpath='{.spec.versions[0].schema.openAPIV3Schema.properties}' 2>/dev/null)" == "" ]] &&
+    kc get crd rollouts.argoproj.io >/dev/null 2>&1; then
+    log "argo-rollouts: replacing a schema-less rollouts.argoproj.io CRD"
+    kc delete crd rollouts.argoproj.io --wait=true --timeout=60s >/dev/null
+  fi
+  kc apply --server-side --force-conflicts --field-manager=shipshape-stack -f "$ARGO_CRDS" >/dev/null \
+    || fail argo-rollouts "applying the Argo Rollouts CRDs failed"
+  local deadline=$((SECONDS + 60))
+  until [[ "$(kc get crd rollouts.argoproj.io -o jsonpath='{.status.conditions[?(@.type=="Established")].status}' 2>/dev/null)" == True ]]; do
+    ((SECONDS < deadline)) || fail argo-rollouts "the Rollout CRD was not established in 60s"
+    sleep 0.3
+  done
+  kc apply -f "$HERE/argo-rollouts.yaml" >/dev/null || fail argo-rollouts "applying argo-rollouts.yaml failed"
+  rm -f "$STATE/k8s"/.argo-*
+  touch "$STATE/k8s/.argo-$sum"
+}
+
+start_argo_rollouts() {
+  argo_bootstrap
+  if port_busy "$ARGO_ROLLOUTS_METRICS_PORT"; then
+    fail argo-rollouts "port $ARGO_ROLLOUTS_METRICS_PORT is already in use; set STACK_ARGO_ROLLOUTS_METRICS_PORT to another port"
+  fi
+  start_proc argo-rollouts "$BIN/rollouts-controller" --kubeconfig="$STATE/kubeconfig" \
+    --healthzPort="$ARGO_ROLLOUTS_PORT" --metricsport="$ARGO_ROLLOUTS_METRICS_PORT" \
+    --leader-elect=false --loglevel=warn --rollout-threads=4
+  wait_for argo-rollouts 60 curl -sf "http://$HOST:$ARGO_ROLLOUTS_PORT/healthz"
+}
+
 kube_schemas() { # JSON schemas for kubeconform from the apiserver's own OpenAPI (offline)
   local d="$STATE/k8s/schemas" p="$STATE/pki"
   [[ -f "$d/.done" ]] && return 0
@@ -648,6 +688,8 @@ export STACK_ALERTMANAGER_URL='http://$HOST:$AM_PORT'
 export STACK_EXPORTER_URL='http://$HOST:$EXPORTER_PORT'
 export STACK_EXPORTER_CONTROL_URL='http://$HOST:$EXPORTER_PORT/control'
 export STACK_APP_CONFIG='$STATE/app-config.stack.yaml'
+export STACK_ARGO_ROLLOUTS_HEALTHZ_URL='http://$HOST:$ARGO_ROLLOUTS_PORT/healthz'
+export STACK_ARGO_ROLLOUTS_METRICS_URL='http://$HOST:$ARGO_ROLLOUTS_METRICS_PORT/metrics'
 EOF
   )
 }
@@ -803,6 +845,7 @@ cmd_up() {
   k8s_bootstrap
   kube_schemas
   ensure_one kwok start_kwok
+  ensure_one argo-rollouts start_argo_rollouts
   ensure_one exporter start_exporter
   ensure_one alertmanager start_alertmanager
   ensure_one prometheus start_prometheus
