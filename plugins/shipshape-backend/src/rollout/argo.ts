@@ -1,13 +1,63 @@
 import * as k8s from '@kubernetes/client-node';
-import { PodInfo, RolloutPhase, WorkloadStatus } from '@shipshape/plugin-shipshape-common';
+import {
+  PodInfo,
+  RolloutPhase,
+  WorkloadStatus,
+} from '@shipshape/plugin-shipshape-common';
 import { ClusterClient } from '../kubernetes/clusters';
 import { imageTag } from './image';
 import { KUBERNETES_ID_LABEL, images, podError, podReady } from './kube';
 
 const ARGO_REVISION = 'rollout.argoproj.io/revision';
 
+/**
+ * `kubectl argo rollouts status` logic: the controller computes phase and message (1.0+);
+ * they count only once it has observed the spec's generation (and the one Shipshape patched).
+ * Healthy is complete, Degraded (e.g. ProgressDeadlineExceeded) or aborted is stalled;
+ * Paused and Progressing go on (timed pauses end on their own; an indefinite pause waits for a
+ * promotion, or the follower's timeout).
+ */
+export function argoRolloutState(
+  r: ArgoRollout,
+  minGeneration = 0,
+): { state: 'complete' | 'progressing' | 'stalled'; message: string } {
+  const generation = r.metadata?.generation ?? 0;
+  const observed = Number(r.status?.observedGeneration ?? NaN);
+  if (!(observed >= Math.max(generation, minGeneration))) {
+    return {
+      state: 'progressing',
+      message: 'waiting for the controller to observe the new spec',
+    };
+  }
+  const s = r.status ?? {};
+  const message = s.message ? `: ${s.message}` : '';
+  if (s.abort) return { state: 'stalled', message: `aborted${message}` };
+  const steps = r.spec?.strategy?.canary?.steps?.length;
+  const step =
+    steps && s.currentStepIndex !== undefined
+      ? ` (canary step ${Math.min(s.currentStepIndex + 1, steps)}/${steps})`
+      : '';
+  switch (s.phase) {
+    case 'Healthy':
+      if (r.spec?.strategy?.canary && s.stableRS !== s.currentPodHash) break;
+      return {
+        state: 'complete',
+        message: `${s.availableReplicas ?? 0} replicas healthy on ${
+          s.currentPodHash
+        }`,
+      };
+    case 'Degraded':
+      return { state: 'stalled', message: `Degraded${message}` };
+    default:
+  }
+  return {
+    state: 'progressing',
+    message: `${s.phase ?? 'Progressing'}${step}${message}`,
+  };
+}
+
 /** The Argo Rollouts `Rollout` fields Shipshape reads. */
-interface ArgoRollout {
+export interface ArgoRollout {
   metadata: k8s.V1ObjectMeta;
   spec?: {
     replicas?: number;
@@ -20,6 +70,7 @@ interface ArgoRollout {
     };
   };
   status?: {
+    observedGeneration?: string;
     phase?: string;
     message?: string;
     replicas?: number;
@@ -61,22 +112,24 @@ export async function readArgoRollouts(
   let items: ArgoRollout[];
   try {
     const custom = client.kubeConfig.makeApiClient(k8s.CustomObjectsApi);
-    const list = await custom.listNamespacedCustomObject({
-      group: 'argoproj.io',
-      version: 'v1alpha1',
-      namespace,
-      plural: 'rollouts',
-      labelSelector: `${KUBERNETES_ID_LABEL}=${kubernetesId}`,
-    }, opts);
+    const list = await custom.listNamespacedCustomObject(
+      {
+        group: 'argoproj.io',
+        version: 'v1alpha1',
+        namespace,
+        plural: 'rollouts',
+        labelSelector: `${KUBERNETES_ID_LABEL}=${kubernetesId}`,
+      },
+      opts,
+    );
     items = list.items ?? [];
   } catch (e) {
     if ((e as { code?: number }).code === 404) return [];
     throw e;
   }
   if (items.length === 0) return [];
-  const sets = (
-    await client.apps.listNamespacedReplicaSet({ namespace }, opts)
-  ).items;
+  const sets = (await client.apps.listNamespacedReplicaSet({ namespace }, opts))
+    .items;
   return items.map(r => {
     const owned = sets
       .filter(rs =>
@@ -84,7 +137,9 @@ export async function readArgoRollouts(
       )
       .sort((a, b) => (revision(b) ?? 0) - (revision(a) ?? 0));
     const currentRev = revision(r);
-    const previousRs = owned.find(rs => (revision(rs) ?? 0) < (currentRev ?? 0));
+    const previousRs = owned.find(
+      rs => (revision(rs) ?? 0) < (currentRev ?? 0),
+    );
     const selector = r.spec?.selector?.matchLabels ?? {};
     const own = pods.filter(p =>
       Object.entries(selector).every(([k, v]) => p.metadata?.labels?.[k] === v),
@@ -133,7 +188,9 @@ export async function readArgoRollouts(
         ? {
             type: 'Canary',
             canaryStep:
-              stepIndex === undefined ? undefined : Math.min(stepIndex + 1, steps.length),
+              stepIndex === undefined
+                ? undefined
+                : Math.min(stepIndex + 1, steps.length),
             canarySteps: steps.length,
             canaryWeight:
               r.status?.canary?.weights?.canary?.weight ??
@@ -166,7 +223,10 @@ export async function readArgoRollouts(
             ].join(', ')}`
           : ''
       }`,
-      pods: podInfos.length <= 10 ? podInfos : podInfos.filter(p => p.error || !p.ready),
+      pods:
+        podInfos.length <= 10
+          ? podInfos
+          : podInfos.filter(p => p.error || !p.ready),
     };
   });
 }

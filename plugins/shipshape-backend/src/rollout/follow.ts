@@ -1,6 +1,9 @@
 import * as k8s from '@kubernetes/client-node';
 import { ClusterClient } from '../kubernetes/clusters';
+import { argoRolloutState } from './argo';
 import {
+  Workload,
+  WorkloadKind,
   deploymentRolloutState,
   podError,
   podReady,
@@ -11,6 +14,8 @@ export interface FollowOptions {
   client: ClusterClient;
   namespace: string;
   name: string;
+  /** Deployment (default) or an Argo Rollouts Rollout. */
+  kind?: WorkloadKind;
   /** The patched generation: the controller must have observed at least this one. */
   minGeneration: number;
   /** The images the new pods run (to tell new pods from old ones). */
@@ -24,8 +29,8 @@ export interface FollowOptions {
 }
 
 export type FollowResult =
-  | { state: 'complete'; message: string; deployment: k8s.V1Deployment }
-  | { state: 'stalled'; message: string; deployment?: k8s.V1Deployment };
+  | { state: 'complete'; message: string; deployment: Workload }
+  | { state: 'stalled'; message: string; deployment?: Workload };
 
 /**
  * Follows one Deployment's rollout by WATCHING the API (the Deployment and its pods), the
@@ -36,7 +41,8 @@ export type FollowResult =
 export function followRollout(options: FollowOptions): Promise<FollowResult> {
   const { client, namespace, name, signal } = options;
   return new Promise<FollowResult>((resolve, reject) => {
-    let deployment: k8s.V1Deployment | undefined;
+    let deployment: Workload | undefined;
+    const rollout = options.kind === 'Rollout';
     const pods = new Map<string, k8s.V1Pod>();
     const badSince = new Map<string, number>();
     const watches: AbortController[] = [];
@@ -84,7 +90,9 @@ export function followRollout(options: FollowOptions): Promise<FollowResult> {
 
     const evaluate = () => {
       if (finished || !deployment) return;
-      const state = deploymentRolloutState(deployment, options.minGeneration);
+      const state = rollout
+        ? argoRolloutState(deployment as any, options.minGeneration)
+        : deploymentRolloutState(deployment, options.minGeneration);
       if (state.state === 'complete') {
         finish(() =>
           resolve({
@@ -170,14 +178,19 @@ export function followRollout(options: FollowOptions): Promise<FollowResult> {
             const quick = Date.now() - startedAt < 1000 ? quickEnds + 1 : 0;
             if (quick >= 10) {
               finish(() =>
-                reject(new Error(`watch ${path} keeps failing: ${err ?? 'closed'}`)),
+                reject(
+                  new Error(`watch ${path} keeps failing: ${err ?? 'closed'}`),
+                ),
               );
               return;
             }
-            const t = setTimeout(() => {
-              timers.delete(t);
-              startWatch(path, query, onEvent, quick);
-            }, quick ? 1000 : 0);
+            const t = setTimeout(
+              () => {
+                timers.delete(t);
+                startWatch(path, query, onEvent, quick);
+              },
+              quick ? 1000 : 0,
+            );
             timers.add(t);
           },
         )
@@ -189,20 +202,24 @@ export function followRollout(options: FollowOptions): Promise<FollowResult> {
     };
 
     startWatch(
-      `/apis/apps/v1/namespaces/${namespace}/deployments`,
+      rollout
+        ? `/apis/argoproj.io/v1alpha1/namespaces/${namespace}/rollouts`
+        : `/apis/apps/v1/namespaces/${namespace}/deployments`,
       { fieldSelector: `metadata.name=${name}` },
-      (type, obj: k8s.V1Deployment) => {
+      (type, obj: Workload) => {
         if (type === 'DELETED') {
           finish(() =>
             resolve({
               state: 'stalled',
-              message: `Deployment ${namespace}/${name} was deleted`,
+              message: `${
+                rollout ? 'Rollout' : 'Deployment'
+              } ${namespace}/${name} was deleted`,
             }),
           );
           return;
         }
         if (type !== 'ADDED' && type !== 'MODIFIED') return;
-        deployment = obj;
+        deployment = rollout ? { ...obj, kind: 'Rollout' } : obj;
         if (!podWatchStarted) {
           podWatchStarted = true;
           startWatch(

@@ -4,6 +4,8 @@ import { ECOSYSTEM_ANNOTATIONS } from '@shipshape/plugin-shipshape-common';
 import { ClusterClient } from '../kubernetes/clusters';
 
 export const REVISION_ANNOTATION = 'deployment.kubernetes.io/revision';
+/** Argo Rollouts' revision annotation (on the Rollout and its ReplicaSets). */
+export const ARGO_REVISION_ANNOTATION = 'rollout.argoproj.io/revision';
 export const CHANGE_CAUSE_ANNOTATION = 'kubernetes.io/change-cause';
 /** The label the stock Kubernetes plugin (and the templates' chart) put on workloads. */
 export const KUBERNETES_ID_LABEL = ECOSYSTEM_ANNOTATIONS.kubernetesId;
@@ -22,8 +24,132 @@ export const POD_ERROR_REASONS = [
 export function revisionOf(obj: {
   metadata?: k8s.V1ObjectMeta;
 }): number | undefined {
-  const r = obj.metadata?.annotations?.[REVISION_ANNOTATION];
+  const a = obj.metadata?.annotations;
+  const r = a?.[REVISION_ANNOTATION] ?? a?.[ARGO_REVISION_ANNOTATION];
   return r === undefined ? undefined : Number(r);
+}
+
+/**
+ * A workload Shipshape deploys to: a Deployment, or an Argo Rollouts `Rollout` (same
+ * metadata/spec.template/spec.selector shape), told apart by `kind` ('Rollout' is always set
+ * on Rollouts read by Shipshape; a Deployment's may be absent).
+ */
+export type Workload = k8s.V1Deployment;
+export type WorkloadKind = 'Deployment' | 'Rollout';
+
+export function kindOf(w: { kind?: string }): WorkloadKind {
+  return w.kind === 'Rollout' ? 'Rollout' : 'Deployment';
+}
+
+/** "Deployment ns/name" or "Rollout ns/name", for messages. */
+export function describe(w: Workload): string {
+  return `${kindOf(w)} ${w.metadata?.namespace}/${w.metadata?.name}`;
+}
+
+const jsonPatch = k8s.setHeaderOptions(
+  'Content-Type',
+  k8s.PatchStrategy.JsonPatch,
+);
+
+const ARGO = { group: 'argoproj.io', version: 'v1alpha1', plural: 'rollouts' };
+
+function asRollout(obj: object): Workload {
+  return { ...(obj as Workload), kind: 'Rollout' };
+}
+
+/** The entity's Argo Rollouts in a namespace (none where the cluster has no Rollout API). */
+export async function listEntityRollouts(
+  client: ClusterClient,
+  namespace: string,
+  kubernetesId: string,
+): Promise<Workload[]> {
+  try {
+    const list = await client.kubeConfig
+      .makeApiClient(k8s.CustomObjectsApi)
+      .listNamespacedCustomObject({
+        ...ARGO,
+        namespace,
+        labelSelector: `${KUBERNETES_ID_LABEL}=${kubernetesId}`,
+      });
+    return (list.items ?? []).map(asRollout);
+  } catch (e) {
+    if ((e as { code?: number }).code === 404) return [];
+    throw e;
+  }
+}
+
+/** The entity's Deployments and Argo Rollouts in a namespace. */
+export async function listEntityWorkloads(
+  client: ClusterClient,
+  namespace: string,
+  kubernetesId: string,
+): Promise<Workload[]> {
+  const [deployments, rollouts] = await Promise.all([
+    listEntityDeployments(client, namespace, kubernetesId),
+    listEntityRollouts(client, namespace, kubernetesId),
+  ]);
+  return [...deployments, ...rollouts];
+}
+
+export async function readWorkload(
+  client: ClusterClient,
+  kind: WorkloadKind | undefined,
+  namespace: string,
+  name: string,
+): Promise<Workload> {
+  if (kind !== 'Rollout') {
+    return client.apps.readNamespacedDeployment({ name, namespace });
+  }
+  return asRollout(
+    await client.kubeConfig
+      .makeApiClient(k8s.CustomObjectsApi)
+      .getNamespacedCustomObject({ ...ARGO, namespace, name }),
+  );
+}
+
+async function patchWorkload(
+  client: ClusterClient,
+  w: Workload,
+  body: object[],
+  dryRun = false,
+): Promise<Workload> {
+  const target = {
+    name: w.metadata!.name!,
+    namespace: w.metadata!.namespace!,
+    body,
+    dryRun: dryRun ? 'All' : undefined,
+    fieldManager: 'shipshape',
+  };
+  if (kindOf(w) === 'Rollout') {
+    return asRollout(
+      await client.kubeConfig
+        .makeApiClient(k8s.CustomObjectsApi)
+        .patchNamespacedCustomObject({ ...ARGO, ...target }, jsonPatch),
+    );
+  }
+  return client.apps.patchNamespacedDeployment(target, jsonPatch);
+}
+
+/**
+ * `kubectl argo rollouts abort`: the controller scales the canary down and sends all traffic
+ * back to the stable ReplicaSet at once.
+ */
+export async function abortRollout(
+  client: ClusterClient,
+  w: Workload,
+): Promise<void> {
+  await client.kubeConfig
+    .makeApiClient(k8s.CustomObjectsApi)
+    .patchNamespacedCustomObjectStatus(
+      {
+        ...ARGO,
+        name: w.metadata!.name!,
+        namespace: w.metadata!.namespace!,
+        body: { status: { abort: true } },
+        fieldManager: 'shipshape',
+      },
+      k8s.setHeaderOptions('Content-Type', k8s.PatchStrategy.MergePatch),
+    );
 }
 
 export function selectorString(selector?: k8s.V1LabelSelector): string {
@@ -32,10 +158,6 @@ export function selectorString(selector?: k8s.V1LabelSelector): string {
     .join(',');
 }
 
-const jsonPatch = k8s.setHeaderOptions(
-  'Content-Type',
-  k8s.PatchStrategy.JsonPatch,
-);
 
 /** JSON-pointer escaping for annotation keys. */
 function pointer(key: string): string {
@@ -72,10 +194,10 @@ export async function listEntityDeployments(
   return list.items;
 }
 
-/** The ReplicaSets a Deployment owns, newest revision first. */
+/** The ReplicaSets a Deployment (or Rollout) owns, newest revision first. */
 export async function ownedReplicaSets(
   client: ClusterClient,
-  deployment: k8s.V1Deployment,
+  deployment: Workload,
 ): Promise<k8s.V1ReplicaSet[]> {
   const list = await client.apps.listNamespacedReplicaSet({
     namespace: deployment.metadata!.namespace!,
@@ -92,7 +214,7 @@ export async function ownedReplicaSets(
 
 /** Picks the container to change: the named one, or the only one. */
 export function pickContainer(
-  deployment: k8s.V1Deployment,
+  deployment: Workload,
   container?: string,
 ): { index: number; container: k8s.V1Container } {
   const containers = deployment.spec?.template.spec?.containers ?? [];
@@ -100,7 +222,7 @@ export function pickContainer(
     const index = containers.findIndex(c => c.name === container);
     if (index < 0) {
       throw new InputError(
-        `container: Deployment ${
+        `container: ${kindOf(deployment)} ${
           deployment.metadata?.name
         } has no container '${container}' (has: ${containers
           .map(c => c.name)
@@ -111,7 +233,7 @@ export function pickContainer(
   }
   if (containers.length !== 1) {
     throw new InputError(
-      `container: Deployment ${deployment.metadata?.name} has ${
+      `container: ${kindOf(deployment)} ${deployment.metadata?.name} has ${
         containers.length
       } containers (${containers
         .map(c => c.name)
@@ -124,12 +246,12 @@ export function pickContainer(
 /** Sets one container's image and the change-cause, guarded by the resourceVersion read. */
 export async function patchImage(
   client: ClusterClient,
-  deployment: k8s.V1Deployment,
+  deployment: Workload,
   containerIndex: number,
   image: string,
   changeCause: string,
   dryRun = false,
-): Promise<k8s.V1Deployment> {
+): Promise<Workload> {
   const hasAnnotations = !!deployment.metadata?.annotations;
   const body = [
     {
@@ -154,22 +276,13 @@ export async function patchImage(
           value: { [CHANGE_CAUSE_ANNOTATION]: changeCause },
         },
   ];
-  return client.apps.patchNamespacedDeployment(
-    {
-      name: deployment.metadata!.name!,
-      namespace: deployment.metadata!.namespace!,
-      body,
-      dryRun: dryRun ? 'All' : undefined,
-      fieldManager: 'shipshape',
-    },
-    jsonPatch,
-  );
+  return patchWorkload(client, deployment, body, dryRun);
 }
 
 /** The ReplicaSet of a given revision (or the one before the current), as `rollout undo` picks it. */
 export async function findUndoTarget(
   client: ClusterClient,
-  deployment: k8s.V1Deployment,
+  deployment: Workload,
   toRevision?: number,
 ): Promise<{ replicaSet: k8s.V1ReplicaSet; revision: number }> {
   const sets = await ownedReplicaSets(client, deployment);
@@ -180,9 +293,9 @@ export async function findUndoTarget(
     target = sets.find(rs => revisionOf(rs) === toRevision);
     if (!target) {
       throw new NotFoundError(
-        `revision: Deployment ${deployment.metadata?.namespace}/${
-          deployment.metadata?.name
-        } has no revision ${toRevision} (available: ${
+        `revision: ${describe(
+          deployment,
+        )} has no revision ${toRevision} (available: ${
           available.join(', ') || 'none'
         })`,
       );
@@ -191,25 +304,31 @@ export async function findUndoTarget(
     target = sets.find(rs => (revisionOf(rs) ?? 0) < current);
     if (!target) {
       throw new InputError(
-        `Deployment ${deployment.metadata?.namespace}/${deployment.metadata?.name} has no revision before ${current} to roll back to`,
+        `${describe(
+          deployment,
+        )} has no revision before ${current} to roll back to`,
       );
     }
   }
   return { replicaSet: target, revision: revisionOf(target)! };
 }
 
-/** `kubectl rollout undo`: put the target ReplicaSet's pod template back on the Deployment. */
+/**
+ * `kubectl rollout undo` (and `kubectl argo rollouts undo`): put the target ReplicaSet's pod
+ * template back on the Deployment or Rollout.
+ */
 export async function undoTo(
   client: ClusterClient,
-  deployment: k8s.V1Deployment,
+  deployment: Workload,
   replicaSet: k8s.V1ReplicaSet,
   changeCause: string,
-): Promise<k8s.V1Deployment> {
+): Promise<Workload> {
   const template: k8s.V1PodTemplateSpec = JSON.parse(
     JSON.stringify(replicaSet.spec!.template),
   );
   if (template.metadata?.labels) {
     delete template.metadata.labels['pod-template-hash'];
+    delete template.metadata.labels['rollouts-pod-template-hash'];
   }
   const body = [
     {
@@ -230,15 +349,7 @@ export async function undoTo(
           value: { [CHANGE_CAUSE_ANNOTATION]: changeCause },
         },
   ];
-  return client.apps.patchNamespacedDeployment(
-    {
-      name: deployment.metadata!.name!,
-      namespace: deployment.metadata!.namespace!,
-      body,
-      fieldManager: 'shipshape',
-    },
-    jsonPatch,
-  );
+  return patchWorkload(client, deployment, body);
 }
 
 export function images(template?: k8s.V1PodTemplateSpec): string[] {

@@ -1,5 +1,4 @@
 import { InputError, NotFoundError } from '@backstage/errors';
-import * as k8s from '@kubernetes/client-node';
 import { EnvironmentConfig, KubernetesClusters } from '../kubernetes/clusters';
 import {
   OperationContext,
@@ -8,11 +7,16 @@ import {
 } from '../operations/engine';
 import { followRollout } from './follow';
 import {
+  Workload,
+  WorkloadKind,
+  abortRollout,
   findUndoTarget,
   images,
-  listEntityDeployments,
+  kindOf,
+  listEntityWorkloads,
   patchImage,
   pickContainer,
+  readWorkload,
   revisionOf,
   undoTo,
 } from './kube';
@@ -30,8 +34,10 @@ export interface RolloutTimings {
   timeoutMs: number;
 }
 
-/** One Deployment's part in a deploy or rollback. */
+/** One Deployment's (or Argo Rollout's) part in a deploy or rollback. */
 export interface DeploymentChange {
+  /** Absent in operations stored before Rollouts were targets: a Deployment. */
+  kind?: WorkloadKind;
   name: string;
   container: string;
   containerIndex: number;
@@ -68,6 +74,25 @@ export interface DeployRequest {
   container?: string;
 }
 
+/** The entity's Deployments and Argo Rollouts in an environment; NotFoundError if none. */
+async function entityWorkloads(
+  client: ReturnType<KubernetesClusters['operator']>,
+  env: EnvironmentConfig,
+  kubernetesId: string,
+): Promise<Workload[]> {
+  const workloads = await listEntityWorkloads(
+    client,
+    env.namespace,
+    kubernetesId,
+  );
+  if (workloads.length === 0) {
+    throw new NotFoundError(
+      `No Deployment or Rollout labelled backstage.io/kubernetes-id=${kubernetesId} in namespace ${env.namespace} of cluster ${env.cluster} (environment ${env.name})`,
+    );
+  }
+  return workloads;
+}
+
 /** Validates a deploy and works out what would change; changes nothing. */
 export async function planDeploy(
   clusters: KubernetesClusters,
@@ -80,22 +105,14 @@ export async function planDeploy(
   if (req.image) parseImageReference(req.image, 'image');
   if (req.tag) validateTag(req.tag);
   const client = clusters.operator(env);
-  const deployments = await listEntityDeployments(
-    client,
-    env.namespace,
-    req.kubernetesId,
-  );
-  if (deployments.length === 0) {
-    throw new NotFoundError(
-      `No Deployment labelled backstage.io/kubernetes-id=${req.kubernetesId} in namespace ${env.namespace} of cluster ${env.cluster} (environment ${env.name})`,
-    );
-  }
+  const deployments = await entityWorkloads(client, env, req.kubernetesId);
   const changes = deployments.map(d => {
     const { index, container } = pickContainer(d, req.container);
     const fromImage = container.image ?? '';
     const toImage = req.image ?? `${imageRepository(fromImage)}:${req.tag}`;
     if (req.tag) parseImageReference(toImage, 'tag');
     return {
+      kind: kindOf(d),
       name: d.metadata!.name!,
       container: container.name,
       containerIndex: index,
@@ -114,20 +131,12 @@ export async function planRollback(
 ): Promise<{ env: EnvironmentConfig; changes: DeploymentChange[] }> {
   const env = clusters.environment(req.environment);
   const client = clusters.operator(env);
-  const deployments = await listEntityDeployments(
-    client,
-    env.namespace,
-    req.kubernetesId,
-  );
-  if (deployments.length === 0) {
-    throw new NotFoundError(
-      `No Deployment labelled backstage.io/kubernetes-id=${req.kubernetesId} in namespace ${env.namespace} of cluster ${env.cluster} (environment ${env.name})`,
-    );
-  }
+  const deployments = await entityWorkloads(client, env, req.kubernetesId);
   const changes: DeploymentChange[] = [];
   for (const d of deployments) {
     const target = await findUndoTarget(client, d, req.revision);
     changes.push({
+      kind: kindOf(d),
       name: d.metadata!.name!,
       container: '*',
       containerIndex: -1,
@@ -155,8 +164,8 @@ interface Phase {
   resumeMessage: string;
   apply(
     change: DeploymentChange,
-    deployment: k8s.V1Deployment,
-  ): Promise<k8s.V1Deployment | undefined>;
+    deployment: Workload,
+  ): Promise<Workload | undefined>;
   /** The change's outcome once its rollout ended in this state. */
   outcome(state: FollowResult['state']): DeploymentChange['outcome'];
 }
@@ -199,10 +208,12 @@ abstract class RolloutHandlerBase implements OperationHandler {
     if (progress.phase === phase.applyIn) {
       await ctx.saveProgress(progress);
       for (const change of progress.changes) {
-        const d = await client.apps.readNamespacedDeployment({
-          name: change.name,
-          namespace: input.namespace,
-        });
+        const d = await readWorkload(
+          client,
+          change.kind,
+          input.namespace,
+          change.name,
+        );
         const patched = (await phase.apply(change, d)) ?? d;
         generations.set(change.name, patched.metadata?.generation ?? 0);
       }
@@ -213,14 +224,17 @@ abstract class RolloutHandlerBase implements OperationHandler {
     }
     const results = await Promise.all(
       progress.changes.map(async change => {
-        const d = await client.apps.readNamespacedDeployment({
-          name: change.name,
-          namespace: input.namespace,
-        });
+        const d = await readWorkload(
+          client,
+          change.kind,
+          input.namespace,
+          change.name,
+        );
         const result = await followRollout({
           client,
           namespace: input.namespace,
           name: change.name,
+          kind: change.kind,
           minGeneration:
             generations.get(change.name) ?? d.metadata?.generation ?? 0,
           expectedImages: images(d.spec?.template),
@@ -243,7 +257,7 @@ abstract class RolloutHandlerBase implements OperationHandler {
   /** Puts a Deployment's pod template back to a revision's (`kubectl rollout undo`). */
   protected async undo(
     input: RolloutOperationInput,
-    d: k8s.V1Deployment,
+    d: Workload,
     revision: number | undefined,
     changeCause: string,
   ) {
@@ -271,11 +285,23 @@ abstract class RolloutHandlerBase implements OperationHandler {
       applyIn: 'rolling-back',
       next: 'rolling-back',
       resumeMessage: 'Resuming: following the rollback',
-      apply: async (change, d) => {
+      apply: async (change, current) => {
+        let d = current;
         const now = images(d.spec?.template);
         if (now.includes(change.fromImage) && !now.includes(change.toImage)) {
           await ctx.log(`${change.name}: already back on ${change.fromImage}`);
           return undefined;
+        }
+        if (kindOf(d) === 'Rollout' && !(d as any).status?.abort) {
+          // As `kubectl argo rollouts abort`: traffic and replicas back to stable at once.
+          await abortRollout(this.client(input), d);
+          await ctx.log(`${change.name}: Rollout aborted`, 'warn');
+          d = await readWorkload(
+            this.client(input),
+            'Rollout',
+            input.namespace,
+            change.name,
+          );
         }
         const { target, patch } = await this.undo(
           input,

@@ -11,12 +11,7 @@ import path from 'path';
 import request from 'supertest';
 import { shipshapePlugin } from '../plugin';
 import { responseMismatches } from '../schema/__testUtils__/conforms';
-import {
-  ARGO_ROLLOUT_CRD,
-  kubectl,
-  testConfig,
-  testDeployment,
-} from './testCluster';
+import { kubectl, testConfig, testDeployment } from './testCluster';
 
 jest.setTimeout(180_000);
 
@@ -135,7 +130,6 @@ describe('deploy, rollback and rollout status against the local cluster', () => 
             component('bad-app', 'bad-app'),
             component('busy-app', 'busy-app'),
             component('stuck-app', 'stuck-app'),
-            component('canary-app', 'canary-app'),
             component('no-k8s'),
           ],
         }),
@@ -510,99 +504,6 @@ describe('deploy, rollback and rollout status against the local cluster', () => 
         `${JSON.stringify(status.body, null, 2)}\n`,
       );
     }
-  });
-
-  it('shows Argo Rollouts where the cluster has them: canary step and weight, paused', async () => {
-    kubectl(['apply', '-f', '-'], ARGO_ROLLOUT_CRD);
-    kubectl([
-      'wait',
-      '--for=condition=Established',
-      'crd/rollouts.argoproj.io',
-      '--timeout=30s',
-    ]);
-    const rollout = {
-      apiVersion: 'argoproj.io/v1alpha1',
-      kind: 'Rollout',
-      metadata: {
-        name: 'canary-app',
-        namespace: NS,
-        labels: { 'backstage.io/kubernetes-id': 'canary-app' },
-        annotations: { 'rollout.argoproj.io/revision': '2' },
-      },
-      spec: {
-        replicas: 4,
-        selector: { matchLabels: { app: 'canary-app' } },
-        template: {
-          metadata: { labels: { app: 'canary-app' } },
-          spec: { containers: [{ name: 'app', image: `${REPO}:2.0.0` }] },
-        },
-        strategy: {
-          canary: {
-            steps: [
-              { setWeight: 25 },
-              { pause: {} },
-              { setWeight: 50 },
-              { pause: {} },
-            ],
-          },
-        },
-      },
-    };
-    for (let i = 0; i < 10; i++) {
-      try {
-        kubectl(['apply', '-f', '-'], JSON.stringify(rollout));
-        break;
-      } catch (e) {
-        // The new API may take a moment to be served after Established.
-        if (i === 9) throw e;
-        kubectl(['get', '--raw', '/apis/argoproj.io/v1alpha1']);
-      }
-    }
-    kubectl([
-      '-n',
-      NS,
-      'patch',
-      'rollout',
-      'canary-app',
-      '--subresource=status',
-      '--type=merge',
-      '-p',
-      JSON.stringify({
-        status: {
-          phase: 'Paused',
-          message: 'CanaryPauseStep',
-          replicas: 4,
-          updatedReplicas: 1,
-          readyReplicas: 4,
-          availableReplicas: 4,
-          currentStepIndex: 1,
-          canary: { weights: { canary: { weight: 25 } } },
-        },
-      }),
-    ]);
-    const res = await request(server)
-      .get('/api/shipshape/entities/component/default/canary-app/rollout')
-      .set('Authorization', mockCredentials.user.header(OWNER));
-    expect(res.status).toBe(200);
-    expect(responseMismatches(res.body, ROLLOUT, 'get', 200)).toEqual([]);
-    const [test] = res.body.environments;
-    expect(test.status).toBe('ok');
-    expect(test.workloads).toEqual([
-      expect.objectContaining({
-        kind: 'Rollout',
-        name: 'canary-app',
-        replicas: { desired: 4, updated: 1, ready: 4, available: 4 },
-        strategy: {
-          type: 'Canary',
-          canaryStep: 2,
-          canarySteps: 4,
-          canaryWeight: 25,
-        },
-        current: { revision: 2, images: [`${REPO}:2.0.0`], tags: ['2.0.0'] },
-        phase: 'paused',
-        reason: 'CanaryPauseStep',
-      }),
-    ]);
   });
 
   it('asks for the stricter permission in a protected environment', async () => {

@@ -17,7 +17,7 @@ import Router from 'express-promise-router';
 import { z } from 'zod';
 import { KubernetesClusters } from '../kubernetes/clusters';
 import { OperationEngine } from '../operations/engine';
-import { patchImage, listEntityDeployments } from './kube';
+import { kindOf, listEntityWorkloads, patchImage } from './kube';
 import {
   DeploymentChange,
   RolloutOperationInput,
@@ -161,13 +161,17 @@ export function createRolloutRouter(deps: RolloutRouterDeps): express.Router {
     if (body.dryRun) {
       // Server-side dry run: the API server validates (admission included) without persisting.
       const client = clusters.operator(env);
-      const current = await listEntityDeployments(
+      const current = await listEntityWorkloads(
         client,
         env.namespace,
         kubernetesId,
       );
       for (const change of changes) {
-        const d = current.find(x => x.metadata?.name === change.name)!;
+        const d = current.find(
+          x =>
+            x.metadata?.name === change.name &&
+            kindOf(x) === (change.kind ?? 'Deployment'),
+        )!;
         await patchImage(
           client,
           d,
@@ -279,14 +283,14 @@ export function createRolloutRouter(deps: RolloutRouterDeps): express.Router {
   return router;
 }
 
-/** The conflict key: two active operations on the same Deployments are refused. */
+/** The conflict key: two active operations on the same Deployments (or Rollouts) are refused. */
 function targetOf(
   cluster: string,
   namespace: string,
   changes: DeploymentChange[],
 ) {
   return `${cluster}/${namespace}/${changes
-    .map(c => c.name)
+    .map(c => (c.kind === 'Rollout' ? `Rollout:${c.name}` : c.name))
     .sort()
     .join(',')}`.slice(0, 255);
 }

@@ -128,28 +128,48 @@ export function testConfig(
 }
 
 /**
- * A minimal `argoproj.io/v1alpha1` Rollout CRD (schema-less, with a status subresource), so
- * the status reader can be tested on Rollout objects without the Argo controller: the test
- * writes their status itself.
+ * An Argo Rollouts canary for tests against the stack's real controller: 2 replicas,
+ * 50% then a short timed pause (or an indefinite one), so a new image walks the steps alone.
  */
-export const ARGO_ROLLOUT_CRD = JSON.stringify({
-  apiVersion: 'apiextensions.k8s.io/v1',
-  kind: 'CustomResourceDefinition',
-  metadata: { name: 'rollouts.argoproj.io' },
-  spec: {
-    group: 'argoproj.io',
-    names: { kind: 'Rollout', listKind: 'RolloutList', plural: 'rollouts', singular: 'rollout', shortNames: ['ro'] },
-    scope: 'Namespaced',
-    versions: [
-      {
-        name: 'v1alpha1',
-        served: true,
-        storage: true,
-        subresources: { status: {} },
-        schema: {
-          openAPIV3Schema: { type: 'object', 'x-kubernetes-preserve-unknown-fields': true },
+export function testRollout(options: {
+  name: string;
+  namespace: string;
+  kubernetesId: string;
+  image: string;
+  replicas?: number;
+  steps?: object[];
+  progressDeadlineSeconds?: number;
+}): string {
+  return JSON.stringify({
+    apiVersion: 'argoproj.io/v1alpha1',
+    kind: 'Rollout',
+    metadata: {
+      name: options.name,
+      namespace: options.namespace,
+      labels: { 'backstage.io/kubernetes-id': options.kubernetesId },
+    },
+    spec: {
+      replicas: options.replicas ?? 2,
+      revisionHistoryLimit: 10,
+      progressDeadlineSeconds: options.progressDeadlineSeconds ?? 10,
+      selector: { matchLabels: { 'app.kubernetes.io/name': options.name } },
+      strategy: {
+        canary: {
+          steps: options.steps ?? [
+            { setWeight: 50 },
+            { pause: { duration: '2s' } },
+          ],
         },
       },
-    ],
-  },
-});
+      template: {
+        metadata: {
+          labels: {
+            'app.kubernetes.io/name': options.name,
+            'backstage.io/kubernetes-id': options.kubernetesId,
+          },
+        },
+        spec: { containers: [{ name: 'app', image: options.image }] },
+      },
+    },
+  });
+}

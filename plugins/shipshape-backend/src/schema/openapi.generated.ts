@@ -1806,6 +1806,12 @@ export const spec = {
       DeploymentChange: {
         type: 'object',
         properties: {
+          kind: {
+            type: 'string',
+            enum: ['Deployment', 'Rollout'],
+            description:
+              'Rollout: an Argo Rollouts Rollout. Absent in operations stored before: Deployment.',
+          },
           name: {
             type: 'string',
           },

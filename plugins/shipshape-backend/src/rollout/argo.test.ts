@@ -1,0 +1,313 @@
+import {
+  mockCredentials,
+  mockServices,
+  startTestBackend,
+} from '@backstage/backend-test-utils';
+import { Entity } from '@backstage/catalog-model';
+import { catalogServiceMock } from '@backstage/plugin-catalog-node/testUtils';
+import { AuthorizeResult } from '@backstage/plugin-permission-common';
+import request from 'supertest';
+import { shipshapePlugin } from '../plugin';
+import { responseMismatches } from '../schema/__testUtils__/conforms';
+import { kubectl, testConfig, testRollout } from './testCluster';
+
+jest.setTimeout(180_000);
+
+// Deploy, rollback and the card on Argo Rollouts, against the stack's real rollouts-controller.
+const NS = `shipshape-argo-${process.pid}`;
+const OWNER = 'user:default/owner-user';
+const REPO = 'registry.example.test/shipshape/argo-demo';
+const ROLLOUT = '/entities/{kind}/{namespace}/{name}/rollout';
+
+function component(name: string): Entity {
+  return {
+    apiVersion: 'backstage.io/v1alpha1',
+    kind: 'Component',
+    metadata: {
+      name,
+      namespace: 'default',
+      annotations: { 'backstage.io/kubernetes-id': name },
+    },
+    spec: {
+      type: 'service',
+      lifecycle: 'production',
+      owner: 'group:default/team-a',
+    },
+  };
+}
+
+function rolloutJson(name: string) {
+  return JSON.parse(
+    kubectl(['-n', NS, 'get', 'rollouts.argoproj.io', name, '-o', 'json']),
+  );
+}
+
+function waitHealthy(name: string) {
+  kubectl([
+    '-n',
+    NS,
+    'wait',
+    `rollouts.argoproj.io/${name}`,
+    '--for=jsonpath={.status.phase}=Healthy',
+    '--timeout=90s',
+  ]);
+}
+
+describe('deploy and rollback of Argo Rollouts (real controller in the local stack)', () => {
+  let server: any;
+
+  beforeAll(async () => {
+    try {
+      kubectl(['get', 'crd', 'rollouts.argoproj.io']);
+    } catch (e) {
+      throw new Error(
+        `The local stack has no Argo Rollouts CRD (run ./run stack up): ${e}`,
+      );
+    }
+    kubectl(['create', 'namespace', NS]);
+    for (const name of ['web-ro', 'bad-ro']) {
+      kubectl(
+        ['apply', '-f', '-'],
+        testRollout({
+          name,
+          namespace: NS,
+          kubernetesId: name,
+          image: `${REPO}:1.0.0`,
+        }),
+      );
+    }
+    kubectl(
+      ['apply', '-f', '-'],
+      testRollout({
+        name: 'paused-ro',
+        namespace: NS,
+        kubernetesId: 'paused-ro',
+        image: `${REPO}:1.0.0`,
+        replicas: 4,
+        steps: [
+          { setWeight: 25 },
+          { pause: {} },
+          { setWeight: 50 },
+          { pause: {} },
+        ],
+      }),
+    );
+    for (const name of ['web-ro', 'bad-ro', 'paused-ro']) waitHealthy(name);
+
+    const permissions = mockServices.permissions.mock({
+      authorize: async (requests, { credentials }) =>
+        requests.map(() => ({
+          result:
+            (credentials.principal as any).userEntityRef === OWNER
+              ? AuthorizeResult.ALLOW
+              : AuthorizeResult.DENY,
+        })),
+    });
+    const config = testConfig([{ name: 'test', namespace: NS }]);
+    // The controller's progress deadline (10 s) must be what stalls the bad canary.
+    config.shipshape.rollout.stallAfterSeconds = 90;
+    ({ server } = await startTestBackend({
+      features: [
+        shipshapePlugin,
+        mockServices.rootConfig.factory({ data: config }),
+        permissions.factory,
+        catalogServiceMock.factory({
+          entities: ['web-ro', 'bad-ro', 'paused-ro'].map(component),
+        }),
+      ],
+    }));
+  });
+
+  afterAll(() => {
+    kubectl(['delete', 'namespace', NS, '--wait=false']);
+  });
+
+  const post = (urlPath: string, body: object) =>
+    request(server)
+      .post(`/api/shipshape/entities/component/default/${urlPath}`)
+      .set('Authorization', mockCredentials.user.header(OWNER))
+      .send(body);
+
+  async function waitDone(id: string) {
+    let after = 0;
+    for (;;) {
+      const res = await request(server)
+        .get(`/api/shipshape/operations/${id}/log?after=${after}&wait=10`)
+        .set('Authorization', mockCredentials.user.header(OWNER));
+      expect(res.status).toBe(200);
+      after = res.body.next;
+      if (res.body.done) break;
+    }
+    const res = await request(server)
+      .get(`/api/shipshape/operations/${id}`)
+      .set('Authorization', mockCredentials.user.header(OWNER));
+    expect(
+      responseMismatches(res.body, '/operations/{id}', 'get', 200),
+    ).toEqual([]);
+    return res.body;
+  }
+
+  const logOf = (op: any) => op.log.map((l: any) => l.message).join('\n');
+
+  it('deploys a new tag through the canary steps to Healthy', async () => {
+    const t0 = Date.now();
+    const res = await post('web-ro/deploy', {
+      environment: 'test',
+      tag: '1.1.0',
+      reason: 'canary 1.1.0',
+    });
+    expect(res.status).toBe(202);
+    const op = await waitDone(res.body.id);
+    expect(op.status).toBe('succeeded');
+    expect(op.result.changes[0]).toMatchObject({
+      kind: 'Rollout',
+      name: 'web-ro',
+      fromImage: `${REPO}:1.0.0`,
+      toImage: `${REPO}:1.1.0`,
+      fromRevision: 1,
+      toRevision: 2,
+      outcome: 'complete',
+    });
+    // The canary was walked (50%, then the timed pause), not skipped.
+    expect(logOf(op)).toMatch(/canary step \d\/2/);
+    const r = rolloutJson('web-ro');
+    expect(r.spec.template.spec.containers[0].image).toBe(`${REPO}:1.1.0`);
+    expect(r.metadata.annotations['kubernetes.io/change-cause']).toBe(
+      `shipshape deploy by ${OWNER}: canary 1.1.0`,
+    );
+    expect(r.status.phase).toBe('Healthy');
+    expect(r.status.stableRS).toBe(r.status.currentPodHash);
+    expect(r.status.availableReplicas).toBe(2);
+    // eslint-disable-next-line no-console
+    console.log(
+      `argo canary deploy (2 steps, 2 s pause) followed to Healthy in ${
+        Date.now() - t0
+      } ms`,
+    );
+  });
+
+  it('rolls a bad canary back: Degraded, aborted, undone to the stable revision', async () => {
+    const res = await post('bad-ro/deploy', {
+      environment: 'test',
+      image: `${REPO}:2.0.0-bad`,
+    });
+    expect(res.status).toBe(202);
+    const op = await waitDone(res.body.id);
+    expect(op.status).toBe('rolled-back');
+    expect(op.outcomeReason).toMatch(/Degraded: .*ProgressDeadlineExceeded/);
+    expect(op.outcomeReason).toMatch(/rolled back to revision bad-ro@1/);
+    expect(logOf(op)).toContain('bad-ro: Rollout aborted');
+    expect(op.result.changes[0]).toMatchObject({
+      kind: 'Rollout',
+      outcome: 'rolled-back',
+    });
+    const r = rolloutJson('bad-ro');
+    expect(r.spec.template.spec.containers[0].image).toBe(`${REPO}:1.0.0`);
+    expect(r.status.phase).toBe('Healthy');
+    expect(r.status.abort).toBeFalsy();
+    expect(r.metadata.annotations['rollout.argoproj.io/revision']).toBe('3');
+  });
+
+  it('rolls back to a given revision, and refuses one that does not exist', async () => {
+    // web-ro is at revision 2 (1.1.0) after the first test.
+    const missing = await post('web-ro/rollback', {
+      environment: 'test',
+      revision: 42,
+    });
+    expect(missing.status).toBe(404);
+    expect(missing.body.error.message).toMatch(
+      /Rollout shipshape-argo-\d+\/web-ro has no revision 42 \(available: 2, 1\)/,
+    );
+    const res = await post('web-ro/rollback', {
+      environment: 'test',
+      revision: 1,
+    });
+    expect(res.status).toBe(202);
+    const op = await waitDone(res.body.id);
+    expect(op.status).toBe('succeeded');
+    expect(op.result.changes[0]).toMatchObject({
+      kind: 'Rollout',
+      fromRevision: 2,
+      targetRevision: 1,
+      toRevision: 3,
+    });
+    const r = rolloutJson('web-ro');
+    expect(r.spec.template.spec.containers[0].image).toBe(`${REPO}:1.0.0`);
+    expect(r.status.phase).toBe('Healthy');
+  });
+
+  it('shows the Rollout on the card: healthy after the deploys, paused at a canary step', async () => {
+    // A new image on a Rollout with indefinite pauses stops at step 2 (25%).
+    kubectl([
+      '-n',
+      NS,
+      'patch',
+      'rollouts.argoproj.io',
+      'paused-ro',
+      '--type=json',
+      '-p',
+      JSON.stringify([
+        {
+          op: 'replace',
+          path: '/spec/template/spec/containers/0/image',
+          value: `${REPO}:2.0.0`,
+        },
+      ]),
+    ]);
+    kubectl([
+      '-n',
+      NS,
+      'wait',
+      'rollouts.argoproj.io/paused-ro',
+      '--for=jsonpath={.status.phase}=Paused',
+      '--timeout=60s',
+    ]);
+    const card = async (name: string) => {
+      const res = await request(server)
+        .get(`/api/shipshape/entities/component/default/${name}/rollout`)
+        .set('Authorization', mockCredentials.user.header(OWNER));
+      expect(res.status).toBe(200);
+      expect(responseMismatches(res.body, ROLLOUT, 'get', 200)).toEqual([]);
+      expect(res.body.environments[0].status).toBe('ok');
+      return res.body;
+    };
+    const paused = await card('paused-ro');
+    expect(paused.environments[0].workloads).toEqual([
+      expect.objectContaining({
+        kind: 'Rollout',
+        name: 'paused-ro',
+        strategy: {
+          type: 'Canary',
+          canaryStep: 2,
+          canarySteps: 4,
+          canaryWeight: 25,
+        },
+        current: { revision: 2, images: [`${REPO}:2.0.0`], tags: ['2.0.0'] },
+        previous: { revision: 1, images: [`${REPO}:1.0.0`], tags: ['1.0.0'] },
+        phase: 'paused',
+      }),
+    ]);
+    expect(paused.environments[0].workloads[0].replicas).toMatchObject({
+      desired: 4,
+      updated: 1,
+    });
+
+    const web = await card('web-ro');
+    expect(web.environments[0].workloads).toEqual([
+      expect.objectContaining({
+        kind: 'Rollout',
+        name: 'web-ro',
+        current: { revision: 3, images: [`${REPO}:1.0.0`], tags: ['1.0.0'] },
+        previous: { revision: 2, images: [`${REPO}:1.1.0`], tags: ['1.1.0'] },
+        phase: 'complete',
+        replicas: { desired: 2, updated: 2, ready: 2, available: 2 },
+      }),
+    ]);
+    // The card names the last Shipshape operation (the rollback).
+    expect(web.environments[0].lastOperation).toMatchObject({
+      kind: 'rollback',
+      status: 'succeeded',
+      requestedBy: OWNER,
+    });
+  });
+});
