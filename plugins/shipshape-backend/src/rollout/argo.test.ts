@@ -92,7 +92,19 @@ describe('deploy and rollback of Argo Rollouts (real controller in the local sta
         ],
       }),
     );
-    for (const name of ['web-ro', 'bad-ro', 'paused-ro']) waitHealthy(name);
+    kubectl(
+      ['apply', '-f', '-'],
+      testRollout({
+        name: 'gate-ro',
+        namespace: NS,
+        kubernetesId: 'gate-ro',
+        image: `${REPO}:1.0.0`,
+        steps: [{ setWeight: 50 }, { pause: {} }],
+      }),
+    );
+    for (const name of ['web-ro', 'bad-ro', 'paused-ro', 'gate-ro']) {
+      waitHealthy(name);
+    }
 
     const permissions = mockServices.permissions.mock({
       authorize: async (requests, { credentials }) =>
@@ -112,7 +124,7 @@ describe('deploy and rollback of Argo Rollouts (real controller in the local sta
         mockServices.rootConfig.factory({ data: config }),
         permissions.factory,
         catalogServiceMock.factory({
-          entities: ['web-ro', 'bad-ro', 'paused-ro'].map(component),
+          entities: ['web-ro', 'bad-ro', 'paused-ro', 'gate-ro'].map(component),
         }),
       ],
     }));
@@ -122,10 +134,10 @@ describe('deploy and rollback of Argo Rollouts (real controller in the local sta
     kubectl(['delete', 'namespace', NS, '--wait=false']);
   });
 
-  const post = (urlPath: string, body: object) =>
+  const post = (urlPath: string, body: object, user = OWNER) =>
     request(server)
       .post(`/api/shipshape/entities/component/default/${urlPath}`)
-      .set('Authorization', mockCredentials.user.header(OWNER))
+      .set('Authorization', mockCredentials.user.header(user))
       .send(body);
 
   async function waitDone(id: string) {
@@ -234,6 +246,78 @@ describe('deploy and rollback of Argo Rollouts (real controller in the local sta
     const r = rolloutJson('web-ro');
     expect(r.spec.template.spec.containers[0].image).toBe(`${REPO}:1.0.0`);
     expect(r.status.phase).toBe('Healthy');
+  });
+
+  it('waits at an indefinite pause until promoted; refuses a second deploy and a non-owner meanwhile', async () => {
+    const generation = rolloutJson('gate-ro').metadata.generation;
+    const denied = await post(
+      'gate-ro/deploy',
+      { environment: 'test', tag: '9.9.9' },
+      'user:default/stranger',
+    );
+    expect(denied.status).toBe(403);
+    const dry = await post('gate-ro/deploy', {
+      environment: 'test',
+      tag: '1.2.0',
+      dryRun: true,
+    });
+    expect(dry.status).toBe(200);
+    expect(dry.body.changes).toEqual([
+      expect.objectContaining({
+        kind: 'Rollout',
+        name: 'gate-ro',
+        toImage: `${REPO}:1.2.0`,
+      }),
+    ]);
+    expect(rolloutJson('gate-ro').metadata.generation).toBe(generation);
+
+    const first = await post('gate-ro/deploy', {
+      environment: 'test',
+      tag: '1.2.0',
+    });
+    expect(first.status).toBe(202);
+    // (Not kubectl wait: it would block the event loop the backend under test runs on.)
+    let after = 0;
+    let paused = false;
+    while (!paused) {
+      const log = await request(server)
+        .get(
+          `/api/shipshape/operations/${first.body.id}/log?after=${after}&wait=10`,
+        )
+        .set('Authorization', mockCredentials.user.header(OWNER));
+      expect(log.body.done).toBe(false);
+      paused = log.body.lines.some((l: any) => /Paused/.test(l.message));
+      after = log.body.next;
+    }
+    expect(rolloutJson('gate-ro').status.phase).toBe('Paused');
+    const second = await post('gate-ro/deploy', {
+      environment: 'test',
+      tag: '1.2.1',
+    });
+    expect(second.status).toBe(409);
+    expect(second.body.error.message).toContain(first.body.id);
+    const running = await request(server)
+      .get(`/api/shipshape/operations/${first.body.id}`)
+      .set('Authorization', mockCredentials.user.header(OWNER));
+    expect(running.body.status).toBe('running');
+    // `kubectl argo rollouts promote`: clear the pause; the canary then goes to 100%.
+    kubectl([
+      '-n',
+      NS,
+      'patch',
+      'rollouts.argoproj.io',
+      'gate-ro',
+      '--subresource=status',
+      '--type=merge',
+      '-p',
+      '{"status":{"pauseConditions":null}}',
+    ]);
+    const op = await waitDone(first.body.id);
+    expect(op.status).toBe('succeeded');
+    expect(logOf(op)).toMatch(/Paused \(canary step 2\/2\)/);
+    expect(rolloutJson('gate-ro').spec.template.spec.containers[0].image).toBe(
+      `${REPO}:1.2.0`,
+    );
   });
 
   it('shows the Rollout on the card: healthy after the deploys, paused at a canary step', async () => {

@@ -265,7 +265,38 @@ abstract class RolloutHandlerBase implements OperationHandler {
     const target = await findUndoTarget(client, d, revision);
     return {
       target,
-      patch: () => undoTo(client, d, target.replicaSet, changeCause),
+      // The patch is guarded by the resourceVersion read; a controller writing the object
+      // in between (Argo's, right after an abort) makes it fail (409, or 422 from the JSON
+      // patch's test): read again and retry, a few times.
+      patch: async () => {
+        let current = d;
+        for (let attempt = 1; ; attempt++) {
+          try {
+            return await undoTo(
+              client,
+              current,
+              target.replicaSet,
+              changeCause,
+            );
+          } catch (e) {
+            const code = (e as { code?: number }).code;
+            if (attempt >= 5 || (code !== 409 && code !== 422)) throw e;
+            const fresh = await readWorkload(
+              client,
+              kindOf(d),
+              d.metadata!.namespace!,
+              d.metadata!.name!,
+            );
+            if (
+              fresh.metadata?.resourceVersion ===
+              current.metadata?.resourceVersion
+            ) {
+              throw e; // not a stale read: a real rejection
+            }
+            current = fresh;
+          }
+        }
+      },
     };
   }
 
