@@ -5,7 +5,12 @@ import { KubernetesClusters } from '../kubernetes/clusters';
 import { OperationEngine } from '../operations/engine';
 import { OperationStore } from '../operations/store';
 import { DeployHandler, planDeploy } from './operations';
-import { kubectl, testConfig, testDeployment } from './testCluster';
+import {
+  kubectl,
+  testConfig,
+  testDeployment,
+  testRollout,
+} from './testCluster';
 
 jest.setTimeout(180_000);
 
@@ -21,19 +26,43 @@ describe('a restarted backend resumes a rollout it did not start', () => {
     kubectl(['delete', 'namespace', ns, '--wait=false']);
   });
 
-  it.each(databases.eachSupportedId())('on %p', async databaseId => {
-    const name = `resume-${String(databaseId).toLowerCase().replace(/_/g, '')}`;
-    kubectl(
-      ['apply', '-f', '-'],
-      testDeployment({
-        name,
-        namespace: ns,
-        kubernetesId: name,
-        image: `${REPO}:1.0.0`,
-        replicas: 4,
-      }),
-    );
-    kubectl(['-n', ns, 'rollout', 'status', `deploy/${name}`, '--timeout=60s']);
+  const cases = [
+    ...databases.eachSupportedId().map(([id]) => [id, 'Deployment'] as const),
+    // An Argo Rollout (the stack's real controller), on one database: the store is the same.
+    ['SQLITE_3', 'Rollout'] as const,
+  ];
+  it.each(cases)('on %p, a %p', async (databaseId, kind) => {
+    const name = `resume-${String(databaseId)
+      .toLowerCase()
+      .replace(/_/g, '')}-${kind.toLowerCase()}`;
+    const spec = {
+      name,
+      namespace: ns,
+      kubernetesId: name,
+      image: `${REPO}:1.0.0`,
+      replicas: 4,
+    };
+    if (kind === 'Rollout') {
+      kubectl(['apply', '-f', '-'], testRollout(spec));
+      kubectl([
+        '-n',
+        ns,
+        'wait',
+        `rollouts.argoproj.io/${name}`,
+        '--for=jsonpath={.status.phase}=Healthy',
+        '--timeout=90s',
+      ]);
+    } else {
+      kubectl(['apply', '-f', '-'], testDeployment(spec));
+      kubectl([
+        '-n',
+        ns,
+        'rollout',
+        'status',
+        `deploy/${name}`,
+        '--timeout=60s',
+      ]);
+    }
 
     const knex = await databases.init(databaseId);
     await connectDatabase({ getClient: async () => knex } as any);
@@ -102,6 +131,7 @@ describe('a restarted backend resumes a rollout it did not start', () => {
         claimedBy: 'backend-2',
       });
       expect((done.result as any).changes[0]).toMatchObject({
+        kind,
         fromRevision: 1,
         toRevision: 2,
         toImage: `${REPO}:2.0.0`,
@@ -110,8 +140,17 @@ describe('a restarted backend resumes a rollout it did not start', () => {
       expect(log).toContain('Runner stopped; resumed by backend-2');
       expect(log).toContain('Resuming: following the rollout');
       const d = JSON.parse(
-        kubectl(['-n', ns, 'get', 'deploy', name, '-o', 'json']),
+        kubectl([
+          '-n',
+          ns,
+          'get',
+          kind === 'Rollout' ? 'rollouts.argoproj.io' : 'deploy',
+          name,
+          '-o',
+          'json',
+        ]),
       );
+      expect(d.status.phase).toBe(kind === 'Rollout' ? 'Healthy' : undefined);
       expect(d.status.updatedReplicas).toBe(4);
       expect(d.status.availableReplicas).toBe(4);
       expect(d.status.replicas).toBe(4);
