@@ -102,7 +102,29 @@ describe('deploy and rollback of Argo Rollouts (real controller in the local sta
         steps: [{ setWeight: 50 }, { pause: {} }],
       }),
     );
-    for (const name of ['web-ro', 'bad-ro', 'paused-ro', 'gate-ro']) {
+    kubectl(
+      ['apply', '-f', '-'],
+      JSON.stringify({
+        apiVersion: 'v1',
+        kind: 'Service',
+        metadata: { name: 'bg-ro-active', namespace: NS },
+        spec: {
+          selector: { 'app.kubernetes.io/name': 'bg-ro' },
+          ports: [{ port: 80, targetPort: 8080 }],
+        },
+      }),
+    );
+    kubectl(
+      ['apply', '-f', '-'],
+      testRollout({
+        name: 'bg-ro',
+        namespace: NS,
+        kubernetesId: 'bg-ro',
+        image: `${REPO}:1.0.0`,
+        strategy: { blueGreen: { activeService: 'bg-ro-active' } },
+      }),
+    );
+    for (const name of ['web-ro', 'bad-ro', 'paused-ro', 'gate-ro', 'bg-ro']) {
       waitHealthy(name);
     }
 
@@ -124,7 +146,9 @@ describe('deploy and rollback of Argo Rollouts (real controller in the local sta
         mockServices.rootConfig.factory({ data: config }),
         permissions.factory,
         catalogServiceMock.factory({
-          entities: ['web-ro', 'bad-ro', 'paused-ro', 'gate-ro'].map(component),
+          entities: ['web-ro', 'bad-ro', 'paused-ro', 'gate-ro', 'bg-ro'].map(
+            component,
+          ),
         }),
       ],
     }));
@@ -318,6 +342,40 @@ describe('deploy and rollback of Argo Rollouts (real controller in the local sta
     expect(rolloutJson('gate-ro').spec.template.spec.containers[0].image).toBe(
       `${REPO}:1.2.0`,
     );
+  });
+
+  it('deploys a blue-green Rollout: the active service switches to the new pods', async () => {
+    const res = await post('bg-ro/deploy', {
+      environment: 'test',
+      tag: '1.3.0',
+    });
+    expect(res.status).toBe(202);
+    const op = await waitDone(res.body.id);
+    expect(op.status).toBe('succeeded');
+    expect(op.result.changes[0]).toMatchObject({
+      kind: 'Rollout',
+      fromRevision: 1,
+      toRevision: 2,
+      outcome: 'complete',
+    });
+    const r = rolloutJson('bg-ro');
+    expect(r.status.phase).toBe('Healthy');
+    expect(r.status.blueGreen.activeSelector).toBe(r.status.currentPodHash);
+    const svc = JSON.parse(
+      kubectl(['-n', NS, 'get', 'service', 'bg-ro-active', '-o', 'json']),
+    );
+    expect(svc.spec.selector['rollouts-pod-template-hash']).toBe(
+      r.status.currentPodHash,
+    );
+    const card = await request(server)
+      .get('/api/shipshape/entities/component/default/bg-ro/rollout')
+      .set('Authorization', mockCredentials.user.header(OWNER));
+    expect(card.body.environments[0].workloads[0]).toMatchObject({
+      kind: 'Rollout',
+      strategy: { type: 'BlueGreen', activeSelector: r.status.currentPodHash },
+      current: { revision: 2, tags: ['1.3.0'] },
+      phase: 'complete',
+    });
   });
 
   it('shows the Rollout on the card: healthy after the deploys, paused at a canary step', async () => {

@@ -138,6 +138,8 @@ export function testRollout(options: {
   image: string;
   replicas?: number;
   steps?: object[];
+  /** Instead of the canary: e.g. `{ blueGreen: { activeService: 'x' } }`. */
+  strategy?: object;
   progressDeadlineSeconds?: number;
 }): string {
   return JSON.stringify({
@@ -153,7 +155,7 @@ export function testRollout(options: {
       revisionHistoryLimit: 10,
       progressDeadlineSeconds: options.progressDeadlineSeconds ?? 10,
       selector: { matchLabels: { 'app.kubernetes.io/name': options.name } },
-      strategy: {
+      strategy: options.strategy ?? {
         canary: {
           steps: options.steps ?? [
             { setWeight: 50 },
