@@ -349,7 +349,7 @@ export const spec = {
       post: {
         operationId: 'deployEntity',
         summary:
-          "Deploys a new image (or a new tag of the image running now) to the entity's Deployments (label backstage.io/kubernetes-id) in one environment, follows the rollout and rolls back if it stalls (unless autoRollback is false). Needs shipshape.operation.deploy on the entity (and shipshape.operation.deploy.protected in a protected environment); a user token only. Bad input (unknown environment, no kubernetes-id, invalid image or tag) is refused before anything changes (docs/operations.md).",
+          "Deploys a new image (or a new tag of the image running now) to the entity's Deployments and Argo Rollouts (label backstage.io/kubernetes-id) in one environment, follows the rollout and rolls back if it stalls (unless autoRollback is false). Needs shipshape.operation.deploy on the entity (and shipshape.operation.deploy.protected in a protected environment); a user token only. Bad input (unknown environment, no kubernetes-id, invalid image or tag) is refused before anything changes (docs/operations.md).",
         parameters: [
           {
             $ref: '#/components/parameters/kind',
@@ -416,7 +416,7 @@ export const spec = {
       post: {
         operationId: 'rollbackEntity',
         summary:
-          "Rolls the entity's Deployments in one environment back to the previous revision, or to the given one (as kubectl rollout undo), and follows that. Same permissions as deploy.",
+          "Rolls the entity's Deployments and Argo Rollouts in one environment back to the previous revision, or to the given one (as kubectl rollout undo), and follows that. Same permissions as deploy.",
         parameters: [
           {
             $ref: '#/components/parameters/kind',
