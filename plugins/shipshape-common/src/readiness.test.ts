@@ -10,6 +10,7 @@ const declared = {
   'shipshape.dev/rto': '1h',
   'shipshape.dev/restore-drill-interval': '30d',
   'shipshape.dev/backup-target': 'payments-db',
+  'shipshape.dev/runbook': 'https://docs.example.com/payments-api/runbook',
 };
 
 describe('evaluateDrReadiness', () => {
@@ -26,6 +27,8 @@ describe('evaluateDrReadiness', () => {
     });
     expect(r.status).toBe('pass');
     expect(r.checks.map(c => c.status)).toEqual([
+      'pass',
+      'pass',
       'pass',
       'pass',
       'pass',
@@ -115,6 +118,8 @@ describe('evaluateDrReadiness', () => {
       'backup-target',
       'backup-fresh',
       'drill-recent',
+      'second-copy',
+      'runbook',
     ]);
   });
 

@@ -14,7 +14,13 @@ export interface ReadinessCheck {
     | 'backup-target'
     | 'backup-fresh'
     | 'drill-recent'
-    | 'drill-within-rto';
+    | 'drill-within-rto'
+    | 'backup-schedule'
+    | 'replicas'
+    | 'pdb'
+    | 'zone-spread'
+    | 'second-copy'
+    | 'runbook';
   status: 'pass' | 'warn' | 'fail';
   message: string;
   /** How to fix it; absent when it passes. */
@@ -31,7 +37,46 @@ export interface DrReadinessInput {
     status: 'running' | 'passed' | 'failed';
     restoreMs?: number;
   };
+  /**
+   * What the cluster says about the entity in its production environment; absent when not
+   * looked at (the schedule, replica, PDB and zone checks are then left out).
+   */
+  cluster?: ClusterFacts;
+  /** Where backups are copied to besides the target's storage, if anywhere. */
+  secondCopy?: { location: string };
   now?: Date;
+}
+
+/** The entity's workload and backup CronJob as read from one environment's cluster. */
+export interface ClusterFacts {
+  /** The environment read, e.g. production. */
+  environment: string;
+  /** Why the cluster could not be read; every cluster check warns with it. */
+  unavailable?: string;
+  /** The Deployment labelled with the entity's kubernetes-id; absent when there is none. */
+  workload?: {
+    kind: string;
+    name: string;
+    replicas: number;
+    /** PodDisruptionBudgets whose selector matches the pods. */
+    pdbs: string[];
+    /** The pod template has a topologySpreadConstraint on topology.kubernetes.io/zone. */
+    zoneSpreadConstraint: boolean;
+    /** Zones of the nodes the pods run on, when the nodes could be read. */
+    zones?: string[];
+  };
+  /** The entity's backup CronJob; absent when there is none. */
+  backupCronJob?: {
+    name: string;
+    schedule: string;
+    suspended?: boolean;
+    /** The newest run: its newest Job, else the CronJob's last schedule / success times. */
+    lastRun?: {
+      at: string;
+      status: 'succeeded' | 'failed' | 'running';
+      job?: string;
+    };
+  };
 }
 
 export interface DrReadiness {
@@ -266,6 +311,45 @@ export function evaluateDrReadiness(input: DrReadinessInput): DrReadiness {
     }
   }
 
+  const tierDefaults = tier ? TIER_DEFAULTS[tier] : undefined;
+  if (input.cluster) checks.push(...clusterChecks(input.cluster, tier));
+
+  const copyRequired = tierDefaults?.requiresSecondBackupCopy ?? false;
+  if (input.secondCopy) {
+    checks.push({
+      id: 'second-copy',
+      status: 'pass',
+      message: `Backups copied to ${input.secondCopy.location}`,
+    });
+  } else if (copyRequired) {
+    checks.push({
+      id: 'second-copy',
+      status: 'fail',
+      message: `The ${tier} tier needs backups copied to a second location or region; the backup target has none`,
+      fix: 'Configure a second location for the backup target (a replicated bucket in another region)',
+    });
+  } else {
+    checks.push({
+      id: 'second-copy',
+      status: 'pass',
+      message: `No second backup location needed${
+        tier ? ` (tier ${tier})` : ''
+      }`,
+    });
+  }
+
+  const runbook = readAnnotation(input.entity, 'runbook');
+  checks.push(
+    runbook?.ok
+      ? { id: 'runbook', status: 'pass', message: `Runbook ${runbook.value}` }
+      : {
+          id: 'runbook',
+          status: 'fail',
+          message: runbook ? runbook.error : 'No runbook linked',
+          fix: `Set ${A.runbook.name} to the runbook's URL, e.g. ${A.runbook.example}`,
+        },
+  );
+
   let status: DrReadiness['status'] = 'pass';
   if (checks.some(c => c.status === 'warn')) status = 'warn';
   if (checks.some(c => c.status === 'fail')) status = 'fail';
@@ -276,4 +360,174 @@ export function evaluateDrReadiness(input: DrReadinessInput): DrReadiness {
     drillIntervalSeconds: interval.seconds,
     checks,
   };
+}
+
+/** Backup schedule, replicas, PodDisruptionBudget and zone spread, from the cluster facts. */
+function clusterChecks(
+  facts: ClusterFacts,
+  tier: Tier | undefined,
+): ReadinessCheck[] {
+  const env = facts.environment;
+  if (facts.unavailable) {
+    return (['backup-schedule', 'replicas', 'pdb', 'zone-spread'] as const).map(
+      id => ({
+        id,
+        status: 'warn',
+        message: `Cannot read the ${env} cluster: ${facts.unavailable}`,
+        fix: 'Check the kubernetes cluster config and the read token',
+      }),
+    );
+  }
+  const checks: ReadinessCheck[] = [];
+  const cron = facts.backupCronJob;
+  const run = cron?.lastRun;
+  if (!cron) {
+    checks.push({
+      id: 'backup-schedule',
+      status: 'fail',
+      message: `No backup CronJob in ${env}`,
+      fix: "Enable the chart's backup CronJob (backup.enabled: true) so backups run on a schedule",
+    });
+  } else if (cron.suspended) {
+    checks.push({
+      id: 'backup-schedule',
+      status: 'fail',
+      message: `CronJob ${cron.name} (${cron.schedule}) is suspended`,
+      fix: `Resume it: set spec.suspend to false on ${cron.name}`,
+    });
+  } else if (!run) {
+    checks.push({
+      id: 'backup-schedule',
+      status: 'warn',
+      message: `CronJob ${cron.name} (${cron.schedule}) has not run yet`,
+      fix: 'Wait for the first scheduled run, or back up now (in-cluster)',
+    });
+  } else if (run.status === 'succeeded') {
+    checks.push({
+      id: 'backup-schedule',
+      status: 'pass',
+      message: `CronJob ${cron.name} (${cron.schedule}); last run ${run.at} succeeded`,
+    });
+  } else if (run.status === 'running') {
+    checks.push({
+      id: 'backup-schedule',
+      status: 'warn',
+      message: `CronJob ${cron.name} (${cron.schedule}) is running (since ${run.at})`,
+    });
+  } else {
+    checks.push({
+      id: 'backup-schedule',
+      status: 'fail',
+      message: `CronJob ${cron.name} (${cron.schedule}): the last run ${
+        run.at
+      }${run.job ? ` (Job ${run.job})` : ''} failed`,
+      fix: "Read the backup Job's pod logs, fix it, and back up now (in-cluster)",
+    });
+  }
+
+  const w = facts.workload;
+  const defaults = tier ? TIER_DEFAULTS[tier] : undefined;
+  const required = defaults?.replicas ?? 2;
+  if (!w) {
+    checks.push({
+      id: 'replicas',
+      status: 'fail',
+      message: `No Deployment of the service in ${env}`,
+      fix: 'Label the Deployment and its pods with backstage.io/kubernetes-id',
+    });
+    return checks;
+  }
+  const what = `${w.kind} ${w.name}`;
+  if (w.replicas >= Math.max(2, required)) {
+    checks.push({
+      id: 'replicas',
+      status: 'pass',
+      message: `${what} runs ${w.replicas} replicas in ${env}`,
+    });
+  } else {
+    checks.push({
+      id: 'replicas',
+      status: w.replicas >= required ? 'warn' : 'fail',
+      message: `${what} runs ${w.replicas} replica(s) in ${env}${
+        tier ? `; the ${tier} tier asks for ${required}` : ''
+      }`,
+      fix: `Set replicas to at least ${Math.max(2, required)}`,
+    });
+  }
+
+  const pdbRequired = (defaults?.pdbMinAvailable ?? 1) > 0;
+  checks.push(
+    w.pdbs.length
+      ? {
+          id: 'pdb',
+          status: 'pass',
+          message: `PodDisruptionBudget ${w.pdbs.join(', ')} covers the pods`,
+        }
+      : {
+          id: 'pdb',
+          status: pdbRequired ? 'fail' : 'warn',
+          message: `No PodDisruptionBudget selects the pods of ${what}`,
+          fix: `Add a PodDisruptionBudget (minAvailable: ${
+            defaults?.pdbMinAvailable || 1
+          }) whose selector matches the pods`,
+        },
+  );
+
+  const zones = w.zones ?? [];
+  const fix =
+    'Add topologySpreadConstraints (topologyKey: topology.kubernetes.io/zone, maxSkew: 1) to the pod template';
+  if (w.zoneSpreadConstraint) {
+    checks.push({
+      id: 'zone-spread',
+      status: 'pass',
+      message: `Pods spread across zones by topologySpreadConstraints${
+        zones.length ? ` (now in ${zones.join(', ')})` : ''
+      }`,
+    });
+  } else if (zones.length >= 2) {
+    checks.push({
+      id: 'zone-spread',
+      status: 'warn',
+      message: `Pods happen to run in ${zones.join(
+        ', ',
+      )}, but nothing keeps them spread across zones`,
+      fix,
+    });
+  } else {
+    checks.push({
+      id: 'zone-spread',
+      status: required >= 2 ? 'fail' : 'warn',
+      message: zones.length
+        ? `All pods run in zone ${zones[0]}`
+        : 'No topologySpreadConstraints on topology.kubernetes.io/zone',
+      fix,
+    });
+  }
+  return checks;
+}
+
+/** A check whose status differs between two gradings (absent in one: undefined). */
+export interface ReadinessChange {
+  id: string;
+  from?: ReadinessCheck['status'];
+  to?: ReadinessCheck['status'];
+}
+
+/** The checks whose status changed from `before` to `after`, in `after`'s order. */
+export function readinessChanges(
+  before: Array<Pick<ReadinessCheck, 'id' | 'status'>>,
+  after: Array<Pick<ReadinessCheck, 'id' | 'status'>>,
+): ReadinessChange[] {
+  const old = new Map(before.map(c => [c.id as string, c.status]));
+  const now = new Map(after.map(c => [c.id as string, c.status]));
+  const changes: ReadinessChange[] = [];
+  for (const id of [
+    ...now.keys(),
+    ...[...old.keys()].filter(k => !now.has(k)),
+  ]) {
+    if (old.get(id) !== now.get(id)) {
+      changes.push({ id, from: old.get(id), to: now.get(id) });
+    }
+  }
+  return changes;
 }
