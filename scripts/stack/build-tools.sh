@@ -163,11 +163,14 @@ build_kwok() {
 
 # Argo Rollouts: its go.mod has replace directives, so `go install @v` refuses it. Build
 # cmd/rollouts-controller in a writable copy of the module dir, with its metrics and healthz
-# servers bound to 127.0.0.1 instead of the hard-coded 0.0.0.0 (controller/controller.go).
-# The CRDs (manifests/crds) are kept next to the binaries for stack.sh.
+# servers bound to 127.0.0.1 instead of the hard-coded 0.0.0.0 (controller/controller.go),
+# and the kubectl plugin (`kubectl-argo-rollouts status|promote|abort|undo`; its dashboard's
+# web assets are not in the module, so it embeds an empty page). The CRDs (manifests/crds)
+# are kept next to the binaries for stack.sh.
 build_argo_rollouts() {
   local ver=$ARGO_ROLLOUTS_VERSION crds="$TOOLS/argo-rollouts-crds"
-  if cached argo-rollouts "$ver" rollouts-controller && [[ -f "$crds/.done-$ver" ]]; then
+  local bins=(rollouts-controller kubectl-argo-rollouts) b
+  if cached argo-rollouts "$ver" "${bins[@]}" && [[ -f "$crds/.done-$ver" ]]; then
     log "argo-rollouts $ver cached"; return 0
   fi
   local mod="$GOMODCACHE/github.com/argoproj/argo-rollouts@$ver"
@@ -177,20 +180,24 @@ build_argo_rollouts() {
   cp "$mod"/manifests/crds/*-crd.yaml "$crds/"
   chmod -R u+w "$crds"
   touch "$crds/.done-$ver"
-  cached argo-rollouts "$ver" rollouts-controller && { log "argo-rollouts $ver cached"; return 0; }
-  log "building argo-rollouts $ver (rollouts-controller)"
+  cached argo-rollouts "$ver" "${bins[@]}" && { log "argo-rollouts $ver cached"; return 0; }
+  log "building argo-rollouts $ver (${bins[*]})"
   rm -f "$MARK/argo-rollouts"-*
   local src="$TOOLS/argo-rollouts-src-$ver" t0=$SECONDS
   rm -rf "$src"; cp -r "$mod" "$src"; chmod -R u+w "$src"
   sed -i 's|= "0.0.0.0:%d"|= "127.0.0.1:%d"|' "$src/controller/controller.go"
   grep -q '"127.0.0.1:%d"' "$src/controller/controller.go" || die "argo-rollouts: listen address not found to patch"
-  (cd "$src" && CGO_ENABLED=0 go build -p "$GO_P" -trimpath \
-    -ldflags "-s -w -X github.com/argoproj/argo-rollouts/utils/version.version=${ver#v}" \
-    -o "$BIN/rollouts-controller.tmp" ./cmd/rollouts-controller) || die "building rollouts-controller failed"
-  mv -f "$BIN/rollouts-controller.tmp" "$BIN/rollouts-controller"
+  mkdir -p "$src/server/static"
+  [[ -e "$src/server/static/index.html" ]] || echo '<html><body>dashboard not built</body></html>' >"$src/server/static/index.html"
+  for b in "${bins[@]}"; do
+    (cd "$src" && CGO_ENABLED=0 go build -p "$GO_P" -trimpath \
+      -ldflags "-s -w -X github.com/argoproj/argo-rollouts/utils/version.version=${ver#v}" \
+      -o "$BIN/$b.tmp" "./cmd/$b") || die "building $b failed"
+    mv -f "$BIN/$b.tmp" "$BIN/$b"
+  done
   rm -rf "$src"
   set_marker argo-rollouts "$ver"
-  remember argo-rollouts "$ver" rollouts-controller
+  remember argo-rollouts "$ver" "${bins[@]}"
   log "argo-rollouts built in $((SECONDS - t0)) s"
 }
 
@@ -237,7 +244,7 @@ install_apt() {
 
 check() {
   local ok=0 b
-  for b in kube-apiserver kube-controller-manager kube-scheduler kubectl kine kwok helm actionlint kubeconform versitygw rollouts-controller; do
+  for b in kube-apiserver kube-controller-manager kube-scheduler kubectl kine kwok helm actionlint kubeconform versitygw rollouts-controller kubectl-argo-rollouts; do
     if [[ -x "$BIN/$b" ]]; then echo "ok   $b"; else echo "MISS $b"; ok=1; fi
   done
   for b in promtool prometheus prometheus-alertmanager openssl; do
