@@ -279,7 +279,8 @@ describe('backup and restore drill on the local stack', () => {
       expect(drill.comparison!.map(c => c.restoredRows)).toEqual(
         before.map(t => t.rows),
       );
-      expect(await drillDatabases()).toEqual([]);
+      // its own database (other test files' drills may run at the same time)
+      expect(await drillDatabases()).not.toContain(drill.databaseName);
     },
   );
 
@@ -447,7 +448,7 @@ describe('backup and restore drill on the local stack', () => {
     ).done;
     expect(drill).toMatchObject({ status: 'failed', failedStep: 'checksum' });
     expect(drill.error).toMatch(/stored backup is corrupted/);
-    expect(await drillDatabases()).toEqual([]);
+    expect(await drillDatabases()).not.toContain(drill.databaseName);
   });
 
   it.each(databases.eachSupportedId())(

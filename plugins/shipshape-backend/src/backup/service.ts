@@ -132,10 +132,67 @@ export class BackupService {
         }) was interrupted at step ${r.step ?? 'start'}; marked failed`,
       );
     }
+    await this.recoverInterruptedDrills().catch(e =>
+      this.logger.error(
+        `Recovering interrupted restore drills failed: ${messageOf(e)}`,
+      ),
+    );
     return rows;
   }
 
-  /** Runs `fn` for a recorded backup while heartbeating it. */
+  /**
+   * At startup (and before each drill): fails the drills this instance was running when it
+   * stopped and any whose instance stopped heartbeating, and drops their temporary databases
+   * if the drill connection allows; the record says whether it could.
+   */
+  async recoverInterruptedDrills(
+    opts: { own: boolean } = { own: true },
+  ): Promise<DrillRecord[]> {
+    const drills = await this.store.abandonDrills({ ...this.lease, ...opts });
+    const out: DrillRecord[] = [];
+    for (const d of drills) {
+      const dropped = await this.dropDrillDatabase(d.databaseName);
+      if (dropped) await this.store.appendDrillError(d.id, `; ${dropped}`);
+      this.logger.warn(
+        `Restore drill ${d.id} of ${d.target} (owner ${
+          d.owner ?? 'unknown'
+        }) was interrupted at step ${d.step ?? 'start'}; marked failed${
+          dropped ? `; ${dropped}` : ''
+        }`,
+      );
+      out.push(await this.store.getDrill(d.id));
+    }
+    return out;
+  }
+
+  /**
+   * Drops a drill's temporary database (IF EXISTS, WITH FORCE: an interrupted pg_restore may
+   * still hold it); says what happened, for the record. Never throws.
+   */
+  private async dropDrillDatabase(name?: string): Promise<string | undefined> {
+    if (!name) return undefined;
+    const conn = this.config.drillConnection;
+    if (!conn) {
+      return `its temporary database ${name} was not dropped (no shipshape.backup.drill.connection); drop it by hand`;
+    }
+    let password = '';
+    let admin: Knex | undefined;
+    try {
+      password = passwordOf(conn, 'shipshape.backup.drill.connection');
+      admin = pgClient(conn, password);
+      await admin.raw('DROP DATABASE IF EXISTS ?? WITH (FORCE)', [name]);
+      return `its temporary database ${name} was dropped`;
+    } catch (e) {
+      return `its temporary database ${name} could not be dropped (${scrub(
+        messageOf(e),
+        password,
+      )}); drop it by hand`;
+    } finally {
+      await admin?.destroy().catch(() => {});
+    }
+  }
+
+  /** Runs `fn` for a recorded backup or drill while heartbeating it. */
   private track(id: string, fn: () => Promise<void>): Promise<void> {
     this.running.add(id);
     if (!this.heartbeatTimer) {
@@ -578,22 +635,28 @@ export class BackupService {
     backupId?: string;
   }): Promise<{ record: DrillRecord; done: Promise<DrillRecord> }> {
     const backup = await this.drillBackup(req.target, req.backupId);
+    // drills of instances that stopped heartbeating: failed, their databases dropped
+    await this.recoverInterruptedDrills({ own: false });
     const id = randomUUID();
     const databaseName = `shipshape_drill_${randomBytes(6).toString('hex')}`;
-    await this.store.startDrill({
-      id,
-      backupId: backup.id,
-      target: req.target.name,
-      entityRef: req.entityRef,
-      requestedBy: req.requestedBy,
-      databaseName,
-      backupAgeSeconds: Math.round(
-        (Date.now() - Date.parse(backup.startedAt)) / 1000,
-      ),
-    });
-    const done = this.runDrill(id, req.target, backup, databaseName).then(() =>
-      this.store.getDrill(id),
+    await this.store.startDrill(
+      {
+        id,
+        backupId: backup.id,
+        target: req.target.name,
+        entityRef: req.entityRef,
+        requestedBy: req.requestedBy,
+        databaseName,
+        backupAgeSeconds: Math.round(
+          (Date.now() - Date.parse(backup.startedAt)) / 1000,
+        ),
+        step: 'create-database',
+      },
+      this.lease,
     );
+    const done = this.track(id, () =>
+      this.runDrill(id, req.target, backup, databaseName),
+    ).then(() => this.store.getDrill(id));
     return { record: await this.store.getDrill(id), done };
   }
 
@@ -610,14 +673,24 @@ export class BackupService {
     let restored: Knex | undefined;
     let restoreMs: number | undefined;
     let comparison: TableComparison[] | undefined;
+    const at = (s: DrillStep) => {
+      step = s;
+      this.store
+        .setDrillStep(id, s)
+        .catch(e =>
+          this.logger.warn(
+            `Restore drill ${id}: recording step ${s} failed: ${messageOf(e)}`,
+          ),
+        );
+    };
     try {
       password = passwordOf(conn, 'shipshape.backup.drill.connection');
       admin = pgClient(conn, password);
       await admin.raw('CREATE DATABASE ??', [databaseName]);
-      step = 'fetch';
+      at('fetch');
       const t0 = Date.now();
       const input = await this.storageOf(target).read(backup.storageKey);
-      step = 'restore';
+      at('restore');
       const restore = startRestore({
         binDir: this.config.binDir,
         conn,
@@ -630,7 +703,7 @@ export class BackupService {
       restoreMs = Date.now() - t0;
       const got = measured();
       if (got.size !== backup.sizeBytes || got.sha256 !== backup.sha256) {
-        step = 'checksum';
+        at('checksum');
         throw new Error(
           `stored backup is corrupted: ${got.size} bytes sha256 ${got.sha256}, recorded ${backup.sizeBytes} bytes sha256 ${backup.sha256}`,
         );
@@ -642,7 +715,7 @@ export class BackupService {
           }: ${exit.stderr.trim()}`,
         );
       }
-      step = 'compare';
+      at('compare');
       restored = pgClient(conn, password, databaseName);
       const counts = await countTables(restored);
       const byName = new Map(counts.map(c => [tableName(c), c.rows]));

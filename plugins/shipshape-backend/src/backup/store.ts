@@ -69,7 +69,9 @@ export interface DrillRecord {
   target: string;
   entityRef: string;
   status: 'running' | 'passed' | 'failed';
-  failedStep?: DrillStep;
+  /** The step a running drill has reached (kept after it ends). */
+  step?: DrillStep;
+  failedStep?: DrillStep | 'abandoned';
   error?: string;
   requestedBy: string;
   /** Measured restore duration: the observed RTO. */
@@ -77,7 +79,11 @@ export interface DrillRecord {
   /** Age of the backup when the drill started: the achievable RPO. */
   backupAgeSeconds?: number;
   comparison?: TableComparison[];
+  /** The temporary database the backup is restored into (dropped at the end). */
   databaseName?: string;
+  /** The backend instance running it, and when it last said so. */
+  owner?: string;
+  heartbeatAt?: string;
   startedAt: string;
   finishedAt?: string;
 }
@@ -147,6 +153,7 @@ function toDrill(r: any): DrillRecord {
     target: r.target,
     entityRef: r.entity_ref,
     status: r.status,
+    step: r.step ?? undefined,
     failedStep: r.failed_step ?? undefined,
     error: r.error ?? undefined,
     requestedBy: r.requested_by,
@@ -154,6 +161,8 @@ function toDrill(r: any): DrillRecord {
     backupAgeSeconds: num(r.backup_age_seconds),
     comparison: json(r.comparison),
     databaseName: r.database_name ?? undefined,
+    owner: r.owner ?? undefined,
+    heartbeatAt: iso(r.heartbeat_at),
     startedAt: iso(r.started_at)!,
     finishedAt: iso(r.finished_at),
   };
@@ -275,13 +284,17 @@ export class BackupStore {
     return rows.map(toBackup);
   }
 
-  /** Renews the lease of running backups `owner` runs; returns how many. */
+  /** Renews the lease of running backups and drills `owner` runs; returns how many. */
   async heartbeat(owner: string, ids: string[]): Promise<number> {
     if (!ids.length) return 0;
-    return await this.db(BACKUPS)
-      .whereIn('id', ids)
-      .andWhere({ status: 'running', owner })
-      .update({ heartbeat_at: new Date() });
+    let n = 0;
+    for (const table of [BACKUPS, DRILLS]) {
+      n += await this.db(table)
+        .whereIn('id', ids)
+        .andWhere({ status: 'running', owner })
+        .update({ heartbeat_at: new Date() });
+    }
+    return n;
   }
 
   /** Records the step a running backup has reached (and, optionally, where it runs). */
@@ -359,8 +372,11 @@ export class BackupStore {
       | 'requestedBy'
       | 'databaseName'
       | 'backupAgeSeconds'
-    >,
+    > &
+      Partial<Pick<DrillRecord, 'step'>>,
+    lease: Pick<Lease, 'owner'>,
   ) {
+    const now = new Date();
     await this.db(DRILLS).insert({
       id: rec.id,
       backup_id: rec.backupId,
@@ -370,8 +386,75 @@ export class BackupStore {
       requested_by: rec.requestedBy,
       database_name: rec.databaseName ?? null,
       backup_age_seconds: rec.backupAgeSeconds ?? null,
-      started_at: new Date(),
+      step: rec.step ?? null,
+      owner: lease.owner,
+      heartbeat_at: now,
+      started_at: now,
     });
+  }
+
+  /** Records the step a running drill has reached. */
+  async setDrillStep(id: string, step: DrillStep) {
+    await this.db(DRILLS).where({ id, status: 'running' }).update({ step });
+    this.changes.notify(id);
+  }
+
+  /**
+   * Fails running drills that cannot finish any more, as `abandon` does for backups: with
+   * `own`, every running drill of `owner`; always, drills whose heartbeat is older than
+   * `leaseMs` and drills without one older than `staleAfterMs`. Each row is claimed with a
+   * conditional update, so two instances never both fail (and clean up after) one drill.
+   * Returns the drills this call failed.
+   */
+  async abandonDrills(opts: Lease & { own: boolean }): Promise<DrillRecord[]> {
+    const now = Date.now();
+    const rows = await this.db(DRILLS)
+      .where({ status: 'running' })
+      .andWhere(w => {
+        if (opts.own) w.orWhere({ owner: opts.owner });
+        w.orWhere('heartbeat_at', '<', new Date(now - opts.leaseMs));
+        w.orWhere(n =>
+          n
+            .whereNull('heartbeat_at')
+            .andWhere('started_at', '<', new Date(now - opts.staleAfterMs)),
+        );
+      })
+      .select('*');
+    const failed: DrillRecord[] = [];
+    for (const r of rows) {
+      const why =
+        opts.own && r.owner === opts.owner
+          ? `backend instance ${opts.owner} restarted while it ran`
+          : `its backend instance ${
+              r.owner ?? '(unknown)'
+            } stopped (no heartbeat since ${
+              iso(r.heartbeat_at) ?? iso(r.started_at)
+            })`;
+      const claimed = await this.db(DRILLS)
+        .where({ id: r.id, status: 'running' })
+        .update({
+          status: 'failed',
+          failed_step: r.step ?? 'abandoned',
+          error: `abandoned at step ${r.step ?? 'start'}: ${why}`,
+          finished_at: new Date(),
+        });
+      if (!claimed) continue;
+      this.changes.notify(r.id);
+      failed.push(
+        toDrill((await this.db(DRILLS).where({ id: r.id }).first())!),
+      );
+    }
+    return failed;
+  }
+
+  /** Adds to a finished drill's error (what happened to its temporary database). */
+  async appendDrillError(id: string, text: string) {
+    const r = await this.db(DRILLS).where({ id }).first();
+    if (!r) return;
+    await this.db(DRILLS)
+      .where({ id })
+      .update({ error: `${r.error ?? ''}${text}` });
+    this.changes.notify(id);
   }
 
   async finishDrill(
@@ -381,8 +464,9 @@ export class BackupStore {
       'status' | 'failedStep' | 'error' | 'restoreMs' | 'comparison'
     >,
   ) {
+    // only a running drill: one a restarted instance abandoned keeps its record
     await this.db(DRILLS)
-      .where({ id })
+      .where({ id, status: 'running' })
       .update({
         status: fields.status,
         failed_step: fields.failedStep ?? null,
