@@ -19,9 +19,7 @@ jest.setTimeout(120_000);
 
 const stack = readStack();
 const promUrl = stack.prometheus.url;
-const rulesDir =
-  (stack.prometheus as { rulesDir?: string }).rulesDir ??
-  path.join(stack.stateDir, 'prometheus', 'rules.d');
+const rulesDir = stack.prometheus.rulesDir;
 const service = `slo-rd-${Date.now().toString(36)}`;
 const file = path.join(rulesDir, `${service}.yml`);
 const exampleFile = path.resolve(

@@ -35,7 +35,8 @@ export interface LocalStack {
     secretAccessKey: string;
     forcePathStyle: boolean;
   };
-  prometheus: { url: string };
+  /** `rulesDir`: the directory Prometheus loads rule files from (`rule_files`), re-read on reload. */
+  prometheus: { url: string; rulesDir: string };
   alertmanager: { url: string };
   exporter: { url: string; controlUrl: string };
 }

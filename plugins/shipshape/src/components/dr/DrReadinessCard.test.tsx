@@ -1,11 +1,6 @@
-import { discoveryApiRef, fetchApiRef } from '@backstage/core-plugin-api';
-import { renderInTestApp } from '@backstage/frontend-test-utils';
-import { EntityProvider } from '@backstage/plugin-catalog-react';
-import { permissionApiRef } from '@backstage/plugin-permission-react';
 import { fireEvent, screen, within } from '@testing-library/react';
+import { renderWithBackend } from '../../__testUtils__/render';
 import { DrReadinessCard } from './DrReadinessCard';
-
-const AuthorizeResult = { ALLOW: 'ALLOW', DENY: 'DENY' } as const;
 
 const entity = (name: string) => ({
   apiVersion: 'backstage.io/v1alpha1',
@@ -78,28 +73,7 @@ function render(name: string, allowed: boolean) {
     }
     return new Response(JSON.stringify(history), { status: 200 });
   });
-  renderInTestApp(
-    <EntityProvider entity={entity(name)}>
-      <DrReadinessCard />
-    </EntityProvider>,
-    {
-      apis: [
-        [
-          discoveryApiRef,
-          { getBaseUrl: async () => 'http://backend/api/shipshape' },
-        ],
-        [fetchApiRef, { fetch }],
-        [
-          permissionApiRef,
-          {
-            authorize: async () => ({
-              result: allowed ? AuthorizeResult.ALLOW : AuthorizeResult.DENY,
-            }),
-          },
-        ],
-      ] as any,
-    },
-  );
+  renderWithBackend(<DrReadinessCard />, entity(name), fetch, allowed);
   return fetch;
 }
 
