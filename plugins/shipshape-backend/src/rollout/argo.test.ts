@@ -65,7 +65,7 @@ describe('deploy and rollback of Argo Rollouts (real controller in the local sta
       );
     }
     kubectl(['create', 'namespace', NS]);
-    for (const name of ['web-ro', 'bad-ro']) {
+    for (const name of ['web-ro', 'bad-ro', 'left-ro']) {
       kubectl(
         ['apply', '-f', '-'],
         testRollout({
@@ -124,7 +124,14 @@ describe('deploy and rollback of Argo Rollouts (real controller in the local sta
         strategy: { blueGreen: { activeService: 'bg-ro-active' } },
       }),
     );
-    for (const name of ['web-ro', 'bad-ro', 'paused-ro', 'gate-ro', 'bg-ro']) {
+    for (const name of [
+      'web-ro',
+      'bad-ro',
+      'left-ro',
+      'paused-ro',
+      'gate-ro',
+      'bg-ro',
+    ]) {
       waitHealthy(name);
     }
 
@@ -146,9 +153,14 @@ describe('deploy and rollback of Argo Rollouts (real controller in the local sta
         mockServices.rootConfig.factory({ data: config }),
         permissions.factory,
         catalogServiceMock.factory({
-          entities: ['web-ro', 'bad-ro', 'paused-ro', 'gate-ro', 'bg-ro'].map(
-            component,
-          ),
+          entities: [
+            'web-ro',
+            'bad-ro',
+            'left-ro',
+            'paused-ro',
+            'gate-ro',
+            'bg-ro',
+          ].map(component),
         }),
       ],
     }));
@@ -242,6 +254,44 @@ describe('deploy and rollback of Argo Rollouts (real controller in the local sta
     expect(r.status.phase).toBe('Healthy');
     expect(r.status.abort).toBeFalsy();
     expect(r.metadata.annotations['rollout.argoproj.io/revision']).toBe('3');
+  });
+
+  it('leaves a Degraded canary alone when asked to, and the card shows it stalled', async () => {
+    const res = await post('left-ro/deploy', {
+      environment: 'test',
+      image: `${REPO}:2.0.0-bad`,
+      autoRollback: false,
+    });
+    expect(res.status).toBe(202);
+    const op = await waitDone(res.body.id);
+    expect(op.status).toBe('failed');
+    expect(op.outcomeReason).toMatch(
+      /Degraded: ProgressDeadlineExceeded.*left as is \(autoRollback=false\)/,
+    );
+    const r = rolloutJson('left-ro');
+    expect(r.spec.template.spec.containers[0].image).toBe(`${REPO}:2.0.0-bad`);
+    expect(r.status.phase).toBe('Degraded');
+    expect(r.status.abort).toBeFalsy();
+    const card = await request(server)
+      .get('/api/shipshape/entities/component/default/left-ro/rollout')
+      .set('Authorization', mockCredentials.user.header(OWNER));
+    const [workload] = card.body.environments[0].workloads;
+    expect(workload).toMatchObject({
+      kind: 'Rollout',
+      phase: 'stalled',
+      current: { revision: 2, tags: ['2.0.0-bad'] },
+      previous: { revision: 1, tags: ['1.0.0'] },
+    });
+    expect(workload.reason).toMatch(
+      /ProgressDeadlineExceeded.*CrashLoopBackOff/,
+    );
+    expect(workload.pods).toContainEqual(
+      expect.objectContaining({
+        revision: 'current',
+        ready: false,
+        error: expect.objectContaining({ reason: 'CrashLoopBackOff' }),
+      }),
+    );
   });
 
   it('rolls back to a given revision, and refuses one that does not exist', async () => {
