@@ -30,6 +30,43 @@ cost_labels() { # name namespace indent
   esac
 }
 
+# DR readiness (docs/backup.md): payments-api in production has a PodDisruptionBudget and
+# spreads its pods across the kwok zones, so it passes; orders-api has neither, so it fails.
+HA_IN_PRODUCTION=(payments-api)
+
+ha() { # name namespace
+  [[ $2 == production && " ${HA_IN_PRODUCTION[*]} " == *" $1 "* ]]
+}
+
+spread() { # name namespace
+  ha "$1" "$2" || return 0
+  cat <<YAML
+      topologySpreadConstraints:
+      - {maxSkew: 1, topologyKey: topology.kubernetes.io/zone, whenUnsatisfiable: DoNotSchedule, labelSelector: {matchLabels: {app.kubernetes.io/name: $1}}}
+YAML
+}
+
+pdb() { # name namespace
+  ha "$1" "$2" || return 0
+  cat <<YAML
+---
+apiVersion: policy/v1
+kind: PodDisruptionBudget
+metadata:
+  name: $1
+  namespace: $2
+  labels:
+    app.kubernetes.io/name: $1
+    app.kubernetes.io/part-of: shipshape-demo
+    backstage.io/kubernetes-id: $1
+$(cost_labels "$1" "$2" 4)
+spec:
+  minAvailable: 2
+  selector:
+    matchLabels: {app.kubernetes.io/name: $1}
+YAML
+}
+
 manifest() { # name replicas image tag cpu mem namespace
   local name=$1 replicas=$2 image=$3 tag=$4 cpu=$5 mem=$6 ns=$7
   cat <<YAML
@@ -60,6 +97,7 @@ spec:
         backstage.io/kubernetes-id: $name
 $(cost_labels "$name" "$ns" 8)
     spec:
+$(spread "$name" "$ns")
       containers:
       - name: app
         image: $image:$tag
@@ -81,6 +119,7 @@ spec:
   selector: {app.kubernetes.io/name: $name}
   ports: [{port: 80, targetPort: http, name: http}]
 YAML
+  pdb "$name" "$ns"
 }
 
 # The backup CronJob the golden-path chart makes (backup-cronjob.yaml), reduced to what

@@ -187,6 +187,14 @@ describe('evaluateDrReadiness cluster checks', () => {
       fix: expect.stringContaining('Configure a second location'),
     });
     expect(
+      check('second-copy', undefined, {
+        ...critical,
+        'shipshape.dev/dr-region': 'eu-central-1',
+      })?.message,
+    ).toContain(
+      'shipshape.dev/dr-region names eu-central-1, but nothing copies backups there',
+    );
+    expect(
       check('second-copy', undefined, { 'shipshape.dev/tier': 'standard' })
         ?.status,
     ).toBe('pass');

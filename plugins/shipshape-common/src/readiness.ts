@@ -314,6 +314,7 @@ export function evaluateDrReadiness(input: DrReadinessInput): DrReadiness {
   const tierDefaults = tier ? TIER_DEFAULTS[tier] : undefined;
   if (input.cluster) checks.push(...clusterChecks(input.cluster, tier));
 
+  const drRegion = readAnnotation(input.entity, 'drRegion');
   const copyRequired = tierDefaults?.requiresSecondBackupCopy ?? false;
   if (input.secondCopy) {
     checks.push({
@@ -325,7 +326,11 @@ export function evaluateDrReadiness(input: DrReadinessInput): DrReadiness {
     checks.push({
       id: 'second-copy',
       status: 'fail',
-      message: `The ${tier} tier needs backups copied to a second location or region; the backup target has none`,
+      message: `The ${tier} tier needs backups copied to a second location or region; the backup target has none${
+        drRegion?.ok
+          ? ` (${A.drRegion.name} names ${drRegion.value}, but nothing copies backups there)`
+          : ''
+      }`,
       fix: 'Configure a second location for the backup target (a replicated bucket in another region)',
     });
   } else {

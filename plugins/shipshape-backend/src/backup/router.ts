@@ -10,6 +10,7 @@ import { CatalogService } from '@backstage/plugin-catalog-node';
 import { AuthorizeResult } from '@backstage/plugin-permission-common';
 import {
   ECOSYSTEM_ANNOTATIONS,
+  evaluateDrReadiness,
   shipshapeBackupPermission,
 } from '@shipshape/plugin-shipshape-common';
 import express from 'express';
@@ -21,6 +22,7 @@ import { KubernetesClusters } from '../kubernetes/clusters';
 import { longPoll, waitSeconds } from '../operations/longPoll';
 import { parseBody } from '../rollout/router';
 import { readBackupConfig, runDefaults, targetOfEntity } from './config';
+import { readClusterFacts, recordGrade } from './readiness';
 import { BackupService } from './service';
 
 export interface BackupRouterDeps {
@@ -64,6 +66,7 @@ const drillBody = z
  */
 export function createBackupRouter(deps: BackupRouterDeps): express.Router {
   const { httpAuth, permissions, catalog } = deps;
+  const clusters = deps.clusters ?? KubernetesClusters.fromConfig(deps.config);
   const service =
     deps.service ??
     new BackupService(
@@ -73,7 +76,7 @@ export function createBackupRouter(deps: BackupRouterDeps): express.Router {
       },
       deps.knex,
       deps.logger,
-      deps.clusters ?? KubernetesClusters.fromConfig(deps.config),
+      clusters,
     );
   if (!deps.service) {
     // A restarted backend fails the backups it was running when it stopped, at once.
@@ -284,6 +287,63 @@ export function createBackupRouter(deps: BackupRouterDeps): express.Router {
       });
       if (!d) return;
       res.json(d);
+    },
+  );
+
+  // DR readiness (rules in shipshape-common readiness.ts) from the backup history and the
+  // cluster of ?environment= (default production); records the grade when it changes.
+  router.get(
+    '/entities/:kind/:namespace/:name/dr-readiness',
+    async (req, res) => {
+      const credentials = await httpAuth.credentials(req);
+      const { kind, namespace, name } = req.params;
+      const entity = await catalog.getEntityByRef(
+        { kind, namespace, name },
+        { credentials },
+      );
+      if (!entity) {
+        throw new NotFoundError(`No entity ${kind}:${namespace}/${name}`);
+      }
+      const environment = String(req.query.environment ?? 'production');
+      const entityRef = stringifyEntityRef(entity).toLocaleLowerCase('en-US');
+      const annotations = entity.metadata.annotations;
+      let target;
+      try {
+        target = targetOfEntity(service.config, entityRef, annotations);
+      } catch {
+        target = undefined; // the backup-target check says why
+      }
+      const [backups, drills, cluster] = await Promise.all([
+        target ? service.store.list(target.name) : [],
+        target ? service.store.drills(target.name) : [],
+        readClusterFacts(
+          clusters,
+          environment,
+          annotations?.[ECOSYSTEM_ANNOTATIONS.kubernetesId],
+        ),
+      ]);
+      const lastDrill = [...drills].sort((a, b) =>
+        b.startedAt.localeCompare(a.startedAt),
+      )[0];
+      const readiness = evaluateDrReadiness({
+        entity,
+        lastVerifiedBackupAt: backups.find(b => b.status === 'verified')
+          ?.startedAt,
+        lastDrill: lastDrill && {
+          startedAt: lastDrill.startedAt,
+          status: lastDrill.status,
+          restoreMs: lastDrill.restoreMs,
+        },
+        cluster,
+      });
+      const history = await recordGrade(deps.knex, entityRef, readiness);
+      res.json({
+        entityRef,
+        environment,
+        target: target && { name: target.name, storage: target.storage.type },
+        ...readiness,
+        ...history,
+      });
     },
   );
 

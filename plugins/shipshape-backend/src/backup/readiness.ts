@@ -1,0 +1,281 @@
+import { NotFoundError } from '@backstage/errors';
+import * as k8s from '@kubernetes/client-node';
+import {
+  ClusterFacts,
+  DrReadiness,
+  ECOSYSTEM_ANNOTATIONS,
+  ReadinessChange,
+  readinessChanges,
+} from '@shipshape/plugin-shipshape-common';
+import { Knex } from 'knex';
+import { ClusterClient, KubernetesClusters } from '../kubernetes/clusters';
+import { findBackupCronJob, jobOutcome } from './inCluster';
+
+const ZONE = 'topology.kubernetes.io/zone';
+const KUBERNETES_ID_LABEL = ECOSYSTEM_ANNOTATIONS.kubernetesId;
+/** Longest the cluster may take to answer before the checks warn instead. */
+const CLUSTER_TIMEOUT_MS = 10_000;
+
+type Selector = k8s.V1LabelSelector | undefined;
+
+/** Whether a label selector (matchLabels and matchExpressions) selects these labels. */
+export function selects(
+  selector: Selector,
+  labels: Record<string, string>,
+): boolean {
+  if (!selector) return false;
+  const ml = Object.entries(selector.matchLabels ?? {});
+  const me = selector.matchExpressions ?? [];
+  // An empty selector in a policy/v1 PDB selects every pod of the namespace.
+  if (!ml.length && !me.length) return true;
+  if (ml.some(([k, v]) => labels[k] !== v)) return false;
+  return me.every(e => {
+    const has = e.key in labels;
+    switch (e.operator) {
+      case 'In':
+        return has && (e.values ?? []).includes(labels[e.key]);
+      case 'NotIn':
+        return !has || !(e.values ?? []).includes(labels[e.key]);
+      case 'Exists':
+        return has;
+      case 'DoesNotExist':
+        return !has;
+      default:
+        return false;
+    }
+  });
+}
+
+function newest<T extends { metadata?: k8s.V1ObjectMeta }>(items: T[]) {
+  const at = (o: T) => o.metadata?.creationTimestamp?.valueOf() ?? 0;
+  return [...items].sort((a, b) => Number(at(b)) - Number(at(a)))[0];
+}
+
+const iso = (d: Date | string | undefined) =>
+  d === undefined ? undefined : new Date(d).toISOString();
+
+async function backupCronJob(
+  client: ClusterClient,
+  env: ReturnType<KubernetesClusters['environment']>,
+  kubernetesId: string,
+): Promise<ClusterFacts['backupCronJob']> {
+  let cron: k8s.V1CronJob;
+  try {
+    cron = await findBackupCronJob(client, env, kubernetesId);
+  } catch (e) {
+    if (e instanceof NotFoundError) return undefined;
+    throw e;
+  }
+  const jobs = await client.batch.listNamespacedJob({
+    namespace: env.namespace,
+  });
+  const job = newest(
+    jobs.items.filter(j =>
+      j.metadata?.ownerReferences?.some(o => o.uid === cron.metadata?.uid),
+    ),
+  );
+  let lastRun: NonNullable<ClusterFacts['backupCronJob']>['lastRun'];
+  if (job) {
+    const outcome = jobOutcome(job);
+    lastRun = {
+      at: iso(job.status?.startTime ?? job.metadata?.creationTimestamp)!,
+      status: outcome ? outcome.state : 'running',
+      job: job.metadata?.name,
+    };
+  } else {
+    // The Jobs are gone (history limits): the CronJob's own record of its runs.
+    const scheduled = iso(cron.status?.lastScheduleTime);
+    const succeeded = iso(cron.status?.lastSuccessfulTime);
+    if (scheduled) {
+      lastRun = {
+        at: scheduled,
+        status: succeeded && succeeded >= scheduled ? 'succeeded' : 'failed',
+      };
+    } else if (succeeded) {
+      lastRun = { at: succeeded, status: 'succeeded' };
+    }
+  }
+  return {
+    name: cron.metadata!.name!,
+    schedule: cron.spec?.schedule ?? '',
+    suspended: cron.spec?.suspend ?? false,
+    lastRun,
+  };
+}
+
+async function workload(
+  client: ClusterClient,
+  namespace: string,
+  kubernetesId: string,
+): Promise<ClusterFacts['workload']> {
+  const deployments = await client.apps.listNamespacedDeployment({
+    namespace,
+    labelSelector: `${KUBERNETES_ID_LABEL}=${kubernetesId}`,
+  });
+  const d = [...deployments.items].sort((a, b) =>
+    (a.metadata?.name ?? '').localeCompare(b.metadata?.name ?? ''),
+  )[0];
+  if (!d) return undefined;
+  const podLabels = d.spec?.template.metadata?.labels ?? {};
+  const policy = client.kubeConfig.makeApiClient(k8s.PolicyV1Api);
+  const pdbs = await policy.listNamespacedPodDisruptionBudget({ namespace });
+  const pods = await client.core.listNamespacedPod({
+    namespace,
+    labelSelector: Object.entries(d.spec?.selector.matchLabels ?? {})
+      .map(([k, v]) => `${k}=${v}`)
+      .join(','),
+  });
+  let zones: string[] | undefined;
+  try {
+    // The Deployment's pods (its selector may also match the backup Jobs' pods).
+    const own = pods.items.filter(p =>
+      p.metadata?.ownerReferences?.some(o => o.kind === 'ReplicaSet'),
+    );
+    const nodes = [
+      ...new Set(own.map(p => p.spec?.nodeName).filter(n => !!n)),
+    ] as string[];
+    const read = await Promise.all(
+      nodes.map(name => client.core.readNode({ name })),
+    );
+    zones = [
+      ...new Set(read.map(n => n.metadata?.labels?.[ZONE]).filter(z => !!z)),
+    ].sort() as string[];
+  } catch {
+    // The read token may not get nodes (cluster-scoped): zones unknown.
+    zones = undefined;
+  }
+  return {
+    kind: 'Deployment',
+    name: d.metadata!.name!,
+    replicas: d.spec?.replicas ?? 1,
+    pdbs: pdbs.items
+      .filter(p => selects(p.spec?.selector, podLabels))
+      .map(p => p.metadata!.name!),
+    zoneSpreadConstraint: (
+      d.spec?.template.spec?.topologySpreadConstraints ?? []
+    ).some(c => c.topologyKey === ZONE),
+    zones,
+  };
+}
+
+function withTimeout<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
+  let timer: NodeJS.Timeout;
+  return Promise.race([
+    p,
+    new Promise<T>((_, reject) => {
+      timer = setTimeout(
+        () => reject(new Error(`${what} did not answer within ${ms / 1000}s`)),
+        ms,
+      );
+    }),
+  ]).finally(() => clearTimeout(timer));
+}
+
+/**
+ * What the cluster of `environment` says about the entity's workload and backup CronJob.
+ * Never throws: whatever stops the read (no kubernetes-id, unknown environment, cluster
+ * unreachable or refusing) becomes `unavailable`, and the cluster checks warn with it.
+ */
+export async function readClusterFacts(
+  clusters: KubernetesClusters | undefined,
+  environment: string,
+  kubernetesId: string | undefined,
+  timeoutMs = CLUSTER_TIMEOUT_MS,
+): Promise<ClusterFacts> {
+  if (!kubernetesId) {
+    return {
+      environment,
+      unavailable: `the entity has no ${KUBERNETES_ID_LABEL} annotation`,
+    };
+  }
+  try {
+    if (!clusters) throw new Error('no kubernetes cluster config');
+    const env = clusters.environment(environment);
+    const client = clusters.reader(env);
+    const [w, cron] = await withTimeout(
+      Promise.all([
+        workload(client, env.namespace, kubernetesId),
+        backupCronJob(client, env, kubernetesId),
+      ]),
+      timeoutMs,
+      `cluster ${env.cluster}`,
+    );
+    return { environment, workload: w, backupCronJob: cron };
+  } catch (e) {
+    const err = e as Error & { code?: number; body?: unknown };
+    const why = err.message.split('\n')[0].slice(0, 300);
+    return { environment, unavailable: why };
+  }
+}
+
+export interface GradeRecord {
+  status: DrReadiness['status'];
+  checks: Array<{ id: string; status: DrReadiness['status'] }>;
+  gradedAt: string;
+}
+
+export interface GradeHistory {
+  /** When the current grade was first recorded. */
+  gradedAt: string;
+  /** The grade before it, if any. */
+  previous?: { status: DrReadiness['status']; gradedAt: string };
+  /** The checks whose status changed from the previous grade to the current one. */
+  changes: ReadinessChange[];
+}
+
+const TABLE = 'shipshape_dr_grades';
+
+function rowToGrade(r: any): GradeRecord {
+  return {
+    status: r.status,
+    checks: JSON.parse(r.checks),
+    gradedAt: new Date(r.graded_at).toISOString(),
+  };
+}
+
+/**
+ * Records the entity's grade when it differs (overall status or any check's status) from
+ * the last one recorded, and returns the change from the grade before the current one.
+ */
+export async function recordGrade(
+  knex: Knex,
+  entityRef: string,
+  readiness: DrReadiness,
+  now = new Date(),
+): Promise<GradeHistory> {
+  const current = {
+    status: readiness.status,
+    checks: readiness.checks.map(c => ({ id: c.id, status: c.status })),
+  };
+  const last = await knex(TABLE)
+    .where({ entity_ref: entityRef })
+    .orderBy('id', 'desc')
+    .limit(2);
+  const [latest, before] = last.map(rowToGrade);
+  const same =
+    latest &&
+    latest.status === current.status &&
+    readinessChanges(latest.checks as any, current.checks).length === 0;
+  if (same) {
+    return {
+      gradedAt: latest.gradedAt,
+      previous: before && { status: before.status, gradedAt: before.gradedAt },
+      changes: before
+        ? readinessChanges(before.checks as any, latest.checks as any)
+        : [],
+    };
+  }
+  await knex(TABLE).insert({
+    entity_ref: entityRef,
+    status: current.status,
+    checks: JSON.stringify(current.checks),
+    graded_at: now,
+  });
+  return {
+    gradedAt: now.toISOString(),
+    previous: latest && { status: latest.status, gradedAt: latest.gradedAt },
+    changes: latest
+      ? readinessChanges(latest.checks as any, current.checks)
+      : [],
+  };
+}
