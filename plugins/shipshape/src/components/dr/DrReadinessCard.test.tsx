@@ -1,4 +1,5 @@
 import { fireEvent, screen, within } from '@testing-library/react';
+import { evaluateDrReadiness } from '@shipshape/plugin-shipshape-common';
 import { renderWithBackend } from '../../__testUtils__/render';
 import { DrReadinessCard } from './DrReadinessCard';
 
@@ -59,8 +60,49 @@ const history = {
   ],
 };
 
-function render(name: string, allowed: boolean) {
+// Shape of GET /entities/.../dr-readiness: the common rules on the same records, with the
+// cluster facts the backend read (orders-api-like: no PDB, no zone spread) and a grade change.
+function readiness(name: string) {
+  return {
+    entityRef: `component:default/${name}`,
+    environment: 'production',
+    target: { name: 'payments-db', storage: 's3' },
+    ...evaluateDrReadiness({
+      entity: entity(name),
+      lastVerifiedBackupAt: ago(7200),
+      lastDrill: { startedAt: ago(3600), status: 'passed', restoreMs: 154 },
+      cluster: {
+        environment: 'production',
+        workload: {
+          kind: 'Deployment',
+          name,
+          replicas: 3,
+          pdbs: [],
+          zoneSpreadConstraint: false,
+        },
+      },
+    }),
+    gradedAt: '2026-11-23T16:30:00.000Z',
+    previous: { status: 'warn', gradedAt: '2026-11-22T09:15:00.000Z' },
+    changes: [
+      { id: 'pdb', from: 'pass', to: 'fail' },
+      { id: 'runbook', to: 'fail' },
+    ],
+  };
+}
+
+function render(name: string, allowed: boolean, readinessStatus = 200) {
   const fetch = jest.fn(async (_url: string, init?: any) => {
+    if (_url.endsWith('/dr-readiness')) {
+      return readinessStatus === 200
+        ? new Response(JSON.stringify(readiness(name)), { status: 200 })
+        : new Response(
+            JSON.stringify({
+              error: { name: 'NotFoundError', message: `No entity ${name}` },
+            }),
+            { status: readinessStatus },
+          );
+    }
     if (init?.method === 'POST' && _url.endsWith('/restore-drills')) {
       return new Response(JSON.stringify({ id: 'd2', status: 'running' }), {
         status: 202,
@@ -78,6 +120,44 @@ function render(name: string, allowed: boolean) {
 }
 
 describe('DrReadinessCard', () => {
+  it('shows the cluster checks with their fixes and what changed since the last grade', async () => {
+    // A name of its own: usePermission caches its answer per resourceRef across tests.
+    render('inventory-api', true);
+    expect(
+      await screen.findByText(
+        'No PodDisruptionBudget selects the pods of Deployment inventory-api',
+      ),
+    ).toBeInTheDocument();
+    expect(
+      screen.getByText(
+        'Fix: Add a PodDisruptionBudget (minAvailable: 1) whose selector matches the pods',
+      ),
+    ).toBeInTheDocument();
+    expect(
+      screen.getByText(/^Fix: Add topologySpreadConstraints/),
+    ).toBeInTheDocument();
+    expect(
+      screen.getByText(
+        'Deployment inventory-api runs 3 replicas in production',
+      ),
+    ).toBeInTheDocument();
+    expect(screen.getByText('No runbook linked')).toBeInTheDocument();
+    expect(
+      screen.getByText(
+        'Graded FAIL 2026-11-23 16:30 UTC; changed since 2026-11-22 09:15 UTC (was WARN): pdb pass → fail, runbook new → fail',
+      ),
+    ).toBeInTheDocument();
+    expect(
+      screen.getByText('Cluster checks from production'),
+    ).toBeInTheDocument();
+  });
+
+  it('shows the error when the backend cannot grade the entity', async () => {
+    render('gone-api', true, 404);
+    expect(await screen.findByText(/No entity gone-api/)).toBeInTheDocument();
+    expect(screen.queryByText('FAIL')).not.toBeInTheDocument();
+  });
+
   it('shows each rule with its fix and backs up on click', async () => {
     const fetch = render('payments-api', true);
     expect(await screen.findByText('FAIL')).toBeInTheDocument();

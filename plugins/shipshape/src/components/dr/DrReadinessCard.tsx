@@ -18,11 +18,15 @@ import TableRow from '@material-ui/core/TableRow';
 import Typography from '@material-ui/core/Typography';
 import {
   ReadinessCheck,
-  evaluateDrReadiness,
   shipshapeBackupPermission,
 } from '@shipshape/plugin-shipshape-common';
 import { useCallback, useEffect, useState } from 'react';
-import { BackupHistory, BackupItem, useBackupClient } from './client';
+import {
+  BackupHistory,
+  BackupItem,
+  DrReadinessReport,
+  useBackupClient,
+} from './client';
 
 function size(bytes?: number) {
   if (bytes === undefined) return '';
@@ -70,6 +74,31 @@ function BackupRows({ items }: { items: BackupItem[] }) {
   );
 }
 
+const when = (iso: string) => `${iso.replace('T', ' ').slice(0, 16)} UTC`;
+
+/** "Changed since <previous grade>": each check whose status moved, from → to. */
+function Changes({ report }: { report: DrReadinessReport }) {
+  if (!report.previous) {
+    return (
+      <Typography variant="caption" color="textSecondary">
+        First graded {when(report.gradedAt)}
+      </Typography>
+    );
+  }
+  return (
+    <Box>
+      <Typography variant="caption" color="textSecondary">
+        Graded {report.status.toUpperCase()} {when(report.gradedAt)}; changed
+        since {when(report.previous.gradedAt)} (was{' '}
+        {report.previous.status.toUpperCase()}):{' '}
+        {report.changes
+          .map(c => `${c.id} ${c.from ?? 'new'} → ${c.to ?? 'gone'}`)
+          .join(', ')}
+      </Typography>
+    </Box>
+  );
+}
+
 const STATUS: Record<ReadinessCheck['status'], typeof StatusOK> = {
   pass: StatusOK,
   warn: StatusWarning,
@@ -77,7 +106,8 @@ const STATUS: Record<ReadinessCheck['status'], typeof StatusOK> = {
 };
 
 /**
- * DR readiness of the entity (rules in shipshape-common readiness.ts) from its backup
+ * DR readiness of the entity as the backend grades it (GET .../dr-readiness: rules in
+ * shipshape-common readiness.ts, cluster facts, what changed since the last grade), its backup
  * history, with a Back up now button for users allowed to back it up.
  */
 export function DrReadinessCard() {
@@ -94,16 +124,29 @@ export function DrReadinessCard() {
     resourceRef: entityRef,
   });
   const [history, setHistory] = useState<BackupHistory>();
+  const [historyError, setHistoryError] = useState<string>();
+  const [readiness, setReadiness] = useState<DrReadinessReport>();
   const [error, setError] = useState<Error>();
   const [message, setMessage] = useState<string>();
   const [busy, setBusy] = useState(false);
 
   const load = useCallback(async () => {
-    try {
-      setHistory(await client.history(ref));
+    // Readiness is graded by the backend (it reads the cluster); the history is optional.
+    const [r, h] = await Promise.allSettled([
+      client.readiness(ref),
+      client.history(ref),
+    ]);
+    if (r.status === 'fulfilled') {
+      setReadiness(r.value);
       setError(undefined);
-    } catch (e) {
-      setError(e as Error);
+    } else {
+      setError(r.reason as Error);
+    }
+    if (h.status === 'fulfilled') {
+      setHistory(h.value);
+      setHistoryError(undefined);
+    } else {
+      setHistoryError((h.reason as Error).message);
     }
     // eslint-disable-next-line react-hooks/exhaustive-deps
   }, [client, entityRef]);
@@ -140,30 +183,30 @@ export function DrReadinessCard() {
 
   const items = history?.items ?? [];
   const lastVerified = items.find(b => b.status === 'verified');
-  const drills = items
-    .flatMap(b => b.drills)
-    .sort((a, b) => b.startedAt.localeCompare(a.startedAt));
-  const readiness = evaluateDrReadiness({
-    entity,
-    lastVerifiedBackupAt: lastVerified?.startedAt,
-    lastDrill: drills[0],
-  });
-  const Overall = STATUS[readiness.status];
+  const Overall = readiness && STATUS[readiness.status];
 
   return (
     <InfoCard title="DR Readiness">
-      {!history && !error && <Progress />}
+      {!readiness && !error && <Progress />}
       {error && <ResponseErrorPanel error={error} />}
-      {history && (
+      {readiness && Overall && (
         <>
           <Box display="flex" alignItems="center" mb={1}>
             <Overall>{readiness.status.toUpperCase()}</Overall>
             <Box ml={2}>
               <Typography variant="body2">
-                Target {history.target} ({history.storage})
+                {history
+                  ? `Target ${history.target} (${history.storage})`
+                  : historyError}
+              </Typography>
+            </Box>
+            <Box ml={2}>
+              <Typography variant="caption" color="textSecondary">
+                Cluster checks from {readiness.environment}
               </Typography>
             </Box>
           </Box>
+          <Changes report={readiness} />
           <Table size="small" aria-label="DR readiness checks">
             <TableBody>
               {readiness.checks.map(c => {

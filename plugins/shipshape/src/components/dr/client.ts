@@ -6,6 +6,10 @@ import {
   useApi,
 } from '@backstage/core-plugin-api';
 import { ResponseError } from '@backstage/errors';
+import {
+  DrReadiness,
+  ReadinessChange,
+} from '@shipshape/plugin-shipshape-common';
 import { useMemo } from 'react';
 
 /** A backup record as GET /entities/.../backups lists it (docs/backup.md). */
@@ -38,6 +42,17 @@ export interface BackupHistory {
   items: BackupItem[];
 }
 
+/** GET /entities/.../dr-readiness: the grade, its checks, what changed since the last grade. */
+export interface DrReadinessReport extends DrReadiness {
+  entityRef: string;
+  environment: string;
+  target?: { name: string; storage: string };
+  /** When the current grade was first recorded. */
+  gradedAt: string;
+  previous?: { status: DrReadiness['status']; gradedAt: string };
+  changes: ReadinessChange[];
+}
+
 type Ref = { kind: string; namespace: string; name: string };
 
 /** The backup API of the Shipshape backend. */
@@ -57,6 +72,14 @@ export class BackupClient {
 
   async history(ref: Ref): Promise<BackupHistory> {
     const res = await this.fetchApi.fetch(`${await this.base(ref)}/backups`);
+    if (!res.ok) throw await ResponseError.fromResponse(res);
+    return res.json();
+  }
+
+  async readiness(ref: Ref): Promise<DrReadinessReport> {
+    const res = await this.fetchApi.fetch(
+      `${await this.base(ref)}/dr-readiness`,
+    );
     if (!res.ok) throw await ResponseError.fromResponse(res);
     return res.json();
   }
