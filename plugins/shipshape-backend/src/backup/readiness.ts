@@ -234,12 +234,13 @@ function rowToGrade(r: any): GradeRecord {
 }
 
 /**
- * Records the entity's grade when it differs (overall status or any check's status) from
+ * Records the entity's grade (per environment read) when it differs (overall status or any check's status) from
  * the last one recorded, and returns the change from the grade before the current one.
  */
 export async function recordGrade(
   knex: Knex,
   entityRef: string,
+  environment: string,
   readiness: DrReadiness,
   now = new Date(),
 ): Promise<GradeHistory> {
@@ -248,7 +249,7 @@ export async function recordGrade(
     checks: readiness.checks.map(c => ({ id: c.id, status: c.status })),
   };
   const last = await knex(TABLE)
-    .where({ entity_ref: entityRef })
+    .where({ entity_ref: entityRef, environment })
     .orderBy('id', 'desc')
     .limit(2);
   const [latest, before] = last.map(rowToGrade);
@@ -267,6 +268,7 @@ export async function recordGrade(
   }
   await knex(TABLE).insert({
     entity_ref: entityRef,
+    environment,
     status: current.status,
     checks: JSON.stringify(current.checks),
     graded_at: now,

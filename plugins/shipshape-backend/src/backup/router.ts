@@ -336,7 +336,12 @@ export function createBackupRouter(deps: BackupRouterDeps): express.Router {
         },
         cluster,
       });
-      const history = await recordGrade(deps.knex, entityRef, readiness);
+      const history = await recordGrade(
+        deps.knex,
+        entityRef,
+        environment,
+        readiness,
+      );
       res.json({
         entityRef,
         environment,
