@@ -213,7 +213,7 @@ export function DrReadinessCard() {
                 const S = STATUS[c.status];
                 return (
                   <TableRow key={c.id}>
-                    <TableCell>
+                    <TableCell style={{ whiteSpace: 'nowrap' }}>
                       <S>{c.status}</S>
                     </TableCell>
                     <TableCell>
