@@ -62,8 +62,8 @@ metadata:
 $(cost_labels "$1" "$2" 4)
 spec:
   minAvailable: 2
-  selector:
-    matchLabels: {app.kubernetes.io/name: $1}
+  selector: # the Deployment's pods, not the backup Jobs' (they share app.kubernetes.io/name)
+    matchLabels: {app.kubernetes.io/name: $1, backstage.io/kubernetes-id: $1}
 YAML
 }
 

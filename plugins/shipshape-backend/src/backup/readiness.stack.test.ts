@@ -8,6 +8,7 @@ import * as k8s from '@kubernetes/client-node';
 import request from 'supertest';
 import { shipshapePlugin } from '../plugin';
 import { readLocalStack } from '../testUtils/stack';
+import { jobFromCronJob, jobOutcome } from './inCluster';
 
 jest.setTimeout(120_000);
 
@@ -20,6 +21,7 @@ const USER = 'user:default/reader';
 const admin = new k8s.KubeConfig();
 admin.loadFromFile(stack.kubernetes.adminKubeconfig);
 const policy = admin.makeApiClient(k8s.PolicyV1Api);
+const batch = admin.makeApiClient(k8s.BatchV1Api);
 
 function entity(name: string, annotations: Record<string, string>) {
   return {
@@ -61,6 +63,7 @@ const config = {
   shipshape: {
     environments: [
       { name: 'production', cluster: 'local', namespace: 'production' },
+      { name: 'staging', cluster: 'local', namespace: 'staging' },
       { name: 'dr-site', cluster: 'gone', namespace: 'production' },
     ],
   },
@@ -69,6 +72,7 @@ const config = {
 describe('GET /entities/.../dr-readiness', () => {
   let server: any;
   const pdbName = `${RUN}-orders`;
+  const jobName = `orders-api-backup-${RUN}`;
 
   beforeAll(async () => {
     ({ server } = await startTestBackend({
@@ -98,6 +102,13 @@ describe('GET /entities/.../dr-readiness', () => {
         namespace: 'production',
       })
       .catch(() => {});
+    await batch
+      .deleteNamespacedJob({
+        name: jobName,
+        namespace: 'staging',
+        propagationPolicy: 'Background',
+      })
+      .catch(() => {});
   });
 
   const get = (name: string, environment?: string) =>
@@ -125,9 +136,12 @@ describe('GET /entities/.../dr-readiness', () => {
       message: 'PodDisruptionBudget payments-api covers the pods',
     });
     expect(c['zone-spread']).toMatchObject({ status: 'pass' });
-    expect(c['backup-schedule'].message).toContain(
-      'CronJob payments-api-backup (0 2 * * *)',
-    );
+    expect(c['backup-schedule']).toMatchObject({
+      status: 'pass',
+      message: expect.stringMatching(
+        /^CronJob payments-api-backup \(0 2 \* \* \*\); last run .* succeeded$/,
+      ),
+    });
     expect(c.runbook.status).toBe('pass');
     // critical needs a second copy; no backup target offers one.
     expect(c['second-copy']).toMatchObject({
@@ -151,6 +165,43 @@ describe('GET /entities/.../dr-readiness', () => {
       fix: expect.stringContaining('topologySpreadConstraints'),
     });
     expect(c['backup-target'].status).toBe('fail');
+  });
+
+  it("fails the backup schedule when the CronJob's newest Job failed", async () => {
+    // A Job of orders-api's backup CronJob that fails: its pod cannot be scheduled and the
+    // Job has a 3 s deadline (the stack's kwok completes any pod that runs).
+    const cron = await batch.readNamespacedCronJob({
+      name: 'orders-api-backup',
+      namespace: 'staging',
+    });
+    const job = jobFromCronJob(cron, jobName, {});
+    job.spec = {
+      ...job.spec!,
+      activeDeadlineSeconds: 3,
+      template: {
+        ...job.spec!.template,
+        spec: {
+          ...job.spec!.template.spec!,
+          nodeSelector: { 'shipshape.dev/no-such-node': 'true' },
+        },
+      },
+    };
+    await batch.createNamespacedJob({ namespace: 'staging', body: job });
+    for (let i = 0; ; i++) {
+      const now = await batch.readNamespacedJob({
+        name: jobName,
+        namespace: 'staging',
+      });
+      if (jobOutcome(now)) break;
+      if (i > 120) throw new Error(`Job ${jobName} did not end`);
+      await new Promise(r => setTimeout(r, 500));
+    }
+    const res = await get('orders-api', 'staging');
+    expect(byId(res.body)['backup-schedule']).toMatchObject({
+      status: 'fail',
+      message: expect.stringContaining(`(Job ${jobName}) failed`),
+      fix: expect.stringContaining('pod logs'),
+    });
   });
 
   it('warns the cluster checks with the reason when the cluster does not answer', async () => {
