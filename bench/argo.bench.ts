@@ -11,37 +11,26 @@
  */
 import { ConfigReader } from '@backstage/config';
 import * as k8s from '@kubernetes/client-node';
-import { spawn } from 'child_process';
 import path from 'path';
 import { KubernetesClusters } from '../plugins/shipshape-backend/src/kubernetes/clusters';
-import { followRollout } from '../plugins/shipshape-backend/src/rollout/follow';
 import {
   kubectl,
   readStackKubernetes,
   testConfig,
   testRollout,
 } from '../plugins/shipshape-backend/src/rollout/testCluster';
+import { commandDone, followerAgainst, stats } from './measure';
 
 const RUNS = Number(process.env.BENCH_RUNS ?? 6);
 const NS = `shipshape-argo-bench-${process.pid}`;
 const REPO = 'registry.example.test/shipshape/argo-bench';
 
-function stats(xs: number[]) {
-  const s = [...xs].sort((a, b) => a - b);
-  const q = (p: number) => s[Math.min(s.length - 1, Math.floor(p * s.length))];
-  return {
-    n: s.length,
-    min: Math.round(s[0]),
-    p50: Math.round(q(0.5)),
-    max: Math.round(s[s.length - 1]),
-  };
-}
-
 function argoStatus(name: string, started: number): Promise<number> {
   const k = readStackKubernetes();
   const plugin = path.join(path.dirname(k.kubectl), 'kubectl-argo-rollouts');
-  return new Promise((resolve, reject) => {
-    const p = spawn(plugin, [
+  return commandDone(
+    plugin,
+    [
       '--kubeconfig',
       k.adminKubeconfig,
       '-n',
@@ -50,14 +39,9 @@ function argoStatus(name: string, started: number): Promise<number> {
       name,
       '--timeout',
       '120s',
-    ]);
-    p.on('error', reject);
-    p.on('exit', code =>
-      code === 0
-        ? resolve(performance.now() - started)
-        : reject(new Error(`kubectl argo rollouts status exited ${code}`)),
-    );
-  });
+    ],
+    started,
+  );
 }
 
 describe('argo rollouts benchmark', () => {
@@ -94,50 +78,40 @@ describe('argo rollouts benchmark', () => {
     );
     const client = clusters.operator(clusters.environment('bench'));
     const custom = client.kubeConfig.makeApiClient(k8s.CustomObjectsApi);
-    const engine: number[] = [];
-    const plugin: number[] = [];
-    const runs: object[] = [];
-    for (let i = 1; i <= RUNS; i++) {
-      const image = `${REPO}:${i}`;
-      const patched = await custom.patchNamespacedCustomObject(
-        {
-          group: 'argoproj.io',
-          version: 'v1alpha1',
-          plural: 'rollouts',
-          namespace: NS,
-          name,
-          body: [
-            {
-              op: 'replace',
-              path: '/spec/template/spec/containers/0/image',
-              value: image,
-            },
-          ],
-        },
-        k8s.setHeaderOptions('Content-Type', k8s.PatchStrategy.JsonPatch),
-      );
-      const t0 = performance.now();
-      const [w, k] = await Promise.all([
-        followRollout({
-          client,
-          namespace: NS,
-          name,
-          kind: 'Rollout',
-          minGeneration: patched.metadata.generation,
-          expectedImages: [image],
-          stallAfterMs: 60_000,
-          timeoutMs: 120_000,
-          signal: new AbortController().signal,
-        }).then(r => {
-          if (r.state !== 'complete') throw new Error(r.message);
-          return performance.now() - t0;
-        }),
-        argoStatus(name, t0),
-      ]);
-      engine.push(w);
-      plugin.push(k);
-      runs.push({ run: i, engineMs: Math.round(w), pluginMs: Math.round(k) });
-    }
+    const { engine, other: plugin } = await followerAgainst({
+      runs: RUNS,
+      client,
+      namespace: NS,
+      name,
+      kind: 'Rollout',
+      repo: REPO,
+      setImage: async image => {
+        const patched = await custom.patchNamespacedCustomObject(
+          {
+            group: 'argoproj.io',
+            version: 'v1alpha1',
+            plural: 'rollouts',
+            namespace: NS,
+            name,
+            body: [
+              {
+                op: 'replace',
+                path: '/spec/template/spec/containers/0/image',
+                value: image,
+              },
+            ],
+          },
+          k8s.setHeaderOptions('Content-Type', k8s.PatchStrategy.JsonPatch),
+        );
+        return patched.metadata.generation;
+      },
+      other: t0 => argoStatus(name, t0),
+    });
+    const runs = engine.map((w, i) => ({
+      run: i + 1,
+      engineMs: Math.round(w),
+      pluginMs: Math.round(plugin[i]),
+    }));
     const result = {
       bench: 'argo-rollout-completion-detection',
       runs,

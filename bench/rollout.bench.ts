@@ -18,39 +18,26 @@ import {
 import { ConfigReader } from '@backstage/config';
 import { catalogServiceMock } from '@backstage/plugin-catalog-node/testUtils';
 import shipshapePlugin from '@shipshape/plugin-shipshape-backend';
-import { spawn } from 'child_process';
 import net from 'net';
 import request from 'supertest';
 import { KubernetesClusters } from '../plugins/shipshape-backend/src/kubernetes/clusters';
-import { followRollout } from '../plugins/shipshape-backend/src/rollout/follow';
 import {
   readStackKubernetes,
   kubectl,
   testConfig,
   testDeployment,
 } from '../plugins/shipshape-backend/src/rollout/testCluster';
+import { commandDone, followerAgainst, stats } from './measure';
 
 const RUNS = Number(process.env.BENCH_RUNS ?? 6);
 const NS = `shipshape-bench-${process.pid}`;
 const REPO = 'registry.example.test/shipshape/bench';
 
-function stats(xs: number[]) {
-  const s = [...xs].sort((a, b) => a - b);
-  const q = (p: number) => s[Math.min(s.length - 1, Math.floor(p * s.length))];
-  return {
-    n: s.length,
-    min: Math.round(s[0]),
-    p50: Math.round(q(0.5)),
-    p95: Math.round(q(0.95)),
-    max: Math.round(s[s.length - 1]),
-    mean: Math.round(s.reduce((a, b) => a + b, 0) / s.length),
-  };
-}
-
 function kubectlRolloutStatus(name: string, started: number): Promise<number> {
   const k = readStackKubernetes();
-  return new Promise((resolve, reject) => {
-    const p = spawn(k.kubectl, [
+  return commandDone(
+    k.kubectl,
+    [
       '--kubeconfig',
       k.adminKubeconfig,
       '-n',
@@ -59,13 +46,9 @@ function kubectlRolloutStatus(name: string, started: number): Promise<number> {
       'status',
       `deploy/${name}`,
       '--timeout=120s',
-    ]);
-    p.on('exit', code =>
-      code === 0
-        ? resolve(performance.now() - started)
-        : reject(new Error(`kubectl rollout status exited ${code}`)),
-    );
-  });
+    ],
+    started,
+  );
 }
 
 describe('rollout benchmarks', () => {
@@ -93,50 +76,40 @@ describe('rollout benchmarks', () => {
       new ConfigReader(testConfig([{ name: 'bench', namespace: NS }])),
     );
     const client = clusters.operator(clusters.environment('bench'));
-    const engine: number[] = [];
-    const kubectlMs: number[] = [];
-    const runs: object[] = [];
-    for (let i = 1; i <= RUNS; i++) {
-      const image = `${REPO}:${i}`;
-      const patched = await client.apps.patchNamespacedDeployment(
-        {
-          name,
-          namespace: NS,
-          body: [
-            {
-              op: 'replace',
-              path: '/spec/template/spec/containers/0/image',
-              value: image,
-            },
-          ],
-        },
-        // eslint-disable-next-line @typescript-eslint/no-var-requires
-        require('@kubernetes/client-node').setHeaderOptions(
-          'Content-Type',
-          'application/json-patch+json',
-        ),
-      );
-      const t0 = performance.now();
-      const [w, k] = await Promise.all([
-        followRollout({
-          client,
-          namespace: NS,
-          name,
-          minGeneration: patched.metadata!.generation!,
-          expectedImages: [image],
-          stallAfterMs: 60_000,
-          timeoutMs: 120_000,
-          signal: new AbortController().signal,
-        }).then(r => {
-          if (r.state !== 'complete') throw new Error(r.message);
-          return performance.now() - t0;
-        }),
-        kubectlRolloutStatus(name, t0),
-      ]);
-      engine.push(w);
-      kubectlMs.push(k);
-      runs.push({ run: i, engineMs: Math.round(w), kubectlMs: Math.round(k) });
-    }
+    const { engine, other: kubectlMs } = await followerAgainst({
+      runs: RUNS,
+      client,
+      namespace: NS,
+      name,
+      repo: REPO,
+      setImage: async image => {
+        const patched = await client.apps.patchNamespacedDeployment(
+          {
+            name,
+            namespace: NS,
+            body: [
+              {
+                op: 'replace',
+                path: '/spec/template/spec/containers/0/image',
+                value: image,
+              },
+            ],
+          },
+          // eslint-disable-next-line @typescript-eslint/no-var-requires
+          require('@kubernetes/client-node').setHeaderOptions(
+            'Content-Type',
+            'application/json-patch+json',
+          ),
+        );
+        return patched.metadata!.generation!;
+      },
+      other: t0 => kubectlRolloutStatus(name, t0),
+    });
+    const runs = engine.map((w, i) => ({
+      run: i + 1,
+      engineMs: Math.round(w),
+      kubectlMs: Math.round(kubectlMs[i]),
+    }));
     const result = {
       bench: 'rollout-completion-detection',
       runs,

@@ -1,0 +1,84 @@
+/**
+ * Measuring helpers shared by the rollout benchmarks: summary figures of a list of timings,
+ * the time a command takes to exit 0, and the side-by-side runs of Shipshape's follower
+ * against a command on the same rollout.
+ */
+import { spawn } from 'child_process';
+import {
+  FollowOptions,
+  followRollout,
+} from '../plugins/shipshape-backend/src/rollout/follow';
+
+export function stats(xs: number[]) {
+  const s = [...xs].sort((a, b) => a - b);
+  const q = (p: number) => s[Math.min(s.length - 1, Math.floor(p * s.length))];
+  return {
+    n: s.length,
+    min: Math.round(s[0]),
+    p50: Math.round(q(0.5)),
+    p95: Math.round(q(0.95)),
+    max: Math.round(s[s.length - 1]),
+    mean: Math.round(s.reduce((a, b) => a + b, 0) / s.length),
+  };
+}
+
+/** Resolves with the ms from `started` until `command` exits 0; rejects on any other exit. */
+export function commandDone(
+  command: string,
+  args: string[],
+  started: number,
+): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const p = spawn(command, args);
+    p.on('error', reject);
+    p.on('exit', code =>
+      code === 0
+        ? resolve(performance.now() - started)
+        : reject(new Error(`${command} ${args.join(' ')} exited ${code}`)),
+    );
+  });
+}
+
+/**
+ * `runs` times: sets the image to `${repo}:${i}` (by `setImage`, which returns the new
+ * generation), then times Shipshape's follower and `other` (started at the same instant)
+ * until each sees the rollout complete.
+ */
+export async function followerAgainst(opts: {
+  runs: number;
+  client: FollowOptions['client'];
+  namespace: string;
+  name: string;
+  kind?: FollowOptions['kind'];
+  repo: string;
+  setImage: (image: string) => Promise<number>;
+  other: (started: number) => Promise<number>;
+}): Promise<{ engine: number[]; other: number[] }> {
+  const engine: number[] = [];
+  const other: number[] = [];
+  for (let i = 1; i <= opts.runs; i++) {
+    const image = `${opts.repo}:${i}`;
+    const minGeneration = await opts.setImage(image);
+    const t0 = performance.now();
+    const [w, k] = await Promise.all([
+      followRollout({
+        client: opts.client,
+        namespace: opts.namespace,
+        name: opts.name,
+        kind: opts.kind,
+        minGeneration,
+        expectedImages: [image],
+        stallAfterMs: 60_000,
+        timeoutMs: 120_000,
+        signal: new AbortController().signal,
+      }).then(r => {
+        if (r.state !== 'complete') throw new Error(r.message);
+        return performance.now() - t0;
+      }),
+      opts.other(t0),
+    ]);
+    engine.push(w);
+    other.push(k);
+  }
+  return { engine, other };
+}
