@@ -18,6 +18,7 @@ import {
   readStackKubernetes,
   testConfig,
   testRollout,
+  waitRolloutPhase,
 } from '../plugins/shipshape-backend/src/rollout/testCluster';
 import { commandDone, followerAgainst, stats } from './measure';
 
@@ -65,14 +66,7 @@ describe('argo rollouts benchmark', () => {
         steps: [{ setWeight: 34 }, { pause: { duration: '1s' } }],
       }),
     );
-    kubectl([
-      '-n',
-      NS,
-      'wait',
-      `rollouts.argoproj.io/${name}`,
-      '--for=jsonpath={.status.phase}=Healthy',
-      '--timeout=90s',
-    ]);
+    waitRolloutPhase(NS, name, 'Healthy');
     const clusters = KubernetesClusters.fromConfig(
       new ConfigReader(testConfig([{ name: 'bench', namespace: NS }])),
     );

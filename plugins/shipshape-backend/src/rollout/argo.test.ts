@@ -1,15 +1,15 @@
-import {
-  mockCredentials,
-  mockServices,
-  startTestBackend,
-} from '@backstage/backend-test-utils';
-import { Entity } from '@backstage/catalog-model';
+import { mockServices, startTestBackend } from '@backstage/backend-test-utils';
 import { catalogServiceMock } from '@backstage/plugin-catalog-node/testUtils';
 import { AuthorizeResult } from '@backstage/plugin-permission-common';
-import request from 'supertest';
 import { shipshapePlugin } from '../plugin';
 import { responseMismatches } from '../schema/__testUtils__/conforms';
-import { kubectl, testConfig, testRollout } from './testCluster';
+import { shipshapeApi, testComponent } from './__testUtils__/api';
+import {
+  kubectl,
+  testConfig,
+  testRollout,
+  waitRolloutPhase,
+} from './testCluster';
 
 jest.setTimeout(180_000);
 
@@ -19,38 +19,10 @@ const OWNER = 'user:default/owner-user';
 const REPO = 'registry.example.test/shipshape/argo-demo';
 const ROLLOUT = '/entities/{kind}/{namespace}/{name}/rollout';
 
-function component(name: string): Entity {
-  return {
-    apiVersion: 'backstage.io/v1alpha1',
-    kind: 'Component',
-    metadata: {
-      name,
-      namespace: 'default',
-      annotations: { 'backstage.io/kubernetes-id': name },
-    },
-    spec: {
-      type: 'service',
-      lifecycle: 'production',
-      owner: 'group:default/team-a',
-    },
-  };
-}
-
 function rolloutJson(name: string) {
   return JSON.parse(
     kubectl(['-n', NS, 'get', 'rollouts.argoproj.io', name, '-o', 'json']),
   );
-}
-
-function waitHealthy(name: string) {
-  kubectl([
-    '-n',
-    NS,
-    'wait',
-    `rollouts.argoproj.io/${name}`,
-    '--for=jsonpath={.status.phase}=Healthy',
-    '--timeout=90s',
-  ]);
 }
 
 describe('deploy and rollback of Argo Rollouts (real controller in the local stack)', () => {
@@ -132,7 +104,7 @@ describe('deploy and rollback of Argo Rollouts (real controller in the local sta
       'gate-ro',
       'bg-ro',
     ]) {
-      waitHealthy(name);
+      waitRolloutPhase(NS, name, 'Healthy');
     }
 
     const permissions = mockServices.permissions.mock({
@@ -160,7 +132,7 @@ describe('deploy and rollback of Argo Rollouts (real controller in the local sta
             'paused-ro',
             'gate-ro',
             'bg-ro',
-          ].map(component),
+          ].map(name => testComponent(name, name)),
         }),
       ],
     }));
@@ -170,30 +142,7 @@ describe('deploy and rollback of Argo Rollouts (real controller in the local sta
     kubectl(['delete', 'namespace', NS, '--wait=false']);
   });
 
-  const post = (urlPath: string, body: object, user = OWNER) =>
-    request(server)
-      .post(`/api/shipshape/entities/component/default/${urlPath}`)
-      .set('Authorization', mockCredentials.user.header(user))
-      .send(body);
-
-  async function waitDone(id: string) {
-    let after = 0;
-    for (;;) {
-      const res = await request(server)
-        .get(`/api/shipshape/operations/${id}/log?after=${after}&wait=10`)
-        .set('Authorization', mockCredentials.user.header(OWNER));
-      expect(res.status).toBe(200);
-      after = res.body.next;
-      if (res.body.done) break;
-    }
-    const res = await request(server)
-      .get(`/api/shipshape/operations/${id}`)
-      .set('Authorization', mockCredentials.user.header(OWNER));
-    expect(
-      responseMismatches(res.body, '/operations/{id}', 'get', 200),
-    ).toEqual([]);
-    return res.body;
-  }
+  const { post, get, waitDone } = shipshapeApi(() => server, OWNER);
 
   const logOf = (op: any) => op.log.map((l: any) => l.message).join('\n');
 
@@ -272,9 +221,7 @@ describe('deploy and rollback of Argo Rollouts (real controller in the local sta
     expect(r.spec.template.spec.containers[0].image).toBe(`${REPO}:2.0.0-bad`);
     expect(r.status.phase).toBe('Degraded');
     expect(r.status.abort).toBeFalsy();
-    const card = await request(server)
-      .get('/api/shipshape/entities/component/default/left-ro/rollout')
-      .set('Authorization', mockCredentials.user.header(OWNER));
+    const card = await get('entities/component/default/left-ro/rollout');
     const [workload] = card.body.environments[0].workloads;
     expect(workload).toMatchObject({
       kind: 'Rollout',
@@ -354,11 +301,9 @@ describe('deploy and rollback of Argo Rollouts (real controller in the local sta
     let after = 0;
     let paused = false;
     while (!paused) {
-      const log = await request(server)
-        .get(
-          `/api/shipshape/operations/${first.body.id}/log?after=${after}&wait=10`,
-        )
-        .set('Authorization', mockCredentials.user.header(OWNER));
+      const log = await get(
+        `operations/${first.body.id}/log?after=${after}&wait=10`,
+      );
       expect(log.body.done).toBe(false);
       paused = log.body.lines.some((l: any) => /Paused/.test(l.message));
       after = log.body.next;
@@ -370,9 +315,7 @@ describe('deploy and rollback of Argo Rollouts (real controller in the local sta
     });
     expect(second.status).toBe(409);
     expect(second.body.error.message).toContain(first.body.id);
-    const running = await request(server)
-      .get(`/api/shipshape/operations/${first.body.id}`)
-      .set('Authorization', mockCredentials.user.header(OWNER));
+    const running = await get(`operations/${first.body.id}`);
     expect(running.body.status).toBe('running');
     // `kubectl argo rollouts promote`: clear the pause; the canary then goes to 100%.
     kubectl([
@@ -417,9 +360,7 @@ describe('deploy and rollback of Argo Rollouts (real controller in the local sta
     expect(svc.spec.selector['rollouts-pod-template-hash']).toBe(
       r.status.currentPodHash,
     );
-    const card = await request(server)
-      .get('/api/shipshape/entities/component/default/bg-ro/rollout')
-      .set('Authorization', mockCredentials.user.header(OWNER));
+    const card = await get('entities/component/default/bg-ro/rollout');
     expect(card.body.environments[0].workloads[0]).toMatchObject({
       kind: 'Rollout',
       strategy: { type: 'BlueGreen', activeSelector: r.status.currentPodHash },
@@ -446,18 +387,9 @@ describe('deploy and rollback of Argo Rollouts (real controller in the local sta
         },
       ]),
     ]);
-    kubectl([
-      '-n',
-      NS,
-      'wait',
-      'rollouts.argoproj.io/paused-ro',
-      '--for=jsonpath={.status.phase}=Paused',
-      '--timeout=60s',
-    ]);
+    waitRolloutPhase(NS, 'paused-ro', 'Paused', 60);
     const card = async (name: string) => {
-      const res = await request(server)
-        .get(`/api/shipshape/entities/component/default/${name}/rollout`)
-        .set('Authorization', mockCredentials.user.header(OWNER));
+      const res = await get(`entities/component/default/${name}/rollout`);
       expect(res.status).toBe(200);
       expect(responseMismatches(res.body, ROLLOUT, 'get', 200)).toEqual([]);
       expect(res.body.environments[0].status).toBe('ok');

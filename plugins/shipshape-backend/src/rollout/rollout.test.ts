@@ -1,16 +1,11 @@
-import {
-  mockCredentials,
-  mockServices,
-  startTestBackend,
-} from '@backstage/backend-test-utils';
-import { Entity } from '@backstage/catalog-model';
+import { mockServices, startTestBackend } from '@backstage/backend-test-utils';
 import { catalogServiceMock } from '@backstage/plugin-catalog-node/testUtils';
 import { AuthorizeResult } from '@backstage/plugin-permission-common';
 import fs from 'fs';
 import path from 'path';
-import request from 'supertest';
 import { shipshapePlugin } from '../plugin';
 import { responseMismatches } from '../schema/__testUtils__/conforms';
+import { shipshapeApi, testComponent } from './__testUtils__/api';
 import { kubectl, testConfig, testDeployment } from './testCluster';
 
 jest.setTimeout(180_000);
@@ -23,25 +18,6 @@ const REPO = 'registry.example.test/shipshape/rollout-demo';
 // Responses are checked against openapi.yaml's schemas for these routes.
 const DEPLOY = '/entities/{kind}/{namespace}/{name}/deploy';
 const ROLLOUT = '/entities/{kind}/{namespace}/{name}/rollout';
-
-function component(name: string, kubernetesId?: string): Entity {
-  return {
-    apiVersion: 'backstage.io/v1alpha1',
-    kind: 'Component',
-    metadata: {
-      name,
-      namespace: 'default',
-      annotations: kubernetesId
-        ? { 'backstage.io/kubernetes-id': kubernetesId }
-        : {},
-    },
-    spec: {
-      type: 'service',
-      lifecycle: 'production',
-      owner: 'group:default/team-a',
-    },
-  };
-}
 
 function deploymentJson(name: string) {
   return JSON.parse(kubectl(['-n', NS, 'get', 'deploy', name, '-o', 'json']));
@@ -126,11 +102,11 @@ describe('deploy, rollback and rollout status against the local cluster', () => 
         permissions.factory,
         catalogServiceMock.factory({
           entities: [
-            component('web-app', 'web-app'),
-            component('bad-app', 'bad-app'),
-            component('busy-app', 'busy-app'),
-            component('stuck-app', 'stuck-app'),
-            component('no-k8s'),
+            testComponent('web-app', 'web-app'),
+            testComponent('bad-app', 'bad-app'),
+            testComponent('busy-app', 'busy-app'),
+            testComponent('stuck-app', 'stuck-app'),
+            testComponent('no-k8s'),
           ],
         }),
       ],
@@ -140,12 +116,6 @@ describe('deploy, rollback and rollout status against the local cluster', () => 
   afterAll(() => {
     kubectl(['delete', 'namespace', NS, '--wait=false']);
   });
-
-  const post = (urlPath: string, body: object, user = OWNER) =>
-    request(server)
-      .post(`/api/shipshape/entities/component/default/${urlPath}`)
-      .set('Authorization', mockCredentials.user.header(user))
-      .send(body);
 
   // How long after a log line was written the long-polling client had it (every operation).
   const lineLatencies: number[] = [];
@@ -161,32 +131,15 @@ describe('deploy, rollback and rollout status against the local cluster', () => 
     );
   });
 
-  /** Follows the operation as the scaffolder actions do (long poll) until it ends. */
-  async function waitDone(id: string) {
-    let after = 0;
-    for (;;) {
-      const res = await request(server)
-        .get(`/api/shipshape/operations/${id}/log?after=${after}&wait=10`)
-        .set('Authorization', mockCredentials.user.header(OWNER));
-      expect(res.status).toBe(200);
-      expect(
-        responseMismatches(res.body, '/operations/{id}/log', 'get', 200),
-      ).toEqual([]);
-      if (res.body.lines.length) {
-        lineLatencies.push(Date.now() - Date.parse(res.body.lines[0].at));
+  const { post, get, waitDone } = shipshapeApi(
+    () => server,
+    OWNER,
+    page => {
+      if (page.lines.length) {
+        lineLatencies.push(Date.now() - Date.parse(page.lines[0].at));
       }
-      after = res.body.next;
-      if (res.body.done) break;
-    }
-    const res = await request(server)
-      .get(`/api/shipshape/operations/${id}`)
-      .set('Authorization', mockCredentials.user.header(OWNER));
-    expect(['queued', 'running']).not.toContain(res.body.status);
-    expect(
-      responseMismatches(res.body, '/operations/{id}', 'get', 200),
-    ).toEqual([]);
-    return res.body;
-  }
+    },
+  );
 
   it('deploys a new tag and follows the rollout to completion', async () => {
     const res = await post('web-app/deploy', {
@@ -224,9 +177,7 @@ describe('deploy, rollback and rollout status against the local cluster', () => 
     expect(d.status.availableReplicas).toBe(2);
 
     // The log endpoint pages by sequence number.
-    const log = await request(server)
-      .get(`/api/shipshape/operations/${op.id}/log?after=${op.log[0].seq}`)
-      .set('Authorization', mockCredentials.user.header(OWNER));
+    const log = await get(`operations/${op.id}/log?after=${op.log[0].seq}`);
     expect(log.body.done).toBe(true);
     expect(log.body.lines.length).toBe(op.log.length - 1);
   });
@@ -374,9 +325,7 @@ describe('deploy, rollback and rollout status against the local cluster', () => 
       name: 'InputError',
       message: 'Invalid request: body.revision: must be integer',
     });
-    const badWait = await request(server)
-      .get('/api/shipshape/operations/some-id/log?wait=99')
-      .set('Authorization', mockCredentials.user.header(OWNER));
+    const badWait = await get('operations/some-id/log?wait=99');
     expect(badWait.status).toBe(400);
     expect(badWait.body.error.message).toBe(
       'Invalid request: query.wait: must be <= 30',
@@ -412,9 +361,10 @@ describe('deploy, rollback and rollout status against the local cluster', () => 
 
   it('reports rollout status per environment, with an unreachable cluster alongside', async () => {
     const started = Date.now();
-    const res = await request(server)
-      .get('/api/shipshape/entities/component/default/bad-app/rollout')
-      .set('Authorization', mockCredentials.user.header(STRANGER));
+    const res = await get(
+      'entities/component/default/bad-app/rollout',
+      STRANGER,
+    );
     expect(res.status).toBe(200);
     expect(responseMismatches(res.body, ROLLOUT, 'get', 200)).toEqual([]);
     expect(Date.now() - started).toBeLessThan(4000);
@@ -461,9 +411,7 @@ describe('deploy, rollback and rollout status against the local cluster', () => 
     expect(op.outcomeReason).toMatch(
       /ProgressDeadlineExceeded.*left as is \(autoRollback=false\)/,
     );
-    const status = await request(server)
-      .get('/api/shipshape/entities/component/default/stuck-app/rollout')
-      .set('Authorization', mockCredentials.user.header(OWNER));
+    const status = await get('entities/component/default/stuck-app/rollout');
     expect(responseMismatches(status.body, ROLLOUT, 'get', 200)).toEqual([]);
     const [test] = status.body.environments;
     const w = test.workloads[0];

@@ -36,6 +36,23 @@ export function kubectl(args: string[], input?: string): string {
   });
 }
 
+/** Waits (kubectl wait, blocking) until the Argo Rollout `name` reports `phase`. */
+export function waitRolloutPhase(
+  namespace: string,
+  name: string,
+  phase: string,
+  timeoutSeconds = 90,
+) {
+  kubectl([
+    '-n',
+    namespace,
+    'wait',
+    `rollouts.argoproj.io/${name}`,
+    `--for=jsonpath={.status.phase}=${phase}`,
+    `--timeout=${timeoutSeconds}s`,
+  ]);
+}
+
 /** A Deployment for tests: maxUnavailable 0 so a bad release keeps the old pods serving. */
 export function testDeployment(options: {
   name: string;
