@@ -1,22 +1,6 @@
-import {
-  mockCredentials,
-  mockServices,
-  startTestBackend,
-} from '@backstage/backend-test-utils';
-// Test-only: the real Shipshape backend needs a catalog and a permission decision.
-// eslint-disable-next-line @backstage/no-undeclared-imports
-import { catalogServiceMock } from '@backstage/plugin-catalog-node/testUtils';
-// eslint-disable-next-line @backstage/no-undeclared-imports
-import { AuthorizeResult } from '@backstage/plugin-permission-common';
+import { mockCredentials } from '@backstage/backend-test-utils';
 import { createMockActionContext } from '@backstage/plugin-scaffolder-node-test-utils';
-import { SHIPSHAPE_ANNOTATIONS } from '@shipshape/plugin-shipshape-common';
-import fs from 'fs';
-import os from 'os';
-import path from 'path';
-/* eslint-disable @backstage/no-relative-monorepo-imports */
-import { shipshapePlugin } from '../../../shipshape-backend/src/plugin';
-import { readLocalStack } from '../../../shipshape-backend/src/testUtils/stack';
-/* eslint-enable @backstage/no-relative-monorepo-imports */
+import { startBackupBackend } from './__testUtils__/backupBackend';
 import { createBackupAction, createRestoreDrillAction } from './backup';
 
 jest.setTimeout(120_000);
@@ -24,87 +8,12 @@ jest.setTimeout(120_000);
 // The real Shipshape backend (backups against the local stack's PostgreSQL), called by the
 // actions over HTTP as the initiating user.
 describe('shipshape:backup:create and shipshape:backup:restore-drill', () => {
-  const stack = readLocalStack();
   const OWNER = 'user:default/owner-user';
-  let server: any;
+  let baseUrl: string;
+  let deps: Awaited<ReturnType<typeof startBackupBackend>>['deps'];
 
   beforeAll(async () => {
-    process.env.SHIPSHAPE_ACTION_TEST_PG = stack.postgres.password;
-    process.env.SHIPSHAPE_ACTION_TEST_PG_SU = stack.postgres.superuserPassword;
-    const conn = {
-      host: stack.postgres.host,
-      port: stack.postgres.port,
-      user: stack.postgres.user,
-      database: 'payments',
-      passwordEnv: 'SHIPSHAPE_ACTION_TEST_PG',
-    };
-    ({ server } = await startTestBackend({
-      features: [
-        shipshapePlugin,
-        mockServices.rootConfig.factory({
-          data: {
-            shipshape: {
-              backup: {
-                binDir: stack.postgres.binDir,
-                storage: {
-                  type: 'local',
-                  directory: fs.mkdtempSync(
-                    path.join(os.tmpdir(), 'shipshape-action-backup-'),
-                  ),
-                },
-                drill: {
-                  connection: {
-                    ...conn,
-                    user: stack.postgres.superuser,
-                    database: 'postgres',
-                    passwordEnv: 'SHIPSHAPE_ACTION_TEST_PG_SU',
-                  },
-                },
-                targets: [{ name: 'payments-db', connection: conn }],
-              },
-            },
-          },
-        }),
-        mockServices.permissions.mock({
-          authorize: async (requests, { credentials }) =>
-            requests.map(() => ({
-              result:
-                (credentials.principal as any).userEntityRef === OWNER
-                  ? AuthorizeResult.ALLOW
-                  : AuthorizeResult.DENY,
-            })),
-        }).factory,
-        catalogServiceMock.factory({
-          entities: [
-            {
-              apiVersion: 'backstage.io/v1alpha1',
-              kind: 'Component',
-              metadata: {
-                name: 'payments-api',
-                annotations: {
-                  [SHIPSHAPE_ANNOTATIONS.backupTarget.name]: 'payments-db',
-                },
-              },
-              spec: {
-                type: 'service',
-                lifecycle: 'production',
-                owner: 'team-a',
-              },
-            },
-          ],
-        }),
-      ],
-    }));
-  });
-
-  const deps = () => ({
-    discovery: {
-      getBaseUrl: async () =>
-        `http://localhost:${server.address().port}/api/shipshape`,
-      getExternalBaseUrl: async () => '',
-    },
-    auth: mockServices.auth(),
-    pollIntervalMs: 100,
+    ({ baseUrl, deps } = await startBackupBackend(OWNER, 'action'));
   });
 
   it('backs up and drills as the owner', async () => {
@@ -130,9 +39,7 @@ describe('shipshape:backup:create and shipshape:backup:restore-drill', () => {
   it('a dry run checks entity, target and permission, and starts nothing', async () => {
     const history = async () => {
       const res = await fetch(
-        `http://localhost:${
-          server.address().port
-        }/api/shipshape/entities/component/default/payments-api/backups`,
+        `${baseUrl}/entities/component/default/payments-api/backups`,
         { headers: { Authorization: mockCredentials.user.header(OWNER) } },
       );
       return ((await res.json()) as any).items.length;

@@ -1,24 +1,11 @@
-import {
-  mockCredentials,
-  mockServices,
-  startTestBackend,
-} from '@backstage/backend-test-utils';
-// Test-only: the real Shipshape backend needs a catalog and a permission decision.
-// eslint-disable-next-line @backstage/no-undeclared-imports
-import { catalogServiceMock } from '@backstage/plugin-catalog-node/testUtils';
-// eslint-disable-next-line @backstage/no-undeclared-imports
-import { AuthorizeResult } from '@backstage/plugin-permission-common';
+import { mockCredentials, mockServices } from '@backstage/backend-test-utils';
 // eslint-disable-next-line @backstage/no-undeclared-imports
 import { ScmIntegrations } from '@backstage/integration';
-import { SHIPSHAPE_ANNOTATIONS } from '@shipshape/plugin-shipshape-common';
 import fs from 'fs';
 import os from 'os';
 import path from 'path';
 import YAML from 'yaml';
-/* eslint-disable @backstage/no-relative-monorepo-imports */
-import { shipshapePlugin } from '../../../shipshape-backend/src/plugin';
-import { readLocalStack } from '../../../shipshape-backend/src/testUtils/stack';
-/* eslint-enable @backstage/no-relative-monorepo-imports */
+import { startBackupBackend } from './__testUtils__/backupBackend';
 import { createBackupAction, createRestoreDrillAction } from './backup';
 
 jest.setTimeout(120_000);
@@ -45,90 +32,18 @@ const { templateEntityV1beta3Validator } = require(require.resolve(
 const OWNER = 'user:default/owner-user';
 
 describe('templates/backup-database', () => {
-  const stack = readLocalStack();
-  let server: any;
+  let deps: Awaited<ReturnType<typeof startBackupBackend>>['deps'];
 
   beforeAll(async () => {
-    process.env.SHIPSHAPE_TEMPLATE_TEST_PG = stack.postgres.password;
-    process.env.SHIPSHAPE_TEMPLATE_TEST_PG_SU =
-      stack.postgres.superuserPassword;
-    const conn = {
-      host: stack.postgres.host,
-      port: stack.postgres.port,
-      user: stack.postgres.user,
-      database: 'payments',
-      passwordEnv: 'SHIPSHAPE_TEMPLATE_TEST_PG',
-    };
-    ({ server } = await startTestBackend({
-      features: [
-        shipshapePlugin,
-        mockServices.rootConfig.factory({
-          data: {
-            shipshape: {
-              backup: {
-                binDir: stack.postgres.binDir,
-                storage: {
-                  type: 'local',
-                  directory: fs.mkdtempSync(
-                    path.join(os.tmpdir(), 'shipshape-template-backup-'),
-                  ),
-                },
-                drill: {
-                  connection: {
-                    ...conn,
-                    user: stack.postgres.superuser,
-                    database: 'postgres',
-                    passwordEnv: 'SHIPSHAPE_TEMPLATE_TEST_PG_SU',
-                  },
-                },
-                targets: [{ name: 'payments-db', connection: conn }],
-              },
-            },
-          },
-        }),
-        mockServices.permissions.mock({
-          authorize: async (requests, { credentials }) =>
-            requests.map(() => ({
-              result:
-                (credentials.principal as any).userEntityRef === OWNER
-                  ? AuthorizeResult.ALLOW
-                  : AuthorizeResult.DENY,
-            })),
-        }).factory,
-        catalogServiceMock.factory({
-          entities: [
-            {
-              apiVersion: 'backstage.io/v1alpha1',
-              kind: 'Component',
-              metadata: {
-                name: 'payments-api',
-                annotations: {
-                  [SHIPSHAPE_ANNOTATIONS.backupTarget.name]: 'payments-db',
-                },
-              },
-              spec: { type: 'service', lifecycle: 'production', owner: 'a' },
-            },
-          ],
-        }),
-      ],
-    }));
+    ({ deps } = await startBackupBackend(OWNER, 'template'));
   });
 
   async function run(
     parameters: Record<string, unknown>,
     opts: { dryRun?: boolean; user?: string } = {},
   ) {
-    const deps = {
-      discovery: {
-        getBaseUrl: async () =>
-          `http://localhost:${server.address().port}/api/shipshape`,
-        getExternalBaseUrl: async () => '',
-      },
-      auth: mockServices.auth(),
-      pollIntervalMs: 100,
-    };
     const actions = new Map(
-      [createBackupAction(deps), createRestoreDrillAction(deps)].map(a => [
+      [createBackupAction(deps()), createRestoreDrillAction(deps())].map(a => [
         a.id,
         a,
       ]),

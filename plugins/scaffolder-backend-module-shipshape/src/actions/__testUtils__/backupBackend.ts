@@ -1,0 +1,99 @@
+import { mockServices, startTestBackend } from '@backstage/backend-test-utils';
+// Test-only: the real Shipshape backend needs a catalog and a permission decision.
+// eslint-disable-next-line @backstage/no-undeclared-imports
+import { catalogServiceMock } from '@backstage/plugin-catalog-node/testUtils';
+// eslint-disable-next-line @backstage/no-undeclared-imports
+import { AuthorizeResult } from '@backstage/plugin-permission-common';
+import { SHIPSHAPE_ANNOTATIONS } from '@shipshape/plugin-shipshape-common';
+import fs from 'fs';
+import os from 'os';
+import path from 'path';
+/* eslint-disable @backstage/no-relative-monorepo-imports */
+import { shipshapePlugin } from '../../../../shipshape-backend/src/plugin';
+import { readLocalStack } from '../../../../shipshape-backend/src/testUtils/stack';
+/* eslint-enable @backstage/no-relative-monorepo-imports */
+
+/**
+ * Starts the real Shipshape backend with backups of the local stack's PostgreSQL: target
+ * payments-db (database payments) on component:default/payments-api, in a fresh local
+ * storage directory, where only `owner` is allowed. `name` tells the test's password
+ * variables and storage directory apart. Returns the server and the backup actions' deps.
+ */
+export async function startBackupBackend(owner: string, name: string) {
+  const stack = readLocalStack();
+  const pgEnv = `SHIPSHAPE_${name.toUpperCase()}_TEST_PG`;
+  process.env[pgEnv] = stack.postgres.password;
+  process.env[`${pgEnv}_SU`] = stack.postgres.superuserPassword;
+  const conn = {
+    host: stack.postgres.host,
+    port: stack.postgres.port,
+    user: stack.postgres.user,
+    database: 'payments',
+    passwordEnv: pgEnv,
+  };
+  const { server } = await startTestBackend({
+    features: [
+      shipshapePlugin,
+      mockServices.rootConfig.factory({
+        data: {
+          shipshape: {
+            backup: {
+              binDir: stack.postgres.binDir,
+              storage: {
+                type: 'local',
+                directory: fs.mkdtempSync(
+                  path.join(os.tmpdir(), `shipshape-${name}-backup-`),
+                ),
+              },
+              drill: {
+                connection: {
+                  ...conn,
+                  user: stack.postgres.superuser,
+                  database: 'postgres',
+                  passwordEnv: `${pgEnv}_SU`,
+                },
+              },
+              targets: [{ name: 'payments-db', connection: conn }],
+            },
+          },
+        },
+      }),
+      mockServices.permissions.mock({
+        authorize: async (requests, { credentials }) =>
+          requests.map(() => ({
+            result:
+              (credentials.principal as any).userEntityRef === owner
+                ? AuthorizeResult.ALLOW
+                : AuthorizeResult.DENY,
+          })),
+      }).factory,
+      catalogServiceMock.factory({
+        entities: [
+          {
+            apiVersion: 'backstage.io/v1alpha1',
+            kind: 'Component',
+            metadata: {
+              name: 'payments-api',
+              annotations: {
+                [SHIPSHAPE_ANNOTATIONS.backupTarget.name]: 'payments-db',
+              },
+            },
+            spec: { type: 'service', lifecycle: 'production', owner: 'team-a' },
+          },
+        ],
+      }),
+    ],
+  });
+  const baseUrl = `http://localhost:${
+    (server.address() as { port: number }).port
+  }/api/shipshape`;
+  const deps = () => ({
+    discovery: {
+      getBaseUrl: async () => baseUrl,
+      getExternalBaseUrl: async () => '',
+    },
+    auth: mockServices.auth(),
+    pollIntervalMs: 100,
+  });
+  return { server, baseUrl, deps };
+}
