@@ -1,22 +1,20 @@
 import { mockCredentials, mockServices } from '@backstage/backend-test-utils';
+import { DiscoveryService } from '@backstage/backend-plugin-api';
 import { createMockActionContext } from '@backstage/plugin-scaffolder-node-test-utils';
 import yaml from 'yaml';
 import { createDeployAction } from './deploy';
 import { examples } from './deploy.examples';
-import { startFakeShipshape } from './deployTestServer';
+import { withFakeShipshape } from './deployTestServer';
 
 describe('shipshape:deploy', () => {
   const auth = mockServices.auth();
   const user = mockCredentials.user('user:default/guest');
+  const deployAction = (fake: { discovery: DiscoveryService }) =>
+    createDeployAction({ discovery: fake.discovery, auth, pollIntervalMs: 5 });
 
   it('runs its first example as the initiating user, streams the log and outputs the revision', async () => {
-    const fake = await startFakeShipshape({});
-    try {
-      const action = createDeployAction({
-        discovery: fake.discovery,
-        auth,
-        pollIntervalMs: 5,
-      });
+    await withFakeShipshape({}, async fake => {
+      const action = deployAction(fake);
       const input = yaml.parse(examples[0].example).steps[0].input;
       const ctx = createMockActionContext({ input });
       ctx.getInitiatorCredentials = async () => user;
@@ -57,19 +55,12 @@ describe('shipshape:deploy', () => {
       expect(ctx.output).toHaveBeenCalledWith('outcome', 'succeeded');
       expect(ctx.output).toHaveBeenCalledWith('revision', 2);
       expect(ctx.output).toHaveBeenCalledWith('fromRevision', 1);
-    } finally {
-      await fake.close();
-    }
+    });
   });
 
   it('does not deploy twice when a retried task replays the checkpoint', async () => {
-    const fake = await startFakeShipshape({});
-    try {
-      const action = createDeployAction({
-        discovery: fake.discovery,
-        auth,
-        pollIntervalMs: 5,
-      });
+    await withFakeShipshape({}, async fake => {
+      const action = deployAction(fake);
       const saved = new Map<string, any>();
       const run = async () => {
         const ctx = createMockActionContext({
@@ -94,19 +85,12 @@ describe('shipshape:deploy', () => {
       await run();
       await run();
       expect(fake.requests.filter(r => r.method === 'POST')).toHaveLength(1);
-    } finally {
-      await fake.close();
-    }
+    });
   });
 
   it('dry-runs the second example and fails the step on a refusal or a rollback', async () => {
-    const dry = await startFakeShipshape({});
-    try {
-      const action = createDeployAction({
-        discovery: dry.discovery,
-        auth,
-        pollIntervalMs: 5,
-      });
+    await withFakeShipshape({}, async dry => {
+      const action = deployAction(dry);
       const ctx = createMockActionContext({
         input: yaml.parse(examples[1].example).steps[0].input,
       });
@@ -114,64 +98,53 @@ describe('shipshape:deploy', () => {
       expect(dry.requests).toHaveLength(1);
       expect(dry.requests[0].body.dryRun).toBe(true);
       expect(ctx.output).toHaveBeenCalledWith('outcome', 'dry-run');
-    } finally {
-      await dry.close();
-    }
-
-    const refused = await startFakeShipshape({
-      postStatus: 403,
-      postError: {
-        name: 'NotAllowedError',
-        message: 'You may not deploy component:default/orders-api',
-      },
     });
-    try {
-      const action = createDeployAction({
-        discovery: refused.discovery,
-        auth,
-        pollIntervalMs: 5,
-      });
-      const ctx = createMockActionContext({
-        input: {
-          entityRef: 'component:default/orders-api',
-          environment: 'staging',
-          tag: '2.0.0',
-        },
-      });
-      await expect(action.handler(ctx)).rejects.toThrow(
-        /You may not deploy component:default\/orders-api/,
-      );
-      expect(ctx.output).not.toHaveBeenCalled();
-    } finally {
-      await refused.close();
-    }
 
-    const rolledBack = await startFakeShipshape({ finalStatus: 'rolled-back' });
-    try {
-      const action = createDeployAction({
-        discovery: rolledBack.discovery,
-        auth,
-        pollIntervalMs: 5,
-      });
-      const ctx = createMockActionContext({
-        input: {
-          entityRef: 'component:default/payments-api',
-          environment: 'staging',
-          tag: '2.0.0-bad',
+    await withFakeShipshape(
+      {
+        postStatus: 403,
+        postError: {
+          name: 'NotAllowedError',
+          message: 'You may not deploy component:default/orders-api',
         },
-      });
-      await expect(action.handler(ctx)).rejects.toThrow(
-        /Shipshape rolled-back/,
-      );
-      expect(ctx.output).toHaveBeenCalledWith('outcome', 'rolled-back');
-    } finally {
-      await rolledBack.close();
-    }
+      },
+      async refused => {
+        const action = deployAction(refused);
+        const ctx = createMockActionContext({
+          input: {
+            entityRef: 'component:default/orders-api',
+            environment: 'staging',
+            tag: '2.0.0',
+          },
+        });
+        await expect(action.handler(ctx)).rejects.toThrow(
+          /You may not deploy component:default\/orders-api/,
+        );
+        expect(ctx.output).not.toHaveBeenCalled();
+      },
+    );
+
+    await withFakeShipshape(
+      { finalStatus: 'rolled-back' },
+      async rolledBack => {
+        const action = deployAction(rolledBack);
+        const ctx = createMockActionContext({
+          input: {
+            entityRef: 'component:default/payments-api',
+            environment: 'staging',
+            tag: '2.0.0-bad',
+          },
+        });
+        await expect(action.handler(ctx)).rejects.toThrow(
+          /Shipshape rolled-back/,
+        );
+        expect(ctx.output).toHaveBeenCalledWith('outcome', 'rolled-back');
+      },
+    );
   });
 
   it('refuses a malformed entity reference before calling anything', async () => {
-    const fake = await startFakeShipshape({});
-    try {
+    await withFakeShipshape({}, async fake => {
       const action = createDeployAction({ discovery: fake.discovery, auth });
       const ctx = createMockActionContext({
         input: { entityRef: 'not a ref', environment: 'staging', tag: '1' },
@@ -180,8 +153,6 @@ describe('shipshape:deploy', () => {
         /entityRef: 'not a ref' is not an entity reference/,
       );
       expect(fake.requests).toHaveLength(0);
-    } finally {
-      await fake.close();
-    }
+    });
   });
 });

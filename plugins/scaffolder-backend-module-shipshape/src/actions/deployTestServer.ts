@@ -101,3 +101,16 @@ export async function startFakeShipshape(options: {
     close: () => new Promise(r => server.close(r)),
   };
 }
+
+/** Runs `fn` with a fresh stand-in, closed afterwards whatever `fn` does. */
+export async function withFakeShipshape(
+  options: Parameters<typeof startFakeShipshape>[0],
+  fn: (fake: Awaited<ReturnType<typeof startFakeShipshape>>) => Promise<void>,
+) {
+  const fake = await startFakeShipshape(options);
+  try {
+    await fn(fake);
+  } finally {
+    await fake.close();
+  }
+}
