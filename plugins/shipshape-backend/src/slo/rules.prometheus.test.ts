@@ -5,67 +5,33 @@
  * stack's exporter. The burn-rate alerts that fire must be exactly those the workbook
  * predicts, and the SLO endpoint must attach them to their SLO.
  */
-import {
-  coreServices,
-  createBackendPlugin,
-} from '@backstage/backend-plugin-api';
 import { mockServices, startTestBackend } from '@backstage/backend-test-utils';
-import { Entity } from '@backstage/catalog-model';
 import { catalogServiceMock } from '@backstage/plugin-catalog-node/testUtils';
-import { catalogServiceRef } from '@backstage/plugin-catalog-node';
 import {
   generateServiceSloRules,
   slosFromInline,
 } from '@shipshape/plugin-shipshape-common';
 import { ChildProcess, spawn } from 'child_process';
 import fs from 'fs';
-import net from 'net';
 import os from 'os';
 import path from 'path';
 import request from 'supertest';
 import { stringify } from 'yaml';
-import { createSloRouter } from './router';
-import { backfill, readStack } from './testStack';
+import {
+  backfill,
+  burnScenario,
+  component,
+  freePort,
+  readStack,
+  sloPlugin,
+  steer,
+} from './testStack';
 
 jest.setTimeout(180_000);
 
 const stack = readStack();
-const run = Date.now().toString(36);
-const HEALTHY = `slo-rh-${run}`;
-const SLOW = `slo-rs-${run}`;
-const FAST = `slo-rf-${run}`;
-const DAY = 86400;
-
-async function freePort(): Promise<number> {
-  const srv = net.createServer();
-  await new Promise<void>(r => srv.listen(0, '127.0.0.1', r));
-  const port = (srv.address() as net.AddressInfo).port;
-  await new Promise<void>(r => srv.close(() => r()));
-  return port;
-}
-
-async function steer(body: unknown) {
-  const r = await fetch(stack.exporter.controlUrl, {
-    method: 'POST',
-    body: JSON.stringify(body),
-  });
-  if (!r.ok) throw new Error(`exporter control answered ${r.status}`);
-}
-
 describe('generated SLO rules on a real Prometheus server', () => {
-  const T0 = Math.floor(Date.now() / 1000 / 60) * 60;
-  const start = T0 - 29 * DAY;
-  const plan = {
-    [HEALTHY]: [{ from: start, ratio: 0.0002 }],
-    [SLOW]: [
-      { from: start, ratio: 0.0005 },
-      { from: T0 - 2 * DAY, ratio: 0.004 },
-    ],
-    [FAST]: [
-      { from: start, ratio: 0.0008 },
-      { from: T0 - 3 * 3600, ratio: 0.02 },
-    ],
-  };
+  const { HEALTHY, SLOW, FAST, T0, start, plan } = burnScenario('slo-r');
   let dir: string;
   let prom: ChildProcess | undefined;
   let promUrl: string;
@@ -99,7 +65,7 @@ describe('generated SLO rules on a real Prometheus server', () => {
               // only this test's services: the private server stays small
               {
                 source_labels: ['service'],
-                regex: `slo-r.-${run}`,
+                regex: [HEALTHY, SLOW, FAST].join('|'),
                 action: 'keep',
               },
             ],
@@ -208,40 +174,15 @@ describe('generated SLO rules on a real Prometheus server', () => {
   });
 
   it('attaches the alerts to their SLO in the SLO endpoint', async () => {
-    const entities: Entity[] = [FAST, HEALTHY].map(id => ({
-      apiVersion: 'backstage.io/v1alpha1',
-      kind: 'Component',
-      metadata: {
-        name: id,
-        namespace: 'default',
-        annotations: {
-          'backstage.io/kubernetes-id': id,
-          'shipshape.dev/slo': 'availability=99.9%',
-        },
-      },
-      spec: { type: 'service', owner: 'team-a', lifecycle: 'production' },
-    }));
-    const plugin = createBackendPlugin({
-      pluginId: 'shipshape',
-      register(env) {
-        env.registerInit({
-          deps: {
-            httpRouter: coreServices.httpRouter,
-            config: coreServices.rootConfig,
-            logger: coreServices.logger,
-            httpAuth: coreServices.httpAuth,
-            catalog: catalogServiceRef,
-            urlReader: coreServices.urlReader,
-          },
-          async init({ httpRouter, ...deps }) {
-            httpRouter.use(createSloRouter(deps));
-          },
-        });
-      },
-    });
+    const entities = [FAST, HEALTHY].map(id =>
+      component(id, {
+        'backstage.io/kubernetes-id': id,
+        'shipshape.dev/slo': 'availability=99.9%',
+      }),
+    );
     const backend = await startTestBackend({
       features: [
-        plugin,
+        sloPlugin(),
         catalogServiceMock.factory({ entities }),
         mockServices.rootConfig.factory({
           data: {
