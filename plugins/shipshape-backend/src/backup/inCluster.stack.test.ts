@@ -14,6 +14,7 @@ import request from 'supertest';
 import { connectDatabase } from '../database';
 import { KubernetesClusters } from '../kubernetes/clusters';
 import { shipshapePlugin } from '../plugin';
+import { testConfig } from '../rollout/testCluster';
 import { readLocalStack } from '../testUtils/stack';
 import { readBackupConfig } from './config';
 import { BackupService } from './service';
@@ -99,33 +100,11 @@ function configData(extra: Record<string, unknown> = {}) {
     database: 'payments',
     passwordEnv: 'SHIPSHAPE_TEST_INCLUSTER_PG',
   };
+  const base = testConfig([{ name: 'staging', namespace: NS }]);
   return {
-    kubernetes: {
-      clusterLocatorMethods: [
-        {
-          type: 'config',
-          clusters: [
-            {
-              name: 'local',
-              url: stack.kubernetes.url,
-              caFile: stack.kubernetes.caFile,
-              authProvider: 'serviceAccount',
-              serviceAccountTokenFile: stack.kubernetes.readerTokenFile,
-            },
-          ],
-        },
-      ],
-    },
+    ...base,
     shipshape: {
-      environments: [{ name: 'staging', cluster: 'local', namespace: NS }],
-      kubernetes: {
-        clusters: [
-          {
-            name: 'local',
-            operatorServiceAccountTokenFile: stack.kubernetes.operatorTokenFile,
-          },
-        ],
-      },
+      ...base.shipshape,
       backup: {
         storage: { type: 'local', directory: '/nonexistent-not-used' },
         inClusterTimeoutMinutes: 1,

@@ -7,6 +7,7 @@ import os from 'os';
 import path from 'path';
 import { connectDatabase } from '../database';
 import { KubernetesClusters } from '../kubernetes/clusters';
+import { testConfig } from '../rollout/testCluster';
 import { readLocalStack } from '../testUtils/stack';
 import { readBackupConfig } from './config';
 import { BackupService } from './service';
@@ -140,32 +141,12 @@ it("a backup Job whose image tag contains 'bad' fails with BackoffLimitExceeded 
   });
   const knex = await databases.init('SQLITE_3');
   await connectDatabase({ getClient: async () => knex } as any);
+  // The stack's cluster and the staging environment, as the rollout tests configure them.
+  const base = testConfig([{ name: 'staging', namespace: NS }]);
   const config = new ConfigReader({
-    kubernetes: {
-      clusterLocatorMethods: [
-        {
-          type: 'config',
-          clusters: [
-            {
-              name: 'local',
-              url: stack.kubernetes.url,
-              caFile: stack.kubernetes.caFile,
-              serviceAccountTokenFile: stack.kubernetes.readerTokenFile,
-            },
-          ],
-        },
-      ],
-    },
+    ...base,
     shipshape: {
-      environments: [{ name: 'staging', cluster: 'local', namespace: NS }],
-      kubernetes: {
-        clusters: [
-          {
-            name: 'local',
-            operatorServiceAccountTokenFile: stack.kubernetes.operatorTokenFile,
-          },
-        ],
-      },
+      ...base.shipshape,
       backup: {
         storage: { type: 'local', directory: os.tmpdir() },
         inClusterTimeoutMinutes: 1.5,
