@@ -110,6 +110,8 @@ export interface Config {
         name: string;
         connection: ShipshapeBackupConnection;
         storage?: ShipshapeBackupStorage;
+        /** A second location (another bucket or region) each verified backup is copied to and re-verified in. */
+        copyTo?: ShipshapeBackupStorage;
         retention?: { keepLast?: number; maxAgeDays?: number };
       }>;
     };

@@ -42,6 +42,8 @@ export interface BackupTarget {
   name: string;
   connection: PgConnection;
   storage: StorageConfig;
+  /** A second storage each verified backup is copied to (another bucket or region). */
+  copyTo?: StorageConfig;
   retention: RetentionConfig;
 }
 
@@ -107,6 +109,17 @@ function readStorage(c: Config, where: string): StorageConfig {
   throw new InputError(`${where}.type is '${type}'; expected 'local' or 's3'`);
 }
 
+function sameStorage(a: StorageConfig, b: StorageConfig) {
+  if (a.type === 'local' || b.type === 'local') {
+    return a.type === b.type && (a as any).directory === (b as any).directory;
+  }
+  return (
+    a.bucket === b.bucket &&
+    (a.endpoint ?? '') === (b.endpoint ?? '') &&
+    (a.prefix ?? '') === (b.prefix ?? '')
+  );
+}
+
 function readRetention(c: Config | undefined, fallback: RetentionConfig) {
   const r = {
     keepLast: c?.getOptionalNumber('keepLast') ?? fallback.keepLast,
@@ -156,8 +169,17 @@ export function readBackupConfig(config: Config): BackupConfig | undefined {
         `${where} (${name}) has no storage and shipshape.backup.storage is not set`,
       );
     }
+    const copyTo = t.has('copyTo')
+      ? readStorage(t.getConfig('copyTo'), `${where}.copyTo`)
+      : undefined;
+    if (copyTo && sameStorage(copyTo, storage)) {
+      throw new InputError(
+        `${where}.copyTo (${name}) is the same location as its storage; name another bucket, region or directory`,
+      );
+    }
     targets.set(name, {
       name,
+      copyTo,
       connection: readConnection(
         t.getConfig('connection'),
         `${where}.connection`,

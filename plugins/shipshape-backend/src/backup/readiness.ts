@@ -3,6 +3,7 @@ import * as k8s from '@kubernetes/client-node';
 import {
   ClusterFacts,
   DrReadiness,
+  DrReadinessInput,
   ECOSYSTEM_ANNOTATIONS,
   ReadinessChange,
   readinessChanges,
@@ -10,6 +11,7 @@ import {
 import { Knex } from 'knex';
 import { ClusterClient, KubernetesClusters } from '../kubernetes/clusters';
 import { findBackupCronJob, jobOutcome } from './inCluster';
+import { verifiedCopyOf } from './copies';
 
 const ZONE = 'topology.kubernetes.io/zone';
 const KUBERNETES_ID_LABEL = ECOSYSTEM_ANNOTATIONS.kubernetesId;
@@ -206,6 +208,21 @@ export async function readClusterFacts(
     const why = err.message.split('\n')[0].slice(0, 300);
     return { environment, unavailable: why };
   }
+}
+
+/**
+ * The `secondCopy` readiness input: the verified copy (copyTo) of the newest verified backup
+ * in `backups` (newest first, as BackupStore.list returns them); undefined when it has none,
+ * so second-copy fails for a tier that requires one.
+ */
+export async function secondCopyFact(
+  knex: Knex,
+  backups: Array<{ id: string; status: string }>,
+): Promise<DrReadinessInput['secondCopy']> {
+  const latest = backups.find(b => b.status === 'verified');
+  if (!latest) return undefined;
+  const copy = await verifiedCopyOf(knex, latest.id);
+  return copy && { location: copy.location };
 }
 
 export interface GradeRecord {

@@ -15,6 +15,7 @@ import {
   startRestore,
 } from './pg';
 import { BackupStorage, createStorage } from './storage';
+import { copyBackup, deleteCopies } from './copies';
 import { KubernetesClusters } from '../kubernetes/clusters';
 import {
   createJob,
@@ -103,7 +104,7 @@ export class BackupService {
 
   constructor(
     readonly config: BackupConfig,
-    db: Knex,
+    private readonly db: Knex,
     private readonly logger: LoggerService,
     private readonly clusters?: KubernetesClusters,
   ) {
@@ -245,6 +246,18 @@ export class BackupService {
     return s;
   }
 
+  /** The target's second storage (copyTo), if configured. */
+  copyStorageOf(target: BackupTarget): BackupStorage | undefined {
+    if (!target.copyTo) return undefined;
+    const name = `${target.name}#copy`;
+    let s = this.storages.get(name);
+    if (!s) {
+      s = createStorage(target.copyTo);
+      this.storages.set(name, s);
+    }
+    return s;
+  }
+
   /**
    * Records a running backup (ConflictError if one is running for the target) and starts
    * it; `done` resolves with the final record (verified or failed), never rejects.
@@ -323,6 +336,28 @@ export class BackupService {
           Date.now() - started
         } ms`,
       );
+      const copyTo = this.copyStorageOf(target);
+      if (copyTo) {
+        // A failed copy is recorded with its step; the backup stays verified.
+        const copy = await copyBackup(this.db, {
+          backupId: id,
+          target: target.name,
+          key,
+          sizeBytes: size,
+          sha256,
+          from: storage,
+          to: copyTo,
+        }).catch(e => ({
+          status: 'failed',
+          location: copyTo.describe(key),
+          error: `recording the copy failed: ${messageOf(e)}`,
+        }));
+        if (copy.status === 'verified') {
+          this.logger.info(`Backup ${id} copied to ${copy.location}`);
+        } else {
+          this.logger.warn(`Backup ${id} of ${target.name}: ${copy.error}`);
+        }
+      }
       await this.applyRetention(target).catch(e =>
         this.logger.warn(`Retention of ${target.name} failed: ${messageOf(e)}`),
       );
@@ -569,6 +604,8 @@ export class BackupService {
       const tooOld = Date.parse(b.startedAt) < cutoff;
       if (!tooMany && !tooOld) continue;
       await storage.discard(b.storageKey);
+      const copyTo = this.copyStorageOf(target);
+      if (copyTo) await deleteCopies(this.db, b.id, b.storageKey, copyTo);
       await this.store.markDeleted(b.id);
       deleted.push(b.id);
       this.logger.info(
