@@ -643,11 +643,15 @@ start_s3() {
   ROOT_ACCESS_KEY="$(secret s3-access-key)" ROOT_SECRET_KEY="$(secret s3-secret-key)" \
     start_proc s3 "$BIN/versitygw" --port "$HOST:$S3_PORT" posix --sidecar "$d/meta" "$d/data"
   wait_for s3 30 bash -c "exec 3<>/dev/tcp/$HOST/$S3_PORT"
-  if [[ ! -d "$d/data/$S3_BUCKET" ]]; then
-    curl -sf -X PUT --aws-sigv4 "aws:amz:us-east-1:s3" -H "x-amz-content-sha256: $EMPTY_SHA256" \
-      --user "$(secret s3-access-key):$(secret s3-secret-key)" "http://$HOST:$S3_PORT/$S3_BUCKET" >/dev/null \
-      || fail s3 "creating bucket $S3_BUCKET failed"
-  fi
+  # the backups bucket and its second copy (copyTo of payments-db, docs/backup.md)
+  local bucket
+  for bucket in "$S3_BUCKET" "$S3_BUCKET-dr"; do
+    if [[ ! -d "$d/data/$bucket" ]]; then
+      curl -sf -X PUT --aws-sigv4 "aws:amz:us-east-1:s3" -H "x-amz-content-sha256: $EMPTY_SHA256" \
+        --user "$(secret s3-access-key):$(secret s3-secret-key)" "http://$HOST:$S3_PORT/$bucket" >/dev/null \
+        || fail s3 "creating bucket $bucket failed"
+    fi
+  done
 }
 
 # ---------------------------------------------------------------- outputs
@@ -779,6 +783,9 @@ shipshape:
     targets:
       - name: payments-db
         connection: {host: $HOST, port: $PG_PORT, user: $PG_APP_USER, database: payments, passwordEnv: STACK_PG_PASSWORD}
+        # second copy (critical tier): another bucket standing in for another region
+        copyTo: {type: s3, endpoint: "http://$HOST:$S3_PORT", region: us-east-1, bucket: $S3_BUCKET-dr, forcePathStyle: true,
+          accessKeyIdEnv: STACK_S3_ACCESS_KEY_ID, secretAccessKeyEnv: STACK_S3_SECRET_ACCESS_KEY}
       - name: orders-db
         connection: {host: $HOST, port: $PG_PORT, user: $PG_APP_USER, database: orders, passwordEnv: STACK_PG_PASSWORD}
       - name: legacy-billing-db
