@@ -142,19 +142,20 @@ describe('deploy and rollback of Argo Rollouts (real controller in the local sta
     kubectl(['delete', 'namespace', NS, '--wait=false']);
   });
 
-  const { post, get, waitDone } = shipshapeApi(() => server, OWNER);
+  const { post, get, waitDone, postAndWait } = shipshapeApi(
+    () => server,
+    OWNER,
+  );
 
   const logOf = (op: any) => op.log.map((l: any) => l.message).join('\n');
 
   it('deploys a new tag through the canary steps to Healthy', async () => {
     const t0 = Date.now();
-    const res = await post('web-ro/deploy', {
+    const op = await postAndWait('web-ro/deploy', {
       environment: 'test',
       tag: '1.1.0',
       reason: 'canary 1.1.0',
     });
-    expect(res.status).toBe(202);
-    const op = await waitDone(res.body.id);
     expect(op.status).toBe('succeeded');
     expect(op.result.changes[0]).toMatchObject({
       kind: 'Rollout',
@@ -184,12 +185,10 @@ describe('deploy and rollback of Argo Rollouts (real controller in the local sta
   });
 
   it('rolls a bad canary back: Degraded, aborted, undone to the stable revision', async () => {
-    const res = await post('bad-ro/deploy', {
+    const op = await postAndWait('bad-ro/deploy', {
       environment: 'test',
       image: `${REPO}:2.0.0-bad`,
     });
-    expect(res.status).toBe(202);
-    const op = await waitDone(res.body.id);
     expect(op.status).toBe('rolled-back');
     expect(op.outcomeReason).toMatch(/Degraded: .*ProgressDeadlineExceeded/);
     expect(op.outcomeReason).toMatch(/rolled back to revision bad-ro@1/);
@@ -206,13 +205,11 @@ describe('deploy and rollback of Argo Rollouts (real controller in the local sta
   });
 
   it('leaves a Degraded canary alone when asked to, and the card shows it stalled', async () => {
-    const res = await post('left-ro/deploy', {
+    const op = await postAndWait('left-ro/deploy', {
       environment: 'test',
       image: `${REPO}:2.0.0-bad`,
       autoRollback: false,
     });
-    expect(res.status).toBe(202);
-    const op = await waitDone(res.body.id);
     expect(op.status).toBe('failed');
     expect(op.outcomeReason).toMatch(
       /Degraded: ProgressDeadlineExceeded.*left as is \(autoRollback=false\)/,
@@ -251,12 +248,10 @@ describe('deploy and rollback of Argo Rollouts (real controller in the local sta
     expect(missing.body.error.message).toMatch(
       /Rollout shipshape-argo-\d+\/web-ro has no revision 42 \(available: 2, 1\)/,
     );
-    const res = await post('web-ro/rollback', {
+    const op = await postAndWait('web-ro/rollback', {
       environment: 'test',
       revision: 1,
     });
-    expect(res.status).toBe(202);
-    const op = await waitDone(res.body.id);
     expect(op.status).toBe('succeeded');
     expect(op.result.changes[0]).toMatchObject({
       kind: 'Rollout',
@@ -338,12 +333,10 @@ describe('deploy and rollback of Argo Rollouts (real controller in the local sta
   });
 
   it('deploys a blue-green Rollout: the active service switches to the new pods', async () => {
-    const res = await post('bg-ro/deploy', {
+    const op = await postAndWait('bg-ro/deploy', {
       environment: 'test',
       tag: '1.3.0',
     });
-    expect(res.status).toBe(202);
-    const op = await waitDone(res.body.id);
     expect(op.status).toBe('succeeded');
     expect(op.result.changes[0]).toMatchObject({
       kind: 'Rollout',

@@ -131,7 +131,7 @@ describe('deploy, rollback and rollout status against the local cluster', () => 
     );
   });
 
-  const { post, get, waitDone } = shipshapeApi(
+  const { post, get, waitDone, postAndWait } = shipshapeApi(
     () => server,
     OWNER,
     page => {
@@ -183,12 +183,10 @@ describe('deploy, rollback and rollout status against the local cluster', () => 
   });
 
   it('rolls a bad release back automatically when the rollout stalls', async () => {
-    const res = await post('bad-app/deploy', {
+    const op = await postAndWait('bad-app/deploy', {
       environment: 'test',
       image: `${REPO}:2.0.0-bad`,
     });
-    expect(res.status).toBe(202);
-    const op = await waitDone(res.body.id);
     expect(op.status).toBe('rolled-back');
     expect(op.outcomeReason).toMatch(/ProgressDeadlineExceeded/);
     expect(op.outcomeReason).toMatch(/rolled back to revision bad-app@1/);
@@ -226,12 +224,10 @@ describe('deploy, rollback and rollout status against the local cluster', () => 
       toImage: `${REPO}:1.0.0`,
     });
 
-    const res = await post('web-app/rollback', {
+    const op = await postAndWait('web-app/rollback', {
       environment: 'test',
       revision: 1,
     });
-    expect(res.status).toBe(202);
-    const op = await waitDone(res.body.id);
     expect(op.status).toBe('succeeded');
     expect(op.result.changes[0]).toMatchObject({
       fromRevision: 2,
@@ -400,13 +396,11 @@ describe('deploy, rollback and rollout status against the local cluster', () => 
   });
 
   it('leaves a stalled rollout alone when asked to, and the status shows why', async () => {
-    const res = await post('stuck-app/deploy', {
+    const op = await postAndWait('stuck-app/deploy', {
       environment: 'test',
       tag: '5.0.0-bad',
       autoRollback: false,
     });
-    expect(res.status).toBe(202);
-    const op = await waitDone(res.body.id);
     expect(op.status).toBe('failed');
     expect(op.outcomeReason).toMatch(
       /ProgressDeadlineExceeded.*left as is \(autoRollback=false\)/,

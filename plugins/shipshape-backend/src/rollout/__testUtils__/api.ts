@@ -26,7 +26,7 @@ export function testComponent(name: string, kubernetesId?: string): Entity {
 /**
  * The test backend's shipshape API as `owner` (or another user): POST on a component's
  * route, GET any route, and follow an operation as the scaffolder actions do (long poll) until
- * it ends, checking each answer against openapi.yaml. `onLog` sees every log page.
+ * it ends, checking each answer against openapi.yaml (`postAndWait` does both). `onLog` sees every log page.
  */
 export function shipshapeApi(
   server: () => any,
@@ -64,5 +64,12 @@ export function shipshapeApi(
     return res.body;
   }
 
-  return { post, get, waitDone };
+  /** POSTs as the owner, expects 202 Accepted and follows the operation to its end. */
+  async function postAndWait(urlPath: string, body: object) {
+    const res = await post(urlPath, body);
+    expect(res.status).toBe(202);
+    return waitDone(res.body.id);
+  }
+
+  return { post, get, waitDone, postAndWait };
 }
