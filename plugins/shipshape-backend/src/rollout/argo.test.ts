@@ -18,6 +18,20 @@ const NS = `shipshape-argo-${process.pid}`;
 const OWNER = 'user:default/owner-user';
 const REPO = 'registry.example.test/shipshape/argo-demo';
 const ROLLOUT = '/entities/{kind}/{namespace}/{name}/rollout';
+// The test's Rollouts (all at 1.0.0): default canaries, a canary with indefinite pauses
+// (paused-ro, gate-ro) and a blue-green one behind the service bg-ro-active.
+const ROLLOUTS = [
+  { name: 'web-ro' },
+  { name: 'bad-ro' },
+  { name: 'left-ro' },
+  {
+    name: 'paused-ro',
+    replicas: 4,
+    steps: [{ setWeight: 25 }, { pause: {} }, { setWeight: 50 }, { pause: {} }],
+  },
+  { name: 'gate-ro', steps: [{ setWeight: 50 }, { pause: {} }] },
+  { name: 'bg-ro', strategy: { blueGreen: { activeService: 'bg-ro-active' } } },
+];
 
 function rolloutJson(name: string) {
   return JSON.parse(
@@ -37,43 +51,6 @@ describe('deploy and rollback of Argo Rollouts (real controller in the local sta
       );
     }
     kubectl(['create', 'namespace', NS]);
-    for (const name of ['web-ro', 'bad-ro', 'left-ro']) {
-      kubectl(
-        ['apply', '-f', '-'],
-        testRollout({
-          name,
-          namespace: NS,
-          kubernetesId: name,
-          image: `${REPO}:1.0.0`,
-        }),
-      );
-    }
-    kubectl(
-      ['apply', '-f', '-'],
-      testRollout({
-        name: 'paused-ro',
-        namespace: NS,
-        kubernetesId: 'paused-ro',
-        image: `${REPO}:1.0.0`,
-        replicas: 4,
-        steps: [
-          { setWeight: 25 },
-          { pause: {} },
-          { setWeight: 50 },
-          { pause: {} },
-        ],
-      }),
-    );
-    kubectl(
-      ['apply', '-f', '-'],
-      testRollout({
-        name: 'gate-ro',
-        namespace: NS,
-        kubernetesId: 'gate-ro',
-        image: `${REPO}:1.0.0`,
-        steps: [{ setWeight: 50 }, { pause: {} }],
-      }),
-    );
     kubectl(
       ['apply', '-f', '-'],
       JSON.stringify({
@@ -86,24 +63,18 @@ describe('deploy and rollback of Argo Rollouts (real controller in the local sta
         },
       }),
     );
-    kubectl(
-      ['apply', '-f', '-'],
-      testRollout({
-        name: 'bg-ro',
-        namespace: NS,
-        kubernetesId: 'bg-ro',
-        image: `${REPO}:1.0.0`,
-        strategy: { blueGreen: { activeService: 'bg-ro-active' } },
-      }),
-    );
-    for (const name of [
-      'web-ro',
-      'bad-ro',
-      'left-ro',
-      'paused-ro',
-      'gate-ro',
-      'bg-ro',
-    ]) {
+    for (const r of ROLLOUTS) {
+      kubectl(
+        ['apply', '-f', '-'],
+        testRollout({
+          namespace: NS,
+          kubernetesId: r.name,
+          image: `${REPO}:1.0.0`,
+          ...r,
+        }),
+      );
+    }
+    for (const { name } of ROLLOUTS) {
       waitRolloutPhase(NS, name, 'Healthy');
     }
 
@@ -125,14 +96,7 @@ describe('deploy and rollback of Argo Rollouts (real controller in the local sta
         mockServices.rootConfig.factory({ data: config }),
         permissions.factory,
         catalogServiceMock.factory({
-          entities: [
-            'web-ro',
-            'bad-ro',
-            'left-ro',
-            'paused-ro',
-            'gate-ro',
-            'bg-ro',
-          ].map(name => testComponent(name, name)),
+          entities: ROLLOUTS.map(({ name }) => testComponent(name, name)),
         }),
       ],
     }));
