@@ -1,6 +1,15 @@
 import { expect, Page, test } from '@playwright/test';
 import { screenshot, signInAsGuest } from './helpers';
 
+/** The card's failing checks (status cell "fail"), as their row texts. */
+async function failingChecks(page: Page): Promise<string[]> {
+  const rows = page
+    .getByRole('table', { name: 'DR readiness checks' })
+    .getByRole('row');
+  const texts = await rows.allInnerTexts();
+  return texts.filter(t => /^\s*fail\b/.test(t)).map(t => t.trim());
+}
+
 test('the DR Readiness card shows the rules and backs up payments-api', async ({
   page,
 }) => {
@@ -11,6 +20,10 @@ test('the DR Readiness card shows the rules and backs up payments-api', async ({
   await expect(
     page.getByText(/RPO .* RTO .* declared|RPO\/RTO not declared/),
   ).toBeVisible();
+  await expect(
+    page.getByRole('table', { name: 'DR readiness checks' }),
+  ).toBeVisible();
+  const failingBefore = await failingChecks(page);
   const button = page.getByRole('button', { name: 'Back up now' });
   await expect(button).toBeVisible();
   if (await button.isEnabled()) {
@@ -34,6 +47,22 @@ test('the DR Readiness card shows the rules and backs up payments-api', async ({
   await page.waitForTimeout(3000);
   await page.reload();
   await expect(page.getByText(/Last restore drill passed/)).toBeVisible();
+  // A verified backup and a passed drill: no backup or drill check fails any more, and no
+  // check fails that did not before. (second-copy still fails here: the dr-readiness route
+  // in router.ts does not pass secondCopyFact yet, see docs/backup.md.)
+  const failingAfter = await failingChecks(page);
+  console.log(
+    `payments-api failing checks before ${
+      failingBefore.length
+    }: ${failingBefore.join(' | ')}\nafter ${
+      failingAfter.length
+    }: ${failingAfter.join(' | ')}`,
+  );
+  expect(
+    failingAfter.filter(t => /verified backup|restore drill/i.test(t)),
+  ).toEqual([]);
+  expect(failingAfter.every(t => failingBefore.includes(t))).toBe(true);
+  expect(failingAfter.length).toBeLessThanOrEqual(failingBefore.length);
   await page.getByText('DR Readiness').scrollIntoViewIfNeeded();
   await screenshot(page, 'dr-readiness-payments-api');
 });
