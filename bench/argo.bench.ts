@@ -5,7 +5,7 @@
  * scripts/stack/build-tools.sh), run side by side on the same canary (BENCH_RUNS, default 6).
  *
  *   cd plugins/shipshape-backend && CI=true yarn backstage-cli package test \
- *     --roots ../../bench --testMatch '**\/argo.bench.ts' --testTimeout 1800000
+ *     --roots "$PWD/../../bench" --testMatch '**\/argo.bench.ts' --testTimeout 1800000
  *
  * Prints a JSON line with the figures (see docs/operations.md for the last run).
  */

@@ -6,7 +6,7 @@
  * over the baseline). Not part of the normal test run.
  *
  *   cd plugins/shipshape-backend && BENCH_DB=payments CI=true yarn backstage-cli package test \
- *     --roots ../../bench --testMatch '**\/backup.bench.ts' --testTimeout 3600000
+ *     --roots "$PWD/../../bench" --testMatch '**\/backup.bench.ts' --testTimeout 3600000
  *
  * A bigger database: scripts/stack/pg-seed.sh --db bench --size-mb 1024, then BENCH_DB=bench.
  * Prints one JSON line with the figures (docs/backup.md has the last run).

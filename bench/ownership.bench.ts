@@ -4,7 +4,7 @@
  * latency of GET /api/shipshape/ownership/summary on it. Not part of the normal test run.
  *
  *   cd plugins/shipshape-backend && BENCH_N=10000 CI=true yarn backstage-cli package test \
- *     --roots ../../bench --testMatch '**\/ownership.bench.ts' --testTimeout 1800000
+ *     --roots "$PWD/../../bench" --testMatch '**\/ownership.bench.ts' --testTimeout 1800000
  *
  * Prints one JSON line with the figures (see docs/ownership.md for the last run).
  */

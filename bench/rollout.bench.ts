@@ -6,7 +6,7 @@
  *     and with one of the 3 clusters not answering (a TCP listener that never replies).
  *
  *   cd plugins/shipshape-backend && CI=true yarn backstage-cli package test \
- *     --roots ../../bench --testMatch '**\/rollout.bench.ts' --testTimeout 1800000
+ *     --roots "$PWD/../../bench" --testMatch '**\/rollout.bench.ts' --testTimeout 1800000
  *
  * Prints JSON lines with the figures (see docs/operations.md for the last run).
  */

@@ -6,7 +6,7 @@
  * Not part of the normal test run:
  *
  *   cd plugins/shipshape-backend && CI=true yarn backstage-cli package test \
- *     --roots ../../bench --testMatch '**\/slo.bench.ts' --testTimeout 600000
+ *     --roots "$PWD/../../bench" --testMatch '**\/slo.bench.ts' --testTimeout 600000
  *
  * Prints one JSON line with the figures (see docs/slo.md for the last run).
  */
