@@ -22,7 +22,7 @@ import { KubernetesClusters } from '../kubernetes/clusters';
 import { longPoll, waitSeconds } from '../operations/longPoll';
 import { parseBody } from '../rollout/router';
 import { readBackupConfig, runDefaults, targetOfEntity } from './config';
-import { readClusterFacts, recordGrade } from './readiness';
+import { readClusterFacts, recordGrade, secondCopyFact } from './readiness';
 import { BackupService } from './service';
 
 export interface BackupRouterDeps {
@@ -335,6 +335,7 @@ export function createBackupRouter(deps: BackupRouterDeps): express.Router {
           restoreMs: lastDrill.restoreMs,
         },
         cluster,
+        secondCopy: await secondCopyFact(deps.knex, backups),
       });
       const history = await recordGrade(
         deps.knex,
