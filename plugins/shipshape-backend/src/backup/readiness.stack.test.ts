@@ -69,10 +69,31 @@ const config = {
   },
 };
 
+/** Creates a Job from the CronJob (as `kubectl create job --from` does) and waits for its end. */
+async function runJobFrom(
+  cronJob: string,
+  namespace: string,
+  jobName: string,
+  adjust: (job: k8s.V1Job) => k8s.V1Job = job => job,
+) {
+  const cron = await batch.readNamespacedCronJob({ name: cronJob, namespace });
+  const body = adjust(jobFromCronJob(cron, jobName, {}));
+  await batch.createNamespacedJob({ namespace, body });
+  for (let i = 0; ; i++) {
+    const now = await batch.readNamespacedJob({ name: jobName, namespace });
+    const outcome = jobOutcome(now);
+    if (outcome) return outcome;
+    if (i > 120) throw new Error(`Job ${jobName} did not end`);
+    await new Promise(r => setTimeout(r, 500));
+  }
+}
+
 describe('GET /entities/.../dr-readiness', () => {
   let server: any;
   const pdbName = `${RUN}-orders`;
   const jobName = `orders-api-backup-${RUN}`;
+  // payments-api's schedule passes only once its CronJob has run: on a fresh stack it has not
+  const paymentsJob = `payments-api-backup-${RUN}`;
 
   beforeAll(async () => {
     ({ server } = await startTestBackend({
@@ -102,13 +123,18 @@ describe('GET /entities/.../dr-readiness', () => {
         namespace: 'production',
       })
       .catch(() => {});
-    await batch
-      .deleteNamespacedJob({
-        name: jobName,
-        namespace: 'staging',
-        propagationPolicy: 'Background',
-      })
-      .catch(() => {});
+    for (const [name, namespace] of [
+      [jobName, 'staging'],
+      [paymentsJob, 'production'],
+    ]) {
+      await batch
+        .deleteNamespacedJob({
+          name,
+          namespace,
+          propagationPolicy: 'Background',
+        })
+        .catch(() => {});
+    }
   });
 
   const get = (name: string, environment?: string) =>
@@ -123,6 +149,9 @@ describe('GET /entities/.../dr-readiness', () => {
     Object.fromEntries(body.checks.map((c: any) => [c.id, c]));
 
   it('passes payments-api on replicas, PDB and zone spread in production', async () => {
+    expect(
+      await runJobFrom('payments-api-backup', 'production', paymentsJob),
+    ).toMatchObject({ state: 'succeeded' });
     const res = await get('payments-api');
     expect(res.status).toBe(200);
     const c = byId(res.body);
@@ -170,32 +199,26 @@ describe('GET /entities/.../dr-readiness', () => {
   it("fails the backup schedule when the CronJob's newest Job failed", async () => {
     // A Job of orders-api's backup CronJob that fails: its pod cannot be scheduled and the
     // Job has a 3 s deadline (the stack's kwok completes any pod that runs).
-    const cron = await batch.readNamespacedCronJob({
-      name: 'orders-api-backup',
-      namespace: 'staging',
-    });
-    const job = jobFromCronJob(cron, jobName, {});
-    job.spec = {
-      ...job.spec!,
-      activeDeadlineSeconds: 3,
-      template: {
-        ...job.spec!.template,
+    const outcome = await runJobFrom(
+      'orders-api-backup',
+      'staging',
+      jobName,
+      job => ({
+        ...job,
         spec: {
-          ...job.spec!.template.spec!,
-          nodeSelector: { 'shipshape.dev/no-such-node': 'true' },
+          ...job.spec!,
+          activeDeadlineSeconds: 3,
+          template: {
+            ...job.spec!.template,
+            spec: {
+              ...job.spec!.template.spec!,
+              nodeSelector: { 'shipshape.dev/no-such-node': 'true' },
+            },
+          },
         },
-      },
-    };
-    await batch.createNamespacedJob({ namespace: 'staging', body: job });
-    for (let i = 0; ; i++) {
-      const now = await batch.readNamespacedJob({
-        name: jobName,
-        namespace: 'staging',
-      });
-      if (jobOutcome(now)) break;
-      if (i > 120) throw new Error(`Job ${jobName} did not end`);
-      await new Promise(r => setTimeout(r, 500));
-    }
+      }),
+    );
+    expect(outcome).toMatchObject({ state: 'failed' });
     const res = await get('orders-api', 'staging');
     expect(byId(res.body)['backup-schedule']).toMatchObject({
       status: 'fail',
