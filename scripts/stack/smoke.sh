@@ -201,7 +201,15 @@ promq() { curl -sS --fail "$STACK_PROMETHEUS_URL/api/v1/query" --data-urlencode 
 t_argo_rollouts() { # the real controller is up and has brought the demo Rollout to Healthy
   local h phase
   h="$(curl -sf "$STACK_ARGO_ROLLOUTS_HEALTHZ_URL")" || { echo "healthz $STACK_ARGO_ROLLOUTS_HEALTHZ_URL did not answer"; return 1; }
-  curl -sf "$STACK_ARGO_ROLLOUTS_METRICS_URL" | grep -q '^argo_rollouts_controller_info' || { echo "no argo_rollouts_controller_info metric"; return 1; }
+  # read the metrics whole (`curl | grep -q` fails under pipefail when grep stops early) and give
+  # a just-started controller a little time to register them
+  local metrics="" i
+  for i in $(seq 30); do
+    metrics="$(curl -sf "$STACK_ARGO_ROLLOUTS_METRICS_URL" || true)"
+    grep -q '^argo_rollouts_controller_info' <<<"$metrics" && break
+    sleep 1
+  done
+  grep -q '^argo_rollouts_controller_info' <<<"$metrics" || { echo "no argo_rollouts_controller_info metric after 30 s"; return 1; }
   k -n staging wait rollouts.argoproj.io/checkout-api --for=jsonpath='{.status.phase}'=Healthy --timeout=90s >/dev/null
   phase="$(k -n staging get rollouts.argoproj.io checkout-api -o jsonpath='{.status.phase} {.status.availableReplicas}/{.spec.replicas} stable={.status.stableRS}')"
   [[ "$(ko auth can-i patch rollouts.argoproj.io -n staging)" == yes ]] || { echo "operator cannot patch rollouts"; return 1; }
