@@ -8,7 +8,18 @@ source "$ROOT/scripts/lib.sh"
 PORT=${SHIPSHAPE_TEST_PG_PORT:-55432}
 DIR=$ROOT/.stack/test-pg
 BIN=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n1)
-as_pg() { if [[ $(id -u) == 0 ]]; then runuser -u postgres -- "$@"; else "$@"; fi; }
+as_pg() { if [[ $(id -u) == 0 ]]; then (cd / && runuser -u postgres -- "$@"); else "$@"; fi; }
+
+# As root the server runs as the postgres user, who may not reach the clone (under /root or a
+# `mktemp -d` folder): then the cluster lives in /var/tmp/shipshape-test-pg-<hash> and
+# .stack/test-pg links to it (as scripts/stack/stack.sh does for the stack's PostgreSQL).
+if [[ $(id -u) == 0 && ! -L $DIR ]] && ! runuser -u postgres -- test -x "$(dirname "$DIR")" 2>/dev/null; then
+  alt=/var/tmp/shipshape-test-pg-$(printf '%s' "$DIR" | md5sum | cut -c1-10)
+  mkdir -p "$alt" "$(dirname "$DIR")"
+  [[ -d $DIR && ! -L $DIR ]] && rm -rf "$DIR"
+  ln -sfn "$alt" "$DIR"
+fi
+[[ -L $DIR ]] && DIR=$(readlink -f "$DIR")
 
 up() {
   ensure_debs postgresql
