@@ -14,7 +14,12 @@ export {
   EntityShipshapeRolloutContent,
 } from './legacy';
 export { ShipshapeClient, shipshapeApiRef } from './api';
-export type { ShipshapeApi } from './api';
+export type {
+  BackupHistory,
+  BackupItem,
+  DrReadinessReport,
+  ShipshapeApi,
+} from './api';
 export { EntityShipshapeSloCard, ShipshapeSloBurnPage } from './legacy';
 export { EntityShipshapeDrReadinessCard } from './legacy';
 export {

@@ -1,11 +1,10 @@
 import { Entity } from '@backstage/catalog-model';
-import { discoveryApiRef, fetchApiRef } from '@backstage/core-plugin-api';
 import { renderInTestApp } from '@backstage/frontend-test-utils';
 import { EntityProvider } from '@backstage/plugin-catalog-react';
 import { permissionApiRef } from '@backstage/plugin-permission-react';
 import { screen } from '@testing-library/react';
 import { ReactElement } from 'react';
-import { ShipshapeApi, shipshapeApiRef } from '../api';
+import { ShipshapeApi, ShipshapeClient, shipshapeApiRef } from '../api';
 
 // As @backstage/plugin-permission-common's AuthorizeResult (not a dependency of this package).
 const AuthorizeResult = { ALLOW: 'ALLOW', DENY: 'DENY' } as const;
@@ -25,8 +24,9 @@ function renderWithApi(
 }
 
 /**
- * Renders `element` on `entity`'s page against the backend at http://backend/api/shipshape
- * answered by `fetch`, with every permission allowed or every one denied.
+ * Renders `element` on `entity`'s page with the real ShipshapeClient against the backend at
+ * http://backend/api/shipshape answered by `fetch`, with every permission allowed or every one
+ * denied.
  */
 export function renderWithBackend(
   element: ReactElement,
@@ -37,10 +37,14 @@ export function renderWithBackend(
   return renderInTestApp(inEntity(element, entity), {
     apis: [
       [
-        discoveryApiRef,
-        { getBaseUrl: async () => 'http://backend/api/shipshape' },
+        shipshapeApiRef,
+        new ShipshapeClient({
+          discoveryApi: {
+            getBaseUrl: async () => 'http://backend/api/shipshape',
+          },
+          fetchApi: { fetch: fetch as typeof globalThis.fetch },
+        }),
       ],
-      [fetchApiRef, { fetch }],
       [
         permissionApiRef,
         {

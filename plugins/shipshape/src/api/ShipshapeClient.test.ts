@@ -8,9 +8,11 @@ describe('ShipshapeClient', () => {
 
   it('calls the documented paths with the signed-in fetch', async () => {
     const urls: string[] = [];
+    const posts: Array<[string, RequestInit | undefined]> = [];
     const fetchApi = {
-      fetch: async (url: any) => {
+      fetch: async (url: any, init?: RequestInit) => {
         urls.push(String(url));
+        if (init?.method) posts.push([String(url), init]);
         return new Response(JSON.stringify({ ok: 1 }), { status: 200 });
       },
     };
@@ -27,11 +29,47 @@ describe('ShipshapeClient', () => {
       name: 'orders-api',
     });
     await client.getSloBurning(5);
+    const payments = {
+      kind: 'Component',
+      namespace: 'default',
+      name: 'payments-api',
+    };
+    await client.getEntityRollout(payments);
+    await client.getDrReadiness(payments);
+    await client.getBackupHistory(payments);
+    await client.startBackup(payments, 'before the migration');
+    await client.startRestoreDrill(payments);
+    await client.getPolicy();
+    const entity = 'http://backend/api/shipshape/entities/component/default';
     expect(urls).toEqual([
-      'http://backend/api/shipshape/entities/component/default/payments-api/ownership',
+      `${entity}/payments-api/ownership`,
       'http://backend/api/shipshape/ownership/summary?limit=10&offset=20',
-      'http://backend/api/shipshape/entities/component/default/orders-api/slos',
+      `${entity}/orders-api/slos`,
       'http://backend/api/shipshape/slos/burning?limit=5',
+      `${entity}/payments-api/rollout`,
+      `${entity}/payments-api/dr-readiness`,
+      `${entity}/payments-api/backups`,
+      `${entity}/payments-api/backups`,
+      `${entity}/payments-api/restore-drills`,
+      'http://backend/api/shipshape/policy',
+    ]);
+    expect(posts).toEqual([
+      [
+        `${entity}/payments-api/backups`,
+        {
+          method: 'POST',
+          headers: { 'Content-Type': 'application/json' },
+          body: '{"reason":"before the migration"}',
+        },
+      ],
+      [
+        `${entity}/payments-api/restore-drills`,
+        {
+          method: 'POST',
+          headers: { 'Content-Type': 'application/json' },
+          body: '{}',
+        },
+      ],
     ]);
   });
 

@@ -10,7 +10,10 @@ import {
   SloBurningResponse,
   OwnershipSummary,
   OwnershipView,
+  RolloutStatusResponse,
+  ShipshapePolicy,
 } from '@shipshape/plugin-shipshape-common';
+import { BackupHistory, BackupItem, DrReadinessReport } from './types';
 
 /**
  * The Shipshape backend's API as the cards and pages use it. Each feature adds its methods here.
@@ -29,6 +32,18 @@ export interface ShipshapeApi {
   getEntitySlos(entity: CompoundEntityRef): Promise<EntitySlosResponse>;
   /** SLOs of the entities the user may read, fastest 1h burn first. */
   getSloBurning(limit?: number): Promise<SloBurningResponse>;
+  /** Per environment: the entity's workloads, their pods and the last deploy or rollback. */
+  getEntityRollout(entity: CompoundEntityRef): Promise<RolloutStatusResponse>;
+  /** The entity's DR grade from its backups, drills and the cluster. */
+  getDrReadiness(entity: CompoundEntityRef): Promise<DrReadinessReport>;
+  /** The entity's backup target and its backups with their restore drills. */
+  getBackupHistory(entity: CompoundEntityRef): Promise<BackupHistory>;
+  /** Starts a pg_dump backup of the entity's target; answers the running record. */
+  startBackup(entity: CompoundEntityRef, reason: string): Promise<BackupItem>;
+  /** Starts a restore drill of the newest verified backup. */
+  startRestoreDrill(entity: CompoundEntityRef): Promise<{ id: string }>;
+  /** The tag policy the catalog module enforces (shipshape.policy). */
+  getPolicy(): Promise<ShipshapePolicy>;
 }
 
 /** @public */
@@ -54,14 +69,28 @@ export class ShipshapeClient implements ShipshapeApi {
     return (await res.json()) as T;
   }
 
-  /** GET /entities/:kind/:namespace/:name/`what` (the kind in lower case). */
-  private getOfEntity<T>(entity: CompoundEntityRef, what: string): Promise<T> {
+  /** POSTs `body` as JSON. */
+  private async post<T>(path: string, body: object): Promise<T> {
+    const base = await this.deps.discoveryApi.getBaseUrl('shipshape');
+    const res = await this.deps.fetchApi.fetch(`${base}${path}`, {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/json' },
+      body: JSON.stringify(body),
+    });
+    if (!res.ok) throw await ResponseError.fromResponse(res);
+    return (await res.json()) as T;
+  }
+
+  /** /entities/:kind/:namespace/:name/`what` (the kind in lower case). */
+  private ofEntity(entity: CompoundEntityRef, what: string): string {
     const e = encodeURIComponent;
-    return this.get(
-      `/entities/${e(entity.kind.toLocaleLowerCase('en-US'))}/${e(
-        entity.namespace,
-      )}/${e(entity.name)}/${what}`,
-    );
+    return `/entities/${e(entity.kind.toLocaleLowerCase('en-US'))}/${e(
+      entity.namespace,
+    )}/${e(entity.name)}/${what}`;
+  }
+
+  private getOfEntity<T>(entity: CompoundEntityRef, what: string): Promise<T> {
+    return this.get(this.ofEntity(entity, what));
   }
 
   getEntityOwnership(entity: CompoundEntityRef): Promise<OwnershipView> {
@@ -88,5 +117,29 @@ export class ShipshapeClient implements ShipshapeApi {
         limit !== undefined ? `?limit=${encodeURIComponent(limit)}` : ''
       }`,
     );
+  }
+
+  getEntityRollout(entity: CompoundEntityRef): Promise<RolloutStatusResponse> {
+    return this.getOfEntity(entity, 'rollout');
+  }
+
+  getDrReadiness(entity: CompoundEntityRef): Promise<DrReadinessReport> {
+    return this.getOfEntity(entity, 'dr-readiness');
+  }
+
+  getBackupHistory(entity: CompoundEntityRef): Promise<BackupHistory> {
+    return this.getOfEntity(entity, 'backups');
+  }
+
+  startBackup(entity: CompoundEntityRef, reason: string): Promise<BackupItem> {
+    return this.post(this.ofEntity(entity, 'backups'), { reason });
+  }
+
+  startRestoreDrill(entity: CompoundEntityRef): Promise<{ id: string }> {
+    return this.post(this.ofEntity(entity, 'restore-drills'), {});
+  }
+
+  getPolicy(): Promise<ShipshapePolicy> {
+    return this.get('/policy');
   }
 }

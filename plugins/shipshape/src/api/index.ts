@@ -1,2 +1,3 @@
 export { ShipshapeClient, shipshapeApiRef } from './ShipshapeClient';
 export type { ShipshapeApi } from './ShipshapeClient';
+export type { BackupHistory, BackupItem, DrReadinessReport } from './types';

@@ -1,4 +1,7 @@
-import { stringifyEntityRef } from '@backstage/catalog-model';
+import {
+  getCompoundEntityRef,
+  stringifyEntityRef,
+} from '@backstage/catalog-model';
 import {
   InfoCard,
   Progress,
@@ -7,6 +10,7 @@ import {
   StatusOK,
   StatusWarning,
 } from '@backstage/core-components';
+import { useApi } from '@backstage/core-plugin-api';
 import { useEntity } from '@backstage/plugin-catalog-react';
 import { usePermission } from '@backstage/plugin-permission-react';
 import Box from '@material-ui/core/Box';
@@ -25,8 +29,8 @@ import {
   BackupHistory,
   BackupItem,
   DrReadinessReport,
-  useBackupClient,
-} from './client';
+  shipshapeApiRef,
+} from '../../api';
 
 function size(bytes?: number) {
   if (bytes === undefined) return '';
@@ -112,13 +116,9 @@ const STATUS: Record<ReadinessCheck['status'], typeof StatusOK> = {
  */
 export function DrReadinessCard() {
   const { entity } = useEntity();
-  const client = useBackupClient();
+  const api = useApi(shipshapeApiRef);
   const entityRef = stringifyEntityRef(entity);
-  const ref = {
-    kind: entity.kind,
-    namespace: entity.metadata.namespace ?? 'default',
-    name: entity.metadata.name,
-  };
+  const ref = getCompoundEntityRef(entity);
   const { allowed: canBackUp } = usePermission({
     permission: shipshapeBackupPermission,
     resourceRef: entityRef,
@@ -133,8 +133,8 @@ export function DrReadinessCard() {
   const load = useCallback(async () => {
     // Readiness is graded by the backend (it reads the cluster); the history is optional.
     const [r, h] = await Promise.allSettled([
-      client.readiness(ref),
-      client.history(ref),
+      api.getDrReadiness(ref),
+      api.getBackupHistory(ref),
     ]);
     if (r.status === 'fulfilled') {
       setReadiness(r.value);
@@ -149,7 +149,7 @@ export function DrReadinessCard() {
       setHistoryError((h.reason as Error).message);
     }
     // eslint-disable-next-line react-hooks/exhaustive-deps
-  }, [client, entityRef]);
+  }, [api, entityRef]);
 
   useEffect(() => {
     load();
@@ -158,7 +158,7 @@ export function DrReadinessCard() {
   const backUp = async () => {
     setBusy(true);
     try {
-      const b = await client.backUp(ref, 'Back up now (DR readiness card)');
+      const b = await api.startBackup(ref, 'Back up now (DR readiness card)');
       setMessage(`Backup ${b.id} started`);
       await load();
     } catch (e) {
@@ -171,7 +171,7 @@ export function DrReadinessCard() {
   const drill = async () => {
     setBusy(true);
     try {
-      const d = await client.drill(ref);
+      const d = await api.startRestoreDrill(ref);
       setMessage(`Restore drill ${d.id} started`);
       await load();
     } catch (e) {

@@ -2,6 +2,7 @@ import { ApiHolder, ApiRef } from '@backstage/core-plugin-api';
 import { catalogApiRef } from '@backstage/plugin-catalog-react';
 import { discoveryApiRef, fetchApiRef } from '@backstage/core-plugin-api';
 import { parseShipshapePolicy } from '@shipshape/plugin-shipshape-common';
+import { shipshapeApiRef } from '../../api';
 import { costCenterError, serviceNameError } from './rules';
 import { costCenterValidation, serviceNameValidation } from './validation';
 
@@ -154,6 +155,19 @@ describe('cost center', () => {
     ]);
     expect(await errorsOf(costCenterValidation, 'CC-1234', apis)).toEqual([]);
     expect(fetch).toHaveBeenCalledWith('http://portal/api/shipshape/policy');
+  });
+
+  it("reads the policy through the app's Shipshape API where the plugin installed one", async () => {
+    const finance = parseShipshapePolicy({
+      tags: [{ name: 'shipshape.dev/cost-center', allowed: ['FIN-1'] }],
+    });
+    const apis = apiHolder([
+      [shipshapeApiRef, { getPolicy: async () => finance }],
+    ]);
+    expect(await errorsOf(costCenterValidation, 'FIN-1', apis)).toEqual([]);
+    expect(await errorsOf(costCenterValidation, 'CC-1234', apis)).toEqual([
+      expect.stringMatching(/expected one of FIN-1/),
+    ]);
   });
 
   it('does not accept the value when the backend does not answer', async () => {

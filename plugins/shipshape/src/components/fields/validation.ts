@@ -3,23 +3,26 @@ import {
   discoveryApiRef,
   fetchApiRef,
 } from '@backstage/core-plugin-api';
-import { ResponseError } from '@backstage/errors';
 import { catalogApiRef } from '@backstage/plugin-catalog-react';
 import type { CustomFieldValidator } from '@backstage/plugin-scaffolder-react';
 import { ShipshapePolicy } from '@shipshape/plugin-shipshape-common';
+import { ShipshapeClient, shipshapeApiRef } from '../../api';
 import { costCenterError, serviceNameError } from './rules';
 
-/** Reads the effective policy from the Shipshape backend (GET /api/shipshape/policy). */
+/**
+ * Reads the effective policy from the Shipshape backend (GET /api/shipshape/policy) through the
+ * app's Shipshape API, or, where the wizard fields are installed without the Shipshape plugin,
+ * through a ShipshapeClient on the app's discovery and fetch APIs.
+ */
 export async function fetchPolicy(apis: ApiHolder): Promise<ShipshapePolicy> {
+  const api = apis.get(shipshapeApiRef);
+  if (api) return api.getPolicy();
   const discoveryApi = apis.get(discoveryApiRef);
   const fetchApi = apis.get(fetchApiRef);
   if (!discoveryApi || !fetchApi) {
     throw new Error('the app has no discovery or fetch API');
   }
-  const base = await discoveryApi.getBaseUrl('shipshape');
-  const res = await fetchApi.fetch(`${base}/policy`);
-  if (!res.ok) throw await ResponseError.fromResponse(res);
-  return (await res.json()) as ShipshapePolicy;
+  return new ShipshapeClient({ discoveryApi, fetchApi }).getPolicy();
 }
 
 /** What the field says when the backend does not answer: the value is not accepted unchecked. */

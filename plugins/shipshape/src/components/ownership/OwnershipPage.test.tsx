@@ -132,9 +132,6 @@ describe('OwnershipPage', () => {
     );
     const pages: Array<{ limit?: number; offset?: number }> = [];
     const all = await loadWholeSummary({
-      getEntityOwnership: jest.fn(),
-      getEntitySlos: jest.fn(),
-      getSloBurning: jest.fn(),
       getOwnershipSummary: async page => {
         pages.push(page!);
         const row = {

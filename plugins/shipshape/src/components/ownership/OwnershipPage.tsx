@@ -23,7 +23,7 @@ const PAGE = 1000;
 
 /** All rows of both lists, page by page (the API pages with limit/offset). */
 export async function loadWholeSummary(
-  api: ShipshapeApi,
+  api: Pick<ShipshapeApi, 'getOwnershipSummary'>,
 ): Promise<OwnershipSummary> {
   const first = await api.getOwnershipSummary({ limit: PAGE, offset: 0 });
   const all = {

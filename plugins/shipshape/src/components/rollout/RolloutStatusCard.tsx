@@ -1,4 +1,7 @@
-import { stringifyEntityRef } from '@backstage/catalog-model';
+import {
+  getCompoundEntityRef,
+  stringifyEntityRef,
+} from '@backstage/catalog-model';
 import {
   InfoCard,
   LinkButton,
@@ -11,6 +14,7 @@ import {
   StatusRunning,
   StatusWarning,
 } from '@backstage/core-components';
+import { useApi } from '@backstage/core-plugin-api';
 import { useEntity } from '@backstage/plugin-catalog-react';
 import { usePermission } from '@backstage/plugin-permission-react';
 import Box from '@material-ui/core/Box';
@@ -32,7 +36,7 @@ import {
   WorkloadStatus,
   shipshapeDeployPermission,
 } from '@shipshape/plugin-shipshape-common';
-import { useRolloutClient } from './client';
+import { shipshapeApiRef } from '../../api';
 import { useAutoRefresh } from './useAutoRefresh';
 
 /** The day-2 template the Deploy button opens (templates/deploy-service). */
@@ -80,7 +84,9 @@ export function strategyText(w: WorkloadStatus): string {
   const kind = w.kind === 'Rollout' ? 'Argo Rollout, ' : '';
   if (s.type === 'Canary') {
     const step =
-      s.canaryStep !== undefined ? ` step ${s.canaryStep}/${s.canarySteps}` : '';
+      s.canaryStep !== undefined
+        ? ` step ${s.canaryStep}/${s.canarySteps}`
+        : '';
     const weight =
       s.canaryWeight !== undefined ? `, weight ${s.canaryWeight}%` : '';
     return `${kind}Canary${step}${weight}`;
@@ -134,9 +140,9 @@ function LastOperation({ op }: { op?: OperationSummary }) {
 function podText(p: PodInfo): string {
   const state = p.ready ? 'ready' : `not ready (${p.phase ?? 'unknown'})`;
   const error = p.error
-    ? `: ${p.error.reason}${p.error.message ? ` — ${p.error.message}` : ''} (container ${
-        p.error.container
-      })`
+    ? `: ${p.error.reason}${
+        p.error.message ? ` — ${p.error.message}` : ''
+      } (container ${p.error.container})`
     : '';
   return `${p.name} · ${p.revision ?? 'other'} revision · ${state} · ${
     p.restarts
@@ -291,7 +297,7 @@ function EnvironmentSection({
 /** Per environment: each workload's replicas, revisions, phase, pod errors and the last deploy. */
 export function RolloutStatusCard(props: RolloutStatusCardProps) {
   const { entity } = useEntity();
-  const client = useRolloutClient();
+  const api = useApi(shipshapeApiRef);
   const entityRef = stringifyEntityRef(entity);
   const hasId =
     !!entity.metadata.annotations?.[ECOSYSTEM_ANNOTATIONS.kubernetesId];
@@ -300,12 +306,7 @@ export function RolloutStatusCard(props: RolloutStatusCardProps) {
     resourceRef: entityRef,
   });
   const { value, error, loading, updatedAt } = useAutoRefresh(
-    () =>
-      client.getRollout({
-        kind: entity.kind,
-        namespace: entity.metadata.namespace ?? 'default',
-        name: entity.metadata.name,
-      }),
+    () => api.getEntityRollout(getCompoundEntityRef(entity)),
     hasId ? props.refreshIntervalMs ?? 10_000 : -1,
     [entityRef, hasId],
   );
