@@ -118,7 +118,7 @@ describe('evaluateDrReadiness cluster checks', () => {
     ).toMatchObject({ status: 'warn', fix: 'Set replicas to at least 2' });
     expect(check('replicas', { workload: undefined })).toMatchObject({
       status: 'fail',
-      message: 'No Deployment of the service in production',
+      message: 'No Deployment or Rollout of the service in production',
     });
     // Without a workload the PDB and zone checks are not repeated.
     expect(check('pdb', { workload: undefined })).toBeUndefined();
@@ -154,10 +154,76 @@ describe('evaluateDrReadiness cluster checks', () => {
     });
     expect(
       check('zone-spread', { workload: { ...loose, zones: ['zone-a'] } }),
-    ).toMatchObject({ status: 'fail', message: 'All pods run in zone zone-a' });
+    ).toMatchObject({
+      status: 'fail',
+      message: 'All pods of Deployment payments-api run in zone zone-a',
+    });
     expect(
       check('zone-spread', { workload: { ...loose, zones: undefined } }),
     ).toMatchObject({ status: 'fail' });
+  });
+
+  it('checks every workload (Deployment and Rollout) and keeps the weakest result, naming the workload', () => {
+    const rollout = {
+      ...workload,
+      kind: 'Rollout',
+      name: 'payments-api-canary',
+      replicas: 1,
+      pdbs: [],
+      zoneSpreadConstraint: false,
+      zones: ['zone-a'],
+    };
+    const both = { workloads: [workload, rollout] };
+    expect(check('replicas', both)).toEqual({
+      id: 'replicas',
+      status: 'fail',
+      message:
+        'Rollout payments-api-canary runs 1 replica(s) in production; the critical tier asks for 3',
+      fix: 'Set replicas to at least 3',
+    });
+    expect(check('pdb', both)).toMatchObject({
+      status: 'fail',
+      message:
+        'No PodDisruptionBudget selects the pods of Rollout payments-api-canary',
+    });
+    expect(check('zone-spread', both)).toMatchObject({
+      status: 'fail',
+      message: 'All pods of Rollout payments-api-canary run in zone zone-a',
+    });
+    // Both pass: both named.
+    const good = { ...workload, kind: 'Rollout', name: 'checkout-api' };
+    expect(check('pdb', { workloads: [workload, good] })).toEqual({
+      id: 'pdb',
+      status: 'pass',
+      message:
+        'PodDisruptionBudget payments-api covers the pods of Deployment payments-api; PodDisruptionBudget payments-api covers the pods of Rollout checkout-api',
+    });
+    // `workloads` wins over `workload`; an empty list is no workload at all.
+    expect(check('replicas', { workloads: [] })).toMatchObject({
+      status: 'fail',
+      message: 'No Deployment or Rollout of the service in production',
+    });
+  });
+
+  it('warns the PDB and zone checks of a Rollout whose pod template is behind spec.workloadRef, and still checks its replicas', () => {
+    const ref = {
+      ...workload,
+      kind: 'Rollout',
+      name: 'checkout-api',
+      replicas: 1,
+      pdbs: [],
+      zoneSpreadConstraint: false,
+      workloadRef: 'Deployment checkout-api-template',
+    };
+    for (const id of ['pdb', 'zone-spread']) {
+      expect(check(id, { workloads: [ref] })).toMatchObject({
+        status: 'warn',
+        message:
+          'Rollout checkout-api takes its pod template from spec.workloadRef (Deployment checkout-api-template), which Shipshape does not read',
+        fix: expect.stringContaining('Deployment checkout-api-template'),
+      });
+    }
+    expect(check('replicas', { workloads: [ref] })?.status).toBe('fail');
   });
 
   it('warns every cluster check with the reason when the cluster cannot be read', () => {

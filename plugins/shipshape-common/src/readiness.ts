@@ -53,18 +53,13 @@ export interface ClusterFacts {
   environment: string;
   /** Why the cluster could not be read; every cluster check warns with it. */
   unavailable?: string;
-  /** The Deployment labelled with the entity's kubernetes-id; absent when there is none. */
-  workload?: {
-    kind: string;
-    name: string;
-    replicas: number;
-    /** PodDisruptionBudgets whose selector matches the pods. */
-    pdbs: string[];
-    /** The pod template has a topologySpreadConstraint on topology.kubernetes.io/zone. */
-    zoneSpreadConstraint: boolean;
-    /** Zones of the nodes the pods run on, when the nodes could be read. */
-    zones?: string[];
-  };
+  /** The entity's first workload (Deployment, else Rollout); absent when there is none. */
+  workload?: WorkloadFacts;
+  /**
+   * Every Deployment and Argo Rollout labelled with the entity's kubernetes-id. When given, each
+   * is checked and the weakest result counts; else `workload` alone is.
+   */
+  workloads?: WorkloadFacts[];
   /** The entity's backup CronJob; absent when there is none. */
   backupCronJob?: {
     name: string;
@@ -77,6 +72,25 @@ export interface ClusterFacts {
       job?: string;
     };
   };
+}
+
+/** One Deployment or Argo Rollout of the entity, as read from the cluster. */
+export interface WorkloadFacts {
+  /** 'Deployment' or 'Rollout'. */
+  kind: string;
+  name: string;
+  replicas: number;
+  /** PodDisruptionBudgets whose selector matches the pod template's labels. */
+  pdbs: string[];
+  /** The pod template has a topologySpreadConstraint on topology.kubernetes.io/zone. */
+  zoneSpreadConstraint: boolean;
+  /** Zones of the nodes the pods run on, when the nodes could be read. */
+  zones?: string[];
+  /**
+   * A Rollout's spec.workloadRef (e.g. "Deployment checkout-api"): its pod template lives there
+   * and is not read, so the PDB and zone checks warn.
+   */
+  workloadRef?: string;
 }
 
 export interface DrReadiness {
@@ -430,85 +444,138 @@ function clusterChecks(
     });
   }
 
-  const w = facts.workload;
-  const defaults = tier ? TIER_DEFAULTS[tier] : undefined;
-  const required = defaults?.replicas ?? 2;
-  if (!w) {
+  const workloads = facts.workloads ?? (facts.workload ? [facts.workload] : []);
+  if (!workloads.length) {
     checks.push({
       id: 'replicas',
       status: 'fail',
-      message: `No Deployment of the service in ${env}`,
-      fix: 'Label the Deployment and its pods with backstage.io/kubernetes-id',
+      message: `No Deployment or Rollout of the service in ${env}`,
+      fix: 'Label the Deployment (or Argo Rollout) and its pod template with backstage.io/kubernetes-id',
     });
     return checks;
   }
+  const each = workloads.map(w => workloadChecks(w, env, tier));
+  for (const [i, id] of (
+    ['replicas', 'pdb', 'zone-spread'] as const
+  ).entries()) {
+    checks.push(
+      weakest(
+        id,
+        each.map(c => c[i]),
+      ),
+    );
+  }
+  return checks;
+}
+
+const RANK = { pass: 0, warn: 1, fail: 2 } as const;
+
+/** One check over several workloads: the weakest status, with the messages of those at it. */
+function weakest(
+  id: ReadinessCheck['id'],
+  results: ReadinessCheck[],
+): ReadinessCheck {
+  const worst = results.reduce((a, b) =>
+    RANK[b.status] > RANK[a.status] ? b : a,
+  ).status;
+  const at = results.filter(r => r.status === worst);
+  const fixes = [...new Set(at.map(r => r.fix).filter(f => !!f))];
+  return {
+    id,
+    status: worst,
+    message: at.map(r => r.message).join('; '),
+    ...(fixes.length ? { fix: fixes.join('; ') } : {}),
+  };
+}
+
+/** The replicas, PDB and zone-spread checks of one workload, in that order. */
+function workloadChecks(
+  w: WorkloadFacts,
+  env: string,
+  tier: Tier | undefined,
+): [ReadinessCheck, ReadinessCheck, ReadinessCheck] {
+  const defaults = tier ? TIER_DEFAULTS[tier] : undefined;
+  const required = defaults?.replicas ?? 2;
   const what = `${w.kind} ${w.name}`;
-  if (w.replicas >= Math.max(2, required)) {
-    checks.push({
-      id: 'replicas',
-      status: 'pass',
-      message: `${what} runs ${w.replicas} replicas in ${env}`,
+  const replicas: ReadinessCheck =
+    w.replicas >= Math.max(2, required)
+      ? {
+          id: 'replicas',
+          status: 'pass',
+          message: `${what} runs ${w.replicas} replicas in ${env}`,
+        }
+      : {
+          id: 'replicas',
+          status: w.replicas >= required ? 'warn' : 'fail',
+          message: `${what} runs ${w.replicas} replica(s) in ${env}${
+            tier ? `; the ${tier} tier asks for ${required}` : ''
+          }`,
+          fix: `Set replicas to at least ${Math.max(2, required)}`,
+        };
+
+  if (w.workloadRef) {
+    // spec.workloadRef: the pod template is on another object, which is not read.
+    const unread = (id: 'pdb' | 'zone-spread'): ReadinessCheck => ({
+      id,
+      status: 'warn',
+      message: `${what} takes its pod template from spec.workloadRef (${w.workloadRef}), which Shipshape does not read`,
+      fix: `Check the ${
+        id === 'pdb' ? 'PodDisruptionBudget' : 'zone topologySpreadConstraints'
+      } of ${w.workloadRef}'s pods by hand, or put the pod template on ${what}`,
     });
-  } else {
-    checks.push({
-      id: 'replicas',
-      status: w.replicas >= required ? 'warn' : 'fail',
-      message: `${what} runs ${w.replicas} replica(s) in ${env}${
-        tier ? `; the ${tier} tier asks for ${required}` : ''
-      }`,
-      fix: `Set replicas to at least ${Math.max(2, required)}`,
-    });
+    return [replicas, unread('pdb'), unread('zone-spread')];
   }
 
   const pdbRequired = (defaults?.pdbMinAvailable ?? 1) > 0;
-  checks.push(
-    w.pdbs.length
-      ? {
-          id: 'pdb',
-          status: 'pass',
-          message: `PodDisruptionBudget ${w.pdbs.join(', ')} covers the pods`,
-        }
-      : {
-          id: 'pdb',
-          status: pdbRequired ? 'fail' : 'warn',
-          message: `No PodDisruptionBudget selects the pods of ${what}`,
-          fix: `Add a PodDisruptionBudget (minAvailable: ${
-            defaults?.pdbMinAvailable || 1
-          }) whose selector matches the pods`,
-        },
-  );
+  const pdb: ReadinessCheck = w.pdbs.length
+    ? {
+        id: 'pdb',
+        status: 'pass',
+        message: `PodDisruptionBudget ${w.pdbs.join(
+          ', ',
+        )} covers the pods of ${what}`,
+      }
+    : {
+        id: 'pdb',
+        status: pdbRequired ? 'fail' : 'warn',
+        message: `No PodDisruptionBudget selects the pods of ${what}`,
+        fix: `Add a PodDisruptionBudget (minAvailable: ${
+          defaults?.pdbMinAvailable || 1
+        }) whose selector matches the pods`,
+      };
 
   const zones = w.zones ?? [];
   const fix =
     'Add topologySpreadConstraints (topologyKey: topology.kubernetes.io/zone, maxSkew: 1) to the pod template';
+  let zone: ReadinessCheck;
   if (w.zoneSpreadConstraint) {
-    checks.push({
+    zone = {
       id: 'zone-spread',
       status: 'pass',
-      message: `Pods spread across zones by topologySpreadConstraints${
+      message: `Pods of ${what} spread across zones by topologySpreadConstraints${
         zones.length ? ` (now in ${zones.join(', ')})` : ''
       }`,
-    });
+    };
   } else if (zones.length >= 2) {
-    checks.push({
+    zone = {
       id: 'zone-spread',
       status: 'warn',
-      message: `Pods happen to run in ${zones.join(
+      message: `Pods of ${what} happen to run in ${zones.join(
         ', ',
       )}, but nothing keeps them spread across zones`,
       fix,
-    });
+    };
   } else {
-    checks.push({
+    zone = {
       id: 'zone-spread',
       status: required >= 2 ? 'fail' : 'warn',
       message: zones.length
-        ? `All pods run in zone ${zones[0]}`
-        : 'No topologySpreadConstraints on topology.kubernetes.io/zone',
+        ? `All pods of ${what} run in zone ${zones[0]}`
+        : `${what} has no topologySpreadConstraints on topology.kubernetes.io/zone`,
       fix,
-    });
+    };
   }
-  return checks;
+  return [replicas, pdb, zone];
 }
 
 /** A check whose status differs between two gradings (absent in one: undefined). */

@@ -22,6 +22,11 @@ const admin = new k8s.KubeConfig();
 admin.loadFromFile(stack.kubernetes.adminKubeconfig);
 const policy = admin.makeApiClient(k8s.PolicyV1Api);
 const batch = admin.makeApiClient(k8s.BatchV1Api);
+const core = admin.makeApiClient(k8s.CoreV1Api);
+const apps = admin.makeApiClient(k8s.AppsV1Api);
+const custom = admin.makeApiClient(k8s.CustomObjectsApi);
+/** A namespace of the Argo Rollouts tests' own (deleted after them). */
+const ROLLOUT_NS = `${RUN}-rollouts`;
 
 function entity(name: string, annotations: Record<string, string>) {
   return {
@@ -65,6 +70,7 @@ const config = {
       { name: 'production', cluster: 'local', namespace: 'production' },
       { name: 'staging', cluster: 'local', namespace: 'staging' },
       { name: 'dr-site', cluster: 'gone', namespace: 'production' },
+      { name: 'rollouts', cluster: 'local', namespace: ROLLOUT_NS },
     ],
   },
 };
@@ -162,7 +168,8 @@ describe('GET /entities/.../dr-readiness', () => {
     });
     expect(c.pdb).toMatchObject({
       status: 'pass',
-      message: 'PodDisruptionBudget payments-api covers the pods',
+      message:
+        'PodDisruptionBudget payments-api covers the pods of Deployment payments-api',
     });
     expect(c['zone-spread']).toMatchObject({ status: 'pass' });
     expect(c['backup-schedule']).toMatchObject({
@@ -263,7 +270,7 @@ describe('GET /entities/.../dr-readiness', () => {
     const after = await get('orders-api');
     expect(byId(after.body).pdb).toMatchObject({
       status: 'pass',
-      message: `PodDisruptionBudget ${pdbName} covers the pods`,
+      message: `PodDisruptionBudget ${pdbName} covers the pods of Deployment orders-api`,
     });
     expect(after.body.gradedAt > first.body.gradedAt).toBe(true);
     expect(after.body.previous).toEqual({
@@ -273,5 +280,232 @@ describe('GET /entities/.../dr-readiness', () => {
     expect(after.body.changes).toEqual([
       { id: 'pdb', from: 'fail', to: 'pass' },
     ]);
+  });
+});
+
+// Services deployed as Argo Rollouts (the stack runs the real controller): Rollouts, a Deployment
+// and PDBs created here, in a namespace of the tests' own.
+describe('GET /entities/.../dr-readiness for Argo Rollouts', () => {
+  let server: any;
+  const ARGO = {
+    group: 'argoproj.io',
+    version: 'v1alpha1',
+    namespace: ROLLOUT_NS,
+    plural: 'rollouts',
+  };
+  const spread = (app: string) => [
+    {
+      maxSkew: 1,
+      topologyKey: 'topology.kubernetes.io/zone',
+      whenUnsatisfiable: 'DoNotSchedule',
+      labelSelector: { matchLabels: { 'app.kubernetes.io/name': app } },
+    },
+  ];
+  /** Pod template and selector of `app`, labelled for the entity `id`. */
+  const podSpec = (app: string, id: string, zoneSpread: boolean) => ({
+    selector: { matchLabels: { 'app.kubernetes.io/name': app } },
+    template: {
+      metadata: {
+        labels: {
+          'app.kubernetes.io/name': app,
+          'backstage.io/kubernetes-id': id,
+        },
+      },
+      spec: {
+        containers: [{ name: 'app', image: `registry.example.test/${app}:1` }],
+        ...(zoneSpread ? { topologySpreadConstraints: spread(app) } : {}),
+      },
+    },
+  });
+  const meta = (name: string, id: string) => ({
+    name,
+    namespace: ROLLOUT_NS,
+    labels: { 'backstage.io/kubernetes-id': id },
+  });
+  const rollout = (name: string, id: string, spec: object) =>
+    custom.createNamespacedCustomObject({
+      ...ARGO,
+      body: {
+        apiVersion: 'argoproj.io/v1alpha1',
+        kind: 'Rollout',
+        metadata: meta(name, id),
+        spec: {
+          strategy: { canary: { steps: [{ setWeight: 50 }] } },
+          ...spec,
+        },
+      },
+    });
+  const pdb = (app: string) =>
+    policy.createNamespacedPodDisruptionBudget({
+      namespace: ROLLOUT_NS,
+      body: {
+        metadata: { name: app },
+        spec: {
+          minAvailable: 1,
+          selector: { matchLabels: { 'app.kubernetes.io/name': app } },
+        },
+      },
+    });
+
+  beforeAll(async () => {
+    await core.createNamespace({ body: { metadata: { name: ROLLOUT_NS } } });
+    ({ server } = await startTestBackend({
+      features: [
+        shipshapePlugin,
+        mockServices.rootConfig.factory({ data: config }),
+        catalogServiceMock.factory({
+          entities: ['cart-api', 'lone-api', 'mixed-api', 'ref-api'].map(name =>
+            entity(name, { 'shipshape.dev/tier': 'standard' }),
+          ),
+        }),
+      ],
+    }));
+  });
+
+  afterAll(async () => {
+    await core.deleteNamespace({ name: ROLLOUT_NS }).catch(() => {});
+  });
+
+  const get = (name: string) =>
+    request(server)
+      .get(
+        `/api/shipshape/entities/component/default/${name}/dr-readiness?environment=rollouts`,
+      )
+      .set('Authorization', mockCredentials.user.header(USER));
+  const byId = (body: any) =>
+    Object.fromEntries(body.checks.map((c: any) => [c.id, c]));
+
+  it('passes a Rollout with 3 replicas, a PDB and zone spread', async () => {
+    await rollout('cart-api', 'cart-api', {
+      replicas: 3,
+      ...podSpec('cart-api', 'cart-api', true),
+    });
+    await pdb('cart-api');
+    // The controller takes it up: its ReplicaSet's pods become available (kwok runs them).
+    for (let i = 0; ; i++) {
+      const r: any = await custom.getNamespacedCustomObject({
+        ...ARGO,
+        name: 'cart-api',
+      });
+      if (r.status?.phase === 'Healthy' && r.status?.availableReplicas === 3)
+        break;
+      if (i > 120) {
+        throw new Error(
+          `Rollout cart-api not Healthy: ${JSON.stringify(r.status)}`,
+        );
+      }
+      await new Promise(res => setTimeout(res, 500));
+    }
+    const res = await get('cart-api');
+    expect(res.status).toBe(200);
+    const c = byId(res.body);
+    expect(c.replicas).toEqual({
+      id: 'replicas',
+      status: 'pass',
+      message: 'Rollout cart-api runs 3 replicas in rollouts',
+    });
+    expect(c.pdb).toEqual({
+      id: 'pdb',
+      status: 'pass',
+      message:
+        'PodDisruptionBudget cart-api covers the pods of Rollout cart-api',
+    });
+    expect(c['zone-spread']).toMatchObject({
+      status: 'pass',
+      message: expect.stringMatching(
+        /^Pods of Rollout cart-api spread across zones/,
+      ),
+    });
+  });
+
+  it('fails a Rollout with 1 replica, no PDB and no zone spread, with the fixes', async () => {
+    await rollout('lone-api', 'lone-api', {
+      replicas: 1,
+      ...podSpec('lone-api', 'lone-api', false),
+    });
+    const res = await get('lone-api');
+    expect(res.status).toBe(200);
+    expect(res.body.status).toBe('fail');
+    const c = byId(res.body);
+    expect(c.replicas).toEqual({
+      id: 'replicas',
+      status: 'fail',
+      message:
+        'Rollout lone-api runs 1 replica(s) in rollouts; the standard tier asks for 2',
+      fix: 'Set replicas to at least 2',
+    });
+    expect(c.pdb).toEqual({
+      id: 'pdb',
+      status: 'fail',
+      message: 'No PodDisruptionBudget selects the pods of Rollout lone-api',
+      fix: 'Add a PodDisruptionBudget (minAvailable: 1) whose selector matches the pods',
+    });
+    expect(c['zone-spread']).toMatchObject({
+      status: 'fail',
+      message:
+        'Rollout lone-api has no topologySpreadConstraints on topology.kubernetes.io/zone',
+      fix: expect.stringContaining('topologySpreadConstraints'),
+    });
+  });
+
+  it('checks both a Deployment and a Rollout of one service: the weaker counts, named', async () => {
+    await apps.createNamespacedDeployment({
+      namespace: ROLLOUT_NS,
+      body: {
+        metadata: meta('mixed-api', 'mixed-api'),
+        spec: { replicas: 3, ...podSpec('mixed-api', 'mixed-api', true) },
+      },
+    });
+    await pdb('mixed-api');
+    const before = byId((await get('mixed-api')).body);
+    expect(before.replicas).toMatchObject({
+      status: 'pass',
+      message: 'Deployment mixed-api runs 3 replicas in rollouts',
+    });
+    expect(before.pdb.status).toBe('pass');
+
+    await rollout('mixed-api-canary', 'mixed-api', {
+      replicas: 1,
+      ...podSpec('mixed-api-canary', 'mixed-api', false),
+    });
+    const c = byId((await get('mixed-api')).body);
+    expect(c.replicas).toMatchObject({
+      status: 'fail',
+      message:
+        'Rollout mixed-api-canary runs 1 replica(s) in rollouts; the standard tier asks for 2',
+    });
+    expect(c.pdb).toMatchObject({
+      status: 'fail',
+      message:
+        'No PodDisruptionBudget selects the pods of Rollout mixed-api-canary',
+    });
+    expect(c['zone-spread']).toMatchObject({
+      status: 'fail',
+      message: expect.stringContaining('Rollout mixed-api-canary'),
+    });
+  });
+
+  it('says a Rollout with spec.workloadRef is not read for its PDB and zone spread', async () => {
+    await rollout('ref-api', 'ref-api', {
+      replicas: 2,
+      selector: { matchLabels: { 'app.kubernetes.io/name': 'ref-api' } },
+      workloadRef: {
+        apiVersion: 'apps/v1',
+        kind: 'Deployment',
+        name: 'ref-api-template',
+      },
+    });
+    const c = byId((await get('ref-api')).body);
+    expect(c.replicas).toMatchObject({
+      status: 'pass',
+      message: 'Rollout ref-api runs 2 replicas in rollouts',
+    });
+    for (const id of ['pdb', 'zone-spread']) {
+      expect(c[id]).toMatchObject({
+        status: 'warn',
+        message:
+          'Rollout ref-api takes its pod template from spec.workloadRef (Deployment ref-api-template), which Shipshape does not read',
+      });
+    }
   });
 });

@@ -7,9 +7,17 @@ import {
   ECOSYSTEM_ANNOTATIONS,
   ReadinessChange,
   readinessChanges,
+  WorkloadFacts,
 } from '@shipshape/plugin-shipshape-common';
 import { Knex } from 'knex';
 import { ClusterClient, KubernetesClusters } from '../kubernetes/clusters';
+import {
+  kindOf,
+  listEntityWorkloads,
+  ownedReplicaSets,
+  selectorString,
+  Workload,
+} from '../rollout/kube';
 import { findBackupCronJob, jobOutcome } from './inCluster';
 import { verifiedCopyOf } from './copies';
 
@@ -105,37 +113,40 @@ async function backupCronJob(
   };
 }
 
-async function workload(
+/**
+ * One Deployment's or Rollout's facts: replicas, the PDBs selecting its pod template's labels,
+ * zone topologySpreadConstraints, and the zones of the nodes its own pods run on.
+ */
+async function workloadFacts(
   client: ClusterClient,
-  namespace: string,
-  kubernetesId: string,
-): Promise<ClusterFacts['workload']> {
-  const deployments = await client.apps.listNamespacedDeployment({
-    namespace,
-    labelSelector: `${KUBERNETES_ID_LABEL}=${kubernetesId}`,
-  });
-  const d = [...deployments.items].sort((a, b) =>
-    (a.metadata?.name ?? '').localeCompare(b.metadata?.name ?? ''),
-  )[0];
-  if (!d) return undefined;
-  const podLabels = d.spec?.template.metadata?.labels ?? {};
-  const policy = client.kubeConfig.makeApiClient(k8s.PolicyV1Api);
-  const pdbs = await policy.listNamespacedPodDisruptionBudget({ namespace });
+  w: Workload,
+  pdbs: k8s.V1PodDisruptionBudget[],
+): Promise<WorkloadFacts> {
+  const kind = kindOf(w);
+  const template = w.spec?.template as k8s.V1PodTemplateSpec | undefined;
+  const podLabels = template?.metadata?.labels ?? {};
+  // Argo Rollouts: spec.workloadRef names a Deployment holding the pod template (not read).
+  const ref = (w.spec as { workloadRef?: { kind?: string; name?: string } })
+    ?.workloadRef;
+  // Pods of the workload's own ReplicaSets (its selector may also match the backup Jobs'
+  // pods, or the pods of the entity's other workload).
+  const sets = new Set(
+    (await ownedReplicaSets(client, w)).map(rs => rs.metadata?.uid),
+  );
   const pods = await client.core.listNamespacedPod({
-    namespace,
-    labelSelector: Object.entries(d.spec?.selector.matchLabels ?? {})
-      .map(([k, v]) => `${k}=${v}`)
-      .join(','),
+    namespace: w.metadata!.namespace!,
+    labelSelector: selectorString(w.spec?.selector),
   });
+  const nodes = [
+    ...new Set(
+      pods.items
+        .filter(p => p.metadata?.ownerReferences?.some(o => sets.has(o.uid)))
+        .map(p => p.spec?.nodeName)
+        .filter(n => !!n),
+    ),
+  ] as string[];
   let zones: string[] | undefined;
   try {
-    // The Deployment's pods (its selector may also match the backup Jobs' pods).
-    const own = pods.items.filter(p =>
-      p.metadata?.ownerReferences?.some(o => o.kind === 'ReplicaSet'),
-    );
-    const nodes = [
-      ...new Set(own.map(p => p.spec?.nodeName).filter(n => !!n)),
-    ] as string[];
     const read = await Promise.all(
       nodes.map(name => client.core.readNode({ name })),
     );
@@ -147,17 +158,40 @@ async function workload(
     zones = undefined;
   }
   return {
-    kind: 'Deployment',
-    name: d.metadata!.name!,
-    replicas: d.spec?.replicas ?? 1,
-    pdbs: pdbs.items
-      .filter(p => selects(p.spec?.selector, podLabels))
-      .map(p => p.metadata!.name!),
+    kind,
+    name: w.metadata!.name!,
+    replicas: w.spec?.replicas ?? 1,
+    pdbs: template
+      ? pdbs
+          .filter(p => selects(p.spec?.selector, podLabels))
+          .map(p => p.metadata!.name!)
+      : [],
     zoneSpreadConstraint: (
-      d.spec?.template.spec?.topologySpreadConstraints ?? []
+      template?.spec?.topologySpreadConstraints ?? []
     ).some(c => c.topologyKey === ZONE),
     zones,
+    ...(ref
+      ? { workloadRef: `${ref.kind ?? 'Deployment'} ${ref.name ?? '?'}` }
+      : {}),
   };
+}
+
+/** The entity's Deployments and Argo Rollouts (Deployments first, then by name), each read. */
+async function workloads(
+  client: ClusterClient,
+  namespace: string,
+  kubernetesId: string,
+): Promise<WorkloadFacts[]> {
+  const found = await listEntityWorkloads(client, namespace, kubernetesId);
+  if (!found.length) return [];
+  const policy = client.kubeConfig.makeApiClient(k8s.PolicyV1Api);
+  const pdbs = await policy.listNamespacedPodDisruptionBudget({ namespace });
+  const facts = await Promise.all(
+    found.map(w => workloadFacts(client, w, pdbs.items)),
+  );
+  return facts.sort(
+    (a, b) => a.kind.localeCompare(b.kind) || a.name.localeCompare(b.name),
+  );
 }
 
 function withTimeout<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
@@ -174,7 +208,8 @@ function withTimeout<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
 }
 
 /**
- * What the cluster of `environment` says about the entity's workload and backup CronJob.
+ * What the cluster of `environment` says about the entity's workloads (its Deployments and
+ * Argo Rollouts) and backup CronJob.
  * Never throws: whatever stops the read (no kubernetes-id, unknown environment, cluster
  * unreachable or refusing) becomes `unavailable`, and the cluster checks warn with it.
  */
@@ -196,13 +231,13 @@ export async function readClusterFacts(
     const client = clusters.reader(env);
     const [w, cron] = await withTimeout(
       Promise.all([
-        workload(client, env.namespace, kubernetesId),
+        workloads(client, env.namespace, kubernetesId),
         backupCronJob(client, env, kubernetesId),
       ]),
       timeoutMs,
       `cluster ${env.cluster}`,
     );
-    return { environment, workload: w, backupCronJob: cron };
+    return { environment, workload: w[0], workloads: w, backupCronJob: cron };
   } catch (e) {
     const err = e as Error & { code?: number; body?: unknown };
     const why = err.message.split('\n')[0].slice(0, 300);
