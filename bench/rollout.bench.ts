@@ -240,14 +240,14 @@ describe('rollout benchmarks', () => {
             firstRequestMs: Math.round(times[0]),
             environments: envs,
           });
-          if (hang) {
-            expect(envs[2].status).toBe('unreachable');
-            expect(stats(times).max).toBeLessThan(timeoutSeconds * 1000 + 1500);
-          } else {
-            expect(
-              envs.every((e: any) => e.status === 'ok' && e.workloads === 5),
-            ).toBe(true);
-          }
+          // Every cluster answers with its 5 workloads, but the hanging third: unreachable,
+          // and no request waits much longer than the per-cluster timeout for it.
+          expect(
+            envs.map((e: any) =>
+              e.status === 'ok' ? `ok ${e.workloads}` : e.status,
+            ),
+          ).toEqual(['ok 5', 'ok 5', hang ? 'unreachable' : 'ok 5']);
+          expect(stats(times).max).toBeLessThan(timeoutSeconds * 1000 + 1500);
         } finally {
           await backend.stop();
         }
