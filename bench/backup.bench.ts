@@ -21,6 +21,7 @@ import path from 'path';
 /* eslint-disable @backstage/no-relative-monorepo-imports */
 import { readBackupConfig } from '../plugins/shipshape-backend/src/backup/config';
 import { BackupService } from '../plugins/shipshape-backend/src/backup/service';
+import { testEngine } from '../plugins/shipshape-backend/src/operations/__testUtils__/engine';
 import { connectDatabase } from '../plugins/shipshape-backend/src/database';
 import { readLocalStack } from '../plugins/shipshape-backend/src/testUtils/stack';
 /* eslint-enable @backstage/no-relative-monorepo-imports */
@@ -87,7 +88,12 @@ it('measures backup and drill vs pg_dump and pg_restore', async () => {
     useNullAsDefault: true,
   });
   await connectDatabase({ getClient: async () => knex } as any);
-  const service = new BackupService(config, knex, mockServices.logger.mock());
+  const service = new BackupService(
+    config,
+    knex,
+    mockServices.logger.mock(),
+    testEngine(knex),
+  );
 
   const env = { ...process.env, PGHOST: pg.host, PGPORT: String(pg.port) };
   const plainFile = path.join(dir, 'plain.dump');

@@ -87,16 +87,19 @@ export interface Config {
       /** @visibility secret */
       headers?: { [name: string]: string };
     };
+    /** The operations engine (docs/operations.md): deploys, rollbacks, backups, restore drills. */
+    operations?: {
+      /** This replica's name on the operations it runs; stable across restarts (default: the host name), so a restarted replica takes its runs back at once. Unique per replica. */
+      instanceName?: string;
+      /** How often a replica marks its running operations alive (default 5). */
+      heartbeatSeconds?: number;
+      /** A running operation whose heartbeat is older than this is taken over by another replica (default 20). */
+      staleAfterSeconds?: number;
+    };
     /** Backups and restore drills (docs/backup.md); entities name a target in shipshape.dev/backup-target. */
     backup?: {
       /** Folder holding pg_dump and pg_restore (default: found on PATH). */
       binDir?: string;
-      /** A running backup without a heartbeat (rows from before heartbeats) older than this is abandoned (default 360). */
-      staleAfterMinutes?: number;
-      /** A running backup whose instance's heartbeat is older than this is abandoned (default 60). */
-      leaseSeconds?: number;
-      /** This instance's name in the backups it runs; at startup it fails its own running ones (default: the host name). */
-      instanceName?: string;
       /** Longest an in-cluster backup Job (method in-cluster) is followed (default 60). */
       inClusterTimeoutMinutes?: number;
       /** Default storage of every target. */

@@ -8,7 +8,8 @@ import { connectDatabase } from './database';
 import { createRouter } from './router';
 import { createOwnershipRouter } from './ownership/router';
 import { createBackupRouter } from './backup/router';
-import { createRolloutRouters } from './rollout/feature';
+import { createRolloutFeatureRouter } from './rollout/feature';
+import { createOperations } from './operations/feature';
 import { createSloRouter } from './slo/router';
 import { createLocalReposRouter } from './localRepos/router';
 import { createPolicyRouter } from './policy/router';
@@ -40,12 +41,16 @@ export const shipshapePlugin = createBackendPlugin({
       async init({ httpRouter, database, permissionsRegistry, ...deps }) {
         const knex = await connectDatabase(database);
         permissionsRegistry.addPermissions(shipshapePermissions);
+        // The one engine: deploy, rollback, backup and restore drill register handlers on it.
+        const operations = createOperations({ knex, config: deps.rootConfig, ...deps });
+        const { engine } = operations;
         // Each feature's router, built from the services it needs; one line per feature.
         const featureRouters: express.Router[] = [
-          ...(await createRolloutRouters({ knex, config: deps.rootConfig, ...deps })),
+          operations.router,
+          createRolloutFeatureRouter({ engine, config: deps.rootConfig, ...deps }),
           createSloRouter({ config: deps.rootConfig, ...deps }),
           createOwnershipRouter({ config: deps.rootConfig, ...deps }),
-          createBackupRouter({ knex, config: deps.rootConfig, ...deps }),
+          createBackupRouter({ knex, engine, config: deps.rootConfig, ...deps }),
           createLocalReposRouter({ config: deps.rootConfig, httpRouter, ...deps }),
           createPolicyRouter({ config: deps.rootConfig, ...deps }),
         ];

@@ -22,6 +22,7 @@ import { shipshapePlugin } from '../plugin';
 import { readLocalStack } from '../testUtils/stack';
 import { readBackupConfig, targetOfEntity } from './config';
 import { countTables, pgClient } from './pg';
+import { testEngine } from '../operations/__testUtils__/engine';
 import { BackupService } from './service';
 
 jest.setTimeout(240_000);
@@ -102,7 +103,7 @@ function serviceFor(
   logger = mockServices.logger.mock(),
 ) {
   const cfg = readBackupConfig(new ConfigReader(configData(localDir)))!;
-  return new BackupService(cfg, knex, logger);
+  return new BackupService(cfg, knex, logger, testEngine(knex));
 }
 
 async function migrated(databaseId: any): Promise<Knex> {
@@ -336,10 +337,12 @@ describe('backup and restore drill on the local stack', () => {
         connection: { ...su, database: dbName },
         storage: s3(),
       } as any);
+      const knex = await migrated('SQLITE_3');
       const service = new BackupService(
         readBackupConfig(new ConfigReader(cfg))!,
-        await migrated('SQLITE_3'),
+        knex,
         mockServices.logger.mock(),
+        testEngine(knex),
       );
       const target = service.target('big-s3');
       const b = await (
@@ -478,7 +481,7 @@ describe('backup and restore drill on the local stack', () => {
           requestedBy: 'user:default/other',
         }),
       ).rejects.toThrow(
-        /A backup of payments-db is already running .*requested by user:default\/o/,
+        /^backup:payments-db is busy: operation [0-9a-f-]{36} \(backup, requested by user:default\/o\) is running; wait for it to finish$/,
       );
       expect((await first.done).status).toBe('verified');
       // Once it is done, the next one may start.

@@ -2,7 +2,6 @@ import { Config } from '@backstage/config';
 import { InputError, NotFoundError } from '@backstage/errors';
 import { SHIPSHAPE_ANNOTATIONS } from '@shipshape/plugin-shipshape-common';
 import fs from 'fs';
-import os from 'os';
 import path from 'path';
 
 /** Where a PostgreSQL server is and how to log in; the password is read on use, never stored. */
@@ -53,12 +52,6 @@ export interface BackupConfig {
   drillConnection?: PgConnection;
   /** Folder with pg_dump/pg_restore; default: found on PATH. */
   binDir?: string;
-  /** A running backup without heartbeat older than this is abandoned (rows from before heartbeats). */
-  staleAfterMs: number;
-  /** This backend instance's name in the backups it runs (default: the host name). */
-  instanceName: string;
-  /** A running backup whose heartbeat is older than this is abandoned (its backend died). */
-  leaseMs: number;
   /** Longest an in-cluster backup Job is followed. */
   inClusterTimeoutMs: number;
 }
@@ -211,9 +204,6 @@ export function runDefaults(c?: Config) {
     return v;
   };
   return {
-    staleAfterMs: positive('staleAfterMinutes', 360) * 60_000,
-    instanceName: c?.getOptionalString('instanceName') ?? os.hostname(),
-    leaseMs: positive('leaseSeconds', 60) * 1000,
     inClusterTimeoutMs: positive('inClusterTimeoutMinutes', 60) * 60_000,
   };
 }

@@ -15,6 +15,7 @@ import { readLocalStack } from '../testUtils/stack';
 import { readBackupConfig } from './config';
 import { copiesOf } from './copies';
 import { secondCopyFact } from './readiness';
+import { testEngine } from '../operations/__testUtils__/engine';
 import { BackupService } from './service';
 
 jest.setTimeout(240_000);
@@ -122,7 +123,12 @@ describe('backup copies (copyTo) against the stack S3', () => {
     const cfg = readConfig([
       target('payments-db', s3(), { retention: { keepLast: 1 } }),
     ])!;
-    const service = new BackupService(cfg, knex, mockServices.logger.mock());
+    const service = new BackupService(
+      cfg,
+      knex,
+      mockServices.logger.mock(),
+      testEngine(knex),
+    );
     const t = service.target('payments-db');
     const first = await (
       await service.startBackup({
@@ -162,7 +168,6 @@ describe('backup copies (copyTo) against the stack S3', () => {
     expect(await inDrBucket(first.storageKey)).toBeUndefined();
     expect((await copiesOf(knex, first.id))[0].status).toBe('deleted');
     expect(await inDrBucket(second.storageKey)).toBe(second.sizeBytes);
-    service.close();
   });
 
   it.each([
@@ -177,7 +182,7 @@ describe('backup copies (copyTo) against the stack S3', () => {
       const name = `bad-copy-${Object.keys(over)[0]}`;
       const cfg = readConfig([target(name, s3(over))])!;
       const logger = mockServices.logger.mock();
-      const service = new BackupService(cfg, knex, logger);
+      const service = new BackupService(cfg, knex, logger, testEngine(knex));
       const backup = await (
         await service.startBackup({
           target: service.target(name),
@@ -199,7 +204,6 @@ describe('backup copies (copyTo) against the stack S3', () => {
       const check = secondCopyCheck(fact);
       expect(check.status).toBe('fail');
       expect(check.fix).toBeDefined();
-      service.close();
     },
   );
 

@@ -13,14 +13,17 @@ import { shipshapePlugin } from '../plugin';
 import { readLocalStack } from '../testUtils/stack';
 import { readBackupConfig } from './config';
 import { pgClient } from './pg';
-import { BackupService } from './service';
+import { OperationEngine } from '../operations/engine';
+import { testEngine } from '../operations/__testUtils__/engine';
+import { BackupService, DRILL_KIND } from './service';
 
 jest.setTimeout(60_000);
 
-// Restore drills interrupted by a backend restart, on the local stack's real PostgreSQL: two
-// backend instances share one plugin database (as replicas do). A drill is held at its fetch
-// step by an S3 endpoint that accepts the request and never answers, after it created its
-// temporary database — a drill caught mid-way, as a crash would leave it.
+// Restore drills interrupted by a backend restart, on the local stack's real PostgreSQL:
+// replicas (operations engines) share one plugin database. A crashed replica leaves what
+// `crashedDrill` writes: its running operation (claimed, heartbeat fresh at the crash), the
+// drill record at step fetch and the drill's real temporary database. A live drill is held at
+// its fetch step by an S3 endpoint that accepts the request and never answers.
 const stack = readLocalStack();
 const RUN = `d${process.pid.toString(36)}${Date.now().toString(36)}`;
 process.env.SHIPSHAPE_TEST_DRILL_PG = stack.postgres.password;
@@ -85,12 +88,10 @@ describe('a restarted backend and its interrupted restore drills (two instances,
   };
   let endpoint = '';
 
-  const configData = (instanceName: string, drill = true) => ({
+  const configData = (drill = true) => ({
     shipshape: {
       backup: {
         binDir: stack.postgres.binDir,
-        instanceName,
-        leaseSeconds: 1,
         storage: {
           type: 's3',
           bucket: 'hangs',
@@ -124,49 +125,91 @@ describe('a restarted backend and its interrupted restore drills (two instances,
       },
     },
   });
-  const instance = (name: string, drill = true) =>
-    new BackupService(
-      readBackupConfig(new ConfigReader(configData(name, drill)))!,
+
+  /** A backend replica named `name`: an engine with the backup handlers, started. */
+  const replica = async (
+    name: string,
+    opts: { drill?: boolean; staleAfterMs?: number } = {},
+  ) => {
+    const engine = testEngine(knex, {
+      instanceId: name,
+      heartbeatMs: 200,
+      staleAfterMs: opts.staleAfterMs ?? 60_000,
+    });
+    const service = new BackupService(
+      readBackupConfig(new ConfigReader(configData(opts.drill ?? true)))!,
       knex,
       mockServices.logger.mock(),
+      engine,
     );
+    await engine.start();
+    return { engine, service };
+  };
+  let engines: OperationEngine[] = [];
+  const started = async (...args: Parameters<typeof replica>) => {
+    const r = await replica(...args);
+    engines.push(r.engine);
+    return r;
+  };
+  afterEach(async () => {
+    await Promise.all(engines.map(e => e.stop()));
+    engines = [];
+  });
 
   /** A verified backup record of `target` (its object is behind the hanging endpoint). */
   async function verifiedBackup(svc: BackupService, target: string) {
     const id = `${target}-backup-${Date.now()}`;
-    await svc.store.start(
-      {
-        id,
-        target,
-        entityRef: `component:default/${target}`,
-        storageType: 's3',
-        storageKey: `${target}/${id}.dump`,
-        requestedBy: 'user:default/owner-user',
-      },
-      { owner: 'seed', leaseMs: 60_000, staleAfterMs: 60_000 },
-    );
+    await svc.store.start({
+      id,
+      target,
+      entityRef: `component:default/${target}`,
+      storageType: 's3',
+      storageKey: `${target}/${id}.dump`,
+      requestedBy: 'user:default/owner-user',
+    });
     await svc.store.finish(id, {
       status: 'verified',
       sizeBytes: 1,
       sha256: '0'.repeat(64),
       tables: [],
     });
+    return id;
   }
 
-  /** Starts a drill of `target` on `svc` and waits until it hangs at fetch. */
-  async function stuckDrill(svc: BackupService, target: string) {
-    released = false;
-    const run = await svc.startDrill({
-      target: svc.target(target),
+  /**
+   * What a replica named `runner` leaves when it crashes mid-drill: its operation running and
+   * claimed (heartbeat as of the crash), the drill at step fetch, its temporary database.
+   */
+  async function crashedDrill(
+    svc: BackupService,
+    runner: string,
+    target: string,
+  ) {
+    const backupId = await verifiedBackup(svc, target);
+    const ops = testEngine(knex).store;
+    const op = await ops.create({
+      kind: DRILL_KIND,
+      entityRef: `component:default/${target}`,
+      target: `restore-drill:${target}`,
+      requestedBy: 'user:default/owner-user',
+      input: { target, backupId },
+    });
+    await ops.claim(op.id, runner);
+    const databaseName = `shipshape_drill_${RUN}_${runner.replace(/-/g, '_')}`;
+    await svc.store.startDrill({
+      id: op.id,
+      backupId,
+      target,
       entityRef: `component:default/${target}`,
       requestedBy: 'user:default/owner-user',
+      databaseName,
+      step: 'fetch',
     });
-    await until(
-      () => svc.store.getDrill(run.record.id),
-      d => d.step === 'fetch',
-    );
-    expect(await databaseExists(run.record.databaseName!)).toBe(true);
-    return run;
+    const db = admin();
+    await db
+      .raw('CREATE DATABASE ??', [databaseName])
+      .finally(() => db.destroy());
+    return { id: op.id, databaseName };
   }
 
   beforeAll(async () => {
@@ -181,118 +224,116 @@ describe('a restarted backend and its interrupted restore drills (two instances,
     await new Promise(r => hanging.close(r));
   });
 
-  it("fails its own interrupted drill at once and drops its database, keeps the other instance's until its lease runs out", async () => {
-    const a = instance('drill-a');
-    const b = instance('drill-b');
-    await verifiedBackup(a, `${RUN}-a`);
-    await verifiedBackup(a, `${RUN}-b`);
-    const runA = await stuckDrill(a, `${RUN}-a`);
-    const runB = await stuckDrill(b, `${RUN}-b`);
-    expect(runA.record).toMatchObject({ owner: 'drill-a', status: 'running' });
-
-    // drill-a "restarts": the old process stops heartbeating, a new one with its name starts.
-    a.close();
-    const a2 = instance('drill-a');
+  it('a replica restarted under the same name fails its interrupted drill at once and drops its database', async () => {
+    const seed = await replica('seed');
+    await seed.engine.stop();
+    const crashed = await crashedDrill(seed.service, 'drill-a', `${RUN}-a`);
     const t0 = Date.now();
-    await a2.recoverInterrupted();
+    const a = await started('drill-a');
+    const op = await a.engine.waitFor(crashed.id);
     const tookMs = Date.now() - t0;
-    const da = await a2.store.getDrill(runA.record.id);
-    expect(da).toMatchObject({ status: 'failed', failedStep: 'fetch' });
-    expect(da.error).toBe(
-      `abandoned at step fetch: backend instance drill-a restarted while it ran; its temporary database ${runA.record.databaseName} was dropped`,
+    expect(op).toMatchObject({ status: 'failed', kind: DRILL_KIND });
+    const d = await a.service.store.getDrill(crashed.id);
+    expect(d).toMatchObject({ status: 'failed', failedStep: 'fetch' });
+    expect(d.error).toBe(
+      `abandoned at step fetch: backend instance drill-a restarted while it ran; its temporary database ${crashed.databaseName} was dropped`,
     );
-    expect(await databaseExists(runA.record.databaseName!)).toBe(false);
+    expect(await databaseExists(crashed.databaseName)).toBe(false);
     expect(tookMs).toBeLessThan(2000);
     // eslint-disable-next-line no-console
     console.log(
       `drill restart: interrupted drill failed and its database dropped in ${tookMs} ms`,
     );
+  });
 
-    // drill-b's drill is alive (heartbeating): untouched, although older than the lease.
-    await new Promise(r => setTimeout(r, 1500));
-    expect(await a2.recoverInterruptedDrills({ own: false })).toEqual([]);
-    expect((await a2.store.getDrill(runB.record.id)).status).toBe('running');
-    expect(await databaseExists(runB.record.databaseName!)).toBe(true);
-
-    // drill-b stops heartbeating: once the lease ran out, the next drill anywhere frees it.
-    b.close();
-    await new Promise(r => setTimeout(r, 1500));
-    const next = await stuckDrill(a2, `${RUN}-a`);
-    const db = await a2.store.getDrill(runB.record.id);
-    expect(db).toMatchObject({ status: 'failed', failedStep: 'fetch' });
-    expect(db.error).toMatch(
-      new RegExp(
-        `^abandoned at step fetch: its backend instance drill-b stopped \\(no heartbeat since .*\\); its temporary database ${db.databaseName} was dropped$`,
-      ),
+  it("leaves another replica's drill alone while its heartbeat is fresh, then takes it over and drops its database", async () => {
+    const seed = await replica('seed');
+    await seed.engine.stop();
+    const crashed = await crashedDrill(seed.service, 'drill-b', `${RUN}-b`);
+    const c = await started('drill-c', { staleAfterMs: 1_500 });
+    expect(c.engine.isRunningHere(crashed.id)).toBe(false);
+    expect((await c.service.store.getDrill(crashed.id)).status).toBe('running');
+    const d = await until(
+      () => c.service.store.getDrill(crashed.id),
+      r => /temporary database/.test(r.error ?? ''),
     );
-    expect(await databaseExists(runB.record.databaseName!)).toBe(false);
-
-    // The original runs end when their fetch fails; that does not overwrite the records.
-    a2.close();
-    release();
-    const [endA, endB, endNext] = await Promise.all([
-      runA.done,
-      runB.done,
-      next.done,
-    ]);
-    expect(endA.error).toMatch(
-      /^abandoned at step fetch: backend instance drill-a restarted/,
+    expect(d.error).toBe(
+      `abandoned at step fetch: its backend instance drill-b stopped (taken over by drill-c); its temporary database ${crashed.databaseName} was dropped`,
     );
-    expect(endB.error).toMatch(
-      /^abandoned at step fetch: its backend instance drill-b stopped/,
-    );
-    // the drill nobody interrupted fails at fetch on its own, and drops its database itself
-    expect(endNext).toMatchObject({ status: 'failed', failedStep: 'fetch' });
-    expect(await databaseExists(next.record.databaseName!)).toBe(false);
+    expect(await databaseExists(crashed.databaseName)).toBe(false);
   });
 
   it('says so when it cannot drop the database (no drill connection configured)', async () => {
-    const c = instance('drill-c');
-    await verifiedBackup(c, `${RUN}-a`);
-    const run = await stuckDrill(c, `${RUN}-a`);
-    c.close();
-    const [failed] = await instance(
-      'drill-c',
-      false,
-    ).recoverInterruptedDrills();
-    expect(failed.error).toBe(
-      `abandoned at step fetch: backend instance drill-c restarted while it ran; its temporary database ${run.record.databaseName} was not dropped (no shipshape.backup.drill.connection); drop it by hand`,
+    const seed = await replica('seed');
+    await seed.engine.stop();
+    const crashed = await crashedDrill(seed.service, 'drill-e', `${RUN}-a`);
+    const e = await started('drill-e', { drill: false });
+    await e.engine.waitFor(crashed.id);
+    expect((await e.service.store.getDrill(crashed.id)).error).toBe(
+      `abandoned at step fetch: backend instance drill-e restarted while it ran; its temporary database ${crashed.databaseName} was not dropped (no shipshape.backup.drill.connection); drop it by hand`,
     );
-    expect(await databaseExists(run.record.databaseName!)).toBe(true);
-    // clean up what the test left
-    release();
-    await run.done;
-    expect(await databaseExists(run.record.databaseName!)).toBe(false);
+    expect(await databaseExists(crashed.databaseName)).toBe(true);
+    const db = admin();
+    await db
+      .raw('DROP DATABASE ?? WITH (FORCE)', [crashed.databaseName])
+      .finally(() => db.destroy());
   });
 
-  it("the plugin does it at startup: a backend started as drill-d fails drill-d's running drill", async () => {
-    const before = instance('drill-d');
-    await verifiedBackup(before, `${RUN}-b`);
-    const run = await stuckDrill(before, `${RUN}-b`);
-    before.close();
+  it('a backend shutting down stops its running drill: failed, database dropped, nothing left running', async () => {
+    released = false;
+    const f = await replica('drill-f');
+    await verifiedBackup(f.service, `${RUN}-b`);
+    const run = await f.service.startDrill({
+      target: f.service.target(`${RUN}-b`),
+      entityRef: `component:default/${RUN}-b`,
+      requestedBy: 'user:default/owner-user',
+    });
+    await until(
+      () => f.service.store.getDrill(run.record.id),
+      d => d.step === 'fetch',
+    );
+    expect(await databaseExists(run.record.databaseName!)).toBe(true);
+    await f.engine.stop(); // aborts the hanging fetch
+    const d = await run.done;
+    expect(d).toMatchObject({ status: 'failed', failedStep: 'fetch' });
+    expect(d.error).toMatch(/\(the backend shut down while it ran\)$/);
+    expect(await databaseExists(run.record.databaseName!)).toBe(false);
+    expect(await f.engine.store.get(run.record.id)).toMatchObject({
+      status: 'failed',
+    });
+  });
+
+  it('the plugin does it at startup: a backend named drill-d by shipshape.operations.instanceName fails its drill', async () => {
+    const seed = await replica('seed');
+    await seed.engine.stop();
+    const crashed = await crashedDrill(seed.service, 'drill-d', `${RUN}-b`);
     const backend = await startTestBackend({
       features: [
         shipshapePlugin,
         mockServices.database.factory({ knex }),
-        mockServices.rootConfig.factory({ data: configData('drill-d') }),
+        mockServices.rootConfig.factory({
+          data: {
+            shipshape: {
+              ...configData().shipshape,
+              operations: { instanceName: 'drill-d' },
+            },
+          },
+        }),
         catalogServiceMock.factory({ entities: [] }),
       ],
     });
     try {
       const d = await until(
-        () => before.store.getDrill(run.record.id),
-        // failed first (the claim), then the drop's outcome is added
+        () => seed.service.store.getDrill(crashed.id),
         r => /temporary database/.test(r.error ?? ''),
       );
       expect(d).toMatchObject({ status: 'failed', failedStep: 'fetch' });
-      expect(d.error).toMatch(
-        /^abandoned at step fetch: backend instance drill-d restarted while it ran; its temporary database shipshape_drill_[0-9a-f]+ was dropped$/,
+      expect(d.error).toBe(
+        `abandoned at step fetch: backend instance drill-d restarted while it ran; its temporary database ${crashed.databaseName} was dropped`,
       );
-      expect(await databaseExists(run.record.databaseName!)).toBe(false);
+      expect(await databaseExists(crashed.databaseName)).toBe(false);
     } finally {
       await backend.stop();
-      release();
-      await run.done;
     }
   });
 });

@@ -17,6 +17,9 @@ import { shipshapePlugin } from '../plugin';
 import { testConfig } from '../rollout/testCluster';
 import { readLocalStack } from '../testUtils/stack';
 import { readBackupConfig } from './config';
+import { OperationEngine } from '../operations/engine';
+import { testEngine } from '../operations/__testUtils__/engine';
+import { BACKUP_ID_ANNOTATION } from './inCluster';
 import { BackupService } from './service';
 
 jest.setTimeout(180_000);
@@ -345,25 +348,44 @@ describe('in-cluster backups through the HTTP API', () => {
   });
 });
 
-describe('a restarted backend and its interrupted backups (two instances, one PostgreSQL)', () => {
+describe('in-cluster runs across replica restarts (the operations engine, one PostgreSQL)', () => {
   const databases = TestDatabases.create({ ids: ['POSTGRES_15'] });
   let knex: Knex;
+  const config = () =>
+    new ConfigReader(configData({ inClusterTimeoutMinutes: 0.5 }));
 
-  const instance = (name: string) => {
-    const config = new ConfigReader(
-      configData({
-        instanceName: name,
-        leaseSeconds: 1,
-        inClusterTimeoutMinutes: 0.2,
-      }),
-    );
-    return new BackupService(
-      readBackupConfig(config)!,
+  /** One backend replica: an engine named `name` with its backup handlers, started. */
+  const replica = async (name: string, staleAfterMs = 60_000) => {
+    const engine = testEngine(knex, {
+      instanceId: name,
+      heartbeatMs: 200,
+      staleAfterMs,
+    });
+    const service = new BackupService(
+      readBackupConfig(config())!,
       knex,
       mockServices.logger.mock(),
-      KubernetesClusters.fromConfig(config),
+      engine,
+      KubernetesClusters.fromConfig(config()),
     );
+    await engine.start();
+    return { engine, service };
   };
+  const start = (svc: BackupService, id: string) =>
+    svc.startInCluster({
+      target: svc.target(`${id}-db`),
+      entityRef: `component:default/${id}`,
+      kubernetesId: id,
+      environment: 'staging',
+      requestedBy: OWNER,
+    });
+  const atStep = async (svc: BackupService, id: string, step: string) => {
+    while ((await svc.store.get(id)).step !== step) {
+      await new Promise(r => setTimeout(r, 50));
+    }
+  };
+  const logOf = async (engine: OperationEngine, id: string) =>
+    (await engine.store.getLog(id)).map(l => l.message);
 
   beforeAll(async () => {
     process.env.SHIPSHAPE_TEST_INCLUSTER_PG = stack.postgres.password;
@@ -371,115 +393,118 @@ describe('a restarted backend and its interrupted backups (two instances, one Po
     await connectDatabase({ getClient: async () => knex } as any);
   });
 
-  it("fails its own interrupted run at once, keeps the other instance's, and frees the target", async () => {
-    const a = instance('node-a');
-    const b = instance('node-b');
-    const start = (svc: BackupService, id: string) =>
-      svc.startInCluster({
-        target: svc.target(`${id}-db`),
-        entityRef: `component:default/${id}`,
-        kubernetesId: id,
-        environment: 'staging',
-        requestedBy: OWNER,
-      });
-    // Both run a Job that never gets a pod: long-running backups, heartbeating.
-    const runA = await start(a, stuck);
-    const runB = await start(b, stuck2);
-    await expect(start(b, stuck)).rejects.toThrow(
-      new RegExp(
-        `A backup of ${stuck}-db is already running \\(${runA.record.id}`,
-      ),
-    );
-    // Wait until both have created their Job (step 'job').
-    for (;;) {
-      const [ra, rb] = await Promise.all([
-        a.store.get(runA.record.id),
-        b.store.get(runB.record.id),
-      ]);
-      if (ra.step === 'job' && rb.step === 'job') break;
-      await new Promise(r => setTimeout(r, 100));
-    }
-
-    // node-a "restarts": its old process stops heartbeating, a new instance with the same
-    // name starts up.
-    a.close();
-    const a2 = instance('node-a');
+  it('a replica restarted under the same name takes its run back at once and follows the same Job to the end', async () => {
+    const a1 = await replica('node-a');
+    const run = await start(a1.service, ok);
+    await atStep(a1.service, run.record.id, 'job');
+    // node-a stops: it stops following, the operation stays running in the database.
+    await a1.engine.stop();
+    expect(await a1.engine.store.get(run.record.id)).toMatchObject({
+      status: 'running',
+      claimedBy: 'node-a',
+    });
     const t0 = Date.now();
-    const recovered = await a2.recoverInterrupted();
+    const a2 = await replica('node-a');
+    expect(a2.engine.isRunningHere(run.record.id)).toBe(true);
     const tookMs = Date.now() - t0;
-    expect(recovered.map(r => r.id)).toEqual([runA.record.id]);
-    const ra = await a2.store.get(runA.record.id);
-    expect(ra).toMatchObject({ status: 'failed', failedStep: 'job' });
-    expect(ra.error).toMatch(
-      /^abandoned at step job: backend instance node-a restarted while it ran; the Job local\/staging\/job\/.*-stuck-backup-manual-[0-9a-f]{6} may still run in the cluster$/,
+    const op = await a2.engine.waitFor(run.record.id);
+    await a2.engine.stop();
+    expect(op).toMatchObject({ kind: 'backup', status: 'succeeded' });
+    const rec = await a2.service.store.get(run.record.id);
+    expect(rec).toMatchObject({ status: 'succeeded', step: 'job' });
+    expect(await logOf(a2.engine, run.record.id)).toEqual(
+      expect.arrayContaining([
+        'Backend instance node-a restarted while it ran; resumed',
+        'Resuming at step job: backend instance node-a restarted while it ran',
+        expect.stringMatching(/^Job .* succeeded/),
+      ]),
     );
-    expect(tookMs).toBeLessThan(1000);
+    // One Job for the backup: the resumed run followed it, it did not make another.
+    const jobs = (await jobsOf(`${ok}-backup`)).filter(
+      j => j.metadata?.annotations?.[BACKUP_ID_ANNOTATION] === rec.id,
+    );
+    expect(jobs.map(j => `${NS}/${j.metadata!.name}`)).toEqual([
+      rec.location!.replace(/^local\/staging\/job\//, `${NS}/`),
+    ]);
     // eslint-disable-next-line no-console
-    console.log(
-      `restart: interrupted run failed and target freed in ${tookMs} ms`,
-    );
-    // node-b's run is alive (heartbeating): untouched, although older than the lease.
-    await new Promise(r => setTimeout(r, 1500));
-    expect(await a2.recoverInterrupted()).toEqual([]);
-    expect((await a2.store.get(runB.record.id)).status).toBe('running');
-    // The target's lock is free again.
-    const again = await start(a2, stuck);
-    expect(again.record.status).toBe('running');
-
-    // When node-b stops heartbeating, any instance frees its run once the lease ran out.
-    b.close();
-    await new Promise(r => setTimeout(r, 1500));
-    const freed = await a2.recoverInterrupted();
-    expect(freed.map(r => r.id)).toContain(runB.record.id);
-    expect((await a2.store.get(runB.record.id)).error).toMatch(
-      /^abandoned at step job: its backend instance node-b stopped \(no heartbeat since /,
-    );
-    // The original runs' own ending does not overwrite the abandoned records.
-    const [endA] = await Promise.all([runA.done, runB.done, again.done]);
-    expect(endA.error).toMatch(/^abandoned at step job/);
-    a2.close();
+    console.log(`restart: own in-cluster run taken back in ${tookMs} ms`);
   });
 
-  it("the plugin does it at startup: a backend started as node-c fails node-c's running backup", async () => {
-    const before = instance('node-c');
-    // A Job that never gets a pod: the run stays at step 'job' until its timeout.
-    const run = await before.startInCluster({
-      target: before.target(`${stuck}-db`),
-      entityRef: `component:default/${stuck}`,
-      kubernetesId: stuck,
-      environment: 'staging',
-      requestedBy: OWNER,
-    });
-    for (;;) {
-      const r = await before.store.get(run.record.id);
-      if (r.step === 'job') break;
-      await new Promise(r2 => setTimeout(r2, 100));
+  it("leaves a live replica's run alone, takes over a stopped replica's once stale, and follows its Job", async () => {
+    const b = await replica('node-b', 1_000);
+    const c = await replica('node-c', 1_000);
+    try {
+      // A Job that never gets a pod: a long-running backup, heartbeating.
+      const run = await start(b.service, stuck2);
+      await atStep(b.service, run.record.id, 'job');
+      await expect(start(c.service, stuck2)).rejects.toThrow(
+        new RegExp(
+          `^backup:${stuck2}-db is busy: operation ${run.record.id} \\(backup, requested by ${OWNER}\\) is running`,
+        ),
+      );
+      await new Promise(r => setTimeout(r, 1_500));
+      expect(await b.engine.store.get(run.record.id)).toMatchObject({
+        status: 'running',
+        claimedBy: 'node-b',
+      });
+      // node-b dies (no more heartbeats): node-c takes the run over once it is stale.
+      await b.engine.stop();
+      for (let i = 0; !c.engine.isRunningHere(run.record.id); i++) {
+        expect(i).toBeLessThan(100);
+        await new Promise(r => setTimeout(r, 100));
+      }
+      // It follows the same Job: deleting the Job ends the run with that reason.
+      const jobName = run.record.location!.split('/').pop()!;
+      await batch.deleteNamespacedJob({ name: jobName, namespace: NS });
+      await c.engine.waitFor(run.record.id);
+      const rec = await c.service.store.get(run.record.id);
+      expect(rec).toMatchObject({ status: 'failed', failedStep: 'job' });
+      expect(rec.error).toContain(
+        `Job ${NS}/${jobName} was deleted before it finished`,
+      );
+      expect(await logOf(c.engine, run.record.id)).toEqual(
+        expect.arrayContaining([
+          'Resuming at step job: its backend instance node-b stopped (taken over by node-c)',
+        ]),
+      );
+    } finally {
+      await Promise.all([b.engine.stop(), c.engine.stop()]);
     }
-    // node-c stops (no more heartbeats) and starts again as a whole backend.
-    before.close();
+  });
+
+  it('the plugin does it at startup: a backend named node-d by shipshape.operations.instanceName resumes its run', async () => {
+    const before = await replica('node-d');
+    const run = await start(before.service, ok);
+    await atStep(before.service, run.record.id, 'job');
+    await before.engine.stop();
     const backend = await startTestBackend({
       features: [
         shipshapePlugin,
         mockServices.database.factory({ knex }),
         mockServices.rootConfig.factory({
-          data: configData({ instanceName: 'node-c', leaseSeconds: 1 }),
+          data: {
+            ...configData(),
+            shipshape: {
+              ...configData().shipshape,
+              operations: { instanceName: 'node-d' },
+            },
+          },
         }),
         catalogServiceMock.factory({ entities: [] }),
       ],
     });
     try {
-      let r = await before.store.get(run.record.id);
-      for (let i = 0; r.status === 'running' && i < 50; i++) {
+      let r = await before.service.store.get(run.record.id);
+      for (let i = 0; r.status === 'running' && i < 100; i++) {
         await new Promise(r2 => setTimeout(r2, 100));
-        r = await before.store.get(run.record.id);
+        r = await before.service.store.get(run.record.id);
       }
-      expect(r).toMatchObject({ status: 'failed', failedStep: 'job' });
-      expect(r.error).toMatch(
-        /^abandoned at step job: backend instance node-c restarted while it ran/,
+      expect(r).toMatchObject({ status: 'succeeded', step: 'job' });
+      expect(await logOf(before.engine, run.record.id)).toContain(
+        'Resuming at step job: backend instance node-d restarted while it ran',
       );
     } finally {
       await backend.stop();
-      await run.done;
     }
   });
 });

@@ -3,6 +3,7 @@ import * as k8s from '@kubernetes/client-node';
 import { ECOSYSTEM_ANNOTATIONS } from '@shipshape/plugin-shipshape-common';
 import { randomBytes } from 'crypto';
 import { ClusterClient, EnvironmentConfig } from '../kubernetes/clusters';
+import { EngineStoppedError } from '../operations/engine';
 
 /** What `kubectl create job --from=cronjob/x` puts on the Job. */
 export const INSTANTIATE_ANNOTATION = 'cronjob.kubernetes.io/instantiate';
@@ -103,6 +104,20 @@ export async function createJob(client: ClusterClient, job: k8s.V1Job) {
   });
 }
 
+/** The Job, or undefined when it does not exist. */
+export async function readJob(
+  client: ClusterClient,
+  namespace: string,
+  name: string,
+): Promise<k8s.V1Job | undefined> {
+  try {
+    return await batchOf(client).readNamespacedJob({ name, namespace });
+  } catch (e) {
+    if ((e as { code?: number }).code === 404) return undefined;
+    throw e;
+  }
+}
+
 /** A finished Job's outcome from its Complete / Failed condition; undefined while it runs. */
 export function jobOutcome(job: k8s.V1Job): JobOutcome | undefined {
   const cond = (type: string) =>
@@ -167,6 +182,8 @@ export function followJob(opts: {
   name: string;
   timeoutMs: number;
   onProgress?: (message: string) => void;
+  /** On abort (shutdown) following stops with EngineStoppedError; the Job runs on. */
+  signal?: AbortSignal;
 }): Promise<JobOutcome> {
   const { client, namespace, name } = opts;
   const path = `/apis/batch/v1/namespaces/${namespace}/jobs`;
@@ -196,6 +213,18 @@ export function followJob(opts: {
           }),
         ),
       opts.timeoutMs,
+    );
+    opts.signal?.addEventListener(
+      'abort',
+      () =>
+        finish(() =>
+          reject(
+            new EngineStoppedError(
+              `stopped following Job ${namespace}/${name}: the backend is shutting down`,
+            ),
+          ),
+        ),
+      { once: true },
     );
     const start = (quickEnds: number) => {
       if (finished) return;

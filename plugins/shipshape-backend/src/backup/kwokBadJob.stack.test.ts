@@ -10,6 +10,7 @@ import { KubernetesClusters } from '../kubernetes/clusters';
 import { testConfig } from '../rollout/testCluster';
 import { readLocalStack } from '../testUtils/stack';
 import { readBackupConfig } from './config';
+import { testEngine } from '../operations/__testUtils__/engine';
 import { BackupService } from './service';
 
 jest.setTimeout(120_000);
@@ -163,6 +164,7 @@ it("a backup Job whose image tag contains 'bad' fails with BackoffLimitExceeded 
     readBackupConfig(config)!,
     knex,
     mockServices.logger.mock(),
+    testEngine(knex),
     KubernetesClusters.fromConfig(config),
   );
   const { done } = await service.startInCluster({

@@ -19,6 +19,7 @@ import { Knex } from 'knex';
 import { z } from 'zod';
 import { Config } from '@backstage/config';
 import { KubernetesClusters } from '../kubernetes/clusters';
+import { OperationEngine } from '../operations/engine';
 import { longPoll, waitSeconds } from '../operations/longPoll';
 import { parseBody } from '../rollout/router';
 import { readBackupConfig, runDefaults, targetOfEntity } from './config';
@@ -32,6 +33,8 @@ export interface BackupRouterDeps {
   httpAuth: HttpAuthService;
   permissions: PermissionsService;
   catalog: CatalogService;
+  /** The plugin's operations engine: backups and drills run on it. */
+  engine: OperationEngine;
   /** Built from config when not given (tests pass their own). */
   service?: BackupService;
   /** For in-cluster backups; built from config when not given. */
@@ -76,16 +79,9 @@ export function createBackupRouter(deps: BackupRouterDeps): express.Router {
       },
       deps.knex,
       deps.logger,
+      deps.engine,
       clusters,
     );
-  if (!deps.service) {
-    // A restarted backend fails the backups it was running when it stopped, at once.
-    service
-      .recoverInterrupted()
-      .catch(e =>
-        deps.logger.error(`Recovering interrupted backups failed: ${e}`),
-      );
-  }
   const router = Router();
 
   async function entityOf(

@@ -1,6 +1,7 @@
 import { LoggerService } from '@backstage/backend-plugin-api';
 import { InputError, NotFoundError } from '@backstage/errors';
-import { createHash, randomBytes, randomUUID } from 'crypto';
+import { ChildProcess } from 'child_process';
+import { createHash, randomBytes } from 'crypto';
 import { Knex } from 'knex';
 import { Readable, Transform } from 'stream';
 import { BackupConfig, BackupTarget, passwordOf } from './config';
@@ -18,19 +19,26 @@ import { BackupStorage, createStorage } from './storage';
 import { copyBackup, deleteCopies } from './copies';
 import { KubernetesClusters } from '../kubernetes/clusters';
 import {
+  EngineStoppedError,
+  OperationContext,
+  OperationEngine,
+  OperationOutcome,
+} from '../operations/engine';
+import { Operation } from '../operations/store';
+import {
   createJob,
   findBackupCronJob,
   followJob,
   jobFromCronJob,
   manualJobName,
   podFailures,
+  readJob,
   BACKUP_ID_ANNOTATION,
 } from './inCluster';
 import {
   BackupRecord,
   BackupStep,
   BackupStore,
-  Lease,
   DrillRecord,
   DrillStep,
   TableComparison,
@@ -90,80 +98,124 @@ function tableName(t: TableCount) {
   return `${t.schema}.${t.table}`;
 }
 
+/** Operation kinds of the engine, and the engine targets they hold (one run per target). */
+export const BACKUP_KIND = 'backup';
+export const DRILL_KIND = 'restore-drill';
+const backupTargetKey = (name: string) => `backup:${name}`;
+const drillTargetKey = (name: string) => `restore-drill:${name}`;
+
+/** What the operation input of an in-cluster backup holds (to resume following its Job). */
+interface InClusterInput {
+  kubernetesId: string;
+  environment: string;
+  jobName: string;
+}
+
+/** Why a run was handed to this replica, for the record of a run that cannot resume. */
+function interruption(op: Operation): string {
+  return op.previousRunner === op.claimedBy
+    ? `backend instance ${op.claimedBy} restarted while it ran`
+    : `its backend instance ${
+        op.previousRunner ?? '(unknown)'
+      } stopped (taken over by ${op.claimedBy})`;
+}
+
+function backupOutcome(b: BackupRecord): OperationOutcome {
+  const ok = b.status === 'verified' || b.status === 'succeeded';
+  let reason = `failed at ${b.failedStep ?? 'start'}: ${
+    b.error ?? 'no error recorded'
+  }`;
+  if (ok) {
+    reason =
+      b.method === 'in-cluster'
+        ? `Job ${b.location} completed`
+        : `verified: ${b.sizeBytes} bytes, sha256 ${b.sha256}`;
+  }
+  return {
+    status: ok ? 'succeeded' : 'failed',
+    reason,
+    result: { backupId: b.id, status: b.status, failedStep: b.failedStep },
+  };
+}
+
+function drillOutcome(d: DrillRecord): OperationOutcome {
+  return {
+    status: d.status === 'passed' ? 'succeeded' : 'failed',
+    reason:
+      d.status === 'passed'
+        ? `restored in ${d.restoreMs} ms; row counts match in ${
+            d.comparison?.length ?? 0
+          } tables`
+        : `failed at ${d.failedStep ?? 'start'}: ${
+            d.error ?? 'no error recorded'
+          }`,
+    result: { drillId: d.id, backupId: d.backupId, status: d.status },
+  };
+}
+
+/** Kills a child process when the backend shuts down; returns the unsubscribe. */
+function killOnAbort(signal: AbortSignal, child: ChildProcess) {
+  const kill = () => child.kill('SIGTERM');
+  signal.addEventListener('abort', kill, { once: true });
+  return () => signal.removeEventListener('abort', kill);
+}
+
 /**
- * Backups (pg_dump -Fc streamed through SHA-256 to storage, verified, then committed) and
- * restore drills (restore into a temporary database, compare row counts, drop it).
+ * Backups (pg_dump -Fc streamed through SHA-256 to storage, verified, then committed),
+ * in-cluster backups (a Job from the service's backup CronJob) and restore drills (restore
+ * into a temporary database, compare row counts, drop it).
+ *
+ * Each run is an operation of the one engine that also deploys (kinds `backup` and
+ * `restore-drill`): the engine holds the target (one backup and one drill per target, across
+ * replicas), heartbeats the run, keeps its log (which the scaffolder actions stream) and hands
+ * a run whose replica stopped to a live one. This service keeps what outlives a run: the
+ * backup inventory and the drill results, as records with the operation's id.
  */
 export class BackupService {
   readonly store: BackupStore;
   private readonly storages = new Map<string, BackupStorage>();
 
-  /** Backups this instance runs now (their heartbeat is renewed while they run). */
-  private readonly running = new Set<string>();
-  private heartbeatTimer?: NodeJS.Timeout;
-
   constructor(
     readonly config: BackupConfig,
     private readonly db: Knex,
     private readonly logger: LoggerService,
+    private readonly engine: OperationEngine,
     private readonly clusters?: KubernetesClusters,
   ) {
     this.store = new BackupStore(db);
+    engine.register(BACKUP_KIND, { run: ctx => this.runBackupOperation(ctx) });
+    engine.register(DRILL_KIND, { run: ctx => this.runDrillOperation(ctx) });
   }
 
-  private get lease(): Lease {
-    return {
-      owner: this.config.instanceName,
-      leaseMs: this.config.leaseMs,
-      staleAfterMs: this.config.staleAfterMs,
-    };
-  }
-
-  /**
-   * At startup: fails the backups this instance was running when it stopped (they cannot
-   * finish now) and any whose instance stopped heartbeating, releasing their targets.
-   * Running backups of other live instances are left alone.
-   */
-  async recoverInterrupted(): Promise<BackupRecord[]> {
-    const rows = await this.store.abandon({ ...this.lease, own: true });
-    for (const r of rows) {
-      this.logger.warn(
-        `Backup ${r.id} of ${r.target} (${r.method}, owner ${
-          r.owner ?? 'unknown'
-        }) was interrupted at step ${r.step ?? 'start'}; marked failed`,
+  /** A line for the operation's log (task log, card) and the backend's log; never throws. */
+  private async say(
+    ctx: OperationContext,
+    message: string,
+    level: 'info' | 'warn' | 'error' = 'info',
+  ) {
+    const { kind, id } = ctx.operation;
+    this.logger[level](`${kind} ${id}: ${message}`);
+    await ctx
+      .log(message, level)
+      .catch(e =>
+        this.logger.warn(`${kind} ${id}: log failed: ${messageOf(e)}`),
       );
-    }
-    await this.recoverInterruptedDrills().catch(e =>
-      this.logger.error(
-        `Recovering interrupted restore drills failed: ${messageOf(e)}`,
-      ),
-    );
-    return rows;
   }
 
-  /**
-   * At startup (and before each drill): fails the drills this instance was running when it
-   * stopped and any whose instance stopped heartbeating, and drops their temporary databases
-   * if the drill connection allows; the record says whether it could.
-   */
-  async recoverInterruptedDrills(
-    opts: { own: boolean } = { own: true },
-  ): Promise<DrillRecord[]> {
-    const drills = await this.store.abandonDrills({ ...this.lease, ...opts });
-    const out: DrillRecord[] = [];
-    for (const d of drills) {
-      const dropped = await this.dropDrillDatabase(d.databaseName);
-      if (dropped) await this.store.appendDrillError(d.id, `; ${dropped}`);
-      this.logger.warn(
-        `Restore drill ${d.id} of ${d.target} (owner ${
-          d.owner ?? 'unknown'
-        }) was interrupted at step ${d.step ?? 'start'}; marked failed${
-          dropped ? `; ${dropped}` : ''
-        }`,
+  private async setStep(
+    ctx: OperationContext,
+    step: BackupStep,
+    location?: string,
+  ) {
+    await this.store
+      .setStep(ctx.operation.id, step, location)
+      .catch(e =>
+        this.logger.warn(
+          `Backup ${
+            ctx.operation.id
+          }: recording step ${step} failed: ${messageOf(e)}`,
+        ),
       );
-      out.push(await this.store.getDrill(d.id));
-    }
-    return out;
   }
 
   /**
@@ -193,44 +245,6 @@ export class BackupService {
     }
   }
 
-  /** Runs `fn` for a recorded backup or drill while heartbeating it. */
-  private track(id: string, fn: () => Promise<void>): Promise<void> {
-    this.running.add(id);
-    if (!this.heartbeatTimer) {
-      this.heartbeatTimer = setInterval(() => {
-        this.store
-          .heartbeat(this.config.instanceName, [...this.running])
-          .catch(e =>
-            this.logger.warn(`Backup heartbeat failed: ${messageOf(e)}`),
-          );
-      }, Math.max(200, Math.floor(this.config.leaseMs / 3)));
-      this.heartbeatTimer.unref();
-    }
-    return fn().finally(() => {
-      this.running.delete(id);
-      if (this.running.size === 0 && this.heartbeatTimer) {
-        clearInterval(this.heartbeatTimer);
-        this.heartbeatTimer = undefined;
-      }
-    });
-  }
-
-  /** Stops heartbeating (shutdown). */
-  close() {
-    clearInterval(this.heartbeatTimer);
-    this.heartbeatTimer = undefined;
-  }
-
-  private setStep(id: string, step: BackupStep, location?: string) {
-    this.store
-      .setStep(id, step, location)
-      .catch(e =>
-        this.logger.warn(
-          `Backup ${id}: recording step ${step} failed: ${messageOf(e)}`,
-        ),
-      );
-  }
-
   target(name: string): BackupTarget {
     const t = this.config.targets.get(name);
     if (!t) throw new NotFoundError(`No backup target '${name}' in app-config`);
@@ -258,9 +272,17 @@ export class BackupService {
     return s;
   }
 
+  /** The record now, and `done`: the record once this replica's run of it ended. */
+  private async started<T>(id: string, read: (id: string) => Promise<T>) {
+    return {
+      record: await read(id),
+      done: this.engine.waitFor(id).then(() => read(id)),
+    };
+  }
+
   /**
-   * Records a running backup (ConflictError if one is running for the target) and starts
-   * it; `done` resolves with the final record (verified or failed), never rejects.
+   * Submits a pg_dump backup (ConflictError if a backup of the target is running on any
+   * replica); `done` resolves with the final record (verified or failed), never rejects.
    */
   async startBackup(req: {
     target: BackupTarget;
@@ -268,59 +290,104 @@ export class BackupService {
     requestedBy: string;
     reason?: string;
   }): Promise<{ record: BackupRecord; done: Promise<BackupRecord> }> {
-    const id = randomUUID();
-    const key = backupKey(req.target.name, id);
     const storage = this.storageOf(req.target);
-    await this.store.start(
+    const op = await this.engine.submit(
       {
-        id,
-        target: req.target.name,
+        kind: BACKUP_KIND,
         entityRef: req.entityRef,
-        storageType: storage.type,
-        storageKey: key,
+        target: backupTargetKey(req.target.name),
         requestedBy: req.requestedBy,
         reason: req.reason,
-        step: 'dump',
+        input: { target: req.target.name, method: 'pg_dump' },
       },
-      this.lease,
+      {
+        prepare: created =>
+          this.store.start({
+            id: created.id,
+            target: req.target.name,
+            entityRef: req.entityRef,
+            storageType: storage.type,
+            storageKey: backupKey(req.target.name, created.id),
+            requestedBy: req.requestedBy,
+            reason: req.reason,
+            step: 'dump',
+          }),
+      },
     );
-    this.logger.info(
-      `Backup ${id} of ${req.target.name} started by ${
-        req.requestedBy
-      } to ${storage.describe(key)}`,
-    );
-    const done = this.track(id, () =>
-      this.runBackup(id, req.target, storage, key),
-    ).then(() => this.store.get(id));
-    return { record: await this.store.get(id), done };
+    return this.started(op.id, id => this.store.get(id));
   }
 
-  private async runBackup(
-    id: string,
-    target: BackupTarget,
-    storage: BackupStorage,
-    key: string,
-  ): Promise<void> {
+  /** The engine's handler of `backup`: runs, or resumes, the recorded backup. */
+  private async runBackupOperation(
+    ctx: OperationContext,
+  ): Promise<OperationOutcome> {
+    const rec = await this.store.get(ctx.operation.id);
+    try {
+      if (rec.method === 'in-cluster') await this.runInCluster(ctx, rec);
+      else if (ctx.resumed) await this.abandonDump(ctx, rec);
+      else await this.runBackup(ctx, rec);
+    } catch (e) {
+      if (e instanceof EngineStoppedError) throw e;
+      // An error outside the steps (a target removed from config): end the record too.
+      await this.store.finish(rec.id, {
+        status: 'failed',
+        failedStep: rec.step,
+        error: messageOf(e),
+      });
+    }
+    return backupOutcome(await this.store.get(rec.id));
+  }
+
+  /** A dump cannot resume: fail the record and discard the partial object. */
+  private async abandonDump(ctx: OperationContext, rec: BackupRecord) {
+    let error = `abandoned at step ${rec.step ?? 'start'}: ${interruption(
+      ctx.operation,
+    )}`;
+    await this.storageOf(this.target(rec.target))
+      .discard(rec.storageKey)
+      .catch(e => {
+        error += `; cleaning up the partial object failed: ${messageOf(e)}`;
+      });
+    await this.store.finish(rec.id, {
+      status: 'failed',
+      failedStep: rec.step ?? 'abandoned',
+      error,
+    });
+    await this.say(ctx, error, 'warn');
+  }
+
+  private async runBackup(ctx: OperationContext, rec: BackupRecord) {
+    const { id, storageKey: key } = rec;
+    const target = this.target(rec.target);
+    const storage = this.storageOf(target);
     const started = Date.now();
     let password = '';
     let step: BackupStep = 'dump';
+    const at = async (s: BackupStep) => {
+      step = s;
+      await this.setStep(ctx, s);
+    };
     try {
       password = passwordOf(target.connection, `backup target ${target.name}`);
+      await this.say(
+        ctx,
+        `Dumping ${target.name} (pg_dump -Fc) to ${storage.describe(key)}`,
+      );
       const { tables, size, sha256 } = await this.dumpToStorage(
         target,
         password,
         storage,
         key,
-        s => {
-          step = s;
-          this.setStep(id, s);
-        },
+        at,
+        ctx.signal,
       );
-      step = 'verify';
-      this.setStep(id, step);
+      await at('verify');
+      await this.say(
+        ctx,
+        `Dumped ${tables.length} tables: ${size} bytes, sha256 ${sha256}; verifying what was stored`,
+      );
       await this.verify(storage, key, size, sha256, tables);
-      step = 'commit';
-      this.setStep(id, step);
+      await at('commit');
       await storage.commit(key);
       await this.store.finish(id, {
         status: 'verified',
@@ -329,12 +396,11 @@ export class BackupService {
         tables,
         durationMs: Date.now() - started,
       });
-      this.logger.info(
-        `Backup ${id} of ${
-          target.name
-        } verified: ${size} bytes, sha256 ${sha256}, ${tables.length} tables, ${
-          Date.now() - started
-        } ms`,
+      await this.say(
+        ctx,
+        `Verified and committed: ${size} bytes, sha256 ${sha256}, ${
+          tables.length
+        } tables, ${Date.now() - started} ms`,
       );
       const copyTo = this.copyStorageOf(target);
       if (copyTo) {
@@ -353,17 +419,27 @@ export class BackupService {
           error: `recording the copy failed: ${messageOf(e)}`,
         }));
         if (copy.status === 'verified') {
-          this.logger.info(`Backup ${id} copied to ${copy.location}`);
+          await this.say(ctx, `Copied to ${copy.location}`);
         } else {
-          this.logger.warn(`Backup ${id} of ${target.name}: ${copy.error}`);
+          await this.say(ctx, `Second copy failed: ${copy.error}`, 'warn');
         }
       }
-      await this.applyRetention(target).catch(e =>
-        this.logger.warn(`Retention of ${target.name} failed: ${messageOf(e)}`),
-      );
+      const deleted = await this.applyRetention(target).catch(e => {
+        this.say(ctx, `Retention failed: ${messageOf(e)}`, 'warn');
+        return [];
+      });
+      if (deleted.length) {
+        await this.say(
+          ctx,
+          `Retention deleted ${deleted.length} older backup(s): ${deleted.join(
+            ', ',
+          )}`,
+        );
+      }
     } catch (e) {
       const failedStep = (e instanceof StepError ? e.step : step) as BackupStep;
       let error = scrub(messageOf(e), password);
+      if (ctx.signal.aborted) error += ' (the backend shut down while it ran)';
       try {
         await storage.discard(key);
       } catch (d) {
@@ -372,15 +448,13 @@ export class BackupService {
           password,
         )}`;
       }
-      this.logger.warn(
-        `Backup ${id} of ${target.name} failed at ${failedStep}: ${error}`,
-      );
       await this.store.finish(id, {
         status: 'failed',
         failedStep,
         error,
         durationMs: Date.now() - started,
       });
+      await this.say(ctx, `Failed at ${failedStep}: ${error}`, 'error');
     }
   }
 
@@ -393,10 +467,12 @@ export class BackupService {
     password: string,
     storage: BackupStorage,
     key: string,
-    setStep: (s: BackupStep) => void,
+    at: (s: BackupStep) => Promise<void>,
+    signal: AbortSignal,
   ) {
     const db = pgClient(target.connection, password);
     let trx: Knex.Transaction | undefined;
+    let unsubscribe = () => {};
     try {
       trx = await db.transaction();
       await trx.raw(
@@ -411,8 +487,9 @@ export class BackupService {
         password,
         snapshot,
       });
+      unsubscribe = killOnAbort(signal, dump.child);
       const digest = new Digest();
-      setStep('upload');
+      await at('upload');
       let uploadFailed = false;
       const upload = storage
         .writePartial(key, dump.child.stdout!.pipe(digest))
@@ -447,6 +524,7 @@ export class BackupService {
       if (e instanceof StepError) throw e;
       throw new StepError('dump', messageOf(e));
     } finally {
+      unsubscribe();
       await trx?.commit().catch(() => {});
       await db.destroy();
     }
@@ -488,12 +566,6 @@ export class BackupService {
     }
   }
 
-  /**
-   * Triggers the entity's backup CronJob in an environment as a manual Job (as `kubectl
-   * create job --from=cronjob/<name>` does) and records it like any backup (method
-   * in-cluster, lock per target). The CronJob is looked up first: none is a NotFoundError
-   * before anything is recorded. `done` resolves with the final record, never rejects.
-   */
   /** Where an in-cluster backup would run: the environment and its backup CronJob. */
   async planInCluster(req: { kubernetesId: string; environment: string }) {
     if (!this.clusters) {
@@ -507,6 +579,11 @@ export class BackupService {
     return { env, client, cron };
   }
 
+  /**
+   * Submits an in-cluster backup: a manual Job from the entity's backup CronJob (as `kubectl
+   * create job --from=cronjob/<name>` makes it), one backup per target like any other. The
+   * CronJob is looked up first: none is a NotFoundError before anything is recorded.
+   */
   async startInCluster(req: {
     target: BackupTarget;
     entityRef: string;
@@ -515,78 +592,113 @@ export class BackupService {
     requestedBy: string;
     reason?: string;
   }): Promise<{ record: BackupRecord; done: Promise<BackupRecord> }> {
-    const { env, client, cron } = await this.planInCluster(req);
+    const { env, cron } = await this.planInCluster(req);
     const cronName = cron.metadata!.name!;
-    const jobName = manualJobName(cronName);
-    const location = `${env.cluster}/${env.namespace}/job/${jobName}`;
-    const id = randomUUID();
-    await this.store.start(
+    const input: InClusterInput = {
+      kubernetesId: req.kubernetesId,
+      environment: env.name,
+      jobName: manualJobName(cronName),
+    };
+    const op = await this.engine.submit(
       {
-        id,
-        target: req.target.name,
+        kind: BACKUP_KIND,
         entityRef: req.entityRef,
-        method: 'in-cluster',
-        storageType: 'in-cluster',
-        storageKey: `${env.cluster}/${env.namespace}/cronjob/${cronName}`,
-        location,
-        step: 'create-job',
+        target: backupTargetKey(req.target.name),
         requestedBy: req.requestedBy,
         reason: req.reason,
+        input: { target: req.target.name, method: 'in-cluster', ...input },
       },
-      this.lease,
+      {
+        prepare: created =>
+          this.store.start({
+            id: created.id,
+            target: req.target.name,
+            entityRef: req.entityRef,
+            method: 'in-cluster',
+            storageType: 'in-cluster',
+            storageKey: `${env.cluster}/${env.namespace}/cronjob/${cronName}`,
+            location: `${env.cluster}/${env.namespace}/job/${input.jobName}`,
+            step: 'create-job',
+            requestedBy: req.requestedBy,
+            reason: req.reason,
+          }),
+      },
     );
-    this.logger.info(
-      `In-cluster backup ${id} of ${req.target.name} started by ${req.requestedBy}: Job ${location} from cronjob/${cronName}`,
-    );
-    const done = this.track(id, async () => {
-      const started = Date.now();
-      let step: BackupStep = 'create-job';
-      try {
-        await createJob(
-          client,
-          jobFromCronJob(cron, jobName, { [BACKUP_ID_ANNOTATION]: id }),
+    return this.started(op.id, id => this.store.get(id));
+  }
+
+  /**
+   * Creates the Job (unless an earlier runner did) and follows it to Complete or Failed. On
+   * shutdown it stops following and leaves the run to the next runner, which resumes here.
+   */
+  private async runInCluster(ctx: OperationContext, rec: BackupRecord) {
+    const input = ctx.operation.input as InClusterInput;
+    const started = Date.now();
+    let step: BackupStep = rec.step ?? 'create-job';
+    try {
+      const { env, client, cron } = await this.planInCluster(input);
+      const { jobName } = input;
+      if (ctx.resumed) {
+        await this.say(
+          ctx,
+          `Resuming at step ${step}: ${interruption(ctx.operation)}`,
+          'warn',
+        );
+      }
+      if (step === 'create-job') {
+        const job = jobFromCronJob(cron, jobName, {
+          [BACKUP_ID_ANNOTATION]: rec.id,
+        });
+        await createJob(client, job).catch(e => {
+          // a runner that stopped right after creating it: follow that Job
+          if (!(ctx.resumed && (e as { code?: number }).code === 409)) throw e;
+        });
+        await this.say(
+          ctx,
+          `Created Job ${rec.location} from cronjob/${cron.metadata!.name}`,
         );
         step = 'job';
-        this.setStep(id, step);
-        const outcome = await followJob({
-          client,
-          namespace: env.namespace,
-          name: jobName,
-          timeoutMs: this.config.inClusterTimeoutMs,
-          onProgress: m => this.logger.info(`Backup ${id}: ${m}`),
-        });
-        if (outcome.state === 'succeeded') {
-          await this.store.finish(id, {
-            status: 'succeeded',
-            durationMs: Date.now() - started,
-          });
-          this.logger.info(
-            `In-cluster backup ${id} of ${req.target.name} succeeded: ${outcome.message}`,
-          );
-          return;
-        }
-        const pods = await podFailures(client, env.namespace, jobName).catch(
-          e => `pods not readable: ${messageOf(e)}`,
-        );
+        await this.setStep(ctx, step);
+      } else if (!(await readJob(client, env.namespace, jobName))) {
         throw new Error(
-          `Job ${jobName} failed: ${outcome.reason}${
-            outcome.message ? `: ${outcome.message}` : ''
-          }${pods ? `; ${pods}` : ''}`,
+          `Job ${rec.location} no longer exists, so its outcome is unknown`,
         );
-      } catch (e) {
-        const error = messageOf(e);
-        this.logger.warn(
-          `In-cluster backup ${id} of ${req.target.name} failed at ${step}: ${error}`,
-        );
-        await this.store.finish(id, {
-          status: 'failed',
-          failedStep: step,
-          error,
-          durationMs: Date.now() - started,
-        });
       }
-    }).then(() => this.store.get(id));
-    return { record: await this.store.get(id), done };
+      const outcome = await followJob({
+        client,
+        namespace: env.namespace,
+        name: jobName,
+        timeoutMs: this.config.inClusterTimeoutMs,
+        signal: ctx.signal,
+        onProgress: m => void this.say(ctx, m),
+      });
+      if (outcome.state === 'succeeded') {
+        await this.store.finish(rec.id, {
+          status: 'succeeded',
+          durationMs: Date.now() - Date.parse(rec.startedAt),
+        });
+        await this.say(ctx, `Job ${jobName} succeeded: ${outcome.message}`);
+        return;
+      }
+      const pods = await podFailures(client, env.namespace, jobName).catch(
+        e => `pods not readable: ${messageOf(e)}`,
+      );
+      throw new Error(
+        `Job ${jobName} failed: ${outcome.reason}${
+          outcome.message ? `: ${outcome.message}` : ''
+        }${pods ? `; ${pods}` : ''}`,
+      );
+    } catch (e) {
+      if (e instanceof EngineStoppedError) throw e;
+      const error = messageOf(e);
+      await this.store.finish(rec.id, {
+        status: 'failed',
+        failedStep: step,
+        error,
+        durationMs: Date.now() - started,
+      });
+      await this.say(ctx, `Failed at ${step}: ${error}`, 'error');
+    }
   }
 
   /**
@@ -662,8 +774,9 @@ export class BackupService {
   }
 
   /**
-   * Records a drill of a verified backup (the newest one unless `backupId` is given) and
-   * starts it; `done` resolves with the final record, never rejects.
+   * Submits a drill of a verified backup (the newest one unless `backupId` is given);
+   * ConflictError if a drill of the target is running. `done` resolves with the final
+   * record, never rejects.
    */
   async startDrill(req: {
     target: BackupTarget;
@@ -672,37 +785,80 @@ export class BackupService {
     backupId?: string;
   }): Promise<{ record: DrillRecord; done: Promise<DrillRecord> }> {
     const backup = await this.drillBackup(req.target, req.backupId);
-    // drills of instances that stopped heartbeating: failed, their databases dropped
-    await this.recoverInterruptedDrills({ own: false });
-    const id = randomUUID();
-    const databaseName = `shipshape_drill_${randomBytes(6).toString('hex')}`;
-    await this.store.startDrill(
+    const op = await this.engine.submit(
       {
-        id,
-        backupId: backup.id,
-        target: req.target.name,
+        kind: DRILL_KIND,
         entityRef: req.entityRef,
+        target: drillTargetKey(req.target.name),
         requestedBy: req.requestedBy,
-        databaseName,
-        backupAgeSeconds: Math.round(
-          (Date.now() - Date.parse(backup.startedAt)) / 1000,
-        ),
-        step: 'create-database',
+        input: { target: req.target.name, backupId: backup.id },
       },
-      this.lease,
+      {
+        prepare: created =>
+          this.store.startDrill({
+            id: created.id,
+            backupId: backup.id,
+            target: req.target.name,
+            entityRef: req.entityRef,
+            requestedBy: req.requestedBy,
+            databaseName: `shipshape_drill_${randomBytes(6).toString('hex')}`,
+            backupAgeSeconds: Math.round(
+              (Date.now() - Date.parse(backup.startedAt)) / 1000,
+            ),
+            step: 'create-database',
+          }),
+      },
     );
-    const done = this.track(id, () =>
-      this.runDrill(id, req.target, backup, databaseName),
-    ).then(() => this.store.getDrill(id));
-    return { record: await this.store.getDrill(id), done };
+    return this.started(op.id, id => this.store.getDrill(id));
+  }
+
+  /**
+   * The engine's handler of `restore-drill`. A drill cannot resume: a run handed over from a
+   * stopped replica is failed and its temporary database dropped.
+   */
+  private async runDrillOperation(
+    ctx: OperationContext,
+  ): Promise<OperationOutcome> {
+    const drill = await this.store.getDrill(ctx.operation.id);
+    try {
+      if (ctx.resumed) {
+        const error = `abandoned at step ${
+          drill.step ?? 'start'
+        }: ${interruption(ctx.operation)}`;
+        await this.store.finishDrill(drill.id, {
+          status: 'failed',
+          failedStep: drill.step ?? 'abandoned',
+          error,
+        });
+        const dropped = await this.dropDrillDatabase(drill.databaseName);
+        if (dropped)
+          await this.store.appendDrillError(drill.id, `; ${dropped}`);
+        await this.say(ctx, `${error}${dropped ? `; ${dropped}` : ''}`, 'warn');
+      } else {
+        await this.runDrill(
+          ctx,
+          this.target(drill.target),
+          await this.store.get(drill.backupId),
+          drill.databaseName!,
+        );
+      }
+    } catch (e) {
+      await this.store.finishDrill(drill.id, {
+        status: 'failed',
+        failedStep: drill.step,
+        error: messageOf(e),
+      });
+    }
+    return drillOutcome(await this.store.getDrill(drill.id));
   }
 
   private async runDrill(
-    id: string,
+    ctx: OperationContext,
     target: BackupTarget,
     backup: BackupRecord,
     databaseName: string,
   ): Promise<void> {
+    const { id } = ctx.operation;
     const conn = this.config.drillConnection!;
     let password = '';
     let step: DrillStep = 'create-database';
@@ -724,9 +880,17 @@ export class BackupService {
       password = passwordOf(conn, 'shipshape.backup.drill.connection');
       admin = pgClient(conn, password);
       await admin.raw('CREATE DATABASE ??', [databaseName]);
+      await this.say(
+        ctx,
+        `Restoring backup ${backup.id} (${backup.sizeBytes} bytes, taken ${backup.startedAt}) into temporary database ${databaseName}`,
+      );
       at('fetch');
       const t0 = Date.now();
-      const input = await this.storageOf(target).read(backup.storageKey);
+      const input = await this.storageOf(target).read(
+        backup.storageKey,
+        false,
+        ctx.signal,
+      );
       at('restore');
       const restore = startRestore({
         binDir: this.config.binDir,
@@ -734,8 +898,9 @@ export class BackupService {
         password,
         database: databaseName,
       });
+      const unsubscribe = killOnAbort(ctx.signal, restore.child);
       const measured = digestOf(input);
-      await feedChild(input, restore.child);
+      await feedChild(input, restore.child).finally(unsubscribe);
       const exit = await restore.exit;
       restoreMs = Date.now() - t0;
       const got = measured();
@@ -753,6 +918,7 @@ export class BackupService {
         );
       }
       at('compare');
+      await this.say(ctx, `Restored in ${restoreMs} ms; comparing row counts`);
       restored = pgClient(conn, password, databaseName);
       const counts = await countTables(restored);
       const byName = new Map(counts.map(c => [tableName(c), c.rows]));
@@ -791,14 +957,14 @@ export class BackupService {
         restoreMs,
         comparison,
       });
-      this.logger.info(
-        `Restore drill ${id} of backup ${backup.id} (${target.name}) passed: ${comparison.length} tables, restored in ${restoreMs} ms`,
+      await this.say(
+        ctx,
+        `Passed: ${comparison.length} tables match the backup's row counts; restored in ${restoreMs} ms`,
       );
     } catch (e) {
-      const error = scrub(messageOf(e), password);
-      this.logger.warn(
-        `Restore drill ${id} of ${target.name} failed at ${step}: ${error}`,
-      );
+      let error = scrub(messageOf(e), password);
+      if (ctx.signal.aborted) error += ' (the backend shut down while it ran)';
+      await this.say(ctx, `Failed at ${step}: ${error}`, 'error');
       await this.store.finishDrill(id, {
         status: 'failed',
         failedStep: step,
@@ -811,12 +977,15 @@ export class BackupService {
       if (admin) {
         await admin
           .raw('DROP DATABASE IF EXISTS ?? WITH (FORCE)', [databaseName])
+          .then(() => this.say(ctx, `Dropped ${databaseName}`))
           .catch(e =>
-            this.logger.error(
-              `Restore drill ${id}: could not drop ${databaseName}: ${scrub(
+            this.say(
+              ctx,
+              `Could not drop ${databaseName}: ${scrub(
                 messageOf(e),
                 password,
               )}`,
+              'error',
             ),
           );
         await admin.destroy().catch(() => {});

@@ -23,7 +23,8 @@ export interface BackupStorage {
   /** Streams `body` to `<key>.partial`. */
   writePartial(key: string, body: Readable): Promise<void>;
   /** Reads the partial (before commit) or final object. */
-  read(key: string, partial?: boolean): Promise<Readable>;
+  /** `signal` aborts a read that has not answered yet (a backend shutting down). */
+  read(key: string, partial?: boolean, signal?: AbortSignal): Promise<Readable>;
   /** Moves `<key>.partial` to `<key>`. */
   commit(key: string): Promise<void>;
   /** Removes `<key>.partial` and `<key>`, ignoring ones that do not exist. */
@@ -157,12 +158,13 @@ class S3Storage implements BackupStorage {
     await upload.done();
   }
 
-  async read(key: string, partial = false) {
+  async read(key: string, partial = false, signal?: AbortSignal) {
     const res = await this.client.send(
       new GetObjectCommand({
         Bucket: this.cfg.bucket,
         Key: this.key(key, partial),
       }),
+      { abortSignal: signal },
     );
     return res.Body as Readable;
   }

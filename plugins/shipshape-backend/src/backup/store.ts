@@ -1,4 +1,4 @@
-import { ConflictError, NotFoundError } from '@backstage/errors';
+import { NotFoundError } from '@backstage/errors';
 import { Knex } from 'knex';
 import { ChangeNotifier } from '../operations/longPoll';
 import { TableCount } from './pg';
@@ -42,9 +42,6 @@ export interface BackupRecord {
   storageKey: string;
   /** In-cluster: `<cluster>/<namespace>/job/<name>` (from cronjob/<name>). */
   location?: string;
-  /** The backend instance running it, and when it last said so. */
-  owner?: string;
-  heartbeatAt?: string;
   sizeBytes?: number;
   sha256?: string;
   durationMs?: number;
@@ -81,22 +78,11 @@ export interface DrillRecord {
   comparison?: TableComparison[];
   /** The temporary database the backup is restored into (dropped at the end). */
   databaseName?: string;
-  /** The backend instance running it, and when it last said so. */
-  owner?: string;
-  heartbeatAt?: string;
   startedAt: string;
   finishedAt?: string;
 }
 
 const BACKUPS = 'shipshape_backups';
-
-/** Who runs a backup and how long its heartbeat stays valid. */
-export interface Lease {
-  owner: string;
-  leaseMs: number;
-  /** For rows without a heartbeat (written before heartbeats existed). */
-  staleAfterMs: number;
-}
 const DRILLS = 'shipshape_restore_drills';
 
 function iso(v: unknown): string | undefined {
@@ -132,8 +118,6 @@ function toBackup(r: any): BackupRecord {
     storageType: r.storage_type,
     storageKey: r.storage_key,
     location: r.location ?? undefined,
-    owner: r.owner ?? undefined,
-    heartbeatAt: iso(r.heartbeat_at),
     sizeBytes: num(r.size_bytes),
     sha256: r.sha256 ?? undefined,
     durationMs: num(r.duration_ms),
@@ -161,19 +145,9 @@ function toDrill(r: any): DrillRecord {
     backupAgeSeconds: num(r.backup_age_seconds),
     comparison: json(r.comparison),
     databaseName: r.database_name ?? undefined,
-    owner: r.owner ?? undefined,
-    heartbeatAt: iso(r.heartbeat_at),
     startedAt: iso(r.started_at)!,
     finishedAt: iso(r.finished_at),
   };
-}
-
-function isUniqueViolation(e: any): boolean {
-  return (
-    e?.code === '23505' ||
-    e?.code === 'SQLITE_CONSTRAINT_UNIQUE' ||
-    /UNIQUE constraint failed/i.test(String(e?.message))
-  );
 }
 
 /** Backup and drill records in the plugin's database. */
@@ -184,9 +158,9 @@ export class BackupStore {
   constructor(private readonly db: Knex) {}
 
   /**
-   * Records a running backup owned by `lease.owner`, or throws ConflictError when one is
-   * already running for the target (the unique partial index decides, also across
-   * replicas). Running rows whose owner stopped heartbeating are failed first.
+   * Records a running backup. Its id is its operation's: the operations engine holds the
+   * target (one backup per target across replicas), heartbeats the run and hands an
+   * interrupted one to a live replica, whose handler ends this record.
    */
   async start(
     rec: Pick<
@@ -200,101 +174,21 @@ export class BackupStore {
       | 'reason'
     > &
       Partial<Pick<BackupRecord, 'method' | 'location' | 'step'>>,
-    lease: Lease,
   ): Promise<void> {
-    await this.abandon({ ...lease, target: rec.target, own: false });
-    const now = new Date();
-    try {
-      await this.db(BACKUPS).insert({
-        id: rec.id,
-        target: rec.target,
-        entity_ref: rec.entityRef,
-        status: 'running',
-        method: rec.method ?? 'pg_dump',
-        step: rec.step ?? null,
-        location: rec.location ?? null,
-        storage_type: rec.storageType,
-        storage_key: rec.storageKey,
-        requested_by: rec.requestedBy,
-        reason: rec.reason ?? null,
-        owner: lease.owner,
-        heartbeat_at: now,
-        started_at: now,
-      });
-    } catch (e) {
-      if (!isUniqueViolation(e)) throw e;
-      const busy = await this.db(BACKUPS)
-        .where({ target: rec.target, status: 'running' })
-        .first();
-      throw new ConflictError(
-        `A backup of ${rec.target} is already running (${
-          busy?.id ?? 'unknown'
-        }, requested by ${busy?.requested_by ?? 'unknown'} at ${
-          iso(busy?.started_at) ?? '?'
-        }); wait for it to finish`,
-      );
-    }
-  }
-
-  /**
-   * Fails running backups that cannot finish any more, which releases their target's lock:
-   * with `own`, every running row of `owner` (a restarted instance runs none of them);
-   * always, rows whose heartbeat is older than `leaseMs` (their instance is gone), and rows
-   * without a heartbeat (written before it existed) older than `staleAfterMs`. Returns them.
-   */
-  async abandon(opts: Lease & { own: boolean; target?: string }) {
-    const now = Date.now();
-    const q = this.db(BACKUPS)
-      .where({ status: 'running' })
-      .andWhere(w => {
-        if (opts.own) w.orWhere({ owner: opts.owner });
-        w.orWhere('heartbeat_at', '<', new Date(now - opts.leaseMs));
-        w.orWhere(n =>
-          n
-            .whereNull('heartbeat_at')
-            .andWhere('started_at', '<', new Date(now - opts.staleAfterMs)),
-        );
-      });
-    if (opts.target) q.andWhere({ target: opts.target });
-    const rows = await q.clone().select('*');
-    for (const r of rows) {
-      const reached = r.step ?? 'start';
-      const why =
-        opts.own && r.owner === opts.owner
-          ? `backend instance ${opts.owner} restarted while it ran`
-          : `its backend instance ${
-              r.owner ?? '(unknown)'
-            } stopped (no heartbeat since ${
-              iso(r.heartbeat_at) ?? iso(r.started_at)
-            })`;
-      await this.db(BACKUPS)
-        .where({ id: r.id, status: 'running' })
-        .update({
-          status: 'failed',
-          failed_step: r.step ?? 'abandoned',
-          error: `abandoned at step ${reached}: ${why}${
-            r.method === 'in-cluster' && r.location
-              ? `; the Job ${r.location} may still run in the cluster`
-              : ''
-          }`,
-          finished_at: new Date(),
-        });
-      this.changes.notify(r.id);
-    }
-    return rows.map(toBackup);
-  }
-
-  /** Renews the lease of running backups and drills `owner` runs; returns how many. */
-  async heartbeat(owner: string, ids: string[]): Promise<number> {
-    if (!ids.length) return 0;
-    let n = 0;
-    for (const table of [BACKUPS, DRILLS]) {
-      n += await this.db(table)
-        .whereIn('id', ids)
-        .andWhere({ status: 'running', owner })
-        .update({ heartbeat_at: new Date() });
-    }
-    return n;
+    await this.db(BACKUPS).insert({
+      id: rec.id,
+      target: rec.target,
+      entity_ref: rec.entityRef,
+      status: 'running',
+      method: rec.method ?? 'pg_dump',
+      step: rec.step ?? null,
+      location: rec.location ?? null,
+      storage_type: rec.storageType,
+      storage_key: rec.storageKey,
+      requested_by: rec.requestedBy,
+      reason: rec.reason ?? null,
+      started_at: new Date(),
+    });
   }
 
   /** Records the step a running backup has reached (and, optionally, where it runs). */
@@ -374,9 +268,7 @@ export class BackupStore {
       | 'backupAgeSeconds'
     > &
       Partial<Pick<DrillRecord, 'step'>>,
-    lease: Pick<Lease, 'owner'>,
   ) {
-    const now = new Date();
     await this.db(DRILLS).insert({
       id: rec.id,
       backup_id: rec.backupId,
@@ -387,9 +279,7 @@ export class BackupStore {
       database_name: rec.databaseName ?? null,
       backup_age_seconds: rec.backupAgeSeconds ?? null,
       step: rec.step ?? null,
-      owner: lease.owner,
-      heartbeat_at: now,
-      started_at: now,
+      started_at: new Date(),
     });
   }
 
@@ -397,54 +287,6 @@ export class BackupStore {
   async setDrillStep(id: string, step: DrillStep) {
     await this.db(DRILLS).where({ id, status: 'running' }).update({ step });
     this.changes.notify(id);
-  }
-
-  /**
-   * Fails running drills that cannot finish any more, as `abandon` does for backups: with
-   * `own`, every running drill of `owner`; always, drills whose heartbeat is older than
-   * `leaseMs` and drills without one older than `staleAfterMs`. Each row is claimed with a
-   * conditional update, so two instances never both fail (and clean up after) one drill.
-   * Returns the drills this call failed.
-   */
-  async abandonDrills(opts: Lease & { own: boolean }): Promise<DrillRecord[]> {
-    const now = Date.now();
-    const rows = await this.db(DRILLS)
-      .where({ status: 'running' })
-      .andWhere(w => {
-        if (opts.own) w.orWhere({ owner: opts.owner });
-        w.orWhere('heartbeat_at', '<', new Date(now - opts.leaseMs));
-        w.orWhere(n =>
-          n
-            .whereNull('heartbeat_at')
-            .andWhere('started_at', '<', new Date(now - opts.staleAfterMs)),
-        );
-      })
-      .select('*');
-    const failed: DrillRecord[] = [];
-    for (const r of rows) {
-      const why =
-        opts.own && r.owner === opts.owner
-          ? `backend instance ${opts.owner} restarted while it ran`
-          : `its backend instance ${
-              r.owner ?? '(unknown)'
-            } stopped (no heartbeat since ${
-              iso(r.heartbeat_at) ?? iso(r.started_at)
-            })`;
-      const claimed = await this.db(DRILLS)
-        .where({ id: r.id, status: 'running' })
-        .update({
-          status: 'failed',
-          failed_step: r.step ?? 'abandoned',
-          error: `abandoned at step ${r.step ?? 'start'}: ${why}`,
-          finished_at: new Date(),
-        });
-      if (!claimed) continue;
-      this.changes.notify(r.id);
-      failed.push(
-        toDrill((await this.db(DRILLS).where({ id: r.id }).first())!),
-      );
-    }
-    return failed;
   }
 
   /** Adds to a finished drill's error (what happened to its temporary database). */

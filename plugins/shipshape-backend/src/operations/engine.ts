@@ -84,12 +84,27 @@ export class OperationEngine {
     this.handlers.set(kind, handler);
   }
 
-  /** Stores the operation (ConflictError if the target is busy) and starts it. */
-  async submit(op: NewOperation): Promise<Operation> {
+  /**
+   * Stores the operation (ConflictError if the target is busy) and starts it. `prepare` runs
+   * between the two, while the target is held: a kind that keeps its own record (a backup)
+   * writes it there, so the record exists before the handler runs; if it throws, the
+   * operation is failed with its message and the error rethrown.
+   */
+  async submit(
+    op: NewOperation,
+    options: { prepare?: (created: Operation) => Promise<void> } = {},
+  ): Promise<Operation> {
     if (!this.handlers.has(op.kind)) {
       throw new Error(`No handler for operation kind '${op.kind}'`);
     }
     const created = await this.store.create(op);
+    try {
+      await options.prepare?.(created);
+    } catch (e) {
+      const message = e instanceof Error ? e.message : String(e);
+      await this.store.finish(created.id, 'failed', {}, message);
+      throw e;
+    }
     if (await this.store.claim(created.id, this.instanceId)) {
       const claimed = (await this.store.get(created.id))!;
       this.launch(claimed, false);
@@ -98,10 +113,14 @@ export class OperationEngine {
     return created;
   }
 
-  /** Starts the heartbeat and resumes orphaned operations now and on every beat. */
+  /**
+   * Starts the heartbeat and resumes orphaned operations now and on every beat. At start
+   * that includes, at once, the operations this instance name was running when it stopped (a
+   * restarted backend with a stable `instanceId`); other runners' only once stale.
+   */
   async start(): Promise<void> {
     this.stopped = false;
-    await this.resumeOrphans();
+    await this.resumeOrphans(true);
     this.timer = setInterval(() => {
       this.beat().catch(e =>
         this.logger.warn(`operations heartbeat failed: ${e}`),
@@ -133,11 +152,12 @@ export class OperationEngine {
     await this.resumeOrphans();
   }
 
-  private async resumeOrphans(): Promise<void> {
+  private async resumeOrphans(includeOwn = false): Promise<void> {
     if (this.stopped) return;
     const orphans = await this.store.claimOrphans(
       this.instanceId,
       this.staleAfterMs,
+      { includeOwn },
     );
     for (const op of orphans) {
       if (this.running.has(op.id)) continue;
@@ -147,7 +167,11 @@ export class OperationEngine {
       await this.store.appendLog(
         op.id,
         'warn',
-        `Runner stopped; resumed by ${this.instanceId}`,
+        op.previousRunner === this.instanceId
+          ? `Backend instance ${this.instanceId} restarted while it ran; resumed`
+          : `Runner ${op.previousRunner ?? '(unknown)'} stopped; resumed by ${
+              this.instanceId
+            }`,
       );
       this.launch(op, true);
     }

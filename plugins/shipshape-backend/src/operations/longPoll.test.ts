@@ -13,18 +13,15 @@ describe('longPoll over backup records', () => {
     async databaseId => {
       const store = new BackupStore(await migrated(databaseId));
       const id = randomUUID();
-      await store.start(
-        {
-          id,
-          target: 'db',
-          entityRef: 'component:default/x',
-          storageType: 'local',
-          storageKey: `db/${id}`,
-          requestedBy: 'user:default/a',
-          step: 'dump',
-        },
-        { owner: 'i1', leaseMs: 60_000, staleAfterMs: 60_000 },
-      );
+      await store.start({
+        id,
+        target: 'db',
+        entityRef: 'component:default/x',
+        storageType: 'local',
+        storageKey: `db/${id}`,
+        requestedBy: 'user:default/a',
+        step: 'dump',
+      });
       const follow = async (write: () => Promise<void>) => {
         const first = await store.get(id);
         let writtenAt = 0;

@@ -116,23 +116,49 @@ describe('OperationStore', () => {
           await a.claim(o.id, 'dead-instance');
           ids.push(o.id);
         }
-        // Live heartbeat: nobody takes them.
+        // Live heartbeat: nobody takes them, not even another instance asking for its own.
         expect(await b.claimOrphans('i2', 60_000)).toEqual([]);
+        expect(
+          await b.claimOrphans('i2', 60_000, { includeOwn: true }),
+        ).toEqual([]);
         await knex1('shipshape_operations')
           .whereIn('id', ids)
           .update({ heartbeat_at: new Date(Date.now() - 120_000) });
         const [x, y] = await Promise.all([
-          a.claimOrphans('i1', 60_000, 4),
-          b.claimOrphans('i2', 60_000, 4),
+          a.claimOrphans('i1', 60_000, { limit: 4 }),
+          b.claimOrphans('i2', 60_000, { limit: 4 }),
         ]);
         const all = [...x, ...y].map(o => o.id).sort();
         expect(all).toEqual([...ids].sort());
         expect(new Set(all).size).toBe(6);
         for (const o of x) expect(o.claimedBy).toBe('i1');
         for (const o of y) expect(o.claimedBy).toBe('i2');
+        for (const o of [...x, ...y]) {
+          expect(o.previousRunner).toBe('dead-instance');
+        }
       } finally {
         if (knex2 !== knex1) await knex2.destroy();
       }
+    },
+  );
+
+  it.each(databases.eachSupportedId())(
+    'gives a restarted instance its own running operations at once on %p',
+    async databaseId => {
+      const knex = await migrated(databaseId);
+      const store = OperationStore.create(knex);
+      const mine = await store.create(op('own/1'));
+      await store.claim(mine.id, 'node-a');
+      const theirs = await store.create(op('own/2'));
+      await store.claim(theirs.id, 'node-b');
+      // Both heartbeats are fresh: only node-a's own run is handed back to node-a.
+      const got = await store.claimOrphans('node-a', 60_000, {
+        includeOwn: true,
+      });
+      expect(got.map(o => [o.id, o.previousRunner])).toEqual([
+        [mine.id, 'node-a'],
+      ]);
+      expect(await store.claimOrphans('node-a', 60_000)).toEqual([]);
     },
   );
 });

@@ -30,6 +30,8 @@ export interface Operation<I = unknown, R = unknown> {
   updatedAt: string;
   finishedAt?: string;
   heartbeatAt?: string;
+  /** Set by claimOrphans: the runner that stopped (claimedBy before the takeover). */
+  previousRunner?: string;
 }
 
 export interface OperationLogLine {
@@ -185,27 +187,29 @@ export class OperationStore {
   async claimOrphans(
     instanceId: string,
     staleAfterMs: number,
-    limit = 10,
+    options: { includeOwn?: boolean; limit?: number } = {},
   ): Promise<Operation[]> {
     const staleBefore = new Date(Date.now() - staleAfterMs);
     const claimed = await this.db.transaction(async tx => {
       let query = tx(OPS)
         .whereIn('status', ACTIVE_STATUSES)
-        .andWhere(q =>
-          q
-            .where('heartbeat_at', '<', staleBefore)
-            .orWhere(q2 =>
-              q2
-                .whereNull('heartbeat_at')
-                .andWhere('created_at', '<', staleBefore),
-            ),
-        )
+        .andWhere(q => {
+          // includeOwn: this instance name restarted; what it was running is orphaned now.
+          if (options.includeOwn) q.where({ claimed_by: instanceId });
+          q.orWhere('heartbeat_at', '<', staleBefore).orWhere(q2 =>
+            q2
+              .whereNull('heartbeat_at')
+              .andWhere('created_at', '<', staleBefore),
+          );
+        })
         .orderBy('created_at')
-        .limit(limit)
-        .select('id');
+        .limit(options.limit ?? 10)
+        .select('id', 'claimed_by');
       if (this.isPostgres) query = query.forUpdate().skipLocked();
-      const ids = (await query).map((r: { id: string }) => r.id);
+      const found = (await query) as Array<{ id: string; claimed_by: string }>;
+      const ids = found.map(r => r.id);
       if (ids.length === 0) return [];
+      const previous = new Map(found.map(r => [r.id, r.claimed_by]));
       const now = new Date();
       await tx(OPS).whereIn('id', ids).update({
         status: 'running',
@@ -214,7 +218,10 @@ export class OperationStore {
         updated_at: now,
       });
       const rows = await tx(OPS).whereIn('id', ids);
-      return rows.map(toOperation);
+      return rows.map(r => ({
+        ...toOperation(r),
+        previousRunner: previous.get(r.id) ?? undefined,
+      }));
     });
     for (const op of claimed) this.changes.notify(op.id);
     return claimed;

@@ -1,28 +1,21 @@
 import {
   HttpAuthService,
-  LifecycleService,
-  LoggerService,
   PermissionsService,
   RootConfigService,
 } from '@backstage/backend-plugin-api';
 import { CatalogService } from '@backstage/plugin-catalog-node';
 import express from 'express';
-import { Knex } from 'knex';
 import { KubernetesClusters } from '../kubernetes/clusters';
 import { OperationEngine } from '../operations/engine';
-import { createOperationsRouter } from '../operations/router';
-import { OperationStore } from '../operations/store';
 import { DeployHandler, RollbackHandler, RolloutTimings } from './operations';
 import { createRolloutRouter } from './router';
 
 export interface RolloutFeatureDeps {
-  knex: Knex;
+  engine: OperationEngine;
   config: RootConfigService;
-  logger: LoggerService;
   httpAuth: HttpAuthService;
   permissions: PermissionsService;
   catalog: CatalogService;
-  lifecycle: LifecycleService;
 }
 
 /** Reads `shipshape.rollout.*` timings (seconds in config). */
@@ -37,35 +30,21 @@ export function rolloutTimings(config: RootConfigService): RolloutTimings & {
   };
 }
 
-/**
- * The operations engine with its deploy and rollback handlers, started (resuming what a
- * previous backend left running) and stopped with the backend; returns the routers of the
- * operations API and the rollout API.
- */
-export async function createRolloutRouters(
+/** Registers the deploy and rollback handlers on the engine; returns the rollout API. */
+export function createRolloutFeatureRouter(
   deps: RolloutFeatureDeps,
-): Promise<express.Router[]> {
+): express.Router {
+  const { engine } = deps;
   const clusters = KubernetesClusters.fromConfig(deps.config);
   const timings = rolloutTimings(deps.config);
-  const store = OperationStore.create(deps.knex);
-  const engine = OperationEngine.create({ store, logger: deps.logger });
   engine.register('deploy', new DeployHandler(clusters, timings));
   engine.register('rollback', new RollbackHandler(clusters, timings));
-  deps.lifecycle.addStartupHook(() => engine.start());
-  deps.lifecycle.addShutdownHook(() => engine.stop());
-  return [
-    createOperationsRouter({
-      store,
-      httpAuth: deps.httpAuth,
-      catalog: deps.catalog,
-    }),
-    createRolloutRouter({
-      engine,
-      clusters,
-      httpAuth: deps.httpAuth,
-      permissions: deps.permissions,
-      catalog: deps.catalog,
-      statusTimeoutMs: timings.statusTimeoutMs,
-    }),
-  ];
+  return createRolloutRouter({
+    engine,
+    clusters,
+    httpAuth: deps.httpAuth,
+    permissions: deps.permissions,
+    catalog: deps.catalog,
+    statusTimeoutMs: timings.statusTimeoutMs,
+  });
 }
