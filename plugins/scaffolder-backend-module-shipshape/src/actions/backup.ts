@@ -1,11 +1,17 @@
 import { createTemplateAction } from '@backstage/plugin-scaffolder-node';
 import { ActionContext } from '@backstage/plugin-scaffolder-node';
-import { ShipshapeActionDeps, entityPath, failure } from './deployClient';
+import {
+  ShipshapeActionDeps,
+  entityPath,
+  failure,
+  shipshapeCaller,
+  streamOperationLog,
+} from './deployClient';
 
 /**
  * POSTs a backup or restore drill as the user who started the task (inside a checkpoint, so
- * a retried task does not start it twice) and follows its record (long poll, `?wait=`) until
- * it is done.
+ * a retried task does not start it twice), streams its operation's log into the task log
+ * until it has ended, and returns its record.
  */
 async function runBackupCall(
   deps: ShipshapeActionDeps,
@@ -14,59 +20,37 @@ async function runBackupCall(
   entityRef: string,
   body: Record<string, unknown>,
 ): Promise<any> {
-  const baseUrl = await deps.discovery.getBaseUrl('shipshape');
-  const headers = async () => {
-    const { token } = await deps.auth.getPluginRequestToken({
-      onBehalfOf: await ctx.getInitiatorCredentials(),
-      targetPluginId: 'shipshape',
-    });
-    return { Authorization: `Bearer ${token}` };
-  };
-  const base = `${baseUrl}/entities/${entityPath(entityRef)}/${kind}`;
-  if (ctx.isDryRun) {
-    // The backend checks entity, target, permission (and the CronJob); nothing runs.
+  const call = await shipshapeCaller(deps, ctx);
+  const base = `${call.baseUrl}/entities/${entityPath(entityRef)}/${kind}`;
+  const post = async (extra: Record<string, unknown> = {}) => {
     const res = await fetch(base, {
       method: 'POST',
-      headers: { 'Content-Type': 'application/json', ...(await headers()) },
-      body: JSON.stringify({ ...body, dryRun: true }),
+      headers: {
+        'Content-Type': 'application/json',
+        ...(await call.headers()),
+      },
+      body: JSON.stringify({ ...body, ...extra }),
     });
     if (!res.ok) throw await failure(res);
-    const plan = await res.json();
+    return res.json();
+  };
+  if (ctx.isDryRun) {
+    // The backend checks entity, target, permission (and the CronJob); nothing runs.
+    const plan = await post({ dryRun: true });
     ctx.logger.info(`Dry run: would start ${kind}: ${JSON.stringify(plan)}`);
     return { ...plan, status: 'dry-run' };
   }
   const started = await ctx.checkpoint({
     key: `shipshape.${kind}.${entityRef}.${JSON.stringify(body)}`,
-    fn: async () => {
-      const res = await fetch(base, {
-        method: 'POST',
-        headers: { 'Content-Type': 'application/json', ...(await headers()) },
-        body: JSON.stringify(body),
-      });
-      if (!res.ok) throw await failure(res);
-      return { id: ((await res.json()) as { id: string }).id };
-    },
+    fn: async () => ({ id: ((await post()) as { id: string }).id }),
   });
   ctx.logger.info(`Shipshape ${kind} ${started.id} started`);
-  // Long poll: the backend answers when the record's step or status changes (or after wait).
-  const wait = deps.logWaitSeconds ?? 20;
-  let step: string | undefined;
-  for (;;) {
-    const res = await fetch(
-      `${base}/${encodeURIComponent(started.id)}?wait=${wait}`,
-      { headers: await headers() },
-    );
-    if (!res.ok) throw await failure(res);
-    const rec = await res.json();
-    if (rec.status !== 'running') return rec;
-    if (rec.step && rec.step !== step) {
-      ctx.logger.info(`${kind} ${started.id}: ${rec.step}`);
-      step = rec.step;
-    } else {
-      // Nothing new (a backend that does not wait): pause before asking again.
-      await new Promise(r => setTimeout(r, deps.pollIntervalMs ?? 1000));
-    }
-  }
+  await streamOperationLog(deps, ctx, call, started.id);
+  const res = await fetch(`${base}/${encodeURIComponent(started.id)}`, {
+    headers: await call.headers(),
+  });
+  if (!res.ok) throw await failure(res);
+  return res.json();
 }
 
 /** `shipshape:backup:create`: a verified backup of the entity's backup target. */

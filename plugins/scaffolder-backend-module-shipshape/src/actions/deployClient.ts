@@ -62,10 +62,67 @@ export function entityPath(entityRef: string): string {
     .join('/');
 }
 
+/** The backend's base URL and auth headers for calls made as the user who started the task. */
+export async function shipshapeCaller(
+  deps: ShipshapeActionDeps,
+  ctx: ActionContext<any, any>,
+) {
+  const baseUrl = await deps.discovery.getBaseUrl('shipshape');
+  const headers = async () => {
+    const { token } = await deps.auth.getPluginRequestToken({
+      onBehalfOf: await ctx.getInitiatorCredentials(),
+      targetPluginId: 'shipshape',
+    });
+    return { Authorization: `Bearer ${token}` };
+  };
+  return { baseUrl, headers };
+}
+
+export type ShipshapeCaller = Awaited<ReturnType<typeof shipshapeCaller>>;
+
+/**
+ * Streams an operation's log into the task log until it has ended: each request long-polls
+ * `GET /operations/:id/log?after=&wait=`, which answers as soon as there are new lines or the
+ * operation ended (bounded by logWaitSeconds). Returns the last line's sequence number.
+ */
+export async function streamOperationLog(
+  deps: ShipshapeActionDeps,
+  ctx: ActionContext<any, any>,
+  call: ShipshapeCaller,
+  id: string,
+): Promise<number> {
+  const wait = deps.logWaitSeconds ?? 20;
+  let after = 0;
+  for (;;) {
+    const res = await fetch(
+      `${call.baseUrl}/operations/${encodeURIComponent(
+        id,
+      )}/log?after=${after}&wait=${wait}`,
+      { headers: await call.headers() },
+    );
+    if (!res.ok) throw await failure(res);
+    const page = (await res.json()) as {
+      done: boolean;
+      next: number;
+      lines: Array<{ level: string; message: string }>;
+    };
+    for (const line of page.lines) {
+      if (line.level === 'error') ctx.logger.error(line.message);
+      else if (line.level === 'warn') ctx.logger.warn(line.message);
+      else ctx.logger.info(line.message);
+    }
+    after = page.next;
+    if (page.done) return after;
+    if (page.lines.length === 0) {
+      await new Promise(r => setTimeout(r, deps.pollIntervalMs ?? 1000));
+    }
+  }
+}
+
 /**
  * Runs a Shipshape operation on behalf of the user who started the task: POSTs it (inside a
  * checkpoint, so a retried task does not start it twice), streams its log into the task
- * log (long-polling `GET /operations/:id/log?after=&wait=`), and returns its outcome. Dry runs return what would change.
+ * log, and returns its outcome. Dry runs return what would change.
  */
 export async function runShipshapeOperation(
   deps: ShipshapeActionDeps,
@@ -77,22 +134,18 @@ export async function runShipshapeOperation(
     dryRun: boolean;
   },
 ): Promise<OperationRunResult> {
-  const baseUrl = await deps.discovery.getBaseUrl('shipshape');
-  const authHeaders = async () => {
-    const { token } = await deps.auth.getPluginRequestToken({
-      onBehalfOf: await ctx.getInitiatorCredentials(),
-      targetPluginId: 'shipshape',
-    });
-    return { Authorization: `Bearer ${token}` };
-  };
-  const path = `${baseUrl}/entities/${entityPath(options.entityRef)}/${
+  const call = await shipshapeCaller(deps, ctx);
+  const path = `${call.baseUrl}/entities/${entityPath(options.entityRef)}/${
     options.kind
   }`;
 
   const post = async () => {
     const res = await fetch(path, {
       method: 'POST',
-      headers: { 'Content-Type': 'application/json', ...(await authHeaders()) },
+      headers: {
+        'Content-Type': 'application/json',
+        ...(await call.headers()),
+      },
       body: JSON.stringify({ ...options.body, dryRun: options.dryRun }),
     });
     if (!res.ok) throw await failure(res);
@@ -131,41 +184,13 @@ export async function runShipshapeOperation(
   ctx.logger.info(
     `Shipshape operation ${started.id} (${options.kind}) started`,
   );
-
-  // Long poll: each request waits on the backend until there are new lines or the
-  // operation has ended (bounded by logWaitSeconds), so lines arrive as they are written.
-  const wait = deps.logWaitSeconds ?? 20;
-  let after = 0;
-  for (;;) {
-    const res = await fetch(
-      `${baseUrl}/operations/${encodeURIComponent(
-        started.id,
-      )}/log?after=${after}&wait=${wait}`,
-      { headers: await authHeaders() },
-    );
-    if (!res.ok) throw await failure(res);
-    const page = (await res.json()) as {
-      done: boolean;
-      next: number;
-      lines: Array<{ level: string; message: string }>;
-    };
-    for (const line of page.lines) {
-      if (line.level === 'error') ctx.logger.error(line.message);
-      else if (line.level === 'warn') ctx.logger.warn(line.message);
-      else ctx.logger.info(line.message);
-    }
-    after = page.next;
-    if (page.done) break;
-    if (page.lines.length === 0) {
-      await new Promise(r => setTimeout(r, deps.pollIntervalMs ?? 1000));
-    }
-  }
+  const after = await streamOperationLog(deps, ctx, call, started.id);
 
   const res = await fetch(
-    `${baseUrl}/operations/${encodeURIComponent(started.id)}?after=${after}`,
-    {
-      headers: await authHeaders(),
-    },
+    `${call.baseUrl}/operations/${encodeURIComponent(
+      started.id,
+    )}?after=${after}`,
+    { headers: await call.headers() },
   );
   if (!res.ok) throw await failure(res);
   const op = (await res.json()) as OperationResponse;
