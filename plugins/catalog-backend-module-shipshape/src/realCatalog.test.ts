@@ -47,9 +47,20 @@ async function startCatalog(
   return { backend, get };
 }
 
+// Directories the tests write catalog files to; removed when the file's tests end.
+const dirs: string[] = [];
+afterAll(() => {
+  for (const dir of dirs) fs.rmSync(dir, { recursive: true, force: true });
+});
+function tempDir() {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'shipshape-catalog-'));
+  dirs.push(dir);
+  return dir;
+}
+
 /** The catalog of the example entities, with a copy of org.yaml a test may add groups to. */
 async function startExampleCatalog(policy: object) {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'shipshape-catalog-'));
+  const dir = tempDir();
   const org = path.join(dir, 'org.yaml');
   fs.copyFileSync(path.join(EXAMPLES, 'org.yaml'), org);
   const started = await startCatalog(
@@ -123,7 +134,7 @@ describe('the policy in the real catalog', () => {
   });
 
   it('enforce shows the message in the processing errors of an existing entity, which keeps its last good version', async () => {
-    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'shipshape-catalog-'));
+    const dir = tempDir();
     const file = path.join(dir, 'svc.yaml');
     const write = (tier: string) =>
       fs.writeFileSync(

@@ -1,5 +1,5 @@
 import { mockCredentials } from '@backstage/backend-test-utils';
-import { createMockActionContext } from '@backstage/plugin-scaffolder-node-test-utils';
+import { createMockActionContext } from './__testUtils__/actionContext';
 import { startBackupBackend } from './__testUtils__/backupBackend';
 import { createBackupAction, createRestoreDrillAction } from './backup';
 

@@ -1,4 +1,4 @@
-import { createMockActionContext } from '@backstage/plugin-scaffolder-node-test-utils';
+import { createMockActionContext } from './__testUtils__/actionContext';
 import yaml from 'yaml';
 import { createCatalogAnnotationsAction } from './catalogAnnotations';
 import { examples } from './catalogAnnotations.examples';

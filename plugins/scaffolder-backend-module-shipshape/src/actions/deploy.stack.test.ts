@@ -8,7 +8,7 @@ import {
 import { catalogServiceMock } from '@backstage/plugin-catalog-node/testUtils';
 // eslint-disable-next-line @backstage/no-undeclared-imports
 import { AuthorizeResult } from '@backstage/plugin-permission-common';
-import { createMockActionContext } from '@backstage/plugin-scaffolder-node-test-utils';
+import { createMockActionContext } from './__testUtils__/actionContext';
 /* eslint-disable @backstage/no-relative-monorepo-imports */
 import { shipshapePlugin } from '../../../shipshape-backend/src/plugin';
 import {

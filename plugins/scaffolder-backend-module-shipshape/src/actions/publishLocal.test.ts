@@ -1,5 +1,5 @@
 import { mockServices } from '@backstage/backend-test-utils';
-import { createMockActionContext } from '@backstage/plugin-scaffolder-node-test-utils';
+import { createMockActionContext } from './__testUtils__/actionContext';
 import { execFileSync } from 'child_process';
 import fs from 'fs';
 import os from 'os';

@@ -7,7 +7,7 @@ import { createBackendModule } from '@backstage/backend-plugin-api';
 // The real catalog backend, loading the example entities the portal loads.
 import catalogPlugin from '@backstage/plugin-catalog-backend';
 import { catalogServiceRef } from '@backstage/plugin-catalog-node';
-import { createMockActionContext } from '@backstage/plugin-scaffolder-node-test-utils';
+import { createMockActionContext } from './__testUtils__/actionContext';
 import {
   scaffolderActionsExtensionPoint,
   TemplateAction,

@@ -35,8 +35,9 @@ async function runTemplate(template: string, parameters: object) {
     r => ({ code: 0, ...r }),
     (e: { code: number; stdout: string; stderr: string }) => e,
   );
-  const report = JSON.parse(result.stdout);
-  return { ...result, report, wrote: fs.existsSync(out) };
+  const wrote = fs.existsSync(out);
+  fs.rmSync(dir, { recursive: true, force: true });
+  return { ...result, report: JSON.parse(result.stdout), wrote };
 }
 
 describe.each(['python-service', 'node-service'])(

@@ -1,4 +1,4 @@
-import { createMockActionContext } from '@backstage/plugin-scaffolder-node-test-utils';
+import { createMockActionContext } from './__testUtils__/actionContext';
 import { parseShipshapePolicy } from '@shipshape/plugin-shipshape-common';
 import yaml from 'yaml';
 import { createServiceCheckAction, ServiceCheckCatalog } from './serviceCheck';

@@ -1,4 +1,4 @@
-import { createMockActionContext } from '@backstage/plugin-scaffolder-node-test-utils';
+import { createMockActionContext } from './__testUtils__/actionContext';
 import { renderSloRuleFile } from '@shipshape/plugin-shipshape-common';
 import { execFileSync } from 'child_process';
 import fs from 'fs';
@@ -46,8 +46,15 @@ describe('shipshape:slo:rules', () => {
     expect(groups.map((g: { name: string }) => g.name)).toContain(
       'payments-api-slo-availability-alerts',
     );
-    expect(ctx.output).toHaveBeenCalledWith('path', 'chart/files/slo-rules.yaml');
-    expect(ctx.output).toHaveBeenCalledWith('slos', ['availability', 'latency-p99', 'latency-p90']);
+    expect(ctx.output).toHaveBeenCalledWith(
+      'path',
+      'chart/files/slo-rules.yaml',
+    );
+    expect(ctx.output).toHaveBeenCalledWith('slos', [
+      'availability',
+      'latency-p99',
+      'latency-p90',
+    ]);
     expect(ctx.output).toHaveBeenCalledWith('rules', 45);
     // a rule file Prometheus accepts (Debian's promtool, as the templates' checks use)
     if (hasPromtool()) {

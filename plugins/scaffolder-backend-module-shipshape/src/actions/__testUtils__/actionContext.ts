@@ -1,0 +1,24 @@
+import { createMockActionContext as createContext } from '@backstage/plugin-scaffolder-node-test-utils';
+import fs from 'fs';
+import os from 'os';
+import path from 'path';
+
+const roots: string[] = [];
+afterAll(() => {
+  for (const root of roots) fs.rmSync(root, { recursive: true, force: true });
+});
+
+/**
+ * createMockActionContext whose default workspace this test file removes when it ends. The
+ * library's default (createMockDirectory) is left in /tmp whenever CI is set, as it is in
+ * scripts/test.sh: one `backstage-tmp-test-dir-*` per call.
+ */
+export const createMockActionContext: typeof createContext = options => {
+  if (options?.workspacePath) return createContext(options);
+  const root = fs.mkdtempSync(path.join(os.tmpdir(), 'shipshape-action-test-'));
+  roots.push(root);
+  return createContext({
+    ...options,
+    workspacePath: path.join(root, 'workspace'),
+  });
+};
