@@ -4,7 +4,8 @@
 # "N passed, N failed, N skipped" line.
 #
 # usage: render-all.sh [template-name-filter] [params-filter]   (e.g. render-all.sh node critical)
-# env:   OUT=<dir> (default: a temp dir, kept), SHIPSHAPE_RENDER_DEPS (nunjucks + js-yaml;
+# env:   OUT=<dir> (kept; default: a temp dir, removed when every check passed, kept and named
+#        when one failed), SHIPSHAPE_RENDER_DEPS (nunjucks + js-yaml;
 #        installed into <repo>/.tools/render-deps on first use), CHECK_KUBE=0|1 (default: 1
 #        when $KUBECONFIG or <repo>/.stack/kubeconfig answers)
 set -uo pipefail
@@ -17,7 +18,7 @@ if [[ ! -d $SHIPSHAPE_RENDER_DEPS/node_modules/nunjucks ]]; then
   npm install --prefix "$SHIPSHAPE_RENDER_DEPS" --no-audit --no-fund --loglevel=error nunjucks@3.2.4 js-yaml@4.1.0 >/dev/null || exit 1
 fi
 "$here/sync-shared.sh" --check || { echo "run templates/scripts/sync-shared.sh first" >&2; exit 1; }
-out=${OUT:-$(mktemp -d /tmp/shipshape-templates.XXXXXX)}
+if [[ -n ${OUT:-} ]]; then out=$OUT keep=1; else out=$(mktemp -d /tmp/shipshape-templates.XXXXXX) keep=0; fi
 mkdir -p "$out"
 # the real engine runs when the portal's node_modules are installed (yarn install)
 real=0
@@ -74,6 +75,11 @@ for tpl in "$root"/*/; do
     P=$((P + ${p_:-0})); F=$((F + ${f_:-1})); S=$((S + ${s_:-0}))
   done
 done
-echo "logs: $out"
+# the rendered services are ~400 MB a run: a temp dir goes once everything passed
+if [[ $F == 0 && $keep == 0 ]]; then
+  rm -rf "$out"; echo "all passed: removed $out (set OUT=<dir> to keep the output)"
+else
+  echo "logs and rendered services: $out"
+fi
 echo "$P passed, $F failed, $S skipped"
 [[ $F == 0 ]]

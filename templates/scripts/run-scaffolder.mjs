@@ -101,11 +101,14 @@ const logger = {
   info() {}, debug() {}, warn: m => console.error(`warn: ${m}`), error: m => console.error(`error: ${m}`),
   child() { return logger; },
 };
+// the engine's task workspaces; removed on exit (process.exit included)
+const workingDirectory = fs.mkdtempSync(path.join(os.tmpdir(), 'run-scaffolder-'));
+process.on('exit', () => fs.rmSync(workingDirectory, { recursive: true, force: true }));
 const runner = new NunjucksWorkflowRunner({
   actionRegistry: { get: async id => { const a = actions.get(id); if (!a) throw new Error(`no action ${id}`); return a; } },
   integrations,
   logger,
-  workingDirectory: fs.mkdtempSync(path.join(os.tmpdir(), 'run-scaffolder-')),
+  workingDirectory,
   metrics: { createCounter: () => ({ add() {} }), createHistogram: () => ({ record() {} }) },
 });
 const logs = [];
