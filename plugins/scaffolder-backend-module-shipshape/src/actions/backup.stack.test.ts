@@ -21,8 +21,22 @@ describe('shipshape:backup:create and shipshape:backup:restore-drill', () => {
       input: { entityRef: 'component:default/payments-api', reason: 'test' },
     });
     ctx.getInitiatorCredentials = async () => mockCredentials.user(OWNER);
+    const taskLog: string[] = [];
+    jest
+      .spyOn(ctx.logger, 'info')
+      .mockImplementation(((m: string) => taskLog.push(m)) as any);
     await createBackupAction(deps()).handler(ctx);
     expect(ctx.output).toHaveBeenCalledWith('status', 'verified');
+    // the operation's log, streamed into the task log as the backend wrote it
+    expect(taskLog).toEqual(
+      expect.arrayContaining([
+        expect.stringMatching(/^Dumping payments-db \(pg_dump -Fc\) to /),
+        expect.stringMatching(
+          /^Verified and committed: \d+ bytes, sha256 [0-9a-f]{64}/,
+        ),
+        expect.stringMatching(/^Finished: succeeded: verified: /),
+      ]),
+    );
     const backupId = (ctx.output as jest.Mock).mock.calls.find(
       c => c[0] === 'backupId',
     )[1];
