@@ -5,29 +5,15 @@ import fs from 'fs';
 import os from 'os';
 import path from 'path';
 import request from 'supertest';
+import {
+  EXAMPLES,
+  eventually,
+  exampleCatalogConfig,
+} from './__testUtils__/exampleCatalog';
 import { catalogModuleShipshape } from './module';
 
-const EXAMPLES = path.resolve(__dirname, '../../../examples');
-
-/** Polls until `check` passes or the time runs out (the catalog processes every second here). */
-async function eventually(check: () => Promise<void>, ms = 30_000) {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    try {
-      await check();
-      return;
-    } catch (e) {
-      if (Date.now() > deadline) throw e;
-      await new Promise(r => setTimeout(r, 250));
-    }
-  }
-}
-
 /** The real catalog with this module, processing `catalog`'s locations every second. */
-async function startCatalog(
-  catalog: { rules: object[]; locations: object[] },
-  policy: object,
-) {
+async function startCatalog(catalog: object, policy: object) {
   const backend = await startTestBackend({
     features: [
       catalogPlugin,
@@ -63,28 +49,7 @@ async function startExampleCatalog(policy: object) {
   const dir = tempDir();
   const org = path.join(dir, 'org.yaml');
   fs.copyFileSync(path.join(EXAMPLES, 'org.yaml'), org);
-  const started = await startCatalog(
-    {
-      rules: [
-        {
-          allow: [
-            'Component',
-            'System',
-            'API',
-            'Resource',
-            'Group',
-            'User',
-            'Location',
-          ],
-        },
-      ],
-      locations: [
-        { type: 'file', target: path.join(EXAMPLES, 'entities.yaml') },
-        { type: 'file', target: org },
-      ],
-    },
-    policy,
-  );
+  const started = await startCatalog(exampleCatalogConfig(org), policy);
   return { ...started, org };
 }
 

@@ -12,10 +12,13 @@ import {
   scaffolderActionsExtensionPoint,
   TemplateAction,
 } from '@backstage/plugin-scaffolder-node';
-import path from 'path';
 import { scaffolderModuleShipshape } from '../module';
-
-const EXAMPLES = path.resolve(__dirname, '../../../../examples');
+/* eslint-disable @backstage/no-relative-monorepo-imports */
+import {
+  eventually,
+  exampleCatalogConfig,
+} from '../../../catalog-backend-module-shipshape/src/__testUtils__/exampleCatalog';
+/* eslint-enable @backstage/no-relative-monorepo-imports */
 
 /**
  * The module as the backend wires it (catalog service, app-config policy) next to the real
@@ -51,25 +54,7 @@ async function start() {
       }),
       mockServices.rootConfig.factory({
         data: {
-          catalog: {
-            processingInterval: { seconds: 1 },
-            rules: [
-              {
-                allow: [
-                  'Component',
-                  'System',
-                  'API',
-                  'Resource',
-                  'Group',
-                  'User',
-                ],
-              },
-            ],
-            locations: ['entities.yaml', 'org.yaml'].map(f => ({
-              type: 'file',
-              target: path.join(EXAMPLES, f),
-            })),
-          },
+          catalog: exampleCatalogConfig(),
           // another policy than the default: the action must use this one
           shipshape: {
             policy: {
@@ -84,20 +69,17 @@ async function start() {
   });
   const check = actions.find(a => a.id === 'shipshape:service:check')!;
   // wait until the catalog has processed the examples
-  const deadline = Date.now() + 60_000;
   const credentials = mockCredentials.user();
-  for (;;) {
+  await eventually(async () => {
     const [group, component] = await Promise.all([
       catalog!.getEntityByRef('group:default/payments-team', { credentials }),
       catalog!.getEntityByRef('component:default/payments-api', {
         credentials,
       }),
     ]);
-    if (group && component) break;
-    if (Date.now() > deadline)
+    if (!group || !component)
       throw new Error('the catalog did not load the examples');
-    await new Promise(r => setTimeout(r, 250));
-  }
+  }, 60_000);
   return { backend, check };
 }
 

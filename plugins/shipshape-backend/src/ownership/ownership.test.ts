@@ -19,15 +19,19 @@ import {
   ResourcePermission,
 } from '@backstage/plugin-permission-common';
 import { execFileSync } from 'child_process';
-import path from 'path';
 import request from 'supertest';
+/* eslint-disable @backstage/no-relative-monorepo-imports */
+import {
+  eventually,
+  exampleCatalogConfig,
+} from '../../../catalog-backend-module-shipshape/src/__testUtils__/exampleCatalog';
+/* eslint-enable @backstage/no-relative-monorepo-imports */
 import { shipshapePlugin } from '../plugin';
 import { parseCpu, parseMemoryGib } from './cost';
 import { readStack, stackKubernetesConfig } from './testStack';
 
 jest.setTimeout(120_000);
 
-const EXAMPLES = path.resolve(__dirname, '../../../../examples');
 const GUEST = mockCredentials.user.header('user:default/guest');
 const OUTSIDER = mockCredentials.user.header('user:default/outsider');
 
@@ -56,19 +60,6 @@ const permissions = mockServices.permissions.mock({
   },
 });
 
-async function eventually(check: () => Promise<void>, ms = 60_000) {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    try {
-      await check();
-      return;
-    } catch (e) {
-      if (Date.now() > deadline) throw e;
-      await new Promise(r => setTimeout(r, 250));
-    }
-  }
-}
-
 /** One database per plugin, as in production: the catalog's and Shipshape's. */
 function databasePerPlugin(byPlugin: Record<string, any>) {
   return createServiceFactory({
@@ -96,26 +87,7 @@ async function startPortal(
       databasePerPlugin({ catalog: catalogDb, shipshape: shipshapeDb }),
       mockServices.rootConfig.factory({
         data: {
-          catalog: {
-            processingInterval: { seconds: 1 },
-            rules: [
-              {
-                allow: [
-                  'Component',
-                  'System',
-                  'API',
-                  'Resource',
-                  'Group',
-                  'User',
-                  'Location',
-                ],
-              },
-            ],
-            locations: [
-              { type: 'file', target: path.join(EXAMPLES, 'entities.yaml') },
-              { type: 'file', target: path.join(EXAMPLES, 'org.yaml') },
-            ],
-          },
+          catalog: exampleCatalogConfig(),
           ...extra,
         },
       }),
@@ -134,7 +106,7 @@ async function startPortal(
       .get('/api/catalog/entities/by-name/group/default/payments-team')
       .set('Authorization', GUEST);
     expect(group.status).toBe(200);
-  });
+  }, 60_000);
   return { backend, api };
 }
 
