@@ -18,11 +18,11 @@ exports.up = async function up(knex) {
       .update({
         status: 'failed',
         failed_step: knex.raw('COALESCE(step, ?)', ['abandoned']),
-        error:
-          'abandoned: it was running when the backend was upgraded to run backups and drills on the operations engine' +
-          (table === 'shipshape_restore_drills'
+        error: `abandoned: it was running when the backend was upgraded to run backups and drills on the operations engine${
+          table === 'shipshape_restore_drills'
             ? '; its temporary database (database_name) may need dropping by hand'
-            : ''),
+            : ''
+        }`,
         finished_at: new Date(),
       });
   }

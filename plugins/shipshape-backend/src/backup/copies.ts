@@ -2,6 +2,7 @@ import { createHash } from 'crypto';
 import { Knex } from 'knex';
 import { Readable } from 'stream';
 import { BackupStorage } from './storage';
+import { isoOf, numberOf } from '../rows';
 
 const TABLE = 'shipshape_backup_copies';
 
@@ -116,14 +117,12 @@ function rowToCopy(r: any): CopyRecord {
     target: r.target,
     location: r.location,
     status: r.status,
-    sizeBytes: r.size_bytes === null ? undefined : Number(r.size_bytes),
+    sizeBytes: numberOf(r.size_bytes),
     sha256: r.sha256 ?? undefined,
     failedStep: r.failed_step ?? undefined,
     error: r.error ?? undefined,
-    startedAt: new Date(r.started_at).toISOString(),
-    verifiedAt: r.verified_at
-      ? new Date(r.verified_at).toISOString()
-      : undefined,
+    startedAt: isoOf(r.started_at)!,
+    verifiedAt: isoOf(r.verified_at),
   };
 }
 

@@ -229,30 +229,46 @@ export function createBackupRouter(deps: BackupRouterDeps): express.Router {
     });
   });
 
+  /**
+   * One backup or drill record of the entity's target; with `?wait=s` a long poll, answered
+   * when the running record's step or status changes (or after s seconds).
+   */
+  async function readRecord<
+    R extends { id: string; target: string; status: string; step?: string },
+  >(
+    req: express.Request,
+    res: express.Response,
+    what: string,
+    read: (id: string) => Promise<R>,
+  ): Promise<R | undefined> {
+    const waitMs = waitSeconds(req) * 1000;
+    const credentials = await httpAuth.credentials(req);
+    const { target } = await entityOf(req, credentials);
+    const first = await read(req.params.id);
+    if (first.target !== target.name) {
+      throw new NotFoundError(
+        `No ${what} '${req.params.id}' of ${target.name}`,
+      );
+    }
+    return longPoll({
+      notifier: service.store.changes,
+      id: first.id,
+      waitMs,
+      recheckMs: 1000,
+      res,
+      read: () => read(first.id),
+      ready: r => r.status !== 'running' || r.step !== first.step,
+    });
+  }
+
   router.get(
     '/entities/:kind/:namespace/:name/backups/:id',
     async (req, res) => {
-      const waitMs = waitSeconds(req) * 1000;
-      const credentials = await httpAuth.credentials(req);
-      const { target } = await entityOf(req, credentials);
-      const first = await service.store.get(req.params.id);
-      if (first.target !== target.name) {
-        throw new NotFoundError(
-          `No backup '${req.params.id}' of ${target.name}`,
-        );
-      }
-      // ?wait=s: a long poll, answered when the running backup's step or status changes.
-      const b = await longPoll({
-        notifier: service.store.changes,
-        id: first.id,
-        waitMs,
-        recheckMs: 1000,
-        res,
-        read: () => service.store.get(first.id),
-        ready: r => r.status !== 'running' || r.step !== first.step,
-      });
-      if (!b) return;
-      const drills = (await service.store.drills(target.name)).filter(
+      const b = await readRecord(req, res, 'backup', id =>
+        service.store.get(id),
+      );
+      if (!b) return; // the caller went away
+      const drills = (await service.store.drills(b.target)).filter(
         d => d.backupId === b.id,
       );
       res.json({ ...b, drills });
@@ -262,27 +278,10 @@ export function createBackupRouter(deps: BackupRouterDeps): express.Router {
   router.get(
     '/entities/:kind/:namespace/:name/restore-drills/:id',
     async (req, res) => {
-      const waitMs = waitSeconds(req) * 1000;
-      const credentials = await httpAuth.credentials(req);
-      const { target } = await entityOf(req, credentials);
-      const first = await service.store.getDrill(req.params.id);
-      if (first.target !== target.name) {
-        throw new NotFoundError(
-          `No restore drill '${req.params.id}' of ${target.name}`,
-        );
-      }
-      // ?wait=s: a long poll, answered when the drill has ended.
-      const d = await longPoll({
-        notifier: service.store.changes,
-        id: first.id,
-        waitMs,
-        recheckMs: 1000,
-        res,
-        read: () => service.store.getDrill(first.id),
-        ready: r => r.status !== 'running',
-      });
-      if (!d) return;
-      res.json(d);
+      const d = await readRecord(req, res, 'restore drill', id =>
+        service.store.getDrill(id),
+      );
+      if (d) res.json(d);
     },
   );
 

@@ -1,6 +1,7 @@
 import { NotFoundError } from '@backstage/errors';
 import { Knex } from 'knex';
 import { ChangeNotifier } from '../operations/longPoll';
+import { isoOf, jsonOf, numberOf } from '../rows';
 import { TableCount } from './pg';
 
 /**
@@ -85,26 +86,6 @@ export interface DrillRecord {
 const BACKUPS = 'shipshape_backups';
 const DRILLS = 'shipshape_restore_drills';
 
-function iso(v: unknown): string | undefined {
-  if (v === null || v === undefined) return undefined;
-  if (v instanceof Date) return v.toISOString();
-  if (typeof v === 'number' || /^\d+$/.test(String(v))) {
-    return new Date(Number(v)).toISOString();
-  }
-  const s = String(v);
-  const d = new Date(s.includes('T') || s.endsWith('Z') ? s : `${s}Z`);
-  return Number.isNaN(d.getTime()) ? s : d.toISOString();
-}
-
-function json(v: unknown) {
-  if (v === null || v === undefined) return undefined;
-  return typeof v === 'string' ? JSON.parse(v) : v;
-}
-
-function num(v: unknown) {
-  return v === null || v === undefined ? undefined : Number(v);
-}
-
 function toBackup(r: any): BackupRecord {
   return {
     id: r.id,
@@ -118,15 +99,15 @@ function toBackup(r: any): BackupRecord {
     storageType: r.storage_type,
     storageKey: r.storage_key,
     location: r.location ?? undefined,
-    sizeBytes: num(r.size_bytes),
+    sizeBytes: numberOf(r.size_bytes),
     sha256: r.sha256 ?? undefined,
-    durationMs: num(r.duration_ms),
+    durationMs: numberOf(r.duration_ms),
     requestedBy: r.requested_by,
     reason: r.reason ?? undefined,
-    tables: json(r.tables),
-    startedAt: iso(r.started_at)!,
-    finishedAt: iso(r.finished_at),
-    deletedAt: iso(r.deleted_at),
+    tables: jsonOf(r.tables),
+    startedAt: isoOf(r.started_at)!,
+    finishedAt: isoOf(r.finished_at),
+    deletedAt: isoOf(r.deleted_at),
   };
 }
 
@@ -141,12 +122,12 @@ function toDrill(r: any): DrillRecord {
     failedStep: r.failed_step ?? undefined,
     error: r.error ?? undefined,
     requestedBy: r.requested_by,
-    restoreMs: num(r.restore_ms),
-    backupAgeSeconds: num(r.backup_age_seconds),
-    comparison: json(r.comparison),
+    restoreMs: numberOf(r.restore_ms),
+    backupAgeSeconds: numberOf(r.backup_age_seconds),
+    comparison: jsonOf(r.comparison),
     databaseName: r.database_name ?? undefined,
-    startedAt: iso(r.started_at)!,
-    finishedAt: iso(r.finished_at),
+    startedAt: isoOf(r.started_at)!,
+    finishedAt: isoOf(r.finished_at),
   };
 }
 

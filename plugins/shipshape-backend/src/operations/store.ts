@@ -1,6 +1,7 @@
 import { ConflictError, NotFoundError } from '@backstage/errors';
 import { randomUUID } from 'crypto';
 import { Knex } from 'knex';
+import { isoOf, jsonOf } from '../rows';
 import { ChangeNotifier } from './longPoll';
 
 /** Where an operation is in its life; the last three are outcomes. */
@@ -53,22 +54,6 @@ export interface NewOperation {
 const OPS = 'shipshape_operations';
 const LOG = 'shipshape_operation_log';
 
-function iso(value: unknown): string | undefined {
-  if (value === null || value === undefined) return undefined;
-  if (value instanceof Date) return value.toISOString();
-  if (typeof value === 'number') return new Date(value).toISOString();
-  const s = String(value);
-  // SQLite may hand back '2026-11-23 13:00:00.000' or epoch millis as a string.
-  if (/^\d+$/.test(s)) return new Date(Number(s)).toISOString();
-  const d = new Date(s.includes('T') || s.endsWith('Z') ? s : `${s}Z`);
-  return Number.isNaN(d.getTime()) ? s : d.toISOString();
-}
-
-function parseJson(value: unknown): unknown {
-  if (value === null || value === undefined) return undefined;
-  return typeof value === 'string' ? JSON.parse(value) : value;
-}
-
 function toOperation(row: any): Operation {
   return {
     id: row.id,
@@ -78,14 +63,14 @@ function toOperation(row: any): Operation {
     status: row.status,
     requestedBy: row.requested_by,
     reason: row.reason ?? undefined,
-    input: parseJson(row.input),
-    result: parseJson(row.result),
+    input: jsonOf(row.input),
+    result: jsonOf(row.result),
     outcomeReason: row.outcome_reason ?? undefined,
     claimedBy: row.claimed_by ?? undefined,
-    createdAt: iso(row.created_at)!,
-    updatedAt: iso(row.updated_at)!,
-    finishedAt: iso(row.finished_at),
-    heartbeatAt: iso(row.heartbeat_at),
+    createdAt: isoOf(row.created_at)!,
+    updatedAt: isoOf(row.updated_at)!,
+    finishedAt: isoOf(row.finished_at),
+    heartbeatAt: isoOf(row.heartbeat_at),
   };
 }
 
@@ -288,7 +273,7 @@ export class OperationStore {
       .limit(limit);
     return rows.map((r: any) => ({
       seq: Number(r.seq),
-      at: iso(r.at)!,
+      at: isoOf(r.at)!,
       level: r.level,
       message: r.message,
     }));

@@ -1103,7 +1103,7 @@ export const spec = {
       get: {
         operationId: 'getEntityRestoreDrill',
         summary:
-          "One restore drill of the entity's target. With wait, answers when a running drill ends.",
+          "One restore drill of the entity's target. With wait, answers when a running drill's step or status changes.",
         parameters: [
           {
             $ref: '#/components/parameters/kind',
