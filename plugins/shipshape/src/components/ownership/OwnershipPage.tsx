@@ -46,6 +46,26 @@ export async function loadWholeSummary(
   return all;
 }
 
+/** The summary's two lists, each shown as a table with its own CSV export. */
+const LISTS = [
+  {
+    field: 'costCenters',
+    key: 'costCenter',
+    title: 'Cost centers',
+    label: 'Cost center',
+    none: 'none',
+    filename: 'shipshape-cost-centers.csv',
+  },
+  {
+    field: 'owners',
+    key: 'owner',
+    title: 'Owners',
+    label: 'Owner',
+    none: 'no owner',
+    filename: 'shipshape-owners.csv',
+  },
+] as const;
+
 type Row = OwnershipSummaryRow & { id: string; name: string };
 
 function rowsOf(
@@ -209,24 +229,17 @@ export function SummaryView({ summary }: { summary: OwnershipSummary }) {
         </Box>
         <ClusterErrors errors={summary.cost.errors} />
       </Grid>
-      <Grid item xs={12}>
-        <SummaryTable
-          title="Cost centers"
-          label="Cost center"
-          rows={rowsOf(summary.costCenters.items, 'costCenter', 'none')}
-          withCost={withCost}
-          filename="shipshape-cost-centers.csv"
-        />
-      </Grid>
-      <Grid item xs={12}>
-        <SummaryTable
-          title="Owners"
-          label="Owner"
-          rows={rowsOf(summary.owners.items, 'owner', 'no owner')}
-          withCost={withCost}
-          filename="shipshape-owners.csv"
-        />
-      </Grid>
+      {LISTS.map(list => (
+        <Grid item xs={12} key={list.field}>
+          <SummaryTable
+            title={list.title}
+            label={list.label}
+            rows={rowsOf(summary[list.field].items, list.key, list.none)}
+            withCost={withCost}
+            filename={list.filename}
+          />
+        </Grid>
+      ))}
     </Grid>
   );
 }
