@@ -71,6 +71,9 @@ t_rbac_reader() {
   [[ "$(kr auth can-i watch deployments.apps -n staging)" == yes ]] || { echo "reader cannot watch deployments"; return 1; }
   [[ "$(kr auth can-i patch deployments.apps -n staging || true)" == no ]] || { echo "reader may patch deployments"; return 1; }
   [[ "$(kr auth can-i get secrets -n staging || true)" == no ]] || { echo "reader may read secrets"; return 1; }
+  # nodes: get (DR readiness reads their zone labels), never change them
+  [[ "$(kr auth can-i get nodes 2>/dev/null)" == yes ]] || { echo "reader cannot get nodes"; return 1; }
+  [[ "$(kr auth can-i patch nodes 2>/dev/null || true)" == no ]] || { echo "reader may patch nodes"; return 1; }
   kr get deploy -n production >/dev/null
 }
 

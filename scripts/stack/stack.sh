@@ -519,8 +519,10 @@ kube_schemas() { # JSON schemas for kubeconform from the apiserver's own OpenAPI
   touch "$d/.done"
 }
 
-k8s_bootstrap() {
-  if [[ -f "$STATE/k8s/.bootstrapped" && -s "$STATE/k8s/reader.token" && -s "$STATE/k8s/operator.token" ]]; then
+k8s_bootstrap() { # applies k8s-bootstrap.yaml when it changed since the last apply (its md5 in .bootstrapped)
+  local sum
+  sum="$(md5sum <"$HERE/k8s-bootstrap.yaml" | cut -c1-32)"
+  if [[ "$(cat "$STATE/k8s/.bootstrapped" 2>/dev/null)" == "$sum" && -s "$STATE/k8s/reader.token" && -s "$STATE/k8s/operator.token" ]]; then
     return 0
   fi
   kc apply -f "$HERE/k8s-bootstrap.yaml" >/dev/null || fail apiserver "applying k8s-bootstrap.yaml failed"
@@ -537,7 +539,7 @@ k8s_bootstrap() {
     (umask 077; printf '%s' "$tok" >"$STATE/k8s/$sa.token")
     write_kubeconfig "$STATE/k8s/$sa.kubeconfig" "    tokenFile: $STATE/k8s/$sa.token"
   done
-  touch "$STATE/k8s/.bootstrapped"
+  printf '%s\n' "$sum" >"$STATE/k8s/.bootstrapped"
 }
 
 # ---------------------------------------------------------------- prometheus, exporter

@@ -143,13 +143,17 @@ describe('evaluateDrReadiness cluster checks', () => {
   });
 
   it('passes zone spread by constraint, warns on chance spread, fails one or unknown zones', () => {
-    expect(check('zone-spread', {})).toMatchObject({
+    expect(check('zone-spread', {})).toEqual({
+      id: 'zone-spread',
       status: 'pass',
-      message: expect.stringContaining('zone-a, zone-b'),
+      message:
+        'Pods of Deployment payments-api spread across zones by topologySpreadConstraints (now in zone-a, zone-b)',
     });
     const loose = { ...workload, zoneSpreadConstraint: false };
     expect(check('zone-spread', { workload: loose })).toMatchObject({
       status: 'warn',
+      message:
+        'Pods of Deployment payments-api happen to run in zone-a, zone-b, but nothing keeps them spread across zones',
       fix: expect.stringContaining('topologySpreadConstraints'),
     });
     expect(
@@ -161,6 +165,60 @@ describe('evaluateDrReadiness cluster checks', () => {
     expect(
       check('zone-spread', { workload: { ...loose, zones: undefined } }),
     ).toMatchObject({ status: 'fail' });
+  });
+
+  it('warns when the zone constraint is there but every pod runs in one zone', () => {
+    const oneZone = { ...workload, zones: ['zone-b'], zonePods: 3 };
+    expect(check('zone-spread', { workload: oneZone })).toEqual({
+      id: 'zone-spread',
+      status: 'warn',
+      message:
+        'Deployment payments-api has a topologySpreadConstraint on topology.kubernetes.io/zone, but all 3 pods run in zone zone-b: whenUnsatisfiable ScheduleAnyway or a single-zone node pool?',
+      fix: 'Set whenUnsatisfiable: DoNotSchedule on the zone constraint, run the pods on nodes in at least 2 zones and at least 2 replicas, then restart the workload so its pods are placed again',
+    });
+    expect(
+      check('zone-spread', {
+        workload: { ...oneZone, replicas: 1, zonePods: 1 },
+      })?.message,
+    ).toContain('but its one pod runs in zone zone-b:');
+    // facts without a pod count still warn
+    expect(
+      check('zone-spread', { workload: { ...oneZone, zonePods: undefined } }),
+    ).toMatchObject({
+      status: 'warn',
+      message: expect.stringContaining('but all pods run in zone zone-b:'),
+    });
+    // a critical service's weakest workload counts: the one-zone one
+    expect(
+      check('zone-spread', { workloads: [workload, oneZone] }),
+    ).toMatchObject({ status: 'warn', message: expect.stringContaining('zone-b') });
+  });
+
+  it('passes on the constraint alone when the zones are unknown, saying why', () => {
+    expect(
+      check('zone-spread', {
+        workload: {
+          ...workload,
+          zones: undefined,
+          zonePods: undefined,
+          zonesUnknown: 'the read token may not get nodes',
+        },
+      }),
+    ).toEqual({
+      id: 'zone-spread',
+      status: 'pass',
+      message:
+        'Pods of Deployment payments-api spread across zones by topologySpreadConstraints (zones of its pods unknown: the read token may not get nodes)',
+    });
+    // no pod running yet (zones known to be none): the constraint alone
+    expect(
+      check('zone-spread', { workload: { ...workload, zones: [], zonePods: 0 } }),
+    ).toEqual({
+      id: 'zone-spread',
+      status: 'pass',
+      message:
+        'Pods of Deployment payments-api spread across zones by topologySpreadConstraints',
+    });
   });
 
   it('checks every workload (Deployment and Rollout) and keeps the weakest result, naming the workload', () => {

@@ -84,8 +84,15 @@ export interface WorkloadFacts {
   pdbs: string[];
   /** The pod template has a topologySpreadConstraint on topology.kubernetes.io/zone. */
   zoneSpreadConstraint: boolean;
-  /** Zones of the nodes the pods run on, when the nodes could be read. */
+  /**
+   * Zones (topology.kubernetes.io/zone of their nodes) the workload's running pods are in, sorted;
+   * absent when the nodes could not be read (`zonesUnknown` says why).
+   */
   zones?: string[];
+  /** How many running pods are on nodes with a zone label (the pods behind `zones`). */
+  zonePods?: number;
+  /** Why the zones of the pods' nodes are not known, e.g. the read token may not get nodes. */
+  zonesUnknown?: string;
   /**
    * A Rollout's spec.workloadRef (e.g. "Deployment checkout-api"): its pod template lives there
    * and is not read, so the PDB and zone checks warn.
@@ -548,13 +555,25 @@ function workloadChecks(
   const fix =
     'Add topologySpreadConstraints (topologyKey: topology.kubernetes.io/zone, maxSkew: 1) to the pod template';
   let zone: ReadinessCheck;
-  if (w.zoneSpreadConstraint) {
+  if (w.zoneSpreadConstraint && zones.length === 1) {
+    // The constraint is there, yet every pod is in one zone: the cluster does not honour it.
+    let pods = 'all pods run';
+    if (w.zonePods === 1) pods = 'its one pod runs';
+    else if (w.zonePods) pods = `all ${w.zonePods} pods run`;
+    zone = {
+      id: 'zone-spread',
+      status: 'warn',
+      message: `${what} has a topologySpreadConstraint on topology.kubernetes.io/zone, but ${pods} in zone ${zones[0]}: whenUnsatisfiable ScheduleAnyway or a single-zone node pool?`,
+      fix: 'Set whenUnsatisfiable: DoNotSchedule on the zone constraint, run the pods on nodes in at least 2 zones and at least 2 replicas, then restart the workload so its pods are placed again',
+    };
+  } else if (w.zoneSpreadConstraint) {
+    let now = '';
+    if (zones.length) now = ` (now in ${zones.join(', ')})`;
+    else if (w.zonesUnknown) now = ` (zones of its pods unknown: ${w.zonesUnknown})`;
     zone = {
       id: 'zone-spread',
       status: 'pass',
-      message: `Pods of ${what} spread across zones by topologySpreadConstraints${
-        zones.length ? ` (now in ${zones.join(', ')})` : ''
-      }`,
+      message: `Pods of ${what} spread across zones by topologySpreadConstraints${now}`,
     };
   } else if (zones.length >= 2) {
     zone = {

@@ -75,6 +75,33 @@ const config = {
   },
 };
 
+/**
+ * The zones of the nodes the running pods (of ReplicaSets) labelled app.kubernetes.io/name=`app`
+ * are on, read with the admin credentials: what the readiness check should find with the read token.
+ */
+async function podZonesByAdmin(namespace: string, app: string) {
+  const pods = await core.listNamespacedPod({
+    namespace,
+    labelSelector: `app.kubernetes.io/name=${app}`,
+  });
+  const nodes = pods.items
+    .filter(
+      p =>
+        p.metadata?.ownerReferences?.[0]?.kind === 'ReplicaSet' &&
+        p.status?.phase === 'Running',
+    )
+    .map(p => p.spec!.nodeName!);
+  const zones = await Promise.all(
+    nodes.map(
+      async n =>
+        (await core.readNode({ name: n })).metadata!.labels![
+          'topology.kubernetes.io/zone'
+        ],
+    ),
+  );
+  return [...new Set(zones)].sort();
+}
+
 /** Creates a Job from the CronJob (as `kubectl create job --from` does) and waits for its end. */
 async function runJobFrom(
   cronJob: string,
@@ -171,7 +198,13 @@ describe('GET /entities/.../dr-readiness', () => {
       message:
         'PodDisruptionBudget payments-api covers the pods of Deployment payments-api',
     });
-    expect(c['zone-spread']).toMatchObject({ status: 'pass' });
+    // 3 pods, DoNotSchedule over the kwok zones (2 nodes in zone-a, 1 in zone-b): 2 + 1.
+    expect(c['zone-spread']).toEqual({
+      id: 'zone-spread',
+      status: 'pass',
+      message:
+        'Pods of Deployment payments-api spread across zones by topologySpreadConstraints (now in zone-a, zone-b)',
+    });
     expect(c['backup-schedule']).toMatchObject({
       status: 'pass',
       message: expect.stringMatching(
@@ -186,7 +219,8 @@ describe('GET /entities/.../dr-readiness', () => {
     });
   });
 
-  it('fails orders-api on PDB and zone spread, with the fixes', async () => {
+  it('fails orders-api on its PDB; no zone constraint: warns or fails by where its pods really run', async () => {
+    const zones = await podZonesByAdmin('production', 'orders-api');
     const res = await get('orders-api');
     expect(res.status).toBe(200);
     const c = byId(res.body);
@@ -196,10 +230,22 @@ describe('GET /entities/.../dr-readiness', () => {
       status: 'fail',
       fix: 'Add a PodDisruptionBudget (minAvailable: 1) whose selector matches the pods',
     });
-    expect(c['zone-spread']).toMatchObject({
-      status: 'fail',
-      fix: expect.stringContaining('topologySpreadConstraints'),
-    });
+    // The scheduler's default spreading usually puts its 3 pods in both zones: warn, since
+    // nothing keeps them there; all in one zone: fail (standard tier, 2 replicas asked).
+    expect(c['zone-spread']).toMatchObject(
+      zones.length >= 2
+        ? {
+            status: 'warn',
+            message: `Pods of Deployment orders-api happen to run in ${zones.join(
+              ', ',
+            )}, but nothing keeps them spread across zones`,
+          }
+        : {
+            status: 'fail',
+            message: `All pods of Deployment orders-api run in zone ${zones[0]}`,
+          },
+    );
+    expect(c['zone-spread'].fix).toContain('topologySpreadConstraints');
     expect(c['backup-target'].status).toBe('fail');
   });
 
@@ -347,6 +393,24 @@ describe('GET /entities/.../dr-readiness for Argo Rollouts', () => {
       },
     });
 
+  /** Waits until the controller took the Rollout up and kwok runs its `replicas` pods. */
+  async function healthy(name: string, replicas: number) {
+    for (let i = 0; ; i++) {
+      const r: any = await custom.getNamespacedCustomObject({ ...ARGO, name });
+      if (
+        r.status?.phase === 'Healthy' &&
+        r.status?.availableReplicas === replicas
+      )
+        return;
+      if (i > 120) {
+        throw new Error(
+          `Rollout ${name} not Healthy: ${JSON.stringify(r.status)}`,
+        );
+      }
+      await new Promise(res => setTimeout(res, 500));
+    }
+  }
+
   beforeAll(async () => {
     await core.createNamespace({ body: { metadata: { name: ROLLOUT_NS } } });
     ({ server } = await startTestBackend({
@@ -381,21 +445,7 @@ describe('GET /entities/.../dr-readiness for Argo Rollouts', () => {
       ...podSpec('cart-api', 'cart-api', true),
     });
     await pdb('cart-api');
-    // The controller takes it up: its ReplicaSet's pods become available (kwok runs them).
-    for (let i = 0; ; i++) {
-      const r: any = await custom.getNamespacedCustomObject({
-        ...ARGO,
-        name: 'cart-api',
-      });
-      if (r.status?.phase === 'Healthy' && r.status?.availableReplicas === 3)
-        break;
-      if (i > 120) {
-        throw new Error(
-          `Rollout cart-api not Healthy: ${JSON.stringify(r.status)}`,
-        );
-      }
-      await new Promise(res => setTimeout(res, 500));
-    }
+    await healthy('cart-api', 3);
     const res = await get('cart-api');
     expect(res.status).toBe(200);
     const c = byId(res.body);
@@ -410,11 +460,11 @@ describe('GET /entities/.../dr-readiness for Argo Rollouts', () => {
       message:
         'PodDisruptionBudget cart-api covers the pods of Rollout cart-api',
     });
-    expect(c['zone-spread']).toMatchObject({
+    expect(c['zone-spread']).toEqual({
+      id: 'zone-spread',
       status: 'pass',
-      message: expect.stringMatching(
-        /^Pods of Rollout cart-api spread across zones/,
-      ),
+      message:
+        'Pods of Rollout cart-api spread across zones by topologySpreadConstraints (now in zone-a, zone-b)',
     });
   });
 
@@ -423,6 +473,9 @@ describe('GET /entities/.../dr-readiness for Argo Rollouts', () => {
       replicas: 1,
       ...podSpec('lone-api', 'lone-api', false),
     });
+    await healthy('lone-api', 1);
+    const [zone, ...more] = await podZonesByAdmin(ROLLOUT_NS, 'lone-api');
+    expect(more).toEqual([]);
     const res = await get('lone-api');
     expect(res.status).toBe(200);
     expect(res.body.status).toBe('fail');
@@ -440,10 +493,10 @@ describe('GET /entities/.../dr-readiness for Argo Rollouts', () => {
       message: 'No PodDisruptionBudget selects the pods of Rollout lone-api',
       fix: 'Add a PodDisruptionBudget (minAvailable: 1) whose selector matches the pods',
     });
+    // its one pod is in one zone, and no constraint: fail (the standard tier asks for 2)
     expect(c['zone-spread']).toMatchObject({
       status: 'fail',
-      message:
-        'Rollout lone-api has no topologySpreadConstraints on topology.kubernetes.io/zone',
+      message: `All pods of Rollout lone-api run in zone ${zone}`,
       fix: expect.stringContaining('topologySpreadConstraints'),
     });
   });
@@ -505,6 +558,215 @@ describe('GET /entities/.../dr-readiness for Argo Rollouts', () => {
         status: 'warn',
         message:
           'Rollout ref-api takes its pod template from spec.workloadRef (Deployment ref-api-template), which Shipshape does not read',
+      });
+    }
+  });
+});
+
+// The zones come from the nodes the pods really run on (the stack's kwok nodes: kwok-node-a1 and
+// -a2 in zone-a, -b1 in zone-b), read with the stack's read token; and a token that may not get
+// nodes leaves them unknown (the constraint alone counts).
+describe('GET /entities/.../dr-readiness: zones from the nodes', () => {
+  let server: any;
+  const NS = `${RUN}-zones`;
+  const SA = 'no-nodes';
+
+  /** A Deployment of `name` whose pods carry a zone spread constraint, optionally pinned. */
+  async function deploy(
+    name: string,
+    replicas: number,
+    spread: 'DoNotSchedule' | 'ScheduleAnyway',
+    nodeSelector?: Record<string, string>,
+  ) {
+    const labels = { 'app.kubernetes.io/name': name };
+    await apps.createNamespacedDeployment({
+      namespace: NS,
+      body: {
+        metadata: {
+          name,
+          namespace: NS,
+          labels: { 'backstage.io/kubernetes-id': name },
+        },
+        spec: {
+          replicas,
+          selector: { matchLabels: labels },
+          template: {
+            metadata: {
+              labels: { ...labels, 'backstage.io/kubernetes-id': name },
+            },
+            spec: {
+              containers: [
+                { name: 'app', image: `registry.example.test/${name}:1` },
+              ],
+              nodeSelector,
+              topologySpreadConstraints: [
+                {
+                  maxSkew: 1,
+                  topologyKey: 'topology.kubernetes.io/zone',
+                  whenUnsatisfiable: spread,
+                  labelSelector: { matchLabels: labels },
+                },
+              ],
+            },
+          },
+        },
+      },
+    });
+    for (let i = 0; ; i++) {
+      const d = await apps.readNamespacedDeployment({ name, namespace: NS });
+      if (d.status?.readyReplicas === replicas) return;
+      if (i > 120) {
+        throw new Error(`Deployment ${name} not ready: ${JSON.stringify(d.status)}`);
+      }
+      await new Promise(res => setTimeout(res, 500));
+    }
+  }
+
+  beforeAll(async () => {
+    await core.createNamespace({ body: { metadata: { name: NS } } });
+    // A token that reads the namespace's workloads but not nodes (a Role: no cluster scope).
+    await core.createNamespacedServiceAccount({
+      namespace: NS,
+      body: { metadata: { name: SA } },
+    });
+    const rbac = admin.makeApiClient(k8s.RbacAuthorizationV1Api);
+    await rbac.createNamespacedRole({
+      namespace: NS,
+      body: {
+        metadata: { name: SA },
+        rules: [
+          { apiGroups: [''], resources: ['pods'], verbs: ['get', 'list'] },
+          {
+            apiGroups: ['apps'],
+            resources: ['deployments', 'replicasets'],
+            verbs: ['get', 'list'],
+          },
+          {
+            apiGroups: ['policy'],
+            resources: ['poddisruptionbudgets'],
+            verbs: ['get', 'list'],
+          },
+          {
+            apiGroups: ['batch'],
+            resources: ['cronjobs', 'jobs'],
+            verbs: ['get', 'list'],
+          },
+          {
+            apiGroups: ['argoproj.io'],
+            resources: ['rollouts'],
+            verbs: ['get', 'list'],
+          },
+        ],
+      },
+    });
+    await rbac.createNamespacedRoleBinding({
+      namespace: NS,
+      body: {
+        metadata: { name: SA },
+        roleRef: {
+          apiGroup: 'rbac.authorization.k8s.io',
+          kind: 'Role',
+          name: SA,
+        },
+        subjects: [{ kind: 'ServiceAccount', name: SA, namespace: NS }],
+      },
+    });
+    const token = await core.createNamespacedServiceAccountToken({
+      name: SA,
+      namespace: NS,
+      body: { spec: { audiences: [], expirationSeconds: 600 } },
+    });
+    await Promise.all([
+      deploy('spread-api', 3, 'DoNotSchedule'),
+      // ScheduleAnyway with a single-zone node pool (here: a nodeSelector): all in zone-a.
+      deploy('pinned-api', 2, 'ScheduleAnyway', {
+        'topology.kubernetes.io/zone': 'zone-a',
+      }),
+    ]);
+    const local = config.kubernetes.clusterLocatorMethods[0].clusters[0];
+    ({ server } = await startTestBackend({
+      features: [
+        shipshapePlugin,
+        mockServices.rootConfig.factory({
+          data: {
+            kubernetes: {
+              clusterLocatorMethods: [
+                {
+                  type: 'config',
+                  clusters: [
+                    local,
+                    {
+                      name: 'no-nodes',
+                      url: local.url,
+                      caFile: local.caFile,
+                      authProvider: 'serviceAccount',
+                      serviceAccountToken: token.status!.token,
+                    },
+                  ],
+                },
+              ],
+            },
+            shipshape: {
+              environments: [
+                { name: 'zones', cluster: 'local', namespace: NS },
+                { name: 'zones-blind', cluster: 'no-nodes', namespace: NS },
+              ],
+            },
+          },
+        }),
+        catalogServiceMock.factory({
+          entities: ['spread-api', 'pinned-api'].map(name =>
+            entity(name, { 'shipshape.dev/tier': 'standard' }),
+          ),
+        }),
+      ],
+    }));
+  });
+
+  afterAll(async () => {
+    await core.deleteNamespace({ name: NS }).catch(() => {});
+  });
+
+  const zoneCheck = async (name: string, environment: string) => {
+    const res = await request(server)
+      .get(
+        `/api/shipshape/entities/component/default/${name}/dr-readiness?environment=${environment}`,
+      )
+      .set('Authorization', mockCredentials.user.header(USER));
+    expect(res.status).toBe(200);
+    return res.body.checks.find((c: any) => c.id === 'zone-spread');
+  };
+
+  it('names the zones its pods run in, read from their nodes', async () => {
+    expect(await podZonesByAdmin(NS, 'spread-api')).toEqual([
+      'zone-a',
+      'zone-b',
+    ]);
+    expect(await zoneCheck('spread-api', 'zones')).toEqual({
+      id: 'zone-spread',
+      status: 'pass',
+      message:
+        'Pods of Deployment spread-api spread across zones by topologySpreadConstraints (now in zone-a, zone-b)',
+    });
+  });
+
+  it('warns when the constraint is there but every pod runs in one zone', async () => {
+    expect(await podZonesByAdmin(NS, 'pinned-api')).toEqual(['zone-a']);
+    expect(await zoneCheck('pinned-api', 'zones')).toEqual({
+      id: 'zone-spread',
+      status: 'warn',
+      message:
+        'Deployment pinned-api has a topologySpreadConstraint on topology.kubernetes.io/zone, but all 2 pods run in zone zone-a: whenUnsatisfiable ScheduleAnyway or a single-zone node pool?',
+      fix: expect.stringContaining('DoNotSchedule'),
+    });
+  });
+
+  it('falls back to the constraint alone, saying why, when the token may not get nodes', async () => {
+    for (const name of ['spread-api', 'pinned-api']) {
+      expect(await zoneCheck(name, 'zones-blind')).toEqual({
+        id: 'zone-spread',
+        status: 'pass',
+        message: `Pods of Deployment ${name} spread across zones by topologySpreadConstraints (zones of its pods unknown: the read token may not get nodes)`,
       });
     }
   });

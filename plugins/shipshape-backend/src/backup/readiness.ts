@@ -114,6 +114,44 @@ async function backupCronJob(
 }
 
 /**
+ * The zones (and how many pods are in them) of the nodes `placed` names, one name per pod.
+ * A node gone since is skipped; when nodes cannot be read at all (a read token without get on
+ * nodes, which are cluster-scoped) the zones are unknown and `zonesUnknown` says why.
+ */
+async function podZones(
+  client: ClusterClient,
+  placed: string[],
+): Promise<Pick<WorkloadFacts, 'zones' | 'zonePods' | 'zonesUnknown'>> {
+  const zoneOf = new Map<string, string | undefined>();
+  try {
+    await Promise.all(
+      [...new Set(placed)].map(async name => {
+        try {
+          const node = await client.core.readNode({ name });
+          zoneOf.set(name, node.metadata?.labels?.[ZONE]);
+        } catch (e) {
+          if ((e as { code?: number }).code !== 404) throw e;
+        }
+      }),
+    );
+  } catch (e) {
+    const code = (e as { code?: number }).code;
+    return {
+      zonesUnknown:
+        code === 401 || code === 403
+          ? 'the read token may not get nodes'
+          : `reading nodes failed: ${(e as Error).message
+              .split('\n')[0]
+              .slice(0, 200)}`,
+    };
+  }
+  const zoned = placed
+    .map(n => zoneOf.get(n))
+    .filter((z): z is string => !!z);
+  return { zones: [...new Set(zoned)].sort(), zonePods: zoned.length };
+}
+
+/**
  * One Deployment's or Rollout's facts: replicas, the PDBs selecting its pod template's labels,
  * zone topologySpreadConstraints, and the zones of the nodes its own pods run on.
  */
@@ -137,26 +175,18 @@ async function workloadFacts(
     namespace: w.metadata!.namespace!,
     labelSelector: selectorString(w.spec?.selector),
   });
-  const nodes = [
-    ...new Set(
-      pods.items
-        .filter(p => p.metadata?.ownerReferences?.some(o => sets.has(o.uid)))
-        .map(p => p.spec?.nodeName)
-        .filter(n => !!n),
-    ),
-  ] as string[];
-  let zones: string[] | undefined;
-  try {
-    const read = await Promise.all(
-      nodes.map(name => client.core.readNode({ name })),
-    );
-    zones = [
-      ...new Set(read.map(n => n.metadata?.labels?.[ZONE]).filter(z => !!z)),
-    ].sort() as string[];
-  } catch {
-    // The read token may not get nodes (cluster-scoped): zones unknown.
-    zones = undefined;
-  }
+  // Nodes of the running pods, one entry per pod (evicted and finished pods keep their nodeName).
+  const placed = pods.items
+    .filter(
+      p =>
+        p.metadata?.ownerReferences?.some(o => sets.has(o.uid)) &&
+        !p.metadata?.deletionTimestamp &&
+        p.status?.phase !== 'Succeeded' &&
+        p.status?.phase !== 'Failed',
+    )
+    .map(p => p.spec?.nodeName)
+    .filter((n): n is string => !!n);
+  const zoneFacts = await podZones(client, placed);
   return {
     kind,
     name: w.metadata!.name!,
@@ -169,7 +199,7 @@ async function workloadFacts(
     zoneSpreadConstraint: (
       template?.spec?.topologySpreadConstraints ?? []
     ).some(c => c.topologyKey === ZONE),
-    zones,
+    ...zoneFacts,
     ...(ref
       ? { workloadRef: `${ref.kind ?? 'Deployment'} ${ref.name ?? '?'}` }
       : {}),
