@@ -31,7 +31,8 @@ cost_labels() { # name namespace indent
 }
 
 # DR readiness (docs/backup.md): payments-api in production has a PodDisruptionBudget and
-# spreads its pods across the kwok zones, so it passes; orders-api has neither, so it fails.
+# spreads its pods across the kwok zones, so it passes; orders-api has neither, so it fails
+# (its zone check only warns while the scheduler happens to put its pods in both zones).
 HA_IN_PRODUCTION=(payments-api)
 
 ha() { # name namespace
