@@ -15,7 +15,7 @@ import {
 import express from 'express';
 import Router from 'express-promise-router';
 import { z } from 'zod';
-import { KubernetesClusters } from '../kubernetes/clusters';
+import { EnvironmentConfig, KubernetesClusters } from '../kubernetes/clusters';
 import { OperationEngine } from '../operations/engine';
 import { kindOf, listEntityWorkloads, patchImage } from './kube';
 import {
@@ -140,32 +140,83 @@ export function createRolloutRouter(deps: RolloutRouterDeps): express.Router {
       : `${p.type}:${p.subject ?? 'unknown'}`;
   }
 
-  router.post('/entities/:kind/:namespace/:name/deploy', async (req, res) => {
-    const body = parseBody(deployBody, req.body);
-    const credentials = await httpAuth.credentials(req, { allow: ['user'] });
-    const entity = await entityFor(req, credentials);
-    const entityRef = stringifyEntityRef(entity).toLocaleLowerCase('en-US');
-    await authorizeDeploy(credentials, entityRef, 'deploy', body.environment);
-    const kubernetesId = kubernetesIdOf(entity);
+  /**
+   * `POST /entities/:kind/:namespace/:name/<kind>`: parses the body, checks the caller may
+   * `what` the entity in the environment, plans, then answers a dry run with the plan or
+   * submits the operation (202).
+   */
+  function operationRoute<
+    B extends { environment: string; reason?: string; dryRun: boolean },
+  >(
+    kind: 'deploy' | 'rollback',
+    what: string,
+    schema: z.ZodType<B, any, any>,
+    plan: (
+      body: B,
+      kubernetesId: string,
+      who: string,
+    ) => Promise<{
+      env: EnvironmentConfig;
+      changes: DeploymentChange[];
+      changeCause: string;
+      autoRollback: boolean;
+    }>,
+  ) {
+    router.post(
+      `/entities/:kind/:namespace/:name/${kind}`,
+      async (req, res) => {
+        const body = parseBody(schema, req.body);
+        const credentials = await httpAuth.credentials(req, {
+          allow: ['user'],
+        });
+        const entity = await entityFor(req, credentials);
+        const entityRef = stringifyEntityRef(entity).toLocaleLowerCase('en-US');
+        await authorizeDeploy(credentials, entityRef, what, body.environment);
+        const who = requester(credentials);
+        const { env, autoRollback, ...planned } = await plan(
+          body,
+          kubernetesIdOf(entity),
+          who,
+        );
+        const shown = {
+          environment: env.name,
+          cluster: env.cluster,
+          namespace: env.namespace,
+          ...planned,
+        };
+        if (body.dryRun) {
+          res.json({ dryRun: true, ...shown });
+          return;
+        }
+        const input: RolloutOperationInput = { ...shown, autoRollback };
+        const op = await engine.submit({
+          kind,
+          entityRef,
+          target: targetOf(env.cluster, env.namespace, planned.changes),
+          requestedBy: who,
+          reason: body.reason,
+          input,
+        });
+        res.status(202).json(op);
+      },
+    );
+  }
+
+  operationRoute('deploy', 'deploy', deployBody, async (body, id, who) => {
     const { env, changes } = await planDeploy(clusters, {
-      kubernetesId,
+      kubernetesId: id,
       environment: body.environment,
       image: body.image,
       tag: body.tag,
       container: body.container,
     });
-    const who = requester(credentials);
     const changeCause = `shipshape deploy by ${who}${
       body.reason ? `: ${body.reason}` : ''
     }`.slice(0, 1000);
     if (body.dryRun) {
       // Server-side dry run: the API server validates (admission included) without persisting.
       const client = clusters.operator(env);
-      const current = await listEntityWorkloads(
-        client,
-        env.namespace,
-        kubernetesId,
-      );
+      const current = await listEntityWorkloads(client, env.namespace, id);
       for (const change of changes) {
         const d = current.find(
           x =>
@@ -181,84 +232,26 @@ export function createRolloutRouter(deps: RolloutRouterDeps): express.Router {
           true,
         );
       }
-      res.json({
-        dryRun: true,
-        environment: env.name,
-        cluster: env.cluster,
-        namespace: env.namespace,
-        changes,
-        changeCause,
-      });
-      return;
     }
-    const input: RolloutOperationInput = {
-      environment: env.name,
-      cluster: env.cluster,
-      namespace: env.namespace,
-      changes,
-      changeCause,
-      autoRollback: body.autoRollback,
-    };
-    const op = await engine.submit({
-      kind: 'deploy',
-      entityRef,
-      target: targetOf(env.cluster, env.namespace, changes),
-      requestedBy: who,
-      reason: body.reason,
-      input,
-    });
-    res.status(202).json(op);
+    return { env, changes, changeCause, autoRollback: body.autoRollback };
   });
 
-  router.post('/entities/:kind/:namespace/:name/rollback', async (req, res) => {
-    const body = parseBody(rollbackBody, req.body);
-    const credentials = await httpAuth.credentials(req, { allow: ['user'] });
-    const entity = await entityFor(req, credentials);
-    const entityRef = stringifyEntityRef(entity).toLocaleLowerCase('en-US');
-    await authorizeDeploy(
-      credentials,
-      entityRef,
-      'roll back',
-      body.environment,
-    );
-    const kubernetesId = kubernetesIdOf(entity);
-    const { env, changes } = await planRollback(clusters, {
-      kubernetesId,
-      environment: body.environment,
-      revision: body.revision,
-    });
-    const who = requester(credentials);
-    const changeCause = `shipshape rollback by ${who} to revision ${changes
-      .map(c => c.targetRevision)
-      .join(',')}${body.reason ? `: ${body.reason}` : ''}`.slice(0, 1000);
-    if (body.dryRun) {
-      res.json({
-        dryRun: true,
-        environment: env.name,
-        cluster: env.cluster,
-        namespace: env.namespace,
-        changes,
-        changeCause,
+  operationRoute(
+    'rollback',
+    'roll back',
+    rollbackBody,
+    async (body, id, who) => {
+      const { env, changes } = await planRollback(clusters, {
+        kubernetesId: id,
+        environment: body.environment,
+        revision: body.revision,
       });
-      return;
-    }
-    const op = await engine.submit({
-      kind: 'rollback',
-      entityRef,
-      target: targetOf(env.cluster, env.namespace, changes),
-      requestedBy: who,
-      reason: body.reason,
-      input: {
-        environment: env.name,
-        cluster: env.cluster,
-        namespace: env.namespace,
-        changes,
-        changeCause,
-        autoRollback: false,
-      } satisfies RolloutOperationInput,
-    });
-    res.status(202).json(op);
-  });
+      const changeCause = `shipshape rollback by ${who} to revision ${changes
+        .map(c => c.targetRevision)
+        .join(',')}${body.reason ? `: ${body.reason}` : ''}`.slice(0, 1000);
+      return { env, changes, changeCause, autoRollback: false };
+    },
+  );
 
   router.get('/entities/:kind/:namespace/:name/rollout', async (req, res) => {
     const credentials = await httpAuth.credentials(req);
