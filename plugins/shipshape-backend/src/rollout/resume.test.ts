@@ -137,7 +137,7 @@ describe('a restarted backend resumes a rollout it did not start', () => {
         toImage: `${REPO}:2.0.0`,
       });
       const log = (await store.getLog(submitted.id)).map(l => l.message);
-      expect(log).toContain('Runner stopped; resumed by backend-2');
+      expect(log).toContain('Runner backend-1 stopped; resumed by backend-2');
       expect(log).toContain('Resuming: following the rollout');
       const d = JSON.parse(
         kubectl([
