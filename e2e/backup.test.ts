@@ -23,6 +23,12 @@ test('the DR Readiness card shows the rules and backs up payments-api', async ({
   await expect(
     page.getByRole('table', { name: 'DR readiness checks' }),
   ).toBeVisible();
+  // zone spread from where the pods really run (the nodes' zone labels, read with the read token)
+  await expect(
+    page.getByText(
+      'Pods of Deployment payments-api spread across zones by topologySpreadConstraints (now in zone-a, zone-b)',
+    ),
+  ).toBeVisible();
   const failingBefore = await failingChecks(page);
   const button = page.getByRole('button', { name: 'Back up now' });
   await expect(button).toBeVisible();
