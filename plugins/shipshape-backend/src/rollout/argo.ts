@@ -1,12 +1,11 @@
 import * as k8s from '@kubernetes/client-node';
 import {
-  PodInfo,
   RolloutPhase,
   WorkloadStatus,
 } from '@shipshape/plugin-shipshape-common';
 import { ClusterClient } from '../kubernetes/clusters';
 import { imageTag } from './image';
-import { KUBERNETES_ID_LABEL, images, podError, podReady } from './kube';
+import { KUBERNETES_ID_LABEL, images, podInfosOf } from './kube';
 
 const ARGO_REVISION = 'rollout.argoproj.io/revision';
 
@@ -140,28 +139,12 @@ export async function readArgoRollouts(
     const previousRs = owned.find(
       rs => (revision(rs) ?? 0) < (currentRev ?? 0),
     );
-    const selector = r.spec?.selector?.matchLabels ?? {};
-    const own = pods.filter(p =>
-      Object.entries(selector).every(([k, v]) => p.metadata?.labels?.[k] === v),
+    const podInfos = podInfosOf(
+      pods,
+      r.spec?.selector?.matchLabels ?? {},
+      'rollouts-pod-template-hash',
+      { current: r.status?.currentPodHash, previous: r.status?.stableRS },
     );
-    const podInfos: PodInfo[] = own.map(p => {
-      const hash = p.metadata?.labels?.['rollouts-pod-template-hash'];
-      let podRev: PodInfo['revision'] = 'other';
-      if (hash && hash === r.status?.currentPodHash) podRev = 'current';
-      else if (hash && hash === r.status?.stableRS) podRev = 'previous';
-      return {
-        name: p.metadata!.name!,
-        phase: p.status?.phase,
-        ready: podReady(p),
-        restarts: (p.status?.containerStatuses ?? []).reduce(
-          (n, c) => n + (c.restartCount ?? 0),
-          0,
-        ),
-        node: p.spec?.nodeName,
-        revision: podRev,
-        error: podError(p),
-      };
-    });
     const canary = r.spec?.strategy?.canary;
     const blueGreen = r.spec?.strategy?.blueGreen;
     const steps = canary?.steps ?? [];

@@ -1,6 +1,9 @@
 import { InputError, NotFoundError } from '@backstage/errors';
 import * as k8s from '@kubernetes/client-node';
-import { ECOSYSTEM_ANNOTATIONS } from '@shipshape/plugin-shipshape-common';
+import {
+  ECOSYSTEM_ANNOTATIONS,
+  PodInfo,
+} from '@shipshape/plugin-shipshape-common';
 import { ClusterClient } from '../kubernetes/clusters';
 
 export const REVISION_ANNOTATION = 'deployment.kubernetes.io/revision';
@@ -158,7 +161,6 @@ export function selectorString(selector?: k8s.V1LabelSelector): string {
     .join(',');
 }
 
-
 /** JSON-pointer escaping for annotation keys. */
 function pointer(key: string): string {
   return key.replace(/~/g, '~0').replace(/\//g, '~1');
@@ -252,19 +254,33 @@ export async function patchImage(
   changeCause: string,
   dryRun = false,
 ): Promise<Workload> {
-  const hasAnnotations = !!deployment.metadata?.annotations;
-  const body = [
+  const body = changePatch(
+    deployment,
+    `/spec/template/spec/containers/${containerIndex}/image`,
+    image,
+    changeCause,
+  );
+  return patchWorkload(client, deployment, body, dryRun);
+}
+
+/**
+ * A JSON patch that replaces `path` with `value` and records the change cause, refused by the
+ * API server when the workload changed since it was read.
+ */
+function changePatch(
+  workload: Workload,
+  path: string,
+  value: unknown,
+  changeCause: string,
+) {
+  return [
     {
       op: 'test',
       path: '/metadata/resourceVersion',
-      value: deployment.metadata!.resourceVersion,
+      value: workload.metadata!.resourceVersion,
     },
-    {
-      op: 'replace',
-      path: `/spec/template/spec/containers/${containerIndex}/image`,
-      value: image,
-    },
-    hasAnnotations
+    { op: 'replace', path, value },
+    workload.metadata?.annotations
       ? {
           op: 'add',
           path: `/metadata/annotations/${pointer(CHANGE_CAUSE_ANNOTATION)}`,
@@ -276,7 +292,6 @@ export async function patchImage(
           value: { [CHANGE_CAUSE_ANNOTATION]: changeCause },
         },
   ];
-  return patchWorkload(client, deployment, body, dryRun);
 }
 
 /** The ReplicaSet of a given revision (or the one before the current), as `rollout undo` picks it. */
@@ -330,25 +345,7 @@ export async function undoTo(
     delete template.metadata.labels['pod-template-hash'];
     delete template.metadata.labels['rollouts-pod-template-hash'];
   }
-  const body = [
-    {
-      op: 'test',
-      path: '/metadata/resourceVersion',
-      value: deployment.metadata!.resourceVersion,
-    },
-    { op: 'replace', path: '/spec/template', value: template },
-    deployment.metadata?.annotations
-      ? {
-          op: 'add',
-          path: `/metadata/annotations/${pointer(CHANGE_CAUSE_ANNOTATION)}`,
-          value: changeCause,
-        }
-      : {
-          op: 'add',
-          path: '/metadata/annotations',
-          value: { [CHANGE_CAUSE_ANNOTATION]: changeCause },
-        },
-  ];
+  const body = changePatch(deployment, '/spec/template', template, changeCause);
   return patchWorkload(client, deployment, body);
 }
 
@@ -433,4 +430,39 @@ export function podReady(pod: k8s.V1Pod): boolean {
   return !!pod.status?.conditions?.some(
     c => c.type === 'Ready' && c.status === 'True',
   );
+}
+
+/**
+ * A workload's pods (those its selector matches) as the rollout status shows them. A pod is of
+ * the `current` or `previous` revision when its `hashLabel` (the pod-template hash) is that
+ * revision's, else `other`.
+ */
+export function podInfosOf(
+  pods: k8s.V1Pod[],
+  selector: Record<string, string>,
+  hashLabel: string,
+  hashes: { current?: string; previous?: string },
+): PodInfo[] {
+  return pods
+    .filter(p =>
+      Object.entries(selector).every(([k, v]) => p.metadata?.labels?.[k] === v),
+    )
+    .map(p => {
+      const hash = p.metadata?.labels?.[hashLabel];
+      let revision: PodInfo['revision'] = 'other';
+      if (hash && hash === hashes.current) revision = 'current';
+      else if (hash && hash === hashes.previous) revision = 'previous';
+      return {
+        name: p.metadata!.name!,
+        phase: p.status?.phase,
+        ready: podReady(p),
+        restarts: (p.status?.containerStatuses ?? []).reduce(
+          (n, c) => n + (c.restartCount ?? 0),
+          0,
+        ),
+        node: p.spec?.nodeName,
+        revision,
+        error: podError(p),
+      };
+    });
 }

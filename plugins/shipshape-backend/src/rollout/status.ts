@@ -18,8 +18,7 @@ import {
   deploymentRolloutState,
   images,
   ownedReplicaSets,
-  podError,
-  podReady,
+  podInfosOf,
   revisionOf,
 } from './kube';
 
@@ -128,15 +127,11 @@ async function withTimeout<T>(
     return await Promise.race([
       p,
       new Promise<never>((_, reject) => {
-        timer = setTimeout(
-          () =>
-            {
-              // Abort the cluster's requests too, so no socket is left behind.
-              abort.abort();
-              reject(new TimeoutError(`${what} did not answer within ${ms} ms`));
-            },
-          ms,
-        );
+        timer = setTimeout(() => {
+          // Abort the cluster's requests too, so no socket is left behind.
+          abort.abort();
+          reject(new TimeoutError(`${what} did not answer within ${ms} ms`));
+        }, ms);
       }),
     ]);
   } finally {
@@ -193,32 +188,12 @@ async function readEnvironment(
       );
       const hashOf = (rs?: k8s.V1ReplicaSet) =>
         rs?.metadata?.labels?.['pod-template-hash'];
-      const selector = d.spec?.selector?.matchLabels ?? {};
-      const own = pods.items.filter(p =>
-        Object.entries(selector).every(
-          ([k, v]) => p.metadata?.labels?.[k] === v,
-        ),
+      const podInfos = podInfosOf(
+        pods.items,
+        d.spec?.selector?.matchLabels ?? {},
+        'pod-template-hash',
+        { current: hashOf(currentRs), previous: hashOf(previousRs) },
       );
-      const podRevision = (hash?: string): PodInfo['revision'] => {
-        if (hash && hash === hashOf(currentRs)) return 'current';
-        if (hash && hash === hashOf(previousRs)) return 'previous';
-        return 'other';
-      };
-      const podInfos: PodInfo[] = own.map(p => {
-        const hash = p.metadata?.labels?.['pod-template-hash'];
-        return {
-          name: p.metadata!.name!,
-          phase: p.status?.phase,
-          ready: podReady(p),
-          restarts: (p.status?.containerStatuses ?? []).reduce(
-            (n, c) => n + (c.restartCount ?? 0),
-            0,
-          ),
-          node: p.spec?.nodeName,
-          revision: podRevision(hash),
-          error: podError(p),
-        };
-      });
       const { phase, reason } = phaseOf(d, podInfos);
       const ru = d.spec?.strategy?.rollingUpdate;
       return {
