@@ -34,8 +34,17 @@ const OWNER = 'user:default/owner-user';
 describe('templates/backup-database', () => {
   let deps: Awaited<ReturnType<typeof startBackupBackend>>['deps'];
 
+  const workDirs: string[] = [];
+  const workDir = () => {
+    const d = fs.mkdtempSync(path.join(os.tmpdir(), 'backup-tpl-'));
+    workDirs.push(d);
+    return d;
+  };
   beforeAll(async () => {
     ({ deps } = await startBackupBackend(OWNER, 'template'));
+  });
+  afterAll(() => {
+    for (const d of workDirs) fs.rmSync(d, { recursive: true, force: true });
   });
 
   async function run(
@@ -54,7 +63,7 @@ describe('templates/backup-database', () => {
       actionRegistry: { get: async (id: string) => actions.get(id) },
       integrations: ScmIntegrations.fromConfig(mockServices.rootConfig()),
       logger,
-      workingDirectory: fs.mkdtempSync(path.join(os.tmpdir(), 'backup-tpl-')),
+      workingDirectory: workDir(),
       metrics: {
         createCounter: () => ({ add() {} }),
         createHistogram: () => ({ record() {} }),

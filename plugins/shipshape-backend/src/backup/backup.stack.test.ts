@@ -41,6 +41,7 @@ process.env.SHIPSHAPE_TEST_S3_SECRET = stack.s3.secretAccessKey;
 
 const RUN = `t${process.pid}-${Date.now()}`;
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'shipshape-backup-test-'));
+afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
 
 const connection = (passwordEnv = PW_ENV) => ({
   host: stack.postgres.host,

@@ -431,8 +431,9 @@ describe('in-cluster runs across replica restarts (the operations engine, one Po
   });
 
   it("leaves a live replica's run alone, takes over a stopped replica's once stale, and follows its Job", async () => {
-    const b = await replica('node-b', 1_000);
-    const c = await replica('node-c', 1_000);
+    // stale after 3 s: a loaded CI machine can delay a 200 ms heartbeat by a second or more
+    const b = await replica('node-b', 3_000);
+    const c = await replica('node-c', 3_000);
     try {
       // A Job that never gets a pod: a long-running backup, heartbeating.
       const run = await start(b.service, stuck2);
@@ -442,7 +443,7 @@ describe('in-cluster runs across replica restarts (the operations engine, one Po
           `^backup:${stuck2}-db is busy: operation ${run.record.id} \\(backup, requested by ${OWNER}\\) is running`,
         ),
       );
-      await new Promise(r => setTimeout(r, 1_500));
+      await new Promise(r => setTimeout(r, 3_500));
       expect(await b.engine.store.get(run.record.id)).toMatchObject({
         status: 'running',
         claimedBy: 'node-b',
@@ -453,8 +454,21 @@ describe('in-cluster runs across replica restarts (the operations engine, one Po
         expect(i).toBeLessThan(100);
         await new Promise(r => setTimeout(r, 100));
       }
-      // It follows the same Job: deleting the Job ends the run with that reason.
+      // It follows the same Job: once its watch has seen the Job (node-c's first progress
+      // line, after its resume line), deleting the Job ends the run with that reason.
       const jobName = run.record.location!.split('/').pop()!;
+      for (let i = 0; ; i++) {
+        const lines = await logOf(c.engine, run.record.id);
+        const resumedAt = lines.findIndex(l =>
+          l.startsWith('Resuming at step'),
+        );
+        const watching = lines.findIndex(
+          (l, n) => n > resumedAt && l.startsWith(`Job ${jobName}: `),
+        );
+        if (resumedAt >= 0 && watching > resumedAt) break;
+        expect(i).toBeLessThan(100);
+        await new Promise(r => setTimeout(r, 100));
+      }
       await batch.deleteNamespacedJob({ name: jobName, namespace: NS });
       await c.engine.waitFor(run.record.id);
       const rec = await c.service.store.get(run.record.id);

@@ -30,6 +30,7 @@ const core = admin.makeApiClient(k8s.CoreV1Api);
 const batch = admin.makeApiClient(k8s.BatchV1Api);
 const databases = TestDatabases.create({ ids: ['SQLITE_3'] });
 let kwok: ChildProcess | undefined;
+let stagesDir: string | undefined;
 
 beforeAll(async () => {
   const stages = path.join(
@@ -37,6 +38,7 @@ beforeAll(async () => {
     'kwok-stages',
   );
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'kwok-bad-job-'));
+  stagesDir = dir;
   const config = path.join(dir, 'stages.yaml');
   fs.writeFileSync(
     config,
@@ -92,6 +94,7 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
+  if (stagesDir) fs.rmSync(stagesDir, { recursive: true, force: true });
   await batch
     .deleteNamespacedCronJob({
       namespace: NS,

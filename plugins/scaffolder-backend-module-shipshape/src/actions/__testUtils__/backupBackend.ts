@@ -19,7 +19,16 @@ import { readLocalStack } from '../../../../shipshape-backend/src/testUtils/stac
  * storage directory, where only `owner` is allowed. `name` tells the test's password
  * variables and storage directory apart. Returns the server and the backup actions' deps.
  */
+const storageDirs: string[] = [];
+afterAll(() => {
+  for (const d of storageDirs) fs.rmSync(d, { recursive: true, force: true });
+});
+
 export async function startBackupBackend(owner: string, name: string) {
+  const storageDir = fs.mkdtempSync(
+    path.join(os.tmpdir(), `shipshape-${name}-backup-`),
+  );
+  storageDirs.push(storageDir);
   const stack = readLocalStack();
   const pgEnv = `SHIPSHAPE_${name.toUpperCase()}_TEST_PG`;
   process.env[pgEnv] = stack.postgres.password;
@@ -41,9 +50,7 @@ export async function startBackupBackend(owner: string, name: string) {
               binDir: stack.postgres.binDir,
               storage: {
                 type: 'local',
-                directory: fs.mkdtempSync(
-                  path.join(os.tmpdir(), `shipshape-${name}-backup-`),
-                ),
+                directory: storageDir,
               },
               drill: {
                 connection: {
