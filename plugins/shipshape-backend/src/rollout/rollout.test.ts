@@ -300,17 +300,18 @@ describe('deploy, rollback and rollout status against the local cluster', () => 
         400,
         'no-k8s',
       ],
+      [
+        { environment: 'test', tag: '1.0.1' },
+        'No entity component:default/ghost',
+        404,
+        'ghost',
+      ],
     ];
     for (const [body, message, status, entity] of cases) {
       const res = await post(`${entity ?? 'busy-app'}/deploy`, body);
       expect({ body, status: res.status }).toEqual({ body, status });
       expect(res.body.error.message).toContain(message);
     }
-    const unknown = await post('ghost/deploy', {
-      environment: 'test',
-      tag: '1.0.1',
-    });
-    expect(unknown.status).toBe(404);
     // The OpenAPI validation answers every route the same way, naming the field.
     const badRevision = await post('busy-app/rollback', {
       environment: 'test',
