@@ -28,7 +28,8 @@ import {
 /* eslint-enable @backstage/no-relative-monorepo-imports */
 import { shipshapePlugin } from '../plugin';
 import { parseCpu, parseMemoryGib } from './cost';
-import { readStack, stackKubernetesConfig } from './testStack';
+import { stackKubernetesConfig } from '../rollout/testCluster';
+import { readLocalStack } from '../testUtils/stack';
 
 jest.setTimeout(120_000);
 
@@ -266,7 +267,7 @@ describe('cost estimate from the local stack cluster', () => {
   const databases = TestDatabases.create({ ids: ['SQLITE_3'] });
 
   it('prices the live pods per environment and lists objects without the Shipshape labels', async () => {
-    const stack = readStack();
+    const stack = readLocalStack();
     const { backend, api } = await startPortal(databases, 'SQLITE_3', {
       kubernetes: stackKubernetesConfig(),
       shipshape: {

@@ -1,29 +1,39 @@
 import { execFileSync } from 'child_process';
-import { resolvePackagePath } from '@backstage/backend-plugin-api';
 import fs from 'fs';
-import path from 'path';
+import { LocalStack, readLocalStack } from '../testUtils/stack';
 
-export interface StackKubernetes {
-  url: string;
-  caFile: string;
-  readerTokenFile: string;
-  operatorTokenFile: string;
-  adminKubeconfig: string;
-  kubectl: string;
-}
+export type StackKubernetes = LocalStack['kubernetes'];
 
 /** The local stack's Kubernetes section of .stack/stack.json; fails (never skips) if missing. */
 export function readStackKubernetes(): StackKubernetes {
-  const file = path.resolve(
-    resolvePackagePath('@shipshape/plugin-shipshape-backend'),
-    '../../.stack/stack.json',
-  );
-  if (!fs.existsSync(file)) {
-    throw new Error(
-      `${file} is missing: the rollout tests need the local stack's Kubernetes cluster; run ./run stack up`,
-    );
-  }
-  return JSON.parse(fs.readFileSync(file, 'utf8')).kubernetes;
+  return readLocalStack().kubernetes;
+}
+
+/**
+ * The stock Kubernetes plugin's config (app-config `kubernetes`) for the stack's cluster as
+ * `local`, read with the portal's reader token, plus `extraClusters`.
+ */
+export function stackKubernetesConfig(extraClusters: object[] = []) {
+  const k = readStackKubernetes();
+  return {
+    clusterLocatorMethods: [
+      {
+        type: 'config',
+        clusters: [
+          {
+            name: 'local',
+            url: k.url,
+            authProvider: 'serviceAccount',
+            caFile: k.caFile,
+            serviceAccountToken: fs
+              .readFileSync(k.readerTokenFile, 'utf8')
+              .trim(),
+          },
+          ...extraClusters,
+        ],
+      },
+    ],
+  };
 }
 
 /** kubectl as the cluster admin (test setup only; the code under test uses the portal tokens). */
@@ -53,18 +63,26 @@ export function waitRolloutPhase(
   ]);
 }
 
-/** A Deployment for tests: maxUnavailable 0 so a bad release keeps the old pods serving. */
-export function testDeployment(options: {
+/** What a test workload (Deployment or Argo Rollout) is made of. */
+interface TestWorkload {
   name: string;
   namespace: string;
   kubernetesId: string;
   image: string;
   replicas?: number;
   progressDeadlineSeconds?: number;
-}): string {
+}
+
+/** A workload labelled with `kubernetesId`, one container `app`, 2 replicas unless told. */
+function testWorkload(
+  apiVersion: string,
+  kind: string,
+  options: TestWorkload,
+  strategy: object,
+): string {
   return JSON.stringify({
-    apiVersion: 'apps/v1',
-    kind: 'Deployment',
+    apiVersion,
+    kind,
     metadata: {
       name: options.name,
       namespace: options.namespace,
@@ -75,10 +93,7 @@ export function testDeployment(options: {
       progressDeadlineSeconds: options.progressDeadlineSeconds ?? 10,
       revisionHistoryLimit: 10,
       selector: { matchLabels: { 'app.kubernetes.io/name': options.name } },
-      strategy: {
-        type: 'RollingUpdate',
-        rollingUpdate: { maxSurge: 1, maxUnavailable: 0 },
-      },
+      strategy,
       template: {
         metadata: {
           labels: {
@@ -86,11 +101,17 @@ export function testDeployment(options: {
             'backstage.io/kubernetes-id': options.kubernetesId,
           },
         },
-        spec: {
-          containers: [{ name: 'app', image: options.image }],
-        },
+        spec: { containers: [{ name: 'app', image: options.image }] },
       },
     },
+  });
+}
+
+/** A Deployment for tests: maxUnavailable 0 so a bad release keeps the old pods serving. */
+export function testDeployment(options: TestWorkload): string {
+  return testWorkload('apps/v1', 'Deployment', options, {
+    type: 'RollingUpdate',
+    rollingUpdate: { maxSurge: 1, maxUnavailable: 0 },
   });
 }
 
@@ -106,25 +127,7 @@ export function testConfig(
 ) {
   const k = readStackKubernetes();
   return {
-    kubernetes: {
-      clusterLocatorMethods: [
-        {
-          type: 'config',
-          clusters: [
-            {
-              name: 'local',
-              url: k.url,
-              authProvider: 'serviceAccount',
-              caFile: k.caFile,
-              serviceAccountToken: fs
-                .readFileSync(k.readerTokenFile, 'utf8')
-                .trim(),
-            },
-            ...extraClusters,
-          ],
-        },
-      ],
-    },
+    kubernetes: stackKubernetesConfig(extraClusters),
     shipshape: {
       kubernetes: {
         clusters: [
@@ -148,47 +151,24 @@ export function testConfig(
  * An Argo Rollouts canary for tests against the stack's real controller: 2 replicas,
  * 50% then a short timed pause (or an indefinite one), so a new image walks the steps alone.
  */
-export function testRollout(options: {
-  name: string;
-  namespace: string;
-  kubernetesId: string;
-  image: string;
-  replicas?: number;
-  steps?: object[];
-  /** Instead of the canary: e.g. `{ blueGreen: { activeService: 'x' } }`. */
-  strategy?: object;
-  progressDeadlineSeconds?: number;
-}): string {
-  return JSON.stringify({
-    apiVersion: 'argoproj.io/v1alpha1',
-    kind: 'Rollout',
-    metadata: {
-      name: options.name,
-      namespace: options.namespace,
-      labels: { 'backstage.io/kubernetes-id': options.kubernetesId },
-    },
-    spec: {
-      replicas: options.replicas ?? 2,
-      revisionHistoryLimit: 10,
-      progressDeadlineSeconds: options.progressDeadlineSeconds ?? 10,
-      selector: { matchLabels: { 'app.kubernetes.io/name': options.name } },
-      strategy: options.strategy ?? {
-        canary: {
-          steps: options.steps ?? [
-            { setWeight: 50 },
-            { pause: { duration: '2s' } },
-          ],
-        },
-      },
-      template: {
-        metadata: {
-          labels: {
-            'app.kubernetes.io/name': options.name,
-            'backstage.io/kubernetes-id': options.kubernetesId,
-          },
-        },
-        spec: { containers: [{ name: 'app', image: options.image }] },
+export function testRollout(
+  options: TestWorkload & {
+    steps?: object[];
+    /** Instead of the canary: e.g. `{ blueGreen: { activeService: 'x' } }`. */
+    strategy?: object;
+  },
+): string {
+  return testWorkload(
+    'argoproj.io/v1alpha1',
+    'Rollout',
+    options,
+    options.strategy ?? {
+      canary: {
+        steps: options.steps ?? [
+          { setWeight: 50 },
+          { pause: { duration: '2s' } },
+        ],
       },
     },
-  });
+  );
 }
