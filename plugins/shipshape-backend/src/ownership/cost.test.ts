@@ -7,6 +7,22 @@ import {
   parseMemoryGib,
 } from './cost';
 
+/** A reader of app-config `kubernetes` with these config-located clusters (none: no config). */
+function readerOf(clusters?: object[]) {
+  return ClusterCostReader.fromConfig(
+    new ConfigReader(
+      clusters
+        ? {
+            kubernetes: {
+              clusterLocatorMethods: [{ type: 'config', clusters }],
+            },
+          }
+        : {},
+    ),
+    mockServices.logger.mock(),
+  );
+}
+
 describe('cost arithmetic', () => {
   it('parses Kubernetes quantities', () => {
     expect(parseCpu('250m')).toBeCloseTo(0.25);
@@ -19,10 +35,7 @@ describe('cost arithmetic', () => {
   });
 
   it('prices requests per environment with OpenCost-like defaults, 730 h a month', () => {
-    const reader = ClusterCostReader.fromConfig(
-      new ConfigReader({}),
-      mockServices.logger.mock(),
-    );
+    const reader = readerOf();
     expect(reader.configured).toBe(false);
     const pod = {
       cluster: 'local',
@@ -45,21 +58,9 @@ describe('cost arithmetic', () => {
   });
 
   it('says why a cluster it cannot use is left out, without its token', () => {
-    const reader = ClusterCostReader.fromConfig(
-      new ConfigReader({
-        kubernetes: {
-          clusterLocatorMethods: [
-            {
-              type: 'config',
-              clusters: [
-                { name: 'oidc', url: 'https://x', authProvider: 'oidc' },
-              ],
-            },
-          ],
-        },
-      }),
-      mockServices.logger.mock(),
-    );
+    const reader = readerOf([
+      { name: 'oidc', url: 'https://x', authProvider: 'oidc' },
+    ]);
     expect(reader.configured).toBe(true);
     return expect(reader.snapshot()).resolves.toEqual({
       pods: [],
@@ -75,27 +76,15 @@ describe('cost arithmetic', () => {
   });
 
   it('reports a cluster it cannot reach, without its token, instead of a zero', async () => {
-    const reader = ClusterCostReader.fromConfig(
-      new ConfigReader({
-        kubernetes: {
-          clusterLocatorMethods: [
-            {
-              type: 'config',
-              clusters: [
-                {
-                  name: 'down',
-                  url: 'https://127.0.0.1:1',
-                  authProvider: 'serviceAccount',
-                  skipTLSVerify: true,
-                  serviceAccountToken: 'secret-token-value',
-                },
-              ],
-            },
-          ],
-        },
-      }),
-      mockServices.logger.mock(),
-    );
+    const reader = readerOf([
+      {
+        name: 'down',
+        url: 'https://127.0.0.1:1',
+        authProvider: 'serviceAccount',
+        skipTLSVerify: true,
+        serviceAccountToken: 'secret-token-value',
+      },
+    ]);
     const snapshot = await reader.snapshot();
     expect(snapshot.pods).toEqual([]);
     expect(snapshot.errors).toEqual([
