@@ -88,7 +88,7 @@ describe('shipshape:deploy', () => {
     });
   });
 
-  it('dry-runs the second example and fails the step on a refusal or a rollback', async () => {
+  it('dry-runs the second example', async () => {
     await withFakeShipshape({}, async dry => {
       const action = deployAction(dry);
       const ctx = createMockActionContext({
@@ -99,8 +99,11 @@ describe('shipshape:deploy', () => {
       expect(dry.requests[0].body.dryRun).toBe(true);
       expect(ctx.output).toHaveBeenCalledWith('outcome', 'dry-run');
     });
+  });
 
-    await withFakeShipshape(
+  it.each([
+    [
+      'a refusal, with no outputs',
       {
         postStatus: 403,
         postError: {
@@ -108,40 +111,31 @@ describe('shipshape:deploy', () => {
           message: 'You may not deploy component:default/orders-api',
         },
       },
-      async refused => {
-        const action = deployAction(refused);
-        const ctx = createMockActionContext({
-          input: {
-            entityRef: 'component:default/orders-api',
-            environment: 'staging',
-            tag: '2.0.0',
-          },
-        });
-        await expect(action.handler(ctx)).rejects.toThrow(
-          /You may not deploy component:default\/orders-api/,
-        );
-        expect(ctx.output).not.toHaveBeenCalled();
-      },
-    );
-
-    await withFakeShipshape(
+      'component:default/orders-api',
+      /You may not deploy component:default\/orders-api/,
+      {},
+    ],
+    [
+      'a rollback, with its outcome',
       { finalStatus: 'rolled-back' },
-      async rolledBack => {
-        const action = deployAction(rolledBack);
+      'component:default/payments-api',
+      /Shipshape rolled-back/,
+      expect.objectContaining({ outcome: 'rolled-back' }),
+    ],
+  ])(
+    'fails the step on %s',
+    async (_what, options, entityRef, error, outputs) => {
+      await withFakeShipshape(options, async fake => {
         const ctx = createMockActionContext({
-          input: {
-            entityRef: 'component:default/payments-api',
-            environment: 'staging',
-            tag: '2.0.0-bad',
-          },
+          input: { entityRef, environment: 'staging', tag: '2.0.0' },
         });
-        await expect(action.handler(ctx)).rejects.toThrow(
-          /Shipshape rolled-back/,
-        );
-        expect(ctx.output).toHaveBeenCalledWith('outcome', 'rolled-back');
-      },
-    );
-  });
+        await expect(deployAction(fake).handler(ctx)).rejects.toThrow(error);
+        expect(
+          Object.fromEntries((ctx.output as jest.Mock).mock.calls),
+        ).toEqual(outputs);
+      });
+    },
+  );
 
   it('refuses a malformed entity reference before calling anything', async () => {
     await withFakeShipshape({}, async fake => {

@@ -1,7 +1,7 @@
 import { mockServices } from '@backstage/backend-test-utils';
 import { createMockActionContext } from './__testUtils__/actionContext';
 import yaml from 'yaml';
-import { startFakeShipshape } from './deployTestServer';
+import { withFakeShipshape } from './deployTestServer';
 import { createRollbackAction } from './rollback';
 import { examples } from './rollback.examples';
 
@@ -11,8 +11,7 @@ describe('shipshape:rollback', () => {
   it.each(examples.map((e, i) => [i, e.description]))(
     'runs example %p (%s)',
     async index => {
-      const fake = await startFakeShipshape({});
-      try {
+      await withFakeShipshape({}, async fake => {
         const action = createRollbackAction({
           discovery: fake.discovery,
           auth,
@@ -30,15 +29,12 @@ describe('shipshape:rollback', () => {
         expect(fake.requests[0].body.revision).toBe(input.revision);
         expect(ctx.output).toHaveBeenCalledWith('outcome', 'succeeded');
         expect(ctx.output).toHaveBeenCalledWith('revision', 2);
-      } finally {
-        await fake.close();
-      }
+      });
     },
   );
 
   it('dry-runs in the template editor (ctx.isDryRun)', async () => {
-    const fake = await startFakeShipshape({});
-    try {
+    await withFakeShipshape({}, async fake => {
       const action = createRollbackAction({ discovery: fake.discovery, auth });
       const ctx = createMockActionContext({
         input: {
@@ -56,8 +52,6 @@ describe('shipshape:rollback', () => {
       });
       expect(ctx.output).toHaveBeenCalledWith('outcome', 'dry-run');
       expect(ctx.output).toHaveBeenCalledWith('revision', 1);
-    } finally {
-      await fake.close();
-    }
+    });
   });
 });
