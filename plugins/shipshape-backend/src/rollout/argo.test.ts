@@ -1,8 +1,8 @@
 import { mockServices, startTestBackend } from '@backstage/backend-test-utils';
 import { catalogServiceMock } from '@backstage/plugin-catalog-node/testUtils';
-import { AuthorizeResult } from '@backstage/plugin-permission-common';
 import { shipshapePlugin } from '../plugin';
 import { responseMismatches } from '../schema/__testUtils__/conforms';
+import { onlyUserAllowed } from '../__testUtils__/permissions';
 import { shipshapeApi, testComponent } from './__testUtils__/api';
 import {
   kubectl,
@@ -78,15 +78,6 @@ describe('deploy and rollback of Argo Rollouts (real controller in the local sta
       waitRolloutPhase(NS, name, 'Healthy');
     }
 
-    const permissions = mockServices.permissions.mock({
-      authorize: async (requests, { credentials }) =>
-        requests.map(() => ({
-          result:
-            (credentials.principal as any).userEntityRef === OWNER
-              ? AuthorizeResult.ALLOW
-              : AuthorizeResult.DENY,
-        })),
-    });
     const config = testConfig([{ name: 'test', namespace: NS }]);
     // The controller's progress deadline (10 s) must be what stalls the bad canary.
     config.shipshape.rollout.stallAfterSeconds = 90;
@@ -94,7 +85,7 @@ describe('deploy and rollback of Argo Rollouts (real controller in the local sta
       features: [
         shipshapePlugin,
         mockServices.rootConfig.factory({ data: config }),
-        permissions.factory,
+        onlyUserAllowed(OWNER).factory,
         catalogServiceMock.factory({
           entities: ROLLOUTS.map(({ name }) => testComponent(name, name)),
         }),
