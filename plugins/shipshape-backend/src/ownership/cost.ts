@@ -3,6 +3,7 @@ import { LoggerService } from '@backstage/backend-plugin-api';
 import * as k8s from '@kubernetes/client-node';
 import {
   ECOSYSTEM_ANNOTATIONS,
+  EnvironmentCost,
   SHIPSHAPE_LABELS,
   UnitPrices,
 } from '@shipshape/plugin-shipshape-common';
@@ -126,17 +127,7 @@ function round(n: number, digits = 4) {
 
 /** The cost of one entity's pods, per cluster/namespace (environment). */
 export function costOfPods(prices: UnitPrices, pods: PodRequests[]) {
-  const byEnv = new Map<
-    string,
-    {
-      cluster: string;
-      namespace: string;
-      environment: string;
-      pods: number;
-      cpuCores: number;
-      memoryGib: number;
-    }
-  >();
+  const byEnv = new Map<string, Omit<EnvironmentCost, 'monthlyUsd'>>();
   for (const pod of pods) {
     const key = `${pod.cluster}/${pod.namespace}/${pod.environment}`;
     const row = byEnv.get(key) ?? {
