@@ -8,7 +8,10 @@ import {
 import { catalogServiceMock } from '@backstage/plugin-catalog-node/testUtils';
 // eslint-disable-next-line @backstage/no-undeclared-imports
 import { AuthorizeResult } from '@backstage/plugin-permission-common';
-import { createMockActionContext } from './__testUtils__/actionContext';
+import {
+  createMockActionContext,
+  taskCheckpoints,
+} from './__testUtils__/actionContext';
 /* eslint-disable @backstage/no-relative-monorepo-imports */
 import { shipshapePlugin } from '../../../shipshape-backend/src/plugin';
 import {
@@ -93,7 +96,7 @@ describe('shipshape:deploy against the real backend and cluster', () => {
       auth: mockServices.auth(),
     });
     // The scaffolder keeps checkpoints in the task's state: a retry of the same task sees them.
-    const checkpoints = new Map<string, unknown>();
+    const checkpoint = taskCheckpoints();
     const run = async () => {
       const ctx = createMockActionContext({
         input: {
@@ -103,10 +106,7 @@ describe('shipshape:deploy against the real backend and cluster', () => {
         },
       });
       ctx.getInitiatorCredentials = async () => mockCredentials.user(OWNER);
-      ctx.checkpoint = (async ({ key, fn }: any) => {
-        if (!checkpoints.has(key)) checkpoints.set(key, await fn());
-        return checkpoints.get(key);
-      }) as any;
+      ctx.checkpoint = checkpoint;
       const seen: Array<{ message: string; at: number }> = [];
       for (const level of ['info', 'warn', 'error'] as const) {
         jest.spyOn(ctx.logger, level).mockImplementation(((message: string) => {

@@ -1,6 +1,9 @@
 import { mockCredentials, mockServices } from '@backstage/backend-test-utils';
 import { DiscoveryService } from '@backstage/backend-plugin-api';
-import { createMockActionContext } from './__testUtils__/actionContext';
+import {
+  createMockActionContext,
+  taskCheckpoints,
+} from './__testUtils__/actionContext';
 import yaml from 'yaml';
 import { createDeployAction } from './deploy';
 import { examples } from './deploy.examples';
@@ -61,7 +64,7 @@ describe('shipshape:deploy', () => {
   it('does not deploy twice when a retried task replays the checkpoint', async () => {
     await withFakeShipshape({}, async fake => {
       const action = deployAction(fake);
-      const saved = new Map<string, any>();
+      const checkpoint = taskCheckpoints();
       const run = async () => {
         const ctx = createMockActionContext({
           input: {
@@ -70,16 +73,7 @@ describe('shipshape:deploy', () => {
             tag: '2.0.0',
           },
         });
-        ctx.checkpoint = (async ({
-          key,
-          fn,
-        }: {
-          key: string;
-          fn: () => any;
-        }) => {
-          if (!saved.has(key)) saved.set(key, await fn());
-          return saved.get(key);
-        }) as any;
+        ctx.checkpoint = checkpoint;
         await action.handler(ctx);
       };
       await run();

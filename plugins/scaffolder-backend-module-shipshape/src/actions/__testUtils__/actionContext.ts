@@ -22,3 +22,18 @@ export const createMockActionContext: typeof createContext = options => {
     workspacePath: path.join(root, 'workspace'),
   });
 };
+
+/**
+ * A task's checkpoints as the scaffolder keeps them in the task state: set the same one as
+ * `ctx.checkpoint` of two runs and the second (a retried task) gets the first's results
+ * without running `fn` again.
+ */
+export function taskCheckpoints(): ReturnType<
+  typeof createContext
+>['checkpoint'] {
+  const saved = new Map<string, unknown>();
+  return (async ({ key, fn }: { key: string; fn: () => unknown }) => {
+    if (!saved.has(key)) saved.set(key, await fn());
+    return saved.get(key);
+  }) as any;
+}
