@@ -42,16 +42,33 @@ export const shipshapePlugin = createBackendPlugin({
         const knex = await connectDatabase(database);
         permissionsRegistry.addPermissions(shipshapePermissions);
         // The one engine: deploy, rollback, backup and restore drill register handlers on it.
-        const operations = createOperations({ knex, config: deps.rootConfig, ...deps });
+        const operations = createOperations({
+          knex,
+          config: deps.rootConfig,
+          ...deps,
+        });
         const { engine } = operations;
         // Each feature's router, built from the services it needs; one line per feature.
         const featureRouters: express.Router[] = [
           operations.router,
-          createRolloutFeatureRouter({ engine, config: deps.rootConfig, ...deps }),
+          createRolloutFeatureRouter({
+            engine,
+            config: deps.rootConfig,
+            ...deps,
+          }),
           createSloRouter({ config: deps.rootConfig, ...deps }),
           createOwnershipRouter({ config: deps.rootConfig, ...deps }),
-          createBackupRouter({ knex, engine, config: deps.rootConfig, ...deps }),
-          createLocalReposRouter({ config: deps.rootConfig, httpRouter, ...deps }),
+          createBackupRouter({
+            knex,
+            engine,
+            config: deps.rootConfig,
+            ...deps,
+          }),
+          createLocalReposRouter({
+            config: deps.rootConfig,
+            httpRouter,
+            ...deps,
+          }),
           createPolicyRouter({ config: deps.rootConfig, ...deps }),
         ];
         httpRouter.use(await createRouter(featureRouters));

@@ -191,7 +191,10 @@ describe('evaluateDrReadiness cluster checks', () => {
     // a critical service's weakest workload counts: the one-zone one
     expect(
       check('zone-spread', { workloads: [workload, oneZone] }),
-    ).toMatchObject({ status: 'warn', message: expect.stringContaining('zone-b') });
+    ).toMatchObject({
+      status: 'warn',
+      message: expect.stringContaining('zone-b'),
+    });
   });
 
   it('passes on the constraint alone when the zones are unknown, saying why', () => {
@@ -212,7 +215,9 @@ describe('evaluateDrReadiness cluster checks', () => {
     });
     // no pod running yet (zones known to be none): the constraint alone
     expect(
-      check('zone-spread', { workload: { ...workload, zones: [], zonePods: 0 } }),
+      check('zone-spread', {
+        workload: { ...workload, zones: [], zonePods: 0 },
+      }),
     ).toEqual({
       id: 'zone-spread',
       status: 'pass',

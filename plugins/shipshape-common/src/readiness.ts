@@ -569,7 +569,8 @@ function workloadChecks(
   } else if (w.zoneSpreadConstraint) {
     let now = '';
     if (zones.length) now = ` (now in ${zones.join(', ')})`;
-    else if (w.zonesUnknown) now = ` (zones of its pods unknown: ${w.zonesUnknown})`;
+    else if (w.zonesUnknown)
+      now = ` (zones of its pods unknown: ${w.zonesUnknown})`;
     zone = {
       id: 'zone-spread',
       status: 'pass',

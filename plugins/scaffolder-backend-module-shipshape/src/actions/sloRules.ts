@@ -108,9 +108,11 @@ export function createSloRulesAction() {
       await fs.mkdir(path.dirname(target), { recursive: true });
       await fs.writeFile(target, out, 'utf8');
       ctx.logger.info(
-        `${targetPath}: ${rules} rules for ${slos.length} SLOs of ${sloPath} (${slos.join(
-          ', ',
-        )})${ctx.isDryRun ? ' (dry run: written into the dry-run workspace)' : ''}`,
+        `${targetPath}: ${rules} rules for ${
+          slos.length
+        } SLOs of ${sloPath} (${slos.join(', ')})${
+          ctx.isDryRun ? ' (dry run: written into the dry-run workspace)' : ''
+        }`,
       );
       ctx.output('path', targetPath);
       ctx.output('slos', slos);

@@ -11,6 +11,8 @@ import { catalogServiceMock } from '@backstage/plugin-catalog-node/testUtils';
 import { AuthorizeResult } from '@backstage/plugin-permission-common';
 import { SHIPSHAPE_ANNOTATIONS } from '@shipshape/plugin-shipshape-common';
 import { ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
+import { execFileSync } from 'child_process';
+import { createHash } from 'crypto';
 import fs from 'fs';
 import { Knex } from 'knex';
 import os from 'os';
@@ -92,18 +94,35 @@ function configData(localDir: string) {
             storage: s3({ bucket: `no-such-bucket-${process.pid}` }),
           },
           { name: 'wrong-password', connection: connection(WRONG_ENV) },
+          {
+            name: 'unreachable-db',
+            connection: { ...connection(), port: closedPort() },
+          },
         ],
       },
     },
   };
 }
 
+/** A loopback port nothing listens on (bound, then released). */
+function closedPort(): number {
+  return Number(
+    execFileSync(process.execPath, [
+      '-e',
+      "const s=require('net').createServer().listen(0,'127.0.0.1',()=>{console.log(s.address().port);s.close()})",
+    ]).toString(),
+  );
+}
+
 function serviceFor(
   knex: Knex,
   localDir: string,
   logger = mockServices.logger.mock(),
+  adjust: (data: ReturnType<typeof configData>) => void = () => {},
 ) {
-  const cfg = readBackupConfig(new ConfigReader(configData(localDir)))!;
+  const data = configData(localDir);
+  adjust(data);
+  const cfg = readBackupConfig(new ConfigReader(data))!;
   return new BackupService(cfg, knex, logger, testEngine(knex));
 }
 
@@ -332,18 +351,16 @@ describe('backup and restore drill on the local stack', () => {
         `CREATE TABLE big AS SELECT g AS id, md5(random()::text) || md5(random()::text) AS v FROM generate_series(1, 400000) g`,
       );
       await db.destroy();
-      const cfg = configData(dir);
-      cfg.shipshape.backup.targets.push({
-        name: 'big-s3',
-        connection: { ...su, database: dbName },
-        storage: s3(),
-      } as any);
-      const knex = await migrated('SQLITE_3');
-      const service = new BackupService(
-        readBackupConfig(new ConfigReader(cfg))!,
-        knex,
-        mockServices.logger.mock(),
-        testEngine(knex),
+      const service = serviceFor(
+        await migrated('SQLITE_3'),
+        dir,
+        undefined,
+        data =>
+          data.shipshape.backup.targets.push({
+            name: 'big-s3',
+            connection: { ...su, database: dbName },
+            storage: s3(),
+          } as any),
       );
       const target = service.target('big-s3');
       const b = await (
@@ -424,6 +441,139 @@ describe('backup and restore drill on the local stack', () => {
             String(f).endsWith('.dump') || String(f).endsWith('.partial'),
         ),
     ).toEqual([]);
+  });
+
+  it('an unreachable database fails the dump step saying where, and stores nothing', async () => {
+    const localDir = fs.mkdtempSync(path.join(dir, 'unreachable-'));
+    const service = serviceFor(await migrated('SQLITE_3'), localDir);
+    const b = await (
+      await service.startBackup({
+        target: service.target('unreachable-db'),
+        entityRef: 'component:default/payments-api',
+        requestedBy: 'user:default/owner',
+      })
+    ).done;
+    expect(b).toMatchObject({ status: 'failed', failedStep: 'dump' });
+    expect(b.error).toMatch(
+      /^cannot connect to database payments on 127\.0\.0\.1:\d+ as shipshape: .*ECONNREFUSED/,
+    );
+    expect(JSON.stringify(b)).not.toContain(stack.postgres.password);
+    expect(fs.readdirSync(localDir, { recursive: true } as any)).toEqual([]);
+  });
+
+  it('a pg_dump that writes no archive (plain SQL) fails verify: nothing stored, nothing marked good', async () => {
+    // A binDir whose pg_dump wrapper forces plain SQL (the last --format wins) beside the real
+    // pg_restore: the bytes are hashed and uploaded, then pg_restore --list refuses them.
+    const bin = fs.mkdtempSync(path.join(dir, 'bin-'));
+    const real = (name: string) =>
+      stack.postgres.binDir ? path.join(stack.postgres.binDir, name) : name;
+    fs.writeFileSync(
+      path.join(bin, 'pg_dump'),
+      `#!/bin/sh\nexec ${real('pg_dump')} "$@" --format=plain\n`,
+      { mode: 0o755 },
+    );
+    fs.writeFileSync(
+      path.join(bin, 'pg_restore'),
+      `#!/bin/sh\nexec ${real('pg_restore')} "$@"\n`,
+      { mode: 0o755 },
+    );
+    const localDir = fs.mkdtempSync(path.join(dir, 'plain-'));
+    const service = serviceFor(
+      await migrated('SQLITE_3'),
+      localDir,
+      undefined,
+      data => {
+        data.shipshape.backup.binDir = bin;
+      },
+    );
+    const b = await (
+      await service.startBackup({
+        target: service.target('payments-db'),
+        entityRef: 'component:default/payments-api',
+        requestedBy: 'user:default/owner',
+      })
+    ).done;
+    expect(b).toMatchObject({ status: 'failed', failedStep: 'verify' });
+    expect(b.error).toMatch(
+      /^pg_restore --list cannot read the stored dump: .*text format dump/,
+    );
+    expect(fs.readdirSync(localDir, { recursive: true } as any)).toEqual([
+      'payments-db',
+    ]);
+    expect(await service.store.verified('payments-db')).toEqual([]);
+  });
+
+  it('a drill of a stored object that is not a dump fails at restore and drops its database', async () => {
+    const localDir = fs.mkdtempSync(path.join(dir, 'notdump-'));
+    const knex = await migrated('SQLITE_3');
+    const service = serviceFor(knex, localDir);
+    const target = service.target('payments-db');
+    const b = await (
+      await service.startBackup({
+        target,
+        entityRef: 'component:default/p',
+        requestedBy: 'user:default/o',
+      })
+    ).done;
+    expect(b.status).toBe('verified');
+    // Replaced whole, size and checksum recorded to match: only pg_restore can tell.
+    const junk = Buffer.from(
+      'this is not a PostgreSQL custom-format archive\n',
+    );
+    fs.writeFileSync(path.join(localDir, b.storageKey), junk);
+    await knex('shipshape_backups')
+      .where({ id: b.id })
+      .update({
+        size_bytes: junk.length,
+        sha256: createHash('sha256').update(junk).digest('hex'),
+      });
+    const drill = await (
+      await service.startDrill({
+        target,
+        entityRef: 'component:default/p',
+        requestedBy: 'user:default/o',
+        backupId: b.id,
+      })
+    ).done;
+    expect(drill).toMatchObject({ status: 'failed', failedStep: 'restore' });
+    expect(drill.error).toMatch(
+      /^pg_restore exited with 1: .*does not appear to be a valid archive/,
+    );
+    expect(await drillDatabases()).not.toContain(drill.databaseName);
+    // The drill deletes nothing: the object is still there to look at.
+    expect(fs.existsSync(path.join(localDir, b.storageKey))).toBe(true);
+  });
+
+  it('a drill whose drill connection cannot be reached fails at create-database, saying where', async () => {
+    const localDir = fs.mkdtempSync(path.join(dir, 'drillconn-'));
+    const knex = await migrated('SQLITE_3');
+    const good = serviceFor(knex, localDir);
+    const b = await (
+      await good.startBackup({
+        target: good.target('payments-db'),
+        entityRef: 'component:default/p',
+        requestedBy: 'user:default/o',
+      })
+    ).done;
+    expect(b.status).toBe('verified');
+    const service = serviceFor(knex, localDir, undefined, data => {
+      data.shipshape.backup.drill.connection.port = closedPort();
+    });
+    const drill = await (
+      await service.startDrill({
+        target: service.target('payments-db'),
+        entityRef: 'component:default/p',
+        requestedBy: 'user:default/o',
+      })
+    ).done;
+    expect(drill).toMatchObject({
+      status: 'failed',
+      failedStep: 'create-database',
+    });
+    expect(drill.error).toMatch(
+      /^cannot create shipshape_drill_\w+ through shipshape.backup.drill.connection \(database postgres on 127\.0\.0\.1:\d+ as \w+\): .*ECONNREFUSED/,
+    );
+    expect(drill.error).not.toContain(stack.postgres.superuserPassword);
   });
 
   it('a drill detects a corrupted stored object', async () => {
@@ -636,6 +786,18 @@ describe('backup HTTP API', () => {
       .send({ backupId: 'not-a-uuid' });
     expect(body.status).toBe(400);
     expect(body.body.error.message).toMatch(/backupId/);
+    const missing = '00000000-0000-4000-8000-000000000000';
+    const drill = await request(server)
+      .post(`${base}/payments-api/restore-drills`)
+      .set('Authorization', as(OWNER))
+      .send({ backupId: missing });
+    expect(drill.status).toBe(404);
+    expect(drill.body.error.message).toBe(`No backup with id '${missing}'`);
+    const read = await request(server)
+      .get(`${base}/payments-api/backups/${missing}`)
+      .set('Authorization', as(OWNER));
+    expect(read.status).toBe(404);
+    expect(read.body.error.message).toBe(`No backup with id '${missing}'`);
   });
 
   it('backs up, drills and lists the history for the owner', async () => {

@@ -20,6 +20,11 @@ export function pgBinary(binDir: string | undefined, name: string): string {
   return binDir ? path.join(binDir, name) : name;
 }
 
+/** Where a connection goes, for messages: never its password. */
+export function describeConnection(conn: PgConnection): string {
+  return `database ${conn.database} on ${conn.host}:${conn.port} as ${conn.user}`;
+}
+
 /** A one-connection knex to a PostgreSQL database; destroy() it after use. */
 export function pgClient(
   conn: PgConnection,

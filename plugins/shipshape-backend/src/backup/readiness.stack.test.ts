@@ -94,9 +94,9 @@ async function podZonesByAdmin(namespace: string, app: string) {
   const zones = await Promise.all(
     nodes.map(
       async n =>
-        (await core.readNode({ name: n })).metadata!.labels![
-          'topology.kubernetes.io/zone'
-        ],
+        (
+          await core.readNode({ name: n })
+        ).metadata!.labels!['topology.kubernetes.io/zone'],
     ),
   );
   return [...new Set(zones)].sort();
@@ -616,7 +616,9 @@ describe('GET /entities/.../dr-readiness: zones from the nodes', () => {
       const d = await apps.readNamespacedDeployment({ name, namespace: NS });
       if (d.status?.readyReplicas === replicas) return;
       if (i > 120) {
-        throw new Error(`Deployment ${name} not ready: ${JSON.stringify(d.status)}`);
+        throw new Error(
+          `Deployment ${name} not ready: ${JSON.stringify(d.status)}`,
+        );
       }
       await new Promise(res => setTimeout(res, 500));
     }

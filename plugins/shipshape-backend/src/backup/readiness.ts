@@ -145,9 +145,7 @@ async function podZones(
               .slice(0, 200)}`,
     };
   }
-  const zoned = placed
-    .map(n => zoneOf.get(n))
-    .filter((z): z is string => !!z);
+  const zoned = placed.map(n => zoneOf.get(n)).filter((z): z is string => !!z);
   return { zones: [...new Set(zoned)].sort(), zonePods: zoned.length };
 }
 

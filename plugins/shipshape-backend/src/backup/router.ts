@@ -4,7 +4,6 @@ import {
   LoggerService,
   PermissionsService,
 } from '@backstage/backend-plugin-api';
-import { stringifyEntityRef } from '@backstage/catalog-model';
 import { InputError, NotAllowedError, NotFoundError } from '@backstage/errors';
 import { CatalogService } from '@backstage/plugin-catalog-node';
 import { AuthorizeResult } from '@backstage/plugin-permission-common';
@@ -18,6 +17,7 @@ import Router from 'express-promise-router';
 import { Knex } from 'knex';
 import { z } from 'zod';
 import { Config } from '@backstage/config';
+import { entityOfRequest } from '../entityOfRequest';
 import { KubernetesClusters } from '../kubernetes/clusters';
 import { OperationEngine } from '../operations/engine';
 import { longPoll, waitSeconds } from '../operations/longPoll';
@@ -88,15 +88,11 @@ export function createBackupRouter(deps: BackupRouterDeps): express.Router {
     req: express.Request,
     credentials: BackstageCredentials,
   ) {
-    const { kind, namespace, name } = req.params;
-    const entity = await catalog.getEntityByRef(
-      { kind, namespace, name },
-      { credentials },
+    const { entity, entityRef } = await entityOfRequest(
+      catalog,
+      req,
+      credentials,
     );
-    if (!entity) {
-      throw new NotFoundError(`No entity ${kind}:${namespace}/${name}`);
-    }
-    const entityRef = stringifyEntityRef(entity).toLocaleLowerCase('en-US');
     const target = targetOfEntity(
       service.config,
       entityRef,
@@ -291,16 +287,12 @@ export function createBackupRouter(deps: BackupRouterDeps): express.Router {
     '/entities/:kind/:namespace/:name/dr-readiness',
     async (req, res) => {
       const credentials = await httpAuth.credentials(req);
-      const { kind, namespace, name } = req.params;
-      const entity = await catalog.getEntityByRef(
-        { kind, namespace, name },
-        { credentials },
+      const { entity, entityRef } = await entityOfRequest(
+        catalog,
+        req,
+        credentials,
       );
-      if (!entity) {
-        throw new NotFoundError(`No entity ${kind}:${namespace}/${name}`);
-      }
       const environment = String(req.query.environment ?? 'production');
-      const entityRef = stringifyEntityRef(entity).toLocaleLowerCase('en-US');
       const annotations = entity.metadata.annotations;
       let target;
       try {

@@ -8,6 +8,7 @@ import { BackupConfig, BackupTarget, passwordOf } from './config';
 import {
   TableCount,
   countTables,
+  describeConnection,
   feedChild,
   pgClient,
   scrub,
@@ -474,7 +475,14 @@ export class BackupService {
     let trx: Knex.Transaction | undefined;
     let unsubscribe = () => {};
     try {
-      trx = await db.transaction();
+      trx = await db.transaction().catch(e => {
+        throw new StepError(
+          'dump',
+          `cannot connect to ${describeConnection(
+            target.connection,
+          )}: ${messageOf(e)}`,
+        );
+      });
       await trx.raw(
         'SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY',
       );
@@ -879,7 +887,13 @@ export class BackupService {
     try {
       password = passwordOf(conn, 'shipshape.backup.drill.connection');
       admin = pgClient(conn, password);
-      await admin.raw('CREATE DATABASE ??', [databaseName]);
+      await admin.raw('CREATE DATABASE ??', [databaseName]).catch(e => {
+        throw new Error(
+          `cannot create ${databaseName} through shipshape.backup.drill.connection (${describeConnection(
+            conn,
+          )}): ${messageOf(e)}`,
+        );
+      });
       await this.say(
         ctx,
         `Restoring backup ${backup.id} (${backup.sizeBytes} bytes, taken ${backup.startedAt}) into temporary database ${databaseName}`,

@@ -3,6 +3,7 @@ import { InputError, NotFoundError } from '@backstage/errors';
 import { CatalogService } from '@backstage/plugin-catalog-node';
 import express from 'express';
 import Router from 'express-promise-router';
+import { entityOfRequest } from '../entityOfRequest';
 import { longPoll, waitSeconds } from './longPoll';
 import { ACTIVE_STATUSES, Operation, OperationStore } from './store';
 
@@ -88,17 +89,9 @@ export function createOperationsRouter(
   router.get(
     '/entities/:kind/:namespace/:name/operations',
     async (req, res) => {
-      const { kind, namespace, name } = req.params;
       const credentials = await httpAuth.credentials(req);
-      const entity = await catalog.getEntityByRef(
-        { kind, namespace, name },
-        { credentials },
-      );
-      if (!entity) {
-        throw new NotFoundError(`No entity ${kind}:${namespace}/${name}`);
-      }
-      const ref = `${kind}:${namespace}/${name}`.toLocaleLowerCase('en-US');
-      res.json({ items: await store.listByEntity(ref) });
+      const { entityRef } = await entityOfRequest(catalog, req, credentials);
+      res.json({ items: await store.listByEntity(entityRef) });
     },
   );
 

@@ -4,7 +4,7 @@ import {
   PermissionsService,
 } from '@backstage/backend-plugin-api';
 import { Entity, stringifyEntityRef } from '@backstage/catalog-model';
-import { InputError, NotAllowedError, NotFoundError } from '@backstage/errors';
+import { InputError, NotAllowedError } from '@backstage/errors';
 import { CatalogService } from '@backstage/plugin-catalog-node';
 import { AuthorizeResult } from '@backstage/plugin-permission-common';
 import {
@@ -15,6 +15,7 @@ import {
 import express from 'express';
 import Router from 'express-promise-router';
 import { z } from 'zod';
+import { entityOfRequest } from '../entityOfRequest';
 import { EnvironmentConfig, KubernetesClusters } from '../kubernetes/clusters';
 import { OperationEngine } from '../operations/engine';
 import { kindOf, listEntityWorkloads, patchImage } from './kube';
@@ -90,20 +91,6 @@ export function createRolloutRouter(deps: RolloutRouterDeps): express.Router {
   const { engine, clusters, httpAuth, permissions, catalog } = deps;
   const router = Router();
 
-  async function entityFor(
-    req: express.Request,
-    credentials: BackstageCredentials,
-  ) {
-    const { kind, namespace, name } = req.params;
-    const entity = await catalog.getEntityByRef(
-      { kind, namespace, name },
-      { credentials },
-    );
-    if (!entity)
-      throw new NotFoundError(`No entity ${kind}:${namespace}/${name}`);
-    return entity;
-  }
-
   async function authorizeDeploy(
     credentials: BackstageCredentials,
     entityRef: string,
@@ -169,8 +156,11 @@ export function createRolloutRouter(deps: RolloutRouterDeps): express.Router {
         const credentials = await httpAuth.credentials(req, {
           allow: ['user'],
         });
-        const entity = await entityFor(req, credentials);
-        const entityRef = stringifyEntityRef(entity).toLocaleLowerCase('en-US');
+        const { entity, entityRef } = await entityOfRequest(
+          catalog,
+          req,
+          credentials,
+        );
         await authorizeDeploy(credentials, entityRef, what, body.environment);
         const who = requester(credentials);
         const { env, autoRollback, ...planned } = await plan(
@@ -255,8 +245,11 @@ export function createRolloutRouter(deps: RolloutRouterDeps): express.Router {
 
   router.get('/entities/:kind/:namespace/:name/rollout', async (req, res) => {
     const credentials = await httpAuth.credentials(req);
-    const entity = await entityFor(req, credentials);
-    const entityRef = stringifyEntityRef(entity).toLocaleLowerCase('en-US');
+    const { entity, entityRef } = await entityOfRequest(
+      catalog,
+      req,
+      credentials,
+    );
     const kubernetesId = kubernetesIdOf(entity);
     const operations = await engine.store.listByEntity(entityRef, {
       kind: ['deploy', 'rollback'],

@@ -55,9 +55,7 @@ export class CachedHttpClient {
     timeParams: string[] = [],
   ): Promise<Fetched<T>> {
     const qs = new URLSearchParams(params).toString();
-    const key = `${target.name}|${
-      target.url
-    }|${path}?${new URLSearchParams(
+    const key = `${target.name}|${target.url}|${path}?${new URLSearchParams(
       Object.entries(params).filter(([k]) => !timeParams.includes(k)),
     ).toString()}`;
     const now = Date.now();

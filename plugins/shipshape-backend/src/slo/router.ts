@@ -5,7 +5,6 @@ import {
   UrlReaderService,
 } from '@backstage/backend-plugin-api';
 import { stringifyEntityRef } from '@backstage/catalog-model';
-import { NotFoundError } from '@backstage/errors';
 import { CatalogService } from '@backstage/plugin-catalog-node';
 import {
   SHIPSHAPE_ANNOTATIONS,
@@ -17,6 +16,7 @@ import { CATALOG_FILTER_EXISTS } from '@backstage/catalog-client';
 import { InputError } from '@backstage/errors';
 import express from 'express';
 import Router from 'express-promise-router';
+import { entityOfRequest } from '../entityOfRequest';
 import { chooseInstance, readSloConfig, SloConfig } from './config';
 import { CachedHttpClient } from './prometheus';
 import { SloService } from './service';
@@ -53,13 +53,7 @@ export function createSloRouter(deps: SloRouterDeps): express.Router {
     const credentials = await deps.httpAuth.credentials(req, {
       allow: ['user', 'service'],
     });
-    const { kind, namespace, name } = req.params;
-    const entity = await deps.catalog.getEntityByRef(
-      { kind, namespace, name },
-      { credentials },
-    );
-    if (!entity)
-      throw new NotFoundError(`No entity ${kind}:${namespace}/${name}`);
+    const { entity } = await entityOfRequest(deps.catalog, req, credentials);
     const requested = readAnnotation(entity, 'prometheusInstance');
     if (requested && !requested.ok) throw new InputError(requested.error);
     const instance = chooseInstance(cfg, requested?.value);
