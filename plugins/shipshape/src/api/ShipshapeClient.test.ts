@@ -39,6 +39,8 @@ describe('ShipshapeClient', () => {
     await client.getBackupHistory(payments);
     await client.startBackup(payments, 'before the migration');
     await client.startRestoreDrill(payments);
+    await client.getBackup(payments, 'b1', 25);
+    await client.getRestoreDrill(payments, 'd1');
     await client.getPolicy();
     const entity = 'http://backend/api/shipshape/entities/component/default';
     expect(urls).toEqual([
@@ -51,6 +53,8 @@ describe('ShipshapeClient', () => {
       `${entity}/payments-api/backups`,
       `${entity}/payments-api/backups`,
       `${entity}/payments-api/restore-drills`,
+      `${entity}/payments-api/backups/b1?wait=25`,
+      `${entity}/payments-api/restore-drills/d1`,
       'http://backend/api/shipshape/policy',
     ]);
     expect(posts).toEqual([

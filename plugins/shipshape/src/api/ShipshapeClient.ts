@@ -13,7 +13,12 @@ import {
   RolloutStatusResponse,
   ShipshapePolicy,
 } from '@shipshape/plugin-shipshape-common';
-import { BackupHistory, BackupItem, DrReadinessReport } from './types';
+import {
+  BackupHistory,
+  BackupItem,
+  DrillItem,
+  DrReadinessReport,
+} from './types';
 
 /**
  * The Shipshape backend's API as the cards and pages use it. Each feature adds its methods here.
@@ -40,8 +45,23 @@ export interface ShipshapeApi {
   getBackupHistory(entity: CompoundEntityRef): Promise<BackupHistory>;
   /** Starts a pg_dump backup of the entity's target; answers the running record. */
   startBackup(entity: CompoundEntityRef, reason: string): Promise<BackupItem>;
-  /** Starts a restore drill of the newest verified backup. */
-  startRestoreDrill(entity: CompoundEntityRef): Promise<{ id: string }>;
+  /** Starts a restore drill of the newest verified backup; answers the running record. */
+  startRestoreDrill(entity: CompoundEntityRef): Promise<DrillItem>;
+  /**
+   * One backup; with `waitSeconds` (at most 30) the backend answers when a running backup's
+   * step or status changes, or after that long (a long poll).
+   */
+  getBackup(
+    entity: CompoundEntityRef,
+    id: string,
+    waitSeconds?: number,
+  ): Promise<BackupItem>;
+  /** One restore drill; `waitSeconds` as for getBackup. */
+  getRestoreDrill(
+    entity: CompoundEntityRef,
+    id: string,
+    waitSeconds?: number,
+  ): Promise<DrillItem>;
   /** The tag policy the catalog module enforces (shipshape.policy). */
   getPolicy(): Promise<ShipshapePolicy>;
 }
@@ -135,8 +155,34 @@ export class ShipshapeClient implements ShipshapeApi {
     return this.post(this.ofEntity(entity, 'backups'), { reason });
   }
 
-  startRestoreDrill(entity: CompoundEntityRef): Promise<{ id: string }> {
+  startRestoreDrill(entity: CompoundEntityRef): Promise<DrillItem> {
     return this.post(this.ofEntity(entity, 'restore-drills'), {});
+  }
+
+  getBackup(
+    entity: CompoundEntityRef,
+    id: string,
+    waitSeconds?: number,
+  ): Promise<BackupItem> {
+    return this.getRecord(entity, 'backups', id, waitSeconds);
+  }
+
+  getRestoreDrill(
+    entity: CompoundEntityRef,
+    id: string,
+    waitSeconds?: number,
+  ): Promise<DrillItem> {
+    return this.getRecord(entity, 'restore-drills', id, waitSeconds);
+  }
+
+  private getRecord<T>(
+    entity: CompoundEntityRef,
+    what: 'backups' | 'restore-drills',
+    id: string,
+    waitSeconds?: number,
+  ): Promise<T> {
+    const wait = waitSeconds === undefined ? '' : `?wait=${waitSeconds}`;
+    return this.getOfEntity(entity, `${what}/${encodeURIComponent(id)}${wait}`);
   }
 
   getPolicy(): Promise<ShipshapePolicy> {

@@ -1,3 +1,8 @@
 export { ShipshapeClient, shipshapeApiRef } from './ShipshapeClient';
 export type { ShipshapeApi } from './ShipshapeClient';
-export type { BackupHistory, BackupItem, DrReadinessReport } from './types';
+export type {
+  BackupHistory,
+  BackupItem,
+  DrillItem,
+  DrReadinessReport,
+} from './types';

@@ -4,6 +4,26 @@ import {
 } from '@shipshape/plugin-shipshape-common';
 
 /**
+ * A restore drill record (GET /entities/.../restore-drills/:id; listed with its backup).
+ *
+ * @public
+ */
+export interface DrillItem {
+  id: string;
+  backupId: string;
+  status: 'running' | 'passed' | 'failed';
+  /** The step a running drill has reached. */
+  step?: string;
+  startedAt: string;
+  /** The measured restore duration: the observed RTO. */
+  restoreMs?: number;
+  /** The backup's age when the drill started: the achievable RPO. */
+  backupAgeSeconds?: number;
+  failedStep?: string;
+  error?: string;
+}
+
+/**
  * A backup record as GET /entities/.../backups lists it (docs/backup.md).
  *
  * @public
@@ -13,6 +33,8 @@ export interface BackupItem {
   status: 'running' | 'verified' | 'succeeded' | 'failed' | 'deleted';
   /** pg_dump (the portal dumped and verified it) or in-cluster (the chart's CronJob ran). */
   method?: 'pg_dump' | 'in-cluster';
+  /** The step a running backup has reached (dump, upload, verify, commit; create-job, job). */
+  step?: string;
   location?: string;
   reason?: string;
   durationMs?: number;
@@ -21,14 +43,7 @@ export interface BackupItem {
   sizeBytes?: number;
   startedAt: string;
   requestedBy: string;
-  drills: Array<{
-    id: string;
-    status: 'running' | 'passed' | 'failed';
-    startedAt: string;
-    restoreMs?: number;
-    failedStep?: string;
-    error?: string;
-  }>;
+  drills: DrillItem[];
 }
 
 /**

@@ -1,4 +1,4 @@
-import { fireEvent, screen, within } from '@testing-library/react';
+import { fireEvent, screen, waitFor, within } from '@testing-library/react';
 import { evaluateDrReadiness } from '@shipshape/plugin-shipshape-common';
 import { renderWithBackend } from '../../__testUtils__/render';
 import { DrReadinessCard } from './DrReadinessCard';
@@ -54,6 +54,7 @@ const history = {
           status: 'passed',
           startedAt: ago(3600),
           restoreMs: 154,
+          backupAgeSeconds: 3600,
         },
       ],
     },
@@ -102,6 +103,23 @@ function render(name: string, allowed: boolean, readinessStatus = 200) {
             }),
             { status: readinessStatus },
           );
+    }
+    // Following what the buttons started: the first long poll sees the next step, then the end.
+    const followed = /\/(backups\/b3|restore-drills\/d2)\?wait=25$/.exec(_url);
+    if (followed) {
+      const drill = followed[1].startsWith('restore');
+      const polls = (fetch.mock.calls as any[]).filter(
+        ([u]) => u === _url,
+      ).length;
+      const id = drill ? 'd2' : 'b3';
+      const ended = drill
+        ? { status: 'failed', failedStep: 'compare', error: 'x' }
+        : { status: 'verified', step: 'commit' };
+      const body =
+        polls === 1
+          ? { id, status: 'running', step: 'upload' }
+          : { id, ...ended };
+      return new Response(JSON.stringify(body), { status: 200 });
     }
     if (init?.method === 'POST' && _url.endsWith('/restore-drills')) {
       return new Response(JSON.stringify({ id: 'd2', status: 'running' }), {
@@ -176,16 +194,47 @@ describe('DrReadinessCard', () => {
     ).toBeInTheDocument();
     const button = screen.getByRole('button', { name: 'Back up now' });
     await screen.findByText('Target payments-db (s3)');
+    const gradings = () =>
+      fetch.mock.calls.filter(([u]) => u.endsWith('/dr-readiness')).length;
+    const before = gradings();
     fireEvent.click(button);
-    expect(await screen.findByText('Backup b3 started')).toBeInTheDocument();
+    // The card follows the backup it started to its end, then grades the entity again.
+    expect(await screen.findByText('Backup b3 verified')).toBeInTheDocument();
     expect(fetch).toHaveBeenCalledWith(
       'http://backend/api/shipshape/entities/component/default/payments-api/backups',
       expect.objectContaining({ method: 'POST' }),
     );
+    const base =
+      'http://backend/api/shipshape/entities/component/default/payments-api';
+    expect(
+      fetch.mock.calls.map(([u]) => u).filter(u => u.includes('b3')),
+    ).toEqual([`${base}/backups/b3?wait=25`, `${base}/backups/b3?wait=25`]);
+    await waitFor(() => expect(gradings()).toBe(before + 2));
+    await waitFor(() =>
+      expect(
+        screen.getByRole('button', { name: 'Run restore drill' }),
+      ).toBeEnabled(),
+    );
     fireEvent.click(screen.getByRole('button', { name: 'Run restore drill' }));
     expect(
-      await screen.findByText('Restore drill d2 started'),
+      await screen.findByText('Restore drill d2 failed at compare: x'),
     ).toBeInTheDocument();
+  });
+
+  it('lists the recent restore drills: which backup, outcome, restore time, backup age', async () => {
+    render('payments-api', true);
+    const table = await screen.findByRole('table', {
+      name: 'restore drill history',
+    });
+    expect(
+      within(table)
+        .getAllByRole('row')
+        .map(r => r.textContent),
+    ).toEqual([
+      expect.stringMatching(
+        /UTCd1 of backup b2passed · restored in 154 ms · backup 1 h old$/,
+      ),
+    ]);
   });
 
   it('lists the recent backups: how each ran and how it ended', async () => {

@@ -24,10 +24,11 @@ import {
   ReadinessCheck,
   shipshapeBackupPermission,
 } from '@shipshape/plugin-shipshape-common';
-import { useCallback, useEffect, useState } from 'react';
+import { useCallback, useEffect, useRef, useState } from 'react';
 import {
   BackupHistory,
   BackupItem,
+  DrillItem,
   DrReadinessReport,
   shipshapeApiRef,
 } from '../../api';
@@ -80,6 +81,71 @@ function BackupRows({ items }: { items: BackupItem[] }) {
 
 const when = (iso: string) => `${iso.replace('T', ' ').slice(0, 16)} UTC`;
 
+function duration(ms: number): string {
+  if (ms < 1000) return `${Math.round(ms)} ms`;
+  const s = ms / 1000;
+  if (s < 60) return `${s.toFixed(1)} s`;
+  if (s < 3600) return `${Math.round(s / 60)} min`;
+  if (s < 48 * 3600) return `${(s / 3600).toFixed(1).replace(/\.0$/, '')} h`;
+  return `${Math.round(s / 86400)} d`;
+}
+
+/** The newest restore drills: when, which backup, outcome, observed RTO and achievable RPO. */
+function DrillRows({ items }: { items: BackupItem[] }) {
+  const drills = items
+    .flatMap(b => b.drills)
+    .sort((a, b) => b.startedAt.localeCompare(a.startedAt))
+    .slice(0, 5);
+  if (!drills.length) return null;
+  return (
+    <Box mt={2}>
+      <Typography variant="subtitle2">Recent restore drills</Typography>
+      <Table size="small" aria-label="restore drill history">
+        <TableBody>
+          {drills.map(d => (
+            <TableRow key={d.id}>
+              <TableCell>
+                <Typography variant="caption">{when(d.startedAt)}</Typography>
+              </TableCell>
+              <TableCell>
+                <Typography variant="caption">
+                  {d.id.slice(0, 8)} of backup {d.backupId.slice(0, 8)}
+                </Typography>
+              </TableCell>
+              <TableCell title={d.error}>
+                <Typography variant="caption">
+                  {d.status}
+                  {d.failedStep ? ` at ${d.failedStep}` : ''}
+                  {d.restoreMs !== undefined
+                    ? ` · restored in ${duration(d.restoreMs)}`
+                    : ''}
+                  {d.backupAgeSeconds !== undefined
+                    ? ` · backup ${duration(d.backupAgeSeconds * 1000)} old`
+                    : ''}
+                </Typography>
+              </TableCell>
+            </TableRow>
+          ))}
+        </TableBody>
+      </Table>
+    </Box>
+  );
+}
+
+type Run = Pick<BackupItem, 'id' | 'step' | 'failedStep' | 'error'> & {
+  status: BackupItem['status'] | DrillItem['status'];
+};
+
+/** What the card says of a backup or drill it started: its step while it runs, then its end. */
+function describeRun(what: string, r: Run): string {
+  if (r.status === 'running') {
+    return `${what} ${r.id} running${r.step ? `: ${r.step}` : ''}`;
+  }
+  return `${what} ${r.id} ${r.status}${
+    r.failedStep ? ` at ${r.failedStep}: ${r.error ?? ''}` : ''
+  }`;
+}
+
 /** "Changed since <previous grade>": each check whose status moved, from → to. */
 function Changes({ report }: { report: DrReadinessReport }) {
   if (!report.previous) {
@@ -111,8 +177,9 @@ const STATUS: Record<ReadinessCheck['status'], typeof StatusOK> = {
 
 /**
  * DR readiness of the entity as the backend grades it (GET .../dr-readiness: rules in
- * shipshape-common readiness.ts, cluster facts, what changed since the last grade), its backup
- * history, with a Back up now button for users allowed to back it up.
+ * shipshape-common readiness.ts, cluster facts, what changed since the last grade), its recent
+ * backups and restore drills, with Back up now and Run restore drill buttons for users allowed to
+ * back it up: each follows what it started to its end.
  */
 export function DrReadinessCard() {
   const { entity } = useEntity();
@@ -129,6 +196,13 @@ export function DrReadinessCard() {
   const [error, setError] = useState<Error>();
   const [message, setMessage] = useState<string>();
   const [busy, setBusy] = useState(false);
+  const mounted = useRef(true);
+  useEffect(
+    () => () => {
+      mounted.current = false;
+    },
+    [],
+  );
 
   const load = useCallback(async () => {
     // Readiness is graded by the backend (it reads the cluster); the history is optional.
@@ -155,31 +229,41 @@ export function DrReadinessCard() {
     load();
   }, [load]);
 
-  const backUp = async () => {
+  // Starts a backup or drill, follows it (the backend's long poll answers on each step) and
+  // grades the entity again when it has ended, so the card shows the outcome without a reload.
+  const run = async (
+    what: string,
+    start: () => Promise<Run>,
+    read: (id: string) => Promise<Run>,
+  ) => {
     setBusy(true);
     try {
-      const b = await api.startBackup(ref, 'Back up now (DR readiness card)');
-      setMessage(`Backup ${b.id} started`);
+      let r = await start();
+      setMessage(`${what} ${r.id} started`);
       await load();
+      while (r.status === 'running' && mounted.current) {
+        r = await read(r.id);
+        if (mounted.current) setMessage(describeRun(what, r));
+      }
+      if (mounted.current) await load();
     } catch (e) {
-      setMessage((e as Error).message);
+      if (mounted.current) setMessage((e as Error).message);
     } finally {
-      setBusy(false);
+      if (mounted.current) setBusy(false);
     }
   };
-
-  const drill = async () => {
-    setBusy(true);
-    try {
-      const d = await api.startRestoreDrill(ref);
-      setMessage(`Restore drill ${d.id} started`);
-      await load();
-    } catch (e) {
-      setMessage((e as Error).message);
-    } finally {
-      setBusy(false);
-    }
-  };
+  const backUp = () =>
+    run(
+      'Backup',
+      () => api.startBackup(ref, 'Back up now (DR readiness card)'),
+      id => api.getBackup(ref, id, 25),
+    );
+  const drill = () =>
+    run(
+      'Restore drill',
+      () => api.startRestoreDrill(ref),
+      id => api.getRestoreDrill(ref, id, 25),
+    );
 
   const items = history?.items ?? [];
   const lastVerified = items.find(b => b.status === 'verified');
@@ -230,6 +314,7 @@ export function DrReadinessCard() {
             </TableBody>
           </Table>
           <BackupRows items={items} />
+          <DrillRows items={items} />
         </>
       )}
       <Box mt={2} display="flex" alignItems="center">
