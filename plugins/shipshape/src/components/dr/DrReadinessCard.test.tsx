@@ -93,7 +93,8 @@ function readiness(name: string) {
 }
 
 function render(name: string, allowed: boolean, readinessStatus = 200) {
-  const fetch = jest.fn(async (_url: string, init?: any) => {
+  const polls = new Map<string, number>();
+  const fetch = jest.fn(async (_url: string, init?: any): Promise<Response> => {
     if (_url.endsWith('/dr-readiness')) {
       return readinessStatus === 200
         ? new Response(JSON.stringify(readiness(name)), { status: 200 })
@@ -108,15 +109,13 @@ function render(name: string, allowed: boolean, readinessStatus = 200) {
     const followed = /\/(backups\/b3|restore-drills\/d2)\?wait=25$/.exec(_url);
     if (followed) {
       const drill = followed[1].startsWith('restore');
-      const polls = (fetch.mock.calls as any[]).filter(
-        ([u]) => u === _url,
-      ).length;
+      polls.set(_url, (polls.get(_url) ?? 0) + 1);
       const id = drill ? 'd2' : 'b3';
       const ended = drill
         ? { status: 'failed', failedStep: 'compare', error: 'x' }
         : { status: 'verified', step: 'commit' };
       const body =
-        polls === 1
+        polls.get(_url) === 1
           ? { id, status: 'running', step: 'upload' }
           : { id, ...ended };
       return new Response(JSON.stringify(body), { status: 200 });
