@@ -206,7 +206,7 @@ describe('backup targets from app-config', () => {
     expect(() =>
       targetOfEntity(cfg, 'component:default/x', { [name]: 'nope-db' }),
     ).toThrow(
-      "component:default/x names backup target 'nope-db' in shipshape.dev/backup-target, which is not in app-config shipshape.backup.targets (configured: payments-db, payments-s3, closed-port, no-bucket, wrong-password)",
+      "component:default/x names backup target 'nope-db' in shipshape.dev/backup-target, which is not in app-config shipshape.backup.targets (configured: payments-db, payments-s3, closed-port, no-bucket, wrong-password, unreachable-db)",
     );
     expect(() => targetOfEntity(cfg, 'component:default/x', {})).toThrow(
       /has no shipshape.dev\/backup-target annotation/,
