@@ -136,12 +136,20 @@ fail() {
   exit 1
 }
 
+# A component just started has failed only when its process is gone: is_running's command-line
+# check would race the exec of the new process (seen: s3 "exited" while it was starting).
+exited() {
+  local pid
+  pid="$(read_pid "$1")"
+  [[ -n "$pid" ]] && ! alive "$pid"
+}
+
 # wait_for NAME TIMEOUT CHECK-CMD...
 wait_for() {
   local name=$1 timeout=$2; shift 2
   local deadline=$((SECONDS + timeout))
   until "$@" >/dev/null 2>&1; do
-    is_running "$name" || fail "$name" "process exited during start"
+    exited "$name" && fail "$name" "process exited during start"
     ((SECONDS < deadline)) || fail "$name" "not ready after ${timeout}s"
     sleep 0.3
   done
