@@ -84,6 +84,15 @@ describe('evaluateDrReadiness', () => {
       status: 'pass',
       message: 'Restored in 2m (RTO 1h)',
     });
+    const fast = evaluateDrReadiness({
+      entity: entity(declared),
+      lastVerifiedBackupAt: backup,
+      lastDrill: { ...drill, restoreMs: 220 },
+      now,
+    });
+    expect(fast.checks.find(c => c.id === 'drill-within-rto')?.message).toBe(
+      'Restored in 220ms (RTO 1h)',
+    );
     const none = evaluateDrReadiness({
       entity: entity({}),
       lastVerifiedBackupAt: backup,

@@ -110,6 +110,8 @@ export interface DrReadiness {
 }
 
 function human(raw: number): string {
+  // a drill of a small database restores in well under a second: "0s" would hide it
+  if (raw < 1) return `${Math.round(raw * 1000)}ms`;
   const seconds = Math.round(raw);
   if (seconds < 60) return `${seconds}s`;
   if (seconds % 86400 === 0) return `${seconds / 86400}d`;
