@@ -488,6 +488,7 @@ export class BackupService {
       );
       const snapshot = (await trx.raw('SELECT pg_export_snapshot() AS s'))
         .rows[0].s as string;
+      const tables = await countTables(trx);
       const dump = startDump({
         binDir: this.config.binDir,
         conn: target.connection,
@@ -495,9 +496,6 @@ export class BackupService {
         snapshot,
       });
       unsubscribe = killOnAbort(signal, dump.child);
-      // The exact counts of the same snapshot, taken while pg_dump runs (a full scan of each
-      // table: in parallel it hides behind the dump's compression instead of adding to it).
-      const counting = countTables(trx);
       const digest = new Digest();
       await at('upload');
       let uploadFailed = false;
@@ -508,11 +506,7 @@ export class BackupService {
           dump.child.kill('SIGTERM');
           throw err;
         });
-      const [up, exit, counted] = await Promise.allSettled([
-        upload,
-        dump.exit,
-        counting,
-      ]);
+      const [up, exit] = await Promise.allSettled([upload, dump.exit]);
       if (up.status === 'rejected' && uploadFailed) {
         throw new StepError(
           'upload',
@@ -533,19 +527,7 @@ export class BackupService {
           }: ${exit.value.stderr.trim()}`,
         );
       }
-      if (counted.status === 'rejected') {
-        throw new StepError(
-          'dump',
-          `counting the rows of the snapshot failed: ${messageOf(
-            counted.reason,
-          )}`,
-        );
-      }
-      return {
-        tables: counted.value,
-        size: digest.bytes,
-        sha256: digest.hex(),
-      };
+      return { tables, size: digest.bytes, sha256: digest.hex() };
     } catch (e) {
       if (e instanceof StepError) throw e;
       throw new StepError('dump', messageOf(e));
