@@ -22,7 +22,7 @@ import YAML from 'yaml';
 import { connectDatabase } from '../database';
 import { shipshapePlugin } from '../plugin';
 import { readLocalStack } from '../testUtils/stack';
-import { readBackupConfig, targetOfEntity } from './config';
+import { BackupTarget, readBackupConfig, targetOfEntity } from './config';
 import { countTables, pgClient } from './pg';
 import { testEngine } from '../operations/__testUtils__/engine';
 import { BackupService } from './service';
@@ -124,6 +124,31 @@ function serviceFor(
   adjust(data);
   const cfg = readBackupConfig(new ConfigReader(data))!;
   return new BackupService(cfg, knex, logger, testEngine(knex));
+}
+
+/** A backup of the target (a name, or a target already looked up), run to its end. */
+async function backUp(service: BackupService, target: string | BackupTarget) {
+  const { done } = await service.startBackup({
+    target: typeof target === 'string' ? service.target(target) : target,
+    entityRef: 'component:default/payments-api',
+    requestedBy: 'user:default/owner',
+  });
+  return done;
+}
+
+/** A restore drill of the target's newest verified backup (or `backupId`), run to its end. */
+async function drillOf(
+  service: BackupService,
+  target: string | BackupTarget,
+  backupId?: string,
+) {
+  const { done } = await service.startDrill({
+    target: typeof target === 'string' ? service.target(target) : target,
+    entityRef: 'component:default/payments-api',
+    requestedBy: 'user:default/owner',
+    backupId,
+  });
+  return done;
 }
 
 async function migrated(databaseId: any): Promise<Knex> {
@@ -286,13 +311,7 @@ describe('backup and restore drill on the local stack', () => {
       expect(fs.statSync(file).size).toBe(b.sizeBytes);
       expect(fs.existsSync(`${file}.partial`)).toBe(false);
 
-      const drill = await (
-        await service.startDrill({
-          target,
-          entityRef: 'component:default/payments-api',
-          requestedBy: 'user:default/owner',
-        })
-      ).done;
+      const drill = await drillOf(service, target);
       expect(drill).toMatchObject({ status: 'passed', backupId: b.id });
       expect(drill.restoreMs).toBeGreaterThan(0);
       expect(drill.backupAgeSeconds).toBeGreaterThanOrEqual(0);
@@ -308,25 +327,12 @@ describe('backup and restore drill on the local stack', () => {
   it('round trip to S3 (Upload to a .partial key, then copied)', async () => {
     const service = serviceFor(await migrated('SQLITE_3'), dir);
     const target = service.target('payments-s3');
-    const b = await (
-      await service.startBackup({
-        target,
-        entityRef: 'component:default/payments-api',
-        requestedBy: 'user:default/owner',
-      })
-    ).done;
+    const b = await backUp(service, target);
     expect(b.status).toBe('verified');
     expect(await s3Keys(`test/${RUN}/payments-s3/`)).toEqual([
       `test/${RUN}/${b.storageKey}`,
     ]);
-    const drill = await (
-      await service.startDrill({
-        target,
-        entityRef: 'component:default/payments-api',
-        requestedBy: 'user:default/owner',
-        backupId: b.id,
-      })
-    ).done;
+    const drill = await drillOf(service, target, b.id);
     expect(drill.status).toBe('passed');
     expect(drill.comparison!.every(c => c.ok)).toBe(true);
   });
@@ -363,25 +369,13 @@ describe('backup and restore drill on the local stack', () => {
           } as any),
       );
       const target = service.target('big-s3');
-      const b = await (
-        await service.startBackup({
-          target,
-          entityRef: 'component:default/big',
-          requestedBy: 'user:default/o',
-        })
-      ).done;
+      const b = await backUp(service, target);
       expect(`${b.status} ${b.error ?? ''}`).toBe('verified ');
       expect(b.sizeBytes!).toBeGreaterThan(8 * 1024 * 1024);
       expect(b.tables).toEqual([
         { schema: 'public', table: 'big', rows: 400000 },
       ]);
-      const drill = await (
-        await service.startDrill({
-          target,
-          entityRef: 'component:default/big',
-          requestedBy: 'user:default/o',
-        })
-      ).done;
+      const drill = await drillOf(service, target);
       expect(drill.status).toBe('passed');
     } finally {
       await admin.raw('DROP DATABASE IF EXISTS ?? WITH (FORCE)', [dbName]);
@@ -396,13 +390,7 @@ describe('backup and restore drill on the local stack', () => {
     'storage failing (%s) leaves no object and names the upload step',
     async (name, message) => {
       const service = serviceFor(await migrated('SQLITE_3'), dir);
-      const b = await (
-        await service.startBackup({
-          target: service.target(name),
-          entityRef: 'component:default/payments-api',
-          requestedBy: 'user:default/owner',
-        })
-      ).done;
+      const b = await backUp(service, name);
       expect(b).toMatchObject({ status: 'failed', failedStep: 'upload' });
       expect(b.error).toMatch(message);
       if (name === 'no-bucket') return;
@@ -414,13 +402,7 @@ describe('backup and restore drill on the local stack', () => {
     const logger = mockServices.logger.mock();
     const localDir = fs.mkdtempSync(path.join(dir, 'wrong-'));
     const service = serviceFor(await migrated('SQLITE_3'), localDir, logger);
-    const b = await (
-      await service.startBackup({
-        target: service.target('wrong-password'),
-        entityRef: 'component:default/payments-api',
-        requestedBy: 'user:default/owner',
-      })
-    ).done;
+    const b = await backUp(service, 'wrong-password');
     expect(b).toMatchObject({ status: 'failed', failedStep: 'dump' });
     expect(b.error).toMatch(
       /password authentication failed for user "shipshape"/,
@@ -446,13 +428,7 @@ describe('backup and restore drill on the local stack', () => {
   it('an unreachable database fails the dump step saying where, and stores nothing', async () => {
     const localDir = fs.mkdtempSync(path.join(dir, 'unreachable-'));
     const service = serviceFor(await migrated('SQLITE_3'), localDir);
-    const b = await (
-      await service.startBackup({
-        target: service.target('unreachable-db'),
-        entityRef: 'component:default/payments-api',
-        requestedBy: 'user:default/owner',
-      })
-    ).done;
+    const b = await backUp(service, 'unreachable-db');
     expect(b).toMatchObject({ status: 'failed', failedStep: 'dump' });
     expect(b.error).toMatch(
       /^cannot connect to database payments on 127\.0\.0\.1:\d+ as shipshape: .*ECONNREFUSED/,
@@ -486,13 +462,7 @@ describe('backup and restore drill on the local stack', () => {
         data.shipshape.backup.binDir = bin;
       },
     );
-    const b = await (
-      await service.startBackup({
-        target: service.target('payments-db'),
-        entityRef: 'component:default/payments-api',
-        requestedBy: 'user:default/owner',
-      })
-    ).done;
+    const b = await backUp(service, 'payments-db');
     expect(b).toMatchObject({ status: 'failed', failedStep: 'verify' });
     expect(b.error).toMatch(
       /^pg_restore --list cannot read the stored dump: .*text format dump/,
@@ -508,13 +478,7 @@ describe('backup and restore drill on the local stack', () => {
     const knex = await migrated('SQLITE_3');
     const service = serviceFor(knex, localDir);
     const target = service.target('payments-db');
-    const b = await (
-      await service.startBackup({
-        target,
-        entityRef: 'component:default/p',
-        requestedBy: 'user:default/o',
-      })
-    ).done;
+    const b = await backUp(service, target);
     expect(b.status).toBe('verified');
     // Replaced whole, size and checksum recorded to match: only pg_restore can tell.
     const junk = Buffer.from(
@@ -527,14 +491,7 @@ describe('backup and restore drill on the local stack', () => {
         size_bytes: junk.length,
         sha256: createHash('sha256').update(junk).digest('hex'),
       });
-    const drill = await (
-      await service.startDrill({
-        target,
-        entityRef: 'component:default/p',
-        requestedBy: 'user:default/o',
-        backupId: b.id,
-      })
-    ).done;
+    const drill = await drillOf(service, target, b.id);
     expect(drill).toMatchObject({ status: 'failed', failedStep: 'restore' });
     expect(drill.error).toMatch(
       /^pg_restore exited with 1: .*does not appear to be a valid archive/,
@@ -548,24 +505,12 @@ describe('backup and restore drill on the local stack', () => {
     const localDir = fs.mkdtempSync(path.join(dir, 'drillconn-'));
     const knex = await migrated('SQLITE_3');
     const good = serviceFor(knex, localDir);
-    const b = await (
-      await good.startBackup({
-        target: good.target('payments-db'),
-        entityRef: 'component:default/p',
-        requestedBy: 'user:default/o',
-      })
-    ).done;
+    const b = await backUp(good, 'payments-db');
     expect(b.status).toBe('verified');
     const service = serviceFor(knex, localDir, undefined, data => {
       data.shipshape.backup.drill.connection.port = closedPort();
     });
-    const drill = await (
-      await service.startDrill({
-        target: service.target('payments-db'),
-        entityRef: 'component:default/p',
-        requestedBy: 'user:default/o',
-      })
-    ).done;
+    const drill = await drillOf(service, 'payments-db');
     expect(drill).toMatchObject({
       status: 'failed',
       failedStep: 'create-database',
@@ -580,26 +525,14 @@ describe('backup and restore drill on the local stack', () => {
     const localDir = fs.mkdtempSync(path.join(dir, 'corrupt-'));
     const service = serviceFor(await migrated('SQLITE_3'), localDir);
     const target = service.target('payments-db');
-    const b = await (
-      await service.startBackup({
-        target,
-        entityRef: 'component:default/p',
-        requestedBy: 'user:default/o',
-      })
-    ).done;
+    const b = await backUp(service, target);
     expect(b.status).toBe('verified');
     const file = path.join(localDir, b.storageKey);
     const fd = fs.openSync(file, 'r+');
     const mid = Math.floor(b.sizeBytes! / 2);
     fs.writeSync(fd, Buffer.from('CORRUPTED-BYTES!'), 0, 16, mid);
     fs.closeSync(fd);
-    const drill = await (
-      await service.startDrill({
-        target,
-        entityRef: 'component:default/p',
-        requestedBy: 'user:default/o',
-      })
-    ).done;
+    const drill = await drillOf(service, target);
     expect(drill).toMatchObject({ status: 'failed', failedStep: 'checksum' });
     expect(drill.error).toMatch(/stored backup is corrupted/);
     expect(await drillDatabases()).not.toContain(drill.databaseName);
@@ -636,17 +569,7 @@ describe('backup and restore drill on the local stack', () => {
       );
       expect((await first.done).status).toBe('verified');
       // Once it is done, the next one may start.
-      expect(
-        (
-          await (
-            await b.startBackup({
-              target: b.target('payments-db'),
-              entityRef: 'component:default/p',
-              requestedBy: 'user:default/o',
-            })
-          ).done
-        ).status,
-      ).toBe('verified');
+      expect((await backUp(b, 'payments-db')).status).toBe('verified');
     },
   );
 
@@ -657,29 +580,15 @@ describe('backup and restore drill on the local stack', () => {
       const localDir = fs.mkdtempSync(path.join(dir, 'ret-'));
       const service = serviceFor(knex, localDir);
       const target = service.target('payments-db');
-      const run = async () =>
-        (
-          await service.startBackup({
-            target,
-            entityRef: 'component:default/p',
-            requestedBy: 'user:default/o',
-          })
-        ).done;
-      const b1 = await run();
-      const b2 = await run();
-      const b3 = await run();
+      const b1 = await backUp(service, target);
+      const b2 = await backUp(service, target);
+      const b3 = await backUp(service, target);
       // keepLast 2: the oldest is gone, from storage and as a record.
       expect((await service.store.get(b1.id)).status).toBe('deleted');
       expect(fs.existsSync(path.join(localDir, b1.storageKey))).toBe(false);
       expect(fs.existsSync(path.join(localDir, b2.storageKey))).toBe(true);
       // A failed backup after them changes nothing.
-      await (
-        await service.startBackup({
-          target: service.target('wrong-password'),
-          entityRef: 'component:default/p',
-          requestedBy: 'user:default/o',
-        })
-      ).done;
+      await backUp(service, 'wrong-password');
       // Everything older than maxAgeDays: all go but the last verified one.
       await knex('shipshape_backups')
         .whereIn('id', [b2.id, b3.id])
