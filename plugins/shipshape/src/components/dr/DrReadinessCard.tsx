@@ -39,46 +39,6 @@ function size(bytes?: number) {
   return `${(bytes / 1024 / 1024).toFixed(1)} MiB`;
 }
 
-/** The newest backups: when, how, outcome (with the failed step), size, who. */
-function BackupRows({ items }: { items: BackupItem[] }) {
-  if (!items.length) return null;
-  return (
-    <Box mt={2}>
-      <Typography variant="subtitle2">Recent backups</Typography>
-      <Table size="small" aria-label="backup history">
-        <TableBody>
-          {items.slice(0, 5).map(b => (
-            <TableRow key={b.id}>
-              <TableCell>
-                <Typography variant="caption">
-                  {b.startedAt.replace('T', ' ').slice(0, 16)} UTC
-                </Typography>
-              </TableCell>
-              <TableCell>
-                <Typography variant="caption">
-                  {b.id.slice(0, 8)} · {b.method ?? 'pg_dump'}
-                </Typography>
-              </TableCell>
-              <TableCell title={b.error}>
-                <Typography variant="caption">
-                  {b.status}
-                  {b.failedStep ? ` at ${b.failedStep}` : ''}
-                  {b.sizeBytes !== undefined ? ` · ${size(b.sizeBytes)}` : ''}
-                </Typography>
-              </TableCell>
-              <TableCell>
-                <Typography variant="caption">
-                  {b.requestedBy.replace(/^user:(default\/)?/, '')}
-                </Typography>
-              </TableCell>
-            </TableRow>
-          ))}
-        </TableBody>
-      </Table>
-    </Box>
-  );
-}
-
 const when = (iso: string) => `${iso.replace('T', ' ').slice(0, 16)} UTC`;
 
 function duration(ms: number): string {
@@ -90,45 +50,79 @@ function duration(ms: number): string {
   return `${Math.round(s / 86400)} d`;
 }
 
-/** The newest restore drills: when, which backup, outcome, observed RTO and achievable RPO. */
-function DrillRows({ items }: { items: BackupItem[] }) {
-  const drills = items
-    .flatMap(b => b.drills)
-    .sort((a, b) => b.startedAt.localeCompare(a.startedAt))
-    .slice(0, 5);
-  if (!drills.length) return null;
+/**
+ * A titled table of the five newest records, a row of caption cells each; the third cell (the
+ * outcome) shows the record's error on hover.
+ */
+function RecentRows<T extends { id: string; error?: string }>(props: {
+  title: string;
+  label: string;
+  rows: T[];
+  cells: (row: T) => string[];
+}) {
+  if (!props.rows.length) return null;
   return (
     <Box mt={2}>
-      <Typography variant="subtitle2">Recent restore drills</Typography>
-      <Table size="small" aria-label="restore drill history">
+      <Typography variant="subtitle2">{props.title}</Typography>
+      <Table size="small" aria-label={props.label}>
         <TableBody>
-          {drills.map(d => (
-            <TableRow key={d.id}>
-              <TableCell>
-                <Typography variant="caption">{when(d.startedAt)}</Typography>
-              </TableCell>
-              <TableCell>
-                <Typography variant="caption">
-                  {d.id.slice(0, 8)} of backup {d.backupId.slice(0, 8)}
-                </Typography>
-              </TableCell>
-              <TableCell title={d.error}>
-                <Typography variant="caption">
-                  {d.status}
-                  {d.failedStep ? ` at ${d.failedStep}` : ''}
-                  {d.restoreMs !== undefined
-                    ? ` · restored in ${duration(d.restoreMs)}`
-                    : ''}
-                  {d.backupAgeSeconds !== undefined
-                    ? ` · backup ${duration(d.backupAgeSeconds * 1000)} old`
-                    : ''}
-                </Typography>
-              </TableCell>
+          {props.rows.slice(0, 5).map(row => (
+            <TableRow key={row.id}>
+              {props.cells(row).map((text, i) => (
+                <TableCell key={i} title={i === 2 ? row.error : undefined}>
+                  <Typography variant="caption">{text}</Typography>
+                </TableCell>
+              ))}
             </TableRow>
           ))}
         </TableBody>
       </Table>
     </Box>
+  );
+}
+
+/** The newest backups: when, how, outcome (with the failed step), size, who. */
+function BackupRows({ items }: { items: BackupItem[] }) {
+  return (
+    <RecentRows
+      title="Recent backups"
+      label="backup history"
+      rows={items}
+      cells={b => [
+        when(b.startedAt),
+        `${b.id.slice(0, 8)} · ${b.method ?? 'pg_dump'}`,
+        `${b.status}${b.failedStep ? ` at ${b.failedStep}` : ''}${
+          b.sizeBytes !== undefined ? ` · ${size(b.sizeBytes)}` : ''
+        }`,
+        b.requestedBy.replace(/^user:(default\/)?/, ''),
+      ]}
+    />
+  );
+}
+
+/** The newest restore drills: when, which backup, outcome, observed RTO and achievable RPO. */
+function DrillRows({ items }: { items: BackupItem[] }) {
+  return (
+    <RecentRows
+      title="Recent restore drills"
+      label="restore drill history"
+      rows={items
+        .flatMap(b => b.drills)
+        .sort((a, b) => b.startedAt.localeCompare(a.startedAt))}
+      cells={d => [
+        when(d.startedAt),
+        `${d.id.slice(0, 8)} of backup ${d.backupId.slice(0, 8)}`,
+        `${d.status}${d.failedStep ? ` at ${d.failedStep}` : ''}${
+          d.restoreMs !== undefined
+            ? ` · restored in ${duration(d.restoreMs)}`
+            : ''
+        }${
+          d.backupAgeSeconds !== undefined
+            ? ` · backup ${duration(d.backupAgeSeconds * 1000)} old`
+            : ''
+        }`,
+      ]}
+    />
   );
 }
 
