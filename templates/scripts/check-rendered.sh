@@ -196,7 +196,7 @@ print("ok", entity["metadata"]["name"])
 PY
 # the chart's SLO rules are the generator's output for this slo.yaml (not stale, not edited)
 if [[ -f $repo/node_modules/@backstage/cli-node/config/nodeTransform.cjs ]]; then
-  run "chart/files/slo-rules.yaml is shipshape-common's output for slo.yaml" bash -c "cd '$dir' && node --require '$repo/node_modules/@backstage/cli-node/config/nodeTransform.cjs' '$repo/plugins/shipshape-common/src/slo/cli.ts' --service '$name' --format chart slo.yaml > '$work/slo-rules.yaml' && diff -u '$work/slo-rules.yaml' chart/files/slo-rules.yaml"
+  run "chart/files/slo-rules.yaml is shipshape-common's output for slo.yaml" bash -c "cd '$dir' && node --require '$repo/node_modules/@backstage/cli-node/config/nodeTransform.cjs' '$repo/plugins/scaffolder-backend-module-shipshape/src/sloRulesCli.ts' --service '$name' --format chart slo.yaml > '$work/slo-rules.yaml' && diff -u '$work/slo-rules.yaml' chart/files/slo-rules.yaml"
 else
   skip "chart/files/slo-rules.yaml regenerated (no node_modules in the repo)"
 fi

@@ -2,13 +2,16 @@
  * Renders the SLO rules of an existing service from its OpenSLO file:
  *
  *   node --require @backstage/cli-node/config/nodeTransform.cjs \
- *     plugins/shipshape-common/src/slo/cli.ts --service payments-api \
+ *     plugins/scaffolder-backend-module-shipshape/src/sloRulesCli.ts --service payments-api \
  *     [--format prometheusrule|rules|chart] [--label team=payments] [--runbook URL] slo.yaml
  *
  * Writes YAML to stdout; errors (file, document, field) to stderr, exit code 1.
  */
 import fs from 'fs';
-import { renderSloRuleFile, renderSloRules } from './render';
+import {
+  renderSloRuleFile,
+  renderSloRules,
+} from '@shipshape/plugin-shipshape-common';
 
 export function runCli(
   argv: string[],
@@ -25,7 +28,7 @@ export function runCli(
   const labels: Record<string, string> = {};
   const files: string[] = [];
   const usage =
-    'usage: cli.ts --service <kubernetes-id> [--format prometheusrule|rules|chart] [--namespace ns] [--label k=v]... [--runbook url] <openslo.yaml>';
+    'usage: sloRulesCli.ts --service <kubernetes-id> [--format prometheusrule|rules|chart] [--namespace ns] [--label k=v]... [--runbook url] <openslo.yaml>';
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     const next = () => {

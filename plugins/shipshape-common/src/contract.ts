@@ -4,12 +4,10 @@
  * the backend reads them. Docs: docs/entity-contract.md (kept in step by contract.test.ts).
  */
 
+import type { ParseResult } from './parseResult';
 import { INLINE_SLO_EXAMPLE, parseInlineSlo } from './slo/inline';
 
-/** A parser's answer: a typed value, or a precise error that says what was wrong. */
-export type ParseResult<T> =
-  | { ok: true; value: T }
-  | { ok: false; error: string };
+export type { ParseResult };
 
 export const TIERS = ['critical', 'standard', 'best-effort'] as const;
 export type Tier = (typeof TIERS)[number];
@@ -250,6 +248,19 @@ export const SHIPSHAPE_LABELS = {
   costCenter: 'shipshape.dev/cost-center',
   environment: 'shipshape.dev/environment',
   tier: 'shipshape.dev/tier',
+} as const;
+
+/**
+ * Annotations on the workloads (and namespaces) the portal acts on: the evidence that an object
+ * belongs to a catalog entity. The entity's author cannot write them from the catalog; only the
+ * identity that deploys the chart (Helm) or creates the namespace (the platform) can.
+ */
+export const WORKLOAD_ANNOTATIONS = {
+  /** The owning entity's ref, e.g. `component:default/payments-api` (the chart stamps it). */
+  entity: 'shipshape.dev/entity',
+  /** Helm's own: the release that manages the object. */
+  helmReleaseName: 'meta.helm.sh/release-name',
+  helmReleaseNamespace: 'meta.helm.sh/release-namespace',
 } as const;
 
 export type ShipshapeAnnotationKey = keyof typeof SHIPSHAPE_ANNOTATIONS;

@@ -1,4 +1,4 @@
-import type { ParseResult } from '../contract';
+import type { ParseResult } from '../parseResult';
 import { checkObjective } from './openslo';
 import { Slo, SLO_WINDOWS, SloWindow } from './types';
 

@@ -53,7 +53,7 @@ export function renderSloRuleFile(
   const body = renderSloRules(text, file, { ...opts, format: 'rules' });
   const header = [
     `# Generated from ${file} by Shipshape (shipshape:slo:rules, or`,
-    `# plugins/shipshape-common/src/slo/cli.ts --format chart). Do not edit: change`,
+    `# plugins/scaffolder-backend-module-shipshape/src/sloRulesCli.ts --format chart). Do not edit: change`,
     `# ${file} and render it again. chart/templates/prometheusrule.yaml includes it.`,
   ];
   return `${header.join('\n')}\n${body}`;
