@@ -152,14 +152,15 @@ export const shipshapeCostCenterFormField = FormFieldBlueprint.make({
 });
 
 /**
- * The Shipshape wizard fields as a module of the scaffolder plugin; install it in the app next to
- * the scaffolder: `createApp({ features: [shipshapeScaffolderModule] })`.
+ * Kept so that apps which list it still compile: the wizard fields are now part of the plugin
+ * (its default export), so `app.packages: all` installs them.
  *
  * @alpha
+ * @deprecated The wizard fields come with the plugin; remove this module from `features`.
  */
 export const shipshapeScaffolderModule = createFrontendModule({
   pluginId: 'scaffolder',
-  extensions: [shipshapeServiceNameFormField, shipshapeCostCenterFormField],
+  extensions: [],
 });
 
 /**
@@ -181,5 +182,8 @@ export default createFrontendPlugin({
     shipshapeSloContent,
     shipshapeSloBurnPage,
     shipshapeDrReadinessCard,
+    // attach to the scaffolder's form fields, so feature discovery brings them along
+    shipshapeServiceNameFormField,
+    shipshapeCostCenterFormField,
   ],
 });
