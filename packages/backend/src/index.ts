@@ -23,8 +23,10 @@ backend.add(import('@backstage/plugin-techdocs-backend'));
 // auth plugin
 backend.add(import('@backstage/plugin-auth-backend'));
 // See https://backstage.io/docs/backend-system/building-backends/migrating#the-auth-plugin
+// See https://backstage.io/docs/auth/guest/provider; configured by app-config.development.yaml only
 backend.add(import('@backstage/plugin-auth-backend-module-guest-provider'));
-// See https://backstage.io/docs/auth/guest/provider
+// A real sign-in for production (auth.providers.github; README, "Production")
+backend.add(import('@backstage/plugin-auth-backend-module-github-provider'));
 
 // catalog plugin
 backend.add(import('@backstage/plugin-catalog-backend'));
@@ -37,9 +39,9 @@ backend.add(import('@backstage/plugin-catalog-backend-module-logs'));
 
 // permission plugin
 backend.add(import('@backstage/plugin-permission-backend'));
-// See https://backstage.io/docs/permissions/getting-started for how to create your own permission policy
-// Shipshape's example policy: operations for the entity's owners, everything else allowed.
-backend.add(import('./permissionPolicy'));
+// Shipshape's policy: operations for the entity's owners and permission.shipshape.adminGroups,
+// protected environments for those groups only, everything else allowed (README, "Permissions").
+backend.add(import('@shipshape/plugin-permission-backend-module-shipshape'));
 
 // search plugin
 backend.add(import('@backstage/plugin-search-backend'));
