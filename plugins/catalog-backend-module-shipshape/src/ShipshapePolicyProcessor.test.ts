@@ -36,6 +36,16 @@ function fakeCatalog(entities: Entity[]) {
       if (ref === 'group:default/flaky') throw new Error('catalog unavailable');
       return entities.find(e => stringifyEntityRef(e) === ref);
     },
+    // Only the filter the processor uses: one annotation's value.
+    async getEntities(request: { filter: Record<string, string> }) {
+      const [[key, value]] = Object.entries(request.filter);
+      const annotation = key.replace(/^metadata\.annotations\./, '');
+      return {
+        items: entities.filter(
+          e => e.metadata.annotations?.[annotation] === value,
+        ),
+      };
+    },
   } as unknown as CatalogService;
   return { catalog, calls, entities };
 }
@@ -212,5 +222,20 @@ describe('ShipshapePolicyProcessor', () => {
       ),
     ).toEqual([expect.stringMatching(/not valid UTF-8/)]);
     expect(await errorsOf(processor, component(valid))).toEqual([]);
+  });
+
+  it('flags a second entity claiming the same kubernetes-id, naming the first; the first stays clean', async () => {
+    const id = { 'backstage.io/kubernetes-id': 'payments-api' };
+    const owner = component({ ...valid, ...id }, {}, 'payments-api');
+    const { processor } = processorFor({ mode: 'warn' }, [
+      group('payments-team'),
+      owner,
+    ]);
+    expect(await errorsOf(processor, owner)).toEqual([]);
+    expect(
+      await errorsOf(processor, component({ ...valid, ...id }, {}, 'rogue')),
+    ).toEqual([
+      'component:default/rogue: backstage.io/kubernetes-id=payments-api is already claimed by component:default/payments-api; two entities cannot own the same workloads (the portal refuses to deploy or roll back either); give this entity its own kubernetes-id or remove one of them',
+    ]);
   });
 });

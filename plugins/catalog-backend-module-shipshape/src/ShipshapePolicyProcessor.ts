@@ -1,5 +1,5 @@
 import { AuthService, LoggerService } from '@backstage/backend-plugin-api';
-import { Entity } from '@backstage/catalog-model';
+import { Entity, stringifyEntityRef } from '@backstage/catalog-model';
 import { LocationSpec } from '@backstage/plugin-catalog-common';
 import {
   CatalogProcessor,
@@ -8,6 +8,7 @@ import {
   processingResult,
 } from '@backstage/plugin-catalog-node';
 import {
+  ECOSYSTEM_ANNOTATIONS,
   OwnerLookup,
   PolicyReport,
   ShipshapePolicy,
@@ -86,7 +87,48 @@ export class ShipshapePolicyProcessor implements CatalogProcessor {
         emit(processingResult.inputError(location, violation.message));
       }
     }
+    const claim = await this.duplicateClaim(entity);
+    if (claim) emit(processingResult.inputError(location, claim));
     return entity;
+  }
+
+  /**
+   * Another entity in the catalog with the same `backstage.io/kubernetes-id` claims the same
+   * workloads: the message naming both, else undefined. Always an error, whatever the policy
+   * mode: a new entity that claims another's workloads stays out of the catalog (the backend
+   * refuses to act on a claimed id as well, docs/operations.md).
+   */
+  async duplicateClaim(entity: Entity): Promise<string | undefined> {
+    const id =
+      entity.metadata.annotations?.[ECOSYSTEM_ANNOTATIONS.kubernetesId];
+    if (!id) return undefined;
+    const self = stringifyEntityRef(entity);
+    let others: string[];
+    try {
+      const { items } = await this.options.catalog.getEntities(
+        {
+          filter: {
+            [`metadata.annotations.${ECOSYSTEM_ANNOTATIONS.kubernetesId}`]: id,
+          },
+          fields: ['kind', 'metadata.name', 'metadata.namespace'],
+        },
+        { credentials: await this.options.auth.getOwnServiceCredentials() },
+      );
+      others = items.map(e => stringifyEntityRef(e)).filter(r => r !== self);
+    } catch (e) {
+      this.options.logger.warn(
+        `Shipshape could not look up other claims of ${ECOSYSTEM_ANNOTATIONS.kubernetesId}=${id} for ${self}: ${e}`,
+      );
+      return undefined;
+    }
+    if (!others.length) return undefined;
+    return `${self}: ${
+      ECOSYSTEM_ANNOTATIONS.kubernetesId
+    }=${id} is already claimed by ${others
+      .sort()
+      .join(
+        ', ',
+      )}; two entities cannot own the same workloads (the portal refuses to deploy or roll back either); give this entity its own kubernetes-id or remove one of them`;
   }
 
   /** The policy report of one entity, with its owner and system looked up in the catalog. */

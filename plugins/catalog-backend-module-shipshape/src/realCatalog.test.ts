@@ -155,4 +155,50 @@ describe('the policy in the real catalog', () => {
       await backend.stop();
     }
   });
+
+  it('flags a second claim of a kubernetes-id: a new claimant stays out, an existing one keeps its last good version', async () => {
+    const file = path.join(tempDir(), 'claims.yaml');
+    const doc = (name: string, id: string) =>
+      `apiVersion: backstage.io/v1alpha1\nkind: Component\nmetadata:\n  name: ${name}\n  annotations:\n    backstage.io/kubernetes-id: ${id}\nspec:\n  type: service\n  lifecycle: production\n  owner: group:default/payments-team\n`;
+    fs.writeFileSync(file, `${doc('pay', 'pay')}---\n${doc('other', 'other')}`);
+    const { backend, get } = await startCatalog(
+      {
+        rules: [{ allow: ['Component', 'Location'] }],
+        locations: [{ type: 'file', target: file }],
+      },
+      { mode: 'warn' },
+    );
+    try {
+      await eventually(async () => {
+        expect((await get('pay')).status).toBe(200);
+        expect((await get('other')).status).toBe(200);
+      });
+      fs.writeFileSync(
+        file,
+        `${doc('pay', 'pay')}---\n${doc('other', 'pay')}---\n${doc(
+          'rogue',
+          'pay',
+        )}`,
+      );
+      await eventually(async () => {
+        const res = await get('other');
+        expect(res.body.status?.items).toEqual([
+          expect.objectContaining({
+            level: 'error',
+            message: expect.stringContaining(
+              'component:default/other: backstage.io/kubernetes-id=pay is already claimed by component:default/pay',
+            ),
+          }),
+        ]);
+        expect(
+          res.body.metadata.annotations['backstage.io/kubernetes-id'],
+        ).toBe('other');
+      }, 60_000);
+      expect((await get('rogue')).status).toBe(404);
+      const pay = await get('pay');
+      expect(pay.body.status?.items ?? []).toEqual([]);
+    } finally {
+      await backend.stop();
+    }
+  });
 });
