@@ -37,6 +37,7 @@ export const shipshapePlugin = createBackendPlugin({
         urlReader: coreServices.urlReader,
         lifecycle: coreServices.lifecycle,
         auth: coreServices.auth,
+        scheduler: coreServices.scheduler,
       },
       async init({ httpRouter, database, permissionsRegistry, ...deps }) {
         const knex = await connectDatabase(database);

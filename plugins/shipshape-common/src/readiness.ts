@@ -19,6 +19,8 @@ export interface ReadinessCheck {
     | 'replicas'
     | 'pdb'
     | 'zone-spread'
+    | 'probes'
+    | 'image-pinned'
     | 'second-copy'
     | 'runbook';
   status: 'pass' | 'warn' | 'fail';
@@ -28,9 +30,26 @@ export interface ReadinessCheck {
 }
 
 export interface DrReadinessInput {
-  entity: { metadata: { annotations?: Record<string, string> } };
-  /** Start time (ISO) of the newest verified backup, if any. */
+  entity: {
+    metadata: { annotations?: Record<string, string> };
+    spec?: { lifecycle?: unknown };
+  };
+  /**
+   * The backup targets this portal has configured (app-config shipshape.backup.targets), and
+   * where the entity's target stores its backups when it names one of them. Absent when
+   * configuration was not looked at: the backup-target check then warns, since an annotation
+   * alone is only a claim.
+   */
+  backupTargets?: {
+    configured: string[];
+    store?: string;
+    /** Why the entity may not use the configured target it names (e.g. not in its allow-list). */
+    refused?: string;
+  };
+  /** Start time (ISO) of the newest backup the portal itself stored and verified, if any. */
   lastVerifiedBackupAt?: string;
+  /** The newest backup run by the service's in-cluster CronJob (its dump the portal never read). */
+  lastInClusterBackup?: { at: string; status: string; location?: string };
   /** The newest restore drill, if any. */
   lastDrill?: {
     startedAt: string;
@@ -98,6 +117,52 @@ export interface WorkloadFacts {
    * and is not read, so the PDB and zone checks warn.
    */
   workloadRef?: string;
+  /** The pod template's containers (not init containers); absent when not read. */
+  containers?: ContainerFacts[];
+}
+
+/** One container of a workload's pod template. */
+export interface ContainerFacts {
+  name: string;
+  image: string;
+  readinessProbe: boolean;
+  livenessProbe: boolean;
+}
+
+/** Tags that are moved to newer images by design. */
+const FLOATING_TAGS = new Set([
+  'latest',
+  'stable',
+  'main',
+  'master',
+  'dev',
+  'develop',
+  'edge',
+  'nightly',
+  'head',
+  'release',
+  'prod',
+  'production',
+  'staging',
+  'snapshot',
+]);
+
+/**
+ * Why an image reference may run different code tomorrow ("no tag, which means latest",
+ * "tag latest moves", "tag 16 moves to each 16.x release"); undefined when it is pinned by digest
+ * or by a tag naming one build (e.g. 1.4.2, a commit sha).
+ */
+export function mutableImageTag(image: string): string | undefined {
+  if (image.includes('@')) return undefined;
+  const slash = image.lastIndexOf('/');
+  const colon = image.lastIndexOf(':');
+  const tag = colon > slash ? image.slice(colon + 1) : undefined;
+  if (!tag) return 'no tag, which means latest';
+  if (FLOATING_TAGS.has(tag.toLowerCase())) return `tag ${tag} moves`;
+  if (/^v?\d+(\.\d+)?$/.test(tag)) {
+    return `tag ${tag} moves to each ${tag}.x release`;
+  }
+  return undefined;
 }
 
 export interface DrReadiness {
@@ -230,35 +295,33 @@ export function evaluateDrReadiness(input: DrReadinessInput): DrReadiness {
     });
   }
 
-  const target = readAnnotation(input.entity, 'backupTarget');
-  checks.push(
-    target?.ok
-      ? {
-          id: 'backup-target',
-          status: 'pass',
-          message: `Backups of ${target.value}`,
-        }
-      : {
-          id: 'backup-target',
-          status: 'fail',
-          message: target ? target.error : 'No backup target named',
-          fix: `Set ${A.backupTarget.name} to a target from app-config shipshape.backup.targets, e.g. ${A.backupTarget.example}`,
-        },
-  );
+  checks.push(backupTargetCheck(input, tier));
 
+  const inCluster = input.lastInClusterBackup;
   if (!input.lastVerifiedBackupAt) {
     checks.push({
       id: 'backup-fresh',
       status: 'fail',
-      message: 'No verified backup',
-      fix: 'Back up now, and schedule backups more often than the RPO',
+      message: `No verified backup${
+        inCluster
+          ? `; the newest in-cluster backup (${inCluster.status} ${
+              inCluster.at
+            }${
+              inCluster.location ? `, ${inCluster.location}` : ''
+            }) is not one: the portal never read its dump in a store outside the cluster`
+          : ''
+      }`,
+      fix: 'Back up now (the portal dumps, stores and verifies it off the cluster), and schedule backups more often than the RPO',
     });
   } else {
     const age = (now - Date.parse(input.lastVerifiedBackupAt)) / 1000;
+    const store = input.backupTargets?.store;
     checks.push(
       againstObjective(
         'backup-fresh',
-        `Last verified backup is ${human(age)} old`,
+        `Last verified backup is ${human(age)} old${
+          store ? ` (verified by the portal in ${store})` : ''
+        }`,
         age,
         {
           label: 'RPO',
@@ -390,21 +453,158 @@ export function evaluateDrReadiness(input: DrReadinessInput): DrReadiness {
   };
 }
 
-/** Backup schedule, replicas, PodDisruptionBudget and zone spread, from the cluster facts. */
+/**
+ * The backup-target check: passes only when the annotation names a target this portal has
+ * configured (the configured names are listed when it does not). No annotation fails for a
+ * production service (tier critical or standard, or lifecycle production) and warns otherwise.
+ */
+function backupTargetCheck(
+  input: DrReadinessInput,
+  tier: Tier | undefined,
+): ReadinessCheck {
+  const A = SHIPSHAPE_ANNOTATIONS;
+  const targets = input.backupTargets;
+  const configured = targets?.configured.length
+    ? `configured: ${targets.configured.join(', ')}`
+    : 'none is configured yet';
+  const fix = `Set ${
+    A.backupTarget.name
+  } to a target from app-config shipshape.backup.targets (${
+    targets ? configured : `e.g. ${A.backupTarget.example}`
+  })`;
+  const target = readAnnotation(input.entity, 'backupTarget');
+  if (!target) {
+    const production =
+      tier === 'critical' ||
+      tier === 'standard' ||
+      input.entity.spec?.lifecycle === 'production';
+    const why = tier ? `tier ${tier}` : 'lifecycle production';
+    return {
+      id: 'backup-target',
+      status: production ? 'fail' : 'warn',
+      message: production
+        ? `No backup target: nothing backs up this ${why} service`
+        : 'No backup target named',
+      fix,
+    };
+  }
+  if (!target.ok) {
+    return { id: 'backup-target', status: 'fail', message: target.error, fix };
+  }
+  if (!targets) {
+    return {
+      id: 'backup-target',
+      status: 'warn',
+      message: `${A.backupTarget.name} names ${target.value}; not checked against the configured targets`,
+      fix: 'Grade the entity through the Shipshape backend, which reads app-config shipshape.backup.targets',
+    };
+  }
+  if (!targets.configured.includes(target.value)) {
+    return {
+      id: 'backup-target',
+      status: 'fail',
+      message: `${A.backupTarget.name} names ${target.value}, which is not a configured backup target (${configured})`,
+      fix,
+    };
+  }
+  if (targets.refused) {
+    return {
+      id: 'backup-target',
+      status: 'fail',
+      message: targets.refused,
+      fix: `An admin lists the entity in the allowedEntities of backup target ${target.value} in app-config`,
+    };
+  }
+  return {
+    id: 'backup-target',
+    status: 'pass',
+    message: `Backup target ${target.value} is configured${
+      targets.store ? `: backups go to ${targets.store}` : ''
+    }`,
+  };
+}
+
+/** The probes and image-pinned checks of one workload's containers; none when not read. */
+function containerChecks(w: WorkloadFacts, env: string): ReadinessCheck[] {
+  const what = `${w.kind} ${w.name}`;
+  if (w.workloadRef) {
+    return (['probes', 'image-pinned'] as const).map(id => ({
+      id,
+      status: 'warn',
+      message: `${what} takes its pod template from spec.workloadRef (${w.workloadRef}), which Shipshape does not read`,
+      fix: `Check the ${id === 'probes' ? 'probes' : 'image tags'} of ${
+        w.workloadRef
+      } by hand, or put the pod template on ${what}`,
+    }));
+  }
+  if (!w.containers) return [];
+  const missing = w.containers.flatMap(c => {
+    const lacks = [
+      c.readinessProbe ? '' : 'readiness',
+      c.livenessProbe ? '' : 'liveness',
+    ].filter(Boolean);
+    return lacks.length ? [`${c.name} (no ${lacks.join(' or ')} probe)`] : [];
+  });
+  const probes: ReadinessCheck = missing.length
+    ? {
+        id: 'probes',
+        status: 'fail',
+        message: `${what} in ${env}: ${missing.join(', ')}`,
+        fix: 'Give every container a readinessProbe (e.g. GET /ready) and a livenessProbe (e.g. GET /health), so a restarted or failed-over pod gets traffic only once it serves',
+      }
+    : {
+        id: 'probes',
+        status: 'pass',
+        message: `Every container of ${what} has readiness and liveness probes`,
+      };
+  const mutable = w.containers.flatMap(c => {
+    const why = mutableImageTag(c.image);
+    return why ? [`${c.name} runs ${c.image} (${why})`] : [];
+  });
+  const images: ReadinessCheck = mutable.length
+    ? {
+        id: 'image-pinned',
+        status: 'fail',
+        message: `${what} in ${env}: ${mutable.join(
+          ', ',
+        )}; a restore or reschedule may start other code`,
+        fix: 'Deploy by an immutable tag (a version or commit sha) or by digest (image@sha256:…)',
+      }
+    : {
+        id: 'image-pinned',
+        status: 'pass',
+        message: `${what} runs images pinned by version tag or digest (${w.containers
+          .map(c => c.image)
+          .join(', ')})`,
+      };
+  return [probes, images];
+}
+
+/**
+ * Backup schedule, replicas, PodDisruptionBudget, zone spread, probes and image pinning, from the
+ * cluster facts.
+ */
 function clusterChecks(
   facts: ClusterFacts,
   tier: Tier | undefined,
 ): ReadinessCheck[] {
   const env = facts.environment;
   if (facts.unavailable) {
-    return (['backup-schedule', 'replicas', 'pdb', 'zone-spread'] as const).map(
-      id => ({
-        id,
-        status: 'warn',
-        message: `Cannot read the ${env} cluster: ${facts.unavailable}`,
-        fix: 'Check the kubernetes cluster config and the read token',
-      }),
-    );
+    return (
+      [
+        'backup-schedule',
+        'replicas',
+        'pdb',
+        'zone-spread',
+        'probes',
+        'image-pinned',
+      ] as const
+    ).map(id => ({
+      id,
+      status: 'warn',
+      message: `Cannot read the ${env} cluster: ${facts.unavailable}`,
+      fix: 'Check the kubernetes cluster config and the read token',
+    }));
   }
   const checks: ReadinessCheck[] = [];
   const cron = facts.backupCronJob;
@@ -463,16 +663,19 @@ function clusterChecks(
     });
     return checks;
   }
-  const each = workloads.map(w => workloadChecks(w, env, tier));
-  for (const [i, id] of (
-    ['replicas', 'pdb', 'zone-spread'] as const
-  ).entries()) {
-    checks.push(
-      weakest(
-        id,
-        each.map(c => c[i]),
-      ),
-    );
+  const each = workloads.flatMap(w => [
+    ...workloadChecks(w, env, tier),
+    ...containerChecks(w, env),
+  ]);
+  for (const id of [
+    'replicas',
+    'pdb',
+    'zone-spread',
+    'probes',
+    'image-pinned',
+  ] as const) {
+    const results = each.filter(c => c.id === id);
+    if (results.length) checks.push(weakest(id, results));
   }
   return checks;
 }

@@ -123,13 +123,18 @@ export const shipshapeSloBurnPage = PageBlueprint.make({
   },
 });
 
-/** @alpha DR readiness (backups, drills) where a backup target is named. */
+/**
+ * @alpha DR readiness (backups, drills) on every service, and wherever a backup target is named:
+ * a service without one shows the failing check and its fix.
+ */
 export const shipshapeDrReadinessCard = EntityCardBlueprint.make({
   name: 'dr-readiness',
   params: {
     filter: entity =>
+      (entity.kind.toLocaleLowerCase('en-US') === 'component' &&
+        entity.spec?.type === 'service') ||
       entity.metadata.annotations?.[SHIPSHAPE_ANNOTATIONS.backupTarget.name] !==
-      undefined,
+        undefined,
     loader: () => import('./components/dr').then(m => <m.DrReadinessCard />),
   },
 });

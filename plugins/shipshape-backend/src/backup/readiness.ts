@@ -1,3 +1,4 @@
+import { Entity } from '@backstage/catalog-model';
 import { NotFoundError } from '@backstage/errors';
 import * as k8s from '@kubernetes/client-node';
 import {
@@ -5,6 +6,7 @@ import {
   DrReadiness,
   DrReadinessInput,
   ECOSYSTEM_ANNOTATIONS,
+  evaluateDrReadiness,
   ReadinessChange,
   readinessChanges,
   WorkloadFacts,
@@ -20,6 +22,14 @@ import {
 } from '../rollout/kube';
 import { findBackupCronJob, jobOutcome } from './inCluster';
 import { verifiedCopyOf } from './copies';
+import {
+  BackupConfig,
+  BackupTarget,
+  StorageConfig,
+  targetOfEntity,
+} from './config';
+import type { BackupService } from './service';
+import { BackupRecord } from './store';
 
 const ZONE = 'topology.kubernetes.io/zone';
 const KUBERNETES_ID_LABEL = ECOSYSTEM_ANNOTATIONS.kubernetesId;
@@ -198,6 +208,12 @@ async function workloadFacts(
       template?.spec?.topologySpreadConstraints ?? []
     ).some(c => c.topologyKey === ZONE),
     ...zoneFacts,
+    containers: (template?.spec?.containers ?? []).map(c => ({
+      name: c.name,
+      image: c.image ?? '',
+      readinessProbe: !!c.readinessProbe,
+      livenessProbe: !!c.livenessProbe,
+    })),
     ...(ref
       ? { workloadRef: `${ref.kind ?? 'Deployment'} ${ref.name ?? '?'}` }
       : {}),
@@ -359,5 +375,113 @@ export async function recordGrade(
     changes: latest
       ? readinessChanges(latest.checks as any, current.checks)
       : [],
+  };
+}
+
+/** Where a storage keeps backups, in words: `s3://bucket/prefix at endpoint` or a local folder. */
+export function storageLocation(storage: StorageConfig): string {
+  if (storage.type === 'local') {
+    return `the portal's local directory ${storage.directory}`;
+  }
+  const prefix = storage.prefix
+    ? `/${storage.prefix.replace(/^\/+|\/+$/g, '')}`
+    : '';
+  return `s3://${storage.bucket}${prefix}${
+    storage.endpoint ? ` at ${storage.endpoint}` : ` (${storage.region})`
+  }`;
+}
+
+/** The `backupTargets` readiness input: the configured names and the entity's target's store. */
+export function backupTargetsFact(
+  config: BackupConfig,
+  target: BackupTarget | undefined,
+  refused?: string,
+): DrReadinessInput['backupTargets'] {
+  return {
+    configured: [...config.targets.keys()].sort(),
+    store: target && storageLocation(target.storage),
+    refused,
+  };
+}
+
+/** The `lastInClusterBackup` readiness input: the newest in-cluster backup in `backups`. */
+export function inClusterFact(
+  backups: BackupRecord[],
+): DrReadinessInput['lastInClusterBackup'] {
+  const b = backups.find(x => x.method === 'in-cluster');
+  return b && { at: b.startedAt, status: b.status, location: b.location };
+}
+
+/** The DR readiness report of an entity, as GET .../dr-readiness answers it. */
+export type DrReadinessReport = DrReadiness &
+  GradeHistory & {
+    entityRef: string;
+    environment: string;
+    target?: { name: string; storage: string };
+  };
+
+/**
+ * Grades the entity's DR readiness from what the portal checked itself (the configured target,
+ * the backups and drills it recorded, the cluster of `environment`) and records the grade when
+ * it changed. Used by GET .../dr-readiness and after each scheduled restore drill.
+ */
+export async function gradeEntity(
+  deps: {
+    knex: Knex;
+    service: Pick<BackupService, 'config' | 'store'>;
+    clusters?: KubernetesClusters;
+  },
+  entity: Entity,
+  entityRef: string,
+  environment: string,
+): Promise<DrReadinessReport> {
+  const { service } = deps;
+  const annotations = entity.metadata.annotations;
+  let target: BackupTarget | undefined;
+  let refused: string | undefined;
+  try {
+    target = targetOfEntity(service.config, entityRef, annotations);
+  } catch (e) {
+    // a missing, malformed or unknown name: the backup-target check says why from the names;
+    // a configured target the entity may not use: say what refused it
+    if ((e as Error).name === 'NotAllowedError') refused = (e as Error).message;
+  }
+  const [backups, drills, cluster] = await Promise.all([
+    target ? service.store.list(target.name) : [],
+    target ? service.store.drills(target.name) : [],
+    readClusterFacts(
+      deps.clusters,
+      environment,
+      annotations?.[ECOSYSTEM_ANNOTATIONS.kubernetesId],
+    ),
+  ]);
+  const lastDrill = [...drills].sort((a, b) =>
+    b.startedAt.localeCompare(a.startedAt),
+  )[0];
+  const readiness = evaluateDrReadiness({
+    entity,
+    backupTargets: backupTargetsFact(service.config, target, refused),
+    lastVerifiedBackupAt: backups.find(b => b.status === 'verified')?.startedAt,
+    lastInClusterBackup: inClusterFact(backups),
+    lastDrill: lastDrill && {
+      startedAt: lastDrill.startedAt,
+      status: lastDrill.status,
+      restoreMs: lastDrill.restoreMs,
+    },
+    cluster,
+    secondCopy: await secondCopyFact(deps.knex, backups),
+  });
+  const history = await recordGrade(
+    deps.knex,
+    entityRef,
+    environment,
+    readiness,
+  );
+  return {
+    entityRef,
+    environment,
+    target: target && { name: target.name, storage: target.storage.type },
+    ...readiness,
+    ...history,
   };
 }

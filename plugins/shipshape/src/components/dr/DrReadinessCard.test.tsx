@@ -3,6 +3,7 @@ import { evaluateDrReadiness } from '@shipshape/plugin-shipshape-common';
 import { renderWithBackend } from '../../__testUtils__/render';
 import { DrReadinessCard } from './DrReadinessCard';
 
+// ledger-api names no backup target: the production service nothing backs up
 const entity = (name: string) => ({
   apiVersion: 'backstage.io/v1alpha1',
   kind: 'Component',
@@ -13,7 +14,9 @@ const entity = (name: string) => ({
       'shipshape.dev/rpo': '1h',
       'shipshape.dev/rto': '1h',
       'shipshape.dev/restore-drill-interval': '30d',
-      'shipshape.dev/backup-target': 'payments-db',
+      ...(name === 'ledger-api'
+        ? {}
+        : { 'shipshape.dev/backup-target': 'payments-db' }),
     },
   },
   spec: {
@@ -64,12 +67,14 @@ const history = {
 // Shape of GET /entities/.../dr-readiness: the common rules on the same records, with the
 // cluster facts the backend read (orders-api-like: no PDB, no zone spread) and a grade change.
 function readiness(name: string) {
+  const named = name !== 'ledger-api';
   return {
     entityRef: `component:default/${name}`,
     environment: 'production',
-    target: { name: 'payments-db', storage: 's3' },
+    target: named ? { name: 'payments-db', storage: 's3' } : undefined,
     ...evaluateDrReadiness({
       entity: entity(name),
+      backupTargets: { configured: ['orders-db', 'payments-db'] },
       lastVerifiedBackupAt: ago(7200),
       lastDrill: { startedAt: ago(3600), status: 'passed', restoreMs: 154 },
       cluster: {
@@ -130,6 +135,13 @@ function render(name: string, allowed: boolean, readinessStatus = 200) {
         status: 202,
       });
     }
+    if (name === 'ledger-api') {
+      const message = `component:default/${name} has no shipshape.dev/backup-target annotation`;
+      return new Response(
+        JSON.stringify({ error: { name: 'InputError', message } }),
+        { status: 400 },
+      );
+    }
     return new Response(JSON.stringify(history), { status: 200 });
   });
   renderWithBackend(<DrReadinessCard />, entity(name), fetch, allowed);
@@ -167,6 +179,25 @@ describe('DrReadinessCard', () => {
     expect(
       screen.getByText('Cluster checks from production'),
     ).toBeInTheDocument();
+  });
+
+  it('fails a production service with no backup target visibly, with the fix and no backup buttons', async () => {
+    render('ledger-api', true);
+    expect(await screen.findByText('No backup target')).toBeInTheDocument();
+    expect(screen.getByText('FAIL')).toBeInTheDocument();
+    expect(
+      screen.getByText(
+        'No backup target: nothing backs up this lifecycle production service',
+      ),
+    ).toBeInTheDocument();
+    expect(
+      screen.getByText(
+        'Fix: Set shipshape.dev/backup-target to a target from app-config shipshape.backup.targets (configured: orders-db, payments-db)',
+      ),
+    ).toBeInTheDocument();
+    expect(
+      screen.queryByRole('button', { name: 'Back up now' }),
+    ).not.toBeInTheDocument();
   });
 
   it('shows the error when the backend cannot grade the entity', async () => {

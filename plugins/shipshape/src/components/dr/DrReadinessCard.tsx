@@ -22,6 +22,7 @@ import TableRow from '@material-ui/core/TableRow';
 import Typography from '@material-ui/core/Typography';
 import {
   ReadinessCheck,
+  SHIPSHAPE_ANNOTATIONS,
   shipshapeBackupPermission,
 } from '@shipshape/plugin-shipshape-common';
 import { useCallback, useEffect, useRef, useState } from 'react';
@@ -170,7 +171,8 @@ const STATUS: Record<ReadinessCheck['status'], typeof StatusOK> = {
 };
 
 /**
- * DR readiness of the entity as the backend grades it (GET .../dr-readiness: rules in
+ * DR readiness of the entity as the backend grades it; an entity without a usable backup target
+ * reads "No backup target" with the check's fix, and has no backup buttons (GET .../dr-readiness: rules in
  * shipshape-common readiness.ts, cluster facts, what changed since the last grade), its recent
  * backups and restore drills, with Back up now and Run restore drill buttons for users allowed to
  * back it up: each follows what it started to its end.
@@ -259,6 +261,8 @@ export function DrReadinessCard() {
       id => api.getRestoreDrill(ref, id, 25),
     );
 
+  const named =
+    entity.metadata.annotations?.[SHIPSHAPE_ANNOTATIONS.backupTarget.name];
   const items = history?.items ?? [];
   const lastVerified = items.find(b => b.status === 'verified');
   const Overall = readiness && STATUS[readiness.status];
@@ -272,11 +276,20 @@ export function DrReadinessCard() {
           <Box display="flex" alignItems="center" mb={1}>
             <Overall>{readiness.status.toUpperCase()}</Overall>
             <Box ml={2}>
-              <Typography variant="body2">
-                {history
-                  ? `Target ${history.target} (${history.storage})`
-                  : historyError}
-              </Typography>
+              {readiness.target ? (
+                <Typography variant="body2">
+                  {history
+                    ? `Target ${history.target} (${history.storage})`
+                    : historyError}
+                </Typography>
+              ) : (
+                // nothing backs this entity up: the backup-target check below says how to fix it
+                <Typography variant="body2" color="error">
+                  {named
+                    ? `Backup target ${named} not usable`
+                    : 'No backup target'}
+                </Typography>
+              )}
             </Box>
             <Box ml={2}>
               <Typography variant="caption" color="textSecondary">
@@ -311,39 +324,41 @@ export function DrReadinessCard() {
           <DrillRows items={items} />
         </>
       )}
-      <Box mt={2} display="flex" alignItems="center">
-        <Button
-          variant="contained"
-          color="primary"
-          disabled={!canBackUp || busy || !history}
-          onClick={backUp}
-        >
-          Back up now
-        </Button>
-        <Box ml={1}>
+      {readiness?.target && (
+        <Box mt={2} display="flex" alignItems="center">
           <Button
-            variant="outlined"
-            disabled={!canBackUp || busy || !lastVerified}
-            onClick={drill}
+            variant="contained"
+            color="primary"
+            disabled={!canBackUp || busy || !history}
+            onClick={backUp}
           >
-            Run restore drill
+            Back up now
           </Button>
+          <Box ml={1}>
+            <Button
+              variant="outlined"
+              disabled={!canBackUp || busy || !lastVerified}
+              onClick={drill}
+            >
+              Run restore drill
+            </Button>
+          </Box>
+          {!canBackUp && (
+            <Box ml={2}>
+              <Typography variant="caption">
+                You may not back up this entity
+              </Typography>
+            </Box>
+          )}
+          {message && (
+            <Box ml={2}>
+              <Typography variant="body2" role="status">
+                {message}
+              </Typography>
+            </Box>
+          )}
         </Box>
-        {!canBackUp && (
-          <Box ml={2}>
-            <Typography variant="caption">
-              You may not back up this entity
-            </Typography>
-          </Box>
-        )}
-        {message && (
-          <Box ml={2}>
-            <Typography variant="body2" role="status">
-              {message}
-            </Typography>
-          </Box>
-        )}
-      </Box>
+      )}
     </InfoCard>
   );
 }
