@@ -104,10 +104,14 @@ export interface Config {
       inClusterTimeoutMinutes?: number;
       /** Default storage of every target. */
       storage?: ShipshapeBackupStorage;
-      /** Default retention: verified backups kept per target (default 7) and their age (default 30). */
-      retention?: { keepLast?: number; maxAgeDays?: number };
-      /** Restore drills restore into a temporary database made with this connection. */
-      drill?: { connection: ShipshapeBackupConnection };
+      /** Default retention of every target (docs/backup.md#retention). */
+      retention?: ShipshapeBackupRetention;
+      drill?: {
+        /** Restore drills restore into a temporary database made with this connection: a role with CREATEDB and nothing more (a superuser is refused at start). */
+        connection: ShipshapeBackupConnection;
+        /** How often drill databases left by a crash are dropped (default 60; also at start). */
+        sweepMinutes?: number;
+      };
       targets?: Array<{
         /** The name entities use in shipshape.dev/backup-target. */
         name: string;
@@ -115,10 +119,28 @@ export interface Config {
         storage?: ShipshapeBackupStorage;
         /** A second location (another bucket or region) each verified backup is copied to and re-verified in. */
         copyTo?: ShipshapeBackupStorage;
-        retention?: { keepLast?: number; maxAgeDays?: number };
+        retention?: ShipshapeBackupRetention;
+        /** The entities (refs, e.g. component:default/payments-api) that may back up, drill and read this target; none when absent. The backup-target annotation alone is only a claim. */
+        allowedEntities?: string[];
       }>;
     };
   };
+}
+
+/** Which verified backups a target keeps: the union of all tiers; never the newest one deleted. */
+interface ShipshapeBackupRetention {
+  /** The newest N (default 7). */
+  keepLast?: number;
+  /** The newest of each of the last N days with a backup (UTC; default 7). */
+  keepDaily?: number;
+  /** The newest of each of the last N ISO weeks with a backup (default 4). */
+  keepWeekly?: number;
+  /** The newest of each of the last N months with a backup (default 0). */
+  keepMonthly?: number;
+  /** Every backup younger than this many hours (default 24): a burst of backups cannot push history out. */
+  minAgeHours?: number;
+  /** Nothing older than this many days, except the newest (default 30). */
+  maxAgeDays?: number;
 }
 
 /** A PostgreSQL login; the password only through an environment variable or a file. */

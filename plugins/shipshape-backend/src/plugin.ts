@@ -59,7 +59,7 @@ export const shipshapePlugin = createBackendPlugin({
           }),
           createSloRouter({ config: deps.rootConfig, ...deps }),
           createOwnershipRouter({ config: deps.rootConfig, ...deps }),
-          createBackupRouter({
+          await createBackupRouter({
             knex,
             engine,
             config: deps.rootConfig,

@@ -33,10 +33,12 @@ const stack = readLocalStack();
 const databases = TestDatabases.create({ ids: ['SQLITE_3', 'POSTGRES_15'] });
 const PW_ENV = 'SHIPSHAPE_TEST_BACKUP_PG_PASSWORD';
 const SU_ENV = 'SHIPSHAPE_TEST_BACKUP_PG_SUPERUSER_PASSWORD';
+const DRILL_ENV = 'SHIPSHAPE_TEST_BACKUP_PG_DRILL_PASSWORD';
 const WRONG_ENV = 'SHIPSHAPE_TEST_BACKUP_WRONG_PASSWORD';
 const WRONG_PASSWORD = 'wrong-Secret-9f8e7d6c5b4a';
 process.env[PW_ENV] = stack.postgres.password;
 process.env[SU_ENV] = stack.postgres.superuserPassword;
+process.env[DRILL_ENV] = stack.postgres.drillPassword;
 process.env[WRONG_ENV] = WRONG_PASSWORD;
 process.env.SHIPSHAPE_TEST_S3_KEY = stack.s3.accessKeyId;
 process.env.SHIPSHAPE_TEST_S3_SECRET = stack.s3.secretAccessKey;
@@ -64,20 +66,30 @@ const s3 = (over: Record<string, unknown> = {}) => ({
   ...over,
 });
 
+/** The entities the tests' targets serve (allowedEntities). */
+const ALLOWED = ['component:default/payments-api', 'component:default/p'];
+
 function configData(localDir: string) {
   return {
     shipshape: {
       backup: {
         binDir: stack.postgres.binDir,
         storage: { type: 'local', directory: localDir },
-        retention: { keepLast: 2, maxAgeDays: 30 },
+        // count only: the time tiers have their own test (trust.stack.test.ts)
+        retention: {
+          keepLast: 2,
+          keepDaily: 0,
+          keepWeekly: 0,
+          minAgeHours: 0,
+          maxAgeDays: 30,
+        },
         drill: {
           connection: {
             host: stack.postgres.host,
             port: stack.postgres.port,
-            user: stack.postgres.superuser,
+            user: stack.postgres.drillUser,
             database: 'postgres',
-            passwordEnv: SU_ENV,
+            passwordEnv: DRILL_ENV,
           },
         },
         targets: [
@@ -98,7 +110,7 @@ function configData(localDir: string) {
             name: 'unreachable-db',
             connection: { ...connection(), port: closedPort() },
           },
-        ],
+        ].map(t => ({ ...t, allowedEntities: ALLOWED })),
       },
     },
   };
@@ -207,9 +219,55 @@ describe('backup targets from app-config', () => {
 
   it('resolves the annotation to a configured target', () => {
     expect(
-      targetOfEntity(cfg, 'component:default/x', { [name]: 'payments-db' })
-        .name,
+      targetOfEntity(cfg, 'component:default/payments-api', {
+        [name]: 'payments-db',
+      }).name,
     ).toBe('payments-db');
+  });
+
+  it('refuses an entity the target does not list, naming the key to set', () => {
+    expect(() =>
+      targetOfEntity(cfg, 'component:default/rogue', { [name]: 'payments-db' }),
+    ).toThrow(
+      "component:default/rogue may not use backup target 'payments-db': only component:default/payments-api, component:default/p may (app-config shipshape.backup.targets[name=payments-db].allowedEntities); an entity's backup-target annotation is a claim, an admin adds the entity to shipshape.backup.targets[name=payments-db].allowedEntities",
+    );
+    const open = readBackupConfig(
+      new ConfigReader({
+        shipshape: {
+          backup: {
+            storage: { type: 'local', directory: dir },
+            targets: [{ name: 'open-db', connection: connection() }],
+          },
+        },
+      }),
+    )!;
+    expect(() =>
+      targetOfEntity(open, 'component:default/payments-api', {
+        [name]: 'open-db',
+      }),
+    ).toThrow(
+      "component:default/payments-api may not use backup target 'open-db': no entity may until an admin lists it in app-config shipshape.backup.targets[name=open-db].allowedEntities",
+    );
+    expect(() =>
+      readBackupConfig(
+        new ConfigReader({
+          shipshape: {
+            backup: {
+              storage: { type: 'local', directory: dir },
+              targets: [
+                {
+                  name: 'x',
+                  connection: connection(),
+                  allowedEntities: ['component:'],
+                },
+              ],
+            },
+          },
+        }),
+      ),
+    ).toThrow(
+      /shipshape.backup.targets\[0\].allowedEntities\[0\]: 'component:' is not an entity ref/,
+    );
   });
 
   it('refuses a connection string in the annotation, without echoing it', () => {
@@ -255,7 +313,10 @@ describe('backup targets from app-config', () => {
       connection: { database: 'payments', passwordEnv: 'STACK_PG_PASSWORD' },
       storage: { type: 's3', bucket: stack.s3.bucket },
     });
-    expect(stackCfg.drillConnection?.user).toBe(stack.postgres.superuser);
+    expect(stackCfg.drillConnection?.user).toBe(stack.postgres.drillUser);
+    expect(stackCfg.targets.get('payments-db')?.allowedEntities).toEqual([
+      'component:default/payments-api',
+    ]);
   });
 
   it('refuses a password written into the config', () => {
@@ -518,7 +579,7 @@ describe('backup and restore drill on the local stack', () => {
     expect(drill.error).toMatch(
       /^cannot create shipshape_drill_\w+ through shipshape.backup.drill.connection \(database postgres on 127\.0\.0\.1:\d+ as \w+\): .*ECONNREFUSED/,
     );
-    expect(drill.error).not.toContain(stack.postgres.superuserPassword);
+    expect(drill.error).not.toContain(stack.postgres.drillPassword);
   });
 
   it('a drill detects a corrupted stored object', async () => {

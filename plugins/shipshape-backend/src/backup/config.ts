@@ -1,5 +1,6 @@
 import { Config } from '@backstage/config';
-import { InputError, NotFoundError } from '@backstage/errors';
+import { parseEntityRef, stringifyEntityRef } from '@backstage/catalog-model';
+import { InputError, NotAllowedError, NotFoundError } from '@backstage/errors';
 import { SHIPSHAPE_ANNOTATIONS } from '@shipshape/plugin-shipshape-common';
 import fs from 'fs';
 import path from 'path';
@@ -30,10 +31,18 @@ export type StorageConfig =
       serverSideEncryption?: string;
     };
 
+/**
+ * Which verified backups a target keeps: the union of the newest `keepLast`, the newest of
+ * each of the last `keepDaily` days, `keepWeekly` ISO weeks and `keepMonthly` months (UTC),
+ * and every one younger than `minAgeHours` (so a burst of backups cannot push history out).
+ * Nothing older than `maxAgeDays` is kept, except the newest verified backup.
+ */
 export interface RetentionConfig {
-  /** Verified backups kept per target (newest first). */
   keepLast: number;
-  /** Verified backups older than this are deleted (unless they are the last verified one). */
+  keepDaily: number;
+  keepWeekly: number;
+  keepMonthly: number;
+  minAgeHours: number;
   maxAgeDays: number;
 }
 
@@ -44,12 +53,22 @@ export interface BackupTarget {
   /** A second storage each verified backup is copied to (another bucket or region). */
   copyTo?: StorageConfig;
   retention: RetentionConfig;
+  /**
+   * The entities (lower-case refs) that may back up, drill and read this target: admin
+   * configuration, because an entity's backup-target annotation is only a claim.
+   */
+  allowedEntities: string[];
 }
 
 export interface BackupConfig {
   targets: Map<string, BackupTarget>;
-  /** A superuser (CREATEDB) connection for restore drills; `database` is the maintenance DB. */
+  /**
+   * The restore drills' connection: a role with CREATEDB and nothing more (a superuser is
+   * refused); `database` is the maintenance DB.
+   */
   drillConnection?: PgConnection;
+  /** How often leftover drill databases are swept (they are also swept at start). */
+  drillSweepMinutes: number;
   /** Folder with pg_dump/pg_restore; default: found on PATH. */
   binDir?: string;
   /** Longest an in-cluster backup Job is followed. */
@@ -113,22 +132,46 @@ function sameStorage(a: StorageConfig, b: StorageConfig) {
   );
 }
 
-function readRetention(c: Config | undefined, fallback: RetentionConfig) {
-  const r = {
-    keepLast: c?.getOptionalNumber('keepLast') ?? fallback.keepLast,
-    maxAgeDays: c?.getOptionalNumber('maxAgeDays') ?? fallback.maxAgeDays,
-  };
-  if (!Number.isInteger(r.keepLast) || r.keepLast < 1) {
-    throw new InputError(
-      `shipshape.backup.retention.keepLast is ${r.keepLast}; expected an integer >= 1`,
-    );
-  }
-  if (!(r.maxAgeDays > 0)) {
-    throw new InputError(
-      `shipshape.backup.retention.maxAgeDays is ${r.maxAgeDays}; expected a positive number`,
-    );
+function readRetention(
+  c: Config | undefined,
+  fallback: RetentionConfig,
+  where: string,
+): RetentionConfig {
+  const r = { ...fallback };
+  for (const key of Object.keys(fallback) as (keyof RetentionConfig)[]) {
+    r[key] = c?.getOptionalNumber(key) ?? fallback[key];
+    const v = r[key];
+    const ok =
+      key === 'maxAgeDays'
+        ? v > 0
+        : Number.isInteger(v) && v >= (key === 'keepLast' ? 1 : 0);
+    if (!ok) {
+      throw new InputError(
+        `${where}.${key} is ${v}; expected ${
+          key === 'maxAgeDays'
+            ? 'a positive number'
+            : `an integer >= ${key === 'keepLast' ? 1 : 0}`
+        }`,
+      );
+    }
   }
   return r;
+}
+
+/** An entity ref as records store it: full form, lower case (kind defaults to component). */
+function normalRef(ref: string, where: string): string {
+  try {
+    return stringifyEntityRef(
+      parseEntityRef(ref, {
+        defaultKind: 'component',
+        defaultNamespace: 'default',
+      }),
+    ).toLocaleLowerCase('en-US');
+  } catch (e: any) {
+    throw new InputError(
+      `${where}: '${ref}' is not an entity ref (${e.message})`,
+    );
+  }
 }
 
 /** Reads `shipshape.backup` (targets, storage, retention, drill); undefined when absent. */
@@ -138,10 +181,18 @@ export function readBackupConfig(config: Config): BackupConfig | undefined {
   const defaultStorage = c.has('storage')
     ? readStorage(c.getConfig('storage'), 'shipshape.backup.storage')
     : undefined;
-  const retention = readRetention(c.getOptionalConfig('retention'), {
-    keepLast: 7,
-    maxAgeDays: 30,
-  });
+  const retention = readRetention(
+    c.getOptionalConfig('retention'),
+    {
+      keepLast: 7,
+      keepDaily: 7,
+      keepWeekly: 4,
+      keepMonthly: 0,
+      minAgeHours: 24,
+      maxAgeDays: 30,
+    },
+    'shipshape.backup.retention',
+  );
   const targets = new Map<string, BackupTarget>();
   (c.getOptionalConfigArray('targets') ?? []).forEach((t, i) => {
     const where = `shipshape.backup.targets[${i}]`;
@@ -178,7 +229,14 @@ export function readBackupConfig(config: Config): BackupConfig | undefined {
         `${where}.connection`,
       ),
       storage,
-      retention: readRetention(t.getOptionalConfig('retention'), retention),
+      retention: readRetention(
+        t.getOptionalConfig('retention'),
+        retention,
+        `${where}.retention`,
+      ),
+      allowedEntities: (t.getOptionalStringArray('allowedEntities') ?? []).map(
+        (r, j) => normalRef(r, `${where}.allowedEntities[${j}]`),
+      ),
     });
   });
   const drill = c.getOptionalConfig('drill.connection');
@@ -205,6 +263,7 @@ export function runDefaults(c?: Config) {
   };
   return {
     inClusterTimeoutMs: positive('inClusterTimeoutMinutes', 60) * 60_000,
+    drillSweepMinutes: positive('drill.sweepMinutes', 60),
   };
 }
 
@@ -233,10 +292,27 @@ export function passwordOf(conn: PgConnection, where: string): string {
   return '';
 }
 
+/** Refuses (403) an entity the target's allowedEntities does not list, naming the key to set. */
+export function assertEntityMayUse(target: BackupTarget, entityRef: string) {
+  const ref = entityRef.toLocaleLowerCase('en-US');
+  if (target.allowedEntities.includes(ref)) return;
+  const key = `shipshape.backup.targets[name=${target.name}].allowedEntities`;
+  throw new NotAllowedError(
+    target.allowedEntities.length
+      ? `${ref} may not use backup target '${
+          target.name
+        }': only ${target.allowedEntities.join(
+          ', ',
+        )} may (app-config ${key}); an entity's backup-target annotation is a claim, an admin adds the entity to ${key}`
+      : `${ref} may not use backup target '${target.name}': no entity may until an admin lists it in app-config ${key}`,
+  );
+}
+
 /**
- * The backup target an entity names in its backup-target annotation. A connection string
- * there is refused (credentials do not belong in catalog-info.yaml); an unknown name gets
- * the list of configured ones.
+ * The backup target an entity names in its backup-target annotation, if the target's
+ * allowedEntities lists the entity (NotAllowedError naming the key otherwise). A connection
+ * string there is refused (credentials do not belong in catalog-info.yaml); an unknown name
+ * gets the list of configured ones.
  */
 export function targetOfEntity(
   backup: BackupConfig | undefined,
@@ -269,5 +345,6 @@ export function targetOfEntity(
       ].join(', ')})`,
     );
   }
+  assertEntityMayUse(target, entityRef);
   return target;
 }

@@ -53,6 +53,7 @@ const target = (name: string, copyTo: unknown, extra = {}) => ({
     passwordEnv: PW_ENV,
   },
   copyTo,
+  allowedEntities: ['component:default/payments-api'],
   ...extra,
 });
 const readConfig = (targets: object[], storage: object = {}) =>
@@ -121,7 +122,9 @@ describe('backup copies (copyTo) against the stack S3', () => {
 
   it('copies a verified backup to the second bucket with the same SHA-256; second-copy passes', async () => {
     const cfg = readConfig([
-      target('payments-db', s3(), { retention: { keepLast: 1 } }),
+      target('payments-db', s3(), {
+        retention: { keepLast: 1, keepDaily: 0, keepWeekly: 0, minAgeHours: 0 },
+      }),
     ])!;
     const service = new BackupService(
       cfg,

@@ -27,19 +27,20 @@ jest.setTimeout(60_000);
 const stack = readLocalStack();
 const RUN = `d${process.pid.toString(36)}${Date.now().toString(36)}`;
 process.env.SHIPSHAPE_TEST_DRILL_PG = stack.postgres.password;
-process.env.SHIPSHAPE_TEST_DRILL_SU = stack.postgres.superuserPassword;
+process.env.SHIPSHAPE_TEST_DRILL_ROLE = stack.postgres.drillPassword;
 process.env.SHIPSHAPE_TEST_DRILL_S3 = 'unused';
 
+/** The drill role (CREATEDB only): what a crashed replica made its databases with. */
 const admin = () =>
   pgClient(
     {
       host: stack.postgres.host,
       port: stack.postgres.port,
-      user: stack.postgres.superuser,
+      user: stack.postgres.drillUser,
       database: 'postgres',
-      passwordEnv: 'SHIPSHAPE_TEST_DRILL_SU',
+      passwordEnv: 'SHIPSHAPE_TEST_DRILL_ROLE',
     },
-    stack.postgres.superuserPassword,
+    stack.postgres.drillPassword,
   );
 
 async function databaseExists(name: string) {
@@ -106,9 +107,9 @@ describe('a restarted backend and its interrupted restore drills (two instances,
             connection: {
               host: stack.postgres.host,
               port: stack.postgres.port,
-              user: stack.postgres.superuser,
+              user: stack.postgres.drillUser,
               database: 'postgres',
-              passwordEnv: 'SHIPSHAPE_TEST_DRILL_SU',
+              passwordEnv: 'SHIPSHAPE_TEST_DRILL_ROLE',
             },
           },
         }),
@@ -121,6 +122,7 @@ describe('a restarted backend and its interrupted restore drills (two instances,
             database: 'payments',
             passwordEnv: 'SHIPSHAPE_TEST_DRILL_PG',
           },
+          allowedEntities: [`component:default/${name}`],
         })),
       },
     },

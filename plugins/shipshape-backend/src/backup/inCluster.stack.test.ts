@@ -39,6 +39,8 @@ const failing = `${RUN}-fail`; // its pods cannot be scheduled; the Job hits its
 const stuck = `${RUN}-stuck`; // its pods cannot be scheduled and it has no deadline
 const stuck2 = `${RUN}-stuck2`;
 const orphan = `${RUN}-none`; // no CronJob at all
+const rogue = `${RUN}-rogue`; // names ok's target and workload
+const rogue2 = `${RUN}-rogue2`; // its own target, ok's workload
 
 function cronJob(
   id: string,
@@ -112,9 +114,10 @@ function configData(extra: Record<string, unknown> = {}) {
         storage: { type: 'local', directory: '/nonexistent-not-used' },
         inClusterTimeoutMinutes: 1,
         ...extra,
-        targets: [ok, failing, stuck, stuck2, orphan].map(name => ({
+        targets: [ok, failing, stuck, stuck2, orphan, rogue2].map(name => ({
           name: `${name}-db`,
           connection: conn,
+          allowedEntities: [`component:default/${name}`],
         })),
       },
     },
@@ -520,5 +523,74 @@ describe('in-cluster runs across replica restarts (the operations engine, one Po
     } finally {
       await backend.stop();
     }
+  });
+});
+
+describe('a rogue entity naming the workload or target of another', () => {
+  let server: any;
+  const claim = (name: string, target: string) => ({
+    ...entity(name, target),
+    metadata: {
+      name,
+      annotations: {
+        [SHIPSHAPE_ANNOTATIONS.backupTarget.name]: target,
+        'backstage.io/kubernetes-id': ok,
+      },
+    },
+  });
+
+  beforeAll(async () => {
+    process.env.SHIPSHAPE_TEST_INCLUSTER_PG = stack.postgres.password;
+    ({ server } = await startTestBackend({
+      features: [
+        shipshapePlugin,
+        mockServices.rootConfig.factory({ data: configData() }),
+        // the rogue's author may back up their own entity
+        mockServices.permissions.mock({
+          authorize: async requests =>
+            requests.map(() => ({ result: AuthorizeResult.ALLOW })),
+        }).factory,
+        catalogServiceMock.factory({
+          entities: [
+            entity(ok, `${ok}-db`),
+            claim(rogue, `${ok}-db`),
+            claim(rogue2, `${rogue2}-db`),
+          ],
+        }),
+      ],
+    }));
+  });
+
+  const post = (name: string) =>
+    request(server)
+      .post(`/api/shipshape/entities/component/default/${name}/backups`)
+      .set('Authorization', mockCredentials.user.header(OWNER))
+      .send({ method: 'in-cluster', environment: 'staging' });
+
+  it('refuses each with the reason and starts no Job of the workload', async () => {
+    const before = (await jobsOf(`${ok}-backup`)).map(j => j.metadata!.name);
+    const viaTarget = await post(rogue);
+    expect(viaTarget.status).toBe(403);
+    expect(viaTarget.body.error.message).toBe(
+      `component:default/${rogue} may not use backup target '${ok}-db': only component:default/${ok} may (app-config shipshape.backup.targets[name=${ok}-db].allowedEntities); an entity's backup-target annotation is a claim, an admin adds the entity to shipshape.backup.targets[name=${ok}-db].allowedEntities`,
+    );
+    const viaWorkload = await post(rogue2);
+    expect(viaWorkload.status).toBe(409);
+    expect(viaWorkload.body.error.message).toBe(
+      `Workload '${ok}' is claimed by component:default/${rogue2} and also by component:default/${ok}, component:default/${rogue} (backstage.io/kubernetes-id); refusing until one entity claims it: only the entity that runs it may carry backstage.io/kubernetes-id: ${ok}`,
+    );
+    // two claimants: the owner is refused too, and told who else claims it
+    const owner = await post(ok);
+    expect(owner.status).toBe(409);
+    expect(owner.body.error.message).toMatch(
+      `Backup target '${ok}-db' is claimed by component:default/${ok} and also by component:default/${rogue} (shipshape.dev/backup-target)`,
+    );
+    expect((await jobsOf(`${ok}-backup`)).map(j => j.metadata!.name)).toEqual(
+      before,
+    );
+    const history = await request(server)
+      .get(`/api/shipshape/entities/component/default/${rogue}/backups`)
+      .set('Authorization', mockCredentials.user.header(OWNER));
+    expect(history.status).toBe(403);
   });
 });

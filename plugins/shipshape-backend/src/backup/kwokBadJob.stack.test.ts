@@ -158,6 +158,7 @@ it("a backup Job whose image tag contains 'bad' fails with BackoffLimitExceeded 
           {
             name: 'bad-db',
             connection: { host: 'db', user: 'u', database: 'd' },
+            allowedEntities: [`component:default/${RUN}`],
           },
         ],
       },

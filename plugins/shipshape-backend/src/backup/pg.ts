@@ -45,24 +45,60 @@ export function pgClient(
   });
 }
 
-/** The environment of a child process: ours plus the connection, password only here. */
+/**
+ * The only variables pg_dump/pg_restore get: where the binaries and their libraries are, the
+ * locale and time zone, and the connection (the password only when there is one). Nothing
+ * else of the backend's environment (cloud keys, tokens, other passwords) reaches a child.
+ */
 export function childEnv(
-  conn: PgConnection,
-  password: string,
-  database: string,
-) {
-  const env: NodeJS.ProcessEnv = {
-    ...process.env,
-    PGHOST: conn.host,
-    PGPORT: String(conn.port),
-    PGUSER: conn.user,
-    PGDATABASE: database,
-    PGCONNECT_TIMEOUT: '10',
-  };
-  delete env.PGPASSFILE;
+  conn?: PgConnection,
+  password = '',
+  database = conn?.database,
+): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = {};
+  for (const k of ['PATH', 'LD_LIBRARY_PATH', 'LANG', 'LC_ALL', 'TZ']) {
+    if (process.env[k] !== undefined) env[k] = process.env[k];
+  }
+  if (conn) {
+    Object.assign(env, {
+      PGHOST: conn.host,
+      PGPORT: String(conn.port),
+      PGUSER: conn.user,
+      PGDATABASE: database,
+      PGCONNECT_TIMEOUT: '10',
+    });
+  }
   if (password) env.PGPASSWORD = password;
-  else delete env.PGPASSWORD;
   return env;
+}
+
+/**
+ * Why a role may not run restore drills, or undefined when it may: it must have CREATEDB and
+ * nothing more (no superuser, CREATEROLE, REPLICATION, BYPASSRLS, no role memberships),
+ * because a restore runs the backup's functions (CHECK constraints, index expressions,
+ * defaults) as this role.
+ */
+export async function drillRoleProblem(db: Knex): Promise<string | undefined> {
+  const { rows } = await db.raw(
+    `SELECT r.rolname, r.rolsuper, r.rolcreatedb, r.rolcreaterole, r.rolreplication,
+            r.rolbypassrls,
+            array(SELECT g.rolname::text FROM pg_auth_members m JOIN pg_roles g ON g.oid = m.roleid
+                   WHERE m.member = r.oid ORDER BY 1) AS memberof
+       FROM pg_roles r WHERE r.rolname = current_user`,
+  );
+  const r = rows[0];
+  const extra = [
+    r.rolsuper && 'is a superuser',
+    r.rolcreaterole && 'has CREATEROLE',
+    r.rolreplication && 'has REPLICATION',
+    r.rolbypassrls && 'has BYPASSRLS',
+    r.memberof.length && `is a member of ${r.memberof.join(', ')}`,
+    !r.rolcreatedb && 'lacks CREATEDB',
+  ].filter(Boolean);
+  if (!extra.length) return undefined;
+  return `role ${r.rolname} ${extra.join(
+    ', ',
+  )}; restore drills run a backup's functions (CHECK constraints, index expressions) as this role, so it must have CREATEDB and nothing more (CREATE ROLE shipshape_drill LOGIN CREATEDB PASSWORD '...')`;
 }
 
 /** Exact row counts of every user table (run inside the dump's snapshot). */
@@ -143,7 +179,7 @@ export async function feedChild(input: Readable, child: ChildProcess) {
 export function startList(binDir?: string) {
   const child = spawn(pgBinary(binDir, 'pg_restore'), ['--list'], {
     stdio: ['pipe', 'pipe', 'pipe'],
-    env: { ...process.env, PGPASSWORD: '' },
+    env: childEnv(),
   });
   let stdout = '';
   child.stdout!.on('data', (c: Buffer) => {

@@ -1,15 +1,17 @@
 import {
+  AuthService,
   BackstageCredentials,
   HttpAuthService,
   LoggerService,
   PermissionsService,
+  SchedulerService,
 } from '@backstage/backend-plugin-api';
 import { InputError, NotAllowedError, NotFoundError } from '@backstage/errors';
 import { CatalogService } from '@backstage/plugin-catalog-node';
 import { AuthorizeResult } from '@backstage/plugin-permission-common';
 import {
   ECOSYSTEM_ANNOTATIONS,
-  evaluateDrReadiness,
+  SHIPSHAPE_ANNOTATIONS,
   shipshapeBackupPermission,
 } from '@shipshape/plugin-shipshape-common';
 import express from 'express';
@@ -22,9 +24,17 @@ import { KubernetesClusters } from '../kubernetes/clusters';
 import { OperationEngine } from '../operations/engine';
 import { longPoll, waitSeconds } from '../operations/longPoll';
 import { parseBody } from '../rollout/router';
-import { readBackupConfig, runDefaults, targetOfEntity } from './config';
-import { readClusterFacts, recordGrade, secondCopyFact } from './readiness';
+import {
+  BackupTarget,
+  readBackupConfig,
+  runDefaults,
+  targetOfEntity,
+} from './config';
+import { assertSoleClaim } from './claims';
+import { redactBackup, redactDrill } from './redact';
+import { gradeEntity } from './readiness';
 import { BackupService } from './service';
+import { scheduleRestoreDrills } from './drillSchedule';
 
 export interface BackupRouterDeps {
   knex: Knex;
@@ -33,6 +43,10 @@ export interface BackupRouterDeps {
   httpAuth: HttpAuthService;
   permissions: PermissionsService;
   catalog: CatalogService;
+  /** The plugin's own credentials: who else claims a target is read with them. */
+  auth: AuthService;
+  /** Sweeps leftover drill databases and runs due restore drills (drillSchedule.ts). */
+  scheduler?: SchedulerService;
   /** The plugin's operations engine: backups and drills run on it. */
   engine: OperationEngine;
   /** Built from config when not given (tests pass their own). */
@@ -61,14 +75,22 @@ const drillBody = z
 
 /**
  * Backups and restore drills of the database an entity names in its backup-target
- * annotation: `POST /entities/:kind/:namespace/:name/backups` (body `method: in-cluster`,
+ * annotation, if the target's allowedEntities (app-config) lists the entity:
+ * `POST /entities/:kind/:namespace/:name/backups` (body `method: in-cluster`,
  * `environment`: a Job from the service's backup CronJob instead), `POST .../restore-drills`
- * (both need shipshape.operation.backup on the entity, answer 202 with the running record),
- * `GET .../backups` (history, each backup with its drills), `GET .../backups/:id`,
- * `GET .../restore-drills/:id` (both with `?wait=s`: a long poll until the record changes).
+ * (both need shipshape.operation.backup on the entity and no other entity claiming the
+ * target or workload, answer 202 with the running record), `GET .../backups` (history, each
+ * backup with its drills), `GET .../backups/:id`, `GET .../restore-drills/:id` (both with
+ * `?wait=s`: a long poll until the record changes); the reads carry totals only (no table
+ * names, hosts, paths or errors) unless the caller may run backups of the entity.
+ *
+ * At start it refuses a drill connection that is more than CREATEDB (throws) and sweeps
+ * drill databases a crash left, then sweeps on schedule.
  */
-export function createBackupRouter(deps: BackupRouterDeps): express.Router {
-  const { httpAuth, permissions, catalog } = deps;
+export async function createBackupRouter(
+  deps: BackupRouterDeps,
+): Promise<express.Router> {
+  const { httpAuth, permissions, catalog, auth } = deps;
   const clusters = deps.clusters ?? KubernetesClusters.fromConfig(deps.config);
   const service =
     deps.service ??
@@ -82,6 +104,29 @@ export function createBackupRouter(deps: BackupRouterDeps): express.Router {
       deps.engine,
       clusters,
     );
+  await service.start();
+  const { scheduler } = deps;
+  if (scheduler && service.config.drillConnection) {
+    const frequency = { minutes: service.config.drillSweepMinutes };
+    await scheduler.scheduleTask({
+      id: 'shipshape-backup-drill-sweep',
+      frequency,
+      initialDelay: frequency,
+      timeout: { minutes: 10 },
+      fn: async () => {
+        await service.sweepDrillDatabases();
+      },
+    });
+  }
+  if (scheduler) {
+    scheduleRestoreDrills({
+      ...deps,
+      scheduler,
+      auth,
+      service,
+      clusters,
+    }).catch(e => deps.logger.error(`Scheduling restore drills failed: ${e}`));
+  }
   const router = Router();
 
   async function entityOf(
@@ -101,20 +146,38 @@ export function createBackupRouter(deps: BackupRouterDeps): express.Router {
     return { entityRef, target, entity };
   }
 
+  async function mayRun(credentials: BackstageCredentials, entityRef: string) {
+    const [decision] = await permissions.authorize(
+      [{ permission: shipshapeBackupPermission, resourceRef: entityRef }],
+      { credentials },
+    );
+    return decision.result === AuthorizeResult.ALLOW;
+  }
+
   async function authorizeBackup(
     credentials: BackstageCredentials,
     entityRef: string,
     what: string,
   ) {
-    const [decision] = await permissions.authorize(
-      [{ permission: shipshapeBackupPermission, resourceRef: entityRef }],
-      { credentials },
-    );
-    if (decision.result !== AuthorizeResult.ALLOW) {
+    if (!(await mayRun(credentials, entityRef))) {
       throw new NotAllowedError(
         `You may not ${what} ${entityRef} (permission ${shipshapeBackupPermission.name})`,
       );
     }
+  }
+
+  /** 409 when another entity, not also allowed by the admin, names the same target. */
+  async function soleClaimOfTarget(entityRef: string, target: BackupTarget) {
+    await assertSoleClaim({
+      catalog,
+      auth,
+      entityRef,
+      annotation: SHIPSHAPE_ANNOTATIONS.backupTarget.name,
+      value: target.name,
+      what: `Backup target '${target.name}'`,
+      remedy: `remove the annotation from the others, or list them in shipshape.backup.targets[name=${target.name}].allowedEntities`,
+      shared: target.allowedEntities,
+    });
   }
 
   router.post('/entities/:kind/:namespace/:name/backups', async (req, res) => {
@@ -122,6 +185,7 @@ export function createBackupRouter(deps: BackupRouterDeps): express.Router {
     const credentials = await httpAuth.credentials(req, { allow: ['user'] });
     const { entityRef, target, entity } = await entityOf(req, credentials);
     await authorizeBackup(credentials, entityRef, 'back up');
+    await soleClaimOfTarget(entityRef, target);
     if (body.method === 'in-cluster') {
       const kubernetesId =
         entity.metadata.annotations?.[ECOSYSTEM_ANNOTATIONS.kubernetesId];
@@ -130,6 +194,16 @@ export function createBackupRouter(deps: BackupRouterDeps): express.Router {
           `${entityRef} has no ${ECOSYSTEM_ANNOTATIONS.kubernetesId} annotation, so its backup CronJob cannot be found`,
         );
       }
+      // the CronJob is found by this label: another entity naming it would start its Job
+      await assertSoleClaim({
+        catalog,
+        auth,
+        entityRef,
+        annotation: ECOSYSTEM_ANNOTATIONS.kubernetesId,
+        value: kubernetesId,
+        what: `Workload '${kubernetesId}'`,
+        remedy: `only the entity that runs it may carry ${ECOSYSTEM_ANNOTATIONS.kubernetesId}: ${kubernetesId}`,
+      });
       if (!body.environment) {
         throw new InputError(
           'An in-cluster backup needs environment (one of shipshape.environments)',
@@ -192,6 +266,7 @@ export function createBackupRouter(deps: BackupRouterDeps): express.Router {
       const credentials = await httpAuth.credentials(req, { allow: ['user'] });
       const { entityRef, target } = await entityOf(req, credentials);
       await authorizeBackup(credentials, entityRef, 'run a restore drill of');
+      await soleClaimOfTarget(entityRef, target);
       if (body.dryRun) {
         const backup = await service.drillBackup(target, body.backupId);
         res.json({ dryRun: true, target: target.name, backupId: backup.id });
@@ -209,18 +284,21 @@ export function createBackupRouter(deps: BackupRouterDeps): express.Router {
 
   router.get('/entities/:kind/:namespace/:name/backups', async (req, res) => {
     const credentials = await httpAuth.credentials(req);
-    const { target } = await entityOf(req, credentials);
-    const [backups, drills] = await Promise.all([
+    const { target, entityRef } = await entityOf(req, credentials);
+    const [backups, drills, full] = await Promise.all([
       service.store.list(target.name),
       service.store.drills(target.name),
+      mayRun(credentials, entityRef),
     ]);
     res.json({
       target: target.name,
       storage: target.storage.type,
       retention: target.retention,
       items: backups.map(b => ({
-        ...b,
-        drills: drills.filter(d => d.backupId === b.id),
+        ...(full ? b : redactBackup(b)),
+        drills: drills
+          .filter(d => d.backupId === b.id)
+          .map(d => (full ? d : redactDrill(d))),
       })),
     });
   });
@@ -236,17 +314,18 @@ export function createBackupRouter(deps: BackupRouterDeps): express.Router {
     res: express.Response,
     what: string,
     read: (id: string) => Promise<R>,
-  ): Promise<R | undefined> {
+  ): Promise<{ record: R; full: boolean } | undefined> {
     const waitMs = waitSeconds(req) * 1000;
     const credentials = await httpAuth.credentials(req);
-    const { target } = await entityOf(req, credentials);
+    const { target, entityRef } = await entityOf(req, credentials);
+    const full = await mayRun(credentials, entityRef);
     const first = await read(req.params.id);
     if (first.target !== target.name) {
       throw new NotFoundError(
         `No ${what} '${req.params.id}' of ${target.name}`,
       );
     }
-    return longPoll({
+    const record = await longPoll({
       notifier: service.store.changes,
       id: first.id,
       waitMs,
@@ -255,34 +334,40 @@ export function createBackupRouter(deps: BackupRouterDeps): express.Router {
       read: () => read(first.id),
       ready: r => r.status !== 'running' || r.step !== first.step,
     });
+    return record && { record, full };
   }
 
   router.get(
     '/entities/:kind/:namespace/:name/backups/:id',
     async (req, res) => {
-      const b = await readRecord(req, res, 'backup', id =>
+      const read = await readRecord(req, res, 'backup', id =>
         service.store.get(id),
       );
-      if (!b) return; // the caller went away
+      if (!read) return; // the caller went away
+      const { record: b, full } = read;
       const drills = (await service.store.drills(b.target)).filter(
         d => d.backupId === b.id,
       );
-      res.json({ ...b, drills });
+      res.json(
+        full
+          ? { ...b, drills }
+          : { ...redactBackup(b), drills: drills.map(redactDrill) },
+      );
     },
   );
 
   router.get(
     '/entities/:kind/:namespace/:name/restore-drills/:id',
     async (req, res) => {
-      const d = await readRecord(req, res, 'restore drill', id =>
+      const read = await readRecord(req, res, 'restore drill', id =>
         service.store.getDrill(id),
       );
-      if (d) res.json(d);
+      if (read) res.json(read.full ? read.record : redactDrill(read.record));
     },
   );
 
-  // DR readiness (rules in shipshape-common readiness.ts) from the backup history and the
-  // cluster of ?environment= (default production); records the grade when it changes.
+  // DR readiness (rules in shipshape-common readiness.ts) from the configured target, the backup
+  // history and the cluster of ?environment= (default production); records the grade when it changes.
   router.get(
     '/entities/:kind/:namespace/:name/dr-readiness',
     async (req, res) => {
@@ -293,50 +378,14 @@ export function createBackupRouter(deps: BackupRouterDeps): express.Router {
         credentials,
       );
       const environment = String(req.query.environment ?? 'production');
-      const annotations = entity.metadata.annotations;
-      let target;
-      try {
-        target = targetOfEntity(service.config, entityRef, annotations);
-      } catch {
-        target = undefined; // the backup-target check says why
-      }
-      const [backups, drills, cluster] = await Promise.all([
-        target ? service.store.list(target.name) : [],
-        target ? service.store.drills(target.name) : [],
-        readClusterFacts(
-          clusters,
+      res.json(
+        await gradeEntity(
+          { knex: deps.knex, service, clusters },
+          entity,
+          entityRef,
           environment,
-          annotations?.[ECOSYSTEM_ANNOTATIONS.kubernetesId],
         ),
-      ]);
-      const lastDrill = [...drills].sort((a, b) =>
-        b.startedAt.localeCompare(a.startedAt),
-      )[0];
-      const readiness = evaluateDrReadiness({
-        entity,
-        lastVerifiedBackupAt: backups.find(b => b.status === 'verified')
-          ?.startedAt,
-        lastDrill: lastDrill && {
-          startedAt: lastDrill.startedAt,
-          status: lastDrill.status,
-          restoreMs: lastDrill.restoreMs,
-        },
-        cluster,
-        secondCopy: await secondCopyFact(deps.knex, backups),
-      });
-      const history = await recordGrade(
-        deps.knex,
-        entityRef,
-        environment,
-        readiness,
       );
-      res.json({
-        entityRef,
-        environment,
-        target: target && { name: target.name, storage: target.storage.type },
-        ...readiness,
-        ...history,
-      });
     },
   );
 

@@ -4,11 +4,17 @@ import { ChildProcess } from 'child_process';
 import { createHash, randomBytes } from 'crypto';
 import { Knex } from 'knex';
 import { Readable, Transform } from 'stream';
-import { BackupConfig, BackupTarget, passwordOf } from './config';
+import {
+  BackupConfig,
+  BackupTarget,
+  assertEntityMayUse,
+  passwordOf,
+} from './config';
 import {
   TableCount,
   countTables,
   describeConnection,
+  drillRoleProblem,
   feedChild,
   pgClient,
   scrub,
@@ -18,6 +24,7 @@ import {
 } from './pg';
 import { BackupStorage, createStorage } from './storage';
 import { copyBackup, deleteCopies } from './copies';
+import { retentionPlan } from './retention';
 import { KubernetesClusters } from '../kubernetes/clusters';
 import {
   EngineStoppedError,
@@ -246,6 +253,78 @@ export class BackupService {
     }
   }
 
+  /**
+   * At plugin start: refuses (throws) a drill connection whose role is more than CREATEDB,
+   * then sweeps drill databases a crash left. A drill server that cannot be reached is
+   * logged, not fatal: each drill checks the role again before it creates its database.
+   */
+  async start(): Promise<void> {
+    const conn = this.config.drillConnection;
+    if (!conn) return;
+    let problem: string | undefined;
+    let password = '';
+    let admin: Knex | undefined;
+    try {
+      password = passwordOf(conn, 'shipshape.backup.drill.connection');
+      admin = pgClient(conn, password);
+      problem = await drillRoleProblem(admin);
+    } catch (e) {
+      this.logger.warn(
+        `Restore drills: cannot check the role of shipshape.backup.drill.connection (${describeConnection(
+          conn,
+        )}): ${scrub(messageOf(e), password)}; each drill checks it again`,
+      );
+      return;
+    } finally {
+      await admin?.destroy().catch(() => {});
+    }
+    if (problem) {
+      throw new Error(
+        `Refusing shipshape.backup.drill.connection (${describeConnection(
+          conn,
+        )}): ${problem}`,
+      );
+    }
+    await this.sweepDrillDatabases();
+  }
+
+  /**
+   * Drops the drill databases (shipshape_drill_*) the drill role owns that no running drill
+   * holds: what a crashed backend left. Returns their names; failures are logged.
+   */
+  async sweepDrillDatabases(): Promise<string[]> {
+    const conn = this.config.drillConnection;
+    if (!conn) return [];
+    let password = '';
+    let admin: Knex | undefined;
+    const dropped: string[] = [];
+    try {
+      password = passwordOf(conn, 'shipshape.backup.drill.connection');
+      admin = pgClient(conn, password);
+      const { rows } = await admin.raw(
+        `SELECT datname FROM pg_database
+          WHERE datname LIKE 'shipshape\\_drill\\_%' AND pg_get_userbyid(datdba) = current_user`,
+      );
+      const running = new Set(await this.store.runningDrillDatabases());
+      for (const { datname } of rows as { datname: string }[]) {
+        if (running.has(datname)) continue;
+        await admin.raw('DROP DATABASE IF EXISTS ?? WITH (FORCE)', [datname]);
+        dropped.push(datname);
+        this.logger.info(`Restore drills: swept leftover database ${datname}`);
+      }
+    } catch (e) {
+      this.logger.warn(
+        `Restore drills: sweeping leftover drill databases failed: ${scrub(
+          messageOf(e),
+          password,
+        )}`,
+      );
+    } finally {
+      await admin?.destroy().catch(() => {});
+    }
+    return dropped;
+  }
+
   target(name: string): BackupTarget {
     const t = this.config.targets.get(name);
     if (!t) throw new NotFoundError(`No backup target '${name}' in app-config`);
@@ -291,6 +370,7 @@ export class BackupService {
     requestedBy: string;
     reason?: string;
   }): Promise<{ record: BackupRecord; done: Promise<BackupRecord> }> {
+    assertEntityMayUse(req.target, req.entityRef);
     const storage = this.storageOf(req.target);
     const op = await this.engine.submit(
       {
@@ -581,7 +661,7 @@ export class BackupService {
         'In-cluster backups need the kubernetes cluster config (kubernetes.clusterLocatorMethods and shipshape.environments)',
       );
     }
-    const env = this.clusters.environment(req.environment);
+    const env = this.clusters.placement(req.environment, req);
     const client = this.clusters.operator(env);
     const cron = await findBackupCronJob(client, env, req.kubernetesId);
     return { env, client, cron };
@@ -600,6 +680,7 @@ export class BackupService {
     requestedBy: string;
     reason?: string;
   }): Promise<{ record: BackupRecord; done: Promise<BackupRecord> }> {
+    assertEntityMayUse(req.target, req.entityRef);
     const { env, cron } = await this.planInCluster(req);
     const cronName = cron.metadata!.name!;
     const input: InClusterInput = {
@@ -710,30 +791,23 @@ export class BackupService {
   }
 
   /**
-   * Keeps the newest `keepLast` verified backups and none older than `maxAgeDays`, but never
-   * deletes the newest verified backup.
+   * Deletes the verified backups the target's retention no longer keeps (retentionPlan:
+   * time tiers, a minimum age, never the newest verified one).
    */
   async applyRetention(target: BackupTarget): Promise<string[]> {
     const verified = await this.store.verified(target.name);
     const storage = this.storageOf(target);
-    const cutoff = Date.now() - target.retention.maxAgeDays * 86_400_000;
     const deleted: string[] = [];
-    for (const [i, b] of verified.entries()) {
-      if (i === 0) continue; // the last verified backup stays, whatever its age
-      const tooMany = i >= target.retention.keepLast;
-      const tooOld = Date.parse(b.startedAt) < cutoff;
-      if (!tooMany && !tooOld) continue;
+    for (const d of retentionPlan(verified, target.retention)) {
+      if (d.keep) continue;
+      const b = verified.find(v => v.id === d.id)!;
       await storage.discard(b.storageKey);
       const copyTo = this.copyStorageOf(target);
       if (copyTo) await deleteCopies(this.db, b.id, b.storageKey, copyTo);
       await this.store.markDeleted(b.id);
       deleted.push(b.id);
       this.logger.info(
-        `Retention: deleted backup ${b.id} of ${target.name} (${
-          tooMany
-            ? `beyond keepLast ${target.retention.keepLast}`
-            : `older than ${target.retention.maxAgeDays} days`
-        })`,
+        `Retention: deleted backup ${b.id} of ${target.name} (${d.why})`,
       );
     }
     return deleted;
@@ -792,6 +866,7 @@ export class BackupService {
     requestedBy: string;
     backupId?: string;
   }): Promise<{ record: DrillRecord; done: Promise<DrillRecord> }> {
+    assertEntityMayUse(req.target, req.entityRef);
     const backup = await this.drillBackup(req.target, req.backupId);
     const op = await this.engine.submit(
       {
@@ -887,6 +962,16 @@ export class BackupService {
     try {
       password = passwordOf(conn, 'shipshape.backup.drill.connection');
       admin = pgClient(conn, password);
+      const problem = await drillRoleProblem(admin).catch(e => {
+        throw new Error(
+          `cannot create ${databaseName} through shipshape.backup.drill.connection (${describeConnection(
+            conn,
+          )}): ${messageOf(e)}`,
+        );
+      });
+      if (problem) {
+        throw new Error(`shipshape.backup.drill.connection: ${problem}`);
+      }
       await admin.raw('CREATE DATABASE ??', [databaseName]).catch(e => {
         throw new Error(
           `cannot create ${databaseName} through shipshape.backup.drill.connection (${describeConnection(

@@ -309,6 +309,15 @@ export class BackupStore {
     return toDrill(r);
   }
 
+  /** The temporary databases of drills still running (on any replica): never swept. */
+  async runningDrillDatabases(): Promise<string[]> {
+    const rows = await this.db(DRILLS)
+      .where({ status: 'running' })
+      .whereNotNull('database_name')
+      .select('database_name');
+    return rows.map(r => r.database_name);
+  }
+
   async drills(target: string, limit = 50): Promise<DrillRecord[]> {
     const rows = await this.db(DRILLS)
       .where({ target })

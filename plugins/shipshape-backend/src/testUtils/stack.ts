@@ -24,6 +24,9 @@ export interface LocalStack {
     databases: string[];
     superuser: string;
     superuserPassword: string;
+    /** The restore-drill login: CREATEDB and nothing more. */
+    drillUser: string;
+    drillPassword: string;
     url: string;
     binDir: string;
   };

@@ -32,7 +32,7 @@ export async function startBackupBackend(owner: string, name: string) {
   const stack = readLocalStack();
   const pgEnv = `SHIPSHAPE_${name.toUpperCase()}_TEST_PG`;
   process.env[pgEnv] = stack.postgres.password;
-  process.env[`${pgEnv}_SU`] = stack.postgres.superuserPassword;
+  process.env[`${pgEnv}_DRILL`] = stack.postgres.drillPassword;
   const conn = {
     host: stack.postgres.host,
     port: stack.postgres.port,
@@ -55,12 +55,18 @@ export async function startBackupBackend(owner: string, name: string) {
               drill: {
                 connection: {
                   ...conn,
-                  user: stack.postgres.superuser,
+                  user: stack.postgres.drillUser,
                   database: 'postgres',
-                  passwordEnv: `${pgEnv}_SU`,
+                  passwordEnv: `${pgEnv}_DRILL`,
                 },
               },
-              targets: [{ name: 'payments-db', connection: conn }],
+              targets: [
+                {
+                  name: 'payments-db',
+                  connection: conn,
+                  allowedEntities: ['component:default/payments-api'],
+                },
+              ],
             },
           },
         },

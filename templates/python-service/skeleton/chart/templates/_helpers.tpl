@@ -43,6 +43,15 @@ ownership/cost labels that the portal compares with the catalog entity.
 {{- regexReplaceAll "[^A-Za-z0-9._-]" (include "shipshape.imageTag" .) "-" | trunc 63 | trimSuffix "-" | trimSuffix "." }}
 {{- end }}
 
+{{/* A duration of one number and unit (30s, 15m, 1h, 30d, 1w) in seconds, e.g. backup.rpo. */}}
+{{- define "shipshape.durationSeconds" -}}
+{{- if not (regexMatch "^[0-9]+[smhdw]$" (toString .)) }}
+{{- fail (printf "%q is not a duration like 15m, 1h or 1d" (toString .)) }}
+{{- end }}
+{{- $unit := get (dict "s" 1 "m" 60 "h" 3600 "d" 86400 "w" 604800) (regexFind "[smhdw]$" .) }}
+{{- mul (regexFind "^[0-9]+" . | int) $unit }}
+{{- end }}
+
 {{- define "shipshape.environment" -}}
 {{- required "shipshape.environment is required: install with -f values-staging.yaml or -f values-production.yaml" .Values.shipshape.environment }}
 {{- end }}

@@ -1,0 +1,512 @@
+import {
+  TestDatabases,
+  mockCredentials,
+  mockServices,
+  startTestBackend,
+} from '@backstage/backend-test-utils';
+import { Entity } from '@backstage/catalog-model';
+import { ConfigReader } from '@backstage/config';
+import { catalogServiceMock } from '@backstage/plugin-catalog-node/testUtils';
+import { AuthorizeResult } from '@backstage/plugin-permission-common';
+import { SHIPSHAPE_ANNOTATIONS } from '@shipshape/plugin-shipshape-common';
+import { ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
+import fs from 'fs';
+import { Knex } from 'knex';
+import os from 'os';
+import path from 'path';
+import request from 'supertest';
+import { connectDatabase } from '../database';
+import { testEngine } from '../operations/__testUtils__/engine';
+import { shipshapePlugin } from '../plugin';
+import { readLocalStack } from '../testUtils/stack';
+import { readBackupConfig } from './config';
+import { countTables, pgClient } from './pg';
+import { BackupService } from './service';
+
+// The trust boundary of backups: an entity's backup-target annotation is a claim, the
+// target's allowedEntities (app-config) decides; the drill role is CREATEDB only; readers
+// without the backup permission see totals; retention keeps time tiers. Real PostgreSQL and
+// S3 of the local stack.
+
+jest.setTimeout(240_000);
+
+const stack = readLocalStack();
+const RUN = `tr${process.pid}x${Date.now().toString(36)}`;
+const OWNER = 'user:default/owner-user';
+const ROGUE = 'user:default/rogue-author';
+const READER = 'user:default/reader';
+const env = {
+  pg: 'SHIPSHAPE_TEST_TRUST_PG',
+  drill: 'SHIPSHAPE_TEST_TRUST_DRILL',
+  su: 'SHIPSHAPE_TEST_TRUST_SU',
+  s3Key: 'SHIPSHAPE_TEST_TRUST_S3_KEY',
+  s3Secret: 'SHIPSHAPE_TEST_TRUST_S3_SECRET',
+};
+process.env[env.pg] = stack.postgres.password;
+process.env[env.drill] = stack.postgres.drillPassword;
+process.env[env.su] = stack.postgres.superuserPassword;
+process.env[env.s3Key] = stack.s3.accessKeyId;
+process.env[env.s3Secret] = stack.s3.secretAccessKey;
+
+const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'shipshape-trust-test-'));
+afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
+
+const pg = (user: string, passwordEnv: string, database: string) => ({
+  host: stack.postgres.host,
+  port: stack.postgres.port,
+  user,
+  database,
+  passwordEnv,
+});
+const prefix = `test/${RUN}/`;
+
+function configData(over: { drillUser?: string; retention?: object } = {}) {
+  const drill =
+    over.drillUser === stack.postgres.superuser
+      ? pg(stack.postgres.superuser, env.su, 'postgres')
+      : pg(over.drillUser ?? stack.postgres.drillUser, env.drill, 'postgres');
+  if (over.drillUser === stack.postgres.user) drill.passwordEnv = env.pg;
+  return {
+    shipshape: {
+      backup: {
+        binDir: stack.postgres.binDir,
+        drill: { connection: drill },
+        retention: over.retention ?? {
+          keepLast: 1,
+          keepDaily: 0,
+          keepWeekly: 0,
+          minAgeHours: 0,
+        },
+        targets: [
+          {
+            name: 'payments-db',
+            connection: pg(stack.postgres.user, env.pg, 'payments'),
+            allowedEntities: ['component:default/payments-api'],
+            storage: {
+              type: 's3',
+              bucket: stack.s3.bucket,
+              region: stack.s3.region,
+              endpoint: stack.s3.endpoint,
+              forcePathStyle: true,
+              prefix,
+              accessKeyIdEnv: env.s3Key,
+              secretAccessKeyEnv: env.s3Secret,
+            },
+          },
+          {
+            name: 'local-db',
+            connection: pg(stack.postgres.user, env.pg, 'payments'),
+            allowedEntities: ['component:default/payments-api'],
+            storage: { type: 'local', directory: dir },
+          },
+        ],
+      },
+    },
+  };
+}
+
+const serviceOf = (knex: Knex, data = configData()) =>
+  new BackupService(
+    readBackupConfig(new ConfigReader(data))!,
+    knex,
+    mockServices.logger.mock(),
+    testEngine(knex),
+  );
+
+async function migrated(): Promise<Knex> {
+  const knex = await TestDatabases.create({ ids: ['SQLITE_3'] }).init(
+    'SQLITE_3',
+  );
+  await connectDatabase({ getClient: async () => knex } as any);
+  return knex;
+}
+
+/** Runs `fn` on a connection of the stack's PostgreSQL as the superuser (observation only). */
+async function asSuperuser<T>(
+  database: string,
+  fn: (db: Knex) => Promise<T>,
+): Promise<T> {
+  const db = pgClient(
+    pg(stack.postgres.superuser, env.su, database),
+    stack.postgres.superuserPassword,
+  );
+  try {
+    return await fn(db);
+  } finally {
+    await db.destroy();
+  }
+}
+
+const drillDatabases = () =>
+  asSuperuser('postgres', async db =>
+    (
+      await db.raw(
+        `SELECT datname FROM pg_database WHERE datname LIKE 'shipshape\\_drill\\_%' ORDER BY 1`,
+      )
+    ).rows.map((r: any) => r.datname as string),
+  );
+
+/** A database as the drill role makes them (what a crashed drill leaves). */
+async function drillRoleDatabase(name: string) {
+  const db = pgClient(
+    pg(stack.postgres.drillUser, env.drill, 'postgres'),
+    stack.postgres.drillPassword,
+  );
+  try {
+    await db.raw('CREATE DATABASE ??', [name]);
+  } finally {
+    await db.destroy();
+  }
+}
+
+async function s3Keys(): Promise<string[]> {
+  const client = new S3Client({
+    region: stack.s3.region,
+    endpoint: stack.s3.endpoint,
+    forcePathStyle: true,
+    credentials: {
+      accessKeyId: stack.s3.accessKeyId,
+      secretAccessKey: stack.s3.secretAccessKey,
+    },
+  });
+  try {
+    const res = await client.send(
+      new ListObjectsV2Command({ Bucket: stack.s3.bucket, Prefix: prefix }),
+    );
+    return (res.Contents ?? []).map(o => o.Key!).sort();
+  } finally {
+    client.destroy();
+  }
+}
+
+function component(name: string, target: string): Entity {
+  return {
+    apiVersion: 'backstage.io/v1alpha1',
+    kind: 'Component',
+    metadata: {
+      name,
+      namespace: 'default',
+      annotations: { [SHIPSHAPE_ANNOTATIONS.backupTarget.name]: target },
+    },
+    spec: { type: 'service', lifecycle: 'production', owner: 'team-a' },
+  };
+}
+
+/** The real plugin on `knex`, with `entities` in the catalog; OWNER and ROGUE may run backups. */
+async function backend(knex: Knex, entities: Entity[], data = configData()) {
+  return startTestBackend({
+    features: [
+      shipshapePlugin,
+      mockServices.database.factory({ knex }),
+      mockServices.rootConfig.factory({ data }),
+      mockServices.permissions.mock({
+        authorize: async (requests, { credentials }) =>
+          requests.map(() => ({
+            result: [OWNER, ROGUE].includes(
+              (credentials.principal as any).userEntityRef,
+            )
+              ? AuthorizeResult.ALLOW
+              : AuthorizeResult.DENY,
+          })),
+      }).factory,
+      catalogServiceMock.factory({ entities }),
+    ],
+  });
+}
+
+const as = (user: string) => mockCredentials.user.header(user);
+const base = '/api/shipshape/entities/component/default';
+
+describe('a rogue entity naming payments-db', () => {
+  let knex: Knex;
+  let server: any;
+  let stop: () => Promise<void>;
+  let service: BackupService;
+  let existing: Awaited<ReturnType<typeof takeBackup>>;
+  const held = `shipshape_drill_${RUN}_held`;
+  const leftover = `shipshape_drill_${RUN}_leftover`;
+
+  const takeBackup = async () =>
+    (
+      await service.startBackup({
+        target: service.target('payments-db'),
+        entityRef: 'component:default/payments-api',
+        requestedBy: OWNER,
+      })
+    ).done;
+
+  beforeAll(async () => {
+    knex = await migrated();
+    service = serviceOf(knex);
+    existing = await takeBackup();
+    if (existing.status !== 'verified') {
+      throw new Error(`the setup backup failed: ${existing.error}`);
+    }
+    // a drill running on another replica holds its database; a crash left another
+    await service.store.startDrill({
+      id: `${RUN}-running-drill`,
+      backupId: existing.id,
+      target: 'payments-db',
+      entityRef: 'component:default/payments-api',
+      requestedBy: OWNER,
+      databaseName: held,
+      step: 'restore',
+    });
+    await drillRoleDatabase(held);
+    await drillRoleDatabase(leftover);
+    const b = await backend(knex, [
+      component('payments-api', 'payments-db'),
+      component('rogue', 'payments-db'),
+    ]);
+    server = b.server;
+    stop = () => b.stop();
+  });
+  afterAll(async () => {
+    await stop?.();
+    await asSuperuser('postgres', db =>
+      db.raw('DROP DATABASE IF EXISTS ?? WITH (FORCE)', [held]),
+    );
+  });
+
+  it('the plugin start swept the leftover drill database, not the held one', async () => {
+    const dbs = await drillDatabases();
+    expect(dbs).not.toContain(leftover);
+    expect(dbs).toContain(held);
+  });
+
+  it('refuses its backup, drill and retention with 403 and the reason; nothing changes', async () => {
+    const before = {
+      records: await service.store.list('payments-db'),
+      drills: await service.store.drills('payments-db'),
+      keys: await s3Keys(),
+      rows: await asSuperuser('payments', countTables),
+      drillDbs: await drillDatabases(),
+      operations: await knex('shipshape_operations').select('id', 'status'),
+    };
+    expect(before.keys).toContain(`${prefix}${existing.storageKey}`);
+    const reason =
+      "component:default/rogue may not use backup target 'payments-db': only component:default/payments-api may (app-config shipshape.backup.targets[name=payments-db].allowedEntities); an entity's backup-target annotation is a claim, an admin adds the entity to shipshape.backup.targets[name=payments-db].allowedEntities";
+    // a backup (whose retention, keepLast 1, would push the existing one out)
+    for (const body of [{}, { reason: 'push it out', dryRun: false }]) {
+      const res = await request(server)
+        .post(`${base}/rogue/backups`)
+        .set('Authorization', as(ROGUE))
+        .send(body);
+      expect(res.status).toBe(403);
+      expect(res.body.error).toMatchObject({
+        name: 'NotAllowedError',
+        message: reason,
+      });
+    }
+    const drill = await request(server)
+      .post(`${base}/rogue/restore-drills`)
+      .set('Authorization', as(ROGUE))
+      .send({ backupId: existing.id });
+    expect(drill.status).toBe(403);
+    expect(drill.body.error.message).toBe(reason);
+    // nor may it read the target's history
+    for (const url of [
+      `${base}/rogue/backups`,
+      `${base}/rogue/backups/${existing.id}`,
+    ]) {
+      const read = await request(server)
+        .get(url)
+        .set('Authorization', as(ROGUE));
+      expect(read.status).toBe(403);
+      expect(read.body.error.message).toBe(reason);
+    }
+    // the service itself refuses it too (what a scheduled drill or a script would call)
+    await expect(
+      service.startBackup({
+        target: service.target('payments-db'),
+        entityRef: 'component:default/rogue',
+        requestedBy: ROGUE,
+      }),
+    ).rejects.toThrow(reason);
+    await expect(
+      service.startDrill({
+        target: service.target('payments-db'),
+        entityRef: 'component:default/rogue',
+        requestedBy: ROGUE,
+      }),
+    ).rejects.toThrow(reason);
+    await new Promise(r => setTimeout(r, 500));
+    expect(await service.store.list('payments-db')).toEqual(before.records);
+    expect(await service.store.drills('payments-db')).toEqual(before.drills);
+    expect(await s3Keys()).toEqual(before.keys);
+    expect(await asSuperuser('payments', countTables)).toEqual(before.rows);
+    expect(await drillDatabases()).toEqual(before.drillDbs);
+    expect(await knex('shipshape_operations').select('id', 'status')).toEqual(
+      before.operations,
+    );
+  });
+
+  it('refuses the real owner too while the rogue claims the target, naming both (409)', async () => {
+    const res = await request(server)
+      .post(`${base}/payments-api/backups`)
+      .set('Authorization', as(OWNER))
+      .send({});
+    expect(res.status).toBe(409);
+    expect(res.body.error.message).toBe(
+      "Backup target 'payments-db' is claimed by component:default/payments-api and also by component:default/rogue (shipshape.dev/backup-target); refusing until one entity claims it: remove the annotation from the others, or list them in shipshape.backup.targets[name=payments-db].allowedEntities",
+    );
+    expect(await s3Keys()).toEqual([`${prefix}${existing.storageKey}`]);
+  });
+
+  it('gives a reader without the backup permission totals, not table names, keys or hosts', async () => {
+    const full = await request(server)
+      .get(`${base}/payments-api/backups`)
+      .set('Authorization', as(OWNER));
+    expect(full.status).toBe(200);
+    expect(full.body.items[0].tables.length).toBeGreaterThan(0);
+    const res = await request(server)
+      .get(`${base}/payments-api/backups`)
+      .set('Authorization', as(READER));
+    expect(res.status).toBe(200);
+    const [item] = res.body.items;
+    expect(item).toMatchObject({
+      id: existing.id,
+      status: 'verified',
+      sizeBytes: existing.sizeBytes,
+      tableCount: existing.tables!.length,
+      rowCount: existing.tables!.reduce((n, t) => n + t.rows, 0),
+      redacted: true,
+    });
+    expect(item.drills[0]).toMatchObject({ status: 'running', redacted: true });
+    const text = JSON.stringify(res.body);
+    for (const secret of [
+      existing.storageKey,
+      existing.sha256!,
+      'public.orders',
+      'orders',
+      stack.postgres.host,
+      held,
+    ]) {
+      expect(text).not.toContain(secret);
+    }
+    const one = await request(server)
+      .get(`${base}/payments-api/backups/${existing.id}`)
+      .set('Authorization', as(READER));
+    expect(one.body).toMatchObject({
+      redacted: true,
+      tableCount: existing.tables!.length,
+    });
+    expect(one.body.tables).toBeUndefined();
+    expect(one.body.storageKey).toBeUndefined();
+  });
+});
+
+describe('the drill connection', () => {
+  it('a superuser is refused at start, with the reason', async () => {
+    const knex = await migrated();
+    await expect(
+      backend(knex, [], configData({ drillUser: stack.postgres.superuser })),
+    ).rejects.toThrow(
+      `Refusing shipshape.backup.drill.connection (database postgres on ${stack.postgres.host}:${stack.postgres.port} as ${stack.postgres.superuser}): role ${stack.postgres.superuser} is a superuser; restore drills run a backup's functions (CHECK constraints, index expressions) as this role, so it must have CREATEDB and nothing more`,
+    );
+  });
+
+  it('a role without CREATEDB is refused at start and by a drill', async () => {
+    const knex = await migrated();
+    const service = serviceOf(
+      knex,
+      configData({ drillUser: stack.postgres.user }),
+    );
+    await expect(service.start()).rejects.toThrow(
+      `role ${stack.postgres.user} lacks CREATEDB`,
+    );
+  });
+
+  it("the stack's drill role passes, and a sweep drops only its unheld drill databases", async () => {
+    const knex = await migrated();
+    const service = serviceOf(knex);
+    await service.start();
+    const name = `shipshape_drill_${RUN}_sweep`;
+    await drillRoleDatabase(name);
+    // the superuser's own database of that name pattern is not the drill role's to drop
+    const foreign = `shipshape_drill_${RUN}_foreign`;
+    await asSuperuser('postgres', db =>
+      db.raw('CREATE DATABASE ??', [foreign]),
+    );
+    try {
+      const swept = await service.sweepDrillDatabases();
+      expect(swept).toContain(name);
+      expect(swept).not.toContain(foreign);
+      expect(await drillDatabases()).not.toContain(name);
+    } finally {
+      await asSuperuser('postgres', db =>
+        db.raw('DROP DATABASE IF EXISTS ?? WITH (FORCE)', [foreign]),
+      );
+    }
+  });
+});
+
+describe('retention on real backups', () => {
+  it('a burst of backups keeps the daily, weekly and monthly restore points', async () => {
+    const knex = await migrated();
+    const retention = {
+      keepLast: 2,
+      keepDaily: 3,
+      keepWeekly: 2,
+      keepMonthly: 3,
+      minAgeHours: 1,
+      maxAgeDays: 60,
+    };
+    const service = serviceOf(knex, configData({ retention }));
+    const target = service.target('local-db');
+    const take = async () =>
+      (
+        await service.startBackup({
+          target,
+          entityRef: 'component:default/payments-api',
+          requestedBy: OWNER,
+        })
+      ).done;
+    const DAY = 86_400_000;
+    const today = Math.floor(Date.now() / DAY) * DAY;
+    const history: Record<string, number> = {
+      yesterday: today - DAY / 2,
+      lastWeek: today - 8 * DAY + DAY / 2,
+      october: today - 40 * DAY + DAY / 2,
+    };
+    const ids: Record<string, string> = {};
+    for (const [name, at] of Object.entries(history)) {
+      const b = await take();
+      expect(b.status).toBe('verified');
+      ids[name] = b.id;
+      await knex('shipshape_backups')
+        .where({ id: b.id })
+        .update({ started_at: new Date(at) });
+    }
+    const burst = [];
+    for (let i = 0; i < 4; i++) burst.push(await take());
+    const exists = (id: string) =>
+      service.store
+        .get(id)
+        .then(
+          b =>
+            b.status === 'verified' &&
+            fs.existsSync(path.join(dir, b.storageKey)),
+        );
+    // the burst is younger than minAgeHours: all of it and all history stay
+    for (const id of [...Object.values(ids), ...burst.map(b => b.id)]) {
+      expect(await exists(id)).toBe(true);
+    }
+    // an hour later (minAgeHours 0 here), and with maxAgeDays 30
+    const later = serviceOf(
+      knex,
+      configData({
+        retention: { ...retention, minAgeHours: 0, maxAgeDays: 30 },
+      }),
+    );
+    const deleted = await later.applyRetention(later.target('local-db'));
+    expect(deleted).toEqual([burst[1].id, burst[0].id, ids.october]);
+    for (const id of [burst[3].id, burst[2].id, ids.yesterday, ids.lastWeek]) {
+      expect(await exists(id)).toBe(true);
+    }
+    for (const id of deleted) {
+      expect((await service.store.get(id)).status).toBe('deleted');
+      expect(await exists(id)).toBe(false);
+    }
+  });
+});
