@@ -22,7 +22,19 @@ export interface Config {
       name: string;
       /** A cluster name from kubernetes.clusterLocatorMethods (type config). */
       cluster: string;
-      namespace: string;
+      /** A fixed namespace every service of the environment shares (or namespacePerService). */
+      namespace?: string;
+      /**
+       * One namespace per service, as the golden path's release workflow installs it
+       * (`helm upgrade --install <id> -n <id>`): the entity's backstage.io/kubernetes-namespace,
+       * else its backstage.io/kubernetes-id. Exactly one of namespace and namespacePerService.
+       */
+      namespacePerService?: boolean;
+      /**
+       * Entity refs or owner group refs allowed to deploy, roll back or back up here
+       * (e.g. group:default/payments-team); absent = every entity.
+       */
+      allow?: string[];
       /**
        * Deploys and rollbacks here also need the permission
        * shipshape.operation.deploy.protected (e.g. for production).

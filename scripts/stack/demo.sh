@@ -17,6 +17,17 @@ COMPONENTS=(
 
 die() { echo "[demo] ERROR: $*" >&2; exit 1; }
 
+# What \`helm upgrade --install <name> -n <ns>\` of the golden-path chart leaves on a workload:
+# the evidence the portal checks before it deploys or rolls back (docs/operations.md, "Who may
+# touch a workload"). The example entities are component:default/<name>.
+release_evidence() { # name namespace indent
+  local pad; pad=$(printf '%*s' "$3" '')
+  printf '%s%s\n' "$pad" "annotations:" \
+    "$pad" "  shipshape.dev/entity: component:default/$1" \
+    "$pad" "  meta.helm.sh/release-name: $1" \
+    "$pad" "  meta.helm.sh/release-namespace: $2"
+}
+
 # The cost labels the golden-path chart stamps (docs/entity-contract.md), as each example
 # component has them: payments-api all of them, orders-api some, legacy-billing none.
 cost_labels() { # name namespace indent
@@ -77,9 +88,11 @@ kind: Deployment
 metadata:
   name: $name
   namespace: $ns
+$(release_evidence "$name" "$ns" 2)
   labels:
     app.kubernetes.io/name: $name
     app.kubernetes.io/part-of: shipshape-demo
+    app.kubernetes.io/managed-by: Helm
     backstage.io/kubernetes-id: $name
 $(cost_labels "$name" "$ns" 4)
 spec:
@@ -181,9 +194,11 @@ kind: Rollout
 metadata:
   name: $1
   namespace: $4
+$(release_evidence "$1" "$4" 2)
   labels:
     app.kubernetes.io/name: $1
     app.kubernetes.io/part-of: shipshape-demo
+    app.kubernetes.io/managed-by: Helm
     backstage.io/kubernetes-id: $1
 spec:
   replicas: $2

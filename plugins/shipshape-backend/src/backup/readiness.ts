@@ -76,7 +76,7 @@ const iso = (d: Date | string | undefined) =>
 
 async function backupCronJob(
   client: ClusterClient,
-  env: ReturnType<KubernetesClusters['environment']>,
+  env: ReturnType<KubernetesClusters['placement']>,
   kubernetesId: string,
 ): Promise<ClusterFacts['backupCronJob']> {
   let cron: k8s.V1CronJob;
@@ -271,7 +271,7 @@ export async function readClusterFacts(
   }
   try {
     if (!clusters) throw new Error('no kubernetes cluster config');
-    const env = clusters.environment(environment);
+    const env = clusters.placement(environment, { kubernetesId });
     const client = clusters.reader(env);
     const [w, cron] = await withTimeout(
       Promise.all([

@@ -2,6 +2,7 @@ import { Config } from '@backstage/config';
 import { InputError, NotFoundError } from '@backstage/errors';
 import * as k8s from '@kubernetes/client-node';
 import fs from 'fs';
+import { WorkloadRef, resolvePlacement } from './placement';
 
 /** One cluster from `kubernetes.clusterLocatorMethods` (type `config`). */
 export interface ClusterConfig {
@@ -18,15 +19,30 @@ export interface ClusterConfig {
   operatorToken?: () => string | undefined;
 }
 
-/** An environment of `shipshape.environments`: where a service runs. */
-export interface EnvironmentConfig {
+/** An environment of `shipshape.environments` as configured (admin configuration). */
+export interface EnvironmentSettings {
   name: string;
   cluster: string;
-  namespace: string;
+  /** A fixed namespace every service of the environment shares. */
+  namespace?: string;
+  /** One namespace per service (the golden path's `helm -n <service>`), instead of `namespace`. */
+  namespacePerService: boolean;
   /** Deploys here also need shipshapeProtectedDeployPermission (a stricter policy rule). */
   protected: boolean;
+  /** Entity or owner (group) refs allowed to act here; absent = every entity. */
+  allow?: string[];
   /** An environment-specific write token (overrides the cluster's operator token). */
   operatorToken?: () => string | undefined;
+}
+
+/**
+ * Where one service runs in one environment: the environment's settings with the namespace
+ * resolved for the service, and its Helm release (see `kubernetes/placement.ts`).
+ */
+export interface EnvironmentConfig extends EnvironmentSettings {
+  namespace: string;
+  /** The Helm release that manages the service's workloads there. */
+  release: string;
 }
 
 /** The API clients for one cluster and one identity (reader or operator). */
@@ -68,7 +84,7 @@ export class KubernetesClusters {
 
   private constructor(
     private readonly clusters: Map<string, ClusterConfig>,
-    private readonly envs: Map<string, EnvironmentConfig>,
+    private readonly envs: Map<string, EnvironmentSettings>,
   ) {}
 
   static fromConfig(config: Config): KubernetesClusters {
@@ -107,16 +123,26 @@ export class KubernetesClusters {
         });
       }
     }
-    const envs = new Map<string, EnvironmentConfig>();
+    const envs = new Map<string, EnvironmentSettings>();
     for (const e of config.getOptionalConfigArray('shipshape.environments') ??
       []) {
       const name = e.getString('name');
       const cluster = e.getString('cluster');
+      const namespace = e.getOptionalString('namespace');
+      const namespacePerService =
+        e.getOptionalBoolean('namespacePerService') ?? false;
+      if (!namespace === !namespacePerService) {
+        throw new InputError(
+          `shipshape.environments[name=${name}]: set exactly one of namespace (a fixed namespace) or namespacePerService: true`,
+        );
+      }
       envs.set(name, {
         name,
         cluster,
-        namespace: e.getString('namespace'),
+        namespace,
+        namespacePerService,
         protected: e.getOptionalBoolean('protected') ?? false,
+        allow: e.getOptionalStringArray('allow'),
         operatorToken: optionalToken(e, 'operatorToken', 'operatorTokenFile'),
       });
     }
@@ -127,12 +153,12 @@ export class KubernetesClusters {
     return [...this.envs.keys()];
   }
 
-  environments(): EnvironmentConfig[] {
+  environments(): EnvironmentSettings[] {
     return [...this.envs.values()];
   }
 
   /** The environment, or an InputError naming the known ones. */
-  environment(name: string): EnvironmentConfig {
+  environment(name: string): EnvironmentSettings {
     const env = this.envs.get(name);
     if (!env) {
       throw new InputError(
@@ -145,8 +171,16 @@ export class KubernetesClusters {
     return env;
   }
 
+  /**
+   * Where a service runs in the named environment: cluster, namespace and Helm release
+   * (`resolvePlacement`); InputError for an unknown environment.
+   */
+  placement(environment: string, workload: WorkloadRef): EnvironmentConfig {
+    return resolvePlacement(this.environment(environment), workload);
+  }
+
   /** Read access to an environment's cluster, with the read token. */
-  reader(env: EnvironmentConfig): ClusterClient {
+  reader(env: EnvironmentSettings): ClusterClient {
     return this.clusterReader(env.cluster);
   }
 
@@ -185,7 +219,7 @@ export class KubernetesClusters {
   }
 
   /** Write access to an environment's cluster, with the operator token (never the read one). */
-  operator(env: EnvironmentConfig): ClusterClient {
+  operator(env: EnvironmentSettings): ClusterClient {
     const cluster = this.cluster(env.cluster);
     const token = env.operatorToken ?? cluster.operatorToken;
     if (!token) {

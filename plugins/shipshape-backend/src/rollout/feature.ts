@@ -1,4 +1,5 @@
 import {
+  AuthService,
   HttpAuthService,
   PermissionsService,
   RootConfigService,
@@ -6,6 +7,7 @@ import {
 import { CatalogService } from '@backstage/plugin-catalog-node';
 import express from 'express';
 import { KubernetesClusters } from '../kubernetes/clusters';
+import { WorkloadOwnership } from '../kubernetes/placement';
 import { OperationEngine } from '../operations/engine';
 import { DeployHandler, RollbackHandler, RolloutTimings } from './operations';
 import { createRolloutRouter } from './router';
@@ -16,6 +18,7 @@ export interface RolloutFeatureDeps {
   httpAuth: HttpAuthService;
   permissions: PermissionsService;
   catalog: CatalogService;
+  auth: AuthService;
 }
 
 /** Reads `shipshape.rollout.*` timings (seconds in config). */
@@ -45,6 +48,7 @@ export function createRolloutFeatureRouter(
     httpAuth: deps.httpAuth,
     permissions: deps.permissions,
     catalog: deps.catalog,
+    ownership: WorkloadOwnership.create(deps),
     statusTimeoutMs: timings.statusTimeoutMs,
   });
 }

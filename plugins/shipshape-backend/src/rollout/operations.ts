@@ -1,6 +1,11 @@
 import { InputError, NotFoundError } from '@backstage/errors';
 import { EnvironmentConfig, KubernetesClusters } from '../kubernetes/clusters';
 import {
+  OwnershipCheck,
+  WorkloadRef,
+  assertWorkloadBelongs,
+} from '../kubernetes/placement';
+import {
   OperationContext,
   OperationHandler,
   OperationOutcome,
@@ -55,6 +60,8 @@ export interface RolloutOperationInput {
   environment: string;
   cluster: string;
   namespace: string;
+  /** The Helm release the workloads belong to (absent in operations stored before). */
+  release?: string;
   changes: DeploymentChange[];
   changeCause: string;
   autoRollback: boolean;
@@ -67,45 +74,61 @@ interface Progress {
 }
 
 export interface DeployRequest {
-  kubernetesId: string;
+  workload: WorkloadRef;
   environment: string;
   image?: string;
   tag?: string;
   container?: string;
 }
 
-/** The entity's Deployments and Argo Rollouts in an environment; NotFoundError if none. */
-async function entityWorkloads(
-  client: ReturnType<KubernetesClusters['operator']>,
-  env: EnvironmentConfig,
-  kubernetesId: string,
-): Promise<Workload[]> {
+/**
+ * The entity's Deployments and Argo Rollouts where it runs in an environment, once `check`
+ * has accepted them (namespace, ownership evidence, claims); NotFoundError if none.
+ */
+export async function entityWorkloads(
+  clusters: KubernetesClusters,
+  environment: string,
+  workload: WorkloadRef,
+  check: OwnershipCheck,
+): Promise<{
+  env: EnvironmentConfig;
+  client: ReturnType<KubernetesClusters['operator']>;
+  workloads: Workload[];
+}> {
+  const env = clusters.placement(environment, workload);
+  const client = clusters.operator(env);
   const workloads = await listEntityWorkloads(
     client,
     env.namespace,
-    kubernetesId,
+    workload.kubernetesId,
   );
+  await check(client, env, workloads);
   if (workloads.length === 0) {
     throw new NotFoundError(
-      `No Deployment or Rollout labelled backstage.io/kubernetes-id=${kubernetesId} in namespace ${env.namespace} of cluster ${env.cluster} (environment ${env.name})`,
+      `No Deployment or Rollout labelled backstage.io/kubernetes-id=${workload.kubernetesId} in namespace ${env.namespace} of cluster ${env.cluster} (environment ${env.name})`,
     );
   }
-  return workloads;
+  return { env, client, workloads };
 }
 
 /** Validates a deploy and works out what would change; changes nothing. */
 export async function planDeploy(
   clusters: KubernetesClusters,
   req: DeployRequest,
+  check: OwnershipCheck,
 ): Promise<{ env: EnvironmentConfig; changes: DeploymentChange[] }> {
-  const env = clusters.environment(req.environment);
+  clusters.environment(req.environment);
   if (!!req.image === !!req.tag) {
     throw new InputError('Give exactly one of image or tag');
   }
   if (req.image) parseImageReference(req.image, 'image');
   if (req.tag) validateTag(req.tag);
-  const client = clusters.operator(env);
-  const deployments = await entityWorkloads(client, env, req.kubernetesId);
+  const { env, workloads: deployments } = await entityWorkloads(
+    clusters,
+    req.environment,
+    req.workload,
+    check,
+  );
   const changes = deployments.map(d => {
     const { index, container } = pickContainer(d, req.container);
     const fromImage = container.image ?? '';
@@ -127,11 +150,14 @@ export async function planDeploy(
 /** Validates a rollback (the revision must exist) and works out what would change. */
 export async function planRollback(
   clusters: KubernetesClusters,
-  req: { kubernetesId: string; environment: string; revision?: number },
+  req: { workload: WorkloadRef; environment: string; revision?: number },
+  check: OwnershipCheck,
 ): Promise<{ env: EnvironmentConfig; changes: DeploymentChange[] }> {
-  const env = clusters.environment(req.environment);
-  const client = clusters.operator(env);
-  const deployments = await entityWorkloads(client, env, req.kubernetesId);
+  const {
+    env,
+    client,
+    workloads: deployments,
+  } = await entityWorkloads(clusters, req.environment, req.workload, check);
   const changes: DeploymentChange[] = [];
   for (const d of deployments) {
     const target = await findUndoTarget(client, d, req.revision);
@@ -214,6 +240,18 @@ abstract class RolloutHandlerBase implements OperationHandler {
           input.namespace,
           change.name,
         );
+        if (input.release) {
+          // Checked when planned; again here, in case the workload changed hands since.
+          assertWorkloadBelongs(
+            {
+              name: input.environment,
+              namespace: input.namespace,
+              release: input.release,
+            },
+            ctx.operation.entityRef,
+            d,
+          );
+        }
         const patched = (await phase.apply(change, d)) ?? d;
         generations.set(change.name, patched.metadata?.generation ?? 0);
       }

@@ -82,11 +82,12 @@ describe('a restarted backend resumes a rollout it did not start', () => {
       staleAfterMs: 1_000,
     });
     first.register('deploy', new DeployHandler(clusters, timings));
-    const { env, changes } = await planDeploy(clusters, {
-      kubernetesId: name,
-      environment: 'test',
-      tag: '2.0.0',
-    });
+    const { env, changes } = await planDeploy(
+      clusters,
+      { workload: { kubernetesId: name }, environment: 'test', tag: '2.0.0' },
+      // what is planned here is resumed; who may plan it is the rollout tests' subject
+      async () => {},
+    );
     const submitted = await first.submit({
       kind: 'deploy',
       entityRef: `component:default/${name}`,

@@ -3,12 +3,11 @@ import {
   HttpAuthService,
   PermissionsService,
 } from '@backstage/backend-plugin-api';
-import { Entity, stringifyEntityRef } from '@backstage/catalog-model';
+import { Entity } from '@backstage/catalog-model';
 import { InputError, NotAllowedError } from '@backstage/errors';
 import { CatalogService } from '@backstage/plugin-catalog-node';
 import { AuthorizeResult } from '@backstage/plugin-permission-common';
 import {
-  ECOSYSTEM_ANNOTATIONS,
   shipshapeDeployPermission,
   shipshapeProtectedDeployPermission,
 } from '@shipshape/plugin-shipshape-common';
@@ -17,6 +16,7 @@ import Router from 'express-promise-router';
 import { z } from 'zod';
 import { entityOfRequest } from '../entityOfRequest';
 import { EnvironmentConfig, KubernetesClusters } from '../kubernetes/clusters';
+import { WorkloadOwnership, workloadRefOf } from '../kubernetes/placement';
 import { OperationEngine } from '../operations/engine';
 import { kindOf, listEntityWorkloads, patchImage } from './kube';
 import {
@@ -33,6 +33,8 @@ export interface RolloutRouterDeps {
   httpAuth: HttpAuthService;
   permissions: PermissionsService;
   catalog: CatalogService;
+  /** Whether the entity may act on what an operation would touch. */
+  ownership: WorkloadOwnership;
   /** Per-cluster timeout of the status endpoint. */
   statusTimeoutMs: number;
 }
@@ -71,24 +73,12 @@ export function parseBody<T>(schema: z.ZodType<T, any, any>, body: unknown): T {
   return result.data;
 }
 
-function kubernetesIdOf(entity: Entity): string {
-  const id = entity.metadata.annotations?.[ECOSYSTEM_ANNOTATIONS.kubernetesId];
-  if (!id) {
-    throw new InputError(
-      `${stringifyEntityRef(entity)} has no ${
-        ECOSYSTEM_ANNOTATIONS.kubernetesId
-      } annotation, so Shipshape cannot find its workloads`,
-    );
-  }
-  return id;
-}
-
 /**
  * Deploy, rollback and rollout status for one entity:
  * `POST /entities/:kind/:namespace/:name/deploy`, `.../rollback`, `GET .../rollout`.
  */
 export function createRolloutRouter(deps: RolloutRouterDeps): express.Router {
-  const { engine, clusters, httpAuth, permissions, catalog } = deps;
+  const { engine, clusters, httpAuth, permissions, catalog, ownership } = deps;
   const router = Router();
 
   async function authorizeDeploy(
@@ -140,7 +130,7 @@ export function createRolloutRouter(deps: RolloutRouterDeps): express.Router {
     schema: z.ZodType<B, any, any>,
     plan: (
       body: B,
-      kubernetesId: string,
+      entity: Entity,
       who: string,
     ) => Promise<{
       env: EnvironmentConfig;
@@ -163,11 +153,7 @@ export function createRolloutRouter(deps: RolloutRouterDeps): express.Router {
         );
         await authorizeDeploy(credentials, entityRef, what, body.environment);
         const who = requester(credentials);
-        const { env, autoRollback, ...planned } = await plan(
-          body,
-          kubernetesIdOf(entity),
-          who,
-        );
+        const { env, autoRollback, ...planned } = await plan(body, entity, who);
         const shown = {
           environment: env.name,
           cluster: env.cluster,
@@ -178,7 +164,11 @@ export function createRolloutRouter(deps: RolloutRouterDeps): express.Router {
           res.json({ dryRun: true, ...shown });
           return;
         }
-        const input: RolloutOperationInput = { ...shown, autoRollback };
+        const input: RolloutOperationInput = {
+          ...shown,
+          release: env.release,
+          autoRollback,
+        };
         const op = await engine.submit({
           kind,
           entityRef,
@@ -192,21 +182,30 @@ export function createRolloutRouter(deps: RolloutRouterDeps): express.Router {
     );
   }
 
-  operationRoute('deploy', 'deploy', deployBody, async (body, id, who) => {
-    const { env, changes } = await planDeploy(clusters, {
-      kubernetesId: id,
-      environment: body.environment,
-      image: body.image,
-      tag: body.tag,
-      container: body.container,
-    });
+  operationRoute('deploy', 'deploy', deployBody, async (body, entity, who) => {
+    const workload = workloadRefOf(entity);
+    const { env, changes } = await planDeploy(
+      clusters,
+      {
+        workload,
+        environment: body.environment,
+        image: body.image,
+        tag: body.tag,
+        container: body.container,
+      },
+      ownership.of(entity),
+    );
     const changeCause = `shipshape deploy by ${who}${
       body.reason ? `: ${body.reason}` : ''
     }`.slice(0, 1000);
     if (body.dryRun) {
       // Server-side dry run: the API server validates (admission included) without persisting.
       const client = clusters.operator(env);
-      const current = await listEntityWorkloads(client, env.namespace, id);
+      const current = await listEntityWorkloads(
+        client,
+        env.namespace,
+        workload.kubernetesId,
+      );
       for (const change of changes) {
         const d = current.find(
           x =>
@@ -230,12 +229,16 @@ export function createRolloutRouter(deps: RolloutRouterDeps): express.Router {
     'rollback',
     'roll back',
     rollbackBody,
-    async (body, id, who) => {
-      const { env, changes } = await planRollback(clusters, {
-        kubernetesId: id,
-        environment: body.environment,
-        revision: body.revision,
-      });
+    async (body, entity, who) => {
+      const { env, changes } = await planRollback(
+        clusters,
+        {
+          workload: workloadRefOf(entity),
+          environment: body.environment,
+          revision: body.revision,
+        },
+        ownership.of(entity),
+      );
       const changeCause = `shipshape rollback by ${who} to revision ${changes
         .map(c => c.targetRevision)
         .join(',')}${body.reason ? `: ${body.reason}` : ''}`.slice(0, 1000);
@@ -258,7 +261,7 @@ export function createRolloutRouter(deps: RolloutRouterDeps): express.Router {
     res.json(
       await readRolloutStatus({
         clusters,
-        kubernetesId,
+        workload,
         entityRef,
         timeoutMs: deps.statusTimeoutMs,
         operations,

@@ -1,5 +1,6 @@
 import * as k8s from '@kubernetes/client-node';
 import { EnvironmentConfig, KubernetesClusters } from '../kubernetes/clusters';
+import { WorkloadRef } from '../kubernetes/placement';
 import {
   EnvironmentRollout,
   OperationSummary,
@@ -239,12 +240,13 @@ async function readEnvironment(
 /** Every environment's rollout for one entity, read in parallel, each within its own timeout. */
 export async function readRolloutStatus(options: {
   clusters: KubernetesClusters;
-  kubernetesId: string;
+  workload: WorkloadRef;
   entityRef: string;
   timeoutMs: number;
   operations: Operation[];
 }): Promise<RolloutStatusResponse> {
-  const { clusters, kubernetesId } = options;
+  const { clusters, workload } = options;
+  const { kubernetesId } = workload;
   const environments = await Promise.all(
     clusters.environments().map(async (env): Promise<EnvironmentRollout> => {
       const started = Date.now();
@@ -254,12 +256,14 @@ export async function readRolloutStatus(options: {
       const base = {
         environment: env.name,
         cluster: env.cluster,
-        namespace: env.namespace,
+        namespace: env.namespace ?? workload.namespace ?? workload.kubernetesId,
         lastOperation: lastOp ? summarize(lastOp) : undefined,
       };
       try {
+        const place = clusters.placement(env.name, workload);
+        base.namespace = place.namespace;
         const workloads = await withTimeout(
-          signal => readEnvironment(clusters, env, kubernetesId, signal),
+          signal => readEnvironment(clusters, place, kubernetesId, signal),
           options.timeoutMs,
           `cluster ${env.cluster}`,
         );

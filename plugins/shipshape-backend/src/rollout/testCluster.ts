@@ -71,6 +71,32 @@ interface TestWorkload {
   image: string;
   replicas?: number;
   progressDeadlineSeconds?: number;
+  /**
+   * The ownership evidence the chart and Helm stamp (docs/operations.md): the owning entity
+   * (default `component:default/<kubernetesId>`) and the Helm release (default the
+   * kubernetes-id, in the workload's namespace); `release: null` leaves Helm's out.
+   */
+  entity?: string;
+  release?: string | null;
+}
+
+/** The annotations and label `helm upgrade --install <release>` of the chart leaves on a workload. */
+export function ownershipEvidence(options: TestWorkload) {
+  const release =
+    options.release === undefined ? options.kubernetesId : options.release;
+  return {
+    annotations: {
+      'shipshape.dev/entity':
+        options.entity ?? `component:default/${options.kubernetesId}`,
+      ...(release
+        ? {
+            'meta.helm.sh/release-name': release,
+            'meta.helm.sh/release-namespace': options.namespace,
+          }
+        : {}),
+    },
+    labels: release ? { 'app.kubernetes.io/managed-by': 'Helm' } : {},
+  };
 }
 
 /** A workload labelled with `kubernetesId`, one container `app`, 2 replicas unless told. */
@@ -86,7 +112,11 @@ function testWorkload(
     metadata: {
       name: options.name,
       namespace: options.namespace,
-      labels: { 'backstage.io/kubernetes-id': options.kubernetesId },
+      labels: {
+        'backstage.io/kubernetes-id': options.kubernetesId,
+        ...ownershipEvidence(options).labels,
+      },
+      annotations: ownershipEvidence(options).annotations,
     },
     spec: {
       replicas: options.replicas ?? 2,
@@ -119,9 +149,11 @@ export function testDeployment(options: TestWorkload): string {
 export function testConfig(
   environments: Array<{
     name: string;
-    namespace: string;
+    namespace?: string;
+    namespacePerService?: boolean;
     cluster?: string;
     protected?: boolean;
+    allow?: string[];
   }>,
   extraClusters: object[] = [],
 ) {

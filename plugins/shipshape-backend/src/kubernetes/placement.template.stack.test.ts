@@ -1,0 +1,126 @@
+import { Entity, stringifyEntityRef } from '@backstage/catalog-model';
+import { ConfigReader } from '@backstage/config';
+import { execFileSync } from 'child_process';
+import fs from 'fs';
+import os from 'os';
+import path from 'path';
+import YAML from 'yaml';
+import { KubernetesClusters } from './clusters';
+import { assertWorkloadBelongs, workloadRefOf } from './placement';
+
+// The golden path's files, rendered by the real scaffolder engine, and the portal's resolution
+// must agree: the release workflow's `helm -n`, the chart's labels and annotations and the
+// catalog entry lead to the namespace and release the portal acts on. Needs the stack's helm.
+const REPO = path.resolve(__dirname, '../../../..');
+const HELM = path.join(REPO, '.tools/bin/helm');
+const PARAMS = {
+  ...JSON.parse(
+    fs.readFileSync(
+      path.join(REPO, 'templates/scripts/params/standard-none.json'),
+      'utf8',
+    ),
+  ),
+  name: 'placement-check-api',
+  latencyThresholdMs: 300,
+  environments: ['staging', 'production'],
+  publishTarget: 'github',
+};
+
+describe.each(['node-service', 'python-service'])(
+  'the %s template writes what the portal resolves',
+  template => {
+    let out: string;
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'placement-'));
+    afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
+
+    beforeAll(() => {
+      const params = path.join(dir, 'params.json');
+      fs.writeFileSync(params, JSON.stringify(PARAMS));
+      out = path.join(dir, 'out');
+      execFileSync(
+        process.execPath,
+        [
+          path.join(REPO, 'templates/scripts/run-scaffolder.mjs'),
+          path.join(REPO, 'templates', template),
+          params,
+          out,
+        ],
+        { cwd: REPO, stdio: ['ignore', 'ignore', 'pipe'] },
+      );
+    }, 120_000);
+
+    it('one namespace per service: workflow, chart and catalog entry agree with resolvePlacement', () => {
+      const read = (p: string) => fs.readFileSync(path.join(out, p), 'utf8');
+      const entity = YAML.parse(read('catalog-info.yaml')) as Entity;
+      const chartName = YAML.parse(read('chart/Chart.yaml')).name;
+      const workflow = read('.github/workflows/release.yaml');
+
+      // The workflow names the release and namespace after chart/Chart.yaml's name ($NAME) ...
+      expect(workflow).toContain(`name=$(yq -r '.name' chart/Chart.yaml)`);
+      const helmCalls = workflow.match(
+        /helm (upgrade|history|test|rollback)[^\n]*/g,
+      )!;
+      expect(helmCalls.length).toBeGreaterThanOrEqual(8);
+      for (const call of helmCalls)
+        expect(call).toMatch(/"\$NAME".* -n "\$NAME"/);
+      for (const call of workflow.match(/kubectl [^\n]*/g)!) {
+        expect(call).toContain('-n "$NAME"');
+      }
+
+      // ... and the portal resolves the entity to that release in that namespace.
+      const clusters = KubernetesClusters.fromConfig(
+        new ConfigReader({
+          shipshape: {
+            environments: [
+              { name: 'staging', cluster: 'c', namespacePerService: true },
+            ],
+          },
+        }),
+      );
+      const place = clusters.placement('staging', workloadRefOf(entity));
+      expect(place).toMatchObject({ namespace: chartName, release: chartName });
+
+      // The chart's Deployment, as `helm upgrade --install $NAME -n $NAME` installs it (Helm
+      // adds its release annotations), is one the portal accepts for this entity only.
+      const rendered = execFileSync(
+        HELM,
+        [
+          'template',
+          chartName,
+          path.join(out, 'chart'),
+          '-n',
+          chartName,
+          '-f',
+          path.join(out, 'chart/values-staging.yaml'),
+          '--set',
+          'image.tag=0123abc',
+        ],
+        { encoding: 'utf8' },
+      );
+      const deployment = YAML.parseAllDocuments(rendered)
+        .map(d => d.toJSON())
+        .find(d => d?.kind === 'Deployment');
+      expect(deployment.metadata.labels['backstage.io/kubernetes-id']).toBe(
+        workloadRefOf(entity).kubernetesId,
+      );
+      const installed = {
+        ...deployment,
+        metadata: {
+          ...deployment.metadata,
+          namespace: chartName,
+          annotations: {
+            ...deployment.metadata.annotations,
+            'meta.helm.sh/release-name': chartName,
+            'meta.helm.sh/release-namespace': chartName,
+          },
+        },
+      };
+      expect(() =>
+        assertWorkloadBelongs(place, stringifyEntityRef(entity), installed),
+      ).not.toThrow();
+      expect(() =>
+        assertWorkloadBelongs(place, 'component:default/rogue', installed),
+      ).toThrow(/belongs to component:default\/placement-check-api/);
+    });
+  },
+);

@@ -1,0 +1,163 @@
+import { ConfigReader } from '@backstage/config';
+import { Entity } from '@backstage/catalog-model';
+import { KubernetesClusters } from './clusters';
+import {
+  assertAllowed,
+  assertWorkloadBelongs,
+  resolvePlacement,
+  workloadRefOf,
+} from './placement';
+
+function clustersOf(environments: object[]) {
+  return KubernetesClusters.fromConfig(
+    new ConfigReader({ shipshape: { environments } }),
+  );
+}
+
+const clusters = clustersOf([
+  { name: 'staging', cluster: 'local', namespace: 'staging' },
+  { name: 'dev', cluster: 'local', namespacePerService: true },
+]);
+
+function entity(annotations: Record<string, string>, owner = 'payments-team') {
+  return {
+    apiVersion: 'backstage.io/v1alpha1',
+    kind: 'Component',
+    metadata: { name: 'payments-api', namespace: 'default', annotations },
+    spec: { owner },
+  } as Entity;
+}
+
+describe('where a service runs', () => {
+  it('a fixed namespace for every service, one per service, or the entity’s own', () => {
+    const id = { kubernetesId: 'payments-api' };
+    expect(clusters.placement('staging', id)).toMatchObject({
+      cluster: 'local',
+      namespace: 'staging',
+      release: 'payments-api',
+    });
+    expect(clusters.placement('dev', id)).toMatchObject({
+      namespace: 'payments-api',
+      release: 'payments-api',
+    });
+    const named = workloadRefOf(
+      entity({
+        'backstage.io/kubernetes-id': 'payments-api',
+        'backstage.io/kubernetes-namespace': 'payments',
+      }),
+    );
+    expect(clusters.placement('dev', named).namespace).toBe('payments');
+    // In a shared namespace, an entity naming another one does not run there.
+    expect(() => clusters.placement('staging', named)).toThrow(
+      "backstage.io/kubernetes-namespace is 'payments', but environment staging runs every service in namespace 'staging' (shipshape.environments[].namespace)",
+    );
+  });
+
+  it('refuses bad input with what and where', () => {
+    expect(() => clusters.placement('qa', { kubernetesId: 'x' })).toThrow(
+      "Unknown environment 'qa'; configured environments: staging, dev",
+    );
+    expect(() =>
+      resolvePlacement(clusters.environment('dev'), {
+        kubernetesId: 'x',
+        namespace: 'Payments/../x',
+      }),
+    ).toThrow(
+      /kubernetes-namespace is 'Payments\/..\/x'; expected a Kubernetes namespace name/,
+    );
+    expect(() => workloadRefOf(entity({}))).toThrow(
+      'component:default/payments-api has no backstage.io/kubernetes-id annotation',
+    );
+    for (const bad of [
+      {
+        name: 'both',
+        cluster: 'local',
+        namespace: 'a',
+        namespacePerService: true,
+      },
+      { name: 'neither', cluster: 'local' },
+    ]) {
+      expect(() => clustersOf([bad])).toThrow(
+        `shipshape.environments[name=${bad.name}]: set exactly one of namespace (a fixed namespace) or namespacePerService: true`,
+      );
+    }
+  });
+});
+
+describe('what proves a workload belongs to an entity', () => {
+  const place = {
+    name: 'staging',
+    namespace: 'staging',
+    release: 'payments-api',
+  };
+  const workload = (annotations: Record<string, string>) => ({
+    kind: 'Deployment',
+    metadata: { name: 'payments-api', namespace: 'staging', annotations },
+  });
+  const helm = {
+    'meta.helm.sh/release-name': 'payments-api',
+    'meta.helm.sh/release-namespace': 'staging',
+  };
+
+  it('the chart’s entity annotation and Helm’s release', () => {
+    expect(() =>
+      assertWorkloadBelongs(
+        place,
+        'component:default/payments-api',
+        workload({
+          'shipshape.dev/entity': 'component:default/payments-api',
+          ...helm,
+        }),
+      ),
+    ).not.toThrow();
+  });
+
+  it('refuses another entity’s, an unclaimed one and one Helm does not manage', () => {
+    const theirs = workload({
+      'shipshape.dev/entity': 'component:default/payments-api',
+      ...helm,
+    });
+    expect(() =>
+      assertWorkloadBelongs(place, 'component:default/rogue', theirs),
+    ).toThrow(
+      expect.objectContaining({
+        name: 'NotAllowedError',
+        message:
+          'Deployment staging/payments-api belongs to component:default/payments-api (annotation shipshape.dev/entity), not to component:default/rogue; nothing was changed',
+      }),
+    );
+    expect(() =>
+      assertWorkloadBelongs(place, 'component:default/rogue', workload(helm)),
+    ).toThrow(
+      /carries backstage.io\/kubernetes-id but no shipshape.dev\/entity annotation/,
+    );
+    expect(() =>
+      assertWorkloadBelongs(
+        place,
+        'component:default/payments-api',
+        workload({ 'shipshape.dev/entity': 'component:default/payments-api' }),
+      ),
+    ).toThrow(
+      expect.objectContaining({
+        name: 'ConflictError',
+        message: expect.stringContaining(
+          'Deployment staging/payments-api is not managed by Helm (no meta.helm.sh/release-name annotation), but component:default/payments-api is released as staging/payments-api in environment staging',
+        ),
+      }),
+    );
+  });
+
+  it('an environment’s allow-list names entities or owners', () => {
+    const env = {
+      ...clusters.environment('staging'),
+      allow: ['group:default/payments-team'],
+    };
+    const id = { 'backstage.io/kubernetes-id': 'payments-api' };
+    expect(() => assertAllowed(env, entity(id))).not.toThrow();
+    expect(() =>
+      assertAllowed(env, entity(id, 'group:default/orders-team')),
+    ).toThrow(
+      'Environment staging allows only group:default/payments-team (shipshape.environments[].allow); component:default/payments-api (owner group:default/orders-team) is not one of them',
+    );
+  });
+});

@@ -1,0 +1,280 @@
+import {
+  BackstageCredentials,
+  AuthService,
+} from '@backstage/backend-plugin-api';
+import {
+  Entity,
+  parseEntityRef,
+  stringifyEntityRef,
+} from '@backstage/catalog-model';
+import {
+  ConflictError,
+  InputError,
+  NotAllowedError,
+  NotFoundError,
+} from '@backstage/errors';
+import { CatalogService } from '@backstage/plugin-catalog-node';
+import {
+  ECOSYSTEM_ANNOTATIONS,
+  WORKLOAD_ANNOTATIONS,
+} from '@shipshape/plugin-shipshape-common';
+import * as k8s from '@kubernetes/client-node';
+import {
+  ClusterClient,
+  EnvironmentConfig,
+  EnvironmentSettings,
+} from './clusters';
+
+const DNS_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
+
+/** What the catalog says about where an entity's workloads are (a claim, not a proof). */
+export interface WorkloadRef {
+  /** `backstage.io/kubernetes-id`: the label on its objects, and its Helm release's name. */
+  kubernetesId: string;
+  /** `backstage.io/kubernetes-namespace`, when the entity names one. */
+  namespace?: string;
+}
+
+/** The entity's WorkloadRef; InputError when it has no kubernetes-id. */
+export function workloadRefOf(entity: Entity): WorkloadRef {
+  const a = entity.metadata.annotations ?? {};
+  const kubernetesId = a[ECOSYSTEM_ANNOTATIONS.kubernetesId];
+  if (!kubernetesId) {
+    throw new InputError(
+      `${stringifyEntityRef(entity)} has no ${
+        ECOSYSTEM_ANNOTATIONS.kubernetesId
+      } annotation, so Shipshape cannot find its workloads`,
+    );
+  }
+  const namespace = a[ECOSYSTEM_ANNOTATIONS.kubernetesNamespace];
+  return namespace ? { kubernetesId, namespace } : { kubernetesId };
+}
+
+/**
+ * Where a service runs in one environment: (environment, workload) → cluster, namespace and
+ * Helm release. The one rule every feature uses (rollout status, deploy/rollback, DR readiness,
+ * cost):
+ * - `namespacePerService: true` (the golden path: `helm upgrade --install <id> -n <id>`): the
+ *   entity's `backstage.io/kubernetes-namespace`, else its kubernetes-id;
+ * - a fixed `namespace`: that one; an entity naming another namespace does not run here.
+ * The release is the kubernetes-id (the chart's name, which the template sets to the service).
+ */
+export function resolvePlacement(
+  env: EnvironmentSettings,
+  workload: WorkloadRef,
+): EnvironmentConfig {
+  const annotation = ECOSYSTEM_ANNOTATIONS.kubernetesNamespace;
+  if (workload.namespace !== undefined && !DNS_LABEL.test(workload.namespace)) {
+    throw new InputError(
+      `${annotation} is '${workload.namespace}'; expected a Kubernetes namespace name (lowercase letters, digits and '-')`,
+    );
+  }
+  let namespace: string;
+  if (env.namespacePerService) {
+    namespace = workload.namespace ?? workload.kubernetesId;
+  } else {
+    namespace = env.namespace!;
+    if (workload.namespace && workload.namespace !== namespace) {
+      throw new InputError(
+        `${annotation} is '${workload.namespace}', but environment ${env.name} runs every service in namespace '${namespace}' (shipshape.environments[].namespace)`,
+      );
+    }
+  }
+  return { ...env, namespace, release: workload.kubernetesId };
+}
+
+/** A workload as read from the cluster (Deployment or Argo Rollout). */
+interface KubeObject {
+  kind?: string;
+  metadata?: k8s.V1ObjectMeta;
+}
+
+function describeObject(w: KubeObject): string {
+  return `${w.kind === 'Rollout' ? 'Rollout' : 'Deployment'} ${
+    w.metadata?.namespace
+  }/${w.metadata?.name}`;
+}
+
+/**
+ * Whether the admin configuration lets the entity act in the environment: `allow` lists entity
+ * refs and owner (group) refs. The owner is the catalog's `spec.owner`; the permission policy
+ * already checked that the caller may act for it.
+ */
+export function assertAllowed(env: EnvironmentSettings, entity: Entity): void {
+  if (!env.allow) return;
+  const entityRef = stringifyEntityRef(entity);
+  const owner = entity.spec?.owner;
+  const ownerRef =
+    typeof owner === 'string'
+      ? stringifyEntityRef(
+          parseEntityRef(owner, {
+            defaultKind: 'group',
+            defaultNamespace: entity.metadata.namespace ?? 'default',
+          }),
+        )
+      : undefined;
+  if (env.allow.includes(entityRef)) return;
+  if (ownerRef && env.allow.includes(ownerRef)) return;
+  throw new NotAllowedError(
+    `Environment ${env.name} allows only ${env.allow.join(
+      ', ',
+    )} (shipshape.environments[].allow); ${entityRef} (owner ${
+      ownerRef ?? 'none'
+    }) is not one of them`,
+  );
+}
+
+/**
+ * A workload the portal may act on for `entityRef` carries the evidence that only the deploy
+ * identity writes: the chart's `shipshape.dev/entity` annotation naming the entity, and Helm's
+ * release annotations naming the resolved release and namespace. Throws NotAllowedError (another
+ * entity's, or unclaimed) or ConflictError (the entity's, but not the Helm release's).
+ */
+export function assertWorkloadBelongs(
+  place: Pick<EnvironmentConfig, 'name' | 'namespace' | 'release'>,
+  entityRef: string,
+  w: KubeObject,
+): void {
+  const a = w.metadata?.annotations ?? {};
+  const owner = a[WORKLOAD_ANNOTATIONS.entity];
+  if (owner !== entityRef) {
+    throw new NotAllowedError(
+      owner
+        ? `${describeObject(w)} belongs to ${owner} (annotation ${
+            WORKLOAD_ANNOTATIONS.entity
+          }), not to ${entityRef}; nothing was changed`
+        : `${describeObject(w)} carries ${
+            ECOSYSTEM_ANNOTATIONS.kubernetesId
+          } but no ${
+            WORKLOAD_ANNOTATIONS.entity
+          } annotation, so nothing shows it belongs to ${entityRef}; the chart stamps it (values shipshape.entity); nothing was changed`,
+    );
+  }
+  const release = a[WORKLOAD_ANNOTATIONS.helmReleaseName];
+  const releaseNs = a[WORKLOAD_ANNOTATIONS.helmReleaseNamespace];
+  if (release !== place.release || releaseNs !== place.namespace) {
+    throw new ConflictError(
+      `${describeObject(w)} is ${
+        release
+          ? `managed by Helm release ${releaseNs}/${release}`
+          : 'not managed by Helm (no meta.helm.sh/release-name annotation)'
+      }, but ${entityRef} is released as ${place.namespace}/${
+        place.release
+      } in environment ${
+        place.name
+      }; the portal only changes workloads of that release (so its history stays Helm's); nothing was changed`,
+    );
+  }
+}
+
+/**
+ * Checks that the caller's entity may act on what a deploy, rollback or promotion would touch:
+ * the environment's allow-list, the namespace (it exists; if the platform annotated it with an
+ * owning entity, it is this one), every workload's evidence, and that no other catalog entity
+ * claims the same kubernetes-id. Reads the catalog with the plugin's own credentials, so an
+ * entity the caller cannot see still counts as a claim.
+ */
+export class WorkloadOwnership {
+  private constructor(
+    private readonly catalog: CatalogService,
+    private readonly auth: AuthService,
+  ) {}
+
+  static create(deps: { catalog: CatalogService; auth: AuthService }) {
+    return new WorkloadOwnership(deps.catalog, deps.auth);
+  }
+
+  /** A check bound to one entity, for the planners. */
+  of(entity: Entity): OwnershipCheck {
+    return (client, place, workloads) =>
+      this.check(client, place, entity, workloads);
+  }
+
+  async check(
+    client: ClusterClient,
+    place: EnvironmentConfig,
+    entity: Entity,
+    workloads: KubeObject[],
+  ): Promise<void> {
+    const entityRef = stringifyEntityRef(entity);
+    assertAllowed(place, entity);
+    const [, claims] = await Promise.all([
+      assertNamespace(client, place, entityRef),
+      this.otherClaims(entity),
+    ]);
+    for (const w of workloads) assertWorkloadBelongs(place, entityRef, w);
+    if (claims.length) {
+      throw new ConflictError(
+        `${ECOSYSTEM_ANNOTATIONS.kubernetesId}=${
+          workloadRefOf(entity).kubernetesId
+        } is claimed by ${[entityRef, ...claims].join(
+          ' and ',
+        )}; refusing to act until only one entity claims it (the catalog flags the duplicate); nothing was changed`,
+      );
+    }
+  }
+
+  /** Other catalog entities with the same kubernetes-id annotation. */
+  async otherClaims(
+    entity: Entity,
+    credentials?: BackstageCredentials,
+  ): Promise<string[]> {
+    const { kubernetesId } = workloadRefOf(entity);
+    const entityRef = stringifyEntityRef(entity);
+    const { items } = await this.catalog.getEntities(
+      {
+        filter: {
+          [`metadata.annotations.${ECOSYSTEM_ANNOTATIONS.kubernetesId}`]:
+            kubernetesId,
+        },
+        fields: ['kind', 'metadata.name', 'metadata.namespace'],
+      },
+      {
+        credentials:
+          credentials ?? (await this.auth.getOwnServiceCredentials()),
+      },
+    );
+    return items
+      .map(e => stringifyEntityRef(e))
+      .filter(ref => ref !== entityRef)
+      .sort();
+  }
+}
+
+/** Checks the workloads an operation would touch; throws when it may not. */
+export type OwnershipCheck = (
+  client: ClusterClient,
+  place: EnvironmentConfig,
+  workloads: KubeObject[],
+) => Promise<void>;
+
+/** The namespace exists and, if the platform named its owning entity, that is `entityRef`. */
+export async function assertNamespace(
+  client: ClusterClient,
+  place: EnvironmentConfig,
+  entityRef: string,
+): Promise<void> {
+  let ns: k8s.V1Namespace;
+  try {
+    ns = await client.core.readNamespace({ name: place.namespace });
+  } catch (e) {
+    if ((e as { code?: number }).code === 404) {
+      throw new NotFoundError(
+        `Namespace '${place.namespace}' does not exist in cluster ${
+          place.cluster
+        } (environment ${place.name}, ${
+          place.namespacePerService
+            ? 'one namespace per service'
+            : 'shipshape.environments[].namespace'
+        }); nothing was changed`,
+      );
+    }
+    throw e;
+  }
+  const owner = ns.metadata?.annotations?.[WORKLOAD_ANNOTATIONS.entity];
+  if (owner && owner !== entityRef) {
+    throw new NotAllowedError(
+      `Namespace '${place.namespace}' of cluster ${place.cluster} belongs to ${owner} (annotation ${WORKLOAD_ANNOTATIONS.entity}), not to ${entityRef}; nothing was changed`,
+    );
+  }
+}

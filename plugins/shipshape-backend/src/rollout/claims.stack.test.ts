@@ -1,0 +1,263 @@
+import { mockServices, startTestBackend } from '@backstage/backend-test-utils';
+import { Entity } from '@backstage/catalog-model';
+import { catalogServiceMock } from '@backstage/plugin-catalog-node/testUtils';
+import { shipshapePlugin } from '../plugin';
+import { shipshapeApi, testComponent } from './__testUtils__/api';
+import {
+  kubectl,
+  testConfig,
+  testDeployment,
+  testRollout,
+  waitRolloutPhase,
+} from './testCluster';
+
+jest.setTimeout(180_000);
+
+// Who may act on a workload: the evidence on the cluster, not the entity's annotations.
+const NS = `shipshape-claims-${process.pid}`;
+/** The per-service namespace of `per-<pid>` (environment `per`: one namespace per service). */
+const PER = `per-${process.pid}`;
+const USER = 'user:default/someone';
+const REPO = 'registry.example.test/shipshape/claims';
+
+function withAnnotations(entity: Entity, annotations: Record<string, string>) {
+  entity.metadata.annotations = {
+    ...entity.metadata.annotations,
+    ...annotations,
+  };
+  return entity;
+}
+
+/** What the cluster holds for a workload: enough to see that nothing changed. */
+function state(kind: 'deploy' | 'rollouts.argoproj.io', name: string, ns = NS) {
+  const o = JSON.parse(kubectl(['-n', ns, 'get', kind, name, '-o', 'json']));
+  return {
+    resourceVersion: o.metadata.resourceVersion,
+    image: o.spec.template.spec.containers[0].image,
+  };
+}
+
+describe('deploy and rollback act only on workloads that belong to the entity', () => {
+  let server: any;
+
+  beforeAll(async () => {
+    kubectl(['create', 'namespace', NS]);
+    kubectl(['create', 'namespace', PER]);
+    // The platform marks the per-service namespace as the entity's.
+    kubectl([
+      'annotate',
+      'namespace',
+      PER,
+      'shipshape.dev/entity=component:default/per',
+    ]);
+    const deployments = [
+      { name: 'pay', namespace: NS, kubernetesId: 'pay' },
+      // carries the entity's labels and annotation, but no Helm release owns it
+      {
+        name: 'unhelmed',
+        namespace: NS,
+        kubernetesId: 'unhelmed',
+        release: null,
+      },
+      {
+        name: PER,
+        namespace: PER,
+        kubernetesId: PER,
+        entity: 'component:default/per',
+      },
+    ];
+    for (const d of deployments) {
+      kubectl(
+        ['apply', '-f', '-'],
+        testDeployment({ ...d, image: `${REPO}:1.0.0` }),
+      );
+    }
+    kubectl(
+      ['apply', '-f', '-'],
+      testRollout({
+        name: 'canary',
+        namespace: NS,
+        kubernetesId: 'canary',
+        image: `${REPO}:1.0.0`,
+      }),
+    );
+    for (const d of deployments) {
+      kubectl([
+        '-n',
+        d.namespace,
+        'rollout',
+        'status',
+        `deploy/${d.name}`,
+        '--timeout=60s',
+      ]);
+    }
+    waitRolloutPhase(NS, 'canary', 'Healthy');
+    // A second revision of each, so that a rollback has somewhere to go.
+    kubectl(['-n', NS, 'set', 'image', 'deploy/pay', `app=${REPO}:1.1.0`]);
+    kubectl(['-n', NS, 'rollout', 'status', 'deploy/pay', '--timeout=60s']);
+    kubectl([
+      '-n',
+      NS,
+      'patch',
+      'rollouts.argoproj.io/canary',
+      '--type=json',
+      `-p=[{"op":"replace","path":"/spec/template/spec/containers/0/image","value":"${REPO}:1.1.0"}]`,
+    ]);
+    waitRolloutPhase(NS, 'canary', 'Healthy');
+
+    ({ server } = await startTestBackend({
+      features: [
+        shipshapePlugin,
+        mockServices.rootConfig.factory({
+          data: testConfig([
+            { name: 'test', namespace: NS },
+            { name: 'per', namespacePerService: true },
+            {
+              name: 'locked',
+              namespace: NS,
+              allow: ['group:default/platform-team'],
+            },
+          ]),
+        }),
+        // Every user may deploy every entity: what stops the rogue here is the cluster's evidence.
+        mockServices.permissions.factory(),
+        catalogServiceMock.factory({
+          entities: [
+            testComponent('pay', 'pay'),
+            // registered by another team, naming pay's and canary's workloads
+            testComponent('rogue', 'pay'),
+            testComponent('rogue-canary', 'canary'),
+            testComponent('unhelmed', 'unhelmed'),
+            testComponent('per', PER),
+            // names the namespace the platform gave to `per`
+            withAnnotations(testComponent('squatter', 'squatter'), {
+              'backstage.io/kubernetes-namespace': PER,
+            }),
+            testComponent('nowhere', `nowhere-${process.pid}`),
+          ],
+        }),
+      ],
+    }));
+  });
+
+  afterAll(() => {
+    kubectl(['delete', 'namespace', NS, '--wait=false']);
+    kubectl(['delete', 'namespace', PER, '--wait=false']);
+  });
+
+  const { post, get, postAndWait } = shipshapeApi(() => server, USER);
+
+  it.each([
+    ['deploy', 'rogue', 'deploy', { tag: '6.6.6' }, 'Deployment', 'pay'],
+    ['roll back', 'rogue', 'rollback', {}, 'Deployment', 'pay'],
+    [
+      'deploy (Argo Rollout)',
+      'rogue-canary',
+      'deploy',
+      { tag: '6.6.6' },
+      'Rollout',
+      'canary',
+    ],
+    [
+      'roll back (Argo Rollout)',
+      'rogue-canary',
+      'rollback',
+      {},
+      'Rollout',
+      'canary',
+    ],
+  ] as const)(
+    'a rogue entity naming another’s kubernetes-id may not %s it: 403 with the owner, nothing changed',
+    async (_what, rogue, route, body, kind, victim) => {
+      const resource = kind === 'Rollout' ? 'rollouts.argoproj.io' : 'deploy';
+      const before = state(resource, victim);
+      for (const dryRun of [true, false]) {
+        const res = await post(`${rogue}/${route}`, {
+          environment: 'test',
+          dryRun,
+          ...body,
+        });
+        expect(res.status).toBe(403);
+        expect(res.body.error).toMatchObject({
+          name: 'NotAllowedError',
+          message: `${kind} ${NS}/${victim} belongs to component:default/${victim} (annotation shipshape.dev/entity), not to component:default/${rogue}; nothing was changed`,
+        });
+      }
+      expect(state(resource, victim)).toEqual(before);
+      const ops = await get(`entities/component/default/${rogue}/operations`);
+      expect(ops.body.items).toEqual([]);
+    },
+  );
+
+  it('the owner is refused too while another entity claims its kubernetes-id, naming both', async () => {
+    const before = state('deploy', 'pay');
+    const res = await post('pay/deploy', { environment: 'test', tag: '1.2.0' });
+    expect(res.status).toBe(409);
+    expect(res.body.error.message).toBe(
+      'backstage.io/kubernetes-id=pay is claimed by component:default/pay and component:default/rogue; refusing to act until only one entity claims it (the catalog flags the duplicate); nothing was changed',
+    );
+    expect(state('deploy', 'pay')).toEqual(before);
+  });
+
+  it('a workload with the entity’s labels that no Helm release manages: 409, nothing changed', async () => {
+    const before = state('deploy', 'unhelmed');
+    const res = await post('unhelmed/deploy', {
+      environment: 'test',
+      tag: '1.2.0',
+    });
+    expect(res.status).toBe(409);
+    expect(res.body.error.message).toBe(
+      `Deployment ${NS}/unhelmed is not managed by Helm (no meta.helm.sh/release-name annotation), but component:default/unhelmed is released as ${NS}/unhelmed in environment test; the portal only changes workloads of that release (so its history stays Helm's); nothing was changed`,
+    );
+    expect(state('deploy', 'unhelmed')).toEqual(before);
+  });
+
+  it('one namespace per service: the card finds it and a deploy goes there', async () => {
+    const status = await get('entities/component/default/per/rollout');
+    expect(status.status).toBe(200);
+    const per = status.body.environments.find(
+      (e: any) => e.environment === 'per',
+    );
+    expect(per).toMatchObject({ status: 'ok', namespace: PER });
+    expect(per.workloads.map((w: any) => `${w.namespace}/${w.name}`)).toEqual([
+      `${PER}/${PER}`,
+    ]);
+    const op = await postAndWait('per/deploy', {
+      environment: 'per',
+      tag: '1.1.0',
+    });
+    expect(op.status).toBe('succeeded');
+    expect(op.input).toMatchObject({ namespace: PER, release: PER });
+    expect(state('deploy', PER, PER).image).toBe(`${REPO}:1.1.0`);
+  });
+
+  it('a namespace the platform gave to another entity: 403 naming it', async () => {
+    const res = await post('squatter/deploy', {
+      environment: 'per',
+      tag: '1.2.0',
+    });
+    expect(res.status).toBe(403);
+    expect(res.body.error.message).toBe(
+      `Namespace '${PER}' of cluster local belongs to component:default/per (annotation shipshape.dev/entity), not to component:default/squatter; nothing was changed`,
+    );
+  });
+
+  it('a namespace that does not exist: 404 saying which and why', async () => {
+    const res = await post('nowhere/deploy', {
+      environment: 'per',
+      tag: '1.2.0',
+    });
+    expect(res.status).toBe(404);
+    expect(res.body.error.message).toBe(
+      `Namespace 'nowhere-${process.pid}' does not exist in cluster local (environment per, one namespace per service); nothing was changed`,
+    );
+  });
+
+  it('an environment that allows only some owners: 403 naming them', async () => {
+    const res = await post('per/rollback', { environment: 'locked' });
+    expect(res.status).toBe(403);
+    expect(res.body.error.message).toBe(
+      'Environment locked allows only group:default/platform-team (shipshape.environments[].allow); component:default/per (owner group:default/team-a) is not one of them',
+    );
+  });
+});
