@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Check one rendered service (output of render.mjs or of the scaffolder) with the real
+# Check one rendered service (output of the scaffolder, run-scaffolder.mjs) with the real
 # tools that would run it:
 #   helm lint --strict and helm template for staging and production (plus: no tag and
 #   "latest" must be refused), policy checks on the manifests (check_manifests.py),
@@ -25,6 +25,9 @@ work=$(mktemp -d "${TMPDIR:-/tmp}/check-rendered.XXXXXX")
 trap 'rm -rf "$work"' EXIT
 cache=${SHIPSHAPE_CHECK_CACHE:-$repo/.tools/check-cache}
 mkdir -p "$cache"
+# services are checked concurrently (render-all.sh): one at a time creates a shared venv
+lock_cache() { exec {cache_lock}>"$cache/.lock"; flock "$cache_lock"; }
+unlock_cache() { flock -u "$cache_lock"; }
 
 passed=0 failed=0 skipped=0
 declare -a results=()
@@ -83,9 +86,11 @@ language=python; [[ -f $dir/package.json ]] && language=node
 
 # a small venv for the checker's own needs (PyYAML)
 tools_venv=$cache/tools-venv
+lock_cache
 if [[ ! -x $tools_venv/bin/python ]] || ! "$tools_venv/bin/python" -c 'import yaml' 2>/dev/null; then
   python3 -m venv "$tools_venv" && "$tools_venv/bin/pip" install -q pyyaml==6.0.3 >/dev/null
 fi
+unlock_cache
 
 # ---------------- chart ----------------
 if need helm "helm"; then
@@ -203,10 +208,12 @@ fi
 
 # ---------------- TechDocs ----------------
 docs_venv=$cache/techdocs-venv
+lock_cache
 if [[ ! -f $docs_venv/.complete ]]; then
   rm -rf "$docs_venv"
   python3 -m venv "$docs_venv" && "$docs_venv/bin/pip" install -q mkdocs-techdocs-core==1.7.1 >/dev/null 2>&1 && touch "$docs_venv/.complete"
 fi
+unlock_cache
 if [[ -f $docs_venv/.complete ]]; then
   run "TechDocs: mkdocs build --strict with techdocs-core" "$docs_venv/bin/mkdocs" build --strict -q -f "$dir/mkdocs.yml" -d "$work/site"
 else
@@ -220,10 +227,12 @@ fi
 if [[ $language == python ]]; then
   key=$(cat "$dir/requirements.txt" "$dir/requirements-dev.txt" | sha256sum | cut -c1-16)
   venv=$cache/py-$key
+  lock_cache
   if [[ ! -f $venv/.complete ]]; then
     rm -rf "$venv"
     run "pip install -r requirements-dev.txt" bash -c "python3 -m venv '$venv' && '$venv/bin/pip' install -q -r '$dir/requirements-dev.txt' && touch '$venv/.complete'"
   fi
+  unlock_cache
   (
     cd "$dir" || exit 1
     run "ruff check" "$venv/bin/ruff" check .

@@ -14,24 +14,12 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
+import { validator, wizardPages, withPageDefaults } from './wizard.mjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const root = path.resolve(here, '..');
 const req = createRequire(path.join(root, '..', 'package.json'));
-const validator = req('@rjsf/validator-ajv8').default;
-const { getDefaultFormState } = req('@rjsf/utils');
 const yaml = req('yaml');
-
-// the scaffolder frontend's split: `ui:*` keys go to the uiSchema, the rest is JSON schema
-function stripUi(node) {
-  if (Array.isArray(node)) return node.map(stripUi);
-  if (!node || typeof node !== 'object') return node;
-  return Object.fromEntries(
-    Object.entries(node)
-      .filter(([k]) => !k.startsWith('ui:'))
-      .map(([k, v]) => [k, stripUi(v)]),
-  );
-}
 
 const good = JSON.parse(fs.readFileSync(path.join(here, 'params/critical-postgresql.json'), 'utf8'));
 const cases = [
@@ -106,13 +94,12 @@ const dirs = process.argv.slice(2).length
   : fs.readdirSync(root).filter(d => fs.existsSync(path.join(root, d, 'skeleton')) && fs.existsSync(path.join(root, d, 'template.yaml'))).map(d => path.join(root, d));
 for (const dir of dirs) {
   const template = yaml.parse(fs.readFileSync(path.join(dir, 'template.yaml'), 'utf8'));
-  const pages = template.spec.parameters.map(stripUi);
+  const pages = wizardPages(template);
   // like the wizard: each page fills its schema defaults, then validates what the user gave
   const errorsFor = data =>
-    pages.flatMap(schema => {
-      const filled = { ...getDefaultFormState(validator, schema, data, schema), ...data };
-      return validator.validateFormData(filled, schema).errors.map(e => `${e.property} ${e.message}`);
-    });
+    pages.flatMap(schema =>
+      validator.validateFormData(withPageDefaults(schema, data), schema).errors.map(e => `${e.property} ${e.message}`),
+    );
   const check = (what, ok) => {
     if (ok) passed++;
     else failed++;
@@ -134,7 +121,7 @@ for (const dir of dirs) {
   check('name uses ui:field ShipshapeServiceName and keeps its DNS-1123 pattern', props.name?.['ui:field'] === 'ShipshapeServiceName' && typeof props.name?.pattern === 'string');
   check('costCenter uses ui:field ShipshapeCostCenter with no pattern of its own (the policy decides)', props.costCenter?.['ui:field'] === 'ShipshapeCostCenter' && props.costCenter?.pattern === undefined);
   // the render fixtures' names are free in the example catalog (the server's check step runs
-  // on them too, in render.mjs and run-scaffolder.mjs)
+  // on them too, in run-scaffolder.mjs)
   for (const f of fs.readdirSync(path.join(here, 'params')).filter(f => f.endsWith('.json'))) {
     const data = JSON.parse(fs.readFileSync(path.join(here, 'params', f), 'utf8'));
     const errs = Object.values(await fieldErrors(data)).filter(Boolean);

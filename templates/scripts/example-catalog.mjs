@@ -1,4 +1,4 @@
-// A stand-in for the catalog service, for the template runners (render.mjs, run-scaffolder.mjs):
+// A stand-in for the catalog service, for the template runner (run-scaffolder.mjs):
 // the example entities the portal loads (examples/entities.yaml, examples/org.yaml), answering
 // the two reads shipshape:service:check makes. The real catalog's answer to the same reads is
 // tested in plugins/scaffolder-backend-module-shipshape/src/actions/serviceCheck.catalog.test.ts.

@@ -16,10 +16,13 @@ repo=$(cd "$here/../.." && pwd)
 export PATH="$repo/.tools/bin:$PATH"
 cache=${SHIPSHAPE_CHECK_CACHE:-$repo/.tools/check-cache}
 venv=$cache/backup-venv
+mkdir -p "$cache"
+exec {cache_lock}>"$cache/.lock"; flock "$cache_lock" # services are checked concurrently
 if [[ ! -f $venv/.complete ]]; then
   rm -rf "$venv"
   python3 -m venv "$venv" && "$venv/bin/pip" install -q awscli==1.46.3 'moto[server]==5.2.5' pyyaml==6.0.3 && touch "$venv/.complete"
 fi
+flock -u "$cache_lock"
 pg_bin=$(ls -d /usr/lib/postgresql/*/bin | sort -V | tail -n 1)
 export PATH="$venv/bin:$pg_bin:$PATH"
 as=(); [[ $(id -u) == 0 ]] && as=(runuser -u postgres --)
