@@ -120,6 +120,29 @@ describe('RolloutStatusCard', () => {
     );
   });
 
+  it("flags a complete rollout of an image by a mutable tag such as 'latest'", async () => {
+    const latest = JSON.parse(
+      JSON.stringify(healthy).replace(
+        /payments-api:1\.4\.2/g,
+        'payments-api:latest',
+      ),
+    );
+    render(() => json(latest), { e: named('latest-api') });
+    const staging = await screen.findByRole('region', {
+      name: 'environment staging',
+    });
+    // still 'complete', but as a warning, with the image and why
+    expect(within(staging).getByLabelText('Status warning')).toHaveTextContent(
+      'complete',
+    );
+    expect(within(staging).queryByLabelText('Status ok')).toBeNull();
+    expect(
+      within(staging).getByText(
+        'Mutable image tag: registry.example.test/shipshape/payments-api:latest (tag latest moves); deploy by version or digest',
+      ),
+    ).toBeInTheDocument();
+  });
+
   it('shows a stalled rollout with its pod errors and last operation, and an unreachable cluster beside it', async () => {
     render(() => json(stalled), { allowed: false, e: named('stuck-app') });
     const env = await screen.findByRole('region', { name: 'environment test' });

@@ -34,6 +34,7 @@ import {
   RevisionInfo,
   RolloutPhase,
   WorkloadStatus,
+  mutableImageTag,
   shipshapeDeployPermission,
 } from '@shipshape/plugin-shipshape-common';
 import { shipshapeApiRef } from '../../api';
@@ -150,7 +151,15 @@ function podText(p: PodInfo): string {
 }
 
 function WorkloadRow({ w, pods }: { w: WorkloadStatus; pods: PodsShown }) {
-  const Phase = PHASE_STATUS[w.phase];
+  // a rollout of an image by a moving tag is complete today and may run other code tomorrow
+  const mutable = w.current.images.flatMap(image => {
+    const why = mutableImageTag(image);
+    return why ? [`${image} (${why})`] : [];
+  });
+  const Phase =
+    PHASE_STATUS[
+      mutable.length && w.phase === 'complete' ? 'degraded' : w.phase
+    ];
   const failing = w.pods.filter(p => p.error);
   const listed = pods === 'all' ? w.pods : [];
   return (
@@ -178,6 +187,13 @@ function WorkloadRow({ w, pods }: { w: WorkloadStatus; pods: PodsShown }) {
           <Typography variant="caption" display="block" color="textSecondary">
             {w.reason}
           </Typography>
+          {mutable.length > 0 && (
+            <Typography variant="caption" display="block" color="error">
+              {`Mutable image tag: ${mutable.join(
+                ', ',
+              )}; deploy by version or digest`}
+            </Typography>
+          )}
         </TableCell>
       </TableRow>
       {listed.length > 0 ? (
