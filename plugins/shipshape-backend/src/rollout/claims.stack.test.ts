@@ -75,6 +75,15 @@ describe('deploy and rollback act only on workloads that belong to the entity', 
     kubectl(
       ['apply', '-f', '-'],
       testRollout({
+        name: 'own-ro',
+        namespace: NS,
+        kubernetesId: 'own-ro',
+        image: `${REPO}:1.0.0`,
+      }),
+    );
+    kubectl(
+      ['apply', '-f', '-'],
+      testRollout({
         name: 'canary',
         namespace: NS,
         kubernetesId: 'canary',
@@ -92,6 +101,7 @@ describe('deploy and rollback act only on workloads that belong to the entity', 
       ]);
     }
     waitRolloutPhase(NS, 'canary', 'Healthy');
+    waitRolloutPhase(NS, 'own-ro', 'Healthy');
     // A second revision of each, so that a rollback has somewhere to go.
     kubectl(['-n', NS, 'set', 'image', 'deploy/pay', `app=${REPO}:1.1.0`]);
     kubectl(['-n', NS, 'rollout', 'status', 'deploy/pay', '--timeout=60s']);
@@ -128,6 +138,7 @@ describe('deploy and rollback act only on workloads that belong to the entity', 
             testComponent('rogue', 'pay'),
             testComponent('rogue-canary', 'canary'),
             testComponent('unhelmed', 'unhelmed'),
+            testComponent('own-ro', 'own-ro'),
             testComponent('per', PER),
             // names the namespace the platform gave to `per`
             withAnnotations(testComponent('squatter', 'squatter'), {
@@ -166,6 +177,15 @@ describe('deploy and rollback act only on workloads that belong to the entity', 
       'Rollout',
       'canary',
     ],
+    ['pause (Argo Rollout)', 'rogue-canary', 'pause', {}, 'Rollout', 'canary'],
+    [
+      'promote (Argo Rollout)',
+      'rogue-canary',
+      'promote',
+      {},
+      'Rollout',
+      'canary',
+    ],
   ] as const)(
     'a rogue entity naming another’s kubernetes-id may not %s it: 403 with the owner, nothing changed',
     async (_what, rogue, route, body, kind, victim) => {
@@ -188,6 +208,47 @@ describe('deploy and rollback act only on workloads that belong to the entity', 
       expect(ops.body.items).toEqual([]);
     },
   );
+
+  it('the owner pauses and promotes its own Rollout', async () => {
+    const paused = () =>
+      JSON.parse(
+        kubectl([
+          '-n',
+          NS,
+          'get',
+          'rollouts.argoproj.io',
+          'own-ro',
+          '-o',
+          'json',
+        ]),
+      ).spec.paused;
+    const dry = await post('own-ro/pause', {
+      environment: 'test',
+      dryRun: true,
+    });
+    expect(dry.status).toBe(200);
+    expect(paused()).toBeFalsy();
+    const res = await post('own-ro/pause', { environment: 'test' });
+    expect(res.status).toBe(200);
+    expect(res.body).toEqual({
+      action: 'pause',
+      dryRun: false,
+      environment: 'test',
+      cluster: 'local',
+      namespace: NS,
+      rollouts: ['own-ro'],
+    });
+    expect(paused()).toBe(true);
+    expect((await post('own-ro/promote', { environment: 'test' })).status).toBe(
+      200,
+    );
+    expect(paused()).toBe(false);
+    const none = await post('per/promote', { environment: 'per' });
+    expect(none.status).toBe(404);
+    expect(none.body.error.message).toMatch(
+      /^No Argo Rollout labelled backstage.io\/kubernetes-id=per-\d+ in namespace per-\d+ .*only Rollouts can be paused or promoted$/,
+    );
+  });
 
   it('the owner is refused too while another entity claims its kubernetes-id, naming both', async () => {
     const before = state('deploy', 'pay');

@@ -155,6 +155,39 @@ export async function abortRollout(
     );
 }
 
+/**
+ * `kubectl argo rollouts pause` (spec.paused: true) or `promote` (spec.paused: false and the
+ * controller's pause conditions cleared on the status subresource, so a canary paused at a step,
+ * timed or indefinite, goes on to the next one).
+ */
+export async function pauseOrPromote(
+  client: ClusterClient,
+  w: Workload,
+  action: 'pause' | 'promote',
+): Promise<void> {
+  const custom = client.kubeConfig.makeApiClient(k8s.CustomObjectsApi);
+  const merge = k8s.setHeaderOptions(
+    'Content-Type',
+    k8s.PatchStrategy.MergePatch,
+  );
+  const target = {
+    ...ARGO,
+    name: w.metadata!.name!,
+    namespace: w.metadata!.namespace!,
+    fieldManager: 'shipshape',
+  };
+  await custom.patchNamespacedCustomObject(
+    { ...target, body: { spec: { paused: action === 'pause' } } },
+    merge,
+  );
+  if (action === 'promote') {
+    await custom.patchNamespacedCustomObjectStatus(
+      { ...target, body: { status: { pauseConditions: null } } },
+      merge,
+    );
+  }
+}
+
 export function selectorString(selector?: k8s.V1LabelSelector): string {
   return Object.entries(selector?.matchLabels ?? {})
     .map(([k, v]) => `${k}=${v}`)

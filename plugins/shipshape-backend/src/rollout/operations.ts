@@ -111,6 +111,34 @@ export async function entityWorkloads(
   return { env, client, workloads };
 }
 
+/**
+ * The entity's Argo Rollouts to pause or promote in an environment, once `check` accepted
+ * everything the entity has there; NotFoundError if it has none.
+ */
+export async function planPauseOrPromote(
+  clusters: KubernetesClusters,
+  req: { workload: WorkloadRef; environment: string },
+  check: OwnershipCheck,
+): Promise<{
+  env: EnvironmentConfig;
+  client: ReturnType<KubernetesClusters['operator']>;
+  rollouts: Workload[];
+}> {
+  const { env, client, workloads } = await entityWorkloads(
+    clusters,
+    req.environment,
+    req.workload,
+    check,
+  );
+  const rollouts = workloads.filter(w => kindOf(w) === 'Rollout');
+  if (!rollouts.length) {
+    throw new NotFoundError(
+      `No Argo Rollout labelled backstage.io/kubernetes-id=${req.workload.kubernetesId} in namespace ${env.namespace} of cluster ${env.cluster} (environment ${env.name}); only Rollouts can be paused or promoted`,
+    );
+  }
+  return { env, client, rollouts };
+}
+
 /** Validates a deploy and works out what would change; changes nothing. */
 export async function planDeploy(
   clusters: KubernetesClusters,

@@ -18,11 +18,17 @@ import { entityOfRequest } from '../entityOfRequest';
 import { EnvironmentConfig, KubernetesClusters } from '../kubernetes/clusters';
 import { WorkloadOwnership, workloadRefOf } from '../kubernetes/placement';
 import { OperationEngine } from '../operations/engine';
-import { kindOf, listEntityWorkloads, patchImage } from './kube';
+import {
+  kindOf,
+  listEntityWorkloads,
+  patchImage,
+  pauseOrPromote,
+} from './kube';
 import {
   DeploymentChange,
   RolloutOperationInput,
   planDeploy,
+  planPauseOrPromote,
   planRollback,
 } from './operations';
 import { readRolloutStatus } from './status';
@@ -245,6 +251,49 @@ export function createRolloutRouter(deps: RolloutRouterDeps): express.Router {
       return { env, changes, changeCause, autoRollback: false };
     },
   );
+
+  const argoBody = z
+    .object({
+      environment: z.string().min(1),
+      dryRun: z.boolean().default(false),
+    })
+    .strict();
+
+  // `kubectl argo rollouts pause` / `promote` on the entity's Rollouts in one environment:
+  // the same permission and ownership checks as deploy; applied at once (no operation to follow).
+  for (const action of ['pause', 'promote'] as const) {
+    router.post(
+      `/entities/:kind/:namespace/:name/${action}`,
+      async (req, res) => {
+        const body = parseBody(argoBody, req.body);
+        const credentials = await httpAuth.credentials(req, {
+          allow: ['user'],
+        });
+        const { entity, entityRef } = await entityOfRequest(
+          catalog,
+          req,
+          credentials,
+        );
+        await authorizeDeploy(credentials, entityRef, action, body.environment);
+        const { env, client, rollouts } = await planPauseOrPromote(
+          clusters,
+          { workload: workloadRefOf(entity), environment: body.environment },
+          ownership.of(entity),
+        );
+        if (!body.dryRun) {
+          for (const r of rollouts) await pauseOrPromote(client, r, action);
+        }
+        res.json({
+          action,
+          dryRun: body.dryRun,
+          environment: env.name,
+          cluster: env.cluster,
+          namespace: env.namespace,
+          rollouts: rollouts.map(r => r.metadata!.name!),
+        });
+      },
+    );
+  }
 
   router.get('/entities/:kind/:namespace/:name/rollout', async (req, res) => {
     const credentials = await httpAuth.credentials(req);

@@ -477,6 +477,118 @@ export const spec = {
         },
       },
     },
+    '/entities/{kind}/{namespace}/{name}/pause': {
+      post: {
+        operationId: 'pauseEntityRollouts',
+        summary:
+          "Pauses the entity's Argo Rollouts in one environment (as kubectl argo rollouts pause). Same permission and ownership checks as deploy.",
+        parameters: [
+          {
+            $ref: '#/components/parameters/kind',
+          },
+          {
+            $ref: '#/components/parameters/namespace',
+          },
+          {
+            $ref: '#/components/parameters/name',
+          },
+        ],
+        requestBody: {
+          required: true,
+          content: {
+            'application/json': {
+              schema: {
+                $ref: '#/components/schemas/ArgoActionRequest',
+              },
+            },
+          },
+        },
+        responses: {
+          '200': {
+            description:
+              'The Rollouts paused (or, with dryRun, that would be).',
+            content: {
+              'application/json': {
+                schema: {
+                  $ref: '#/components/schemas/ArgoActionResult',
+                },
+              },
+            },
+          },
+          '400': {
+            $ref: '#/components/responses/Error',
+          },
+          '401': {
+            $ref: '#/components/responses/Error',
+          },
+          '403': {
+            $ref: '#/components/responses/Error',
+          },
+          '404': {
+            $ref: '#/components/responses/Error',
+          },
+          '409': {
+            $ref: '#/components/responses/Error',
+          },
+        },
+      },
+    },
+    '/entities/{kind}/{namespace}/{name}/promote': {
+      post: {
+        operationId: 'promoteEntityRollouts',
+        summary:
+          "Promotes the entity's paused Argo Rollouts in one environment to their next step (as kubectl argo rollouts promote). Same permission and ownership checks as deploy.",
+        parameters: [
+          {
+            $ref: '#/components/parameters/kind',
+          },
+          {
+            $ref: '#/components/parameters/namespace',
+          },
+          {
+            $ref: '#/components/parameters/name',
+          },
+        ],
+        requestBody: {
+          required: true,
+          content: {
+            'application/json': {
+              schema: {
+                $ref: '#/components/schemas/ArgoActionRequest',
+              },
+            },
+          },
+        },
+        responses: {
+          '200': {
+            description:
+              'The Rollouts promoted (or, with dryRun, that would be).',
+            content: {
+              'application/json': {
+                schema: {
+                  $ref: '#/components/schemas/ArgoActionResult',
+                },
+              },
+            },
+          },
+          '400': {
+            $ref: '#/components/responses/Error',
+          },
+          '401': {
+            $ref: '#/components/responses/Error',
+          },
+          '403': {
+            $ref: '#/components/responses/Error',
+          },
+          '404': {
+            $ref: '#/components/responses/Error',
+          },
+          '409': {
+            $ref: '#/components/responses/Error',
+          },
+        },
+      },
+    },
     '/entities/{kind}/{namespace}/{name}/rollout': {
       get: {
         operationId: 'getEntityRollout',
@@ -1923,6 +2035,57 @@ export const spec = {
           },
         },
         required: ['environment'],
+      },
+      ArgoActionRequest: {
+        type: 'object',
+        additionalProperties: false,
+        properties: {
+          environment: {
+            type: 'string',
+            minLength: 1,
+          },
+          dryRun: {
+            type: 'boolean',
+            default: false,
+          },
+        },
+        required: ['environment'],
+      },
+      ArgoActionResult: {
+        type: 'object',
+        additionalProperties: false,
+        properties: {
+          action: {
+            type: 'string',
+            enum: ['pause', 'promote'],
+          },
+          dryRun: {
+            type: 'boolean',
+          },
+          environment: {
+            type: 'string',
+          },
+          cluster: {
+            type: 'string',
+          },
+          namespace: {
+            type: 'string',
+          },
+          rollouts: {
+            type: 'array',
+            items: {
+              type: 'string',
+            },
+          },
+        },
+        required: [
+          'action',
+          'dryRun',
+          'environment',
+          'cluster',
+          'namespace',
+          'rollouts',
+        ],
       },
       RollbackRequest: {
         type: 'object',
