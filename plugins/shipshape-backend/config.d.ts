@@ -1,3 +1,5 @@
+import { SchedulerServiceTaskScheduleDefinitionConfig } from '@backstage/backend-plugin-api';
+
 export interface Config {
   /** Shipshape backend configuration. */
   shipshape?: {
@@ -123,6 +125,12 @@ export interface Config {
         connection: ShipshapeBackupConnection;
         /** How often drill databases left by a crash are dropped (default 60; also at start). */
         sweepMinutes?: number;
+        /**
+         * How often the portal looks for due restore drills (docs/backup.md#scheduled-restore-drills):
+         * a coreServices.scheduler task, default `{ frequency: { hours: 1 }, timeout: { hours: 2 },
+         * initialDelay: { minutes: 5 } }`.
+         */
+        schedule?: SchedulerServiceTaskScheduleDefinitionConfig;
       };
       targets?: Array<{
         /** The name entities use in shipshape.dev/backup-target. */
