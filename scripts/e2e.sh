@@ -34,7 +34,7 @@ yarn workspace app build >"$OUT/app-build.log" 2>&1 || { tail -n 30 "$OUT/app-bu
 
 # The stack's passwords and S3 keys (backup targets name them by env variable, docs/backup.md).
 [[ -f $ROOT/.stack/env.sh ]] && source "$ROOT/.stack/env.sh"
-configs=(--config "$ROOT/app-config.yaml" --config "$ROOT/app-config.e2e.yaml")
+configs=(--config "$ROOT/app-config.yaml" --config "$ROOT/app-config.development.yaml" --config "$ROOT/app-config.e2e.yaml")
 [[ -f $ROOT/.stack/app-config.stack.yaml ]] && configs+=(--config "$ROOT/.stack/app-config.stack.yaml")
 configs+=(--config "$OUT/port.yaml")
 # The backend from source as `backstage-cli package start` runs it, but without its file
