@@ -116,6 +116,7 @@ $(spread "$name" "$ns")
       - name: app
         image: $image:$tag
         ports: [{containerPort: 8080, name: http}]
+$(probes "$name")
         resources:
           requests: {cpu: $cpu, memory: $mem}
           limits: {memory: $mem}
@@ -134,6 +135,15 @@ spec:
   ports: [{port: 80, targetPort: http, name: http}]
 YAML
   pdb "$name" "$ns"
+}
+
+# The chart's probes (GET /ready, /health); legacy-billing, the misconfigured example, has none,
+# so its DR card fails the probes check.
+probes() { # name
+  [[ $1 == legacy-billing ]] && return 0
+  printf '        %s\n' \
+    "readinessProbe: {httpGet: {path: /ready, port: http}, periodSeconds: 10}" \
+    "livenessProbe: {httpGet: {path: /health, port: http}, periodSeconds: 20}"
 }
 
 # The backup CronJob the golden-path chart makes (backup-cronjob.yaml), reduced to what

@@ -143,6 +143,7 @@ describe('GET /entities/.../dr-readiness', () => {
                 'https://docs.example.com/payments-api/runbook',
             }),
             entity('orders-api', { 'shipshape.dev/tier': 'standard' }),
+            entity('legacy-billing', {}),
           ],
         }),
       ],
@@ -212,6 +213,26 @@ describe('GET /entities/.../dr-readiness', () => {
       ),
     });
     expect(c.runbook.status).toBe('pass');
+    // the demo's probes and version tag, read from the cluster (scripts/stack/demo.sh)
+    expect(c.probes).toEqual({
+      id: 'probes',
+      status: 'pass',
+      message:
+        'Every container of Deployment payments-api has readiness and liveness probes',
+    });
+    expect(c['image-pinned']).toMatchObject({
+      status: 'pass',
+      message: expect.stringMatching(
+        /^Deployment payments-api runs images pinned by version tag or digest \(registry\.example\.test\/shipshape\/payments-api:/,
+      ),
+    });
+    // this backend configures no backup target: the check says so, not just 'none named'
+    expect(c['backup-target']).toEqual({
+      id: 'backup-target',
+      status: 'fail',
+      message: 'No backup target: nothing backs up this tier critical service',
+      fix: 'Set shipshape.dev/backup-target to a target from app-config shipshape.backup.targets (none is configured yet)',
+    });
     // critical needs a second copy; no backup target offers one.
     expect(c['second-copy']).toMatchObject({
       status: 'fail',
@@ -247,6 +268,15 @@ describe('GET /entities/.../dr-readiness', () => {
     );
     expect(c['zone-spread'].fix).toContain('topologySpreadConstraints');
     expect(c['backup-target'].status).toBe('fail');
+  });
+
+  it('fails legacy-billing, whose container has no probes, naming it', async () => {
+    const c = byId((await get('legacy-billing')).body);
+    expect(c.probes).toMatchObject({
+      status: 'fail',
+      message:
+        'Deployment legacy-billing in production: app (no readiness or liveness probe)',
+    });
   });
 
   it("fails the backup schedule when the CronJob's newest Job failed", async () => {
