@@ -267,6 +267,40 @@ export function runDefaults(c?: Config) {
   };
 }
 
+/**
+ * The environment variables the backup config names (passwordEnv, accessKeyIdEnv,
+ * secretAccessKeyEnv) that are not set: one line per variable, naming it and the keys that
+ * name it, for the log at start (a backup that needs one fails later with the same name).
+ */
+export function unsetEnvironment(backup: BackupConfig): string[] {
+  const unset = new Map<string, string[]>();
+  const need = (name: string | undefined, key: string, emptyOk = false) => {
+    const v = name ? process.env[name] : '';
+    if (name && (v === undefined || (!emptyOk && v === ''))) {
+      unset.set(name, [...(unset.get(name) ?? []), key]);
+    }
+  };
+  const storage = (s: StorageConfig | undefined, key: string) => {
+    if (s?.type !== 's3') return;
+    need(s.accessKeyIdEnv, `${key}.accessKeyIdEnv`);
+    need(s.secretAccessKeyEnv, `${key}.secretAccessKeyEnv`);
+  };
+  for (const t of backup.targets.values()) {
+    const key = `shipshape.backup.targets[name=${t.name}]`;
+    need(t.connection.passwordEnv, `${key}.connection.passwordEnv`, true);
+    storage(t.storage, `${key}.storage`);
+    storage(t.copyTo, `${key}.copyTo`);
+  }
+  const drill = 'shipshape.backup.drill.connection.passwordEnv';
+  need(backup.drillConnection?.passwordEnv, drill, true);
+  return [...unset].map(
+    ([name, keys]) =>
+      `environment variable ${name} is not set (named by ${keys.join(
+        ', ',
+      )}): backups and restore drills that need it will fail`,
+  );
+}
+
 /** The password of a connection, read now from its env variable or file ('' when none). */
 export function passwordOf(conn: PgConnection, where: string): string {
   if (conn.passwordEnv) {

@@ -27,6 +27,7 @@ import { parseBody } from '../rollout/router';
 import {
   BackupTarget,
   readBackupConfig,
+  unsetEnvironment,
   runDefaults,
   targetOfEntity,
 } from './config';
@@ -104,6 +105,8 @@ export async function createBackupRouter(
       deps.engine,
       clusters,
     );
+  // A missing password or S3 key is a configuration error: said at start, not per request.
+  unsetEnvironment(service.config).forEach(line => deps.logger.error(line));
   await service.start();
   const { scheduler } = deps;
   if (scheduler && service.config.drillConnection) {
