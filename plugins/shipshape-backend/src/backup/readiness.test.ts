@@ -1,4 +1,9 @@
-import { selects } from './readiness';
+import {
+  backupTargetsFact,
+  inClusterFact,
+  selects,
+  storageLocation,
+} from './readiness';
 
 describe('selects (a PodDisruptionBudget selector against pod labels)', () => {
   const pod = { app: 'orders-api', tier: 'web' };
@@ -21,5 +26,58 @@ describe('selects (a PodDisruptionBudget selector against pod labels)', () => {
   it('selects every pod with an empty selector and none without one', () => {
     expect(selects({}, pod)).toBe(true);
     expect(selects(undefined, pod)).toBe(false);
+  });
+});
+
+describe('the evidence the backup checks name', () => {
+  it('names where a target stores its backups, and lists the configured targets sorted', () => {
+    const s3 = {
+      type: 's3' as const,
+      bucket: 'backups',
+      region: 'eu-central-1',
+      prefix: '/payments/',
+    };
+    expect(storageLocation(s3)).toBe('s3://backups/payments (eu-central-1)');
+    expect(
+      storageLocation({ ...s3, prefix: undefined, endpoint: 'http://s3:7070' }),
+    ).toBe('s3://backups at http://s3:7070');
+    expect(storageLocation({ type: 'local', directory: '/var/backups' })).toBe(
+      "the portal's local directory /var/backups",
+    );
+    const target = { name: 'payments-db', storage: s3 } as any;
+    const config = {
+      targets: new Map([
+        ['payments-db', target],
+        ['orders-db', {}],
+      ]),
+    } as any;
+    expect(backupTargetsFact(config, target)).toEqual({
+      configured: ['orders-db', 'payments-db'],
+      store: 's3://backups/payments (eu-central-1)',
+      refused: undefined,
+    });
+    expect(backupTargetsFact(config, undefined, 'may not')).toEqual({
+      configured: ['orders-db', 'payments-db'],
+      store: undefined,
+      refused: 'may not',
+    });
+  });
+
+  it('takes the newest in-cluster backup, which the portal never verified', () => {
+    const b = (method: string, status: string, startedAt: string) =>
+      ({
+        method,
+        status,
+        startedAt,
+        location: `local/x/job/${startedAt}`,
+      } as any);
+    expect(
+      inClusterFact([
+        b('pg_dump', 'verified', '3'),
+        b('in-cluster', 'succeeded', '2'),
+        b('in-cluster', 'failed', '1'),
+      ]),
+    ).toEqual({ at: '2', status: 'succeeded', location: 'local/x/job/2' });
+    expect(inClusterFact([b('pg_dump', 'verified', '3')])).toBeUndefined();
   });
 });
