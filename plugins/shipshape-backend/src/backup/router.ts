@@ -381,6 +381,15 @@ export async function createBackupRouter(
         credentials,
       );
       const environment = String(req.query.environment ?? 'production');
+      // A named environment must be a configured one: it is graded and recorded by name.
+      const known = clusters.environmentNames();
+      if (req.query.environment !== undefined && !known.includes(environment)) {
+        const shown = environment.slice(0, 63);
+        const configured = known.join(', ') || 'none configured';
+        throw new InputError(
+          `environment: '${shown}' is not one of shipshape.environments (${configured})`,
+        );
+      }
       res.json(
         await gradeEntity(
           { knex: deps.knex, service, clusters },
