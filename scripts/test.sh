@@ -94,6 +94,13 @@ templates() {
   count_summary_line "$RESULTS/templates.log"
 }
 
+# Every route of the backend's OpenAPI document driven with malformed and boundary inputs
+# against the real backend (scripts/fuzz.sh, docs/operations.md#fuzzing); fails on any 5xx.
+fuzz() {
+  "$ROOT/scripts/fuzz.sh" 2>&1 | tee "$RESULTS/fuzz.log" | tail -n 40
+  count_summary_line "$RESULTS/fuzz.log"
+}
+
 e2e() {
   "$ROOT/scripts/e2e.sh" 2>&1 | tee "$RESULTS/e2e.log" | tail -n 40
   count_summary_line "$RESULTS/e2e.log"
@@ -117,5 +124,6 @@ stage lint lint
 ((SKIP_STACK)) || stage stack stack
 stage unit unit
 ((SKIP_STACK)) || stage templates templates
+stage fuzz fuzz
 ((SKIP_E2E)) || stage e2e e2e
 summary
