@@ -31,6 +31,7 @@ export const shipshapePlugin = createBackendPlugin({
         permissionsRegistry: coreServices.permissionsRegistry,
         rootConfig: coreServices.rootConfig,
         logger: coreServices.logger,
+        auditor: coreServices.auditor,
         httpAuth: coreServices.httpAuth,
         permissions: coreServices.permissions,
         catalog: catalogServiceRef,

@@ -1,4 +1,9 @@
-import { LoggerService } from '@backstage/backend-plugin-api';
+import {
+  AuditorService,
+  AuditorServiceCreateEventOptions,
+  AuditorServiceEvent,
+  LoggerService,
+} from '@backstage/backend-plugin-api';
 import { randomUUID } from 'crypto';
 import {
   NewOperation,
@@ -35,6 +40,8 @@ export interface OperationHandler {
 export interface OperationEngineOptions {
   store: OperationStore;
   logger: LoggerService;
+  /** Every submission and every run's outcome is also an audit event (docs/operations.md). */
+  auditor: AuditorService;
   /** Identifies this backend instance in `claimed_by`. */
   instanceId?: string;
   /** How often running operations are marked alive (and orphans looked for). */
@@ -58,6 +65,7 @@ export class OperationEngine {
   readonly store: OperationStore;
   readonly instanceId: string;
   private readonly logger: LoggerService;
+  private readonly auditor: AuditorService;
   private readonly handlers = new Map<string, OperationHandler>();
   private readonly running = new Map<
     string,
@@ -71,6 +79,7 @@ export class OperationEngine {
   private constructor(options: OperationEngineOptions) {
     this.store = options.store;
     this.logger = options.logger;
+    this.auditor = options.auditor;
     this.instanceId = options.instanceId ?? `shipshape-${randomUUID()}`;
     this.heartbeatMs = options.heartbeatMs ?? 5_000;
     this.staleAfterMs = options.staleAfterMs ?? 20_000;
@@ -97,14 +106,30 @@ export class OperationEngine {
     if (!this.handlers.has(op.kind)) {
       throw new Error(`No handler for operation kind '${op.kind}'`);
     }
-    const created = await this.store.create(op);
+    const audit = await this.auditor.createEvent({
+      eventId: 'operation-submit',
+      severityLevel: 'medium',
+      meta: auditMeta(op),
+    });
+    let created: Operation;
+    try {
+      created = await this.store.create(op);
+    } catch (e) {
+      await audit.fail({ error: asError(e) }); // e.g. the target is busy
+      throw e;
+    }
     try {
       await options.prepare?.(created);
     } catch (e) {
       const message = e instanceof Error ? e.message : String(e);
       await this.store.finish(created.id, 'failed', {}, message);
+      await audit.fail({
+        error: asError(e),
+        meta: { operationId: created.id },
+      });
       throw e;
     }
+    await audit.success({ meta: { operationId: created.id } });
     if (await this.store.claim(created.id, this.instanceId)) {
       const claimed = (await this.store.get(created.id))!;
       this.launch(claimed, false);
@@ -189,13 +214,31 @@ export class OperationEngine {
       saveProgress: progress => this.store.saveProgress(operation.id, progress),
     };
     const promise = (async () => {
+      // One audit event per run: a run resumed after a restart is a new event (resumed: true).
+      const audit = await this.auditor
+        .createEvent({
+          eventId: 'operation-run',
+          severityLevel: 'medium',
+          meta: {
+            ...auditMeta(operation),
+            operationId: operation.id,
+            runner: this.instanceId,
+            resumed,
+          },
+        })
+        .catch(e => {
+          this.logger.warn(`audit of operation ${operation.id} failed: ${e}`);
+          return undefined;
+        });
       if (!handler) {
+        const reason = `This backend has no handler for '${operation.kind}'`;
         await this.store.finish(
           operation.id,
           'failed',
           operation.result,
-          `This backend has no handler for '${operation.kind}'`,
+          reason,
         );
+        await this.audited(audit, 'failed', reason);
         return;
       }
       try {
@@ -207,9 +250,10 @@ export class OperationEngine {
           outcome.result,
           outcome.reason,
         );
+        await this.audited(audit, outcome.status, outcome.reason);
       } catch (e) {
         if (abort.signal.aborted || e instanceof EngineStoppedError) {
-          // Shutting down: leave it running; the next instance resumes it.
+          // Shutting down: leave it running; the next instance resumes it (and audits that run).
           return;
         }
         const message = e instanceof Error ? e.message : String(e);
@@ -222,8 +266,47 @@ export class OperationEngine {
           current?.result,
           message,
         );
+        await this.audited(audit, 'failed', message);
       }
     })().finally(() => this.running.delete(operation.id));
     this.running.set(operation.id, { promise, abort });
   }
+
+  /** Ends a run's audit event: success only when the operation succeeded. */
+  private async audited(
+    audit: AuditorServiceEvent | undefined,
+    outcome: OperationOutcome['status'],
+    reason: string,
+  ): Promise<void> {
+    const meta = { outcome, reason };
+    try {
+      if (outcome === 'succeeded') await audit?.success({ meta });
+      else
+        await audit?.fail({ error: new Error(`${outcome}: ${reason}`), meta });
+    } catch (e) {
+      this.logger.warn(`audit of an operation outcome failed: ${e}`);
+    }
+  }
+}
+
+/** Who asked for what, on which entity and environment: the audit event's metadata. */
+function auditMeta(
+  op: NewOperation,
+): NonNullable<AuditorServiceCreateEventOptions['meta']> {
+  const input = op.input as { environment?: unknown } | undefined;
+  const meta: ReturnType<typeof auditMeta> = {
+    kind: op.kind,
+    entityRef: op.entityRef,
+    target: op.target,
+    requestedBy: op.requestedBy,
+  };
+  if (typeof input?.environment === 'string') {
+    meta.environment = input.environment;
+  }
+  if (op.reason) meta.reason = op.reason;
+  return meta;
+}
+
+function asError(e: unknown): Error {
+  return e instanceof Error ? e : new Error(String(e));
 }

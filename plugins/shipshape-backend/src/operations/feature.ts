@@ -1,4 +1,5 @@
 import {
+  AuditorService,
   HttpAuthService,
   LifecycleService,
   LoggerService,
@@ -41,6 +42,7 @@ export function createOperations(deps: {
   knex: Knex;
   config: RootConfigService;
   logger: LoggerService;
+  auditor: AuditorService;
   lifecycle: LifecycleService;
   httpAuth: HttpAuthService;
   catalog: CatalogService;
@@ -49,6 +51,7 @@ export function createOperations(deps: {
   const engine = OperationEngine.create({
     store,
     logger: deps.logger,
+    auditor: deps.auditor,
     ...operationsSettings(deps.config),
   });
   deps.lifecycle.addStartupHook(() => engine.start());

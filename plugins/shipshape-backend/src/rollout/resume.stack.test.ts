@@ -77,6 +77,7 @@ describe('a restarted backend resumes a rollout it did not start', () => {
     const first = OperationEngine.create({
       store: OperationStore.create(knex),
       logger,
+      auditor: mockServices.auditor.mock(),
       instanceId: 'backend-1',
       heartbeatMs: 200,
       staleAfterMs: 1_000,
@@ -114,9 +115,11 @@ describe('a restarted backend resumes a rollout it did not start', () => {
     expect(orphan.claimedBy).toBe('backend-1');
 
     // Backend 2: a new engine over the same database picks it up and follows it to the end.
+    const auditor = mockServices.auditor.mock();
     const second = OperationEngine.create({
       store: OperationStore.create(knex),
       logger,
+      auditor,
       instanceId: 'backend-2',
       heartbeatMs: 200,
       staleAfterMs: 1_000,
@@ -140,6 +143,25 @@ describe('a restarted backend resumes a rollout it did not start', () => {
       const log = (await store.getLog(submitted.id)).map(l => l.message);
       expect(log).toContain('Runner backend-1 stopped; resumed by backend-2');
       expect(log).toContain('Resuming: following the rollout');
+      // The resumed run is audited by the backend that ran it, with who asked and the outcome.
+      expect(auditor.createEvent).toHaveBeenCalledWith({
+        eventId: 'operation-run',
+        severityLevel: 'medium',
+        meta: {
+          kind: 'deploy',
+          entityRef: `component:default/${name}`,
+          target: `local/${ns}/${name}`,
+          requestedBy: 'user:default/tester',
+          environment: 'test',
+          operationId: submitted.id,
+          runner: 'backend-2',
+          resumed: true,
+        },
+      });
+      const event = await auditor.createEvent.mock.results[0].value;
+      expect(event.success).toHaveBeenCalledWith({
+        meta: { outcome: 'succeeded', reason: expect.any(String) },
+      });
       const d = JSON.parse(
         kubectl([
           '-n',

@@ -303,6 +303,11 @@ export function createRolloutRouter(deps: RolloutRouterDeps): express.Router {
       credentials,
     );
     const kubernetesId = kubernetesIdOf(entity);
+    if (clusters.environments().length === 0) {
+      throw new InputError(
+        'No environments are configured: set shipshape.environments in app-config (each a name, a cluster from kubernetes.clusterLocatorMethods and a namespace)',
+      );
+    }
     const operations = await engine.store.listByEntity(entityRef, {
       kind: ['deploy', 'rollback'],
       limit: 50,

@@ -1954,6 +1954,16 @@ export const spec = {
               },
             },
           },
+          alertmanager: {
+            type: 'object',
+            description:
+              'The Alertmanager whose silences are shown, when shipshape.alertmanager is configured.',
+            properties: {
+              url: {
+                type: 'string',
+              },
+            },
+          },
           state: {
             type: 'string',
             enum: ['ok', 'stale', 'error'],

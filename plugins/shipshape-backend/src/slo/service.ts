@@ -368,6 +368,9 @@ export class SloService {
       service: defs.service,
       declared: defs.declared,
       prometheus: { instance: instance.name, url: instance.publicUrl },
+      alertmanager: this.cfg.alertmanager && {
+        url: this.cfg.alertmanager.publicUrl,
+      },
       state,
       errors: defs.errors,
       slos,

@@ -58,6 +58,8 @@ export interface EntitySlosResponse {
   /** Whether the entity declares SLOs (shipshape.dev/slo or shipshape.dev/slo-ref). */
   declared: boolean;
   prometheus: { instance: string; url: string };
+  /** The Alertmanager whose silences are shown (its public URL), when configured. */
+  alertmanager?: { url: string };
   state: SloDataState;
   /** Precise problems with the SLO declarations (file, document, field). */
   errors: string[];

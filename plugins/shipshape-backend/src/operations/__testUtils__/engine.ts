@@ -1,5 +1,5 @@
 import { mockServices } from '@backstage/backend-test-utils';
-import { LoggerService } from '@backstage/backend-plugin-api';
+import { AuditorService, LoggerService } from '@backstage/backend-plugin-api';
 import { Knex } from 'knex';
 import { OperationEngine } from '../engine';
 import { OperationStore } from '../store';
@@ -12,11 +12,13 @@ export function testEngine(
     heartbeatMs?: number;
     staleAfterMs?: number;
     logger?: LoggerService;
+    auditor?: AuditorService;
   } = {},
 ): OperationEngine {
   return OperationEngine.create({
     store: OperationStore.create(knex),
     logger: options.logger ?? mockServices.logger.mock(),
+    auditor: options.auditor ?? mockServices.auditor.mock(),
     ...options,
   });
 }
