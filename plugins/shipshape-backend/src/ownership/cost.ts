@@ -20,7 +20,11 @@ export type { UnitPrices };
 export interface PodRequests {
   cluster: string;
   namespace: string;
-  /** The pod's `shipshape.dev/environment` label, else its namespace. */
+  /**
+   * The configured environment that places this service in the pod's cluster and namespace
+   * (`KubernetesClusters.placement`), else the pod's `shipshape.dev/environment` label, else
+   * its namespace.
+   */
   environment: string;
   kubernetesId: string;
   cpuCores: number;
@@ -177,6 +181,7 @@ export class ClusterCostReader {
   private cached?: { expires: number; value: Promise<ClusterSnapshot> };
 
   private constructor(
+    private readonly placements: KubernetesClusters,
     private readonly clusters: ClusterClient[],
     private readonly skipped: Array<{ cluster: string; message: string }>,
     readonly prices: UnitPrices,
@@ -190,8 +195,8 @@ export class ClusterCostReader {
     options: { ttlMs?: number } = {},
   ): ClusterCostReader {
     // The portal's one cluster configuration (kubernetes.clusterLocatorMethods), read tokens.
-    const { readers, unreadable } =
-      KubernetesClusters.fromConfig(config).allReaders();
+    const placements = KubernetesClusters.fromConfig(config);
+    const { readers, unreadable } = placements.allReaders();
     const skipped = unreadable.map(({ cluster }) => ({
       cluster,
       message: `cluster ${cluster}: the cost estimate needs authProvider serviceAccount with a serviceAccountToken`,
@@ -206,6 +211,7 @@ export class ClusterCostReader {
       hoursPerMonth: HOURS_PER_MONTH,
     };
     return new ClusterCostReader(
+      placements,
       readers,
       skipped,
       prices,
@@ -217,6 +223,30 @@ export class ClusterCostReader {
   /** Whether any cluster is configured at all; if not, callers say so instead of showing zero. */
   get configured(): boolean {
     return this.clusters.length + this.skipped.length > 0;
+  }
+
+  /**
+   * The environment where the service `kubernetesId` runs in this cluster and namespace, as the
+   * one resolver places it (a per-service environment accepts the namespace as the entity's
+   * `backstage.io/kubernetes-namespace`); undefined when none does.
+   */
+  private environmentOf(
+    cluster: string,
+    namespace: string,
+    kubernetesId: string | undefined,
+  ): string | undefined {
+    if (!kubernetesId) return undefined;
+    return this.placements.environments().find(env => {
+      if (env.cluster !== cluster) return false;
+      try {
+        return (
+          this.placements.placement(env.name, { kubernetesId, namespace })
+            .namespace === namespace
+        );
+      } catch {
+        return false; // a fixed namespace that is not this one
+      }
+    })?.name;
   }
 
   /** Everything labelled with a kubernetes-id in every configured cluster. */
@@ -261,7 +291,14 @@ export class ClusterCostReader {
             snapshot.pods.push({
               cluster: cluster.cluster,
               namespace,
-              environment: labels[SHIPSHAPE_LABELS.environment] || namespace,
+              environment:
+                this.environmentOf(
+                  cluster.cluster,
+                  namespace,
+                  labels[labelSelector],
+                ) ||
+                labels[SHIPSHAPE_LABELS.environment] ||
+                namespace,
               kubernetesId: labels[labelSelector],
               cpuCores,
               memoryGib,
