@@ -1,10 +1,15 @@
+import { coreExtensionData } from '@backstage/frontend-plugin-api';
 import {
   createExtensionTester,
   renderInTestApp,
 } from '@backstage/frontend-test-utils';
 import { EntityProvider } from '@backstage/plugin-catalog-react';
 import { screen } from '@testing-library/react';
-import { shipshapeContractCard } from './alpha';
+import {
+  shipshapeContractCard,
+  shipshapeOwnershipPage,
+  shipshapeSloBurnPage,
+} from './alpha';
 import { ContractCard } from './components/ContractCard';
 
 const entity = {
@@ -12,7 +17,11 @@ const entity = {
   kind: 'Component',
   metadata: {
     name: 'orders-api',
-    annotations: { 'shipshape.dev/tier': 'gold', 'shipshape.dev/rpo': '15m' },
+    annotations: {
+      'shipshape.dev/tier': 'gold',
+      'shipshape.dev/rpo': '15m',
+      'shipshape.dev/runbook': 'https://docs.example.com/orders-api/runbook',
+    },
   },
   spec: {
     type: 'service',
@@ -41,5 +50,35 @@ describe('shipshape contract card', () => {
       ),
     ).toBeInTheDocument();
     expect(screen.getAllByText('not declared').length).toBeGreaterThan(0);
+    expect(
+      screen.getByRole('link', { name: /^https:\/\/docs\.example\.com/ }),
+    ).toHaveAttribute('href', 'https://docs.example.com/orders-api/runbook');
+  });
+});
+
+describe('shipshape pages', () => {
+  // The app's sidebar lists a page that has a route ref, a title and an icon.
+  const expectNavItem = (
+    tester: ReturnType<typeof createExtensionTester>,
+    path: string,
+    title: string,
+  ) => {
+    expect(tester.get(coreExtensionData.routePath)).toBe(path);
+    expect(tester.get(coreExtensionData.title)).toBe(title);
+    expect(tester.get(coreExtensionData.icon)).toBeTruthy();
+    expect(tester.get(coreExtensionData.routeRef)).toBeDefined();
+  };
+
+  it('are sidebar items with a title and an icon', () => {
+    expectNavItem(
+      createExtensionTester(shipshapeSloBurnPage),
+      '/shipshape/slos',
+      'SLO burn',
+    );
+    expectNavItem(
+      createExtensionTester(shipshapeOwnershipPage),
+      '/shipshape/ownership',
+      'Ownership & Cost',
+    );
   });
 });

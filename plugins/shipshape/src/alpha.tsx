@@ -113,12 +113,20 @@ export const shipshapeSloContent = EntityContentBlueprint.make({
   },
 });
 
-/** @alpha */
+const sloBurnRouteRef = createRouteRef();
+
+/** @alpha The SLOs of the catalog, burning fastest first; in the sidebar as "SLO burn". */
 export const shipshapeSloBurnPage = PageBlueprint.make({
   name: 'slo-burn',
   params: {
     path: '/shipshape/slos',
+    routeRef: sloBurnRouteRef,
     title: 'SLO burn',
+    icon: (
+      <SvgIcon>
+        <path d="M13.5.67s.74 2.65.74 4.8c0 2.06-1.35 3.73-3.41 3.73-2.07 0-3.63-1.67-3.63-3.73l.03-.36C5.21 7.51 4 10.62 4 14c0 4.42 3.58 8 8 8s8-3.58 8-8C20 8.61 17.41 3.8 13.5.67zM11.71 19c-1.78 0-3.22-1.4-3.22-3.14 0-1.62 1.05-2.76 2.81-3.12 1.77-.36 3.6-1.21 4.62-2.58.39 1.29.59 2.65.59 4.04 0 2.65-2.15 4.8-4.8 4.8z" />
+      </SvgIcon>
+    ),
     loader: () => import('./components/slo').then(m => <m.SloBurningPage />),
   },
 });
@@ -175,7 +183,7 @@ export const shipshapeScaffolderModule = createFrontendModule({
  */
 export default createFrontendPlugin({
   pluginId: 'shipshape',
-  routes: { ownership: ownershipRouteRef },
+  routes: { ownership: ownershipRouteRef, sloBurn: sloBurnRouteRef },
   extensions: [
     shipshapeApi,
     shipshapeOwnershipCard,

@@ -1,4 +1,4 @@
-import { InfoCard } from '@backstage/core-components';
+import { InfoCard, Link } from '@backstage/core-components';
 import { useEntity } from '@backstage/plugin-catalog-react';
 import {
   SHIPSHAPE_ANNOTATIONS,
@@ -46,7 +46,11 @@ export function ContractCard() {
                     variant="body2"
                     color={result && !result.ok ? 'error' : 'textPrimary'}
                   >
-                    {text}
+                    {key === 'runbook' && result?.ok ? (
+                      <Link to={String(raw)}>{text}</Link>
+                    ) : (
+                      text
+                    )}
                   </Typography>
                 </TableCell>
               </TableRow>

@@ -143,8 +143,10 @@ describe('OwnershipCard', () => {
     expect(screen.getByText(/not in the catalog/)).toBeInTheDocument();
     expect(screen.getByText('No valid cost tags')).toBeInTheDocument();
     expect(
-      screen.getByText('No cluster configured: the cost cannot be estimated.'),
-    ).toBeInTheDocument();
+      screen.getByText('Not configured:').closest('[role="alert"]'),
+    ).toHaveTextContent(
+      'No environments are configured, so the cost cannot be estimated: set shipshape.environments in app-config.',
+    );
     expect(screen.queryByText('$0.00')).not.toBeInTheDocument();
     expect(calls).toEqual([
       { kind: 'Component', namespace: 'default', name: 'legacy-billing' },

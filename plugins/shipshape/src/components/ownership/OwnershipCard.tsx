@@ -1,9 +1,4 @@
-import {
-  InfoCard,
-  Link,
-  Progress,
-  ResponseErrorPanel,
-} from '@backstage/core-components';
+import { InfoCard, Link, Progress } from '@backstage/core-components';
 import { useApi } from '@backstage/core-plugin-api';
 import { getCompoundEntityRef } from '@backstage/catalog-model';
 import { useEntity } from '@backstage/plugin-catalog-react';
@@ -24,6 +19,7 @@ import TableRow from '@material-ui/core/TableRow';
 import Typography from '@material-ui/core/Typography';
 import useAsync from 'react-use/esm/useAsync';
 import { shipshapeApiRef } from '../../api';
+import { ConfigHint, ShipshapeErrorPanel } from '../ShipshapeErrorPanel';
 import { ClusterErrors } from './ClusterErrors';
 import { formatUsd } from './format';
 
@@ -150,9 +146,10 @@ export function OwnershipDetails({ view }: { view: OwnershipView }) {
 
       <Section title="Monthly cost">
         {cost.status === 'no-cluster' && (
-          <Typography variant="body2">
-            No cluster configured: the cost cannot be estimated.
-          </Typography>
+          <ConfigHint
+            configKey="shipshape.environments"
+            message="No environments are configured, so the cost cannot be estimated: set shipshape.environments in app-config."
+          />
         )}
         {(cost.status === 'not-deployed' || cost.status === 'error') && (
           <Typography
@@ -266,7 +263,7 @@ export function OwnershipCard() {
   return (
     <InfoCard title="Ownership & Cost">
       {loading && <Progress />}
-      {error && <ResponseErrorPanel error={error} />}
+      {error && <ShipshapeErrorPanel error={error} />}
       {value && <OwnershipDetails view={value} />}
     </InfoCard>
   );

@@ -1,7 +1,6 @@
 import {
   Content,
   Progress,
-  ResponseErrorPanel,
   Table,
   TableColumn,
 } from '@backstage/core-components';
@@ -16,6 +15,7 @@ import Grid from '@material-ui/core/Grid';
 import Typography from '@material-ui/core/Typography';
 import useAsync from 'react-use/esm/useAsync';
 import { ShipshapeApi, shipshapeApiRef } from '../../api';
+import { ShipshapeErrorPanel } from '../ShipshapeErrorPanel';
 import { ClusterErrors } from './ClusterErrors';
 import { formatUsd, toCsv } from './format';
 
@@ -182,7 +182,7 @@ export function OwnershipPage() {
   return (
     <Content>
       {loading && <Progress />}
-      {error && <ResponseErrorPanel error={error} />}
+      {error && <ShipshapeErrorPanel error={error} />}
       {value && <SummaryView summary={value} />}
     </Content>
   );

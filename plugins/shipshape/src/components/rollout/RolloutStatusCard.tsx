@@ -4,9 +4,9 @@ import {
 } from '@backstage/catalog-model';
 import {
   InfoCard,
+  Link,
   LinkButton,
   Progress,
-  ResponseErrorPanel,
   StatusAborted,
   StatusError,
   StatusOK,
@@ -38,6 +38,8 @@ import {
   shipshapeDeployPermission,
 } from '@shipshape/plugin-shipshape-common';
 import { shipshapeApiRef } from '../../api';
+import { ShipshapeErrorPanel } from '../ShipshapeErrorPanel';
+import { useEntityTabLink } from '../links';
 import { useAutoRefresh } from './useAutoRefresh';
 
 /** The day-2 template the Deploy button opens (templates/deploy-service). */
@@ -150,7 +152,15 @@ function podText(p: PodInfo): string {
   } restarts${p.node ? ` · ${p.node}` : ''}${error}`;
 }
 
-function WorkloadRow({ w, pods }: { w: WorkloadStatus; pods: PodsShown }) {
+function WorkloadRow({
+  w,
+  pods,
+  kubernetesTab,
+}: {
+  w: WorkloadStatus;
+  pods: PodsShown;
+  kubernetesTab: string;
+}) {
   // a rollout of an image by a moving tag is complete today and may run other code tomorrow
   const mutable = w.current.images.flatMap(image => {
     const why = mutableImageTag(image);
@@ -167,8 +177,16 @@ function WorkloadRow({ w, pods }: { w: WorkloadStatus; pods: PodsShown }) {
       <TableRow>
         <TableCell>
           <Typography variant="body2">{w.name}</Typography>
-          <Typography variant="caption" color="textSecondary">
+          <Typography variant="caption" color="textSecondary" display="block">
             {strategyText(w)}
+          </Typography>
+          <Typography variant="caption">
+            <Link
+              to={kubernetesTab}
+              aria-label={`pods, events and logs of ${w.name}`}
+            >
+              Pods, events, logs
+            </Link>
           </Typography>
         </TableCell>
         <TableCell aria-label="replicas">
@@ -240,9 +258,11 @@ function WorkloadRow({ w, pods }: { w: WorkloadStatus; pods: PodsShown }) {
 function EnvironmentBody({
   env,
   pods,
+  kubernetesTab,
 }: {
   env: EnvironmentRollout;
   pods: PodsShown;
+  kubernetesTab: string;
 }) {
   if (env.status !== 'ok') {
     return (
@@ -274,7 +294,12 @@ function EnvironmentBody({
       </TableHead>
       <TableBody>
         {env.workloads.map(w => (
-          <WorkloadRow key={`${w.kind}/${w.name}`} w={w} pods={pods} />
+          <WorkloadRow
+            key={`${w.kind}/${w.name}`}
+            w={w}
+            pods={pods}
+            kubernetesTab={kubernetesTab}
+          />
         ))}
       </TableBody>
     </Table>
@@ -284,9 +309,11 @@ function EnvironmentBody({
 function EnvironmentSection({
   env,
   pods,
+  kubernetesTab,
 }: {
   env: EnvironmentRollout;
   pods: PodsShown;
+  kubernetesTab: string;
 }) {
   return (
     <Box
@@ -302,7 +329,7 @@ function EnvironmentSection({
           <Chip size="small" label={`${env.cluster}/${env.namespace}`} />
         </Box>
       </Box>
-      <EnvironmentBody env={env} pods={pods} />
+      <EnvironmentBody env={env} pods={pods} kubernetesTab={kubernetesTab} />
       <Box mt={1}>
         <LastOperation op={env.lastOperation} />
       </Box>
@@ -315,6 +342,8 @@ export function RolloutStatusCard(props: RolloutStatusCardProps) {
   const { entity } = useEntity();
   const api = useApi(shipshapeApiRef);
   const entityRef = stringifyEntityRef(entity);
+  // The stock Kubernetes plugin's entity tab: pods, their events and logs
+  const kubernetesTab = useEntityTabLink(entity, 'kubernetes');
   const hasId =
     !!entity.metadata.annotations?.[ECOSYSTEM_ANNOTATIONS.kubernetesId];
   const { allowed: canDeploy } = usePermission({
@@ -361,12 +390,16 @@ export function RolloutStatusCard(props: RolloutStatusCardProps) {
       }
     >
       {loading && !value ? <Progress /> : null}
-      {error ? <ResponseErrorPanel error={error} /> : null}
+      {error ? <ShipshapeErrorPanel error={error} /> : null}
       {value?.environments.map((env, i) => (
         <Box key={env.environment}>
           {i > 0 ? <Divider /> : null}
           <Box mt={i > 0 ? 2 : 0}>
-            <EnvironmentSection env={env} pods={props.pods ?? 'errors'} />
+            <EnvironmentSection
+              env={env}
+              pods={props.pods ?? 'errors'}
+              kubernetesTab={kubernetesTab}
+            />
           </Box>
         </Box>
       ))}

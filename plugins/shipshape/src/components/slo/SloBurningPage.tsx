@@ -1,10 +1,7 @@
 import {
   Content,
-  Header,
   Link,
-  Page,
   Progress,
-  ResponseErrorPanel,
   Table,
   TableColumn,
 } from '@backstage/core-components';
@@ -15,6 +12,11 @@ import Typography from '@material-ui/core/Typography';
 import Alert from '@material-ui/lab/Alert';
 import useAsync from 'react-use/esm/useAsync';
 import { shipshapeApiRef } from '../../api';
+import {
+  ConfigHint,
+  ShipshapeErrorPanel,
+  configKeyOf,
+} from '../ShipshapeErrorPanel';
 import { burn, percent } from './format';
 
 function entityLink(ref: string) {
@@ -64,22 +66,32 @@ export function SloBurningPage() {
   const api = useApi(shipshapeApiRef);
   const { value, loading, error } = useAsync(() => api.getSloBurning(), [api]);
   return (
-    <Page themeId="tool">
-      <Header
-        title="SLO burn"
-        subtitle="Services burning their error budget fastest"
-      />
-      <Content>
-        {loading && <Progress />}
-        {error && <ResponseErrorPanel error={error} />}
-        {value && (
-          <>
-            {value.truncated && (
-              <Alert severity="info" style={{ marginBottom: 8 }}>
-                Only the first {value.entities} entities with SLOs are shown.
-              </Alert>
-            )}
-            {value.errors.map(e => (
+    <Content>
+      <Typography variant="body1" component="p" gutterBottom>
+        Services burning their error budget fastest.
+      </Typography>
+      {loading && <Progress />}
+      {error && <ShipshapeErrorPanel error={error} />}
+      {value && (
+        <>
+          {value.truncated && (
+            <Alert severity="info" style={{ marginBottom: 8 }}>
+              Only the first {value.entities} entities with SLOs are shown.
+            </Alert>
+          )}
+          {[...new Set(value.errors.map(e => configKeyOf(e.error)))].map(
+            key =>
+              key && (
+                <ConfigHint
+                  key={key}
+                  configKey={key}
+                  message={value.errors.find(e => e.error.includes(key))!.error}
+                />
+              ),
+          )}
+          {value.errors
+            .filter(e => !configKeyOf(e.error))
+            .map(e => (
               <Alert
                 key={`${e.entityRef}${e.error}`}
                 severity="warning"
@@ -88,23 +100,24 @@ export function SloBurningPage() {
                 {e.entityRef}: {e.error}
               </Alert>
             ))}
-            {value.rows.length ? (
-              <Table<SloBurnRow>
-                title="SLOs by burn rate"
-                options={{
-                  paging: value.rows.length > 20,
-                  pageSize: 20,
-                  search: true,
-                }}
-                columns={columns}
-                data={value.rows}
-              />
-            ) : (
+          {value.rows.length ? (
+            <Table<SloBurnRow>
+              title="SLOs by burn rate"
+              options={{
+                paging: value.rows.length > 20,
+                pageSize: 20,
+                search: true,
+              }}
+              columns={columns}
+              data={value.rows}
+            />
+          ) : (
+            !value.errors.length && (
               <Typography>No entity you can see declares an SLO.</Typography>
-            )}
-          </>
-        )}
-      </Content>
-    </Page>
+            )
+          )}
+        </>
+      )}
+    </Content>
   );
 }

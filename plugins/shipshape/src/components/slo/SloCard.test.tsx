@@ -83,12 +83,12 @@ describe('SloCard', () => {
     expect(await screen.findByText('No SLO declared')).toBeInTheDocument();
   });
 
-  it('shows budget, burn-rate badges, sparkline, firing alerts with age and the Prometheus link', async () => {
+  it('shows budget, burn-rate badges in words, sparkline, firing alerts with age and their Prometheus and Alertmanager links', async () => {
     const calls: unknown[] = [];
     render({
       getEntitySlos: async ref => {
         calls.push(ref);
-        return response();
+        return response({ alertmanager: { url: 'http://am.example/' } });
       },
     });
     const block = await screen.findByTestId('slo-availability');
@@ -100,18 +100,34 @@ describe('SloCard', () => {
     expect(
       b.getByText(/SLI 99\.911% \/ objective 99\.9% over 28d/),
     ).toBeInTheDocument();
-    expect(b.getByText('5m 20x')).toBeInTheDocument();
-    expect(b.getByText('6h 4.2x')).toBeInTheDocument();
-    expect(b.getByText('3d 1.2x')).toBeInTheDocument();
+    // the rate's meaning is written on the badge, not only in its colour
+    expect(b.getByText('5m 20x paging')).toBeInTheDocument();
+    expect(b.getByText('6h 4.2x over')).toBeInTheDocument();
+    expect(b.getByText('3d 1.2x over')).toBeInTheDocument();
     const line = b.getByTestId('budget-sparkline');
     expect(line.getAttribute('points')!.split(' ')).toHaveLength(28);
     const alert = b.getByTestId('slo-alert');
     expect(alert).toHaveTextContent('page');
     expect(alert).toHaveTextContent('SLOErrorBudgetBurn firing for 7m');
     expect(b.queryByText('Grafana')).toBeNull();
-    expect(b.getByText('Prometheus').closest('a')).toHaveAttribute(
+    expect(b.getAllByText('Prometheus')[0].closest('a')).toHaveAttribute(
       'href',
       'http://prom.example/graph?g0.expr=x',
+    );
+    const inPrometheus = within(alert).getByRole('link', {
+      name: /^SLOErrorBudgetBurn in Prometheus/,
+    });
+    expect(
+      new URL(inPrometheus.getAttribute('href')!).searchParams.get('g0.expr'),
+    ).toBe('ALERTS{alertname="SLOErrorBudgetBurn",service="orders-api"}');
+    expect(
+      within(alert)
+        .getByRole('link', { name: /^SLOErrorBudgetBurn in Alertmanager/ })
+        .getAttribute('href'),
+    ).toBe(
+      `http://am.example/#/alerts?filter=${encodeURIComponent(
+        '{alertname="SLOErrorBudgetBurn",service="orders-api"}',
+      )}`,
     );
   });
 

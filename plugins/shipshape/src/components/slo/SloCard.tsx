@@ -3,7 +3,6 @@ import {
   InfoCard,
   Link,
   Progress,
-  ResponseErrorPanel,
 } from '@backstage/core-components';
 import { useApi } from '@backstage/core-plugin-api';
 import { getCompoundEntityRef } from '@backstage/catalog-model';
@@ -22,15 +21,26 @@ import Alert from '@material-ui/lab/Alert';
 import { useEffect } from 'react';
 import useAsyncRetry from 'react-use/esm/useAsyncRetry';
 import { shipshapeApiRef } from '../../api';
+import { ShipshapeErrorPanel } from '../ShipshapeErrorPanel';
 import { age, burn, percent } from './format';
 import { BudgetSparkline } from './Sparkline';
 
 /** Page-level burn rate for a 28/30-day window (the workbook's 1h factor, adjusted). */
 const pageBurn = (window: string) => (window === '28d' ? 13.44 : 14.4);
 
+/** Chip colours with white text at 4.5:1 or more (WCAG AA). */
+const HOT = '#c62828';
+const WARM = '#a84300';
+
 function badgeColour(hot: boolean, warm: boolean): string | undefined {
-  if (hot) return '#d32f2f';
-  return warm ? '#f57c00' : undefined;
+  if (hot) return HOT;
+  return warm ? WARM : undefined;
+}
+
+/** What a burn rate means, in words (shown, not only as a colour). */
+function burnWord(hot: boolean, warm: boolean): string {
+  if (hot) return 'paging';
+  return warm ? 'over' : '';
 }
 
 function budgetText(left: number | null): string {
@@ -50,13 +60,14 @@ function BurnBadge({
 }) {
   const hot = rate !== null && rate >= pageBurn(slo.window);
   const warm = rate !== null && rate >= 1;
+  const word = burnWord(hot, warm);
   return (
     <Chip
       size="small"
-      label={`${window} ${burn(rate)}`}
-      title={`Burn rate over ${window}: the error budget is being spent ${burn(
-        rate,
-      )} as fast as the ${slo.window} window allows`}
+      label={`${window} ${burn(rate)}${word ? ` ${word}` : ''}`}
+      aria-label={`Burn rate over ${window}: ${burn(rate)}${
+        word ? `, ${word === 'over' ? 'over budget pace' : 'paging rate'}` : ''
+      }`}
       style={{
         marginRight: 4,
         marginBottom: 4,
@@ -67,16 +78,53 @@ function BurnBadge({
   );
 }
 
-function AlertLine({ alert }: { alert: SloAlert }) {
+/** Where an alert can be seen: Prometheus' ALERTS series and, if configured, Alertmanager. */
+export interface AlertViews {
+  prometheus: string;
+  alertmanager?: string;
+}
+
+/** PromQL/Alertmanager matchers for the alert's name and service. */
+function matchers(alert: SloAlert): string {
+  return [
+    `alertname="${alert.name}"`,
+    ...(alert.labels.service ? [`service="${alert.labels.service}"`] : []),
+  ].join(',');
+}
+
+export function alertLinks(alert: SloAlert, views: AlertViews) {
+  const prometheus = `${views.prometheus.replace(
+    /\/$/,
+    '',
+  )}/graph?${new URLSearchParams({
+    'g0.expr': `ALERTS{${matchers(alert)}}`,
+    'g0.tab': '1',
+  })}`;
+  const am = views.alertmanager?.replace(/\/$/, '');
+  return {
+    prometheus,
+    alertmanager: am
+      ? `${am}/#/alerts?${new URLSearchParams({
+          filter: `{${matchers(alert)}}`,
+        })}`
+      : undefined,
+    silences: am
+      ? (alert.silencedBy ?? []).map(id => `${am}/#/silences/${id}`)
+      : [],
+  };
+}
+
+function AlertLine({ alert, views }: { alert: SloAlert; views: AlertViews }) {
   const critical = ['page', 'critical'].includes(alert.severity ?? '');
+  const links = alertLinks(alert, views);
   return (
     <Box display="flex" alignItems="center" mb={0.5} data-testid="slo-alert">
       <Chip
         size="small"
-        label={alert.severity ?? 'none'}
+        label={alert.severity ?? 'no severity'}
         style={{
           marginRight: 8,
-          backgroundColor: critical ? '#d32f2f' : '#f57c00',
+          backgroundColor: critical ? HOT : WARM,
           color: '#fff',
         }}
       />
@@ -84,7 +132,27 @@ function AlertLine({ alert }: { alert: SloAlert }) {
         <strong>{alert.name}</strong> {alert.state}
         {alert.activeAt && ` for ${age(alert.activeAt)}`}
         {alert.silencedBy?.length ? ' (silenced)' : ''}
-        {alert.summary && ` — ${alert.summary}`}
+        {alert.summary && ` — ${alert.summary}`}{' '}
+        <Link to={links.prometheus} aria-label={`${alert.name} in Prometheus`}>
+          Prometheus
+        </Link>
+        {links.alertmanager && (
+          <>
+            {' · '}
+            <Link
+              to={links.alertmanager}
+              aria-label={`${alert.name} in Alertmanager`}
+            >
+              Alertmanager
+            </Link>
+          </>
+        )}
+        {links.silences.map((href, i) => (
+          <span key={href}>
+            {' · '}
+            <Link to={href}>{`silence ${i + 1}`}</Link>
+          </span>
+        ))}
       </Typography>
     </Box>
   );
@@ -114,7 +182,7 @@ function BudgetBar({ slo }: { slo: SloStatus }) {
   );
 }
 
-function SloBlock({ slo }: { slo: SloStatus }) {
+function SloBlock({ slo, views }: { slo: SloStatus; views: AlertViews }) {
   return (
     <Box mb={3} data-testid={`slo-${slo.name}`}>
       <Box display="flex" alignItems="baseline" justifyContent="space-between">
@@ -186,7 +254,11 @@ function SloBlock({ slo }: { slo: SloStatus }) {
         </>
       )}
       {slo.alerts.map(a => (
-        <AlertLine key={`${a.name}-${JSON.stringify(a.labels)}`} alert={a} />
+        <AlertLine
+          key={`${a.name}-${JSON.stringify(a.labels)}`}
+          alert={a}
+          views={views}
+        />
       ))}
     </Box>
   );
@@ -195,6 +267,10 @@ function SloBlock({ slo }: { slo: SloStatus }) {
 /** The loaded view; exported for the tab and the tests. */
 export function SloDetails({ data }: { data: EntitySlosResponse }) {
   const others = data.alerts.filter(a => !a.slo);
+  const views: AlertViews = {
+    prometheus: data.prometheus.url,
+    alertmanager: data.alertmanager?.url,
+  };
   return (
     <>
       {data.errors.map(e => (
@@ -203,7 +279,7 @@ export function SloDetails({ data }: { data: EntitySlosResponse }) {
         </Alert>
       ))}
       {data.slos.map(s => (
-        <SloBlock key={s.name} slo={s} />
+        <SloBlock key={s.name} slo={s} views={views} />
       ))}
       {data.alertsState !== 'ok' && data.alertsError && (
         <Alert severity={data.alertsState === 'error' ? 'error' : 'warning'}>
@@ -219,6 +295,7 @@ export function SloDetails({ data }: { data: EntitySlosResponse }) {
             <AlertLine
               key={`${a.name}-${JSON.stringify(a.labels)}`}
               alert={a}
+              views={views}
             />
           ))}
         </Box>
@@ -249,7 +326,7 @@ export function SloCard() {
 
   let content: React.ReactNode;
   if (loading && !value) content = <Progress />;
-  else if (error) content = <ResponseErrorPanel error={error} />;
+  else if (error) content = <ShipshapeErrorPanel error={error} />;
   else if (value && !value.declared) {
     content = (
       <EmptyState
