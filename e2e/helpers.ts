@@ -1,4 +1,6 @@
+import AxeBuilder from '@axe-core/playwright';
 import { expect, Page } from '@playwright/test';
+import fs from 'fs';
 import path from 'path';
 
 /** Where every run leaves a screenshot of each page it visits (the README shows one). */
@@ -23,7 +25,50 @@ export async function openAsGuest(page: Page, path: string) {
   await page.goto(path);
 }
 
+/** Where every accessibility audit leaves its violations, one JSON file per audited view. */
+export const A11Y_RESULTS = path.resolve(__dirname, '../test-results/a11y');
+
+/**
+ * Runs axe-core (WCAG 2.1 A and AA rules) over the page as it is now, writes every violation
+ * to test-results/a11y/<name>.json, and fails on a serious or critical one, naming the rule
+ * and the elements. SHIPSHAPE_A11Y=report only records (to count violations without failing).
+ */
+export async function expectAccessible(page: Page, name: string) {
+  const { violations } = await new AxeBuilder({ page })
+    .withTags(['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa'])
+    .analyze();
+  fs.mkdirSync(A11Y_RESULTS, { recursive: true });
+  fs.writeFileSync(
+    path.join(A11Y_RESULTS, `${name}.json`),
+    JSON.stringify(
+      violations.map(v => ({
+        id: v.id,
+        impact: v.impact,
+        help: v.help,
+        nodes: v.nodes.map(n => ({
+          target: n.target.join(' '),
+          summary: n.failureSummary,
+        })),
+      })),
+      null,
+      2,
+    ),
+  );
+  if (process.env.SHIPSHAPE_A11Y === 'report') return;
+  const blocking = violations
+    .filter(v => v.impact === 'serious' || v.impact === 'critical')
+    .map(
+      v =>
+        `${v.impact} ${v.id} (${v.help}): ${v.nodes
+          .map(n => n.target.join(' '))
+          .join(', ')}`,
+    );
+  expect(blocking, `accessibility violations on ${name}`).toEqual([]);
+}
+
+/** Saves a full-page screenshot of what the test reached, and audits its accessibility there. */
 export async function screenshot(page: Page, name: string) {
+  await expectAccessible(page, name);
   await page.screenshot({
     path: path.join(SCREENSHOTS, `${name}.png`),
     fullPage: true,

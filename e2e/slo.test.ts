@@ -64,7 +64,7 @@ test('the fast-burning orders-api shows its firing alert and a near-empty budget
       .textContent();
     const left = Number(/(-?[\d.]+)%/.exec(budget ?? '')?.[1]);
     expect(left).toBeLessThan(25);
-    await expect(card.getByText(/^5m [\d.]+x$/)).toBeVisible();
+    await expect(card.getByText(/^5m [\d.]+x( over| paging)?$/)).toBeVisible();
     await card.scrollIntoViewIfNeeded();
     await screenshot(page, 'slo-orders-api');
     await page
