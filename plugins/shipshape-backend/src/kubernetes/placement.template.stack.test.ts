@@ -92,6 +92,8 @@ describe.each(['node-service', 'python-service'])(
           chartName,
           '-f',
           path.join(out, 'chart/values-staging.yaml'),
+          '--kube-version',
+          '1.33.0',
           '--set',
           'image.tag=0123abc',
         ],
