@@ -6,7 +6,7 @@
 # Prometheus and backup targets. Fails on any 5xx and prints the request that caused it.
 # Prints the request count, the status histogram per operation, and ends with "N passed,
 # N failed" (an operation passes when none of its requests answered 5xx). docs/operations.md#fuzzing
-#   scripts/fuzz.sh                      SHIPSHAPE_FUZZ_EXAMPLES=N (per operation and phase, default 25)
+#   scripts/fuzz.sh                      SHIPSHAPE_FUZZ_EXAMPLES=N (per operation and phase, default 50)
 #                                        SHIPSHAPE_FUZZ_SEED=N (default 1; the same seed, the same inputs)
 set -uo pipefail
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -18,7 +18,7 @@ rm -rf "$OUT"; mkdir -p "$OUT"
 SPEC=$ROOT/plugins/shipshape-backend/src/schema/openapi.yaml
 SCHEMATHESIS_VERSION=4.32.5
 VENV=$ROOT/.tools/fuzz-venv
-EXAMPLES=${SHIPSHAPE_FUZZ_EXAMPLES:-25}
+EXAMPLES=${SHIPSHAPE_FUZZ_EXAMPLES:-50}
 SEED=${SHIPSHAPE_FUZZ_SEED:-1}
 
 fail() { echo "$*"; echo "0 passed, 1 failed"; exit 1; }
@@ -144,4 +144,4 @@ timeout 600 "$VENV/bin/schemathesis" run "$SPEC" \
 st=$?
 echo "schemathesis exited $st after $((SECONDS - start)) s (log: $OUT/schemathesis.log)"
 grep -E '^(Test cases|API Operations|Seed):|passed|failed' "$OUT/schemathesis.log" | tail -n 5
-"$VENV/bin/python" "$ROOT/scripts/fuzz/summary.py" "$SHIPSHAPE_FUZZ_LOG" "$SPEC"
+"$VENV/bin/python" "$ROOT/scripts/fuzz/summary.py" "$SHIPSHAPE_FUZZ_LOG" "$SPEC" "$st"

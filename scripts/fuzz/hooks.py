@@ -6,10 +6,11 @@
   checks (environment, kubernetes-id, the Kubernetes API, backup targets); the other half keep
   the generated (malformed and boundary) values. Environments are swapped for a configured one
   in some of those, for the same reason.
-- Nothing may act: a POST goes to a real entity only with a JSON object body whose dryRun is
-  forced to true (deploy, rollback, backup and restore drill all honour it: plan, check,
-  server-side dry run, nothing persisted). Any other POST (no body, not an object, another
-  media type) keeps its generated entity, which does not exist, so it is refused before anything.
+- Nothing may act: a POST goes to a real entity only on a route listed in DRY_RUN_ROUTES (each
+  honours dryRun: plan, check, server-side dry run, nothing persisted) and only with a JSON
+  object body whose dryRun is forced to true. Any other POST (another route, no body, not an
+  object, another media type) keeps its generated entity, which does not exist, so it is
+  refused before anything.
 - Every request and its status is appended to $SHIPSHAPE_FUZZ_LOG (one JSON object a line) for
   scripts/fuzz/summary.py: the request count, the status histogram and each 5xx in full.
 """
@@ -30,6 +31,11 @@ ENTITIES = [
 ]
 ENVIRONMENTS = os.environ.get("SHIPSHAPE_FUZZ_ENVIRONMENTS", "staging production").split()
 ENTITY_PARAMS = ("kind", "namespace", "name")
+# The POST routes whose body has a dryRun that the route honours (openapi.yaml, and the routes).
+DRY_RUN_ROUTES = {
+    f"/entities/{{kind}}/{{namespace}}/{{name}}/{action}"
+    for action in ("deploy", "rollback", "pause", "promote", "backups", "restore-drills")
+}
 
 _lock = threading.Lock()
 _turn = itertools.count()
@@ -54,7 +60,7 @@ def before_call(context, case, kwargs):
     if turn % 2:
         return  # keep the generated (malformed or boundary) entity reference
     if case.method.upper() != "GET":
-        if not _is_json_object_body(case):
+        if case.path not in DRY_RUN_ROUTES or not _is_json_object_body(case):
             return  # cannot be forced to a dry run: leave it on a non-existent entity
         case.body["dryRun"] = True
     kind, namespace, name = ENTITIES[(turn // 2) % len(ENTITIES)]

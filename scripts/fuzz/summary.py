@@ -2,8 +2,9 @@
 histogram (overall and per operation) and every request that answered 5xx (or got no answer),
 then "N passed, N failed": an operation passes when none of its requests answered 5xx.
 
-usage: summary.py LOG OPENAPI_YAML (an operation of the document that the fuzzer never
-reached counts as failed)
+usage: summary.py LOG OPENAPI_YAML [RUNNER_EXIT_CODE] (an operation of the document that the
+fuzzer never reached counts as failed, and so does the run itself when Schemathesis exited with
+an error that no 5xx explains)
 """
 
 import collections
@@ -18,6 +19,7 @@ METHODS = {"get", "put", "post", "delete", "patch", "head", "options"}
 
 def main() -> int:
     log, spec_file = sys.argv[1], sys.argv[2]
+    runner_exit = int(sys.argv[3]) if len(sys.argv) > 3 else 0
     with open(spec_file, encoding="utf-8") as f:
         spec = yaml.safe_load(f)
     expected = [
@@ -60,6 +62,10 @@ def main() -> int:
 
     failed_ops = {r["operation"] for r in bad} | {op for op in expected if op not in by_operation}
     operations = set(by_operation) | set(expected)
+    if runner_exit and not bad:
+        print(f"\nSchemathesis exited {runner_exit} without a 5xx: see its log for the error")
+        failed_ops.add("(the run)")
+        operations.add("(the run)")
     print(f"{len(operations) - len(failed_ops)} passed, {len(failed_ops)} failed")
     return 1 if failed_ops else 0
 
