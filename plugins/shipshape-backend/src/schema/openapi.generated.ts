@@ -949,9 +949,11 @@ export const spec = {
             in: 'query',
             required: false,
             description:
-              'The environment (shipshape.environments) whose cluster is read; default production.',
+              'The environment (shipshape.environments) whose cluster is read; default production. Another name answers 400.',
             schema: {
               type: 'string',
+              minLength: 1,
+              maxLength: 100,
             },
           },
         ],
@@ -1064,6 +1066,9 @@ export const spec = {
                 },
               },
             },
+          },
+          '400': {
+            $ref: '#/components/responses/Error',
           },
           '401': {
             $ref: '#/components/responses/Error',
