@@ -249,7 +249,21 @@ else
   if need node "node"; then
     (
       cd "$dir" || exit 1
-      run "npm ci (lockfile in step with package.json)" npm ci --no-audit --no-fund --loglevel=error
+      # npm ci once per dependency set (the lockfile's packages but the service's own entry);
+      # a later service with the same set gets a (hard-linked) copy of that node_modules, after
+      # `npm ci --dry-run` has checked its lockfile against its package.json like npm ci does
+      npm_key=$(node -e 'const l = require(process.argv[1]); delete l.packages[""]; console.log(JSON.stringify(l.packages))' "$dir/package-lock.json" | sha256sum | cut -c1-16)
+      npm_cache=$cache/npm-$npm_key
+      lock_cache
+      if [[ -f $npm_cache/.complete ]]; then
+        run "npm ci (lockfile in step with package.json; node_modules of the same lockfile reused)" \
+          bash -c "npm ci --dry-run --no-audit --no-fund --loglevel=error && rm -rf node_modules && { cp -al '$npm_cache/node_modules' node_modules 2>/dev/null || { rm -rf node_modules && cp -a '$npm_cache/node_modules' node_modules; }; }"
+      else
+        failed_before=$failed
+        run "npm ci (lockfile in step with package.json)" npm ci --no-audit --no-fund --loglevel=error
+        [[ $failed == "$failed_before" ]] && rm -rf "$npm_cache" && mkdir -p "$npm_cache" && { cp -al node_modules "$npm_cache/" 2>/dev/null || { rm -rf "$npm_cache/node_modules" && cp -a node_modules "$npm_cache/"; }; } && touch "$npm_cache/.complete"
+      fi
+      unlock_cache
       run "npm run lint" npm run lint
       run "npm run typecheck" npm run typecheck
       run "npm test (with coverage)" npm test
