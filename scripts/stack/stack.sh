@@ -39,6 +39,7 @@ S3_BUCKET="shipshape-backups"
 EMPTY_SHA256=e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855
 PG_DB="shipshape_demo"
 PG_APP_USER="shipshape"
+PG_DRILL_USER="shipshape_drill" # restore drills: CREATEDB and nothing more (docs/backup.md)
 KWOK_NODES=("kwok-node-a1:zone-a" "kwok-node-a2:zone-a" "kwok-node-b1:zone-b")
 # default exporter traffic: name:rps:errorRatio:latencyMs
 DEMO_SERVICES=("payments-api:5:0.0002:40" "orders-api:8:0.0008:120" "legacy-billing:1:0.0005:250")
@@ -312,6 +313,14 @@ EOF
 }
 
 pg_ready() { PGPASSWORD="$(secret pg-postgres-password)" "$PG_BIN/psql" -h $HOST -p "$PG_PORT" -U postgres -d postgres -Atqc 'select 1' | grep -q 1; }
+
+pg_drill_role() { # the restore-drill login: CREATEDB and nothing more (a superuser is refused)
+  PGPASSWORD="$(secret pg-postgres-password)" "$PG_BIN/psql" -h $HOST -p "$PG_PORT" -U postgres -d postgres \
+    -qv ON_ERROR_STOP=1 -v pw="$(secret pg-drill-password)" >/dev/null <<EOF
+SELECT format('CREATE ROLE %I', '$PG_DRILL_USER') WHERE NOT EXISTS (SELECT FROM pg_roles WHERE rolname = '$PG_DRILL_USER') \\gexec
+SELECT format('ALTER ROLE %I LOGIN CREATEDB NOSUPERUSER NOCREATEROLE NOREPLICATION NOBYPASSRLS PASSWORD %L', '$PG_DRILL_USER', :'pw') \\gexec
+EOF
+}
 
 pg_bootstrap() {
   [[ -f "$STATE/pg/.seeded" ]] && return 0
@@ -690,6 +699,8 @@ export STACK_PG_PASSWORD='$(secret pg-app-password)'
 export STACK_PG_DATABASE='$PG_DB'
 export STACK_PG_SUPERUSER='postgres'
 export STACK_PG_SUPERUSER_PASSWORD='$(secret pg-postgres-password)'
+export STACK_PG_DRILL_USER='$PG_DRILL_USER'
+export STACK_PG_DRILL_PASSWORD='$(secret pg-drill-password)'
 export STACK_PG_URL='postgresql://$PG_APP_USER:$(secret pg-app-password)@$HOST:$PG_PORT/$PG_DB'
 export STACK_S3_ENDPOINT='http://$HOST:$S3_PORT'
 export STACK_S3_REGION='us-east-1'
@@ -731,6 +742,7 @@ doc = {
     "password": e["STACK_PG_PASSWORD"], "database": e["STACK_PG_DATABASE"],
     "databases": [e["STACK_PG_DATABASE"], "payments", "orders", "legacy_billing"],
     "superuser": e["STACK_PG_SUPERUSER"], "superuserPassword": e["STACK_PG_SUPERUSER_PASSWORD"],
+    "drillUser": e["STACK_PG_DRILL_USER"], "drillPassword": e["STACK_PG_DRILL_PASSWORD"],
     "url": e["STACK_PG_URL"], "binDir": e["STACK_PG_BIN"],
   },
   "s3": {
@@ -789,16 +801,19 @@ shipshape:
     binDir: $PG_BIN
     retention: {keepLast: 7, maxAgeDays: 30}
     drill:
-      connection: {host: $HOST, port: $PG_PORT, user: postgres, database: postgres, passwordEnv: STACK_PG_SUPERUSER_PASSWORD}
+      connection: {host: $HOST, port: $PG_PORT, user: $PG_DRILL_USER, database: postgres, passwordEnv: STACK_PG_DRILL_PASSWORD}
     targets:
       - name: payments-db
+        allowedEntities: [component:default/payments-api]
         connection: {host: $HOST, port: $PG_PORT, user: $PG_APP_USER, database: payments, passwordEnv: STACK_PG_PASSWORD}
         # second copy (critical tier): another bucket standing in for another region
         copyTo: {type: s3, endpoint: "http://$HOST:$S3_PORT", region: us-east-1, bucket: $S3_BUCKET-dr, forcePathStyle: true,
           accessKeyIdEnv: STACK_S3_ACCESS_KEY_ID, secretAccessKeyEnv: STACK_S3_SECRET_ACCESS_KEY}
       - name: orders-db
+        allowedEntities: [component:default/orders-api]
         connection: {host: $HOST, port: $PG_PORT, user: $PG_APP_USER, database: orders, passwordEnv: STACK_PG_PASSWORD}
       - name: legacy-billing-db
+        allowedEntities: [component:default/legacy-billing]
         connection: {host: $HOST, port: $PG_PORT, user: $PG_APP_USER, database: legacy_billing, passwordEnv: STACK_PG_PASSWORD}
     storage:
       type: s3
@@ -855,6 +870,7 @@ cmd_up() {
     client-key: $STATE/pki/admin.key"
   write_env
   ensure_one postgres start_postgres
+  pg_drill_role
   ensure_one kine start_kine
   ensure_one apiserver start_apiserver
   ensure_one controller-manager start_kcm
