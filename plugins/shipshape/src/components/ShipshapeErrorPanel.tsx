@@ -55,7 +55,9 @@ export function ConfigHint(props: { configKey: string; message?: string }) {
       </Typography>
       <Typography variant="body2" component="p">
         {href ? (
-          <Link to={href}>How to configure it ({page})</Link>
+          <Link to={href} underline="always">
+            How to configure it ({page})
+          </Link>
         ) : (
           `How to configure it: ${page} in the Shipshape docs.`
         )}

@@ -22,6 +22,7 @@ import { shipshapeApiRef } from '../../api';
 import { ConfigHint, ShipshapeErrorPanel } from '../ShipshapeErrorPanel';
 import { ClusterErrors } from './ClusterErrors';
 import { formatUsd } from './format';
+import { AccessibleColours } from '../AccessibleColours';
 
 /** Long messages (they name the entity, the field and the fix) wrap inside the card. */
 const WRAP = { whiteSpace: 'normal', overflowWrap: 'anywhere' } as const;
@@ -35,7 +36,9 @@ function ContactLine({ contact }: { contact: OwnershipContact }) {
       {contact.email && (
         <>
           {' · '}
-          <Link to={`mailto:${contact.email}`}>{contact.email}</Link>
+          <Link to={`mailto:${contact.email}`} underline="always">
+            {contact.email}
+          </Link>
         </>
       )}
     </>
@@ -261,10 +264,12 @@ export function OwnershipCard() {
     [api, ref.kind, ref.namespace, ref.name],
   );
   return (
-    <InfoCard title="Ownership & Cost">
-      {loading && <Progress />}
-      {error && <ShipshapeErrorPanel error={error} />}
-      {value && <OwnershipDetails view={value} />}
-    </InfoCard>
+    <AccessibleColours>
+      <InfoCard title="Ownership & Cost">
+        {loading && <Progress />}
+        {error && <ShipshapeErrorPanel error={error} />}
+        {value && <OwnershipDetails view={value} />}
+      </InfoCard>
+    </AccessibleColours>
   );
 }

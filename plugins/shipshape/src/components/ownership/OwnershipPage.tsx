@@ -18,6 +18,7 @@ import { ShipshapeApi, shipshapeApiRef } from '../../api';
 import { ShipshapeErrorPanel } from '../ShipshapeErrorPanel';
 import { ClusterErrors } from './ClusterErrors';
 import { formatUsd, toCsv } from './format';
+import { AccessibleColours } from '../AccessibleColours';
 
 const PAGE = 1000;
 
@@ -151,7 +152,7 @@ function SummaryTable(props: {
         <Button
           variant="outlined"
           size="small"
-          aria-label={`Export ${title} as CSV`}
+          aria-label={`Export CSV of ${title}`}
           onClick={() => download(filename, summaryCsv(rows, label, withCost))}
         >
           Export CSV
@@ -164,6 +165,8 @@ function SummaryTable(props: {
           pageSize: 20,
           search: true,
           padding: 'dense',
+          // no column dragging: its drag handle inside the sort button is a nested control
+          draggable: false,
         }}
         columns={columns}
         data={rows}
@@ -180,11 +183,13 @@ export function OwnershipPage() {
     [api],
   );
   return (
-    <Content>
-      {loading && <Progress />}
-      {error && <ShipshapeErrorPanel error={error} />}
-      {value && <SummaryView summary={value} />}
-    </Content>
+    <AccessibleColours>
+      <Content>
+        {loading && <Progress />}
+        {error && <ShipshapeErrorPanel error={error} />}
+        {value && <SummaryView summary={value} />}
+      </Content>
+    </AccessibleColours>
   );
 }
 

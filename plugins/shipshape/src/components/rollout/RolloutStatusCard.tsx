@@ -41,6 +41,7 @@ import { shipshapeApiRef } from '../../api';
 import { ShipshapeErrorPanel } from '../ShipshapeErrorPanel';
 import { useEntityTabLink } from '../links';
 import { useAutoRefresh } from './useAutoRefresh';
+import { AccessibleColours } from '../AccessibleColours';
 
 /** The day-2 template the Deploy button opens (templates/deploy-service). */
 export const DEPLOY_TEMPLATE_PATH =
@@ -183,7 +184,7 @@ function WorkloadRow({
           <Typography variant="caption">
             <Link
               to={kubernetesTab}
-              aria-label={`pods, events and logs of ${w.name}`}
+              aria-label={`Pods, events, logs of ${w.name}`}
             >
               Pods, events, logs
             </Link>
@@ -369,40 +370,42 @@ export function RolloutStatusCard(props: RolloutStatusCardProps) {
     formData: JSON.stringify({ entityRef }),
   })}`;
   return (
-    <InfoCard
-      title="Rollout status"
-      subheader={
-        updatedAt ? `updated ${updatedAt.toLocaleTimeString()}` : undefined
-      }
-      action={
-        canDeploy ? (
-          <Box mt={1} mr={1}>
-            <LinkButton
-              to={deployLink}
-              variant="outlined"
-              color="primary"
-              size="small"
-            >
-              Deploy
-            </LinkButton>
+    <AccessibleColours>
+      <InfoCard
+        title="Rollout status"
+        subheader={
+          updatedAt ? `updated ${updatedAt.toLocaleTimeString()}` : undefined
+        }
+        action={
+          canDeploy ? (
+            <Box mt={1} mr={1}>
+              <LinkButton
+                to={deployLink}
+                variant="outlined"
+                color="primary"
+                size="small"
+              >
+                Deploy
+              </LinkButton>
+            </Box>
+          ) : undefined
+        }
+      >
+        {loading && !value ? <Progress /> : null}
+        {error ? <ShipshapeErrorPanel error={error} /> : null}
+        {value?.environments.map((env, i) => (
+          <Box key={env.environment}>
+            {i > 0 ? <Divider /> : null}
+            <Box mt={i > 0 ? 2 : 0}>
+              <EnvironmentSection
+                env={env}
+                pods={props.pods ?? 'errors'}
+                kubernetesTab={kubernetesTab}
+              />
+            </Box>
           </Box>
-        ) : undefined
-      }
-    >
-      {loading && !value ? <Progress /> : null}
-      {error ? <ShipshapeErrorPanel error={error} /> : null}
-      {value?.environments.map((env, i) => (
-        <Box key={env.environment}>
-          {i > 0 ? <Divider /> : null}
-          <Box mt={i > 0 ? 2 : 0}>
-            <EnvironmentSection
-              env={env}
-              pods={props.pods ?? 'errors'}
-              kubernetesTab={kubernetesTab}
-            />
-          </Box>
-        </Box>
-      ))}
-    </InfoCard>
+        ))}
+      </InfoCard>
+    </AccessibleColours>
   );
 }

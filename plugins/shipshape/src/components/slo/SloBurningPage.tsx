@@ -107,6 +107,8 @@ export function SloBurningPage() {
                 paging: value.rows.length > 20,
                 pageSize: 20,
                 search: true,
+                // no column dragging: its drag handle inside the sort button is a nested control
+                draggable: false,
               }}
               columns={columns}
               data={value.rows}

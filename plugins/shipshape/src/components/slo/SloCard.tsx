@@ -24,6 +24,7 @@ import { shipshapeApiRef } from '../../api';
 import { ShipshapeErrorPanel } from '../ShipshapeErrorPanel';
 import { age, burn, percent } from './format';
 import { BudgetSparkline } from './Sparkline';
+import { AccessibleColours } from '../AccessibleColours';
 
 /** Page-level burn rate for a 28/30-day window (the workbook's 1h factor, adjusted). */
 const pageBurn = (window: string) => (window === '28d' ? 13.44 : 14.4);
@@ -133,7 +134,11 @@ function AlertLine({ alert, views }: { alert: SloAlert; views: AlertViews }) {
         {alert.activeAt && ` for ${age(alert.activeAt)}`}
         {alert.silencedBy?.length ? ' (silenced)' : ''}
         {alert.summary && ` — ${alert.summary}`}{' '}
-        <Link to={links.prometheus} aria-label={`${alert.name} in Prometheus`}>
+        <Link
+          to={links.prometheus}
+          underline="always"
+          aria-label={`${alert.name} in Prometheus`}
+        >
           Prometheus
         </Link>
         {links.alertmanager && (
@@ -141,6 +146,7 @@ function AlertLine({ alert, views }: { alert: SloAlert; views: AlertViews }) {
             {' · '}
             <Link
               to={links.alertmanager}
+              underline="always"
               aria-label={`${alert.name} in Alertmanager`}
             >
               Alertmanager
@@ -150,7 +156,7 @@ function AlertLine({ alert, views }: { alert: SloAlert; views: AlertViews }) {
         {links.silences.map((href, i) => (
           <span key={href}>
             {' · '}
-            <Link to={href}>{`silence ${i + 1}`}</Link>
+            <Link to={href} underline="always">{`silence ${i + 1}`}</Link>
           </span>
         ))}
       </Typography>
@@ -302,7 +308,9 @@ export function SloDetails({ data }: { data: EntitySlosResponse }) {
       )}
       <Typography variant="caption" color="textSecondary">
         Prometheus instance{' '}
-        <Link to={data.prometheus.url}>{data.prometheus.instance}</Link>
+        <Link to={data.prometheus.url} underline="always">
+          {data.prometheus.instance}
+        </Link>
       </Typography>
     </>
   );
@@ -336,5 +344,9 @@ export function SloCard() {
       />
     );
   } else if (value) content = <SloDetails data={value} />;
-  return <InfoCard title="SLOs and error budgets">{content}</InfoCard>;
+  return (
+    <AccessibleColours>
+      <InfoCard title="SLOs and error budgets">{content}</InfoCard>
+    </AccessibleColours>
+  );
 }
