@@ -290,7 +290,8 @@ export class BackupService {
 
   /**
    * Drops the drill databases (shipshape_drill_*) the drill role owns that no running drill
-   * holds: what a crashed backend left. Returns their names; failures are logged.
+   * holds and nobody is connected to: what a crashed backend left. Returns their names;
+   * failures are logged.
    */
   async sweepDrillDatabases(): Promise<string[]> {
     const conn = this.config.drillConnection;
@@ -303,7 +304,8 @@ export class BackupService {
       admin = pgClient(conn, password);
       const { rows } = await admin.raw(
         `SELECT datname FROM pg_database
-          WHERE datname LIKE 'shipshape\\_drill\\_%' AND pg_get_userbyid(datdba) = current_user`,
+          WHERE datname LIKE 'shipshape\\_drill\\_%' AND pg_get_userbyid(datdba) = current_user
+            AND NOT EXISTS (SELECT FROM pg_stat_activity a WHERE a.datname = pg_database.datname)`,
       );
       const running = new Set(await this.store.runningDrillDatabases());
       for (const { datname } of rows as { datname: string }[]) {

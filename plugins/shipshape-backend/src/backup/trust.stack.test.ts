@@ -113,10 +113,9 @@ const serviceOf = (knex: Knex, data = configData()) =>
     testEngine(knex),
   );
 
+const databases = TestDatabases.create({ ids: ['SQLITE_3'] });
 async function migrated(): Promise<Knex> {
-  const knex = await TestDatabases.create({ ids: ['SQLITE_3'] }).init(
-    'SQLITE_3',
-  );
+  const knex = await databases.init('SQLITE_3');
   await connectDatabase({ getClient: async () => knex } as any);
   return knex;
 }
@@ -145,6 +144,16 @@ const drillDatabases = () =>
       )
     ).rows.map((r: any) => r.datname as string),
   );
+
+/** A connection of the drill role to `database`, open until destroyed. */
+async function connectedTo(database: string): Promise<Knex> {
+  const db = pgClient(
+    pg(stack.postgres.drillUser, env.drill, database),
+    stack.postgres.drillPassword,
+  );
+  await db.raw('SELECT 1');
+  return db;
+}
 
 /** A database as the drill role makes them (what a crashed drill leaves). */
 async function drillRoleDatabase(name: string) {
@@ -224,6 +233,7 @@ describe('a rogue entity naming payments-db', () => {
   let service: BackupService;
   let existing: Awaited<ReturnType<typeof takeBackup>>;
   const held = `shipshape_drill_${RUN}_held`;
+  let restore: Knex | undefined;
   const leftover = `shipshape_drill_${RUN}_leftover`;
 
   const takeBackup = async () =>
@@ -254,6 +264,8 @@ describe('a rogue entity naming payments-db', () => {
     });
     await drillRoleDatabase(held);
     await drillRoleDatabase(leftover);
+    // the restore's connection (which also keeps other test processes' sweeps off it)
+    restore = await connectedTo(held);
     const b = await backend(knex, [
       component('payments-api', 'payments-db'),
       component('rogue', 'payments-db'),
@@ -263,6 +275,7 @@ describe('a rogue entity naming payments-db', () => {
   });
   afterAll(async () => {
     await stop?.();
+    await restore?.destroy();
     await asSuperuser('postgres', db =>
       db.raw('DROP DATABASE IF EXISTS ?? WITH (FORCE)', [held]),
     );
@@ -402,7 +415,7 @@ describe('the drill connection', () => {
     await expect(
       backend(knex, [], configData({ drillUser: stack.postgres.superuser })),
     ).rejects.toThrow(
-      `Refusing shipshape.backup.drill.connection (database postgres on ${stack.postgres.host}:${stack.postgres.port} as ${stack.postgres.superuser}): role ${stack.postgres.superuser} is a superuser; restore drills run a backup's functions (CHECK constraints, index expressions) as this role, so it must have CREATEDB and nothing more`,
+      `Refusing shipshape.backup.drill.connection (database postgres on ${stack.postgres.host}:${stack.postgres.port} as ${stack.postgres.superuser}): role ${stack.postgres.superuser} is a superuser, has CREATEROLE, has REPLICATION, has BYPASSRLS; restore drills run a backup's functions (CHECK constraints, index expressions) as this role, so it must have CREATEDB and nothing more`,
     );
   });
 
@@ -415,28 +428,62 @@ describe('the drill connection', () => {
     await expect(service.start()).rejects.toThrow(
       `role ${stack.postgres.user} lacks CREATEDB`,
     );
+    const target = service.target('local-db');
+    const by = {
+      entityRef: 'component:default/payments-api',
+      requestedBy: OWNER,
+    };
+    const backup = await (await service.startBackup({ target, ...by })).done;
+    expect(backup.status).toBe('verified');
+    const drill = await (await service.startDrill({ target, ...by })).done;
+    expect(drill).toMatchObject({
+      status: 'failed',
+      failedStep: 'create-database',
+    });
+    expect(drill.error).toMatch(
+      `shipshape.backup.drill.connection: role ${stack.postgres.user} lacks CREATEDB; restore drills run`,
+    );
   });
 
-  it("the stack's drill role passes, and a sweep drops only its unheld drill databases", async () => {
+  it("the stack's drill role passes; a sweep drops only the drill role's databases no drill holds", async () => {
     const knex = await migrated();
     const service = serviceOf(knex);
     await service.start();
-    const name = `shipshape_drill_${RUN}_sweep`;
-    await drillRoleDatabase(name);
+    const name = (what: string) => `shipshape_drill_${RUN}_${what}`;
+    for (const what of ['left', 'recorded', 'busy']) {
+      await drillRoleDatabase(name(what));
+    }
+    // a drill of this portal is running (on another replica) in 'recorded'
+    const backup = (await service.store.verified('local-db'))[0];
+    await service.store.startDrill({
+      id: `${RUN}-recorded`,
+      backupId: backup?.id ?? 'none',
+      target: 'local-db',
+      entityRef: 'component:default/payments-api',
+      requestedBy: OWNER,
+      databaseName: name('recorded'),
+      step: 'restore',
+    });
+    // someone is connected to 'busy' (a drill of another portal sharing the drill server)
+    const busy = await connectedTo(name('busy'));
     // the superuser's own database of that name pattern is not the drill role's to drop
-    const foreign = `shipshape_drill_${RUN}_foreign`;
     await asSuperuser('postgres', db =>
-      db.raw('CREATE DATABASE ??', [foreign]),
+      db.raw('CREATE DATABASE ??', [name('su')]),
     );
     try {
       const swept = await service.sweepDrillDatabases();
-      expect(swept).toContain(name);
-      expect(swept).not.toContain(foreign);
-      expect(await drillDatabases()).not.toContain(name);
+      expect(swept).toContain(name('left'));
+      for (const kept of ['recorded', 'busy', 'su']) {
+        expect(swept).not.toContain(name(kept));
+      }
+      expect(await drillDatabases()).not.toContain(name('left'));
     } finally {
-      await asSuperuser('postgres', db =>
-        db.raw('DROP DATABASE IF EXISTS ?? WITH (FORCE)', [foreign]),
-      );
+      await busy.destroy();
+      for (const what of ['recorded', 'busy', 'su']) {
+        await asSuperuser('postgres', db =>
+          db.raw('DROP DATABASE IF EXISTS ?? WITH (FORCE)', [name(what)]),
+        );
+      }
     }
   });
 });
