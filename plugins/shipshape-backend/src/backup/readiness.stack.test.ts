@@ -320,9 +320,11 @@ describe('GET /entities/.../dr-readiness', () => {
         /^Cannot read the dr-site cluster: .*ECONNREFUSED/,
       );
     }
+    // an environment that is not configured is bad input (400 naming the configured ones)
     const unknown = await get('payments-api', 'nowhere');
-    expect(byId(unknown.body).replicas.message).toContain(
-      "Unknown environment 'nowhere'",
+    expect(unknown.status).toBe(400);
+    expect(unknown.body.error.message).toContain(
+      "environment: 'nowhere' is not one of shipshape.environments",
     );
   });
 
