@@ -427,6 +427,7 @@ describe('backup and restore drill on the local stack', () => {
             name: 'big-s3',
             connection: { ...su, database: dbName },
             storage: s3(),
+            allowedEntities: ALLOWED,
           } as any),
       );
       const target = service.target('big-s3');
