@@ -5,11 +5,27 @@ import {
   mockServices,
   startTestBackend,
 } from '@backstage/backend-test-utils';
+import { Entity } from '@backstage/catalog-model';
 import { catalogServiceMock } from '@backstage/plugin-catalog-node/testUtils';
 import request from 'supertest';
 import { shipshapePlugin } from './plugin';
 
 jest.setTimeout(60_000);
+
+function component(name: string, kubernetesId?: string): Entity {
+  return {
+    apiVersion: 'backstage.io/v1alpha1',
+    kind: 'Component',
+    metadata: {
+      name,
+      namespace: 'default',
+      annotations: kubernetesId
+        ? { 'backstage.io/kubernetes-id': kubernetesId }
+        : {},
+    },
+    spec: { type: 'service', owner: 'group:default/team' },
+  };
+}
 
 /**
  * Bad input that once answered 500 (found by scripts/fuzz.sh) answers 4xx naming the field,
@@ -35,26 +51,29 @@ describe('bad input answers 4xx naming the field', () => {
         }),
         catalogServiceMock.factory({
           entities: [
-            {
-              apiVersion: 'backstage.io/v1alpha1',
-              kind: 'Component',
-              metadata: { name: 'svc', namespace: 'default' },
-              spec: { type: 'service', owner: 'group:default/team' },
-            },
+            component('svc'),
+            component('bad-id', 'not a label value!'),
+            component('long-id', 'x'.repeat(64)),
           ],
         }),
       ],
     });
-    return (path: string) =>
+    const get = (path: string) =>
       request(server)
         .get(`/api/shipshape${path}`)
         .set('Authorization', mockCredentials.user.header());
+    const post = (path: string, body: object) =>
+      request(server)
+        .post(`/api/shipshape${path}`)
+        .set('Authorization', mockCredentials.user.header())
+        .send(body);
+    return { get, post };
   }
 
   it.each(databases.eachSupportedId())(
     'GET dr-readiness with an unknown or oversized environment answers 400 naming environment on %p',
     async databaseId => {
-      const get = await start(databaseId);
+      const { get } = await start(databaseId);
       const cases: Array<[string, RegExp]> = [
         [
           'nope',
@@ -90,6 +109,37 @@ describe('bad input answers 4xx naming the field', () => {
       expect(
         (await get('/entities/component/default/svc/dr-readiness')).status,
       ).toBe(200);
+    },
+  );
+  it.each(databases.eachSupportedId())(
+    'an invalid kubernetes-id answers 400 naming the annotation (rollout, deploy, rollback, pause) on %p',
+    async databaseId => {
+      const { get, post } = await start(databaseId);
+      for (const [name, shown] of [
+        ['bad-id', 'not a label value!'],
+        ['long-id', 'x'.repeat(64)],
+      ]) {
+        const expected = `backstage.io/kubernetes-id of component:default/${name} is '${shown}'; expected a Kubernetes label value`;
+        const path = `/entities/component/default/${name}`;
+        const answers = [
+          await get(`${path}/rollout`),
+          await post(`${path}/deploy`, {
+            environment: 'staging',
+            tag: '1.2.3',
+            dryRun: true,
+          }),
+          await post(`${path}/rollback`, {
+            environment: 'staging',
+            dryRun: true,
+          }),
+          await post(`${path}/pause`, { environment: 'staging', dryRun: true }),
+        ];
+        for (const res of answers) {
+          expect(res.status).toBe(400);
+          expect(res.body.error.name).toBe('InputError');
+          expect(res.body.error.message).toContain(expected);
+        }
+      }
     },
   );
 });

@@ -26,6 +26,8 @@ import {
 } from './clusters';
 
 const DNS_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
+/** A Kubernetes label value (the kubernetes-id is one, on every workload of the entity). */
+const LABEL_VALUE = /^[A-Za-z0-9]([-_.A-Za-z0-9]{0,61}[A-Za-z0-9])?$/;
 
 /** What the catalog says about where an entity's workloads are (a claim, not a proof). */
 export interface WorkloadRef {
@@ -35,7 +37,7 @@ export interface WorkloadRef {
   namespace?: string;
 }
 
-/** The entity's WorkloadRef; InputError when it has no kubernetes-id. */
+/** The entity's WorkloadRef; InputError when it has no kubernetes-id or one Kubernetes refuses. */
 export function workloadRefOf(entity: Entity): WorkloadRef {
   const a = entity.metadata.annotations ?? {};
   const kubernetesId = a[ECOSYSTEM_ANNOTATIONS.kubernetesId];
@@ -44,6 +46,15 @@ export function workloadRefOf(entity: Entity): WorkloadRef {
       `${stringifyEntityRef(entity)} has no ${
         ECOSYSTEM_ANNOTATIONS.kubernetesId
       } annotation, so Shipshape cannot find its workloads`,
+    );
+  }
+  if (!LABEL_VALUE.test(kubernetesId)) {
+    const annotation = ECOSYSTEM_ANNOTATIONS.kubernetesId;
+    const shown = kubernetesId.slice(0, 100);
+    throw new InputError(
+      `${annotation} of ${stringifyEntityRef(
+        entity,
+      )} is '${shown}'; expected a Kubernetes label value: at most 63 letters, digits, '-', '_' or '.', beginning and ending with a letter or digit`,
     );
   }
   const namespace = a[ECOSYSTEM_ANNOTATIONS.kubernetesNamespace];
