@@ -2631,6 +2631,19 @@ export const spec = {
               $ref: '#/components/schemas/RestoreDrill',
             },
           },
+          redacted: {
+            type: 'boolean',
+            description:
+              'true for a caller without shipshape.operation.backup on the entity: no storageKey, location, sha256, tables or error, only the totals below',
+          },
+          tableCount: {
+            type: 'integer',
+            description: 'redacted records: the number of tables dumped',
+          },
+          rowCount: {
+            type: 'integer',
+            description: 'redacted records: their rows in total',
+          },
         },
         required: ['id', 'target', 'status', 'requestedBy', 'startedAt'],
       },
@@ -2699,6 +2712,19 @@ export const spec = {
             type: 'string',
             description:
               'the temporary database it restores into (dropped at the end)',
+          },
+          redacted: {
+            type: 'boolean',
+            description:
+              'true for a caller without shipshape.operation.backup on the entity: no comparison, databaseName or error, only the totals below',
+          },
+          tableCount: {
+            type: 'integer',
+            description: 'redacted records: the number of tables compared',
+          },
+          mismatchedTables: {
+            type: 'integer',
+            description: 'redacted records: how many of them differed',
           },
           startedAt: {
             type: 'string',
