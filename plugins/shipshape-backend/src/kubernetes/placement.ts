@@ -205,15 +205,16 @@ export class WorkloadOwnership {
     client: ClusterClient,
     place: EnvironmentConfig,
     entity: Entity,
-    workloads: KubeObject[],
+    workloads: Promise<KubeObject[]>,
   ): Promise<void> {
     const entityRef = stringifyEntityRef(entity);
     assertAllowed(place, entity);
-    const [, claims] = await Promise.all([
+    const [, claims, found] = await Promise.all([
       assertNamespace(client, place, entityRef),
       this.otherClaims(entity),
+      workloads,
     ]);
-    for (const w of workloads) assertWorkloadBelongs(place, entityRef, w);
+    for (const w of found) assertWorkloadBelongs(place, entityRef, w);
     if (claims.length) {
       throw new ConflictError(
         `${ECOSYSTEM_ANNOTATIONS.kubernetesId}=${
@@ -252,11 +253,14 @@ export class WorkloadOwnership {
   }
 }
 
-/** Checks the workloads an operation would touch; throws when it may not. */
+/**
+ * Checks the workloads an operation would touch (given while they are being listed, so the
+ * check's own reads run meanwhile); throws when it may not.
+ */
 export type OwnershipCheck = (
   client: ClusterClient,
   place: EnvironmentConfig,
-  workloads: KubeObject[],
+  workloads: Promise<KubeObject[]>,
 ) => Promise<void>;
 
 /** The namespace exists and, if the platform named its owning entity, that is `entityRef`. */

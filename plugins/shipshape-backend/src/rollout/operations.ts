@@ -97,12 +97,13 @@ export async function entityWorkloads(
 }> {
   const env = clusters.placement(environment, workload);
   const client = clusters.operator(env);
-  const workloads = await listEntityWorkloads(
+  // The checks' own reads (namespace, catalog) run while the workloads are listed.
+  const listing = listEntityWorkloads(
     client,
     env.namespace,
     workload.kubernetesId,
   );
-  await check(client, env, workloads);
+  const [workloads] = await Promise.all([listing, check(client, env, listing)]);
   if (workloads.length === 0) {
     throw new NotFoundError(
       `No Deployment or Rollout labelled backstage.io/kubernetes-id=${workload.kubernetesId} in namespace ${env.namespace} of cluster ${env.cluster} (environment ${env.name})`,
