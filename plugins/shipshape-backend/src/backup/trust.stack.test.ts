@@ -202,9 +202,15 @@ function component(name: string, target: string): Entity {
 }
 
 /** The real plugin on `knex`, with `entities` in the catalog; OWNER and ROGUE may run backups. */
-async function backend(knex: Knex, entities: Entity[], data = configData()) {
+async function backend(
+  knex: Knex,
+  entities: Entity[],
+  data = configData(),
+  extra: any[] = [],
+) {
   return startTestBackend({
     features: [
+      ...extra,
       shipshapePlugin,
       mockServices.database.factory({ knex }),
       mockServices.rootConfig.factory({ data }),
@@ -484,6 +490,30 @@ describe('the drill connection', () => {
           db.raw('DROP DATABASE IF EXISTS ?? WITH (FORCE)', [name(what)]),
         );
       }
+    }
+  });
+});
+
+describe('the scheduled sweep', () => {
+  it('runs on the plugin scheduler and drops what a crash left', async () => {
+    const scheduler = mockServices.scheduler.mock();
+    const b = await backend(await migrated(), [], configData(), [
+      scheduler.factory,
+    ]);
+    try {
+      const task = scheduler.scheduleTask.mock.calls
+        .map(([t]) => t)
+        .find(t => t.id === 'shipshape-backup-drill-sweep')!;
+      expect(task).toMatchObject({
+        frequency: { minutes: 60 },
+        initialDelay: { minutes: 60 },
+      });
+      const name = `shipshape_drill_${RUN}_crashed`;
+      await drillRoleDatabase(name);
+      await task.fn(new AbortController().signal);
+      expect(await drillDatabases()).not.toContain(name);
+    } finally {
+      await b.stop();
     }
   });
 });
