@@ -783,7 +783,7 @@ kubernetes:
 shipshape:
   environments:
     - {name: staging, cluster: local, namespace: staging}
-    - {name: production, cluster: local, namespace: production}
+    - {name: production, cluster: local, namespace: production, protected: true}
   kubernetes:
     clusters:
       - name: local
