@@ -131,7 +131,8 @@ export PYTHONPATH=$ROOT/scripts/fuzz SCHEMATHESIS_HOOKS=hooks
 : >"$SHIPSHAPE_FUZZ_LOG"
 echo "fuzzing $BASE/api/shipshape: $EXAMPLES examples per operation and phase, seed $SEED"
 start=$SECONDS
-timeout 600 "$VENV/bin/schemathesis" run "$SPEC" \
+# From $OUT, where Schemathesis and Hypothesis keep their caches (.schemathesis, .hypothesis).
+(cd "$OUT" && exec timeout 600 "$VENV/bin/schemathesis" run "$SPEC" \
   --url "$BASE/api/shipshape" \
   --header "Authorization: Bearer $TOKEN" \
   --checks not_a_server_error \
@@ -139,7 +140,7 @@ timeout 600 "$VENV/bin/schemathesis" run "$SPEC" \
   --max-examples "$EXAMPLES" --seed "$SEED" --no-shrink \
   --workers 1 --request-timeout 40 \
   --suppress-health-check all \
-  --report junit --report-dir "$OUT" \
+  --report junit --report-dir "$OUT") \
   >"$OUT/schemathesis.log" 2>&1
 st=$?
 echo "schemathesis exited $st after $((SECONDS - start)) s (log: $OUT/schemathesis.log)"
