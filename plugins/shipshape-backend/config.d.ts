@@ -107,7 +107,7 @@ export interface Config {
       instanceName?: string;
       /** How often a replica marks its running operations alive (default 5). */
       heartbeatSeconds?: number;
-      /** A running operation whose heartbeat is older than this is taken over by another replica (default 20). */
+      /** A running operation whose heartbeat is older than this is taken over by another replica (default 60: longer than a typical database failover, during which no heartbeat is written). A replica that lost its claim is fenced: its writes are refused and its run stopped. */
       staleAfterSeconds?: number;
     };
     /** Backups and restore drills (docs/backup.md); entities name a target in shipshape.dev/backup-target. */

@@ -5,7 +5,9 @@ import {
   LoggerService,
 } from '@backstage/backend-plugin-api';
 import { randomUUID } from 'crypto';
+import { Knex } from 'knex';
 import {
+  ClaimLostError,
   NewOperation,
   Operation,
   OperationLogLine,
@@ -28,7 +30,16 @@ export interface OperationContext {
   log(message: string, level?: OperationLogLine['level']): Promise<void>;
   /** Persist what has been changed so far, so a restarted backend can resume. */
   saveProgress(progress: unknown): Promise<void>;
-  /** Aborted when the backend shuts down: stop watching, leave the operation running. */
+  /**
+   * Runs a database write of the handler under this run's claim, in one transaction with the
+   * claim check: it commits only if no other runner took the operation over.
+   */
+  fenced<T>(write: (tx: Knex.Transaction) => Promise<T>): Promise<T>;
+  /**
+   * Aborted when the backend shuts down (stop watching, leave the operation running), and when
+   * this run lost its claim (reason: a ClaimLostError): stop at once, another runner has it.
+   * log, saveProgress and fenced throw ClaimLostError once the claim is lost.
+   */
   signal: AbortSignal;
 }
 
@@ -46,9 +57,14 @@ export interface OperationEngineOptions {
   instanceId?: string;
   /** How often running operations are marked alive (and orphans looked for). */
   heartbeatMs?: number;
-  /** A running operation whose heartbeat is older than this is taken over. */
+  /**
+   * A running operation whose heartbeat is older than this is taken over (default 60 s: a
+   * database failover of tens of seconds stops every heartbeat; see docs/operations.md).
+   */
   staleAfterMs?: number;
 }
+
+export { ClaimLostError };
 
 /** Thrown into a handler when the backend shuts down mid-operation. */
 export class EngineStoppedError extends Error {
@@ -69,7 +85,7 @@ export class OperationEngine {
   private readonly handlers = new Map<string, OperationHandler>();
   private readonly running = new Map<
     string,
-    { promise: Promise<void>; abort: AbortController }
+    { promise: Promise<void>; abort: AbortController; generation: number }
   >();
   private readonly heartbeatMs: number;
   private readonly staleAfterMs: number;
@@ -82,7 +98,7 @@ export class OperationEngine {
     this.auditor = options.auditor;
     this.instanceId = options.instanceId ?? `shipshape-${randomUUID()}`;
     this.heartbeatMs = options.heartbeatMs ?? 5_000;
-    this.staleAfterMs = options.staleAfterMs ?? 20_000;
+    this.staleAfterMs = options.staleAfterMs ?? 60_000;
   }
 
   static create(options: OperationEngineOptions): OperationEngine {
@@ -173,7 +189,20 @@ export class OperationEngine {
   }
 
   private async beat(): Promise<void> {
-    await this.store.heartbeat(this.instanceId, [...this.running.keys()]);
+    const claims = [...this.running].map(([id, r]) => ({
+      id,
+      generation: r.generation,
+    }));
+    const lost = await this.store.heartbeat(this.instanceId, claims);
+    for (const id of lost) {
+      const run = this.running.get(id);
+      if (run && !run.abort.signal.aborted) {
+        this.logger.warn(
+          `Operation ${id}: this replica lost its claim (taken over); stopping its run`,
+        );
+        run.abort.abort(new ClaimLostError(id, run.generation));
+      }
+    }
     await this.resumeOrphans();
   }
 
@@ -197,6 +226,7 @@ export class OperationEngine {
           : `Runner ${op.previousRunner ?? '(unknown)'} stopped; resumed by ${
               this.instanceId
             }`,
+        op.claimGeneration,
       );
       this.launch(op, true);
     }
@@ -205,14 +235,34 @@ export class OperationEngine {
   private launch(operation: Operation, resumed: boolean): void {
     const abort = new AbortController();
     const handler = this.handlers.get(operation.kind);
+    const generation = operation.claimGeneration;
+    // Every write of the run is fenced by its claim; a refused one stops the run.
+    const fence = async <T>(write: () => Promise<T>): Promise<T> => {
+      try {
+        return await write();
+      } catch (e) {
+        if (e instanceof ClaimLostError && !abort.signal.aborted) {
+          abort.abort(e);
+        }
+        throw e;
+      }
+    };
     const ctx: OperationContext = {
       operation,
       resumed,
       signal: abort.signal,
       log: (message, level = 'info') =>
-        this.store.appendLog(operation.id, level, message),
-      saveProgress: progress => this.store.saveProgress(operation.id, progress),
+        fence(() =>
+          this.store.appendLog(operation.id, level, message, generation),
+        ),
+      saveProgress: progress =>
+        fence(() =>
+          this.store.saveProgress(operation.id, progress, generation),
+        ),
+      fenced: write =>
+        fence(() => this.store.fenced(operation.id, generation, write)),
     };
+    const claimLost = () => abort.signal.reason instanceof ClaimLostError;
     const promise = (async () => {
       // One audit event per run: a run resumed after a restart is a new event (resumed: true).
       const audit = await this.auditor
@@ -237,21 +287,35 @@ export class OperationEngine {
           'failed',
           operation.result,
           reason,
+          generation,
         );
         await this.audited(audit, 'failed', reason);
         return;
       }
       try {
         const outcome = await handler.run(ctx);
+        if (claimLost()) throw abort.signal.reason;
         await ctx.log(`Finished: ${outcome.status}: ${outcome.reason}`);
-        await this.store.finish(
-          operation.id,
-          outcome.status,
-          outcome.result,
-          outcome.reason,
+        await fence(() =>
+          this.store.finish(
+            operation.id,
+            outcome.status,
+            outcome.result,
+            outcome.reason,
+            generation,
+          ),
         );
         await this.audited(audit, outcome.status, outcome.reason);
       } catch (e) {
+        if (claimLost() || e instanceof ClaimLostError) {
+          // Another runner holds the operation: its outcome is the one recorded, not ours.
+          const lost = claimLost() ? abort.signal.reason : e;
+          this.logger.warn(`${lost.message}; this run stopped`);
+          await audit
+            ?.fail({ error: lost, meta: { outcome: 'claim-lost' } })
+            .catch(() => {});
+          return;
+        }
         if (abort.signal.aborted || e instanceof EngineStoppedError) {
           // Shutting down: leave it running; the next instance resumes it (and audits that run).
           return;
@@ -260,16 +324,26 @@ export class OperationEngine {
         this.logger.error(`Operation ${operation.id} failed: ${message}`);
         await ctx.log(`Failed: ${message}`, 'error').catch(() => {});
         const current = await this.store.get(operation.id);
-        await this.store.finish(
-          operation.id,
-          'failed',
-          current?.result,
-          message,
-        );
+        try {
+          await this.store.finish(
+            operation.id,
+            'failed',
+            current?.result,
+            message,
+            generation,
+          );
+        } catch (lost) {
+          if (!(lost instanceof ClaimLostError)) throw lost;
+          this.logger.warn(`${lost.message}; this run stopped`);
+          await audit
+            ?.fail({ error: lost, meta: { outcome: 'claim-lost' } })
+            .catch(() => {});
+          return;
+        }
         await this.audited(audit, 'failed', message);
       }
     })().finally(() => this.running.delete(operation.id));
-    this.running.set(operation.id, { promise, abort });
+    this.running.set(operation.id, { promise, abort, generation });
   }
 
   /** Ends a run's audit event: success only when the operation succeeded. */

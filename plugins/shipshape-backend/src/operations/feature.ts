@@ -29,7 +29,7 @@ export function operationsSettings(config: RootConfigService) {
     // Stable across restarts (a pod's name), so a restarted replica takes back its runs at once.
     instanceId: c?.getOptionalString('instanceName') ?? os.hostname(),
     heartbeatMs: seconds('heartbeatSeconds', 5),
-    staleAfterMs: seconds('staleAfterSeconds', 20),
+    staleAfterMs: seconds('staleAfterSeconds', 60),
   };
 }
 

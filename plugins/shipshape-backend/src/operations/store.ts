@@ -31,6 +31,8 @@ export interface Operation<I = unknown, R = unknown> {
   updatedAt: string;
   finishedAt?: string;
   heartbeatAt?: string;
+  /** The fencing token: incremented by every claim; a runner writes only while it still holds it. */
+  claimGeneration: number;
   /** Set by claimOrphans: the runner that stopped (claimedBy before the takeover). */
   previousRunner?: string;
 }
@@ -71,7 +73,21 @@ function toOperation(row: any): Operation {
     updatedAt: isoOf(row.updated_at)!,
     finishedAt: isoOf(row.finished_at),
     heartbeatAt: isoOf(row.heartbeat_at),
+    claimGeneration: Number(row.claim_generation ?? 0),
   };
+}
+
+/**
+ * A write of a runner that no longer holds its claim (another replica took the operation
+ * over, or a restart of the same replica name did): refused, nothing was written.
+ */
+export class ClaimLostError extends Error {
+  name = 'ClaimLostError';
+  constructor(readonly operationId: string, readonly generation: number) {
+    super(
+      `Operation ${operationId}: claim ${generation} was lost (taken over by another runner); write refused`,
+    );
+  }
 }
 
 function isUniqueViolation(e: any): boolean {
@@ -154,12 +170,15 @@ export class OperationStore {
   /** Moves a queued operation to running for this instance; false if someone else did. */
   async claim(id: string, instanceId: string): Promise<boolean> {
     const now = new Date();
-    const n = await this.db(OPS).where({ id, status: 'queued' }).update({
-      status: 'running',
-      claimed_by: instanceId,
-      heartbeat_at: now,
-      updated_at: now,
-    });
+    const n = await this.db(OPS)
+      .where({ id, status: 'queued' })
+      .update({
+        status: 'running',
+        claimed_by: instanceId,
+        claim_generation: this.db.raw('claim_generation + 1'),
+        heartbeat_at: now,
+        updated_at: now,
+      });
     if (n === 1) this.changes.notify(id);
     return n === 1;
   }
@@ -196,12 +215,15 @@ export class OperationStore {
       if (ids.length === 0) return [];
       const previous = new Map(found.map(r => [r.id, r.claimed_by]));
       const now = new Date();
-      await tx(OPS).whereIn('id', ids).update({
-        status: 'running',
-        claimed_by: instanceId,
-        heartbeat_at: now,
-        updated_at: now,
-      });
+      await tx(OPS)
+        .whereIn('id', ids)
+        .update({
+          status: 'running',
+          claimed_by: instanceId,
+          claim_generation: tx.raw('claim_generation + 1'),
+          heartbeat_at: now,
+          updated_at: now,
+        });
       const rows = await tx(OPS).whereIn('id', ids);
       return rows.map(r => ({
         ...toOperation(r),
@@ -212,52 +234,110 @@ export class OperationStore {
     return claimed;
   }
 
-  /** Marks this instance as alive on its operations. */
-  async heartbeat(instanceId: string, ids: string[]): Promise<void> {
-    if (ids.length === 0) return;
-    await this.db(OPS)
-      .whereIn('id', ids)
-      .andWhere({ claimed_by: instanceId, status: 'running' })
-      .update({ heartbeat_at: new Date() });
+  /**
+   * Marks this instance as alive on the operations it holds (id and claim generation).
+   * Returns the ids whose claim is lost: taken over, or no longer running.
+   */
+  async heartbeat(
+    instanceId: string,
+    claims: Array<{ id: string; generation: number }>,
+  ): Promise<string[]> {
+    const lost: string[] = [];
+    for (const { id, generation } of claims) {
+      const n = await this.db(OPS)
+        .where({
+          id,
+          claimed_by: instanceId,
+          claim_generation: generation,
+          status: 'running',
+        })
+        .update({ heartbeat_at: new Date() });
+      if (n === 0) lost.push(id);
+    }
+    return lost;
+  }
+
+  /**
+   * Runs `write` in a transaction that first checks, with a conditional UPDATE, that claim
+   * `generation` still holds the running operation (ClaimLostError if not). On PostgreSQL
+   * that UPDATE holds the row lock until commit, so no takeover commits in between: the
+   * write happens under the claim or not at all.
+   */
+  async fenced<T>(
+    id: string,
+    generation: number,
+    write: (tx: Knex.Transaction) => Promise<T>,
+  ): Promise<T> {
+    return this.db.transaction(async tx => {
+      const n = await tx(OPS)
+        .where({ id, claim_generation: generation, status: 'running' })
+        .update({ updated_at: new Date() });
+      if (n !== 1) throw new ClaimLostError(id, generation);
+      return write(tx);
+    });
   }
 
   /** Saves intermediate state (what was changed so far), for resuming after a restart. */
-  async saveProgress(id: string, result: unknown): Promise<void> {
-    await this.db(OPS)
-      .where({ id })
-      .update({ result: JSON.stringify(result), updated_at: new Date() });
+  async saveProgress(
+    id: string,
+    result: unknown,
+    generation?: number,
+  ): Promise<void> {
+    let query = this.db(OPS).where({ id });
+    if (generation !== undefined) {
+      query = query.andWhere({
+        claim_generation: generation,
+        status: 'running',
+      });
+    }
+    const n = await query.update({
+      result: JSON.stringify(result),
+      updated_at: new Date(),
+    });
+    if (generation !== undefined && n !== 1) {
+      throw new ClaimLostError(id, generation);
+    }
   }
 
+  /** Appends a log line; with `generation`, only while that claim holds (ClaimLostError). */
   async appendLog(
     id: string,
     level: OperationLogLine['level'],
     message: string,
+    generation?: number,
   ): Promise<void> {
-    await this.db(LOG).insert({
-      operation_id: id,
-      at: new Date(),
-      level,
-      message,
-    });
+    const line = { operation_id: id, at: new Date(), level, message };
+    if (generation === undefined) await this.db(LOG).insert(line);
+    else await this.fenced(id, generation, tx => tx(LOG).insert(line));
     this.changes.notify(id);
   }
 
+  /** Records the outcome; with `generation`, only while that claim holds (ClaimLostError). */
   async finish(
     id: string,
     status: Exclude<OperationStatus, 'queued' | 'running'>,
     result: unknown,
     reason: string,
+    generation?: number,
   ): Promise<void> {
     const now = new Date();
-    await this.db(OPS)
-      .where({ id })
-      .update({
-        status,
-        result: JSON.stringify(result ?? {}),
-        outcome_reason: reason,
-        finished_at: now,
-        updated_at: now,
+    let query = this.db(OPS).where({ id });
+    if (generation !== undefined) {
+      query = query.andWhere({
+        claim_generation: generation,
+        status: 'running',
       });
+    }
+    const n = await query.update({
+      status,
+      result: JSON.stringify(result ?? {}),
+      outcome_reason: reason,
+      finished_at: now,
+      updated_at: now,
+    });
+    if (generation !== undefined && n !== 1) {
+      throw new ClaimLostError(id, generation);
+    }
     this.changes.notify(id);
   }
 
