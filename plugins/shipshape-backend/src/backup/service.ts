@@ -25,6 +25,7 @@ import {
 import { BackupStorage, createStorage } from './storage';
 import { copyBackup, deleteCopies } from './copies';
 import { retentionPlan } from './retention';
+import { locationRedactor } from './redact';
 import { KubernetesClusters } from '../kubernetes/clusters';
 import {
   EngineStoppedError,
@@ -181,6 +182,8 @@ function killOnAbort(signal: AbortSignal, child: ChildProcess) {
  */
 export class BackupService {
   readonly store: BackupStore;
+  /** Operation log lines go without hosts, buckets or paths (readers of the entity see them). */
+  private readonly withoutLocations: (message: string) => string;
   private readonly storages = new Map<string, BackupStorage>();
 
   constructor(
@@ -191,6 +194,7 @@ export class BackupService {
     private readonly clusters?: KubernetesClusters,
   ) {
     this.store = new BackupStore(db);
+    this.withoutLocations = locationRedactor(config);
     engine.register(BACKUP_KIND, { run: ctx => this.runBackupOperation(ctx) });
     engine.register(DRILL_KIND, { run: ctx => this.runDrillOperation(ctx) });
   }
@@ -204,7 +208,7 @@ export class BackupService {
     const { kind, id } = ctx.operation;
     this.logger[level](`${kind} ${id}: ${message}`);
     await ctx
-      .log(message, level)
+      .log(this.withoutLocations(message), level)
       .catch(e =>
         this.logger.warn(`${kind} ${id}: log failed: ${messageOf(e)}`),
       );

@@ -403,6 +403,19 @@ describe('a rogue entity naming payments-db', () => {
     ]) {
       expect(text).not.toContain(secret);
     }
+    // the backup's operation log, which anyone who sees the entity may read
+    const log = (await testEngine(knex).store.getLog(existing.id))
+      .map(l => l.message)
+      .join('\n');
+    expect(log).toMatch(/^Dumping payments-db \(pg_dump -Fc\) to s3:\/\/…$/m);
+    for (const secret of [
+      stack.postgres.host,
+      stack.s3.bucket,
+      stack.s3.endpoint,
+      prefix,
+    ]) {
+      expect(log).not.toContain(secret);
+    }
     const one = await request(server)
       .get(`${base}/payments-api/backups/${existing.id}`)
       .set('Authorization', as(READER));
