@@ -249,7 +249,8 @@ describe('DrReadinessCard', () => {
     expect(
       await screen.findByText('Restore drill d2 failed at compare: x'),
     ).toBeInTheDocument();
-  });
+    // two button runs with their long polls and gradings: over jest's 5 s on a loaded machine
+  }, 30_000);
 
   it('lists the recent restore drills: which backup, outcome, restore time, backup age', async () => {
     render('payments-api', true);

@@ -33,6 +33,7 @@ import {
   DrReadinessReport,
   shipshapeApiRef,
 } from '../../api';
+import { AccessibleColours } from '../AccessibleColours';
 
 function size(bytes?: number) {
   if (bytes === undefined) return '';
@@ -268,97 +269,99 @@ export function DrReadinessCard() {
   const Overall = readiness && STATUS[readiness.status];
 
   return (
-    <InfoCard title="DR Readiness">
-      {!readiness && !error && <Progress />}
-      {error && <ResponseErrorPanel error={error} />}
-      {readiness && Overall && (
-        <>
-          <Box display="flex" alignItems="center" mb={1}>
-            <Overall>{readiness.status.toUpperCase()}</Overall>
-            <Box ml={2}>
-              {readiness.target ? (
-                <Typography variant="body2">
-                  {history
-                    ? `Target ${history.target} (${history.storage})`
-                    : historyError}
+    <AccessibleColours>
+      <InfoCard title="DR Readiness">
+        {!readiness && !error && <Progress />}
+        {error && <ResponseErrorPanel error={error} />}
+        {readiness && Overall && (
+          <>
+            <Box display="flex" alignItems="center" mb={1}>
+              <Overall>{readiness.status.toUpperCase()}</Overall>
+              <Box ml={2}>
+                {readiness.target ? (
+                  <Typography variant="body2">
+                    {history
+                      ? `Target ${history.target} (${history.storage})`
+                      : historyError}
+                  </Typography>
+                ) : (
+                  // nothing backs this entity up: the backup-target check below says how to fix it
+                  <Typography variant="body2" color="error">
+                    {named
+                      ? `Backup target ${named} not usable`
+                      : 'No backup target'}
+                  </Typography>
+                )}
+              </Box>
+              <Box ml={2}>
+                <Typography variant="caption" color="textSecondary">
+                  Cluster checks from {readiness.environment}
                 </Typography>
-              ) : (
-                // nothing backs this entity up: the backup-target check below says how to fix it
-                <Typography variant="body2" color="error">
-                  {named
-                    ? `Backup target ${named} not usable`
-                    : 'No backup target'}
-                </Typography>
-              )}
+              </Box>
             </Box>
-            <Box ml={2}>
-              <Typography variant="caption" color="textSecondary">
-                Cluster checks from {readiness.environment}
-              </Typography>
-            </Box>
-          </Box>
-          <Changes report={readiness} />
-          <Table size="small" aria-label="DR readiness checks">
-            <TableBody>
-              {readiness.checks.map(c => {
-                const S = STATUS[c.status];
-                return (
-                  <TableRow key={c.id}>
-                    <TableCell style={{ whiteSpace: 'nowrap' }}>
-                      <S>{c.status}</S>
-                    </TableCell>
-                    <TableCell>
-                      <Typography variant="body2">{c.message}</Typography>
-                      {c.fix && (
-                        <Typography variant="caption" color="textSecondary">
-                          Fix: {c.fix}
-                        </Typography>
-                      )}
-                    </TableCell>
-                  </TableRow>
-                );
-              })}
-            </TableBody>
-          </Table>
-          <BackupRows items={items} />
-          <DrillRows items={items} />
-        </>
-      )}
-      {readiness?.target && (
-        <Box mt={2} display="flex" alignItems="center">
-          <Button
-            variant="contained"
-            color="primary"
-            disabled={!canBackUp || busy || !history}
-            onClick={backUp}
-          >
-            Back up now
-          </Button>
-          <Box ml={1}>
+            <Changes report={readiness} />
+            <Table size="small" aria-label="DR readiness checks">
+              <TableBody>
+                {readiness.checks.map(c => {
+                  const S = STATUS[c.status];
+                  return (
+                    <TableRow key={c.id}>
+                      <TableCell style={{ whiteSpace: 'nowrap' }}>
+                        <S>{c.status}</S>
+                      </TableCell>
+                      <TableCell>
+                        <Typography variant="body2">{c.message}</Typography>
+                        {c.fix && (
+                          <Typography variant="caption" color="textSecondary">
+                            Fix: {c.fix}
+                          </Typography>
+                        )}
+                      </TableCell>
+                    </TableRow>
+                  );
+                })}
+              </TableBody>
+            </Table>
+            <BackupRows items={items} />
+            <DrillRows items={items} />
+          </>
+        )}
+        {readiness?.target && (
+          <Box mt={2} display="flex" alignItems="center">
             <Button
-              variant="outlined"
-              disabled={!canBackUp || busy || !lastVerified}
-              onClick={drill}
+              variant="contained"
+              color="primary"
+              disabled={!canBackUp || busy || !history}
+              onClick={backUp}
             >
-              Run restore drill
+              Back up now
             </Button>
+            <Box ml={1}>
+              <Button
+                variant="outlined"
+                disabled={!canBackUp || busy || !lastVerified}
+                onClick={drill}
+              >
+                Run restore drill
+              </Button>
+            </Box>
+            {!canBackUp && (
+              <Box ml={2}>
+                <Typography variant="caption">
+                  You may not back up this entity
+                </Typography>
+              </Box>
+            )}
+            {message && (
+              <Box ml={2}>
+                <Typography variant="body2" role="status">
+                  {message}
+                </Typography>
+              </Box>
+            )}
           </Box>
-          {!canBackUp && (
-            <Box ml={2}>
-              <Typography variant="caption">
-                You may not back up this entity
-              </Typography>
-            </Box>
-          )}
-          {message && (
-            <Box ml={2}>
-              <Typography variant="body2" role="status">
-                {message}
-              </Typography>
-            </Box>
-          )}
-        </Box>
-      )}
-    </InfoCard>
+        )}
+      </InfoCard>
+    </AccessibleColours>
   );
 }
