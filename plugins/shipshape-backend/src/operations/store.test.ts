@@ -1,6 +1,6 @@
 import { ConflictError } from '@backstage/errors';
 import knexFactory from 'knex';
-import { OperationStore } from './store';
+import { ClaimLostError, OperationStore } from './store';
 import { databases, migrated } from './__testUtils__/databases';
 
 jest.setTimeout(60_000);
@@ -159,6 +159,87 @@ describe('OperationStore', () => {
         [mine.id, 'node-a'],
       ]);
       expect(await store.claimOrphans('node-a', 60_000)).toEqual([]);
+    },
+  );
+
+  it.each(databases.eachSupportedId())(
+    'refuses every write of a runner whose claim was taken over on %p',
+    async databaseId => {
+      const knex = await migrated(databaseId);
+      const store = OperationStore.create(knex);
+      const o = await store.create(op('fence/1'));
+      expect(await store.claim(o.id, 'a')).toBe(true);
+      const first = (await store.get(o.id))!.claimGeneration;
+      expect(first).toBe(1);
+      await store.appendLog(o.id, 'info', 'a: step 1', first);
+      await store.saveProgress(o.id, { step: 1 }, first);
+      expect(
+        await store.heartbeat('a', [{ id: o.id, generation: first }]),
+      ).toEqual([]);
+      // a stops beating; b takes the operation over with the next generation.
+      await knex('shipshape_operations')
+        .where({ id: o.id })
+        .update({ heartbeat_at: new Date(Date.now() - 120_000) });
+      const [taken] = await store.claimOrphans('b', 60_000);
+      expect(taken).toMatchObject({
+        claimedBy: 'b',
+        claimGeneration: 2,
+        previousRunner: 'a',
+      });
+
+      // a, resumed: each write is refused with a ClaimLostError naming the operation.
+      const refused = [
+        store.appendLog(o.id, 'info', 'a: step 2', first),
+        store.saveProgress(o.id, { step: 2 }, first),
+        store.finish(o.id, 'succeeded', { by: 'a' }, 'a done', first),
+        store.fenced(o.id, first, async tx =>
+          tx('shipshape_operation_log').insert({
+            operation_id: o.id,
+            at: new Date(),
+            level: 'info',
+            message: 'a: side effect',
+          }),
+        ),
+      ];
+      for (const write of refused) {
+        await expect(write).rejects.toThrow(ClaimLostError);
+      }
+      await expect(store.saveProgress(o.id, {}, first)).rejects.toThrow(
+        `Operation ${o.id}: claim 1 was lost`,
+      );
+      expect(
+        await store.heartbeat('a', [{ id: o.id, generation: first }]),
+      ).toEqual([o.id]);
+      // The same name with an old generation is refused too (a restarted replica took it back).
+      expect(
+        await store.heartbeat('b', [{ id: o.id, generation: first }]),
+      ).toEqual([o.id]);
+
+      // b's writes go through; after its outcome nobody writes under any claim.
+      expect(await store.heartbeat('b', [{ id: o.id, generation: 2 }])).toEqual(
+        [],
+      );
+      await store.appendLog(o.id, 'info', 'b: step 2', 2);
+      await store.fenced(o.id, 2, async tx =>
+        tx('shipshape_operations').where({ id: o.id }).update({ reason: 'b' }),
+      );
+      await store.finish(o.id, 'succeeded', { by: 'b' }, 'b done', 2);
+      await expect(
+        store.finish(o.id, 'failed', {}, 'again', 2),
+      ).rejects.toThrow(ClaimLostError);
+      await expect(store.appendLog(o.id, 'info', 'late', 2)).rejects.toThrow(
+        ClaimLostError,
+      );
+      expect(await store.get(o.id)).toMatchObject({
+        status: 'succeeded',
+        result: { by: 'b' },
+        outcomeReason: 'b done',
+        reason: 'b',
+      });
+      expect((await store.getLog(o.id)).map(l => l.message)).toEqual([
+        'a: step 1',
+        'b: step 2',
+      ]);
     },
   );
 });
