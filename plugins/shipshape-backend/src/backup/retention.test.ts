@@ -1,4 +1,5 @@
-import { RetentionConfig } from './config';
+import { ConfigReader } from '@backstage/config';
+import { RetentionConfig, readBackupConfig } from './config';
 import { retentionPlan } from './retention';
 
 const HOUR = 3_600_000;
@@ -90,5 +91,39 @@ describe('retentionPlan', () => {
       sunday + 2 * DAY,
     );
     expect(kept(plan)).toEqual(['monday', 'sunday']);
+  });
+
+  it('refuses a bad tier in config, naming the key and the target', () => {
+    const read = (retention: object) =>
+      readBackupConfig(
+        new ConfigReader({
+          shipshape: {
+            backup: {
+              storage: { type: 'local', directory: '/tmp' },
+              targets: [
+                {
+                  name: 'x',
+                  connection: { host: 'h', user: 'u' },
+                  retention,
+                },
+              ],
+            },
+          },
+        }),
+      );
+    expect(() => read({ keepDaily: -1 })).toThrow(
+      'shipshape.backup.targets[0].retention.keepDaily is -1; expected an integer >= 0',
+    );
+    expect(() => read({ minAgeHours: 1.5 })).toThrow(
+      'shipshape.backup.targets[0].retention.minAgeHours is 1.5; expected an integer >= 0',
+    );
+    expect(read({ keepMonthly: 12 })!.targets.get('x')!.retention).toEqual({
+      keepLast: 7,
+      keepDaily: 7,
+      keepWeekly: 4,
+      keepMonthly: 12,
+      minAgeHours: 24,
+      maxAgeDays: 30,
+    });
   });
 });
