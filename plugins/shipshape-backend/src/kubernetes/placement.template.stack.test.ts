@@ -5,8 +5,20 @@ import fs from 'fs';
 import os from 'os';
 import path from 'path';
 import YAML from 'yaml';
+import { mockServices } from '@backstage/backend-test-utils';
+import { catalogServiceMock } from '@backstage/plugin-catalog-node/testUtils';
+import { planDeploy } from '../rollout/operations';
+import {
+  kubectl,
+  readStackKubernetes,
+  testConfig,
+} from '../rollout/testCluster';
 import { KubernetesClusters } from './clusters';
-import { assertWorkloadBelongs, workloadRefOf } from './placement';
+import {
+  WorkloadOwnership,
+  assertWorkloadBelongs,
+  workloadRefOf,
+} from './placement';
 
 // The golden path's files, rendered by the real scaffolder engine, and the portal's resolution
 // must agree: the release workflow's `helm -n`, the chart's labels and annotations and the
@@ -48,6 +60,85 @@ describe.each(['node-service', 'python-service'])(
         { cwd: REPO, stdio: ['ignore', 'ignore', 'pipe'] },
       );
     }, 120_000);
+
+    it('installed as the release workflow installs it, the portal plans a deploy for the entity and refuses another', async () => {
+      const entity = YAML.parse(
+        fs.readFileSync(path.join(out, 'catalog-info.yaml'), 'utf8'),
+      ) as Entity;
+      const name = YAML.parse(
+        fs.readFileSync(path.join(out, 'chart/Chart.yaml'), 'utf8'),
+      ).name;
+      const k = readStackKubernetes();
+      const helm = (args: string[]) =>
+        execFileSync(HELM, ['--kubeconfig', k.adminKubeconfig, ...args], {
+          encoding: 'utf8',
+          stdio: ['ignore', 'pipe', 'pipe'],
+        });
+      kubectl(['delete', 'namespace', name, '--ignore-not-found', '--wait']);
+      try {
+        // release.yaml's Deploy step, on the stack's cluster
+        helm([
+          'upgrade',
+          '--install',
+          name,
+          path.join(out, 'chart'),
+          '-n',
+          name,
+          '--create-namespace',
+          '-f',
+          path.join(out, 'chart/values-staging.yaml'),
+          '--set',
+          'image.tag=rev1',
+          '--wait',
+          '--timeout',
+          '3m',
+        ]);
+        const clusters = KubernetesClusters.fromConfig(
+          new ConfigReader(
+            testConfig([{ name: 'staging', namespacePerService: true }]),
+          ),
+        );
+        const rogue: Entity = {
+          ...entity,
+          metadata: { ...entity.metadata, name: 'rogue' },
+        };
+        const ownership = WorkloadOwnership.create({
+          catalog: catalogServiceMock({ entities: [entity] }),
+          auth: mockServices.auth(),
+        });
+        const req = {
+          workload: workloadRefOf(entity),
+          environment: 'staging',
+          tag: 'rev2',
+        };
+        const { env, changes } = await planDeploy(
+          clusters,
+          req,
+          ownership.of(entity),
+        );
+        expect(env).toMatchObject({ namespace: name, release: name });
+        expect(changes).toEqual([
+          expect.objectContaining({
+            kind: 'Deployment',
+            name,
+            toImage: expect.stringMatching(/:rev2$/),
+          }),
+        ]);
+        await expect(
+          planDeploy(clusters, req, ownership.of(rogue)),
+        ).rejects.toThrow(
+          `Deployment ${name}/${name} belongs to component:default/${name} (annotation shipshape.dev/entity), not to component:default/rogue; nothing was changed`,
+        );
+      } finally {
+        kubectl([
+          'delete',
+          'namespace',
+          name,
+          '--ignore-not-found',
+          '--wait=false',
+        ]);
+      }
+    }, 240_000);
 
     it('one namespace per service: workflow, chart and catalog entry agree with resolvePlacement', () => {
       const read = (p: string) => fs.readFileSync(path.join(out, p), 'utf8');
