@@ -302,7 +302,7 @@ export function createRolloutRouter(deps: RolloutRouterDeps): express.Router {
       req,
       credentials,
     );
-    const kubernetesId = kubernetesIdOf(entity);
+    const workload = workloadRefOf(entity);
     if (clusters.environments().length === 0) {
       throw new InputError(
         'No environments are configured: set shipshape.environments in app-config (each a name, a cluster from kubernetes.clusterLocatorMethods and a namespace)',
