@@ -25,18 +25,39 @@ export async function openAsGuest(page: Page, path: string) {
   await page.goto(path);
 }
 
+/** Opens the portal in the dark theme (the theme switch in Settings stores it in localStorage). */
+export async function inDarkTheme(page: Page) {
+  await page.addInitScript(() => window.localStorage.setItem('theme', 'dark'));
+}
+
+export interface AuditOptions {
+  /** Stock Backstage parts the app cannot fix, each with the reason at the call. */
+  exclude?: string[];
+}
+
 /** Where every accessibility audit leaves its violations, one JSON file per audited view. */
-export const A11Y_RESULTS = path.resolve(__dirname, '../test-results/a11y');
+export const A11Y_RESULTS =
+  process.env.SHIPSHAPE_A11Y_DIR ??
+  path.resolve(__dirname, '../test-results/a11y');
 
 /**
  * Runs axe-core (WCAG 2.1 A and AA rules) over the page as it is now, writes every violation
  * to test-results/a11y/<name>.json, and fails on a serious or critical one, naming the rule
  * and the elements. SHIPSHAPE_A11Y=report only records (to count violations without failing).
  */
-export async function expectAccessible(page: Page, name: string) {
-  const { violations } = await new AxeBuilder({ page })
-    .withTags(['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa'])
-    .analyze();
+export async function expectAccessible(
+  page: Page,
+  name: string,
+  options: AuditOptions = {},
+) {
+  let axe = new AxeBuilder({ page }).withTags([
+    'wcag2a',
+    'wcag2aa',
+    'wcag21a',
+    'wcag21aa',
+  ]);
+  for (const selector of options.exclude ?? []) axe = axe.exclude(selector);
+  const { violations } = await axe.analyze();
   fs.mkdirSync(A11Y_RESULTS, { recursive: true });
   fs.writeFileSync(
     path.join(A11Y_RESULTS, `${name}.json`),
@@ -67,8 +88,12 @@ export async function expectAccessible(page: Page, name: string) {
 }
 
 /** Saves a full-page screenshot of what the test reached, and audits its accessibility there. */
-export async function screenshot(page: Page, name: string) {
-  await expectAccessible(page, name);
+export async function screenshot(
+  page: Page,
+  name: string,
+  options: AuditOptions = {},
+) {
+  await expectAccessible(page, name, options);
   await page.screenshot({
     path: path.join(SCREENSHOTS, `${name}.png`),
     fullPage: true,

@@ -63,7 +63,7 @@ test('the cost page lists cost centers and owners with totals', async ({
   ).toBeVisible();
   const download = page.waitForEvent('download');
   await page
-    .getByRole('button', { name: 'Export Cost centers as CSV' })
+    .getByRole('button', { name: 'Export CSV of Cost centers' })
     .click();
   expect((await download).suggestedFilename()).toBe(
     'shipshape-cost-centers.csv',

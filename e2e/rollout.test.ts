@@ -44,6 +44,25 @@ test('the healthy service shows its rollout in staging and production', async ({
   await screenshot(page, 'rollout-tab-payments-api');
 });
 
+test('Deploy is reached and pressed with the keyboard alone', async ({
+  page,
+}) => {
+  await openAsGuest(page, '/catalog/default/component/payments-api');
+  const deploy = page.getByRole('button', { name: 'Deploy' });
+  await expect(deploy).toBeVisible();
+  let reached = false;
+  for (let i = 0; i < 150 && !reached; i++) {
+    await page.keyboard.press('Tab');
+    reached = await deploy.evaluate(el => el === document.activeElement);
+  }
+  expect(reached).toBe(true);
+  await expect(deploy).toBeFocused();
+  await page.keyboard.press('Enter');
+  await expect(page).toHaveURL(
+    /\/create\/templates\/default\/shipshape-deploy-service/,
+  );
+});
+
 test('a non-owner is refused a deploy, in the card and by the backend', async ({
   page,
   request,
