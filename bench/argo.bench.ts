@@ -19,7 +19,7 @@ import {
   testConfig,
   testRollout,
   waitRolloutPhase,
-} from '../plugins/shipshape-backend/src/rollout/testCluster';
+} from '@internal/shipshape-test-utils';
 import { commandDone, followerAgainst, stats } from './measure';
 
 const RUNS = Number(process.env.BENCH_RUNS ?? 6);

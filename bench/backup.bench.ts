@@ -25,7 +25,7 @@ import { readBackupConfig } from '../plugins/shipshape-backend/src/backup/config
 import { BackupService } from '../plugins/shipshape-backend/src/backup/service';
 import { testEngine } from '../plugins/shipshape-backend/src/operations/__testUtils__/engine';
 import { connectDatabase } from '../plugins/shipshape-backend/src/database';
-import { readLocalStack } from '../plugins/shipshape-backend/src/testUtils/stack';
+import { readLocalStack } from '@internal/shipshape-test-utils';
 /* eslint-enable @backstage/no-relative-monorepo-imports */
 
 const DB = process.env.BENCH_DB ?? 'payments';

@@ -21,7 +21,7 @@ import {
   kubectl,
   testConfig,
   testDeployment,
-} from '../plugins/shipshape-backend/src/rollout/testCluster';
+} from '@internal/shipshape-test-utils';
 
 const RUNS = Number(process.env.BENCH_RUNS ?? 40);
 /** Other components in the catalog the claim query filters (the in-memory catalog scans them). */

@@ -26,7 +26,7 @@ import {
   kubectl,
   testConfig,
   testDeployment,
-} from '../plugins/shipshape-backend/src/rollout/testCluster';
+} from '@internal/shipshape-test-utils';
 import { commandDone, followerAgainst, stats } from './measure';
 
 const RUNS = Number(process.env.BENCH_RUNS ?? 6);

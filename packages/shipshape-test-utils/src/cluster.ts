@@ -1,6 +1,6 @@
 import { execFileSync } from 'child_process';
 import fs from 'fs';
-import { LocalStack, readLocalStack } from '../testUtils/stack';
+import { LocalStack, readLocalStack } from './stack';
 
 export type StackKubernetes = LocalStack['kubernetes'];
 

@@ -47,7 +47,7 @@ export interface LocalStack {
 /** Reads the local stack's description; throws (tests fail, never skip) when it is not up. */
 export function readLocalStack(): LocalStack {
   const file = path.resolve(
-    resolvePackagePath('@shipshape/plugin-shipshape-backend'),
+    resolvePackagePath('@internal/shipshape-test-utils'),
     '../../.stack/stack.json',
   );
   if (!fs.existsSync(file)) {

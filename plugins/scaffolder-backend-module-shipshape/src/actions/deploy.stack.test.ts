@@ -13,12 +13,12 @@ import {
   taskCheckpoints,
 } from './__testUtils__/actionContext';
 /* eslint-disable @backstage/no-relative-monorepo-imports */
-import { shipshapePlugin } from '../../../shipshape-backend/src/plugin';
+import shipshapePlugin from '@shipshape/plugin-shipshape-backend';
 import {
   kubectl,
   testConfig,
   testDeployment,
-} from '../../../shipshape-backend/src/rollout/testCluster';
+} from '@internal/shipshape-test-utils';
 /* eslint-enable @backstage/no-relative-monorepo-imports */
 import { createDeployAction } from './deploy';
 

@@ -21,7 +21,7 @@ import request from 'supertest';
 import YAML from 'yaml';
 import { connectDatabase } from '../database';
 import { shipshapePlugin } from '../plugin';
-import { readLocalStack } from '../testUtils/stack';
+import { readLocalStack } from '@internal/shipshape-test-utils';
 import { BackupTarget, readBackupConfig, targetOfEntity } from './config';
 import { countTables, pgClient } from './pg';
 import { testEngine } from '../operations/__testUtils__/engine';

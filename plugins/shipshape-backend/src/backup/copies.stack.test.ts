@@ -11,7 +11,7 @@ import { Knex } from 'knex';
 import os from 'os';
 import path from 'path';
 import { connectDatabase } from '../database';
-import { readLocalStack } from '../testUtils/stack';
+import { readLocalStack } from '@internal/shipshape-test-utils';
 import { readBackupConfig } from './config';
 import { copiesOf } from './copies';
 import { secondCopyFact } from './readiness';

@@ -10,7 +10,7 @@ import { AddressInfo } from 'net';
 import { Knex } from 'knex';
 import { connectDatabase } from '../database';
 import { shipshapePlugin } from '../plugin';
-import { readLocalStack } from '../testUtils/stack';
+import { readLocalStack } from '@internal/shipshape-test-utils';
 import { readBackupConfig } from './config';
 import { pgClient } from './pg';
 import { OperationEngine } from '../operations/engine';

@@ -8,7 +8,7 @@ import os from 'os';
 import path from 'path';
 import { connectDatabase } from '../database';
 import { testEngine } from '../operations/__testUtils__/engine';
-import { readLocalStack } from '../testUtils/stack';
+import { readLocalStack } from '@internal/shipshape-test-utils';
 import { readBackupConfig } from './config';
 import {
   runDueDrills,

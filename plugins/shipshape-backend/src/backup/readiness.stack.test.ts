@@ -7,7 +7,7 @@ import { catalogServiceMock } from '@backstage/plugin-catalog-node/testUtils';
 import * as k8s from '@kubernetes/client-node';
 import request from 'supertest';
 import { shipshapePlugin } from '../plugin';
-import { readLocalStack } from '../testUtils/stack';
+import { readLocalStack } from '@internal/shipshape-test-utils';
 import { jobFromCronJob, jobOutcome } from './inCluster';
 
 jest.setTimeout(120_000);

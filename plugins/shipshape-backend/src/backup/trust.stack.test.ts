@@ -18,7 +18,7 @@ import request from 'supertest';
 import { connectDatabase } from '../database';
 import { testEngine } from '../operations/__testUtils__/engine';
 import { shipshapePlugin } from '../plugin';
-import { readLocalStack } from '../testUtils/stack';
+import { readLocalStack } from '@internal/shipshape-test-utils';
 import { readBackupConfig } from './config';
 import { countTables, pgClient } from './pg';
 import { BackupService } from './service';

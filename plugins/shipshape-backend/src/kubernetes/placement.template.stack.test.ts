@@ -12,7 +12,7 @@ import {
   kubectl,
   readStackKubernetes,
   testConfig,
-} from '../rollout/testCluster';
+} from '@internal/shipshape-test-utils';
 import { KubernetesClusters } from './clusters';
 import {
   WorkloadOwnership,

@@ -28,8 +28,10 @@ import {
 /* eslint-enable @backstage/no-relative-monorepo-imports */
 import { shipshapePlugin } from '../plugin';
 import { parseCpu, parseMemoryGib } from './cost';
-import { stackKubernetesConfig } from '../rollout/testCluster';
-import { readLocalStack } from '../testUtils/stack';
+import {
+  readLocalStack,
+  stackKubernetesConfig,
+} from '@internal/shipshape-test-utils';
 
 jest.setTimeout(120_000);
 

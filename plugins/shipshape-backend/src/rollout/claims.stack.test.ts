@@ -9,7 +9,7 @@ import {
   testDeployment,
   testRollout,
   waitRolloutPhase,
-} from './testCluster';
+} from '@internal/shipshape-test-utils';
 
 jest.setTimeout(180_000);
 

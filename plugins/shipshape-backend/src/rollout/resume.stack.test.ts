@@ -10,7 +10,7 @@ import {
   testConfig,
   testDeployment,
   testRollout,
-} from './testCluster';
+} from '@internal/shipshape-test-utils';
 
 jest.setTimeout(180_000);
 

@@ -6,7 +6,11 @@ import path from 'path';
 import { shipshapePlugin } from '../plugin';
 import { responseMismatches } from '../schema/__testUtils__/conforms';
 import { shipshapeApi, testComponent } from './__testUtils__/api';
-import { kubectl, testConfig, testDeployment } from './testCluster';
+import {
+  kubectl,
+  testConfig,
+  testDeployment,
+} from '@internal/shipshape-test-utils';
 
 jest.setTimeout(180_000);
 

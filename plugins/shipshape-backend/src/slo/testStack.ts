@@ -13,7 +13,7 @@ import { CachedHttpClient } from './prometheus';
 import { createSloRouter } from './router';
 
 /** The local stack's description; fails (never skips) when the stack is not up. */
-import { readLocalStack } from '../testUtils/stack';
+import { readLocalStack } from '@internal/shipshape-test-utils';
 
 export { readLocalStack as readStack };
 

@@ -16,7 +16,7 @@ import { createHash, randomBytes } from 'crypto';
 import fs from 'fs';
 import https from 'https';
 import { Readable } from 'stream';
-import { readLocalStack } from '../testUtils/stack';
+import { readLocalStack } from '@internal/shipshape-test-utils';
 
 jest.setTimeout(120_000);
 

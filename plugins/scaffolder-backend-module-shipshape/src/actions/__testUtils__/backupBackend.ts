@@ -9,8 +9,8 @@ import fs from 'fs';
 import os from 'os';
 import path from 'path';
 /* eslint-disable @backstage/no-relative-monorepo-imports */
-import { shipshapePlugin } from '../../../../shipshape-backend/src/plugin';
-import { readLocalStack } from '../../../../shipshape-backend/src/testUtils/stack';
+import shipshapePlugin from '@shipshape/plugin-shipshape-backend';
+import { readLocalStack } from '@internal/shipshape-test-utils';
 /* eslint-enable @backstage/no-relative-monorepo-imports */
 
 /**
