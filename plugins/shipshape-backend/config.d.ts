@@ -110,6 +110,11 @@ export interface Config {
       /** A running operation whose heartbeat is older than this is taken over by another replica (default 60: longer than a typical database failover, during which no heartbeat is written). A replica that lost its claim is fenced: its writes are refused and its run stopped. */
       staleAfterSeconds?: number;
     };
+    /** Backstage notifications to an entity's owner when its operations fail (docs/operations.md). */
+    notifications?: {
+      /** Notify owners of failed deploys, automatic rollbacks, failed backups and drills, and of the recovery (default true; needs the notifications backend). */
+      enabled?: boolean;
+    };
     /** Backups and restore drills (docs/backup.md); entities name a target in shipshape.dev/backup-target. */
     backup?: {
       /** Folder holding pg_dump and pg_restore (default: found on PATH). */

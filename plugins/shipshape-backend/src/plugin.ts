@@ -14,6 +14,8 @@ import { createSloRouter } from './slo/router';
 import { createLocalReposRouter } from './localRepos/router';
 import { createPolicyRouter } from './policy/router';
 import { catalogServiceRef } from '@backstage/plugin-catalog-node';
+import { notificationService } from '@backstage/plugin-notifications-node';
+import { OperationNotifier } from './notify/service';
 
 /**
  * The Shipshape backend plugin: the REST API behind the entity cards and the one operations
@@ -39,6 +41,7 @@ export const shipshapePlugin = createBackendPlugin({
         lifecycle: coreServices.lifecycle,
         auth: coreServices.auth,
         scheduler: coreServices.scheduler,
+        notifications: notificationService,
       },
       async init({ httpRouter, database, permissionsRegistry, ...deps }) {
         const knex = await connectDatabase(database);
@@ -50,6 +53,12 @@ export const shipshapePlugin = createBackendPlugin({
           ...deps,
         });
         const { engine } = operations;
+        // Owners hear of failed operations (and of the recovery): docs/operations.md.
+        const notifier = OperationNotifier.fromConfig(deps.rootConfig, {
+          ...deps,
+          store: engine.store,
+        });
+        if (notifier) engine.onFinished(op => notifier.operationFinished(op));
         // Each feature's router, built from the services it needs; one line per feature.
         const featureRouters: express.Router[] = [
           operations.router,

@@ -91,6 +91,7 @@ export class OperationEngine {
   private readonly staleAfterMs: number;
   private timer?: NodeJS.Timeout;
   private stopped = false;
+  private readonly finishedListeners: Array<(op: Operation) => unknown> = [];
 
   private constructor(options: OperationEngineOptions) {
     this.store = options.store;
@@ -182,6 +183,25 @@ export class OperationEngine {
   async waitFor(id: string): Promise<Operation> {
     await this.running.get(id)?.promise;
     return this.store.getOrThrow(id);
+  }
+
+  /**
+   * Calls `listener` with the stored operation each time a run of this instance has recorded
+   * its outcome (not when a run lost its claim or stopped with the backend). Never blocks or
+   * fails the run: a listener's error is logged.
+   */
+  onFinished(listener: (op: Operation) => unknown): void {
+    this.finishedListeners.push(listener);
+  }
+
+  private async announce(id: string): Promise<void> {
+    for (const listener of this.finishedListeners) {
+      try {
+        await listener(await this.store.getOrThrow(id));
+      } catch (e) {
+        this.logger.warn(`listener of operation ${id}'s outcome failed: ${e}`);
+      }
+    }
   }
 
   isRunningHere(id: string): boolean {
@@ -306,6 +326,7 @@ export class OperationEngine {
           ),
         );
         await this.audited(audit, outcome.status, outcome.reason);
+        await this.announce(operation.id);
       } catch (e) {
         if (claimLost() || e instanceof ClaimLostError) {
           // Another runner holds the operation: its outcome is the one recorded, not ours.
@@ -341,6 +362,7 @@ export class OperationEngine {
           return;
         }
         await this.audited(audit, 'failed', message);
+        await this.announce(operation.id);
       }
     })().finally(() => this.running.delete(operation.id));
     this.running.set(operation.id, { promise, abort, generation });

@@ -1,0 +1,149 @@
+import { AuthService, LoggerService } from '@backstage/backend-plugin-api';
+import { parseEntityRef } from '@backstage/catalog-model';
+import { Config } from '@backstage/config';
+import { CatalogService } from '@backstage/plugin-catalog-node';
+import {
+  NotificationSendOptions,
+  NotificationService,
+} from '@backstage/plugin-notifications-node';
+import { ownerRefOf } from '@shipshape/plugin-shipshape-common';
+import { readBackupConfig, runDefaults } from '../backup/config';
+import { locationRedactor } from '../backup/redact';
+import { Operation, OperationStore } from '../operations/store';
+
+/** The operation kinds whose failures reach the owner, by the name a title gives them. */
+const WATCHED: Record<string, string> = {
+  deploy: 'Deploy',
+  rollback: 'Rollback',
+  backup: 'Backup',
+  'restore-drill': 'Restore drill',
+};
+
+/**
+ * Tells an entity's owner (its catalog `spec.owner`) through Backstage notifications when an
+ * operation of a watched kind failed or was rolled back automatically, and when the next one
+ * of that kind on that target succeeded. Every notice of one (entity, kind, target) shares a
+ * `scope`, so the notifications backend keeps one notification per incident and updates it
+ * (a repeated failure, then the recovery) instead of piling up new ones.
+ */
+export class OperationNotifier {
+  private constructor(
+    private readonly deps: {
+      notifications: NotificationService;
+      catalog: CatalogService;
+      auth: AuthService;
+      logger: LoggerService;
+      store: OperationStore;
+      /** Takes storage locations and hosts out of an outcome reason. */
+      redact: (message: string) => string;
+    },
+  ) {}
+
+  /** `shipshape.notifications.enabled` (default true); undefined when switched off. */
+  static fromConfig(
+    config: Config,
+    deps: Omit<OperationNotifier['deps'], 'redact'>,
+  ): OperationNotifier | undefined {
+    if (
+      config.getOptionalBoolean('shipshape.notifications.enabled') === false
+    ) {
+      return undefined;
+    }
+    let backup;
+    try {
+      backup = readBackupConfig(config);
+    } catch {
+      backup = undefined; // the backup feature reports its own config errors
+    }
+    const redact = locationRedactor(
+      backup ?? { targets: new Map(), ...runDefaults() },
+    );
+    return new OperationNotifier({ ...deps, redact });
+  }
+
+  static create(deps: OperationNotifier['deps']): OperationNotifier {
+    return new OperationNotifier(deps);
+  }
+
+  /** The engine's outcome listener: sends at most one notification; never throws. */
+  async operationFinished(op: Operation): Promise<void> {
+    try {
+      const notice = await this.noticeOf(op);
+      if (notice) await this.deps.notifications.send(notice);
+    } catch (e) {
+      this.deps.logger.warn(
+        `Notifying the owner of ${op.entityRef} about ${op.kind} ${op.id} failed: ${e}`,
+      );
+    }
+  }
+
+  /** What to send about a finished operation, and to whom; undefined: nothing to say. */
+  async noticeOf(op: Operation): Promise<NotificationSendOptions | undefined> {
+    const what = WATCHED[op.kind];
+    if (!what || op.status === 'queued' || op.status === 'running') {
+      return undefined;
+    }
+    const failed = op.status !== 'succeeded';
+    if (!failed && !(await this.previousFailed(op))) return undefined;
+    const { catalog, auth, logger, redact } = this.deps;
+    const entity = await catalog.getEntityByRef(op.entityRef, {
+      credentials: await auth.getOwnServiceCredentials(),
+    });
+    const owner = entity && ownerRefOf(entity);
+    if (!owner?.ok) {
+      logger.warn(
+        `${op.kind} ${op.id} of ${op.entityRef}: no owner to notify (${
+          owner?.error ?? (entity ? 'no spec.owner' : 'not in the catalog')
+        })`,
+      );
+      return undefined;
+    }
+    const ref = parseEntityRef(op.entityRef);
+    const lower = (s: string) => s.toLocaleLowerCase('en-US');
+    const environment = (op.input as { environment?: unknown })?.environment;
+    const where = `${ref.name}${
+      typeof environment === 'string' ? ` in ${environment}` : ''
+    }`;
+    const reason = redact(op.outcomeReason ?? 'no reason recorded').slice(
+      0,
+      1000,
+    );
+    let title = `${what} of ${where} failed`;
+    if (op.status === 'rolled-back') {
+      title = `${what} of ${where} was rolled back automatically`;
+    } else if (!failed) {
+      title = `${what} of ${where} succeeded again`;
+    }
+    return {
+      recipients: { type: 'entity', entityRef: owner.ref },
+      payload: {
+        title,
+        description: failed ? reason : `Recovered: ${reason}`,
+        link: `/catalog/${lower(ref.namespace)}/${lower(
+          ref.kind,
+        )}/${encodeURIComponent(ref.name)}`,
+        severity: failed ? 'high' : 'normal',
+        topic: `shipshape-${op.kind}`,
+        scope: `shipshape:${op.kind}:${lower(op.entityRef)}:${op.target}`,
+        metadata: { operationId: op.id, status: op.status },
+      },
+    };
+  }
+
+  /** Whether the last finished operation of this kind on this target before `op` failed. */
+  private async previousFailed(op: Operation): Promise<boolean> {
+    const earlier = await this.deps.store.listByEntity(op.entityRef, {
+      kind: [op.kind],
+      limit: 20,
+    });
+    const previous = earlier.find(
+      o =>
+        o.id !== op.id &&
+        o.target === op.target &&
+        o.createdAt <= op.createdAt &&
+        o.status !== 'queued' &&
+        o.status !== 'running',
+    );
+    return previous !== undefined && previous.status !== 'succeeded';
+  }
+}
