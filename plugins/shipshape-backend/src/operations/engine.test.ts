@@ -2,7 +2,8 @@ import { mockServices } from '@backstage/backend-test-utils';
 import { ConflictError } from '@backstage/errors';
 import { databases, migrated } from './__testUtils__/databases';
 import { testEngine } from './__testUtils__/engine';
-import { OperationOutcome } from './engine';
+import { ClaimLostError, OperationOutcome } from './engine';
+import { OperationStore } from './store';
 
 jest.setTimeout(60_000);
 
@@ -141,6 +142,76 @@ describe('OperationEngine audit events', () => {
           error: expect.stringContaining('local/staging/slow'),
         }),
       ]);
+    },
+  );
+});
+
+describe('OperationEngine fencing', () => {
+  it.each(databases.eachSupportedId())(
+    'stops a run whose claim was taken over and never records its outcome, on %p',
+    async databaseId => {
+      const knex = await migrated(databaseId);
+      const auditor = mockServices.auditor.mock();
+      const engine = testEngine(knex, {
+        auditor,
+        instanceId: 'replica-a',
+        heartbeatMs: 50,
+        staleAfterMs: 60_000,
+      });
+      let reached!: () => void;
+      const running = new Promise<void>(r => {
+        reached = r;
+      });
+      let seen: unknown;
+      engine.register('deploy', {
+        run: async ctx => {
+          await ctx.log('patching');
+          reached();
+          // A handler that ignores its signal and answers late: its outcome must be refused.
+          await new Promise(r => ctx.signal.addEventListener('abort', r));
+          seen = ctx.signal.reason;
+          return { status: 'succeeded', reason: 'late', result: {} };
+        },
+      });
+      await engine.start();
+      try {
+        const op = await engine.submit(deploy('local/staging/fenced'));
+        await running;
+        // Another replica takes it over (as if replica-a had been frozen past the threshold);
+        // retried, since replica-a's own beat (every 50 ms) may refresh the heartbeat between.
+        let taken;
+        for (let i = 0; !taken && i < 50; i++) {
+          await knex('shipshape_operations')
+            .where({ id: op.id })
+            .update({ heartbeat_at: new Date(Date.now() - 120_000) });
+          [taken] = await OperationStore.create(knex).claimOrphans(
+            'replica-b',
+            60_000,
+          );
+        }
+        expect(taken?.claimGeneration).toBe(op.claimGeneration + 1);
+        const after = await engine.waitFor(op.id); // the next beat finds the claim lost
+        expect(seen).toBeInstanceOf(ClaimLostError);
+        expect(after).toMatchObject({
+          status: 'running',
+          claimedBy: 'replica-b',
+        });
+        expect(after.outcomeReason).toBeUndefined();
+        expect((await engine.store.getLog(op.id)).map(l => l.message)).toEqual([
+          'patching',
+        ]);
+        const run = await auditTrail(auditor);
+        expect(run[1]).toMatchObject({
+          eventId: 'operation-run',
+          ended: 'fail',
+          end: { outcome: 'claim-lost' },
+          error: expect.stringContaining(
+            `claim ${op.claimGeneration} was lost`,
+          ),
+        });
+      } finally {
+        await engine.stop();
+      }
     },
   );
 });

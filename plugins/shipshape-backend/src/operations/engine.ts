@@ -330,11 +330,7 @@ export class OperationEngine {
       } catch (e) {
         if (claimLost() || e instanceof ClaimLostError) {
           // Another runner holds the operation: its outcome is the one recorded, not ours.
-          const lost = claimLost() ? abort.signal.reason : e;
-          this.logger.warn(`${lost.message}; this run stopped`);
-          await audit
-            ?.fail({ error: lost, meta: { outcome: 'claim-lost' } })
-            .catch(() => {});
+          await this.lostClaim(audit, claimLost() ? abort.signal.reason : e);
           return;
         }
         if (abort.signal.aborted || e instanceof EngineStoppedError) {
@@ -355,10 +351,7 @@ export class OperationEngine {
           );
         } catch (lost) {
           if (!(lost instanceof ClaimLostError)) throw lost;
-          this.logger.warn(`${lost.message}; this run stopped`);
-          await audit
-            ?.fail({ error: lost, meta: { outcome: 'claim-lost' } })
-            .catch(() => {});
+          await this.lostClaim(audit, lost);
           return;
         }
         await this.audited(audit, 'failed', message);
@@ -366,6 +359,19 @@ export class OperationEngine {
       }
     })().finally(() => this.running.delete(operation.id));
     this.running.set(operation.id, { promise, abort, generation });
+  }
+
+  /** A run that lost its claim: stopped, its audit event failed, no outcome recorded. */
+  private async lostClaim(
+    audit: AuditorServiceEvent | undefined,
+    lost: ClaimLostError,
+  ): Promise<void> {
+    this.logger.warn(`${lost.message}; this run stopped`);
+    try {
+      await audit?.fail({ error: lost, meta: { outcome: 'claim-lost' } });
+    } catch (e) {
+      this.logger.warn(`audit of an operation outcome failed: ${e}`);
+    }
   }
 
   /** Ends a run's audit event: success only when the operation succeeded. */
