@@ -111,15 +111,20 @@ done
 echo "backend ready on $BASE after $((SECONDS - start)) s"
 
 # The guest user's token (a member of payments-team, as in the demo).
-TOKEN=$(curl -fsS -H 'X-Requested-With: XMLHttpRequest' "$BASE/api/auth/guest/refresh?env=development" |
-  python3 -c 'import json,sys; print(json.load(sys.stdin)["backstageIdentity"]["token"])') ||
-  fail "no guest token from $BASE/api/auth/guest/refresh"
-# The catalog is ingested asynchronously; wait for the fuzzer's own entities.
-for _ in $(seq 120); do
-  curl -fsS -H "Authorization: Bearer $TOKEN" -o /dev/null \
-    "$BASE/api/catalog/entities/by-name/component/default/fuzz-unknown-backup-target" 2>/dev/null && break
-  sleep 1
+guest_token() {
+  curl -fsS -H 'X-Requested-With: XMLHttpRequest' "$BASE/api/auth/guest/refresh?env=development" |
+    python3 -c 'import json,sys; print(json.load(sys.stdin)["backstageIdentity"]["token"])'
+}
+TOKEN=$(guest_token) || fail "no guest token from $BASE/api/auth/guest/refresh"
+# The catalog is ingested asynchronously: wait for the guest's user entity and the fuzzer's own
+# entities, then sign in again, so that the token carries the guest's group (payments-team).
+for ref in user/default/guest component/default/fuzz-unknown-backup-target; do
+  for _ in $(seq 120); do
+    curl -fsS -H "Authorization: Bearer $TOKEN" -o /dev/null "$BASE/api/catalog/entities/by-name/$ref" 2>/dev/null && break
+    sleep 1
+  done
 done
+TOKEN=$(guest_token) || fail "no guest token from $BASE/api/auth/guest/refresh"
 
 export SHIPSHAPE_FUZZ_LOG=$OUT/requests.jsonl
 export SHIPSHAPE_FUZZ_ENTITIES="component/default/payments-api component/default/orders-api

@@ -5,7 +5,7 @@
   kind/namespace/name, so that the fuzzer gets past "no such entity" into the routes' own
   checks (environment, kubernetes-id, the Kubernetes API, backup targets); the other half keep
   the generated (malformed and boundary) values. Environments are swapped for a configured one
-  in some of those, for the same reason.
+  in some of those (and a deploy's tag for a valid one), for the same reason.
 - Nothing may act: a POST goes to a real entity only on a route listed in DRY_RUN_ROUTES (each
   honours dryRun: plan, check, server-side dry run, nothing persisted) and only with a JSON
   object body whose dryRun is forced to true. Any other POST (another route, no body, not an
@@ -55,6 +55,25 @@ def _is_json_object_body(case) -> bool:
 def before_call(context, case, kwargs):
     if not all(p in case.path_parameters for p in ENTITY_PARAMS):
         return
+    _pin(case)
+    # The guard: a request that may act never names a real entity unless it is a dry run (the
+    # generator could make one up, too).
+    if case.method.upper() != "GET" and not _is_dry_run(case):
+        ref = tuple(str(case.path_parameters[p]).lower() for p in ENTITY_PARAMS)
+        if ref in {tuple(p.lower() for p in e) for e in ENTITIES}:
+            case.path_parameters = {**case.path_parameters, "name": "fuzz-absent-entity"}
+
+
+def _is_dry_run(case) -> bool:
+    return (
+        case.path in DRY_RUN_ROUTES
+        and _is_json_object_body(case)
+        and case.body.get("dryRun") is True
+    )
+
+
+def _pin(case):
+    """Sends every second request to a real entity (copies: generated cases share their dicts)."""
     with _lock:
         turn = next(_turn)
     if turn % 2:
@@ -62,16 +81,26 @@ def before_call(context, case, kwargs):
     if case.method.upper() != "GET":
         if case.path not in DRY_RUN_ROUTES or not _is_json_object_body(case):
             return  # cannot be forced to a dry run: leave it on a non-existent entity
-        case.body["dryRun"] = True
+        case.body = {**case.body, "dryRun": True}
     kind, namespace, name = ENTITIES[(turn // 2) % len(ENTITIES)]
-    case.path_parameters.update(kind=kind, namespace=namespace, name=name)
-    # Every third of these asks for a configured environment instead of the generated one.
+    case.path_parameters = {
+        **case.path_parameters,
+        "kind": kind,
+        "namespace": namespace,
+        "name": name,
+    }
+    # Every third of these asks for a configured environment instead of the generated one, and
+    # a deploy by tag for a valid tag, so that the server-side dry run of the patch is reached.
     if turn % 3 == 0:
         environment = ENVIRONMENTS[(turn // 3) % len(ENVIRONMENTS)]
         if isinstance(case.body, dict) and "environment" in case.body:
-            case.body["environment"] = environment
+            case.body = {**case.body, "environment": environment}
+            if case.path.endswith("/deploy") and "tag" in case.body:
+                case.body["tag"] = f"fuzz-{turn}"
+                case.body.pop("image", None)
+                case.body.pop("container", None)
         if isinstance(case.query, dict) and "environment" in case.query:
-            case.query["environment"] = environment
+            case.query = {**case.query, "environment": environment}
 
 
 @schemathesis.hook

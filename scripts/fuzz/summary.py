@@ -9,8 +9,10 @@ an error that no 5xx explains)
 
 import collections
 import json
+import os
 import shlex
 import sys
+import urllib.parse
 
 import yaml
 
@@ -60,7 +62,23 @@ def main() -> int:
     if len(bad) > 20:
         print(f"\n... and {len(bad) - 20} more")
 
+    # The hooks' promise, checked: no request that may act reached a real entity unless a dry run.
+    real = {
+        "/entities/" + ref.lower() + "/"
+        for ref in os.environ.get("SHIPSHAPE_FUZZ_ENTITIES", "").split()
+    }
+    acted = [
+        r
+        for r in records
+        if r["method"] not in ("GET", "HEAD", "OPTIONS")
+        and any(e in urllib.parse.unquote(r["url"]).lower() for e in real)
+        and '"dryRun": true' not in (r.get("body") or "")
+    ]
+    for r in acted[:5]:
+        print(f"\nnot a dry run, on a real entity ({r['status']}): {r['method']} {r['url']} {r.get('body')}")
+
     failed_ops = {r["operation"] for r in bad} | {op for op in expected if op not in by_operation}
+    failed_ops |= {r["operation"] for r in acted}
     operations = set(by_operation) | set(expected)
     if runner_exit and not bad:
         print(f"\nSchemathesis exited {runner_exit} without a 5xx: see its log for the error")
