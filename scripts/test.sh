@@ -106,6 +106,13 @@ e2e() {
   count_summary_line "$RESULTS/e2e.log"
 }
 
+# Shipshape installed from its packages into a fresh create-app portal by the README's own
+# commands, started, and looked at in Chromium (scripts/install-test.sh, docs/install.md).
+install_test() {
+  "$ROOT/scripts/install-test.sh" 2>&1 | tee "$RESULTS/install.log" | tail -n 40
+  count_summary_line "$RESULTS/install.log"
+}
+
 summary() {
   "$ROOT/scripts/test-postgres.sh" down || true
   # Leave the machine as we found it: stop the stack if this run started it.
@@ -126,4 +133,5 @@ stage unit unit
 ((SKIP_STACK)) || stage templates templates
 stage fuzz fuzz
 ((SKIP_E2E)) || stage e2e e2e
+((SKIP_E2E)) || stage install install_test
 summary

@@ -1,0 +1,112 @@
+// The browser half of scripts/install-test.sh: in Debian's Chromium, the fresh portal with
+// Shipshape installed from packages (Playwright gives it a fresh profile). Prints "ok <check>" /
+// "FAIL <check>" lines and leaves a screenshot of each check in $SCREENSHOTS.
+//   PORTAL=http://localhost:3100 SCREENSHOTS=dir node scripts/install-test-browser.cjs
+const { chromium } = require('playwright-core');
+const path = require('path');
+
+const portal = process.env.PORTAL;
+const shots = process.env.SCREENSHOTS;
+
+async function check(page, name, shot, fn) {
+  let failed = false;
+  try {
+    await fn();
+    console.log(`ok   ${name}`);
+  } catch (e) {
+    failed = true;
+    console.log(
+      `FAIL ${name}: ${
+        String(e.message).split('\n')[0]
+      } (see ${shot}-failed.png)`,
+    );
+  }
+  const file = path.join(shots, `${shot}${failed ? '-failed' : ''}.png`);
+  await page.screenshot({ path: file, fullPage: true }).catch(() => {});
+}
+
+(async () => {
+  const browser = await chromium.launch({
+    executablePath: '/usr/bin/chromium',
+    args: [
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-quic',
+      '--no-first-run',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+    ],
+  });
+  const page = await browser.newPage({
+    viewport: { width: 1400, height: 1000 },
+  });
+  page.setDefaultTimeout(90_000);
+  try {
+    // the dev server may still be compiling the frontend: be patient on the first load
+    await page.goto(portal, { timeout: 300_000 });
+    const enter = page.getByRole('button', { name: 'Enter' });
+    const nav = page.getByRole('link', { name: 'Catalog' }).first();
+    await enter.or(nav).first().waitFor({ timeout: 300_000 });
+    if (await enter.isVisible()) await enter.click();
+    await nav.waitFor();
+
+    await check(
+      page,
+      'entity page: the Shipshape cards render (Ownership & Cost, Rollout status, SLOs, DR Readiness, contract)',
+      'install-entity-payments-api',
+      async () => {
+        await page.goto(`${portal}/catalog/default/component/payments-api`);
+        for (const title of [
+          'Ownership & Cost',
+          'Rollout status',
+          'SLOs and error budgets',
+          'DR Readiness',
+          'Shipshape contract',
+        ]) {
+          await page.getByText(title, { exact: true }).first().waitFor();
+        }
+        // and load their data from the Shipshape backend (the ownership card's sections)
+        await page.getByText('Monthly cost', { exact: true }).first().waitFor();
+      },
+    );
+
+    await check(
+      page,
+      'wizard: the ShipshapeServiceName field (found by feature discovery) checks the name as typed and refuses a taken one',
+      'install-wizard-taken-name',
+      async () => {
+        await page.goto(
+          `${portal}/create/templates/default/shipshape-node-service`,
+        );
+        const name = page.getByRole('textbox', { name: 'Name' });
+        await name.fill('Bad_Name');
+        await page
+          .getByText(/^not a DNS-1123 label/)
+          .first()
+          .waitFor();
+        await name.fill('payments-api');
+        await page
+          .getByRole('textbox', { name: 'Description' })
+          .fill('a service of the install test');
+        const owner = page.getByRole('textbox', { name: 'Owner' });
+        await owner.click();
+        await owner.fill('payments');
+        await page
+          .getByRole('option', { name: /payments/i })
+          .first()
+          .click();
+        await page.getByRole('button', { name: 'Next' }).click();
+        await page
+          .locator('#root_name__error')
+          .getByText(/payments-api is already in the catalog/)
+          .waitFor();
+      },
+    );
+  } finally {
+    await browser.close();
+  }
+})().catch(e => {
+  console.log(`FAIL the browser checks: ${e.message.split('\n')[0]}`);
+  process.exitCode = 1;
+});

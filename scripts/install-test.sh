@@ -1,0 +1,265 @@
+#!/usr/bin/env bash
+# The install test: Shipshape installed into a fresh portal the way the README says.
+#   1. a throwaway Verdaccio on 127.0.0.1 (the "your registry" of the README);
+#   2. the README's publish block, run in this repository (build, `yarn npm publish`, templates);
+#   3. a portal made by `@backstage/create-app` (the version below), then the README's portal
+#      block, backend lines and app-config entries applied exactly as written: they are read from
+#      README.md, only the placeholder registry URL replaced, so the README cannot drift;
+#   4. checks: no hand-written resolutions, no duplicate @backstage/* package added by Shipshape,
+#      `yarn tsc` in the portal, the portal starts (with the local stack's config when it is up),
+#      and in Chromium the entity page shows the Shipshape cards and the wizard's
+#      ShipshapeServiceName field refuses a taken name.
+# Prints one line per check, the figures (tarball sizes, duplicates, times) and
+# "N passed, N failed". Cached per machine in ~/.cache/shipshape/install-test: Verdaccio and the
+# fresh portal's skeleton + node_modules (keyed by create-app version and the mirror pins); each
+# run resets the portal to that skeleton (git) before following the README.
+#   scripts/install-test.sh
+set -uo pipefail
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+cd "$ROOT"
+source "$ROOT/scripts/lib.sh"
+source "$ROOT/scripts/toolchain.sh"
+ensure_debs chromium fonts-liberation curl git
+
+CREATE_APP_VERSION=0.9.2
+VERDACCIO_VERSION=6.8.0
+PLACEHOLDER=https://npm.example.com
+REG_PORT=${SHIPSHAPE_INSTALL_TEST_REGISTRY_PORT:-4873}
+APP_PORT=${SHIPSHAPE_INSTALL_TEST_APP_PORT:-3100}
+BACKEND_PORT=${SHIPSHAPE_INSTALL_TEST_BACKEND_PORT:-7107}
+CACHE=${XDG_CACHE_HOME:-$HOME/.cache}/shipshape/install-test
+OUT=$ROOT/test-results/install
+RUN=$(mktemp -d /tmp/shipshape-install-test.XXXXXX)
+mkdir -p "$CACHE" "$OUT" "$ROOT/test-results/screenshots"
+PASSED=0 FAILED=0 started=$SECONDS
+
+pids=()
+cleanup() {
+  local p
+  for p in "${pids[@]}"; do kill -TERM -- "-$p" 2>/dev/null; wait "$p" 2>/dev/null; done
+  rm -rf "$RUN"
+}
+trap cleanup EXIT
+
+ok() { PASSED=$((PASSED + 1)); echo "ok   $*"; }
+not_ok() { FAILED=$((FAILED + 1)); echo "FAIL $*"; }
+finish() {
+  echo "install test: $((SECONDS - started)) s in all"
+  echo "$PASSED passed, $FAILED failed"
+  exit $((FAILED > 0))
+}
+# step NAME LOG CMD...: runs CMD with its output in LOG; one check, timed.
+step() {
+  local name=$1 log=$2 t=$SECONDS
+  shift 2
+  if "$@" >"$log" 2>&1; then
+    ok "$name ($((SECONDS - t)) s)"
+  else
+    tail -n 25 "$log" | sed 's/^/     /'
+    not_ok "$name ($((SECONDS - t)) s; log: ${log#"$ROOT"/})"
+    return 1
+  fi
+}
+
+for port in "$REG_PORT" "$APP_PORT" "$BACKEND_PORT"; do
+  port_free "$port" || { not_ok "port $port on 127.0.0.1 is in use (set SHIPSHAPE_INSTALL_TEST_*_PORT)"; finish; }
+done
+
+# The fenced block that follows the line `<!-- install-test: NAME ...` in README.md.
+readme_block() {
+  node -e '
+    const lines = require("fs").readFileSync(process.argv[1], "utf8").split("\n");
+    const at = lines.findIndex(l => l.startsWith(`<!-- install-test: ${process.argv[2]} `));
+    if (at < 0) { console.error(`README.md has no install-test block ${process.argv[2]}`); process.exit(1); }
+    const open = lines.findIndex((l, i) => i > at && l.startsWith("```"));
+    const close = lines.findIndex((l, i) => i > open && l.startsWith("```"));
+    console.log(lines.slice(open + 1, close).join("\n"));
+  ' "$ROOT/README.md" "$1" | sed "s#$PLACEHOLDER#http://127.0.0.1:$REG_PORT#g"
+}
+for b in publish portal backend app-config; do
+  readme_block "$b" >"$RUN/$b.block" || { not_ok "README.md block '$b'"; finish; }
+done
+
+# ---- 1. the registry ----
+verdaccio_dir=$CACHE/verdaccio-$VERDACCIO_VERSION
+if [[ ! -f $verdaccio_dir/.complete ]]; then
+  rm -rf "$verdaccio_dir"
+  step "install verdaccio@$VERDACCIO_VERSION (once per machine)" "$OUT/verdaccio-install.log" \
+    npm install --prefix "$verdaccio_dir.partial" "verdaccio@$VERDACCIO_VERSION" --no-audit --no-fund --loglevel=error &&
+    mv "$verdaccio_dir.partial" "$verdaccio_dir" && touch "$verdaccio_dir/.complete" || finish
+fi
+mkdir -p "$RUN/registry"
+cat >"$RUN/registry/config.yaml" <<'YAML'
+storage: ./storage
+auth:
+  htpasswd:
+    file: ./htpasswd
+uplinks: {}
+packages:
+  '@shipshape/*':
+    access: $all
+    publish: $authenticated
+log: { type: stdout, format: pretty, level: warn }
+YAML
+(cd "$RUN/registry" && exec setsid node "$verdaccio_dir/node_modules/verdaccio/bin/verdaccio" \
+  --config ./config.yaml --listen "127.0.0.1:$REG_PORT") >"$OUT/verdaccio.log" 2>&1 &
+pids+=($!)
+wait_for_http "http://127.0.0.1:$REG_PORT/-/ping" 60 || { tail "$OUT/verdaccio.log"; not_ok "verdaccio did not start"; finish; }
+token=$(curl -fsS -X PUT -H 'content-type: application/json' -d '{"name":"ci","password":"install-test"}' \
+  "http://127.0.0.1:$REG_PORT/-/user/org.couchdb.user:ci" | node -e 'let s="";process.stdin.on("data",d=>s+=d).on("end",()=>console.log(JSON.parse(s).token))')
+[[ -n $token ]] || { not_ok "no publish token from verdaccio"; finish; }
+# What an adopter's registry login provides: a token for Yarn and one for npm.
+export YARN_NPM_AUTH_TOKEN=$token
+echo "//127.0.0.1:$REG_PORT/:_authToken=$token" >"$RUN/npmrc"
+export npm_config_userconfig=$RUN/npmrc
+# Yarn refuses plain http except to hosts named here (a real registry is https).
+export YARN_UNSAFE_HTTP_WHITELIST=127.0.0.1
+
+# ---- 2. publish, as README.md says ----
+t=$SECONDS
+step "README publish block: build and publish every package" "$OUT/publish.log" bash -e "$RUN/publish.block" || finish
+publish_s=$((SECONDS - t))
+echo "     tarballs (bytes, as published):"
+find "$RUN/registry/storage" -name '*.tgz' -printf '%s\t%f\n' | sort -k2 | tee "$OUT/tarballs.tsv" | sed 's/^/       /'
+echo "     total $(awk '{ s += $1 } END { print s }' "$OUT/tarballs.tsv") bytes in $(wc -l <"$OUT/tarballs.tsv") tarballs"
+
+# ---- 3. a fresh portal ----
+# The skeleton create-app writes, plus the registry mirror's gap pins (this repository's root
+# resolutions: platform packages missing from the mirror, nothing of Shipshape's) and the
+# backend-defaults the skeleton's signals plugin needs; installed once and kept as git commit "base".
+pins=$(node -p 'JSON.stringify(require("./package.json").resolutions)')
+key=$( (echo "$CREATE_APP_VERSION"; echo "$pins") | sha256sum | cut -c1-12)
+portal=$CACHE/portal-$key
+if [[ ! -f $portal/.base-complete ]]; then
+  rm -rf "$portal"
+  prepare_base() {
+    set -e
+    BACKSTAGE_APP_NAME=portal npx -y "@backstage/create-app@$CREATE_APP_VERSION" --skip-install --path "$portal" </dev/null
+    cd "$portal"
+    PINS=$pins node -e '
+      const fs = require("fs"), p = JSON.parse(fs.readFileSync("package.json", "utf8"));
+      p.resolutions = { ...p.resolutions, ...JSON.parse(process.env.PINS) };
+      fs.writeFileSync("package.json", JSON.stringify(p, null, 2) + "\n");'
+    sed -i 's#"@backstage/backend-defaults": "^0.18.0"#"@backstage/backend-defaults": "^0.19.0"#' packages/backend/package.json
+    yarn install
+    git init -q 2>/dev/null || true
+    git add -A && git -c user.name=install-test -c user.email=install-test@localhost commit -qm base
+    git tag -f base
+    touch .base-complete
+  }
+  export portal pins CREATE_APP_VERSION
+  step "fresh portal from create-app@$CREATE_APP_VERSION, installed (once per machine)" "$OUT/portal-base.log" \
+    bash -c "$(declare -f prepare_base); prepare_base" || finish
+fi
+cd "$portal"
+git reset -q --hard base && git clean -qfdx -e node_modules -e .yarn -e .base-complete
+dups() { # the @backstage/* packages with more than one version in yarn.lock
+  node -e '
+    const lock = require("fs").readFileSync("yarn.lock", "utf8"), seen = {};
+    for (const e of lock.split("\n\n")) {
+      const name = e.match(/^"?(@backstage\/[^@"]+)@/)?.[1], version = e.match(/\n  version: (\S+)/)?.[1];
+      if (name && version) (seen[name] ??= new Set()).add(version);
+    }
+    for (const [n, v] of Object.entries(seen)) if (v.size > 1) console.log(`${n} ${[...v].join(" ")}`);'
+}
+dups >"$OUT/duplicates-before.txt"
+
+# ---- 4. install, as README.md says ----
+t=$SECONDS
+step "README portal block: yarn config + yarn add from the registry" "$OUT/portal-add.log" bash -e "$RUN/portal.block"
+install_s=$((SECONDS - t))
+node -e '
+  const fs = require("fs"), f = "packages/backend/src/index.ts", s = fs.readFileSync(f, "utf8");
+  fs.writeFileSync(f, s.replace("backend.start();", fs.readFileSync(process.argv[1], "utf8").trim() + "\n\nbackend.start();"));
+' "$RUN/backend.block"
+# app-config.yaml gets the README's entries appended to its lists (as an adopter edits it) and,
+# for this test only, the example catalog and Shipshape's settings of this repository.
+cp "$ROOT/examples/entities.yaml" "$ROOT/examples/org.yaml" examples/
+node -e '
+  const fs = require("fs"), YAML = require(require.resolve("yaml", { paths: [process.argv[1]] }));
+  const merge = (a, b) => {
+    if (Array.isArray(a) && Array.isArray(b)) return [...a, ...b];
+    if (a && b && typeof a === "object" && typeof b === "object") {
+      const out = { ...a };
+      for (const k of Object.keys(b)) out[k] = k in a ? merge(a[k], b[k]) : b[k];
+      return out;
+    }
+    return b;
+  };
+  const root = YAML.parse(fs.readFileSync(process.argv[1] + "/app-config.yaml", "utf8"));
+  const readme = YAML.parse(fs.readFileSync(process.argv[2], "utf8"));
+  const test = {
+    shipshape: root.shipshape,
+  };
+  const app = YAML.parse(fs.readFileSync("app-config.yaml", "utf8"));
+  fs.writeFileSync("app-config.yaml", YAML.stringify(merge(merge(app, readme), test)));
+' "$ROOT" "$RUN/app-config.block"
+cat >app-config.local.yaml <<YAML
+app:
+  baseUrl: http://localhost:$APP_PORT
+backend:
+  baseUrl: http://localhost:$BACKEND_PORT
+  listen:
+    port: $BACKEND_PORT
+    host: 127.0.0.1
+  cors:
+    origin: http://localhost:$APP_PORT
+YAML
+
+# no hand-written resolutions for Shipshape
+if node -e 'const r = require("./package.json").resolutions ?? {}; process.exit(Object.keys(r).some(k => k.includes("@shipshape")) ? 1 : 0)'; then
+  ok "no resolutions entry for @shipshape/* in the portal"
+else
+  not_ok "the portal's package.json has a resolutions entry for @shipshape/*"
+fi
+dups >"$OUT/duplicates-after.txt"
+added=$(comm -13 <(sort "$OUT/duplicates-before.txt") <(sort "$OUT/duplicates-after.txt"))
+echo "     duplicate @backstage/* packages in yarn.lock: $(wc -l <"$OUT/duplicates-before.txt") in the fresh portal, $(wc -l <"$OUT/duplicates-after.txt") after installing Shipshape"
+if [[ -z $added ]]; then ok "Shipshape adds no second copy of any @backstage/* package"; else
+  echo "$added" | sed 's/^/     /'; not_ok "Shipshape added duplicate @backstage/* packages"; fi
+shipshape_versions=$(grep -A1 '^"@shipshape/' yarn.lock | sed -n 's/^  version: //p' | sort -u | tr '\n' ' ')
+echo "     @shipshape versions in the portal's yarn.lock: $shipshape_versions"
+
+step "yarn tsc in the portal" "$OUT/portal-tsc.log" yarn tsc
+
+# ---- 5. start it and look at it ----
+[[ -f $ROOT/.stack/env.sh ]] && source "$ROOT/.stack/env.sh"
+configs=(--config "$portal/app-config.yaml" --config "$portal/app-config.local.yaml")
+if [[ -f $ROOT/.stack/app-config.stack.yaml ]]; then
+  configs=(--config "$portal/app-config.yaml" --config "$ROOT/.stack/app-config.stack.yaml" --config "$portal/app-config.local.yaml")
+  echo "     against the local stack (.stack/app-config.stack.yaml)"
+else
+  echo "     the local stack is not up: the portal starts without it"
+fi
+t=$SECONDS
+(exec setsid yarn start "${configs[@]}") >"$OUT/portal-start.log" 2>&1 &
+pids+=($!)
+if wait_for_http "http://127.0.0.1:$BACKEND_PORT/.backstage/health/v1/readiness" 300 &&
+  wait_for_http "http://localhost:$APP_PORT" 300; then
+  ok "the portal starts: backend :$BACKEND_PORT ready, frontend :$APP_PORT served ($((SECONDS - t)) s)"
+else
+  tail -n 30 "$OUT/portal-start.log" | sed 's/^/     /'
+  not_ok "the portal did not start within 300 s (log: test-results/install/portal-start.log)"
+  finish
+fi
+# the catalog API wants a user: the guest's token, as the browser gets it
+guest=$(curl -fsS -H 'X-Requested-With: XMLHttpRequest' "http://127.0.0.1:$BACKEND_PORT/api/auth/guest/refresh?env=development" |
+  node -e 'let s="";process.stdin.on("data",d=>s+=d).on("end",()=>console.log(JSON.parse(s).backstageIdentity.token))')
+api() { curl -fsS -H "Authorization: Bearer $guest" "http://127.0.0.1:$BACKEND_PORT/api/catalog/$1" 2>/dev/null; }
+for _ in $(seq 90); do
+  api entities/by-name/template/default/shipshape-node-service >/dev/null && api entities/by-name/component/default/payments-api >/dev/null && break
+  sleep 1
+done
+if api "entities?filter=kind=template" |
+  node -e 'let s="";process.stdin.on("data",d=>s+=d).on("end",()=>{const n=JSON.parse(s).filter(e=>e.metadata.name.startsWith("shipshape-")).length;console.log("     templates from @shipshape/templates:",n);process.exit(n===4?0:1)})'; then
+  ok "the one catalog location registers the 4 Shipshape templates"
+else
+  not_ok "the Shipshape templates are not in the portal's catalog"
+fi
+t=$SECONDS
+if PORTAL=http://localhost:$APP_PORT SCREENSHOTS=$ROOT/test-results/screenshots \
+  node "$ROOT/scripts/install-test-browser.cjs" 2>&1 | tee "$OUT/browser.log"; then :; fi
+PASSED=$((PASSED + $(grep -c '^ok ' "$OUT/browser.log"))); FAILED=$((FAILED + $(grep -c '^FAIL ' "$OUT/browser.log")))
+grep -q '^ok \|^FAIL ' "$OUT/browser.log" || not_ok "the browser checks did not run (test-results/install/browser.log)"
+echo "     browser checks: $((SECONDS - t)) s; publish $publish_s s, install $install_s s"
+finish
