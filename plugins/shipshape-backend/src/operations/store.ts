@@ -261,7 +261,8 @@ export class OperationStore {
    * Runs `write` in a transaction that first checks, with a conditional UPDATE, that claim
    * `generation` still holds the running operation (ClaimLostError if not). On PostgreSQL
    * that UPDATE holds the row lock until commit, so no takeover commits in between: the
-   * write happens under the claim or not at all.
+   * write happens under the claim or not at all. The check also renews the heartbeat: after
+   * it, no other runner takes the operation over for at least the takeover threshold.
    */
   async fenced<T>(
     id: string,
@@ -269,9 +270,10 @@ export class OperationStore {
     write: (tx: Knex.Transaction) => Promise<T>,
   ): Promise<T> {
     return this.db.transaction(async tx => {
+      const now = new Date();
       const n = await tx(OPS)
         .where({ id, claim_generation: generation, status: 'running' })
-        .update({ updated_at: new Date() });
+        .update({ updated_at: now, heartbeat_at: now });
       if (n !== 1) throw new ClaimLostError(id, generation);
       return write(tx);
     });
