@@ -112,6 +112,26 @@ export function createRolloutRouter(deps: RolloutRouterDeps): express.Router {
     });
   }
 
+  /**
+   * A user's request to `what` the entity of the path in `body.environment`: the parsed body,
+   * the caller and the entity, once the caller may (deploy permission, stricter when protected).
+   */
+  async function authorizedRequest<B extends { environment: string }>(
+    req: express.Request,
+    schema: z.ZodType<B, any, any>,
+    what: string,
+  ) {
+    const body = parseBody(schema, req.body);
+    const credentials = await httpAuth.credentials(req, { allow: ['user'] });
+    const { entity, entityRef } = await entityOfRequest(
+      catalog,
+      req,
+      credentials,
+    );
+    await authorizeDeploy(credentials, entityRef, what, body.environment);
+    return { body, credentials, entity, entityRef };
+  }
+
   function requester(credentials: BackstageCredentials): string {
     const p = credentials.principal as {
       type: string;
@@ -148,16 +168,8 @@ export function createRolloutRouter(deps: RolloutRouterDeps): express.Router {
     router.post(
       `/entities/:kind/:namespace/:name/${kind}`,
       async (req, res) => {
-        const body = parseBody(schema, req.body);
-        const credentials = await httpAuth.credentials(req, {
-          allow: ['user'],
-        });
-        const { entity, entityRef } = await entityOfRequest(
-          catalog,
-          req,
-          credentials,
-        );
-        await authorizeDeploy(credentials, entityRef, what, body.environment);
+        const { body, credentials, entity, entityRef } =
+          await authorizedRequest(req, schema, what);
         const who = requester(credentials);
         const { env, autoRollback, ...planned } = await plan(body, entity, who);
         const shown = {
@@ -265,16 +277,7 @@ export function createRolloutRouter(deps: RolloutRouterDeps): express.Router {
     router.post(
       `/entities/:kind/:namespace/:name/${action}`,
       async (req, res) => {
-        const body = parseBody(argoBody, req.body);
-        const credentials = await httpAuth.credentials(req, {
-          allow: ['user'],
-        });
-        const { entity, entityRef } = await entityOfRequest(
-          catalog,
-          req,
-          credentials,
-        );
-        await authorizeDeploy(credentials, entityRef, action, body.environment);
+        const { body, entity } = await authorizedRequest(req, argoBody, action);
         const { env, client, rollouts } = await planPauseOrPromote(
           clusters,
           { workload: workloadRefOf(entity), environment: body.environment },
