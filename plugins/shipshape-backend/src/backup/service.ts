@@ -33,7 +33,7 @@ import {
   OperationEngine,
   OperationOutcome,
 } from '../operations/engine';
-import { Operation } from '../operations/store';
+import { ClaimLostError, Operation } from '../operations/store';
 import {
   createJob,
   findBackupCronJob,
@@ -475,14 +475,22 @@ export class BackupService {
       );
       await this.verify(storage, key, size, sha256, tables);
       await at('commit');
+      // Fenced: a runner that lost its claim (frozen past the takeover) commits nothing.
+      await holdsClaim(ctx);
       await storage.commit(key);
-      await this.store.finish(id, {
-        status: 'verified',
-        sizeBytes: size,
-        sha256,
-        tables,
-        durationMs: Date.now() - started,
-      });
+      await ctx.fenced(tx =>
+        this.store.finish(
+          id,
+          {
+            status: 'verified',
+            sizeBytes: size,
+            sha256,
+            tables,
+            durationMs: Date.now() - started,
+          },
+          tx,
+        ),
+      );
       await this.say(
         ctx,
         `Verified and committed: ${size} bytes, sha256 ${sha256}, ${
@@ -511,6 +519,7 @@ export class BackupService {
           await this.say(ctx, `Second copy failed: ${copy.error}`, 'warn');
         }
       }
+      await holdsClaim(ctx);
       const deleted = await this.applyRetention(target).catch(e => {
         this.say(ctx, `Retention failed: ${messageOf(e)}`, 'warn');
         return [];
@@ -524,6 +533,11 @@ export class BackupService {
         );
       }
     } catch (e) {
+      if (claimLost(e, ctx)) {
+        // The runner that took over owns the record and the object now.
+        this.logger.warn(`backup ${id}: stopped: ${messageOf(e)}`);
+        return;
+      }
       const failedStep = (e instanceof StepError ? e.step : step) as BackupStep;
       let error = scrub(messageOf(e), password);
       if (ctx.signal.aborted) error += ' (the backend shut down while it ran)';
@@ -1057,16 +1071,23 @@ export class BackupService {
             .join('; ')}`,
         );
       }
-      await this.store.finishDrill(id, {
-        status: 'passed',
-        restoreMs,
-        comparison,
-      });
+      await ctx.fenced(tx =>
+        this.store.finishDrill(
+          id,
+          { status: 'passed', restoreMs, comparison },
+          tx,
+        ),
+      );
       await this.say(
         ctx,
         `Passed: ${comparison.length} tables match the backup's row counts; restored in ${restoreMs} ms`,
       );
     } catch (e) {
+      if (claimLost(e, ctx)) {
+        // The runner that took over records the drill; this one only drops its database.
+        this.logger.warn(`restore drill ${id}: stopped: ${messageOf(e)}`);
+        return;
+      }
       let error = scrub(messageOf(e), password);
       if (ctx.signal.aborted) error += ' (the backend shut down while it ran)';
       await this.say(ctx, `Failed at ${step}: ${error}`, 'error');
@@ -1097,4 +1118,15 @@ export class BackupService {
       }
     }
   }
+}
+
+/** Throws ClaimLostError unless this runner still holds the operation's claim. */
+async function holdsClaim(ctx: OperationContext): Promise<void> {
+  await ctx.fenced(async () => undefined);
+}
+
+function claimLost(e: unknown, ctx: OperationContext): boolean {
+  return (
+    e instanceof ClaimLostError || ctx.signal.reason instanceof ClaimLostError
+  );
 }

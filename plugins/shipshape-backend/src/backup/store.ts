@@ -194,8 +194,9 @@ export class BackupStore {
         | 'tables'
       >
     >,
+    db: Knex = this.db,
   ) {
-    await this.db(BACKUPS)
+    await db(BACKUPS)
       .where({ id, status: 'running' })
       .update({
         status: fields.status,
@@ -286,9 +287,10 @@ export class BackupStore {
       DrillRecord,
       'status' | 'failedStep' | 'error' | 'restoreMs' | 'comparison'
     >,
+    db: Knex = this.db,
   ) {
     // only a running drill: one a restarted instance abandoned keeps its record
-    await this.db(DRILLS)
+    await db(DRILLS)
       .where({ id, status: 'running' })
       .update({
         status: fields.status,
