@@ -57,3 +57,32 @@ export function readLocalStack(): LocalStack {
   }
   return JSON.parse(fs.readFileSync(file, 'utf8'));
 }
+
+/** The options of an S3 client (`new S3Client(...)`) for the stack's S3, as its admin. */
+export function stackS3ClientConfig() {
+  const { s3 } = readLocalStack();
+  return {
+    region: s3.region,
+    endpoint: s3.endpoint,
+    forcePathStyle: true,
+    credentials: {
+      accessKeyId: s3.accessKeyId,
+      secretAccessKey: s3.secretAccessKey,
+    },
+  };
+}
+
+/**
+ * A backup drill connection (`shipshape.backup.drill.connection`) as the stack's drill role,
+ * its password read from the environment variable `passwordEnv`.
+ */
+export function stackDrillConnection(passwordEnv: string) {
+  const { postgres } = readLocalStack();
+  return {
+    host: postgres.host,
+    port: postgres.port,
+    user: postgres.drillUser,
+    database: 'postgres',
+    passwordEnv,
+  };
+}

@@ -5,27 +5,12 @@ import {
   mockServices,
   startTestBackend,
 } from '@backstage/backend-test-utils';
-import { Entity } from '@backstage/catalog-model';
 import { catalogServiceMock } from '@backstage/plugin-catalog-node/testUtils';
 import request from 'supertest';
 import { shipshapePlugin } from './plugin';
+import { testComponent } from './rollout/__testUtils__/api';
 
 jest.setTimeout(60_000);
-
-function component(name: string, kubernetesId?: string): Entity {
-  return {
-    apiVersion: 'backstage.io/v1alpha1',
-    kind: 'Component',
-    metadata: {
-      name,
-      namespace: 'default',
-      annotations: kubernetesId
-        ? { 'backstage.io/kubernetes-id': kubernetesId }
-        : {},
-    },
-    spec: { type: 'service', owner: 'group:default/team' },
-  };
-}
 
 /**
  * Bad input that once answered 500 (found by scripts/fuzz.sh) answers 4xx naming the field,
@@ -51,9 +36,9 @@ describe('bad input answers 4xx naming the field', () => {
         }),
         catalogServiceMock.factory({
           entities: [
-            component('svc'),
-            component('bad-id', 'not a label value!'),
-            component('long-id', 'x'.repeat(64)),
+            testComponent('svc'),
+            testComponent('bad-id', 'not a label value!'),
+            testComponent('long-id', 'x'.repeat(64)),
           ],
         }),
       ],

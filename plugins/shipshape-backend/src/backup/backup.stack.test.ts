@@ -21,7 +21,12 @@ import request from 'supertest';
 import YAML from 'yaml';
 import { connectDatabase } from '../database';
 import { shipshapePlugin } from '../plugin';
-import { readLocalStack } from '@internal/shipshape-test-utils';
+import {
+  readLocalStack,
+  stackS3ClientConfig,
+  stackDrillConnection,
+} from '@internal/shipshape-test-utils';
+import { componentWith } from '../rollout/__testUtils__/api';
 import { BackupTarget, readBackupConfig, targetOfEntity } from './config';
 import { countTables, pgClient } from './pg';
 import { testEngine } from '../operations/__testUtils__/engine';
@@ -84,13 +89,7 @@ function configData(localDir: string) {
           maxAgeDays: 30,
         },
         drill: {
-          connection: {
-            host: stack.postgres.host,
-            port: stack.postgres.port,
-            user: stack.postgres.drillUser,
-            database: 'postgres',
-            passwordEnv: DRILL_ENV,
-          },
+          connection: stackDrillConnection(DRILL_ENV),
         },
         targets: [
           { name: 'payments-db', connection: connection() },
@@ -198,15 +197,7 @@ async function drillDatabases(): Promise<string[]> {
 }
 
 async function s3Keys(prefix: string): Promise<string[]> {
-  const client = new S3Client({
-    region: stack.s3.region,
-    endpoint: stack.s3.endpoint,
-    forcePathStyle: true,
-    credentials: {
-      accessKeyId: stack.s3.accessKeyId,
-      secretAccessKey: stack.s3.secretAccessKey,
-    },
-  });
+  const client = new S3Client(stackS3ClientConfig());
   const res = await client.send(
     new ListObjectsV2Command({ Bucket: stack.s3.bucket, Prefix: prefix }),
   );
@@ -663,22 +654,12 @@ describe('backup and restore drill on the local stack', () => {
 });
 
 function component(name: string, backupTarget?: string): Entity {
-  return {
-    apiVersion: 'backstage.io/v1alpha1',
-    kind: 'Component',
-    metadata: {
-      name,
-      namespace: 'default',
-      annotations: backupTarget
-        ? { [SHIPSHAPE_ANNOTATIONS.backupTarget.name]: backupTarget }
-        : {},
-    },
-    spec: {
-      type: 'service',
-      lifecycle: 'production',
-      owner: 'group:default/team-a',
-    },
-  };
+  return componentWith(
+    name,
+    backupTarget
+      ? { [SHIPSHAPE_ANNOTATIONS.backupTarget.name]: backupTarget }
+      : {},
+  );
 }
 
 describe('backup HTTP API', () => {

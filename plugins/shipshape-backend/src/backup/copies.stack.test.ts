@@ -11,7 +11,10 @@ import { Knex } from 'knex';
 import os from 'os';
 import path from 'path';
 import { connectDatabase } from '../database';
-import { readLocalStack } from '@internal/shipshape-test-utils';
+import {
+  readLocalStack,
+  stackS3ClientConfig,
+} from '@internal/shipshape-test-utils';
 import { readBackupConfig } from './config';
 import { copiesOf } from './copies';
 import { secondCopyFact } from './readiness';
@@ -69,15 +72,7 @@ const readConfig = (targets: object[], storage: object = {}) =>
     } as JsonObject),
   );
 
-const client = new S3Client({
-  region: stack.s3.region,
-  endpoint: stack.s3.endpoint,
-  forcePathStyle: true,
-  credentials: {
-    accessKeyId: stack.s3.accessKeyId,
-    secretAccessKey: stack.s3.secretAccessKey,
-  },
-});
+const client = new S3Client(stackS3ClientConfig());
 
 async function inDrBucket(key: string) {
   try {

@@ -10,7 +10,10 @@ import { AddressInfo } from 'net';
 import { Knex } from 'knex';
 import { connectDatabase } from '../database';
 import { shipshapePlugin } from '../plugin';
-import { readLocalStack } from '@internal/shipshape-test-utils';
+import {
+  readLocalStack,
+  stackDrillConnection,
+} from '@internal/shipshape-test-utils';
 import { readBackupConfig } from './config';
 import { pgClient } from './pg';
 import { OperationEngine } from '../operations/engine';
@@ -33,13 +36,7 @@ process.env.SHIPSHAPE_TEST_DRILL_S3 = 'unused';
 /** The drill role (CREATEDB only): what a crashed replica made its databases with. */
 const admin = () =>
   pgClient(
-    {
-      host: stack.postgres.host,
-      port: stack.postgres.port,
-      user: stack.postgres.drillUser,
-      database: 'postgres',
-      passwordEnv: 'SHIPSHAPE_TEST_DRILL_ROLE',
-    },
+    stackDrillConnection('SHIPSHAPE_TEST_DRILL_ROLE'),
     stack.postgres.drillPassword,
   );
 
@@ -104,13 +101,7 @@ describe('a restarted backend and its interrupted restore drills (two instances,
         },
         ...(drill && {
           drill: {
-            connection: {
-              host: stack.postgres.host,
-              port: stack.postgres.port,
-              user: stack.postgres.drillUser,
-              database: 'postgres',
-              passwordEnv: 'SHIPSHAPE_TEST_DRILL_ROLE',
-            },
+            connection: stackDrillConnection('SHIPSHAPE_TEST_DRILL_ROLE'),
           },
         }),
         targets: [`${RUN}-a`, `${RUN}-b`].map(name => ({

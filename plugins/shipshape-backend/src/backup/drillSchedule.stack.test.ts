@@ -8,7 +8,10 @@ import os from 'os';
 import path from 'path';
 import { connectDatabase } from '../database';
 import { testEngine } from '../operations/__testUtils__/engine';
-import { readLocalStack } from '@internal/shipshape-test-utils';
+import {
+  readLocalStack,
+  stackDrillConnection,
+} from '@internal/shipshape-test-utils';
 import { readBackupConfig } from './config';
 import {
   runDueDrills,
@@ -54,13 +57,7 @@ function replica(knex: Knex, id: string) {
           binDir: stack.postgres.binDir,
           storage: { type: 'local', directory: dir },
           drill: {
-            connection: {
-              host: stack.postgres.host,
-              port: stack.postgres.port,
-              user: stack.postgres.drillUser,
-              database: 'postgres',
-              passwordEnv: 'SHIPSHAPE_TEST_SCHED_DRILL',
-            },
+            connection: stackDrillConnection('SHIPSHAPE_TEST_SCHED_DRILL'),
           },
           targets: [
             {

@@ -18,7 +18,11 @@ import request from 'supertest';
 import { connectDatabase } from '../database';
 import { testEngine } from '../operations/__testUtils__/engine';
 import { shipshapePlugin } from '../plugin';
-import { readLocalStack } from '@internal/shipshape-test-utils';
+import {
+  readLocalStack,
+  stackS3ClientConfig,
+} from '@internal/shipshape-test-utils';
+import { componentWith } from '../rollout/__testUtils__/api';
 import { readBackupConfig } from './config';
 import { countTables, pgClient } from './pg';
 import { BackupService } from './service';
@@ -169,15 +173,7 @@ async function drillRoleDatabase(name: string) {
 }
 
 async function s3Keys(): Promise<string[]> {
-  const client = new S3Client({
-    region: stack.s3.region,
-    endpoint: stack.s3.endpoint,
-    forcePathStyle: true,
-    credentials: {
-      accessKeyId: stack.s3.accessKeyId,
-      secretAccessKey: stack.s3.secretAccessKey,
-    },
-  });
+  const client = new S3Client(stackS3ClientConfig());
   try {
     const res = await client.send(
       new ListObjectsV2Command({ Bucket: stack.s3.bucket, Prefix: prefix }),
@@ -189,16 +185,9 @@ async function s3Keys(): Promise<string[]> {
 }
 
 function component(name: string, target: string): Entity {
-  return {
-    apiVersion: 'backstage.io/v1alpha1',
-    kind: 'Component',
-    metadata: {
-      name,
-      namespace: 'default',
-      annotations: { [SHIPSHAPE_ANNOTATIONS.backupTarget.name]: target },
-    },
-    spec: { type: 'service', lifecycle: 'production', owner: 'team-a' },
-  };
+  return componentWith(name, {
+    [SHIPSHAPE_ANNOTATIONS.backupTarget.name]: target,
+  });
 }
 
 /** The real plugin on `knex`, with `entities` in the catalog; OWNER and ROGUE may run backups. */

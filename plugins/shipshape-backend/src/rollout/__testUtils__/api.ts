@@ -3,24 +3,29 @@ import { Entity } from '@backstage/catalog-model';
 import request from 'supertest';
 import { responseMismatches } from '../../schema/__testUtils__/conforms';
 
-/** A catalog Component for the rollout tests, found in the cluster by `kubernetesId` if given. */
-export function testComponent(name: string, kubernetesId?: string): Entity {
+/** A catalog Component (a production service of group:default/team-a) with `annotations`. */
+export function componentWith(
+  name: string,
+  annotations: Record<string, string> = {},
+): Entity {
   return {
     apiVersion: 'backstage.io/v1alpha1',
     kind: 'Component',
-    metadata: {
-      name,
-      namespace: 'default',
-      annotations: kubernetesId
-        ? { 'backstage.io/kubernetes-id': kubernetesId }
-        : {},
-    },
+    metadata: { name, namespace: 'default', annotations },
     spec: {
       type: 'service',
       lifecycle: 'production',
       owner: 'group:default/team-a',
     },
   };
+}
+
+/** A catalog Component for the rollout tests, found in the cluster by `kubernetesId` if given. */
+export function testComponent(name: string, kubernetesId?: string): Entity {
+  return componentWith(
+    name,
+    kubernetesId ? { 'backstage.io/kubernetes-id': kubernetesId } : {},
+  );
 }
 
 /**
