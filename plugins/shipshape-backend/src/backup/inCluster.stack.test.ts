@@ -153,29 +153,37 @@ afterAll(async () => {
   }
 });
 
+/** The backend with configData(), `entities` in its catalog, allowing the users `allows` names. */
+function startBackend(
+  entities: ReturnType<typeof entity>[],
+  allows: (user: string | undefined) => boolean,
+) {
+  process.env.SHIPSHAPE_TEST_INCLUSTER_PG = stack.postgres.password;
+  return startTestBackend({
+    features: [
+      shipshapePlugin,
+      mockServices.rootConfig.factory({ data: configData() }),
+      mockServices.permissions.mock({
+        authorize: async (requests, { credentials }) =>
+          requests.map(() => ({
+            result: allows((credentials.principal as any).userEntityRef)
+              ? AuthorizeResult.ALLOW
+              : AuthorizeResult.DENY,
+          })),
+      }).factory,
+      catalogServiceMock.factory({ entities }),
+    ],
+  });
+}
+
 describe('in-cluster backups through the HTTP API', () => {
   let server: any;
 
   beforeAll(async () => {
-    process.env.SHIPSHAPE_TEST_INCLUSTER_PG = stack.postgres.password;
-    ({ server } = await startTestBackend({
-      features: [
-        shipshapePlugin,
-        mockServices.rootConfig.factory({ data: configData() }),
-        mockServices.permissions.mock({
-          authorize: async (requests, { credentials }) =>
-            requests.map(() => ({
-              result:
-                (credentials.principal as any).userEntityRef === OWNER
-                  ? AuthorizeResult.ALLOW
-                  : AuthorizeResult.DENY,
-            })),
-        }).factory,
-        catalogServiceMock.factory({
-          entities: [ok, failing, orphan].map(n => entity(n, `${n}-db`)),
-        }),
-      ],
-    }));
+    ({ server } = await startBackend(
+      [ok, failing, orphan].map(n => entity(n, `${n}-db`)),
+      user => user === OWNER,
+    ));
   });
 
   const post = (name: string, user: string, body: object) =>
@@ -539,25 +547,14 @@ describe('a rogue entity naming the workload or target of another', () => {
   });
 
   beforeAll(async () => {
-    process.env.SHIPSHAPE_TEST_INCLUSTER_PG = stack.postgres.password;
-    ({ server } = await startTestBackend({
-      features: [
-        shipshapePlugin,
-        mockServices.rootConfig.factory({ data: configData() }),
-        // the rogue's author may back up their own entity
-        mockServices.permissions.mock({
-          authorize: async requests =>
-            requests.map(() => ({ result: AuthorizeResult.ALLOW })),
-        }).factory,
-        catalogServiceMock.factory({
-          entities: [
-            entity(ok, `${ok}-db`),
-            claim(rogue, `${ok}-db`),
-            claim(rogue2, `${rogue2}-db`),
-          ],
-        }),
+    ({ server } = await startBackend(
+      [
+        entity(ok, `${ok}-db`),
+        claim(rogue, `${ok}-db`),
+        claim(rogue2, `${rogue2}-db`),
       ],
-    }));
+      () => true, // the rogue's author may back up their own entity
+    ));
   });
 
   const post = (name: string) =>
