@@ -1,5 +1,6 @@
 import TextField from '@material-ui/core/TextField';
 import type { FieldExtensionComponentProps } from '@backstage/plugin-scaffolder-react';
+import { AccessibleColours } from '../AccessibleColours';
 
 /**
  * The text box of a Shipshape wizard field: labelled with the schema's title (else
@@ -16,17 +17,19 @@ export function FieldTextBox(props: {
   const { onChange, required, schema, rawErrors, formData, idSchema } =
     props.field;
   return (
-    <TextField
-      id={idSchema?.$id}
-      label={schema.title ?? props.defaultTitle}
-      required={required}
-      value={formData ?? ''}
-      onChange={e => onChange(e.target.value)}
-      margin="normal"
-      error={props.error || (rawErrors?.length ?? 0) > 0}
-      helperText={props.help}
-      inputProps={{ autoFocus: props.focus }}
-      FormHelperTextProps={{ style: { marginLeft: 0 } }}
-    />
+    <AccessibleColours>
+      <TextField
+        id={idSchema?.$id}
+        label={schema.title ?? props.defaultTitle}
+        required={required}
+        value={formData ?? ''}
+        onChange={e => onChange(e.target.value)}
+        margin="normal"
+        error={props.error || (rawErrors?.length ?? 0) > 0}
+        helperText={props.help}
+        inputProps={{ autoFocus: props.focus }}
+        FormHelperTextProps={{ style: { marginLeft: 0 } }}
+      />
+    </AccessibleColours>
   );
 }
