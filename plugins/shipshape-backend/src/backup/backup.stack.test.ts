@@ -206,6 +206,15 @@ async function s3Keys(prefix: string): Promise<string[]> {
 
 describe('backup targets from app-config', () => {
   const cfg = readBackupConfig(new ConfigReader(configData(dir)))!;
+  /** shipshape.backup with local storage and these `targets`. */
+  const withTargets = (targets: object[]) =>
+    readBackupConfig(
+      new ConfigReader({
+        shipshape: {
+          backup: { storage: { type: 'local', directory: dir }, targets },
+        },
+      }),
+    );
   const name = SHIPSHAPE_ANNOTATIONS.backupTarget.name;
 
   it('resolves the annotation to a configured target', () => {
@@ -222,16 +231,7 @@ describe('backup targets from app-config', () => {
     ).toThrow(
       "component:default/rogue may not use backup target 'payments-db': only component:default/payments-api, component:default/p may (app-config shipshape.backup.targets[name=payments-db].allowedEntities); an entity's backup-target annotation is a claim, an admin adds the entity to shipshape.backup.targets[name=payments-db].allowedEntities",
     );
-    const open = readBackupConfig(
-      new ConfigReader({
-        shipshape: {
-          backup: {
-            storage: { type: 'local', directory: dir },
-            targets: [{ name: 'open-db', connection: connection() }],
-          },
-        },
-      }),
-    )!;
+    const open = withTargets([{ name: 'open-db', connection: connection() }])!;
     expect(() =>
       targetOfEntity(open, 'component:default/payments-api', {
         [name]: 'open-db',
@@ -240,22 +240,13 @@ describe('backup targets from app-config', () => {
       "component:default/payments-api may not use backup target 'open-db': no entity may until an admin lists it in app-config shipshape.backup.targets[name=open-db].allowedEntities",
     );
     expect(() =>
-      readBackupConfig(
-        new ConfigReader({
-          shipshape: {
-            backup: {
-              storage: { type: 'local', directory: dir },
-              targets: [
-                {
-                  name: 'x',
-                  connection: connection(),
-                  allowedEntities: ['component:'],
-                },
-              ],
-            },
-          },
-        }),
-      ),
+      withTargets([
+        {
+          name: 'x',
+          connection: connection(),
+          allowedEntities: ['component:'],
+        },
+      ]),
     ).toThrow(
       /shipshape.backup.targets\[0\].allowedEntities\[0\]: 'component:' is not an entity ref/,
     );
@@ -312,21 +303,12 @@ describe('backup targets from app-config', () => {
 
   it('refuses a password written into the config', () => {
     expect(() =>
-      readBackupConfig(
-        new ConfigReader({
-          shipshape: {
-            backup: {
-              storage: { type: 'local', directory: dir },
-              targets: [
-                {
-                  name: 'x',
-                  connection: { host: 'h', user: 'u', password: 'p' },
-                },
-              ],
-            },
-          },
-        }),
-      ),
+      withTargets([
+        {
+          name: 'x',
+          connection: { host: 'h', user: 'u', password: 'p' },
+        },
+      ]),
     ).toThrow(
       /shipshape.backup.targets\[0\].connection: put the password in an environment variable/,
     );
