@@ -25,7 +25,7 @@ import { readBackupConfig } from '../plugins/shipshape-backend/src/backup/config
 import { BackupService } from '../plugins/shipshape-backend/src/backup/service';
 import { testEngine } from '../plugins/shipshape-backend/src/operations/__testUtils__/engine';
 import { connectDatabase } from '../plugins/shipshape-backend/src/database';
-import { readLocalStack } from '@internal/shipshape-test-utils';
+import { readLocalStack, stackS3Storage } from '@internal/shipshape-test-utils';
 /* eslint-enable @backstage/no-relative-monorepo-imports */
 
 const DB = process.env.BENCH_DB ?? 'payments';
@@ -68,16 +68,11 @@ it('measures backup and drill vs pg_dump and pg_restore', async () => {
             {
               name: 'bench-s3',
               connection: conn,
-              storage: {
-                type: 's3',
-                bucket: stack.s3.bucket,
-                region: stack.s3.region,
-                endpoint: stack.s3.endpoint,
-                forcePathStyle: true,
-                prefix: 'bench/',
-                accessKeyIdEnv: 'BENCH_S3_KEY',
-                secretAccessKeyEnv: 'BENCH_S3_SECRET',
-              },
+              storage: stackS3Storage(
+                'bench/',
+                'BENCH_S3_KEY',
+                'BENCH_S3_SECRET',
+              ),
             },
           ],
         },

@@ -86,3 +86,25 @@ export function stackDrillConnection(passwordEnv: string) {
     passwordEnv,
   };
 }
+
+/**
+ * A backup target's `storage` (app-config shipshape.backup) in the stack's S3 bucket under
+ * `prefix`, its keys read from the environment variables `accessKeyIdEnv` and `secretAccessKeyEnv`.
+ */
+export function stackS3Storage(
+  prefix: string,
+  accessKeyIdEnv: string,
+  secretAccessKeyEnv: string,
+) {
+  const { s3 } = readLocalStack();
+  return {
+    type: 's3',
+    bucket: s3.bucket,
+    region: s3.region,
+    endpoint: s3.endpoint,
+    forcePathStyle: true,
+    prefix,
+    accessKeyIdEnv,
+    secretAccessKeyEnv,
+  };
+}

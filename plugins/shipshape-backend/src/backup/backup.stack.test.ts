@@ -24,6 +24,7 @@ import { shipshapePlugin } from '../plugin';
 import {
   readLocalStack,
   stackS3ClientConfig,
+  stackS3Storage,
   stackDrillConnection,
 } from '@internal/shipshape-test-utils';
 import { componentWith } from '../rollout/__testUtils__/api';
@@ -60,14 +61,11 @@ const connection = (passwordEnv = PW_ENV) => ({
   passwordEnv,
 });
 const s3 = (over: Record<string, unknown> = {}) => ({
-  type: 's3',
-  bucket: stack.s3.bucket,
-  region: stack.s3.region,
-  endpoint: stack.s3.endpoint,
-  forcePathStyle: true,
-  prefix: `test/${RUN}/`,
-  accessKeyIdEnv: 'SHIPSHAPE_TEST_S3_KEY',
-  secretAccessKeyEnv: 'SHIPSHAPE_TEST_S3_SECRET',
+  ...stackS3Storage(
+    `test/${RUN}/`,
+    'SHIPSHAPE_TEST_S3_KEY',
+    'SHIPSHAPE_TEST_S3_SECRET',
+  ),
   ...over,
 });
 

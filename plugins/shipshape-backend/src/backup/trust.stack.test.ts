@@ -21,6 +21,7 @@ import { shipshapePlugin } from '../plugin';
 import {
   readLocalStack,
   stackS3ClientConfig,
+  stackS3Storage,
 } from '@internal/shipshape-test-utils';
 import { componentWith } from '../rollout/__testUtils__/api';
 import { readBackupConfig } from './config';
@@ -86,16 +87,7 @@ function configData(over: { drillUser?: string; retention?: object } = {}) {
             name: 'payments-db',
             connection: pg(stack.postgres.user, env.pg, 'payments'),
             allowedEntities: ['component:default/payments-api'],
-            storage: {
-              type: 's3',
-              bucket: stack.s3.bucket,
-              region: stack.s3.region,
-              endpoint: stack.s3.endpoint,
-              forcePathStyle: true,
-              prefix,
-              accessKeyIdEnv: env.s3Key,
-              secretAccessKeyEnv: env.s3Secret,
-            },
+            storage: stackS3Storage(prefix, env.s3Key, env.s3Secret),
           },
           {
             name: 'local-db',
