@@ -1,4 +1,8 @@
-import { TestDatabases, mockServices } from '@backstage/backend-test-utils';
+import {
+  TestDatabaseId,
+  TestDatabases,
+  mockServices,
+} from '@backstage/backend-test-utils';
 import { ConfigReader } from '@backstage/config';
 import { readLocalStack } from '@internal/shipshape-test-utils';
 import fs from 'fs';
@@ -30,7 +34,7 @@ function committed(dir: string): string[] {
 describe('a backup whose runner lost its claim', () => {
   const databases = TestDatabases.create({ ids: ['SQLITE_3', 'POSTGRES_15'] });
 
-  async function setup(databaseId: 'SQLITE_3' | 'POSTGRES_15') {
+  async function setup(databaseId: TestDatabaseId) {
     const knex: Knex = await connectDatabase(
       mockServices.database.mock({
         getClient: async () => databases.init(databaseId),
