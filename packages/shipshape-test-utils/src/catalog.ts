@@ -1,13 +1,17 @@
+import { resolvePackagePath } from '@backstage/backend-plugin-api';
 import path from 'path';
 
 /**
  * Test helpers for the real catalog backend loading the repo's example entities, shared by
- * the tests of this module, the ownership API (shipshape-backend) and shipshape:service:check
- * (scaffolder module).
+ * the tests of the catalog module, the ownership API (shipshape-backend) and
+ * shipshape:service:check (scaffolder module).
  */
 
 /** The repo's examples directory: entities.yaml and org.yaml. */
-export const EXAMPLES = path.resolve(__dirname, '../../../../examples');
+export const EXAMPLES = path.resolve(
+  resolvePackagePath('@internal/shipshape-test-utils'),
+  '../../examples',
+);
 
 /**
  * The `catalog` config of the example entities, processed every second. `org` replaces

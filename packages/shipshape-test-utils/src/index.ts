@@ -5,3 +5,4 @@
  */
 export * from './stack';
 export * from './cluster';
+export * from './catalog';

@@ -9,7 +9,7 @@ import {
   EXAMPLES,
   eventually,
   exampleCatalogConfig,
-} from './__testUtils__/exampleCatalog';
+} from '@internal/shipshape-test-utils';
 import { catalogModuleShipshape } from './module';
 
 /** The real catalog with this module, processing `catalog`'s locations every second. */

@@ -12,14 +12,14 @@ import {
   createMockActionContext,
   taskCheckpoints,
 } from './__testUtils__/actionContext';
-/* eslint-disable @backstage/no-relative-monorepo-imports */
+// The real backend the actions call (a test-only devDependency; the module itself uses HTTP).
+// eslint-disable-next-line @backstage/no-mixed-plugin-imports
 import shipshapePlugin from '@shipshape/plugin-shipshape-backend';
 import {
   kubectl,
   testConfig,
   testDeployment,
 } from '@internal/shipshape-test-utils';
-/* eslint-enable @backstage/no-relative-monorepo-imports */
 import { createDeployAction } from './deploy';
 
 jest.setTimeout(180_000);

@@ -13,12 +13,10 @@ import {
   TemplateAction,
 } from '@backstage/plugin-scaffolder-node';
 import { scaffolderModuleShipshape } from '../module';
-/* eslint-disable @backstage/no-relative-monorepo-imports */
 import {
   eventually,
   exampleCatalogConfig,
-} from '../../../catalog-backend-module-shipshape/src/__testUtils__/exampleCatalog';
-/* eslint-enable @backstage/no-relative-monorepo-imports */
+} from '@internal/shipshape-test-utils';
 
 /**
  * The module as the backend wires it (catalog service, app-config policy) next to the real

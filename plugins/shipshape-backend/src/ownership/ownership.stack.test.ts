@@ -20,18 +20,14 @@ import {
 } from '@backstage/plugin-permission-common';
 import { execFileSync } from 'child_process';
 import request from 'supertest';
-/* eslint-disable @backstage/no-relative-monorepo-imports */
 import {
   eventually,
   exampleCatalogConfig,
-} from '../../../catalog-backend-module-shipshape/src/__testUtils__/exampleCatalog';
-/* eslint-enable @backstage/no-relative-monorepo-imports */
-import { shipshapePlugin } from '../plugin';
-import { parseCpu, parseMemoryGib } from './cost';
-import {
   readLocalStack,
   stackKubernetesConfig,
 } from '@internal/shipshape-test-utils';
+import { shipshapePlugin } from '../plugin';
+import { parseCpu, parseMemoryGib } from './cost';
 
 jest.setTimeout(120_000);
 

@@ -8,10 +8,10 @@ import { SHIPSHAPE_ANNOTATIONS } from '@shipshape/plugin-shipshape-common';
 import fs from 'fs';
 import os from 'os';
 import path from 'path';
-/* eslint-disable @backstage/no-relative-monorepo-imports */
+// The real backend the actions call (a test-only devDependency; the module itself uses HTTP).
+// eslint-disable-next-line @backstage/no-mixed-plugin-imports
 import shipshapePlugin from '@shipshape/plugin-shipshape-backend';
 import { readLocalStack } from '@internal/shipshape-test-utils';
-/* eslint-enable @backstage/no-relative-monorepo-imports */
 
 /**
  * Starts the real Shipshape backend with backups of the local stack's PostgreSQL: target
