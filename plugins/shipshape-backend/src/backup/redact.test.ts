@@ -33,9 +33,7 @@ describe('locationRedactor', () => {
       redact(
         'Dumping payments-db (pg_dump -Fc) to s3://backups/prod/payments-db/x.dump at http://10.0.0.5:9000',
       ),
-    ).toBe(
-      'Dumping payments-db (pg_dump -Fc) to s3://… at …',
-    );
+    ).toBe('Dumping payments-db (pg_dump -Fc) to s3://… at …');
     expect(
       redact(
         'cannot connect to database payments on db:5433 as u; drill.internal; copied to /var/backups/dr/payments-db/x.dump; 3 backups kept',

@@ -25,7 +25,7 @@ import {
   readStack,
   sloPlugin,
   steer,
-} from './testStack';
+} from './__testUtils__/testStack';
 
 jest.setTimeout(180_000);
 

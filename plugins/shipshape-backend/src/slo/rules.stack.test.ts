@@ -13,7 +13,7 @@ import {
 import fs from 'fs';
 import path from 'path';
 import { parse } from 'yaml';
-import { readStack } from './testStack';
+import { readStack } from './__testUtils__/testStack';
 
 jest.setTimeout(120_000);
 

@@ -23,7 +23,7 @@ import {
   readStack,
   sloPlugin,
   steer,
-} from './testStack';
+} from './__testUtils__/testStack';
 
 jest.setTimeout(240_000);
 

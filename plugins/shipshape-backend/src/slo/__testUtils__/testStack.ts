@@ -9,8 +9,8 @@ import fs from 'fs';
 import net from 'net';
 import os from 'os';
 import path from 'path';
-import { CachedHttpClient } from './prometheus';
-import { createSloRouter } from './router';
+import { CachedHttpClient } from '../prometheus';
+import { createSloRouter } from '../router';
 
 /** The local stack's description; fails (never skips) when the stack is not up. */
 import { readLocalStack } from '@internal/shipshape-test-utils';
