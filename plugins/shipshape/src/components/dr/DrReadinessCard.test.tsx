@@ -268,12 +268,14 @@ describe('DrReadinessCard', () => {
     ]);
   });
 
-  it('lists the recent backups: how each ran and how it ended', async () => {
+  it('lists the recent backups: how each ran and how it ended, a failure with its error as text', async () => {
     render('payments-api', true);
     const table = await screen.findByRole('table', { name: 'backup history' });
     const rows = within(table).getAllByRole('row');
     expect(rows.map(r => r.textContent)).toEqual([
-      expect.stringMatching(/c0ffee00 · in-clusterfailed at jobowner$/),
+      expect.stringMatching(
+        /c0ffee00 · in-clusterfailed at jobJob orders-api-backup-manual-abc123 failed: BackoffLimitExceededowner$/,
+      ),
       expect.stringMatching(/b2 · pg_dumpverified · 652 KiBowner$/),
     ]);
   });

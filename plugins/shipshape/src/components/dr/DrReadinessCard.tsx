@@ -5,12 +5,12 @@ import {
 import {
   InfoCard,
   Progress,
-  ResponseErrorPanel,
   StatusError,
   StatusOK,
   StatusWarning,
 } from '@backstage/core-components';
 import { useApi } from '@backstage/core-plugin-api';
+import { ShipshapeErrorPanel } from '../ShipshapeErrorPanel';
 import { useEntity } from '@backstage/plugin-catalog-react';
 import { usePermission } from '@backstage/plugin-permission-react';
 import Box from '@material-ui/core/Box';
@@ -54,7 +54,7 @@ function duration(ms: number): string {
 
 /**
  * A titled table of the five newest records, a row of caption cells each; the third cell (the
- * outcome) shows the record's error on hover.
+ * outcome) also shows the record's error as text (readable without hovering).
  */
 function RecentRows<T extends { id: string; error?: string }>(props: {
   title: string;
@@ -71,8 +71,17 @@ function RecentRows<T extends { id: string; error?: string }>(props: {
           {props.rows.slice(0, 5).map(row => (
             <TableRow key={row.id}>
               {props.cells(row).map((text, i) => (
-                <TableCell key={i} title={i === 2 ? row.error : undefined}>
+                <TableCell key={i}>
                   <Typography variant="caption">{text}</Typography>
+                  {i === 2 && row.error && (
+                    <Typography
+                      variant="caption"
+                      display="block"
+                      color="textSecondary"
+                    >
+                      {row.error}
+                    </Typography>
+                  )}
                 </TableCell>
               ))}
             </TableRow>
@@ -272,7 +281,7 @@ export function DrReadinessCard() {
     <AccessibleColours>
       <InfoCard title="DR Readiness">
         {!readiness && !error && <Progress />}
-        {error && <ResponseErrorPanel error={error} />}
+        {error && <ShipshapeErrorPanel error={error} />}
         {readiness && Overall && (
           <>
             <Box display="flex" alignItems="center" mb={1}>
