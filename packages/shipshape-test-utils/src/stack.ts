@@ -73,6 +73,21 @@ export function stackS3ClientConfig() {
 }
 
 /**
+ * A backup target's connection (`shipshape.backup.targets[].connection`) to the stack's example
+ * `payments` database as its application user, the password read from `passwordEnv`.
+ */
+export function stackPaymentsConnection(passwordEnv: string) {
+  const { postgres } = readLocalStack();
+  return {
+    host: postgres.host,
+    port: postgres.port,
+    user: postgres.user,
+    database: 'payments',
+    passwordEnv,
+  };
+}
+
+/**
  * A backup drill connection (`shipshape.backup.drill.connection`) as the stack's drill role,
  * its password read from the environment variable `passwordEnv`.
  */

@@ -23,9 +23,10 @@ import { connectDatabase } from '../database';
 import { shipshapePlugin } from '../plugin';
 import {
   readLocalStack,
+  stackDrillConnection,
+  stackPaymentsConnection,
   stackS3ClientConfig,
   stackS3Storage,
-  stackDrillConnection,
 } from '@internal/shipshape-test-utils';
 import { componentWith } from '../rollout/__testUtils__/api';
 import { BackupTarget, readBackupConfig, targetOfEntity } from './config';
@@ -53,13 +54,8 @@ const RUN = `t${process.pid}-${Date.now()}`;
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'shipshape-backup-test-'));
 afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
 
-const connection = (passwordEnv = PW_ENV) => ({
-  host: stack.postgres.host,
-  port: stack.postgres.port,
-  user: stack.postgres.user,
-  database: 'payments',
-  passwordEnv,
-});
+const connection = (passwordEnv = PW_ENV) =>
+  stackPaymentsConnection(passwordEnv);
 const s3 = (over: Record<string, unknown> = {}) => ({
   ...stackS3Storage(
     `test/${RUN}/`,

@@ -13,6 +13,7 @@ import path from 'path';
 import { connectDatabase } from '../database';
 import {
   readLocalStack,
+  stackPaymentsConnection,
   stackS3ClientConfig,
 } from '@internal/shipshape-test-utils';
 import { readBackupConfig } from './config';
@@ -48,13 +49,7 @@ const s3 = (over: Record<string, unknown> = {}) => ({
 });
 const target = (name: string, copyTo: unknown, extra = {}) => ({
   name,
-  connection: {
-    host: stack.postgres.host,
-    port: stack.postgres.port,
-    user: stack.postgres.user,
-    database: 'payments',
-    passwordEnv: PW_ENV,
-  },
+  connection: stackPaymentsConnection(PW_ENV),
   copyTo,
   allowedEntities: ['component:default/payments-api'],
   ...extra,

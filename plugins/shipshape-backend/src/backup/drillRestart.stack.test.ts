@@ -13,6 +13,7 @@ import { shipshapePlugin } from '../plugin';
 import {
   readLocalStack,
   stackDrillConnection,
+  stackPaymentsConnection,
 } from '@internal/shipshape-test-utils';
 import { readBackupConfig } from './config';
 import { pgClient } from './pg';
@@ -106,13 +107,7 @@ describe('a restarted backend and its interrupted restore drills (two instances,
         }),
         targets: [`${RUN}-a`, `${RUN}-b`].map(name => ({
           name,
-          connection: {
-            host: stack.postgres.host,
-            port: stack.postgres.port,
-            user: stack.postgres.user,
-            database: 'payments',
-            passwordEnv: 'SHIPSHAPE_TEST_DRILL_PG',
-          },
+          connection: stackPaymentsConnection('SHIPSHAPE_TEST_DRILL_PG'),
           allowedEntities: [`component:default/${name}`],
         })),
       },

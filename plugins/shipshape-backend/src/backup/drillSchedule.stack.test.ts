@@ -11,6 +11,7 @@ import { testEngine } from '../operations/__testUtils__/engine';
 import {
   readLocalStack,
   stackDrillConnection,
+  stackPaymentsConnection,
 } from '@internal/shipshape-test-utils';
 import { readBackupConfig } from './config';
 import {
@@ -63,13 +64,7 @@ function replica(knex: Knex, id: string) {
             {
               name: TARGET,
               allowedEntities: ['component:default/payments-api'],
-              connection: {
-                host: stack.postgres.host,
-                port: stack.postgres.port,
-                user: stack.postgres.user,
-                database: 'payments',
-                passwordEnv: 'SHIPSHAPE_TEST_SCHED_PG',
-              },
+              connection: stackPaymentsConnection('SHIPSHAPE_TEST_SCHED_PG'),
             },
           ],
         },

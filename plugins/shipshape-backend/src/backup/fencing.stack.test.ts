@@ -4,7 +4,10 @@ import {
   mockServices,
 } from '@backstage/backend-test-utils';
 import { ConfigReader } from '@backstage/config';
-import { readLocalStack } from '@internal/shipshape-test-utils';
+import {
+  readLocalStack,
+  stackPaymentsConnection,
+} from '@internal/shipshape-test-utils';
 import fs from 'fs';
 import { Knex } from 'knex';
 import os from 'os';
@@ -50,13 +53,9 @@ describe('a backup whose runner lost its claim', () => {
             targets: [
               {
                 name: 'payments-db',
-                connection: {
-                  host: stack.postgres.host,
-                  port: stack.postgres.port,
-                  user: stack.postgres.user,
-                  database: 'payments',
-                  passwordEnv: 'SHIPSHAPE_TEST_FENCING_PG',
-                },
+                connection: stackPaymentsConnection(
+                  'SHIPSHAPE_TEST_FENCING_PG',
+                ),
                 allowedEntities: [ENTITY],
               },
             ],

@@ -14,7 +14,11 @@ import request from 'supertest';
 import { connectDatabase } from '../database';
 import { KubernetesClusters } from '../kubernetes/clusters';
 import { shipshapePlugin } from '../plugin';
-import { readLocalStack, testConfig } from '@internal/shipshape-test-utils';
+import {
+  readLocalStack,
+  stackPaymentsConnection,
+  testConfig,
+} from '@internal/shipshape-test-utils';
 import { readBackupConfig } from './config';
 import { OperationEngine } from '../operations/engine';
 import { testEngine } from '../operations/__testUtils__/engine';
@@ -97,13 +101,7 @@ function entity(name: string, target: string) {
 }
 
 function configData(extra: Record<string, unknown> = {}) {
-  const conn = {
-    host: stack.postgres.host,
-    port: stack.postgres.port,
-    user: stack.postgres.user,
-    database: 'payments',
-    passwordEnv: 'SHIPSHAPE_TEST_INCLUSTER_PG',
-  };
+  const conn = stackPaymentsConnection('SHIPSHAPE_TEST_INCLUSTER_PG');
   const base = testConfig([{ name: 'staging', namespace: NS }]);
   return {
     ...base,

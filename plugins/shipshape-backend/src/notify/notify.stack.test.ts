@@ -7,7 +7,10 @@ import { Entity } from '@backstage/catalog-model';
 import { catalogServiceMock } from '@backstage/plugin-catalog-node/testUtils';
 import notificationsPlugin from '@backstage/plugin-notifications-backend';
 import { SHIPSHAPE_ANNOTATIONS } from '@shipshape/plugin-shipshape-common';
-import { readLocalStack } from '@internal/shipshape-test-utils';
+import {
+  readLocalStack,
+  stackPaymentsConnection,
+} from '@internal/shipshape-test-utils';
 import fs from 'fs';
 import os from 'os';
 import path from 'path';
@@ -67,13 +70,7 @@ describe('notifications of failed operations (real notifications backend)', () =
                 targets: [
                   {
                     name: 'payments-db',
-                    connection: {
-                      host: stack.postgres.host,
-                      port: stack.postgres.port,
-                      user: stack.postgres.user,
-                      database: 'payments',
-                      passwordEnv: PW_ENV,
-                    },
+                    connection: stackPaymentsConnection(PW_ENV),
                     allowedEntities: ['component:default/payments-api'],
                   },
                 ],

@@ -11,7 +11,10 @@ import path from 'path';
 // The real backend the actions call (a test-only devDependency; the module itself uses HTTP).
 // eslint-disable-next-line @backstage/no-mixed-plugin-imports
 import shipshapePlugin from '@shipshape/plugin-shipshape-backend';
-import { readLocalStack } from '@internal/shipshape-test-utils';
+import {
+  readLocalStack,
+  stackPaymentsConnection,
+} from '@internal/shipshape-test-utils';
 
 /**
  * Starts the real Shipshape backend with backups of the local stack's PostgreSQL: target
@@ -33,13 +36,7 @@ export async function startBackupBackend(owner: string, name: string) {
   const pgEnv = `SHIPSHAPE_${name.toUpperCase()}_TEST_PG`;
   process.env[pgEnv] = stack.postgres.password;
   process.env[`${pgEnv}_DRILL`] = stack.postgres.drillPassword;
-  const conn = {
-    host: stack.postgres.host,
-    port: stack.postgres.port,
-    user: stack.postgres.user,
-    database: 'payments',
-    passwordEnv: pgEnv,
-  };
+  const conn = stackPaymentsConnection(pgEnv);
   const { server } = await startTestBackend({
     features: [
       shipshapePlugin,
