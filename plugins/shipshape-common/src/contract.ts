@@ -27,6 +27,11 @@ export const ECOSYSTEM_ANNOTATIONS = {
 export const MAX_VALUE_LENGTH = 1024;
 
 const DNS_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
+
+/** A Kubernetes DNS label (RFC 1123): lowercase letters, digits and '-', at most 63 characters. */
+export function isDnsLabel(value: string): boolean {
+  return value.length <= 63 && DNS_LABEL.test(value);
+}
 const DURATION = /^(\d+)(m|h|d)$/;
 const UNIT_SECONDS = { m: 60, h: 3600, d: 86400 } as const;
 

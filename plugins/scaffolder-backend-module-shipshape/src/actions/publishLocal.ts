@@ -5,6 +5,7 @@ import {
 } from '@backstage/backend-plugin-api';
 import { ConflictError, InputError, NotFoundError } from '@backstage/errors';
 import { createTemplateAction } from '@backstage/plugin-scaffolder-node';
+import { isDnsLabel } from '@shipshape/plugin-shipshape-common';
 import { execFile } from 'child_process';
 import fs from 'fs/promises';
 import path from 'path';
@@ -15,8 +16,6 @@ const execFileAsync = promisify(execFile);
 
 /** The config key naming the directory that local repositories are created in. */
 export const LOCAL_PUBLISH_DIRECTORY_KEY = 'shipshape.localPublish.directory';
-
-const DNS_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
 
 export interface PublishLocalActionOptions {
   config: RootConfigService;
@@ -97,7 +96,7 @@ export function createPublishLocalAction(options: PublishLocalActionOptions) {
     async handler(ctx) {
       const { repoName } = ctx.input;
       const branch = ctx.input.defaultBranch ?? 'main';
-      if (repoName.length > 63 || !DNS_LABEL.test(repoName)) {
+      if (!isDnsLabel(repoName)) {
         throw new InputError(
           `repoName "${repoName}" is not a DNS-1123 label (lower-case letters, digits and '-', starting and ending with a letter or digit, at most 63 characters)`,
         );

@@ -16,6 +16,7 @@ import {
 import { CatalogService } from '@backstage/plugin-catalog-node';
 import {
   ECOSYSTEM_ANNOTATIONS,
+  isDnsLabel,
   WORKLOAD_ANNOTATIONS,
 } from '@shipshape/plugin-shipshape-common';
 import * as k8s from '@kubernetes/client-node';
@@ -25,7 +26,6 @@ import {
   EnvironmentSettings,
 } from './clusters';
 
-const DNS_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
 /** A Kubernetes label value (the kubernetes-id is one, on every workload of the entity). */
 const LABEL_VALUE = /^[A-Za-z0-9]([-_.A-Za-z0-9]{0,61}[A-Za-z0-9])?$/;
 
@@ -75,7 +75,7 @@ export function resolvePlacement(
   workload: WorkloadRef,
 ): EnvironmentConfig {
   const annotation = ECOSYSTEM_ANNOTATIONS.kubernetesNamespace;
-  if (workload.namespace !== undefined && !DNS_LABEL.test(workload.namespace)) {
+  if (workload.namespace !== undefined && !isDnsLabel(workload.namespace)) {
     throw new InputError(
       `${annotation} is '${workload.namespace}'; expected a Kubernetes namespace name (lowercase letters, digits and '-')`,
     );

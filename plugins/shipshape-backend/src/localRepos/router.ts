@@ -4,6 +4,7 @@ import {
   RootConfigService,
 } from '@backstage/backend-plugin-api';
 import { InputError, NotFoundError } from '@backstage/errors';
+import { isDnsLabel } from '@shipshape/plugin-shipshape-common';
 import express from 'express';
 import Router from 'express-promise-router';
 import fs from 'fs/promises';
@@ -12,7 +13,6 @@ import path from 'path';
 /** The config key naming the directory of the local repositories (offline demo). */
 export const LOCAL_PUBLISH_DIRECTORY_KEY = 'shipshape.localPublish.directory';
 
-const DNS_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
 /** Larger files are not served (a catalog file or source file is far smaller). */
 const MAX_BYTES = 5 * 1024 * 1024;
 
@@ -65,7 +65,7 @@ export function createLocalReposRouter(
     async (req, res) => {
       const repo = req.params.repo;
       const rel: string = (req.params as any)[0] ?? '';
-      if (repo.length > 63 || !DNS_LABEL.test(repo)) {
+      if (!isDnsLabel(repo)) {
         throw new InputError(
           `repository name "${repo}" is not a DNS-1123 label`,
         );
