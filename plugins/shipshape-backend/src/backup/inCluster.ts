@@ -1,15 +1,14 @@
 import { InputError, NotFoundError } from '@backstage/errors';
 import * as k8s from '@kubernetes/client-node';
-import { ECOSYSTEM_ANNOTATIONS } from '@shipshape/plugin-shipshape-common';
 import { randomBytes } from 'crypto';
 import { ClusterClient, EnvironmentConfig } from '../kubernetes/clusters';
 import { EngineStoppedError } from '../operations/engine';
+import { KUBERNETES_ID_LABEL } from '../kubernetes/workloads';
 
 /** What `kubectl create job --from=cronjob/x` puts on the Job. */
 export const INSTANTIATE_ANNOTATION = 'cronjob.kubernetes.io/instantiate';
 /** The Shipshape backup record a manual Job belongs to. */
 export const BACKUP_ID_ANNOTATION = 'shipshape.dev/backup-id';
-const KUBERNETES_ID_LABEL = ECOSYSTEM_ANNOTATIONS.kubernetesId;
 const COMPONENT_LABEL = 'app.kubernetes.io/component';
 
 export type JobOutcome =

@@ -19,7 +19,8 @@ import {
   ownedReplicaSets,
   selectorString,
   Workload,
-} from '../rollout/kube';
+  KUBERNETES_ID_LABEL,
+} from '../kubernetes/workloads';
 import { findBackupCronJob, jobOutcome } from './inCluster';
 import { verifiedCopyOf } from './copies';
 import {
@@ -30,9 +31,9 @@ import {
 } from './config';
 import type { BackupService } from './service';
 import { BackupRecord } from './store';
+import { withDeadline } from '../http/deadline';
 
 const ZONE = 'topology.kubernetes.io/zone';
-const KUBERNETES_ID_LABEL = ECOSYSTEM_ANNOTATIONS.kubernetesId;
 /** Longest the cluster may take to answer before the checks warn instead. */
 const CLUSTER_TIMEOUT_MS = 10_000;
 
@@ -238,19 +239,6 @@ async function workloads(
   );
 }
 
-function withTimeout<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
-  let timer: NodeJS.Timeout;
-  return Promise.race([
-    p,
-    new Promise<T>((_, reject) => {
-      timer = setTimeout(
-        () => reject(new Error(`${what} did not answer within ${ms / 1000}s`)),
-        ms,
-      );
-    }),
-  ]).finally(() => clearTimeout(timer));
-}
-
 /**
  * What the cluster of `environment` says about the entity's workloads (its Deployments and
  * Argo Rollouts) and backup CronJob.
@@ -273,13 +261,14 @@ export async function readClusterFacts(
     if (!clusters) throw new Error('no kubernetes cluster config');
     const env = clusters.placement(environment, { kubernetesId });
     const client = clusters.reader(env);
-    const [w, cron] = await withTimeout(
-      Promise.all([
-        workloads(client, env.namespace, kubernetesId),
-        backupCronJob(client, env, kubernetesId),
-      ]),
-      timeoutMs,
+    const [w, cron] = await withDeadline(
       `cluster ${env.cluster}`,
+      timeoutMs,
+      () =>
+        Promise.all([
+          workloads(client, env.namespace, kubernetesId),
+          backupCronJob(client, env, kubernetesId),
+        ]),
     );
     return { environment, workload: w[0], workloads: w, backupCronJob: cron };
   } catch (e) {

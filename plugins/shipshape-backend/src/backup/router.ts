@@ -6,9 +6,8 @@ import {
   PermissionsService,
   SchedulerService,
 } from '@backstage/backend-plugin-api';
-import { InputError, NotAllowedError, NotFoundError } from '@backstage/errors';
+import { InputError, NotFoundError } from '@backstage/errors';
 import { CatalogService } from '@backstage/plugin-catalog-node';
-import { AuthorizeResult } from '@backstage/plugin-permission-common';
 import {
   ECOSYSTEM_ANNOTATIONS,
   SHIPSHAPE_ANNOTATIONS,
@@ -19,11 +18,12 @@ import Router from 'express-promise-router';
 import { Knex } from 'knex';
 import { z } from 'zod';
 import { Config } from '@backstage/config';
-import { entityOfRequest } from '../entityOfRequest';
+import { isAllowed, requirePermissions } from '../http/authorize';
+import { entityOfRequest } from '../http/entityOfRequest';
 import { KubernetesClusters } from '../kubernetes/clusters';
 import { OperationEngine } from '../operations/engine';
-import { longPoll, waitSeconds } from '../operations/longPoll';
-import { parseBody } from '../rollout/router';
+import { longPoll, waitSeconds } from '../http/longPoll';
+import { parseBody } from '../http/body';
 import {
   BackupTarget,
   readBackupConfig,
@@ -149,25 +149,16 @@ export async function createBackupRouter(
     return { entityRef, target, entity };
   }
 
-  async function mayRun(credentials: BackstageCredentials, entityRef: string) {
-    const [decision] = await permissions.authorize(
-      [{ permission: shipshapeBackupPermission, resourceRef: entityRef }],
-      { credentials },
-    );
-    return decision.result === AuthorizeResult.ALLOW;
-  }
-
-  async function authorizeBackup(
+  const mayRun = (credentials: BackstageCredentials, entityRef: string) =>
+    isAllowed(permissions, credentials, entityRef, shipshapeBackupPermission);
+  const authorizeBackup = (
     credentials: BackstageCredentials,
     entityRef: string,
     what: string,
-  ) {
-    if (!(await mayRun(credentials, entityRef))) {
-      throw new NotAllowedError(
-        `You may not ${what} ${entityRef} (permission ${shipshapeBackupPermission.name})`,
-      );
-    }
-  }
+  ) =>
+    requirePermissions(permissions, credentials, entityRef, what, [
+      shipshapeBackupPermission,
+    ]);
 
   /** 409 when another entity, not also allowed by the admin, names the same target. */
   async function soleClaimOfTarget(entityRef: string, target: BackupTarget) {

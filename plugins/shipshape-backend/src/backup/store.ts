@@ -1,6 +1,6 @@
 import { NotFoundError } from '@backstage/errors';
 import { Knex } from 'knex';
-import { ChangeNotifier } from '../operations/longPoll';
+import { ChangeNotifier } from '../operations/changes';
 import { isoOf, jsonOf, numberOf } from '../rows';
 import { TableCount } from './pg';
 

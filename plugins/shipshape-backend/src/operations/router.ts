@@ -3,8 +3,8 @@ import { InputError, NotFoundError } from '@backstage/errors';
 import { CatalogService } from '@backstage/plugin-catalog-node';
 import express from 'express';
 import Router from 'express-promise-router';
-import { entityOfRequest } from '../entityOfRequest';
-import { longPoll, waitSeconds } from './longPoll';
+import { entityOfRequest } from '../http/entityOfRequest';
+import { longPoll, waitSeconds } from '../http/longPoll';
 import { ACTIVE_STATUSES, Operation, OperationStore } from './store';
 
 export interface OperationsRouterDeps {

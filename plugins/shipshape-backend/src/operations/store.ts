@@ -2,7 +2,7 @@ import { ConflictError, NotFoundError } from '@backstage/errors';
 import { randomUUID } from 'crypto';
 import { Knex } from 'knex';
 import { isoOf, jsonOf } from '../rows';
-import { ChangeNotifier } from './longPoll';
+import { ChangeNotifier } from './changes';
 
 /** Where an operation is in its life; the last three are outcomes. */
 export type OperationStatus =

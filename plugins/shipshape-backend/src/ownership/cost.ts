@@ -8,6 +8,7 @@ import {
   UnitPrices,
 } from '@shipshape/plugin-shipshape-common';
 import { ClusterClient, KubernetesClusters } from '../kubernetes/clusters';
+import { withDeadline } from '../http/deadline';
 
 /** OpenCost's default on-demand prices, USD. */
 export const DEFAULT_CPU_CORE_HOUR_USD = 0.031611;
@@ -50,24 +51,6 @@ export interface ClusterSnapshot {
 
 /** How long one cluster may take to answer before the estimate leaves it out. */
 export const CLUSTER_TIMEOUT_MS = 10_000;
-
-async function withTimeout<T extends readonly unknown[]>(
-  ms: number,
-  calls: readonly [...{ [K in keyof T]: Promise<T[K]> }],
-): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(
-      () => reject(new Error(`no answer within ${ms / 1000} s`)),
-      ms,
-    );
-  });
-  try {
-    return (await Promise.race([Promise.all(calls), timeout])) as T;
-  } finally {
-    clearTimeout(timer);
-  }
-}
 
 /** Parses a Kubernetes CPU quantity (`250m`, `1`, `0.5`, `100u`) into cores. */
 export function parseCpu(quantity: string | undefined): number {
@@ -270,13 +253,15 @@ export class ClusterCostReader {
       this.clusters.map(async cluster => {
         try {
           const [pods, deployments, statefulSets, cronJobs, services] =
-            await withTimeout(CLUSTER_TIMEOUT_MS, [
-              cluster.core.listPodForAllNamespaces({ labelSelector }),
-              cluster.apps.listDeploymentForAllNamespaces({ labelSelector }),
-              cluster.apps.listStatefulSetForAllNamespaces({ labelSelector }),
-              cluster.batch.listCronJobForAllNamespaces({ labelSelector }),
-              cluster.core.listServiceForAllNamespaces({ labelSelector }),
-            ]);
+            await withDeadline('the cluster', CLUSTER_TIMEOUT_MS, () =>
+              Promise.all([
+                cluster.core.listPodForAllNamespaces({ labelSelector }),
+                cluster.apps.listDeploymentForAllNamespaces({ labelSelector }),
+                cluster.apps.listStatefulSetForAllNamespaces({ labelSelector }),
+                cluster.batch.listCronJobForAllNamespaces({ labelSelector }),
+                cluster.core.listServiceForAllNamespaces({ labelSelector }),
+              ]),
+            );
           for (const pod of pods.items) {
             const phase = pod.status?.phase;
             if (phase === 'Succeeded' || phase === 'Failed') continue;

@@ -1,6 +1,6 @@
 import * as k8s from '@kubernetes/client-node';
 import { ClusterClient } from '../kubernetes/clusters';
-import { argoRolloutState } from './argo';
+import { argoRolloutState } from '../kubernetes/argo';
 import {
   Workload,
   WorkloadKind,
@@ -8,7 +8,7 @@ import {
   podError,
   podReady,
   selectorString,
-} from './kube';
+} from '../kubernetes/workloads';
 
 export interface FollowOptions {
   client: ClusterClient;

@@ -24,13 +24,13 @@ import {
   readWorkload,
   revisionOf,
   undoTo,
-} from './kube';
+} from '../kubernetes/workloads';
 import {
   imageRepository,
   imageTag,
   parseImageReference,
   validateTag,
-} from './image';
+} from '../kubernetes/image';
 
 export interface RolloutTimings {
   /** New pods in error or un-Ready this long stall the rollout. */

@@ -4,9 +4,8 @@ import {
   PermissionsService,
 } from '@backstage/backend-plugin-api';
 import { Entity } from '@backstage/catalog-model';
-import { InputError, NotAllowedError } from '@backstage/errors';
+import { InputError } from '@backstage/errors';
 import { CatalogService } from '@backstage/plugin-catalog-node';
-import { AuthorizeResult } from '@backstage/plugin-permission-common';
 import {
   shipshapeDeployPermission,
   shipshapeProtectedDeployPermission,
@@ -14,7 +13,9 @@ import {
 import express from 'express';
 import Router from 'express-promise-router';
 import { z } from 'zod';
-import { entityOfRequest } from '../entityOfRequest';
+import { requesterOf, requirePermissions } from '../http/authorize';
+import { parseBody } from '../http/body';
+import { entityOfRequest } from '../http/entityOfRequest';
 import { EnvironmentConfig, KubernetesClusters } from '../kubernetes/clusters';
 import { WorkloadOwnership, workloadRefOf } from '../kubernetes/placement';
 import { OperationEngine } from '../operations/engine';
@@ -23,7 +24,7 @@ import {
   listEntityWorkloads,
   patchImage,
   pauseOrPromote,
-} from './kube';
+} from '../kubernetes/workloads';
 import {
   DeploymentChange,
   RolloutOperationInput,
@@ -66,19 +67,6 @@ const rollbackBody = z
   })
   .strict();
 
-/** Parses a JSON body with a zod schema; InputError naming each bad field. */
-export function parseBody<T>(schema: z.ZodType<T, any, any>, body: unknown): T {
-  const result = schema.safeParse(body ?? {});
-  if (!result.success) {
-    throw new InputError(
-      `Invalid request body: ${result.error.issues
-        .map(i => `${i.path.join('.') || '(body)'}: ${i.message}`)
-        .join('; ')}`,
-    );
-  }
-  return result.data;
-}
-
 /**
  * Deploy, rollback and rollout status for one entity:
  * `POST /entities/:kind/:namespace/:name/deploy`, `.../rollback`, `GET .../rollout`.
@@ -94,22 +82,16 @@ export function createRolloutRouter(deps: RolloutRouterDeps): express.Router {
     environment: string,
   ) {
     const env = clusters.environment(environment);
-    const needed = env.protected
-      ? [shipshapeDeployPermission, shipshapeProtectedDeployPermission]
-      : [shipshapeDeployPermission];
-    const decisions = await permissions.authorize(
-      needed.map(permission => ({ permission, resourceRef: entityRef })),
-      { credentials },
+    await requirePermissions(
+      permissions,
+      credentials,
+      entityRef,
+      what,
+      env.protected
+        ? [shipshapeDeployPermission, shipshapeProtectedDeployPermission]
+        : [shipshapeDeployPermission],
+      env.protected ? `in protected environment ${env.name}` : undefined,
     );
-    decisions.forEach((decision, i) => {
-      if (decision.result !== AuthorizeResult.ALLOW) {
-        throw new NotAllowedError(
-          `You may not ${what} ${entityRef}${
-            env.protected ? ` in protected environment ${env.name}` : ''
-          } (permission ${needed[i].name})`,
-        );
-      }
-    });
   }
 
   /**
@@ -130,17 +112,6 @@ export function createRolloutRouter(deps: RolloutRouterDeps): express.Router {
     );
     await authorizeDeploy(credentials, entityRef, what, body.environment);
     return { body, credentials, entity, entityRef };
-  }
-
-  function requester(credentials: BackstageCredentials): string {
-    const p = credentials.principal as {
-      type: string;
-      userEntityRef?: string;
-      subject?: string;
-    };
-    return p.type === 'user'
-      ? p.userEntityRef!
-      : `${p.type}:${p.subject ?? 'unknown'}`;
   }
 
   /**
@@ -170,7 +141,7 @@ export function createRolloutRouter(deps: RolloutRouterDeps): express.Router {
       async (req, res) => {
         const { body, credentials, entity, entityRef } =
           await authorizedRequest(req, schema, what);
-        const who = requester(credentials);
+        const who = requesterOf(credentials);
         const { env, autoRollback, ...planned } = await plan(body, entity, who);
         const shown = {
           environment: env.name,

@@ -11,8 +11,8 @@ import {
   WorkloadStatus,
 } from '@shipshape/plugin-shipshape-common';
 import { Operation } from '../operations/store';
-import { readArgoRollouts } from './argo';
-import { imageTag } from './image';
+import { readArgoRollouts } from '../kubernetes/argo';
+import { imageTag } from '../kubernetes/image';
 import {
   KUBERNETES_ID_LABEL,
   abortable,
@@ -21,7 +21,8 @@ import {
   ownedReplicaSets,
   podInfosOf,
   revisionOf,
-} from './kube';
+} from '../kubernetes/workloads';
+import { DeadlineError, withDeadline } from '../http/deadline';
 
 export function summarize(op: Operation): OperationSummary {
   return {
@@ -86,10 +87,6 @@ function phaseOf(
   return { phase: 'complete', reason: state.message };
 }
 
-class TimeoutError extends Error {
-  name = 'TimeoutError';
-}
-
 function classify(e: unknown): {
   status: EnvironmentRollout['status'];
   error: string;
@@ -103,7 +100,7 @@ function classify(e: unknown): {
     };
   }
   if (
-    e instanceof TimeoutError ||
+    e instanceof DeadlineError ||
     /ECONNREFUSED|ETIMEDOUT|ENOTFOUND|EHOSTUNREACH|socket hang up|ECONNRESET|fetch failed/i.test(
       msg,
     ) ||
@@ -114,30 +111,6 @@ function classify(e: unknown): {
     return { status: 'unreachable', error: msg.split('\n')[0].slice(0, 300) };
   }
   return { status: 'error', error: msg.split('\n')[0].slice(0, 300) };
-}
-
-async function withTimeout<T>(
-  run: (signal: AbortSignal) => Promise<T>,
-  ms: number,
-  what: string,
-): Promise<T> {
-  const abort = new AbortController();
-  const p = run(abort.signal);
-  let timer: NodeJS.Timeout | undefined;
-  try {
-    return await Promise.race([
-      p,
-      new Promise<never>((_, reject) => {
-        timer = setTimeout(() => {
-          // Abort the cluster's requests too, so no socket is left behind.
-          abort.abort();
-          reject(new TimeoutError(`${what} did not answer within ${ms} ms`));
-        }, ms);
-      }),
-    ]);
-  } finally {
-    if (timer) clearTimeout(timer);
-  }
 }
 
 async function readEnvironment(
@@ -262,10 +235,10 @@ export async function readRolloutStatus(options: {
       try {
         const place = clusters.placement(env.name, workload);
         base.namespace = place.namespace;
-        const workloads = await withTimeout(
-          signal => readEnvironment(clusters, place, kubernetesId, signal),
-          options.timeoutMs,
+        const workloads = await withDeadline(
           `cluster ${env.cluster}`,
+          options.timeoutMs,
+          signal => readEnvironment(clusters, place, kubernetesId, signal),
         );
         return {
           ...base,

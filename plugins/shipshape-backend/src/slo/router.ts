@@ -16,7 +16,7 @@ import { CATALOG_FILTER_EXISTS } from '@backstage/catalog-client';
 import { InputError } from '@backstage/errors';
 import express from 'express';
 import Router from 'express-promise-router';
-import { entityOfRequest } from '../entityOfRequest';
+import { entityOfRequest } from '../http/entityOfRequest';
 import { chooseInstance, readSloConfig, SloConfig } from './config';
 import { CachedHttpClient } from './prometheus';
 import { SloService } from './service';

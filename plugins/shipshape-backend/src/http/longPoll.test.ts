@@ -1,7 +1,7 @@
 import { randomUUID } from 'crypto';
 import { EventEmitter } from 'events';
 import { BackupStore } from '../backup/store';
-import { databases, migrated } from './__testUtils__/databases';
+import { databases, migrated } from '../operations/__testUtils__/databases';
 import { longPoll } from './longPoll';
 
 jest.setTimeout(60_000);

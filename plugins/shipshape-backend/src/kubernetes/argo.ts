@@ -3,11 +3,14 @@ import {
   RolloutPhase,
   WorkloadStatus,
 } from '@shipshape/plugin-shipshape-common';
-import { ClusterClient } from '../kubernetes/clusters';
+import { ClusterClient } from './clusters';
 import { imageTag } from './image';
-import { KUBERNETES_ID_LABEL, images, podInfosOf } from './kube';
-
-const ARGO_REVISION = 'rollout.argoproj.io/revision';
+import {
+  KUBERNETES_ID_LABEL,
+  images,
+  podInfosOf,
+  revisionOf,
+} from './workloads';
 
 /**
  * `kubectl argo rollouts status` logic: the controller computes phase and message (1.0+);
@@ -92,11 +95,6 @@ const PHASES: Record<string, RolloutPhase> = {
   Degraded: 'degraded',
 };
 
-function revision(obj: { metadata?: k8s.V1ObjectMeta }): number | undefined {
-  const r = obj.metadata?.annotations?.[ARGO_REVISION];
-  return r === undefined ? undefined : Number(r);
-}
-
 /**
  * The entity's Argo Rollouts in one namespace, as workloads. A cluster without the
  * `argoproj.io` API (404) simply has none.
@@ -134,10 +132,10 @@ export async function readArgoRollouts(
       .filter(rs =>
         rs.metadata?.ownerReferences?.some(o => o.uid === r.metadata.uid),
       )
-      .sort((a, b) => (revision(b) ?? 0) - (revision(a) ?? 0));
-    const currentRev = revision(r);
+      .sort((a, b) => (revisionOf(b) ?? 0) - (revisionOf(a) ?? 0));
+    const currentRev = revisionOf(r);
     const previousRs = owned.find(
-      rs => (revision(rs) ?? 0) < (currentRev ?? 0),
+      rs => (revisionOf(rs) ?? 0) < (currentRev ?? 0),
     );
     const podInfos = podInfosOf(
       pods,
@@ -193,7 +191,7 @@ export async function readArgoRollouts(
       },
       previous: previousRs
         ? {
-            revision: revision(previousRs),
+            revision: revisionOf(previousRs),
             images: previousImages,
             tags: previousImages.map(imageTag),
           }
