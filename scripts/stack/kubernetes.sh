@@ -6,6 +6,10 @@ STAGES_SRC="${SHIPSHAPE_TOOLS_DIR:-$ROOT/.tools}/kwok-stages"
 KWOK_NODES=("kwok-node-a1:zone-a" "kwok-node-a2:zone-a" "kwok-node-b1:zone-b")
 
 kc() { "$BIN/kubectl" --kubeconfig "$STATE/kubeconfig" "$@"; }
+api_get() { # PATH [CURL-ARGS...]: GET from the apiserver as the admin
+  local p="$STATE/pki"
+  curl -sf --cacert "$p/ca.crt" --cert "$p/admin.crt" --key "$p/admin.key" "https://$HOST:$APISERVER_PORT$1" "${@:2}"
+}
 
 # ---------------------------------------------------------------- pki, kubeconfigs
 
@@ -102,8 +106,7 @@ start_apiserver() {
     --service-cluster-ip-range=10.96.0.0/16 --endpoint-reconciler-type=none \
     --allow-privileged=true --profiling=false --enable-priority-and-fairness=false \
     --event-ttl=1h --v=1
-  wait_for apiserver 120 curl -sf --cacert "$p/ca.crt" --cert "$p/admin.crt" --key "$p/admin.key" \
-    "https://$HOST:$APISERVER_PORT/readyz"
+  wait_for apiserver 120 api_get /readyz
 }
 
 start_kcm() {
@@ -192,11 +195,10 @@ EOF
 }
 
 kube_schemas() { # JSON schemas for kubeconform from the apiserver's own OpenAPI (offline)
-  local d="$STATE/k8s/schemas" p="$STATE/pki"
+  local d="$STATE/k8s/schemas"
   [[ -f "$d/.done" ]] && return 0
   rm -rf "$d"
-  curl -sf --cacert "$p/ca.crt" --cert "$p/admin.crt" --key "$p/admin.key" \
-    "https://$HOST:$APISERVER_PORT/openapi/v2" -o "$STATE/k8s/openapi-v2.json" || fail apiserver "fetching /openapi/v2 failed"
+  api_get /openapi/v2 -o "$STATE/k8s/openapi-v2.json" || fail apiserver "fetching /openapi/v2 failed"
   "$PY" "$HERE/kube-schemas.py" "$STATE/k8s/openapi-v2.json" "$d" >/dev/null || fail apiserver "generating kubeconform schemas failed"
   touch "$d/.done"
 }

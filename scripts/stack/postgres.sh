@@ -4,6 +4,7 @@
 PG_DB="shipshape_demo"
 PG_APP_USER="shipshape"
 PG_DRILL_USER="shipshape_drill" # restore drills: CREATEDB and nothing more (docs/backup.md)
+PG_DATABASES=("$PG_DB" payments orders legacy_billing) # each seeded with pg-seed.sql
 PG_BIN="$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -1 || true)"
 
 pg_run() { # run a PG binary as the postgres user when we are root (postgres refuses root)
@@ -61,11 +62,14 @@ EOF
   pg_bootstrap
 }
 
-pg_ready() { PGPASSWORD="$(secret pg-postgres-password)" "$PG_BIN/psql" -h $HOST -p "$PG_PORT" -U postgres -d postgres -Atqc 'select 1' | grep -q 1; }
+pg_super() { # psql ARGS... as the superuser, on the postgres database
+  PGPASSWORD="$(secret pg-postgres-password)" "$PG_BIN/psql" -h $HOST -p "$PG_PORT" -U postgres -d postgres "$@"
+}
+
+pg_ready() { pg_super -Atqc 'select 1' | grep -q 1; }
 
 pg_drill_role() { # the restore-drill login: CREATEDB and nothing more (a superuser is refused)
-  PGPASSWORD="$(secret pg-postgres-password)" "$PG_BIN/psql" -h $HOST -p "$PG_PORT" -U postgres -d postgres \
-    -qv ON_ERROR_STOP=1 -v pw="$(secret pg-drill-password)" >/dev/null <<EOF
+  pg_super -qv ON_ERROR_STOP=1 -v pw="$(secret pg-drill-password)" >/dev/null <<EOF
 SELECT format('CREATE ROLE %I', '$PG_DRILL_USER') WHERE NOT EXISTS (SELECT FROM pg_roles WHERE rolname = '$PG_DRILL_USER') \\gexec
 SELECT format('ALTER ROLE %I LOGIN CREATEDB NOSUPERUSER NOCREATEROLE NOREPLICATION NOBYPASSRLS PASSWORD %L', '$PG_DRILL_USER', :'pw') \\gexec
 EOF
@@ -73,11 +77,9 @@ EOF
 
 pg_bootstrap() {
   [[ -f "$STATE/pg/.seeded" ]] && return 0
-  PGPASSWORD="$(secret pg-postgres-password)"
-  export PGPASSWORD
   local app_pw
   app_pw="$(secret pg-app-password)"
-  "$PG_BIN/psql" -h $HOST -p "$PG_PORT" -U postgres -d postgres -qv ON_ERROR_STOP=1 >/dev/null <<EOF
+  pg_super -qv ON_ERROR_STOP=1 >/dev/null <<EOF
 DO \$\$ BEGIN
   IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = '$PG_APP_USER') THEN
     CREATE ROLE $PG_APP_USER LOGIN PASSWORD '$app_pw';
@@ -85,14 +87,13 @@ DO \$\$ BEGIN
 END \$\$;
 EOF
   local db
-  for db in "$PG_DB" payments orders legacy_billing; do
-    if ! "$PG_BIN/psql" -h $HOST -p "$PG_PORT" -U postgres -d postgres -Atqc "select 1 from pg_database where datname='$db'" | grep -q 1; then
-      "$PG_BIN/psql" -h $HOST -p "$PG_PORT" -U postgres -d postgres -qc "CREATE DATABASE $db OWNER $PG_APP_USER" >/dev/null
+  for db in "${PG_DATABASES[@]}"; do
+    if ! pg_super -Atqc "select 1 from pg_database where datname='$db'" | grep -q 1; then
+      pg_super -qc "CREATE DATABASE $db OWNER $PG_APP_USER" >/dev/null
     fi
   done
-  unset PGPASSWORD
   write_env
-  for db in "$PG_DB" payments orders legacy_billing; do
+  for db in "${PG_DATABASES[@]}"; do
     STACK_STATE_DIR="$STATE" "$HERE/pg-seed.sh" --db "$db" >>"$(logfile postgres-seed)" 2>&1 \
       || { cat "$(logfile postgres-seed)" >&2; fail postgres "seeding $db failed"; }
   done

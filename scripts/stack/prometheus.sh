@@ -2,13 +2,12 @@
 # Metrics (sourced by stack.sh): the steerable exporter, Alertmanager, Prometheus and its history.
 
 PROM_BACKFILL_DAYS="${STACK_PROM_BACKFILL_DAYS:-28}"
-# default exporter traffic: name:rps:errorRatio:latencyMs
+# default exporter traffic: name:rps:errorRatio:latencyMs, passed to exporter.py and
+# backfill.py as "${DEMO_SERVICES[@]/#/--service=}" (one --service=NAME:... per service)
 DEMO_SERVICES=("payments-api:5:0.0002:40" "orders-api:8:0.0008:120" "legacy-billing:1:0.0005:250")
 
 start_exporter() {
-  local args=() s
-  for s in "${DEMO_SERVICES[@]}"; do args+=(--service "$s"); done
-  start_proc exporter "$PY" "$HERE/exporter.py" --listen $HOST --port "$EXPORTER_PORT" "${args[@]}"
+  start_proc exporter "$PY" "$HERE/exporter.py" --listen $HOST --port "$EXPORTER_PORT" "${DEMO_SERVICES[@]/#/--service=}"
   wait_for exporter 20 curl -sf "http://$HOST:$EXPORTER_PORT/healthz"
 }
 
@@ -33,11 +32,9 @@ EOF
 prom_backfill() {
   local d="$STATE/prometheus" days="${1:-$PROM_BACKFILL_DAYS}"
   [[ "$days" != 0 ]] || return 0
-  local args=() s
-  for s in "${DEMO_SERVICES[@]}"; do args+=(--service "$s"); done
   local om="$d/backfill.om"
   (cd "$HERE" && "$PY" backfill.py --out "$om" --days "$days" --step 300 \
-    --instance "$HOST:$EXPORTER_PORT" "${args[@]}") >>"$(logfile prometheus-backfill)" 2>&1
+    --instance "$HOST:$EXPORTER_PORT" "${DEMO_SERVICES[@]/#/--service=}") >>"$(logfile prometheus-backfill)" 2>&1
   promtool tsdb create-blocks-from openmetrics --max-block-duration=720h "$om" "$d/data" \
     >>"$(logfile prometheus-backfill)" 2>&1 || fail prometheus-backfill "promtool create-blocks-from failed"
   rm -f "$om"
