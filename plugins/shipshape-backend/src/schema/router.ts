@@ -1,16 +1,18 @@
-import { createValidatedOpenApiRouter } from '@backstage/backend-openapi-utils';
+import { createValidatedOpenApiRouterFromGeneratedEndpointMap } from '@backstage/backend-openapi-utils';
+import { InputError } from '@backstage/errors';
 import express from 'express';
-import { spec } from './openapi.generated';
+import * as OpenApiValidator from 'express-openapi-validator';
+import { EndpointMap, spec } from './openapi';
 
 interface ValidatorError extends Error {
   errors?: Array<{ path?: string; message?: string }>;
 }
 
 /**
- * Names the field in each validation error. The validator's own message is ajv's text
- * ("request/body must NOT have additional properties"), which does not say which field; its
- * `errors` do (path `/body/extra`). Turns them into "body.extra: must NOT have additional
- * properties" before Backstage's handler makes the InputError (400) of the message.
+ * Turns a validation error into an InputError (400) whose message names each field. The
+ * validator's own message is ajv's text ("request/body must NOT have additional
+ * properties"), which does not say which field; its `errors` do (path `/body/extra`):
+ * "Invalid request: body.extra: must NOT have additional properties".
  */
 export function nameInvalidFields(
   error: ValidatorError,
@@ -18,35 +20,54 @@ export function nameInvalidFields(
   _res: express.Response,
   next: express.NextFunction,
 ): void {
-  if (Array.isArray(error?.errors) && error.errors.length > 0) {
-    error.message = `Invalid request: ${error.errors
-      .map(e => {
-        const where = (e.path ?? '').replace(/^\//, '').replace(/\//g, '.');
-        return where ? `${where}: ${e.message}` : String(e.message);
-      })
-      .join('; ')}`;
+  if (!Array.isArray(error?.errors) || error.errors.length === 0) {
+    next(error);
+    return;
   }
-  next(error);
+  const fields = error.errors.map(e => {
+    const where = (e.path ?? '').replace(/^\//, '').replace(/\//g, '.');
+    return where ? `${where}: ${e.message}` : String(e.message);
+  });
+  next(new InputError(`Invalid request: ${fields.join('; ')}`));
 }
 
 /**
- * The plugin's root router: validates every request against src/schema/openapi.yaml (every
- * route is described there; a path that is not passes through unvalidated), parses JSON
- * bodies and serves the document at /openapi.json. Bad requests answer 400 with the
- * Backstage error body naming the field.
+ * Validates requests against openapi.yaml with the options Backstage's
+ * createValidatedOpenApiRouter uses, and names the invalid fields (nameInvalidFields) in a
+ * router of its own, so the error reaches the plugin's error handler already an InputError.
+ */
+function validateRequests(): express.Router {
+  const router = express.Router();
+  router.use(
+    OpenApiValidator.middleware({
+      apiSpec: spec,
+      validateRequests: {
+        coerceTypes: false,
+        allowUnknownQueryParameters: false,
+      },
+      useRequestUrl: true,
+      ignoreUndocumented: true,
+      validateResponses: false,
+    }),
+  );
+  router.use(nameInvalidFields);
+  return router;
+}
+
+/**
+ * The plugin's root router, from the document's generated EndpointMap
+ * (src/schema/openapi/generated, `yarn generate:openapi`): parses JSON bodies, validates
+ * every request against src/schema/openapi.yaml (every route is described there; a path that
+ * is not passes through unvalidated) and serves the document at /openapi.json. Bad requests
+ * answer 400 with the Backstage error body naming the field.
  */
 export function createOpenApiRouter(): express.Router {
-  // Typed as a plain router: the typed ApiRouter of a growing spec slows the compiler down.
-  const router = createValidatedOpenApiRouter(
-    spec as any,
-  ) as unknown as express.Router;
-  // Put nameInvalidFields just before the library's error transformer (its only 4-argument
-  // layer, right after the validator).
-  const stack = (router as any).stack as Array<{ handle: Function }>;
-  const transformer = stack.findIndex(layer => layer.handle.length === 4);
-  if (transformer >= 0) {
-    router.use(nameInvalidFields);
-    stack.splice(transformer, 0, stack.pop()!);
-  }
-  return router;
+  return createValidatedOpenApiRouterFromGeneratedEndpointMap<EndpointMap>(
+    spec,
+    {
+      middleware: [express.json(), validateRequests()],
+      // requests are validated (naming the fields) by the middleware above
+      validatorOptions: { validateRequests: false },
+    },
+  );
 }

@@ -1,4 +1,4 @@
-import { spec } from '../openapi.generated';
+import { spec } from '../openapi';
 
 type Schema = Record<string, any>;
 

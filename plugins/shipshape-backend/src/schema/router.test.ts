@@ -1,0 +1,98 @@
+import {
+  createBackendPlugin,
+  coreServices,
+} from '@backstage/backend-plugin-api';
+import {
+  mockCredentials,
+  startTestBackend,
+} from '@backstage/backend-test-utils';
+import request from 'supertest';
+import { createOpenApiRouter } from './router';
+
+jest.setTimeout(60_000);
+
+/** A backend whose plugin has only the validating router and two routes that echo. */
+async function start() {
+  const plugin = createBackendPlugin({
+    pluginId: 'shipshape',
+    register(env) {
+      env.registerInit({
+        deps: { httpRouter: coreServices.httpRouter },
+        async init({ httpRouter }) {
+          const router = createOpenApiRouter();
+          router.post('/entities/:kind/:namespace/:name/deploy', (req, res) => {
+            res.json({ body: req.body });
+          });
+          router.get('/operations/:id/log', (req, res) => {
+            res.json({ query: req.query });
+          });
+          httpRouter.use(router);
+        },
+      });
+    },
+  });
+  const { server } = await startTestBackend({ features: [plugin] });
+  return server;
+}
+
+describe('createOpenApiRouter', () => {
+  it('answers 400 naming the field of a bad body or query, passes a good one', async () => {
+    const server = await start();
+    const deploy = (body: object) =>
+      request(server)
+        .post('/api/shipshape/entities/component/default/svc/deploy')
+        .set('Authorization', mockCredentials.user.header())
+        .send(body);
+
+    const good = await deploy({ environment: 'staging', tag: 'v2' });
+    expect(good.status).toBe(200);
+    // the document's defaults are filled in
+    expect(good.body).toEqual({
+      body: {
+        environment: 'staging',
+        tag: 'v2',
+        autoRollback: true,
+        dryRun: false,
+      },
+    });
+
+    for (const [body, message] of [
+      [
+        { environment: 'staging', extra: 1 },
+        'Invalid request: body.extra: must NOT have additional properties',
+      ],
+      [
+        { tag: 'v2' },
+        "Invalid request: body.environment: must have required property 'environment'",
+      ],
+      [
+        { environment: 'staging', dryRun: 'yes' },
+        'Invalid request: body.dryRun: must be boolean',
+      ],
+    ] as const) {
+      const res = await deploy(body);
+      expect(res.status).toBe(400);
+      expect(res.body.error).toMatchObject({ name: 'InputError', message });
+    }
+
+    const wait = await request(server)
+      .get('/api/shipshape/operations/op-1/log?wait=31')
+      .set('Authorization', mockCredentials.user.header());
+    expect(wait.status).toBe(400);
+    expect(wait.body.error.message).toBe(
+      'Invalid request: query.wait: must be <= 30',
+    );
+  });
+
+  it('serves the document at /openapi.json', async () => {
+    const server = await start();
+    const res = await request(server)
+      .get('/api/shipshape/openapi.json')
+      .set('Authorization', mockCredentials.user.header());
+    expect(res.status).toBe(200);
+    expect(res.body.paths).toHaveProperty(
+      ['/api/shipshape/entities/{kind}/{namespace}/{name}/deploy'],
+      expect.anything(),
+    );
+  });
+});
