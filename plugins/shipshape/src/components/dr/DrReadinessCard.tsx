@@ -34,14 +34,13 @@ import {
   shipshapeApiRef,
 } from '../../api';
 import { AccessibleColours } from '../AccessibleColours';
+import { absoluteTime } from '../time';
 
 function size(bytes?: number) {
   if (bytes === undefined) return '';
   if (bytes < 1024 * 1024) return `${Math.round(bytes / 1024)} KiB`;
   return `${(bytes / 1024 / 1024).toFixed(1)} MiB`;
 }
-
-const when = (iso: string) => `${iso.replace('T', ' ').slice(0, 16)} UTC`;
 
 function duration(ms: number): string {
   if (ms < 1000) return `${Math.round(ms)} ms`;
@@ -100,7 +99,7 @@ function BackupRows({ items }: { items: BackupItem[] }) {
       label="backup history"
       rows={items}
       cells={b => [
-        when(b.startedAt),
+        absoluteTime(b.startedAt),
         `${b.id.slice(0, 8)} · ${b.method ?? 'pg_dump'}`,
         `${b.status}${b.failedStep ? ` at ${b.failedStep}` : ''}${
           b.sizeBytes !== undefined ? ` · ${size(b.sizeBytes)}` : ''
@@ -121,7 +120,7 @@ function DrillRows({ items }: { items: BackupItem[] }) {
         .flatMap(b => b.drills)
         .sort((a, b) => b.startedAt.localeCompare(a.startedAt))}
       cells={d => [
-        when(d.startedAt),
+        absoluteTime(d.startedAt),
         `${d.id.slice(0, 8)} of backup ${d.backupId.slice(0, 8)}`,
         `${d.status}${d.failedStep ? ` at ${d.failedStep}` : ''}${
           d.restoreMs !== undefined
@@ -156,15 +155,15 @@ function Changes({ report }: { report: DrReadinessReport }) {
   if (!report.previous) {
     return (
       <Typography variant="caption" color="textSecondary">
-        First graded {when(report.gradedAt)}
+        First graded {absoluteTime(report.gradedAt)}
       </Typography>
     );
   }
   return (
     <Box>
       <Typography variant="caption" color="textSecondary">
-        Graded {report.status.toUpperCase()} {when(report.gradedAt)}; changed
-        since {when(report.previous.gradedAt)} (was{' '}
+        Graded {report.status.toUpperCase()} {absoluteTime(report.gradedAt)};
+        changed since {absoluteTime(report.previous.gradedAt)} (was{' '}
         {report.previous.status.toUpperCase()}):{' '}
         {report.changes
           .map(c => `${c.id} ${c.from ?? 'new'} → ${c.to ?? 'gone'}`)

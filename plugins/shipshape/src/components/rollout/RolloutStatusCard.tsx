@@ -38,6 +38,7 @@ import {
   shipshapeDeployPermission,
 } from '@shipshape/plugin-shipshape-common';
 import { shipshapeApiRef } from '../../api';
+import { absoluteTime, relativeTime } from '../time';
 import { ShipshapeErrorPanel } from '../ShipshapeErrorPanel';
 import { useEntityTabLink } from '../links';
 import { useAutoRefresh } from './useAutoRefresh';
@@ -111,14 +112,6 @@ function revisionText(r?: RevisionInfo): string {
   return `rev ${r.revision ?? '?'} (${r.tags.join(', ') || 'no image'})`;
 }
 
-function ago(iso: string): string {
-  const s = Math.max(0, Math.round((Date.now() - Date.parse(iso)) / 1000));
-  if (s < 60) return `${s}s ago`;
-  if (s < 3600) return `${Math.round(s / 60)} min ago`;
-  if (s < 86400) return `${Math.round(s / 3600)} h ago`;
-  return `${Math.round(s / 86400)} d ago`;
-}
-
 function LastOperation({ op }: { op?: OperationSummary }) {
   if (!op) {
     return (
@@ -131,7 +124,10 @@ function LastOperation({ op }: { op?: OperationSummary }) {
   return (
     <Typography variant="body2" component="div">
       Last operation: <Status>{`${op.kind} ${op.status}`}</Status> by{' '}
-      {op.requestedBy.replace(/^user:default\//, '')}, {ago(op.createdAt)}
+      {op.requestedBy.replace(/^user:default\//, '')},{' '}
+      <span title={absoluteTime(op.createdAt)}>
+        {relativeTime(op.createdAt)}
+      </span>
       {op.outcomeReason ? (
         <Typography variant="caption" display="block" color="textSecondary">
           {op.outcomeReason}
@@ -373,9 +369,7 @@ export function RolloutStatusCard(props: RolloutStatusCardProps) {
     <AccessibleColours>
       <InfoCard
         title="Rollout status"
-        subheader={
-          updatedAt ? `updated ${updatedAt.toLocaleTimeString()}` : undefined
-        }
+        subheader={updatedAt ? `updated ${absoluteTime(updatedAt)}` : undefined}
         action={
           canDeploy ? (
             <Box mt={1} mr={1}>

@@ -22,7 +22,8 @@ import { useEffect } from 'react';
 import useAsyncRetry from 'react-use/esm/useAsyncRetry';
 import { shipshapeApiRef } from '../../api';
 import { ShipshapeErrorPanel } from '../ShipshapeErrorPanel';
-import { age, burn, percent } from './format';
+import { absoluteTime, relativeTime } from '../time';
+import { burn, percent } from './format';
 import { BudgetSparkline } from './Sparkline';
 import { AccessibleColours } from '../AccessibleColours';
 
@@ -131,7 +132,11 @@ function AlertLine({ alert, views }: { alert: SloAlert; views: AlertViews }) {
       />
       <Typography variant="body2" component="span">
         <strong>{alert.name}</strong> {alert.state}
-        {alert.activeAt && ` for ${age(alert.activeAt)}`}
+        {alert.activeAt && (
+          <span title={`since ${absoluteTime(alert.activeAt)}`}>
+            {` for ${relativeTime(alert.activeAt, { suffix: false })}`}
+          </span>
+        )}
         {alert.silencedBy?.length ? ' (silenced)' : ''}
         {alert.summary && ` — ${alert.summary}`}{' '}
         <Link
@@ -229,8 +234,7 @@ function SloBlock({ slo, views }: { slo: SloStatus; views: AlertViews }) {
         <>
           {slo.state === 'stale' && (
             <Alert severity="warning" style={{ marginBottom: 8 }}>
-              Stale: {slo.error}; numbers as of{' '}
-              {slo.asOf && new Date(slo.asOf).toLocaleTimeString()}
+              Stale: {slo.error}; numbers as of {absoluteTime(slo.asOf)}
             </Alert>
           )}
           <BudgetBar slo={slo} />
