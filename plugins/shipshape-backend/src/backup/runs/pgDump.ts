@@ -1,0 +1,338 @@
+import { Knex } from 'knex';
+import { BackupTarget, assertEntityMayUse, passwordOf } from '../config';
+import { copyBackup, deleteCopies } from '../copies';
+import {
+  TableCount,
+  countTables,
+  describeConnection,
+  feedChild,
+  pgClient,
+  scrub,
+  startDump,
+  startList,
+} from '../pg';
+import { retentionPlan } from '../retention';
+import { BackupStorage } from '../storage';
+import { BackupRecord, BackupStep } from '../store';
+import { OperationContext } from '../../operations/engine';
+import {
+  BackupRequest,
+  RunContext,
+  StepError,
+  holdsClaim,
+  interruption,
+  killOnAbort,
+  messageOf,
+  tableName,
+} from './context';
+import { Digest, digestOf } from './digest';
+
+/** Storage key of a backup: `<target>/<UTC timestamp>-<id>.dump` (pg_dump custom format). */
+export function backupKey(target: string, id: string, at = new Date()): string {
+  const stamp = at
+    .toISOString()
+    .replace(/[-:]/g, '')
+    .replace(/\.\d+Z$/, 'Z');
+  return `${target}/${stamp}-${id}.dump`;
+}
+
+/**
+ * pg_dump backups: pg_dump -Fc streamed through SHA-256 to `<key>.partial`, re-read and
+ * verified (size, checksum, pg_restore --list), then committed; then the second copy and
+ * retention.
+ */
+export class PgDumpBackups {
+  constructor(private readonly run: RunContext) {}
+
+  /**
+   * Submits a pg_dump backup (ConflictError if a backup of the target is running on any
+   * replica); `done` resolves with the final record (verified or failed), never rejects.
+   */
+  async start(
+    req: BackupRequest,
+  ): Promise<{ record: BackupRecord; done: Promise<BackupRecord> }> {
+    assertEntityMayUse(req.target, req.entityRef);
+    const storage = this.run.storageOf(req.target);
+    return this.run.submitBackup(req, { method: 'pg_dump' }, id => ({
+      storageType: storage.type,
+      storageKey: backupKey(req.target.name, id),
+      step: 'dump',
+    }));
+  }
+
+  /** A dump cannot resume: fail the record and discard the partial object. */
+  async abandon(ctx: OperationContext, rec: BackupRecord) {
+    let error = `abandoned at step ${rec.step ?? 'start'}: ${interruption(
+      ctx.operation,
+    )}`;
+    await this.run
+      .storageOf(this.run.target(rec.target))
+      .discard(rec.storageKey)
+      .catch(e => {
+        error += `; cleaning up the partial object failed: ${messageOf(e)}`;
+      });
+    await this.run.fail(
+      ctx,
+      { of: 'backup', failedStep: rec.step ?? 'abandoned', error },
+      { message: error, level: 'warn' },
+    );
+  }
+
+  async execute(ctx: OperationContext, rec: BackupRecord) {
+    const { id, storageKey: key } = rec;
+    const target = this.run.target(rec.target);
+    const storage = this.run.storageOf(target);
+    const started = Date.now();
+    let password = '';
+    let step: BackupStep = 'dump';
+    const at = async (s: BackupStep) => {
+      step = s;
+      await this.run.setStep(ctx, s);
+    };
+    try {
+      password = passwordOf(target.connection, `backup target ${target.name}`);
+      await this.run.say(
+        ctx,
+        `Dumping ${target.name} (pg_dump -Fc) to ${storage.describe(key)}`,
+      );
+      const { tables, size, sha256 } = await this.dumpToStorage(
+        target,
+        password,
+        storage,
+        key,
+        at,
+        ctx.signal,
+      );
+      await at('verify');
+      await this.run.say(
+        ctx,
+        `Dumped ${tables.length} tables: ${size} bytes, sha256 ${sha256}; verifying what was stored`,
+      );
+      await this.verify(storage, key, size, sha256, tables);
+      await at('commit');
+      // Fenced: a runner that lost its claim (frozen past the takeover) commits nothing.
+      await holdsClaim(ctx);
+      await storage.commit(key);
+      await ctx.fenced(tx =>
+        this.run.store.finish(
+          id,
+          {
+            status: 'verified',
+            sizeBytes: size,
+            sha256,
+            tables,
+            durationMs: Date.now() - started,
+          },
+          tx,
+        ),
+      );
+      await this.run.say(
+        ctx,
+        `Verified and committed: ${size} bytes, sha256 ${sha256}, ${
+          tables.length
+        } tables, ${Date.now() - started} ms`,
+      );
+      await this.copy(ctx, target, storage, { id, key, size, sha256 });
+      await holdsClaim(ctx);
+      const deleted = await this.applyRetention(target).catch(e => {
+        this.run.say(ctx, `Retention failed: ${messageOf(e)}`, 'warn');
+        return [];
+      });
+      if (deleted.length) {
+        await this.run.say(
+          ctx,
+          `Retention deleted ${deleted.length} older backup(s): ${deleted.join(
+            ', ',
+          )}`,
+        );
+      }
+    } catch (e) {
+      // None if the claim was lost: the runner that took over owns the record and the object.
+      let error = this.run.errorOf(ctx, e, password);
+      if (error === undefined) return;
+      const failedStep = e instanceof StepError ? e.step : step;
+      try {
+        await storage.discard(key);
+      } catch (d) {
+        error += `; cleaning up the partial object also failed: ${scrub(
+          messageOf(d),
+          password,
+        )}`;
+      }
+      await this.run.fail(ctx, {
+        of: 'backup',
+        failedStep,
+        error,
+        durationMs: Date.now() - started,
+      });
+    }
+  }
+
+  /** Copies a verified backup to the target's second storage, if any; a failure is only said. */
+  private async copy(
+    ctx: OperationContext,
+    target: BackupTarget,
+    from: BackupStorage,
+    b: { id: string; key: string; size: number; sha256: string },
+  ) {
+    const copyTo = this.run.copyStorageOf(target);
+    if (!copyTo) return;
+    // A failed copy is recorded with its step; the backup stays verified.
+    const copy = await copyBackup(this.run.db, {
+      backupId: b.id,
+      target: target.name,
+      key: b.key,
+      sizeBytes: b.size,
+      sha256: b.sha256,
+      from,
+      to: copyTo,
+    }).catch(e => ({
+      status: 'failed',
+      location: copyTo.describe(b.key),
+      error: `recording the copy failed: ${messageOf(e)}`,
+    }));
+    if (copy.status === 'verified') {
+      await this.run.say(ctx, `Copied to ${copy.location}`);
+    } else {
+      await this.run.say(ctx, `Second copy failed: ${copy.error}`, 'warn');
+    }
+  }
+
+  /**
+   * Deletes the verified backups the target's retention no longer keeps (retentionPlan:
+   * time tiers, a minimum age, never the newest verified one).
+   */
+  async applyRetention(target: BackupTarget): Promise<string[]> {
+    const verified = await this.run.store.verified(target.name);
+    const storage = this.run.storageOf(target);
+    const deleted: string[] = [];
+    for (const d of retentionPlan(verified, target.retention)) {
+      if (d.keep) continue;
+      const b = verified.find(v => v.id === d.id)!;
+      await storage.discard(b.storageKey);
+      const copyTo = this.run.copyStorageOf(target);
+      if (copyTo) await deleteCopies(this.run.db, b.id, b.storageKey, copyTo);
+      await this.run.store.markDeleted(b.id);
+      deleted.push(b.id);
+      this.run.logger.info(
+        `Retention: deleted backup ${b.id} of ${target.name} (${d.why})`,
+      );
+    }
+    return deleted;
+  }
+
+  /**
+   * Exports a snapshot in a repeatable-read transaction, counts every user table in it, and
+   * runs pg_dump on the same snapshot, its stdout hashed on the way to `<key>.partial`.
+   */
+  private async dumpToStorage(
+    target: BackupTarget,
+    password: string,
+    storage: BackupStorage,
+    key: string,
+    at: (s: BackupStep) => Promise<void>,
+    signal: AbortSignal,
+  ) {
+    const db = pgClient(target.connection, password);
+    let trx: Knex.Transaction | undefined;
+    let unsubscribe = () => {};
+    try {
+      trx = await db.transaction().catch(e => {
+        throw new StepError(
+          'dump',
+          `cannot connect to ${describeConnection(
+            target.connection,
+          )}: ${messageOf(e)}`,
+        );
+      });
+      await trx.raw(
+        'SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY',
+      );
+      const snapshot = (await trx.raw('SELECT pg_export_snapshot() AS s'))
+        .rows[0].s as string;
+      const tables = await countTables(trx);
+      const dump = startDump({
+        binDir: this.run.config.binDir,
+        conn: target.connection,
+        password,
+        snapshot,
+      });
+      unsubscribe = killOnAbort(signal, dump.child);
+      const digest = new Digest();
+      await at('upload');
+      let uploadFailed = false;
+      const upload = storage
+        .writePartial(key, dump.child.stdout!.pipe(digest))
+        .catch(err => {
+          uploadFailed = true;
+          dump.child.kill('SIGTERM');
+          throw err;
+        });
+      const [up, exit] = await Promise.allSettled([upload, dump.exit]);
+      if (up.status === 'rejected' && uploadFailed) {
+        throw new StepError(
+          'upload',
+          `storing ${storage.describe(key)} failed: ${messageOf(up.reason)}`,
+        );
+      }
+      if (exit.status === 'rejected') {
+        throw new StepError(
+          'dump',
+          `pg_dump did not start: ${messageOf(exit.reason)}`,
+        );
+      }
+      if (exit.value.code !== 0) {
+        throw new StepError(
+          'dump',
+          `pg_dump exited with ${
+            exit.value.code ?? exit.value.signal
+          }: ${exit.value.stderr.trim()}`,
+        );
+      }
+      return { tables, size: digest.bytes, sha256: digest.hex() };
+    } catch (e) {
+      if (e instanceof StepError) throw e;
+      throw new StepError('dump', messageOf(e));
+    } finally {
+      unsubscribe();
+      await trx?.commit().catch(() => {});
+      await db.destroy();
+    }
+  }
+
+  /** Re-reads the stored partial object: size, SHA-256 and pg_restore --list of its tables. */
+  private async verify(
+    storage: BackupStorage,
+    key: string,
+    size: number,
+    sha256: string,
+    tables: TableCount[],
+  ) {
+    const input = await storage.read(key, true);
+    const list = startList(this.run.config.binDir);
+    const measured = digestOf(input);
+    await feedChild(input, list.child);
+    const result = await list.result;
+    const got = measured();
+    if (got.size !== size || got.sha256 !== sha256) {
+      throw new StepError(
+        'verify',
+        `stored object differs from what was dumped: ${got.size} bytes sha256 ${got.sha256}, expected ${size} bytes sha256 ${sha256}`,
+      );
+    }
+    if (result.code !== 0) {
+      throw new StepError(
+        'verify',
+        `pg_restore --list cannot read the stored dump: ${result.stderr.trim()}`,
+      );
+    }
+    const expected = tables.map(tableName).sort();
+    const missing = expected.filter(t => !result.tables.includes(t));
+    if (missing.length) {
+      throw new StepError(
+        'verify',
+        `the stored dump has no data for ${missing.join(', ')}`,
+      );
+    }
+  }
+}
