@@ -115,6 +115,16 @@ export interface Config {
       /** Notify owners of failed deploys, automatic rollbacks, failed backups and drills, and of the recovery (default true; needs the notifications backend). */
       enabled?: boolean;
     };
+    /** DR readiness grades (docs/backup.md#dr-readiness). */
+    readiness?: {
+      /**
+       * How often every entity with a backup target or a kubernetes-id is graded in production
+       * and its grade recorded when it changed (reads of the DR card record nothing): a
+       * coreServices.scheduler task, default `{ frequency: { minutes: 15 }, timeout: { minutes: 10 },
+       * initialDelay: { minutes: 1 } }`. Grades are also recorded after each backup and drill.
+       */
+      gradeSchedule?: SchedulerServiceTaskScheduleDefinitionConfig;
+    };
     /** Backups and restore drills (docs/backup.md); entities name a target in shipshape.dev/backup-target. */
     backup?: {
       /** Folder holding pg_dump and pg_restore (default: found on PATH). */

@@ -2,24 +2,51 @@ import {
   coreServices,
   createBackendPlugin,
 } from '@backstage/backend-plugin-api';
-import { shipshapePermissions } from '@shipshape/plugin-shipshape-common';
-import express from 'express';
-import { connectDatabase } from './database';
-import { createRouter } from './router';
-import { createOwnershipRouter } from './ownership/router';
-import { createBackupRouter } from './backup/router';
-import { createRolloutFeatureRouter } from './rollout/feature';
-import { createOperations } from './operations/feature';
-import { createSloRouter } from './slo/router';
-import { createLocalReposRouter } from './localRepos/router';
-import { createPolicyRouter } from './policy/router';
 import { catalogServiceRef } from '@backstage/plugin-catalog-node';
 import { notificationService } from '@backstage/plugin-notifications-node';
+import {
+  parseShipshapePolicy,
+  shipshapePermissions,
+} from '@shipshape/plugin-shipshape-common';
+import { createBackupRouter } from './backup/router';
+import {
+  readBackupConfig,
+  runDefaults,
+  unsetEnvironment,
+} from './backup/config';
+import { startBackupTasks } from './backup/drillSchedule';
+import { BACKUP_KIND, BackupService, DRILL_KIND } from './backup/service';
+import { connectDatabase } from './database';
+import { KubernetesClusters } from './kubernetes/clusters';
+import { WorkloadOwnership } from './kubernetes/placement';
+import { createLocalReposRouter } from './localRepos/router';
 import { OperationNotifier } from './notify/service';
+import { OperationEngine } from './operations/engine';
+import { createOperationsRouter } from './operations/router';
+import { operationsSettings } from './operations/settings';
+import { OperationStore } from './operations/store';
+import { ClusterCostReader } from './ownership/cost';
+import { createOwnershipRouter } from './ownership/router';
+import { OwnershipService } from './ownership/service';
+import { createPolicyRouter } from './policy/router';
+import { createReadinessRouter } from './readiness/router';
+import { ReadinessService } from './readiness/service';
+import { DeployHandler, RollbackHandler } from './rollout/operations';
+import { createRolloutRouter } from './rollout/router';
+import { RolloutService } from './rollout/service';
+import { rolloutTimings } from './rollout/settings';
+import { createRouter } from './router';
+import { readSloConfig } from './slo/config';
+import { createSloRouter } from './slo/router';
+import { SloService } from './slo/service';
 
 /**
  * The Shipshape backend plugin: the REST API behind the entity cards and the one operations
  * engine that both the cards' buttons and the scaffolder actions call.
+ *
+ * This is the one place the plugin is wired: config is read once (a wrong value stops the
+ * backend here, naming its key), every service is built once, the engine's handlers are
+ * registered here, and each router only parses, authorizes, calls a service and answers.
  *
  * @public
  */
@@ -31,7 +58,7 @@ export const shipshapePlugin = createBackendPlugin({
         httpRouter: coreServices.httpRouter,
         database: coreServices.database,
         permissionsRegistry: coreServices.permissionsRegistry,
-        rootConfig: coreServices.rootConfig,
+        config: coreServices.rootConfig,
         logger: coreServices.logger,
         auditor: coreServices.auditor,
         httpAuth: coreServices.httpAuth,
@@ -43,47 +70,104 @@ export const shipshapePlugin = createBackendPlugin({
         scheduler: coreServices.scheduler,
         notifications: notificationService,
       },
-      async init({ httpRouter, database, permissionsRegistry, ...deps }) {
-        const knex = await connectDatabase(database);
-        permissionsRegistry.addPermissions(shipshapePermissions);
-        // The one engine: deploy, rollback, backup and restore drill register handlers on it.
-        const operations = createOperations({
-          knex,
-          config: deps.rootConfig,
-          ...deps,
+      async init(deps) {
+        const { config, logger, httpAuth, permissions, catalog, auth } = deps;
+        deps.permissionsRegistry.addPermissions(shipshapePermissions);
+        const knex = await connectDatabase(deps.database);
+
+        // Configuration, each part read once.
+        const clusters = KubernetesClusters.fromConfig(config);
+        const policy = parseShipshapePolicy(
+          config.getOptional('shipshape.policy'),
+        );
+        const timings = rolloutTimings(config);
+        const backupConfig = readBackupConfig(config) ?? {
+          targets: new Map(),
+          ...runDefaults(),
+        };
+        // A missing password or S3 key is a configuration error: said at start, not per request.
+        unsetEnvironment(backupConfig).forEach(line => logger.error(line));
+
+        // The one operations engine: deploy, rollback, backup and restore drill run on it.
+        const store = OperationStore.create(knex);
+        const engine = OperationEngine.create({
+          store,
+          logger,
+          auditor: deps.auditor,
+          ...operationsSettings(config),
         });
-        const { engine } = operations;
+        engine.register('deploy', new DeployHandler(clusters, timings));
+        engine.register('rollback', new RollbackHandler(clusters, timings));
+        // Registers the backup and restore-drill handlers on the engine.
+        const backups = new BackupService(
+          backupConfig,
+          knex,
+          logger,
+          engine,
+          clusters,
+        );
         // Owners hear of failed operations (and of the recovery): docs/operations.md.
-        const notifier = OperationNotifier.fromConfig(deps.rootConfig, {
+        const notifier = OperationNotifier.fromConfig(config, {
           ...deps,
-          store: engine.store,
+          store,
+          backup: backupConfig,
         });
         if (notifier) engine.onFinished(op => notifier.operationFinished(op));
-        // Each feature's router, built from the services it needs; one line per feature.
-        const featureRouters: express.Router[] = [
-          operations.router,
-          createRolloutFeatureRouter({
-            engine,
-            config: deps.rootConfig,
-            ...deps,
-          }),
-          createSloRouter({ config: deps.rootConfig, ...deps }),
-          createOwnershipRouter({ config: deps.rootConfig, ...deps }),
-          await createBackupRouter({
-            knex,
-            engine,
-            config: deps.rootConfig,
-            ...deps,
-          }),
-          createLocalReposRouter({
-            config: deps.rootConfig,
-            httpRouter,
-            ...deps,
-          }),
-          createPolicyRouter({ config: deps.rootConfig, ...deps }),
-        ];
-        httpRouter.use(await createRouter(featureRouters));
-        httpRouter.addAuthPolicy({ path: '/health', allow: 'unauthenticated' });
+        deps.lifecycle.addStartupHook(() => engine.start());
+        deps.lifecycle.addShutdownHook(() => engine.stop());
+        const readiness = ReadinessService.create({
+          ...deps,
+          knex,
+          backups,
+          clusters,
+        });
+        // Grades are recorded on schedule and after each backup and drill, never by a read.
+        engine.onFinished(async op => {
+          if (op.kind === BACKUP_KIND || op.kind === DRILL_KIND) {
+            await readiness.gradeByRef(op.entityRef);
+          }
+        });
+        await startBackupTasks({
+          ...deps,
+          knex,
+          service: backups,
+          clusters,
+          readiness,
+        });
+        await readiness.schedule(deps.scheduler, config);
+
+        const ownership = OwnershipService.create({
+          catalog,
+          auth,
+          // The same policy the catalog module applies (app-config shipshape.policy).
+          policy,
+          cost: ClusterCostReader.fromConfig(config, logger, { clusters }),
+        });
+        const slo = SloService.create(readSloConfig(config));
+        const rollouts = RolloutService.create({
+          engine,
+          clusters,
+          ownership: WorkloadOwnership.create({ catalog, auth }),
+          statusTimeoutMs: timings.statusTimeoutMs,
+        });
+
+        // One router per feature, each over the services it needs.
+        deps.httpRouter.use(
+          await createRouter([
+            createOperationsRouter({ store, httpAuth, catalog }),
+            createRolloutRouter({ rollouts, httpAuth, permissions, catalog }),
+            createSloRouter({ ...deps, service: slo }),
+            createOwnershipRouter({ ownership, httpAuth }),
+            createBackupRouter({ ...deps, service: backups }),
+            createReadinessRouter({ ...deps, readiness, clusters }),
+            createLocalReposRouter(deps),
+            createPolicyRouter({ policy, httpAuth }),
+          ]),
+        );
+        deps.httpRouter.addAuthPolicy({
+          path: '/health',
+          allow: 'unauthenticated',
+        });
       },
     });
   },

@@ -18,7 +18,7 @@ import {
 } from '@internal/shipshape-test-utils';
 import { readBackupConfig } from './config';
 import { copiesOf } from './copies';
-import { secondCopyFact } from './readiness';
+import { secondCopyFact } from '../readiness/facts';
 import { testEngine } from '../operations/__testUtils__/engine';
 import { BackupService } from './service';
 

@@ -16,7 +16,7 @@ import {
 import { Knex } from 'knex';
 import { KubernetesClusters } from '../kubernetes/clusters';
 import { targetOfEntity } from './config';
-import { gradeEntity } from './readiness';
+import { ReadinessService } from '../readiness/service';
 import type { BackupService } from './service';
 
 /** Who a scheduled drill is recorded as requested by. */
@@ -38,6 +38,8 @@ export interface DrillScheduleDeps {
   knex: Knex;
   logger: LoggerService;
   clusters?: KubernetesClusters;
+  /** Grades the entity after its drill; built from the other deps when not given. */
+  readiness?: ReadinessService;
 }
 
 /** What one pass did for one entity. */
@@ -69,6 +71,8 @@ export async function runDueDrills(
   now = new Date(),
 ): Promise<ScheduledDrill[]> {
   const { service, logger } = deps;
+  const readiness =
+    deps.readiness ?? ReadinessService.create({ ...deps, backups: service });
   const credentials = await deps.auth.getOwnServiceCredentials();
   const { items } = await deps.catalog.getEntities(
     {
@@ -143,12 +147,7 @@ export async function runDueDrills(
     const drill = await done;
     result.status = drill.status;
     try {
-      const report = await gradeEntity(
-        deps,
-        entity,
-        result.entityRef,
-        'production',
-      );
+      const report = await readiness.grade(entity, result.entityRef);
       logger.info(
         `Scheduled restore drill ${result.drillId} of ${result.entityRef} ${drill.status}; DR readiness ${report.status}`,
       );
@@ -183,4 +182,35 @@ export async function scheduleRestoreDrills(
       await runDueDrills(deps);
     },
   });
+}
+
+/**
+ * The backup feature's background work, started once by the plugin: refuses a drill connection
+ * that is more than CREATEDB (throws) and sweeps drill databases a crash left (service.start),
+ * then sweeps on schedule and runs due restore drills.
+ */
+export async function startBackupTasks(
+  deps: DrillScheduleDeps & {
+    scheduler: SchedulerService;
+    config: Config;
+    clusters: KubernetesClusters;
+  },
+): Promise<void> {
+  const { service, scheduler, logger } = deps;
+  await service.start();
+  if (service.config.drillConnection) {
+    const frequency = { minutes: service.config.drillSweepMinutes };
+    await scheduler.scheduleTask({
+      id: 'shipshape-backup-drill-sweep',
+      frequency,
+      initialDelay: frequency,
+      timeout: { minutes: 10 },
+      fn: async () => {
+        await service.sweepDrillDatabases();
+      },
+    });
+  }
+  scheduleRestoreDrills(deps).catch(e =>
+    logger.error(`Scheduling restore drills failed: ${e}`),
+  );
 }

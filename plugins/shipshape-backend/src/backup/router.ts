@@ -2,9 +2,7 @@ import {
   AuthService,
   BackstageCredentials,
   HttpAuthService,
-  LoggerService,
   PermissionsService,
-  SchedulerService,
 } from '@backstage/backend-plugin-api';
 import { InputError, NotFoundError } from '@backstage/errors';
 import { CatalogService } from '@backstage/plugin-catalog-node';
@@ -15,45 +13,23 @@ import {
 } from '@shipshape/plugin-shipshape-common';
 import express from 'express';
 import Router from 'express-promise-router';
-import { Knex } from 'knex';
 import { z } from 'zod';
-import { Config } from '@backstage/config';
 import { isAllowed, requirePermissions } from '../http/authorize';
 import { entityOfRequest } from '../http/entityOfRequest';
-import { KubernetesClusters } from '../kubernetes/clusters';
-import { OperationEngine } from '../operations/engine';
 import { longPoll, waitSeconds } from '../http/longPoll';
 import { parseBody } from '../http/body';
-import {
-  BackupTarget,
-  readBackupConfig,
-  unsetEnvironment,
-  runDefaults,
-  targetOfEntity,
-} from './config';
+import { BackupTarget, targetOfEntity } from './config';
 import { assertSoleClaim } from './claims';
 import { redactBackup, redactDrill } from './redact';
-import { gradeEntity } from './readiness';
 import { BackupService } from './service';
-import { scheduleRestoreDrills } from './drillSchedule';
 
 export interface BackupRouterDeps {
-  knex: Knex;
-  config: Config;
-  logger: LoggerService;
+  service: BackupService;
   httpAuth: HttpAuthService;
   permissions: PermissionsService;
   catalog: CatalogService;
   /** The plugin's own credentials: who else claims a target is read with them. */
   auth: AuthService;
-  /** Sweeps leftover drill databases and runs due restore drills (drillSchedule.ts). */
-  scheduler?: SchedulerService;
-  /** The plugin's operations engine: backups and drills run on it. */
-  engine: OperationEngine;
-  /** Built from config when not given (tests pass their own). */
-  service?: BackupService;
-  /** For in-cluster backups; built from config when not given. */
-  clusters?: KubernetesClusters;
 }
 
 const backupBody = z
@@ -84,52 +60,10 @@ const drillBody = z
  * backup with its drills), `GET .../backups/:id`, `GET .../restore-drills/:id` (both with
  * `?wait=s`: a long poll until the record changes); the reads carry totals only (no table
  * names, hosts, paths or errors) unless the caller may run backups of the entity.
- *
- * At start it refuses a drill connection that is more than CREATEDB (throws) and sweeps
- * drill databases a crash left, then sweeps on schedule.
+
  */
-export async function createBackupRouter(
-  deps: BackupRouterDeps,
-): Promise<express.Router> {
-  const { httpAuth, permissions, catalog, auth } = deps;
-  const clusters = deps.clusters ?? KubernetesClusters.fromConfig(deps.config);
-  const service =
-    deps.service ??
-    new BackupService(
-      readBackupConfig(deps.config) ?? {
-        targets: new Map(),
-        ...runDefaults(),
-      },
-      deps.knex,
-      deps.logger,
-      deps.engine,
-      clusters,
-    );
-  // A missing password or S3 key is a configuration error: said at start, not per request.
-  unsetEnvironment(service.config).forEach(line => deps.logger.error(line));
-  await service.start();
-  const { scheduler } = deps;
-  if (scheduler && service.config.drillConnection) {
-    const frequency = { minutes: service.config.drillSweepMinutes };
-    await scheduler.scheduleTask({
-      id: 'shipshape-backup-drill-sweep',
-      frequency,
-      initialDelay: frequency,
-      timeout: { minutes: 10 },
-      fn: async () => {
-        await service.sweepDrillDatabases();
-      },
-    });
-  }
-  if (scheduler) {
-    scheduleRestoreDrills({
-      ...deps,
-      scheduler,
-      auth,
-      service,
-      clusters,
-    }).catch(e => deps.logger.error(`Scheduling restore drills failed: ${e}`));
-  }
+export function createBackupRouter(deps: BackupRouterDeps): express.Router {
+  const { httpAuth, permissions, catalog, auth, service } = deps;
   const router = Router();
 
   async function entityOf(
@@ -357,38 +291,6 @@ export async function createBackupRouter(
         service.store.getDrill(id),
       );
       if (read) res.json(read.full ? read.record : redactDrill(read.record));
-    },
-  );
-
-  // DR readiness (rules in shipshape-common readiness.ts) from the configured target, the backup
-  // history and the cluster of ?environment= (default production); records the grade when it changes.
-  router.get(
-    '/entities/:kind/:namespace/:name/dr-readiness',
-    async (req, res) => {
-      const credentials = await httpAuth.credentials(req);
-      const { entity, entityRef } = await entityOfRequest(
-        catalog,
-        req,
-        credentials,
-      );
-      const environment = String(req.query.environment ?? 'production');
-      // A named environment must be a configured one: it is graded and recorded by name.
-      const known = clusters.environmentNames();
-      if (req.query.environment !== undefined && !known.includes(environment)) {
-        const shown = environment.slice(0, 63);
-        const configured = known.join(', ') || 'none configured';
-        throw new InputError(
-          `environment: '${shown}' is not one of shipshape.environments (${configured})`,
-        );
-      }
-      res.json(
-        await gradeEntity(
-          { knex: deps.knex, service, clusters },
-          entity,
-          entityRef,
-          environment,
-        ),
-      );
     },
   );
 

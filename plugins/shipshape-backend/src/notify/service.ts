@@ -7,7 +7,7 @@ import {
   NotificationService,
 } from '@backstage/plugin-notifications-node';
 import { ownerRefOf } from '@shipshape/plugin-shipshape-common';
-import { readBackupConfig, runDefaults } from '../backup/config';
+import { BackupConfig, readBackupConfig, runDefaults } from '../backup/config';
 import { locationRedactor } from '../backup/redact';
 import { Operation, OperationStore } from '../operations/store';
 
@@ -42,16 +42,19 @@ export class OperationNotifier {
   /** `shipshape.notifications.enabled` (default true); undefined when switched off. */
   static fromConfig(
     config: Config,
-    deps: Omit<OperationNotifier['deps'], 'redact'>,
+    deps: Omit<OperationNotifier['deps'], 'redact'> & {
+      /** The plugin's backup config, when it has read it already. */
+      backup?: BackupConfig;
+    },
   ): OperationNotifier | undefined {
     if (
       config.getOptionalBoolean('shipshape.notifications.enabled') === false
     ) {
       return undefined;
     }
-    let backup;
+    let backup = deps.backup;
     try {
-      backup = readBackupConfig(config);
+      backup ??= readBackupConfig(config);
     } catch {
       backup = undefined; // the backup feature reports its own config errors
     }

@@ -175,10 +175,11 @@ export class ClusterCostReader {
   static fromConfig(
     config: Config,
     logger: LoggerService,
-    options: { ttlMs?: number } = {},
+    options: { ttlMs?: number; clusters?: KubernetesClusters } = {},
   ): ClusterCostReader {
     // The portal's one cluster configuration (kubernetes.clusterLocatorMethods), read tokens.
-    const placements = KubernetesClusters.fromConfig(config);
+    const placements =
+      options.clusters ?? KubernetesClusters.fromConfig(config);
     const { readers, unreadable } = placements.allReaders();
     const skipped = unreadable.map(({ cluster }) => ({
       cluster,

@@ -1,16 +1,8 @@
-import {
-  AuthService,
-  HttpAuthService,
-  LoggerService,
-} from '@backstage/backend-plugin-api';
-import { Config } from '@backstage/config';
-import { CatalogService } from '@backstage/plugin-catalog-node';
-import { parseShipshapePolicy } from '@shipshape/plugin-shipshape-common';
+import { HttpAuthService } from '@backstage/backend-plugin-api';
 import { InputError } from '@backstage/errors';
 import express from 'express';
 import Router from 'express-promise-router';
 import { z } from 'zod';
-import { ClusterCostReader } from './cost';
 import { OwnershipService } from './service';
 
 const entityParams = z.object({
@@ -45,20 +37,10 @@ function parse<T>(
  * the caller's credentials, so each entity is filtered by the caller's read permission.
  */
 export function createOwnershipRouter(deps: {
-  config: Config;
-  logger: LoggerService;
+  ownership: OwnershipService;
   httpAuth: HttpAuthService;
-  auth: AuthService;
-  catalog: CatalogService;
 }): express.Router {
-  const { httpAuth, auth, catalog, config, logger } = deps;
-  const ownership = OwnershipService.create({
-    catalog,
-    auth,
-    // The same policy the catalog module applies (app-config shipshape.policy).
-    policy: parseShipshapePolicy(config.getOptional('shipshape.policy')),
-    cost: ClusterCostReader.fromConfig(config, logger),
-  });
+  const { httpAuth, ownership } = deps;
   const router = Router();
 
   router.get('/entities/:kind/:namespace/:name/ownership', async (req, res) => {

@@ -1,6 +1,5 @@
 import { HttpAuthService } from '@backstage/backend-plugin-api';
-import { Config } from '@backstage/config';
-import { parseShipshapePolicy } from '@shipshape/plugin-shipshape-common';
+import { ShipshapePolicy } from '@shipshape/plugin-shipshape-common';
 import express from 'express';
 import Router from 'express-promise-router';
 
@@ -10,13 +9,10 @@ import Router from 'express-promise-router';
  * same rules the catalog will apply to the entity it registers.
  */
 export function createPolicyRouter(deps: {
-  config: Config;
+  policy: ShipshapePolicy;
   httpAuth: HttpAuthService;
 }): express.Router {
-  // Parsed at startup: a wrong policy stops the backend with a PolicyConfigError naming the key.
-  const policy = parseShipshapePolicy(
-    deps.config.getOptional('shipshape.policy'),
-  );
+  const { policy } = deps;
   const router = Router();
   router.get('/policy', async (req, res) => {
     await deps.httpAuth.credentials(req, { allow: ['user', 'service'] });

@@ -3,7 +3,7 @@ import {
   inClusterFact,
   selects,
   storageLocation,
-} from './readiness';
+} from './facts';
 
 describe('selects (a PodDisruptionBudget selector against pod labels)', () => {
   const pod = { app: 'orders-api', tier: 'web' };

@@ -1,14 +1,8 @@
-import { Entity } from '@backstage/catalog-model';
 import { NotFoundError } from '@backstage/errors';
 import * as k8s from '@kubernetes/client-node';
 import {
   ClusterFacts,
-  DrReadiness,
   DrReadinessInput,
-  ECOSYSTEM_ANNOTATIONS,
-  evaluateDrReadiness,
-  ReadinessChange,
-  readinessChanges,
   WorkloadFacts,
 } from '@shipshape/plugin-shipshape-common';
 import { Knex } from 'knex';
@@ -21,16 +15,10 @@ import {
   Workload,
   KUBERNETES_ID_LABEL,
 } from '../kubernetes/workloads';
-import { findBackupCronJob, jobOutcome } from './inCluster';
-import { verifiedCopyOf } from './copies';
-import {
-  BackupConfig,
-  BackupTarget,
-  StorageConfig,
-  targetOfEntity,
-} from './config';
-import type { BackupService } from './service';
-import { BackupRecord } from './store';
+import { findBackupCronJob, jobOutcome } from '../backup/inCluster';
+import { verifiedCopyOf } from '../backup/copies';
+import { BackupConfig, BackupTarget, StorageConfig } from '../backup/config';
+import { BackupRecord } from '../backup/store';
 import { withDeadline } from '../http/deadline';
 
 const ZONE = 'topology.kubernetes.io/zone';
@@ -293,80 +281,6 @@ export async function secondCopyFact(
   return copy && { location: copy.location };
 }
 
-export interface GradeRecord {
-  status: DrReadiness['status'];
-  checks: Array<{ id: string; status: DrReadiness['status'] }>;
-  gradedAt: string;
-}
-
-export interface GradeHistory {
-  /** When the current grade was first recorded. */
-  gradedAt: string;
-  /** The grade before it, if any. */
-  previous?: { status: DrReadiness['status']; gradedAt: string };
-  /** The checks whose status changed from the previous grade to the current one. */
-  changes: ReadinessChange[];
-}
-
-const TABLE = 'shipshape_dr_grades';
-
-function rowToGrade(r: any): GradeRecord {
-  return {
-    status: r.status,
-    checks: JSON.parse(r.checks),
-    gradedAt: new Date(r.graded_at).toISOString(),
-  };
-}
-
-/**
- * Records the entity's grade (per environment read) when it differs (overall status or any check's status) from
- * the last one recorded, and returns the change from the grade before the current one.
- */
-export async function recordGrade(
-  knex: Knex,
-  entityRef: string,
-  environment: string,
-  readiness: DrReadiness,
-  now = new Date(),
-): Promise<GradeHistory> {
-  const current = {
-    status: readiness.status,
-    checks: readiness.checks.map(c => ({ id: c.id, status: c.status })),
-  };
-  const last = await knex(TABLE)
-    .where({ entity_ref: entityRef, environment })
-    .orderBy('id', 'desc')
-    .limit(2);
-  const [latest, before] = last.map(rowToGrade);
-  const same =
-    latest &&
-    latest.status === current.status &&
-    readinessChanges(latest.checks as any, current.checks).length === 0;
-  if (same) {
-    return {
-      gradedAt: latest.gradedAt,
-      previous: before && { status: before.status, gradedAt: before.gradedAt },
-      changes: before
-        ? readinessChanges(before.checks as any, latest.checks as any)
-        : [],
-    };
-  }
-  await knex(TABLE).insert({
-    entity_ref: entityRef,
-    environment,
-    status: current.status,
-    checks: JSON.stringify(current.checks),
-    graded_at: now,
-  });
-  return {
-    gradedAt: now.toISOString(),
-    previous: latest && { status: latest.status, gradedAt: latest.gradedAt },
-    changes: latest
-      ? readinessChanges(latest.checks as any, current.checks)
-      : [],
-  };
-}
-
 /** Where a storage keeps backups, in words: `s3://bucket/prefix at endpoint` or a local folder. */
 export function storageLocation(storage: StorageConfig): string {
   if (storage.type === 'local') {
@@ -399,78 +313,4 @@ export function inClusterFact(
 ): DrReadinessInput['lastInClusterBackup'] {
   const b = backups.find(x => x.method === 'in-cluster');
   return b && { at: b.startedAt, status: b.status, location: b.location };
-}
-
-/** The DR readiness report of an entity, as GET .../dr-readiness answers it. */
-export type DrReadinessReport = DrReadiness &
-  GradeHistory & {
-    entityRef: string;
-    environment: string;
-    target?: { name: string; storage: string };
-  };
-
-/**
- * Grades the entity's DR readiness from what the portal checked itself (the configured target,
- * the backups and drills it recorded, the cluster of `environment`) and records the grade when
- * it changed. Used by GET .../dr-readiness and after each scheduled restore drill.
- */
-export async function gradeEntity(
-  deps: {
-    knex: Knex;
-    service: Pick<BackupService, 'config' | 'store'>;
-    clusters?: KubernetesClusters;
-  },
-  entity: Entity,
-  entityRef: string,
-  environment: string,
-): Promise<DrReadinessReport> {
-  const { service } = deps;
-  const annotations = entity.metadata.annotations;
-  let target: BackupTarget | undefined;
-  let refused: string | undefined;
-  try {
-    target = targetOfEntity(service.config, entityRef, annotations);
-  } catch (e) {
-    // a missing, malformed or unknown name: the backup-target check says why from the names;
-    // a configured target the entity may not use: say what refused it
-    if ((e as Error).name === 'NotAllowedError') refused = (e as Error).message;
-  }
-  const [backups, drills, cluster] = await Promise.all([
-    target ? service.store.list(target.name) : [],
-    target ? service.store.drills(target.name) : [],
-    readClusterFacts(
-      deps.clusters,
-      environment,
-      annotations?.[ECOSYSTEM_ANNOTATIONS.kubernetesId],
-    ),
-  ]);
-  const lastDrill = [...drills].sort((a, b) =>
-    b.startedAt.localeCompare(a.startedAt),
-  )[0];
-  const readiness = evaluateDrReadiness({
-    entity,
-    backupTargets: backupTargetsFact(service.config, target, refused),
-    lastVerifiedBackupAt: backups.find(b => b.status === 'verified')?.startedAt,
-    lastInClusterBackup: inClusterFact(backups),
-    lastDrill: lastDrill && {
-      startedAt: lastDrill.startedAt,
-      status: lastDrill.status,
-      restoreMs: lastDrill.restoreMs,
-    },
-    cluster,
-    secondCopy: await secondCopyFact(deps.knex, backups),
-  });
-  const history = await recordGrade(
-    deps.knex,
-    entityRef,
-    environment,
-    readiness,
-  );
-  return {
-    entityRef,
-    environment,
-    target: target && { name: target.name, storage: target.storage.type },
-    ...readiness,
-    ...history,
-  };
 }

@@ -8,7 +8,7 @@ import * as k8s from '@kubernetes/client-node';
 import request from 'supertest';
 import { shipshapePlugin } from '../plugin';
 import { readLocalStack } from '@internal/shipshape-test-utils';
-import { jobFromCronJob, jobOutcome } from './inCluster';
+import { jobFromCronJob, jobOutcome } from '../backup/inCluster';
 
 jest.setTimeout(120_000);
 
@@ -128,10 +128,13 @@ describe('GET /entities/.../dr-readiness', () => {
   // payments-api's schedule passes only once its CronJob has run: on a fresh stack it has not
   const paymentsJob = `payments-api-backup-${RUN}`;
 
+  // Runs the grading pass when the test says so (the plugin schedules it every 15 minutes).
+  const scheduler = mockServices.scheduler();
   beforeAll(async () => {
     ({ server } = await startTestBackend({
       features: [
         shipshapePlugin,
+        scheduler.factory({ skipTaskRunOnStartup: true }),
         mockServices.rootConfig.factory({ data: config }),
         catalogServiceMock.factory({
           entities: [
@@ -328,9 +331,14 @@ describe('GET /entities/.../dr-readiness', () => {
     );
   });
 
-  it('records a grade when it changes and returns what changed since the previous one', async () => {
+  it('records a grade when it changes (on schedule, not on read) and returns what changed since the previous one', async () => {
+    // A read records nothing: the grade is dated when it is read until the pass records it.
+    const read = await get('orders-api');
+    await new Promise(r => setTimeout(r, 10));
+    await scheduler.triggerTask('shipshape-dr-grades');
     const first = await get('orders-api');
     const again = await get('orders-api');
+    expect(first.body.gradedAt > read.body.gradedAt).toBe(true);
     // Unchanged: the same grade, first recorded at the same time.
     expect(again.body.gradedAt).toBe(first.body.gradedAt);
     expect(byId(first.body).pdb.status).toBe('fail');

@@ -1,7 +1,6 @@
 import {
   HttpAuthService,
   LoggerService,
-  RootConfigService,
   UrlReaderService,
 } from '@backstage/backend-plugin-api';
 import { stringifyEntityRef } from '@backstage/catalog-model';
@@ -17,19 +16,16 @@ import { InputError } from '@backstage/errors';
 import express from 'express';
 import Router from 'express-promise-router';
 import { entityOfRequest } from '../http/entityOfRequest';
-import { chooseInstance, readSloConfig, SloConfig } from './config';
-import { CachedHttpClient } from './prometheus';
+import { chooseInstance } from './config';
 import { SloService } from './service';
 import { loadEntitySlos } from './source';
 
 export interface SloRouterDeps {
-  config: RootConfigService;
+  service: SloService;
   logger: LoggerService;
   httpAuth: HttpAuthService;
   catalog: CatalogService;
   urlReader: UrlReaderService;
-  /** For tests and measurements: a prepared client. */
-  http?: CachedHttpClient;
 }
 
 /**
@@ -38,15 +34,8 @@ export interface SloRouterDeps {
  * The caller must be able to read the entity (the catalog checks it with their credentials).
  */
 export function createSloRouter(deps: SloRouterDeps): express.Router {
-  const cfg: SloConfig = readSloConfig(deps.config);
-  const http =
-    deps.http ??
-    new CachedHttpClient({
-      timeoutMs: cfg.timeoutMs,
-      cacheTtlMs: cfg.cacheTtlMs,
-      staleForMs: cfg.staleForMs,
-    });
-  const service = new SloService(cfg, http);
+  const { service } = deps;
+  const cfg = service.cfg;
   const router = Router();
 
   router.get('/entities/:kind/:namespace/:name/slos', async (req, res) => {

@@ -23,9 +23,9 @@ import {
   component,
   freePort,
   readStack,
-  sloPlugin,
   steer,
 } from './__testUtils__/testStack';
+import { shipshapePlugin } from '../plugin';
 
 jest.setTimeout(180_000);
 
@@ -182,7 +182,7 @@ describe('generated SLO rules on a real Prometheus server', () => {
     );
     const backend = await startTestBackend({
       features: [
-        sloPlugin(),
+        shipshapePlugin,
         catalogServiceMock.factory({ entities }),
         mockServices.rootConfig.factory({
           data: {

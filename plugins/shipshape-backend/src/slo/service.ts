@@ -83,9 +83,22 @@ export function historyQuery(slo: Slo): string {
 
 export class SloService {
   constructor(
-    private readonly cfg: SloConfig,
+    readonly cfg: SloConfig,
     private readonly http: CachedHttpClient,
   ) {}
+
+  /** From `shipshape.slo` config; `http` for tests and measurements (a prepared client). */
+  static create(cfg: SloConfig, http?: CachedHttpClient): SloService {
+    return new SloService(
+      cfg,
+      http ??
+        new CachedHttpClient({
+          timeoutMs: cfg.timeoutMs,
+          cacheTtlMs: cfg.cacheTtlMs,
+          staleForMs: cfg.staleForMs,
+        }),
+    );
+  }
 
   private async sloStatus(
     slo: Slo,

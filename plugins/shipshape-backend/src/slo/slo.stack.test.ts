@@ -12,7 +12,7 @@ import net from 'net';
 import os from 'os';
 import path from 'path';
 import request from 'supertest';
-import { CachedHttpClient } from './prometheus';
+import { shipshapePlugin } from '../plugin';
 import {
   DAY,
   backfill,
@@ -21,7 +21,6 @@ import {
   expectedRatio,
   freePort,
   readStack,
-  sloPlugin,
   steer,
 } from './__testUtils__/testStack';
 
@@ -32,12 +31,18 @@ const stack = readStack();
 const { HEALTHY, SLOW, FAST, T0, start, plan } = burnScenario('slo');
 const RPS = 10;
 
-/** A proxy in front of the real Prometheus that can pass, hang or be closed. */
+/**
+ * A proxy in front of the real Prometheus (or Alertmanager) that can pass, hang or be closed,
+ * and counts the requests the plugin sends through it.
+ */
 class Proxy {
   mode: 'pass' | 'hang' = 'pass';
+  sent = 0;
+  constructor(private readonly upstream: string) {}
   server = http.createServer((req, res) => {
+    this.sent++;
     if (this.mode === 'hang') return; // never answers
-    fetch(`${stack.prometheus.url}${req.url}`).then(
+    fetch(`${this.upstream}${req.url}`).then(
       async r => {
         res.writeHead(r.status, { 'content-type': 'application/json' });
         res.end(Buffer.from(await r.arrayBuffer()));
@@ -76,11 +81,10 @@ describe('SLO endpoint on the real Prometheus', () => {
   let server: http.Server;
   let proxy: Proxy;
   let slodir: string;
-  const http2 = new CachedHttpClient({
-    timeoutMs: 5000,
-    cacheTtlMs: 15000,
-    staleForMs: 600000,
-  });
+  // What the plugin sends to Prometheus and Alertmanager, counted on the way.
+  const prometheus = new Proxy(stack.prometheus.url);
+  const alertmanager = new Proxy(stack.alertmanager.url);
+  const sent = () => prometheus.sent + alertmanager.sent;
 
   beforeAll(async () => {
     // 1. history up to T0 (promtool), 2. the same services live from now on (exporter)
@@ -118,8 +122,10 @@ describe('SLO endpoint on the real Prometheus', () => {
       await new Promise(res => setTimeout(res, 2000));
     }
 
-    proxy = new Proxy();
+    proxy = new Proxy(stack.prometheus.url);
     await proxy.start();
+    await prometheus.start();
+    await alertmanager.start();
     slodir = fs.mkdtempSync(path.join(os.tmpdir(), 'slo-entity-'));
     const sloFile = (name: string, target: string) => `---
 apiVersion: openslo/v1
@@ -185,7 +191,7 @@ spec:
     const port = await freePort(); // closed: nothing listens on it
     ({ server } = await startTestBackend({
       features: [
-        sloPlugin(http2),
+        shipshapePlugin,
         catalogServiceMock.factory({ entities }),
         mockServices.rootConfig.factory({
           data: {
@@ -196,14 +202,14 @@ spec:
                 instances: [
                   {
                     name: 'local',
-                    url: stack.prometheus.url,
+                    url: `http://127.0.0.1:${prometheus.port}`,
                     headers: { Authorization: 'Bearer s3cret-token' },
                   },
                   { name: 'down', url: `http://127.0.0.1:${port}` },
                   { name: 'flaky', url: `http://127.0.0.1:${proxy.port}` },
                 ],
               },
-              alertmanager: { url: stack.alertmanager.url },
+              alertmanager: { url: `http://127.0.0.1:${alertmanager.port}` },
             },
           },
         }),
@@ -216,6 +222,8 @@ spec:
       [HEALTHY, SLOW, FAST].map(service => ({ service, remove: true })),
     ).catch(() => {});
     await proxy?.stop();
+    await prometheus.stop();
+    await alertmanager.stop();
     if (slodir) fs.rmSync(slodir, { recursive: true, force: true });
   });
 
@@ -379,21 +387,21 @@ spec:
   });
 
   it('sends 2 queries per SLO and 1 for alerts per load, and caches them', async () => {
-    const before = http2.sent;
+    const before = sent();
     await new Promise(r => setTimeout(r, 15_500)); // let the cache expire
     const t0 = Date.now();
     const res = await get('slow');
     const ms = Date.now() - t0;
     expect(res.body.slos).toHaveLength(3);
-    const sent = http2.sent - before;
+    const queries = sent() - before;
     // 3 SLOs x (1 instant + 1 range) + 1 for alerts, less the identical queries shared:
     // 'strict' and 'loose' have the same SLI (only their objectives differ), so 2x2 + 1
-    expect(sent).toBe(5);
-    const again = http2.sent;
+    expect(queries).toBe(5);
+    const again = sent();
     await get('slow');
-    expect(http2.sent).toBe(again);
+    expect(sent()).toBe(again);
     // eslint-disable-next-line no-console
-    console.log(`SLO endpoint, 3 SLOs: ${sent} queries, ${ms} ms uncached`);
+    console.log(`SLO endpoint, 3 SLOs: ${queries} queries, ${ms} ms uncached`);
   });
 
   it('answers with the error state, quickly, when the Prometheus instance is unreachable', async () => {

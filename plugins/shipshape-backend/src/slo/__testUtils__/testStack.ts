@@ -1,16 +1,9 @@
-import {
-  coreServices,
-  createBackendPlugin,
-} from '@backstage/backend-plugin-api';
 import { Entity } from '@backstage/catalog-model';
-import { catalogServiceRef } from '@backstage/plugin-catalog-node';
 import { execFileSync } from 'child_process';
 import fs from 'fs';
 import net from 'net';
 import os from 'os';
 import path from 'path';
-import { CachedHttpClient } from '../prometheus';
-import { createSloRouter } from '../router';
 
 /** The local stack's description; fails (never skips) when the stack is not up. */
 import { readLocalStack } from '@internal/shipshape-test-utils';
@@ -176,26 +169,4 @@ export function component(
     metadata: { name, namespace: 'default', annotations },
     spec: { type: 'service', owner: 'team-a', lifecycle: 'production' },
   };
-}
-
-/** The `shipshape` plugin with only the SLO router, on the real core services and catalog. */
-export function sloPlugin(http?: CachedHttpClient) {
-  return createBackendPlugin({
-    pluginId: 'shipshape',
-    register(env) {
-      env.registerInit({
-        deps: {
-          httpRouter: coreServices.httpRouter,
-          config: coreServices.rootConfig,
-          logger: coreServices.logger,
-          httpAuth: coreServices.httpAuth,
-          catalog: catalogServiceRef,
-          urlReader: coreServices.urlReader,
-        },
-        async init({ httpRouter, ...deps }) {
-          httpRouter.use(createSloRouter({ ...deps, http }));
-        },
-      });
-    },
-  });
 }

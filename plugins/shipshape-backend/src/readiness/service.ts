@@ -1,0 +1,229 @@
+import {
+  AuthService,
+  LoggerService,
+  SchedulerService,
+  SchedulerServiceTaskScheduleDefinition,
+  readSchedulerServiceTaskScheduleDefinitionFromConfig,
+} from '@backstage/backend-plugin-api';
+import { CATALOG_FILTER_EXISTS } from '@backstage/catalog-client';
+import { Entity, stringifyEntityRef } from '@backstage/catalog-model';
+import { Config } from '@backstage/config';
+import { CatalogService } from '@backstage/plugin-catalog-node';
+import {
+  DrReadiness,
+  ECOSYSTEM_ANNOTATIONS,
+  SHIPSHAPE_ANNOTATIONS,
+  evaluateDrReadiness,
+} from '@shipshape/plugin-shipshape-common';
+import { Knex } from 'knex';
+import { BackupTarget, targetOfEntity } from '../backup/config';
+import type { BackupService } from '../backup/service';
+import { KubernetesClusters } from '../kubernetes/clusters';
+import {
+  backupTargetsFact,
+  inClusterFact,
+  readClusterFacts,
+  secondCopyFact,
+} from './facts';
+import { GradeHistory, GradeStore } from './grades';
+
+/** The DR readiness report of an entity, as GET .../dr-readiness answers it. */
+export type DrReadinessReport = DrReadiness &
+  GradeHistory & {
+    entityRef: string;
+    environment: string;
+    target?: { name: string; storage: string };
+  };
+
+/** The config key of the grading task's schedule (frequency, timeout, initialDelay). */
+export const GRADE_SCHEDULE_KEY = 'shipshape.readiness.gradeSchedule';
+
+/** The environment the DR card and the recorded grades are about unless told otherwise. */
+export const GRADED_ENVIRONMENT = 'production';
+
+const DEFAULT_SCHEDULE: SchedulerServiceTaskScheduleDefinition = {
+  frequency: { minutes: 15 },
+  timeout: { minutes: 10 },
+  initialDelay: { minutes: 1 },
+};
+
+/** At most this many entities are graded in one scheduled pass. */
+const MAX_GRADED = 1000;
+
+/**
+ * DR readiness: grades an entity from what the portal checked itself (the configured backup
+ * target, the backups and drills it recorded, the cluster of the environment). Reading a grade
+ * writes nothing; grades are recorded (when they change) by the scheduled pass, after each
+ * backup and restore drill, and after each scheduled drill.
+ */
+export class ReadinessService {
+  private readonly grades: GradeStore;
+
+  private constructor(
+    private readonly deps: {
+      knex: Knex;
+      backups: Pick<BackupService, 'config' | 'store'>;
+      clusters?: KubernetesClusters;
+      catalog: CatalogService;
+      auth: AuthService;
+      logger: LoggerService;
+    },
+  ) {
+    this.grades = new GradeStore(deps.knex);
+  }
+
+  static create(deps: ReadinessService['deps']): ReadinessService {
+    return new ReadinessService(deps);
+  }
+
+  /** The entity's readiness and where it stands against the recorded grades; writes nothing. */
+  async report(
+    entity: Entity,
+    entityRef: string,
+    environment: string,
+  ): Promise<DrReadinessReport> {
+    const { readiness, target } = await this.evaluate(
+      entity,
+      entityRef,
+      environment,
+    );
+    const { isRecorded: _, ...history } = await this.grades.history(
+      entityRef,
+      environment,
+      readiness,
+    );
+    return { entityRef, environment, target, ...readiness, ...history };
+  }
+
+  /** Grades the entity and records the grade when it changed. */
+  async grade(
+    entity: Entity,
+    entityRef: string,
+    environment = GRADED_ENVIRONMENT,
+  ): Promise<DrReadinessReport> {
+    const { readiness, target } = await this.evaluate(
+      entity,
+      entityRef,
+      environment,
+    );
+    const history = await this.grades.record(entityRef, environment, readiness);
+    return { entityRef, environment, target, ...readiness, ...history };
+  }
+
+  /** Grades the entity of `entityRef` (read with the plugin's own credentials); never throws. */
+  async gradeByRef(entityRef: string): Promise<void> {
+    try {
+      const credentials = await this.deps.auth.getOwnServiceCredentials();
+      const entity = await this.deps.catalog.getEntityByRef(entityRef, {
+        credentials,
+      });
+      if (entity) await this.grade(entity, entityRef);
+    } catch (e) {
+      this.deps.logger.warn(`Grading ${entityRef} failed: ${e}`);
+    }
+  }
+
+  /**
+   * One scheduled pass: grades every entity that names a backup target or a kubernetes-id (at
+   * most 1000) in the production environment, one at a time; returns how many were graded.
+   */
+  async gradeAll(): Promise<number> {
+    const credentials = await this.deps.auth.getOwnServiceCredentials();
+    const annotation = (name: string) => `metadata.annotations.${name}`;
+    const { items } = await this.deps.catalog.queryEntities(
+      {
+        filter: [
+          {
+            [annotation(SHIPSHAPE_ANNOTATIONS.backupTarget.name)]:
+              CATALOG_FILTER_EXISTS,
+          },
+          {
+            [annotation(ECOSYSTEM_ANNOTATIONS.kubernetesId)]:
+              CATALOG_FILTER_EXISTS,
+          },
+        ],
+        limit: MAX_GRADED,
+      },
+      { credentials },
+    );
+    let graded = 0;
+    for (const entity of items) {
+      const entityRef = stringifyEntityRef(entity).toLocaleLowerCase('en-US');
+      try {
+        await this.grade(entity, entityRef);
+        graded++;
+      } catch (e) {
+        this.deps.logger.warn(`Grading ${entityRef} failed: ${e}`);
+      }
+    }
+    return graded;
+  }
+
+  /** Runs `gradeAll` on the scheduler (`shipshape.readiness.gradeSchedule`, default 15 min). */
+  async schedule(scheduler: SchedulerService, config: Config): Promise<void> {
+    const configured = config.getOptionalConfig(GRADE_SCHEDULE_KEY);
+    await scheduler.scheduleTask({
+      id: 'shipshape-dr-grades',
+      ...(configured
+        ? readSchedulerServiceTaskScheduleDefinitionFromConfig(configured)
+        : DEFAULT_SCHEDULE),
+      fn: async () => {
+        const graded = await this.gradeAll();
+        this.deps.logger.debug(`Recorded DR grades of ${graded} entities`);
+      },
+    });
+  }
+
+  private async evaluate(
+    entity: Entity,
+    entityRef: string,
+    environment: string,
+  ): Promise<{
+    readiness: DrReadiness;
+    target?: { name: string; storage: string };
+  }> {
+    const { backups: service, knex, clusters } = this.deps;
+    const annotations = entity.metadata.annotations;
+    let target: BackupTarget | undefined;
+    let refused: string | undefined;
+    try {
+      target = targetOfEntity(service.config, entityRef, annotations);
+    } catch (e) {
+      // a missing, malformed or unknown name: the backup-target check says why from the names;
+      // a configured target the entity may not use: say what refused it
+      if ((e as Error).name === 'NotAllowedError') {
+        refused = (e as Error).message;
+      }
+    }
+    const [backups, drills, cluster] = await Promise.all([
+      target ? service.store.list(target.name) : [],
+      target ? service.store.drills(target.name) : [],
+      readClusterFacts(
+        clusters,
+        environment,
+        annotations?.[ECOSYSTEM_ANNOTATIONS.kubernetesId],
+      ),
+    ]);
+    const lastDrill = [...drills].sort((a, b) =>
+      b.startedAt.localeCompare(a.startedAt),
+    )[0];
+    const readiness = evaluateDrReadiness({
+      entity,
+      backupTargets: backupTargetsFact(service.config, target, refused),
+      lastVerifiedBackupAt: backups.find(b => b.status === 'verified')
+        ?.startedAt,
+      lastInClusterBackup: inClusterFact(backups),
+      lastDrill: lastDrill && {
+        startedAt: lastDrill.startedAt,
+        status: lastDrill.status,
+        restoreMs: lastDrill.restoreMs,
+      },
+      cluster,
+      secondCopy: await secondCopyFact(knex, backups),
+    });
+    return {
+      readiness,
+      target: target && { name: target.name, storage: target.storage.type },
+    };
+  }
+}

@@ -1,0 +1,243 @@
+import { Entity } from '@backstage/catalog-model';
+import { InputError } from '@backstage/errors';
+import { EnvironmentConfig, KubernetesClusters } from '../kubernetes/clusters';
+import { WorkloadOwnership, workloadRefOf } from '../kubernetes/placement';
+import {
+  kindOf,
+  listEntityWorkloads,
+  patchImage,
+  pauseOrPromote,
+} from '../kubernetes/workloads';
+import { OperationEngine } from '../operations/engine';
+import { Operation } from '../operations/store';
+import {
+  DeploymentChange,
+  RolloutOperationInput,
+  planDeploy,
+  planPauseOrPromote,
+  planRollback,
+} from './operations';
+import { readRolloutStatus } from './status';
+
+export interface DeployBody {
+  environment: string;
+  image?: string;
+  tag?: string;
+  container?: string;
+  reason?: string;
+  autoRollback: boolean;
+  dryRun: boolean;
+}
+
+export interface RollbackBody {
+  environment: string;
+  revision?: number;
+  reason?: string;
+  dryRun: boolean;
+}
+
+/** What a deploy or rollback would change (a dry run's answer) or the operation it started. */
+export type RolloutResult =
+  | { dryRun: true; plan: Record<string, unknown> }
+  | { dryRun: false; operation: Operation };
+
+interface Planned {
+  env: EnvironmentConfig;
+  changes: DeploymentChange[];
+  changeCause: string;
+  autoRollback: boolean;
+}
+
+/**
+ * Deploy, rollback, pause/promote and rollout status of one entity's workloads: each plans
+ * against the cluster with the entity's ownership checks, then answers a dry run with the plan
+ * or submits the operation to the engine. Who may call it is the router's check.
+ */
+export class RolloutService {
+  private constructor(
+    private readonly deps: {
+      engine: OperationEngine;
+      clusters: KubernetesClusters;
+      ownership: WorkloadOwnership;
+      /** Per-cluster timeout of the status read. */
+      statusTimeoutMs: number;
+    },
+  ) {}
+
+  static create(deps: RolloutService['deps']): RolloutService {
+    return new RolloutService(deps);
+  }
+
+  /** The configured environment of that name (InputError naming the configured ones). */
+  environment(name: string): EnvironmentConfig {
+    return this.deps.clusters.environment(name);
+  }
+
+  async deploy(
+    entity: Entity,
+    entityRef: string,
+    who: string,
+    body: DeployBody,
+  ): Promise<RolloutResult> {
+    const { clusters, ownership } = this.deps;
+    const workload = workloadRefOf(entity);
+    const { env, changes } = await planDeploy(
+      clusters,
+      {
+        workload,
+        environment: body.environment,
+        image: body.image,
+        tag: body.tag,
+        container: body.container,
+      },
+      ownership.of(entity),
+    );
+    const changeCause = `shipshape deploy by ${who}${
+      body.reason ? `: ${body.reason}` : ''
+    }`.slice(0, 1000);
+    if (body.dryRun) {
+      // Server-side dry run: the API server validates (admission included) without persisting.
+      const client = clusters.operator(env);
+      const current = await listEntityWorkloads(
+        client,
+        env.namespace,
+        workload.kubernetesId,
+      );
+      for (const change of changes) {
+        const d = current.find(
+          x =>
+            x.metadata?.name === change.name &&
+            kindOf(x) === (change.kind ?? 'Deployment'),
+        )!;
+        await patchImage(
+          client,
+          d,
+          change.containerIndex,
+          change.toImage,
+          changeCause,
+          true,
+        );
+      }
+    }
+    return this.submit('deploy', entityRef, who, body, {
+      env,
+      changes,
+      changeCause,
+      autoRollback: body.autoRollback,
+    });
+  }
+
+  async rollback(
+    entity: Entity,
+    entityRef: string,
+    who: string,
+    body: RollbackBody,
+  ): Promise<RolloutResult> {
+    const { env, changes } = await planRollback(
+      this.deps.clusters,
+      {
+        workload: workloadRefOf(entity),
+        environment: body.environment,
+        revision: body.revision,
+      },
+      this.deps.ownership.of(entity),
+    );
+    const changeCause = `shipshape rollback by ${who} to revision ${changes
+      .map(c => c.targetRevision)
+      .join(',')}${body.reason ? `: ${body.reason}` : ''}`.slice(0, 1000);
+    return this.submit('rollback', entityRef, who, body, {
+      env,
+      changes,
+      changeCause,
+      autoRollback: false,
+    });
+  }
+
+  /** `kubectl argo rollouts pause` / `promote` on the entity's Rollouts, applied at once. */
+  async pauseOrPromote(
+    entity: Entity,
+    action: 'pause' | 'promote',
+    body: { environment: string; dryRun: boolean },
+  ) {
+    const { env, client, rollouts } = await planPauseOrPromote(
+      this.deps.clusters,
+      { workload: workloadRefOf(entity), environment: body.environment },
+      this.deps.ownership.of(entity),
+    );
+    if (!body.dryRun) {
+      for (const r of rollouts) await pauseOrPromote(client, r, action);
+    }
+    return {
+      action,
+      dryRun: body.dryRun,
+      environment: env.name,
+      cluster: env.cluster,
+      namespace: env.namespace,
+      rollouts: rollouts.map(r => r.metadata!.name!),
+    };
+  }
+
+  /** The entity's rollout in every environment, with its recent deploys and rollbacks. */
+  async status(entity: Entity, entityRef: string) {
+    const { clusters, engine } = this.deps;
+    if (clusters.environments().length === 0) {
+      throw new InputError(
+        'No environments are configured: set shipshape.environments in app-config (each a name, a cluster from kubernetes.clusterLocatorMethods and a namespace)',
+      );
+    }
+    const operations = await engine.store.listByEntity(entityRef, {
+      kind: ['deploy', 'rollback'],
+      limit: 50,
+    });
+    return readRolloutStatus({
+      clusters,
+      workload: workloadRefOf(entity),
+      entityRef,
+      timeoutMs: this.deps.statusTimeoutMs,
+      operations,
+    });
+  }
+
+  /** Answers a dry run with the plan, else submits the operation to the engine. */
+  private async submit(
+    kind: 'deploy' | 'rollback',
+    entityRef: string,
+    who: string,
+    body: { reason?: string; dryRun: boolean },
+    { env, autoRollback, ...planned }: Planned,
+  ): Promise<RolloutResult> {
+    const shown = {
+      environment: env.name,
+      cluster: env.cluster,
+      namespace: env.namespace,
+      ...planned,
+    };
+    if (body.dryRun) return { dryRun: true, plan: shown };
+    const input: RolloutOperationInput = {
+      ...shown,
+      release: env.release,
+      autoRollback,
+    };
+    const operation = await this.deps.engine.submit({
+      kind,
+      entityRef,
+      target: targetOf(env.cluster, env.namespace, planned.changes),
+      requestedBy: who,
+      reason: body.reason,
+      input,
+    });
+    return { dryRun: false, operation };
+  }
+}
+
+/** The conflict key: two active operations on the same Deployments (or Rollouts) are refused. */
+function targetOf(
+  cluster: string,
+  namespace: string,
+  changes: DeploymentChange[],
+) {
+  return `${cluster}/${namespace}/${changes
+    .map(c => (c.kind === 'Rollout' ? `Rollout:${c.name}` : c.name))
+    .sort()
+    .join(',')}`.slice(0, 255);
+}
