@@ -9,10 +9,12 @@ describe('ShipshapeClient', () => {
   it('calls the documented paths with the signed-in fetch', async () => {
     const urls: string[] = [];
     const posts: Array<[string, RequestInit | undefined]> = [];
+    const otherMethods = new Set<string | undefined>();
     const fetchApi = {
       fetch: async (url: any, init?: RequestInit) => {
         urls.push(String(url));
-        if (init?.method) posts.push([String(url), init]);
+        if (init?.method === 'POST') posts.push([String(url), init]);
+        else otherMethods.add(init?.method);
         return new Response(JSON.stringify({ ok: 1 }), { status: 200 });
       },
     };
@@ -57,6 +59,7 @@ describe('ShipshapeClient', () => {
       `${entity}/payments-api/restore-drills/d1`,
       'http://backend/api/shipshape/policy',
     ]);
+    expect([...otherMethods]).toEqual(['GET']);
     expect(posts).toEqual([
       [
         `${entity}/payments-api/backups`,

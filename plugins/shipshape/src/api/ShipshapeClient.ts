@@ -11,6 +11,7 @@ import {
   OwnershipSummary,
   OwnershipView,
   RolloutStatusResponse,
+  ShipshapeOpenApi,
   ShipshapePolicy,
 } from '@shipshape/plugin-shipshape-common';
 import {
@@ -73,90 +74,88 @@ export const shipshapeApiRef = createApiRef<ShipshapeApi>({
 
 /**
  * Calls the shipshape backend plugin with the signed-in user's token (fetchApi), so the backend
- * checks every operation against the user's permissions.
+ * checks every operation against the user's permissions. The requests are made by the client
+ * generated from the backend's openapi.yaml (ShipshapeOpenApi.DefaultApiClient).
  *
  * @public
  */
 export class ShipshapeClient implements ShipshapeApi {
-  constructor(
-    private readonly deps: { discoveryApi: DiscoveryApi; fetchApi: FetchApi },
-  ) {}
+  private readonly api: ShipshapeOpenApi.DefaultApiClient;
 
-  private async get<T>(path: string): Promise<T> {
-    const base = await this.deps.discoveryApi.getBaseUrl('shipshape');
-    const res = await this.deps.fetchApi.fetch(`${base}${path}`);
-    if (!res.ok) throw await ResponseError.fromResponse(res);
-    return (await res.json()) as T;
+  constructor(deps: { discoveryApi: DiscoveryApi; fetchApi: FetchApi }) {
+    this.api = new ShipshapeOpenApi.DefaultApiClient(deps);
   }
 
-  /** POSTs `body` as JSON. */
-  private async post<T>(path: string, body: object): Promise<T> {
-    const base = await this.deps.discoveryApi.getBaseUrl('shipshape');
-    const res = await this.deps.fetchApi.fetch(`${base}${path}`, {
-      method: 'POST',
-      headers: { 'Content-Type': 'application/json' },
-      body: JSON.stringify(body),
-    });
-    if (!res.ok) throw await ResponseError.fromResponse(res);
-    return (await res.json()) as T;
+  /** The body of a successful answer, else a ResponseError with the backend's message. */
+  private async body<T>(
+    answer: Promise<ShipshapeOpenApi.TypedResponse<T>>,
+  ): Promise<T> {
+    const res = await answer;
+    if (!res.ok) throw await ResponseError.fromResponse(res as Response);
+    return await res.json();
   }
 
-  /** /entities/:kind/:namespace/:name/`what` (the kind in lower case). */
-  private ofEntity(entity: CompoundEntityRef, what: string): string {
-    const e = encodeURIComponent;
-    return `/entities/${e(entity.kind.toLocaleLowerCase('en-US'))}/${e(
-      entity.namespace,
-    )}/${e(entity.name)}/${what}`;
-  }
-
-  private getOfEntity<T>(entity: CompoundEntityRef, what: string): Promise<T> {
-    return this.get(this.ofEntity(entity, what));
+  /**
+   * As body, for the answers the cards read more precisely than the document's model says:
+   * OwnershipView's cost is a union by status (the document has one object with optional
+   * fields); the backup list and a backup read by id always carry its drills; a POST without
+   * dryRun answers the record, never the dry-run answer.
+   */
+  private async narrowed<T>(
+    answer: Promise<ShipshapeOpenApi.TypedResponse<unknown>>,
+  ): Promise<T> {
+    return (await this.body(answer)) as T;
   }
 
   getEntityOwnership(entity: CompoundEntityRef): Promise<OwnershipView> {
-    return this.getOfEntity(entity, 'ownership');
+    return this.narrowed(
+      this.api.getEntityOwnership({ path: entityPath(entity) }),
+    );
   }
 
   getOwnershipSummary(
     page: { limit?: number; offset?: number } = {},
   ): Promise<OwnershipSummary> {
-    const query = new URLSearchParams();
-    if (page.limit !== undefined) query.set('limit', String(page.limit));
-    if (page.offset !== undefined) query.set('offset', String(page.offset));
-    const qs = query.toString();
-    return this.get(`/ownership/summary${qs ? `?${qs}` : ''}`);
+    return this.body(this.api.getOwnershipSummary({ query: page }));
   }
 
   getEntitySlos(entity: CompoundEntityRef): Promise<EntitySlosResponse> {
-    return this.getOfEntity(entity, 'slos');
+    return this.body(this.api.getEntitySlos({ path: entityPath(entity) }));
   }
 
   getSloBurning(limit?: number): Promise<SloBurningResponse> {
-    return this.get(
-      `/slos/burning${
-        limit !== undefined ? `?limit=${encodeURIComponent(limit)}` : ''
-      }`,
-    );
+    return this.body(this.api.getSlosBurning({ query: { limit } }));
   }
 
   getEntityRollout(entity: CompoundEntityRef): Promise<RolloutStatusResponse> {
-    return this.getOfEntity(entity, 'rollout');
+    return this.body(this.api.getEntityRollout({ path: entityPath(entity) }));
   }
 
   getDrReadiness(entity: CompoundEntityRef): Promise<DrReadinessReport> {
-    return this.getOfEntity(entity, 'dr-readiness');
+    return this.body(
+      this.api.getEntityDrReadiness({ path: entityPath(entity), query: {} }),
+    );
   }
 
   getBackupHistory(entity: CompoundEntityRef): Promise<BackupHistory> {
-    return this.getOfEntity(entity, 'backups');
+    return this.narrowed(
+      this.api.listEntityBackups({ path: entityPath(entity) }),
+    );
   }
 
   startBackup(entity: CompoundEntityRef, reason: string): Promise<BackupItem> {
-    return this.post(this.ofEntity(entity, 'backups'), { reason });
+    return this.narrowed(
+      this.api.createEntityBackup({
+        path: entityPath(entity),
+        body: { reason },
+      }),
+    );
   }
 
   startRestoreDrill(entity: CompoundEntityRef): Promise<DrillItem> {
-    return this.post(this.ofEntity(entity, 'restore-drills'), {});
+    return this.narrowed(
+      this.api.createEntityRestoreDrill({ path: entityPath(entity), body: {} }),
+    );
   }
 
   getBackup(
@@ -164,7 +163,12 @@ export class ShipshapeClient implements ShipshapeApi {
     id: string,
     waitSeconds?: number,
   ): Promise<BackupItem> {
-    return this.getRecord(entity, 'backups', id, waitSeconds);
+    return this.narrowed(
+      this.api.getEntityBackup({
+        path: { ...entityPath(entity), id },
+        query: { wait: waitSeconds },
+      }),
+    );
   }
 
   getRestoreDrill(
@@ -172,20 +176,24 @@ export class ShipshapeClient implements ShipshapeApi {
     id: string,
     waitSeconds?: number,
   ): Promise<DrillItem> {
-    return this.getRecord(entity, 'restore-drills', id, waitSeconds);
-  }
-
-  private getRecord<T>(
-    entity: CompoundEntityRef,
-    what: 'backups' | 'restore-drills',
-    id: string,
-    waitSeconds?: number,
-  ): Promise<T> {
-    const wait = waitSeconds === undefined ? '' : `?wait=${waitSeconds}`;
-    return this.getOfEntity(entity, `${what}/${encodeURIComponent(id)}${wait}`);
+    return this.body(
+      this.api.getEntityRestoreDrill({
+        path: { ...entityPath(entity), id },
+        query: { wait: waitSeconds },
+      }),
+    );
   }
 
   getPolicy(): Promise<ShipshapePolicy> {
-    return this.get('/policy');
+    return this.body(this.api.getPolicy({}));
   }
+}
+
+/** The path parameters of an entity's routes (the kind in lower case, as the routes expect). */
+function entityPath(entity: CompoundEntityRef) {
+  return {
+    kind: entity.kind.toLocaleLowerCase('en-US'),
+    namespace: entity.namespace,
+    name: entity.name,
+  };
 }

@@ -1,73 +1,36 @@
-import {
-  DrReadiness,
-  ReadinessChange,
-} from '@shipshape/plugin-shipshape-common';
+import { ShipshapeOpenApi } from '@shipshape/plugin-shipshape-common';
+
+// The backup and DR answers as the cards use them: the models generated from the backend's
+// openapi.yaml (one home for the API's types), narrowed where the cards rely on more.
 
 /**
  * A restore drill record (GET /entities/.../restore-drills/:id; listed with its backup).
  *
  * @public
  */
-export interface DrillItem {
-  id: string;
-  backupId: string;
-  status: 'running' | 'passed' | 'failed';
-  /** The step a running drill has reached. */
-  step?: string;
-  startedAt: string;
-  /** The measured restore duration: the observed RTO. */
-  restoreMs?: number;
-  /** The backup's age when the drill started: the achievable RPO. */
-  backupAgeSeconds?: number;
-  failedStep?: string;
-  error?: string;
-}
+export type DrillItem = ShipshapeOpenApi.RestoreDrill;
 
 /**
- * A backup record as GET /entities/.../backups lists it (docs/backup.md).
+ * A backup record as GET /entities/.../backups lists it, with its drills (docs/backup.md).
  *
  * @public
  */
-export interface BackupItem {
-  id: string;
-  status: 'running' | 'verified' | 'succeeded' | 'failed' | 'deleted';
-  /** pg_dump (the portal dumped and verified it) or in-cluster (the chart's CronJob ran). */
-  method?: 'pg_dump' | 'in-cluster';
-  /** The step a running backup has reached (dump, upload, verify, commit; create-job, job). */
-  step?: string;
-  location?: string;
-  reason?: string;
-  durationMs?: number;
-  failedStep?: string;
-  error?: string;
-  sizeBytes?: number;
-  startedAt: string;
-  requestedBy: string;
+export type BackupItem = Omit<ShipshapeOpenApi.Backup, 'drills'> & {
   drills: DrillItem[];
-}
+};
 
 /**
  * GET /entities/.../backups: the entity's backup target and its backups, newest first.
  *
  * @public
  */
-export interface BackupHistory {
-  target: string;
-  storage: string;
+export type BackupHistory = Omit<ShipshapeOpenApi.BackupHistory, 'items'> & {
   items: BackupItem[];
-}
+};
 
 /**
  * GET /entities/.../dr-readiness: the grade, its checks, what changed since the last grade.
  *
  * @public
  */
-export interface DrReadinessReport extends DrReadiness {
-  entityRef: string;
-  environment: string;
-  target?: { name: string; storage: string };
-  /** When the current grade was first recorded. */
-  gradedAt: string;
-  previous?: { status: DrReadiness['status']; gradedAt: string };
-  changes: ReadinessChange[];
-}
+export type DrReadinessReport = ShipshapeOpenApi.DrReadinessReport;

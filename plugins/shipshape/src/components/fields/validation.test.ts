@@ -154,7 +154,10 @@ describe('cost center', () => {
       ),
     ]);
     expect(await errorsOf(costCenterValidation, 'CC-1234', apis)).toEqual([]);
-    expect(fetch).toHaveBeenCalledWith('http://portal/api/shipshape/policy');
+    expect(fetch).toHaveBeenCalledWith(
+      'http://portal/api/shipshape/policy',
+      expect.objectContaining({ method: 'GET' }),
+    );
   });
 
   it("reads the policy through the app's Shipshape API where the plugin installed one", async () => {

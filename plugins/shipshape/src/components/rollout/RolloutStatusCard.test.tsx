@@ -109,6 +109,7 @@ describe('RolloutStatusCard', () => {
     ).toBeInTheDocument();
     expect(fetch).toHaveBeenCalledWith(
       'http://backend/api/shipshape/entities/component/default/payments-api/rollout',
+      expect.objectContaining({ method: 'GET' }),
     );
     const deploy = await screen.findByRole(
       'button',

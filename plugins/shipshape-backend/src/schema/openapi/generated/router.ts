@@ -141,6 +141,7 @@ export const spec = {
                           enum: ['warn', 'enforce'],
                         },
                       },
+                      required: ['mode'],
                     },
                     ownerExists: {
                       type: 'object',
@@ -150,6 +151,7 @@ export const spec = {
                           enum: ['warn', 'enforce'],
                         },
                       },
+                      required: ['mode'],
                     },
                     annotationFormat: {
                       type: 'object',
@@ -159,6 +161,7 @@ export const spec = {
                           enum: ['warn', 'enforce'],
                         },
                       },
+                      required: ['mode'],
                     },
                     tags: {
                       type: 'array',
@@ -813,25 +816,7 @@ export const spec = {
             content: {
               'application/json': {
                 schema: {
-                  type: 'object',
-                  properties: {
-                    target: {
-                      type: 'string',
-                    },
-                    storage: {
-                      type: 'string',
-                    },
-                    retention: {
-                      type: 'object',
-                    },
-                    items: {
-                      type: 'array',
-                      items: {
-                        $ref: '#/components/schemas/Backup',
-                      },
-                    },
-                  },
-                  required: ['target', 'items'],
+                  $ref: '#/components/schemas/BackupHistory',
                 },
               },
             },
@@ -970,105 +955,7 @@ export const spec = {
             content: {
               'application/json': {
                 schema: {
-                  type: 'object',
-                  properties: {
-                    entityRef: {
-                      type: 'string',
-                    },
-                    environment: {
-                      type: 'string',
-                    },
-                    target: {
-                      type: 'object',
-                      properties: {
-                        name: {
-                          type: 'string',
-                        },
-                        storage: {
-                          type: 'string',
-                        },
-                      },
-                    },
-                    status: {
-                      type: 'string',
-                      enum: ['pass', 'warn', 'fail'],
-                    },
-                    rpoSeconds: {
-                      type: 'number',
-                    },
-                    rtoSeconds: {
-                      type: 'number',
-                    },
-                    drillIntervalSeconds: {
-                      type: 'number',
-                    },
-                    checks: {
-                      type: 'array',
-                      items: {
-                        type: 'object',
-                        properties: {
-                          id: {
-                            type: 'string',
-                          },
-                          status: {
-                            type: 'string',
-                            enum: ['pass', 'warn', 'fail'],
-                          },
-                          message: {
-                            type: 'string',
-                          },
-                          fix: {
-                            type: 'string',
-                          },
-                        },
-                        required: ['id', 'status', 'message'],
-                      },
-                    },
-                    gradedAt: {
-                      type: 'string',
-                      description: 'when the current grade was first recorded',
-                    },
-                    previous: {
-                      type: 'object',
-                      properties: {
-                        status: {
-                          type: 'string',
-                          enum: ['pass', 'warn', 'fail'],
-                        },
-                        gradedAt: {
-                          type: 'string',
-                        },
-                      },
-                    },
-                    changes: {
-                      type: 'array',
-                      description:
-                        'the checks whose status changed from the previous grade (from/to absent when the check was not there)',
-                      items: {
-                        type: 'object',
-                        properties: {
-                          id: {
-                            type: 'string',
-                          },
-                          from: {
-                            type: 'string',
-                          },
-                          to: {
-                            type: 'string',
-                          },
-                        },
-                        required: ['id'],
-                      },
-                    },
-                  },
-                  required: [
-                    'entityRef',
-                    'environment',
-                    'status',
-                    'checks',
-                    'gradedAt',
-                    'changes',
-                  ],
+                  $ref: '#/components/schemas/DrReadinessReport',
                 },
               },
             },
@@ -1899,10 +1786,27 @@ export const spec = {
           },
           burnRates: {
             type: 'object',
-            additionalProperties: {
-              type: 'number',
-              nullable: true,
+            description:
+              'The burn rate over each window (null when Prometheus had no data).',
+            properties: {
+              '5m': {
+                type: 'number',
+                nullable: true,
+              },
+              '1h': {
+                type: 'number',
+                nullable: true,
+              },
+              '6h': {
+                type: 'number',
+                nullable: true,
+              },
+              '3d': {
+                type: 'number',
+                nullable: true,
+              },
             },
+            required: ['5m', '1h', '6h', '3d'],
           },
           history: {
             type: 'array',
@@ -1917,6 +1821,7 @@ export const spec = {
                   nullable: true,
                 },
               },
+              required: ['t', 'remaining'],
             },
           },
           alerts: {
@@ -1931,6 +1836,8 @@ export const spec = {
         },
         required: [
           'name',
+          'source',
+          'kind',
           'objective',
           'window',
           'state',
@@ -1964,6 +1871,7 @@ export const spec = {
                 type: 'string',
               },
             },
+            required: ['instance', 'url'],
           },
           alertmanager: {
             type: 'object',
@@ -1974,6 +1882,7 @@ export const spec = {
                 type: 'string',
               },
             },
+            required: ['url'],
           },
           state: {
             type: 'string',
@@ -2009,10 +1918,12 @@ export const spec = {
           'entityRef',
           'service',
           'declared',
+          'prometheus',
           'state',
           'errors',
           'slos',
           'alerts',
+          'alertsState',
           'evaluatedAt',
         ],
       },
@@ -2564,6 +2475,136 @@ export const spec = {
         },
         required: ['entityRef', 'kubernetesId', 'environments'],
       },
+      BackupHistory: {
+        type: 'object',
+        description:
+          "The entity's backup target, its storage and retention, and its backups, newest first.",
+        properties: {
+          target: {
+            type: 'string',
+          },
+          storage: {
+            type: 'string',
+          },
+          retention: {
+            type: 'object',
+          },
+          items: {
+            type: 'array',
+            items: {
+              $ref: '#/components/schemas/Backup',
+            },
+          },
+        },
+        required: ['target', 'storage', 'items'],
+      },
+      DrReadinessReport: {
+        type: 'object',
+        description:
+          'The DR grade of an entity, its checks with fixes, and what changed since the previous grade.',
+        properties: {
+          entityRef: {
+            type: 'string',
+          },
+          environment: {
+            type: 'string',
+          },
+          target: {
+            type: 'object',
+            properties: {
+              name: {
+                type: 'string',
+              },
+              storage: {
+                type: 'string',
+              },
+            },
+            required: ['name', 'storage'],
+          },
+          status: {
+            type: 'string',
+            enum: ['pass', 'warn', 'fail'],
+          },
+          rpoSeconds: {
+            type: 'number',
+          },
+          rtoSeconds: {
+            type: 'number',
+          },
+          drillIntervalSeconds: {
+            type: 'number',
+          },
+          checks: {
+            type: 'array',
+            items: {
+              type: 'object',
+              properties: {
+                id: {
+                  type: 'string',
+                },
+                status: {
+                  type: 'string',
+                  enum: ['pass', 'warn', 'fail'],
+                },
+                message: {
+                  type: 'string',
+                },
+                fix: {
+                  type: 'string',
+                },
+              },
+              required: ['id', 'status', 'message'],
+            },
+          },
+          gradedAt: {
+            type: 'string',
+            description: 'when the current grade was first recorded',
+          },
+          previous: {
+            type: 'object',
+            properties: {
+              status: {
+                type: 'string',
+                enum: ['pass', 'warn', 'fail'],
+              },
+              gradedAt: {
+                type: 'string',
+              },
+            },
+            required: ['status', 'gradedAt'],
+          },
+          changes: {
+            type: 'array',
+            description:
+              'the checks whose status changed from the previous grade (from/to absent when the check was not there)',
+            items: {
+              type: 'object',
+              properties: {
+                id: {
+                  type: 'string',
+                },
+                from: {
+                  type: 'string',
+                  enum: ['pass', 'warn', 'fail'],
+                },
+                to: {
+                  type: 'string',
+                  enum: ['pass', 'warn', 'fail'],
+                },
+              },
+              required: ['id'],
+            },
+          },
+        },
+        required: [
+          'entityRef',
+          'environment',
+          'status',
+          'checks',
+          'gradedAt',
+          'changes',
+        ],
+      },
       Backup: {
         type: 'object',
         description:
@@ -2582,11 +2623,13 @@ export const spec = {
           },
           status: {
             type: 'string',
+            enum: ['running', 'verified', 'succeeded', 'failed', 'deleted'],
             description:
-              'running, verified, succeeded (in-cluster), failed or deleted',
+              'succeeded: an in-cluster backup (not verified by the portal)',
           },
           method: {
             type: 'string',
+            enum: ['pg_dump', 'in-cluster'],
           },
           step: {
             type: 'string',

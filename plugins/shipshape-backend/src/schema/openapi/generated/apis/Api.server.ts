@@ -7,19 +7,19 @@
 import { ArgoActionRequest } from '../models/ArgoActionRequest.model';
 import { ArgoActionResult } from '../models/ArgoActionResult.model';
 import { Backup } from '../models/Backup.model';
+import { BackupHistory } from '../models/BackupHistory.model';
 import { CreateEntityBackup200Response } from '../models/CreateEntityBackup200Response.model';
 import { CreateEntityBackupRequest } from '../models/CreateEntityBackupRequest.model';
 import { CreateEntityRestoreDrill200Response } from '../models/CreateEntityRestoreDrill200Response.model';
 import { CreateEntityRestoreDrillRequest } from '../models/CreateEntityRestoreDrillRequest.model';
 import { DeployRequest } from '../models/DeployRequest.model';
+import { DrReadinessReport } from '../models/DrReadinessReport.model';
 import { EntitySlos } from '../models/EntitySlos.model';
-import { GetEntityDrReadiness200Response } from '../models/GetEntityDrReadiness200Response.model';
 import { GetHealth200Response } from '../models/GetHealth200Response.model';
 import { GetOperation200Response } from '../models/GetOperation200Response.model';
 import { GetOperationLog200Response } from '../models/GetOperationLog200Response.model';
 import { GetPolicy200Response } from '../models/GetPolicy200Response.model';
 import { GetSlosBurning200Response } from '../models/GetSlosBurning200Response.model';
-import { ListEntityBackups200Response } from '../models/ListEntityBackups200Response.model';
 import { ListEntityOperations200Response } from '../models/ListEntityOperations200Response.model';
 import { Operation } from '../models/Operation.model';
 import { OwnershipSummary } from '../models/OwnershipSummary.model';
@@ -106,7 +106,7 @@ export type GetEntityDrReadiness = {
   query: {
     environment?: string;
   };
-  response: GetEntityDrReadiness200Response | Error | Error | Error;
+  response: DrReadinessReport | Error | Error | Error;
 };
 /**
  * @public
@@ -240,7 +240,7 @@ export type ListEntityBackups = {
     namespace: string;
     name: string;
   };
-  response: ListEntityBackups200Response | Error | Error | Error;
+  response: BackupHistory | Error | Error | Error;
 };
 /**
  * @public

@@ -17,10 +17,10 @@ export interface Backup {
   target: string;
   entityRef?: string;
   /**
-   * running, verified, succeeded (in-cluster), failed or deleted
+   * succeeded: an in-cluster backup (not verified by the portal)
    */
-  status: string;
-  method?: string;
+  status: BackupStatusEnum;
+  method?: BackupMethodEnum;
   step?: string;
   failedStep?: string;
   error?: string;
@@ -52,3 +52,17 @@ export interface Backup {
    */
   rowCount?: number;
 }
+
+/**
+ * @public
+ */
+export type BackupStatusEnum =
+  | 'running'
+  | 'verified'
+  | 'succeeded'
+  | 'failed'
+  | 'deleted';
+/**
+ * @public
+ */
+export type BackupMethodEnum = 'pg_dump' | 'in-cluster';

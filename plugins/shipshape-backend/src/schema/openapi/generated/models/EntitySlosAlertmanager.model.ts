@@ -9,5 +9,5 @@
  * @public
  */
 export interface EntitySlosAlertmanager {
-  url?: string;
+  url: string;
 }

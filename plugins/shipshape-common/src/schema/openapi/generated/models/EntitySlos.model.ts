@@ -15,13 +15,13 @@ export interface EntitySlos {
   entityRef: string;
   service: string;
   declared: boolean;
-  prometheus?: EntitySlosPrometheus;
+  prometheus: EntitySlosPrometheus;
   alertmanager?: EntitySlosAlertmanager;
   state: EntitySlosStateEnum;
   errors: Array<string>;
   slos: Array<SloStatus>;
   alerts: Array<SloAlert>;
-  alertsState?: EntitySlosAlertsStateEnum;
+  alertsState: EntitySlosAlertsStateEnum;
   evaluatedAt: string;
 }
 

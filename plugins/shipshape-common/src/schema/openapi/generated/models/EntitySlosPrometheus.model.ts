@@ -8,6 +8,6 @@
  * @public
  */
 export interface EntitySlosPrometheus {
-  instance?: string;
-  url?: string;
+  instance: string;
+  url: string;
 }

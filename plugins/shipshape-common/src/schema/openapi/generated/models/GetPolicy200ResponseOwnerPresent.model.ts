@@ -8,7 +8,7 @@
  * @public
  */
 export interface GetPolicy200ResponseOwnerPresent {
-  mode?: GetPolicy200ResponseOwnerPresentModeEnum;
+  mode: GetPolicy200ResponseOwnerPresentModeEnum;
 }
 
 /**

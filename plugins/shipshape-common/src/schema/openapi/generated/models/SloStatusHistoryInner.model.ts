@@ -8,6 +8,6 @@
  * @public
  */
 export interface SloStatusHistoryInner {
-  t?: number;
-  remaining?: number | null;
+  t: number;
+  remaining: number | null;
 }

@@ -7,8 +7,12 @@
 /**
  * @public
  */
-export interface GetEntityDrReadiness200ResponseChangesInner {
-  id: string;
-  from?: string;
-  to?: string;
+export interface DrReadinessReportPrevious {
+  status: DrReadinessReportPreviousStatusEnum;
+  gradedAt: string;
 }
+
+/**
+ * @public
+ */
+export type DrReadinessReportPreviousStatusEnum = 'pass' | 'warn' | 'fail';

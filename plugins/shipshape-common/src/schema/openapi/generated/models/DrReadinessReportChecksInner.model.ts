@@ -7,9 +7,9 @@
 /**
  * @public
  */
-export interface GetEntityDrReadiness200ResponseChecksInner {
+export interface DrReadinessReportChecksInner {
   id: string;
-  status: GetEntityDrReadiness200ResponseChecksInnerStatusEnum;
+  status: DrReadinessReportChecksInnerStatusEnum;
   message: string;
   fix?: string;
 }
@@ -17,7 +17,4 @@ export interface GetEntityDrReadiness200ResponseChecksInner {
 /**
  * @public
  */
-export type GetEntityDrReadiness200ResponseChecksInnerStatusEnum =
-  | 'pass'
-  | 'warn'
-  | 'fail';
+export type DrReadinessReportChecksInnerStatusEnum = 'pass' | 'warn' | 'fail';

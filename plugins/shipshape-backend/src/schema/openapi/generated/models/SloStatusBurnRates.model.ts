@@ -5,9 +5,12 @@
 // ******************************************************************
 
 /**
+ * The burn rate over each window (null when Prometheus had no data).
  * @public
  */
-export interface GetEntityDrReadiness200ResponseTarget {
-  name?: string;
-  storage?: string;
+export interface SloStatusBurnRates {
+  '5m': number | null;
+  '1h': number | null;
+  '6h': number | null;
+  '3d': number | null;
 }
