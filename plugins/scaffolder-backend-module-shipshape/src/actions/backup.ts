@@ -1,9 +1,10 @@
 import { createTemplateAction } from '@backstage/plugin-scaffolder-node';
 import { ActionContext } from '@backstage/plugin-scaffolder-node';
+import { ShipshapeOpenApi } from '@shipshape/plugin-shipshape-common';
 import {
   ShipshapeActionDeps,
+  answer,
   entityPath,
-  failure,
   shipshapeCaller,
   streamOperationLog,
 } from './deployClient';
@@ -18,21 +19,19 @@ async function runBackupCall(
   ctx: ActionContext<any, any>,
   kind: 'backups' | 'restore-drills',
   entityRef: string,
-  body: Record<string, unknown>,
+  body:
+    | ShipshapeOpenApi.CreateEntityBackupRequest
+    | ShipshapeOpenApi.CreateEntityRestoreDrillRequest,
 ): Promise<any> {
   const call = await shipshapeCaller(deps, ctx);
-  const base = `${call.baseUrl}/entities/${entityPath(entityRef)}/${kind}`;
-  const post = async (extra: Record<string, unknown> = {}) => {
-    const res = await fetch(base, {
-      method: 'POST',
-      headers: {
-        'Content-Type': 'application/json',
-        ...(await call.headers()),
-      },
-      body: JSON.stringify({ ...body, ...extra }),
-    });
-    if (!res.ok) throw await failure(res);
-    return res.json();
+  const path = entityPath(entityRef);
+  const post = async (extra: { dryRun?: boolean } = {}) => {
+    const request = { path, body: { ...body, ...extra } };
+    return answer<object>(
+      kind === 'backups'
+        ? call.api.createEntityBackup(request, await call.options())
+        : call.api.createEntityRestoreDrill(request, await call.options()),
+    );
   };
   if (ctx.isDryRun) {
     // The backend checks entity, target, permission (and the CronJob); nothing runs.
@@ -46,11 +45,12 @@ async function runBackupCall(
   });
   ctx.logger.info(`Shipshape ${kind} ${started.id} started`);
   await streamOperationLog(deps, ctx, call, started.id);
-  const res = await fetch(`${base}/${encodeURIComponent(started.id)}`, {
-    headers: await call.headers(),
-  });
-  if (!res.ok) throw await failure(res);
-  return res.json();
+  const record = { path: { ...path, id: started.id }, query: {} };
+  return answer<object>(
+    kind === 'backups'
+      ? call.api.getEntityBackup(record, await call.options())
+      : call.api.getEntityRestoreDrill(record, await call.options()),
+  );
 }
 
 /** `shipshape:backup:create`: a verified backup of the entity's backup target. */

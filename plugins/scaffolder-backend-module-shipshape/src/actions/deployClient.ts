@@ -1,6 +1,7 @@
 import { AuthService, DiscoveryService } from '@backstage/backend-plugin-api';
 import { ResponseError } from '@backstage/errors';
 import { ActionContext } from '@backstage/plugin-scaffolder-node';
+import { ShipshapeOpenApi } from '@shipshape/plugin-shipshape-common';
 
 /** What the actions need from the backend: where Shipshape is and a token to call it. */
 export interface ShipshapeActionDeps {
@@ -13,21 +14,6 @@ export interface ShipshapeActionDeps {
   logWaitSeconds?: number;
   /** Pause after a log read that brought nothing (a backend that does not wait); default 1000 ms. */
   pollIntervalMs?: number;
-}
-
-interface OperationResponse {
-  id: string;
-  status: string;
-  outcomeReason?: string;
-  result?: {
-    changes?: Array<{
-      name: string;
-      fromRevision?: number;
-      toRevision?: number;
-      fromImage?: string;
-      toImage?: string;
-    }>;
-  };
 }
 
 export interface OperationRunResult {
@@ -48,8 +34,21 @@ export async function failure(res: Response): Promise<Error> {
     : e;
 }
 
-/** Parses `kind:namespace/name` (namespace optional) into the API's path segment. */
-export function entityPath(entityRef: string): string {
+/** The body of a successful answer, else the backend's error (failure). */
+export async function answer<T>(
+  call: Promise<ShipshapeOpenApi.TypedResponse<T>>,
+): Promise<T> {
+  const res = await call;
+  if (!res.ok) throw await failure(res as Response);
+  return await res.json();
+}
+
+/** Parses `kind:namespace/name` (namespace optional) into the API's path parameters. */
+export function entityPath(entityRef: string): {
+  kind: string;
+  namespace: string;
+  name: string;
+} {
   const m = /^([^:/]+):(?:([^:/]+)\/)?([^:/]+)$/.exec(entityRef.trim());
   if (!m) {
     throw new Error(
@@ -57,25 +56,30 @@ export function entityPath(entityRef: string): string {
     );
   }
   const [, kind, namespace = 'default', name] = m;
-  return [kind, namespace, name]
-    .map(s => encodeURIComponent(s.toLocaleLowerCase('en-US')))
-    .join('/');
+  const lower = (s: string) => s.toLocaleLowerCase('en-US');
+  return { kind: lower(kind), namespace: lower(namespace), name: lower(name) };
 }
 
-/** The backend's base URL and auth headers for calls made as the user who started the task. */
+/**
+ * The backend's client (generated from its openapi.yaml) and the request options for calls
+ * made as the user who started the task.
+ */
 export async function shipshapeCaller(
   deps: ShipshapeActionDeps,
   ctx: ActionContext<any, any>,
 ) {
-  const baseUrl = await deps.discovery.getBaseUrl('shipshape');
-  const headers = async () => {
+  const api = new ShipshapeOpenApi.DefaultApiClient({
+    discoveryApi: deps.discovery,
+    fetchApi: { fetch },
+  });
+  const options = async () => {
     const { token } = await deps.auth.getPluginRequestToken({
       onBehalfOf: await ctx.getInitiatorCredentials(),
       targetPluginId: 'shipshape',
     });
-    return { Authorization: `Bearer ${token}` };
+    return { token };
   };
-  return { baseUrl, headers };
+  return { api, options };
 }
 
 export type ShipshapeCaller = Awaited<ReturnType<typeof shipshapeCaller>>;
@@ -94,18 +98,12 @@ export async function streamOperationLog(
   const wait = deps.logWaitSeconds ?? 20;
   let after = 0;
   for (;;) {
-    const res = await fetch(
-      `${call.baseUrl}/operations/${encodeURIComponent(
-        id,
-      )}/log?after=${after}&wait=${wait}`,
-      { headers: await call.headers() },
+    const page = await answer(
+      call.api.getOperationLog(
+        { path: { id }, query: { after, wait } },
+        await call.options(),
+      ),
     );
-    if (!res.ok) throw await failure(res);
-    const page = (await res.json()) as {
-      done: boolean;
-      next: number;
-      lines: Array<{ level: string; message: string }>;
-    };
     for (const line of page.lines) {
       if (line.level === 'error') ctx.logger.error(line.message);
       else if (line.level === 'warn') ctx.logger.warn(line.message);
@@ -127,33 +125,29 @@ export async function streamOperationLog(
 export async function runShipshapeOperation(
   deps: ShipshapeActionDeps,
   ctx: ActionContext<any, any>,
-  options: {
-    kind: 'deploy' | 'rollback';
-    entityRef: string;
-    body: Record<string, unknown>;
-    dryRun: boolean;
-  },
+  options: { entityRef: string; dryRun: boolean } & (
+    | { kind: 'deploy'; body: Omit<ShipshapeOpenApi.DeployRequest, 'dryRun'> }
+    | {
+        kind: 'rollback';
+        body: Omit<ShipshapeOpenApi.RollbackRequest, 'dryRun'>;
+      }
+  ),
 ): Promise<OperationRunResult> {
   const call = await shipshapeCaller(deps, ctx);
-  const path = `${call.baseUrl}/entities/${entityPath(options.entityRef)}/${
-    options.kind
-  }`;
+  const path = entityPath(options.entityRef);
 
+  // A dry run answers the plan (RolloutPlan), a real one the started Operation.
   const post = async () => {
-    const res = await fetch(path, {
-      method: 'POST',
-      headers: {
-        'Content-Type': 'application/json',
-        ...(await call.headers()),
-      },
-      body: JSON.stringify({ ...options.body, dryRun: options.dryRun }),
-    });
-    if (!res.ok) throw await failure(res);
-    return res.json();
+    const body = { ...options.body, dryRun: options.dryRun };
+    return answer(
+      options.kind === 'deploy'
+        ? call.api.deployEntity({ path, body }, await call.options())
+        : call.api.rollbackEntity({ path, body }, await call.options()),
+    );
   };
 
   if (options.dryRun) {
-    const plan = await post();
+    const plan = (await post()) as ShipshapeOpenApi.RolloutPlan;
     for (const c of plan.changes ?? []) {
       ctx.logger.info(
         `[dry run] ${plan.environment} ${plan.namespace}/${c.name}: ${
@@ -177,7 +171,7 @@ export async function runShipshapeOperation(
       options.body,
     )}`,
     fn: async () => {
-      const op = (await post()) as OperationResponse;
+      const op = (await post()) as ShipshapeOpenApi.Operation;
       return { id: op.id };
     },
   });
@@ -186,14 +180,12 @@ export async function runShipshapeOperation(
   );
   const after = await streamOperationLog(deps, ctx, call, started.id);
 
-  const res = await fetch(
-    `${call.baseUrl}/operations/${encodeURIComponent(
-      started.id,
-    )}?after=${after}`,
-    { headers: await call.headers() },
+  const op = await answer(
+    call.api.getOperation(
+      { path: { id: started.id }, query: { after } },
+      await call.options(),
+    ),
   );
-  if (!res.ok) throw await failure(res);
-  const op = (await res.json()) as OperationResponse;
   const first = op.result?.changes?.[0];
   return {
     operationId: op.id,
