@@ -29,6 +29,7 @@ import { ClusterCostReader } from './ownership/cost';
 import { createOwnershipRouter } from './ownership/router';
 import { OwnershipService } from './ownership/service';
 import { createPolicyRouter } from './policy/router';
+import { DrOverviewService } from './readiness/overview';
 import { createReadinessRouter } from './readiness/router';
 import { ReadinessService } from './readiness/service';
 import { DeployHandler, RollbackHandler } from './rollout/operations';
@@ -98,14 +99,13 @@ export const shipshapePlugin = createBackendPlugin({
         });
         engine.register('deploy', new DeployHandler(clusters, timings));
         engine.register('rollback', new RollbackHandler(clusters, timings));
-        // Registers the backup and restore-drill handlers on the engine.
         const backups = new BackupService(
           backupConfig,
           knex,
           logger,
           engine,
           clusters,
-        );
+        ).registerOperations(); // the backup and restore-drill handlers
         // Owners hear of failed operations (and of the recovery): docs/operations.md.
         const notifier = OperationNotifier.fromConfig(config, {
           ...deps,
@@ -159,7 +159,17 @@ export const shipshapePlugin = createBackendPlugin({
             createSloRouter({ ...deps, service: slo }),
             createOwnershipRouter({ ownership, httpAuth }),
             createBackupRouter({ ...deps, service: backups }),
-            createReadinessRouter({ ...deps, readiness, clusters }),
+            createReadinessRouter({
+              ...deps,
+              readiness,
+              // the fleet's DR overview reads the recorded grades, backups and drills
+              overview: DrOverviewService.create({
+                knex,
+                backup: backupConfig,
+                catalog,
+              }),
+              clusters,
+            }),
             createLocalReposRouter(deps),
             createPolicyRouter({ policy, httpAuth }),
           ]),

@@ -128,7 +128,12 @@ function serviceFor(
   const data = configData(localDir);
   adjust(data);
   const cfg = readBackupConfig(new ConfigReader(data))!;
-  return new BackupService(cfg, knex, logger, testEngine(knex));
+  return new BackupService(
+    cfg,
+    knex,
+    logger,
+    testEngine(knex),
+  ).registerOperations();
 }
 
 /** A backup of the target (a name, or a target already looked up), run to its end. */

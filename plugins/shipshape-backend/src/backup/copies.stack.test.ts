@@ -121,7 +121,7 @@ describe('backup copies (copyTo) against the stack S3', () => {
       knex,
       mockServices.logger.mock(),
       testEngine(knex),
-    );
+    ).registerOperations();
     const t = service.target('payments-db');
     const first = await (
       await service.startBackup({
@@ -175,7 +175,12 @@ describe('backup copies (copyTo) against the stack S3', () => {
       const name = `bad-copy-${Object.keys(over)[0]}`;
       const cfg = readConfig([target(name, s3(over))])!;
       const logger = mockServices.logger.mock();
-      const service = new BackupService(cfg, knex, logger, testEngine(knex));
+      const service = new BackupService(
+        cfg,
+        knex,
+        logger,
+        testEngine(knex),
+      ).registerOperations();
       const backup = await (
         await service.startBackup({
           target: service.target(name),

@@ -129,7 +129,7 @@ describe('a restarted backend and its interrupted restore drills (two instances,
       knex,
       mockServices.logger.mock(),
       engine,
-    );
+    ).registerOperations();
     await engine.start();
     return { engine, service };
   };

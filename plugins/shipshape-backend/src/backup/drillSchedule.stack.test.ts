@@ -77,7 +77,7 @@ function replica(knex: Knex, id: string) {
     knex,
     logger,
     testEngine(knex, { instanceId: id }),
-  );
+  ).registerOperations();
   const deps = {
     service,
     knex,

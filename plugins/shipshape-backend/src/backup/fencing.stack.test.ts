@@ -69,7 +69,7 @@ describe('a backup whose runner lost its claim', () => {
       knex,
       mockServices.logger.mock(),
       engine,
-    );
+    ).registerOperations();
     await engine.start();
     const backUp = () =>
       service.startBackup({

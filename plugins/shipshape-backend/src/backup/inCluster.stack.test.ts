@@ -375,7 +375,7 @@ describe('in-cluster runs across replica restarts (the operations engine, one Po
       mockServices.logger.mock(),
       engine,
       KubernetesClusters.fromConfig(config()),
-    );
+    ).registerOperations();
     await engine.start();
     return { engine, service };
   };

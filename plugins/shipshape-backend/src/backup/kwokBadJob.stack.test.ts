@@ -169,7 +169,7 @@ it("a backup Job whose image tag contains 'bad' fails with BackoffLimitExceeded 
     mockServices.logger.mock(),
     testEngine(knex),
     KubernetesClusters.fromConfig(config),
-  );
+  ).registerOperations();
   const { done } = await service.startInCluster({
     target: service.target('bad-db'),
     entityRef: `component:default/${RUN}`,

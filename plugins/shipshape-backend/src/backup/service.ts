@@ -64,13 +64,18 @@ export class BackupService {
     this.pgDump = new PgDumpBackups(this.run);
     this.inCluster = new InClusterJobBackups(this.run);
     this.drills = new RestoreDrills(this.run);
-    this.registerOperations(engine);
   }
 
-  /** Registers the handlers of the operation kinds `backup` and `restore-drill`. */
-  registerOperations(engine: OperationEngine): void {
-    engine.register(BACKUP_KIND, { run: ctx => this.runBackup(ctx) });
-    engine.register(DRILL_KIND, { run: ctx => this.drills.handle(ctx) });
+  /**
+   * Registers the handlers of the operation kinds `backup` and `restore-drill` on the engine
+   * the service submits to (plugin.ts does, once); returns the service.
+   */
+  registerOperations(): this {
+    this.run.engine.register(BACKUP_KIND, { run: ctx => this.runBackup(ctx) });
+    this.run.engine.register(DRILL_KIND, {
+      run: ctx => this.drills.handle(ctx),
+    });
+    return this;
   }
 
   /** The engine's handler of `backup`: runs, or resumes, the recorded backup. */

@@ -107,7 +107,7 @@ const serviceOf = (knex: Knex, data = configData()) =>
     knex,
     mockServices.logger.mock(),
     testEngine(knex),
-  );
+  ).registerOperations();
 
 const databases = TestDatabases.create({ ids: ['SQLITE_3'] });
 async function migrated(): Promise<Knex> {
