@@ -5,6 +5,7 @@ import express from 'express';
 import Router from 'express-promise-router';
 import { entityOfRequest } from '../http/entityOfRequest';
 import { KubernetesClusters } from '../kubernetes/clusters';
+import { DrOverviewService, parseOverviewQuery } from './overview';
 import { GRADED_ENVIRONMENT, ReadinessService } from './service';
 
 /**
@@ -14,6 +15,7 @@ import { GRADED_ENVIRONMENT, ReadinessService } from './service';
  */
 export function createReadinessRouter(deps: {
   readiness: ReadinessService;
+  overview: DrOverviewService;
   clusters: KubernetesClusters;
   httpAuth: HttpAuthService;
   catalog: CatalogService;
@@ -41,5 +43,14 @@ export function createReadinessRouter(deps: {
       res.json(await deps.readiness.report(entity, entityRef, environment));
     },
   );
+  // `GET /dr/overview`: every service the caller may read, its recorded grade, backup age
+  // against its RPO and last drill against its RTO (readiness/overview.ts). Reads only.
+  router.get('/dr/overview', async (req, res) => {
+    const query = parseOverviewQuery(req.query);
+    const credentials = await deps.httpAuth.credentials(req, {
+      allow: ['user', 'service'],
+    });
+    res.json(await deps.overview.overview(query, credentials));
+  });
   return router;
 }
