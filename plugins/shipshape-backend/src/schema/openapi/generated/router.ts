@@ -852,6 +852,7 @@ export const spec = {
             'application/json': {
               schema: {
                 type: 'object',
+                additionalProperties: false,
                 properties: {
                   reason: {
                     type: 'string',
@@ -859,8 +860,8 @@ export const spec = {
                   },
                   method: {
                     type: 'string',
-                    description:
-                      'pg_dump (default) or in-cluster; the route checks it.',
+                    enum: ['pg_dump', 'in-cluster'],
+                    description: 'pg_dump (default) or in-cluster.',
                   },
                   environment: {
                     type: 'string',
@@ -1044,6 +1045,7 @@ export const spec = {
             'application/json': {
               schema: {
                 type: 'object',
+                additionalProperties: false,
                 properties: {
                   backupId: {
                     type: 'string',

@@ -10,9 +10,14 @@
 export interface CreateEntityBackupRequest {
   reason?: string;
   /**
-   * pg_dump (default) or in-cluster; the route checks it.
+   * pg_dump (default) or in-cluster.
    */
-  method?: string;
+  method?: CreateEntityBackupRequestMethodEnum;
   environment?: string;
   dryRun?: boolean;
 }
+
+/**
+ * @public
+ */
+export type CreateEntityBackupRequestMethodEnum = 'pg_dump' | 'in-cluster';
