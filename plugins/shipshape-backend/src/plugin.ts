@@ -4,6 +4,7 @@ import {
 } from '@backstage/backend-plugin-api';
 import { catalogServiceRef } from '@backstage/plugin-catalog-node';
 import { notificationService } from '@backstage/plugin-notifications-node';
+import { signalsServiceRef } from '@backstage/plugin-signals-node';
 import {
   parseShipshapePolicy,
   shipshapePermissions,
@@ -40,6 +41,7 @@ import { createRouter } from './router';
 import { readSloConfig } from './slo/config';
 import { createSloRouter } from './slo/router';
 import { SloService } from './slo/service';
+import { SignalPublisher } from './signals/publisher';
 
 /**
  * The Shipshape backend plugin: the REST API behind the entity cards and the one operations
@@ -70,6 +72,7 @@ export const shipshapePlugin = createBackendPlugin({
         auth: coreServices.auth,
         scheduler: coreServices.scheduler,
         notifications: notificationService,
+        signals: signalsServiceRef,
       },
       async init(deps) {
         const { config, logger, httpAuth, permissions, catalog, auth } = deps;
@@ -120,6 +123,13 @@ export const shipshapePlugin = createBackendPlugin({
           knex,
           backups,
           clusters,
+        });
+        // Open entity pages hear of every change at once (docs/cards.md, "Live updates").
+        SignalPublisher.create({
+          ...deps,
+          operations: store,
+          backups: backups.store,
+          grades: readiness.grades.changes,
         });
         // Grades are recorded on schedule and after each backup and drill, never by a read.
         engine.onFinished(async op => {

@@ -13,6 +13,7 @@ export * from './tiers';
 export * from './newService';
 export * from './readiness';
 export * from './slo';
+export * from './signals';
 // The HTTP API's client and models, generated from the backend's openapi.yaml
 // (scripts/generate-openapi.sh); a namespace, as some models share a name with the types above.
 export * as ShipshapeOpenApi from './schema/openapi';

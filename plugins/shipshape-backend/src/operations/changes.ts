@@ -6,9 +6,22 @@ import { EventEmitter } from 'events';
  */
 export class ChangeNotifier {
   private readonly emitter = new EventEmitter().setMaxListeners(0);
+  private readonly listeners: Array<(id: string) => void> = [];
 
   notify(id: string): void {
     this.emitter.emit(id);
+    for (const listener of this.listeners) {
+      try {
+        listener(id);
+      } catch {
+        // a listener never fails the write that had news
+      }
+    }
+  }
+
+  /** Calls `listener` with the id of every record that has news in this process (signals). */
+  onNotify(listener: (id: string) => void): void {
+    this.listeners.push(listener);
   }
 
   /**

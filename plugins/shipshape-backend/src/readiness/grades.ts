@@ -4,6 +4,7 @@ import {
   readinessChanges,
 } from '@shipshape/plugin-shipshape-common';
 import { Knex } from 'knex';
+import { ChangeNotifier } from '../operations/changes';
 
 export interface GradeRecord {
   status: DrReadiness['status'];
@@ -40,6 +41,9 @@ const gradeOf = (readiness: DrReadiness) => ({
  * is recorded when it differs (overall status or any check's status) from the last one.
  */
 export class GradeStore {
+  /** News of a newly recorded grade, by entity ref (for signals). */
+  readonly changes = new ChangeNotifier();
+
   constructor(private readonly knex: Knex) {}
 
   /**
@@ -108,6 +112,7 @@ export class GradeStore {
         checks: JSON.stringify(current.checks),
         graded_at: now,
       });
+      this.changes.notify(entityRef);
     }
     return history;
   }

@@ -57,7 +57,8 @@ const MAX_GRADED = 1000;
  * backup and restore drill, and after each scheduled drill.
  */
 export class ReadinessService {
-  private readonly grades: GradeStore;
+  /** The recorded grades; `grades.changes` has news of each new grade (signals). */
+  readonly grades: GradeStore;
 
   private constructor(
     private readonly deps: {
