@@ -6,6 +6,7 @@ import {
   mockCredentials,
   startTestBackend,
 } from '@backstage/backend-test-utils';
+import express from 'express';
 import request from 'supertest';
 import { createOpenApiRouter } from './router';
 
@@ -19,13 +20,16 @@ async function start() {
       env.registerInit({
         deps: { httpRouter: coreServices.httpRouter },
         async init({ httpRouter }) {
-          const router = createOpenApiRouter();
-          router.post('/entities/:kind/:namespace/:name/deploy', (req, res) => {
+          // echo routes in a plain router, mounted as the feature routers are
+          const echo = express.Router();
+          echo.post('/entities/:kind/:namespace/:name/deploy', (req, res) => {
             res.json({ body: req.body });
           });
-          router.get('/operations/:id/log', (req, res) => {
+          echo.get('/operations/:id/log', (req, res) => {
             res.json({ query: req.query });
           });
+          const router = createOpenApiRouter();
+          router.use(echo);
           httpRouter.use(router);
         },
       });

@@ -55,13 +55,21 @@ function validateRequests(): express.Router {
 }
 
 /**
+ * An express Router whose route methods know the document's paths, parameters, bodies and
+ * answers (from the generated EndpointMap).
+ */
+export type ShipshapeApiRouter = ReturnType<
+  typeof createValidatedOpenApiRouterFromGeneratedEndpointMap<EndpointMap>
+>;
+
+/**
  * The plugin's root router, from the document's generated EndpointMap
  * (src/schema/openapi/generated, `yarn generate:openapi`): parses JSON bodies, validates
  * every request against src/schema/openapi.yaml (every route is described there; a path that
  * is not passes through unvalidated) and serves the document at /openapi.json. Bad requests
  * answer 400 with the Backstage error body naming the field.
  */
-export function createOpenApiRouter(): express.Router {
+export function createOpenApiRouter(): ShipshapeApiRouter {
   return createValidatedOpenApiRouterFromGeneratedEndpointMap<EndpointMap>(
     spec,
     {
