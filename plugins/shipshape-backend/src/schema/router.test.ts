@@ -79,6 +79,32 @@ describe('createOpenApiRouter', () => {
       expect(res.body.error).toMatchObject({ name: 'InputError', message });
     }
 
+    // the backup and restore-drill bodies, as strict as the routes' own schemas
+    for (const [what, body, message] of [
+      [
+        'backups',
+        { method: 'rsync' },
+        'Invalid request: body.method: must be equal to one of the allowed values: pg_dump, in-cluster',
+      ],
+      [
+        'backups',
+        { reason: 'x', extra: 1 },
+        'Invalid request: body.extra: must NOT have additional properties',
+      ],
+      [
+        'restore-drills',
+        { backupId: 'nope' },
+        'Invalid request: body.backupId: must match format "uuid"',
+      ],
+    ] as const) {
+      const res = await request(server)
+        .post(`/api/shipshape/entities/component/default/svc/${what}`)
+        .set('Authorization', mockCredentials.user.header())
+        .send(body);
+      expect(res.status).toBe(400);
+      expect(res.body.error.message).toBe(message);
+    }
+
     const wait = await request(server)
       .get('/api/shipshape/operations/op-1/log?wait=31')
       .set('Authorization', mockCredentials.user.header());
