@@ -60,11 +60,13 @@ setup() {
 typecheck() { count_command yarn tsc; }
 
 # The workspaces, then bench/ (no workspace; bench/.eslintrc.js lints it as a Node library),
-# then the formatting of code and docs (YAML and the Nunjucks skeletons are left as written).
+# then the formatting of code and docs (YAML and the Nunjucks skeletons are left as written),
+# then that the code generated from openapi.yaml (server router, client, models) is fresh.
 lint() {
   count_command yarn backstage-cli repo lint
   count_command "$ROOT/node_modules/.bin/eslint" bench
   count_command "$ROOT/node_modules/.bin/prettier" --check --loglevel warn '**/*.{ts,tsx,md}'
+  count_command bash "$ROOT/scripts/check-generated.sh"
 }
 
 unit() {

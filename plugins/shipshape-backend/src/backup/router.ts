@@ -13,13 +13,15 @@ import {
 } from '@shipshape/plugin-shipshape-common';
 import express from 'express';
 import Router from 'express-promise-router';
-import { z } from 'zod';
 import { isAllowed, requirePermissions } from '../http/authorize';
 import { entityOfRequest } from '../http/entityOfRequest';
 import { longPoll, waitSeconds } from '../http/longPoll';
-import { parseBody } from '../http/body';
 import { BackupTarget, targetOfEntity } from './config';
 import { assertSoleClaim } from './claims';
+import {
+  CreateEntityBackupRequest,
+  CreateEntityRestoreDrillRequest,
+} from '../schema/openapi/generated/models';
 import { redactBackup, redactDrill } from './redact';
 import { BackupService } from './service';
 
@@ -31,24 +33,6 @@ export interface BackupRouterDeps {
   /** The plugin's own credentials: who else claims a target is read with them. */
   auth: AuthService;
 }
-
-const backupBody = z
-  .object({
-    reason: z.string().max(500).optional(),
-    /** pg_dump (default): the backend dumps; in-cluster: a Job from the chart's CronJob. */
-    method: z.enum(['pg_dump', 'in-cluster']).optional(),
-    /** in-cluster: the environment (shipshape.environments) whose CronJob runs. */
-    environment: z.string().min(1).max(100).optional(),
-    /** Check everything (entity, target, permission, CronJob), change nothing. */
-    dryRun: z.boolean().optional(),
-  })
-  .strict();
-const drillBody = z
-  .object({
-    backupId: z.string().uuid().optional(),
-    dryRun: z.boolean().optional(),
-  })
-  .strict();
 
 /**
  * Backups and restore drills of the database an entity names in its backup-target
@@ -109,7 +93,8 @@ export function createBackupRouter(deps: BackupRouterDeps): express.Router {
   }
 
   router.post('/entities/:kind/:namespace/:name/backups', async (req, res) => {
-    const body = parseBody(backupBody, req.body);
+    // Validated against openapi.yaml (the one contract) before it gets here.
+    const body: CreateEntityBackupRequest = req.body ?? {};
     const credentials = await httpAuth.credentials(req, { allow: ['user'] });
     const { entityRef, target, entity } = await entityOf(req, credentials);
     await authorizeBackup(credentials, entityRef, 'back up');
@@ -190,7 +175,7 @@ export function createBackupRouter(deps: BackupRouterDeps): express.Router {
   router.post(
     '/entities/:kind/:namespace/:name/restore-drills',
     async (req, res) => {
-      const body = parseBody(drillBody, req.body);
+      const body: CreateEntityRestoreDrillRequest = req.body ?? {};
       const credentials = await httpAuth.credentials(req, { allow: ['user'] });
       const { entityRef, target } = await entityOf(req, credentials);
       await authorizeBackup(credentials, entityRef, 'run a restore drill of');
