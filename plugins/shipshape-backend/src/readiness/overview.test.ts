@@ -10,6 +10,7 @@ import { Knex } from 'knex';
 import request from 'supertest';
 import { databases } from '../operations/__testUtils__/databases';
 import { shipshapePlugin } from '../plugin';
+import { responseMismatches } from '../schema/__testUtils__/conforms';
 
 jest.setTimeout(60_000);
 
@@ -194,6 +195,7 @@ describe('GET /dr/overview', () => {
       expect(await count('shipshape_dr_grades')).toBe(before);
 
       const body = res.body;
+      expect(responseMismatches(body, '/dr/overview', 'get', 200)).toEqual([]);
       expect(body).toMatchObject({
         total: 4,
         entities: 4,
@@ -275,14 +277,16 @@ describe('GET /dr/overview', () => {
       const { get } = await start(databaseId);
       const names = async (query: string) => {
         const res = await get(query);
-        expect(res.status).toBe(200);
+        expect({ query, status: res.status }).toEqual({ query, status: 200 });
         return {
           total: res.body.total,
           names: res.body.rows.map((r: any) => r.name),
         };
       };
-      // an owner by full ref or by a group's name
-      expect(await names('?owner=group:default/team-b')).toEqual({
+      // an owner by full ref (URL-encoded, as the generated client sends it) or a group's name
+      expect(
+        await names(`?owner=${encodeURIComponent('group:default/team-b')}`),
+      ).toEqual({
         total: 1,
         names: ['payments-api'],
       });

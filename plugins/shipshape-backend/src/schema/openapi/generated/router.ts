@@ -973,6 +973,111 @@ export const spec = {
         },
       },
     },
+    '/dr/overview': {
+      get: {
+        operationId: 'getDrOverview',
+        summary:
+          "The fleet's DR at a glance: every component the caller may read that names a backup target, a kubernetes-id or a tier (at most 5000), with its last recorded grade, its newest verified backup's age against its RPO and its last restore drill against its RTO. Reads recorded grades, never grades; no host, path, storage key or error text (docs/backup.md).",
+        parameters: [
+          {
+            name: 'owner',
+            in: 'query',
+            description:
+              "Only this owner's services (an entity ref; a bare name is a group in the default namespace).",
+            schema: {
+              type: 'string',
+              minLength: 1,
+              maxLength: 255,
+            },
+          },
+          {
+            name: 'tier',
+            in: 'query',
+            description:
+              'Only services of this tier (none for those without one).',
+            schema: {
+              type: 'string',
+              enum: ['critical', 'standard', 'best-effort', 'none'],
+            },
+          },
+          {
+            name: 'grade',
+            in: 'query',
+            description:
+              'Only services with this recorded grade (none for those never graded).',
+            schema: {
+              type: 'string',
+              enum: ['pass', 'warn', 'fail', 'none'],
+            },
+          },
+          {
+            name: 'sort',
+            in: 'query',
+            description:
+              'The sort key (default grade, worst first); ties by entity ref, missing values last.',
+            schema: {
+              type: 'string',
+              enum: [
+                'grade',
+                'name',
+                'owner',
+                'tier',
+                'system',
+                'backupAge',
+                'lastDrill',
+                'restore',
+              ],
+            },
+          },
+          {
+            name: 'order',
+            in: 'query',
+            schema: {
+              type: 'string',
+              enum: ['asc', 'desc'],
+            },
+          },
+          {
+            name: 'limit',
+            in: 'query',
+            description: 'Rows in the answer (1-5000, default 500).',
+            schema: {
+              type: 'integer',
+              minimum: 1,
+              maximum: 5000,
+            },
+          },
+          {
+            name: 'offset',
+            in: 'query',
+            schema: {
+              type: 'integer',
+              minimum: 0,
+              maximum: 1000000,
+            },
+          },
+        ],
+        responses: {
+          '200': {
+            description:
+              'The matching rows (paged), how many match, how many services were looked at.',
+            content: {
+              'application/json': {
+                schema: {
+                  $ref: '#/components/schemas/DrOverview',
+                },
+              },
+            },
+          },
+          '400': {
+            $ref: '#/components/responses/Error',
+          },
+          '401': {
+            $ref: '#/components/responses/Error',
+          },
+        },
+      },
+    },
     '/entities/{kind}/{namespace}/{name}/backups/{id}': {
       get: {
         operationId: 'getEntityBackup',
@@ -2605,6 +2710,119 @@ export const spec = {
           'checks',
           'gradedAt',
           'changes',
+        ],
+      },
+      DrOverviewRow: {
+        type: 'object',
+        description:
+          'One service of the DR overview; times are ISO 8601, durations seconds unless named ms.',
+        properties: {
+          entityRef: {
+            type: 'string',
+          },
+          name: {
+            type: 'string',
+          },
+          title: {
+            type: 'string',
+          },
+          link: {
+            type: 'string',
+            description:
+              "the entity page's path, /catalog/:namespace/:kind/:name",
+          },
+          owner: {
+            type: 'string',
+            description: 'an entity ref',
+          },
+          system: {
+            type: 'string',
+            description: 'an entity ref',
+          },
+          tier: {
+            type: 'string',
+          },
+          grade: {
+            type: 'string',
+            enum: ['pass', 'warn', 'fail', 'none'],
+          },
+          gradedAt: {
+            type: 'string',
+            description: 'when the current grade was first recorded',
+          },
+          rpoSeconds: {
+            type: 'number',
+            description: "declared, else the tier's default",
+          },
+          rtoSeconds: {
+            type: 'number',
+          },
+          lastBackupAt: {
+            type: 'string',
+            description: "the newest verified backup's start",
+          },
+          backupAgeSeconds: {
+            type: 'number',
+          },
+          backupWithinRpo: {
+            type: 'boolean',
+          },
+          lastDrillAt: {
+            type: 'string',
+          },
+          lastDrillStatus: {
+            type: 'string',
+            enum: ['running', 'passed', 'failed'],
+          },
+          restoreMs: {
+            type: 'number',
+          },
+          restoreWithinRto: {
+            type: 'boolean',
+          },
+        },
+        required: ['entityRef', 'name', 'link', 'grade'],
+      },
+      DrOverview: {
+        type: 'object',
+        properties: {
+          rows: {
+            type: 'array',
+            items: {
+              $ref: '#/components/schemas/DrOverviewRow',
+            },
+          },
+          total: {
+            type: 'integer',
+            description: 'rows matching the filters',
+          },
+          entities: {
+            type: 'integer',
+            description: 'services looked at',
+          },
+          truncated: {
+            type: 'boolean',
+            description:
+              'the catalog has more such services than one overview reads',
+          },
+          owners: {
+            type: 'array',
+            description: 'every owner among the services looked at',
+            items: {
+              type: 'string',
+            },
+          },
+          evaluatedAt: {
+            type: 'string',
+          },
+        },
+        required: [
+          'rows',
+          'total',
+          'entities',
+          'truncated',
+          'owners',
+          'evaluatedAt',
         ],
       },
       Backup: {

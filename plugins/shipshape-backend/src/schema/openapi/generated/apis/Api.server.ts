@@ -13,6 +13,7 @@ import { CreateEntityBackupRequest } from '../models/CreateEntityBackupRequest.m
 import { CreateEntityRestoreDrill200Response } from '../models/CreateEntityRestoreDrill200Response.model';
 import { CreateEntityRestoreDrillRequest } from '../models/CreateEntityRestoreDrillRequest.model';
 import { DeployRequest } from '../models/DeployRequest.model';
+import { DrOverview } from '../models/DrOverview.model';
 import { DrReadinessReport } from '../models/DrReadinessReport.model';
 import { EntitySlos } from '../models/EntitySlos.model';
 import { GetHealth200Response } from '../models/GetHealth200Response.model';
@@ -78,6 +79,29 @@ export type DeployEntity = {
   };
   body: DeployRequest;
   response: RolloutPlan | Operation | Error | Error | Error | Error | Error;
+};
+/**
+ * @public
+ */
+export type GetDrOverview = {
+  query: {
+    owner?: string;
+    tier?: 'critical' | 'standard' | 'best-effort' | 'none';
+    grade?: 'pass' | 'warn' | 'fail' | 'none';
+    sort?:
+      | 'grade'
+      | 'name'
+      | 'owner'
+      | 'tier'
+      | 'system'
+      | 'backupAge'
+      | 'lastDrill'
+      | 'restore';
+    order?: 'asc' | 'desc';
+    limit?: number;
+    offset?: number;
+  };
+  response: DrOverview | Error | Error;
 };
 /**
  * @public
@@ -296,6 +320,8 @@ export type EndpointMap = {
   '#post|/entities/{kind}/{namespace}/{name}/restore-drills': CreateEntityRestoreDrill;
 
   '#post|/entities/{kind}/{namespace}/{name}/deploy': DeployEntity;
+
+  '#get|/dr/overview': GetDrOverview;
 
   '#get|/entities/{kind}/{namespace}/{name}/backups/{id}': GetEntityBackup;
 

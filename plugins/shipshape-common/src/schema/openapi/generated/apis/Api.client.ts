@@ -18,6 +18,7 @@ import { CreateEntityBackupRequest } from '../models/CreateEntityBackupRequest.m
 import { CreateEntityRestoreDrill200Response } from '../models/CreateEntityRestoreDrill200Response.model';
 import { CreateEntityRestoreDrillRequest } from '../models/CreateEntityRestoreDrillRequest.model';
 import { DeployRequest } from '../models/DeployRequest.model';
+import { DrOverview } from '../models/DrOverview.model';
 import { DrReadinessReport } from '../models/DrReadinessReport.model';
 import { EntitySlos } from '../models/EntitySlos.model';
 import { GetHealth200Response } from '../models/GetHealth200Response.model';
@@ -83,6 +84,28 @@ export type DeployEntity = {
     name: string;
   };
   body: DeployRequest;
+};
+/**
+ * @public
+ */
+export type GetDrOverview = {
+  query: {
+    owner?: string;
+    tier?: 'critical' | 'standard' | 'best-effort' | 'none';
+    grade?: 'pass' | 'warn' | 'fail' | 'none';
+    sort?:
+      | 'grade'
+      | 'name'
+      | 'owner'
+      | 'tier'
+      | 'system'
+      | 'backupAge'
+      | 'lastDrill'
+      | 'restore';
+    order?: 'asc' | 'desc';
+    limit?: number;
+    offset?: number;
+  };
 };
 /**
  * @public
@@ -384,6 +407,38 @@ export class DefaultApiClient {
       },
       method: 'POST',
       body: JSON.stringify(request.body),
+    });
+  }
+
+  /**
+   * The fleet\'s DR at a glance: every component the caller may read that names a backup target, a kubernetes-id or a tier (at most 5000), with its last recorded grade, its newest verified backup\'s age against its RPO and its last restore drill against its RTO. Reads recorded grades, never grades; no host, path, storage key or error text (docs/backup.md).
+   * @param owner - Only this owner\&#39;s services (an entity ref; a bare name is a group in the default namespace).
+   * @param tier - Only services of this tier (none for those without one).
+   * @param grade - Only services with this recorded grade (none for those never graded).
+   * @param sort - The sort key (default grade, worst first); ties by entity ref, missing values last.
+   * @param order -
+   * @param limit - Rows in the answer (1-5000, default 500).
+   * @param offset -
+   */
+  public async getDrOverview(
+    // @ts-ignore
+    request: GetDrOverview,
+    options?: RequestOptions,
+  ): Promise<TypedResponse<DrOverview>> {
+    const baseUrl = await this.discoveryApi.getBaseUrl(pluginId);
+
+    const uriTemplate = `/dr/overview{?owner,tier,grade,sort,order,limit,offset}`;
+
+    const uri = parser.parse(uriTemplate).expand({
+      ...request.query,
+    });
+
+    return await this.fetchApi.fetch(`${baseUrl}${uri}`, {
+      headers: {
+        'Content-Type': 'application/json',
+        ...(options?.token && { Authorization: `Bearer ${options?.token}` }),
+      },
+      method: 'GET',
     });
   }
 

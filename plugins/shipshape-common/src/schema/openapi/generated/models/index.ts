@@ -14,6 +14,8 @@ export * from '../models/CreateEntityRestoreDrill200Response.model';
 export * from '../models/CreateEntityRestoreDrillRequest.model';
 export * from '../models/DeployRequest.model';
 export * from '../models/DeploymentChange.model';
+export * from '../models/DrOverview.model';
+export * from '../models/DrOverviewRow.model';
 export * from '../models/DrReadinessReport.model';
 export * from '../models/DrReadinessReportChangesInner.model';
 export * from '../models/DrReadinessReportChecksInner.model';
