@@ -69,6 +69,11 @@ export interface Config {
       timeoutSeconds?: number;
       /** Per-cluster timeout of the rollout status endpoint (default 5). */
       statusTimeoutSeconds?: number;
+      /**
+       * The helm v3 binary that deploys and rolls back releases Helm manages (a path, or a name
+       * found on PATH; default `helm`). The backend image installs a pinned one.
+       */
+      helmBinary?: string;
     };
     /** Prometheus servers the SLO card reads; an entity may pick one by name, never by URL. */
     prometheus?: {

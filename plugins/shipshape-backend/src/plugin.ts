@@ -159,6 +159,7 @@ export const shipshapePlugin = createBackendPlugin({
           clusters,
           ownership: WorkloadOwnership.create({ catalog, auth }),
           statusTimeoutMs: timings.statusTimeoutMs,
+          helmBinary: timings.helmBinary,
         });
 
         // One router per feature, each over the services it needs.

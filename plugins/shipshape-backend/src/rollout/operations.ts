@@ -31,12 +31,22 @@ import {
   parseImageReference,
   validateTag,
 } from '../kubernetes/image';
+import {
+  HelmCli,
+  HelmRelease,
+  assertDeployableRelease,
+  manifestImages,
+  readReleases,
+  rollbackTarget,
+} from '../kubernetes/helm';
 
 export interface RolloutTimings {
   /** New pods in error or un-Ready this long stall the rollout. */
   stallAfterMs: number;
   /** Longest a rollout (or its rollback) is followed. */
   timeoutMs: number;
+  /** The `helm` binary (a path, or a name found on PATH; default `helm`). */
+  helmBinary?: string;
 }
 
 /** One Deployment's (or Argo Rollout's) part in a deploy or rollback. */
@@ -65,12 +75,26 @@ export interface RolloutOperationInput {
   changes: DeploymentChange[];
   changeCause: string;
   autoRollback: boolean;
+  /** Set when Helm manages the release: the change is a Helm revision (docs/operations.md). */
+  helm?: HelmPlan;
+}
+
+/** A deploy or rollback through Helm: the release's newest revision and, for a rollback, the target. */
+export interface HelmPlan {
+  /** The release's newest revision when planned (an automatic rollback returns to it). */
+  fromRevision: number;
+  /** A rollback's revision (`helm rollback <release> <targetRevision>`). */
+  targetRevision?: number;
+  /** The chart of the newest revision, `<name>-<version>`. */
+  chart: string;
 }
 
 interface Progress {
   phase: 'patching' | 'rolling-out' | 'rolling-back' | 'done';
   changes: DeploymentChange[];
   stallReason?: string;
+  /** The Helm revisions this operation made: its deploy or rollback, and an automatic rollback. */
+  helm?: { revision?: number; rollbackRevision?: number };
 }
 
 export interface DeployRequest {
@@ -145,19 +169,23 @@ export async function planDeploy(
   clusters: KubernetesClusters,
   req: DeployRequest,
   check: OwnershipCheck,
-): Promise<{ env: EnvironmentConfig; changes: DeploymentChange[] }> {
+): Promise<{
+  env: EnvironmentConfig;
+  changes: DeploymentChange[];
+  helm?: HelmPlan;
+  release?: HelmRelease;
+}> {
   clusters.environment(req.environment);
   if (!!req.image === !!req.tag) {
     throw new InputError('Give exactly one of image or tag');
   }
   if (req.image) parseImageReference(req.image, 'image');
   if (req.tag) validateTag(req.tag);
-  const { env, workloads: deployments } = await entityWorkloads(
-    clusters,
-    req.environment,
-    req.workload,
-    check,
-  );
+  const {
+    env,
+    client,
+    workloads: deployments,
+  } = await entityWorkloads(clusters, req.environment, req.workload, check);
   const changes = deployments.map(d => {
     const { index, container } = pickContainer(d, req.container);
     const fromImage = container.image ?? '';
@@ -173,7 +201,28 @@ export async function planDeploy(
       fromRevision: revisionOf(d),
     };
   });
-  return { env, changes };
+  const records = await readReleases(client, env.namespace, env.release);
+  if (!records.length) return { env, changes }; // not Helm's: the guarded image patch
+  const release = assertDeployableRelease(env, records);
+  const targets = [...new Set(changes.map(c => c.toImage))];
+  if (targets.length > 1) {
+    throw new InputError(
+      `Helm release ${env.namespace}/${
+        env.release
+      } runs several images (${targets.join(
+        ', ',
+      )}); its chart sets one (image.repository/image.tag): give the full image instead of a tag`,
+    );
+  }
+  return { env, changes, release, helm: helmPlanOf(release) };
+}
+
+function helmPlanOf(r: HelmRelease, target?: HelmRelease): HelmPlan {
+  return {
+    fromRevision: r.version,
+    ...(target ? { targetRevision: target.version } : {}),
+    chart: `${r.chart.metadata.name}-${r.chart.metadata.version}`,
+  };
 }
 
 /** Validates a rollback (the revision must exist) and works out what would change. */
@@ -181,12 +230,39 @@ export async function planRollback(
   clusters: KubernetesClusters,
   req: { workload: WorkloadRef; environment: string; revision?: number },
   check: OwnershipCheck,
-): Promise<{ env: EnvironmentConfig; changes: DeploymentChange[] }> {
+): Promise<{
+  env: EnvironmentConfig;
+  changes: DeploymentChange[];
+  helm?: HelmPlan;
+}> {
   const {
     env,
     client,
     workloads: deployments,
   } = await entityWorkloads(clusters, req.environment, req.workload, check);
+  const records = await readReleases(client, env.namespace, env.release);
+  if (records.length) {
+    // Helm's: a rollback is `helm rollback <release> <revision>`, to a revision Helm has.
+    const latest = assertDeployableRelease(env, records);
+    const target = rollbackTarget(env, records, req.revision);
+    const targetImages = manifestImages(target.manifest);
+    return {
+      env,
+      helm: helmPlanOf(latest, target),
+      changes: deployments.map(d => ({
+        kind: kindOf(d),
+        name: d.metadata!.name!,
+        container: '*',
+        containerIndex: -1,
+        fromImage: workloadImages(d),
+        toImage: targetImages
+          .filter(i => i.workload === d.metadata!.name)
+          .map(i => i.image)
+          .join(','),
+        fromRevision: revisionOf(d),
+      })),
+    };
+  }
   const changes: DeploymentChange[] = [];
   for (const d of deployments) {
     const target = await findUndoTarget(client, d, req.revision);
@@ -202,6 +278,10 @@ export async function planRollback(
     });
   }
   return { env, changes };
+}
+
+function workloadImages(d: Workload): string {
+  return images(d.spec?.template).join(',');
 }
 
 type FollowResult = Awaited<ReturnType<typeof followRollout>>;
@@ -221,6 +301,11 @@ interface Phase {
     change: DeploymentChange,
     deployment: Workload,
   ): Promise<Workload | undefined>;
+  /**
+   * For a release Helm manages: makes the one Helm revision of this phase (upgrade or rollback)
+   * instead of `apply` per workload, or finds that it was made already (a resumed operation).
+   */
+  applyRelease?(progress: Progress): Promise<void>;
   /** The change's outcome once its rollout ended in this state. */
   outcome(state: FollowResult['state']): DeploymentChange['outcome'];
 }
@@ -230,12 +315,72 @@ abstract class RolloutHandlerBase implements OperationHandler {
   constructor(
     protected readonly clusters: KubernetesClusters,
     protected readonly timings: RolloutTimings,
-  ) {}
+  ) {
+    this.helm = new HelmCli(timings.helmBinary ?? 'helm', timings.timeoutMs);
+  }
+
+  protected readonly helm: HelmCli;
 
   abstract run(ctx: OperationContext): Promise<OperationOutcome>;
 
   protected client(input: RolloutOperationInput) {
     return this.clusters.operator(this.clusters.environment(input.environment));
+  }
+
+  protected place(input: RolloutOperationInput) {
+    return {
+      name: input.environment,
+      namespace: input.namespace,
+      release: input.release!,
+    };
+  }
+
+  protected releases(input: RolloutOperationInput) {
+    return readReleases(this.client(input), input.namespace, input.release!);
+  }
+
+  /** A revision newer than `after` that `made` recognises as this operation's (when resumed). */
+  protected async madeAlready(
+    input: RolloutOperationInput,
+    after: number,
+    made: (r: HelmRelease) => boolean,
+  ): Promise<HelmRelease | undefined> {
+    return (await this.releases(input)).find(r => r.version > after && made(r));
+  }
+
+  /**
+   * `helm rollback <release> <revision>` (the revision must still exist), unless a rollback to
+   * it newer than `after` is there already; returns the revision it made.
+   */
+  protected async helmRollback(
+    ctx: OperationContext,
+    input: RolloutOperationInput,
+    revision: number,
+    after: number,
+  ): Promise<number> {
+    const place = this.place(input);
+    const done = await this.madeAlready(
+      input,
+      after,
+      r => r.info.description === `Rollback to ${revision}`,
+    );
+    if (done) {
+      await ctx.log(
+        `Helm release ${place.namespace}/${place.release}: revision ${done.version} already rolled back to ${revision}`,
+      );
+      return done.version;
+    }
+    rollbackTarget(place, await this.releases(input), revision);
+    await ctx.log(
+      `helm rollback ${place.release} ${revision} -n ${place.namespace}`,
+      'warn',
+    );
+    await this.helm.rollback(this.client(input), place, revision, ctx.signal);
+    const made = (await this.releases(input)).at(-1)!;
+    await ctx.log(
+      `Helm release ${place.namespace}/${place.release}: revision ${made.version} (${made.info.status}: ${made.info.description})`,
+    );
+    return made.version;
   }
 
   /** The saved progress of a resumed operation, or a fresh one. */
@@ -262,6 +407,7 @@ abstract class RolloutHandlerBase implements OperationHandler {
     const generations = new Map<string, number>();
     if (progress.phase === phase.applyIn) {
       await ctx.saveProgress(progress);
+      const viaHelm = !!input.helm && !!phase.applyRelease;
       for (const change of progress.changes) {
         const d = await readWorkload(
           client,
@@ -281,8 +427,13 @@ abstract class RolloutHandlerBase implements OperationHandler {
             d,
           );
         }
+        if (viaHelm) continue;
         const patched = (await phase.apply(change, d)) ?? d;
         generations.set(change.name, patched.metadata?.generation ?? 0);
+      }
+      if (viaHelm) {
+        await phase.applyRelease!(progress);
+        await ctx.saveProgress(progress);
       }
       progress.phase = phase.next;
       await ctx.saveProgress(progress);
@@ -383,6 +534,30 @@ abstract class RolloutHandlerBase implements OperationHandler {
       applyIn: 'rolling-back',
       next: 'rolling-back',
       resumeMessage: 'Resuming: following the rollback',
+      applyRelease: async p => {
+        for (const change of p.changes) {
+          const d = await readWorkload(
+            this.client(input),
+            change.kind,
+            input.namespace,
+            change.name,
+          );
+          if (kindOf(d) === 'Rollout' && !(d as any).status?.abort) {
+            await abortRollout(this.client(input), d);
+            await ctx.log(`${change.name}: Rollout aborted`, 'warn');
+          }
+        }
+        const from = input.helm!.fromRevision;
+        p.helm = {
+          ...p.helm,
+          rollbackRevision: await this.helmRollback(
+            ctx,
+            input,
+            from,
+            p.helm?.revision ?? from,
+          ),
+        };
+      },
       apply: async (change, current) => {
         let d = current;
         const now = images(d.spec?.template);
@@ -426,9 +601,13 @@ abstract class RolloutHandlerBase implements OperationHandler {
       status: bad.length === 0 ? 'rolled-back' : 'failed',
       reason:
         bad.length === 0
-          ? `Rollout stalled (${why}); rolled back to revision ${progress.changes
-              .map(c => `${c.name}@${c.fromRevision}`)
-              .join(', ')}`
+          ? `Rollout stalled (${why}); rolled back to ${
+              input.helm
+                ? `Helm revision ${input.helm.fromRevision} (as revision ${progress.helm?.rollbackRevision})`
+                : `revision ${progress.changes
+                    .map(c => `${c.name}@${c.fromRevision}`)
+                    .join(', ')}`
+            }`
           : `Rollout stalled (${why}) and the rollback did not complete: ${bad
               .map(r => `${r.change.name}: ${r.result.message}`)
               .join('; ')}`,
@@ -455,6 +634,62 @@ export class DeployHandler extends RolloutHandlerBase {
       applyIn: 'patching',
       next: 'rolling-out',
       resumeMessage: 'Resuming: following the rollout',
+      applyRelease: async p => {
+        const place = this.place(input);
+        const from = input.helm!.fromRevision;
+        const mark = `[operation ${ctx.operation.id}]`;
+        const done = await this.madeAlready(input, from, r =>
+          (r.info.description ?? '').endsWith(mark),
+        );
+        if (done) {
+          await ctx.log(
+            `Helm release ${place.namespace}/${place.release}: revision ${done.version} was made by this operation already`,
+          );
+          p.helm = { revision: done.version };
+          return;
+        }
+        const current = assertDeployableRelease(
+          place,
+          await this.releases(input),
+        );
+        const image = p.changes[0].toImage;
+        await ctx.log(
+          `helm upgrade ${place.release} -n ${place.namespace}: revision ${
+            current.version
+          } (chart ${current.chart.metadata.name}-${
+            current.chart.metadata.version
+          }, its values) with image ${image}; ${p.changes
+            .map(c => `${c.name}: ${c.fromImage}`)
+            .join(', ')}`,
+        );
+        await this.helm.upgradeImage(
+          this.client(input),
+          place,
+          current,
+          image,
+          `${input.changeCause.slice(0, 900)} ${mark}`,
+          { signal: ctx.signal },
+        );
+        const made = (await this.releases(input)).at(-1)!;
+        p.helm = { revision: made.version };
+        await ctx.log(
+          `Helm release ${place.namespace}/${place.release}: revision ${made.version} (${made.info.status})`,
+        );
+        for (const change of p.changes) {
+          const d = await readWorkload(
+            this.client(input),
+            change.kind,
+            input.namespace,
+            change.name,
+          );
+          const now = d.spec?.template.spec?.containers[change.containerIndex];
+          if (now?.image !== change.toImage) {
+            throw new Error(
+              `Helm revision ${made.version} sets ${change.name}'s ${change.container} to ${now?.image}, not ${change.toImage}: its chart does not take the image from image.repository/image.tag; roll back to revision ${current.version} from the deploy history`,
+            );
+          }
+        }
+      },
       apply: async (change, d) => {
         const current =
           d.spec?.template.spec?.containers[change.containerIndex];
@@ -482,7 +717,11 @@ export class DeployHandler extends RolloutHandlerBase {
       progress.phase = 'done';
       return {
         status: 'succeeded',
-        reason: `Rolled out ${progress.changes
+        reason: `Rolled out ${
+          progress.helm?.revision
+            ? `Helm release ${input.namespace}/${input.release} revision ${input.helm?.fromRevision} -> ${progress.helm.revision}: `
+            : ''
+        }${progress.changes
           .map(
             c =>
               `${c.name} ${imageTag(c.fromImage)} -> ${imageTag(
@@ -518,6 +757,17 @@ export class RollbackHandler extends RolloutHandlerBase {
       applyIn: 'patching',
       next: 'rolling-out',
       resumeMessage: 'Resuming: following the rollback',
+      applyRelease: async p => {
+        const { fromRevision, targetRevision } = input.helm!;
+        p.helm = {
+          revision: await this.helmRollback(
+            ctx,
+            input,
+            targetRevision!,
+            fromRevision,
+          ),
+        };
+      },
       apply: async (change, d) => {
         if (images(d.spec?.template).join(',') === change.toImage) {
           await ctx.log(`${change.name}: already on ${change.toImage}`);
@@ -543,12 +793,20 @@ export class RollbackHandler extends RolloutHandlerBase {
     return bad.length === 0
       ? {
           status: 'succeeded',
-          reason: `Rolled back ${progress.changes
-            .map(
-              c =>
-                `${c.name} to the template of revision ${c.targetRevision} (revision ${c.fromRevision} -> ${c.toRevision})`,
-            )
-            .join(', ')}`,
+          reason: input.helm
+            ? `Rolled back Helm release ${input.namespace}/${
+                input.release
+              } to revision ${input.helm.targetRevision} (revision ${
+                input.helm.fromRevision
+              } -> ${progress.helm?.revision}): ${progress.changes
+                .map(c => `${c.name} ${c.toImage}`)
+                .join(', ')}`
+            : `Rolled back ${progress.changes
+                .map(
+                  c =>
+                    `${c.name} to the template of revision ${c.targetRevision} (revision ${c.fromRevision} -> ${c.toRevision})`,
+                )
+                .join(', ')}`,
           result: progress,
         }
       : {

@@ -54,7 +54,7 @@ const argoBody = z
 /**
  * Deploy, rollback, pause/promote and rollout status for one entity:
  * `POST /entities/:kind/:namespace/:name/deploy`, `.../rollback`, `.../pause`, `.../promote`,
- * `GET .../rollout`. Each parses, checks the caller's permission, calls RolloutService, answers.
+ * `GET .../rollout`, `GET .../deploy-history`. Each parses, checks the caller's permission, calls RolloutService, answers.
  */
 export function createRolloutRouter(deps: RolloutRouterDeps): express.Router {
   const { rollouts, httpAuth, permissions, catalog } = deps;
@@ -137,6 +137,20 @@ export function createRolloutRouter(deps: RolloutRouterDeps): express.Router {
     );
     res.json(await rollouts.status(entity, entityRef));
   });
+
+  // Every Helm release per environment (portal, workflow or anyone with helm), read-only.
+  router.get(
+    '/entities/:kind/:namespace/:name/deploy-history',
+    async (req, res) => {
+      const credentials = await httpAuth.credentials(req);
+      const { entity, entityRef } = await entityOfRequest(
+        catalog,
+        req,
+        credentials,
+      );
+      res.json(await rollouts.history(entity, entityRef));
+    },
+  );
 
   return router;
 }

@@ -1,6 +1,10 @@
 import { Entity } from '@backstage/catalog-model';
 import { InputError } from '@backstage/errors';
-import { EnvironmentConfig, KubernetesClusters } from '../kubernetes/clusters';
+import {
+  EnvironmentConfig,
+  EnvironmentSettings,
+  KubernetesClusters,
+} from '../kubernetes/clusters';
 import { WorkloadOwnership, workloadRefOf } from '../kubernetes/placement';
 import {
   kindOf,
@@ -8,15 +12,18 @@ import {
   patchImage,
   pauseOrPromote,
 } from '../kubernetes/workloads';
+import { HelmCli } from '../kubernetes/helm';
 import { OperationEngine } from '../operations/engine';
 import { Operation } from '../operations/store';
 import {
   DeploymentChange,
+  HelmPlan,
   RolloutOperationInput,
   planDeploy,
   planPauseOrPromote,
   planRollback,
 } from './operations';
+import { readDeployHistory } from './history';
 import { readRolloutStatus } from './status';
 
 export interface DeployBody {
@@ -46,6 +53,7 @@ interface Planned {
   changes: DeploymentChange[];
   changeCause: string;
   autoRollback: boolean;
+  helm?: HelmPlan;
 }
 
 /**
@@ -61,15 +69,21 @@ export class RolloutService {
       ownership: WorkloadOwnership;
       /** Per-cluster timeout of the status read. */
       statusTimeoutMs: number;
+      /** The `helm` binary (default `helm` on PATH), for deploys of releases Helm manages. */
+      helmBinary?: string;
     },
-  ) {}
+  ) {
+    this.helm = new HelmCli(deps.helmBinary ?? 'helm', 120_000);
+  }
+
+  private readonly helm: HelmCli;
 
   static create(deps: RolloutService['deps']): RolloutService {
     return new RolloutService(deps);
   }
 
   /** The configured environment of that name (InputError naming the configured ones). */
-  environment(name: string): EnvironmentConfig {
+  environment(name: string): EnvironmentSettings {
     return this.deps.clusters.environment(name);
   }
 
@@ -81,7 +95,7 @@ export class RolloutService {
   ): Promise<RolloutResult> {
     const { clusters, ownership } = this.deps;
     const workload = workloadRefOf(entity);
-    const { env, changes } = await planDeploy(
+    const { env, changes, helm, release } = await planDeploy(
       clusters,
       {
         workload,
@@ -95,7 +109,18 @@ export class RolloutService {
     const changeCause = `shipshape deploy by ${who}${
       body.reason ? `: ${body.reason}` : ''
     }`.slice(0, 1000);
-    if (body.dryRun) {
+    if (body.dryRun && release) {
+      // Helm renders the release's chart with its values and the new image, and the API server
+      // validates the result, without persisting anything.
+      await this.helm.upgradeImage(
+        clusters.operator(env),
+        env,
+        release,
+        changes[0].toImage,
+        changeCause,
+        { dryRun: true },
+      );
+    } else if (body.dryRun) {
       // Server-side dry run: the API server validates (admission included) without persisting.
       const client = clusters.operator(env);
       const current = await listEntityWorkloads(
@@ -124,6 +149,7 @@ export class RolloutService {
       changes,
       changeCause,
       autoRollback: body.autoRollback,
+      helm,
     });
   }
 
@@ -133,7 +159,7 @@ export class RolloutService {
     who: string,
     body: RollbackBody,
   ): Promise<RolloutResult> {
-    const { env, changes } = await planRollback(
+    const { env, changes, helm } = await planRollback(
       this.deps.clusters,
       {
         workload: workloadRefOf(entity),
@@ -142,14 +168,17 @@ export class RolloutService {
       },
       this.deps.ownership.of(entity),
     );
-    const changeCause = `shipshape rollback by ${who} to revision ${changes
-      .map(c => c.targetRevision)
-      .join(',')}${body.reason ? `: ${body.reason}` : ''}`.slice(0, 1000);
+    const changeCause = `shipshape rollback by ${who} to ${
+      helm
+        ? `Helm revision ${helm.targetRevision}`
+        : `revision ${changes.map(c => c.targetRevision).join(',')}`
+    }${body.reason ? `: ${body.reason}` : ''}`.slice(0, 1000);
     return this.submit('rollback', entityRef, who, body, {
       env,
       changes,
       changeCause,
       autoRollback: false,
+      helm,
     });
   }
 
@@ -193,6 +222,24 @@ export class RolloutService {
       clusters,
       workload: workloadRefOf(entity),
       entityRef,
+      timeoutMs: this.deps.statusTimeoutMs,
+      operations,
+    });
+  }
+
+  /**
+   * Every release of the entity's Helm release per environment (from the portal, the workflow
+   * or anyone with `helm`), newest first, with the portal's operation for those it started.
+   */
+  async history(entity: Entity, entityRef: string) {
+    const { clusters, engine } = this.deps;
+    const operations = await engine.store.listByEntity(entityRef, {
+      kind: ['deploy', 'rollback'],
+      limit: 200,
+    });
+    return readDeployHistory({
+      clusters,
+      workload: workloadRefOf(entity),
       timeoutMs: this.deps.statusTimeoutMs,
       operations,
     });

@@ -10,5 +10,6 @@ export function rolloutTimings(config: RootConfigService): RolloutTimings & {
     stallAfterMs: (c?.getOptionalNumber('stallAfterSeconds') ?? 120) * 1000,
     timeoutMs: (c?.getOptionalNumber('timeoutSeconds') ?? 900) * 1000,
     statusTimeoutMs: (c?.getOptionalNumber('statusTimeoutSeconds') ?? 5) * 1000,
+    helmBinary: c?.getOptionalString('helmBinary'),
   };
 }

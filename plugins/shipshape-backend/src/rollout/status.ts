@@ -87,7 +87,11 @@ function phaseOf(
   return { phase: 'complete', reason: state.message };
 }
 
-function classify(e: unknown): {
+/** A cluster read's failure as an environment's status (forbidden, unreachable or error). */
+export function classify(
+  e: unknown,
+  token = 'read',
+): {
   status: EnvironmentRollout['status'];
   error: string;
 } {
@@ -96,7 +100,7 @@ function classify(e: unknown): {
   if (code === 401 || code === 403) {
     return {
       status: 'forbidden',
-      error: `the cluster refused the read token (HTTP ${code})`,
+      error: `the cluster refused the ${token} token (HTTP ${code})`,
     };
   }
   if (

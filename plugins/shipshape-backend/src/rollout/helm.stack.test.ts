@@ -1,0 +1,374 @@
+import { mockServices, startTestBackend } from '@backstage/backend-test-utils';
+import { Entity } from '@backstage/catalog-model';
+import { catalogServiceMock } from '@backstage/plugin-catalog-node/testUtils';
+import { execFileSync } from 'child_process';
+import fs from 'fs';
+import os from 'os';
+import path from 'path';
+import YAML from 'yaml';
+import {
+  kubectl,
+  readStackKubernetes,
+  testConfig,
+  testDeployment,
+} from '@internal/shipshape-test-utils';
+import { shipshapePlugin } from '../plugin';
+import { shipshapeApi, testComponent } from './__testUtils__/api';
+
+jest.setTimeout(300_000);
+
+// A golden-path service released by its workflow (helm upgrade --install) and deployed and
+// rolled back from the portal: one Helm history. The node-service template rendered by the real
+// scaffolder, installed with the stack's helm as release.yaml installs it.
+const REPO = path.resolve(__dirname, '../../../..');
+const HELM = path.join(REPO, '.tools/bin/helm');
+const NAME = `helm-path-${process.pid}`;
+/** A release of the same name made from another chart (namespace of its own). */
+const OTHER = `helm-other-${process.pid}`;
+/** A workload with the entity's labels that no Helm release manages. */
+const UNHELMED = `helm-none-${process.pid}`;
+const USER = 'user:default/someone';
+
+const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'helm-path-'));
+const out = path.join(dir, 'out');
+const k = () => readStackKubernetes();
+
+function helm(args: string[]): string {
+  return execFileSync(HELM, ['--kubeconfig', k().adminKubeconfig, ...args], {
+    encoding: 'utf8',
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+}
+
+function history(release: string, ns = release) {
+  return JSON.parse(
+    helm(['history', release, '-n', ns, '-o', 'json']),
+  ) as Array<{
+    revision: number;
+    status: string;
+    description: string;
+    chart: string;
+  }>;
+}
+
+function image(ns: string, name = ns): string {
+  return JSON.parse(kubectl(['-n', ns, 'get', 'deploy', name, '-o', 'json']))
+    .spec.template.spec.containers[0].image;
+}
+
+/** release.yaml's Deploy step (without --atomic/--wait: kwok pods are Ready at once). */
+function workflowRelease(tag: string) {
+  helm([
+    'upgrade',
+    '--install',
+    NAME,
+    path.join(out, 'chart'),
+    '-n',
+    NAME,
+    '--create-namespace',
+    '-f',
+    path.join(out, 'chart/values-staging.yaml'),
+    '--set',
+    `image.tag=${tag}`,
+    '--history-max',
+    '20',
+  ]);
+  kubectl(['-n', NAME, 'rollout', 'status', `deploy/${NAME}`, '--timeout=60s']);
+}
+
+/** The platform lets the portal's deploy identity manage the service's namespace. */
+function grantOperator(ns: string) {
+  kubectl(
+    ['apply', '-f', '-'],
+    JSON.stringify({
+      apiVersion: 'rbac.authorization.k8s.io/v1',
+      kind: 'RoleBinding',
+      metadata: { name: 'shipshape-operator-helm', namespace: ns },
+      roleRef: {
+        apiGroup: 'rbac.authorization.k8s.io',
+        kind: 'ClusterRole',
+        name: 'admin',
+      },
+      subjects: [
+        {
+          kind: 'ServiceAccount',
+          name: 'shipshape-operator',
+          namespace: 'shipshape-system',
+        },
+      ],
+    }),
+  );
+}
+
+/** A chart that is not the service's: another name, its own values, the same labels. */
+function writeOtherChart(): string {
+  const chart = path.join(dir, 'other-chart');
+  fs.mkdirSync(path.join(chart, 'templates'), { recursive: true });
+  fs.writeFileSync(
+    path.join(chart, 'Chart.yaml'),
+    'apiVersion: v2\nname: other-chart\nversion: 1.2.3\n',
+  );
+  fs.writeFileSync(path.join(chart, 'values.yaml'), 'img: nginx:1.27\n');
+  fs.writeFileSync(
+    path.join(chart, 'templates/deployment.yaml'),
+    `apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: {{ .Release.Name }}
+  labels: { backstage.io/kubernetes-id: {{ .Release.Name }} }
+  annotations: { shipshape.dev/entity: component:default/{{ .Release.Name }} }
+spec:
+  replicas: 1
+  selector: { matchLabels: { app: {{ .Release.Name }} } }
+  template:
+    metadata: { labels: { app: {{ .Release.Name }}, backstage.io/kubernetes-id: {{ .Release.Name }} } }
+    spec: { containers: [{ name: app, image: {{ .Values.img }} }] }
+`,
+  );
+  return chart;
+}
+
+describe('a Helm-installed service deployed and rolled back from the portal', () => {
+  let server: any;
+  let entity: Entity;
+  const api = shipshapeApi(() => server, USER);
+
+  beforeAll(async () => {
+    const params = path.join(dir, 'params.json');
+    fs.writeFileSync(
+      params,
+      JSON.stringify({
+        ...JSON.parse(
+          fs.readFileSync(
+            path.join(REPO, 'templates/scripts/params/standard-none.json'),
+            'utf8',
+          ),
+        ),
+        name: NAME,
+        latencyThresholdMs: 300,
+        environments: ['staging', 'production'],
+        publishTarget: 'github',
+      }),
+    );
+    execFileSync(
+      process.execPath,
+      [
+        path.join(REPO, 'templates/scripts/run-scaffolder.mjs'),
+        path.join(REPO, 'templates/node-service'),
+        params,
+        out,
+      ],
+      { cwd: REPO, stdio: ['ignore', 'ignore', 'pipe'] },
+    );
+    entity = YAML.parse(
+      fs.readFileSync(path.join(out, 'catalog-info.yaml'), 'utf8'),
+    );
+    for (const ns of [NAME, OTHER, UNHELMED]) {
+      kubectl(['delete', 'namespace', ns, '--ignore-not-found', '--wait']);
+    }
+    workflowRelease('rev1');
+    workflowRelease('rev2');
+    grantOperator(NAME);
+    kubectl(['create', 'namespace', OTHER]);
+    grantOperator(OTHER);
+    helm(['install', OTHER, writeOtherChart(), '-n', OTHER]);
+    kubectl(['create', 'namespace', UNHELMED]);
+    kubectl(
+      ['apply', '-f', '-'],
+      testDeployment({
+        name: UNHELMED,
+        namespace: UNHELMED,
+        kubernetesId: UNHELMED,
+        image: 'registry.example.test/none:1.0.0',
+        release: null,
+      }),
+    );
+
+    const config = testConfig([
+      { name: 'staging', namespacePerService: true },
+    ]) as any;
+    config.shipshape.rollout.helmBinary = HELM;
+    config.shipshape.rollout.stallAfterSeconds = 4;
+    ({ server } = await startTestBackend({
+      features: [
+        shipshapePlugin,
+        mockServices.rootConfig.factory({ data: config }),
+        mockServices.permissions.factory(),
+        catalogServiceMock.factory({
+          entities: [
+            entity,
+            testComponent(OTHER, OTHER),
+            testComponent(UNHELMED, UNHELMED),
+          ],
+        }),
+      ],
+    }));
+  }, 280_000);
+
+  afterAll(() => {
+    for (const ns of [NAME, OTHER, UNHELMED]) {
+      kubectl([
+        'delete',
+        'namespace',
+        ns,
+        '--ignore-not-found',
+        '--wait=false',
+      ]);
+    }
+    fs.rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('a portal deploy is a Helm revision with the same chart and values, and the next workflow release starts from it', async () => {
+    const valuesBefore = JSON.parse(
+      helm(['get', 'values', NAME, '-n', NAME, '-o', 'json']),
+    );
+    const dry = await api.post(`${NAME}/deploy`, {
+      environment: 'staging',
+      tag: 'rev3',
+      dryRun: true,
+    });
+    expect(dry.status).toBe(200);
+    expect(dry.body.helm).toEqual({
+      fromRevision: 2,
+      chart: `${NAME}-0.1.0`,
+    });
+    expect(history(NAME)).toHaveLength(2);
+
+    const op = await api.postAndWait(`${NAME}/deploy`, {
+      environment: 'staging',
+      tag: 'rev3',
+      reason: 'hotfix for the checkout timeout',
+    });
+    expect(op.status).toBe('succeeded');
+    expect(op.outcomeReason).toContain(
+      `Helm release ${NAME}/${NAME} revision 2 -> 3`,
+    );
+    const h = history(NAME);
+    expect(h.at(-1)).toMatchObject({
+      revision: 3,
+      status: 'deployed',
+      chart: `${NAME}-0.1.0`,
+      description: `shipshape deploy by ${USER}: hotfix for the checkout timeout [operation ${op.id}]`,
+    });
+    expect(image(NAME)).toMatch(/:rev3$/);
+    // Same values, new image: only image.tag (and the emptied digest) differ.
+    const valuesAfter = JSON.parse(
+      helm(['get', 'values', NAME, '-n', NAME, '-o', 'json']),
+    );
+    expect(valuesAfter).toEqual({
+      ...valuesBefore,
+      image: {
+        ...valuesBefore.image,
+        repository: image(NAME).replace(/:rev3$/, ''),
+        tag: 'rev3',
+        digest: '',
+      },
+    });
+
+    workflowRelease('rev4');
+    expect(history(NAME).map(r => r.revision)).toEqual([1, 2, 3, 4]);
+    expect(image(NAME)).toMatch(/:rev4$/);
+  });
+
+  it('a portal rollback is a Helm rollback to a named revision; a revision that does not exist is refused', async () => {
+    const missing = await api.post(`${NAME}/rollback`, {
+      environment: 'staging',
+      revision: 99,
+    });
+    expect(missing.status).toBe(404);
+    expect(missing.body.error.message).toBe(
+      `revision: Helm release ${NAME}/${NAME} (environment staging) has no revision 99 (available: 1, 2, 3, 4; see its deploy history); nothing was changed`,
+    );
+    expect(history(NAME)).toHaveLength(4);
+
+    const op = await api.postAndWait(`${NAME}/rollback`, {
+      environment: 'staging',
+      revision: 3,
+      reason: 'rev4 is slow',
+    });
+    expect(op.status).toBe('succeeded');
+    expect(history(NAME).at(-1)).toMatchObject({
+      revision: 5,
+      status: 'deployed',
+      description: 'Rollback to 3',
+    });
+    expect(image(NAME)).toMatch(/:rev3$/);
+  });
+
+  it('a deploy that stalls is rolled back to the previous Helm revision', async () => {
+    const op = await api.postAndWait(`${NAME}/deploy`, {
+      environment: 'staging',
+      tag: 'rev6-bad',
+    });
+    expect(op.status).toBe('rolled-back');
+    expect(op.outcomeReason).toContain(
+      'rolled back to Helm revision 5 (as revision 7)',
+    );
+    expect(history(NAME).slice(-2)).toMatchObject([
+      { revision: 6, description: expect.stringContaining('[operation') },
+      { revision: 7, status: 'deployed', description: 'Rollback to 5' },
+    ]);
+    expect(image(NAME)).toMatch(/:rev3$/);
+  });
+
+  it('the deploy history lists every release per environment, with the portal operation of those it started, and no values or manifests', async () => {
+    const res = await api.get(
+      `entities/component/default/${NAME}/deploy-history`,
+    );
+    expect(res.status).toBe(200);
+    const [staging] = res.body.environments;
+    expect(staging).toMatchObject({
+      environment: 'staging',
+      namespace: NAME,
+      release: NAME,
+      status: 'ok',
+    });
+    expect(staging.releases.map((r: any) => r.revision)).toEqual([
+      7, 6, 5, 4, 3, 2, 1,
+    ]);
+    const byRevision = (n: number) =>
+      staging.releases.find((r: any) => r.revision === n);
+    expect(byRevision(3)).toMatchObject({
+      status: 'superseded',
+      chart: `${NAME}-0.1.0`,
+      images: [{ workload: NAME, image: expect.stringMatching(/:rev3$/) }],
+      operation: { kind: 'deploy', status: 'succeeded', requestedBy: USER },
+    });
+    expect(byRevision(4).operation).toBeUndefined(); // the workflow's
+    expect(byRevision(5).operation).toMatchObject({ kind: 'rollback' });
+    expect(byRevision(7).operation).toMatchObject({
+      kind: 'deploy',
+      status: 'rolled-back',
+    });
+    expect(JSON.stringify(res.body)).not.toMatch(/manifest|"values"|config/);
+  });
+
+  it('a release made from another chart and a workload Helm does not manage are refused before anything changes', async () => {
+    const other = await api.post(`${OTHER}/deploy`, {
+      environment: 'staging',
+      tag: '1.28',
+    });
+    expect(other.status).toBe(409);
+    expect(other.body.error.message).toBe(
+      `Helm release ${OTHER}/${OTHER} (environment staging) revision 1 was installed from chart other-chart-1.2.3; its chart is 'other-chart', not the service's chart '${OTHER}'; its chart has no image.repository/image.tag values. The portal deploys only releases of the golden-path chart: release it with the workflow that installed it, or reinstall it from the service's chart; nothing was changed`,
+    );
+    expect(history(OTHER)).toHaveLength(1);
+    expect(image(OTHER)).toBe('nginx:1.27');
+
+    const rollback = await api.post(`${OTHER}/rollback`, {
+      environment: 'staging',
+      revision: 1,
+    });
+    expect(rollback.status).toBe(409);
+
+    const unhelmed = await api.post(`${UNHELMED}/deploy`, {
+      environment: 'staging',
+      tag: '1.0.1',
+    });
+    expect(unhelmed.status).toBe(409);
+    expect(unhelmed.body.error.message).toContain(
+      'is not managed by Helm (no meta.helm.sh/release-name annotation)',
+    );
+    expect(image(UNHELMED)).toBe('registry.example.test/none:1.0.0');
+  });
+});
