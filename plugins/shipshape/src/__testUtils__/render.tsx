@@ -26,13 +26,14 @@ function renderWithApi(
 /**
  * Renders `element` on `entity`'s page with the real ShipshapeClient against the backend at
  * http://backend/api/shipshape answered by `fetch`, with every permission allowed or every one
- * denied.
+ * denied, and any `more` APIs (e.g. signals).
  */
 export function renderWithBackend(
   element: ReactElement,
   entity: Entity,
   fetch: (url: string, init?: RequestInit) => Promise<Response>,
   allowed = false,
+  more: Array<[unknown, unknown]> = [],
 ) {
   return renderInTestApp(inEntity(element, entity), {
     apis: [
@@ -53,6 +54,7 @@ export function renderWithBackend(
           }),
         },
       ],
+      ...more,
     ] as any,
   });
 }

@@ -35,6 +35,7 @@ import {
 } from '../../api';
 import { AccessibleColours } from '../AccessibleColours';
 import { absoluteTime } from '../time';
+import { useEntitySignal } from '../useEntitySignal';
 
 function size(bytes?: number) {
   if (bytes === undefined) return '';
@@ -233,6 +234,10 @@ export function DrReadinessCard() {
   useEffect(() => {
     load();
   }, [load]);
+  // A backup, drill or grade changed (here or anywhere else): read the card again.
+  useEntitySignal(entityRef, s => {
+    if (s.kind === 'backup' || s.kind === 'drill' || s.kind === 'grade') load();
+  });
 
   // Starts a backup or drill, follows it (the backend's long poll answers on each step) and
   // grades the entity again when it has ended, so the card shows the outcome without a reload.

@@ -17,6 +17,7 @@ import {
 import { useApi } from '@backstage/core-plugin-api';
 import { useEntity } from '@backstage/plugin-catalog-react';
 import { usePermission } from '@backstage/plugin-permission-react';
+import { useRef } from 'react';
 import Box from '@material-ui/core/Box';
 import Chip from '@material-ui/core/Chip';
 import Divider from '@material-ui/core/Divider';
@@ -42,6 +43,7 @@ import { absoluteTime, relativeTime } from '../time';
 import { ShipshapeErrorPanel } from '../ShipshapeErrorPanel';
 import { useEntityTabLink } from '../links';
 import { useAutoRefresh } from './useAutoRefresh';
+import { SIGNALLED_POLL_MS, useEntitySignal } from '../useEntitySignal';
 import { AccessibleColours } from '../AccessibleColours';
 
 /** The day-2 template the Deploy button opens (templates/deploy-service). */
@@ -49,7 +51,10 @@ export const DEPLOY_TEMPLATE_PATH =
   '/create/templates/default/shipshape-deploy-service';
 
 export interface RolloutStatusCardProps {
-  /** How often to refresh while the tab is visible (default 10 s; 0 turns it off). */
+  /**
+   * How often to refresh while the tab is visible (default 10 s; at least 60 s while signals
+   * push the changes; 0 turns it off).
+   */
   refreshIntervalMs?: number;
   /** `errors` (the card): only failing pods; `all` (the tab): every pod. */
   pods?: 'errors' | 'all';
@@ -347,11 +352,20 @@ export function RolloutStatusCard(props: RolloutStatusCardProps) {
     permission: shipshapeDeployPermission,
     resourceRef: entityRef,
   });
-  const { value, error, loading, updatedAt } = useAutoRefresh(
+  // A deploy's or rollback's signal refreshes at once; polling is then only a slow fallback.
+  const signalled = useRef(() => {});
+  const { live } = useEntitySignal(entityRef, s => {
+    if (s.kind === 'rollout' || s.kind === 'operation') signalled.current();
+  });
+  const pollMs = props.refreshIntervalMs ?? 10_000;
+  const intervalMs =
+    live && pollMs > 0 ? Math.max(pollMs, SIGNALLED_POLL_MS) : pollMs;
+  const { value, error, loading, updatedAt, refresh } = useAutoRefresh(
     () => api.getEntityRollout(getCompoundEntityRef(entity)),
-    hasId ? props.refreshIntervalMs ?? 10_000 : -1,
+    hasId ? intervalMs : -1,
     [entityRef, hasId],
   );
+  signalled.current = refresh;
 
   if (!hasId) {
     return (

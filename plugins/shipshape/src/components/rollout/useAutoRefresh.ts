@@ -23,9 +23,14 @@ export function useAutoRefresh<T>(
   const loadRef = useRef(load);
   loadRef.current = load;
   const inFlight = useRef(false);
+  // A refresh asked for during a load (a signal of a newer change) runs once more after it.
+  const again = useRef(false);
 
   const refresh = useCallback(() => {
-    if (inFlight.current) return;
+    if (inFlight.current) {
+      again.current = true;
+      return;
+    }
     inFlight.current = true;
     loadRef
       .current()
@@ -35,6 +40,10 @@ export function useAutoRefresh<T>(
       )
       .finally(() => {
         inFlight.current = false;
+        if (again.current) {
+          again.current = false;
+          refresh();
+        }
       });
   }, []);
 

@@ -1,0 +1,151 @@
+import { SignalApi, signalApiRef } from '@backstage/plugin-signals-react';
+import {
+  ShipshapeSignal,
+  shipshapeEntityChannel,
+} from '@shipshape/plugin-shipshape-common';
+import { act, screen } from '@testing-library/react';
+import healthy from './rollout/__fixtures__/healthy.json';
+import { renderWithBackend } from '../__testUtils__/render';
+import { DrReadinessCard } from './dr/DrReadinessCard';
+import { RolloutStatusCard } from './rollout/RolloutStatusCard';
+
+/** The app's signals API as the signals plugin's client is seen by a card: by channel. */
+function fakeSignals() {
+  const subscribers = new Map<string, Set<(m: any) => void>>();
+  const api: SignalApi = {
+    subscribe(channel, onMessage) {
+      if (!subscribers.has(channel)) subscribers.set(channel, new Set());
+      subscribers.get(channel)!.add(onMessage);
+      return { unsubscribe: () => subscribers.get(channel)!.delete(onMessage) };
+    },
+  };
+  const send = async (entityRef: string, message: ShipshapeSignal) =>
+    act(async () => {
+      subscribers
+        .get(shipshapeEntityChannel(entityRef))
+        ?.forEach(s => s(message));
+    });
+  const channels = () =>
+    [...subscribers].filter(([, s]) => s.size > 0).map(([c]) => c);
+  return { api, send, channels };
+}
+
+const entity = (name: string, annotations: Record<string, string>) => ({
+  apiVersion: 'backstage.io/v1alpha1',
+  kind: 'Component',
+  metadata: { name, namespace: 'default', annotations },
+  spec: {
+    type: 'service',
+    owner: 'group:default/team',
+    lifecycle: 'production',
+  },
+});
+
+const json = (body: unknown) =>
+  Promise.resolve(new Response(JSON.stringify(body), { status: 200 }));
+
+describe('cards on signals', () => {
+  afterEach(() => jest.useRealTimers());
+
+  it('rollout card: a deploy signal refreshes at once; polling slows to 60 s; other kinds are ignored', async () => {
+    jest.useFakeTimers();
+    const signals = fakeSignals();
+    const fetch = jest.fn((_url: string) => json(healthy));
+    renderWithBackend(
+      <RolloutStatusCard refreshIntervalMs={1000} />,
+      entity('Payments-Api', { 'backstage.io/kubernetes-id': 'payments-api' }),
+      fetch,
+      false,
+      [[signalApiRef, signals.api]],
+    );
+    await screen.findByRole('region', { name: 'environment staging' });
+    // one channel per entity, the ref in lower case
+    expect(signals.channels()).toEqual([
+      'shipshape:entity:component:default/payments-api',
+    ]);
+    const rolloutCalls = () =>
+      fetch.mock.calls.filter(([u]) => String(u).endsWith('/rollout')).length;
+    const first = rolloutCalls();
+    // The 1 s poll is not used while signals push changes: 59 s pass without a read.
+    await act(async () => {
+      jest.advanceTimersByTime(59_000);
+    });
+    expect(rolloutCalls()).toBe(first);
+
+    await signals.send('component:default/payments-api', {
+      kind: 'rollout',
+      id: 'op-1',
+      status: 'running',
+      step: 'rolling-out',
+    });
+    expect(rolloutCalls()).toBe(first + 1);
+    await signals.send('component:default/payments-api', { kind: 'backup' });
+    await signals.send('component:default/orders-api', { kind: 'rollout' });
+    expect(rolloutCalls()).toBe(first + 1);
+    // the slow fallback poll still runs
+    await act(async () => {
+      jest.advanceTimersByTime(60_000);
+    });
+    expect(rolloutCalls()).toBe(first + 2);
+  });
+
+  it('rollout card without the signals plugin: polls at its own interval', async () => {
+    jest.useFakeTimers();
+    const fetch = jest.fn(() => json(healthy));
+    renderWithBackend(
+      <RolloutStatusCard refreshIntervalMs={1000} />,
+      entity('unsignalled-api', {
+        'backstage.io/kubernetes-id': 'payments-api',
+      }),
+      fetch,
+    );
+    await screen.findByRole('region', { name: 'environment staging' });
+    const first = fetch.mock.calls.length;
+    for (let i = 0; i < 3; i++) {
+      await act(async () => {
+        jest.advanceTimersByTime(1000);
+      });
+    }
+    expect(fetch.mock.calls.length).toBe(first + 3);
+  });
+
+  it('DR card: a backup, drill or grade signal re-reads readiness and history; a rollout one does not', async () => {
+    const signals = fakeSignals();
+    const fetch = jest.fn((url: string) =>
+      url.endsWith('/dr-readiness')
+        ? json({
+            entityRef: 'component:default/orders-api',
+            environment: 'production',
+            status: 'warn',
+            checks: [],
+            gradedAt: '2026-12-06T10:00:00.000Z',
+            changes: [],
+          })
+        : json({ target: 'orders-db', storage: 'local', items: [] }),
+    );
+    renderWithBackend(
+      <DrReadinessCard />,
+      entity('orders-api', { 'shipshape.dev/backup-target': 'orders-db' }),
+      fetch,
+      false,
+      [[signalApiRef, signals.api]],
+    );
+    expect(await screen.findByText('WARN')).toBeInTheDocument();
+    const reads = () =>
+      fetch.mock.calls.filter(([u]) => u.endsWith('/dr-readiness')).length;
+    expect(reads()).toBe(1);
+    await signals.send('component:default/orders-api', { kind: 'rollout' });
+    expect(reads()).toBe(1);
+    for (const kind of ['backup', 'drill', 'grade'] as const) {
+      await signals.send('component:default/orders-api', {
+        kind,
+        id: 'b1',
+        status: 'succeeded',
+      });
+    }
+    expect(reads()).toBe(4);
+    expect(
+      fetch.mock.calls.filter(([u]) => u.endsWith('/backups')).length,
+    ).toBe(4);
+  });
+});
