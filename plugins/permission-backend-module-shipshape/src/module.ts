@@ -8,6 +8,8 @@ import { ShipshapePermissionPolicy } from './policy';
 /**
  * Installs Shipshape's permission policy into the permission backend, in place of the
  * allow-all policy (install one policy module, not both).
+ *
+ * @public
  */
 export const permissionModuleShipshape = createBackendModule({
   pluginId: 'permission',

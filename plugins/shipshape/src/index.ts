@@ -17,6 +17,7 @@ export { ShipshapeClient, shipshapeApiRef } from './api';
 export type {
   BackupHistory,
   BackupItem,
+  DrillItem,
   DrReadinessReport,
   ShipshapeApi,
 } from './api';
