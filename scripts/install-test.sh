@@ -122,6 +122,17 @@ publish_s=$((SECONDS - t))
 echo "     tarballs (bytes, as published):"
 find "$RUN/registry/storage" -name '*.tgz' -printf '%s\t%f\n' | sort -k2 | tee "$OUT/tarballs.tsv" | sed 's/^/       /'
 echo "     total $(awk '{ s += $1 } END { print s }' "$OUT/tarballs.tsv") bytes in $(wc -l <"$OUT/tarballs.tsv") tarballs"
+# every tarball carries the license: package/LICENSE, the same text as the root LICENSE (copied
+# into each package folder; npm and Yarn pack a package's LICENSE whatever its `files` say)
+no_license=()
+while read -r tgz; do
+  tar -xzOf "$tgz" package/LICENSE 2>/dev/null | cmp -s - "$ROOT/LICENSE" || no_license+=("$(basename "$tgz")")
+done < <(find "$RUN/registry/storage" -name '*.tgz')
+if ((${#no_license[@]} == 0)) && [[ -s $OUT/tarballs.tsv ]]; then
+  ok "every tarball has package/LICENSE, the root LICENSE ($(wc -l <"$OUT/tarballs.tsv") tarballs)"
+else
+  not_ok "tarballs without the root LICENSE as package/LICENSE: ${no_license[*]:-no tarballs}"
+fi
 
 # ---- 3. a fresh portal ----
 # The skeleton create-app writes, plus the registry mirror's gap pins (this repository's root
