@@ -13,6 +13,7 @@ import {
   testDeployment,
 } from '@internal/shipshape-test-utils';
 import { shipshapePlugin } from '../plugin';
+import { responseMismatches } from '../schema/__testUtils__/conforms';
 import { shipshapeApi, testComponent } from './__testUtils__/api';
 
 jest.setTimeout(300_000);
@@ -316,6 +317,14 @@ describe('a Helm-installed service deployed and rolled back from the portal', ()
       `entities/component/default/${NAME}/deploy-history`,
     );
     expect(res.status).toBe(200);
+    expect(
+      responseMismatches(
+        res.body,
+        '/entities/{kind}/{namespace}/{name}/deploy-history',
+        'get',
+        200,
+      ),
+    ).toEqual([]);
     const [staging] = res.body.environments;
     expect(staging).toMatchObject({
       environment: 'staging',

@@ -637,6 +637,45 @@ export const spec = {
         },
       },
     },
+    '/entities/{kind}/{namespace}/{name}/deploy-history': {
+      get: {
+        operationId: 'getEntityDeployHistory',
+        summary:
+          "Every release of the entity's Helm release per environment (from the portal, the release workflow or anyone with helm), newest first, read from Helm's release records with the environment's operator credentials: revision, status, description (who and why), time, chart and images, and the portal operation of those it started. Never values or manifests.",
+        parameters: [
+          {
+            $ref: '#/components/parameters/kind',
+          },
+          {
+            $ref: '#/components/parameters/namespace',
+          },
+          {
+            $ref: '#/components/parameters/name',
+          },
+        ],
+        responses: {
+          '200': {
+            description: 'One entry per configured environment.',
+            content: {
+              'application/json': {
+                schema: {
+                  $ref: '#/components/schemas/DeployHistory',
+                },
+              },
+            },
+          },
+          '400': {
+            $ref: '#/components/responses/Error',
+          },
+          '401': {
+            $ref: '#/components/responses/Error',
+          },
+          '404': {
+            $ref: '#/components/responses/Error',
+          },
+        },
+      },
+    },
     '/entities/{kind}/{namespace}/{name}/operations': {
       get: {
         operationId: 'listEntityOperations',
@@ -2220,6 +2259,9 @@ export const spec = {
           changeCause: {
             type: 'string',
           },
+          helm: {
+            $ref: '#/components/schemas/HelmPlan',
+          },
         },
         required: [
           'dryRun',
@@ -2229,6 +2271,147 @@ export const spec = {
           'changes',
           'changeCause',
         ],
+      },
+      HelmPlan: {
+        type: 'object',
+        description:
+          'Set when Helm manages the release; the deploy or rollback is a Helm revision.',
+        properties: {
+          fromRevision: {
+            type: 'integer',
+            description: "The release's newest revision when planned.",
+          },
+          targetRevision: {
+            type: 'integer',
+            description: 'Rollback: helm rollback to this revision.',
+          },
+          chart: {
+            type: 'string',
+            description: '<chart name>-<chart version> of the newest revision.',
+          },
+        },
+        required: ['fromRevision', 'chart'],
+      },
+      DeployHistoryRelease: {
+        type: 'object',
+        properties: {
+          revision: {
+            type: 'integer',
+          },
+          status: {
+            type: 'string',
+            description:
+              "Helm's: deployed, superseded, failed, pending-upgrade, ...",
+          },
+          description: {
+            type: 'string',
+            description:
+              'What helm history shows: who and why for portal deploys.',
+          },
+          updated: {
+            type: 'string',
+          },
+          chart: {
+            type: 'string',
+          },
+          appVersion: {
+            type: 'string',
+          },
+          images: {
+            type: 'array',
+            items: {
+              type: 'object',
+              properties: {
+                workload: {
+                  type: 'string',
+                },
+                image: {
+                  type: 'string',
+                },
+              },
+              required: ['workload', 'image'],
+            },
+          },
+          operation: {
+            type: 'object',
+            description:
+              'The portal operation that made this revision (its log is /operations/{id}/log).',
+            properties: {
+              id: {
+                type: 'string',
+              },
+              kind: {
+                type: 'string',
+              },
+              status: {
+                $ref: '#/components/schemas/OperationStatus',
+              },
+              requestedBy: {
+                type: 'string',
+              },
+              reason: {
+                type: 'string',
+              },
+            },
+            required: ['id', 'kind', 'status', 'requestedBy'],
+          },
+        },
+        required: ['revision', 'status', 'description', 'chart', 'images'],
+      },
+      EnvironmentDeployHistory: {
+        type: 'object',
+        properties: {
+          environment: {
+            type: 'string',
+          },
+          cluster: {
+            type: 'string',
+          },
+          namespace: {
+            type: 'string',
+          },
+          release: {
+            type: 'string',
+          },
+          status: {
+            type: 'string',
+            enum: ['ok', 'not-helm', 'forbidden', 'unreachable', 'error'],
+            description:
+              'not-helm: no Helm release record there (the portal patches the workloads directly).',
+          },
+          error: {
+            type: 'string',
+          },
+          releases: {
+            type: 'array',
+            items: {
+              $ref: '#/components/schemas/DeployHistoryRelease',
+            },
+          },
+        },
+        required: [
+          'environment',
+          'cluster',
+          'namespace',
+          'release',
+          'status',
+          'releases',
+        ],
+      },
+      DeployHistory: {
+        type: 'object',
+        properties: {
+          kubernetesId: {
+            type: 'string',
+          },
+          environments: {
+            type: 'array',
+            items: {
+              $ref: '#/components/schemas/EnvironmentDeployHistory',
+            },
+          },
+        },
+        required: ['kubernetesId', 'environments'],
       },
       OperationStatus: {
         type: 'string',

@@ -12,6 +12,7 @@ import { CreateEntityBackup200Response } from '../models/CreateEntityBackup200Re
 import { CreateEntityBackupRequest } from '../models/CreateEntityBackupRequest.model';
 import { CreateEntityRestoreDrill200Response } from '../models/CreateEntityRestoreDrill200Response.model';
 import { CreateEntityRestoreDrillRequest } from '../models/CreateEntityRestoreDrillRequest.model';
+import { DeployHistory } from '../models/DeployHistory.model';
 import { DeployRequest } from '../models/DeployRequest.model';
 import { DrOverview } from '../models/DrOverview.model';
 import { DrReadinessReport } from '../models/DrReadinessReport.model';
@@ -117,6 +118,17 @@ export type GetEntityBackup = {
     wait?: number;
   };
   response: Backup | Error | Error | Error;
+};
+/**
+ * @public
+ */
+export type GetEntityDeployHistory = {
+  path: {
+    kind: string;
+    namespace: string;
+    name: string;
+  };
+  response: DeployHistory | Error | Error | Error;
 };
 /**
  * @public
@@ -324,6 +336,8 @@ export type EndpointMap = {
   '#get|/dr/overview': GetDrOverview;
 
   '#get|/entities/{kind}/{namespace}/{name}/backups/{id}': GetEntityBackup;
+
+  '#get|/entities/{kind}/{namespace}/{name}/deploy-history': GetEntityDeployHistory;
 
   '#get|/entities/{kind}/{namespace}/{name}/dr-readiness': GetEntityDrReadiness;
 

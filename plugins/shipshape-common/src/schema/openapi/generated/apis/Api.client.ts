@@ -17,6 +17,7 @@ import { CreateEntityBackup200Response } from '../models/CreateEntityBackup200Re
 import { CreateEntityBackupRequest } from '../models/CreateEntityBackupRequest.model';
 import { CreateEntityRestoreDrill200Response } from '../models/CreateEntityRestoreDrill200Response.model';
 import { CreateEntityRestoreDrillRequest } from '../models/CreateEntityRestoreDrillRequest.model';
+import { DeployHistory } from '../models/DeployHistory.model';
 import { DeployRequest } from '../models/DeployRequest.model';
 import { DrOverview } from '../models/DrOverview.model';
 import { DrReadinessReport } from '../models/DrReadinessReport.model';
@@ -119,6 +120,16 @@ export type GetEntityBackup = {
   };
   query: {
     wait?: number;
+  };
+};
+/**
+ * @public
+ */
+export type GetEntityDeployHistory = {
+  path: {
+    kind: string;
+    namespace: string;
+    name: string;
   };
 };
 /**
@@ -465,6 +476,36 @@ export class DefaultApiClient {
       name: request.path.name,
       id: request.path.id,
       ...request.query,
+    });
+
+    return await this.fetchApi.fetch(`${baseUrl}${uri}`, {
+      headers: {
+        'Content-Type': 'application/json',
+        ...(options?.token && { Authorization: `Bearer ${options?.token}` }),
+      },
+      method: 'GET',
+    });
+  }
+
+  /**
+   * Every release of the entity\'s Helm release per environment (from the portal, the release workflow or anyone with helm), newest first, read from Helm\'s release records with the environment\'s operator credentials: revision, status, description (who and why), time, chart and images, and the portal operation of those it started. Never values or manifests.
+   * @param kind -
+   * @param namespace -
+   * @param name -
+   */
+  public async getEntityDeployHistory(
+    // @ts-ignore
+    request: GetEntityDeployHistory,
+    options?: RequestOptions,
+  ): Promise<TypedResponse<DeployHistory>> {
+    const baseUrl = await this.discoveryApi.getBaseUrl(pluginId);
+
+    const uriTemplate = `/entities/{kind}/{namespace}/{name}/deploy-history`;
+
+    const uri = parser.parse(uriTemplate).expand({
+      kind: request.path.kind,
+      namespace: request.path.namespace,
+      name: request.path.name,
     });
 
     return await this.fetchApi.fetch(`${baseUrl}${uri}`, {
