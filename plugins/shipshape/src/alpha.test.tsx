@@ -7,6 +7,7 @@ import { EntityProvider } from '@backstage/plugin-catalog-react';
 import { screen } from '@testing-library/react';
 import {
   shipshapeContractCard,
+  shipshapeDrOverviewPage,
   shipshapeOwnershipPage,
   shipshapeSloBurnPage,
 } from './alpha';
@@ -79,6 +80,11 @@ describe('shipshape pages', () => {
       createExtensionTester(shipshapeOwnershipPage),
       '/shipshape/ownership',
       'Ownership & Cost',
+    );
+    expectNavItem(
+      createExtensionTester(shipshapeDrOverviewPage),
+      '/shipshape/dr',
+      'DR overview',
     );
   });
 });

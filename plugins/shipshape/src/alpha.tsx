@@ -131,6 +131,24 @@ export const shipshapeSloBurnPage = PageBlueprint.make({
   },
 });
 
+const drOverviewRouteRef = createRouteRef();
+
+/** @alpha The fleet's DR: every service's grade, backup against RPO, drill against RTO; "DR overview". */
+export const shipshapeDrOverviewPage = PageBlueprint.make({
+  name: 'dr-overview',
+  params: {
+    path: '/shipshape/dr',
+    routeRef: drOverviewRouteRef,
+    title: 'DR overview',
+    icon: (
+      <SvgIcon>
+        <path d="M12 1 3 5v6c0 5.55 3.84 10.74 9 12 5.16-1.26 9-6.45 9-12V5l-9-4zm-2 16-4-4 1.41-1.41L10 14.17l6.59-6.59L18 9l-8 8z" />
+      </SvgIcon>
+    ),
+    loader: () => import('./components/dr').then(m => <m.DrOverviewPage />),
+  },
+});
+
 /**
  * @alpha DR readiness (backups, drills) on every service, and wherever a backup target is named:
  * a service without one shows the failing check and its fix.
@@ -183,7 +201,11 @@ export const shipshapeScaffolderModule = createFrontendModule({
  */
 export default createFrontendPlugin({
   pluginId: 'shipshape',
-  routes: { ownership: ownershipRouteRef, sloBurn: sloBurnRouteRef },
+  routes: {
+    ownership: ownershipRouteRef,
+    sloBurn: sloBurnRouteRef,
+    drOverview: drOverviewRouteRef,
+  },
   extensions: [
     shipshapeApi,
     shipshapeOwnershipCard,
@@ -194,6 +216,7 @@ export default createFrontendPlugin({
     shipshapeSloCard,
     shipshapeSloContent,
     shipshapeSloBurnPage,
+    shipshapeDrOverviewPage,
     shipshapeDrReadinessCard,
     // attach to the scaffolder's form fields, so feature discovery brings them along
     shipshapeServiceNameFormField,

@@ -18,6 +18,7 @@ import { ShipshapeClient, shipshapeApiRef } from './api';
 
 const ownershipRouteRef = createRouteRef({ id: 'shipshape-ownership' });
 const sloBurnRouteRef = createRouteRef({ id: 'shipshape-slo-burn' });
+const drOverviewRouteRef = createRouteRef({ id: 'shipshape-dr-overview' });
 
 /**
  * Shipshape for portals still on the old frontend system.
@@ -34,7 +35,11 @@ export const shipshapePlugin = createPlugin({
         new ShipshapeClient({ discoveryApi, fetchApi }),
     }),
   ],
-  routes: { ownership: ownershipRouteRef, sloBurn: sloBurnRouteRef },
+  routes: {
+    ownership: ownershipRouteRef,
+    sloBurn: sloBurnRouteRef,
+    drOverview: drOverviewRouteRef,
+  },
 });
 
 /** The Ownership & Cost entity card. @public */
@@ -93,6 +98,15 @@ export const ShipshapeSloBurnPage = shipshapePlugin.provide(
     name: 'ShipshapeSloBurnPage',
     component: () => import('./components/slo').then(m => m.SloBurningPage),
     mountPoint: sloBurnRouteRef,
+  }),
+);
+
+/** The fleet's DR: grade, backup age against RPO, last drill against RTO per service. @public */
+export const ShipshapeDrOverviewPage = shipshapePlugin.provide(
+  createRoutableExtension({
+    name: 'ShipshapeDrOverviewPage',
+    component: () => import('./components/dr').then(m => m.DrOverviewPage),
+    mountPoint: drOverviewRouteRef,
   }),
 );
 

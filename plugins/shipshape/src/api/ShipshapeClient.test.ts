@@ -31,6 +31,10 @@ describe('ShipshapeClient', () => {
       name: 'orders-api',
     });
     await client.getSloBurning(5);
+    await client.getDrOverview({
+      owner: 'group:default/team-a',
+      grade: 'fail',
+    });
     const payments = {
       kind: 'Component',
       namespace: 'default',
@@ -50,6 +54,7 @@ describe('ShipshapeClient', () => {
       'http://backend/api/shipshape/ownership/summary?limit=10&offset=20',
       `${entity}/orders-api/slos`,
       'http://backend/api/shipshape/slos/burning?limit=5',
+      'http://backend/api/shipshape/dr/overview?owner=group%3Adefault%2Fteam-a&grade=fail',
       `${entity}/payments-api/rollout`,
       `${entity}/payments-api/dr-readiness`,
       `${entity}/payments-api/backups`,

@@ -18,6 +18,8 @@ import {
   BackupHistory,
   BackupItem,
   DrillItem,
+  DrOverview,
+  DrOverviewQuery,
   DrReadinessReport,
 } from './types';
 
@@ -38,6 +40,11 @@ export interface ShipshapeApi {
   getEntitySlos(entity: CompoundEntityRef): Promise<EntitySlosResponse>;
   /** SLOs of the entities the user may read, fastest 1h burn first. */
   getSloBurning(limit?: number): Promise<SloBurningResponse>;
+  /**
+   * The DR overview of the services the user may read: grade, backup age against the RPO, last
+   * drill against the RTO; filtered, sorted and paged by the backend.
+   */
+  getDrOverview(query?: DrOverviewQuery): Promise<DrOverview>;
   /** Per environment: the entity's workloads, their pods and the last deploy or rollback. */
   getEntityRollout(entity: CompoundEntityRef): Promise<RolloutStatusResponse>;
   /** The entity's DR grade from its backups, drills and the cluster. */
@@ -125,6 +132,10 @@ export class ShipshapeClient implements ShipshapeApi {
 
   getSloBurning(limit?: number): Promise<SloBurningResponse> {
     return this.body(this.api.getSlosBurning({ query: { limit } }));
+  }
+
+  getDrOverview(query: DrOverviewQuery = {}): Promise<DrOverview> {
+    return this.body(this.api.getDrOverview({ query }));
   }
 
   getEntityRollout(entity: CompoundEntityRef): Promise<RolloutStatusResponse> {

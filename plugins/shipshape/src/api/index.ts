@@ -4,5 +4,8 @@ export type {
   BackupHistory,
   BackupItem,
   DrillItem,
+  DrOverview,
+  DrOverviewQuery,
+  DrOverviewRow,
   DrReadinessReport,
 } from './types';

@@ -34,3 +34,20 @@ export type BackupHistory = Omit<ShipshapeOpenApi.BackupHistory, 'items'> & {
  * @public
  */
 export type DrReadinessReport = ShipshapeOpenApi.DrReadinessReport;
+
+/**
+ * GET /dr/overview: the services the caller may read with their grade, backups and drills.
+ *
+ * @public
+ */
+export type DrOverview = ShipshapeOpenApi.DrOverview;
+
+/** @public */
+export type DrOverviewRow = ShipshapeOpenApi.DrOverviewRow;
+
+/**
+ * GET /dr/overview's filters, sort and page.
+ *
+ * @public
+ */
+export type DrOverviewQuery = ShipshapeOpenApi.GetDrOverview['query'];

@@ -20,7 +20,7 @@ function millisOf(value: TimeValue): number | undefined {
 }
 
 /** A span of whole seconds, two units at most: "45s", "7m", "2h 5m", "4d 3h". */
-function span(seconds: number): string {
+export function span(seconds: number): string {
   if (seconds < 60) return `${seconds}s`;
   const m = Math.floor(seconds / 60);
   if (m < 60) return `${m}m`;

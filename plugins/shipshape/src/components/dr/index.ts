@@ -1,1 +1,2 @@
 export { DrReadinessCard } from './DrReadinessCard';
+export { DrOverviewPage } from './DrOverviewPage';

@@ -81,7 +81,8 @@ function rowsOf(
   }));
 }
 
-function download(filename: string, csv: string) {
+/** Downloads `csv` as `filename` (an export button's click). */
+export function download(filename: string, csv: string) {
   const url = URL.createObjectURL(
     new Blob([csv], { type: 'text/csv;charset=utf-8' }),
   );

@@ -1,0 +1,165 @@
+import { fireEvent, screen, within } from '@testing-library/react';
+import { DrOverview, DrOverviewQuery } from '../../api';
+import { apiView } from '../../__testUtils__/render';
+import { DrOverviewPage, overviewCsv } from './DrOverviewPage';
+
+const minutesAgo = (m: number) =>
+  new Date(Date.now() - m * 60_000).toISOString();
+
+const overview: DrOverview = {
+  rows: [
+    {
+      entityRef: 'component:default/payments-api',
+      name: 'payments-api',
+      link: '/catalog/default/component/payments-api',
+      owner: 'group:default/team-b',
+      system: 'system:default/payments',
+      tier: 'critical',
+      grade: 'fail',
+      gradedAt: minutesAgo(60),
+      rpoSeconds: 900,
+      rtoSeconds: 60,
+      lastBackupAt: minutesAgo(125),
+      backupAgeSeconds: 7500,
+      backupWithinRpo: false,
+      lastDrillAt: minutesAgo(30),
+      lastDrillStatus: 'failed',
+      restoreMs: 90_000,
+      restoreWithinRto: false,
+    },
+    {
+      entityRef: 'component:default/legacy-api',
+      name: 'legacy-api',
+      title: 'Legacy, "old" API',
+      link: '/catalog/default/component/legacy-api',
+      owner: 'group:default/team-a',
+      grade: 'none',
+    },
+    {
+      entityRef: 'component:default/orders-api',
+      name: 'orders-api',
+      link: '/catalog/default/component/orders-api',
+      owner: 'group:default/team-a',
+      tier: 'standard',
+      grade: 'pass',
+      rpoSeconds: 3600,
+      rtoSeconds: 14400,
+      lastBackupAt: minutesAgo(10),
+      backupAgeSeconds: 600,
+      backupWithinRpo: true,
+      lastDrillAt: minutesAgo(50),
+      lastDrillStatus: 'passed',
+      restoreMs: 30_000,
+      restoreWithinRto: true,
+    },
+  ],
+  total: 3,
+  entities: 3,
+  truncated: false,
+  owners: ['group:default/team-a', 'group:default/team-b'],
+  evaluatedAt: new Date().toISOString(),
+};
+
+const view = apiView(<DrOverviewPage />, 'getDrOverview');
+
+describe('DrOverviewPage', () => {
+  it('lists each service with its grade, backup against its RPO and drill against its RTO, and says how many are late', async () => {
+    view.render({ getDrOverview: async () => overview });
+    expect(
+      await screen.findByText(
+        '2 of 3 services have no verified backup within their RPO',
+      ),
+    ).toBeInTheDocument();
+    const link = screen.getByRole('link', { name: 'payments-api' });
+    expect(link).toHaveAttribute(
+      'href',
+      '/catalog/default/component/payments-api',
+    );
+    const row = within(link.closest('tr')!);
+    expect(row.getByText('fail')).toBeInTheDocument();
+    expect(row.getByText('2h 5m ago (RPO 15m)')).toBeInTheDocument();
+    expect(row.getByText('failed 30m ago')).toBeInTheDocument();
+    expect(row.getByText('90s (RTO 1m)')).toBeInTheDocument();
+    expect(row.getByText('team-b')).toBeInTheDocument();
+    expect(row.getByText('payments')).toBeInTheDocument();
+
+    const legacy = within(
+      screen.getByRole('link', { name: 'Legacy, "old" API' }).closest('tr')!,
+    );
+    expect(legacy.getByText('not graded')).toBeInTheDocument();
+    expect(legacy.getByText('none (no RPO)')).toBeInTheDocument();
+  });
+
+  it('asks the backend again for each filter, with the owners it answered as choices', async () => {
+    const queries: DrOverviewQuery[] = [];
+    view.render({
+      getDrOverview: async (query?: DrOverviewQuery) => {
+        queries.push(query ?? {});
+        return query?.grade === 'warn'
+          ? { ...overview, rows: [], total: 0 }
+          : overview;
+      },
+    });
+    await screen.findByText(/of 3 services have no verified backup/);
+    const choose = (label: string, value: string) =>
+      fireEvent.change(screen.getByLabelText(label), { target: { value } });
+    choose('Owner', 'group:default/team-b');
+    await screen.findByText(/of 3 services have no verified backup/);
+    choose('Tier', 'none');
+    await screen.findByText(/of 3 services have no verified backup/);
+    choose('Grade', 'warn');
+    expect(
+      await screen.findByText('No service matches these filters.'),
+    ).toBeInTheDocument();
+    expect(queries).toEqual([
+      { limit: 5000 },
+      { owner: 'group:default/team-b', limit: 5000 },
+      { owner: 'group:default/team-b', tier: 'none', limit: 5000 },
+      {
+        owner: 'group:default/team-b',
+        tier: 'none',
+        grade: 'warn',
+        limit: 5000,
+      },
+    ]);
+  });
+
+  it('exports the rows shown as CSV', () => {
+    const csv = overviewCsv(overview.rows).split('\r\n');
+    expect(csv[0]).toBe(
+      'entity,owner,tier,system,grade,graded at,rpo seconds,last verified backup,backup age seconds,within rpo,last drill,drill outcome,restore ms,rto seconds,within rto,link',
+    );
+    expect(csv[1]).toMatch(
+      /^component:default\/payments-api,group:default\/team-b,critical,system:default\/payments,fail,[^,]+,900,[^,]+,7500,false,[^,]+,failed,90000,60,false,\/catalog\/default\/component\/payments-api$/,
+    );
+    expect(csv[2]).toBe(
+      'component:default/legacy-api,group:default/team-a,,,none,,,,,,,,,,,/catalog/default/component/legacy-api',
+    );
+    expect(csv).toHaveLength(5); // header, three rows, the final line break
+  });
+
+  it('says when no service is visible', async () => {
+    view.render({
+      getDrOverview: async () => ({
+        ...overview,
+        rows: [],
+        total: 0,
+        entities: 0,
+        owners: [],
+      }),
+    });
+    expect(
+      await screen.findByText(
+        'No service you can see names a backup target, a kubernetes-id or a tier.',
+      ),
+    ).toBeInTheDocument();
+    expect(screen.getByRole('button', { name: 'Export CSV' })).toBeDisabled();
+  });
+
+  it('shows progress while loading', view.showsProgress());
+
+  it(
+    'shows the backend error',
+    view.showsError('Invalid query: grade: Invalid enum value'),
+  );
+});

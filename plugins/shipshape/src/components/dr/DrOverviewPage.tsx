@@ -1,0 +1,351 @@
+import { parseEntityRef } from '@backstage/catalog-model';
+import {
+  Content,
+  Link,
+  Progress,
+  StatusError,
+  StatusOK,
+  StatusPending,
+  StatusWarning,
+  Table,
+  TableColumn,
+} from '@backstage/core-components';
+import { useApi } from '@backstage/core-plugin-api';
+import { TIERS } from '@shipshape/plugin-shipshape-common';
+import Box from '@material-ui/core/Box';
+import Button from '@material-ui/core/Button';
+import TextField from '@material-ui/core/TextField';
+import Typography from '@material-ui/core/Typography';
+import Alert from '@material-ui/lab/Alert';
+import { ReactNode, useState } from 'react';
+import useAsync from 'react-use/esm/useAsync';
+import { DrOverviewQuery, DrOverviewRow, shipshapeApiRef } from '../../api';
+import { AccessibleColours } from '../AccessibleColours';
+import { ShipshapeErrorPanel } from '../ShipshapeErrorPanel';
+import { download } from '../ownership/OwnershipPage';
+import { toCsv } from '../ownership/format';
+import { NO_TIME, absoluteTime, relativeTime, span } from '../time';
+
+/** The whole fleet in one answer (the backend's most); the table pages it. */
+const FLEET = 5000;
+
+type Filters = Pick<DrOverviewQuery, 'owner' | 'tier' | 'grade'>;
+
+const GRADES = ['fail', 'warn', 'none', 'pass'] as const;
+const GRADE_TEXT: Record<DrOverviewRow['grade'], string> = {
+  fail: 'fail',
+  warn: 'warn',
+  none: 'not graded',
+  pass: 'pass',
+};
+
+/** The name of an entity ref (`group:default/team-a` → team-a). */
+function nameOf(ref?: string): string {
+  if (!ref) return NO_TIME;
+  try {
+    return parseEntityRef(ref).name;
+  } catch {
+    return ref;
+  }
+}
+
+/** A restore's duration: ms under a second, seconds under 10 minutes (90s, not "1m"). */
+function restoreTime(ms?: number): string {
+  if (ms === undefined) return NO_TIME;
+  if (ms < 1000) return `${ms} ms`;
+  const seconds = Math.round(ms / 1000);
+  return seconds < 600 ? `${seconds}s` : span(seconds);
+}
+
+/** A verdict as a status dot with its words (never the colour alone). */
+function Verdict(props: { ok?: boolean; children: ReactNode }) {
+  if (props.ok === true) return <StatusOK>{props.children}</StatusOK>;
+  if (props.ok === false) return <StatusError>{props.children}</StatusError>;
+  return <StatusPending>{props.children}</StatusPending>;
+}
+
+function Grade({ row }: { row: DrOverviewRow }) {
+  const text = GRADE_TEXT[row.grade];
+  const title = row.gradedAt ? `since ${absoluteTime(row.gradedAt)}` : '';
+  const Status = {
+    pass: StatusOK,
+    warn: StatusWarning,
+    fail: StatusError,
+    none: StatusPending,
+  }[row.grade];
+  return (
+    <span title={title}>
+      <Status>{text}</Status>
+    </span>
+  );
+}
+
+/** No verified backup, or one older than the RPO (or no RPO to say): not recoverable in time. */
+export const withinRpo = (r: DrOverviewRow) => r.backupWithinRpo === true;
+
+const objective = (label: string, seconds?: number) =>
+  seconds === undefined ? `no ${label}` : `${label} ${span(seconds)}`;
+
+const columns: TableColumn<DrOverviewRow>[] = [
+  {
+    title: 'Service',
+    field: 'name',
+    highlight: true,
+    render: r => (
+      <Link to={r.link} title={r.entityRef}>
+        {r.title ?? r.name}
+      </Link>
+    ),
+  },
+  {
+    title: 'Grade',
+    field: 'grade',
+    render: r => <Grade row={r} />,
+    customSort: (a, b) => GRADES.indexOf(a.grade) - GRADES.indexOf(b.grade),
+  },
+  {
+    title: 'Last verified backup',
+    field: 'backupAgeSeconds',
+    render: r => (
+      <span title={absoluteTime(r.lastBackupAt)}>
+        <Verdict ok={r.backupWithinRpo}>
+          {r.lastBackupAt ? relativeTime(r.lastBackupAt) : 'none'} (
+          {objective('RPO', r.rpoSeconds)})
+        </Verdict>
+      </span>
+    ),
+    // no verified backup is the oldest of all
+    customSort: (a, b) =>
+      (a.backupAgeSeconds ?? Infinity) - (b.backupAgeSeconds ?? Infinity) || 0,
+  },
+  {
+    title: 'Last drill',
+    field: 'lastDrillAt',
+    render: r =>
+      r.lastDrillAt ? (
+        <span title={absoluteTime(r.lastDrillAt)}>
+          <Verdict
+            ok={
+              r.lastDrillStatus === 'running'
+                ? undefined
+                : r.lastDrillStatus === 'passed'
+            }
+          >
+            {r.lastDrillStatus} {relativeTime(r.lastDrillAt)}
+          </Verdict>
+        </span>
+      ) : (
+        'none'
+      ),
+  },
+  {
+    title: 'Restore time',
+    field: 'restoreMs',
+    render: r =>
+      r.restoreMs === undefined ? (
+        NO_TIME
+      ) : (
+        <Verdict ok={r.restoreWithinRto}>
+          {restoreTime(r.restoreMs)} ({objective('RTO', r.rtoSeconds)})
+        </Verdict>
+      ),
+    customSort: (a, b) =>
+      (a.restoreMs ?? Infinity) - (b.restoreMs ?? Infinity) || 0,
+  },
+  { title: 'Owner', field: 'owner', render: r => nameOf(r.owner) },
+  { title: 'Tier', field: 'tier', render: r => r.tier ?? NO_TIME },
+  { title: 'System', field: 'system', render: r => nameOf(r.system) },
+];
+
+/** The CSV of the rows shown (after the filters), one line per service. */
+export function overviewCsv(rows: DrOverviewRow[]): string {
+  return toCsv(
+    [
+      'entity',
+      'owner',
+      'tier',
+      'system',
+      'grade',
+      'graded at',
+      'rpo seconds',
+      'last verified backup',
+      'backup age seconds',
+      'within rpo',
+      'last drill',
+      'drill outcome',
+      'restore ms',
+      'rto seconds',
+      'within rto',
+      'link',
+    ],
+    rows.map(r => [
+      r.entityRef,
+      r.owner,
+      r.tier,
+      r.system,
+      r.grade,
+      r.gradedAt,
+      r.rpoSeconds,
+      r.lastBackupAt,
+      r.backupAgeSeconds,
+      r.backupWithinRpo === undefined ? undefined : String(r.backupWithinRpo),
+      r.lastDrillAt,
+      r.lastDrillStatus,
+      r.restoreMs,
+      r.rtoSeconds,
+      r.restoreWithinRto === undefined ? undefined : String(r.restoreWithinRto),
+      r.link,
+    ]),
+  );
+}
+
+function FilterSelect(props: {
+  id: string;
+  label: string;
+  value?: string;
+  options: Array<[value: string, text: string]>;
+  onChange: (value?: string) => void;
+}) {
+  return (
+    <TextField
+      id={props.id}
+      select
+      label={props.label}
+      value={props.value ?? ''}
+      onChange={e => props.onChange(e.target.value || undefined)}
+      SelectProps={{ native: true }}
+      InputLabelProps={{ shrink: true }}
+      variant="outlined"
+      size="small"
+      style={{ minWidth: 180 }}
+    >
+      <option value="">All</option>
+      {props.options.map(([value, text]) => (
+        <option key={value} value={value}>
+          {text}
+        </option>
+      ))}
+    </TextField>
+  );
+}
+
+/**
+ * The fleet's DR: each service the user may read with its recorded grade, last verified backup
+ * against its RPO, last restore drill and restore time against its RTO; filters by owner, tier
+ * and grade (the backend filters), sortable columns, CSV export of the rows shown.
+ */
+export function DrOverviewPage() {
+  const api = useApi(shipshapeApiRef);
+  const [filters, setFilters] = useState<Filters>({});
+  const [owners, setOwners] = useState<string[]>([]);
+  const { value, loading, error } = useAsync(async () => {
+    const answer = await api.getDrOverview({ ...filters, limit: FLEET });
+    setOwners(answer.owners);
+    return answer;
+  }, [api, filters.owner, filters.tier, filters.grade]);
+  const set = (key: keyof Filters) => (v?: string) =>
+    setFilters(f => ({ ...f, [key]: v }));
+  const rows = value?.rows ?? [];
+  const late = rows.filter(r => !withinRpo(r)).length;
+  const filtered = Boolean(filters.owner || filters.tier || filters.grade);
+
+  return (
+    <AccessibleColours>
+      <Content>
+        <Typography variant="body1" component="p" gutterBottom>
+          Which services are not recoverable within their RPO right now: each
+          service's last recorded DR grade, its newest verified backup against
+          its RPO, and its last restore drill against its RTO.
+        </Typography>
+        <Box
+          display="flex"
+          flexWrap="wrap"
+          alignItems="center"
+          mt={2}
+          mb={2}
+          style={{ gap: 16 }}
+        >
+          <FilterSelect
+            id="dr-overview-owner"
+            label="Owner"
+            value={filters.owner}
+            options={owners.map(o => [o, nameOf(o)])}
+            onChange={set('owner')}
+          />
+          <FilterSelect
+            id="dr-overview-tier"
+            label="Tier"
+            value={filters.tier}
+            options={[
+              ...TIERS.map(t => [t, t] as [string, string]),
+              ['none', 'no tier'],
+            ]}
+            onChange={set('tier') as (v?: string) => void}
+          />
+          <FilterSelect
+            id="dr-overview-grade"
+            label="Grade"
+            value={filters.grade}
+            options={GRADES.map(g => [g, GRADE_TEXT[g]])}
+            onChange={set('grade') as (v?: string) => void}
+          />
+          <Box flexGrow={1} />
+          <Button
+            variant="outlined"
+            size="small"
+            disabled={!rows.length}
+            onClick={() =>
+              download('shipshape-dr-overview.csv', overviewCsv(rows))
+            }
+          >
+            Export CSV
+          </Button>
+        </Box>
+        {loading && <Progress />}
+        {error && <ShipshapeErrorPanel error={error} />}
+        {value && !error && (
+          <>
+            {value.truncated && (
+              <Alert severity="info" style={{ marginBottom: 8 }}>
+                Only the first {value.entities} services are looked at.
+              </Alert>
+            )}
+            {rows.length ? (
+              <>
+                <Typography
+                  variant="h6"
+                  component="p"
+                  color={late ? 'error' : 'textPrimary'}
+                  gutterBottom
+                >
+                  {late} of {value.total} services have no verified backup
+                  within their RPO
+                </Typography>
+                <Table<DrOverviewRow>
+                  title={`DR readiness of ${value.total} services`}
+                  options={{
+                    paging: rows.length > 50,
+                    pageSize: 50,
+                    pageSizeOptions: [50, 100, 500],
+                    search: false,
+                    padding: 'dense',
+                    // no column dragging: its drag handle inside the sort button is a nested control
+                    draggable: false,
+                  }}
+                  columns={columns}
+                  data={rows}
+                />
+              </>
+            ) : (
+              <Typography>
+                {filtered
+                  ? 'No service matches these filters.'
+                  : 'No service you can see names a backup target, a kubernetes-id or a tier.'}
+              </Typography>
+            )}
+          </>
+        )}
+      </Content>
+    </AccessibleColours>
+  );
+}
