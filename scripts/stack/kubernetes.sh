@@ -203,13 +203,18 @@ kube_schemas() { # JSON schemas for kubeconform from the apiserver's own OpenAPI
   touch "$d/.done"
 }
 
-k8s_bootstrap() { # applies k8s-bootstrap.yaml when it changed since the last apply (its md5 in .bootstrapped)
+# k8s-bootstrap.yaml (namespaces, the stack's extra grants), then the shipped RBAC of the read and
+# operator identities (deploy/rbac, the same files an adopter applies)
+K8S_BOOTSTRAP_FILES=("$HERE/k8s-bootstrap.yaml" "$ROOT/deploy/rbac/kubernetes-plugin-reader.yaml"
+  "$ROOT/deploy/rbac/reader.yaml" "$ROOT/deploy/rbac/operator.yaml")
+
+k8s_bootstrap() { # applies K8S_BOOTSTRAP_FILES when they changed since the last apply (their md5 in .bootstrapped)
   local sum
-  sum="$(md5sum <"$HERE/k8s-bootstrap.yaml" | cut -c1-32)"
+  sum="$(cat "${K8S_BOOTSTRAP_FILES[@]}" | md5sum | cut -c1-32)"
   if [[ "$(cat "$STATE/k8s/.bootstrapped" 2>/dev/null)" == "$sum" && -s "$STATE/k8s/reader.token" && -s "$STATE/k8s/operator.token" ]]; then
     return 0
   fi
-  kc apply -f "$HERE/k8s-bootstrap.yaml" >/dev/null || fail apiserver "applying k8s-bootstrap.yaml failed"
+  kc apply "${K8S_BOOTSTRAP_FILES[@]/#/-f}" >/dev/null || fail apiserver "applying ${K8S_BOOTSTRAP_FILES[*]##*/} failed"
   local sa deadline tok
   for sa in reader operator; do
     deadline=$((SECONDS + 60))
