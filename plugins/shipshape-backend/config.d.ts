@@ -83,8 +83,8 @@ export interface Config {
         /** Base URL for links shown to users (defaults to url). */
         publicUrl?: string;
         /**
-         * Extra request headers, e.g. Authorization.
-         * @visibility secret
+         * Extra request headers, e.g. Authorization (every value is secret).
+         * @deepVisibility secret
          */
         headers?: { [name: string]: string };
         /** Grafana with this instance as a data source: the SLO card links to Explore. */
@@ -99,11 +99,16 @@ export interface Config {
       /** How long a last good answer is served, marked stale, when Prometheus fails (default 600). */
       staleForSeconds?: number;
     };
+    /** SLO definitions. */
+    slo?: {
+      /** How long an slo-ref file read from a URL is kept before it is revalidated with its ETag (default 300). */
+      fileCacheSeconds?: number;
+    };
     /** Alertmanager for silences shown with the SLO alerts. */
     alertmanager?: {
       url: string;
       publicUrl?: string;
-      /** @visibility secret */
+      /** Extra request headers, e.g. Authorization (every value is secret). @deepVisibility secret */
       headers?: { [name: string]: string };
     };
     /** The operations engine (docs/operations.md): deploys, rollbacks, backups, restore drills. */

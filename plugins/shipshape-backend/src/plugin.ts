@@ -41,6 +41,7 @@ import { createRouter } from './router';
 import { readSloConfig } from './slo/config';
 import { createSloRouter } from './slo/router';
 import { SloService } from './slo/service';
+import { SloFileReader } from './slo/source';
 import { SignalPublisher } from './signals/publisher';
 
 /**
@@ -153,7 +154,8 @@ export const shipshapePlugin = createBackendPlugin({
           policy,
           cost: ClusterCostReader.fromConfig(config, logger, { clusters }),
         });
-        const slo = SloService.create(readSloConfig(config));
+        const sloConfig = readSloConfig(config);
+        const slo = SloService.create(sloConfig);
         const rollouts = RolloutService.create({
           engine,
           clusters,
@@ -167,7 +169,14 @@ export const shipshapePlugin = createBackendPlugin({
           await createRouter([
             createOperationsRouter({ store, httpAuth, catalog }),
             createRolloutRouter({ rollouts, httpAuth, permissions, catalog }),
-            createSloRouter({ ...deps, service: slo }),
+            createSloRouter({
+              ...deps,
+              service: slo,
+              files: new SloFileReader(
+                deps.urlReader,
+                sloConfig.fileCacheTtlMs,
+              ),
+            }),
             createOwnershipRouter({ ownership, httpAuth }),
             createBackupRouter({ ...deps, service: backups }),
             createReadinessRouter({

@@ -417,6 +417,61 @@ describe('backup and restore drill on the local stack', () => {
     }
   });
 
+  it('a partitioned table verifies and drills: its partitions are counted, not the parent', async () => {
+    const su = {
+      ...connection(SU_ENV),
+      user: stack.postgres.superuser,
+      database: 'postgres',
+    };
+    const dbName = `shipshape_test_part_${process.pid}`;
+    const admin = pgClient(su, stack.postgres.superuserPassword);
+    await admin.raw('DROP DATABASE IF EXISTS ?? WITH (FORCE)', [dbName]);
+    await admin.raw('CREATE DATABASE ??', [dbName]);
+    try {
+      const db = pgClient(
+        { ...su, database: dbName },
+        stack.postgres.superuserPassword,
+      );
+      await db.raw(
+        `CREATE TABLE events (id int, at date) PARTITION BY RANGE (at);
+         CREATE TABLE events_2025 PARTITION OF events FOR VALUES FROM ('2025-01-01') TO ('2026-01-01');
+         CREATE TABLE events_2026 PARTITION OF events FOR VALUES FROM ('2026-01-01') TO ('2027-01-01');
+         INSERT INTO events SELECT g, date '2025-06-01' + (g % 400) FROM generate_series(1, 1000) g;`,
+      );
+      await db.destroy();
+      const localDir = fs.mkdtempSync(path.join(dir, 'part-'));
+      const service = serviceFor(
+        await migrated('SQLITE_3'),
+        localDir,
+        undefined,
+        data =>
+          data.shipshape.backup.targets.push({
+            name: 'partitioned',
+            connection: { ...su, database: dbName },
+            allowedEntities: ALLOWED,
+          } as any),
+      );
+      const target = service.target('partitioned');
+      const b = await backUp(service, target);
+      expect(`${b.status} ${b.error ?? ''}`).toBe('verified ');
+      // 2025-06-01 + 0..399 days: 214 rows fall in 2025, the rest in 2026
+      const in2025 = Array.from(
+        { length: 1000 },
+        (_, i) => (i + 1) % 400,
+      ).filter(d => d < 214).length;
+      expect(b.tables).toEqual([
+        { schema: 'public', table: 'events_2025', rows: in2025 },
+        { schema: 'public', table: 'events_2026', rows: 1000 - in2025 },
+      ]);
+      const drill = await drillOf(service, target);
+      expect(drill.status).toBe('passed');
+      expect(drill.comparison!.every(c => c.ok)).toBe(true);
+    } finally {
+      await admin.raw('DROP DATABASE IF EXISTS ?? WITH (FORCE)', [dbName]);
+      await admin.destroy();
+    }
+  });
+
   it.each([
     ['closed-port', /storing s3:\/\/.* failed/],
     ['no-bucket', /storing s3:\/\/no-such-bucket-.* failed/],

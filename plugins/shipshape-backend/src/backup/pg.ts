@@ -101,14 +101,18 @@ export async function drillRoleProblem(db: Knex): Promise<string | undefined> {
   )}; restore drills run a backup's functions (CHECK constraints, index expressions) as this role, so it must have CREATEDB and nothing more (CREATE ROLE shipshape_drill LOGIN CREATEDB PASSWORD '...')`;
 }
 
-/** Exact row counts of every user table (run inside the dump's snapshot). */
+/**
+ * Exact row counts of every user table that holds rows (run inside the dump's snapshot): plain
+ * tables and the partitions of a partitioned table, not the partitioned parent itself, which
+ * holds no rows of its own and has no TABLE DATA entry in a dump.
+ */
 export async function countTables(
   db: Knex | Knex.Transaction,
 ): Promise<TableCount[]> {
   const { rows } = await db.raw(
     `SELECT n.nspname AS schema, c.relname AS "table"
        FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
-      WHERE c.relkind IN ('r', 'p')
+      WHERE c.relkind = 'r'
         AND n.nspname NOT IN ('pg_catalog', 'information_schema')
         AND n.nspname NOT LIKE 'pg\\_toast%' AND n.nspname NOT LIKE 'pg\\_temp%'
       ORDER BY 1, 2`,

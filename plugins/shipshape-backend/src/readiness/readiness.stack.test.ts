@@ -1,4 +1,9 @@
 import {
+  SchedulerService,
+  coreServices,
+  createBackendModule,
+} from '@backstage/backend-plugin-api';
+import {
   mockCredentials,
   mockServices,
   startTestBackend,
@@ -128,13 +133,26 @@ describe('GET /entities/.../dr-readiness', () => {
   // payments-api's schedule passes only once its CronJob has run: on a fresh stack it has not
   const paymentsJob = `payments-api-backup-${RUN}`;
 
-  // Runs the grading pass when the test says so (the plugin schedules it every 15 minutes).
-  const scheduler = mockServices.scheduler();
+  // The plugin's scheduler, to run the grading pass when the test says so (it is scheduled
+  // every 15 minutes, after a delay, so it does not run by itself here).
+  let scheduler: SchedulerService;
+  const schedulerOfPlugin = createBackendModule({
+    pluginId: 'shipshape',
+    moduleId: 'test-scheduler',
+    register(env) {
+      env.registerInit({
+        deps: { scheduler: coreServices.scheduler },
+        async init(deps) {
+          scheduler = deps.scheduler;
+        },
+      });
+    },
+  });
   beforeAll(async () => {
     ({ server } = await startTestBackend({
       features: [
         shipshapePlugin,
-        scheduler.factory({ skipTaskRunOnStartup: true }),
+        schedulerOfPlugin,
         mockServices.rootConfig.factory({ data: config }),
         catalogServiceMock.factory({
           entities: [

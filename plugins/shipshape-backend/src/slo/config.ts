@@ -17,6 +17,8 @@ export interface SloConfig {
   defaultInstance?: string;
   timeoutMs: number;
   cacheTtlMs: number;
+  /** How long an slo-ref file fetched from a URL is kept before it is revalidated. */
+  fileCacheTtlMs: number;
   /** How long a last good answer may be served as stale when Prometheus fails. */
   staleForMs: number;
   alertmanager?: {
@@ -105,6 +107,9 @@ export function readSloConfig(config: Config): SloConfig {
     defaultInstance,
     timeoutMs: (p?.getOptionalNumber('timeoutSeconds') ?? 5) * 1000,
     cacheTtlMs: (p?.getOptionalNumber('cacheSeconds') ?? 15) * 1000,
+    fileCacheTtlMs:
+      (config.getOptionalNumber('shipshape.slo.fileCacheSeconds') ?? 300) *
+      1000,
     staleForMs: (p?.getOptionalNumber('staleForSeconds') ?? 600) * 1000,
     alertmanager: amUrl
       ? {

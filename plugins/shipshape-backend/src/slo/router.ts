@@ -1,8 +1,4 @@
-import {
-  HttpAuthService,
-  LoggerService,
-  UrlReaderService,
-} from '@backstage/backend-plugin-api';
+import { HttpAuthService, LoggerService } from '@backstage/backend-plugin-api';
 import { stringifyEntityRef } from '@backstage/catalog-model';
 import { CatalogService } from '@backstage/plugin-catalog-node';
 import {
@@ -18,14 +14,15 @@ import Router from 'express-promise-router';
 import { entityOfRequest } from '../http/entityOfRequest';
 import { chooseInstance } from './config';
 import { SloService } from './service';
-import { loadEntitySlos } from './source';
+import { SloFileReader, loadEntitySlos } from './source';
 
 export interface SloRouterDeps {
   service: SloService;
   logger: LoggerService;
   httpAuth: HttpAuthService;
   catalog: CatalogService;
-  urlReader: UrlReaderService;
+  /** Reads the entities' slo-ref files (cached by URL). */
+  files: SloFileReader;
 }
 
 /**
@@ -46,7 +43,7 @@ export function createSloRouter(deps: SloRouterDeps): express.Router {
     const requested = readAnnotation(entity, 'prometheusInstance');
     if (requested && !requested.ok) throw new InputError(requested.error);
     const instance = chooseInstance(cfg, requested?.value);
-    const defs = await loadEntitySlos(entity, deps.urlReader);
+    const defs = await loadEntitySlos(entity, deps.files);
     const started = Date.now();
     const body = await service.entityStatus(
       entity,
@@ -102,7 +99,7 @@ export function createSloRouter(deps: SloRouterDeps): express.Router {
           const requested = readAnnotation(entity, 'prometheusInstance');
           if (requested && !requested.ok) throw new InputError(requested.error);
           const instance = chooseInstance(cfg, requested?.value);
-          const defs = await loadEntitySlos(entity, deps.urlReader);
+          const defs = await loadEntitySlos(entity, deps.files);
           for (const e of defs.errors) errors.push({ entityRef, error: e });
           const burns = await Promise.all(
             defs.slos.map(s => service.sloBurn(s, instance)),

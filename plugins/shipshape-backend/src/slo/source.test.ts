@@ -3,7 +3,7 @@ import { Entity } from '@backstage/catalog-model';
 import fs from 'fs';
 import os from 'os';
 import path from 'path';
-import { loadEntitySlos, resolveSloRef } from './source';
+import { SloFileReader, loadEntitySlos, resolveSloRef } from './source';
 
 const entity = (annotations: Record<string, string>): Entity => ({
   apiVersion: 'backstage.io/v1alpha1',
@@ -71,7 +71,7 @@ describe('SLO sources', () => {
         'backstage.io/managed-by-location':
           'url:https://git.example.com/org/payments/blob/main/catalog-info.yaml',
       }),
-      reader,
+      new SloFileReader(reader, 0),
     );
     expect(urls).toEqual([
       'https://git.example.com/org/payments/blob/main/slo.yaml',
@@ -99,7 +99,7 @@ describe('SLO sources', () => {
               'shipshape.dev/slo-ref': ref,
               'backstage.io/managed-by-location': loc,
             }),
-            reader,
+            new SloFileReader(reader, 0),
           )
         ).errors;
       expect(
@@ -117,7 +117,7 @@ describe('SLO sources', () => {
       ]);
       const badInline = await loadEntitySlos(
         entity({ 'shipshape.dev/slo': 'availability=100%' }),
-        reader,
+        new SloFileReader(reader, 0),
       );
       expect(badInline.declared).toBe(true);
       expect(badInline.errors[0]).toMatch(
@@ -127,5 +127,59 @@ describe('SLO sources', () => {
     } finally {
       fs.rmSync(dir, { recursive: true, force: true });
     }
+  });
+
+  it('keeps a URL file for its TTL, then revalidates it with its ETag', async () => {
+    let now = 0;
+    const sent: Array<{ url: string; etag?: string }> = [];
+    let changed = false;
+    const reader = mockServices.urlReader.mock({
+      readUrl: async (url: string, options?: { etag?: string }) => {
+        sent.push({ url, etag: options?.etag });
+        if (options?.etag === 'v1' && !changed) {
+          throw Object.assign(new Error('not modified'), {
+            name: 'NotModifiedError',
+          });
+        }
+        return {
+          buffer: async () => Buffer.from(changed ? `${slo}#v2\n` : slo),
+          etag: changed ? 'v2' : 'v1',
+        } as any;
+      },
+    });
+    const files = new SloFileReader(reader, 300_000, () => now);
+    const where = {
+      type: 'url' as const,
+      target: 'https://git.example.com/slo.yaml',
+    };
+    expect(await files.read(where)).toBe(slo);
+    now = 299_000;
+    expect(await files.read(where)).toBe(slo); // within the TTL: not fetched
+    expect(sent).toEqual([{ url: where.target, etag: undefined }]);
+    now = 301_000;
+    expect(await files.read(where)).toBe(slo); // revalidated: 304, kept
+    expect(sent[1]).toEqual({ url: where.target, etag: 'v1' });
+    now = 700_000;
+    changed = true;
+    expect(await files.read(where)).toBe(`${slo}#v2\n`); // changed: the new text
+    expect(sent).toHaveLength(3);
+  });
+
+  it('does not keep a failed read', async () => {
+    let fail = true;
+    const reader = mockServices.urlReader.mock({
+      readUrl: async () => {
+        if (fail) throw new Error('503 from the git host');
+        return { buffer: async () => Buffer.from(slo) } as any;
+      },
+    });
+    const files = new SloFileReader(reader, 300_000);
+    const where = {
+      type: 'url' as const,
+      target: 'https://git.example.com/slo.yaml',
+    };
+    await expect(files.read(where)).rejects.toThrow('503 from the git host');
+    fail = false;
+    expect(await files.read(where)).toBe(slo);
   });
 });

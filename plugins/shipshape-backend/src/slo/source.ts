@@ -60,37 +60,75 @@ export function resolveSloRef(
   throw new Error(`cannot resolve ${ref} against a location of type ${type}`);
 }
 
-async function readRef(
-  reader: UrlReaderService,
-  where: { type: 'url' | 'file'; target: string },
-): Promise<string> {
-  if (where.type === 'file') {
-    if (!/\.ya?ml$/.test(where.target)) {
-      throw new Error('must name a .yaml or .yml file');
+/** The most slo-ref files kept at once (the least recently fetched go first). */
+const MAX_CACHED_FILES = 1000;
+
+/**
+ * Reads `slo-ref` files: local files as they are, URLs through the UrlReader (the catalog's
+ * integrations and tokens), each URL's text kept for `ttlMs` and then revalidated with its ETag,
+ * so a card view or a fleet page does not fetch every file again. Failures are not kept.
+ */
+export class SloFileReader {
+  private readonly cache = new Map<
+    string,
+    { text: string; etag?: string; fetchedAt: number }
+  >();
+
+  constructor(
+    private readonly reader: UrlReaderService,
+    private readonly ttlMs: number,
+    private readonly now: () => number = Date.now,
+  ) {}
+
+  async read(where: { type: 'url' | 'file'; target: string }): Promise<string> {
+    if (where.type === 'file') return readFile(where.target);
+    const url = where.target;
+    const hit = this.cache.get(url);
+    if (hit && this.now() - hit.fetchedAt < this.ttlMs) return hit.text;
+    let res;
+    try {
+      res = await this.reader.readUrl(url, { etag: hit?.etag });
+    } catch (e) {
+      if (hit && (e as Error).name === 'NotModifiedError') {
+        hit.fetchedAt = this.now();
+        return hit.text;
+      }
+      throw e;
     }
-    const stat = await fs.stat(where.target).catch(() => undefined);
-    if (!stat?.isFile()) throw new Error('file not found');
-    if (stat.size > MAX_SLO_FILE_BYTES) {
+    const buf = await res.buffer();
+    if (buf.length > MAX_SLO_FILE_BYTES) {
       throw new Error(
-        `is ${stat.size} bytes; at most ${MAX_SLO_FILE_BYTES} are read`,
+        `is ${buf.length} bytes; at most ${MAX_SLO_FILE_BYTES} are read`,
       );
     }
-    return fs.readFile(where.target, 'utf8');
+    const text = buf.toString('utf8');
+    this.cache.delete(url);
+    this.cache.set(url, { text, etag: res.etag, fetchedAt: this.now() });
+    if (this.cache.size > MAX_CACHED_FILES) {
+      this.cache.delete(this.cache.keys().next().value!);
+    }
+    return text;
   }
-  const res = await reader.readUrl(where.target);
-  const buf = await res.buffer();
-  if (buf.length > MAX_SLO_FILE_BYTES) {
+}
+
+async function readFile(file: string): Promise<string> {
+  if (!/\.ya?ml$/.test(file)) {
+    throw new Error('must name a .yaml or .yml file');
+  }
+  const stat = await fs.stat(file).catch(() => undefined);
+  if (!stat?.isFile()) throw new Error('file not found');
+  if (stat.size > MAX_SLO_FILE_BYTES) {
     throw new Error(
-      `is ${buf.length} bytes; at most ${MAX_SLO_FILE_BYTES} are read`,
+      `is ${stat.size} bytes; at most ${MAX_SLO_FILE_BYTES} are read`,
     );
   }
-  return buf.toString('utf8');
+  return fs.readFile(file, 'utf8');
 }
 
 /** Reads an entity's SLOs from its inline annotation and/or the OpenSLO file it references. */
 export async function loadEntitySlos(
   entity: Entity,
-  reader: UrlReaderService,
+  files: SloFileReader,
 ): Promise<EntitySloDefinitions> {
   const service = serviceOf(entity);
   const result: EntitySloDefinitions = {
@@ -120,7 +158,7 @@ export async function loadEntitySlos(
       const name = `${SHIPSHAPE_ANNOTATIONS.sloRef.name} ${ref.value}`;
       try {
         const where = resolveSloRef(entity, ref.value);
-        const text = await readRef(reader, where);
+        const text = await files.read(where);
         const parsed = parseOpenSlo(text, ref.value);
         result.errors.push(...parsed.errors.map(formatSloError));
         for (const slo of parsed.slos) {
