@@ -1,28 +1,32 @@
 import { mockServices, startTestBackend } from '@backstage/backend-test-utils';
 import { Entity } from '@backstage/catalog-model';
 import { catalogServiceMock } from '@backstage/plugin-catalog-node/testUtils';
-import { execFileSync } from 'child_process';
 import fs from 'fs';
 import os from 'os';
 import path from 'path';
 import YAML from 'yaml';
 import {
   kubectl,
-  readStackKubernetes,
   testConfig,
   testDeployment,
 } from '@internal/shipshape-test-utils';
 import { shipshapePlugin } from '../plugin';
 import { responseMismatches } from '../schema/__testUtils__/conforms';
 import { shipshapeApi, testComponent } from './__testUtils__/api';
+import {
+  HELM,
+  grantOperator,
+  helm,
+  helmHistory,
+  renderGoldenPath,
+  workflowRelease as release,
+} from './__testUtils__/helm';
 
 jest.setTimeout(300_000);
 
 // A golden-path service released by its workflow (helm upgrade --install) and deployed and
 // rolled back from the portal: one Helm history. The node-service template rendered by the real
 // scaffolder, installed with the stack's helm as release.yaml installs it.
-const REPO = path.resolve(__dirname, '../../../..');
-const HELM = path.join(REPO, '.tools/bin/helm');
 const NAME = `helm-path-${process.pid}`;
 /** A release of the same name made from another chart (namespace of its own). */
 const OTHER = `helm-other-${process.pid}`;
@@ -31,74 +35,13 @@ const UNHELMED = `helm-none-${process.pid}`;
 const USER = 'user:default/someone';
 
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'helm-path-'));
-const out = path.join(dir, 'out');
-const k = () => readStackKubernetes();
-
-function helm(args: string[]): string {
-  return execFileSync(HELM, ['--kubeconfig', k().adminKubeconfig, ...args], {
-    encoding: 'utf8',
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-}
-
-function history(release: string, ns = release) {
-  return JSON.parse(
-    helm(['history', release, '-n', ns, '-o', 'json']),
-  ) as Array<{
-    revision: number;
-    status: string;
-    description: string;
-    chart: string;
-  }>;
-}
+let out: string;
+const history = helmHistory;
+const workflowRelease = (tag: string) => release(out, NAME, tag);
 
 function image(ns: string, name = ns): string {
   return JSON.parse(kubectl(['-n', ns, 'get', 'deploy', name, '-o', 'json']))
     .spec.template.spec.containers[0].image;
-}
-
-/** release.yaml's Deploy step (without --atomic/--wait: kwok pods are Ready at once). */
-function workflowRelease(tag: string) {
-  helm([
-    'upgrade',
-    '--install',
-    NAME,
-    path.join(out, 'chart'),
-    '-n',
-    NAME,
-    '--create-namespace',
-    '-f',
-    path.join(out, 'chart/values-staging.yaml'),
-    '--set',
-    `image.tag=${tag}`,
-    '--history-max',
-    '20',
-  ]);
-  kubectl(['-n', NAME, 'rollout', 'status', `deploy/${NAME}`, '--timeout=60s']);
-}
-
-/** The platform lets the portal's deploy identity manage the service's namespace. */
-function grantOperator(ns: string) {
-  kubectl(
-    ['apply', '-f', '-'],
-    JSON.stringify({
-      apiVersion: 'rbac.authorization.k8s.io/v1',
-      kind: 'RoleBinding',
-      metadata: { name: 'shipshape-operator-helm', namespace: ns },
-      roleRef: {
-        apiGroup: 'rbac.authorization.k8s.io',
-        kind: 'ClusterRole',
-        name: 'admin',
-      },
-      subjects: [
-        {
-          kind: 'ServiceAccount',
-          name: 'shipshape-operator',
-          namespace: 'shipshape-system',
-        },
-      ],
-    }),
-  );
 }
 
 /** A chart that is not the service's: another name, its own values, the same labels. */
@@ -135,32 +78,7 @@ describe('a Helm-installed service deployed and rolled back from the portal', ()
   const api = shipshapeApi(() => server, USER);
 
   beforeAll(async () => {
-    const params = path.join(dir, 'params.json');
-    fs.writeFileSync(
-      params,
-      JSON.stringify({
-        ...JSON.parse(
-          fs.readFileSync(
-            path.join(REPO, 'templates/scripts/params/standard-none.json'),
-            'utf8',
-          ),
-        ),
-        name: NAME,
-        latencyThresholdMs: 300,
-        environments: ['staging', 'production'],
-        publishTarget: 'github',
-      }),
-    );
-    execFileSync(
-      process.execPath,
-      [
-        path.join(REPO, 'templates/scripts/run-scaffolder.mjs'),
-        path.join(REPO, 'templates/node-service'),
-        params,
-        out,
-      ],
-      { cwd: REPO, stdio: ['ignore', 'ignore', 'pipe'] },
-    );
+    out = renderGoldenPath(NAME, dir);
     entity = YAML.parse(
       fs.readFileSync(path.join(out, 'catalog-info.yaml'), 'utf8'),
     );
