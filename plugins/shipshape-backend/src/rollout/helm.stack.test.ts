@@ -15,6 +15,7 @@ import { responseMismatches } from '../schema/__testUtils__/conforms';
 import { shipshapeApi, testComponent } from './__testUtils__/api';
 import {
   HELM,
+  REPO,
   grantOperator,
   helm,
   helmHistory,
@@ -243,6 +244,16 @@ describe('a Helm-installed service deployed and rolled back from the portal', ()
         200,
       ),
     ).toEqual([]);
+    if (process.env.SHIPSHAPE_WRITE_FIXTURES) {
+      // the Rollout card's deploy-history fixture, from this real answer
+      fs.writeFileSync(
+        path.join(
+          REPO,
+          'plugins/shipshape/src/components/rollout/__fixtures__/deployHistory.json',
+        ),
+        `${JSON.stringify(res.body, null, 2)}\n`,
+      );
+    }
     const [staging] = res.body.environments;
     expect(staging).toMatchObject({
       environment: 'staging',

@@ -21,6 +21,8 @@ import {
   DrOverview,
   DrOverviewQuery,
   DrReadinessReport,
+  DeployHistory,
+  OperationLogPage,
 } from './types';
 
 /**
@@ -47,6 +49,10 @@ export interface ShipshapeApi {
   getDrOverview(query?: DrOverviewQuery): Promise<DrOverview>;
   /** Per environment: the entity's workloads, their pods and the last deploy or rollback. */
   getEntityRollout(entity: CompoundEntityRef): Promise<RolloutStatusResponse>;
+  /** Per environment: every Helm revision of the entity's release, with the portal's operations. */
+  getDeployHistory(entity: CompoundEntityRef): Promise<DeployHistory>;
+  /** An operation's log lines (deploy, rollback, ...), from the first. */
+  getOperationLog(id: string): Promise<OperationLogPage>;
   /** The entity's DR grade from its backups, drills and the cluster. */
   getDrReadiness(entity: CompoundEntityRef): Promise<DrReadinessReport>;
   /** The entity's backup target and its backups with their restore drills. */
@@ -140,6 +146,16 @@ export class ShipshapeClient implements ShipshapeApi {
 
   getEntityRollout(entity: CompoundEntityRef): Promise<RolloutStatusResponse> {
     return this.body(this.api.getEntityRollout({ path: entityPath(entity) }));
+  }
+
+  getDeployHistory(entity: CompoundEntityRef): Promise<DeployHistory> {
+    return this.body(
+      this.api.getEntityDeployHistory({ path: entityPath(entity) }),
+    );
+  }
+
+  getOperationLog(id: string): Promise<OperationLogPage> {
+    return this.body(this.api.getOperationLog({ path: { id }, query: {} }));
   }
 
   getDrReadiness(entity: CompoundEntityRef): Promise<DrReadinessReport> {

@@ -8,4 +8,6 @@ export type {
   DrOverviewQuery,
   DrOverviewRow,
   DrReadinessReport,
+  DeployHistory,
+  OperationLogPage,
 } from './types';

@@ -51,3 +51,18 @@ export type DrOverviewRow = ShipshapeOpenApi.DrOverviewRow;
  * @public
  */
 export type DrOverviewQuery = ShipshapeOpenApi.GetDrOverview['query'];
+
+/**
+ * GET /entities/.../deploy-history: per environment, every Helm revision of the entity's release
+ * (newest first), with the portal operation of those it started.
+ *
+ * @public
+ */
+export type DeployHistory = ShipshapeOpenApi.DeployHistory;
+
+/**
+ * GET /operations/:id/log: an operation's log lines.
+ *
+ * @public
+ */
+export type OperationLogPage = ShipshapeOpenApi.GetOperationLog200Response;

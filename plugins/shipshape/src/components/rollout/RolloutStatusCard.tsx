@@ -45,6 +45,7 @@ import { useEntityTabLink } from '../links';
 import { useAutoRefresh } from './useAutoRefresh';
 import { SIGNALLED_POLL_MS, useEntitySignal } from '../useEntitySignal';
 import { AccessibleColours } from '../AccessibleColours';
+import { DeployHistorySection } from './DeployHistory';
 
 /** The day-2 template the Deploy button opens (templates/deploy-service). */
 export const DEPLOY_TEMPLATE_PATH =
@@ -413,6 +414,9 @@ export function RolloutStatusCard(props: RolloutStatusCardProps) {
             </Box>
           </Box>
         ))}
+        {value ? (
+          <DeployHistorySection entity={getCompoundEntityRef(entity)} />
+        ) : null}
       </InfoCard>
     </AccessibleColours>
   );
