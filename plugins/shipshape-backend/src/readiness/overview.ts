@@ -177,7 +177,8 @@ const SORT_KEYS: Record<
  * The fleet's DR at a glance (GET /dr/overview): every service the caller may read with its last
  * recorded grade, backup age against its RPO and last drill against its RTO. Reads only: a
  * grade is never computed here (ReadinessService records them); one query reads every latest
- * grade, one the newest verified backup of every target, one the newest drill of every target.
+ * grade, one the newest verified backup of every configured target, one the newest drill of
+ * every configured target, all three while the catalog answers.
  */
 export class DrOverviewService {
   private constructor(
@@ -197,7 +198,16 @@ export class DrOverviewService {
     credentials: BackstageCredentials,
     now = new Date(),
   ): Promise<DrOverview> {
-    const { entities, truncated } = await this.services(credentials);
+    // The catalog and the three reads of the plugin's tables at once: the records are read for
+    // every configured target (the entities' own are among them), not per entity.
+    const configured = [...this.deps.backup.targets.keys()];
+    const [{ entities, truncated }, grades, backups, drills] =
+      await Promise.all([
+        this.services(credentials),
+        this.latestGrades(),
+        this.latestVerifiedBackups(configured),
+        this.latestDrills(configured),
+      ]);
     const refs = entities.map(e =>
       stringifyEntityRef(e).toLocaleLowerCase('en-US'),
     );
@@ -214,12 +224,6 @@ export class DrOverviewService {
         // no usable target: no backups to show (the grade's backup-target check says why)
       }
     });
-    const targetNames = [...new Set(targets.values())];
-    const [grades, backups, drills] = await Promise.all([
-      this.latestGrades(),
-      this.latestVerifiedBackups(targetNames),
-      this.latestDrills(targetNames),
-    ]);
 
     const rows = entities.map((entity, i) =>
       this.row(entity, refs[i], now, {
