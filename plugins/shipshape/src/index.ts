@@ -19,6 +19,8 @@ export type {
   BackupItem,
   DrillItem,
   DrReadinessReport,
+  DeployHistory,
+  OperationLogPage,
   ShipshapeApi,
 } from './api';
 export { EntityShipshapeSloCard, ShipshapeSloBurnPage } from './legacy';

@@ -2287,7 +2287,8 @@ export const spec = {
           },
           chart: {
             type: 'string',
-            description: '<chart name>-<chart version> of the newest revision.',
+            description:
+              'Chart name and version (name-version) of the newest revision.',
           },
         },
         required: ['fromRevision', 'chart'],
@@ -2335,7 +2336,7 @@ export const spec = {
           operation: {
             type: 'object',
             description:
-              'The portal operation that made this revision (its log is /operations/{id}/log).',
+              'The portal operation that made this revision (its log is GET operations/ID/log).',
             properties: {
               id: {
                 type: 'string',

@@ -6,7 +6,7 @@
 import { OperationStatus } from '../models/OperationStatus.model';
 
 /**
- * The portal operation that made this revision (its log is /operations/{id}/log).
+ * The portal operation that made this revision (its log is GET operations/ID/log).
  * @public
  */
 export interface DeployHistoryReleaseOperation {

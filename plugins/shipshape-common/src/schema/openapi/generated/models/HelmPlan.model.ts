@@ -18,7 +18,7 @@ export interface HelmPlan {
    */
   targetRevision?: number;
   /**
-   * <chart name>-<chart version> of the newest revision.
+   * Chart name and version (name-version) of the newest revision.
    */
   chart: string;
 }
