@@ -1,0 +1,53 @@
+import { expect, Page, test } from '@playwright/test';
+import { signInAsGuest } from './helpers';
+
+const CHANNEL = 'shipshape:entity:component:default/payments-api';
+
+/** Resolves when the page's signals websocket has subscribed to payments-api's channel. */
+function subscribed(page: Page): Promise<void> {
+  return new Promise(resolve => {
+    page.on('websocket', ws =>
+      ws.on('framesent', frame => {
+        if (String(frame.payload).includes(CHANNEL)) resolve();
+      }),
+    );
+  });
+}
+
+test('a backup started on one page shows on another open page without a reload (signals)', async ({
+  browser,
+}) => {
+  // Two browsers (their own sessions), both on payments-api's page.
+  const watcher = await (await browser.newContext()).newPage();
+  const actor = await (await browser.newContext()).newPage();
+  const watching = subscribed(watcher);
+  await signInAsGuest(watcher);
+  await watcher.goto('/catalog/default/component/payments-api');
+  await expect(watcher.getByText('DR Readiness')).toBeVisible();
+  // the DR card does not poll: only a signal can bring the backup to this page
+  await watching;
+
+  await signInAsGuest(actor);
+  await actor.goto('/catalog/default/component/payments-api');
+  const button = actor.getByRole('button', { name: 'Back up now' });
+  await expect(button).toBeEnabled();
+  await button.click();
+  const backedUp = actor.getByText(
+    /^Backup [0-9a-f-]{36} (verified|failed.*)$/,
+  );
+  await expect(backedUp).toBeVisible({ timeout: 60_000 });
+  const backupId = (await backedUp.textContent())!.split(' ')[1];
+  const t0 = Date.now();
+
+  await expect(
+    watcher
+      .getByRole('table', { name: 'backup history' })
+      .getByRole('row')
+      .first(),
+  ).toContainText(`${backupId.slice(0, 8)} · pg_dumpverified`);
+  console.log(
+    `the watching page showed backup ${backupId} ${
+      Date.now() - t0
+    } ms after the acting page saw it end`,
+  );
+});
