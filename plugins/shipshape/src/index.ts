@@ -18,13 +18,19 @@ export type {
   BackupHistory,
   BackupItem,
   DrillItem,
+  DrOverview,
+  DrOverviewQuery,
+  DrOverviewRow,
   DrReadinessReport,
   DeployHistory,
   OperationLogPage,
   ShipshapeApi,
 } from './api';
 export { EntityShipshapeSloCard, ShipshapeSloBurnPage } from './legacy';
-export { EntityShipshapeDrReadinessCard } from './legacy';
+export {
+  EntityShipshapeDrReadinessCard,
+  ShipshapeDrOverviewPage,
+} from './legacy';
 export {
   ShipshapeCostCenterFieldExtension,
   ShipshapeServiceNameFieldExtension,

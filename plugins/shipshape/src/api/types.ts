@@ -42,7 +42,12 @@ export type DrReadinessReport = ShipshapeOpenApi.DrReadinessReport;
  */
 export type DrOverview = ShipshapeOpenApi.DrOverview;
 
-/** @public */
+/**
+ * One service of GET /dr/overview: grade, newest verified backup against the RPO, last drill
+ * against the RTO, owner, tier, system and the path of its page.
+ *
+ * @public
+ */
 export type DrOverviewRow = ShipshapeOpenApi.DrOverviewRow;
 
 /**
