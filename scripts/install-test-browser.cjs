@@ -103,6 +103,49 @@ async function check(page, name, shot, fn) {
           .waitFor();
       },
     );
+
+    await check(
+      page,
+      "permission policy (Shipshape's module in place of allow-all): the guest may deploy payments-api, which it owns, and gets no Deploy button on orders-api",
+      'install-permission-policy',
+      async () => {
+        await page.goto(`${portal}/catalog/default/component/payments-api`);
+        await page.getByRole('button', { name: 'Deploy' }).waitFor();
+        await page.goto(`${portal}/catalog/default/component/orders-api`);
+        await page
+          .getByRole('region', { name: 'environment staging' })
+          .waitFor();
+        // the card asks the backend's permission before offering the button: give it time
+        await page.waitForTimeout(3000);
+        const refused = await page
+          .getByRole('button', { name: 'Deploy' })
+          .count();
+        if (refused) throw new Error('orders-api offers Deploy to the guest');
+      },
+    );
+
+    if (process.env.STACK === '1') {
+      await check(
+        page,
+        "operation: 'Back up now' on payments-api runs a pg_dump backup on the local stack and the DR card shows it verified",
+        'install-backup',
+        async () => {
+          await page.goto(`${portal}/catalog/default/component/payments-api`);
+          const button = page.getByRole('button', { name: 'Back up now' });
+          await button.waitFor();
+          await button.click();
+          const done = page.getByText(
+            /^Backup [0-9a-f-]{36} (verified|failed.*)$/,
+          );
+          await done.waitFor({ timeout: 120_000 });
+          const text = await done.textContent();
+          if (!/ verified$/.test(text))
+            throw new Error(`the backup did not verify: ${text}`);
+        },
+      );
+    } else {
+      console.log('skip the backup operation: the local stack is not up');
+    }
   } finally {
     await browser.close();
   }

@@ -7,8 +7,10 @@
 #      README.md, only the placeholder registry URL replaced, so the README cannot drift;
 #   4. checks: no hand-written resolutions, no duplicate @backstage/* package added by Shipshape,
 #      `yarn tsc` in the portal, the portal starts (with the local stack's config when it is up),
-#      and in Chromium the entity page shows the Shipshape cards and the wizard's
-#      ShipshapeServiceName field refuses a taken name.
+#      and in Chromium the entity page shows the Shipshape cards, the wizard's
+#      ShipshapeServiceName field refuses a taken name, the README's permission policy module
+#      (in place of allow-all) offers Deploy only on the guest's own service, and (stack up)
+#      'Back up now' runs a backup that verifies.
 # Prints one line per check, the figures (tarball sizes, duplicates, times) and
 # "N passed, N failed". Cached per machine in ~/.cache/shipshape/install-test: Verdaccio and the
 # fresh portal's skeleton + node_modules (keyed by create-app version and the mirror pins); each
@@ -76,7 +78,7 @@ readme_block() {
     console.log(lines.slice(open + 1, close).join("\n"));
   ' "$ROOT/README.md" "$1" | sed "s#$PLACEHOLDER#http://127.0.0.1:$REG_PORT#g"
 }
-for b in publish portal backend app-config; do
+for b in publish portal backend app-config permission permission-backend permission-config; do
   readme_block "$b" >"$RUN/$b.block" || { not_ok "README.md block '$b'"; finish; }
 done
 
@@ -178,11 +180,22 @@ dups >"$OUT/duplicates-before.txt"
 # ---- 4. install, as README.md says ----
 t=$SECONDS
 step "README portal block: yarn config + yarn add from the registry" "$OUT/portal-add.log" bash -e "$RUN/portal.block"
+step "README permission block: yarn add the permission policy module" "$OUT/portal-add-permission.log" bash -e "$RUN/permission.block"
 install_s=$((SECONDS - t))
-node -e '
-  const fs = require("fs"), f = "packages/backend/src/index.ts", s = fs.readFileSync(f, "utf8");
-  fs.writeFileSync(f, s.replace("backend.start();", fs.readFileSync(process.argv[1], "utf8").trim() + "\n\nbackend.start();"));
-' "$RUN/backend.block"
+# The README's backend lines before backend.start(), and its permission module's line in place
+# of create-app's allow-all policy (as the README says to replace it).
+if node -e '
+  const fs = require("fs"), f = "packages/backend/src/index.ts", block = n => fs.readFileSync(n, "utf8").trim();
+  let s = fs.readFileSync(f, "utf8");
+  const allowAll = /backend\.add\(\s*import\(\s*.@backstage\/plugin-permission-backend-module-allow-all-policy.\s*\),?\s*\);/;
+  if (!allowAll.test(s)) { console.error(`${f} has no backend.add of the allow-all policy`); process.exit(1); }
+  s = s.replace(allowAll, block(process.argv[2])).replace("backend.start();", block(process.argv[1]) + "\n\nbackend.start();");
+  fs.writeFileSync(f, s);
+' "$RUN/backend.block" "$RUN/permission-backend.block"; then
+  ok "the permission policy module replaces the allow-all policy in packages/backend/src/index.ts"
+else
+  not_ok "could not replace the allow-all policy in packages/backend/src/index.ts"
+fi
 # app-config.yaml gets the README's entries appended to its lists (as an adopter edits it) and,
 # for this test only, the example catalog and Shipshape's settings of this repository.
 cp "$ROOT/examples/entities.yaml" "$ROOT/examples/org.yaml" examples/
@@ -198,13 +211,13 @@ node -e '
     return b;
   };
   const root = YAML.parse(fs.readFileSync(process.argv[1] + "/app-config.yaml", "utf8"));
-  const readme = YAML.parse(fs.readFileSync(process.argv[2], "utf8"));
+  const readme = merge(YAML.parse(fs.readFileSync(process.argv[2], "utf8")), YAML.parse(fs.readFileSync(process.argv[3], "utf8")));
   const test = {
     shipshape: root.shipshape,
   };
   const app = YAML.parse(fs.readFileSync("app-config.yaml", "utf8"));
   fs.writeFileSync("app-config.yaml", YAML.stringify(merge(merge(app, readme), test)));
-' "$ROOT" "$RUN/app-config.block"
+' "$ROOT" "$RUN/app-config.block" "$RUN/permission-config.block"
 cat >app-config.local.yaml <<YAML
 app:
   baseUrl: http://localhost:$APP_PORT
@@ -215,6 +228,12 @@ backend:
     host: 127.0.0.1
   cors:
     origin: http://localhost:$APP_PORT
+# test only, as this repository's development config: the guest is user:default/guest of the
+# example org (a member of the payments team, so the owner of payments-api, not of orders-api)
+auth:
+  providers:
+    guest:
+      userEntityRef: user:default/guest
 YAML
 
 # no hand-written resolutions for Shipshape
@@ -236,7 +255,9 @@ step "yarn tsc in the portal" "$OUT/portal-tsc.log" yarn tsc
 # ---- 5. start it and look at it ----
 [[ -f $ROOT/.stack/env.sh ]] && source "$ROOT/.stack/env.sh"
 configs=(--config "$portal/app-config.yaml" --config "$portal/app-config.local.yaml")
+stack_up=0
 if [[ -f $ROOT/.stack/app-config.stack.yaml ]]; then
+  stack_up=1
   configs=(--config "$portal/app-config.yaml" --config "$ROOT/.stack/app-config.stack.yaml" --config "$portal/app-config.local.yaml")
   echo "     against the local stack (.stack/app-config.stack.yaml)"
 else
@@ -268,7 +289,7 @@ else
   not_ok "the Shipshape templates are not in the portal's catalog"
 fi
 t=$SECONDS
-if PORTAL=http://localhost:$APP_PORT SCREENSHOTS=$ROOT/test-results/screenshots \
+if PORTAL=http://localhost:$APP_PORT SCREENSHOTS=$ROOT/test-results/screenshots STACK=$stack_up \
   node "$ROOT/scripts/install-test-browser.cjs" 2>&1 | tee "$OUT/browser.log"; then :; fi
 PASSED=$((PASSED + $(grep -c '^ok ' "$OUT/browser.log"))); FAILED=$((FAILED + $(grep -c '^FAIL ' "$OUT/browser.log")))
 grep -q '^ok \|^FAIL ' "$OUT/browser.log" || not_ok "the browser checks did not run (test-results/install/browser.log)"
