@@ -5,6 +5,7 @@ import {
 } from '@shipshape/plugin-shipshape-common';
 import { act, screen } from '@testing-library/react';
 import healthy from './rollout/__fixtures__/healthy.json';
+import stalled from './rollout/__fixtures__/stalled.json';
 import { renderWithBackend } from '../__testUtils__/render';
 import { DrReadinessCard } from './dr/DrReadinessCard';
 import { RolloutStatusCard } from './rollout/RolloutStatusCard';
@@ -87,6 +88,35 @@ describe('cards on signals', () => {
       jest.advanceTimersByTime(60_000);
     });
     expect(rolloutCalls()).toBe(first + 2);
+  });
+
+  it('rollout card: keeps its own interval while a workload is not complete (a rollout started elsewhere)', async () => {
+    jest.useFakeTimers();
+    const signals = fakeSignals();
+    let body: unknown = healthy;
+    const fetch = jest.fn((_url: string) => json(body));
+    renderWithBackend(
+      <RolloutStatusCard refreshIntervalMs={1000} />,
+      entity('moving-api', { 'backstage.io/kubernetes-id': 'payments-api' }),
+      fetch,
+      false,
+      [[signalApiRef, signals.api]],
+    );
+    await screen.findByRole('region', { name: 'environment staging' });
+    const first = fetch.mock.calls.length;
+    // a rollout starts outside the portal (no signal): the 60 s fallback poll sees it...
+    body = stalled;
+    await act(async () => {
+      jest.advanceTimersByTime(60_000);
+    });
+    expect(fetch.mock.calls.length).toBe(first + 1);
+    // ...and from then on the card follows it every second, as without signals
+    for (let i = 0; i < 3; i++) {
+      await act(async () => {
+        jest.advanceTimersByTime(1000);
+      });
+    }
+    expect(fetch.mock.calls.length).toBe(first + 4);
   });
 
   it('rollout card without the signals plugin: polls at its own interval', async () => {

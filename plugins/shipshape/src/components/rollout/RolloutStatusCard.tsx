@@ -17,7 +17,7 @@ import {
 import { useApi } from '@backstage/core-plugin-api';
 import { useEntity } from '@backstage/plugin-catalog-react';
 import { usePermission } from '@backstage/plugin-permission-react';
-import { useRef } from 'react';
+import { useEffect, useRef, useState } from 'react';
 import Box from '@material-ui/core/Box';
 import Chip from '@material-ui/core/Chip';
 import Divider from '@material-ui/core/Divider';
@@ -353,20 +353,33 @@ export function RolloutStatusCard(props: RolloutStatusCardProps) {
     permission: shipshapeDeployPermission,
     resourceRef: entityRef,
   });
-  // A deploy's or rollback's signal refreshes at once; polling is then only a slow fallback.
+  // A deploy's or rollback's signal refreshes at once; polling is then a slow fallback, except
+  // while a workload is not complete (a rollout started outside the portal sends no signal).
   const signalled = useRef(() => {});
   const { live } = useEntitySignal(entityRef, s => {
     if (s.kind === 'rollout' || s.kind === 'operation') signalled.current();
   });
+  const [moving, setMoving] = useState(false);
   const pollMs = props.refreshIntervalMs ?? 10_000;
   const intervalMs =
-    live && pollMs > 0 ? Math.max(pollMs, SIGNALLED_POLL_MS) : pollMs;
+    live && pollMs > 0 && !moving
+      ? Math.max(pollMs, SIGNALLED_POLL_MS)
+      : pollMs;
   const { value, error, loading, updatedAt, refresh } = useAutoRefresh(
     () => api.getEntityRollout(getCompoundEntityRef(entity)),
     hasId ? intervalMs : -1,
     [entityRef, hasId],
   );
   signalled.current = refresh;
+  useEffect(
+    () =>
+      setMoving(
+        !!value?.environments.some(e =>
+          e.workloads.some(w => w.phase !== 'complete'),
+        ),
+      ),
+    [value],
+  );
 
   if (!hasId) {
     return (

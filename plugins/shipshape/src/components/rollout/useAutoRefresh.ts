@@ -11,8 +11,8 @@ export interface AutoRefreshState<T> {
 /**
  * Loads now, then again every `intervalMs` while the browser tab is visible; a hidden tab
  * pauses the refresh and showing it again refreshes at once. `intervalMs` 0 loads once;
- * a negative one loads nothing. Keeps the last value when a
- * refresh fails (and reports the error alongside).
+ * a negative one loads nothing; a changed positive one restarts the timer (no reload). Keeps the
+ * last value when a refresh fails (and reports the error alongside).
  */
 export function useAutoRefresh<T>(
   load: () => Promise<T>,
@@ -47,16 +47,27 @@ export function useAutoRefresh<T>(
       });
   }, []);
 
+  // A changed interval restarts the timer, without a reload.
+  const interval = useRef(intervalMs);
+  interval.current = intervalMs;
+  const restart = useRef<() => void>();
+  const mode = Math.sign(intervalMs); // -1 loads nothing, 0 loads once, 1 polls
   useEffect(() => {
-    if (intervalMs < 0) return undefined;
+    if (mode < 0) return undefined;
     setState({ loading: true });
     refresh();
-    let timer: ReturnType<typeof setInterval> | undefined;
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const tick = () => {
+      timer = setTimeout(() => {
+        refresh();
+        tick();
+      }, interval.current);
+    };
     const start = () => {
-      if (!timer && intervalMs > 0) timer = setInterval(refresh, intervalMs);
+      if (!timer && mode > 0) tick();
     };
     const stop = () => {
-      if (timer) clearInterval(timer);
+      if (timer) clearTimeout(timer);
       timer = undefined;
     };
     const onVisibility = () => {
@@ -67,13 +78,20 @@ export function useAutoRefresh<T>(
       }
     };
     if (!document.hidden) start();
+    restart.current = () => {
+      if (!timer) return;
+      stop();
+      start();
+    };
     document.addEventListener('visibilitychange', onVisibility);
     return () => {
+      restart.current = undefined;
       stop();
       document.removeEventListener('visibilitychange', onVisibility);
     };
     // eslint-disable-next-line react-hooks/exhaustive-deps
-  }, [intervalMs, refresh, ...deps]);
+  }, [mode, refresh, ...deps]);
+  useEffect(() => restart.current?.(), [intervalMs]);
 
   return { ...state, refresh };
 }
