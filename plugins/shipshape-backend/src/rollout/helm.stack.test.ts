@@ -1,4 +1,9 @@
-import { mockServices, startTestBackend } from '@backstage/backend-test-utils';
+import {
+  TestDatabases,
+  mockServices,
+  startTestBackend,
+} from '@backstage/backend-test-utils';
+import { ConfigReader } from '@backstage/config';
 import { Entity } from '@backstage/catalog-model';
 import { catalogServiceMock } from '@backstage/plugin-catalog-node/testUtils';
 import fs from 'fs';
@@ -10,7 +15,13 @@ import {
   testConfig,
   testDeployment,
 } from '@internal/shipshape-test-utils';
+import { connectDatabase } from '../database';
+import { KubernetesClusters } from '../kubernetes/clusters';
+import { workloadRefOf } from '../kubernetes/placement';
+import { OperationEngine } from '../operations/engine';
+import { OperationStore } from '../operations/store';
 import { shipshapePlugin } from '../plugin';
+import { DeployHandler, planDeploy } from './operations';
 import { responseMismatches } from '../schema/__testUtils__/conforms';
 import { shipshapeApi, testComponent } from './__testUtils__/api';
 import {
@@ -34,6 +45,7 @@ const OTHER = `helm-other-${process.pid}`;
 /** A workload with the entity's labels that no Helm release manages. */
 const UNHELMED = `helm-none-${process.pid}`;
 const USER = 'user:default/someone';
+const databases = TestDatabases.create({ ids: ['SQLITE_3'] });
 
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'helm-path-'));
 let out: string;
@@ -76,6 +88,7 @@ spec:
 describe('a Helm-installed service deployed and rolled back from the portal', () => {
   let server: any;
   let entity: Entity;
+  let config: any;
   const api = shipshapeApi(() => server, USER);
 
   beforeAll(async () => {
@@ -104,7 +117,7 @@ describe('a Helm-installed service deployed and rolled back from the portal', ()
       }),
     );
 
-    const config = testConfig([
+    config = testConfig([
       { name: 'staging', namespacePerService: true },
     ]) as any;
     config.shipshape.rollout.helmBinary = HELM;
@@ -308,5 +321,94 @@ describe('a Helm-installed service deployed and rolled back from the portal', ()
       'is not managed by Helm (no meta.helm.sh/release-name annotation)',
     );
     expect(image(UNHELMED)).toBe('registry.example.test/none:1.0.0');
+  });
+
+  it('a deploy resumed after helm made its revision finds that revision instead of making another', async () => {
+    const knex = await databases.init('SQLITE_3');
+    await connectDatabase({ getClient: async () => knex } as any);
+    const clusters = KubernetesClusters.fromConfig(new ConfigReader(config));
+    // Backend 1's helm never returns: it goes away while helm is under way.
+    const started = path.join(dir, 'hang-started');
+    const hang = path.join(dir, 'hang-helm');
+    fs.writeFileSync(hang, `#!/bin/sh\ntouch ${started}\nexec sleep 600\n`, {
+      mode: 0o755,
+    });
+    const timings = { stallAfterMs: 60_000, timeoutMs: 120_000 };
+    const engine = (instanceId: string, helmBinary: string) => {
+      const e = OperationEngine.create({
+        store: OperationStore.create(knex),
+        logger: mockServices.logger.mock(),
+        auditor: mockServices.auditor.mock(),
+        instanceId,
+        heartbeatMs: 200,
+        staleAfterMs: 1_000,
+      });
+      e.register(
+        'deploy',
+        new DeployHandler(clusters, { ...timings, helmBinary }),
+      );
+      return e;
+    };
+    const first = engine('backend-1', hang);
+    const {
+      env,
+      changes,
+      helm: plan,
+    } = await planDeploy(
+      clusters,
+      { workload: workloadRefOf(entity), environment: 'staging', tag: 'rev8' },
+      async () => {},
+    );
+    const before = history(NAME).length;
+    const submitted = await first.submit({
+      kind: 'deploy',
+      entityRef: `component:default/${NAME}`,
+      target: `local/${NAME}/${NAME}`,
+      requestedBy: USER,
+      input: {
+        environment: env.name,
+        cluster: env.cluster,
+        namespace: env.namespace,
+        release: env.release,
+        changes,
+        changeCause: `shipshape deploy by ${USER}: resume`,
+        autoRollback: true,
+        helm: plan,
+      },
+    });
+    while (!fs.existsSync(started)) await new Promise(r => setTimeout(r, 20));
+    // What backend 1's helm did before it went away: the revision, with the operation's mark.
+    helm([
+      'upgrade',
+      NAME,
+      path.join(out, 'chart'),
+      '-n',
+      NAME,
+      '--reuse-values',
+      '--set-string',
+      'image.tag=rev8',
+      `--description=shipshape deploy by ${USER}: resume [operation ${submitted.id}]`,
+    ]);
+    await first.stop();
+
+    const second = engine('backend-2', HELM);
+    await new Promise(r => setTimeout(r, 1_100));
+    await second.start();
+    try {
+      const done = await second.waitFor(submitted.id);
+      expect(done.status).toBe('succeeded');
+      expect(history(NAME)).toHaveLength(before + 1);
+      expect((done.result as any).helm).toEqual({ revision: before + 1 });
+      expect(image(NAME)).toMatch(/:rev8$/);
+      const log = await second.store.getLog(submitted.id);
+      expect(log.map(l => l.message)).toContain(
+        `Helm release ${NAME}/${NAME}: revision ${
+          before + 1
+        } was made by this operation already`,
+      );
+    } finally {
+      await second.stop();
+      await knex.destroy();
+    }
   });
 });
