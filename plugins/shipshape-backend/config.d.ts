@@ -141,6 +141,18 @@ export interface Config {
       binDir?: string;
       /** Longest an in-cluster backup Job (method in-cluster) is followed (default 60). */
       inClusterTimeoutMinutes?: number;
+      /**
+       * Deadlines: a run past one fails at its step, naming the key, and frees its target.
+       * lockWaitSeconds: pg_dump's wait for a table lock (default 60); statementSeconds: one SQL
+       * statement, e.g. a row count or the drill's CREATE DATABASE (default 1800); dumpMinutes: a
+       * whole pg_dump (default 120); restoreMinutes: a whole pg_restore in a drill (default 120).
+       */
+      timeouts?: {
+        lockWaitSeconds?: number;
+        statementSeconds?: number;
+        dumpMinutes?: number;
+        restoreMinutes?: number;
+      };
       /** Default storage of every target. */
       storage?: ShipshapeBackupStorage;
       /** Default retention of every target (docs/backup.md#retention). */
@@ -219,4 +231,6 @@ type ShipshapeBackupStorage =
       secretAccessKey?: string;
       /** e.g. AES256 or aws:kms. */
       serverSideEncryption?: string;
+      /** A request to the store that sends or receives nothing for this long fails (default 60). */
+      requestTimeoutSeconds?: number;
     };

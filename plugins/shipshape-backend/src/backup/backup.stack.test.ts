@@ -15,6 +15,7 @@ import { execFileSync } from 'child_process';
 import { createHash } from 'crypto';
 import fs from 'fs';
 import { Knex } from 'knex';
+import net from 'net';
 import os from 'os';
 import path from 'path';
 import request from 'supertest';
@@ -467,6 +468,95 @@ describe('backup and restore drill on the local stack', () => {
       expect(drill.status).toBe('passed');
       expect(drill.comparison!.every(c => c.ok)).toBe(true);
     } finally {
+      await admin.raw('DROP DATABASE IF EXISTS ?? WITH (FORCE)', [dbName]);
+      await admin.destroy();
+    }
+  });
+
+  it('a store that accepts the connection and never answers fails the upload within its deadline; the target is free again', async () => {
+    const sockets = new Set<net.Socket>();
+    const silent = net.createServer(sock => {
+      sockets.add(sock); // reads the request, never answers
+    });
+    await new Promise<void>(r => silent.listen(0, '127.0.0.1', r));
+    try {
+      const { port } = silent.address() as net.AddressInfo;
+      const service = serviceFor(
+        await migrated('SQLITE_3'),
+        dir,
+        undefined,
+        data =>
+          data.shipshape.backup.targets.push({
+            name: 'silent-s3',
+            connection: connection(),
+            storage: {
+              ...s3({ endpoint: `http://127.0.0.1:${port}` }),
+              requestTimeoutSeconds: 1,
+            },
+            allowedEntities: ALLOWED,
+          } as any),
+      );
+      const t0 = Date.now();
+      const b = await backUp(service, 'silent-s3');
+      expect(b).toMatchObject({ status: 'failed', failedStep: 'upload' });
+      expect(b.error).toMatch(/storing s3:\/\/.* failed/);
+      // two attempts of a 1 s deadline, not forever
+      expect(Date.now() - t0).toBeLessThan(30_000);
+      // the engine freed the target: the next run starts (and fails the same way)
+      expect((await backUp(service, 'silent-s3')).status).toBe('failed');
+    } finally {
+      for (const sock of sockets) sock.destroy();
+      silent.close();
+    }
+  });
+
+  it('a table locked by someone else fails the dump at the statement deadline, naming it; the next backup runs', async () => {
+    const su = {
+      ...connection(SU_ENV),
+      user: stack.postgres.superuser,
+      database: 'postgres',
+    };
+    const dbName = `shipshape_test_lock_${process.pid}`;
+    const admin = pgClient(su, stack.postgres.superuserPassword);
+    await admin.raw('DROP DATABASE IF EXISTS ?? WITH (FORCE)', [dbName]);
+    await admin.raw('CREATE DATABASE ??', [dbName]);
+    const db = pgClient(
+      { ...su, database: dbName },
+      stack.postgres.superuserPassword,
+    );
+    try {
+      await db.raw(
+        'CREATE TABLE orders AS SELECT g AS id FROM generate_series(1, 100) g',
+      );
+      const service = serviceFor(
+        await migrated('SQLITE_3'),
+        dir,
+        undefined,
+        data => {
+          (data.shipshape.backup as any).timeouts = {
+            statementSeconds: 2,
+            lockWaitSeconds: 1,
+          };
+          data.shipshape.backup.targets.push({
+            name: 'locked-db',
+            connection: { ...su, database: dbName },
+            allowedEntities: ALLOWED,
+          } as any);
+        },
+      );
+      // a migration holding the table: ACCESS EXCLUSIVE until its transaction ends
+      const trx = await db.transaction();
+      await trx.raw('LOCK TABLE orders IN ACCESS EXCLUSIVE MODE');
+      const t0 = Date.now();
+      const locked = await backUp(service, 'locked-db');
+      expect(locked).toMatchObject({ status: 'failed', failedStep: 'dump' });
+      expect(locked.error).toMatch(/statement timeout/);
+      expect(Date.now() - t0).toBeLessThan(20_000);
+      await trx.rollback();
+      const after = await backUp(service, 'locked-db');
+      expect(`${after.status} ${after.error ?? ''}`).toBe('verified ');
+    } finally {
+      await db.destroy();
       await admin.raw('DROP DATABASE IF EXISTS ?? WITH (FORCE)', [dbName]);
       await admin.destroy();
     }

@@ -29,6 +29,8 @@ export type StorageConfig =
       accessKeyId?: string;
       secretAccessKey?: string;
       serverSideEncryption?: string;
+      /** A request that sends or receives nothing for this long fails (requestTimeoutSeconds). */
+      requestTimeoutMs: number;
     };
 
 /**
@@ -73,6 +75,17 @@ export interface BackupConfig {
   binDir?: string;
   /** Longest an in-cluster backup Job is followed. */
   inClusterTimeoutMs: number;
+  /**
+   * Deadlines (shipshape.backup.timeouts): pg_dump's wait for a table lock, one SQL statement
+   * (row counts, the drill's CREATE/DROP DATABASE), a whole pg_dump and a whole pg_restore.
+   * A run past one fails at its step, saying which deadline, and frees its target.
+   */
+  timeouts: {
+    lockWaitMs: number;
+    statementMs: number;
+    dumpMs: number;
+    restoreMs: number;
+  };
 }
 
 /** Same shape as the backup-target annotation accepts. */
@@ -116,6 +129,8 @@ function readStorage(c: Config, where: string): StorageConfig {
       accessKeyId: c.getOptionalString('accessKeyId'),
       secretAccessKey: c.getOptionalString('secretAccessKey'),
       serverSideEncryption: c.getOptionalString('serverSideEncryption'),
+      requestTimeoutMs:
+        (c.getOptionalNumber('requestTimeoutSeconds') ?? 60) * 1000,
     };
   }
   throw new InputError(`${where}.type is '${type}'; expected 'local' or 's3'`);
@@ -264,6 +279,12 @@ export function runDefaults(c?: Config) {
   return {
     inClusterTimeoutMs: positive('inClusterTimeoutMinutes', 60) * 60_000,
     drillSweepMinutes: positive('drill.sweepMinutes', 60),
+    timeouts: {
+      lockWaitMs: positive('timeouts.lockWaitSeconds', 60) * 1000,
+      statementMs: positive('timeouts.statementSeconds', 1800) * 1000,
+      dumpMs: positive('timeouts.dumpMinutes', 120) * 60_000,
+      restoreMs: positive('timeouts.restoreMinutes', 120) * 60_000,
+    },
   };
 }
 

@@ -11,6 +11,9 @@ export interface TableCount {
   rows: number;
 }
 
+/** shipshape.backup.timeouts.statementSeconds when a caller has no config at hand. */
+const DEFAULT_STATEMENT_TIMEOUT_MS = 1_800_000;
+
 /** Removes a secret from a message, in case a tool ever echoes it. */
 export function scrub(message: string, secret: string): string {
   return secret ? message.split(secret).join('***') : message;
@@ -25,11 +28,15 @@ export function describeConnection(conn: PgConnection): string {
   return `database ${conn.database} on ${conn.host}:${conn.port} as ${conn.user}`;
 }
 
-/** A one-connection knex to a PostgreSQL database; destroy() it after use. */
+/**
+ * A one-connection knex to a PostgreSQL database; destroy() it after use. Each statement may
+ * run at most `statementTimeoutMs` (the server cancels it), so a hung count or DDL frees its run.
+ */
 export function pgClient(
   conn: PgConnection,
   password: string,
   database = conn.database,
+  statementTimeoutMs = DEFAULT_STATEMENT_TIMEOUT_MS,
 ): Knex {
   return knexFactory({
     client: 'pg',
@@ -40,7 +47,8 @@ export function pgClient(
       password,
       database,
       connectionTimeoutMillis: 10_000,
-    },
+      statement_timeout: statementTimeoutMs,
+    } as Knex.PgConnectionConfig,
     pool: { min: 0, max: 1 },
   });
 }
@@ -142,14 +150,22 @@ export function exitOf(
   });
 }
 
-/** Starts `pg_dump -Fc` of the database at an exported snapshot; stdout is the dump. */
+/**
+ * Starts `pg_dump -Fc` of the database at an exported snapshot; stdout is the dump. A table
+ * lock it cannot get within `lockWaitMs` fails the dump instead of waiting behind a DDL.
+ */
 export function startDump(options: {
   binDir?: string;
   conn: PgConnection;
   password: string;
   snapshot?: string;
+  lockWaitMs: number;
 }) {
-  const args = ['--format=custom', '--no-password'];
+  const args = [
+    '--format=custom',
+    '--no-password',
+    `--lock-wait-timeout=${options.lockWaitMs}`,
+  ];
   if (options.snapshot) args.push(`--snapshot=${options.snapshot}`);
   const child = spawn(pgBinary(options.binDir, 'pg_dump'), args, {
     env: childEnv(options.conn, options.password, options.conn.database),

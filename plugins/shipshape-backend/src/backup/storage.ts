@@ -130,6 +130,13 @@ class S3Storage implements BackupStorage {
       forcePathStyle: cfg.forcePathStyle,
       credentials,
       maxAttempts: 2,
+      // A store that stops answering fails the request (and the run's step) instead of hanging.
+      requestHandler: {
+        connectionTimeout: 10_000,
+        requestTimeout: cfg.requestTimeoutMs,
+        // without it the SDK only logs a warning and keeps waiting
+        throwOnRequestTimeout: true,
+      },
     });
   }
 

@@ -36,6 +36,7 @@ describe('the evidence the backup checks name', () => {
       bucket: 'backups',
       region: 'eu-central-1',
       prefix: '/payments/',
+      requestTimeoutMs: 60_000,
     };
     expect(storageLocation(s3)).toBe('s3://backups/payments (eu-central-1)');
     expect(

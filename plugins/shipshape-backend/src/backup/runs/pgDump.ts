@@ -233,7 +233,13 @@ export class PgDumpBackups {
     at: (s: BackupStep) => Promise<void>,
     signal: AbortSignal,
   ) {
-    const db = pgClient(target.connection, password);
+    const { timeouts } = this.run.config;
+    const db = pgClient(
+      target.connection,
+      password,
+      undefined,
+      timeouts.statementMs,
+    );
     let trx: Knex.Transaction | undefined;
     let unsubscribe = () => {};
     try {
@@ -256,8 +262,14 @@ export class PgDumpBackups {
         conn: target.connection,
         password,
         snapshot,
+        lockWaitMs: timeouts.lockWaitMs,
       });
-      unsubscribe = killOnAbort(signal, dump.child);
+      // stopped by the engine (shutdown, lost claim) or past the whole dump's deadline
+      const deadline = AbortSignal.timeout(timeouts.dumpMs);
+      unsubscribe = killOnAbort(
+        AbortSignal.any([signal, deadline]),
+        dump.child,
+      );
       const digest = new Digest();
       await at('upload');
       let uploadFailed = false;
@@ -279,6 +291,14 @@ export class PgDumpBackups {
         throw new StepError(
           'dump',
           `pg_dump did not start: ${messageOf(exit.reason)}`,
+        );
+      }
+      if (deadline.aborted) {
+        throw new StepError(
+          'dump',
+          `pg_dump did not finish within ${
+            timeouts.dumpMs / 60_000
+          } min (shipshape.backup.timeouts.dumpMinutes) and was stopped`,
         );
       }
       if (exit.value.code !== 0) {

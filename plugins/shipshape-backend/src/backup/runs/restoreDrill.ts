@@ -317,7 +317,12 @@ export class RestoreDrills {
     };
     try {
       password = passwordOf(conn, DRILL_CONNECTION);
-      admin = pgClient(conn, password);
+      admin = pgClient(
+        conn,
+        password,
+        undefined,
+        this.run.config.timeouts.statementMs,
+      );
       const problem = await drillRoleProblem(admin).catch(cannotCreate);
       if (problem) {
         throw new Error(`${DRILL_CONNECTION}: ${problem}`);
@@ -339,7 +344,12 @@ export class RestoreDrills {
         password,
         database: databaseName,
       });
-      const unsubscribe = killOnAbort(ctx.signal, restore.child);
+      const { timeouts } = this.run.config;
+      const deadline = AbortSignal.timeout(timeouts.restoreMs);
+      const unsubscribe = killOnAbort(
+        AbortSignal.any([ctx.signal, deadline]),
+        restore.child,
+      );
       const measured = digestOf(input);
       await feedChild(input, restore.child).finally(unsubscribe);
       const exit = await restore.exit;
@@ -349,6 +359,13 @@ export class RestoreDrills {
         await at('checksum');
         throw new Error(
           `stored backup is corrupted: ${got.size} bytes sha256 ${got.sha256}, recorded ${backup.sizeBytes} bytes sha256 ${backup.sha256}`,
+        );
+      }
+      if (deadline.aborted) {
+        throw new Error(
+          `pg_restore did not finish within ${
+            timeouts.restoreMs / 60_000
+          } min (shipshape.backup.timeouts.restoreMinutes) and was stopped`,
         );
       }
       if (exit.code !== 0) {
@@ -363,7 +380,12 @@ export class RestoreDrills {
         ctx,
         `Restored in ${restoreMs} ms; comparing row counts`,
       );
-      restored = pgClient(conn, password, databaseName);
+      restored = pgClient(
+        conn,
+        password,
+        databaseName,
+        this.run.config.timeouts.statementMs,
+      );
       comparison = compareTables(backup, await countTables(restored));
       const bad = comparison.filter(c => !c.ok);
       if (bad.length) {
