@@ -1,10 +1,14 @@
 import {
+  AbortMultipartUploadCommand,
+  CompleteMultipartUploadCommand,
   CopyObjectCommand,
+  CreateMultipartUploadCommand,
   DeleteObjectCommand,
   GetObjectCommand,
   HeadObjectCommand,
   S3Client,
   ServerSideEncryption,
+  UploadPartCopyCommand,
 } from '@aws-sdk/client-s3';
 import { Upload } from '@aws-sdk/lib-storage';
 import fs from 'fs';
@@ -105,10 +109,22 @@ function envOrThrow(name: string, what: string): string {
   return v;
 }
 
+/**
+ * S3 copies at most 5 GiB in one CopyObject: a bigger backup is committed by a multipart
+ * copy of parts this size (S3 allows 5 MiB to 5 GiB per part, at most 10,000 parts).
+ */
+export const S3_COPY_LIMITS = {
+  singleCopyMaxBytes: 5 * 1024 ** 3,
+  partBytes: 1024 ** 3,
+};
+
 class S3Storage implements BackupStorage {
   readonly type = 's3' as const;
   private readonly client: S3Client;
-  constructor(private readonly cfg: Extract<StorageConfig, { type: 's3' }>) {
+  constructor(
+    private readonly cfg: Extract<StorageConfig, { type: 's3' }>,
+    private readonly copyLimits = S3_COPY_LIMITS,
+  ) {
     let credentials;
     if (cfg.accessKeyIdEnv || cfg.secretAccessKeyEnv) {
       credentials = {
@@ -177,22 +193,82 @@ class S3Storage implements BackupStorage {
   }
 
   async commit(key: string) {
-    await this.client.send(
-      new CopyObjectCommand({
+    const source = `${this.cfg.bucket}/${encodeURIComponent(
+      this.key(key, true),
+    ).replace(/%2F/g, '/')}`;
+    const head = await this.client.send(
+      new HeadObjectCommand({
         Bucket: this.cfg.bucket,
-        Key: this.key(key),
-        CopySource: `${this.cfg.bucket}/${encodeURIComponent(
-          this.key(key, true),
-        ).replace(/%2F/g, '/')}`,
-        ServerSideEncryption: this.sse,
+        Key: this.key(key, true),
       }),
     );
+    const size = head.ContentLength ?? 0;
+    if (size > this.copyLimits.singleCopyMaxBytes) {
+      await this.multipartCopy(source, this.key(key), size);
+    } else {
+      await this.client.send(
+        new CopyObjectCommand({
+          Bucket: this.cfg.bucket,
+          Key: this.key(key),
+          CopySource: source,
+          ServerSideEncryption: this.sse,
+        }),
+      );
+    }
     await this.client.send(
       new DeleteObjectCommand({
         Bucket: this.cfg.bucket,
         Key: this.key(key, true),
       }),
     );
+  }
+
+  /** Copies `source` (bucket/key) of `size` bytes to `key` part by part; aborts on failure. */
+  private async multipartCopy(source: string, key: string, size: number) {
+    const { UploadId } = await this.client.send(
+      new CreateMultipartUploadCommand({
+        Bucket: this.cfg.bucket,
+        Key: key,
+        ServerSideEncryption: this.sse,
+      }),
+    );
+    try {
+      const parts = [];
+      const { partBytes } = this.copyLimits;
+      for (let start = 0, n = 1; start < size; start += partBytes, n++) {
+        const end = Math.min(start + partBytes, size) - 1;
+        const { CopyPartResult } = await this.client.send(
+          new UploadPartCopyCommand({
+            Bucket: this.cfg.bucket,
+            Key: key,
+            UploadId,
+            PartNumber: n,
+            CopySource: source,
+            CopySourceRange: `bytes=${start}-${end}`,
+          }),
+        );
+        parts.push({ PartNumber: n, ETag: CopyPartResult?.ETag });
+      }
+      await this.client.send(
+        new CompleteMultipartUploadCommand({
+          Bucket: this.cfg.bucket,
+          Key: key,
+          UploadId,
+          MultipartUpload: { Parts: parts },
+        }),
+      );
+    } catch (e) {
+      await this.client
+        .send(
+          new AbortMultipartUploadCommand({
+            Bucket: this.cfg.bucket,
+            Key: key,
+            UploadId,
+          }),
+        )
+        .catch(() => {});
+      throw e;
+    }
   }
 
   async discard(key: string) {
@@ -225,8 +301,11 @@ class S3Storage implements BackupStorage {
   }
 }
 
-export function createStorage(cfg: StorageConfig): BackupStorage {
+export function createStorage(
+  cfg: StorageConfig,
+  s3CopyLimits = S3_COPY_LIMITS,
+): BackupStorage {
   return cfg.type === 'local'
     ? new LocalStorage(cfg.directory)
-    : new S3Storage(cfg);
+    : new S3Storage(cfg, s3CopyLimits);
 }
