@@ -23,25 +23,21 @@ import {
   planPauseOrPromote,
   planRollback,
 } from './operations';
+import {
+  ArgoActionRequest,
+  DeployRequest,
+  RollbackRequest,
+} from '../schema/openapi/generated/models';
 import { readDeployHistory } from './history';
 import { readRolloutStatus } from './status';
 
-export interface DeployBody {
-  environment: string;
-  image?: string;
-  tag?: string;
-  container?: string;
-  reason?: string;
-  autoRollback: boolean;
-  dryRun: boolean;
-}
-
-export interface RollbackBody {
-  environment: string;
-  revision?: number;
-  reason?: string;
-  dryRun: boolean;
-}
+/**
+ * The request bodies, as openapi.yaml defines (and its validator checks) them; an absent
+ * `dryRun` is false and an absent `autoRollback` true, as the document's defaults say.
+ */
+export type DeployBody = DeployRequest;
+export type RollbackBody = RollbackRequest;
+export type ArgoActionBody = ArgoActionRequest;
 
 /** What a deploy or rollback would change (a dry run's answer) or the operation it started. */
 export type RolloutResult =
@@ -148,7 +144,7 @@ export class RolloutService {
       env,
       changes,
       changeCause,
-      autoRollback: body.autoRollback,
+      autoRollback: body.autoRollback !== false,
       helm,
     });
   }
@@ -186,7 +182,7 @@ export class RolloutService {
   async pauseOrPromote(
     entity: Entity,
     action: 'pause' | 'promote',
-    body: { environment: string; dryRun: boolean },
+    body: ArgoActionRequest,
   ) {
     const { env, client, rollouts } = await planPauseOrPromote(
       this.deps.clusters,
@@ -198,7 +194,7 @@ export class RolloutService {
     }
     return {
       action,
-      dryRun: body.dryRun,
+      dryRun: body.dryRun === true,
       environment: env.name,
       cluster: env.cluster,
       namespace: env.namespace,
@@ -250,7 +246,7 @@ export class RolloutService {
     kind: 'deploy' | 'rollback',
     entityRef: string,
     who: string,
-    body: { reason?: string; dryRun: boolean },
+    body: { reason?: string; dryRun?: boolean },
     { env, autoRollback, ...planned }: Planned,
   ): Promise<RolloutResult> {
     const shown = {
