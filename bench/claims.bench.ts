@@ -15,7 +15,7 @@ import { catalogServiceMock } from '@backstage/plugin-catalog-node/testUtils';
 import { performance } from 'perf_hooks';
 import { KubernetesClusters } from '../plugins/shipshape-backend/src/kubernetes/clusters';
 import { WorkloadOwnership } from '../plugins/shipshape-backend/src/kubernetes/placement';
-import { planDeploy } from '../plugins/shipshape-backend/src/rollout/operations';
+import { planDeploy } from '../plugins/shipshape-backend/src/rollout/plan';
 import { testComponent } from '../plugins/shipshape-backend/src/rollout/__testUtils__/api';
 import {
   kubectl,

@@ -33,7 +33,7 @@ import { createPolicyRouter } from './policy/router';
 import { DrOverviewService } from './readiness/overview';
 import { createReadinessRouter } from './readiness/router';
 import { ReadinessService } from './readiness/service';
-import { DeployHandler, RollbackHandler } from './rollout/operations';
+import { DeployHandler, RollbackHandler } from './rollout/handlers';
 import { createRolloutRouter } from './rollout/router';
 import { RolloutService } from './rollout/service';
 import { rolloutTimings } from './rollout/settings';

@@ -7,7 +7,7 @@ import path from 'path';
 import YAML from 'yaml';
 import { mockServices } from '@backstage/backend-test-utils';
 import { catalogServiceMock } from '@backstage/plugin-catalog-node/testUtils';
-import { planDeploy } from '../rollout/operations';
+import { planDeploy } from '../rollout/plan';
 import {
   kubectl,
   readStackKubernetes,

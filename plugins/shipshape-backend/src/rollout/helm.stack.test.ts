@@ -21,7 +21,8 @@ import { workloadRefOf } from '../kubernetes/placement';
 import { OperationEngine } from '../operations/engine';
 import { OperationStore } from '../operations/store';
 import { shipshapePlugin } from '../plugin';
-import { DeployHandler, planDeploy } from './operations';
+import { DeployHandler } from './handlers';
+import { planDeploy } from './plan';
 import { responseMismatches } from '../schema/__testUtils__/conforms';
 import { shipshapeApi, testComponent } from './__testUtils__/api';
 import {

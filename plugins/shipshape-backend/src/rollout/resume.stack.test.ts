@@ -4,7 +4,8 @@ import { connectDatabase } from '../database';
 import { KubernetesClusters } from '../kubernetes/clusters';
 import { OperationEngine } from '../operations/engine';
 import { OperationStore } from '../operations/store';
-import { DeployHandler, planDeploy } from './operations';
+import { DeployHandler } from './handlers';
+import { planDeploy } from './plan';
 import {
   kubectl,
   testConfig,

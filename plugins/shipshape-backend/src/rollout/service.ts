@@ -22,7 +22,7 @@ import {
   planDeploy,
   planPauseOrPromote,
   planRollback,
-} from './operations';
+} from './plan';
 import {
   ArgoActionRequest,
   DeployRequest,

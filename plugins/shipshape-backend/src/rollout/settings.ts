@@ -1,5 +1,5 @@
 import { RootConfigService } from '@backstage/backend-plugin-api';
-import { RolloutTimings } from './operations';
+import { RolloutTimings } from './plan';
 
 /** Reads `shipshape.rollout.*` timings (seconds in config). */
 export function rolloutTimings(config: RootConfigService): RolloutTimings & {
