@@ -315,6 +315,35 @@ describe('backup targets from app-config', () => {
   });
 });
 
+/**
+ * Runs `use` with a fresh database on the stack's PostgreSQL, created as the superuser and
+ * dropped after: its connection (for a target) and a client to fill it.
+ */
+async function withScratchDatabase(
+  name: string,
+  use: (conn: ReturnType<typeof connection>, db: Knex) => Promise<void>,
+) {
+  const su = {
+    ...connection(SU_ENV),
+    user: stack.postgres.superuser,
+    database: 'postgres',
+  };
+  const conn = { ...su, database: `shipshape_test_${name}_${process.pid}` };
+  const admin = pgClient(su, stack.postgres.superuserPassword);
+  const drop = () =>
+    admin.raw('DROP DATABASE IF EXISTS ?? WITH (FORCE)', [conn.database]);
+  await drop();
+  await admin.raw('CREATE DATABASE ??', [conn.database]);
+  const db = pgClient(conn, stack.postgres.superuserPassword);
+  try {
+    await use(conn, db);
+  } finally {
+    await db.destroy();
+    await drop();
+    await admin.destroy();
+  }
+}
+
 describe('backup and restore drill on the local stack', () => {
   it.each(databases.eachSupportedId())(
     'round trip to local storage with matching row counts, records on %p',
@@ -372,25 +401,11 @@ describe('backup and restore drill on the local stack', () => {
   });
 
   it('a dump bigger than one part goes through a real S3 multipart upload and restores', async () => {
-    const su = {
-      ...connection(SU_ENV),
-      user: stack.postgres.superuser,
-      database: 'postgres',
-    };
-    const dbName = `shipshape_test_mp_${process.pid}`;
-    const admin = pgClient(su, stack.postgres.superuserPassword);
-    await admin.raw('DROP DATABASE IF EXISTS ?? WITH (FORCE)', [dbName]);
-    await admin.raw('CREATE DATABASE ??', [dbName]);
-    try {
-      const db = pgClient(
-        { ...su, database: dbName },
-        stack.postgres.superuserPassword,
-      );
+    await withScratchDatabase('mp', async (conn, db) => {
       // ~20 MB of hex text: well over one 8 MiB part even after -Fc compression.
       await db.raw(
         `CREATE TABLE big AS SELECT g AS id, md5(random()::text) || md5(random()::text) AS v FROM generate_series(1, 400000) g`,
       );
-      await db.destroy();
       const service = serviceFor(
         await migrated('SQLITE_3'),
         dir,
@@ -398,7 +413,7 @@ describe('backup and restore drill on the local stack', () => {
         data =>
           data.shipshape.backup.targets.push({
             name: 'big-s3',
-            connection: { ...su, database: dbName },
+            connection: conn,
             storage: s3(),
             allowedEntities: ALLOWED,
           } as any),
@@ -412,34 +427,17 @@ describe('backup and restore drill on the local stack', () => {
       ]);
       const drill = await drillOf(service, target);
       expect(drill.status).toBe('passed');
-    } finally {
-      await admin.raw('DROP DATABASE IF EXISTS ?? WITH (FORCE)', [dbName]);
-      await admin.destroy();
-    }
+    });
   });
 
   it('a partitioned table verifies and drills: its partitions are counted, not the parent', async () => {
-    const su = {
-      ...connection(SU_ENV),
-      user: stack.postgres.superuser,
-      database: 'postgres',
-    };
-    const dbName = `shipshape_test_part_${process.pid}`;
-    const admin = pgClient(su, stack.postgres.superuserPassword);
-    await admin.raw('DROP DATABASE IF EXISTS ?? WITH (FORCE)', [dbName]);
-    await admin.raw('CREATE DATABASE ??', [dbName]);
-    try {
-      const db = pgClient(
-        { ...su, database: dbName },
-        stack.postgres.superuserPassword,
-      );
+    await withScratchDatabase('part', async (conn, db) => {
       await db.raw(
         `CREATE TABLE events (id int, at date) PARTITION BY RANGE (at);
          CREATE TABLE events_2025 PARTITION OF events FOR VALUES FROM ('2025-01-01') TO ('2026-01-01');
          CREATE TABLE events_2026 PARTITION OF events FOR VALUES FROM ('2026-01-01') TO ('2027-01-01');
          INSERT INTO events SELECT g, date '2025-06-01' + (g % 400) FROM generate_series(1, 1000) g;`,
       );
-      await db.destroy();
       const localDir = fs.mkdtempSync(path.join(dir, 'part-'));
       const service = serviceFor(
         await migrated('SQLITE_3'),
@@ -448,7 +446,7 @@ describe('backup and restore drill on the local stack', () => {
         data =>
           data.shipshape.backup.targets.push({
             name: 'partitioned',
-            connection: { ...su, database: dbName },
+            connection: conn,
             allowedEntities: ALLOWED,
           } as any),
       );
@@ -467,10 +465,7 @@ describe('backup and restore drill on the local stack', () => {
       const drill = await drillOf(service, target);
       expect(drill.status).toBe('passed');
       expect(drill.comparison!.every(c => c.ok)).toBe(true);
-    } finally {
-      await admin.raw('DROP DATABASE IF EXISTS ?? WITH (FORCE)', [dbName]);
-      await admin.destroy();
-    }
+    });
   });
 
   it('a store that accepts the connection and never answers fails the upload within its deadline; the target is free again', async () => {
@@ -511,20 +506,7 @@ describe('backup and restore drill on the local stack', () => {
   });
 
   it('a table locked by someone else fails the dump at the statement deadline, naming it; the next backup runs', async () => {
-    const su = {
-      ...connection(SU_ENV),
-      user: stack.postgres.superuser,
-      database: 'postgres',
-    };
-    const dbName = `shipshape_test_lock_${process.pid}`;
-    const admin = pgClient(su, stack.postgres.superuserPassword);
-    await admin.raw('DROP DATABASE IF EXISTS ?? WITH (FORCE)', [dbName]);
-    await admin.raw('CREATE DATABASE ??', [dbName]);
-    const db = pgClient(
-      { ...su, database: dbName },
-      stack.postgres.superuserPassword,
-    );
-    try {
+    await withScratchDatabase('lock', async (conn, db) => {
       await db.raw(
         'CREATE TABLE orders AS SELECT g AS id FROM generate_series(1, 100) g',
       );
@@ -539,7 +521,7 @@ describe('backup and restore drill on the local stack', () => {
           };
           data.shipshape.backup.targets.push({
             name: 'locked-db',
-            connection: { ...su, database: dbName },
+            connection: conn,
             allowedEntities: ALLOWED,
           } as any);
         },
@@ -555,11 +537,7 @@ describe('backup and restore drill on the local stack', () => {
       await trx.rollback();
       const after = await backUp(service, 'locked-db');
       expect(`${after.status} ${after.error ?? ''}`).toBe('verified ');
-    } finally {
-      await db.destroy();
-      await admin.raw('DROP DATABASE IF EXISTS ?? WITH (FORCE)', [dbName]);
-      await admin.destroy();
-    }
+    });
   });
 
   it.each([
