@@ -57,7 +57,11 @@ setup() {
   source "$ROOT/scripts/toolchain.sh"
 }
 
-typecheck() { count_command yarn tsc; }
+# tsc, then the API reports of the published packages against what tsc just declared.
+typecheck() {
+  count_command yarn tsc
+  count_command bash "$ROOT/scripts/api-reports.sh" --ci
+}
 
 # The workspaces, then bench/ (no workspace; bench/.eslintrc.js lints it as a Node library),
 # then the formatting of code and docs (YAML and the Nunjucks skeletons are left as written),
