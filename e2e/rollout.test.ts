@@ -22,7 +22,9 @@ test('the healthy service shows its rollout in staging and production', async ({
     await expect(section.getByText(/^rev \d+ \(1\.4\.2\)$/)).toBeVisible();
   }
   // The guest owns payments-api (payments-team), so the card offers Deploy.
-  await expect(page.getByRole('button', { name: 'Deploy' })).toBeVisible();
+  await expect(
+    page.getByRole('button', { name: 'Deploy', exact: true }),
+  ).toBeVisible();
   await page
     .getByRole('region', { name: 'environment staging' })
     .scrollIntoViewIfNeeded();
@@ -48,7 +50,7 @@ test('Deploy is reached and pressed with the keyboard alone', async ({
   page,
 }) => {
   await openAsGuest(page, '/catalog/default/component/payments-api');
-  const deploy = page.getByRole('button', { name: 'Deploy' });
+  const deploy = page.getByRole('button', { name: 'Deploy', exact: true });
   await expect(deploy).toBeVisible();
   let reached = false;
   for (let i = 0; i < 150 && !reached; i++) {
@@ -71,7 +73,9 @@ test('a non-owner is refused a deploy, in the card and by the backend', async ({
   await expect(
     page.getByRole('region', { name: 'environment staging' }),
   ).toBeVisible();
-  await expect(page.getByRole('button', { name: 'Deploy' })).toHaveCount(0);
+  await expect(
+    page.getByRole('button', { name: 'Deploy', exact: true }),
+  ).toHaveCount(0);
 
   const token = await guestToken(request);
   const refused = await request.post(
@@ -113,7 +117,7 @@ test('the deploy template deploys a new tag and the card moves to the new revisi
     .textContent();
   const before = Number(/rev (\d+)/.exec(revText ?? '')![1]);
 
-  await page.getByRole('button', { name: 'Deploy' }).click();
+  await page.getByRole('button', { name: 'Deploy', exact: true }).click();
   await expect(page).toHaveURL(/shipshape-deploy-service/);
   await page.getByLabel(/Image tag/).fill(tag);
   await page.getByLabel(/Reason/).fill('e2e deploy');

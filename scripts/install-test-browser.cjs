@@ -110,7 +110,9 @@ async function check(page, name, shot, fn) {
       'install-permission-policy',
       async () => {
         await page.goto(`${portal}/catalog/default/component/payments-api`);
-        await page.getByRole('button', { name: 'Deploy' }).waitFor();
+        await page
+          .getByRole('button', { name: 'Deploy', exact: true })
+          .waitFor();
         await page.goto(`${portal}/catalog/default/component/orders-api`);
         await page
           .getByRole('region', { name: 'environment staging' })
@@ -118,7 +120,7 @@ async function check(page, name, shot, fn) {
         // the card asks the backend's permission before offering the button: give it time
         await page.waitForTimeout(3000);
         const refused = await page
-          .getByRole('button', { name: 'Deploy' })
+          .getByRole('button', { name: 'Deploy', exact: true })
           .count();
         if (refused) throw new Error('orders-api offers Deploy to the guest');
       },
