@@ -166,6 +166,9 @@ if [[ ! -f $portal/.base-complete ]]; then
 fi
 cd "$portal"
 git reset -q --hard base && git clean -qfdx -e node_modules -e .yarn -e .base-complete
+# Yarn's cache names a package by name and version, not content: a tarball published by an
+# earlier run with the same version would be installed instead of this run's. Drop them.
+rm -f "$(yarn config get cacheFolder)"/@shipshape-*.zip
 dups() { # the @backstage/* packages with more than one version in yarn.lock
   node -e '
     const lock = require("fs").readFileSync("yarn.lock", "utf8"), seen = {};
