@@ -8,6 +8,20 @@ import {
   ResourcePermission,
 } from '@backstage/plugin-permission-common';
 
+/** The first of `needed` the caller does not hold on the entity, or undefined. */
+async function firstRefused(
+  permissions: PermissionsService,
+  credentials: BackstageCredentials,
+  entityRef: string,
+  needed: ResourcePermission<'catalog-entity'>[],
+) {
+  const decisions = await permissions.authorize(
+    needed.map(permission => ({ permission, resourceRef: entityRef })),
+    { credentials },
+  );
+  return needed.find((_, i) => decisions[i].result !== AuthorizeResult.ALLOW);
+}
+
 /** Whether the caller holds every one of `needed` on the entity. */
 export async function isAllowed(
   permissions: PermissionsService,
@@ -15,11 +29,7 @@ export async function isAllowed(
   entityRef: string,
   ...needed: ResourcePermission<'catalog-entity'>[]
 ): Promise<boolean> {
-  const decisions = await permissions.authorize(
-    needed.map(permission => ({ permission, resourceRef: entityRef })),
-    { credentials },
-  );
-  return decisions.every(d => d.result === AuthorizeResult.ALLOW);
+  return !(await firstRefused(permissions, credentials, entityRef, needed));
 }
 
 /**
@@ -34,16 +44,17 @@ export async function requirePermissions(
   needed: ResourcePermission<'catalog-entity'>[],
   where?: string,
 ): Promise<void> {
-  const decisions = await permissions.authorize(
-    needed.map(permission => ({ permission, resourceRef: entityRef })),
-    { credentials },
+  const refused = await firstRefused(
+    permissions,
+    credentials,
+    entityRef,
+    needed,
   );
-  const refused = decisions.findIndex(d => d.result !== AuthorizeResult.ALLOW);
-  if (refused >= 0) {
+  if (refused) {
     throw new NotAllowedError(
       `You may not ${what} ${entityRef}${
         where ? ` ${where}` : ''
-      } (permission ${needed[refused].name})`,
+      } (permission ${refused.name})`,
     );
   }
 }
