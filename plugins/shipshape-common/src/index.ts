@@ -12,6 +12,7 @@ export * from './policyApi';
 export * from './tiers';
 export * from './newService';
 export * from './readiness';
+export * from './backupLayout';
 export * from './slo';
 export * from './signals';
 // The HTTP API's client and models, generated from the backend's openapi.yaml
