@@ -21,7 +21,9 @@ import { connectDatabase } from './database';
 import { KubernetesClusters } from './kubernetes/clusters';
 import { WorkloadOwnership } from './kubernetes/placement';
 import { createLocalReposRouter } from './localRepos/router';
+import { GradeNotifier } from './notify/grades';
 import { OperationNotifier } from './notify/service';
+import { locationRedactor } from './backup/redact';
 import { OperationEngine } from './operations/engine';
 import { createOperationsRouter } from './operations/router';
 import { operationsSettings } from './operations/settings';
@@ -125,6 +127,15 @@ export const shipshapePlugin = createBackendPlugin({
           backups,
           clusters,
         });
+        // ... and of RPO breaches and dropped DR grades, and their recovery.
+        if (notifier) {
+          const grades = GradeNotifier.create({
+            ...deps,
+            grades: readiness.grades,
+            redact: locationRedactor(backupConfig),
+          });
+          readiness.grades.onRecorded(g => void grades.gradeRecorded(g));
+        }
         // Open entity pages hear of every change at once (docs/cards.md, "Live updates").
         SignalPublisher.create({
           ...deps,

@@ -20,6 +20,39 @@ const WATCHED: Record<string, string> = {
 };
 
 /**
+ * The owner (catalog `spec.owner`, a group by default) to address a notice about `entityRef`
+ * to; undefined, with a warning naming `what`, when the entity has none.
+ */
+export async function ownerOf(
+  deps: { catalog: CatalogService; auth: AuthService; logger: LoggerService },
+  entityRef: string,
+  what: string,
+): Promise<string | undefined> {
+  const entity = await deps.catalog.getEntityByRef(entityRef, {
+    credentials: await deps.auth.getOwnServiceCredentials(),
+  });
+  const owner = entity && ownerRefOf(entity);
+  if (!owner?.ok) {
+    deps.logger.warn(
+      `${what} of ${entityRef}: no owner to notify (${
+        owner?.error ?? (entity ? 'no spec.owner' : 'not in the catalog')
+      })`,
+    );
+    return undefined;
+  }
+  return owner.ref;
+}
+
+/** The entity page's path, which every notice links to. */
+export function entityPageLink(entityRef: string): string {
+  const ref = parseEntityRef(entityRef);
+  const lower = (s: string) => s.toLocaleLowerCase('en-US');
+  return `/catalog/${lower(ref.namespace)}/${lower(
+    ref.kind,
+  )}/${encodeURIComponent(ref.name)}`;
+}
+
+/**
  * Tells an entity's owner (its catalog `spec.owner`) through Backstage notifications when an
  * operation of a watched kind failed or was rolled back automatically, and when the next one
  * of that kind on that target succeeded. Every notice of one (entity, kind, target) shares a
@@ -88,19 +121,9 @@ export class OperationNotifier {
     }
     const failed = op.status !== 'succeeded';
     if (!failed && !(await this.previousFailed(op))) return undefined;
-    const { catalog, auth, logger, redact } = this.deps;
-    const entity = await catalog.getEntityByRef(op.entityRef, {
-      credentials: await auth.getOwnServiceCredentials(),
-    });
-    const owner = entity && ownerRefOf(entity);
-    if (!owner?.ok) {
-      logger.warn(
-        `${op.kind} ${op.id} of ${op.entityRef}: no owner to notify (${
-          owner?.error ?? (entity ? 'no spec.owner' : 'not in the catalog')
-        })`,
-      );
-      return undefined;
-    }
+    const owner = await ownerOf(this.deps, op.entityRef, `${op.kind} ${op.id}`);
+    if (!owner) return undefined;
+    const { redact } = this.deps;
     const ref = parseEntityRef(op.entityRef);
     const lower = (s: string) => s.toLocaleLowerCase('en-US');
     const environment = (op.input as { environment?: unknown })?.environment;
@@ -118,13 +141,11 @@ export class OperationNotifier {
       title = `${what} of ${where} succeeded again`;
     }
     return {
-      recipients: { type: 'entity', entityRef: owner.ref },
+      recipients: { type: 'entity', entityRef: owner },
       payload: {
         title,
         description: failed ? reason : `Recovered: ${reason}`,
-        link: `/catalog/${lower(ref.namespace)}/${lower(
-          ref.kind,
-        )}/${encodeURIComponent(ref.name)}`,
+        link: entityPageLink(op.entityRef),
         severity: failed ? 'high' : 'normal',
         topic: `shipshape-${op.kind}`,
         scope: `shipshape:${op.kind}:${lower(op.entityRef)}:${op.target}`,

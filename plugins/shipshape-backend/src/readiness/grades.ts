@@ -21,6 +21,13 @@ export interface GradeHistory {
   changes: ReadinessChange[];
 }
 
+/** A grade just recorded, with its checks' messages. */
+export interface RecordedGrade {
+  entityRef: string;
+  environment: string;
+  readiness: DrReadiness;
+}
+
 const TABLE = 'shipshape_dr_grades';
 
 function rowToGrade(r: any): GradeRecord {
@@ -43,8 +50,28 @@ const gradeOf = (readiness: DrReadiness) => ({
 export class GradeStore {
   /** News of a newly recorded grade, by entity ref (for signals). */
   readonly changes = new ChangeNotifier();
+  private readonly recordedListeners: Array<(grade: RecordedGrade) => void> =
+    [];
 
   constructor(private readonly knex: Knex) {}
+
+  /** Calls `listener` with each grade this process records (owner notifications). */
+  onRecorded(listener: (grade: RecordedGrade) => void): void {
+    this.recordedListeners.push(listener);
+  }
+
+  /** The entity's newest recorded grades in an environment, newest first. */
+  async recent(
+    entityRef: string,
+    environment: string,
+    limit = 50,
+  ): Promise<GradeRecord[]> {
+    const rows = await this.knex(TABLE)
+      .where({ entity_ref: entityRef, environment })
+      .orderBy('id', 'desc')
+      .limit(limit);
+    return rows.map(rowToGrade);
+  }
 
   /**
    * Where `readiness` stands against the recorded grades, writing nothing: when it equals the
@@ -113,6 +140,13 @@ export class GradeStore {
         graded_at: now,
       });
       this.changes.notify(entityRef);
+      for (const listener of this.recordedListeners) {
+        try {
+          listener({ entityRef, environment, readiness });
+        } catch {
+          // a listener never fails the grade it heard of
+        }
+      }
     }
     return history;
   }
