@@ -35,7 +35,11 @@ import { createPolicyRouter } from './policy/router';
 import { DrOverviewService } from './readiness/overview';
 import { createReadinessRouter } from './readiness/router';
 import { ReadinessService } from './readiness/service';
-import { DeployHandler, RollbackHandler } from './rollout/handlers';
+import {
+  ArgoActionHandler,
+  DeployHandler,
+  RollbackHandler,
+} from './rollout/handlers';
 import { createRolloutRouter } from './rollout/router';
 import { RolloutService } from './rollout/service';
 import { rolloutTimings } from './rollout/settings';
@@ -105,6 +109,9 @@ export const shipshapePlugin = createBackendPlugin({
         });
         engine.register('deploy', new DeployHandler(clusters, timings));
         engine.register('rollback', new RollbackHandler(clusters, timings));
+        for (const action of ['pause', 'promote'] as const) {
+          engine.register(action, new ArgoActionHandler(clusters, action));
+        }
         const backups = new BackupService(
           backupConfig,
           knex,

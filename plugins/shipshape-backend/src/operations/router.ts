@@ -22,7 +22,7 @@ export interface OperationsRouterDeps {
  * Reading operations: `GET /operations/:id` (with its log), `GET /operations/:id/log?after=&wait=`
  * (new lines since a sequence number; with `wait` a long poll that answers as soon as there
  * are new lines or the operation has ended, or after `wait` seconds) and
- * `GET /entities/:kind/:namespace/:name/operations`. A caller sees an operation only if
+ * `GET /entities/:kind/:namespace/:name/operations?limit=&offset=`. A caller sees an operation only if
  * they may read its entity in the catalog.
  */
 export function createOperationsRouter(
@@ -46,6 +46,24 @@ export function createOperationsRouter(
     if (!Number.isInteger(n) || n < 0) {
       throw new InputError(
         `after: '${raw}' is not a non-negative integer sequence number`,
+      );
+    }
+    return n;
+  }
+
+  function intParam(
+    req: express.Request,
+    name: string,
+    fallback: number,
+    min: number,
+    max: number,
+  ): number {
+    const raw = req.query[name];
+    if (raw === undefined) return fallback;
+    const n = Number(raw);
+    if (!Number.isInteger(n) || n < min || n > max) {
+      throw new InputError(
+        `${name}: '${raw}' is not an integer from ${min} to ${max}`,
       );
     }
     return n;
@@ -86,12 +104,19 @@ export function createOperationsRouter(
     });
   });
 
+  // Every kind (deploy, rollback, pause, promote, backup, restore-drill), newest first, paged.
   router.get(
     '/entities/:kind/:namespace/:name/operations',
     async (req, res) => {
+      const limit = intParam(req, 'limit', 20, 1, 100);
+      const offset = intParam(req, 'offset', 0, 0, 1_000_000);
       const credentials = await httpAuth.credentials(req);
       const { entityRef } = await entityOfRequest(catalog, req, credentials);
-      res.json({ items: await store.listByEntity(entityRef) });
+      const [items, total] = await Promise.all([
+        store.listByEntity(entityRef, { limit, offset }),
+        store.countByEntity(entityRef),
+      ]);
+      res.json({ items, total, limit, offset });
     },
   );
 

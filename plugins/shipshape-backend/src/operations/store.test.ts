@@ -56,6 +56,35 @@ describe('OperationStore', () => {
   );
 
   it.each(databases.eachSupportedId())(
+    "pages an entity's operations of every kind, newest first, on %p",
+    async databaseId => {
+      const store = OperationStore.create(await migrated(databaseId));
+      const kinds = ['deploy', 'backup', 'pause', 'restore-drill', 'rollback'];
+      for (const kind of kinds) {
+        const o = await store.create({ ...op(`t/${kind}`), kind });
+        await store.finish(o.id, 'succeeded', {}, 'done');
+      }
+      await store.create({
+        ...op('t/other'),
+        entityRef: 'component:default/y',
+      });
+      const ref = 'component:default/x';
+      expect(await store.countByEntity(ref)).toBe(5);
+      const pages = [
+        await store.listByEntity(ref, { limit: 2 }),
+        await store.listByEntity(ref, { limit: 2, offset: 2 }),
+        await store.listByEntity(ref, { limit: 2, offset: 4 }),
+      ];
+      expect(pages.map(p => p.length)).toEqual([2, 2, 1]);
+      const all = pages.flat();
+      expect(new Set(all.map(o => o.kind))).toEqual(new Set(kinds));
+      const times = all.map(o => Date.parse(o.createdAt));
+      expect(times).toEqual([...times].sort((a, b) => b - a));
+      expect(await store.listByEntity(ref, { offset: 5 })).toEqual([]);
+    },
+  );
+
+  it.each(databases.eachSupportedId())(
     'refuses a second active operation on one target, also from another connection, on %p',
     async databaseId => {
       const knex1 = await migrated(databaseId);

@@ -363,13 +363,25 @@ export class OperationStore {
 
   async listByEntity(
     entityRef: string,
-    options: { kind?: string[]; limit?: number } = {},
+    options: { kind?: string[]; limit?: number; offset?: number } = {},
   ): Promise<Operation[]> {
     let query = this.db(OPS)
       .where({ entity_ref: entityRef })
-      .orderBy('created_at', 'desc')
-      .limit(options.limit ?? 20);
+      .orderBy([
+        { column: 'created_at', order: 'desc' },
+        { column: 'id', order: 'desc' }, // a stable order for paging
+      ])
+      .limit(options.limit ?? 20)
+      .offset(options.offset ?? 0);
     if (options.kind) query = query.whereIn('kind', options.kind);
     return (await query).map(toOperation);
+  }
+
+  /** How many operations of every kind the entity has. */
+  async countByEntity(entityRef: string): Promise<number> {
+    const [row] = await this.db(OPS)
+      .where({ entity_ref: entityRef })
+      .count({ n: '*' });
+    return Number(row?.n ?? 0);
   }
 }

@@ -39,6 +39,7 @@ function state(kind: 'deploy' | 'rollouts.argoproj.io', name: string, ns = NS) {
 
 describe('deploy and rollback act only on workloads that belong to the entity', () => {
   let server: any;
+  const auditor = mockServices.auditor.mock();
 
   beforeAll(async () => {
     kubectl(['create', 'namespace', NS]);
@@ -131,6 +132,7 @@ describe('deploy and rollback act only on workloads that belong to the entity', 
         }),
         // Every user may deploy every entity: what stops the rogue here is the cluster's evidence.
         mockServices.permissions.factory(),
+        auditor.factory,
         catalogServiceMock.factory({
           entities: [
             testComponent('pay', 'pay'),
@@ -243,6 +245,43 @@ describe('deploy and rollback act only on workloads that belong to the entity', 
       200,
     );
     expect(paused()).toBe(false);
+    // Both are operations: listed with the entity's others (paged), and audited.
+    const page = await get(
+      'entities/component/default/own-ro/operations?limit=1',
+    );
+    expect(page.body).toMatchObject({ total: 2, limit: 1, offset: 0 });
+    const rest = await get(
+      'entities/component/default/own-ro/operations?limit=1&offset=1',
+    );
+    const ops = [...page.body.items, ...rest.body.items];
+    expect(ops.map((o: any) => [o.kind, o.status])).toEqual([
+      ['promote', 'succeeded'],
+      ['pause', 'succeeded'],
+    ]);
+    expect(ops[1]).toMatchObject({
+      entityRef: 'component:default/own-ro',
+      requestedBy: USER,
+      input: { environment: 'test', namespace: NS, rollouts: ['own-ro'] },
+      outcomeReason: 'Paused own-ro in test',
+    });
+    const runs = auditor.createEvent.mock.calls
+      .map(([e]) => e)
+      .filter(e => e.eventId === 'operation-run' && e.meta?.kind === 'pause');
+    expect(runs).toEqual([
+      expect.objectContaining({
+        meta: expect.objectContaining({
+          entityRef: 'component:default/own-ro',
+          environment: 'test',
+          requestedBy: USER,
+          operationId: ops[1].id,
+        }),
+      }),
+    ]);
+    const bad = await get(
+      'entities/component/default/own-ro/operations?limit=0',
+    );
+    expect(bad.status).toBe(400);
+    expect(bad.body.error.message).toMatch(/limit/);
     const none = await post('per/promote', { environment: 'per' });
     expect(none.status).toBe(404);
     expect(none.body.error.message).toMatch(

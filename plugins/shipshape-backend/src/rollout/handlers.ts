@@ -13,6 +13,7 @@ import {
   images,
   kindOf,
   patchImage,
+  pauseOrPromote,
   readWorkload,
   revisionOf,
   undoTo,
@@ -571,5 +572,45 @@ export class RollbackHandler extends RolloutHandlerBase {
             .join('; ')}`,
           result: progress,
         };
+  }
+}
+
+/** A pause or promote operation's input: the Rollouts its request planned (ownership checked). */
+export interface ArgoActionInput {
+  environment: string;
+  cluster: string;
+  namespace: string;
+  rollouts: string[];
+}
+
+/**
+ * `kubectl argo rollouts pause` / `promote` as an operation (so it is recorded, audited and listed
+ * like a deploy): applied at once; a resumed run applies it again, which changes nothing more.
+ */
+export class ArgoActionHandler implements OperationHandler {
+  constructor(
+    private readonly clusters: KubernetesClusters,
+    private readonly action: 'pause' | 'promote',
+  ) {}
+
+  async run(ctx: OperationContext): Promise<OperationOutcome> {
+    const input = ctx.operation.input as ArgoActionInput;
+    const client = this.clusters.operator(
+      this.clusters.environment(input.environment),
+    );
+    const done = this.action === 'pause' ? 'Paused' : 'Promoted';
+    for (const name of input.rollouts) {
+      await pauseOrPromote(
+        client,
+        { metadata: { name, namespace: input.namespace } } as Workload,
+        this.action,
+      );
+      await ctx.log(`${done} Rollout ${input.namespace}/${name}`);
+    }
+    return {
+      status: 'succeeded',
+      reason: `${done} ${input.rollouts.join(', ')} in ${input.environment}`,
+      result: {},
+    };
   }
 }

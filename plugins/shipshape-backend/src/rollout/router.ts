@@ -87,16 +87,16 @@ export function createRolloutRouter(deps: RolloutRouterDeps): express.Router {
   });
 
   // `kubectl argo rollouts pause` / `promote` on the entity's Rollouts in one environment:
-  // the same permission and ownership checks as deploy; applied at once (no operation to follow).
+  // the same permission and ownership checks as deploy; answered once applied.
   for (const action of ['pause', 'promote'] as const) {
     router.post(
       `/entities/:kind/:namespace/:name/${action}`,
       async (req, res) => {
-        const { body, entity } = await authorizedRequest<ArgoActionBody>(
-          req,
-          action,
+        const { body, entity, entityRef, who } =
+          await authorizedRequest<ArgoActionBody>(req, action);
+        res.json(
+          await rollouts.pauseOrPromote(entity, entityRef, who, action, body),
         );
-        res.json(await rollouts.pauseOrPromote(entity, action, body));
       },
     );
   }

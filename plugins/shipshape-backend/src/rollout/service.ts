@@ -10,7 +10,6 @@ import {
   kindOf,
   listEntityWorkloads,
   patchImage,
-  pauseOrPromote,
 } from '../kubernetes/workloads';
 import { HelmCli } from '../kubernetes/helm';
 import { OperationEngine } from '../operations/engine';
@@ -28,6 +27,7 @@ import {
   DeployRequest,
   RollbackRequest,
 } from '../schema/openapi/generated/models';
+import { ArgoActionInput } from './handlers';
 import { readDeployHistory } from './history';
 import { readRolloutStatus } from './status';
 
@@ -178,21 +178,24 @@ export class RolloutService {
     });
   }
 
-  /** `kubectl argo rollouts pause` / `promote` on the entity's Rollouts, applied at once. */
+  /**
+   * `kubectl argo rollouts pause` / `promote` on the entity's Rollouts: an operation of its own
+   * kind (recorded, audited, listed with the entity's others), applied at once and answered
+   * when done.
+   */
   async pauseOrPromote(
     entity: Entity,
+    entityRef: string,
+    who: string,
     action: 'pause' | 'promote',
     body: ArgoActionRequest,
   ) {
-    const { env, client, rollouts } = await planPauseOrPromote(
+    const { env, rollouts } = await planPauseOrPromote(
       this.deps.clusters,
       { workload: workloadRefOf(entity), environment: body.environment },
       this.deps.ownership.of(entity),
     );
-    if (!body.dryRun) {
-      for (const r of rollouts) await pauseOrPromote(client, r, action);
-    }
-    return {
+    const answer = {
       action,
       dryRun: body.dryRun === true,
       environment: env.name,
@@ -200,6 +203,32 @@ export class RolloutService {
       namespace: env.namespace,
       rollouts: rollouts.map(r => r.metadata!.name!),
     };
+    if (body.dryRun) return answer;
+    const input: ArgoActionInput = {
+      environment: env.name,
+      cluster: env.cluster,
+      namespace: env.namespace,
+      rollouts: answer.rollouts,
+    };
+    const { engine } = this.deps;
+    const { id } = await engine.submit({
+      kind: action,
+      entityRef,
+      target: `${env.cluster}/${env.namespace}/argo:${[...answer.rollouts]
+        .sort()
+        .join(',')}`.slice(0, 255),
+      requestedBy: who,
+      input,
+    });
+    const done = await engine.waitFor(id);
+    if (done.status !== 'succeeded') {
+      throw new Error(
+        `${action} of ${answer.rollouts.join(', ')} in ${env.name} ${
+          done.status
+        }: ${done.outcomeReason ?? `see operation ${id}`}`,
+      );
+    }
+    return answer;
   }
 
   /** The entity's rollout in every environment, with its recent deploys and rollbacks. */

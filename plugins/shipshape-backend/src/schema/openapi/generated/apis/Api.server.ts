@@ -287,7 +287,11 @@ export type ListEntityOperations = {
     namespace: string;
     name: string;
   };
-  response: ListEntityOperations200Response | Error | Error;
+  query: {
+    limit?: number;
+    offset?: number;
+  };
+  response: ListEntityOperations200Response | Error | Error | Error;
 };
 /**
  * @public

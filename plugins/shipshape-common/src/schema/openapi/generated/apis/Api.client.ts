@@ -273,6 +273,10 @@ export type ListEntityOperations = {
     namespace: string;
     name: string;
   };
+  query: {
+    limit?: number;
+    offset?: number;
+  };
 };
 /**
  * @public
@@ -914,10 +918,12 @@ export class DefaultApiClient {
   }
 
   /**
-   * The entity\'s latest operations (deploy, rollback, ...), newest first.
+   * The entity\'s operations of every kind (deploy, rollback, pause, promote, backup, restore-drill), newest first, paged.
    * @param kind -
    * @param namespace -
    * @param name -
+   * @param limit - Operations in the answer (1-100, default 20).
+   * @param offset - How many of the newest to skip (default 0).
    */
   public async listEntityOperations(
     // @ts-ignore
@@ -926,12 +932,13 @@ export class DefaultApiClient {
   ): Promise<TypedResponse<ListEntityOperations200Response>> {
     const baseUrl = await this.discoveryApi.getBaseUrl(pluginId);
 
-    const uriTemplate = `/entities/{kind}/{namespace}/{name}/operations`;
+    const uriTemplate = `/entities/{kind}/{namespace}/{name}/operations{?limit,offset}`;
 
     const uri = parser.parse(uriTemplate).expand({
       kind: request.path.kind,
       namespace: request.path.namespace,
       name: request.path.name,
+      ...request.query,
     });
 
     return await this.fetchApi.fetch(`${baseUrl}${uri}`, {

@@ -10,4 +10,10 @@ import { Operation } from '../models/Operation.model';
  */
 export interface ListEntityOperations200Response {
   items: Array<Operation>;
+  /**
+   * All the entity\'s operations.
+   */
+  total: number;
+  limit: number;
+  offset: number;
 }
