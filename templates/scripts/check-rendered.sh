@@ -83,6 +83,7 @@ kube_version=${KUBE_VERSION:-1.33.0}
 name=$(sed -n 's/^name: *//p' "$dir/chart/Chart.yaml")
 has_db=false; grep -q '^  enabled: true' <(sed -n '/^database:/,/^[a-z]/p' "$dir/chart/values.yaml") && has_db=true
 language=python; [[ -f $dir/package.json ]] && language=node
+strategy=$(sed -n 's/^strategy: *//p' "$dir/chart/values.yaml")
 
 # a small venv for the checker's own needs (PyYAML)
 tools_venv=$cache/tools-venv
@@ -103,8 +104,14 @@ if need helm "helm"; then
     else
       db_kinds=(--forbid CronJob --forbid Job)
     fi
+    # strategy rolling: a Deployment; canary, blue-green: an Argo Rollout and its SLO AnalysisTemplate
+    if [[ $strategy == rolling ]]; then
+      strategy_kinds=(--expect Deployment --forbid Rollout --forbid AnalysisTemplate)
+    else
+      strategy_kinds=(--expect Rollout --expect AnalysisTemplate --forbid Deployment)
+    fi
     run "manifest policy ($env)" "$tools_venv/bin/python" "$here/check_manifests.py" "$work/$env.yaml" "$env" \
-      --expect ServiceMonitor --expect PrometheusRule "${db_kinds[@]}"
+      --expect ServiceMonitor --expect PrometheusRule "${db_kinds[@]}" "${strategy_kinds[@]}"
   done
   run "chart refuses a missing image tag" bash -c "! helm template '$name' '$dir/chart' --kube-version $kube_version -f '$dir/chart/values-production.yaml' > '$work/notag.log' 2>&1 && grep 'image.tag is required' '$work/notag.log'"
   run "chart refuses image tag latest" bash -c "! helm template '$name' '$dir/chart' --kube-version $kube_version -f '$dir/chart/values-production.yaml' --set image.tag=latest > '$work/latest.log' 2>&1 && grep 'latest.* is not allowed' '$work/latest.log'"
@@ -112,6 +119,10 @@ if need helm "helm"; then
   run "chart renders without the Prometheus operator CRDs" bash -c "helm template '$name' '$dir/chart' --kube-version $kube_version -f '$dir/chart/values-production.yaml' --set image.tag=check > '$work/nocrd.yaml' && ! grep -Eq 'kind: (PrometheusRule|ServiceMonitor)' '$work/nocrd.yaml'"
   nofile=$work/chart-without-rules
   run "chart refuses to render its PrometheusRule without files/slo-rules.yaml" bash -c "cp -r '$dir/chart' '$nofile' && rm -f '$nofile/files/slo-rules.yaml' && ! helm template '$name' '$nofile' --kube-version $kube_version -f '$dir/chart/values-production.yaml' --set image.tag=check ${api[*]} > '$work/norules.log' 2>&1 && grep 'files/slo-rules.yaml is missing' '$work/norules.log'"
+  if [[ $strategy != rolling ]]; then
+    run "chart refuses to render its AnalysisTemplate without files/slo-analysis.yaml" bash -c "cp -r '$dir/chart' '$work/chart-without-analysis' && rm -f '$work/chart-without-analysis/files/slo-analysis.yaml' && ! helm template '$name' '$work/chart-without-analysis' --kube-version $kube_version -f '$dir/chart/values-production.yaml' --set image.tag=check > '$work/noanalysis.log' 2>&1 && grep 'files/slo-analysis.yaml is missing' '$work/noanalysis.log'"
+  fi
+  run "chart refuses an unknown strategy" bash -c "! helm template '$name' '$dir/chart' --kube-version $kube_version -f '$dir/chart/values-production.yaml' --set image.tag=check --set strategy=recreate > '$work/badstrategy.log' 2>&1 && grep 'strategy is \"recreate\"; expected rolling, canary or blue-green' '$work/badstrategy.log'"
   # release and namespace = the service's name, as release.yaml deploys it and slo.yaml selects it
   run "helm template renders the alert rules" bash -c "helm template '$name' '$dir/chart' --kube-version $kube_version -n '$name' -f '$dir/chart/values-production.yaml' --set image.tag=test ${api[*]} > '$work/slo.yaml' && '$tools_venv/bin/python' '$here/check_manifests.py' '$work/slo.yaml' production --rules-out '$dir/monitoring/rendered-rules.yaml'"
 

@@ -38,7 +38,7 @@ def pod_spec(obj: dict[str, Any]) -> dict[str, Any] | None:
     spec = obj.get("spec") or {}
     if kind == "Pod":
         return spec
-    if kind in ("Deployment", "StatefulSet", "DaemonSet", "Job", "ReplicaSet"):
+    if kind in ("Deployment", "Rollout", "StatefulSet", "DaemonSet", "Job", "ReplicaSet"):
         return spec.get("template", {}).get("spec")
     if kind == "CronJob":
         return spec.get("jobTemplate", {}).get("spec", {}).get("template", {}).get("spec")
@@ -48,7 +48,7 @@ def pod_spec(obj: dict[str, Any]) -> dict[str, Any] | None:
 def pod_labels(obj: dict[str, Any]) -> dict[str, str] | None:
     kind = obj.get("kind")
     spec = obj.get("spec") or {}
-    if kind in ("Deployment", "StatefulSet", "DaemonSet", "Job", "ReplicaSet"):
+    if kind in ("Deployment", "Rollout", "StatefulSet", "DaemonSet", "Job", "ReplicaSet"):
         return spec.get("template", {}).get("metadata", {}).get("labels", {})
     if kind == "CronJob":
         return spec.get("jobTemplate", {}).get("spec", {}).get("template", {}).get("metadata", {}).get("labels", {})
@@ -111,7 +111,7 @@ def check(docs: list[dict[str, Any]], environment: str) -> list[str]:
             for env in c.get("env") or []:
                 if "value" in env and SECRETISH.search(env.get("name", "")):
                     errors.append(f"{cref}: env {env['name']} has a literal value; use a secretKeyRef")
-        if obj.get("kind") == "Deployment":
+        if obj.get("kind") in ("Deployment", "Rollout"):
             app = (spec.get("containers") or [{}])[0]
             if (app.get("livenessProbe") or {}).get("httpGet", {}).get("path") != "/health":
                 errors.append(f"{ref}: livenessProbe must GET /health")
@@ -120,7 +120,23 @@ def check(docs: list[dict[str, Any]], environment: str) -> list[str]:
             keys = [t.get("topologyKey") for t in spec.get("topologySpreadConstraints") or []]
             if "topology.kubernetes.io/zone" not in keys:
                 errors.append(f"{ref}: topologySpreadConstraints must spread over topology.kubernetes.io/zone")
-    for kind in ("Deployment", "Service", "Ingress", "HorizontalPodAutoscaler", "NetworkPolicy", "ServiceAccount"):
+    if not kinds & {"Deployment", "Rollout"}:
+        errors.append("chart: no Deployment or Rollout rendered")
+    for obj in docs:
+        # a Rollout's analysis must be the chart's own AnalysisTemplate (the SLO error ratio)
+        if obj.get("kind") == "Rollout":
+            spec = obj.get("spec") or {}
+            strategy = spec.get("strategy") or {}
+            steps = (strategy.get("canary") or {}).get("steps") or []
+            refs = [t.get("templateName") for s in steps for t in ((s.get("analysis") or {}).get("templates") or [])]
+            refs += [t.get("templateName") for t in ((strategy.get("blueGreen") or {}).get("postPromotionAnalysis") or {}).get("templates") or []]
+            names = {d["metadata"]["name"] for d in docs if d.get("kind") == "AnalysisTemplate"}
+            if not refs:
+                errors.append(f"Rollout/{obj['metadata']['name']}: no SLO analysis in its strategy")
+            for r in refs:
+                if r not in names:
+                    errors.append(f"Rollout/{obj['metadata']['name']}: analysis template {r!r} is not rendered")
+    for kind in ("Service", "Ingress", "HorizontalPodAutoscaler", "NetworkPolicy", "ServiceAccount"):
         if kind not in kinds:
             errors.append(f"chart: no {kind} rendered")
     for obj in docs:

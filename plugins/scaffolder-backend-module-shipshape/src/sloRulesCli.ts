@@ -3,12 +3,13 @@
  *
  *   node --require @backstage/cli-node/config/nodeTransform.cjs \
  *     plugins/scaffolder-backend-module-shipshape/src/sloRulesCli.ts --service payments-api \
- *     [--format prometheusrule|rules|chart] [--label team=payments] [--runbook URL] slo.yaml
+ *     [--format prometheusrule|rules|chart|analysis] [--label team=payments] [--runbook URL] slo.yaml
  *
  * Writes YAML to stdout; errors (file, document, field) to stderr, exit code 1.
  */
 import fs from 'fs';
 import {
+  renderSloAnalysisFile,
   renderSloRuleFile,
   renderSloRules,
 } from '@shipshape/plugin-shipshape-common';
@@ -22,13 +23,14 @@ export function runCli(
   err: string;
 } {
   let service: string | undefined;
-  let format: 'prometheusrule' | 'rules' | 'chart' = 'prometheusrule';
+  let format: 'prometheusrule' | 'rules' | 'chart' | 'analysis' =
+    'prometheusrule';
   let runbookUrl: string | undefined;
   let namespace: string | undefined;
   const labels: Record<string, string> = {};
   const files: string[] = [];
   const usage =
-    'usage: sloRulesCli.ts --service <kubernetes-id> [--format prometheusrule|rules|chart] [--namespace ns] [--label k=v]... [--runbook url] <openslo.yaml>';
+    'usage: sloRulesCli.ts --service <kubernetes-id> [--format prometheusrule|rules|chart|analysis] [--namespace ns] [--label k=v]... [--runbook url] <openslo.yaml>';
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     const next = () => {
@@ -40,7 +42,12 @@ export function runCli(
       if (a === '--service') service = next();
       else if (a === '--format') {
         const f = next();
-        if (f !== 'prometheusrule' && f !== 'rules' && f !== 'chart')
+        if (
+          f !== 'prometheusrule' &&
+          f !== 'rules' &&
+          f !== 'chart' &&
+          f !== 'analysis'
+        )
           throw new Error(`unknown format "${f}"`);
         format = f;
       } else if (a === '--runbook') runbookUrl = next();
@@ -58,14 +65,18 @@ export function runCli(
     return { code: 2, out: '', err: `${usage}\n` };
   try {
     const opts = { service, runbookUrl, alertLabels: labels };
-    const out =
-      format === 'chart'
-        ? renderSloRuleFile(read(files[0]), files[0], opts)
-        : renderSloRules(read(files[0]), files[0], {
-            ...opts,
-            format,
-            namespace,
-          });
+    let out: string;
+    if (format === 'analysis') {
+      out = renderSloAnalysisFile(read(files[0]), files[0]);
+    } else if (format === 'chart') {
+      out = renderSloRuleFile(read(files[0]), files[0], opts);
+    } else {
+      out = renderSloRules(read(files[0]), files[0], {
+        ...opts,
+        format,
+        namespace,
+      });
+    }
     return { code: 0, out, err: '' };
   } catch (e) {
     return { code: 1, out: '', err: `${(e as Error).message}\n` };

@@ -2,8 +2,10 @@ import { resolveSafeChildPath } from '@backstage/backend-plugin-api';
 import { InputError } from '@backstage/errors';
 import { createTemplateAction } from '@backstage/plugin-scaffolder-node';
 import {
+  CHART_SLO_ANALYSIS_PATH,
   CHART_SLO_RULES_PATH,
   MAX_SLO_FILE_BYTES,
+  renderSloAnalysisFile,
   renderSloRuleFile,
 } from '@shipshape/plugin-shipshape-common';
 import fs from 'fs/promises';
@@ -15,7 +17,9 @@ import { examples } from './sloRules.examples';
  * `shipshape:slo:rules`: renders the Prometheus recording and burn-rate alert rules of an
  * OpenSLO file in the task workspace with shipshape-common's generator (the same rules the
  * portal reads and the CLI writes) and writes them into the workspace, by default as
- * `chart/files/slo-rules.yaml`, which the templates' chart includes in its PrometheusRule.
+ * `chart/files/slo-rules.yaml`, which the templates' chart includes in its PrometheusRule, and,
+ * from the same SLOs by the same error-ratio code, the Argo Rollouts analysis metrics of a
+ * canary or blue-green release (`chart/files/slo-analysis.yaml`, the chart's AnalysisTemplate).
  * Runs the same in a dry run: it only reads and writes inside the workspace.
  */
 export function createSloRulesAction() {
@@ -45,6 +49,12 @@ export function createSloRulesAction() {
               description: `Rule file to write, relative to the workspace (default ${CHART_SLO_RULES_PATH})`,
             })
             .optional(),
+        analysisPath: z =>
+          z
+            .string({
+              description: `Analysis metrics to write, relative to the workspace (default ${CHART_SLO_ANALYSIS_PATH}): the SLOs' error ratios for the chart's Argo Rollouts AnalysisTemplate`,
+            })
+            .optional(),
         alertLabels: z =>
           z
             .record(z.string(), z.string(), {
@@ -58,6 +68,7 @@ export function createSloRulesAction() {
       },
       output: {
         path: z => z.string(),
+        analysisPath: z => z.string(),
         slos: z => z.array(z.string()),
         rules: z => z.number(),
       },
@@ -67,11 +78,16 @@ export function createSloRulesAction() {
         service,
         sloPath = 'slo.yaml',
         targetPath = CHART_SLO_RULES_PATH,
+        analysisPath = CHART_SLO_ANALYSIS_PATH,
         alertLabels,
         runbookUrl,
       } = ctx.input;
       const source = resolveSafeChildPath(ctx.workspacePath, sloPath);
       const target = resolveSafeChildPath(ctx.workspacePath, targetPath);
+      const analysisTarget = resolveSafeChildPath(
+        ctx.workspacePath,
+        analysisPath,
+      );
       let stat;
       try {
         stat = await fs.stat(source);
@@ -87,12 +103,14 @@ export function createSloRulesAction() {
       }
       const text = await fs.readFile(source, 'utf8');
       let out: string;
+      let analysis: string;
       try {
         out = renderSloRuleFile(text, sloPath, {
           service,
           alertLabels,
           runbookUrl,
         });
+        analysis = renderSloAnalysisFile(text, sloPath);
       } catch (e) {
         // the generator's messages name file, document and field
         throw new InputError(
@@ -107,6 +125,8 @@ export function createSloRulesAction() {
       const rules = groups.reduce((n, g) => n + g.rules.length, 0);
       await fs.mkdir(path.dirname(target), { recursive: true });
       await fs.writeFile(target, out, 'utf8');
+      await fs.mkdir(path.dirname(analysisTarget), { recursive: true });
+      await fs.writeFile(analysisTarget, analysis, 'utf8');
       ctx.logger.info(
         `${targetPath}: ${rules} rules for ${
           slos.length
@@ -115,6 +135,7 @@ export function createSloRulesAction() {
         }`,
       );
       ctx.output('path', targetPath);
+      ctx.output('analysisPath', analysisPath);
       ctx.output('slos', slos);
       ctx.output('rules', rules);
     },

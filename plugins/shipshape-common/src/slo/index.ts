@@ -5,3 +5,4 @@ export * from './inline';
 export * from './rules';
 export * from './api';
 export * from './render';
+export * from './analysis';
