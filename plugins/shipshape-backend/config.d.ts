@@ -52,6 +52,12 @@ export interface Config {
       operatorTokenFile?: string;
     }>;
     kubernetes?: {
+      /**
+       * Deadline of every request the backend makes to a cluster (planning, patching, readiness,
+       * ownership, in-cluster backups; default 30): past it the request is aborted and the call or
+       * the operation fails naming the request, and the operation frees its target.
+       */
+      requestTimeoutSeconds?: number;
       clusters?: Array<{
         name: string;
         /**
@@ -103,6 +109,8 @@ export interface Config {
     slo?: {
       /** How long an slo-ref file read from a URL is kept before it is revalidated with its ETag (default 300). */
       fileCacheSeconds?: number;
+      /** Deadline of one slo-ref fetch through the UrlReader, body included (default 10). */
+      fileTimeoutSeconds?: number;
     };
     /** Alertmanager for silences shown with the SLO alerts. */
     alertmanager?: {

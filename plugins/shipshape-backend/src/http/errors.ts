@@ -3,15 +3,18 @@ import {
   InputError,
   NotAllowedError,
   NotFoundError,
+  ServiceUnavailableError,
 } from '@backstage/errors';
 import * as k8s from '@kubernetes/client-node';
 import express from 'express';
+import { DeadlineError } from './deadline';
 
 /**
  * A Kubernetes API error that reached a route (the API server refused a request or an object is
  * missing) answers as what it is, with the API server's own message (which names the field or
  * object), instead of a 500: 400 and 422 are an InputError, 401 and 403 a NotAllowedError, 404 a
- * NotFoundError, 409 a ConflictError. Any other error passes unchanged.
+ * NotFoundError, 409 a ConflictError. A call past its deadline (a cluster that does not answer) is
+ * a ServiceUnavailableError (503) naming the call. Any other error passes unchanged.
  */
 export function kubernetesErrors(
   error: unknown,
@@ -23,6 +26,9 @@ export function kubernetesErrors(
 }
 
 export function fromKubernetesError(error: unknown): unknown {
+  if (error instanceof DeadlineError) {
+    return new ServiceUnavailableError(error.message);
+  }
   if (!(error instanceof k8s.ApiException)) return error;
   const code = error.code as number;
   const message = `Kubernetes answered ${code}: ${kubernetesMessage(

@@ -2,6 +2,7 @@ import { Config } from '@backstage/config';
 import { InputError, NotFoundError } from '@backstage/errors';
 import * as k8s from '@kubernetes/client-node';
 import fs from 'fs';
+import { withDeadline } from '../http/deadline';
 import { WorkloadRef, resolvePlacement } from './placement';
 
 /** One cluster from `kubernetes.clusterLocatorMethods` (type `config`). */
@@ -85,6 +86,8 @@ export class KubernetesClusters {
   private constructor(
     private readonly clusters: Map<string, ClusterConfig>,
     private readonly envs: Map<string, EnvironmentSettings>,
+    /** Deadline of every request to a cluster (`shipshape.kubernetes.requestTimeoutSeconds`). */
+    private readonly requestTimeoutMs: number,
   ) {}
 
   static fromConfig(config: Config): KubernetesClusters {
@@ -146,7 +149,15 @@ export class KubernetesClusters {
         operatorToken: optionalToken(e, 'operatorToken', 'operatorTokenFile'),
       });
     }
-    return new KubernetesClusters(clusters, envs);
+    const timeout =
+      config.getOptionalNumber('shipshape.kubernetes.requestTimeoutSeconds') ??
+      30;
+    if (!(timeout > 0)) {
+      throw new InputError(
+        `shipshape.kubernetes.requestTimeoutSeconds must be a positive number of seconds, got ${timeout}`,
+      );
+    }
+    return new KubernetesClusters(clusters, envs, timeout * 1000);
   }
 
   environmentNames(): string[] {
@@ -189,7 +200,7 @@ export class KubernetesClusters {
     let client = this.readers.get(name);
     if (!client) {
       const cluster = this.cluster(name);
-      client = makeClient(cluster, cluster.readToken);
+      client = makeClient(cluster, cluster.readToken, this.requestTimeoutMs);
       this.readers.set(name, client);
     }
     return client;
@@ -227,7 +238,7 @@ export class KubernetesClusters {
         `Environment '${env.name}' has no operator token: set shipshape.environments[].operatorToken(File) or shipshape.kubernetes.clusters[name=${env.cluster}].operatorServiceAccountToken`,
       );
     }
-    return makeClient(cluster, token);
+    return makeClient(cluster, token, this.requestTimeoutMs);
   }
 
   private cluster(name: string): ClusterConfig {
@@ -244,11 +255,58 @@ export class KubernetesClusters {
   }
 }
 
+/**
+ * A KubeConfig whose API clients give every request a deadline (withDeadline, covering the
+ * answer's body too): past it the request is aborted and fails naming the cluster, the method
+ * and path, and the config key. Watches (`k8s.Watch`) are not API clients: their followers
+ * have their own time limits.
+ */
+class DeadlineKubeConfig extends k8s.KubeConfig {
+  constructor(private readonly timeoutMs: number) {
+    super();
+  }
+
+  override makeApiClient<T extends k8s.ApiType>(
+    ApiClientType: k8s.ApiConstructor<T>,
+  ): T {
+    const cluster = this.getCurrentCluster()!;
+    const plain = k8s.createConfiguration().httpApi;
+    const ms = this.timeoutMs;
+    const httpApi = k8s.wrapHttpLibrary({
+      send: request => {
+        const url = new URL(request.getUrl());
+        const what = `Kubernetes cluster '${
+          cluster.name
+        }': ${request.getHttpMethod()} ${
+          url.pathname
+        } (shipshape.kubernetes.requestTimeoutSeconds)`;
+        return withDeadline(what, ms, async signal => {
+          request.setSignal(signal);
+          const res = await plain.send(request).toPromise();
+          const body = await res.body.binary();
+          return new k8s.ResponseContext(res.httpStatusCode, res.headers, {
+            text: async () => body.toString('utf8'),
+            binary: async () => body,
+          });
+        });
+      },
+    });
+    return new ApiClientType(
+      k8s.createConfiguration({
+        baseServer: new k8s.ServerConfiguration(cluster.server, {}),
+        authMethods: { default: this },
+        httpApi,
+      }),
+    );
+  }
+}
+
 function makeClient(
   cluster: ClusterConfig,
   token: (() => string | undefined) | undefined,
+  timeoutMs: number,
 ): ClusterClient {
-  const kubeConfig = new k8s.KubeConfig();
+  const kubeConfig = new DeadlineKubeConfig(timeoutMs);
   kubeConfig.loadFromOptions({
     clusters: [
       {
@@ -259,7 +317,16 @@ function makeClient(
         skipTLSVerify: cluster.skipTLSVerify,
       },
     ],
-    users: [{ name: 'shipshape', token: token?.() }],
+    // Read on every request: a token file that rotates (a projected service account token)
+    // is used as it is now, not as it was when the client was made.
+    users: [
+      {
+        name: 'shipshape',
+        get token() {
+          return token?.();
+        },
+      },
+    ],
     contexts: [
       { name: cluster.name, cluster: cluster.name, user: 'shipshape' },
     ],

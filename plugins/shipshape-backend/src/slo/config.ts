@@ -19,6 +19,8 @@ export interface SloConfig {
   cacheTtlMs: number;
   /** How long an slo-ref file fetched from a URL is kept before it is revalidated. */
   fileCacheTtlMs: number;
+  /** Deadline of one slo-ref fetch through the UrlReader (`shipshape.slo.fileTimeoutSeconds`). */
+  fileTimeoutMs: number;
   /** How long a last good answer may be served as stale when Prometheus fails. */
   staleForMs: number;
   alertmanager?: {
@@ -109,6 +111,9 @@ export function readSloConfig(config: Config): SloConfig {
     cacheTtlMs: (p?.getOptionalNumber('cacheSeconds') ?? 15) * 1000,
     fileCacheTtlMs:
       (config.getOptionalNumber('shipshape.slo.fileCacheSeconds') ?? 300) *
+      1000,
+    fileTimeoutMs:
+      (config.getOptionalNumber('shipshape.slo.fileTimeoutSeconds') ?? 10) *
       1000,
     staleForMs: (p?.getOptionalNumber('staleForSeconds') ?? 600) * 1000,
     alertmanager: amUrl

@@ -1,6 +1,12 @@
-import { mockServices } from '@backstage/backend-test-utils';
+import { mockServices, startTestBackend } from '@backstage/backend-test-utils';
+import {
+  UrlReaderService,
+  coreServices,
+  createBackendPlugin,
+} from '@backstage/backend-plugin-api';
 import { Entity } from '@backstage/catalog-model';
 import fs from 'fs';
+import net from 'net';
 import os from 'os';
 import path from 'path';
 import { SloFileReader, loadEntitySlos, resolveSloRef } from './source';
@@ -147,7 +153,7 @@ describe('SLO sources', () => {
         } as any;
       },
     });
-    const files = new SloFileReader(reader, 300_000, () => now);
+    const files = new SloFileReader(reader, 300_000, { now: () => now });
     const where = {
       type: 'url' as const,
       target: 'https://git.example.com/slo.yaml',
@@ -181,5 +187,57 @@ describe('SLO sources', () => {
     await expect(files.read(where)).rejects.toThrow('503 from the git host');
     fail = false;
     expect(await files.read(where)).toBe(slo);
+  });
+
+  it('gives up on a git host that accepts and never answers at the deadline, through the real UrlReader', async () => {
+    const sockets = new Set<net.Socket>();
+    const silent = net.createServer(socket => {
+      sockets.add(socket);
+      socket.on('close', () => sockets.delete(socket));
+      socket.resume(); // reads the request, never answers
+    });
+    await new Promise<void>(r => silent.listen(0, '127.0.0.1', r));
+    const host = `127.0.0.1:${(silent.address() as net.AddressInfo).port}`;
+    let reader: UrlReaderService | undefined;
+    const backend = await startTestBackend({
+      features: [
+        mockServices.rootConfig.factory({
+          data: { backend: { reading: { allow: [{ host }] } } },
+        }),
+        createBackendPlugin({
+          pluginId: 'probe',
+          register(env) {
+            env.registerInit({
+              deps: { urlReader: coreServices.urlReader },
+              async init({ urlReader }) {
+                reader = urlReader;
+              },
+            });
+          },
+        }),
+      ],
+    });
+    try {
+      const files = new SloFileReader(reader!, 300_000, { timeoutMs: 1_000 });
+      const started = Date.now();
+      const defs = await loadEntitySlos(
+        entity({
+          'shipshape.dev/slo-ref': `http://${host}/slo.yaml`,
+        }),
+        files,
+      );
+      const took = Date.now() - started;
+      expect(defs.errors).toEqual([
+        `shipshape.dev/slo-ref http://${host}/slo.yaml: cannot be read: slo-ref file http://${host}/slo.yaml (shipshape.slo.fileTimeoutSeconds) did not answer within 1000 ms`,
+      ]);
+      expect(took).toBeGreaterThanOrEqual(990);
+      expect(took).toBeLessThan(3_000);
+      // The fetch was aborted through the reader's signal; Node's fetch (undici) keeps the
+      // aborted connection until its own headers timeout, so it is not counted here.
+    } finally {
+      await backend.stop();
+      sockets.forEach(s => s.destroy());
+      await new Promise(r => silent.close(r));
+    }
   });
 });

@@ -16,6 +16,7 @@ import {
 } from '@shipshape/plugin-shipshape-common';
 import fs from 'fs/promises';
 import path from 'path';
+import { withDeadline } from '../http/deadline';
 
 export interface EntitySloDefinitions {
   /** Whether the entity declares SLOs at all (either annotation). */
@@ -66,7 +67,8 @@ const MAX_CACHED_FILES = 1000;
 /**
  * Reads `slo-ref` files: local files as they are, URLs through the UrlReader (the catalog's
  * integrations and tokens), each URL's text kept for `ttlMs` and then revalidated with its ETag,
- * so a card view or a fleet page does not fetch every file again. Failures are not kept.
+ * so a card view or a fleet page does not fetch every file again. Failures are not kept. A fetch
+ * (with its body) that takes longer than `timeoutMs` (default 10 s) is aborted and fails.
  */
 export class SloFileReader {
   private readonly cache = new Map<
@@ -74,20 +76,36 @@ export class SloFileReader {
     { text: string; etag?: string; fetchedAt: number }
   >();
 
+  private readonly timeoutMs: number;
+  private readonly now: () => number;
+
   constructor(
     private readonly reader: UrlReaderService,
     private readonly ttlMs: number,
-    private readonly now: () => number = Date.now,
-  ) {}
+    options: { timeoutMs?: number; now?: () => number } = {},
+  ) {
+    this.timeoutMs = options.timeoutMs ?? 10_000;
+    this.now = options.now ?? Date.now;
+  }
 
   async read(where: { type: 'url' | 'file'; target: string }): Promise<string> {
     if (where.type === 'file') return readFile(where.target);
     const url = where.target;
     const hit = this.cache.get(url);
     if (hit && this.now() - hit.fetchedAt < this.ttlMs) return hit.text;
-    let res;
+    let fetched;
     try {
-      res = await this.reader.readUrl(url, { etag: hit?.etag });
+      fetched = await withDeadline(
+        `slo-ref file ${url} (shipshape.slo.fileTimeoutSeconds)`,
+        this.timeoutMs,
+        async signal => {
+          const res = await this.reader.readUrl(url, {
+            etag: hit?.etag,
+            signal,
+          });
+          return { etag: res.etag, buf: await res.buffer() };
+        },
+      );
     } catch (e) {
       if (hit && (e as Error).name === 'NotModifiedError') {
         hit.fetchedAt = this.now();
@@ -95,7 +113,7 @@ export class SloFileReader {
       }
       throw e;
     }
-    const buf = await res.buffer();
+    const { buf, etag } = fetched;
     if (buf.length > MAX_SLO_FILE_BYTES) {
       throw new Error(
         `is ${buf.length} bytes; at most ${MAX_SLO_FILE_BYTES} are read`,
@@ -103,7 +121,7 @@ export class SloFileReader {
     }
     const text = buf.toString('utf8');
     this.cache.delete(url);
-    this.cache.set(url, { text, etag: res.etag, fetchedAt: this.now() });
+    this.cache.set(url, { text, etag, fetchedAt: this.now() });
     if (this.cache.size > MAX_CACHED_FILES) {
       this.cache.delete(this.cache.keys().next().value!);
     }
