@@ -15,7 +15,6 @@ import {
   runDefaults,
   unsetEnvironment,
 } from './backup/config';
-import { scheduleCronJobDiscovery } from './backup/cronJobDiscovery';
 import { startBackupTasks } from './backup/drillSchedule';
 import { BACKUP_KIND, BackupService, DRILL_KIND } from './backup/service';
 import { connectDatabase } from './database';
@@ -165,8 +164,6 @@ export const shipshapePlugin = createBackendPlugin({
           readiness,
         });
         await readiness.schedule(deps.scheduler, config);
-        // the chart CronJobs' backups, found in the targets' storage and verified
-        await scheduleCronJobDiscovery({ ...deps, service: backups });
 
         const ownership = OwnershipService.create({
           catalog,
@@ -196,6 +193,7 @@ export const shipshapePlugin = createBackendPlugin({
               files: new SloFileReader(
                 deps.urlReader,
                 sloConfig.fileCacheTtlMs,
+                { timeoutMs: sloConfig.fileTimeoutMs },
               ),
             }),
             createOwnershipRouter({ ownership, httpAuth }),

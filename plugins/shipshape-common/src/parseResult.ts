@@ -1,8 +1,4 @@
-/**
- * A parser's answer: a typed value, or a precise error that says what was wrong.
- *
- * @public
- */
+/** A parser's answer: a typed value, or a precise error that says what was wrong. */
 export type ParseResult<T> =
   | { ok: true; value: T }
   | { ok: false; error: string };

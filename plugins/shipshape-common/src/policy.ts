@@ -6,21 +6,12 @@
 import { parseEntityRef, stringifyEntityRef } from '@backstage/catalog-model';
 import { MAX_VALUE_LENGTH, SHIPSHAPE_ANNOTATIONS, TIERS } from './contract';
 
-/**
- * `warn` keeps the entity and shows the violation; `enforce` makes it a catalog processing error.
- *
- * @public
- */
+/** `warn` keeps the entity and shows the violation; `enforce` makes it a catalog processing error. */
 export type PolicyMode = 'warn' | 'enforce';
 
-/** @public */
 export const POLICY_MODES: readonly PolicyMode[] = ['warn', 'enforce'];
 
-/**
- * The rules a violation can come from.
- *
- * @public
- */
+/** The rules a violation can come from. */
 export type PolicyRule =
   | 'owner-present'
   | 'owner-exists'
@@ -28,11 +19,7 @@ export type PolicyRule =
   | 'tag-value'
   | 'annotation-format';
 
-/**
- * One tag (an annotation) the policy requires or constrains.
- *
- * @public
- */
+/** One tag (an annotation) the policy requires or constrains. */
 export interface TagPolicy {
   /** The annotation name, e.g. `shipshape.dev/cost-center`. */
   name: string;
@@ -47,7 +34,6 @@ export interface TagPolicy {
   mode: PolicyMode;
 }
 
-/** @public */
 export interface ShipshapePolicy {
   /** Entity kinds the policy applies to, lower case. */
   kinds: string[];
@@ -58,22 +44,14 @@ export interface ShipshapePolicy {
   tags: TagPolicy[];
 }
 
-/**
- * The policy when app-config says nothing: cost center `CC-nnnn` inherited from the system, a known tier; all warn.
- *
- * @public
- */
+/** The policy when app-config says nothing: cost center `CC-nnnn` inherited from the system, a known tier; all warn. */
 export function defaultShipshapePolicy(
   mode: PolicyMode = 'warn',
 ): ShipshapePolicy {
   return parseShipshapePolicy({ mode });
 }
 
-/**
- * A precise, named error in the policy itself (app-config), thrown at startup.
- *
- * @public
- */
+/** A precise, named error in the policy itself (app-config), thrown at startup. */
 export class PolicyConfigError extends Error {
   name = 'PolicyConfigError';
 }
@@ -124,8 +102,6 @@ const DEFAULT_TAGS = [
  * Reads app-config `shipshape.policy` (as plain data, e.g. `config.getOptional('shipshape.policy')`).
  * `mode` at the top is the default of every rule. Throws a PolicyConfigError naming the key
  * that is wrong; an entity can never make this throw.
- *
- * @public
  */
 export function parseShipshapePolicy(raw: unknown): ShipshapePolicy {
   const input = raw === undefined || raw === null ? {} : raw;
@@ -194,27 +170,18 @@ export function parseShipshapePolicy(raw: unknown): ShipshapePolicy {
   };
 }
 
-/**
- * What the catalog said about the entity's owner.
- *
- * @public
- */
+/** What the catalog said about the entity's owner. */
 export type OwnerLookup =
   | { status: 'found'; kind: string }
   | { status: 'missing' }
   /** The lookup itself failed; no violation is invented from that. */
   | { status: 'unknown'; reason: string };
 
-/**
- * The entity's System as found in the catalog.
- *
- * @public
- */
+/** The entity's System as found in the catalog. */
 export type SystemLookup =
   | { status: 'found'; ref: string; annotations: Record<string, string> }
   | { status: 'missing'; ref: string };
 
-/** @public */
 export interface PolicyViolation {
   rule: PolicyRule;
   /** Where on the entity: `spec.owner`, `metadata.annotations.shipshape.dev/tier`. */
@@ -224,7 +191,6 @@ export interface PolicyViolation {
   mode: PolicyMode;
 }
 
-/** @public */
 export interface EffectiveTag {
   name: string;
   value: string;
@@ -232,7 +198,6 @@ export interface EffectiveTag {
   source: string;
 }
 
-/** @public */
 export interface PolicyReport {
   entityRef: string;
   /** The owner ref in full form, when spec.owner is a valid ref. */
@@ -241,11 +206,7 @@ export interface PolicyReport {
   tags: EffectiveTag[];
 }
 
-/**
- * A minimal entity shape, so this works on anything the catalog returns.
- *
- * @public
- */
+/** A minimal entity shape, so this works on anything the catalog returns. */
 export interface PolicyEntity {
   kind: string;
   metadata: {
@@ -268,11 +229,7 @@ function refOf(entity: PolicyEntity): string {
   }
 }
 
-/**
- * `spec.owner` in full form (`group:default/x`), or why it is not a valid ref.
- *
- * @public
- */
+/** `spec.owner` in full form (`group:default/x`), or why it is not a valid ref. */
 export function ownerRefOf(
   entity: PolicyEntity,
 ): { ok: true; ref: string } | { ok: false; error: string } | undefined {
@@ -302,11 +259,7 @@ export function ownerRefOf(
   }
 }
 
-/**
- * `spec.system` in full form, when the entity names one.
- *
- * @public
- */
+/** `spec.system` in full form, when the entity names one. */
 export function systemRefOf(entity: PolicyEntity): string | undefined {
   const system = entity.spec?.system;
   if (typeof system !== 'string' || !system || entity.kind === 'System') {
@@ -387,8 +340,6 @@ function example(tag: TagPolicy): string {
 /**
  * Checks one entity against the policy. Pure: the caller looks up the owner and the System in the
  * catalog and passes what it found. Never throws on entity input; every problem is a violation.
- *
- * @public
  */
 export function checkEntityPolicy(
   policy: ShipshapePolicy,

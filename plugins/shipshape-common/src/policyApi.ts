@@ -4,28 +4,19 @@
  */
 import type { PolicyReport } from './policy';
 
-/**
- * Prices the estimate used: USD per requested core-hour and GiB-hour, hours per month.
- *
- * @public
- */
+/** Prices the estimate used: USD per requested core-hour and GiB-hour, hours per month. */
 export interface UnitPrices {
   cpuCoreHourUsd: number;
   memoryGibHourUsd: number;
   hoursPerMonth: number;
 }
 
-/** @public */
 export interface ClusterReadError {
   cluster: string;
   message: string;
 }
 
-/**
- * A person or group to contact, from the catalog profile.
- *
- * @public
- */
+/** A person or group to contact, from the catalog profile. */
 export interface OwnershipContact {
   ref: string;
   kind: string;
@@ -33,7 +24,6 @@ export interface OwnershipContact {
   email?: string;
 }
 
-/** @public */
 export interface EnvironmentCost {
   cluster: string;
   namespace: string;
@@ -44,11 +34,7 @@ export interface EnvironmentCost {
   monthlyUsd: number;
 }
 
-/**
- * `no-cluster` is never shown as zero.
- *
- * @public
- */
+/** `no-cluster` is never shown as zero. */
 export type CostView =
   | { status: 'no-cluster' }
   | { status: 'not-deployed'; message: string }
@@ -63,11 +49,7 @@ export type CostView =
       errors: ClusterReadError[];
     };
 
-/**
- * A Kubernetes object of the service that lacks Shipshape labels or disagrees with the catalog.
- *
- * @public
- */
+/** A Kubernetes object of the service that lacks Shipshape labels or disagrees with the catalog. */
 export interface LabelFinding {
   cluster: string;
   namespace: string;
@@ -77,7 +59,6 @@ export interface LabelFinding {
   mismatched: Array<{ label: string; expected: string; actual: string }>;
 }
 
-/** @public */
 export interface OwnershipView {
   entityRef: string;
   owner?: OwnershipContact & { exists: boolean; parent?: OwnershipContact };
@@ -90,7 +71,6 @@ export interface OwnershipView {
   };
 }
 
-/** @public */
 export interface OwnershipSummaryRow {
   /** Absent for entities without a valid cost center. */
   costCenter?: string;
@@ -103,7 +83,6 @@ export interface OwnershipSummaryRow {
   monthlyUsd?: number;
 }
 
-/** @public */
 export interface OwnershipSummary {
   totals: OwnershipSummaryRow;
   costCenters: { items: OwnershipSummaryRow[]; totalCount: number };

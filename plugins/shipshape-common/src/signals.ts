@@ -5,11 +5,7 @@
  * signed in may subscribe to any channel.
  */
 
-/**
- * What changed: an operation's record, a backup, a drill, a grade, or a deploy/rollback.
- *
- * @public
- */
+/** What changed: an operation's record, a backup, a drill, a grade, or a deploy/rollback. */
 export type ShipshapeSignalKind =
   | 'operation'
   | 'backup'
@@ -17,11 +13,7 @@ export type ShipshapeSignalKind =
   | 'grade'
   | 'rollout';
 
-/**
- * One signal on an entity's channel.
- *
- * @public
- */
+/** One signal on an entity's channel. */
 export type ShipshapeSignal = {
   kind: ShipshapeSignalKind;
   /** The operation's id (a backup's and a drill's id are their operation's). */
@@ -32,11 +24,7 @@ export type ShipshapeSignal = {
   step?: string;
 };
 
-/**
- * The signal channel of one entity: `shipshape:entity:<entity ref in lower case>`.
- *
- * @public
- */
+/** The signal channel of one entity: `shipshape:entity:<entity ref in lower case>`. */
 export function shipshapeEntityChannel(entityRef: string): string {
   return `shipshape:entity:${entityRef.toLocaleLowerCase('en-US')}`;
 }

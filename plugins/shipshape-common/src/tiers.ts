@@ -1,10 +1,6 @@
 import { Tier } from './contract';
 
-/**
- * What a tier means when the entity does not say otherwise; shared by templates and readiness.
- *
- * @public
- */
+/** What a tier means when the entity does not say otherwise; shared by templates and readiness. */
 export interface TierDefaults {
   replicas: number;
   /** PodDisruptionBudget minAvailable; 0 means no PDB. */
@@ -18,7 +14,6 @@ export interface TierDefaults {
   requiresSecondBackupCopy: boolean;
 }
 
-/** @public */
 export const TIER_DEFAULTS: Record<Tier, TierDefaults> = {
   critical: {
     replicas: 3,

@@ -2,13 +2,8 @@ import { promString, renderSelector } from './promql';
 import { checkSloName } from './openslo';
 import { errorBudget, Slo, SLO_WINDOWS } from './types';
 
-/**
- * Windows of the recorded SLI error ratios, besides the SLO window itself.
- *
- * @public
- */
+/** Windows of the recorded SLI error ratios, besides the SLO window itself. */
 export const SLI_WINDOWS = ['5m', '30m', '1h', '2h', '6h', '1d', '3d'] as const;
-/** @public */
 export type SliWindow = (typeof SLI_WINDOWS)[number] | '28d' | '30d';
 
 /**
@@ -24,8 +19,6 @@ export type SliWindow = (typeof SLI_WINDOWS)[number] | '28d' | '30d';
  * 0.02 * 672 / 1 = 13.44, 0.05 * 672 / 6 = 5.6, 0.10 * 672 / 24 = 2.8 and
  * 0.10 * 672 / 72 = 0.9333..., i.e. the 30-day factors times 28/30. (Sloth does the same;
  * using 14.4 unchanged on a 28-day window would page only after 2.14 % of the budget.)
- *
- * @public
  */
 export const BURN_RATE_ALERTS = [
   { severity: 'page', long: '1h', short: '5m', budgetShare: 0.02 },
@@ -46,16 +39,11 @@ const WINDOW_HOURS: Record<string, number> = {
   '30d': 720,
 };
 
-/** @public */
 export function windowSeconds(w: SliWindow): number {
   return WINDOW_HOURS[w] * 3600;
 }
 
-/**
- * The burn-rate factor of an alert pair for an SLO window (see BURN_RATE_ALERTS).
- *
- * @public
- */
+/** The burn-rate factor of an alert pair for an SLO window (see BURN_RATE_ALERTS). */
 export function burnRateFactor(
   alert: (typeof BURN_RATE_ALERTS)[number],
   window: keyof typeof SLO_WINDOWS,
@@ -68,11 +56,7 @@ export function burnRateFactor(
   );
 }
 
-/**
- * Name of the recording rule of the SLI error ratio over a window.
- *
- * @public
- */
+/** Name of the recording rule of the SLI error ratio over a window. */
 export function sliErrorRecord(window: SliWindow): string {
   return `slo:sli_error:ratio_rate${window}`;
 }
@@ -80,8 +64,6 @@ export function sliErrorRecord(window: SliWindow): string {
 /**
  * PromQL of the SLI's error ratio over a window, from the raw counters: one number
  * (no labels), NaN when there was no traffic. Only parsed selectors reach it.
- *
- * @public
  */
 export function errorRatioExpr(slo: Slo, window: SliWindow | string): string {
   if (!/^\d+[mhd]$/.test(window)) throw new Error(`invalid window "${window}"`);
@@ -92,11 +74,7 @@ export function errorRatioExpr(slo: Slo, window: SliWindow | string): string {
   return `(1 - ${rate(good!)} / ${rate(total)})`;
 }
 
-/**
- * PromQL of the error count and total count increase over a window (for budget history).
- *
- * @public
- */
+/** PromQL of the error count and total count increase over a window (for budget history). */
 export function increaseExprs(
   slo: Slo,
   window: string,
@@ -111,11 +89,7 @@ export function increaseExprs(
   };
 }
 
-/**
- * A rule as in a Prometheus rule file / PrometheusRule `spec.groups[].rules[]`.
- *
- * @public
- */
+/** A rule as in a Prometheus rule file / PrometheusRule `spec.groups[].rules[]`. */
 export interface PrometheusRule {
   record?: string;
   alert?: string;
@@ -125,12 +99,10 @@ export interface PrometheusRule {
   annotations?: Record<string, string>;
 }
 
-/** @public */
 export interface PrometheusRuleGroups {
   groups: { name: string; rules: PrometheusRule[] }[];
 }
 
-/** @public */
 export interface RuleOptions {
   /** The entity's `backstage.io/kubernetes-id`: the `service` label of every rule. */
   service: string;
@@ -166,8 +138,6 @@ function fmt(n: number): string {
  * The recording and alerting rules of one SLO, as PrometheusRule `spec` (`groups`).
  * Throws on a service or SLO name that is not a plain lower-case name: they become label
  * values and selector strings, and are also escaped where they meet PromQL.
- *
- * @public
  */
 export function generateSloRules(
   slo: Slo,
@@ -276,11 +246,7 @@ export function generateSloRules(
   };
 }
 
-/**
- * Rules of several SLOs of one service, in one `groups` object.
- *
- * @public
- */
+/** Rules of several SLOs of one service, in one `groups` object. */
 export function generateServiceSloRules(
   slos: Slo[],
   opts: RuleOptions,

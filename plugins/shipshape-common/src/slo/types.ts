@@ -1,19 +1,10 @@
 import type { VectorSelector } from './promql';
 
-/**
- * Rolling windows Shipshape accepts for an SLO, in seconds.
- *
- * @public
- */
+/** Rolling windows Shipshape accepts for an SLO, in seconds. */
 export const SLO_WINDOWS = { '28d': 28 * 86400, '30d': 30 * 86400 } as const;
-/** @public */
 export type SloWindow = keyof typeof SLO_WINDOWS;
 
-/**
- * A service level indicator: the share of good events among all events, from counters.
- *
- * @public
- */
+/** A service level indicator: the share of good events among all events, from counters. */
 export interface SloIndicator {
   /** `latency` when the good events are a histogram bucket (`le`), else `availability`. */
   kind: 'availability' | 'latency';
@@ -26,11 +17,7 @@ export interface SloIndicator {
   latencyThresholdSeconds?: number;
 }
 
-/**
- * One SLO, validated: everything a rule generator or the backend needs.
- *
- * @public
- */
+/** One SLO, validated: everything a rule generator or the backend needs. */
 export interface Slo {
   /** Lower-case name (a-z, 0-9, -), unique per entity; the `slo` label of the rules. */
   name: string;
@@ -44,11 +31,7 @@ export interface Slo {
   source: string;
 }
 
-/**
- * A validation failure with where it happened.
- *
- * @public
- */
+/** A validation failure with where it happened. */
 export interface SloError {
   /** File name or annotation. */
   source: string;
@@ -59,7 +42,6 @@ export interface SloError {
   message: string;
 }
 
-/** @public */
 export function formatSloError(e: SloError): string {
   const where = [
     e.source,
@@ -71,11 +53,7 @@ export function formatSloError(e: SloError): string {
   return `${where}: ${e.message}`;
 }
 
-/**
- * Error budget (1 - objective), rounded so 1 - 0.999 prints as 0.001.
- *
- * @public
- */
+/** Error budget (1 - objective), rounded so 1 - 0.999 prints as 0.001. */
 export function errorBudget(objective: number): number {
   return Number((1 - objective).toPrecision(12));
 }

@@ -680,7 +680,7 @@ export const spec = {
       get: {
         operationId: 'listEntityOperations',
         summary:
-          "The entity's latest operations (deploy, rollback, ...), newest first.",
+          "The entity's operations of every kind (deploy, rollback, pause, promote, backup, restore-drill), newest first, paged.",
         parameters: [
           {
             $ref: '#/components/parameters/kind',
@@ -691,10 +691,30 @@ export const spec = {
           {
             $ref: '#/components/parameters/name',
           },
+          {
+            name: 'limit',
+            in: 'query',
+            description: 'Operations in the answer (1-100, default 20).',
+            schema: {
+              type: 'integer',
+              minimum: 1,
+              maximum: 100,
+            },
+          },
+          {
+            name: 'offset',
+            in: 'query',
+            description: 'How many of the newest to skip (default 0).',
+            schema: {
+              type: 'integer',
+              minimum: 0,
+              maximum: 1000000,
+            },
+          },
         ],
         responses: {
           '200': {
-            description: 'Up to 20 operations.',
+            description: 'One page of operations and how many the entity has.',
             content: {
               'application/json': {
                 schema: {
@@ -706,11 +726,24 @@ export const spec = {
                         $ref: '#/components/schemas/Operation',
                       },
                     },
+                    total: {
+                      type: 'integer',
+                      description: "All the entity's operations.",
+                    },
+                    limit: {
+                      type: 'integer',
+                    },
+                    offset: {
+                      type: 'integer',
+                    },
                   },
-                  required: ['items'],
+                  required: ['items', 'total', 'limit', 'offset'],
                 },
               },
             },
+          },
+          '400': {
+            $ref: '#/components/responses/Error',
           },
           '401': {
             $ref: '#/components/responses/Error',
@@ -3017,7 +3050,7 @@ export const spec = {
           id: {
             type: 'string',
             description:
-              'also the id of its operation (kind backup): GET operations/ID/log streams its log',
+              'also the id of its operation (kind backup): GET /operations/{id}/log streams its log',
           },
           target: {
             type: 'string',
