@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # Runs the backup CronJob's two scripts, exactly as `helm template` renders them, against a
-# real PostgreSQL and an S3 API on 127.0.0.1: pg_dump -Fc → pg_restore --list → upload
-# (dump, .sha256, .toc) → retention. Then checks the uploaded dump restores into a fresh
-# database with the same rows, and that retention keeps the newest MIN_KEEP dumps.
+# real PostgreSQL and an S3 API on 127.0.0.1: pg_dump -Fc and row counts in one snapshot →
+# pg_restore --list → upload (dump, .sha256, .toc, then .manifest.json, with SSE) to the
+# layout the portal reads and to a second bucket → retention. Then checks the manifest (checksum,
+# size, row counts, encryption), that the uploaded dump restores into a fresh database with the
+# same rows, and that retention keeps the newest MIN_KEEP dumps in both buckets.
 #
 # usage: test-backup.sh <rendered-service-dir>
 # needs: helm, PostgreSQL server binaries (initdb, pg_ctl, pg_dump, pg_restore, psql), and a
@@ -75,32 +77,54 @@ if [[ -z ${S3_ENDPOINT:-} ]]; then
   export S3_ENDPOINT="http://127.0.0.1:$s3port" AWS_ACCESS_KEY_ID=test AWS_SECRET_ACCESS_KEY=test
   for _ in $(seq 50); do curl -fs "$S3_ENDPOINT" >/dev/null 2>&1 && break; sleep 0.2; done
 fi
-export S3_BUCKET=${S3_BUCKET:-backups-test}
-aws --endpoint-url "$S3_ENDPOINT" s3api create-bucket --bucket "$S3_BUCKET" >/dev/null 2>&1 || true
+export S3_BUCKET=${S3_BUCKET:-backups-test} COPY_BUCKET=${COPY_BUCKET:-backups-test-dr} COPY_ENDPOINT=$S3_ENDPOINT
+for b in "$S3_BUCKET" "$COPY_BUCKET"; do
+  aws --endpoint-url "$S3_ENDPOINT" s3api create-bucket --bucket "$b" >/dev/null 2>&1 || true
+done
 
 run_backup() { # the two containers in order, with the chart's env and our endpoints
   # shellcheck disable=SC1090  # the chart's env, extracted above
   ( source <(grep '^export' "$work/dump.sh"); export DATABASE_URL=$db HOME=$work
     bash -ec "$(grep -v '^export' "$work/dump.sh")" ) >>"$work/run.log" 2>&1
   # shellcheck disable=SC1090
-  ( source <(grep '^export' "$work/upload.sh" | grep -v 'S3_BUCKET\|S3_ENDPOINT')
+  ( source <(grep '^export' "$work/upload.sh" | grep -v 'S3_BUCKET\|S3_ENDPOINT\|COPY_BUCKET\|COPY_ENDPOINT')
     export HOME=$work RETENTION_DAYS=${1:-$RETENTION_DAYS} MIN_KEEP=3
     bash -euo pipefail -c "$(grep -v '^export' "$work/upload.sh")" ) >>"$work/run.log" 2>&1
 }
 # shellcheck disable=SC1090
-source <(grep '^export S3_PREFIX' "$work/upload.sh")
-count() { aws --endpoint-url "$S3_ENDPOINT" s3 ls "s3://$S3_BUCKET/$S3_PREFIX/" | grep -c '\.dump$' || true; }
+source <(grep '^export S3_PREFIX\|^export BACKUP_TARGET\|^export APP_ENV' "$work/upload.sh")
+base=${S3_PREFIX}cronjob/$BACKUP_TARGET/$APP_ENV # the layout the portal reads (docs/backup.md)
+count() { aws --endpoint-url "$S3_ENDPOINT" s3 ls "s3://${2:-$S3_BUCKET}/$base/" | grep -c '\.dump$' || true; }
 
 run_backup 30 || { cat "$work/run.log"; exit 1; }
 grep -q 'verified: ' "$work/run.log" || { echo "no verification in the log" >&2; exit 1; }
 [[ $(count) == 1 ]] || { echo "expected 1 dump, found $(count)" >&2; exit 1; }
-echo "ok: backup uploaded ($(aws --endpoint-url "$S3_ENDPOINT" s3 ls "s3://$S3_BUCKET/$S3_PREFIX/" | wc -l) objects: dump, sha256, toc)"
+echo "ok: backup uploaded ($(aws --endpoint-url "$S3_ENDPOINT" s3 ls "s3://$S3_BUCKET/$base/" | wc -l) objects: dump, sha256, toc, manifest)"
 
-# the uploaded dump restores, checksum first
-key=$(aws --endpoint-url "$S3_ENDPOINT" s3 ls "s3://$S3_BUCKET/$S3_PREFIX/" | awk '/\.dump$/ {print $4}' | tail -n 1)
-aws --endpoint-url "$S3_ENDPOINT" s3 cp --only-show-errors "s3://$S3_BUCKET/$S3_PREFIX/$key" "$work/restore.dump"
-aws --endpoint-url "$S3_ENDPOINT" s3 cp --only-show-errors "s3://$S3_BUCKET/$S3_PREFIX/$key.sha256" "$work/restore.sha256"
+# the uploaded dump restores, checksum first; its manifest says what it holds, encrypted at rest
+key=$(aws --endpoint-url "$S3_ENDPOINT" s3 ls "s3://$S3_BUCKET/$base/" | awk '/\.dump$/ {print $4}' | tail -n 1)
+aws --endpoint-url "$S3_ENDPOINT" s3 cp --only-show-errors "s3://$S3_BUCKET/$base/$key" "$work/restore.dump"
+aws --endpoint-url "$S3_ENDPOINT" s3 cp --only-show-errors "s3://$S3_BUCKET/$base/$key.sha256" "$work/restore.sha256"
+aws --endpoint-url "$S3_ENDPOINT" s3 cp --only-show-errors "s3://$S3_BUCKET/$base/$key.manifest.json" "$work/manifest.json"
 [[ $(sha256sum "$work/restore.dump" | cut -d' ' -f1) == $(cat "$work/restore.sha256") ]] || { echo "checksum mismatch" >&2; exit 1; }
+"$python3_venv" - "$work/manifest.json" "$work/restore.dump" "$BACKUP_TARGET" "$APP_ENV" <<'PY2'
+import hashlib, json, os, sys
+m = json.load(open(sys.argv[1])); dump = open(sys.argv[2], "rb").read()
+assert m["format"] == "shipshape.dev/cronjob-backup-v1", m["format"]
+assert m["sha256"] == hashlib.sha256(dump).hexdigest() and m["sizeBytes"] == len(dump), "manifest checksum/size"
+assert (m["target"], m["environment"], m["database"]) == (sys.argv[3], sys.argv[4], "postgres"), m
+assert {(t["schema"], t["table"]): t["rows"] for t in m["tables"]} == {("public", "items"): 500}, m["tables"]
+assert m["startedAt"] <= m["finishedAt"] and m["serverVersion"], m
+PY2
+for k in "$key" "$key.manifest.json"; do
+  sse=$(aws --endpoint-url "$S3_ENDPOINT" s3api head-object --bucket "$S3_BUCKET" --key "$base/$k" --query ServerSideEncryption --output text)
+  [[ $sse == AES256 ]] || { echo "$base/$k is not encrypted at rest (ServerSideEncryption: $sse)" >&2; exit 1; }
+done
+echo "ok: manifest matches the dump (sha256, size, public.items 500 rows); dump and manifest stored with SSE AES256"
+aws --endpoint-url "$S3_ENDPOINT" s3 cp --only-show-errors "s3://$COPY_BUCKET/$base/$key" "$work/copy.dump"
+cmp -s "$work/copy.dump" "$work/restore.dump" || { echo "the second copy differs" >&2; exit 1; }
+aws --endpoint-url "$S3_ENDPOINT" s3api head-object --bucket "$COPY_BUCKET" --key "$base/$key.manifest.json" >/dev/null
+echo "ok: second copy in s3://$COPY_BUCKET/$base/ (dump byte for byte, manifest)"
 psql -q "$db" -c "create database restored"
 pg_restore --no-owner --no-privileges --exit-on-error --dbname="postgresql://check@127.0.0.1:$port/restored" "$work/restore.dump"
 rows=$(psql -tA "postgresql://check@127.0.0.1:$port/restored" -c "select count(*) from items")
@@ -111,6 +135,8 @@ echo "ok: checksum matches; restored into a new database: items has $rows rows"
 for _ in 1 2 3 4; do sleep 1.1; run_backup 0 || { cat "$work/run.log"; exit 1; }; done
 n=$(count)
 [[ $n == 3 ]] || { echo "retention kept $n dumps, expected 3" >&2; cat "$work/run.log" >&2; exit 1; }
-leftover=$(aws --endpoint-url "$S3_ENDPOINT" s3 ls "s3://$S3_BUCKET/$S3_PREFIX/" | wc -l)
-[[ $leftover == 9 ]] || { echo "expected 9 objects (3 × dump/sha256/toc), found $leftover" >&2; exit 1; }
-echo "ok: retention deleted old dumps with their checksum and TOC files, kept the newest 3"
+for b in "$S3_BUCKET" "$COPY_BUCKET"; do
+  leftover=$(aws --endpoint-url "$S3_ENDPOINT" s3 ls "s3://$b/$base/" | wc -l)
+  [[ $leftover == 12 ]] || { echo "expected 12 objects in $b (3 × dump/sha256/toc/manifest), found $leftover" >&2; exit 1; }
+done
+echo "ok: retention deleted old dumps with their checksum, TOC and manifest files in both buckets, kept the newest 3"

@@ -15,6 +15,7 @@ import {
   runDefaults,
   unsetEnvironment,
 } from './backup/config';
+import { scheduleCronJobDiscovery } from './backup/cronJobDiscovery';
 import { startBackupTasks } from './backup/drillSchedule';
 import { BACKUP_KIND, BackupService, DRILL_KIND } from './backup/service';
 import { connectDatabase } from './database';
@@ -164,6 +165,8 @@ export const shipshapePlugin = createBackendPlugin({
           readiness,
         });
         await readiness.schedule(deps.scheduler, config);
+        // the chart CronJobs' backups, found in the targets' storage and verified
+        await scheduleCronJobDiscovery({ ...deps, service: backups });
 
         const ownership = OwnershipService.create({
           catalog,

@@ -52,25 +52,32 @@ export async function copyBackup(
     sha256: string;
     from: BackupStorage;
     to: BackupStorage;
+    /**
+     * The copy is already there (the chart's CronJob wrote it): it is only re-read, checked and
+     * recorded; nothing is written or, when it differs, deleted.
+     */
+    existing?: boolean;
   },
 ): Promise<CopyRecord> {
   const startedAt = new Date();
   const location = req.to.describe(req.key);
-  let step: CopyStep = 'read';
+  let step: CopyStep = req.existing ? 'verify' : 'read';
   let record: CopyRecord;
   try {
-    const input = await req.from.read(req.key);
-    step = 'upload';
-    await req.to.writePartial(req.key, input);
-    step = 'verify';
-    const got = await measure(await req.to.read(req.key, true));
+    if (!req.existing) {
+      const input = await req.from.read(req.key);
+      step = 'upload';
+      await req.to.writePartial(req.key, input);
+      step = 'verify';
+    }
+    const got = await measure(await req.to.read(req.key, !req.existing));
     if (got.size !== req.sizeBytes || got.sha256 !== req.sha256) {
       throw new Error(
         `the copy differs from the backup: ${got.size} bytes sha256 ${got.sha256}, expected ${req.sizeBytes} bytes sha256 ${req.sha256}`,
       );
     }
     step = 'commit';
-    await req.to.commit(req.key);
+    if (!req.existing) await req.to.commit(req.key);
     record = {
       backupId: req.backupId,
       target: req.target,
@@ -83,9 +90,11 @@ export async function copyBackup(
     };
   } catch (e) {
     let error = `copy to ${location} failed at ${step}: ${messageOf(e)}`;
-    await req.to.discard(req.key).catch(d => {
-      error += `; removing the partial copy also failed: ${messageOf(d)}`;
-    });
+    if (!req.existing) {
+      await req.to.discard(req.key).catch(d => {
+        error += `; removing the partial copy also failed: ${messageOf(d)}`;
+      });
+    }
     record = {
       backupId: req.backupId,
       target: req.target,

@@ -1,6 +1,7 @@
 import { ChildProcess, spawn } from 'child_process';
 import knexFactory, { Knex } from 'knex';
 import path from 'path';
+import readline from 'readline';
 import { Readable } from 'stream';
 import { PgConnection } from './config';
 
@@ -208,7 +209,63 @@ export function startList(binDir?: string) {
   const exit = exitOf(child);
   return {
     child,
-    result: exit.then(e => ({ ...e, tables: tableDataOf(stdout) })),
+    result: exit.then(e => ({
+      ...e,
+      tables: tableDataOf(stdout),
+      ...archiveHeaderOf(stdout),
+    })),
+  };
+}
+
+/** The database an archive was dumped from and its server version (pg_restore --list header). */
+export function archiveHeaderOf(list: string): {
+  database?: string;
+  serverVersion?: string;
+} {
+  return {
+    database: /^;\s+dbname: (.*)$/m.exec(list)?.[1],
+    serverVersion: /^;\s+Dumped from database version: (.*)$/m.exec(list)?.[1],
+  };
+}
+
+/** `schema.table` of a COPY line's (possibly quoted) name, unquoted. */
+function copyTableOf(line: string): string | undefined {
+  const ident = '("(?:[^"]|"")+"|[^." ]+)';
+  const m = new RegExp(`^COPY ${ident}\\.${ident}[ (]`).exec(line);
+  const unquote = (x: string) =>
+    x.startsWith('"') ? x.slice(1, -1).replace(/""/g, '"') : x;
+  return m ? `${unquote(m[1])}.${unquote(m[2])}` : undefined;
+}
+
+/**
+ * `pg_restore --data-only --file=-` of a dump read from stdin, its output counted as it
+ * streams: the rows of each table's COPY block (one line per row; newlines in values are
+ * escaped), so a dump's row counts are read without restoring it.
+ */
+export function startRowCount(binDir?: string) {
+  const child = spawn(
+    pgBinary(binDir, 'pg_restore'),
+    ['--data-only', '--file=-'],
+    { stdio: ['pipe', 'pipe', 'pipe'], env: childEnv() },
+  );
+  const rows = new Map<string, number>();
+  let table: string | undefined;
+  const lines = readline.createInterface({ input: child.stdout! });
+  lines.on('line', line => {
+    if (table === undefined) {
+      table = copyTableOf(line);
+      if (table !== undefined) rows.set(table, 0);
+    } else if (line === '\\.') {
+      table = undefined;
+    } else {
+      rows.set(table, rows.get(table)! + 1);
+    }
+  });
+  const closed = new Promise(resolve => lines.on('close', resolve));
+  const exit = exitOf(child);
+  return {
+    child,
+    result: Promise.all([exit, closed]).then(([e]) => ({ ...e, rows })),
   };
 }
 

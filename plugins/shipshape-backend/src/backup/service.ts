@@ -10,6 +10,7 @@ import {
   OperationOutcome,
 } from '../operations/engine';
 import { BACKUP_KIND, DRILL_KIND, RunContext, messageOf } from './runs/context';
+import { CronJobBackups } from './runs/cronJob';
 import { InClusterJobBackups } from './runs/inClusterJob';
 import { PgDumpBackups } from './runs/pgDump';
 import { RestoreDrills } from './runs/restoreDrill';
@@ -50,6 +51,7 @@ export class BackupService {
   private readonly run: RunContext;
   private readonly pgDump: PgDumpBackups;
   private readonly inCluster: InClusterJobBackups;
+  private readonly cronJob: CronJobBackups;
   private readonly drills: RestoreDrills;
 
   constructor(
@@ -63,6 +65,7 @@ export class BackupService {
     this.store = this.run.store;
     this.pgDump = new PgDumpBackups(this.run);
     this.inCluster = new InClusterJobBackups(this.run);
+    this.cronJob = new CronJobBackups(this.run);
     this.drills = new RestoreDrills(this.run);
   }
 
@@ -83,6 +86,8 @@ export class BackupService {
     const rec = await this.store.get(ctx.operation.id);
     try {
       if (rec.method === 'in-cluster') await this.inCluster.execute(ctx, rec);
+      // a verification only reads: a resumed one runs again
+      else if (rec.method === 'cronjob') await this.cronJob.execute(ctx, rec);
       else if (ctx.resumed) await this.pgDump.abandon(ctx, rec);
       else await this.pgDump.execute(ctx, rec);
     } catch (e) {
@@ -138,6 +143,21 @@ export class BackupService {
     req: Parameters<InClusterJobBackups['start']>[0],
   ): Promise<{ record: BackupRecord; done: Promise<BackupRecord> }> {
     return this.inCluster.start(req);
+  }
+
+  /**
+   * Submits the verification of a backup the chart's CronJob wrote (ConflictError if a backup
+   * of the target is running); `done` resolves with the final record, never rejects.
+   */
+  startCronJobVerification(
+    req: Parameters<CronJobBackups['start']>[0],
+  ): Promise<{ record: BackupRecord; done: Promise<BackupRecord> }> {
+    return this.cronJob.start(req);
+  }
+
+  /** The storage a target's backups are in, and its second one (copyTo). */
+  storageOf(target: BackupTarget) {
+    return this.run.storageOf(target);
   }
 
   /** Deletes the verified backups the target's retention no longer keeps; returns their ids. */

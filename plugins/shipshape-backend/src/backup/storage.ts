@@ -6,6 +6,7 @@ import {
   DeleteObjectCommand,
   GetObjectCommand,
   HeadObjectCommand,
+  ListObjectsV2Command,
   S3Client,
   ServerSideEncryption,
   UploadPartCopyCommand,
@@ -34,8 +35,17 @@ export interface BackupStorage {
   /** Removes `<key>.partial` and `<key>`, ignoring ones that do not exist. */
   discard(key: string): Promise<void>;
   exists(key: string, partial?: boolean): Promise<boolean>;
+  /** The objects whose key starts with `prefix` (keys relative to the storage, as `read` takes). */
+  list(prefix: string): Promise<StoredObject[]>;
   /** Human-readable location (no credentials), for records and messages. */
   describe(key: string): string;
+}
+
+/** An object in a storage, as `list` finds it; `modifiedAt` is the store's clock. */
+export interface StoredObject {
+  key: string;
+  sizeBytes: number;
+  modifiedAt: Date;
 }
 
 export const PARTIAL_SUFFIX = '.partial';
@@ -94,6 +104,26 @@ class LocalStorage implements BackupStorage {
 
   async exists(key: string, partial = false) {
     return fs.existsSync(this.file(key, partial));
+  }
+
+  async list(prefix: string) {
+    const root = path.resolve(this.directory);
+    const out: StoredObject[] = [];
+    const walk = async (dir: string) => {
+      const entries = await fs.promises
+        .readdir(dir, { withFileTypes: true })
+        .catch(e => (e.code === 'ENOENT' ? [] : Promise.reject(e)));
+      for (const e of entries) {
+        const file = path.join(dir, e.name);
+        if (e.isDirectory()) await walk(file);
+        const key = path.relative(root, file).split(path.sep).join('/');
+        if (!e.isFile() || !key.startsWith(prefix)) continue;
+        const st = await fs.promises.stat(file);
+        out.push({ key, sizeBytes: st.size, modifiedAt: st.mtime });
+      }
+    };
+    await walk(root);
+    return out.sort((a, b) => a.key.localeCompare(b.key));
   }
 
   describe(key: string) {
@@ -294,6 +324,31 @@ class S3Storage implements BackupStorage {
       }
       throw e;
     }
+  }
+
+  async list(prefix: string) {
+    const out: StoredObject[] = [];
+    const base = this.cfg.prefix ?? '';
+    let token: string | undefined;
+    do {
+      const res = await this.client.send(
+        new ListObjectsV2Command({
+          Bucket: this.cfg.bucket,
+          Prefix: base + prefix,
+          ContinuationToken: token,
+        }),
+      );
+      for (const o of res.Contents ?? []) {
+        if (!o.Key?.startsWith(base)) continue;
+        out.push({
+          key: o.Key.slice(base.length),
+          sizeBytes: o.Size ?? 0,
+          modifiedAt: o.LastModified ?? new Date(0),
+        });
+      }
+      token = res.IsTruncated ? res.NextContinuationToken : undefined;
+    } while (token);
+    return out;
   }
 
   describe(key: string) {

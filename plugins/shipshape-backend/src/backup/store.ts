@@ -14,14 +14,17 @@ export type BackupStatus =
   | 'succeeded'
   | 'failed'
   | 'deleted';
-export type BackupMethod = 'pg_dump' | 'in-cluster';
+/** `cronjob`: a dump the chart's CronJob wrote, found and verified by the portal (runs/cronJob.ts). */
+export type BackupMethod = 'pg_dump' | 'in-cluster' | 'cronjob';
 export type BackupStep =
   | 'dump'
   | 'upload'
   | 'verify'
   | 'commit'
   | 'create-job'
-  | 'job';
+  | 'job'
+  | 'fetch'
+  | 'manifest';
 export type DrillStep =
   | 'fetch'
   | 'checksum'
@@ -154,7 +157,7 @@ export class BackupStore {
       | 'requestedBy'
       | 'reason'
     > &
-      Partial<Pick<BackupRecord, 'method' | 'location' | 'step'>>,
+      Partial<Pick<BackupRecord, 'method' | 'location' | 'step' | 'startedAt'>>,
   ): Promise<void> {
     await this.db(BACKUPS).insert({
       id: rec.id,
@@ -168,8 +171,20 @@ export class BackupStore {
       storage_key: rec.storageKey,
       requested_by: rec.requestedBy,
       reason: rec.reason ?? null,
-      started_at: new Date(),
+      // a CronJob's backup started when its snapshot was taken, not when it was found
+      started_at: rec.startedAt ? new Date(rec.startedAt) : new Date(),
     });
+  }
+
+  /** The records of a target's backups stored under `storageKey` (CronJob backups), newest first. */
+  async byStorageKey(
+    target: string,
+    storageKey: string,
+  ): Promise<BackupRecord[]> {
+    const rows = await this.db(BACKUPS)
+      .where({ target, storage_key: storageKey })
+      .orderBy('finished_at', 'desc');
+    return rows.map(toBackup);
   }
 
   /** Records the step a running backup has reached (and, optionally, where it runs). */

@@ -3,6 +3,7 @@ import { NotFoundError } from '@backstage/errors';
 import { ChildProcess } from 'child_process';
 import { Knex } from 'knex';
 import { BackupConfig, BackupTarget } from '../config';
+import { copyBackup } from '../copies';
 import { TableCount, scrub } from '../pg';
 import { locationRedactor } from '../redact';
 import { BackupStorage, createStorage } from '../storage';
@@ -175,6 +176,45 @@ export class RunContext {
   }
 
   /**
+   * Copies a verified backup to the target's second storage (copyTo), if any, or, when
+   * `existing` (the chart's CronJob wrote the copy), re-reads and checks the copy there; either
+   * is recorded in shipshape_backup_copies. A failure is recorded and said; the backup stays
+   * verified.
+   */
+  async copyBackup(
+    ctx: OperationContext,
+    target: BackupTarget,
+    from: BackupStorage,
+    b: { id: string; key: string; size: number; sha256: string },
+    existing = false,
+  ) {
+    const copyTo = this.copyStorageOf(target);
+    if (!copyTo) return;
+    const copy = await copyBackup(this.db, {
+      backupId: b.id,
+      target: target.name,
+      key: b.key,
+      sizeBytes: b.size,
+      sha256: b.sha256,
+      from,
+      to: copyTo,
+      existing,
+    }).catch(e => ({
+      status: 'failed',
+      location: copyTo.describe(b.key),
+      error: `recording the copy failed: ${messageOf(e)}`,
+    }));
+    if (copy.status === 'verified') {
+      await this.say(
+        ctx,
+        `${existing ? 'Second copy checked in' : 'Copied to'} ${copy.location}`,
+      );
+    } else {
+      await this.say(ctx, `Second copy failed: ${copy.error}`, 'warn');
+    }
+  }
+
+  /**
    * Submits a run (ConflictError if one of its engine target runs on any replica); `prepare`
    * writes its record while the target is held. Returns the record now, and `done`: the
    * record once this replica's run of it ended (never rejects).
@@ -203,7 +243,7 @@ export class RunContext {
     record: (
       id: string,
     ) => Pick<BackupRecord, 'storageType' | 'storageKey'> &
-      Partial<Pick<BackupRecord, 'method' | 'location' | 'step'>>,
+      Partial<Pick<BackupRecord, 'method' | 'location' | 'step' | 'startedAt'>>,
   ): Promise<{ record: BackupRecord; done: Promise<BackupRecord> }> {
     const { target, entityRef, requestedBy, reason } = req;
     return this.submit(

@@ -1,15 +1,13 @@
 import { Knex } from 'knex';
 import { BackupTarget, assertEntityMayUse, passwordOf } from '../config';
-import { copyBackup, deleteCopies } from '../copies';
+import { deleteCopies } from '../copies';
 import {
   TableCount,
   countTables,
   describeConnection,
-  feedChild,
   pgClient,
   scrub,
   startDump,
-  startList,
 } from '../pg';
 import { retentionPlan } from '../retention';
 import { BackupStorage } from '../storage';
@@ -23,9 +21,9 @@ import {
   interruption,
   killOnAbort,
   messageOf,
-  tableName,
 } from './context';
-import { Digest, digestOf } from './digest';
+import { Digest } from './digest';
+import { verifyStoredDump } from './verifyDump';
 
 /** Storage key of a backup: `<target>/<UTC timestamp>-<id>.dump` (pg_dump custom format). */
 export function backupKey(target: string, id: string, at = new Date()): string {
@@ -132,7 +130,12 @@ export class PgDumpBackups {
           tables.length
         } tables, ${Date.now() - started} ms`,
       );
-      await this.copy(ctx, target, storage, { id, key, size, sha256 });
+      await this.run.copyBackup(ctx, target, storage, {
+        id,
+        key,
+        size,
+        sha256,
+      });
       await holdsClaim(ctx);
       const deleted = await this.applyRetention(target).catch(e => {
         this.run.say(ctx, `Retention failed: ${messageOf(e)}`, 'warn');
@@ -168,42 +171,15 @@ export class PgDumpBackups {
     }
   }
 
-  /** Copies a verified backup to the target's second storage, if any; a failure is only said. */
-  private async copy(
-    ctx: OperationContext,
-    target: BackupTarget,
-    from: BackupStorage,
-    b: { id: string; key: string; size: number; sha256: string },
-  ) {
-    const copyTo = this.run.copyStorageOf(target);
-    if (!copyTo) return;
-    // A failed copy is recorded with its step; the backup stays verified.
-    const copy = await copyBackup(this.run.db, {
-      backupId: b.id,
-      target: target.name,
-      key: b.key,
-      sizeBytes: b.size,
-      sha256: b.sha256,
-      from,
-      to: copyTo,
-    }).catch(e => ({
-      status: 'failed',
-      location: copyTo.describe(b.key),
-      error: `recording the copy failed: ${messageOf(e)}`,
-    }));
-    if (copy.status === 'verified') {
-      await this.run.say(ctx, `Copied to ${copy.location}`);
-    } else {
-      await this.run.say(ctx, `Second copy failed: ${copy.error}`, 'warn');
-    }
-  }
-
   /**
    * Deletes the verified backups the target's retention no longer keeps (retentionPlan:
    * time tiers, a minimum age, never the newest verified one).
    */
   async applyRetention(target: BackupTarget): Promise<string[]> {
-    const verified = await this.run.store.verified(target.name);
+    // the chart's CronJob keeps its own backups (its retention runs in the Job)
+    const verified = (await this.run.store.verified(target.name)).filter(
+      b => b.method !== 'cronjob',
+    );
     const storage = this.run.storageOf(target);
     const deleted: string[] = [];
     for (const d of retentionPlan(verified, target.retention)) {
@@ -328,31 +304,15 @@ export class PgDumpBackups {
     sha256: string,
     tables: TableCount[],
   ) {
-    const input = await storage.read(key, true);
-    const list = startList(this.run.config.binDir);
-    const measured = digestOf(input);
-    await feedChild(input, list.child);
-    const result = await list.result;
-    const got = measured();
-    if (got.size !== size || got.sha256 !== sha256) {
-      throw new StepError(
-        'verify',
-        `stored object differs from what was dumped: ${got.size} bytes sha256 ${got.sha256}, expected ${size} bytes sha256 ${sha256}`,
-      );
-    }
-    if (result.code !== 0) {
-      throw new StepError(
-        'verify',
-        `pg_restore --list cannot read the stored dump: ${result.stderr.trim()}`,
-      );
-    }
-    const expected = tables.map(tableName).sort();
-    const missing = expected.filter(t => !result.tables.includes(t));
-    if (missing.length) {
-      throw new StepError(
-        'verify',
-        `the stored dump has no data for ${missing.join(', ')}`,
-      );
-    }
+    await verifyStoredDump({
+      storage,
+      key,
+      partial: true,
+      binDir: this.run.config.binDir,
+      expected: { size, sha256, tables },
+    }).catch(e => {
+      // here the object was just written: not reading it back fails the verification
+      throw e instanceof StepError ? new StepError('verify', e.message) : e;
+    });
   }
 }
