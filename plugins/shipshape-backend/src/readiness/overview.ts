@@ -5,116 +5,45 @@ import {
   parseEntityRef,
   stringifyEntityRef,
 } from '@backstage/catalog-model';
-import { InputError } from '@backstage/errors';
 import { CatalogService } from '@backstage/plugin-catalog-node';
 import {
   ECOSYSTEM_ANNOTATIONS,
   SHIPSHAPE_ANNOTATIONS,
-  TIERS,
   evaluateDrReadiness,
   readAnnotation,
 } from '@shipshape/plugin-shipshape-common';
 import { Knex } from 'knex';
-import { z } from 'zod';
 import { BackupConfig, targetOfEntity } from '../backup/config';
+import { catalogPages } from '../catalogPages';
 import { isoOf, numberOf } from '../rows';
+import { GetDrOverview } from '../schema/openapi';
+import { DrOverview, DrOverviewRow } from '../schema/openapi/generated/models';
 import { GRADED_ENVIRONMENT } from './service';
 
 /** A recorded grade, or `none` when the entity has not been graded yet. */
-export type OverviewGrade = 'pass' | 'warn' | 'fail' | 'none';
-
-/**
- * One service in the DR overview: its last recorded grade, its backups and drills against its
- * objectives (times, statuses and durations only: never a host, path, storage key or error).
- */
-export interface DrOverviewRow {
-  entityRef: string;
-  name: string;
-  title?: string;
-  /** The entity page's path in the portal (/catalog/:namespace/:kind/:name). */
-  link: string;
-  /** Entity refs (group:default/team-a, system:default/payments). */
-  owner?: string;
-  system?: string;
-  tier?: string;
-  grade: OverviewGrade;
-  /** When the current grade was first recorded. */
-  gradedAt?: string;
-  /** Effective objectives in seconds: declared, else the tier's default. */
-  rpoSeconds?: number;
-  rtoSeconds?: number;
-  /** The newest backup the portal stored and verified. */
-  lastBackupAt?: string;
-  backupAgeSeconds?: number;
-  /** The backup age is within the RPO (absent when there is no backup or no RPO). */
-  backupWithinRpo?: boolean;
-  lastDrillAt?: string;
-  lastDrillStatus?: 'running' | 'passed' | 'failed';
-  restoreMs?: number;
-  /** The last drill's restore took no longer than the RTO. */
-  restoreWithinRto?: boolean;
-}
-
-export interface DrOverview {
-  rows: DrOverviewRow[];
-  /** Rows matching the filters (before limit/offset). */
-  total: number;
-  /** Services the caller may read that were looked at. */
-  entities: number;
-  /** The catalog has more such services than one overview reads. */
-  truncated: boolean;
-  /** Every owner among the services looked at, for a filter's choices. */
-  owners: string[];
-  evaluatedAt: string;
-}
-
-export const OVERVIEW_SORTS = [
-  'grade',
-  'name',
-  'owner',
-  'tier',
-  'system',
-  'backupAge',
-  'lastDrill',
-  'restore',
-] as const;
+export type OverviewGrade = DrOverviewRow['grade'];
 
 /** At most this many services are read from the catalog for one overview. */
 export const MAX_OVERVIEW_ENTITIES = 5000;
-const CATALOG_PAGE = 1000;
 
-/** The query of GET /dr/overview; a bad value is refused naming the parameter. */
-const overviewQuery = z
-  .object({
-    owner: z.string().min(1).max(255).optional(),
-    tier: z.enum([...TIERS, 'none']).optional(),
-    grade: z.enum(['pass', 'warn', 'fail', 'none']).optional(),
-    sort: z.enum(OVERVIEW_SORTS).default('grade'),
-    order: z.enum(['asc', 'desc']).default('asc'),
-    limit: z.coerce
-      .number()
-      .int()
-      .min(1)
-      .max(MAX_OVERVIEW_ENTITIES)
-      .default(500),
-    offset: z.coerce.number().int().min(0).max(1_000_000).default(0),
-  })
-  .strict();
+/**
+ * The query of GET /dr/overview (openapi.yaml validates it before the router sees it), with
+ * the defaults applied: worst grade first, 500 rows from the first.
+ */
+export type DrOverviewQuery = GetDrOverview['query'] &
+  Required<Pick<GetDrOverview['query'], 'sort' | 'order' | 'limit' | 'offset'>>;
 
-export type DrOverviewQuery = z.infer<typeof overviewQuery>;
-
-/** Parses GET /dr/overview's query; InputError naming each bad parameter. */
-export function parseOverviewQuery(query: unknown): DrOverviewQuery {
-  const result = overviewQuery.safeParse(query);
-  if (!result.success) {
-    const issues = result.error.issues.map(i =>
-      i.code === 'unrecognized_keys'
-        ? `unknown parameter ${i.keys.join(', ')}`
-        : `${i.path.join('.')}: ${i.message}`,
-    );
-    throw new InputError(`Invalid query: ${issues.join('; ')}`);
-  }
-  return result.data;
+/** GET /dr/overview's query with its defaults. */
+export function overviewQueryWithDefaults(
+  query: GetDrOverview['query'],
+): DrOverviewQuery {
+  return {
+    ...query,
+    sort: query.sort ?? 'grade',
+    order: query.order ?? 'asc',
+    limit: query.limit ?? 500,
+    offset: query.offset ?? 0,
+  };
 }
 
 // Worst first: a failing grade, then a warning, then one never recorded, then a pass.
@@ -284,28 +213,19 @@ export class DrOverviewService {
       'spec.lifecycle',
     ];
     const entities: Entity[] = [];
-    let cursor: string | undefined;
     let truncated = false;
-    do {
-      const page = await this.deps.catalog.queryEntities(
-        cursor
-          ? { cursor, fields, limit: CATALOG_PAGE }
-          : {
-              filter,
-              fields,
-              limit: CATALOG_PAGE,
-              orderFields: { field: 'metadata.name', order: 'asc' },
-            },
-        { credentials },
-      );
-      entities.push(...page.items);
-      cursor = page.pageInfo.nextCursor;
-      if (entities.length >= MAX_OVERVIEW_ENTITIES) {
-        truncated = Boolean(cursor) || entities.length > MAX_OVERVIEW_ENTITIES;
-        entities.length = Math.min(entities.length, MAX_OVERVIEW_ENTITIES);
+    for await (const page of catalogPages(
+      this.deps.catalog,
+      { filter, fields, orderFields: { field: 'metadata.name', order: 'asc' } },
+      credentials,
+    )) {
+      entities.push(...page);
+      if (entities.length > MAX_OVERVIEW_ENTITIES) {
+        truncated = true;
+        entities.length = MAX_OVERVIEW_ENTITIES;
         break;
       }
-    } while (cursor);
+    }
     return { entities, truncated };
   }
 

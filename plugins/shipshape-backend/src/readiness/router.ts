@@ -2,10 +2,10 @@ import { HttpAuthService } from '@backstage/backend-plugin-api';
 import { InputError } from '@backstage/errors';
 import { CatalogService } from '@backstage/plugin-catalog-node';
 import express from 'express';
-import Router from 'express-promise-router';
 import { entityOfRequest } from '../http/entityOfRequest';
 import { KubernetesClusters } from '../kubernetes/clusters';
-import { DrOverviewService, parseOverviewQuery } from './overview';
+import { createFeatureRouter } from '../schema/router';
+import { DrOverviewService, overviewQueryWithDefaults } from './overview';
 import { GRADED_ENVIRONMENT, ReadinessService } from './service';
 
 /**
@@ -20,7 +20,7 @@ export function createReadinessRouter(deps: {
   httpAuth: HttpAuthService;
   catalog: CatalogService;
 }): express.Router {
-  const router = Router();
+  const router = createFeatureRouter();
   router.get(
     '/entities/:kind/:namespace/:name/dr-readiness',
     async (req, res) => {
@@ -46,7 +46,7 @@ export function createReadinessRouter(deps: {
   // `GET /dr/overview`: every service the caller may read, its recorded grade, backup age
   // against its RPO and last drill against its RTO (readiness/overview.ts). Reads only.
   router.get('/dr/overview', async (req, res) => {
-    const query = parseOverviewQuery(req.query);
+    const query = overviewQueryWithDefaults(req.query);
     const credentials = await deps.httpAuth.credentials(req, {
       allow: ['user', 'service'],
     });

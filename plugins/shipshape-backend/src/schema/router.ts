@@ -1,6 +1,7 @@
 import { createValidatedOpenApiRouterFromGeneratedEndpointMap } from '@backstage/backend-openapi-utils';
 import { InputError } from '@backstage/errors';
 import express from 'express';
+import Router from 'express-promise-router';
 import * as OpenApiValidator from 'express-openapi-validator';
 import { EndpointMap, spec } from './openapi';
 
@@ -78,4 +79,17 @@ export function createOpenApiRouter(): ShipshapeApiRouter {
       validatorOptions: { validateRequests: false },
     },
   );
+}
+
+/**
+ * A feature's router, typed by the same generated EndpointMap: a path the document does not
+ * describe, a handler reading a parameter or body field it does not declare, or an answer
+ * that is not the document's response type is a compile error. It is mounted on the root
+ * router (createOpenApiRouter), whose middleware has already parsed and validated the request,
+ * so a feature validates nothing again.
+ */
+export function createFeatureRouter(): ShipshapeApiRouter {
+  // express-promise-router is what createValidatedOpenApiRouterFromGeneratedEndpointMap
+  // builds as well; TypedRouter narrows only the route methods' types.
+  return Router() as ShipshapeApiRouter;
 }

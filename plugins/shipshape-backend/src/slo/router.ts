@@ -3,15 +3,14 @@ import { stringifyEntityRef } from '@backstage/catalog-model';
 import { CatalogService } from '@backstage/plugin-catalog-node';
 import {
   SHIPSHAPE_ANNOTATIONS,
-  SloBurnRow,
-  SloBurningResponse,
   readAnnotation,
 } from '@shipshape/plugin-shipshape-common';
 import { CATALOG_FILTER_EXISTS } from '@backstage/catalog-client';
 import { InputError } from '@backstage/errors';
 import express from 'express';
-import Router from 'express-promise-router';
 import { entityOfRequest } from '../http/entityOfRequest';
+import { SloBurnRow, SloBurning } from '../schema/openapi/generated/models';
+import { createFeatureRouter } from '../schema/router';
 import { chooseInstance } from './config';
 import { SloService } from './service';
 import { SloFileReader, loadEntitySlos } from './source';
@@ -33,7 +32,7 @@ export interface SloRouterDeps {
 export function createSloRouter(deps: SloRouterDeps): express.Router {
   const { service } = deps;
   const cfg = service.cfg;
-  const router = Router();
+  const router = createFeatureRouter();
 
   router.get('/entities/:kind/:namespace/:name/slos', async (req, res) => {
     const credentials = await deps.httpAuth.credentials(req, {
@@ -89,7 +88,7 @@ export function createSloRouter(deps: SloRouterDeps): express.Router {
       { credentials },
     );
     const rows: SloBurnRow[] = [];
-    const errors: SloBurningResponse['errors'] = [];
+    const errors: SloBurning['errors'] = [];
     let next = 0;
     const worker = async () => {
       while (next < items.length) {
@@ -124,7 +123,7 @@ export function createSloRouter(deps: SloRouterDeps): express.Router {
     rows.sort(
       (a, b) => key(b) - key(a) || a.entityRef.localeCompare(b.entityRef),
     );
-    const body: SloBurningResponse = {
+    const body: SloBurning = {
       rows,
       entities: items.length,
       truncated: totalItems > items.length,

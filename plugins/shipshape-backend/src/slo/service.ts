@@ -1,12 +1,9 @@
 import { Entity } from '@backstage/catalog-model';
 import {
   ECOSYSTEM_ANNOTATIONS,
-  EntitySlosResponse,
   SLO_BURN_WINDOWS,
-  SloAlert,
   SloBurnWindow,
   SloDataState,
-  SloStatus,
   SLO_WINDOWS,
   Slo,
   errorBudget,
@@ -23,6 +20,11 @@ import {
   PromSeries,
   num,
 } from './prometheus';
+import {
+  EntitySlos,
+  SloAlert,
+  SloStatus,
+} from '../schema/openapi/generated/models';
 
 export const BURN_WINDOWS = SLO_BURN_WINDOWS;
 type BurnWindow = SloBurnWindow;
@@ -351,7 +353,7 @@ export class SloService {
     entityRef: string,
     defs: { slos: Slo[]; errors: string[]; declared: boolean; service: string },
     instance: PrometheusInstance,
-  ): Promise<EntitySlosResponse> {
+  ): Promise<EntitySlos> {
     const now = Date.now();
     const [statuses, alerts] = await Promise.all([
       Promise.all(defs.slos.map(s => this.sloStatus(s, instance, now))),

@@ -21,7 +21,6 @@ import { GetHealth200Response } from '../models/GetHealth200Response.model';
 import { GetOperation200Response } from '../models/GetOperation200Response.model';
 import { GetOperationLog200Response } from '../models/GetOperationLog200Response.model';
 import { GetPolicy200Response } from '../models/GetPolicy200Response.model';
-import { GetSlosBurning200Response } from '../models/GetSlosBurning200Response.model';
 import { ListEntityOperations200Response } from '../models/ListEntityOperations200Response.model';
 import { Operation } from '../models/Operation.model';
 import { OwnershipSummary } from '../models/OwnershipSummary.model';
@@ -30,6 +29,7 @@ import { RestoreDrill } from '../models/RestoreDrill.model';
 import { RollbackRequest } from '../models/RollbackRequest.model';
 import { RolloutPlan } from '../models/RolloutPlan.model';
 import { RolloutStatus } from '../models/RolloutStatus.model';
+import { SloBurning } from '../models/SloBurning.model';
 
 /**
  * @public
@@ -265,7 +265,7 @@ export type GetSlosBurning = {
   query: {
     limit?: number;
   };
-  response: GetSlosBurning200Response | Error | Error;
+  response: SloBurning | Error | Error;
 };
 /**
  * @public

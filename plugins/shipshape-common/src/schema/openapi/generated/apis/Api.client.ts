@@ -26,7 +26,6 @@ import { GetHealth200Response } from '../models/GetHealth200Response.model';
 import { GetOperation200Response } from '../models/GetOperation200Response.model';
 import { GetOperationLog200Response } from '../models/GetOperationLog200Response.model';
 import { GetPolicy200Response } from '../models/GetPolicy200Response.model';
-import { GetSlosBurning200Response } from '../models/GetSlosBurning200Response.model';
 import { ListEntityOperations200Response } from '../models/ListEntityOperations200Response.model';
 import { Operation } from '../models/Operation.model';
 import { OwnershipSummary } from '../models/OwnershipSummary.model';
@@ -35,6 +34,7 @@ import { RestoreDrill } from '../models/RestoreDrill.model';
 import { RollbackRequest } from '../models/RollbackRequest.model';
 import { RolloutPlan } from '../models/RolloutPlan.model';
 import { RolloutStatus } from '../models/RolloutStatus.model';
+import { SloBurning } from '../models/SloBurning.model';
 
 /**
  * Wraps the Response type to convey a type on the json call.
@@ -869,7 +869,7 @@ export class DefaultApiClient {
     // @ts-ignore
     request: GetSlosBurning,
     options?: RequestOptions,
-  ): Promise<TypedResponse<GetSlosBurning200Response>> {
+  ): Promise<TypedResponse<SloBurning>> {
     const baseUrl = await this.discoveryApi.getBaseUrl(pluginId);
 
     const uriTemplate = `/slos/burning{?limit}`;

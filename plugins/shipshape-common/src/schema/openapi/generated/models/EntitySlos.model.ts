@@ -5,6 +5,7 @@
 // ******************************************************************
 import { EntitySlosAlertmanager } from '../models/EntitySlosAlertmanager.model';
 import { EntitySlosPrometheus } from '../models/EntitySlosPrometheus.model';
+import { EntitySlosSilencesInner } from '../models/EntitySlosSilencesInner.model';
 import { SloAlert } from '../models/SloAlert.model';
 import { SloStatus } from '../models/SloStatus.model';
 
@@ -22,6 +23,11 @@ export interface EntitySlos {
   slos: Array<SloStatus>;
   alerts: Array<SloAlert>;
   alertsState: EntitySlosAlertsStateEnum;
+  alertsError?: string;
+  /**
+   * Active Alertmanager silences that match the entity\'s alerts.
+   */
+  silences?: Array<EntitySlosSilencesInner>;
   evaluatedAt: string;
 }
 

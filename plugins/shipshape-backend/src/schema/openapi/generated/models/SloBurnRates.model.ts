@@ -5,9 +5,12 @@
 // ******************************************************************
 
 /**
+ * The error ratio over each window divided by the error budget (null when Prometheus had no data).
  * @public
  */
-export interface GetSlosBurning200ResponseErrorsInner {
-  entityRef: string;
-  error: string;
+export interface SloBurnRates {
+  '5m': number | null;
+  '1h': number | null;
+  '6h': number | null;
+  '3d': number | null;
 }

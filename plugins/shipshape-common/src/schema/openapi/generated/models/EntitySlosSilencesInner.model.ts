@@ -5,12 +5,11 @@
 // ******************************************************************
 
 /**
- * The burn rate over each window (null when Prometheus had no data).
  * @public
  */
-export interface SloStatusBurnRates {
-  '5m': number | null;
-  '1h': number | null;
-  '6h': number | null;
-  '3d': number | null;
+export interface EntitySlosSilencesInner {
+  id: string;
+  comment: string;
+  createdBy: string;
+  endsAt: string;
 }
