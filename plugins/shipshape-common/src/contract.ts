@@ -9,10 +9,16 @@ import { INLINE_SLO_EXAMPLE, parseInlineSlo } from './slo/inline';
 
 export type { ParseResult };
 
+/** @public */
 export const TIERS = ['critical', 'standard', 'best-effort'] as const;
+/** @public */
 export type Tier = (typeof TIERS)[number];
 
-/** Names the Backstage ecosystem already uses; Shipshape reuses them unchanged. */
+/**
+ * Names the Backstage ecosystem already uses; Shipshape reuses them unchanged.
+ *
+ * @public
+ */
 export const ECOSYSTEM_ANNOTATIONS = {
   kubernetesId: 'backstage.io/kubernetes-id',
   kubernetesNamespace: 'backstage.io/kubernetes-namespace',
@@ -23,12 +29,20 @@ export const ECOSYSTEM_ANNOTATIONS = {
   prometheusRule: 'prometheus.io/rule',
 } as const;
 
-/** Longest annotation value Shipshape accepts; longer values are refused, not truncated. */
+/**
+ * Longest annotation value Shipshape accepts; longer values are refused, not truncated.
+ *
+ * @public
+ */
 export const MAX_VALUE_LENGTH = 1024;
 
 const DNS_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
 
-/** A Kubernetes DNS label (RFC 1123): lowercase letters, digits and '-', at most 63 characters. */
+/**
+ * A Kubernetes DNS label (RFC 1123): lowercase letters, digits and '-', at most 63 characters.
+ *
+ * @public
+ */
 export function isDnsLabel(value: string): boolean {
   return value.length <= 63 && DNS_LABEL.test(value);
 }
@@ -74,7 +88,11 @@ function oneOf<T extends string>(allowed: readonly T[]) {
   };
 }
 
-/** A duration such as `15m`, `4h` or `30d`, returned in seconds. */
+/**
+ * A duration such as `15m`, `4h` or `30d`, returned in seconds.
+ *
+ * @public
+ */
 export function parseDuration(name: string, raw: string): ParseResult<number> {
   const base = checkRaw(name, raw);
   if (!base.ok) return base;
@@ -161,7 +179,11 @@ function field<T>(spec: FieldSpec<T>) {
   };
 }
 
-/** Shipshape's own annotations, all under `shipshape.dev/`. */
+/**
+ * Shipshape's own annotations, all under `shipshape.dev/`.
+ *
+ * @public
+ */
 export const SHIPSHAPE_ANNOTATIONS = {
   tier: field({
     name: 'shipshape.dev/tier',
@@ -246,6 +268,8 @@ export const SHIPSHAPE_ANNOTATIONS = {
 /**
  * Labels stamped on every Kubernetes object by the templates' Helm chart, so cost can be
  * allocated from the cluster and compared with the catalog.
+ *
+ * @public
  */
 export const SHIPSHAPE_LABELS = {
   service: 'shipshape.dev/service',
@@ -259,6 +283,8 @@ export const SHIPSHAPE_LABELS = {
  * Annotations on the workloads (and namespaces) the portal acts on: the evidence that an object
  * belongs to a catalog entity. The entity's author cannot write them from the catalog; only the
  * identity that deploys the chart (Helm) or creates the namespace (the platform) can.
+ *
+ * @public
  */
 export const WORKLOAD_ANNOTATIONS = {
   /** The owning entity's ref, e.g. `component:default/payments-api` (the chart stamps it). */
@@ -268,9 +294,14 @@ export const WORKLOAD_ANNOTATIONS = {
   helmReleaseNamespace: 'meta.helm.sh/release-namespace',
 } as const;
 
+/** @public */
 export type ShipshapeAnnotationKey = keyof typeof SHIPSHAPE_ANNOTATIONS;
 
-/** Reads one Shipshape annotation from an entity: undefined when absent, else its parse result. */
+/**
+ * Reads one Shipshape annotation from an entity: undefined when absent, else its parse result.
+ *
+ * @public
+ */
 export function readAnnotation<K extends ShipshapeAnnotationKey>(
   entity: { metadata: { annotations?: Record<string, string> } },
   key: K,

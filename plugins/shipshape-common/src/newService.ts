@@ -14,10 +14,18 @@ import { checkEntityPolicy, ShipshapePolicy } from './policy';
 /** A Kubernetes DNS-1123 label that starts with a letter: what the template's name becomes. */
 const SERVICE_NAME = /^[a-z]([-a-z0-9]*[a-z0-9])?$/;
 
-/** Kinds whose names a new service would collide with (entity, Helm release, image, kubernetes-id). */
+/**
+ * Kinds whose names a new service would collide with (entity, Helm release, image, kubernetes-id).
+ *
+ * @public
+ */
 export const SERVICE_NAME_KINDS = ['Component', 'API', 'Resource', 'System'];
 
-/** Why `name` is not a DNS-1123 label starting with a letter, or undefined when it is one. */
+/**
+ * Why `name` is not a DNS-1123 label starting with a letter, or undefined when it is one.
+ *
+ * @public
+ */
 export function serviceNameFormatError(name: string): string | undefined {
   if (name.length > 63) {
     return `${name.length} characters; a DNS-1123 label has at most 63`;
@@ -28,7 +36,11 @@ export function serviceNameFormatError(name: string): string | undefined {
   return undefined;
 }
 
-/** The catalog query that finds the entities a new service called `name` would collide with. */
+/**
+ * The catalog query that finds the entities a new service called `name` would collide with.
+ *
+ * @public
+ */
 export function serviceNameQuery(name: string) {
   return {
     filter: { kind: SERVICE_NAME_KINDS, 'metadata.name': name },
@@ -36,7 +48,11 @@ export function serviceNameQuery(name: string) {
   };
 }
 
-/** Why `name` is taken, given what serviceNameQuery found; undefined when nothing was. */
+/**
+ * Why `name` is taken, given what serviceNameQuery found; undefined when nothing was.
+ *
+ * @public
+ */
 export function serviceNameTakenError(
   name: string,
   found: Pick<Entity, 'kind' | 'metadata'>[],
@@ -56,6 +72,8 @@ export function serviceNameTakenError(
 /**
  * Why `value` is not a cost center the policy accepts, or undefined. The one policy check of
  * this package, applied to a Component carrying only this cost center.
+ *
+ * @public
  */
 export function costCenterError(
   policy: ShipshapePolicy,
@@ -79,6 +97,8 @@ export function costCenterError(
 /**
  * The Group entity ref `owner` names (a Group's ref as OwnerPicker stores it, or a bare group
  * name), or why it cannot own a new service. Whether the group exists is the caller's question.
+ *
+ * @public
  */
 export function ownerGroupRef(
   owner: string,

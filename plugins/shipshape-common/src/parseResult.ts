@@ -1,4 +1,8 @@
-/** A parser's answer: a typed value, or a precise error that says what was wrong. */
+/**
+ * A parser's answer: a typed value, or a precise error that says what was wrong.
+ *
+ * @public
+ */
 export type ParseResult<T> =
   | { ok: true; value: T }
   | { ok: false; error: string };

@@ -6,6 +6,7 @@ import { createPermission } from '@backstage/plugin-permission-common';
  */
 const RESOURCE_TYPE_CATALOG_ENTITY = 'catalog-entity';
 
+/** @public */
 export const shipshapeDeployPermission = createPermission({
   name: 'shipshape.operation.deploy',
   attributes: { action: 'update' },
@@ -15,6 +16,8 @@ export const shipshapeDeployPermission = createPermission({
 /**
  * Needed in addition to {@link shipshapeDeployPermission} to deploy or roll back in an
  * environment marked `protected: true` (e.g. production), so a policy can be stricter there.
+ *
+ * @public
  */
 export const shipshapeProtectedDeployPermission = createPermission({
   name: 'shipshape.operation.deploy.protected',
@@ -22,12 +25,14 @@ export const shipshapeProtectedDeployPermission = createPermission({
   resourceType: RESOURCE_TYPE_CATALOG_ENTITY,
 });
 
+/** @public */
 export const shipshapeBackupPermission = createPermission({
   name: 'shipshape.operation.backup',
   attributes: { action: 'create' },
   resourceType: RESOURCE_TYPE_CATALOG_ENTITY,
 });
 
+/** @public */
 export const shipshapePermissions = [
   shipshapeDeployPermission,
   shipshapeProtectedDeployPermission,

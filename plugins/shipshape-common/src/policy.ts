@@ -6,12 +6,21 @@
 import { parseEntityRef, stringifyEntityRef } from '@backstage/catalog-model';
 import { MAX_VALUE_LENGTH, SHIPSHAPE_ANNOTATIONS, TIERS } from './contract';
 
-/** `warn` keeps the entity and shows the violation; `enforce` makes it a catalog processing error. */
+/**
+ * `warn` keeps the entity and shows the violation; `enforce` makes it a catalog processing error.
+ *
+ * @public
+ */
 export type PolicyMode = 'warn' | 'enforce';
 
+/** @public */
 export const POLICY_MODES: readonly PolicyMode[] = ['warn', 'enforce'];
 
-/** The rules a violation can come from. */
+/**
+ * The rules a violation can come from.
+ *
+ * @public
+ */
 export type PolicyRule =
   | 'owner-present'
   | 'owner-exists'
@@ -19,7 +28,11 @@ export type PolicyRule =
   | 'tag-value'
   | 'annotation-format';
 
-/** One tag (an annotation) the policy requires or constrains. */
+/**
+ * One tag (an annotation) the policy requires or constrains.
+ *
+ * @public
+ */
 export interface TagPolicy {
   /** The annotation name, e.g. `shipshape.dev/cost-center`. */
   name: string;
@@ -34,6 +47,7 @@ export interface TagPolicy {
   mode: PolicyMode;
 }
 
+/** @public */
 export interface ShipshapePolicy {
   /** Entity kinds the policy applies to, lower case. */
   kinds: string[];
@@ -44,14 +58,22 @@ export interface ShipshapePolicy {
   tags: TagPolicy[];
 }
 
-/** The policy when app-config says nothing: cost center `CC-nnnn` inherited from the system, a known tier; all warn. */
+/**
+ * The policy when app-config says nothing: cost center `CC-nnnn` inherited from the system, a known tier; all warn.
+ *
+ * @public
+ */
 export function defaultShipshapePolicy(
   mode: PolicyMode = 'warn',
 ): ShipshapePolicy {
   return parseShipshapePolicy({ mode });
 }
 
-/** A precise, named error in the policy itself (app-config), thrown at startup. */
+/**
+ * A precise, named error in the policy itself (app-config), thrown at startup.
+ *
+ * @public
+ */
 export class PolicyConfigError extends Error {
   name = 'PolicyConfigError';
 }
@@ -102,6 +124,8 @@ const DEFAULT_TAGS = [
  * Reads app-config `shipshape.policy` (as plain data, e.g. `config.getOptional('shipshape.policy')`).
  * `mode` at the top is the default of every rule. Throws a PolicyConfigError naming the key
  * that is wrong; an entity can never make this throw.
+ *
+ * @public
  */
 export function parseShipshapePolicy(raw: unknown): ShipshapePolicy {
   const input = raw === undefined || raw === null ? {} : raw;
@@ -170,18 +194,27 @@ export function parseShipshapePolicy(raw: unknown): ShipshapePolicy {
   };
 }
 
-/** What the catalog said about the entity's owner. */
+/**
+ * What the catalog said about the entity's owner.
+ *
+ * @public
+ */
 export type OwnerLookup =
   | { status: 'found'; kind: string }
   | { status: 'missing' }
   /** The lookup itself failed; no violation is invented from that. */
   | { status: 'unknown'; reason: string };
 
-/** The entity's System as found in the catalog. */
+/**
+ * The entity's System as found in the catalog.
+ *
+ * @public
+ */
 export type SystemLookup =
   | { status: 'found'; ref: string; annotations: Record<string, string> }
   | { status: 'missing'; ref: string };
 
+/** @public */
 export interface PolicyViolation {
   rule: PolicyRule;
   /** Where on the entity: `spec.owner`, `metadata.annotations.shipshape.dev/tier`. */
@@ -191,6 +224,7 @@ export interface PolicyViolation {
   mode: PolicyMode;
 }
 
+/** @public */
 export interface EffectiveTag {
   name: string;
   value: string;
@@ -198,6 +232,7 @@ export interface EffectiveTag {
   source: string;
 }
 
+/** @public */
 export interface PolicyReport {
   entityRef: string;
   /** The owner ref in full form, when spec.owner is a valid ref. */
@@ -206,7 +241,11 @@ export interface PolicyReport {
   tags: EffectiveTag[];
 }
 
-/** A minimal entity shape, so this works on anything the catalog returns. */
+/**
+ * A minimal entity shape, so this works on anything the catalog returns.
+ *
+ * @public
+ */
 export interface PolicyEntity {
   kind: string;
   metadata: {
@@ -229,7 +268,11 @@ function refOf(entity: PolicyEntity): string {
   }
 }
 
-/** `spec.owner` in full form (`group:default/x`), or why it is not a valid ref. */
+/**
+ * `spec.owner` in full form (`group:default/x`), or why it is not a valid ref.
+ *
+ * @public
+ */
 export function ownerRefOf(
   entity: PolicyEntity,
 ): { ok: true; ref: string } | { ok: false; error: string } | undefined {
@@ -259,7 +302,11 @@ export function ownerRefOf(
   }
 }
 
-/** `spec.system` in full form, when the entity names one. */
+/**
+ * `spec.system` in full form, when the entity names one.
+ *
+ * @public
+ */
 export function systemRefOf(entity: PolicyEntity): string | undefined {
   const system = entity.spec?.system;
   if (typeof system !== 'string' || !system || entity.kind === 'System') {
@@ -340,6 +387,8 @@ function example(tag: TagPolicy): string {
 /**
  * Checks one entity against the policy. Pure: the caller looks up the owner and the System in the
  * catalog and passes what it found. Never throws on entity input; every problem is a violation.
+ *
+ * @public
  */
 export function checkEntityPolicy(
   policy: ShipshapePolicy,

@@ -4,19 +4,28 @@
  */
 import type { PolicyReport } from './policy';
 
-/** Prices the estimate used: USD per requested core-hour and GiB-hour, hours per month. */
+/**
+ * Prices the estimate used: USD per requested core-hour and GiB-hour, hours per month.
+ *
+ * @public
+ */
 export interface UnitPrices {
   cpuCoreHourUsd: number;
   memoryGibHourUsd: number;
   hoursPerMonth: number;
 }
 
+/** @public */
 export interface ClusterReadError {
   cluster: string;
   message: string;
 }
 
-/** A person or group to contact, from the catalog profile. */
+/**
+ * A person or group to contact, from the catalog profile.
+ *
+ * @public
+ */
 export interface OwnershipContact {
   ref: string;
   kind: string;
@@ -24,6 +33,7 @@ export interface OwnershipContact {
   email?: string;
 }
 
+/** @public */
 export interface EnvironmentCost {
   cluster: string;
   namespace: string;
@@ -34,7 +44,11 @@ export interface EnvironmentCost {
   monthlyUsd: number;
 }
 
-/** `no-cluster` is never shown as zero. */
+/**
+ * `no-cluster` is never shown as zero.
+ *
+ * @public
+ */
 export type CostView =
   | { status: 'no-cluster' }
   | { status: 'not-deployed'; message: string }
@@ -49,7 +63,11 @@ export type CostView =
       errors: ClusterReadError[];
     };
 
-/** A Kubernetes object of the service that lacks Shipshape labels or disagrees with the catalog. */
+/**
+ * A Kubernetes object of the service that lacks Shipshape labels or disagrees with the catalog.
+ *
+ * @public
+ */
 export interface LabelFinding {
   cluster: string;
   namespace: string;
@@ -59,6 +77,7 @@ export interface LabelFinding {
   mismatched: Array<{ label: string; expected: string; actual: string }>;
 }
 
+/** @public */
 export interface OwnershipView {
   entityRef: string;
   owner?: OwnershipContact & { exists: boolean; parent?: OwnershipContact };
@@ -71,6 +90,7 @@ export interface OwnershipView {
   };
 }
 
+/** @public */
 export interface OwnershipSummaryRow {
   /** Absent for entities without a valid cost center. */
   costCenter?: string;
@@ -83,6 +103,7 @@ export interface OwnershipSummaryRow {
   monthlyUsd?: number;
 }
 
+/** @public */
 export interface OwnershipSummary {
   totals: OwnershipSummaryRow;
   costCenters: { items: OwnershipSummaryRow[]; totalCount: number };

@@ -7,7 +7,11 @@ import {
 } from './contract';
 import { TIER_DEFAULTS } from './tiers';
 
-/** One DR readiness rule's verdict, with what to do about it. */
+/**
+ * One DR readiness rule's verdict, with what to do about it.
+ *
+ * @public
+ */
 export interface ReadinessCheck {
   id:
     | 'objectives-declared'
@@ -29,6 +33,7 @@ export interface ReadinessCheck {
   fix?: string;
 }
 
+/** @public */
 export interface DrReadinessInput {
   entity: {
     metadata: { annotations?: Record<string, string> };
@@ -66,7 +71,11 @@ export interface DrReadinessInput {
   now?: Date;
 }
 
-/** The entity's workload and backup CronJob as read from one environment's cluster. */
+/**
+ * The entity's workload and backup CronJob as read from one environment's cluster.
+ *
+ * @public
+ */
 export interface ClusterFacts {
   /** The environment read, e.g. production. */
   environment: string;
@@ -93,7 +102,11 @@ export interface ClusterFacts {
   };
 }
 
-/** One Deployment or Argo Rollout of the entity, as read from the cluster. */
+/**
+ * One Deployment or Argo Rollout of the entity, as read from the cluster.
+ *
+ * @public
+ */
 export interface WorkloadFacts {
   /** 'Deployment' or 'Rollout'. */
   kind: string;
@@ -121,7 +134,11 @@ export interface WorkloadFacts {
   containers?: ContainerFacts[];
 }
 
-/** One container of a workload's pod template. */
+/**
+ * One container of a workload's pod template.
+ *
+ * @public
+ */
 export interface ContainerFacts {
   name: string;
   image: string;
@@ -151,6 +168,8 @@ const FLOATING_TAGS = new Set([
  * Why an image reference may run different code tomorrow ("no tag, which means latest",
  * "tag latest moves", "tag 16 moves to each 16.x release"); undefined when it is pinned by digest
  * or by a tag naming one build (e.g. 1.4.2, a commit sha).
+ *
+ * @public
  */
 export function mutableImageTag(image: string): string | undefined {
   if (image.includes('@')) return undefined;
@@ -165,6 +184,7 @@ export function mutableImageTag(image: string): string | undefined {
   return undefined;
 }
 
+/** @public */
 export interface DrReadiness {
   status: 'pass' | 'warn' | 'fail';
   /** Effective objectives in seconds (declared, else the tier's default). */
@@ -247,6 +267,8 @@ function againstObjective(
  * The DR readiness rules: RPO/RTO declared, a backup target named, the last verified backup
  * younger than the RPO, the last drill passed within the drill interval and restored within
  * the RTO. Undeclared objectives fall back to the tier's defaults (warn).
+ *
+ * @public
  */
 export function evaluateDrReadiness(input: DrReadinessInput): DrReadiness {
   const now = (input.now ?? new Date()).getTime();
@@ -803,14 +825,22 @@ function workloadChecks(
   return [replicas, pdb, zone];
 }
 
-/** A check whose status differs between two gradings (absent in one: undefined). */
+/**
+ * A check whose status differs between two gradings (absent in one: undefined).
+ *
+ * @public
+ */
 export interface ReadinessChange {
   id: string;
   from?: ReadinessCheck['status'];
   to?: ReadinessCheck['status'];
 }
 
-/** The checks whose status changed from `before` to `after`, in `after`'s order. */
+/**
+ * The checks whose status changed from `before` to `after`, in `after`'s order.
+ *
+ * @public
+ */
 export function readinessChanges(
   before: Array<Pick<ReadinessCheck, 'id' | 'status'>>,
   after: Array<Pick<ReadinessCheck, 'id' | 'status'>>,

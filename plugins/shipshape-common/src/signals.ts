@@ -5,7 +5,11 @@
  * signed in may subscribe to any channel.
  */
 
-/** What changed: an operation's record, a backup, a drill, a grade, or a deploy/rollback. */
+/**
+ * What changed: an operation's record, a backup, a drill, a grade, or a deploy/rollback.
+ *
+ * @public
+ */
 export type ShipshapeSignalKind =
   | 'operation'
   | 'backup'
@@ -13,7 +17,11 @@ export type ShipshapeSignalKind =
   | 'grade'
   | 'rollout';
 
-/** One signal on an entity's channel. */
+/**
+ * One signal on an entity's channel.
+ *
+ * @public
+ */
 export type ShipshapeSignal = {
   kind: ShipshapeSignalKind;
   /** The operation's id (a backup's and a drill's id are their operation's). */
@@ -24,7 +32,11 @@ export type ShipshapeSignal = {
   step?: string;
 };
 
-/** The signal channel of one entity: `shipshape:entity:<entity ref in lower case>`. */
+/**
+ * The signal channel of one entity: `shipshape:entity:<entity ref in lower case>`.
+ *
+ * @public
+ */
 export function shipshapeEntityChannel(entityRef: string): string {
   return `shipshape:entity:${entityRef.toLocaleLowerCase('en-US')}`;
 }

@@ -1,6 +1,10 @@
 import { Tier } from './contract';
 
-/** What a tier means when the entity does not say otherwise; shared by templates and readiness. */
+/**
+ * What a tier means when the entity does not say otherwise; shared by templates and readiness.
+ *
+ * @public
+ */
 export interface TierDefaults {
   replicas: number;
   /** PodDisruptionBudget minAvailable; 0 means no PDB. */
@@ -14,6 +18,7 @@ export interface TierDefaults {
   requiresSecondBackupCopy: boolean;
 }
 
+/** @public */
 export const TIER_DEFAULTS: Record<Tier, TierDefaults> = {
   critical: {
     replicas: 3,

@@ -13,6 +13,7 @@ export {
   EntityShipshapeRolloutCard,
   EntityShipshapeRolloutContent,
 } from './legacy';
+export type { RolloutStatusCardProps } from './components/rollout';
 export { ShipshapeClient, shipshapeApiRef } from './api';
 export type {
   BackupHistory,

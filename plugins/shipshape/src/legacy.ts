@@ -15,6 +15,7 @@ import {
   serviceNameValidation,
 } from './components/fields/validation';
 import { ShipshapeClient, shipshapeApiRef } from './api';
+import type { RolloutStatusCardProps } from './components/rollout';
 
 const ownershipRouteRef = createRouteRef({ id: 'shipshape-ownership' });
 const sloBurnRouteRef = createRouteRef({ id: 'shipshape-slo-burn' });
@@ -43,37 +44,43 @@ export const shipshapePlugin = createPlugin({
 });
 
 /** The Ownership & Cost entity card. @public */
-export const EntityShipshapeOwnershipCard = shipshapePlugin.provide(
-  createComponentExtension({
-    name: 'EntityShipshapeOwnershipCard',
-    component: {
-      lazy: () => import('./components/ownership').then(m => m.OwnershipCard),
-    },
-  }),
-);
+export const EntityShipshapeOwnershipCard: () => JSX.Element =
+  shipshapePlugin.provide(
+    createComponentExtension({
+      name: 'EntityShipshapeOwnershipCard',
+      component: {
+        lazy: () => import('./components/ownership').then(m => m.OwnershipCard),
+      },
+    }),
+  );
 
 /** Cost centers and owners with totals and violations. @public */
-export const ShipshapeOwnershipPage = shipshapePlugin.provide(
-  createRoutableExtension({
-    name: 'ShipshapeOwnershipPage',
-    component: () =>
-      import('./components/ownership').then(m => m.OwnershipPage),
-    mountPoint: ownershipRouteRef,
-  }),
-);
+export const ShipshapeOwnershipPage: () => JSX.Element =
+  shipshapePlugin.provide(
+    createRoutableExtension({
+      name: 'ShipshapeOwnershipPage',
+      component: () =>
+        import('./components/ownership').then(m => m.OwnershipPage),
+      mountPoint: ownershipRouteRef,
+    }),
+  );
 
-/** @public */
-export const EntityShipshapeContractCard = shipshapePlugin.provide(
-  createComponentExtension({
-    name: 'EntityShipshapeContractCard',
-    component: {
-      lazy: () => import('./components/ContractCard').then(m => m.ContractCard),
-    },
-  }),
-);
+/** The entity contract: Shipshape annotations, labels and what they parse to. @public */
+export const EntityShipshapeContractCard: () => JSX.Element =
+  shipshapePlugin.provide(
+    createComponentExtension({
+      name: 'EntityShipshapeContractCard',
+      component: {
+        lazy: () =>
+          import('./components/ContractCard').then(m => m.ContractCard),
+      },
+    }),
+  );
 
 /** Rollout status per environment: replicas, revisions, phase, pod errors, last deploy. @public */
-export const EntityShipshapeRolloutCard = shipshapePlugin.provide(
+export const EntityShipshapeRolloutCard: (
+  props: RolloutStatusCardProps,
+) => JSX.Element = shipshapePlugin.provide(
   createComponentExtension({
     name: 'EntityShipshapeRolloutCard',
     component: {
@@ -83,17 +90,18 @@ export const EntityShipshapeRolloutCard = shipshapePlugin.provide(
 );
 
 /** SLOs of an entity: error budget, burn rates, budget over the window, alerts. @public */
-export const EntityShipshapeSloCard = shipshapePlugin.provide(
-  createComponentExtension({
-    name: 'EntityShipshapeSloCard',
-    component: {
-      lazy: () => import('./components/slo').then(m => m.SloCard),
-    },
-  }),
-);
+export const EntityShipshapeSloCard: () => JSX.Element =
+  shipshapePlugin.provide(
+    createComponentExtension({
+      name: 'EntityShipshapeSloCard',
+      component: {
+        lazy: () => import('./components/slo').then(m => m.SloCard),
+      },
+    }),
+  );
 
 /** SLOs of the catalog, fastest error-budget burn first. @public */
-export const ShipshapeSloBurnPage = shipshapePlugin.provide(
+export const ShipshapeSloBurnPage: () => JSX.Element = shipshapePlugin.provide(
   createRoutableExtension({
     name: 'ShipshapeSloBurnPage',
     component: () => import('./components/slo').then(m => m.SloBurningPage),
@@ -102,33 +110,36 @@ export const ShipshapeSloBurnPage = shipshapePlugin.provide(
 );
 
 /** The fleet's DR: grade, backup age against RPO, last drill against RTO per service. @public */
-export const ShipshapeDrOverviewPage = shipshapePlugin.provide(
-  createRoutableExtension({
-    name: 'ShipshapeDrOverviewPage',
-    component: () => import('./components/dr').then(m => m.DrOverviewPage),
-    mountPoint: drOverviewRouteRef,
-  }),
-);
+export const ShipshapeDrOverviewPage: () => JSX.Element =
+  shipshapePlugin.provide(
+    createRoutableExtension({
+      name: 'ShipshapeDrOverviewPage',
+      component: () => import('./components/dr').then(m => m.DrOverviewPage),
+      mountPoint: drOverviewRouteRef,
+    }),
+  );
 
 /** The Rollout tab: every environment's workloads with all their pods. @public */
-export const EntityShipshapeRolloutContent = shipshapePlugin.provide(
-  createComponentExtension({
-    name: 'EntityShipshapeRolloutContent',
-    component: {
-      lazy: () => import('./components/rollout').then(m => m.RolloutTab),
-    },
-  }),
-);
+export const EntityShipshapeRolloutContent: () => JSX.Element =
+  shipshapePlugin.provide(
+    createComponentExtension({
+      name: 'EntityShipshapeRolloutContent',
+      component: {
+        lazy: () => import('./components/rollout').then(m => m.RolloutTab),
+      },
+    }),
+  );
 
 /** DR readiness of an entity with a backup target, with Back up now. @public */
-export const EntityShipshapeDrReadinessCard = shipshapePlugin.provide(
-  createComponentExtension({
-    name: 'EntityShipshapeDrReadinessCard',
-    component: {
-      lazy: () => import('./components/dr').then(m => m.DrReadinessCard),
-    },
-  }),
-);
+export const EntityShipshapeDrReadinessCard: () => JSX.Element =
+  shipshapePlugin.provide(
+    createComponentExtension({
+      name: 'EntityShipshapeDrReadinessCard',
+      component: {
+        lazy: () => import('./components/dr').then(m => m.DrReadinessCard),
+      },
+    }),
+  );
 
 /** Wizard field `ui:field: ShipshapeServiceName`: DNS-1123, not already in the catalog. @public */
 export const ShipshapeServiceNameFieldExtension = shipshapePlugin.provide(

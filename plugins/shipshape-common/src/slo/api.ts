@@ -1,12 +1,22 @@
 /** Payload of `GET /entities/:kind/:namespace/:name/slos` (backend -> SLO card). */
 
-/** Burn-rate windows shown on the card. */
+/**
+ * Burn-rate windows shown on the card.
+ *
+ * @public
+ */
 export const SLO_BURN_WINDOWS = ['5m', '1h', '6h', '3d'] as const;
+/** @public */
 export type SloBurnWindow = (typeof SLO_BURN_WINDOWS)[number];
 
-/** `stale`: Prometheus failed and these are its last good numbers; `error`: none at all. */
+/**
+ * `stale`: Prometheus failed and these are its last good numbers; `error`: none at all.
+ *
+ * @public
+ */
 export type SloDataState = 'ok' | 'stale' | 'error';
 
+/** @public */
 export interface SloAlert {
   name: string;
   state: 'firing' | 'pending';
@@ -21,6 +31,7 @@ export interface SloAlert {
   silencedBy?: string[];
 }
 
+/** @public */
 export interface SloStatus {
   name: string;
   displayName?: string;
@@ -51,6 +62,7 @@ export interface SloStatus {
   grafanaLink?: string;
 }
 
+/** @public */
 export interface EntitySlosResponse {
   entityRef: string;
   /** Value of the `service` label (kubernetes-id, else the entity name). */
@@ -77,7 +89,11 @@ export interface EntitySlosResponse {
   evaluatedAt: string;
 }
 
-/** One row of `GET /slos/burning`: an SLO of an entity the caller may read. */
+/**
+ * One row of `GET /slos/burning`: an SLO of an entity the caller may read.
+ *
+ * @public
+ */
 export interface SloBurnRow {
   entityRef: string;
   slo: string;
@@ -90,7 +106,11 @@ export interface SloBurnRow {
   burnRates: Record<SloBurnWindow, number | null>;
 }
 
-/** Payload of `GET /slos/burning`: SLOs by 1h burn rate, fastest first. */
+/**
+ * Payload of `GET /slos/burning`: SLOs by 1h burn rate, fastest first.
+ *
+ * @public
+ */
 export interface SloBurningResponse {
   rows: SloBurnRow[];
   /** Entities with SLO annotations that were looked at (at most `limit` of them). */

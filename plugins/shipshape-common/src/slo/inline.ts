@@ -12,6 +12,8 @@ import { Slo, SLO_WINDOWS, SloWindow } from './types';
  * `availability` is the share of requests not answered with a 5xx; `latency-pNN=T` says
  * NN % of requests finish within T (T must be a bucket boundary of the histogram);
  * `window` is 28d or 30d (default 28d). At least one objective is required.
+ *
+ * @public
  */
 export interface InlineSloSpec {
   /** Objective of the availability SLO, as a ratio (0.999). */
@@ -23,9 +25,11 @@ export interface InlineSloSpec {
   window: SloWindow;
 }
 
+/** @public */
 export const INLINE_SLO_EXAMPLE =
   'availability=99.9%; latency-p99=250ms; window=28d';
 
+/** @public */
 export function parseInlineSlo(
   name: string,
   raw: string,
@@ -97,7 +101,11 @@ export function parseInlineSlo(
   return { ok: true, value: spec };
 }
 
-/** The SLOs an inline spec declares for a service (the value of its `service` label). */
+/**
+ * The SLOs an inline spec declares for a service (the value of its `service` label).
+ *
+ * @public
+ */
 export function slosFromInline(
   spec: InlineSloSpec,
   service: string,

@@ -2,14 +2,22 @@ import { LineCounter, parseAllDocuments } from 'yaml';
 import { parseCounterQuery, VectorSelector } from './promql';
 import { Slo, SloError, SloIndicator, SLO_WINDOWS, SloWindow } from './types';
 
-/** The result of reading an SLO source: the valid SLOs and every error found. */
+/**
+ * The result of reading an SLO source: the valid SLOs and every error found.
+ *
+ * @public
+ */
 export interface SloParseResult {
   slos: Slo[];
   errors: SloError[];
 }
 
 const NAME = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
-/** Largest OpenSLO file Shipshape reads. */
+/**
+ * Largest OpenSLO file Shipshape reads.
+ *
+ * @public
+ */
 export const MAX_SLO_FILE_BYTES = 256 * 1024;
 
 type Obj = Record<string, unknown>;
@@ -33,14 +41,22 @@ function str(v: unknown, path: string): string {
   return v.trim();
 }
 
-/** Checks a name that becomes a Prometheus label value and a URL segment. */
+/**
+ * Checks a name that becomes a Prometheus label value and a URL segment.
+ *
+ * @public
+ */
 export function checkSloName(name: string): string | undefined {
   return NAME.test(name) && name.length <= 63
     ? undefined
     : `"${name}" is not a valid SLO name; expected lower-case a-z, 0-9 and -, at most 63 characters`;
 }
 
-/** Parses an objective given as a ratio (0.999) or a percent (99.9). */
+/**
+ * Parses an objective given as a ratio (0.999) or a percent (99.9).
+ *
+ * @public
+ */
 export function checkObjective(
   value: unknown,
   asPercent: boolean,
@@ -276,6 +292,8 @@ function sloFromDoc(doc: Obj, docs: Docs, source: string): Slo {
  * Reads an OpenSLO v1 file (one or more YAML documents). `SLO` documents become SLOs;
  * `SLI` and `DataSource` documents are looked up by name; other kinds (Service,
  * AlertPolicy, ...) are ignored. Every problem is reported with file, document and field.
+ *
+ * @public
  */
 export function parseOpenSlo(text: string, file: string): SloParseResult {
   const errors: SloError[] = [];

@@ -4,14 +4,17 @@
  * annotation, label value or OpenSLO query can smuggle PromQL into a query or rule.
  */
 
+/** @public */
 export type MatchOp = '=' | '!=' | '=~' | '!~';
 
+/** @public */
 export interface LabelMatcher {
   name: string;
   op: MatchOp;
   value: string;
 }
 
+/** @public */
 export interface VectorSelector {
   metric: string;
   matchers: LabelMatcher[];
@@ -20,15 +23,21 @@ export interface VectorSelector {
 const METRIC_NAME = /^[a-zA-Z_:][a-zA-Z0-9_:]*$/;
 const LABEL_NAME = /^[a-zA-Z_][a-zA-Z0-9_]*$/;
 
+/** @public */
 export function isMetricName(s: string): boolean {
   return METRIC_NAME.test(s);
 }
 
+/** @public */
 export function isLabelName(s: string): boolean {
   return LABEL_NAME.test(s);
 }
 
-/** A PromQL double-quoted string literal for any value: backslash, quote and newlines escaped. */
+/**
+ * A PromQL double-quoted string literal for any value: backslash, quote and newlines escaped.
+ *
+ * @public
+ */
 export function promString(value: string): string {
   let out = '"';
   for (const ch of value) {
@@ -60,7 +69,11 @@ export function promString(value: string): string {
   return `${out}"`;
 }
 
-/** Prints a selector; label names are validated again, values always escaped. */
+/**
+ * Prints a selector; label names are validated again, values always escaped.
+ *
+ * @public
+ */
 export function renderSelector(sel: VectorSelector): string {
   if (!isMetricName(sel.metric)) {
     throw new Error(`invalid metric name "${sel.metric}"`);
@@ -75,7 +88,11 @@ export function renderSelector(sel: VectorSelector): string {
   return parts.length ? `${sel.metric}{${parts.join(',')}}` : sel.metric;
 }
 
-/** Adds or replaces equality matchers (e.g. `le`), keeping the others. */
+/**
+ * Adds or replaces equality matchers (e.g. `le`), keeping the others.
+ *
+ * @public
+ */
 export function withMatchers(
   sel: VectorSelector,
   extra: LabelMatcher[],
@@ -188,6 +205,8 @@ function parseSelectorAt(c: Cursor): VectorSelector {
  * Parses what an OpenSLO Prometheus query may be for a counter: a vector selector,
  * optionally wrapped in `sum(...)` (the form the templates write). Functions, ranges,
  * offsets, operators and anything else are refused with the reason.
+ *
+ * @public
  */
 export function parseCounterQuery(query: string): VectorSelector {
   const c = new Cursor(query);

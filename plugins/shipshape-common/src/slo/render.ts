@@ -7,6 +7,8 @@ import { generateServiceSloRules, RuleOptions } from './rules';
  * Renders the rules of an OpenSLO file as YAML: a `PrometheusRule` object (for the
  * Prometheus operator / a Helm chart) or a plain rule file (for `prometheus --config`
  * rule_files and `promtool test rules`). Throws with every error, file/document/field.
+ *
+ * @public
  */
 export function renderSloRules(
   text: string,
@@ -36,7 +38,11 @@ export function renderSloRules(
   });
 }
 
-/** Where the service templates' chart reads the generated rules (`.Files.Get`). */
+/**
+ * Where the service templates' chart reads the generated rules (`.Files.Get`).
+ *
+ * @public
+ */
 export const CHART_SLO_RULES_PATH = 'chart/files/slo-rules.yaml';
 
 /**
@@ -44,6 +50,8 @@ export const CHART_SLO_RULES_PATH = 'chart/files/slo-rules.yaml';
  * rule groups of its OpenSLO file, under a header saying where they come from. Used by the
  * `shipshape:slo:rules` scaffolder action and by the templates' render check, so both write
  * the same bytes.
+ *
+ * @public
  */
 export function renderSloRuleFile(
   text: string,

@@ -2,8 +2,13 @@ import { promString, renderSelector } from './promql';
 import { checkSloName } from './openslo';
 import { errorBudget, Slo, SLO_WINDOWS } from './types';
 
-/** Windows of the recorded SLI error ratios, besides the SLO window itself. */
+/**
+ * Windows of the recorded SLI error ratios, besides the SLO window itself.
+ *
+ * @public
+ */
 export const SLI_WINDOWS = ['5m', '30m', '1h', '2h', '6h', '1d', '3d'] as const;
+/** @public */
 export type SliWindow = (typeof SLI_WINDOWS)[number] | '28d' | '30d';
 
 /**
@@ -19,6 +24,8 @@ export type SliWindow = (typeof SLI_WINDOWS)[number] | '28d' | '30d';
  * 0.02 * 672 / 1 = 13.44, 0.05 * 672 / 6 = 5.6, 0.10 * 672 / 24 = 2.8 and
  * 0.10 * 672 / 72 = 0.9333..., i.e. the 30-day factors times 28/30. (Sloth does the same;
  * using 14.4 unchanged on a 28-day window would page only after 2.14 % of the budget.)
+ *
+ * @public
  */
 export const BURN_RATE_ALERTS = [
   { severity: 'page', long: '1h', short: '5m', budgetShare: 0.02 },
@@ -39,11 +46,16 @@ const WINDOW_HOURS: Record<string, number> = {
   '30d': 720,
 };
 
+/** @public */
 export function windowSeconds(w: SliWindow): number {
   return WINDOW_HOURS[w] * 3600;
 }
 
-/** The burn-rate factor of an alert pair for an SLO window (see BURN_RATE_ALERTS). */
+/**
+ * The burn-rate factor of an alert pair for an SLO window (see BURN_RATE_ALERTS).
+ *
+ * @public
+ */
 export function burnRateFactor(
   alert: (typeof BURN_RATE_ALERTS)[number],
   window: keyof typeof SLO_WINDOWS,
@@ -56,7 +68,11 @@ export function burnRateFactor(
   );
 }
 
-/** Name of the recording rule of the SLI error ratio over a window. */
+/**
+ * Name of the recording rule of the SLI error ratio over a window.
+ *
+ * @public
+ */
 export function sliErrorRecord(window: SliWindow): string {
   return `slo:sli_error:ratio_rate${window}`;
 }
@@ -64,6 +80,8 @@ export function sliErrorRecord(window: SliWindow): string {
 /**
  * PromQL of the SLI's error ratio over a window, from the raw counters: one number
  * (no labels), NaN when there was no traffic. Only parsed selectors reach it.
+ *
+ * @public
  */
 export function errorRatioExpr(slo: Slo, window: SliWindow | string): string {
   if (!/^\d+[mhd]$/.test(window)) throw new Error(`invalid window "${window}"`);
@@ -74,7 +92,11 @@ export function errorRatioExpr(slo: Slo, window: SliWindow | string): string {
   return `(1 - ${rate(good!)} / ${rate(total)})`;
 }
 
-/** PromQL of the error count and total count increase over a window (for budget history). */
+/**
+ * PromQL of the error count and total count increase over a window (for budget history).
+ *
+ * @public
+ */
 export function increaseExprs(
   slo: Slo,
   window: string,
@@ -89,7 +111,11 @@ export function increaseExprs(
   };
 }
 
-/** A rule as in a Prometheus rule file / PrometheusRule `spec.groups[].rules[]`. */
+/**
+ * A rule as in a Prometheus rule file / PrometheusRule `spec.groups[].rules[]`.
+ *
+ * @public
+ */
 export interface PrometheusRule {
   record?: string;
   alert?: string;
@@ -99,10 +125,12 @@ export interface PrometheusRule {
   annotations?: Record<string, string>;
 }
 
+/** @public */
 export interface PrometheusRuleGroups {
   groups: { name: string; rules: PrometheusRule[] }[];
 }
 
+/** @public */
 export interface RuleOptions {
   /** The entity's `backstage.io/kubernetes-id`: the `service` label of every rule. */
   service: string;
@@ -138,6 +166,8 @@ function fmt(n: number): string {
  * The recording and alerting rules of one SLO, as PrometheusRule `spec` (`groups`).
  * Throws on a service or SLO name that is not a plain lower-case name: they become label
  * values and selector strings, and are also escaped where they meet PromQL.
+ *
+ * @public
  */
 export function generateSloRules(
   slo: Slo,
@@ -246,7 +276,11 @@ export function generateSloRules(
   };
 }
 
-/** Rules of several SLOs of one service, in one `groups` object. */
+/**
+ * Rules of several SLOs of one service, in one `groups` object.
+ *
+ * @public
+ */
 export function generateServiceSloRules(
   slos: Slo[],
   opts: RuleOptions,

@@ -1,10 +1,19 @@
 import type { VectorSelector } from './promql';
 
-/** Rolling windows Shipshape accepts for an SLO, in seconds. */
+/**
+ * Rolling windows Shipshape accepts for an SLO, in seconds.
+ *
+ * @public
+ */
 export const SLO_WINDOWS = { '28d': 28 * 86400, '30d': 30 * 86400 } as const;
+/** @public */
 export type SloWindow = keyof typeof SLO_WINDOWS;
 
-/** A service level indicator: the share of good events among all events, from counters. */
+/**
+ * A service level indicator: the share of good events among all events, from counters.
+ *
+ * @public
+ */
 export interface SloIndicator {
   /** `latency` when the good events are a histogram bucket (`le`), else `availability`. */
   kind: 'availability' | 'latency';
@@ -17,7 +26,11 @@ export interface SloIndicator {
   latencyThresholdSeconds?: number;
 }
 
-/** One SLO, validated: everything a rule generator or the backend needs. */
+/**
+ * One SLO, validated: everything a rule generator or the backend needs.
+ *
+ * @public
+ */
 export interface Slo {
   /** Lower-case name (a-z, 0-9, -), unique per entity; the `slo` label of the rules. */
   name: string;
@@ -31,7 +44,11 @@ export interface Slo {
   source: string;
 }
 
-/** A validation failure with where it happened. */
+/**
+ * A validation failure with where it happened.
+ *
+ * @public
+ */
 export interface SloError {
   /** File name or annotation. */
   source: string;
@@ -42,6 +59,7 @@ export interface SloError {
   message: string;
 }
 
+/** @public */
 export function formatSloError(e: SloError): string {
   const where = [
     e.source,
@@ -53,7 +71,11 @@ export function formatSloError(e: SloError): string {
   return `${where}: ${e.message}`;
 }
 
-/** Error budget (1 - objective), rounded so 1 - 0.999 prints as 0.001. */
+/**
+ * Error budget (1 - objective), rounded so 1 - 0.999 prints as 0.001.
+ *
+ * @public
+ */
 export function errorBudget(objective: number): number {
   return Number((1 - objective).toPrecision(12));
 }

@@ -51,6 +51,11 @@ import { DeployHistorySection } from './DeployHistory';
 export const DEPLOY_TEMPLATE_PATH =
   '/create/templates/default/shipshape-deploy-service';
 
+/**
+ * Props of the Rollout status card (`EntityShipshapeRolloutCard`).
+ *
+ * @public
+ */
 export interface RolloutStatusCardProps {
   /**
    * How often to refresh while the tab is visible (default 10 s; at least 60 s while signals

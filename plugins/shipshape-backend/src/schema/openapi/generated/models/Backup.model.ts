@@ -11,7 +11,7 @@ import { RestoreDrill } from '../models/RestoreDrill.model';
  */
 export interface Backup {
   /**
-   * also the id of its operation (kind backup): GET /operations/{id}/log streams its log
+   * also the id of its operation (kind backup): GET operations/ID/log streams its log
    */
   id: string;
   target: string;
