@@ -275,46 +275,7 @@ export const spec = {
             content: {
               'application/json': {
                 schema: {
-                  type: 'object',
-                  properties: {
-                    rows: {
-                      type: 'array',
-                      items: {
-                        type: 'object',
-                      },
-                    },
-                    entities: {
-                      type: 'integer',
-                    },
-                    truncated: {
-                      type: 'boolean',
-                    },
-                    errors: {
-                      type: 'array',
-                      items: {
-                        type: 'object',
-                        properties: {
-                          entityRef: {
-                            type: 'string',
-                          },
-                          error: {
-                            type: 'string',
-                          },
-                        },
-                        required: ['entityRef', 'error'],
-                      },
-                    },
-                    evaluatedAt: {
-                      type: 'string',
-                    },
-                  },
-                  required: [
-                    'rows',
-                    'entities',
-                    'truncated',
-                    'errors',
-                    'evaluatedAt',
-                  ],
+                  $ref: '#/components/schemas/SloBurning',
                 },
               },
             },
@@ -1964,28 +1925,7 @@ export const spec = {
             nullable: true,
           },
           burnRates: {
-            type: 'object',
-            description:
-              'The burn rate over each window (null when Prometheus had no data).',
-            properties: {
-              '5m': {
-                type: 'number',
-                nullable: true,
-              },
-              '1h': {
-                type: 'number',
-                nullable: true,
-              },
-              '6h': {
-                type: 'number',
-                nullable: true,
-              },
-              '3d': {
-                type: 'number',
-                nullable: true,
-              },
-            },
-            required: ['5m', '1h', '6h', '3d'],
+            $ref: '#/components/schemas/SloBurnRates',
           },
           history: {
             type: 'array',
@@ -2011,6 +1951,23 @@ export const spec = {
           },
           link: {
             type: 'string',
+            description: 'Prometheus graph of the error ratio over the window.',
+          },
+          description: {
+            type: 'string',
+          },
+          latencyThresholdSeconds: {
+            type: 'number',
+            description: 'Latency SLOs: the threshold a good request is under.',
+          },
+          asOf: {
+            type: 'string',
+            description: "Time of Prometheus' evaluation (ISO).",
+          },
+          grafanaLink: {
+            type: 'string',
+            description:
+              'Grafana Explore of the same, when the instance has grafana configured.',
           },
         },
         required: [
@@ -2027,6 +1984,117 @@ export const spec = {
           'alerts',
           'link',
         ],
+      },
+      SloBurnRates: {
+        type: 'object',
+        description:
+          'The error ratio over each window divided by the error budget (null when Prometheus had no data).',
+        properties: {
+          '5m': {
+            type: 'number',
+            nullable: true,
+          },
+          '1h': {
+            type: 'number',
+            nullable: true,
+          },
+          '6h': {
+            type: 'number',
+            nullable: true,
+          },
+          '3d': {
+            type: 'number',
+            nullable: true,
+          },
+        },
+        required: ['5m', '1h', '6h', '3d'],
+      },
+      SloBurnRow: {
+        type: 'object',
+        description: 'An SLO of an entity the caller may read.',
+        properties: {
+          entityRef: {
+            type: 'string',
+          },
+          slo: {
+            type: 'string',
+          },
+          displayName: {
+            type: 'string',
+          },
+          objective: {
+            type: 'number',
+          },
+          window: {
+            type: 'string',
+            enum: ['28d', '30d'],
+          },
+          state: {
+            type: 'string',
+            enum: ['ok', 'stale', 'error'],
+          },
+          error: {
+            type: 'string',
+          },
+          errorBudgetRemaining: {
+            type: 'number',
+            nullable: true,
+          },
+          burnRates: {
+            $ref: '#/components/schemas/SloBurnRates',
+          },
+        },
+        required: [
+          'entityRef',
+          'slo',
+          'objective',
+          'window',
+          'state',
+          'errorBudgetRemaining',
+          'burnRates',
+        ],
+      },
+      SloBurning: {
+        type: 'object',
+        properties: {
+          rows: {
+            type: 'array',
+            items: {
+              $ref: '#/components/schemas/SloBurnRow',
+            },
+          },
+          entities: {
+            type: 'integer',
+            description:
+              'Entities with SLO annotations that were looked at (at most limit of them).',
+          },
+          truncated: {
+            type: 'boolean',
+            description:
+              'True when more entities declare SLOs than were looked at.',
+          },
+          errors: {
+            type: 'array',
+            description:
+              'Entities whose SLOs could not be read or whose instance is unknown.',
+            items: {
+              type: 'object',
+              properties: {
+                entityRef: {
+                  type: 'string',
+                },
+                error: {
+                  type: 'string',
+                },
+              },
+              required: ['entityRef', 'error'],
+            },
+          },
+          evaluatedAt: {
+            type: 'string',
+          },
+        },
+        required: ['rows', 'entities', 'truncated', 'errors', 'evaluatedAt'],
       },
       EntitySlos: {
         type: 'object',
@@ -2088,6 +2156,32 @@ export const spec = {
           alertsState: {
             type: 'string',
             enum: ['ok', 'stale', 'error'],
+          },
+          alertsError: {
+            type: 'string',
+          },
+          silences: {
+            type: 'array',
+            description:
+              "Active Alertmanager silences that match the entity's alerts.",
+            items: {
+              type: 'object',
+              properties: {
+                id: {
+                  type: 'string',
+                },
+                comment: {
+                  type: 'string',
+                },
+                createdBy: {
+                  type: 'string',
+                },
+                endsAt: {
+                  type: 'string',
+                },
+              },
+              required: ['id', 'comment', 'createdBy', 'endsAt'],
+            },
           },
           evaluatedAt: {
             type: 'string',
