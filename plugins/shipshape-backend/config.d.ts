@@ -150,6 +150,16 @@ export interface Config {
       /** Longest an in-cluster backup Job (method in-cluster) is followed (default 60). */
       inClusterTimeoutMinutes?: number;
       /**
+       * The backups the service charts' CronJobs write (cronjob/<target>/<environment>/ in each
+       * target's storage, docs/backup.md#backups-the-cronjob-makes): how often the portal looks
+       * for new ones and verifies them, a coreServices.scheduler task (one replica runs each
+       * pass), default `{ frequency: { minutes: 5 }, timeout: { minutes: 30 }, initialDelay:
+       * { minutes: 1 } }`.
+       */
+      discovery?: {
+        schedule?: SchedulerServiceTaskScheduleDefinitionConfig;
+      };
+      /**
        * Deadlines: a run past one fails at its step, naming the key, and frees its target.
        * lockWaitSeconds: pg_dump's wait for a table lock (default 60); statementSeconds: one SQL
        * statement, e.g. a row count or the drill's CREATE DATABASE (default 1800); dumpMinutes: a

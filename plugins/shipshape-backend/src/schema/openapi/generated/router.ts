@@ -3160,7 +3160,7 @@ export const spec = {
           },
           method: {
             type: 'string',
-            enum: ['pg_dump', 'in-cluster'],
+            enum: ['pg_dump', 'in-cluster', 'cronjob'],
           },
           step: {
             type: 'string',

@@ -65,4 +65,4 @@ export type BackupStatusEnum =
 /**
  * @public
  */
-export type BackupMethodEnum = 'pg_dump' | 'in-cluster';
+export type BackupMethodEnum = 'pg_dump' | 'in-cluster' | 'cronjob';
