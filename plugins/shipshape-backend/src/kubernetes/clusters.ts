@@ -256,6 +256,27 @@ export class KubernetesClusters {
 }
 
 /**
+ * A Kubernetes list call read one page at a time: `limit` objects, then the server's `continue`
+ * token until it gives none, each page handed to `onPage` as it comes (so a caller that keeps
+ * only what it needs from each page holds one page of the list, not all of it).
+ */
+export async function listPages<T>(
+  list: (page: {
+    limit: number;
+    _continue?: string;
+  }) => Promise<{ items: T[]; metadata?: { _continue?: string } }>,
+  onPage: (items: T[]) => void,
+  limit: number,
+): Promise<void> {
+  let next: string | undefined;
+  do {
+    const page = await list({ limit, ...(next ? { _continue: next } : {}) });
+    onPage(page.items);
+    next = page.metadata?._continue || undefined;
+  } while (next);
+}
+
+/**
  * A KubeConfig whose API clients give every request a deadline (withDeadline, covering the
  * answer's body too): past it the request is aborted and fails naming the cluster, the method
  * and path, and the config key. Watches (`k8s.Watch`) are not API clients: their followers

@@ -7,7 +7,11 @@ import {
   SHIPSHAPE_LABELS,
   UnitPrices,
 } from '@shipshape/plugin-shipshape-common';
-import { ClusterClient, KubernetesClusters } from '../kubernetes/clusters';
+import {
+  ClusterClient,
+  KubernetesClusters,
+  listPages,
+} from '../kubernetes/clusters';
 import { withDeadline } from '../http/deadline';
 
 /** OpenCost's default on-demand prices, USD. */
@@ -17,7 +21,10 @@ export const HOURS_PER_MONTH = 730;
 
 export type { UnitPrices };
 
-/** What one live pod requests, as read from the cluster. */
+/**
+ * What the live pods of one service in one cluster, namespace and environment request, summed
+ * (`pods` of them; one pod when absent), as read from the cluster.
+ */
 export interface PodRequests {
   cluster: string;
   namespace: string;
@@ -30,6 +37,7 @@ export interface PodRequests {
   kubernetesId: string;
   cpuCores: number;
   memoryGib: number;
+  pods?: number;
 }
 
 /** A labelled Kubernetes object that belongs to a service. */
@@ -49,8 +57,11 @@ export interface ClusterSnapshot {
   errors: Array<{ cluster: string; message: string }>;
 }
 
-/** How long one cluster may take to answer before the estimate leaves it out. */
+/** How long one page of a cluster's list may take before the estimate leaves the cluster out. */
 export const CLUSTER_TIMEOUT_MS = 10_000;
+
+/** Objects per Kubernetes list request (`limit`, then `continue`). */
+export const CLUSTER_PAGE = 500;
 
 /** Parses a Kubernetes CPU quantity (`250m`, `1`, `0.5`, `100u`) into cores. */
 export function parseCpu(quantity: string | undefined): number {
@@ -125,7 +136,7 @@ export function costOfPods(prices: UnitPrices, pods: PodRequests[]) {
       cpuCores: 0,
       memoryGib: 0,
     };
-    row.pods += 1;
+    row.pods += pod.pods ?? 1;
     row.cpuCores += pod.cpuCores;
     row.memoryGib += pod.memoryGib;
     byEnv.set(key, row);
@@ -170,12 +181,18 @@ export class ClusterCostReader {
     readonly prices: UnitPrices,
     private readonly logger: LoggerService,
     private readonly ttlMs: number,
+    private readonly pageSize: number,
   ) {}
 
   static fromConfig(
     config: Config,
     logger: LoggerService,
-    options: { ttlMs?: number; clusters?: KubernetesClusters } = {},
+    options: {
+      ttlMs?: number;
+      clusters?: KubernetesClusters;
+      /** Objects per list request (default CLUSTER_PAGE). */
+      pageSize?: number;
+    } = {},
   ): ClusterCostReader {
     // The portal's one cluster configuration (kubernetes.clusterLocatorMethods), read tokens.
     const placements =
@@ -201,6 +218,7 @@ export class ClusterCostReader {
       prices,
       logger,
       options.ttlMs ?? 30_000,
+      options.pageSize ?? CLUSTER_PAGE,
     );
   }
 
@@ -252,51 +270,31 @@ export class ClusterCostReader {
     };
     await Promise.all(
       this.clusters.map(async cluster => {
-        try {
-          const [pods, deployments, statefulSets, cronJobs, services] =
-            await withDeadline('the cluster', CLUSTER_TIMEOUT_MS, () =>
-              Promise.all([
-                cluster.core.listPodForAllNamespaces({ labelSelector }),
-                cluster.apps.listDeploymentForAllNamespaces({ labelSelector }),
-                cluster.apps.listStatefulSetForAllNamespaces({ labelSelector }),
-                cluster.batch.listCronJobForAllNamespaces({ labelSelector }),
-                cluster.core.listServiceForAllNamespaces({ labelSelector }),
-              ]),
-            );
-          for (const pod of pods.items) {
-            const phase = pod.status?.phase;
-            if (phase === 'Succeeded' || phase === 'Failed') continue;
-            const labels = labelsOf(pod.metadata);
-            let cpuCores = 0;
-            let memoryGib = 0;
-            for (const c of pod.spec?.containers ?? []) {
-              cpuCores += parseCpu(c.resources?.requests?.cpu);
-              memoryGib += parseMemoryGib(c.resources?.requests?.memory);
-            }
-            const namespace = pod.metadata?.namespace ?? 'default';
-            snapshot.pods.push({
-              cluster: cluster.cluster,
-              namespace,
-              environment:
-                this.environmentOf(
-                  cluster.cluster,
-                  namespace,
-                  labels[labelSelector],
-                ) ||
-                labels[SHIPSHAPE_LABELS.environment] ||
-                namespace,
-              kubernetesId: labels[labelSelector],
-              cpuCores,
-              memoryGib,
-            });
-          }
-          const add = (
-            kind: string,
-            items: Array<{ metadata?: k8s.V1ObjectMeta }>,
-          ) => {
+        // One page at a time, each with its deadline; the pods are summed per service and place
+        // as they come, so memory grows with the services, not with the pods.
+        const pages = <T extends { metadata?: k8s.V1ObjectMeta }>(
+          list: (page: {
+            labelSelector: string;
+            limit: number;
+            _continue?: string;
+          }) => Promise<{ items: T[]; metadata?: k8s.V1ListMeta }>,
+          onPage: (items: T[]) => void,
+        ) =>
+          listPages(
+            page =>
+              withDeadline('the cluster', CLUSTER_TIMEOUT_MS, () =>
+                list({ labelSelector, ...page }),
+              ),
+            onPage,
+            this.pageSize,
+          );
+        const pods = new Map<string, PodRequests>();
+        const objects: WorkloadObject[] = [];
+        const add =
+          (kind: string) => (items: Array<{ metadata?: k8s.V1ObjectMeta }>) => {
             for (const item of items) {
               const labels = labelsOf(item.metadata);
-              snapshot.objects.push({
+              objects.push({
                 cluster: cluster.cluster,
                 namespace: item.metadata?.namespace ?? 'default',
                 kind,
@@ -306,10 +304,69 @@ export class ClusterCostReader {
               });
             }
           };
-          add('Deployment', deployments.items);
-          add('StatefulSet', statefulSets.items);
-          add('CronJob', cronJobs.items);
-          add('Service', services.items);
+        try {
+          await Promise.all([
+            pages(
+              p => cluster.core.listPodForAllNamespaces(p),
+              items => {
+                for (const pod of items) {
+                  const phase = pod.status?.phase;
+                  if (phase === 'Succeeded' || phase === 'Failed') continue;
+                  const labels = labelsOf(pod.metadata);
+                  const namespace = pod.metadata?.namespace ?? 'default';
+                  const kubernetesId = labels[labelSelector];
+                  const environment =
+                    this.environmentOf(
+                      cluster.cluster,
+                      namespace,
+                      kubernetesId,
+                    ) ||
+                    labels[SHIPSHAPE_LABELS.environment] ||
+                    namespace;
+                  const key = JSON.stringify([
+                    namespace,
+                    environment,
+                    kubernetesId,
+                  ]);
+                  const sum = pods.get(key) ?? {
+                    cluster: cluster.cluster,
+                    namespace,
+                    environment,
+                    kubernetesId,
+                    cpuCores: 0,
+                    memoryGib: 0,
+                    pods: 0,
+                  };
+                  for (const c of pod.spec?.containers ?? []) {
+                    sum.cpuCores += parseCpu(c.resources?.requests?.cpu);
+                    sum.memoryGib += parseMemoryGib(
+                      c.resources?.requests?.memory,
+                    );
+                  }
+                  sum.pods! += 1;
+                  pods.set(key, sum);
+                }
+              },
+            ),
+            pages(
+              p => cluster.apps.listDeploymentForAllNamespaces(p),
+              add('Deployment'),
+            ),
+            pages(
+              p => cluster.apps.listStatefulSetForAllNamespaces(p),
+              add('StatefulSet'),
+            ),
+            pages(
+              p => cluster.batch.listCronJobForAllNamespaces(p),
+              add('CronJob'),
+            ),
+            pages(
+              p => cluster.core.listServiceForAllNamespaces(p),
+              add('Service'),
+            ),
+          ]);
+          snapshot.pods.push(...pods.values());
+          snapshot.objects.push(...objects);
         } catch (e) {
           const code = (e as { code?: number }).code;
           const message = `cluster ${cluster.cluster} could not be read${

@@ -1,7 +1,16 @@
 import {
+  AuthService,
   coreServices,
+  createBackendPlugin,
   createServiceFactory,
 } from '@backstage/backend-plugin-api';
+import { ConfigReader } from '@backstage/config';
+import {
+  CatalogService,
+  catalogServiceRef,
+} from '@backstage/plugin-catalog-node';
+import { parseShipshapePolicy } from '@shipshape/plugin-shipshape-common';
+import { KubernetesClusters } from '../kubernetes/clusters';
 import {
   TestDatabases,
   mockCredentials,
@@ -27,7 +36,8 @@ import {
   stackKubernetesConfig,
 } from '@internal/shipshape-test-utils';
 import { shipshapePlugin } from '../plugin';
-import { parseCpu, parseMemoryGib } from './cost';
+import { ClusterCostReader, parseCpu, parseMemoryGib } from './cost';
+import { OwnershipService } from './service';
 
 jest.setTimeout(120_000);
 
@@ -75,6 +85,7 @@ async function startPortal(
   databases: TestDatabases,
   id: Parameters<TestDatabases['init']>[0],
   extra: object = {},
+  features: any[] = [],
 ) {
   const catalogDb = await databases.init(id);
   const shipshapeDb = await databases.init(id);
@@ -90,6 +101,7 @@ async function startPortal(
           ...extra,
         },
       }),
+      ...features,
     ],
   });
   const api = (url: string, auth = GUEST) =>
@@ -343,6 +355,102 @@ describe('cost estimate from the local stack cluster', () => {
       );
       const total = [...expected.values()].reduce((a, b) => a + b, 0);
       expect(cc1001.monthlyUsd).toBeCloseTo(total, 2);
+    } finally {
+      await backend.stop();
+    }
+  });
+});
+
+describe('the ownership summary reads the catalog and the clusters in pages', () => {
+  const databases = TestDatabases.create({ ids: ['SQLITE_3'] });
+
+  it('gives the same summary with pages of 2 entities and 1 object as in one page, never holding more', async () => {
+    let catalog: CatalogService | undefined;
+    let auth: AuthService | undefined;
+    const probe = createBackendPlugin({
+      pluginId: 'probe',
+      register(env) {
+        env.registerInit({
+          deps: { catalog: catalogServiceRef, auth: coreServices.auth },
+          async init(deps) {
+            ({ catalog, auth } = deps);
+          },
+        });
+      },
+    });
+    const kubernetes = stackKubernetesConfig();
+    const { backend } = await startPortal(
+      databases,
+      'SQLITE_3',
+      { kubernetes },
+      [probe],
+    );
+    try {
+      const config = new ConfigReader({ kubernetes });
+      const clusters = KubernetesClusters.fromConfig(config);
+      const logger = mockServices.logger.mock();
+      // Every page the summary takes from the catalog, and every list request to the cluster.
+      const pages: number[] = [];
+      const streamEntities = async function* stream(
+        ...args: Parameters<CatalogService['streamEntities']>
+      ) {
+        for await (const page of catalog!.streamEntities(...args)) {
+          pages.push(page.length);
+          yield page;
+        }
+      };
+      const counting = new Proxy(catalog!, {
+        get: (target, name) => {
+          if (name === 'streamEntities') return streamEntities;
+          const value = Reflect.get(target, name, target);
+          return typeof value === 'function' ? value.bind(target) : value;
+        },
+      });
+      const reader = clusters.clusterReader('local');
+      const podLists = jest.spyOn(reader.core, 'listPodForAllNamespaces');
+      const summaryWith = (pageSize?: number, clusterPage?: number) =>
+        OwnershipService.create({
+          catalog: counting,
+          auth: auth!,
+          policy: parseShipshapePolicy(undefined),
+          cost: ClusterCostReader.fromConfig(config, logger, {
+            clusters,
+            pageSize: clusterPage,
+          }),
+          pageSize,
+        }).summary(mockCredentials.user('user:default/guest'), {
+          limit: 100,
+          offset: 0,
+        });
+
+      const whole = await summaryWith();
+      expect(pages).toEqual([5]);
+      expect(podLists).toHaveBeenCalledTimes(1);
+      expect(whole.totals.entities).toBe(5);
+      expect(whole.totals.monthlyUsd).toBeGreaterThan(0);
+
+      pages.length = 0;
+      podLists.mockClear();
+      const paged = await summaryWith(2, 1);
+      expect(paged).toEqual(whole);
+      expect(pages).toEqual([2, 2, 1]);
+      // One pod per request, following the server's continue token to the last.
+      const pods = podLists.mock.calls.length;
+      expect(pods).toBeGreaterThan(2);
+      for (const [call] of podLists.mock.calls) {
+        expect(call).toMatchObject({ limit: 1 });
+      }
+      expect(
+        podLists.mock.calls.filter(([r]) => (r as any)._continue),
+      ).toHaveLength(pods - 1);
+      // eslint-disable-next-line no-console
+      console.log(
+        `ownership summary over ${
+          whole.totals.entities
+        } entities: catalog pages ${JSON.stringify(
+          pages,
+        )}, pods of the stack cluster in ${pods} list requests of 1`,
+      );
     } finally {
       await backend.stop();
     }

@@ -27,6 +27,7 @@ import {
   OwnershipSummary,
   OwnershipView,
 } from '@shipshape/plugin-shipshape-common';
+import { catalogPages } from '../catalogPages';
 import {
   ClusterCostReader,
   ClusterSnapshot,
@@ -65,12 +66,11 @@ function namespaceOf(entity: Entity): string | undefined {
   ];
 }
 
-function podsOf(snapshot: ClusterSnapshot, entity: Entity): PodRequests[] {
+/** The entity's among `pods`: its kubernetes-id's, in its kubernetes-namespace if it names one. */
+function podsOf(pods: PodRequests[], entity: Entity): PodRequests[] {
   const id = kubernetesIdOf(entity);
   const ns = namespaceOf(entity);
-  return snapshot.pods.filter(
-    p => p.kubernetesId === id && (!ns || p.namespace === ns),
-  );
+  return pods.filter(p => p.kubernetesId === id && (!ns || p.namespace === ns));
 }
 
 /**
@@ -117,6 +117,8 @@ export class OwnershipService {
       auth: AuthService;
       policy: ShipshapePolicy;
       cost: ClusterCostReader;
+      /** Entities per catalog request of the summary (default CATALOG_PAGE). */
+      pageSize?: number;
     },
   ) {}
 
@@ -125,6 +127,7 @@ export class OwnershipService {
     auth: AuthService;
     policy: ShipshapePolicy;
     cost: ClusterCostReader;
+    pageSize?: number;
   }) {
     return new OwnershipService(deps);
   }
@@ -212,7 +215,7 @@ export class OwnershipService {
           currency: 'USD',
           prices: cost.prices,
           errors: snapshot.errors,
-          ...costOfPods(cost.prices, podsOf(snapshot, entity)),
+          ...costOfPods(cost.prices, podsOf(snapshot.pods, entity)),
         };
       }
       labels = {
@@ -230,35 +233,40 @@ export class OwnershipService {
     };
   }
 
+  /**
+   * Totals per cost center and per owner over every entity of the policy's kinds the caller may
+   * read. The catalog is read a page at a time (`catalogPages`); each page's owners (with the
+   * plugin's credentials) and systems (with the caller's) are looked up by ref, once per request;
+   * the clusters' pods come summed per workload (ClusterCostReader). Memory: one catalog page,
+   * the rows, and the owners, systems and workloads seen, never the whole catalog or every pod.
+   */
   async summary(
     credentials: BackstageCredentials,
     page: { limit: number; offset: number },
   ): Promise<OwnershipSummary> {
     const { catalog, auth, policy, cost } = this.deps;
-    const kinds = [...new Set([...policy.kinds, 'system'])];
-    // The caller's credentials: the catalog leaves out what they may not read.
-    const [{ items }, owners, snapshot] = await Promise.all([
-      catalog.getEntities(
-        { filter: { kind: kinds }, fields: SUMMARY_FIELDS },
-        { credentials },
-      ),
-      catalog.getEntities(
-        {
-          filter: { kind: ['group', 'user'] },
-          fields: ['kind', 'metadata.name', 'metadata.namespace'],
-        },
-        { credentials: await auth.getOwnServiceCredentials() },
-      ),
-      cost.configured ? cost.snapshot() : undefined,
-    ]);
-    const ownerRefs = new Map(
-      owners.items.map(o => [stringifyEntityRef(o), o.kind] as const),
-    );
-    const systems = new Map(
-      items
-        .filter(e => e.kind === 'System')
-        .map(e => [stringifyEntityRef(e), e] as const),
-    );
+    const snapshot = cost.configured ? await cost.snapshot() : undefined;
+    const podsById = new Map<string, PodRequests[]>();
+    for (const pods of snapshot?.pods ?? []) {
+      const list = podsById.get(pods.kubernetesId);
+      if (list) list.push(pods);
+      else podsById.set(pods.kubernetesId, [pods]);
+    }
+    const service = await auth.getOwnServiceCredentials();
+    // Owner ref -> its kind when it is a group or user the catalog has; system ref -> entity.
+    const ownerKinds = new Map<string, string | undefined>();
+    const systems = new Map<string, Entity | undefined>();
+    const lookUp = async <T>(
+      known: Map<string, T | undefined>,
+      refs: string[],
+      read: (refs: string[]) => Promise<Array<Entity | undefined>>,
+      value: (entity: Entity | undefined) => T | undefined,
+    ) => {
+      const missing = [...new Set(refs)].filter(r => !known.has(r));
+      if (!missing.length) return;
+      const found = await read(missing);
+      missing.forEach((ref, i) => known.set(ref, value(found[i])));
+    };
     const costCenterName = SHIPSHAPE_ANNOTATIONS.costCenter.name;
     const byCostCenter = new Map<string, Row>();
     const byOwner = new Map<string, Row>();
@@ -290,31 +298,77 @@ export class OwnershipService {
         row.monthlyUsd += usd;
       map.set(key, row);
     };
-    for (const entity of items) {
-      if (!policy.kinds.includes(entity.kind.toLocaleLowerCase('en-US')))
-        continue;
-      const ownerRef = ownerRefOf(entity);
-      const systemRef = systemRefOf(entity);
-      const system = systemRef ? systems.get(systemRef) : undefined;
-      const report = checkWithLookups(
-        policy,
-        entity,
-        ownerRef?.ok ? ownerRefs.get(ownerRef.ref) : undefined,
-        system,
-      );
-      let usd: number | undefined;
-      if (snapshot && kubernetesIdOf(entity)) {
-        usd = costOfPods(cost.prices, podsOf(snapshot, entity)).monthlyUsd;
-      } else if (snapshot) usd = 0;
-      const n = report.violations.length;
-      totals.entities += 1;
-      totals.violations += n;
-      totals.entitiesWithViolations += n ? 1 : 0;
-      if (usd !== undefined && totals.monthlyUsd !== undefined)
-        totals.monthlyUsd += usd;
-      const cc = report.tags.find(t => t.name === costCenterName)?.value ?? '';
-      bump(byCostCenter, cc, n, usd);
-      bump(byOwner, report.ownerRef ?? '', n, usd);
+    // The caller's credentials: the catalog leaves out what they may not read.
+    for await (const entities of catalogPages(
+      catalog,
+      {
+        filter: { kind: policy.kinds },
+        fields: SUMMARY_FIELDS,
+        orderFields: { field: 'metadata.name', order: 'asc' },
+      },
+      credentials,
+      this.deps.pageSize,
+    )) {
+      const owners = entities.flatMap(e => {
+        const ref = ownerRefOf(e);
+        return ref?.ok ? [ref.ref] : [];
+      });
+      const systemRefs = entities.flatMap(e => systemRefOf(e) ?? []);
+      await Promise.all([
+        lookUp(
+          ownerKinds,
+          owners,
+          async refs =>
+            (
+              await catalog.getEntitiesByRefs(
+                { entityRefs: refs, fields: ['kind', 'metadata.name'] },
+                { credentials: service },
+              )
+            ).items,
+          // only groups and users own (the policy's owner-exists rule)
+          e => (e && ['Group', 'User'].includes(e.kind) ? e.kind : undefined),
+        ),
+        lookUp(
+          systems,
+          systemRefs,
+          async refs =>
+            (
+              await catalog.getEntitiesByRefs(
+                { entityRefs: refs, fields: SUMMARY_FIELDS },
+                { credentials },
+              )
+            ).items,
+          e => e,
+        ),
+      ]);
+      for (const entity of entities) {
+        const ownerRef = ownerRefOf(entity);
+        const systemRef = systemRefOf(entity);
+        const report = checkWithLookups(
+          policy,
+          entity,
+          ownerRef?.ok ? ownerKinds.get(ownerRef.ref) : undefined,
+          systemRef ? systems.get(systemRef) : undefined,
+        );
+        const id = kubernetesIdOf(entity);
+        let usd: number | undefined;
+        if (snapshot && id) {
+          usd = costOfPods(
+            cost.prices,
+            podsOf(podsById.get(id) ?? [], entity),
+          ).monthlyUsd;
+        } else if (snapshot) usd = 0;
+        const n = report.violations.length;
+        totals.entities += 1;
+        totals.violations += n;
+        totals.entitiesWithViolations += n ? 1 : 0;
+        if (usd !== undefined && totals.monthlyUsd !== undefined)
+          totals.monthlyUsd += usd;
+        const cc =
+          report.tags.find(t => t.name === costCenterName)?.value ?? '';
+        bump(byCostCenter, cc, n, usd);
+        bump(byOwner, report.ownerRef ?? '', n, usd);
+      }
     }
     const rows = (map: Map<string, Row>) =>
       [...map.values()].sort(
