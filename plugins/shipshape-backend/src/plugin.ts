@@ -110,7 +110,7 @@ export const shipshapePlugin = createBackendPlugin({
         });
         engine.register('deploy', new DeployHandler(clusters, timings));
         engine.register('rollback', new RollbackHandler(clusters, timings));
-        for (const action of ['pause', 'promote'] as const) {
+        for (const action of ['pause', 'promote', 'abort', 'retry'] as const) {
           engine.register(action, new ArgoActionHandler(clusters, action));
         }
         const backups = new BackupService(

@@ -54,6 +54,8 @@ export interface WorkloadStatus {
     /** BlueGreen: the pod-template hashes the active and preview services select. */
     activeSelector?: string;
     previewSelector?: string;
+    /** Canary: every step as text (`setWeight 25`, `analysis slo`, `pause until promoted`). */
+    steps?: string[];
   };
   current: RevisionInfo;
   previous?: RevisionInfo;
@@ -61,6 +63,32 @@ export interface WorkloadStatus {
   reason: string;
   /** Pods with an error (all pods when there are few). */
   pods: PodInfo[];
+  /** A Rollout's analysis runs (its SLO analysis), newest first, at most three. */
+  analysisRuns?: AnalysisRunInfo[];
+}
+
+/**
+ * One Argo Rollouts AnalysisRun of a Rollout: its phase and, per metric, the last measured value
+ * and the condition it failed on.
+ *
+ * @public
+ */
+export interface AnalysisRunInfo {
+  name: string;
+  /** Pending, Running, Successful, Failed, Error or Inconclusive (Argo's phases). */
+  phase: string;
+  /** The Rollout revision it analysed. */
+  revision?: number;
+  startedAt?: string;
+  message?: string;
+  metrics: Array<{
+    name: string;
+    phase: string;
+    /** The last measurement's value, as Argo records it (e.g. `[0.23]`). */
+    value?: string;
+    failureCondition?: string;
+    message?: string;
+  }>;
 }
 
 /** @public */

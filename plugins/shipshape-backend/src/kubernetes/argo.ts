@@ -1,5 +1,6 @@
 import * as k8s from '@kubernetes/client-node';
 import {
+  AnalysisRunInfo,
   RolloutPhase,
   WorkloadStatus,
 } from '@shipshape/plugin-shipshape-common';
@@ -58,6 +59,13 @@ export function argoRolloutState(
   };
 }
 
+/** One step of a canary Rollout (the fields Shipshape reads). */
+export interface CanaryStep {
+  setWeight?: number;
+  pause?: { duration?: string | number };
+  analysis?: { templates?: Array<{ templateName?: string }> };
+}
+
 /** The Argo Rollouts `Rollout` fields Shipshape reads. */
 export interface ArgoRollout {
   metadata: k8s.V1ObjectMeta;
@@ -67,7 +75,7 @@ export interface ArgoRollout {
     selector?: k8s.V1LabelSelector;
     template?: k8s.V1PodTemplateSpec;
     strategy?: {
-      canary?: { steps?: Array<{ setWeight?: number; pause?: unknown }> };
+      canary?: { steps?: CanaryStep[] };
       blueGreen?: { activeService?: string; previewService?: string };
     };
   };
@@ -85,7 +93,135 @@ export interface ArgoRollout {
     canary?: { weights?: { canary?: { weight?: number } } };
     blueGreen?: { activeSelector?: string; previewSelector?: string };
     abort?: boolean;
+    pauseConditions?: Array<{ reason?: string; startTime?: string }>;
   };
+}
+
+/** The Argo Rollouts `AnalysisRun` fields Shipshape reads. */
+interface ArgoAnalysisRun {
+  metadata: k8s.V1ObjectMeta;
+  spec?: {
+    metrics?: Array<{ name: string; failureCondition?: string }>;
+  };
+  status?: {
+    phase?: string;
+    message?: string;
+    startedAt?: string;
+    metricResults?: Array<{
+      name: string;
+      phase?: string;
+      message?: string;
+      measurements?: Array<{
+        phase?: string;
+        value?: string;
+        message?: string;
+      }>;
+    }>;
+  };
+}
+
+/** A canary step as the card shows it. */
+export function stepText(step: CanaryStep): string {
+  if (step.setWeight !== undefined) return `setWeight ${step.setWeight}`;
+  if (step.pause) {
+    return step.pause.duration !== undefined
+      ? `pause ${step.pause.duration}`
+      : 'pause until promoted';
+  }
+  if (step.analysis) {
+    return `analysis ${(step.analysis.templates ?? [])
+      .map(t => t.templateName)
+      .join(', ')}`;
+  }
+  return Object.keys(step).join(', ') || 'step';
+}
+
+/** A Rollout's analysis runs, newest first (at most three), as the card shows them. */
+function analysisRunsOf(
+  runs: ArgoAnalysisRun[],
+  rollout: ArgoRollout,
+): AnalysisRunInfo[] {
+  return runs
+    .filter(a =>
+      a.metadata.ownerReferences?.some(o => o.uid === rollout.metadata.uid),
+    )
+    .sort((a, b) =>
+      String(b.metadata.creationTimestamp ?? '').localeCompare(
+        String(a.metadata.creationTimestamp ?? ''),
+      ),
+    )
+    .slice(0, 3)
+    .map(a => {
+      const revision = Number(
+        a.metadata.annotations?.['rollout.argoproj.io/revision'],
+      );
+      return {
+        name: a.metadata.name!,
+        phase: a.status?.phase ?? 'Pending',
+        ...(revision ? { revision } : {}),
+        ...(a.status?.startedAt ? { startedAt: a.status.startedAt } : {}),
+        ...(a.status?.message ? { message: a.status.message } : {}),
+        metrics: (a.status?.metricResults ?? []).map(m => {
+          const last = m.measurements?.at(-1);
+          const failureCondition = a.spec?.metrics?.find(
+            x => x.name === m.name,
+          )?.failureCondition;
+          return {
+            name: m.name,
+            phase: m.phase ?? 'Pending',
+            ...(last?.value !== undefined ? { value: last.value } : {}),
+            ...(failureCondition ? { failureCondition } : {}),
+            ...(m.message ?? last?.message
+              ? { message: m.message ?? last?.message }
+              : {}),
+          };
+        }),
+      };
+    });
+}
+
+/** Why an analysis failed, with the metric and its value: `slo-x = [0.23] (fails when ...)`. */
+export function analysisFailure(runs: AnalysisRunInfo[]): string | undefined {
+  const run = runs.find(r => r.phase === 'Failed' || r.phase === 'Error');
+  if (!run) return undefined;
+  const bad = run.metrics.filter(
+    m => m.phase === 'Failed' || m.phase === 'Error',
+  );
+  return `analysis ${run.name} ${run.phase.toLowerCase()}: ${bad
+    .map(
+      m =>
+        `${m.name} = ${m.value ?? '(no value)'}${
+          m.failureCondition ? ` (fails when ${m.failureCondition})` : ''
+        }${m.message ? ` ${m.message}` : ''}`,
+    )
+    .join('; ')}`;
+}
+
+async function listAnalysisRuns(
+  client: ClusterClient,
+  namespace: string,
+  opts?: ReturnType<typeof k8s.setHeaderOptions>,
+): Promise<ArgoAnalysisRun[]> {
+  try {
+    const list = await client.kubeConfig
+      .makeApiClient(k8s.CustomObjectsApi)
+      .listNamespacedCustomObject(
+        {
+          group: 'argoproj.io',
+          version: 'v1alpha1',
+          namespace,
+          plural: 'analysisruns',
+        },
+        opts,
+      );
+    return list.items ?? [];
+  } catch (e) {
+    // no Argo Rollouts API (404), or a reader role from before analysis runs were read (403):
+    // the Rollout still shows, without its runs
+    const code = (e as { code?: number }).code;
+    if (code === 404 || code === 403) return [];
+    throw e;
+  }
 }
 
 const PHASES: Record<string, RolloutPhase> = {
@@ -125,8 +261,12 @@ export async function readArgoRollouts(
     throw e;
   }
   if (items.length === 0) return [];
-  const sets = (await client.apps.listNamespacedReplicaSet({ namespace }, opts))
-    .items;
+  const [sets, runs] = await Promise.all([
+    client.apps
+      .listNamespacedReplicaSet({ namespace }, opts)
+      .then(l => l.items),
+    listAnalysisRuns(client, namespace, opts),
+  ]);
   return items.map(r => {
     const owned = sets
       .filter(rs =>
@@ -148,7 +288,11 @@ export async function readArgoRollouts(
     const steps = canary?.steps ?? [];
     const stepIndex = r.status?.currentStepIndex;
     let phase = PHASES[r.status?.phase ?? ''] ?? 'progressing';
-    const message = r.status?.message ?? r.status?.phase ?? 'no status yet';
+    const analysisRuns = analysisRunsOf(runs, r);
+    const failed = r.status?.abort ? analysisFailure(analysisRuns) : undefined;
+    const message = `${
+      r.status?.message ?? r.status?.phase ?? 'no status yet'
+    }${failed ? `; ${failed}` : ''}`;
     if (r.status?.abort || /ProgressDeadlineExceeded/.test(message)) {
       phase = 'stalled';
     }
@@ -178,6 +322,7 @@ export async function readArgoRollouts(
               [...steps.slice(0, (stepIndex ?? 0) + 1)]
                 .reverse()
                 .find(s => s.setWeight !== undefined)?.setWeight,
+            steps: steps.map(stepText),
           }
         : {
             type: blueGreen ? 'BlueGreen' : 'Unknown',
@@ -208,6 +353,7 @@ export async function readArgoRollouts(
         podInfos.length <= 10
           ? podInfos
           : podInfos.filter(p => p.error || !p.ready),
+      ...(analysisRuns.length ? { analysisRuns } : {}),
     };
   });
 }

@@ -6,6 +6,7 @@ import {
   OperationOutcome,
 } from '../operations/engine';
 import { followRollout } from './follow';
+import { ArgoAction, applyArgoAction } from './argoActions';
 import {
   Workload,
   abortRollout,
@@ -13,7 +14,6 @@ import {
   images,
   kindOf,
   patchImage,
-  pauseOrPromote,
   readWorkload,
   revisionOf,
   undoTo,
@@ -583,14 +583,22 @@ export interface ArgoActionInput {
   rollouts: string[];
 }
 
+const ARGO_ACTION_DONE: Record<ArgoAction, string> = {
+  pause: 'Paused',
+  promote: 'Promoted',
+  abort: 'Aborted',
+  retry: 'Retried',
+};
+
 /**
- * `kubectl argo rollouts pause` / `promote` as an operation (so it is recorded, audited and listed
- * like a deploy): applied at once; a resumed run applies it again, which changes nothing more.
+ * `kubectl argo rollouts pause` / `promote` / `abort` / `retry` as an operation (so it is
+ * recorded, audited and listed like a deploy): applied at once; a resumed run applies it again,
+ * which changes nothing more. Whether it fits the Rollout's state was checked when planned.
  */
 export class ArgoActionHandler implements OperationHandler {
   constructor(
     private readonly clusters: KubernetesClusters,
-    private readonly action: 'pause' | 'promote',
+    private readonly action: ArgoAction,
   ) {}
 
   async run(ctx: OperationContext): Promise<OperationOutcome> {
@@ -598,9 +606,9 @@ export class ArgoActionHandler implements OperationHandler {
     const client = this.clusters.operator(
       this.clusters.environment(input.environment),
     );
-    const done = this.action === 'pause' ? 'Paused' : 'Promoted';
+    const done = ARGO_ACTION_DONE[this.action];
     for (const name of input.rollouts) {
-      await pauseOrPromote(
+      await applyArgoAction(
         client,
         { metadata: { name, namespace: input.namespace } } as Workload,
         this.action,

@@ -86,9 +86,9 @@ export function createRolloutRouter(deps: RolloutRouterDeps): express.Router {
     answer(res, await rollouts.rollback(entity, entityRef, who, body));
   });
 
-  // `kubectl argo rollouts pause` / `promote` on the entity's Rollouts in one environment:
+  // `kubectl argo rollouts pause` / `promote` / `abort` / `retry` on the entity's Rollouts in one environment:
   // the same permission and ownership checks as deploy; answered once applied.
-  for (const action of ['pause', 'promote'] as const) {
+  for (const action of ['pause', 'promote', 'abort', 'retry'] as const) {
     router.post(
       `/entities/:kind/:namespace/:name/${action}`,
       async (req, res) => {

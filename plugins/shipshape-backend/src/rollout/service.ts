@@ -28,6 +28,7 @@ import {
   RollbackRequest,
 } from '../schema/openapi/generated/models';
 import { ArgoActionInput } from './handlers';
+import { ArgoAction, assertArgoActionFits } from './argoActions';
 import { readDeployHistory } from './history';
 import { readRolloutStatus } from './status';
 
@@ -187,7 +188,7 @@ export class RolloutService {
     entity: Entity,
     entityRef: string,
     who: string,
-    action: 'pause' | 'promote',
+    action: ArgoAction,
     body: ArgoActionRequest,
   ) {
     const { env, rollouts } = await planPauseOrPromote(
@@ -195,6 +196,8 @@ export class RolloutService {
       { workload: workloadRefOf(entity), environment: body.environment },
       this.deps.ownership.of(entity),
     );
+    // 409 before anything changes when the action does not fit a Rollout's state
+    for (const r of rollouts) assertArgoActionFits(action, env.name, r);
     const answer = {
       action,
       dryRun: body.dryRun === true,
@@ -240,7 +243,7 @@ export class RolloutService {
       );
     }
     const operations = await engine.store.listByEntity(entityRef, {
-      kind: ['deploy', 'rollback'],
+      kind: ['deploy', 'rollback', 'pause', 'promote', 'abort', 'retry'],
       limit: 50,
     });
     return readRolloutStatus({

@@ -507,7 +507,7 @@ export const spec = {
       post: {
         operationId: 'promoteEntityRollouts',
         summary:
-          "Promotes the entity's paused Argo Rollouts in one environment to their next step (as kubectl argo rollouts promote). Same permission and ownership checks as deploy.",
+          "Promotes the entity's paused Argo Rollouts in one environment to their next step (as kubectl argo rollouts promote). Same permission and ownership checks as deploy; 409, before anything changes, when a Rollout is not paused.",
         parameters: [
           {
             $ref: '#/components/parameters/kind',
@@ -533,6 +533,118 @@ export const spec = {
           '200': {
             description:
               'The Rollouts promoted (or, with dryRun, that would be).',
+            content: {
+              'application/json': {
+                schema: {
+                  $ref: '#/components/schemas/ArgoActionResult',
+                },
+              },
+            },
+          },
+          '400': {
+            $ref: '#/components/responses/Error',
+          },
+          '401': {
+            $ref: '#/components/responses/Error',
+          },
+          '403': {
+            $ref: '#/components/responses/Error',
+          },
+          '404': {
+            $ref: '#/components/responses/Error',
+          },
+          '409': {
+            $ref: '#/components/responses/Error',
+          },
+        },
+      },
+    },
+    '/entities/{kind}/{namespace}/{name}/abort': {
+      post: {
+        operationId: 'abortEntityRollouts',
+        summary:
+          "Aborts the entity's Argo Rollouts' releases in one environment (as kubectl argo rollouts abort): traffic and replicas go back to the stable pods at once. Same permission and ownership checks as deploy; 409, before anything changes, when a Rollout is already healthy or aborted.",
+        parameters: [
+          {
+            $ref: '#/components/parameters/kind',
+          },
+          {
+            $ref: '#/components/parameters/namespace',
+          },
+          {
+            $ref: '#/components/parameters/name',
+          },
+        ],
+        requestBody: {
+          required: true,
+          content: {
+            'application/json': {
+              schema: {
+                $ref: '#/components/schemas/ArgoActionRequest',
+              },
+            },
+          },
+        },
+        responses: {
+          '200': {
+            description:
+              'The Rollouts aborted (or, with dryRun, that would be).',
+            content: {
+              'application/json': {
+                schema: {
+                  $ref: '#/components/schemas/ArgoActionResult',
+                },
+              },
+            },
+          },
+          '400': {
+            $ref: '#/components/responses/Error',
+          },
+          '401': {
+            $ref: '#/components/responses/Error',
+          },
+          '403': {
+            $ref: '#/components/responses/Error',
+          },
+          '404': {
+            $ref: '#/components/responses/Error',
+          },
+          '409': {
+            $ref: '#/components/responses/Error',
+          },
+        },
+      },
+    },
+    '/entities/{kind}/{namespace}/{name}/retry': {
+      post: {
+        operationId: 'retryEntityRollouts',
+        summary:
+          "Retries the entity's aborted Argo Rollouts in one environment (as kubectl argo rollouts retry rollout): the controller releases the aborted revision again. Same permission and ownership checks as deploy; 409, before anything changes, when a Rollout is not aborted.",
+        parameters: [
+          {
+            $ref: '#/components/parameters/kind',
+          },
+          {
+            $ref: '#/components/parameters/namespace',
+          },
+          {
+            $ref: '#/components/parameters/name',
+          },
+        ],
+        requestBody: {
+          required: true,
+          content: {
+            'application/json': {
+              schema: {
+                $ref: '#/components/schemas/ArgoActionRequest',
+              },
+            },
+          },
+        },
+        responses: {
+          '200': {
+            description:
+              'The Rollouts retried (or, with dryRun, that would be).',
             content: {
               'application/json': {
                 schema: {
@@ -2262,7 +2374,7 @@ export const spec = {
         properties: {
           action: {
             type: 'string',
-            enum: ['pause', 'promote'],
+            enum: ['pause', 'promote', 'abort', 'retry'],
           },
           dryRun: {
             type: 'boolean',
@@ -2732,6 +2844,14 @@ export const spec = {
               previewSelector: {
                 type: 'string',
               },
+              steps: {
+                type: 'array',
+                description:
+                  "Canary: every step as text, e.g. 'setWeight 25', 'analysis web-slo', 'pause until promoted'.",
+                items: {
+                  type: 'string',
+                },
+              },
             },
             required: ['type'],
           },
@@ -2791,6 +2911,14 @@ export const spec = {
               required: ['name', 'ready', 'restarts'],
             },
           },
+          analysisRuns: {
+            type: 'array',
+            description:
+              "A Rollout's analysis runs (its SLO analysis), newest first, at most three.",
+            items: {
+              $ref: '#/components/schemas/AnalysisRunInfo',
+            },
+          },
         },
         required: [
           'kind',
@@ -2803,6 +2931,56 @@ export const spec = {
           'reason',
           'pods',
         ],
+      },
+      AnalysisRunInfo: {
+        type: 'object',
+        properties: {
+          name: {
+            type: 'string',
+          },
+          phase: {
+            type: 'string',
+            description:
+              'Pending, Running, Successful, Failed, Error or Inconclusive.',
+          },
+          revision: {
+            type: 'integer',
+            description: 'The Rollout revision it analysed.',
+          },
+          startedAt: {
+            type: 'string',
+          },
+          message: {
+            type: 'string',
+          },
+          metrics: {
+            type: 'array',
+            items: {
+              type: 'object',
+              properties: {
+                name: {
+                  type: 'string',
+                },
+                phase: {
+                  type: 'string',
+                },
+                value: {
+                  type: 'string',
+                  description:
+                    "The last measurement's value, as Argo records it, e.g. [0.23].",
+                },
+                failureCondition: {
+                  type: 'string',
+                },
+                message: {
+                  type: 'string',
+                },
+              },
+              required: ['name', 'phase'],
+            },
+          },
+        },
+        required: ['name', 'phase', 'metrics'],
       },
       RolloutStatus: {
         type: 'object',

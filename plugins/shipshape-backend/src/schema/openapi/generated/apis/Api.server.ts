@@ -34,6 +34,18 @@ import { SloBurning } from '../models/SloBurning.model';
 /**
  * @public
  */
+export type AbortEntityRollouts = {
+  path: {
+    kind: string;
+    namespace: string;
+    name: string;
+  };
+  body: ArgoActionRequest;
+  response: ArgoActionResult | Error | Error | Error | Error | Error;
+};
+/**
+ * @public
+ */
 export type CreateEntityBackup = {
   path: {
     kind: string;
@@ -320,6 +332,18 @@ export type PromoteEntityRollouts = {
 /**
  * @public
  */
+export type RetryEntityRollouts = {
+  path: {
+    kind: string;
+    namespace: string;
+    name: string;
+  };
+  body: ArgoActionRequest;
+  response: ArgoActionResult | Error | Error | Error | Error | Error;
+};
+/**
+ * @public
+ */
 export type RollbackEntity = {
   path: {
     kind: string;
@@ -331,6 +355,8 @@ export type RollbackEntity = {
 };
 
 export type EndpointMap = {
+  '#post|/entities/{kind}/{namespace}/{name}/abort': AbortEntityRollouts;
+
   '#post|/entities/{kind}/{namespace}/{name}/backups': CreateEntityBackup;
 
   '#post|/entities/{kind}/{namespace}/{name}/restore-drills': CreateEntityRestoreDrill;
@@ -376,6 +402,8 @@ export type EndpointMap = {
   '#post|/entities/{kind}/{namespace}/{name}/pause': PauseEntityRollouts;
 
   '#post|/entities/{kind}/{namespace}/{name}/promote': PromoteEntityRollouts;
+
+  '#post|/entities/{kind}/{namespace}/{name}/retry': RetryEntityRollouts;
 
   '#post|/entities/{kind}/{namespace}/{name}/rollback': RollbackEntity;
 };

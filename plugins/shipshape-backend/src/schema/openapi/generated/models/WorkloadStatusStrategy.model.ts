@@ -19,4 +19,8 @@ export interface WorkloadStatusStrategy {
   canaryWeight?: number;
   activeSelector?: string;
   previewSelector?: string;
+  /**
+   * Canary: every step as text, e.g. \'setWeight 25\', \'analysis web-slo\', \'pause until promoted\'.
+   */
+  steps?: Array<string>;
 }

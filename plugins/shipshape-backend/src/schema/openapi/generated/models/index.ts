@@ -1,5 +1,7 @@
 //
 
+export * from '../models/AnalysisRunInfo.model';
+export * from '../models/AnalysisRunInfoMetricsInner.model';
 export * from '../models/ArgoActionRequest.model';
 export * from '../models/ArgoActionResult.model';
 export * from '../models/Backup.model';

@@ -56,6 +56,17 @@ export interface RequestOptions {
 /**
  * @public
  */
+export type AbortEntityRollouts = {
+  path: {
+    kind: string;
+    namespace: string;
+    name: string;
+  };
+  body: ArgoActionRequest;
+};
+/**
+ * @public
+ */
 export type CreateEntityBackup = {
   path: {
     kind: string;
@@ -303,6 +314,17 @@ export type PromoteEntityRollouts = {
 /**
  * @public
  */
+export type RetryEntityRollouts = {
+  path: {
+    kind: string;
+    namespace: string;
+    name: string;
+  };
+  body: ArgoActionRequest;
+};
+/**
+ * @public
+ */
 export type RollbackEntity = {
   path: {
     kind: string;
@@ -325,6 +347,38 @@ export class DefaultApiClient {
   }) {
     this.discoveryApi = options.discoveryApi;
     this.fetchApi = options.fetchApi || { fetch: crossFetch };
+  }
+
+  /**
+   * Aborts the entity\'s Argo Rollouts\' releases in one environment (as kubectl argo rollouts abort): traffic and replicas go back to the stable pods at once. Same permission and ownership checks as deploy; 409, before anything changes, when a Rollout is already healthy or aborted.
+   * @param kind -
+   * @param namespace -
+   * @param name -
+   * @param argoActionRequest -
+   */
+  public async abortEntityRollouts(
+    // @ts-ignore
+    request: AbortEntityRollouts,
+    options?: RequestOptions,
+  ): Promise<TypedResponse<ArgoActionResult>> {
+    const baseUrl = await this.discoveryApi.getBaseUrl(pluginId);
+
+    const uriTemplate = `/entities/{kind}/{namespace}/{name}/abort`;
+
+    const uri = parser.parse(uriTemplate).expand({
+      kind: request.path.kind,
+      namespace: request.path.namespace,
+      name: request.path.name,
+    });
+
+    return await this.fetchApi.fetch(`${baseUrl}${uri}`, {
+      headers: {
+        'Content-Type': 'application/json',
+        ...(options?.token && { Authorization: `Bearer ${options?.token}` }),
+      },
+      method: 'POST',
+      body: JSON.stringify(request.body),
+    });
   }
 
   /**
@@ -983,7 +1037,7 @@ export class DefaultApiClient {
   }
 
   /**
-   * Promotes the entity\'s paused Argo Rollouts in one environment to their next step (as kubectl argo rollouts promote). Same permission and ownership checks as deploy.
+   * Promotes the entity\'s paused Argo Rollouts in one environment to their next step (as kubectl argo rollouts promote). Same permission and ownership checks as deploy; 409, before anything changes, when a Rollout is not paused.
    * @param kind -
    * @param namespace -
    * @param name -
@@ -997,6 +1051,38 @@ export class DefaultApiClient {
     const baseUrl = await this.discoveryApi.getBaseUrl(pluginId);
 
     const uriTemplate = `/entities/{kind}/{namespace}/{name}/promote`;
+
+    const uri = parser.parse(uriTemplate).expand({
+      kind: request.path.kind,
+      namespace: request.path.namespace,
+      name: request.path.name,
+    });
+
+    return await this.fetchApi.fetch(`${baseUrl}${uri}`, {
+      headers: {
+        'Content-Type': 'application/json',
+        ...(options?.token && { Authorization: `Bearer ${options?.token}` }),
+      },
+      method: 'POST',
+      body: JSON.stringify(request.body),
+    });
+  }
+
+  /**
+   * Retries the entity\'s aborted Argo Rollouts in one environment (as kubectl argo rollouts retry rollout): the controller releases the aborted revision again. Same permission and ownership checks as deploy; 409, before anything changes, when a Rollout is not aborted.
+   * @param kind -
+   * @param namespace -
+   * @param name -
+   * @param argoActionRequest -
+   */
+  public async retryEntityRollouts(
+    // @ts-ignore
+    request: RetryEntityRollouts,
+    options?: RequestOptions,
+  ): Promise<TypedResponse<ArgoActionResult>> {
+    const baseUrl = await this.discoveryApi.getBaseUrl(pluginId);
+
+    const uriTemplate = `/entities/{kind}/{namespace}/{name}/retry`;
 
     const uri = parser.parse(uriTemplate).expand({
       kind: request.path.kind,

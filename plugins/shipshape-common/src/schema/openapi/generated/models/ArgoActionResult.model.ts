@@ -19,4 +19,8 @@ export interface ArgoActionResult {
 /**
  * @public
  */
-export type ArgoActionResultActionEnum = 'pause' | 'promote';
+export type ArgoActionResultActionEnum =
+  | 'pause'
+  | 'promote'
+  | 'abort'
+  | 'retry';
