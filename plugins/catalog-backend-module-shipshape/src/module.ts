@@ -8,6 +8,7 @@ import {
 } from '@backstage/plugin-catalog-node';
 import { parseShipshapePolicy } from '@shipshape/plugin-shipshape-common';
 import { ShipshapePolicyProcessor } from './ShipshapePolicyProcessor';
+import { missingTemplateLocations } from './templateLocations';
 
 /**
  * Adds Shipshape's ownership and cost-tag policy (app-config `shipshape.policy`) to catalog
@@ -35,6 +36,10 @@ export const catalogModuleShipshape = createBackendModule({
         processing.addProcessor(
           ShipshapePolicyProcessor.create({ policy, catalog, auth, logger }),
         );
+        // A templates location that points nowhere: one line naming the key, at start.
+        for (const problem of missingTemplateLocations(config)) {
+          logger.error(problem);
+        }
       },
     });
   },

@@ -9,6 +9,7 @@ import {
   parseShipshapePolicy,
   shipshapePermissions,
 } from '@shipshape/plugin-shipshape-common';
+import { assertSupportedBackstage } from './backstageVersion';
 import { createBackupRouter } from './backup/router';
 import {
   readBackupConfig,
@@ -64,6 +65,7 @@ import { SignalPublisher } from './signals/publisher';
 export const shipshapePlugin = createBackendPlugin({
   pluginId: 'shipshape',
   register(env) {
+    assertSupportedBackstage();
     env.registerInit({
       deps: {
         httpRouter: coreServices.httpRouter,

@@ -1,0 +1,95 @@
+import { ConfigReader } from '@backstage/config';
+import { mockServices, startTestBackend } from '@backstage/backend-test-utils';
+import { catalogProcessingExtensionPoint } from '@backstage/plugin-catalog-node';
+import { catalogServiceMock } from '@backstage/plugin-catalog-node/testUtils';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { catalogModuleShipshape } from './module';
+import { missingTemplateLocations } from './templateLocations';
+
+const README_TARGET = '../../node_modules/@shipshape/templates/templates.yaml';
+
+const locations = (...targets: string[]) =>
+  new ConfigReader({
+    catalog: {
+      locations: [
+        {
+          type: 'url',
+          target: 'https://example.com/@shipshape/templates/x.yaml',
+        },
+        { type: 'file', target: '../../examples/entities.yaml' },
+        ...targets.map(target => ({ type: 'file', target })),
+      ],
+    },
+  });
+
+describe('a missing template location', () => {
+  let portal: string;
+  let backend: string;
+  beforeEach(() => {
+    portal = fs.mkdtempSync(path.join(os.tmpdir(), 'shipshape-portal-'));
+    backend = path.join(portal, 'packages', 'backend');
+    fs.mkdirSync(backend, { recursive: true });
+  });
+  afterEach(() => fs.rmSync(portal, { recursive: true, force: true }));
+
+  const install = () => {
+    const pkg = path.join(portal, 'node_modules', '@shipshape', 'templates');
+    fs.mkdirSync(pkg, { recursive: true });
+    fs.writeFileSync(
+      path.join(pkg, 'package.json'),
+      '{"name":"@shipshape/templates"}',
+    );
+    fs.writeFileSync(path.join(pkg, 'templates.yaml'), 'kind: Location\n');
+  };
+
+  it('package not installed: names the key and the path, and says to add the package', () => {
+    expect(missingTemplateLocations(locations(README_TARGET), backend)).toEqual(
+      [
+        `catalog.locations[2].target ${README_TARGET} does not exist (${portal}/node_modules/@shipshape/templates/templates.yaml), so the Shipshape templates are not in the catalog: add @shipshape/templates to the backend (yarn --cwd packages/backend add @shipshape/templates), or fix the path`,
+      ],
+    );
+  });
+
+  it('installed, wrong path: says where the package is and which target works', () => {
+    install();
+    const wrong = '../node_modules/@shipshape/templates/templates.yaml';
+    expect(missingTemplateLocations(locations(wrong), backend)).toEqual([
+      `catalog.locations[2].target ${wrong} does not exist (${portal}/packages/node_modules/@shipshape/templates/templates.yaml), so the Shipshape templates are not in the catalog: @shipshape/templates is installed at ${portal}/node_modules/@shipshape/templates; point the target at ${README_TARGET}`,
+    ]);
+  });
+
+  it("installed as the README says: nothing to report; other locations are not Shipshape's", () => {
+    install();
+    expect(missingTemplateLocations(locations(README_TARGET), backend)).toEqual(
+      [],
+    );
+    expect(missingTemplateLocations(locations(), backend)).toEqual([]);
+  });
+
+  it('the catalog module logs it at start, one error line, and starts', async () => {
+    const logger = mockServices.logger.mock();
+    await startTestBackend({
+      extensionPoints: [
+        [catalogProcessingExtensionPoint, { addProcessor: () => {} }],
+      ],
+      features: [
+        catalogModuleShipshape,
+        catalogServiceMock.factory({ entities: [] }),
+        logger.factory,
+        mockServices.rootConfig.factory({
+          data: {
+            catalog: { locations: [{ type: 'file', target: README_TARGET }] },
+          },
+        }),
+      ],
+    });
+    expect(logger.error).toHaveBeenCalledTimes(1);
+    expect(logger.error).toHaveBeenCalledWith(
+      expect.stringMatching(
+        /^catalog\.locations\[0\]\.target \.\.\/\.\.\/node_modules\/@shipshape\/templates\/templates\.yaml does not exist \(.*\), so the Shipshape templates are not in the catalog: add @shipshape\/templates to the backend/,
+      ),
+    );
+  });
+});
