@@ -4,6 +4,11 @@ import { NotFoundError } from '@backstage/errors';
 import { CatalogService } from '@backstage/plugin-catalog-node';
 import express from 'express';
 
+/** A request of a route typed by openapi.yaml whose path has `{kind}/{namespace}/{name}`. */
+type EntityRequest = {
+  params: { kind: string; namespace: string; name: string };
+};
+
 /**
  * The entity a route's `:kind/:namespace/:name` names, read with the caller's credentials (so
  * an entity they may not see is a 404, as one that does not exist), and its lower-case ref:
@@ -11,7 +16,7 @@ import express from 'express';
  */
 export async function entityOfRequest(
   catalog: CatalogService,
-  req: express.Request,
+  req: { params: express.Request['params'] } | EntityRequest,
   credentials: BackstageCredentials,
 ): Promise<{ entity: Entity; entityRef: string }> {
   const { kind, namespace, name } = req.params;

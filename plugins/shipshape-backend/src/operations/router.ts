@@ -1,10 +1,10 @@
 import { HttpAuthService } from '@backstage/backend-plugin-api';
-import { InputError, NotFoundError } from '@backstage/errors';
+import { NotFoundError } from '@backstage/errors';
 import { CatalogService } from '@backstage/plugin-catalog-node';
 import express from 'express';
-import Router from 'express-promise-router';
 import { entityOfRequest } from '../http/entityOfRequest';
-import { longPoll, waitSeconds } from '../http/longPoll';
+import { longPoll } from '../http/longPoll';
+import { createFeatureRouter } from '../schema/router';
 import { ACTIVE_STATUSES, Operation, OperationStore } from './store';
 
 export interface OperationsRouterDeps {
@@ -23,15 +23,18 @@ export interface OperationsRouterDeps {
  * (new lines since a sequence number; with `wait` a long poll that answers as soon as there
  * are new lines or the operation has ended, or after `wait` seconds) and
  * `GET /entities/:kind/:namespace/:name/operations?limit=&offset=`. A caller sees an operation only if
- * they may read its entity in the catalog.
+ * they may read its entity in the catalog. The parameters are checked by openapi.yaml.
  */
 export function createOperationsRouter(
   deps: OperationsRouterDeps,
 ): express.Router {
   const { store, httpAuth, catalog } = deps;
-  const router = Router();
+  const router = createFeatureRouter();
 
-  async function visible(req: express.Request, id: string) {
+  async function visible(
+    req: Parameters<HttpAuthService['credentials']>[0],
+    id: string,
+  ) {
     const op = await store.getOrThrow(id);
     const credentials = await httpAuth.credentials(req);
     const entity = await catalog.getEntityByRef(op.entityRef, { credentials });
@@ -39,39 +42,9 @@ export function createOperationsRouter(
     return op;
   }
 
-  function afterParam(req: express.Request): number {
-    const raw = req.query.after;
-    if (raw === undefined) return 0;
-    const n = Number(raw);
-    if (!Number.isInteger(n) || n < 0) {
-      throw new InputError(
-        `after: '${raw}' is not a non-negative integer sequence number`,
-      );
-    }
-    return n;
-  }
-
-  function intParam(
-    req: express.Request,
-    name: string,
-    fallback: number,
-    min: number,
-    max: number,
-  ): number {
-    const raw = req.query[name];
-    if (raw === undefined) return fallback;
-    const n = Number(raw);
-    if (!Number.isInteger(n) || n < min || n > max) {
-      throw new InputError(
-        `${name}: '${raw}' is not an integer from ${min} to ${max}`,
-      );
-    }
-    return n;
-  }
-
   router.get('/operations/:id', async (req, res) => {
     const op = await visible(req, req.params.id);
-    const log = await store.getLog(op.id, afterParam(req));
+    const log = await store.getLog(op.id, req.query.after ?? 0);
     res.json({ ...op, log });
   });
 
@@ -79,8 +52,8 @@ export function createOperationsRouter(
   const isDone = (op: Operation) => !ACTIVE_STATUSES.includes(op.status);
 
   router.get('/operations/:id/log', async (req, res) => {
-    const after = afterParam(req);
-    const waitMs = waitSeconds(req) * 1000;
+    const after = req.query.after ?? 0;
+    const waitMs = (req.query.wait ?? 0) * 1000;
     const { id } = await visible(req, req.params.id);
     const news = await longPoll({
       notifier: store.changes,
@@ -108,8 +81,8 @@ export function createOperationsRouter(
   router.get(
     '/entities/:kind/:namespace/:name/operations',
     async (req, res) => {
-      const limit = intParam(req, 'limit', 20, 1, 100);
-      const offset = intParam(req, 'offset', 0, 0, 1_000_000);
+      const limit = req.query.limit ?? 20;
+      const offset = req.query.offset ?? 0;
       const credentials = await httpAuth.credentials(req);
       const { entityRef } = await entityOfRequest(catalog, req, credentials);
       const [items, total] = await Promise.all([

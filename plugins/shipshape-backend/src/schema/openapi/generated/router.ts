@@ -2690,21 +2690,8 @@ export const spec = {
           },
           result: {
             type: 'object',
-            properties: {
-              phase: {
-                type: 'string',
-                enum: ['patching', 'rolling-out', 'rolling-back', 'done'],
-              },
-              changes: {
-                type: 'array',
-                items: {
-                  $ref: '#/components/schemas/DeploymentChange',
-                },
-              },
-              stallReason: {
-                type: 'string',
-              },
-            },
+            description:
+              'What the kind records: deploy and rollback their progress (DeployResult), a backup or drill its facts.',
           },
           outcomeReason: {
             type: 'string',
@@ -2714,19 +2701,19 @@ export const spec = {
           },
           createdAt: {
             type: 'string',
-            format: 'date-time',
+            description: 'ISO time.',
           },
           updatedAt: {
             type: 'string',
-            format: 'date-time',
+            description: 'ISO time.',
           },
           finishedAt: {
             type: 'string',
-            format: 'date-time',
+            description: 'ISO time.',
           },
           heartbeatAt: {
             type: 'string',
-            format: 'date-time',
+            description: 'ISO time.',
           },
         },
         required: [
@@ -2741,6 +2728,25 @@ export const spec = {
           'updatedAt',
         ],
       },
+      DeployResult: {
+        type: 'object',
+        description: 'The result of a deploy or rollback operation.',
+        properties: {
+          phase: {
+            type: 'string',
+            enum: ['patching', 'rolling-out', 'rolling-back', 'done'],
+          },
+          changes: {
+            type: 'array',
+            items: {
+              $ref: '#/components/schemas/DeploymentChange',
+            },
+          },
+          stallReason: {
+            type: 'string',
+          },
+        },
+      },
       OperationLogLine: {
         type: 'object',
         properties: {
@@ -2749,7 +2755,7 @@ export const spec = {
           },
           at: {
             type: 'string',
-            format: 'date-time',
+            description: 'ISO time.',
           },
           level: {
             type: 'string',

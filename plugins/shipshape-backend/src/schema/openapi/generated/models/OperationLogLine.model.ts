@@ -9,7 +9,10 @@
  */
 export interface OperationLogLine {
   seq: number;
-  at: Date;
+  /**
+   * ISO time.
+   */
+  at: string;
   level: OperationLogLineLevelEnum;
   message: string;
 }

@@ -6,10 +6,11 @@
 import { DeploymentChange } from '../models/DeploymentChange.model';
 
 /**
+ * The result of a deploy or rollback operation.
  * @public
  */
-export interface OperationResult {
-  phase?: OperationResultPhaseEnum;
+export interface DeployResult {
+  phase?: DeployResultPhaseEnum;
   changes?: Array<DeploymentChange>;
   stallReason?: string;
 }
@@ -17,7 +18,7 @@ export interface OperationResult {
 /**
  * @public
  */
-export type OperationResultPhaseEnum =
+export type DeployResultPhaseEnum =
   | 'patching'
   | 'rolling-out'
   | 'rolling-back'
