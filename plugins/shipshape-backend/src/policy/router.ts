@@ -1,7 +1,7 @@
 import { HttpAuthService } from '@backstage/backend-plugin-api';
 import { ShipshapePolicy } from '@shipshape/plugin-shipshape-common';
 import express from 'express';
-import Router from 'express-promise-router';
+import { createFeatureRouter } from '../schema/router';
 
 /**
  * The effective ownership and cost-tag policy (app-config `shipshape.policy`, parsed exactly as
@@ -13,7 +13,7 @@ export function createPolicyRouter(deps: {
   httpAuth: HttpAuthService;
 }): express.Router {
   const { policy } = deps;
-  const router = Router();
+  const router = createFeatureRouter();
   router.get('/policy', async (req, res) => {
     await deps.httpAuth.credentials(req, { allow: ['user', 'service'] });
     res.json(policy);
