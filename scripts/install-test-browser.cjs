@@ -68,6 +68,14 @@ async function check(page, name, shot, fn) {
         }
         // and load their data from the Shipshape backend (the ownership card's sections)
         await page.getByText('Monthly cost', { exact: true }).first().waitFor();
+        // the SLO card read the example's SLO file (examples/slo, next to entities.yaml)
+        await page
+          .getByText('Latency (99 % within 250 ms)', { exact: true })
+          .first()
+          .waitFor();
+        const unread = await page.getByText(/cannot be read/).count();
+        if (unread > 0)
+          throw new Error('the SLO card says an SLO file cannot be read');
       },
     );
 

@@ -78,7 +78,7 @@ readme_block() {
     console.log(lines.slice(open + 1, close).join("\n"));
   ' "$ROOT/README.md" "$1" | sed "s#$PLACEHOLDER#http://127.0.0.1:$REG_PORT#g"
 }
-for b in publish portal backend app-config permission permission-backend permission-config; do
+for b in publish portal backend app-config permission permission-backend permission-config shipshape-config; do
   readme_block "$b" >"$RUN/$b.block" || { not_ok "README.md block '$b'"; finish; }
 done
 
@@ -201,9 +201,12 @@ if node -e '
 else
   not_ok "could not replace the allow-all policy in packages/backend/src/index.ts"
 fi
-# app-config.yaml gets the README's entries appended to its lists (as an adopter edits it) and,
-# for this test only, the example catalog and Shipshape's settings of this repository.
+# app-config.yaml gets the README's entries appended to its lists (as an adopter edits it),
+# its minimal Shipshape configuration (the local stack's config, loaded after it, replaces its
+# clusters, environments, Prometheus and targets) and, for this test only, the example catalog
+# with its SLO file (read relative to entities.yaml) and this repository's policy and prices.
 cp "$ROOT/examples/entities.yaml" "$ROOT/examples/org.yaml" examples/
+cp -r "$ROOT/examples/slo" examples/
 node -e '
   const fs = require("fs"), YAML = require(require.resolve("yaml", { paths: [process.argv[1]] }));
   const merge = (a, b) => {
@@ -216,13 +219,14 @@ node -e '
     return b;
   };
   const root = YAML.parse(fs.readFileSync(process.argv[1] + "/app-config.yaml", "utf8"));
-  const readme = merge(YAML.parse(fs.readFileSync(process.argv[2], "utf8")), YAML.parse(fs.readFileSync(process.argv[3], "utf8")));
+  const block = n => YAML.parse(fs.readFileSync(n, "utf8"));
+  const readme = [process.argv[3], process.argv[4]].map(block).reduce(merge, block(process.argv[2]));
   const test = {
-    shipshape: root.shipshape,
+    shipshape: { policy: root.shipshape.policy, cost: root.shipshape.cost },
   };
   const app = YAML.parse(fs.readFileSync("app-config.yaml", "utf8"));
   fs.writeFileSync("app-config.yaml", YAML.stringify(merge(merge(app, readme), test)));
-' "$ROOT" "$RUN/app-config.block" "$RUN/permission-config.block"
+' "$ROOT" "$RUN/app-config.block" "$RUN/permission-config.block" "$RUN/shipshape-config.block"
 cat >app-config.local.yaml <<YAML
 app:
   baseUrl: http://localhost:$APP_PORT
