@@ -101,6 +101,8 @@ export const shipshapePlugin = createBackendPlugin({
         };
         // A missing password or S3 key is a configuration error: said at start, not per request.
         unsetEnvironment(backupConfig).forEach(line => logger.error(line));
+        // ... and so is an environment on a cluster that is not configured.
+        clusters.unknownClusters().forEach(line => logger.error(line));
 
         // The one operations engine: deploy, rollback, backup and restore drill run on it.
         const store = OperationStore.create(knex);

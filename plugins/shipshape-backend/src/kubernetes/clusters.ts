@@ -168,6 +168,20 @@ export class KubernetesClusters {
     return [...this.envs.values()];
   }
 
+  /**
+   * One line per environment whose cluster is not configured, naming the key: said at start
+   * (each use of the environment also fails, naming the cluster).
+   */
+  unknownClusters(): string[] {
+    const known = [...this.clusters.keys()].join(', ') || 'none';
+    return this.environments()
+      .filter(e => !this.clusters.has(e.cluster))
+      .map(
+        e =>
+          `shipshape.environments[name=${e.name}].cluster is '${e.cluster}', which is not a cluster of kubernetes.clusterLocatorMethods (type config); known: ${known}`,
+      );
+  }
+
   /** The environment, or an InputError naming the known ones. */
   environment(name: string): EnvironmentSettings {
     const env = this.envs.get(name);
