@@ -28,6 +28,7 @@ import {
   CRONJOB_DISCOVERY_REQUESTER,
   FoundCronJobBackup,
   discoverCronJobBackups,
+  scheduleCronJobDiscovery,
 } from './cronJobDiscovery';
 import { pgClient } from './pg';
 import { BackupService } from './service';
@@ -63,7 +64,11 @@ const storage = (prefix: string, endpoint = stack.s3.endpoint) => ({
   endpoint,
 });
 
-function service(knex: Knex, endpoint = stack.s3.endpoint) {
+function service(
+  knex: Knex,
+  endpoint = stack.s3.endpoint,
+  instanceId?: string,
+) {
   const config = readBackupConfig(
     new ConfigReader({
       shipshape: {
@@ -97,7 +102,7 @@ function service(knex: Knex, endpoint = stack.s3.endpoint) {
     config,
     knex,
     logger,
-    testEngine(knex),
+    testEngine(knex, { instanceId }),
   ).registerOperations();
   const entity = (name: string, target: string): Entity => ({
     apiVersion: 'backstage.io/v1alpha1',
@@ -229,7 +234,6 @@ describe('CronJob backups: found, verified and recorded by the portal', () => {
   afterAll(() => s3.destroy());
 
   it('verifies the chart CronJob’s backup against its manifest, records it for the RPO, checks its second copy, and it can be drilled', async () => {
-    const before = await drillDatabases();
     const { backups, deps } = service(knex);
     const results = await discoverCronJobBackups(deps);
     const key = `cronjob/${TARGET}/production/${good.name}`;
@@ -298,7 +302,9 @@ describe('CronJob backups: found, verified and recorded by the portal', () => {
     ).done;
     expect(drill).toMatchObject({ status: 'passed', backupId: rec.id });
     expect(drill.comparison!.every(c => c.ok)).toBe(true);
-    expect(await drillDatabases()).toEqual(before);
+    // its temporary database is gone (other tests' drills may run beside this one)
+    expect(drill.databaseName).toMatch(/^shipshape_drill_/);
+    expect(await drillDatabases()).not.toContain(drill.databaseName);
   });
 
   it('catches a corrupted object, a manifest that lies (checksum, rows, database, time) and a dump of another database; none is verified', async () => {
@@ -474,5 +480,51 @@ describe('CronJob backups: found, verified and recorded by the portal', () => {
     } finally {
       await new Promise(r => proxy.close(r));
     }
+  });
+
+  it('two replicas passing at once verify a new backup once', async () => {
+    const a = service(knex, stack.s3.endpoint, 'replica-a');
+    const b = service(knex, stack.s3.endpoint, 'replica-b');
+    const key = await variant(good, () => {});
+    const [ra, rb] = await Promise.all([
+      discoverCronJobBackups(a.deps),
+      discoverCronJobBackups(b.deps),
+    ]);
+    const outcomes = [byKey(ra, key)!, byKey(rb, key)!];
+    // the other found it recorded, or found its target held by the first one's run
+    expect(outcomes.filter(o => o.outcome === 'verified')).toHaveLength(1);
+    const other = outcomes.find(o => o.outcome !== 'verified')!;
+    expect(['known', 'skipped']).toContain(other.outcome);
+    const records = await a.backups.store.byStorageKey(TARGET, key);
+    expect(records.map(r => r.status)).toEqual(['verified']);
+  });
+
+  it('runs as a global scheduled task at the configured interval', async () => {
+    const { backups, deps } = service(knex);
+    const scheduler = mockServices.scheduler.mock();
+    await scheduleCronJobDiscovery({
+      ...deps,
+      scheduler,
+      config: new ConfigReader({
+        shipshape: {
+          backup: {
+            discovery: {
+              schedule: { frequency: { seconds: 30 }, timeout: { minutes: 2 } },
+            },
+          },
+        },
+      }),
+    });
+    const [[task]] = scheduler.scheduleTask.mock.calls;
+    expect(task).toMatchObject({
+      id: 'shipshape-cronjob-backup-discovery',
+      scope: 'global',
+      frequency: { seconds: 30 },
+      timeout: { minutes: 2 },
+    });
+    const key = await variant(good, () => {});
+    await task.fn(new AbortController().signal);
+    const [rec] = await backups.store.byStorageKey(TARGET, key);
+    expect(rec).toMatchObject({ status: 'verified', method: 'cronjob' });
   });
 });

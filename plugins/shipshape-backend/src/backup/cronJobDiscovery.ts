@@ -16,6 +16,7 @@ import {
 } from '@shipshape/plugin-shipshape-common';
 import { BackupTarget, targetOfEntity } from './config';
 import { BackupStorage, StoredObject } from './storage';
+import { retried } from './runs/cronJob';
 import type { BackupService } from './service';
 
 /** Who a found backup's verification is recorded as requested by. */
@@ -29,9 +30,6 @@ const DEFAULT_SCHEDULE: SchedulerServiceTaskScheduleDefinition = {
   timeout: { minutes: 30 },
   initialDelay: { minutes: 1 },
 };
-
-/** Failed steps a later pass tries again: the store or the runner failed, not the backup. */
-const RETRIED_STEPS = ['fetch', 'abandoned'];
 
 export interface CronJobDiscoveryDeps {
   catalog: CatalogService;
@@ -155,9 +153,7 @@ export async function discoverCronJobBackups(
         target.name,
         found.dumpKey,
       );
-      const retry =
-        last?.status === 'failed' &&
-        RETRIED_STEPS.includes(last.failedStep ?? '');
+      const retry = last !== undefined && retried(last);
       if (last && !retry) {
         result.outcome = 'known';
         result.backupId = last.id;
@@ -169,7 +165,7 @@ export async function discoverCronJobBackups(
           entityRef,
           requestedBy: CRONJOB_DISCOVERY_REQUESTER,
           reason: `found ${found.dumpKey}${
-            retry ? ` (again: ${last.failedStep} failed in ${last.id})` : ''
+            retry ? ` (again: ${last!.failedStep} failed in ${last!.id})` : ''
           }`,
           found,
           storedAt: o.modifiedAt,
@@ -257,6 +253,8 @@ export async function scheduleCronJobDiscovery(
   await deps.scheduler.scheduleTask({
     id: 'shipshape-cronjob-backup-discovery',
     ...schedule,
+    // one replica runs each pass (the engine's per-target lock guards the rest)
+    scope: 'global',
     fn: async () => {
       await discoverCronJobBackups(deps);
     },

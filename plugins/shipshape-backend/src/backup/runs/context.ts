@@ -244,6 +244,8 @@ export class RunContext {
       id: string,
     ) => Pick<BackupRecord, 'storageType' | 'storageKey'> &
       Partial<Pick<BackupRecord, 'method' | 'location' | 'step' | 'startedAt'>>,
+    /** Runs while the target is held, before the record is written; throwing refuses the run. */
+    guard?: () => Promise<void>,
   ): Promise<{ record: BackupRecord; done: Promise<BackupRecord> }> {
     const { target, entityRef, requestedBy, reason } = req;
     return this.submit(
@@ -255,15 +257,17 @@ export class RunContext {
         reason,
         input: { target: target.name, ...input },
       },
-      id =>
-        this.store.start({
+      async id => {
+        await guard?.();
+        await this.store.start({
           id,
           target: target.name,
           entityRef,
           requestedBy,
           reason,
           ...record(id),
-        }),
+        });
+      },
       id => this.store.get(id),
     );
   }

@@ -3,6 +3,7 @@ import {
   CronJobBackupManifest,
   parseCronJobBackupManifest,
 } from '@shipshape/plugin-shipshape-common';
+import { ConflictError } from '@backstage/errors';
 import { BackupTarget, assertEntityMayUse } from '../config';
 import { BackupStorage } from '../storage';
 import { BackupRecord, BackupStep } from '../store';
@@ -22,6 +23,17 @@ interface CronJobInput {
   manifestKey: string;
   /** When the store received the manifest (its clock, from the listing). */
   storedAt: string;
+}
+
+/**
+ * Whether a recorded verification of a CronJob backup is tried again: it failed because the
+ * store could not be read (`fetch`) or its replica stopped (`abandoned`), not the backup.
+ */
+export function retried(rec: BackupRecord): boolean {
+  return (
+    rec.status === 'failed' &&
+    (rec.failedStep === 'fetch' || rec.failedStep === 'abandoned')
+  );
 }
 
 /** A manifest bigger than this is refused unread (a real one is a few KB). */
@@ -52,14 +64,30 @@ export class CronJobBackups {
       manifestKey: req.found.manifestKey,
       storedAt: req.storedAt.toISOString(),
     };
-    return this.run.submitBackup(req, { method: 'cronjob', ...input }, () => ({
-      method: 'cronjob',
-      storageType: storage.type,
-      storageKey: req.found.dumpKey,
-      location: `CronJob in ${req.found.environment}`,
-      step: 'manifest',
-      startedAt: req.found.at.toISOString(),
-    }));
+    return this.run.submitBackup(
+      req,
+      { method: 'cronjob', ...input },
+      () => ({
+        method: 'cronjob',
+        storageType: storage.type,
+        storageKey: req.found.dumpKey,
+        location: `CronJob in ${req.found.environment}`,
+        step: 'manifest',
+        startedAt: req.found.at.toISOString(),
+      }),
+      // checked again while the target is held: two passes racing verify an object once
+      async () => {
+        const [last] = await this.run.store.byStorageKey(
+          req.target.name,
+          req.found.dumpKey,
+        );
+        if (last && !retried(last)) {
+          throw new ConflictError(
+            `${req.found.dumpKey} is already recorded as backup ${last.id} (${last.status})`,
+          );
+        }
+      },
+    );
   }
 
   async execute(ctx: OperationContext, rec: BackupRecord) {
