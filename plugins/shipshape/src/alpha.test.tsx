@@ -5,7 +5,9 @@ import {
 } from '@backstage/frontend-test-utils';
 import { EntityProvider } from '@backstage/plugin-catalog-react';
 import { screen } from '@testing-library/react';
+import { EntityContentBlueprint } from '@backstage/plugin-catalog-react/alpha';
 import {
+  shipshapeActivityContent,
   shipshapeContractCard,
   shipshapeDrOverviewPage,
   shipshapeOwnershipPage,
@@ -86,5 +88,13 @@ describe('shipshape pages', () => {
       '/shipshape/dr',
       'DR overview',
     );
+  });
+});
+
+describe('shipshape activity tab', () => {
+  it('is an entity tab at /activity titled Activity, for components and resources', () => {
+    const tester = createExtensionTester(shipshapeActivityContent);
+    expect(tester.get(coreExtensionData.routePath)).toBe('/activity');
+    expect(tester.get(EntityContentBlueprint.dataRefs.title)).toBe('Activity');
   });
 });

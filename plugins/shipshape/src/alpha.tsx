@@ -113,6 +113,21 @@ export const shipshapeSloContent = EntityContentBlueprint.make({
   },
 });
 
+/**
+ * @alpha The entity's Activity tab: every operation of every kind (deploy, rollback, pause,
+ * promote, backup, restore drill), newest first, with who, where, when, outcome and its log.
+ */
+export const shipshapeActivityContent = EntityContentBlueprint.make({
+  name: 'activity',
+  params: {
+    path: '/activity',
+    title: 'Activity',
+    filter: { kind: { $in: ['component', 'resource'] } },
+    loader: () =>
+      import('./components/activity').then(m => <m.ActivityContent />),
+  },
+});
+
 const sloBurnRouteRef = createRouteRef();
 
 /** @alpha The SLOs of the catalog, burning fastest first; in the sidebar as "SLO burn". */
@@ -215,6 +230,7 @@ export default createFrontendPlugin({
     shipshapeRolloutContent,
     shipshapeSloCard,
     shipshapeSloContent,
+    shipshapeActivityContent,
     shipshapeSloBurnPage,
     shipshapeDrOverviewPage,
     shipshapeDrReadinessCard,

@@ -25,6 +25,7 @@ export type {
   DrReadinessReport,
   DeployHistory,
   OperationLogPage,
+  OperationsPage,
   ShipshapeApi,
 } from './api';
 export { EntityShipshapeSloCard, ShipshapeSloBurnPage } from './legacy';
@@ -32,6 +33,7 @@ export {
   EntityShipshapeDrReadinessCard,
   ShipshapeDrOverviewPage,
 } from './legacy';
+export { EntityShipshapeActivityContent } from './legacy';
 export {
   ShipshapeCostCenterFieldExtension,
   ShipshapeServiceNameFieldExtension,

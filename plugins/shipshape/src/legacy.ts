@@ -141,6 +141,21 @@ export const EntityShipshapeDrReadinessCard: () => JSX.Element =
     }),
   );
 
+/**
+ * The Activity tab: every operation of the entity (deploy, rollback, pause, promote, backup,
+ * restore drill), newest first, with who, where, when, outcome and its log. @public
+ */
+export const EntityShipshapeActivityContent: () => JSX.Element =
+  shipshapePlugin.provide(
+    createComponentExtension({
+      name: 'EntityShipshapeActivityContent',
+      component: {
+        lazy: () =>
+          import('./components/activity').then(m => m.ActivityContent),
+      },
+    }),
+  );
+
 /** Wizard field `ui:field: ShipshapeServiceName`: DNS-1123, not already in the catalog. @public */
 export const ShipshapeServiceNameFieldExtension = shipshapePlugin.provide(
   createScaffolderFieldExtension({

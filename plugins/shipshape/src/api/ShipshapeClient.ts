@@ -23,6 +23,7 @@ import {
   DrReadinessReport,
   DeployHistory,
   OperationLogPage,
+  OperationsPage,
 } from './types';
 
 /**
@@ -53,6 +54,11 @@ export interface ShipshapeApi {
   getDeployHistory(entity: CompoundEntityRef): Promise<DeployHistory>;
   /** An operation's log lines (deploy, rollback, ...), from the first. */
   getOperationLog(id: string): Promise<OperationLogPage>;
+  /** The entity's operations of every kind, newest first: `limit` (1-100) from `offset`. */
+  getEntityOperations(
+    entity: CompoundEntityRef,
+    page?: { limit?: number; offset?: number },
+  ): Promise<OperationsPage>;
   /** The entity's DR grade from its backups, drills and the cluster. */
   getDrReadiness(entity: CompoundEntityRef): Promise<DrReadinessReport>;
   /** The entity's backup target and its backups with their restore drills. */
@@ -156,6 +162,15 @@ export class ShipshapeClient implements ShipshapeApi {
 
   getOperationLog(id: string): Promise<OperationLogPage> {
     return this.body(this.api.getOperationLog({ path: { id }, query: {} }));
+  }
+
+  getEntityOperations(
+    entity: CompoundEntityRef,
+    page: { limit?: number; offset?: number } = {},
+  ): Promise<OperationsPage> {
+    return this.body(
+      this.api.listEntityOperations({ path: entityPath(entity), query: page }),
+    );
   }
 
   getDrReadiness(entity: CompoundEntityRef): Promise<DrReadinessReport> {

@@ -10,4 +10,5 @@ export type {
   DrReadinessReport,
   DeployHistory,
   OperationLogPage,
+  OperationsPage,
 } from './types';

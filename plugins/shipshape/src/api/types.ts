@@ -71,3 +71,11 @@ export type DeployHistory = ShipshapeOpenApi.DeployHistory;
  * @public
  */
 export type OperationLogPage = ShipshapeOpenApi.GetOperationLog200Response;
+
+/**
+ * GET /entities/.../operations: one page of the entity's operations of every kind (deploy,
+ * rollback, pause, promote, backup, restore-drill), newest first, and how many it has.
+ *
+ * @public
+ */
+export type OperationsPage = ShipshapeOpenApi.ListEntityOperations200Response;

@@ -21,6 +21,7 @@ import Typography from '@material-ui/core/Typography';
 import { ShipshapeOpenApi } from '@shipshape/plugin-shipshape-common';
 import { DeployHistory as History, shipshapeApiRef } from '../../api';
 import { absoluteTime, relativeTime } from '../time';
+import { OperationLog } from '../OperationLog';
 import { ShipshapeErrorPanel } from '../ShipshapeErrorPanel';
 
 type Release = ShipshapeOpenApi.DeployHistoryRelease;
@@ -51,12 +52,7 @@ const NOT_SHOWN: Record<EnvironmentHistory['status'], string> = {
 
 /** Who started a release: the portal's operation (with its log), else what Helm recorded. */
 function Who({ r }: { r: Release }) {
-  const api = useApi(shipshapeApiRef);
   const [open, setOpen] = useState(false);
-  const [log, load] = useAsyncFn(
-    () => api.getOperationLog(r.operation!.id),
-    [r.operation?.id],
-  );
   if (!r.operation) {
     return (
       <Typography variant="caption" color="textSecondary">
@@ -82,33 +78,10 @@ function Who({ r }: { r: Release }) {
           ` (${op.status})`
         )}
       </Typography>
-      <Button
-        size="small"
-        aria-expanded={open}
-        onClick={() => {
-          setOpen(!open);
-          if (!open) load();
-        }}
-      >
+      <Button size="small" aria-expanded={open} onClick={() => setOpen(!open)}>
         {open ? 'Hide operation log' : 'Operation log'}
       </Button>
-      {open && log.loading ? <Progress /> : null}
-      {open && log.error ? <ShipshapeErrorPanel error={log.error} /> : null}
-      {open && log.value ? (
-        <ol aria-label={`log of operation ${op.id}`}>
-          {log.value.lines.map(l => (
-            <Typography
-              key={l.seq}
-              component="li"
-              variant="caption"
-              display="block"
-              color={l.level === 'info' ? 'textSecondary' : 'error'}
-            >
-              {`${absoluteTime(l.at)} ${l.message}`}
-            </Typography>
-          ))}
-        </ol>
-      ) : null}
+      {open ? <OperationLog id={op.id} /> : null}
     </>
   );
 }

@@ -1,0 +1,258 @@
+import {
+  getCompoundEntityRef,
+  stringifyEntityRef,
+} from '@backstage/catalog-model';
+import {
+  InfoCard,
+  Link,
+  Progress,
+  StatusError,
+  StatusOK,
+  StatusPending,
+  StatusRunning,
+  StatusWarning,
+} from '@backstage/core-components';
+import { useApi } from '@backstage/core-plugin-api';
+import { useEntity } from '@backstage/plugin-catalog-react';
+import Box from '@material-ui/core/Box';
+import Button from '@material-ui/core/Button';
+import Table from '@material-ui/core/Table';
+import TableBody from '@material-ui/core/TableBody';
+import TableCell from '@material-ui/core/TableCell';
+import TableHead from '@material-ui/core/TableHead';
+import TableRow from '@material-ui/core/TableRow';
+import Typography from '@material-ui/core/Typography';
+import { ShipshapeOpenApi } from '@shipshape/plugin-shipshape-common';
+import { Fragment, useState } from 'react';
+import { useSearchParams } from 'react-router-dom';
+import useAsyncRetry from 'react-use/esm/useAsyncRetry';
+import { shipshapeApiRef } from '../../api';
+import { AccessibleColours } from '../AccessibleColours';
+import { OperationLog } from '../OperationLog';
+import { ShipshapeErrorPanel } from '../ShipshapeErrorPanel';
+import { absoluteTime, relativeTime } from '../time';
+import { useEntitySignal } from '../useEntitySignal';
+
+type Operation = ShipshapeOpenApi.Operation;
+
+const NOWRAP = { whiteSpace: 'nowrap' } as const;
+
+/** Operations per page. */
+export const ACTIVITY_PAGE_SIZE = 20;
+
+const KIND_LABEL: Record<string, string> = {
+  deploy: 'Deploy',
+  rollback: 'Rollback',
+  pause: 'Pause',
+  promote: 'Promote',
+  backup: 'Backup',
+  'restore-drill': 'Restore drill',
+};
+
+const STATUS: Record<string, typeof StatusOK> = {
+  succeeded: StatusOK,
+  failed: StatusError,
+  'rolled-back': StatusWarning,
+  running: StatusRunning,
+  queued: StatusPending,
+};
+
+/** The operation's input as far as this view reads it (it depends on the kind). */
+interface Input {
+  environment?: string;
+  target?: string;
+  backupId?: string;
+  method?: string;
+  rollouts?: string[];
+  changes?: Array<{ name?: string; toImage?: string }>;
+}
+
+/** Who asked: a user by name, a scheduled pass as such, a service as its ref. */
+export function whoOf(requestedBy: string): string {
+  if (requestedBy === 'shipshape:restore-drill-schedule') return 'schedule';
+  return requestedBy.replace(/^user:default\//, '');
+}
+
+/** What was done, in words: the kind and what it acted on. */
+function whatOf(op: Operation): string {
+  const input = (op.input ?? {}) as Input;
+  const kind = KIND_LABEL[op.kind] ?? op.kind;
+  if (op.kind === 'deploy' && input.changes?.length) {
+    return `${kind} ${input.changes.map(c => c.toImage).join(', ')}`;
+  }
+  if (input.rollouts?.length) return `${kind} ${input.rollouts.join(', ')}`;
+  if (op.kind === 'restore-drill' && input.backupId) {
+    return `${kind} of backup ${input.backupId.slice(0, 8)}`;
+  }
+  if (op.kind === 'backup' && input.method === 'in-cluster') {
+    return `${kind} (in-cluster job)`;
+  }
+  return kind;
+}
+
+/** Where: the environment, or the backup target of a backup or drill. */
+function whereOf(op: Operation): string {
+  const input = (op.input ?? {}) as Input;
+  if (input.environment) return input.environment;
+  if (input.target) return `target ${input.target}`;
+  return '–';
+}
+
+function OperationRow({
+  op,
+  open,
+  logLink,
+}: {
+  op: Operation;
+  open: boolean;
+  logLink: (id?: string) => string;
+}) {
+  const Status = STATUS[op.status] ?? StatusWarning;
+  return (
+    <Fragment>
+      <TableRow>
+        <TableCell style={NOWRAP}>
+          <span title={absoluteTime(op.createdAt)}>
+            {relativeTime(op.createdAt)}
+          </span>
+        </TableCell>
+        <TableCell>
+          <Typography variant="body2">{whatOf(op)}</Typography>
+          {op.reason ? (
+            <Typography variant="caption" color="textSecondary">
+              {op.reason}
+            </Typography>
+          ) : null}
+        </TableCell>
+        <TableCell style={NOWRAP}>{whereOf(op)}</TableCell>
+        <TableCell style={NOWRAP}>{whoOf(op.requestedBy)}</TableCell>
+        <TableCell style={{ overflowWrap: 'anywhere' }}>
+          <Status>{op.status}</Status>
+          {op.outcomeReason ? (
+            <Typography
+              variant="caption"
+              display="block"
+              color={op.status === 'succeeded' ? 'textSecondary' : 'error'}
+            >
+              {op.outcomeReason}
+            </Typography>
+          ) : null}
+        </TableCell>
+        <TableCell style={NOWRAP}>
+          <Link
+            to={logLink(open ? undefined : op.id)}
+            aria-label={`${open ? 'Hide log' : 'Log'} of ${
+              KIND_LABEL[op.kind] ?? op.kind
+            } ${absoluteTime(op.createdAt)}`}
+          >
+            {open ? 'Hide log' : 'Log'}
+          </Link>
+        </TableCell>
+      </TableRow>
+      {open ? (
+        <TableRow>
+          <TableCell colSpan={6}>
+            <OperationLog id={op.id} />
+          </TableCell>
+        </TableRow>
+      ) : null}
+    </Fragment>
+  );
+}
+
+/**
+ * The entity's Activity: every operation of every kind (deploy, rollback, pause, promote, backup,
+ * restore drill, scheduled ones too), newest first, paged, each with who, what, where, when and
+ * its outcome, and a link to its log (`?operation=<id>`, so a log can be linked to). Re-read when
+ * a signal says the entity changed.
+ */
+export function ActivityContent() {
+  const { entity } = useEntity();
+  const api = useApi(shipshapeApiRef);
+  const entityRef = stringifyEntityRef(entity);
+  const [offset, setOffset] = useState(0);
+  const [params] = useSearchParams();
+  const selected = params.get('operation') ?? undefined;
+  const page = useAsyncRetry(
+    () =>
+      api.getEntityOperations(getCompoundEntityRef(entity), {
+        limit: ACTIVITY_PAGE_SIZE,
+        offset,
+      }),
+    [api, entityRef, offset],
+  );
+  useEntitySignal(entityRef, () => page.retry());
+
+  const logLink = (id?: string) => {
+    const next = new URLSearchParams(params);
+    if (id) next.set('operation', id);
+    else next.delete('operation');
+    const query = next.toString();
+    return query ? `?${query}` : '?';
+  };
+
+  let content;
+  if (page.loading && !page.value) content = <Progress />;
+  else if (page.error) content = <ShipshapeErrorPanel error={page.error} />;
+  else if (page.value && page.value.total === 0) {
+    content = (
+      <Typography variant="body2">
+        No operations yet. Deploys, rollbacks, pauses and promotes (Rollout
+        card) and backups and restore drills (DR readiness card, and scheduled
+        drills) are listed here as they happen.
+      </Typography>
+    );
+  } else if (page.value) {
+    const { items, total } = page.value;
+    const first = offset + 1;
+    const last = offset + items.length;
+    content = (
+      <>
+        <Table size="small" aria-label="operations, newest first">
+          <TableHead>
+            <TableRow>
+              <TableCell>When</TableCell>
+              <TableCell>What</TableCell>
+              <TableCell>Environment</TableCell>
+              <TableCell>Who</TableCell>
+              <TableCell>Outcome</TableCell>
+              <TableCell>Log</TableCell>
+            </TableRow>
+          </TableHead>
+          <TableBody>
+            {items.map(op => (
+              <OperationRow
+                key={op.id}
+                op={op}
+                open={op.id === selected}
+                logLink={logLink}
+              />
+            ))}
+          </TableBody>
+        </Table>
+        <Box display="flex" alignItems="center" mt={1} style={{ gap: 8 }}>
+          <Typography variant="body2">{`${first}–${last} of ${total}`}</Typography>
+          <Button
+            size="small"
+            disabled={offset === 0}
+            onClick={() => setOffset(Math.max(0, offset - ACTIVITY_PAGE_SIZE))}
+          >
+            Newer
+          </Button>
+          <Button
+            size="small"
+            disabled={last >= total}
+            onClick={() => setOffset(offset + ACTIVITY_PAGE_SIZE)}
+          >
+            Older
+          </Button>
+        </Box>
+      </>
+    );
+  }
+  return (
+    <AccessibleColours>
+      <InfoCard title="Activity">{content}</InfoCard>
+    </AccessibleColours>
+  );
+}
