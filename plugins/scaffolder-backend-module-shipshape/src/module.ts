@@ -8,6 +8,7 @@ import { parseShipshapePolicy } from '@shipshape/plugin-shipshape-common';
 import { createCatalogAnnotationsAction } from './actions/catalogAnnotations';
 import { createDeployAction } from './actions/deploy';
 import { createRollbackAction } from './actions/rollback';
+import { createRolloutActions } from './actions/rolloutAction';
 import { createBackupAction, createRestoreDrillAction } from './actions/backup';
 import { createPublishLocalAction } from './actions/publishLocal';
 import { createServiceCheckAction } from './actions/serviceCheck';
@@ -41,6 +42,7 @@ export const scaffolderModuleShipshape = createBackendModule({
         scaffolder.addActions(
           createDeployAction({ discovery, auth }),
           createRollbackAction({ discovery, auth }),
+          ...createRolloutActions({ discovery, auth }),
           createBackupAction({ discovery, auth }),
           createRestoreDrillAction({ discovery, auth }),
         );

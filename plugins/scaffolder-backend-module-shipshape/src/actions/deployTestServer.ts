@@ -39,11 +39,22 @@ export async function startFakeShipshape(options: {
         res.end(JSON.stringify(json));
       };
       const url = new URL(req.url!, 'http://x');
+      const argo = /\/(pause|promote|abort|retry)$/.exec(url.pathname);
       if (req.method === 'POST') {
         if (options.postError) {
           send(options.postStatus ?? 400, {
             error: options.postError,
             response: { statusCode: options.postStatus ?? 400 },
+          });
+        } else if (argo) {
+          // Argo Rollouts actions answer once applied (or, dry run, what they would act on)
+          send(200, {
+            action: argo[1],
+            dryRun: body.dryRun === true,
+            environment: body.environment,
+            cluster: 'local',
+            namespace: 'staging',
+            rollouts: ['web'],
           });
         } else if (body.dryRun) {
           send(200, {

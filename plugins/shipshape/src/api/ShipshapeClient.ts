@@ -50,6 +50,15 @@ export interface ShipshapeApi {
   getDrOverview(query?: DrOverviewQuery): Promise<DrOverview>;
   /** Per environment: the entity's workloads, their pods and the last deploy or rollback. */
   getEntityRollout(entity: CompoundEntityRef): Promise<RolloutStatusResponse>;
+  /**
+   * Promotes, aborts or retries the entity's Argo Rollouts in one environment (an operation of
+   * the backend's engine); a 409 says why the Rollout's state does not allow it.
+   */
+  rolloutAction(
+    entity: CompoundEntityRef,
+    action: 'promote' | 'abort' | 'retry',
+    environment: string,
+  ): Promise<ShipshapeOpenApi.ArgoActionResult>;
   /** Per environment: every Helm revision of the entity's release, with the portal's operations. */
   getDeployHistory(entity: CompoundEntityRef): Promise<DeployHistory>;
   /** An operation's log lines (deploy, rollback, ...), from the first. */
@@ -152,6 +161,20 @@ export class ShipshapeClient implements ShipshapeApi {
 
   getEntityRollout(entity: CompoundEntityRef): Promise<RolloutStatusResponse> {
     return this.body(this.api.getEntityRollout({ path: entityPath(entity) }));
+  }
+
+  rolloutAction(
+    entity: CompoundEntityRef,
+    action: 'promote' | 'abort' | 'retry',
+    environment: string,
+  ): Promise<ShipshapeOpenApi.ArgoActionResult> {
+    const request = { path: entityPath(entity), body: { environment } };
+    const call = {
+      promote: () => this.api.promoteEntityRollouts(request),
+      abort: () => this.api.abortEntityRollouts(request),
+      retry: () => this.api.retryEntityRollouts(request),
+    }[action];
+    return this.body(call());
   }
 
   getDeployHistory(entity: CompoundEntityRef): Promise<DeployHistory> {

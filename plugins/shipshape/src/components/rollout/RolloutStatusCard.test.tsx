@@ -1,8 +1,12 @@
-import { act, screen, within } from '@testing-library/react';
+import { act, fireEvent, screen, within } from '@testing-library/react';
 // Real payloads: healthy.json from the portal backend on the local stack (payments-api),
 // stalled.json written by plugins/shipshape-backend's rollout.test.ts (SHIPSHAPE_WRITE_FIXTURES=1).
 import healthy from './__fixtures__/healthy.json';
 import stalled from './__fixtures__/stalled.json';
+// canaryPaused.json, canaryAborted.json: written by plugins/shipshape-backend's
+// progressive.stack.test.ts (a canary with the generated SLO analysis on the stack).
+import canaryPaused from './__fixtures__/canaryPaused.json';
+import canaryAborted from './__fixtures__/canaryAborted.json';
 import { renderWithBackend } from '../../__testUtils__/render';
 import { RolloutStatusCard, strategyText } from './RolloutStatusCard';
 
@@ -174,6 +178,112 @@ describe('RolloutStatusCard', () => {
       ),
     ).toBeInTheDocument();
   });
+
+  it('shows a paused canary: its steps, weight and SLO analysis; Promote runs the operation', async () => {
+    const fetch = render(
+      url =>
+        url.endsWith('/promote')
+          ? json({ action: 'promote', dryRun: false, rollouts: ['x'] })
+          : json(canaryPaused),
+      { allowed: true, e: named('canary-api') },
+    );
+    const env = await screen.findByRole(
+      'region',
+      { name: 'environment test' },
+      { timeout: 5000 },
+    );
+    const w = canaryPaused.environments[0].workloads[0];
+    expect(
+      within(env).getByText('Argo Rollout, Canary step 3/3, weight 50%'),
+    ).toBeInTheDocument();
+    expect(
+      within(env).getByLabelText(`canary steps of ${w.name}`),
+    ).toHaveTextContent(
+      `1. setWeight 50 · 2. analysis ${w.name}-slo · 3. pause until promoted`,
+    );
+    expect(within(env).getByText('3. pause until promoted')).toHaveAttribute(
+      'aria-current',
+      'step',
+    );
+    expect(
+      within(env).getByLabelText(`analysis runs of ${w.name}`),
+    ).toHaveTextContent(
+      `Analysis of rev 2: Successful · slo-${w.name}-availability = [0] (Successful; fails when len(result) > 0 && result[0] > 0.0144)`,
+    );
+    expect(
+      within(env).getByRole('button', { name: `Abort ${w.name}` }),
+    ).toBeInTheDocument();
+    expect(
+      within(env).queryByRole('button', { name: `Retry ${w.name}` }),
+    ).toBeNull();
+    fireEvent.click(
+      await within(env).findByRole('button', { name: `Promote ${w.name}` }),
+    );
+    await act(async () => {});
+    expect(fetch).toHaveBeenCalledWith(
+      'http://backend/api/shipshape/entities/component/default/canary-api/promote',
+      expect.objectContaining({
+        method: 'POST',
+        body: JSON.stringify({ environment: 'test' }),
+      }),
+    );
+  }, 30_000);
+
+  it('says why a canary was aborted (the metric and its value), and shows the backend refusing a Retry', async () => {
+    const fetchMock = render(
+      url =>
+        url.endsWith('/retry')
+          ? json(
+              {
+                error: {
+                  name: 'ConflictError',
+                  message:
+                    'Rollout x/y in environment test is not aborted (phase Progressing), so there is nothing to retry',
+                },
+                response: { statusCode: 409 },
+              },
+              409,
+            )
+          : json(canaryAborted),
+      { allowed: true, e: named('aborted-api') },
+    );
+    const env = await screen.findByRole(
+      'region',
+      { name: 'environment test' },
+      { timeout: 5000 },
+    );
+    const w = canaryAborted.environments[0].workloads[0];
+    const metric = w.analysisRuns![0].metrics[0];
+    expect(within(env).getByText('stalled')).toBeInTheDocument();
+    expect(
+      within(env).getByText(
+        new RegExp(
+          `slo-${w.name}-availability = \\[${metric.value
+            .slice(1, -1)
+            .replace(
+              '.',
+              '\\.',
+            )}\\] \\(fails when len\\(result\\) > 0 && result\\[0\\] > 0\\.0144\\)$`,
+        ),
+      ),
+    ).toBeInTheDocument();
+    expect(
+      within(env).getByLabelText(`analysis runs of ${w.name}`),
+    ).toHaveTextContent(/^Analysis of rev 3: Failed/);
+    expect(
+      within(env).queryByRole('button', { name: `Promote ${w.name}` }),
+    ).toBeNull();
+    fireEvent.click(
+      await within(env).findByRole('button', { name: `Retry ${w.name}` }),
+    );
+    expect(
+      await within(env).findByText(/nothing to retry/, {}, { timeout: 5000 }),
+    ).toBeInTheDocument();
+    expect(fetchMock).toHaveBeenCalledWith(
+      'http://backend/api/shipshape/entities/component/default/aborted-api/retry',
+      expect.objectContaining({ method: 'POST' }),
+    );
+  }, 30_000);
 
   it('refreshes on its own, and not while the tab is hidden', async () => {
     jest.useFakeTimers();

@@ -15,10 +15,12 @@ import {
   StatusWarning,
 } from '@backstage/core-components';
 import { useApi } from '@backstage/core-plugin-api';
+import { ResponseError } from '@backstage/errors';
 import { useEntity } from '@backstage/plugin-catalog-react';
 import { usePermission } from '@backstage/plugin-permission-react';
 import { useEffect, useRef, useState } from 'react';
 import Box from '@material-ui/core/Box';
+import Button from '@material-ui/core/Button';
 import Chip from '@material-ui/core/Chip';
 import Divider from '@material-ui/core/Divider';
 import Table from '@material-ui/core/Table';
@@ -160,14 +162,147 @@ function podText(p: PodInfo): string {
   } restarts${p.node ? ` · ${p.node}` : ''}${error}`;
 }
 
+/** What the portal may do to a Rollout: Promote, Abort, Retry (engine operations). */
+export type RolloutAction = 'promote' | 'abort' | 'retry';
+
+/** The actions that fit a Rollout's phase (the backend refuses the others with a 409). */
+export function rolloutActions(w: WorkloadStatus): RolloutAction[] {
+  if (w.kind !== 'Rollout') return [];
+  if (w.phase === 'paused') return ['promote', 'abort'];
+  if (w.phase === 'progressing') return ['abort'];
+  if (w.phase === 'stalled' && /abort/i.test(w.reason)) return ['retry'];
+  return [];
+}
+
+const ACTION_LABEL: Record<RolloutAction, string> = {
+  promote: 'Promote',
+  abort: 'Abort',
+  retry: 'Retry',
+};
+
+/** A canary's steps, the current one marked; blue-green's active and preview. */
+function RolloutSteps({ w }: { w: WorkloadStatus }) {
+  const steps = w.strategy.steps ?? [];
+  if (!steps.length) return null;
+  const current = w.strategy.canaryStep;
+  return (
+    <Typography
+      variant="caption"
+      display="block"
+      aria-label={`canary steps of ${w.name}`}
+    >
+      {steps.map((text, i) => {
+        const label = `${i + 1}. ${text}`;
+        return (
+          <span key={label}>
+            {i > 0 ? ' · ' : ''}
+            {current === i + 1 && w.phase !== 'complete' ? (
+              <strong aria-current="step">{label}</strong>
+            ) : (
+              label
+            )}
+          </span>
+        );
+      })}
+    </Typography>
+  );
+}
+
+/** A Rollout's analysis runs: phase and each metric's value against its failure condition. */
+function AnalysisRuns({ w }: { w: WorkloadStatus }) {
+  if (!w.analysisRuns?.length) return null;
+  return (
+    <ul aria-label={`analysis runs of ${w.name}`}>
+      {w.analysisRuns.map(run => {
+        const failed = run.phase === 'Failed' || run.phase === 'Error';
+        return (
+          <Typography
+            key={run.name}
+            component="li"
+            variant="caption"
+            display="block"
+            color={failed ? 'error' : 'textSecondary'}
+          >
+            {`Analysis${run.revision ? ` of rev ${run.revision}` : ''}: ${
+              run.phase
+            }${run.metrics
+              .map(
+                m =>
+                  ` · ${m.name} = ${m.value ?? '—'} (${m.phase}${
+                    m.failureCondition
+                      ? `; fails when ${m.failureCondition}`
+                      : ''
+                  })`,
+              )
+              .join('')}`}
+          </Typography>
+        );
+      })}
+    </ul>
+  );
+}
+
+function RolloutButtons({
+  w,
+  onAction,
+}: {
+  w: WorkloadStatus;
+  onAction: (action: RolloutAction) => Promise<void>;
+}) {
+  const [busy, setBusy] = useState(false);
+  const [failure, setFailure] = useState<string>();
+  const actions = rolloutActions(w);
+  if (!actions.length) return null;
+  return (
+    <Box mt={1}>
+      {actions.map(action => (
+        <Box component="span" mr={1} key={action}>
+          <Button
+            size="small"
+            variant="outlined"
+            color={action === 'abort' ? 'secondary' : 'primary'}
+            disabled={busy}
+            aria-label={`${ACTION_LABEL[action]} ${w.name}`}
+            onClick={async () => {
+              setBusy(true);
+              setFailure(undefined);
+              try {
+                await onAction(action);
+              } catch (e) {
+                // the backend's reason (e.g. a 409: why the Rollout's state does not allow it)
+                setFailure(
+                  (e as ResponseError).body?.error?.message ??
+                    (e as Error).message,
+                );
+              } finally {
+                setBusy(false);
+              }
+            }}
+          >
+            {ACTION_LABEL[action]}
+          </Button>
+        </Box>
+      ))}
+      {failure ? (
+        <Typography variant="caption" display="block" color="error">
+          {failure}
+        </Typography>
+      ) : null}
+    </Box>
+  );
+}
+
 function WorkloadRow({
   w,
   pods,
   kubernetesTab,
+  onAction,
 }: {
   w: WorkloadStatus;
   pods: PodsShown;
   kubernetesTab: string;
+  /** Set when the user may act on the entity's Rollouts in this environment. */
+  onAction?: (action: RolloutAction) => Promise<void>;
 }) {
   // a rollout of an image by a moving tag is complete today and may run other code tomorrow
   const mutable = w.current.images.flatMap(image => {
@@ -188,6 +323,7 @@ function WorkloadRow({
           <Typography variant="caption" color="textSecondary" display="block">
             {strategyText(w)}
           </Typography>
+          <RolloutSteps w={w} />
           <Typography variant="caption">
             <Link
               to={kubernetesTab}
@@ -220,6 +356,8 @@ function WorkloadRow({
               )}; deploy by version or digest`}
             </Typography>
           )}
+          <AnalysisRuns w={w} />
+          {onAction ? <RolloutButtons w={w} onAction={onAction} /> : null}
         </TableCell>
       </TableRow>
       {listed.length > 0 ? (
@@ -267,10 +405,12 @@ function EnvironmentBody({
   env,
   pods,
   kubernetesTab,
+  onAction,
 }: {
   env: EnvironmentRollout;
   pods: PodsShown;
   kubernetesTab: string;
+  onAction?: (action: RolloutAction, environment: string) => Promise<void>;
 }) {
   if (env.status !== 'ok') {
     return (
@@ -307,6 +447,9 @@ function EnvironmentBody({
             w={w}
             pods={pods}
             kubernetesTab={kubernetesTab}
+            onAction={
+              onAction ? action => onAction(action, env.environment) : undefined
+            }
           />
         ))}
       </TableBody>
@@ -318,10 +461,12 @@ function EnvironmentSection({
   env,
   pods,
   kubernetesTab,
+  onAction,
 }: {
   env: EnvironmentRollout;
   pods: PodsShown;
   kubernetesTab: string;
+  onAction?: (action: RolloutAction, environment: string) => Promise<void>;
 }) {
   return (
     <Box
@@ -337,7 +482,12 @@ function EnvironmentSection({
           <Chip size="small" label={`${env.cluster}/${env.namespace}`} />
         </Box>
       </Box>
-      <EnvironmentBody env={env} pods={pods} kubernetesTab={kubernetesTab} />
+      <EnvironmentBody
+        env={env}
+        pods={pods}
+        kubernetesTab={kubernetesTab}
+        onAction={onAction}
+      />
       <Box mt={1}>
         <LastOperation op={env.lastOperation} />
       </Box>
@@ -376,6 +526,11 @@ export function RolloutStatusCard(props: RolloutStatusCardProps) {
     [entityRef, hasId],
   );
   signalled.current = refresh;
+  // Promote, Abort, Retry: engine operations; the card shows the Rollout's new state after
+  const act = async (action: RolloutAction, environment: string) => {
+    await api.rolloutAction(getCompoundEntityRef(entity), action, environment);
+    refresh();
+  };
   useEffect(
     () =>
       setMoving(
@@ -428,6 +583,7 @@ export function RolloutStatusCard(props: RolloutStatusCardProps) {
                 env={env}
                 pods={props.pods ?? 'errors'}
                 kubernetesTab={kubernetesTab}
+                onAction={canDeploy ? act : undefined}
               />
             </Box>
           </Box>
