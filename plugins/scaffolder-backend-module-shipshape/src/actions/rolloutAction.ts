@@ -62,14 +62,24 @@ export function createRolloutActions(deps: ShipshapeActionDeps) {
           path: entityPath(entityRef),
           body: { environment, dryRun },
         };
-        const post = async (): Promise<ShipshapeOpenApi.ArgoActionResult> => {
+        // what the backend answered, as a plain object (a checkpoint keeps JSON)
+        const post = async () => {
           const options = await call.options();
           const calls = {
             promote: () => call.api.promoteEntityRollouts(request, options),
             abort: () => call.api.abortEntityRollouts(request, options),
             retry: () => call.api.retryEntityRollouts(request, options),
           };
-          return answer(calls[action]());
+          const r: ShipshapeOpenApi.ArgoActionResult = await answer(
+            calls[action](),
+          );
+          return {
+            environment: r.environment,
+            cluster: r.cluster,
+            namespace: r.namespace,
+            rollouts: r.rollouts,
+            dryRun: r.dryRun,
+          };
         };
         const result = dryRun
           ? await post()
