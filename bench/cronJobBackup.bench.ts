@@ -11,7 +11,7 @@
  * (the record's durationMs: manifest, re-read, checksum, pg_restore --list, row counts, copy
  * not included). Not part of the normal test run.
  *
- *   cd plugins/shipshape-backend && BENCH_RUNS=5 BENCH_INTERVAL_MS=5000 CI=true yarn backstage-cli \
+ *   cd plugins/shipshape-backend && BENCH_RUNS=5 BENCH_INTERVAL_MS=5000 [BENCH_DB=payments] CI=true yarn backstage-cli \
  *     package test --roots "$PWD/../../bench" --testMatch '**\/cronJobBackup.bench.ts' --testTimeout 3600000
  *
  * Needs BACKSTAGE_TEST_DATABASE_POSTGRES15_CONNECTION_STRING (scripts/test-postgres.sh up) for
@@ -35,6 +35,8 @@ import {
 /* eslint-enable @backstage/no-relative-monorepo-imports */
 
 const RUNS = Number(process.env.BENCH_RUNS ?? 5);
+/** The database dumped (BENCH_DB; a bigger one: scripts/stack/pg-seed.sh --db cjbench --size-mb 256). */
+const DB = process.env.BENCH_DB ?? 'payments';
 const INTERVAL_MS = Number(process.env.BENCH_INTERVAL_MS ?? 5000);
 const median = (xs: number[]) => {
   const s = [...xs].sort((a, b) => a - b);
@@ -64,7 +66,10 @@ it('measures the CronJob backup from Job completion to verified', async () => {
             {
               name: target,
               allowedEntities: ['component:default/payments-api'],
-              connection: stackPaymentsConnection('BENCH_CJ_PG'),
+              connection: {
+                ...stackPaymentsConnection('BENCH_CJ_PG'),
+                database: DB,
+              },
               storage,
               copyTo: { ...storage, bucket: `${stack.s3.bucket}-dr` },
             },
@@ -108,16 +113,21 @@ it('measures the CronJob backup from Job completion to verified', async () => {
     }
   })();
 
-  const samples: Array<{ completedToVerifiedMs: number; verifyMs: number }> =
-    [];
+  const samples: Array<{
+    completedToVerifiedMs: number;
+    verifyMs: number;
+    jobMs: number;
+    sizeBytes: number;
+  }> = [];
   try {
     for (let i = 0; i < RUNS; i++) {
       // a new stamp (the key has seconds) for each run
       await new Promise(r => setTimeout(r, 1100));
+      const jobStart = Date.now();
       const job = await runChartBackup({
         databaseUrl: `postgresql://${stack.postgres.user}:${encodeURIComponent(
           stack.postgres.password,
-        )}@${stack.postgres.host}:${stack.postgres.port}/payments`,
+        )}@${stack.postgres.host}:${stack.postgres.port}/${DB}`,
         pgBinDir: stack.postgres.binDir,
         target,
         environment: 'production',
@@ -140,6 +150,8 @@ it('measures the CronJob backup from Job completion to verified', async () => {
             completedToVerifiedMs:
               Date.parse(rec.finishedAt!) - job.completedAt,
             verifyMs: rec.durationMs!,
+            jobMs: job.completedAt - jobStart,
+            sizeBytes: rec.sizeBytes!,
           });
           break;
         }
@@ -156,7 +168,10 @@ it('measures the CronJob backup from Job completion to verified', async () => {
   console.log(
     JSON.stringify({
       runs: RUNS,
+      db: DB,
       intervalMs: INTERVAL_MS,
+      dumpBytes: samples.map(s => s.sizeBytes),
+      medianJobMs: median(samples.map(s => s.jobMs)),
       completedToVerifiedMs: e2e,
       medianCompletedToVerifiedMs: median(e2e),
       verifyMs: verify,
