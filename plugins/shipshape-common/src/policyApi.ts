@@ -1,118 +1,49 @@
 /**
- * Payloads of the ownership and cost API (plugins/shipshape-backend/src/schema/openapi.yaml),
- * shared by the backend and the frontend client.
+ * Payloads of the ownership and cost API, as the backend's openapi.yaml describes them (the
+ * models generated from it, under the names the backend and the frontend use).
  */
-import type { PolicyReport } from './policy';
+import type * as Api from './schema/openapi';
 
 /**
  * Prices the estimate used: USD per requested core-hour and GiB-hour, hours per month.
  *
  * @public
  */
-export interface UnitPrices {
-  cpuCoreHourUsd: number;
-  memoryGibHourUsd: number;
-  hoursPerMonth: number;
-}
+export type UnitPrices = Api.Prices;
 
 /** @public */
-export interface ClusterReadError {
-  cluster: string;
-  message: string;
-}
+export type ClusterReadError = Api.ClusterError;
 
 /**
  * A person or group to contact, from the catalog profile.
  *
  * @public
  */
-export interface OwnershipContact {
-  ref: string;
-  kind: string;
-  displayName?: string;
-  email?: string;
-}
+export type OwnershipContact = Api.Contact;
 
 /** @public */
-export interface EnvironmentCost {
-  cluster: string;
-  namespace: string;
-  environment: string;
-  pods: number;
-  cpuCores: number;
-  memoryGib: number;
-  monthlyUsd: number;
-}
+export type EnvironmentCost = Api.EnvironmentCost;
 
 /**
- * `no-cluster` is never shown as zero.
+ * The monthly cost, one of four answers told apart by `status` (`no-cluster` is never shown as
+ * zero).
  *
  * @public
  */
-export type CostView =
-  | { status: 'no-cluster' }
-  | { status: 'not-deployed'; message: string }
-  | { status: 'error'; message: string }
-  | {
-      status: 'ok';
-      currency: 'USD';
-      monthlyUsd: number;
-      prices: UnitPrices;
-      environments: EnvironmentCost[];
-      /** Clusters that could not be read; the figure leaves them out. */
-      errors: ClusterReadError[];
-    };
+export type CostView = Api.Cost;
 
 /**
  * A Kubernetes object of the service that lacks Shipshape labels or disagrees with the catalog.
  *
  * @public
  */
-export interface LabelFinding {
-  cluster: string;
-  namespace: string;
-  kind: string;
-  name: string;
-  missing: string[];
-  mismatched: Array<{ label: string; expected: string; actual: string }>;
-}
+export type LabelFinding = Api.LabelFinding;
 
 /** @public */
-export interface OwnershipView {
-  entityRef: string;
-  owner?: OwnershipContact & { exists: boolean; parent?: OwnershipContact };
-  tags: PolicyReport['tags'];
-  violations: PolicyReport['violations'];
-  cost: CostView;
-  labels: {
-    status: 'no-cluster' | 'not-deployed' | 'ok';
-    objects: LabelFinding[];
-  };
-}
+export type OwnershipView = Api.OwnershipView;
 
 /** @public */
-export interface OwnershipSummaryRow {
-  /** Absent for entities without a valid cost center. */
-  costCenter?: string;
-  /** Absent for entities without a valid owner ref. */
-  owner?: string;
-  entities: number;
-  violations: number;
-  entitiesWithViolations: number;
-  /** Absent when no cluster is configured. */
-  monthlyUsd?: number;
-}
+export type OwnershipSummaryRow = Api.SummaryRow;
 
 /** @public */
-export interface OwnershipSummary {
-  totals: OwnershipSummaryRow;
-  costCenters: { items: OwnershipSummaryRow[]; totalCount: number };
-  owners: { items: OwnershipSummaryRow[]; totalCount: number };
-  cost: {
-    status: 'no-cluster' | 'ok' | 'error';
-    errors?: ClusterReadError[];
-    prices?: UnitPrices;
-  };
-  limit: number;
-  offset: number;
-}
+export type OwnershipSummary = Api.OwnershipSummary;

@@ -36,6 +36,7 @@ import {
   stackKubernetesConfig,
 } from '@internal/shipshape-test-utils';
 import { shipshapePlugin } from '../plugin';
+import { responseMismatches } from '../schema/__testUtils__/conforms';
 import { ClusterCostReader, parseCpu, parseMemoryGib } from './cost';
 import { OwnershipService } from './service';
 
@@ -317,6 +318,15 @@ describe('cost estimate from the local stack cluster', () => {
       );
       expect(res.status).toBe(200);
       expect(res.body.cost.status).toBe('ok');
+      // the answer is the document's OwnershipView (cost: its `ok` alternative)
+      expect(
+        responseMismatches(
+          res.body,
+          '/entities/{kind}/{namespace}/{name}/ownership',
+          'get',
+          200,
+        ),
+      ).toEqual([]);
       expect(
         Object.fromEntries(
           res.body.cost.environments.map((e: any) => [

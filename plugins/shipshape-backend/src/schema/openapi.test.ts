@@ -2,7 +2,7 @@ import fs from 'fs';
 import path from 'path';
 import YAML from 'yaml';
 import { spec } from './openapi';
-import { responseMismatches } from './__testUtils__/conforms';
+import { mismatches, responseMismatches } from './__testUtils__/conforms';
 
 /** Every `router.<method>('<path>' | ['<path>', ...])` in the plugin's routers. */
 function routesInSource(): Array<{
@@ -74,6 +74,15 @@ describe('OpenAPI document', () => {
     );
     expect(responseMismatches({}, '/nowhere', 'get', 200)).toEqual([
       'get /nowhere is not in openapi.yaml',
+    ]);
+    // a discriminated union (oneOf): checked against the alternative its status names
+    const cost = { $ref: '#/components/schemas/Cost' };
+    expect(mismatches({ status: 'no-cluster' }, cost)).toEqual([]);
+    expect(mismatches({ status: 'ok', currency: 'USD' }, cost)).toEqual(
+      expect.arrayContaining(['$.monthlyUsd: missing', '$.prices: missing']),
+    );
+    expect(mismatches({ status: 'free' }, cost)).toEqual([
+      expect.stringMatching(/^\$: matches none of oneOf/),
     ]);
   });
 });

@@ -10,12 +10,24 @@ function resolve(schema: Schema): Schema {
 
 /**
  * Where `value` does not match `schema` (types, required properties, enums, items, allOf,
- * $ref): enough to keep the hand-written response schemas of openapi.yaml honest in tests.
+ * oneOf with its discriminator, $ref): enough to keep the hand-written response schemas of openapi.yaml honest in tests.
  */
 export function mismatches(value: unknown, schema: Schema, at = '$'): string[] {
   const s = resolve(schema);
   const errors: string[] = [];
   for (const part of s.allOf ?? []) errors.push(...mismatches(value, part, at));
+  if (s.oneOf) {
+    // A discriminated union: the alternative its property names; else any one that matches.
+    const tag = s.discriminator?.propertyName;
+    const mapped = tag && s.discriminator.mapping?.[(value as any)?.[tag]];
+    if (mapped) return [...errors, ...mismatches(value, { $ref: mapped }, at)];
+    const tried = (s.oneOf as Schema[]).map(alt => mismatches(value, alt, at));
+    if (!tried.some(e => e.length === 0)) {
+      errors.push(
+        `${at}: matches none of oneOf (${tried.map(e => e[0]).join('; ')})`,
+      );
+    }
+  }
   if (s.enum && !s.enum.includes(value)) {
     errors.push(`${at}: ${JSON.stringify(value)} is not one of ${s.enum}`);
   }

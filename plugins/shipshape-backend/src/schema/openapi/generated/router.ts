@@ -1690,16 +1690,74 @@ export const spec = {
         required: ['cluster', 'message'],
       },
       Cost: {
-        type: 'object',
         description:
-          "status no-cluster: no cluster is configured (never shown as zero); not-deployed: the entity has no backstage.io/kubernetes-id; error: no cluster could be read; ok: the monthly cost of the live pods' requests.",
+          "One of four answers, told apart by status - no-cluster: no cluster is configured (never shown as zero); not-deployed: the entity has no backstage.io/kubernetes-id; error: no cluster could be read; ok: the monthly cost of the live pods' requests.",
+        oneOf: [
+          {
+            $ref: '#/components/schemas/CostNoCluster',
+          },
+          {
+            $ref: '#/components/schemas/CostNotDeployed',
+          },
+          {
+            $ref: '#/components/schemas/CostError',
+          },
+          {
+            $ref: '#/components/schemas/CostOk',
+          },
+        ],
+        discriminator: {
+          propertyName: 'status',
+          mapping: {
+            'no-cluster': '#/components/schemas/CostNoCluster',
+            'not-deployed': '#/components/schemas/CostNotDeployed',
+            error: '#/components/schemas/CostError',
+            ok: '#/components/schemas/CostOk',
+          },
+        },
+      },
+      CostNoCluster: {
+        type: 'object',
         properties: {
           status: {
             type: 'string',
-            enum: ['no-cluster', 'not-deployed', 'error', 'ok'],
+            enum: ['no-cluster'],
+          },
+        },
+        required: ['status'],
+      },
+      CostNotDeployed: {
+        type: 'object',
+        properties: {
+          status: {
+            type: 'string',
+            enum: ['not-deployed'],
           },
           message: {
             type: 'string',
+          },
+        },
+        required: ['status', 'message'],
+      },
+      CostError: {
+        type: 'object',
+        properties: {
+          status: {
+            type: 'string',
+            enum: ['error'],
+          },
+          message: {
+            type: 'string',
+          },
+        },
+        required: ['status', 'message'],
+      },
+      CostOk: {
+        type: 'object',
+        properties: {
+          status: {
+            type: 'string',
+            enum: ['ok'],
           },
           currency: {
             type: 'string',
@@ -1714,49 +1772,61 @@ export const spec = {
           environments: {
             type: 'array',
             items: {
-              type: 'object',
-              properties: {
-                cluster: {
-                  type: 'string',
-                },
-                namespace: {
-                  type: 'string',
-                },
-                environment: {
-                  type: 'string',
-                },
-                pods: {
-                  type: 'integer',
-                },
-                cpuCores: {
-                  type: 'number',
-                },
-                memoryGib: {
-                  type: 'number',
-                },
-                monthlyUsd: {
-                  type: 'number',
-                },
-              },
-              required: [
-                'cluster',
-                'namespace',
-                'environment',
-                'pods',
-                'cpuCores',
-                'memoryGib',
-                'monthlyUsd',
-              ],
+              $ref: '#/components/schemas/EnvironmentCost',
             },
           },
           errors: {
             type: 'array',
+            description:
+              'Clusters that could not be read; the figure leaves them out.',
             items: {
               $ref: '#/components/schemas/ClusterError',
             },
           },
         },
-        required: ['status'],
+        required: [
+          'status',
+          'currency',
+          'monthlyUsd',
+          'prices',
+          'environments',
+          'errors',
+        ],
+      },
+      EnvironmentCost: {
+        type: 'object',
+        properties: {
+          cluster: {
+            type: 'string',
+          },
+          namespace: {
+            type: 'string',
+          },
+          environment: {
+            type: 'string',
+          },
+          pods: {
+            type: 'integer',
+          },
+          cpuCores: {
+            type: 'number',
+          },
+          memoryGib: {
+            type: 'number',
+          },
+          monthlyUsd: {
+            type: 'number',
+          },
+        },
+        required: [
+          'cluster',
+          'namespace',
+          'environment',
+          'pods',
+          'cpuCores',
+          'memoryGib',
+          'monthlyUsd',
+        ],
       },
       OwnershipView: {
         type: 'object',
@@ -1808,53 +1878,7 @@ export const spec = {
               objects: {
                 type: 'array',
                 items: {
-                  type: 'object',
-                  properties: {
-                    cluster: {
-                      type: 'string',
-                    },
-                    namespace: {
-                      type: 'string',
-                    },
-                    kind: {
-                      type: 'string',
-                    },
-                    name: {
-                      type: 'string',
-                    },
-                    missing: {
-                      type: 'array',
-                      items: {
-                        type: 'string',
-                      },
-                    },
-                    mismatched: {
-                      type: 'array',
-                      items: {
-                        type: 'object',
-                        properties: {
-                          label: {
-                            type: 'string',
-                          },
-                          expected: {
-                            type: 'string',
-                          },
-                          actual: {
-                            type: 'string',
-                          },
-                        },
-                        required: ['label', 'expected', 'actual'],
-                      },
-                    },
-                  },
-                  required: [
-                    'cluster',
-                    'namespace',
-                    'kind',
-                    'name',
-                    'missing',
-                    'mismatched',
-                  ],
+                  $ref: '#/components/schemas/LabelFinding',
                 },
               },
             },
@@ -1862,6 +1886,57 @@ export const spec = {
           },
         },
         required: ['entityRef', 'tags', 'violations', 'cost', 'labels'],
+      },
+      LabelFinding: {
+        type: 'object',
+        description:
+          'A Kubernetes object of the service that lacks Shipshape labels or disagrees with the catalog.',
+        properties: {
+          cluster: {
+            type: 'string',
+          },
+          namespace: {
+            type: 'string',
+          },
+          kind: {
+            type: 'string',
+          },
+          name: {
+            type: 'string',
+          },
+          missing: {
+            type: 'array',
+            items: {
+              type: 'string',
+            },
+          },
+          mismatched: {
+            type: 'array',
+            items: {
+              type: 'object',
+              properties: {
+                label: {
+                  type: 'string',
+                },
+                expected: {
+                  type: 'string',
+                },
+                actual: {
+                  type: 'string',
+                },
+              },
+              required: ['label', 'expected', 'actual'],
+            },
+          },
+        },
+        required: [
+          'cluster',
+          'namespace',
+          'kind',
+          'name',
+          'missing',
+          'mismatched',
+        ],
       },
       SummaryRow: {
         type: 'object',

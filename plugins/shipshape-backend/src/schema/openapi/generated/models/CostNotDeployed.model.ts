@@ -7,8 +7,12 @@
 /**
  * @public
  */
-export interface OwnershipViewLabelsObjectsInnerMismatchedInner {
-  label: string;
-  expected: string;
-  actual: string;
+export interface CostNotDeployed {
+  status: CostNotDeployedStatusEnum;
+  message: string;
 }
+
+/**
+ * @public
+ */
+export type CostNotDeployedStatusEnum = 'not-deployed';

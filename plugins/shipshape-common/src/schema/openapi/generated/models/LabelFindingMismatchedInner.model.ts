@@ -7,12 +7,8 @@
 /**
  * @public
  */
-export interface CostEnvironmentsInner {
-  cluster: string;
-  namespace: string;
-  environment: string;
-  pods: number;
-  cpuCores: number;
-  memoryGib: number;
-  monthlyUsd: number;
+export interface LabelFindingMismatchedInner {
+  label: string;
+  expected: string;
+  actual: string;
 }
