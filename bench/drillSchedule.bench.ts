@@ -213,7 +213,9 @@ describe('scheduled restore drills, a day compressed', () => {
         .select('claimed_by')
         .count({ n: '*' })
         .orderBy('n', 'desc');
-      const stopped = busiest?.claimed_by ?? 'replica-a';
+      const stopped =
+        (busiest as { claimed_by?: string } | undefined)?.claimed_by ??
+        'replica-a';
       const leaving = stopped === 'replica-a' ? a : b;
       await leaving.stop();
       backends.splice(backends.indexOf(leaving), 1);
