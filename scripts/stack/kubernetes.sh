@@ -207,14 +207,23 @@ kube_schemas() { # JSON schemas for kubeconform from the apiserver's own OpenAPI
 # operator identities (deploy/rbac, the same files an adopter applies)
 K8S_BOOTSTRAP_FILES=("$HERE/k8s-bootstrap.yaml" "$ROOT/deploy/rbac/kubernetes-plugin-reader.yaml"
   "$ROOT/deploy/rbac/reader.yaml" "$ROOT/deploy/rbac/operator.yaml")
+# deploy/rbac/operator-helm.yaml, bound in each of the stack's service namespaces (the demo's
+# environments): the only place the operator may read (and write) Secrets, Helm's release records
+K8S_SERVICE_NAMESPACES=(staging production)
+K8S_OPERATOR_HELM="$ROOT/deploy/rbac/operator-helm.yaml"
 
 k8s_bootstrap() { # applies K8S_BOOTSTRAP_FILES when they changed since the last apply (their md5 in .bootstrapped)
   local sum
-  sum="$(cat "${K8S_BOOTSTRAP_FILES[@]}" | md5sum | cut -c1-32)"
+  sum="$(cat "${K8S_BOOTSTRAP_FILES[@]}" "$K8S_OPERATOR_HELM" | md5sum | cut -c1-32)"
   if [[ "$(cat "$STATE/k8s/.bootstrapped" 2>/dev/null)" == "$sum" && -s "$STATE/k8s/reader.token" && -s "$STATE/k8s/operator.token" ]]; then
     return 0
   fi
   kc apply "${K8S_BOOTSTRAP_FILES[@]/#/-f}" >/dev/null || fail apiserver "applying ${K8S_BOOTSTRAP_FILES[*]##*/} failed"
+  local ns
+  for ns in "${K8S_SERVICE_NAMESPACES[@]}"; do
+    sed "s/NAMESPACE/$ns/g" "$K8S_OPERATOR_HELM" | kc apply -f - >/dev/null ||
+      fail apiserver "applying operator-helm.yaml in namespace $ns failed"
+  done
   local sa deadline tok
   for sa in reader operator; do
     deadline=$((SECONDS + 60))

@@ -80,12 +80,18 @@ t_rbac_reader() {
 t_rbac_operator() {
   [[ "$(ko auth can-i patch deployments.apps -n production)" == yes ]] || { echo "operator cannot patch deployments"; return 1; }
   [[ "$(ko auth can-i create jobs.batch -n production)" == yes ]] || { echo "operator cannot create jobs"; return 1; }
-  [[ "$(ko auth can-i delete deployments.apps -n production || true)" == no ]] || { echo "operator may delete deployments"; return 1; }
-  # secrets: read (Helm's release records tell whether Helm manages a service), never written
-  # outside a service namespace given deploy/rbac/operator-helm.yaml
-  [[ "$(ko auth can-i list secrets -n production)" == yes ]] || { echo "operator cannot list Helm's release records"; return 1; }
-  [[ "$(ko auth can-i create secrets -n production || true)" == no ]] || { echo "operator may create secrets"; return 1; }
-  [[ "$(ko auth can-i delete secrets -n production || true)" == no ]] || { echo "operator may delete secrets"; return 1; }
+  # delete: only where operator-helm.yaml is bound (helm upgrade removes what a chart dropped)
+  [[ "$(ko auth can-i delete deployments.apps -n default || true)" == no ]] || { echo "operator may delete deployments outside a service namespace"; return 1; }
+  # secrets: only in a service namespace, where deploy/rbac/operator-helm.yaml is bound (Helm's
+  # release records); nowhere else, not even read (other services' secrets, the stack's tokens)
+  [[ "$(ko auth can-i list secrets -n production)" == yes ]] || { echo "operator cannot list Helm's release records in production"; return 1; }
+  [[ "$(ko auth can-i list secrets -n staging)" == yes ]] || { echo "operator cannot list Helm's release records in staging"; return 1; }
+  local ns
+  for ns in shipshape-system kube-system default; do
+    [[ "$(ko auth can-i get secrets -n "$ns" || true)" == no ]] || { echo "operator may read secrets in $ns"; return 1; }
+    [[ "$(ko auth can-i create secrets -n "$ns" || true)" == no ]] || { echo "operator may create secrets in $ns"; return 1; }
+  done
+  [[ "$(ko auth can-i list secrets --all-namespaces || true)" == no ]] || { echo "operator may list secrets cluster-wide"; return 1; }
 }
 
 t_nodes_zones() {

@@ -1,5 +1,7 @@
+import { resolvePackagePath } from '@backstage/backend-plugin-api';
 import { execFileSync } from 'child_process';
 import fs from 'fs';
+import path from 'path';
 import { LocalStack, readLocalStack } from './stack';
 
 export type StackKubernetes = LocalStack['kubernetes'];
@@ -44,6 +46,27 @@ export function kubectl(args: string[], input?: string): string {
     encoding: 'utf8',
     stdio: ['pipe', 'pipe', 'pipe'],
   });
+}
+
+/**
+ * Lets the portal's deploy identity act in a service's namespace as the platform does: applies
+ * deploy/rbac/operator-helm.yaml (Helm's release records and the chart's kinds) there.
+ */
+export function grantServiceNamespace(namespace: string): void {
+  const file = path.resolve(
+    resolvePackagePath('@internal/shipshape-test-utils'),
+    '../../deploy/rbac/operator-helm.yaml',
+  );
+  kubectl(
+    ['apply', '-f', '-'],
+    fs.readFileSync(file, 'utf8').replace(/NAMESPACE/g, namespace),
+  );
+}
+
+/** A service's namespace: created, with the deploy identity's Role bound in it. */
+export function createServiceNamespace(namespace: string): void {
+  kubectl(['create', 'namespace', namespace]);
+  grantServiceNamespace(namespace);
 }
 
 /** Waits (kubectl wait, blocking) until the Argo Rollout `name` reports `phase`. */

@@ -22,6 +22,7 @@ import YAML from 'yaml';
 import { shipshapePlugin } from './plugin';
 import { componentWith, shipshapeApi } from './rollout/__testUtils__/api';
 import {
+  createServiceNamespace,
   kubectl,
   readLocalStack,
   stackDrillConnection,
@@ -211,7 +212,7 @@ describe('nothing a test run does leaks a secret', () => {
 
   beforeAll(() => {
     wrapPgBinaries();
-    kubectl(['create', 'namespace', NS]);
+    createServiceNamespace(NS);
     kubectl(
       ['apply', '-f', '-'],
       testDeployment({

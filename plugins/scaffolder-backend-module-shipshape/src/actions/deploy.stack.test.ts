@@ -16,6 +16,7 @@ import {
 // eslint-disable-next-line @backstage/no-mixed-plugin-imports
 import shipshapePlugin from '@shipshape/plugin-shipshape-backend';
 import {
+  createServiceNamespace,
   kubectl,
   testConfig,
   testDeployment,
@@ -33,7 +34,7 @@ describe('shipshape:deploy against the real backend and cluster', () => {
   let server: any;
 
   beforeAll(async () => {
-    kubectl(['create', 'namespace', NS]);
+    createServiceNamespace(NS);
     kubectl(
       ['apply', '-f', '-'],
       testDeployment({

@@ -12,6 +12,7 @@ import { DeployHandler } from '../rollout/handlers';
 import { planDeploy } from '../rollout/plan';
 import { KubernetesClusters } from './clusters';
 import {
+  createServiceNamespace,
   kubectl,
   readStackKubernetes,
   testConfig,
@@ -154,7 +155,7 @@ describe('Kubernetes calls: deadlines and rotating tokens', () => {
     const name = 'deadline-app';
     const repo = 'registry.example.test/shipshape/deadline-demo';
     beforeAll(() => {
-      kubectl(['create', 'namespace', ns]);
+      createServiceNamespace(ns);
       kubectl(
         ['apply', '-f', '-'],
         testDeployment({
@@ -235,6 +236,58 @@ describe('Kubernetes calls: deadlines and rotating tokens', () => {
       console.log(
         `deploy against a cluster that never answers failed after ${took} ms (deadline 2000 ms)`,
       );
+    });
+  });
+
+  describe('the operator reads Secrets only in service namespaces', () => {
+    const ns = `shipshape-nogrant-${process.pid}`;
+    beforeAll(() => {
+      // A namespace the platform did not set up as a service's (no operator-helm.yaml bound).
+      kubectl(['create', 'namespace', ns]);
+      kubectl(
+        ['apply', '-f', '-'],
+        testDeployment({
+          name: 'nogrant-app',
+          namespace: ns,
+          kubernetesId: 'nogrant-app',
+          image: 'registry.example.test/shipshape/nogrant:1.0.0',
+        }),
+      );
+    });
+    afterAll(() => {
+      kubectl(['delete', 'namespace', ns, '--wait=false']);
+    });
+
+    it("refuses a deploy where it may not read Helm's release records, naming the grant, and cannot read the stack's tokens", async () => {
+      const clusters = KubernetesClusters.fromConfig(
+        new ConfigReader(testConfig([{ name: 'test', namespace: ns }])),
+      );
+      await expect(
+        planDeploy(
+          clusters,
+          {
+            workload: { kubernetesId: 'nogrant-app' },
+            environment: 'test',
+            tag: '2.0.0',
+          },
+          async () => {},
+        ),
+      ).rejects.toMatchObject({
+        name: 'NotAllowedError',
+        message: expect.stringContaining(
+          `may not list Secrets in namespace ${ns}, so Shipshape cannot read Helm's release records of nogrant-app (whether Helm manages it, and its history): bind deploy/rbac/operator-helm.yaml's Role to it in that namespace`,
+        ),
+      });
+      const operator = clusters.operator(clusters.environment('test'));
+      await expect(
+        operator.core.readNamespacedSecret({
+          name: 'shipshape-reader-token',
+          namespace: 'shipshape-system',
+        }),
+      ).rejects.toMatchObject({ code: 403 });
+      await expect(
+        operator.core.listSecretForAllNamespaces({ limit: 1 }),
+      ).rejects.toMatchObject({ code: 403 });
     });
   });
 });

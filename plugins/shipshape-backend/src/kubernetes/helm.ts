@@ -82,7 +82,7 @@ export async function readReleases(
   } catch (e) {
     if ((e as { code?: number }).code !== 403) throw e;
     throw new NotAllowedError(
-      `The operator token of cluster ${client.cluster} may not list Secrets in namespace ${namespace}, so Shipshape cannot read Helm's release records of ${release} (whether Helm manages it, and its history): grant it get and list on secrets there (docs/operations.md, "Through Helm"); nothing was changed`,
+      `The operator token of cluster ${client.cluster} may not list Secrets in namespace ${namespace}, so Shipshape cannot read Helm's release records of ${release} (whether Helm manages it, and its history): bind deploy/rbac/operator-helm.yaml's Role to it in that namespace, as in every service namespace (docs/install.md, "Kubernetes RBAC"); nothing was changed`,
     );
   }
   return list.items

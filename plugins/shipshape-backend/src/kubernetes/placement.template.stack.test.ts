@@ -9,6 +9,7 @@ import { mockServices } from '@backstage/backend-test-utils';
 import { catalogServiceMock } from '@backstage/plugin-catalog-node/testUtils';
 import { planDeploy } from '../rollout/plan';
 import {
+  grantServiceNamespace,
   kubectl,
   readStackKubernetes,
   testConfig,
@@ -93,6 +94,7 @@ describe.each(['node-service', 'python-service'])(
           '--timeout',
           '3m',
         ]);
+        grantServiceNamespace(name); // as the platform does for a service
         const clusters = KubernetesClusters.fromConfig(
           new ConfigReader(
             testConfig([{ name: 'staging', namespacePerService: true }]),

@@ -5,6 +5,7 @@ import { responseMismatches } from '../schema/__testUtils__/conforms';
 import { onlyUserAllowed } from '../__testUtils__/permissions';
 import { shipshapeApi, testComponent } from './__testUtils__/api';
 import {
+  createServiceNamespace,
   kubectl,
   testConfig,
   testRollout,
@@ -50,7 +51,7 @@ describe('deploy and rollback of Argo Rollouts (real controller in the local sta
         `The local stack has no Argo Rollouts CRD (run ./run stack up): ${e}`,
       );
     }
-    kubectl(['create', 'namespace', NS]);
+    createServiceNamespace(NS);
     kubectl(
       ['apply', '-f', '-'],
       JSON.stringify({

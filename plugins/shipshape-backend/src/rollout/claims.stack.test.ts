@@ -4,6 +4,7 @@ import { catalogServiceMock } from '@backstage/plugin-catalog-node/testUtils';
 import { shipshapePlugin } from '../plugin';
 import { shipshapeApi, testComponent } from './__testUtils__/api';
 import {
+  createServiceNamespace,
   kubectl,
   testConfig,
   testDeployment,
@@ -42,8 +43,8 @@ describe('deploy and rollback act only on workloads that belong to the entity', 
   const auditor = mockServices.auditor.mock();
 
   beforeAll(async () => {
-    kubectl(['create', 'namespace', NS]);
-    kubectl(['create', 'namespace', PER]);
+    createServiceNamespace(NS);
+    createServiceNamespace(PER);
     // The platform marks the per-service namespace as the entity's.
     kubectl([
       'annotate',

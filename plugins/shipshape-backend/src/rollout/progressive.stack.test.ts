@@ -9,6 +9,7 @@ import { responseMismatches } from '../schema/__testUtils__/conforms';
 import { onlyUserAllowed } from '../__testUtils__/permissions';
 import { shipshapeApi, testComponent } from './__testUtils__/api';
 import {
+  createServiceNamespace,
   eventually,
   kubectl,
   readLocalStack,
@@ -116,7 +117,7 @@ describe('progressive delivery: SLO analysis, Promote, Abort and Retry (real con
 
   beforeAll(async () => {
     await steer(0);
-    kubectl(['create', 'namespace', NS]);
+    createServiceNamespace(NS);
     // The chart's AnalysisTemplate, with the generated metric (measured every 2 s here).
     kubectl(
       ['apply', '-f', '-'],

@@ -7,6 +7,7 @@ import { OperationStore } from '../operations/store';
 import { DeployHandler } from './handlers';
 import { planDeploy } from './plan';
 import {
+  createServiceNamespace,
   kubectl,
   testConfig,
   testDeployment,
@@ -21,7 +22,7 @@ const REPO = 'registry.example.test/shipshape/resume-demo';
 describe('a restarted backend resumes a rollout it did not start', () => {
   const ns = `shipshape-resume-${process.pid}`;
   beforeAll(() => {
-    kubectl(['create', 'namespace', ns]);
+    createServiceNamespace(ns);
   });
   afterAll(() => {
     kubectl(['delete', 'namespace', ns, '--wait=false']);

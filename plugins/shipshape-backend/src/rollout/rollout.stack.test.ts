@@ -7,6 +7,7 @@ import { shipshapePlugin } from '../plugin';
 import { responseMismatches } from '../schema/__testUtils__/conforms';
 import { shipshapeApi, testComponent } from './__testUtils__/api';
 import {
+  createServiceNamespace,
   kubectl,
   testConfig,
   testDeployment,
@@ -31,7 +32,7 @@ describe('deploy, rollback and rollout status against the local cluster', () => 
   let server: any;
 
   beforeAll(async () => {
-    kubectl(['create', 'namespace', NS]);
+    createServiceNamespace(NS);
     for (const name of ['web', 'bad', 'busy', 'stuck']) {
       kubectl(
         ['apply', '-f', '-'],
