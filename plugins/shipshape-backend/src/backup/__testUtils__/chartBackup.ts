@@ -1,4 +1,4 @@
-import { execFile } from 'child_process';
+import { execFile, execFileSync, spawnSync } from 'child_process';
 import fs from 'fs';
 import os from 'os';
 import path from 'path';
@@ -39,13 +39,23 @@ export function chartBackupScripts(file = CHART_BACKUP_CRONJOB) {
   };
 }
 
-/** The aws CLI the chart's upload container runs: the templates' check venv, else PATH. */
+/**
+ * The folder of the aws CLI the chart's upload container runs: the templates' check venv
+ * (templates/scripts/test-backup.sh), else the one on PATH, else a venv made here with the
+ * same awscli (a fresh machine runs the backend tests before the templates' checks).
+ */
 function awsPath(): string {
-  const venv = path.resolve(
-    __dirname,
-    '../../../../../.tools/check-cache/backup-venv/bin',
-  );
-  return fs.existsSync(path.join(venv, 'aws')) ? venv : '';
+  const cache = path.resolve(__dirname, '../../../../../.tools/check-cache');
+  for (const venv of ['backup-venv', 'awscli-venv']) {
+    const bin = path.join(cache, venv, 'bin');
+    if (fs.existsSync(path.join(bin, 'aws'))) return bin;
+  }
+  if (spawnSync('sh', ['-c', 'command -v aws']).status === 0) return '';
+  const venv = path.join(cache, 'awscli-venv');
+  fs.rmSync(venv, { recursive: true, force: true });
+  execFileSync('python3', ['-m', 'venv', venv]);
+  execFileSync(path.join(venv, 'bin/pip'), ['install', '-q', 'awscli==1.46.3']);
+  return path.join(venv, 'bin');
 }
 
 export interface ChartBackupRun {
