@@ -1,41 +1,18 @@
 import { KubernetesClusters } from '../kubernetes/clusters';
-import {
-  HelmRevision,
-  readReleases,
-  revisionOfRelease,
-} from '../kubernetes/helm';
+import { readReleases, revisionOfRelease } from '../kubernetes/helm';
 import { WorkloadRef } from '../kubernetes/placement';
 import { withDeadline } from '../http/deadline';
 import { Operation } from '../operations/store';
+import {
+  DeployHistory,
+  DeployHistoryRelease,
+  EnvironmentDeployHistory,
+} from '../schema/openapi/generated/models';
 import { classify } from './status';
 
-/** One release of the entity's Helm release, with the portal operation that made it, if any. */
-export interface DeployHistoryEntry extends HelmRevision {
-  operation?: {
-    id: string;
-    kind: string;
-    status: string;
-    requestedBy: string;
-    reason?: string;
-  };
-}
-
-export interface EnvironmentDeployHistory {
-  environment: string;
-  cluster: string;
-  namespace: string;
-  release: string;
-  /** `not-helm`: no Helm release record there (workloads the portal patches directly). */
-  status: 'ok' | 'not-helm' | 'forbidden' | 'unreachable' | 'error';
-  error?: string;
-  /** Newest first. */
-  releases: DeployHistoryEntry[];
-}
-
-export interface DeployHistoryResponse {
-  kubernetesId: string;
-  environments: EnvironmentDeployHistory[];
-}
+// The answer's types are openapi.yaml's (DeployHistory, its environments and releases).
+type DeployHistoryResponse = DeployHistory;
+type DeployHistoryEntry = DeployHistoryRelease;
 
 /** The Helm revisions a deploy or rollback operation made (its own and an automatic rollback). */
 function revisionsOf(op: Operation): number[] {

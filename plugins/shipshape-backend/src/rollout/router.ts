@@ -9,16 +9,11 @@ import {
   shipshapeProtectedDeployPermission,
 } from '@shipshape/plugin-shipshape-common';
 import express from 'express';
-import Router from 'express-promise-router';
 import { requesterOf, requirePermissions } from '../http/authorize';
 import { entityOfRequest } from '../http/entityOfRequest';
-import {
-  ArgoActionBody,
-  DeployBody,
-  RollbackBody,
-  RolloutResult,
-  RolloutService,
-} from './service';
+import { createFeatureRouter } from '../schema/router';
+import * as ShipshapeApi from '../schema/openapi/generated/models';
+import { RolloutResult, RolloutService } from './service';
 
 export interface RolloutRouterDeps {
   rollouts: RolloutService;
@@ -34,18 +29,23 @@ export interface RolloutRouterDeps {
  */
 export function createRolloutRouter(deps: RolloutRouterDeps): express.Router {
   const { rollouts, httpAuth, permissions, catalog } = deps;
-  const router = Router();
+  const router = createFeatureRouter();
 
   /**
    * A user's request to `what` the entity of the path in `body.environment`: the parsed body,
    * the caller and the entity, once the caller may (deploy permission, stricter when protected).
    */
   async function authorizedRequest<B extends { environment: string }>(
-    req: express.Request,
+    req: express.Request<
+      { kind: string; namespace: string; name: string },
+      any,
+      B,
+      any
+    >,
     what: string,
   ) {
     // Validated against openapi.yaml (the one contract) before it gets here.
-    const body: B = req.body;
+    const { body } = req;
     const credentials: BackstageCredentials = await httpAuth.credentials(req, {
       allow: ['user'],
     });
@@ -69,20 +69,27 @@ export function createRolloutRouter(deps: RolloutRouterDeps): express.Router {
   }
 
   /** A dry run answers its plan (200), a started operation 202. */
-  const answer = (res: express.Response, result: RolloutResult) =>
+  const answer = (
+    res: express.Response<ShipshapeApi.RolloutPlan | ShipshapeApi.Operation>,
+    result: RolloutResult,
+  ) =>
     result.dryRun
       ? res.json({ dryRun: true, ...result.plan })
       : res.status(202).json(result.operation);
 
   router.post('/entities/:kind/:namespace/:name/deploy', async (req, res) => {
-    const { body, entity, entityRef, who } =
-      await authorizedRequest<DeployBody>(req, 'deploy');
+    const { body, entity, entityRef, who } = await authorizedRequest(
+      req,
+      'deploy',
+    );
     answer(res, await rollouts.deploy(entity, entityRef, who, body));
   });
 
   router.post('/entities/:kind/:namespace/:name/rollback', async (req, res) => {
-    const { body, entity, entityRef, who } =
-      await authorizedRequest<RollbackBody>(req, 'roll back');
+    const { body, entity, entityRef, who } = await authorizedRequest(
+      req,
+      'roll back',
+    );
     answer(res, await rollouts.rollback(entity, entityRef, who, body));
   });
 
@@ -92,8 +99,10 @@ export function createRolloutRouter(deps: RolloutRouterDeps): express.Router {
     router.post(
       `/entities/:kind/:namespace/:name/${action}`,
       async (req, res) => {
-        const { body, entity, entityRef, who } =
-          await authorizedRequest<ArgoActionBody>(req, action);
+        const { body, entity, entityRef, who } = await authorizedRequest(
+          req,
+          action,
+        );
         res.json(
           await rollouts.pauseOrPromote(entity, entityRef, who, action, body),
         );

@@ -26,6 +26,7 @@ import {
   ArgoActionRequest,
   DeployRequest,
   RollbackRequest,
+  RolloutPlan,
 } from '../schema/openapi/generated/models';
 import { ArgoActionInput } from './handlers';
 import { ArgoAction, assertArgoActionFits } from './argoActions';
@@ -42,7 +43,7 @@ export type ArgoActionBody = ArgoActionRequest;
 
 /** What a deploy or rollback would change (a dry run's answer) or the operation it started. */
 export type RolloutResult =
-  | { dryRun: true; plan: Record<string, unknown> }
+  | { dryRun: true; plan: Omit<RolloutPlan, 'dryRun'> }
   | { dryRun: false; operation: Operation };
 
 interface Planned {
