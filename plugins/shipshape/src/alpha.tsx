@@ -15,6 +15,7 @@ import { FormFieldBlueprint } from '@backstage/plugin-scaffolder-react/alpha';
 import SvgIcon from '@material-ui/core/SvgIcon';
 import { SHIPSHAPE_ANNOTATIONS } from '@shipshape/plugin-shipshape-common';
 import { ShipshapeClient, shipshapeApiRef } from './api';
+import { showsDrReadiness } from './components/dr/applies';
 
 /** @alpha */
 export const shipshapeApi = ApiBlueprint.make({
@@ -165,17 +166,13 @@ export const shipshapeDrOverviewPage = PageBlueprint.make({
 });
 
 /**
- * @alpha DR readiness (backups, drills) on every service, and wherever a backup target is named:
- * a service without one shows the failing check and its fix.
+ * @alpha DR readiness (backups, drills) on every service and every component the DR overview lists,
+ * and wherever a backup target is named: a service without one shows the failing check and its fix.
  */
 export const shipshapeDrReadinessCard = EntityCardBlueprint.make({
   name: 'dr-readiness',
   params: {
-    filter: entity =>
-      (entity.kind.toLocaleLowerCase('en-US') === 'component' &&
-        entity.spec?.type === 'service') ||
-      entity.metadata.annotations?.[SHIPSHAPE_ANNOTATIONS.backupTarget.name] !==
-        undefined,
+    filter: showsDrReadiness,
     loader: () => import('./components/dr').then(m => <m.DrReadinessCard />),
   },
 });
