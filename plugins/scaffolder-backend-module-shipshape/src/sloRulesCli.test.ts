@@ -35,6 +35,23 @@ describe('rules CLI', () => {
     );
     expect(chart.out).toMatch(/^# Generated from slo\.yaml by Shipshape/);
     expect(chart.out.endsWith(rules.out)).toBe(true);
+    // --format analysis: chart/files/slo-analysis.yaml, one metric per SLO
+    const analysis = runCli(
+      ['--service', 'payments-api', '--format', 'analysis', 'slo.yaml'],
+      () => text,
+    );
+    expect(analysis.code).toBe(0);
+    expect(analysis.out).toMatch(/^# Generated from slo\.yaml by Shipshape/);
+    expect(
+      parse(analysis.out).metrics.map((m: { name: string }) => m.name),
+    ).toEqual(
+      parse(rules.out)
+        .groups.filter((g: { name: string }) => g.name.endsWith('-alerts'))
+        .map(
+          (g: { rules: { labels: { slo: string } }[] }) =>
+            `slo-${g.rules[0].labels.slo}`,
+        ),
+    );
     const bad = runCli(['--service', 'payments-api', 'slo.yaml'], () =>
       text.replace('target: 0.999', 'target: 1'),
     );

@@ -28,8 +28,15 @@ export function helmHistory(release: string, ns = release) {
   }>;
 }
 
-/** Renders the node-service template for service `name` into `out` (catalog-info.yaml, chart/). */
-export function renderGoldenPath(name: string, dir: string): string {
+/**
+ * Renders the node-service template for service `name` into `out` (catalog-info.yaml, chart/),
+ * with `more` template parameters (e.g. `{ strategy: 'canary' }`).
+ */
+export function renderGoldenPath(
+  name: string,
+  dir: string,
+  more: Record<string, unknown> = {},
+): string {
   const params = path.join(dir, 'params.json');
   fs.writeFileSync(
     params,
@@ -44,6 +51,7 @@ export function renderGoldenPath(name: string, dir: string): string {
       latencyThresholdMs: 300,
       environments: ['staging', 'production'],
       publishTarget: 'github',
+      ...more,
     }),
   );
   const out = path.join(dir, 'out');
