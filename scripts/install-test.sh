@@ -169,8 +169,14 @@ git reset -q --hard base && git clean -qfdx -e node_modules -e .yarn -e .base-co
 # Yarn's cache names a package by name and version, not content: a tarball published by an
 # earlier run with the same version would be installed instead of this run's. Drop them.
 rm -f "$(yarn config get cacheFolder)"/@shipshape-*.zip
-# and the installed copies with Yarn's record of them, which it would otherwise keep
-rm -rf node_modules/@shipshape node_modules/.yarn-state.yml
+# and the installed copies with Yarn's record of them, which it would otherwise keep: only their
+# entries of node_modules/.yarn-state.yml (without the whole file Yarn relinks everything and
+# rebuilds every native addon, minutes on 2 cores)
+rm -rf node_modules/@shipshape
+[[ -f node_modules/.yarn-state.yml ]] && node -e '
+  const fs = require("fs"), f = "node_modules/.yarn-state.yml";
+  const entries = fs.readFileSync(f, "utf8").split("\n\n");
+  fs.writeFileSync(f, entries.filter(e => !/^"?@shipshape\//.test(e)).join("\n\n"));'
 dups() { # the @backstage/* packages with more than one version in yarn.lock
   node -e '
     const lock = require("fs").readFileSync("yarn.lock", "utf8"), seen = {};
