@@ -110,7 +110,9 @@ export const shipshapeSloContent = EntityContentBlueprint.make({
       [SHIPSHAPE_ANNOTATIONS.slo.name, SHIPSHAPE_ANNOTATIONS.sloRef.name].some(
         name => entity.metadata.annotations?.[name] !== undefined,
       ),
-    loader: () => import('./components/slo').then(m => <m.SloCard />),
+    // the card's numbers and alerts, then the charts over time: their own chunk, so the chart
+    // library loads with this tab only, not with the overview's SLO card
+    loader: () => import('./components/slo/SloCharts').then(m => <m.SloTab />),
   },
 });
 

@@ -27,6 +27,7 @@ export type {
   OperationLogPage,
   OperationsPage,
   ShipshapeApi,
+  SloChartsResponse,
 } from './api';
 export { EntityShipshapeSloCard, ShipshapeSloBurnPage } from './legacy';
 export {

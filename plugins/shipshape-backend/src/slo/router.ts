@@ -11,6 +11,7 @@ import express from 'express';
 import { entityOfRequest } from '../http/entityOfRequest';
 import { SloBurnRow, SloBurning } from '../schema/openapi/generated/models';
 import { createFeatureRouter } from '../schema/router';
+import { DEFAULT_CHART_POINTS, MAX_CHART_POINTS } from './charts';
 import { chooseInstance } from './config';
 import { SloService } from './service';
 import { SloFileReader, loadEntitySlos } from './source';
@@ -57,6 +58,39 @@ export function createSloRouter(deps: SloRouterDeps): express.Router {
     );
     res.json(body);
   });
+  // The SLO tab's charts: budget left over the window, burn rate per alert window (slo/charts.ts).
+  router.get(
+    '/entities/:kind/:namespace/:name/slos/charts',
+    async (req, res) => {
+      const raw = req.query.points;
+      const points = raw === undefined ? DEFAULT_CHART_POINTS : Number(raw);
+      if (
+        !Number.isInteger(points) ||
+        points < 10 ||
+        points > MAX_CHART_POINTS
+      ) {
+        throw new InputError(
+          `points: '${raw}' is not an integer from 10 to ${MAX_CHART_POINTS}`,
+        );
+      }
+      const credentials = await deps.httpAuth.credentials(req, {
+        allow: ['user', 'service'],
+      });
+      const { entity } = await entityOfRequest(deps.catalog, req, credentials);
+      const requested = readAnnotation(entity, 'prometheusInstance');
+      if (requested && !requested.ok) throw new InputError(requested.error);
+      const instance = chooseInstance(cfg, requested?.value);
+      const defs = await loadEntitySlos(entity, deps.files);
+      res.json(
+        await service.entityCharts(
+          stringifyEntityRef(entity),
+          defs,
+          instance,
+          points,
+        ),
+      );
+    },
+  );
   /**
    * `GET /slos/burning?limit=N`: the SLOs of the entities the caller may read (the catalog
    * filters with their credentials), fastest 1h burn first. One instant query per SLO,

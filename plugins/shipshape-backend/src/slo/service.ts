@@ -23,8 +23,10 @@ import {
 import {
   EntitySlos,
   SloAlert,
+  SloCharts,
   SloStatus,
 } from '../schema/openapi/generated/models';
+import { sloChart } from './charts';
 
 export const BURN_WINDOWS = SLO_BURN_WINDOWS;
 type BurnWindow = SloBurnWindow;
@@ -345,6 +347,28 @@ export class SloService {
     } catch {
       return undefined;
     }
+  }
+
+  /**
+   * The SLO tab's charts of one entity (slo/charts.ts): two range queries per SLO, at most
+   * `points` points each; never throws for Prometheus failures.
+   */
+  async entityCharts(
+    entityRef: string,
+    defs: { slos: Slo[]; errors: string[]; declared: boolean },
+    instance: PrometheusInstance,
+    points: number,
+  ): Promise<SloCharts> {
+    const now = Date.now();
+    return {
+      entityRef,
+      declared: defs.declared,
+      errors: defs.errors,
+      slos: await Promise.all(
+        defs.slos.map(s => sloChart(this.http, s, instance, now, points)),
+      ),
+      evaluatedAt: new Date(now).toISOString(),
+    };
   }
 
   /** Everything the SLO card shows for one entity; never throws for Prometheus failures. */

@@ -386,6 +386,63 @@ spec:
     expect(Date.parse(own.activeAt)).toBeLessThanOrEqual(Date.now());
   });
 
+  it('draws the SLO tab charts: budget left over the window, burn per alert window with its threshold, 2 batched range queries, bounded points', async () => {
+    const charts = (name: string, query = '') =>
+      request(server).get(
+        `/api/shipshape/entities/component/default/${name}/slos/charts${query}`,
+      );
+    const before = sent();
+    const res = await charts('fast', '?points=60');
+    expect(res.status).toBe(200);
+    expect(sent() - before).toBe(2);
+    const [chart] = res.body.slos;
+    expect(chart).toMatchObject({
+      name: 'availability',
+      window: '28d',
+      state: 'ok',
+    });
+    expect(chart.budget.points.length).toBeLessThanOrEqual(60);
+    // 28-day window: the workbook's factors times 28/30 (rules.ts)
+    expect(
+      chart.burn.windows.map((w: any) => [w.window, w.severity, w.threshold]),
+    ).toEqual([
+      ['1h', 'page', 13.44],
+      ['6h', 'page', 5.6],
+      ['1d', 'ticket', 2.8],
+      ['3d', 'ticket', 0.9333333333],
+    ]);
+    const lastOf = (points: any[]) =>
+      points.filter(p => p.value !== null).at(-1).value as number;
+    for (const w of chart.burn.windows) {
+      expect(w.points.length).toBeLessThanOrEqual(60);
+    }
+    // the fast burner has failed 2 % of requests (20x its 0.1 % budget) for the last 3 hours
+    const oneHour = chart.burn.windows[0].points;
+    expect(Math.abs(lastOf(oneHour) - 20)).toBeLessThan(2);
+    // before it, 0.8x: the 1h burn 2 days ago
+    expect(Math.abs(oneHour[oneHour.length - 40].value - 0.8)).toBeLessThan(
+      0.1,
+    );
+    // the budget left falls over the window and ends where the card's number is
+    const card = (await get('fast')).body.slos[0];
+    const budget = chart.budget.points.filter((p: any) => p.value !== null);
+    expect(budget.length).toBeGreaterThan(50);
+    for (let i = 1; i < budget.length; i++) {
+      expect(budget[i].value).toBeLessThanOrEqual(budget[i - 1].value + 1e-9);
+    }
+    expect(Math.abs(lastOf(budget) - card.errorBudgetRemaining)).toBeLessThan(
+      0.05,
+    );
+
+    const none = await charts('no-slo');
+    expect(none.body).toMatchObject({ declared: false, slos: [] });
+    const down = await charts('down');
+    expect(down.body.slos[0]).toMatchObject({ state: 'error' });
+    const bad = await charts('fast', '?points=5');
+    expect(bad.status).toBe(400);
+    expect(bad.body.error.message).toMatch(/points/);
+  });
+
   it('sends 2 queries per SLO and 1 for alerts per load, and caches them', async () => {
     const before = sent();
     await new Promise(r => setTimeout(r, 15_500)); // let the cache expire

@@ -24,6 +24,7 @@ import {
   DeployHistory,
   OperationLogPage,
   OperationsPage,
+  SloChartsResponse,
 } from './types';
 
 /**
@@ -43,6 +44,14 @@ export interface ShipshapeApi {
   getEntitySlos(entity: CompoundEntityRef): Promise<EntitySlosResponse>;
   /** SLOs of the entities the user may read, fastest 1h burn first. */
   getSloBurning(limit?: number): Promise<SloBurningResponse>;
+  /**
+   * The SLO tab's charts: per SLO the error budget left over its window and the burn rate of
+   * each alert window with its threshold, at most `points` (10-500) points each.
+   */
+  getEntitySloCharts(
+    entity: CompoundEntityRef,
+    points?: number,
+  ): Promise<SloChartsResponse>;
   /**
    * The DR overview of the services the user may read: grade, backup age against the RPO, last
    * drill against the RTO; filtered, sorted and paged by the backend.
@@ -153,6 +162,18 @@ export class ShipshapeClient implements ShipshapeApi {
 
   getSloBurning(limit?: number): Promise<SloBurningResponse> {
     return this.body(this.api.getSlosBurning({ query: { limit } }));
+  }
+
+  getEntitySloCharts(
+    entity: CompoundEntityRef,
+    points?: number,
+  ): Promise<SloChartsResponse> {
+    return this.body(
+      this.api.getEntitySloCharts({
+        path: entityPath(entity),
+        query: { points },
+      }),
+    );
   }
 
   getDrOverview(query: DrOverviewQuery = {}): Promise<DrOverview> {

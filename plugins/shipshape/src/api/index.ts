@@ -11,4 +11,5 @@ export type {
   DeployHistory,
   OperationLogPage,
   OperationsPage,
+  SloChartsResponse,
 } from './types';

@@ -79,3 +79,11 @@ export type OperationLogPage = ShipshapeOpenApi.GetOperationLog200Response;
  * @public
  */
 export type OperationsPage = ShipshapeOpenApi.ListEntityOperations200Response;
+
+/**
+ * GET /entities/.../slos/charts: per SLO the error budget left over its window and the burn
+ * rate of each alert window with its threshold (null values are gaps in the data).
+ *
+ * @public
+ */
+export type SloChartsResponse = ShipshapeOpenApi.SloCharts;

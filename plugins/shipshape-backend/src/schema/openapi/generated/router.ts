@@ -250,6 +250,56 @@ export const spec = {
         },
       },
     },
+    '/entities/{kind}/{namespace}/{name}/slos/charts': {
+      get: {
+        operationId: 'getEntitySloCharts',
+        summary:
+          "The SLO tab's charts of one entity: per SLO the error budget left over the SLO window and the burn rate over each alert's long window (1h, 6h, 1d, 3d) for the last 3 days with the alert's threshold, from two Prometheus range queries per SLO (docs/slo.md).",
+        parameters: [
+          {
+            $ref: '#/components/parameters/kind',
+          },
+          {
+            $ref: '#/components/parameters/namespace',
+          },
+          {
+            $ref: '#/components/parameters/name',
+          },
+          {
+            name: 'points',
+            in: 'query',
+            description: 'Points per chart at most (10-500, default 120).',
+            schema: {
+              type: 'integer',
+              minimum: 10,
+              maximum: 500,
+            },
+          },
+        ],
+        responses: {
+          '200': {
+            description:
+              'The charts; a step without data is a null value (a gap), Prometheus failures are state stale or error per SLO.',
+            content: {
+              'application/json': {
+                schema: {
+                  $ref: '#/components/schemas/SloCharts',
+                },
+              },
+            },
+          },
+          '400': {
+            $ref: '#/components/responses/Error',
+          },
+          '401': {
+            $ref: '#/components/responses/Error',
+          },
+          '404': {
+            $ref: '#/components/responses/Error',
+          },
+        },
+      },
+    },
     '/slos/burning': {
       get: {
         operationId: 'getSlosBurning',
@@ -2282,6 +2332,133 @@ export const spec = {
           },
         },
         required: ['rows', 'entities', 'truncated', 'errors', 'evaluatedAt'],
+      },
+      SloChartPoint: {
+        type: 'object',
+        properties: {
+          t: {
+            type: 'integer',
+            description: 'Unix time (s).',
+          },
+          value: {
+            type: 'number',
+            nullable: true,
+            description: 'null where Prometheus had no data (a gap).',
+          },
+        },
+        required: ['t', 'value'],
+      },
+      SloChart: {
+        type: 'object',
+        properties: {
+          name: {
+            type: 'string',
+          },
+          displayName: {
+            type: 'string',
+          },
+          objective: {
+            type: 'number',
+          },
+          window: {
+            type: 'string',
+            enum: ['28d', '30d'],
+          },
+          state: {
+            type: 'string',
+            enum: ['ok', 'stale', 'error'],
+          },
+          error: {
+            type: 'string',
+          },
+          budget: {
+            type: 'object',
+            description:
+              'The share of the error budget left (1 = all, below 0 = overspent) at each step of the SLO window.',
+            properties: {
+              step: {
+                type: 'integer',
+                description: 'Seconds between points.',
+              },
+              points: {
+                type: 'array',
+                items: {
+                  $ref: '#/components/schemas/SloChartPoint',
+                },
+              },
+            },
+            required: ['step', 'points'],
+          },
+          burn: {
+            type: 'object',
+            description:
+              "The burn rate (error ratio over the window divided by the error budget) of each alert's long window over the last 3 days.",
+            properties: {
+              step: {
+                type: 'integer',
+              },
+              windows: {
+                type: 'array',
+                items: {
+                  type: 'object',
+                  properties: {
+                    window: {
+                      type: 'string',
+                      enum: ['1h', '6h', '1d', '3d'],
+                    },
+                    severity: {
+                      type: 'string',
+                    },
+                    threshold: {
+                      type: 'number',
+                      description:
+                        'The burn rate above which the alert fires (with its short window).',
+                    },
+                    points: {
+                      type: 'array',
+                      items: {
+                        $ref: '#/components/schemas/SloChartPoint',
+                      },
+                    },
+                  },
+                  required: ['window', 'severity', 'threshold', 'points'],
+                },
+              },
+            },
+            required: ['step', 'windows'],
+          },
+        },
+        required: ['name', 'objective', 'window', 'state', 'budget', 'burn'],
+      },
+      SloCharts: {
+        type: 'object',
+        properties: {
+          entityRef: {
+            type: 'string',
+          },
+          declared: {
+            type: 'boolean',
+            description:
+              'Whether the entity declares SLOs (shipshape.dev/slo or slo-ref).',
+          },
+          errors: {
+            type: 'array',
+            items: {
+              type: 'string',
+            },
+            description: 'Declaration errors.',
+          },
+          slos: {
+            type: 'array',
+            items: {
+              $ref: '#/components/schemas/SloChart',
+            },
+          },
+          evaluatedAt: {
+            type: 'string',
+          },
+        },
+        required: ['entityRef', 'declared', 'errors', 'slos', 'evaluatedAt'],
       },
       EntitySlos: {
         type: 'object',

@@ -30,6 +30,7 @@ import { RollbackRequest } from '../models/RollbackRequest.model';
 import { RolloutPlan } from '../models/RolloutPlan.model';
 import { RolloutStatus } from '../models/RolloutStatus.model';
 import { SloBurning } from '../models/SloBurning.model';
+import { SloCharts } from '../models/SloCharts.model';
 
 /**
  * @public
@@ -192,6 +193,20 @@ export type GetEntityRollout = {
     name: string;
   };
   response: RolloutStatus | Error | Error | Error;
+};
+/**
+ * @public
+ */
+export type GetEntitySloCharts = {
+  path: {
+    kind: string;
+    namespace: string;
+    name: string;
+  };
+  query: {
+    points?: number;
+  };
+  response: SloCharts | Error | Error | Error;
 };
 /**
  * @public
@@ -376,6 +391,8 @@ export type EndpointMap = {
   '#get|/entities/{kind}/{namespace}/{name}/restore-drills/{id}': GetEntityRestoreDrill;
 
   '#get|/entities/{kind}/{namespace}/{name}/rollout': GetEntityRollout;
+
+  '#get|/entities/{kind}/{namespace}/{name}/slos/charts': GetEntitySloCharts;
 
   '#get|/entities/{kind}/{namespace}/{name}/slos': GetEntitySlos;
 

@@ -35,6 +35,7 @@ import { RollbackRequest } from '../models/RollbackRequest.model';
 import { RolloutPlan } from '../models/RolloutPlan.model';
 import { RolloutStatus } from '../models/RolloutStatus.model';
 import { SloBurning } from '../models/SloBurning.model';
+import { SloCharts } from '../models/SloCharts.model';
 
 /**
  * Wraps the Response type to convey a type on the json call.
@@ -188,6 +189,19 @@ export type GetEntityRollout = {
     kind: string;
     namespace: string;
     name: string;
+  };
+};
+/**
+ * @public
+ */
+export type GetEntitySloCharts = {
+  path: {
+    kind: string;
+    namespace: string;
+    name: string;
+  };
+  query: {
+    points?: number;
   };
 };
 /**
@@ -690,6 +704,38 @@ export class DefaultApiClient {
       kind: request.path.kind,
       namespace: request.path.namespace,
       name: request.path.name,
+    });
+
+    return await this.fetchApi.fetch(`${baseUrl}${uri}`, {
+      headers: {
+        'Content-Type': 'application/json',
+        ...(options?.token && { Authorization: `Bearer ${options?.token}` }),
+      },
+      method: 'GET',
+    });
+  }
+
+  /**
+   * The SLO tab\'s charts of one entity: per SLO the error budget left over the SLO window and the burn rate over each alert\'s long window (1h, 6h, 1d, 3d) for the last 3 days with the alert\'s threshold, from two Prometheus range queries per SLO (docs/slo.md).
+   * @param kind -
+   * @param namespace -
+   * @param name -
+   * @param points - Points per chart at most (10-500, default 120).
+   */
+  public async getEntitySloCharts(
+    // @ts-ignore
+    request: GetEntitySloCharts,
+    options?: RequestOptions,
+  ): Promise<TypedResponse<SloCharts>> {
+    const baseUrl = await this.discoveryApi.getBaseUrl(pluginId);
+
+    const uriTemplate = `/entities/{kind}/{namespace}/{name}/slos/charts{?points}`;
+
+    const uri = parser.parse(uriTemplate).expand({
+      kind: request.path.kind,
+      namespace: request.path.namespace,
+      name: request.path.name,
+      ...request.query,
     });
 
     return await this.fetchApi.fetch(`${baseUrl}${uri}`, {

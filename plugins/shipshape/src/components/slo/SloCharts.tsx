@@ -1,0 +1,260 @@
+import { getCompoundEntityRef } from '@backstage/catalog-model';
+import { EmptyState, InfoCard, Progress } from '@backstage/core-components';
+import { useApi } from '@backstage/core-plugin-api';
+import { useEntity } from '@backstage/plugin-catalog-react';
+import Box from '@material-ui/core/Box';
+import Grid from '@material-ui/core/Grid';
+import Typography from '@material-ui/core/Typography';
+import { useTheme } from '@material-ui/core/styles';
+import { ShipshapeOpenApi } from '@shipshape/plugin-shipshape-common';
+import {
+  CartesianGrid,
+  Line,
+  LineChart,
+  ReferenceLine,
+  ResponsiveContainer,
+  Tooltip,
+  XAxis,
+  YAxis,
+} from 'recharts';
+import useAsync from 'react-use/esm/useAsync';
+import { shipshapeApiRef } from '../../api';
+import { AccessibleColours } from '../AccessibleColours';
+import { ShipshapeErrorPanel } from '../ShipshapeErrorPanel';
+import { absoluteTime } from '../time';
+import { SloCard } from './SloCard';
+
+type Chart = ShipshapeOpenApi.SloChart;
+type Point = ShipshapeOpenApi.SloChartPoint;
+
+/** Points per chart asked of the backend (it allows 10-500). */
+export const CHART_POINTS = 120;
+
+const pct = (v: number) => `${Math.round(v * 1000) / 10}%`;
+const times = (v: number) => `${Math.round(v * 100) / 100}x`;
+const day = (t: number) =>
+  new Date(t * 1000).toLocaleDateString('en-GB', {
+    day: 'numeric',
+    month: 'short',
+    timeZone: 'UTC',
+  });
+const hour = (t: number) =>
+  new Date(t * 1000).toLocaleString('en-GB', {
+    weekday: 'short',
+    hour: '2-digit',
+    minute: '2-digit',
+    timeZone: 'UTC',
+  });
+
+/** The newest point with data, if any. */
+function latest(points: Point[]): Point | undefined {
+  for (let i = points.length - 1; i >= 0; i--) {
+    if (points[i].value !== null) return points[i];
+  }
+  return undefined;
+}
+
+/**
+ * One line over time with a dashed reference line, in a figure whose caption says in words what
+ * the line shows (the chart is not the only way to read it). A null value is a gap in the line.
+ */
+function TimeChart(props: {
+  label: string;
+  summary: string;
+  points: Point[];
+  format: (v: number) => string;
+  tick: (t: number) => string;
+  reference: { y: number; label: string };
+  domain?: [number | 'auto', number | 'auto'];
+}) {
+  const theme = useTheme();
+  return (
+    <Box component="figure" m={0}>
+      <Typography component="figcaption" variant="subtitle2">
+        {props.label}
+      </Typography>
+      <Typography variant="body2" color="textSecondary">
+        {props.summary}
+      </Typography>
+      <Box
+        role="img"
+        aria-label={`${props.label}: ${props.summary}`}
+        height={180}
+      >
+        <ResponsiveContainer width="100%" height="100%">
+          <LineChart
+            data={props.points}
+            margin={{ top: 8, right: 16, bottom: 0, left: 0 }}
+            accessibilityLayer={false}
+          >
+            <CartesianGrid stroke={theme.palette.divider} />
+            <XAxis
+              dataKey="t"
+              type="number"
+              domain={['dataMin', 'dataMax']}
+              tickFormatter={props.tick}
+              stroke={theme.palette.text.secondary}
+              fontSize={12}
+            />
+            <YAxis
+              tickFormatter={props.format}
+              domain={props.domain ?? ['auto', 'auto']}
+              stroke={theme.palette.text.secondary}
+              fontSize={12}
+              width={56}
+            />
+            <Tooltip
+              labelFormatter={t => absoluteTime(Number(t) * 1000)}
+              formatter={v => (typeof v === 'number' ? props.format(v) : '–')}
+              contentStyle={{
+                background: theme.palette.background.paper,
+                color: theme.palette.text.primary,
+              }}
+            />
+            <ReferenceLine
+              y={props.reference.y}
+              ifOverflow="extendDomain"
+              stroke={theme.palette.error.main}
+              strokeDasharray="4 4"
+              label={{
+                value: props.reference.label,
+                fill: theme.palette.text.primary,
+                fontSize: 12,
+                position: 'insideTopRight',
+              }}
+            />
+            <Line
+              dataKey="value"
+              name={props.label}
+              stroke={theme.palette.primary.main}
+              strokeWidth={2}
+              dot={false}
+              isAnimationActive={false}
+              connectNulls={false}
+            />
+          </LineChart>
+        </ResponsiveContainer>
+      </Box>
+    </Box>
+  );
+}
+
+function SloChartSection({ chart }: { chart: Chart }) {
+  const title = chart.displayName ?? chart.name;
+  const gaps = chart.budget.points.filter(p => p.value === null).length;
+  const left = latest(chart.budget.points);
+  const first = chart.budget.points.find(p => p.value !== null);
+  return (
+    <Box component="section" aria-label={`charts of ${title}`} mb={3}>
+      <Typography variant="h6" component="h3">
+        {`${title} · ${pct(chart.objective)} over ${chart.window}`}
+      </Typography>
+      {chart.state !== 'ok' && chart.error ? (
+        <Typography variant="body2" color="error">
+          {`${chart.state === 'stale' ? 'Stale: ' : ''}${chart.error}`}
+        </Typography>
+      ) : null}
+      {chart.budget.points.length ? (
+        <TimeChart
+          label={`Error budget left over ${chart.window}`}
+          summary={
+            left
+              ? `${pct(left.value!)} left now${
+                  first ? `, ${pct(first.value!)} on ${day(first.t)}` : ''
+                }${
+                  gaps
+                    ? `; no data for ${gaps} of ${chart.budget.points.length} points (gaps)`
+                    : ''
+                }`
+              : 'No data from Prometheus over the window'
+          }
+          points={chart.budget.points}
+          format={pct}
+          tick={day}
+          reference={{ y: 0, label: 'budget spent' }}
+        />
+      ) : null}
+      <Grid container spacing={2}>
+        {chart.burn.windows.map(w => {
+          const now = latest(w.points);
+          return (
+            <Grid item xs={12} md={6} key={w.window}>
+              <TimeChart
+                label={`Burn rate over ${w.window}, last 3 days`}
+                summary={`${now ? `${times(now.value!)} now` : 'no data'}; ${
+                  w.severity === 'page' ? 'pages' : 'opens a ticket'
+                } above ${times(w.threshold)}${
+                  now && now.value! > w.threshold ? ' (above now)' : ''
+                }`}
+                points={w.points}
+                format={times}
+                tick={hour}
+                reference={{
+                  y: w.threshold,
+                  label: `${w.severity} ${times(w.threshold)}`,
+                }}
+                domain={[0, 'auto']}
+              />
+            </Grid>
+          );
+        })}
+      </Grid>
+    </Box>
+  );
+}
+
+/**
+ * The SLO tab's charts: per SLO the error budget left over its window and the burn rate of each
+ * alert window against its threshold, from the backend's range queries (the browser never calls
+ * Prometheus). A gap in the data is a gap in the line.
+ */
+export function SloChartsCard() {
+  const { entity } = useEntity();
+  const api = useApi(shipshapeApiRef);
+  const ref = getCompoundEntityRef(entity);
+  const { value, loading, error } = useAsync(
+    () => api.getEntitySloCharts(ref, CHART_POINTS),
+    [api, ref.kind, ref.namespace, ref.name],
+  );
+  let content: React.ReactNode;
+  if (loading) content = <Progress />;
+  else if (error) content = <ShipshapeErrorPanel error={error} />;
+  else if (value && !value.slos.length) {
+    content = (
+      <EmptyState
+        missing="field"
+        title={value.declared ? 'No SLO could be read' : 'No SLO declared'}
+        description={
+          value.declared
+            ? `The declared SLOs do not parse: ${value.errors.join('; ')}`
+            : 'Add shipshape.dev/slo (e.g. availability=99.9%; latency-p99=250ms) or shipshape.dev/slo-ref (an OpenSLO file) to catalog-info.yaml to see its error budget and burn rates here.'
+        }
+      />
+    );
+  } else if (value) {
+    content = value.slos.map(chart => (
+      <SloChartSection key={chart.name} chart={chart} />
+    ));
+  }
+  return (
+    <AccessibleColours>
+      <InfoCard title="Error budget and burn rate over time">
+        {content}
+      </InfoCard>
+    </AccessibleColours>
+  );
+}
+
+/** The SLO tab: the card with today's numbers and alerts, then the charts over time. */
+export function SloTab() {
+  return (
+    <Grid container spacing={3}>
+      <Grid item xs={12}>
+        <SloCard />
+      </Grid>
+      <Grid item xs={12}>
+        <SloChartsCard />
+      </Grid>
+    </Grid>
+  );
+}
