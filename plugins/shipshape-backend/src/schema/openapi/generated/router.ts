@@ -3128,45 +3128,9 @@ export const spec = {
           },
           pods: {
             type: 'array',
+            description: 'Pods with an error (all pods when there are few).',
             items: {
-              type: 'object',
-              properties: {
-                name: {
-                  type: 'string',
-                },
-                phase: {
-                  type: 'string',
-                },
-                ready: {
-                  type: 'boolean',
-                },
-                restarts: {
-                  type: 'integer',
-                },
-                revision: {
-                  type: 'string',
-                  enum: ['current', 'previous', 'other'],
-                },
-                node: {
-                  type: 'string',
-                },
-                error: {
-                  type: 'object',
-                  properties: {
-                    reason: {
-                      type: 'string',
-                    },
-                    message: {
-                      type: 'string',
-                    },
-                    container: {
-                      type: 'string',
-                    },
-                  },
-                  required: ['reason', 'container'],
-                },
-              },
-              required: ['name', 'ready', 'restarts'],
+              $ref: '#/components/schemas/PodInfo',
             },
           },
           analysisRuns: {
@@ -3189,6 +3153,46 @@ export const spec = {
           'reason',
           'pods',
         ],
+      },
+      PodInfo: {
+        type: 'object',
+        properties: {
+          name: {
+            type: 'string',
+          },
+          phase: {
+            type: 'string',
+          },
+          ready: {
+            type: 'boolean',
+          },
+          restarts: {
+            type: 'integer',
+          },
+          revision: {
+            type: 'string',
+            enum: ['current', 'previous', 'other'],
+          },
+          node: {
+            type: 'string',
+          },
+          error: {
+            type: 'object',
+            properties: {
+              reason: {
+                type: 'string',
+              },
+              message: {
+                type: 'string',
+              },
+              container: {
+                type: 'string',
+              },
+            },
+            required: ['reason', 'container'],
+          },
+        },
+        required: ['name', 'ready', 'restarts'],
       },
       AnalysisRunInfo: {
         type: 'object',
@@ -3252,82 +3256,85 @@ export const spec = {
           environments: {
             type: 'array',
             items: {
-              type: 'object',
-              properties: {
-                environment: {
-                  type: 'string',
-                },
-                cluster: {
-                  type: 'string',
-                },
-                namespace: {
-                  type: 'string',
-                },
-                status: {
-                  type: 'string',
-                  enum: ['ok', 'unreachable', 'forbidden', 'error'],
-                },
-                error: {
-                  type: 'string',
-                },
-                durationMs: {
-                  type: 'number',
-                },
-                workloads: {
-                  type: 'array',
-                  items: {
-                    $ref: '#/components/schemas/WorkloadStatus',
-                  },
-                },
-                lastOperation: {
-                  type: 'object',
-                  properties: {
-                    id: {
-                      type: 'string',
-                    },
-                    kind: {
-                      type: 'string',
-                    },
-                    status: {
-                      type: 'string',
-                    },
-                    requestedBy: {
-                      type: 'string',
-                    },
-                    reason: {
-                      type: 'string',
-                    },
-                    outcomeReason: {
-                      type: 'string',
-                    },
-                    createdAt: {
-                      type: 'string',
-                    },
-                    finishedAt: {
-                      type: 'string',
-                    },
-                  },
-                  required: [
-                    'id',
-                    'kind',
-                    'status',
-                    'requestedBy',
-                    'createdAt',
-                  ],
-                },
-              },
-              required: [
-                'environment',
-                'cluster',
-                'namespace',
-                'status',
-                'durationMs',
-                'workloads',
-              ],
+              $ref: '#/components/schemas/EnvironmentRollout',
             },
           },
         },
         required: ['entityRef', 'kubernetesId', 'environments'],
+      },
+      EnvironmentRollout: {
+        type: 'object',
+        properties: {
+          environment: {
+            type: 'string',
+          },
+          cluster: {
+            type: 'string',
+          },
+          namespace: {
+            type: 'string',
+          },
+          status: {
+            type: 'string',
+            enum: ['ok', 'unreachable', 'forbidden', 'error'],
+            description:
+              'ok, or why the cluster could not be read; the other environments still show.',
+          },
+          error: {
+            type: 'string',
+          },
+          durationMs: {
+            type: 'number',
+          },
+          workloads: {
+            type: 'array',
+            items: {
+              $ref: '#/components/schemas/WorkloadStatus',
+            },
+          },
+          lastOperation: {
+            $ref: '#/components/schemas/OperationSummary',
+          },
+        },
+        required: [
+          'environment',
+          'cluster',
+          'namespace',
+          'status',
+          'durationMs',
+          'workloads',
+        ],
+      },
+      OperationSummary: {
+        type: 'object',
+        description: 'The last deploy or rollback of an environment.',
+        properties: {
+          id: {
+            type: 'string',
+          },
+          kind: {
+            type: 'string',
+          },
+          status: {
+            $ref: '#/components/schemas/OperationStatus',
+          },
+          requestedBy: {
+            type: 'string',
+          },
+          reason: {
+            type: 'string',
+          },
+          outcomeReason: {
+            type: 'string',
+          },
+          createdAt: {
+            type: 'string',
+          },
+          finishedAt: {
+            type: 'string',
+          },
+        },
+        required: ['id', 'kind', 'status', 'requestedBy', 'createdAt'],
       },
       BackupHistory: {
         type: 'object',

@@ -7,13 +7,8 @@
 /**
  * @public
  */
-export interface RolloutStatusEnvironmentsInnerLastOperation {
-  id: string;
-  kind: string;
-  status: string;
-  requestedBy: string;
-  reason?: string;
-  outcomeReason?: string;
-  createdAt: string;
-  finishedAt?: string;
+export interface PodInfoError {
+  reason: string;
+  message?: string;
+  container: string;
 }
