@@ -117,12 +117,15 @@ export const shipshapePlugin = createBackendPlugin({
         for (const action of ['pause', 'promote', 'abort', 'retry'] as const) {
           engine.register(action, new ArgoActionHandler(clusters, action));
         }
+        // Who may act on a workload: deploys, rollbacks and in-cluster backups check the same.
+        const workloadOwnership = WorkloadOwnership.create({ catalog, auth });
         const backups = new BackupService(
           backupConfig,
           knex,
           logger,
           engine,
           clusters,
+          workloadOwnership,
         ).registerOperations(); // the backup and restore-drill handlers
         // Owners hear of failed operations (and of the recovery): docs/operations.md.
         const notifier = OperationNotifier.fromConfig(config, {
@@ -184,7 +187,7 @@ export const shipshapePlugin = createBackendPlugin({
         const rollouts = RolloutService.create({
           engine,
           clusters,
-          ownership: WorkloadOwnership.create({ catalog, auth }),
+          ownership: workloadOwnership,
           statusTimeoutMs: timings.statusTimeoutMs,
           helmBinary: timings.helmBinary,
         });

@@ -13,8 +13,10 @@ import { Knex } from 'knex';
 import request from 'supertest';
 import { connectDatabase } from '../database';
 import { KubernetesClusters } from '../kubernetes/clusters';
+import { WorkloadOwnership } from '../kubernetes/placement';
 import { shipshapePlugin } from '../plugin';
 import {
+  ownershipEvidence,
   readLocalStack,
   stackPaymentsConnection,
   testConfig,
@@ -44,6 +46,7 @@ const stuck2 = `${RUN}-stuck2`;
 const orphan = `${RUN}-none`; // no CronJob at all
 const rogue = `${RUN}-rogue`; // names ok's target and workload
 const rogue2 = `${RUN}-rogue2`; // its own target, ok's workload
+const rogue3 = `${RUN}-rogue3`; // its own target, ok's workload, the only entity naming it
 
 function cronJob(
   id: string,
@@ -59,6 +62,13 @@ function cronJob(
         'backstage.io/kubernetes-id': id,
         'app.kubernetes.io/component': 'backup',
       },
+      // what the chart and Helm stamp: the owning entity and the release
+      annotations: ownershipEvidence({
+        name: `${id}-backup`,
+        namespace: NS,
+        kubernetesId: id,
+        image: 'registry.example.test/pg-backup:16',
+      }).annotations,
     },
     spec: {
       schedule: '0 3 * * *',
@@ -111,11 +121,13 @@ function configData(extra: Record<string, unknown> = {}) {
         storage: { type: 'local', directory: '/nonexistent-not-used' },
         inClusterTimeoutMinutes: 1,
         ...extra,
-        targets: [ok, failing, stuck, stuck2, orphan, rogue2].map(name => ({
-          name: `${name}-db`,
-          connection: conn,
-          allowedEntities: [`component:default/${name}`],
-        })),
+        targets: [ok, failing, stuck, stuck2, orphan, rogue2, rogue3].map(
+          name => ({
+            name: `${name}-db`,
+            connection: conn,
+            allowedEntities: [`component:default/${name}`],
+          }),
+        ),
       },
     },
   };
@@ -375,6 +387,12 @@ describe('in-cluster runs across replica restarts (the operations engine, one Po
       mockServices.logger.mock(),
       engine,
       KubernetesClusters.fromConfig(config()),
+      WorkloadOwnership.create({
+        catalog: catalogServiceMock({
+          entities: [entity(ok, `${ok}-db`), entity(stuck2, `${stuck2}-db`)],
+        }),
+        auth: mockServices.auth(),
+      }),
     ).registerOperations();
     await engine.start();
     return { engine, service };
@@ -383,7 +401,7 @@ describe('in-cluster runs across replica restarts (the operations engine, one Po
     svc.startInCluster({
       target: svc.target(`${id}-db`),
       entityRef: `component:default/${id}`,
-      kubernetesId: id,
+      entity: entity(id, `${id}-db`),
       environment: 'staging',
       requestedBy: OWNER,
     });
@@ -586,5 +604,50 @@ describe('a rogue entity naming the workload or target of another', () => {
       .get(`/api/shipshape/entities/component/default/${rogue}/backups`)
       .set('Authorization', mockCredentials.user.header(OWNER));
     expect(history.status).toBe(403);
+  });
+});
+
+describe('a rogue entity that alone names the workload of another', () => {
+  let server: any;
+
+  beforeAll(async () => {
+    // ok's own entity is not in this catalog: no duplicate claim to see, only the CronJob's
+    // evidence says whose it is
+    ({ server } = await startBackend(
+      [
+        {
+          ...entity(rogue3, `${rogue3}-db`),
+          metadata: {
+            name: rogue3,
+            annotations: {
+              [SHIPSHAPE_ANNOTATIONS.backupTarget.name]: `${rogue3}-db`,
+              'backstage.io/kubernetes-id': ok,
+            },
+          },
+        },
+      ],
+      () => true, // the rogue's author may back up their own entity
+    ));
+  });
+
+  it("refuses it (403, the CronJob's owner named), dry run too, and creates and records nothing", async () => {
+    const before = (await jobsOf(`${ok}-backup`)).map(j => j.metadata!.name);
+    const refusal = `CronJob ${NS}/${ok}-backup belongs to component:default/${ok} (annotation shipshape.dev/entity), not to component:default/${rogue3}; nothing was changed`;
+    for (const dryRun of [false, true]) {
+      const res = await request(server)
+        .post(`/api/shipshape/entities/component/default/${rogue3}/backups`)
+        .set('Authorization', mockCredentials.user.header(OWNER))
+        .send({ method: 'in-cluster', environment: 'staging', dryRun });
+      expect(res.status).toBe(403);
+      expect(res.body.error.message).toBe(refusal);
+    }
+    expect((await jobsOf(`${ok}-backup`)).map(j => j.metadata!.name)).toEqual(
+      before,
+    );
+    const history = await request(server)
+      .get(`/api/shipshape/entities/component/default/${rogue3}/backups`)
+      .set('Authorization', mockCredentials.user.header(OWNER));
+    expect(history.status).toBe(200);
+    expect(history.body.items).toEqual([]);
   });
 });

@@ -1,5 +1,6 @@
 import { TestDatabases, mockServices } from '@backstage/backend-test-utils';
 import { ConfigReader } from '@backstage/config';
+import { catalogServiceMock } from '@backstage/plugin-catalog-node/testUtils';
 import * as k8s from '@kubernetes/client-node';
 import { ChildProcess, spawn } from 'child_process';
 import fs from 'fs';
@@ -7,7 +8,12 @@ import os from 'os';
 import path from 'path';
 import { connectDatabase } from '../database';
 import { KubernetesClusters } from '../kubernetes/clusters';
-import { readLocalStack, testConfig } from '@internal/shipshape-test-utils';
+import { WorkloadOwnership } from '../kubernetes/placement';
+import {
+  ownershipEvidence,
+  readLocalStack,
+  testConfig,
+} from '@internal/shipshape-test-utils';
 import { readBackupConfig } from './config';
 import { testEngine } from '../operations/__testUtils__/engine';
 import { BackupService } from './service';
@@ -117,6 +123,12 @@ it("a backup Job whose image tag contains 'bad' fails with BackoffLimitExceeded 
           'backstage.io/kubernetes-id': RUN,
           'app.kubernetes.io/component': 'backup',
         },
+        annotations: ownershipEvidence({
+          name: `${RUN}-backup`,
+          namespace: NS,
+          kubernetesId: RUN,
+          image: 'registry.example.test/shipshape/pg-backup:16-bad',
+        }).annotations,
       },
       spec: {
         schedule: '0 2 * * *',
@@ -163,17 +175,30 @@ it("a backup Job whose image tag contains 'bad' fails with BackoffLimitExceeded 
       },
     },
   });
+  const owner = {
+    apiVersion: 'backstage.io/v1alpha1',
+    kind: 'Component',
+    metadata: {
+      name: RUN,
+      annotations: { 'backstage.io/kubernetes-id': RUN },
+    },
+    spec: { type: 'service', lifecycle: 'production', owner: 'team-a' },
+  };
   const service = new BackupService(
     readBackupConfig(config)!,
     knex,
     mockServices.logger.mock(),
     testEngine(knex),
     KubernetesClusters.fromConfig(config),
+    WorkloadOwnership.create({
+      catalog: catalogServiceMock({ entities: [owner] }),
+      auth: mockServices.auth(),
+    }),
   ).registerOperations();
   const { done } = await service.startInCluster({
     target: service.target('bad-db'),
     entityRef: `component:default/${RUN}`,
-    kubernetesId: RUN,
+    entity: owner,
     environment: 'staging',
     requestedBy: 'user:default/owner',
   });

@@ -124,7 +124,7 @@ export function createBackupRouter(deps: BackupRouterDeps): express.Router {
       }
       if (body.dryRun) {
         const { env, cron } = await service.planInCluster({
-          kubernetesId,
+          entity,
           environment: body.environment,
         });
         res.json({
@@ -141,7 +141,7 @@ export function createBackupRouter(deps: BackupRouterDeps): express.Router {
       const { record } = await service.startInCluster({
         target,
         entityRef,
-        kubernetesId,
+        entity,
         environment: body.environment,
         requestedBy: credentials.principal.userEntityRef,
         reason: body.reason,

@@ -3,6 +3,7 @@ import { Knex } from 'knex';
 import { BackupConfig, BackupTarget } from './config';
 import { BackupRecord, BackupStore, DrillRecord } from './store';
 import { KubernetesClusters } from '../kubernetes/clusters';
+import { WorkloadOwnership } from '../kubernetes/placement';
 import {
   EngineStoppedError,
   OperationContext,
@@ -60,8 +61,10 @@ export class BackupService {
     logger: LoggerService,
     engine: OperationEngine,
     clusters?: KubernetesClusters,
+    /** The ownership check of deploys; in-cluster backups refuse to run without it. */
+    ownership?: WorkloadOwnership,
   ) {
-    this.run = new RunContext(config, db, logger, engine, clusters);
+    this.run = new RunContext(config, db, logger, engine, clusters, ownership);
     this.store = this.run.store;
     this.pgDump = new PgDumpBackups(this.run);
     this.inCluster = new InClusterJobBackups(this.run);
@@ -130,8 +133,11 @@ export class BackupService {
     return this.pgDump.start(req);
   }
 
-  /** Where an in-cluster backup would run: the environment and its backup CronJob. */
-  planInCluster(req: { kubernetesId: string; environment: string }) {
+  /**
+   * Where an in-cluster backup would run: the environment and its backup CronJob, checked as
+   * a deploy's workloads are (NotAllowedError / ConflictError when it is not the entity's).
+   */
+  planInCluster(req: Parameters<InClusterJobBackups['plan']>[0]) {
     return this.inCluster.plan(req);
   }
 

@@ -101,9 +101,9 @@ interface KubeObject {
 }
 
 function describeObject(w: KubeObject): string {
-  return `${w.kind === 'Rollout' ? 'Rollout' : 'Deployment'} ${
-    w.metadata?.namespace
-  }/${w.metadata?.name}`;
+  return `${w.kind ?? 'Deployment'} ${w.metadata?.namespace}/${
+    w.metadata?.name
+  }`;
 }
 
 /**

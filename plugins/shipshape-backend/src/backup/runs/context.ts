@@ -15,6 +15,7 @@ import {
   DrillStep,
 } from '../store';
 import { KubernetesClusters } from '../../kubernetes/clusters';
+import { WorkloadOwnership } from '../../kubernetes/placement';
 import { OperationContext, OperationEngine } from '../../operations/engine';
 import {
   ClaimLostError,
@@ -103,6 +104,8 @@ export class RunContext {
     readonly logger: LoggerService,
     readonly engine: OperationEngine,
     readonly clusters?: KubernetesClusters,
+    /** Who may act on a workload (deploy's check), for in-cluster backups' CronJobs. */
+    readonly ownership?: WorkloadOwnership,
   ) {
     this.store = new BackupStore(db);
     this.withoutLocations = locationRedactor(config);

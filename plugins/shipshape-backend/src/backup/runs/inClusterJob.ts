@@ -1,4 +1,6 @@
+import { Entity } from '@backstage/catalog-model';
 import { InputError } from '@backstage/errors';
+import * as k8s from '@kubernetes/client-node';
 import { assertEntityMayUse } from '../config';
 import {
   BACKUP_ID_ANNOTATION,
@@ -12,6 +14,10 @@ import {
 } from '../inCluster';
 import { BackupRecord, BackupStep } from '../store';
 import { EngineStoppedError, OperationContext } from '../../operations/engine';
+import {
+  assertWorkloadBelongs,
+  workloadRefOf,
+} from '../../kubernetes/placement';
 import { BackupRequest, RunContext, interruption, messageOf } from './context';
 
 /** What the operation input of an in-cluster backup holds (to resume following its Job). */
@@ -29,8 +35,38 @@ interface InClusterInput {
 export class InClusterJobBackups {
   constructor(private readonly run: RunContext) {}
 
-  /** Where an in-cluster backup would run: the environment and its backup CronJob. */
-  async plan(req: { kubernetesId: string; environment: string }) {
+  /**
+   * Where an in-cluster backup of the entity would run: the environment and its backup
+   * CronJob, once the same ownership check as a deploy's has accepted them (the environment's
+   * allow-list, the namespace's owner, the CronJob's shipshape.dev/entity and Helm release,
+   * no other entity with the kubernetes-id): NotAllowedError / ConflictError otherwise.
+   */
+  async plan(req: { entity: Entity; environment: string }) {
+    const { ownership } = this.run;
+    if (!ownership) {
+      throw new Error(
+        'In-cluster backups need the ownership check (BackupService ownership)',
+      );
+    }
+    const { kubernetesId } = workloadRefOf(req.entity);
+    const { env, client, cron } = this.locate({
+      kubernetesId,
+      environment: req.environment,
+    });
+    // the check's own reads (namespace, catalog) run while the CronJob is looked up
+    await Promise.all([
+      cron,
+      ownership.of(req.entity)(
+        client,
+        env,
+        cron.then(c => [cronJobOf(c)]),
+      ),
+    ]);
+    return { env, client, cron: await cron };
+  }
+
+  /** The environment, its operator client and the (pending) lookup of the backup CronJob. */
+  private locate(req: { kubernetesId: string; environment: string }) {
     if (!this.run.clusters) {
       throw new InputError(
         'In-cluster backups need the kubernetes cluster config (kubernetes.clusterLocatorMethods and shipshape.environments)',
@@ -38,22 +74,23 @@ export class InClusterJobBackups {
     }
     const env = this.run.clusters.placement(req.environment, req);
     const client = this.run.clusters.operator(env);
-    const cron = await findBackupCronJob(client, env, req.kubernetesId);
+    const cron = findBackupCronJob(client, env, req.kubernetesId);
     return { env, client, cron };
   }
 
   /**
    * Submits an in-cluster backup, one backup per target like any other. The CronJob is
-   * looked up first: none is a NotFoundError before anything is recorded.
+   * looked up and checked first: none is a NotFoundError, another entity's a NotAllowedError,
+   * before anything is recorded.
    */
   async start(
-    req: BackupRequest & { kubernetesId: string; environment: string },
+    req: BackupRequest & { entity: Entity; environment: string },
   ): Promise<{ record: BackupRecord; done: Promise<BackupRecord> }> {
     assertEntityMayUse(req.target, req.entityRef);
     const { env, cron } = await this.plan(req);
     const cronName = cron.metadata!.name!;
     const input: InClusterInput = {
-      kubernetesId: req.kubernetesId,
+      kubernetesId: workloadRefOf(req.entity).kubernetesId,
       environment: env.name,
       jobName: manualJobName(cronName),
     };
@@ -79,7 +116,9 @@ export class InClusterJobBackups {
     const started = Date.now();
     let step: BackupStep = rec.step ?? 'create-job';
     try {
-      const { env, client, cron } = await this.plan(input);
+      const located = this.locate(input);
+      const { env, client } = located;
+      const cron = await located.cron;
       const { jobName } = input;
       if (ctx.resumed) {
         await this.run.say(
@@ -89,6 +128,8 @@ export class InClusterJobBackups {
         );
       }
       if (step === 'create-job') {
+        // Checked when planned; again here, in case the CronJob changed hands since.
+        assertWorkloadBelongs(env, ctx.operation.entityRef, cronJobOf(cron));
         const job = jobFromCronJob(cron, jobName, {
           [BACKUP_ID_ANNOTATION]: rec.id,
         });
@@ -141,4 +182,9 @@ export class InClusterJobBackups {
       });
     }
   }
+}
+
+/** A listed CronJob (list items carry no kind), named as one in the ownership messages. */
+function cronJobOf(cron: k8s.V1CronJob) {
+  return { ...cron, kind: 'CronJob' };
 }
