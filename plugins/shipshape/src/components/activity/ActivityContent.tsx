@@ -45,6 +45,8 @@ const KIND_LABEL: Record<string, string> = {
   rollback: 'Rollback',
   pause: 'Pause',
   promote: 'Promote',
+  abort: 'Abort',
+  retry: 'Retry',
   backup: 'Backup',
   'restore-drill': 'Restore drill',
 };
