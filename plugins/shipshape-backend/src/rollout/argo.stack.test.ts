@@ -354,6 +354,12 @@ describe('deploy and rollback of Argo Rollouts (real controller in the local sta
           canaryStep: 2,
           canarySteps: 4,
           canaryWeight: 25,
+          steps: [
+            'setWeight 25',
+            'pause until promoted',
+            'setWeight 50',
+            'pause until promoted',
+          ],
         },
         current: { revision: 2, images: [`${REPO}:2.0.0`], tags: ['2.0.0'] },
         previous: { revision: 1, images: [`${REPO}:1.0.0`], tags: ['1.0.0'] },
