@@ -7,6 +7,7 @@ import { notificationService } from '@backstage/plugin-notifications-node';
 import { signalsServiceRef } from '@backstage/plugin-signals-node';
 import {
   parseShipshapePolicy,
+  shipshapeBackupPermission,
   shipshapePermissions,
 } from '@shipshape/plugin-shipshape-common';
 import { assertSupportedBackstage } from './backstageVersion';
@@ -25,7 +26,7 @@ import { WorkloadOwnership } from './kubernetes/placement';
 import { createLocalReposRouter } from './localRepos/router';
 import { GradeNotifier } from './notify/grades';
 import { OperationNotifier } from './notify/service';
-import { locationRedactor } from './backup/redact';
+import { locationRedactor, redactOperation } from './backup/redact';
 import { OperationEngine } from './operations/engine';
 import { createOperationsRouter } from './operations/router';
 import { operationsSettings } from './operations/settings';
@@ -195,7 +196,22 @@ export const shipshapePlugin = createBackendPlugin({
         // One router per feature, each over the services it needs.
         deps.httpRouter.use(
           await createRouter([
-            createOperationsRouter({ store, httpAuth, catalog }),
+            createOperationsRouter({
+              store,
+              httpAuth,
+              catalog,
+              permissions,
+              restricted: {
+                [BACKUP_KIND]: {
+                  permission: shipshapeBackupPermission,
+                  redact: redactOperation,
+                },
+                [DRILL_KIND]: {
+                  permission: shipshapeBackupPermission,
+                  redact: redactOperation,
+                },
+              },
+            }),
             createRolloutRouter({ rollouts, httpAuth, permissions, catalog }),
             createSloRouter({
               ...deps,

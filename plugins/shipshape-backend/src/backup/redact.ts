@@ -1,5 +1,6 @@
 import { BackupConfig, PgConnection, StorageConfig } from './config';
 import { BackupRecord, DrillRecord } from './store';
+import { Operation } from '../operations/store';
 
 /**
  * Takes the locations of the backup config out of a message (`s3://…` objects, endpoints,
@@ -64,5 +65,31 @@ export function redactDrill(d: DrillRecord) {
     tableCount: comparison?.length,
     mismatchedTables: comparison?.filter(c => !c.ok).length,
     redacted: true,
+  };
+}
+
+/** What of a backup or drill operation's input a reader sees (the Activity tab names them). */
+const READABLE_INPUT = ['target', 'method', 'environment', 'backupId'];
+
+/**
+ * A backup or restore-drill operation for a reader who may not run backups of the entity: its
+ * status and, when it failed, the step (`failed at dump`). The outcome text (a database host
+ * and user, a checksum, a Job's cluster and namespace) and the rest of the input (a
+ * manifest's key, a Job's name) are left out; the operations router withholds the log too.
+ */
+export function redactOperation<T extends Operation>(op: T): T {
+  const step = (op.result as { failedStep?: string } | undefined)?.failedStep;
+  const outcome =
+    op.status === 'failed' ? `failed at ${step ?? 'start'}` : op.status;
+  const input = (op.input ?? {}) as Record<string, unknown>;
+  return {
+    ...op,
+    input: Object.fromEntries(
+      READABLE_INPUT.filter(k => k in input).map(k => [k, input[k]]),
+    ),
+    outcomeReason:
+      op.outcomeReason === undefined
+        ? undefined
+        : `${outcome} (the details and the log are shown to those who may run backups of ${op.entityRef})`,
   };
 }

@@ -46,12 +46,14 @@ const env = {
   su: 'SHIPSHAPE_TEST_TRUST_SU',
   s3Key: 'SHIPSHAPE_TEST_TRUST_S3_KEY',
   s3Secret: 'SHIPSHAPE_TEST_TRUST_S3_SECRET',
+  wrong: 'SHIPSHAPE_TEST_TRUST_WRONG_PG',
 };
 process.env[env.pg] = stack.postgres.password;
 process.env[env.drill] = stack.postgres.drillPassword;
 process.env[env.su] = stack.postgres.superuserPassword;
 process.env[env.s3Key] = stack.s3.accessKeyId;
 process.env[env.s3Secret] = stack.s3.secretAccessKey;
+process.env[env.wrong] = `not-${stack.postgres.password}`;
 
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'shipshape-trust-test-'));
 afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
@@ -92,6 +94,13 @@ function configData(over: { drillUser?: string; retention?: object } = {}) {
           {
             name: 'local-db',
             connection: pg(stack.postgres.user, env.pg, 'payments'),
+            allowedEntities: ['component:default/payments-api'],
+            storage: { type: 'local', directory: dir },
+          },
+          {
+            // a failed dump's error names the host, port and user
+            name: 'locked-db',
+            connection: pg(stack.postgres.user, env.wrong, 'payments'),
             allowedEntities: ['component:default/payments-api'],
             storage: { type: 'local', directory: dir },
           },
@@ -406,6 +415,65 @@ describe('a rogue entity naming payments-db', () => {
     });
     expect(one.body.tables).toBeUndefined();
     expect(one.body.storageKey).toBeUndefined();
+  });
+
+  it("gives such a reader an operation's status and step, not its outcome text, input or log", async () => {
+    const started = await service.startBackup({
+      target: service.target('locked-db'),
+      entityRef: 'component:default/payments-api',
+      requestedBy: OWNER,
+    });
+    const failed = await started.done;
+    expect(failed).toMatchObject({
+      status: 'failed',
+      failedStep: 'dump',
+    });
+    const user = stack.postgres.user;
+    const secrets = [
+      stack.postgres.host,
+      `:${stack.postgres.port}`,
+      ` as ${user}`,
+      `user "${user}"`,
+      existing.sha256!,
+      existing.storageKey,
+      dir,
+      prefix,
+    ];
+    const get = (url: string, who: string) =>
+      request(server).get(`/api/shipshape${url}`).set('Authorization', as(who));
+    const urls = [
+      `/entities/component/default/payments-api/operations?limit=100`,
+      ...[failed.id, existing.id].flatMap(id => [
+        `/operations/${id}`,
+        `/operations/${id}/log`,
+      ]),
+    ];
+    // the owner (who may run backups) sees the full text, so these are there to be found
+    const owner = await Promise.all(urls.map(u => get(u, OWNER)));
+    const ownerText = JSON.stringify(owner.map(r => r.body));
+    expect(ownerText).toContain(`sha256 ${existing.sha256}`);
+    expect(ownerText).toContain(` as ${user}`);
+    const reader = await Promise.all(urls.map(u => get(u, READER)));
+    expect(reader.map(r => r.status)).toEqual(urls.map(() => 200));
+    const readerText = JSON.stringify(reader.map(r => r.body));
+    for (const secret of secrets) expect(readerText).not.toContain(secret);
+    const [list, one, log, verified] = reader.map(r => r.body);
+    const byId = (id: string) => list.items.find((o: any) => o.id === id);
+    const withheld =
+      '(the details and the log are shown to those who may run backups of component:default/payments-api)';
+    expect(byId(failed.id)).toMatchObject({
+      status: 'failed',
+      outcomeReason: `failed at dump ${withheld}`,
+      result: { status: 'failed', failedStep: 'dump' },
+    });
+    expect(byId(failed.id).input).toEqual({
+      target: 'locked-db',
+      method: 'pg_dump',
+    });
+    expect(byId(existing.id).outcomeReason).toBe(`succeeded ${withheld}`);
+    expect(one).toMatchObject({ status: 'failed', log: [] });
+    expect(log).toMatchObject({ status: 'failed', done: true, lines: [] });
+    expect(verified.outcomeReason).toBe(`succeeded ${withheld}`);
   });
 });
 

@@ -20,6 +20,7 @@ function app(store: OperationStore, recheckMs: number) {
     createOperationsRouter({
       store,
       httpAuth: mockServices.httpAuth(),
+      permissions: mockServices.permissions(),
       catalog: catalogServiceMock({
         entities: [
           {

@@ -1,8 +1,14 @@
-import { HttpAuthService } from '@backstage/backend-plugin-api';
+import {
+  BackstageCredentials,
+  HttpAuthService,
+  PermissionsService,
+} from '@backstage/backend-plugin-api';
 import { NotFoundError } from '@backstage/errors';
+import { ResourcePermission } from '@backstage/plugin-permission-common';
 import { CatalogService } from '@backstage/plugin-catalog-node';
 import express from 'express';
 import { entityOfRequest } from '../http/entityOfRequest';
+import { isAllowed } from '../http/authorize';
 import { longPoll } from '../http/longPoll';
 import { createFeatureRouter } from '../schema/router';
 import { ACTIVE_STATUSES, Operation, OperationStore } from './store';
@@ -11,6 +17,19 @@ export interface OperationsRouterDeps {
   store: OperationStore;
   httpAuth: HttpAuthService;
   catalog: CatalogService;
+  permissions: PermissionsService;
+  /**
+   * Kinds whose outcome text, input and log only callers holding a permission on the entity see
+   * in full (backups and drills: hosts, users, checksums, paths); others get `redact(op)` and
+   * no log lines.
+   */
+  restricted?: Record<
+    string,
+    {
+      permission: ResourcePermission<'catalog-entity'>;
+      redact: (op: Operation) => Operation;
+    }
+  >;
   /**
    * While a long poll waits, how often the database is re-read for news from another backend
    * replica (this replica's own news answers at once). Default 1000 ms.
@@ -23,14 +42,27 @@ export interface OperationsRouterDeps {
  * (new lines since a sequence number; with `wait` a long poll that answers as soon as there
  * are new lines or the operation has ended, or after `wait` seconds) and
  * `GET /entities/:kind/:namespace/:name/operations?limit=&offset=`. A caller sees an operation only if
- * they may read its entity in the catalog. The parameters are checked by openapi.yaml.
+ * they may read its entity in the catalog; of a restricted kind (`restricted`: backups, drills)
+ * without its permission, they see its status and step, not its outcome text, input or log.
+ * The parameters are checked by openapi.yaml.
  */
 export function createOperationsRouter(
   deps: OperationsRouterDeps,
 ): express.Router {
-  const { store, httpAuth, catalog } = deps;
+  const { store, httpAuth, catalog, permissions } = deps;
+  const restricted = deps.restricted ?? {};
   const router = createFeatureRouter();
 
+  /** Whether the caller sees `op` in full; false: through its kind's `redact`, no log. */
+  async function full(credentials: BackstageCredentials, op: Operation) {
+    const rule = restricted[op.kind];
+    return (
+      !rule ||
+      isAllowed(permissions, credentials, op.entityRef, rule.permission)
+    );
+  }
+
+  /** The operation if the caller may read its entity, and whether they see it in full. */
   async function visible(
     req: Parameters<HttpAuthService['credentials']>[0],
     id: string,
@@ -39,11 +71,15 @@ export function createOperationsRouter(
     const credentials = await httpAuth.credentials(req);
     const entity = await catalog.getEntityByRef(op.entityRef, { credentials });
     if (!entity) throw new NotFoundError(`No operation with id '${id}'`);
-    return op;
+    return { op, full: await full(credentials, op) };
   }
 
   router.get('/operations/:id', async (req, res) => {
-    const op = await visible(req, req.params.id);
+    const { op, full: whole } = await visible(req, req.params.id);
+    if (!whole) {
+      res.json({ ...restricted[op.kind].redact(op), log: [] });
+      return;
+    }
     const log = await store.getLog(op.id, req.query.after ?? 0);
     res.json({ ...op, log });
   });
@@ -54,7 +90,10 @@ export function createOperationsRouter(
   router.get('/operations/:id/log', async (req, res) => {
     const after = req.query.after ?? 0;
     const waitMs = (req.query.wait ?? 0) * 1000;
-    const { id } = await visible(req, req.params.id);
+    const {
+      op: { id },
+      full: whole,
+    } = await visible(req, req.params.id);
     const news = await longPoll({
       notifier: store.changes,
       id,
@@ -63,7 +102,7 @@ export function createOperationsRouter(
       res,
       read: async () => ({
         op: await store.getOrThrow(id),
-        lines: await store.getLog(id, after),
+        lines: whole ? await store.getLog(id, after) : [],
       }),
       ready: ({ op, lines }) => lines.length > 0 || isDone(op),
     });
@@ -89,7 +128,17 @@ export function createOperationsRouter(
         store.listByEntity(entityRef, { limit, offset }),
         store.countByEntity(entityRef),
       ]);
-      res.json({ items, total, limit, offset });
+      const decided = new Map<string, Promise<boolean>>(); // one check per kind
+      const shown = await Promise.all(
+        items.map(async op => {
+          if (!decided.has(op.kind))
+            decided.set(op.kind, full(credentials, op));
+          return (await decided.get(op.kind))
+            ? op
+            : restricted[op.kind].redact(op);
+        }),
+      );
+      res.json({ items: shown, total, limit, offset });
     },
   );
 

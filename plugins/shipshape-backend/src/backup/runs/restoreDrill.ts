@@ -74,7 +74,12 @@ function drillOutcome(d: DrillRecord): OperationOutcome {
         : `failed at ${d.failedStep ?? 'start'}: ${
             d.error ?? 'no error recorded'
           }`,
-    result: { drillId: d.id, backupId: d.backupId, status: d.status },
+    result: {
+      drillId: d.id,
+      backupId: d.backupId,
+      status: d.status,
+      failedStep: d.failedStep,
+    },
   };
 }
 
