@@ -238,4 +238,45 @@ describe('ShipshapePolicyProcessor', () => {
       'component:default/rogue: backstage.io/kubernetes-id=payments-api is already claimed by component:default/payments-api; two entities cannot own the same workloads (the portal refuses to deploy or roll back either); give this entity its own kubernetes-id or remove one of them',
     ]);
   });
+
+  it('flags a second entity naming the same backup target, naming the first; the first stays clean, another target too', async () => {
+    const claims = {
+      'shipshape.dev/backup-target': 'payments-db',
+      'backstage.io/kubernetes-id': 'payments-api',
+    };
+    const owner = component({ ...valid, ...claims }, {}, 'payments-api');
+    const { processor } = processorFor({ mode: 'warn' }, [
+      group('payments-team'),
+      owner,
+    ]);
+    expect(await errorsOf(processor, owner)).toEqual([]);
+    const targetOnly = component(
+      { ...valid, 'shipshape.dev/backup-target': 'payments-db' },
+      {},
+      'rogue',
+    );
+    const targetMessage =
+      "component:default/rogue: shipshape.dev/backup-target=payments-db is already claimed by component:default/payments-api; two entities cannot name the same backup target (the portal refuses to back it up or drill it for either, unless the target's allowedEntities in app-config lists both); name it on one entity only";
+    expect(await errorsOf(processor, targetOnly)).toEqual([targetMessage]);
+    // the target and the workload claimed at once: both said
+    expect(
+      await errorsOf(
+        processor,
+        component({ ...valid, ...claims }, {}, 'rogue'),
+      ),
+    ).toEqual([
+      'component:default/rogue: backstage.io/kubernetes-id=payments-api is already claimed by component:default/payments-api; two entities cannot own the same workloads (the portal refuses to deploy or roll back either); give this entity its own kubernetes-id or remove one of them',
+      targetMessage,
+    ]);
+    expect(
+      await errorsOf(
+        processor,
+        component(
+          { ...valid, 'shipshape.dev/backup-target': 'orders-db' },
+          {},
+          'orders-api',
+        ),
+      ),
+    ).toEqual([]);
+  });
 });

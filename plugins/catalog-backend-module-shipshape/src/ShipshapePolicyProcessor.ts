@@ -11,6 +11,7 @@ import {
   ECOSYSTEM_ANNOTATIONS,
   OwnerLookup,
   PolicyReport,
+  SHIPSHAPE_ANNOTATIONS,
   ShipshapePolicy,
   SystemLookup,
   checkEntityPolicy,
@@ -22,6 +23,23 @@ import {
 export const DEFAULT_LOOKUP_TTL_MS = 10_000;
 
 type Lookup = { entity?: Entity; error?: string };
+
+/**
+ * The annotations that claim something only one entity may have, and what a second claimant is
+ * told (after `<annotation>=<value> is already claimed by <the first>; `).
+ */
+const CLAIMS = [
+  {
+    annotation: ECOSYSTEM_ANNOTATIONS.kubernetesId,
+    consequence:
+      'two entities cannot own the same workloads (the portal refuses to deploy or roll back either); give this entity its own kubernetes-id or remove one of them',
+  },
+  {
+    annotation: SHIPSHAPE_ANNOTATIONS.backupTarget.name,
+    consequence:
+      "two entities cannot name the same backup target (the portal refuses to back it up or drill it for either, unless the target's allowedEntities in app-config lists both); name it on one entity only",
+  },
+];
 
 /**
  * Applies the Shipshape policy (app-config `shipshape.policy`) during catalog processing. It looks
@@ -87,29 +105,40 @@ export class ShipshapePolicyProcessor implements CatalogProcessor {
         emit(processingResult.inputError(location, violation.message));
       }
     }
-    const claim = await this.duplicateClaim(entity);
-    if (claim) emit(processingResult.inputError(location, claim));
+    for (const claim of await this.duplicateClaims(entity)) {
+      emit(processingResult.inputError(location, claim));
+    }
     return entity;
   }
 
   /**
    * Another entity in the catalog with the same `backstage.io/kubernetes-id` claims the same
-   * workloads: the message naming both, else undefined. Always an error, whatever the policy
-   * mode: a new entity that claims another's workloads stays out of the catalog (the backend
-   * refuses to act on a claimed id as well, docs/operations.md).
+   * workloads, one with the same `shipshape.dev/backup-target` the same database: a message
+   * for each, naming the others. Always an error, whatever the policy mode: a new entity that
+   * claims another's workloads or target stays out of the catalog (the backend refuses to act
+   * on a claimed id or target as well, docs/operations.md and docs/backup.md). The catalog does
+   * not see the backend's allowedEntities: a target several entities share is named by one.
    */
-  async duplicateClaim(entity: Entity): Promise<string | undefined> {
-    const id =
-      entity.metadata.annotations?.[ECOSYSTEM_ANNOTATIONS.kubernetesId];
-    if (!id) return undefined;
+  async duplicateClaims(entity: Entity): Promise<string[]> {
+    const found = await Promise.all(
+      CLAIMS.map(c => this.duplicateClaim(entity, c.annotation, c.consequence)),
+    );
+    return found.filter((m): m is string => m !== undefined);
+  }
+
+  private async duplicateClaim(
+    entity: Entity,
+    annotation: string,
+    consequence: string,
+  ): Promise<string | undefined> {
+    const value = entity.metadata.annotations?.[annotation];
+    if (!value) return undefined;
     const self = stringifyEntityRef(entity);
     let others: string[];
     try {
       const { items } = await this.options.catalog.getEntities(
         {
-          filter: {
-            [`metadata.annotations.${ECOSYSTEM_ANNOTATIONS.kubernetesId}`]: id,
-          },
+          filter: { [`metadata.annotations.${annotation}`]: value },
           fields: ['kind', 'metadata.name', 'metadata.namespace'],
         },
         { credentials: await this.options.auth.getOwnServiceCredentials() },
@@ -117,18 +146,14 @@ export class ShipshapePolicyProcessor implements CatalogProcessor {
       others = items.map(e => stringifyEntityRef(e)).filter(r => r !== self);
     } catch (e) {
       this.options.logger.warn(
-        `Shipshape could not look up other claims of ${ECOSYSTEM_ANNOTATIONS.kubernetesId}=${id} for ${self}: ${e}`,
+        `Shipshape could not look up other claims of ${annotation}=${value} for ${self}: ${e}`,
       );
       return undefined;
     }
     if (!others.length) return undefined;
-    return `${self}: ${
-      ECOSYSTEM_ANNOTATIONS.kubernetesId
-    }=${id} is already claimed by ${others
+    return `${self}: ${annotation}=${value} is already claimed by ${others
       .sort()
-      .join(
-        ', ',
-      )}; two entities cannot own the same workloads (the portal refuses to deploy or roll back either); give this entity its own kubernetes-id or remove one of them`;
+      .join(', ')}; ${consequence}`;
   }
 
   /** The policy report of one entity, with its owner and system looked up in the catalog. */

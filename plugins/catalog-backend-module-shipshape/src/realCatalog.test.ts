@@ -201,4 +201,42 @@ describe('the policy in the real catalog', () => {
       await backend.stop();
     }
   });
+
+  it('flags a second entity naming a backup target: a new one stays out, the first stays clean', async () => {
+    const file = path.join(tempDir(), 'targets.yaml');
+    const doc = (name: string, target: string) =>
+      `apiVersion: backstage.io/v1alpha1\nkind: Component\nmetadata:\n  name: ${name}\n  annotations:\n    shipshape.dev/backup-target: ${target}\nspec:\n  type: service\n  lifecycle: production\n  owner: group:default/payments-team\n`;
+    fs.writeFileSync(file, doc('pay', 'pay-db'));
+    const { backend, get } = await startCatalog(
+      {
+        rules: [{ allow: ['Component', 'Location'] }],
+        locations: [{ type: 'file', target: file }],
+      },
+      { mode: 'warn' },
+    );
+    try {
+      await eventually(async () => {
+        expect((await get('pay')).status).toBe(200);
+      });
+      fs.writeFileSync(
+        file,
+        `${doc('pay', 'pay-db')}---\n${doc('rogue', 'pay-db')}---\n${doc(
+          'orders',
+          'orders-db',
+        )}`,
+      );
+      // orders (its own target) enters; rogue, naming pay's, never does
+      await eventually(async () => {
+        expect((await get('orders')).status).toBe(200);
+      }, 60_000);
+      expect((await get('rogue')).status).toBe(404);
+      const pay = await get('pay');
+      expect(pay.body.status?.items ?? []).toEqual([]);
+      expect(pay.body.metadata.annotations['shipshape.dev/backup-target']).toBe(
+        'pay-db',
+      );
+    } finally {
+      await backend.stop();
+    }
+  });
 });
