@@ -12,10 +12,10 @@ import {
   shipshapeBackupPermission,
 } from '@shipshape/plugin-shipshape-common';
 import express from 'express';
-import Router from 'express-promise-router';
 import { isAllowed, requirePermissions } from '../http/authorize';
 import { entityOfRequest } from '../http/entityOfRequest';
-import { longPoll, waitSeconds } from '../http/longPoll';
+import { longPoll } from '../http/longPoll';
+import { createFeatureRouter } from '../schema/router';
 import { BackupTarget, targetOfEntity } from './config';
 import { assertSoleClaim } from './claims';
 import {
@@ -48,10 +48,10 @@ export interface BackupRouterDeps {
  */
 export function createBackupRouter(deps: BackupRouterDeps): express.Router {
   const { httpAuth, permissions, catalog, auth, service } = deps;
-  const router = Router();
+  const router = createFeatureRouter();
 
   async function entityOf(
-    req: express.Request,
+    req: Parameters<typeof entityOfRequest>[1],
     credentials: BackstageCredentials,
   ) {
     const { entity, entityRef } = await entityOfRequest(
@@ -223,12 +223,17 @@ export function createBackupRouter(deps: BackupRouterDeps): express.Router {
   async function readRecord<
     R extends { id: string; target: string; status: string; step?: string },
   >(
-    req: express.Request,
+    req: express.Request<
+      { kind: string; namespace: string; name: string; id: string },
+      any,
+      unknown,
+      { wait?: number }
+    >,
     res: express.Response,
     what: string,
     read: (id: string) => Promise<R>,
   ): Promise<{ record: R; full: boolean } | undefined> {
-    const waitMs = waitSeconds(req) * 1000;
+    const waitMs = (req.query.wait ?? 0) * 1000;
     const credentials = await httpAuth.credentials(req);
     const { target, entityRef } = await entityOf(req, credentials);
     const full = await mayRun(credentials, entityRef);

@@ -1,22 +1,5 @@
-import { InputError } from '@backstage/errors';
 import express from 'express';
 import { ChangeNotifier } from '../operations/changes';
-
-/** The longest `wait` a long poll may ask for, in seconds. */
-export const MAX_WAIT_SECONDS = 30;
-
-/** The `wait` query parameter in seconds (0 when absent), or an InputError. */
-export function waitSeconds(req: express.Request): number {
-  const raw = req.query.wait;
-  if (raw === undefined) return 0;
-  const n = Number(raw);
-  if (!Number.isFinite(n) || n < 0 || n > MAX_WAIT_SECONDS) {
-    throw new InputError(
-      `wait: '${raw}' is not a number of seconds from 0 to ${MAX_WAIT_SECONDS}`,
-    );
-  }
-  return n;
-}
 
 /**
  * A long poll: reads, and while `ready` says no, waits for news of `id` in this process or

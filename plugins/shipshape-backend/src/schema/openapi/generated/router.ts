@@ -1077,13 +1077,7 @@ export const spec = {
             content: {
               'application/json': {
                 schema: {
-                  type: 'object',
-                  properties: {
-                    dryRun: {
-                      type: 'boolean',
-                    },
-                  },
-                  required: ['dryRun'],
+                  $ref: '#/components/schemas/BackupPlan',
                 },
               },
             },
@@ -3577,6 +3571,83 @@ export const spec = {
           'truncated',
           'owners',
           'evaluatedAt',
+        ],
+      },
+      BackupPlan: {
+        description:
+          "What a backup would run (a dry run's answer), told apart by method.",
+        oneOf: [
+          {
+            $ref: '#/components/schemas/PgDumpBackupPlan',
+          },
+          {
+            $ref: '#/components/schemas/InClusterBackupPlan',
+          },
+        ],
+        discriminator: {
+          propertyName: 'method',
+          mapping: {
+            pg_dump: '#/components/schemas/PgDumpBackupPlan',
+            'in-cluster': '#/components/schemas/InClusterBackupPlan',
+          },
+        },
+      },
+      PgDumpBackupPlan: {
+        type: 'object',
+        properties: {
+          dryRun: {
+            type: 'boolean',
+            enum: [true],
+          },
+          method: {
+            type: 'string',
+            enum: ['pg_dump'],
+          },
+          target: {
+            type: 'string',
+          },
+          storage: {
+            type: 'string',
+            description: "The target's storage type (local or s3).",
+          },
+        },
+        required: ['dryRun', 'method', 'target', 'storage'],
+      },
+      InClusterBackupPlan: {
+        type: 'object',
+        properties: {
+          dryRun: {
+            type: 'boolean',
+            enum: [true],
+          },
+          method: {
+            type: 'string',
+            enum: ['in-cluster'],
+          },
+          target: {
+            type: 'string',
+          },
+          environment: {
+            type: 'string',
+          },
+          cluster: {
+            type: 'string',
+          },
+          namespace: {
+            type: 'string',
+          },
+          cronJob: {
+            type: 'string',
+            description: 'The backup CronJob a Job would be made from.',
+          },
+        },
+        required: [
+          'dryRun',
+          'method',
+          'target',
+          'environment',
+          'cluster',
+          'namespace',
         ],
       },
       Backup: {

@@ -8,7 +8,7 @@ import { ArgoActionRequest } from '../models/ArgoActionRequest.model';
 import { ArgoActionResult } from '../models/ArgoActionResult.model';
 import { Backup } from '../models/Backup.model';
 import { BackupHistory } from '../models/BackupHistory.model';
-import { CreateEntityBackup200Response } from '../models/CreateEntityBackup200Response.model';
+import { BackupPlan } from '../models/BackupPlan.model';
 import { CreateEntityBackupRequest } from '../models/CreateEntityBackupRequest.model';
 import { CreateEntityRestoreDrill200Response } from '../models/CreateEntityRestoreDrill200Response.model';
 import { CreateEntityRestoreDrillRequest } from '../models/CreateEntityRestoreDrillRequest.model';
@@ -54,14 +54,7 @@ export type CreateEntityBackup = {
     name: string;
   };
   body: CreateEntityBackupRequest;
-  response:
-    | CreateEntityBackup200Response
-    | Backup
-    | Error
-    | Error
-    | Error
-    | Error
-    | Error;
+  response: BackupPlan | Backup | Error | Error | Error | Error | Error;
 };
 /**
  * @public

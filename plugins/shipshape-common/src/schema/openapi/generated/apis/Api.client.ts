@@ -13,7 +13,7 @@ import { ArgoActionRequest } from '../models/ArgoActionRequest.model';
 import { ArgoActionResult } from '../models/ArgoActionResult.model';
 import { Backup } from '../models/Backup.model';
 import { BackupHistory } from '../models/BackupHistory.model';
-import { CreateEntityBackup200Response } from '../models/CreateEntityBackup200Response.model';
+import { BackupPlan } from '../models/BackupPlan.model';
 import { CreateEntityBackupRequest } from '../models/CreateEntityBackupRequest.model';
 import { CreateEntityRestoreDrill200Response } from '../models/CreateEntityRestoreDrill200Response.model';
 import { CreateEntityRestoreDrillRequest } from '../models/CreateEntityRestoreDrillRequest.model';
@@ -406,7 +406,7 @@ export class DefaultApiClient {
     // @ts-ignore
     request: CreateEntityBackup,
     options?: RequestOptions,
-  ): Promise<TypedResponse<Backup | CreateEntityBackup200Response>> {
+  ): Promise<TypedResponse<Backup | BackupPlan>> {
     const baseUrl = await this.discoveryApi.getBaseUrl(pluginId);
 
     const uriTemplate = `/entities/{kind}/{namespace}/{name}/backups`;

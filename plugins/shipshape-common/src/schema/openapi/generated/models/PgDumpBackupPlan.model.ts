@@ -7,6 +7,17 @@
 /**
  * @public
  */
-export interface CreateEntityBackup200Response {
+export interface PgDumpBackupPlan {
   dryRun: boolean;
+  method: PgDumpBackupPlanMethodEnum;
+  target: string;
+  /**
+   * The target\'s storage type (local or s3).
+   */
+  storage: string;
 }
+
+/**
+ * @public
+ */
+export type PgDumpBackupPlanMethodEnum = 'pg_dump';
