@@ -47,6 +47,9 @@ const OWNER = 'user:default/owner-user';
 const REPO = 'registry.example.test/shipshape/leak-demo';
 const BAD_PASSWORD = `wrong-${randomBytes(12).toString('hex')}`;
 const CANARY = `canary-${randomBytes(12).toString('hex')}`;
+/** Header values of the Prometheus and Alertmanager config (secret; the servers ignore them). */
+const PROMETHEUS_TOKEN = `prom-${randomBytes(12).toString('hex')}`;
+const ALERTMANAGER_TOKEN = `am-${randomBytes(12).toString('hex')}`;
 const env = {
   pg: 'SHIPSHAPE_TEST_LEAK_PG',
   bad: 'SHIPSHAPE_TEST_LEAK_BAD_PG',
@@ -74,6 +77,8 @@ const SECRETS: Record<string, string> = {
   'Kubernetes read token': token(stack.kubernetes.readerTokenFile),
   'Kubernetes write token': token(stack.kubernetes.operatorTokenFile),
   'backend environment canary': CANARY,
+  'Prometheus header value': PROMETHEUS_TOKEN,
+  'Alertmanager header value': ALERTMANAGER_TOKEN,
 };
 // A JWT's signature alone identifies it too.
 for (const [what, value] of Object.entries(SECRETS)) {
@@ -113,6 +118,8 @@ function entity(name: string, annotations: Record<string, string>): Entity {
 const entities: Entity[] = [
   entity('leak-app', {
     'backstage.io/kubernetes-id': 'leak-app',
+    // the SLO routes query Prometheus and Alertmanager with the secret headers
+    [SHIPSHAPE_ANNOTATIONS.slo.name]: 'availability=99.9%',
     [SHIPSHAPE_ANNOTATIONS.backupTarget.name]: 'leak-db',
   }),
   entity('leak-bad', {
@@ -141,6 +148,19 @@ function configData() {
     app: { baseUrl: 'http://localhost:3000' },
     shipshape: {
       ...base.shipshape,
+      prometheus: {
+        instances: [
+          {
+            name: 'default',
+            url: stack.prometheus.url,
+            headers: { Authorization: `Bearer ${PROMETHEUS_TOKEN}` },
+          },
+        ],
+      },
+      alertmanager: {
+        url: stack.alertmanager.url,
+        headers: { 'X-Scope-OrgID': ALERTMANAGER_TOKEN },
+      },
       backup: {
         binDir,
         drill: { connection: stackDrillConnection(env.drill) },
@@ -325,6 +345,10 @@ describe('nothing a test run does leaks a secret', () => {
         });
         if (res.status === 200) ok += 1;
       }
+      // the SLO card's route read Prometheus and Alertmanager (with the secret headers)
+      const slos = await api.get('entities/component/default/leak-app/slos');
+      expect(slos.status).toBe(200);
+      answers.push({ where: 'GET slos of leak-app', text: slos.text });
       const notifications = await request(server)
         .get('/api/notifications/notifications')
         .set('Authorization', mockCredentials.user.header(OWNER));

@@ -1,4 +1,5 @@
 import { mockCredentials } from '@backstage/backend-test-utils';
+import { readLocalStack } from '@internal/shipshape-test-utils';
 import { createMockActionContext } from './__testUtils__/actionContext';
 import { startBackupBackend } from './__testUtils__/backupBackend';
 import { createBackupAction, createRestoreDrillAction } from './backup';
@@ -48,6 +49,46 @@ describe('shipshape:backup:create and shipshape:backup:restore-drill', () => {
     await createRestoreDrillAction(deps()).handler(drill);
     expect(drill.output).toHaveBeenCalledWith('status', 'passed');
     expect(drill.output).toHaveBeenCalledWith('restoreMs', expect.any(Number));
+  });
+
+  it("a task's log and outputs carry no password or key of the run", async () => {
+    const stack = readLocalStack();
+    const secrets: Record<string, string> = {
+      'PostgreSQL password': stack.postgres.password,
+      'drill role password': stack.postgres.drillPassword,
+      'PostgreSQL superuser password': stack.postgres.superuserPassword,
+      'S3 access key id': stack.s3.accessKeyId,
+      'S3 secret access key': stack.s3.secretAccessKey,
+    };
+    const task: string[] = [];
+    /** A context whose every log line and output is kept in `task`. */
+    const context = <I extends { entityRef: string }>(input: I) => {
+      const ctx = createMockActionContext({ input });
+      ctx.getInitiatorCredentials = async () => mockCredentials.user(OWNER);
+      for (const level of ['debug', 'info', 'warn', 'error'] as const) {
+        jest
+          .spyOn(ctx.logger, level)
+          .mockImplementation(((...args: unknown[]) =>
+            task.push(JSON.stringify(args))) as any);
+      }
+      (ctx.output as jest.Mock).mockImplementation((...args: unknown[]) =>
+        task.push(JSON.stringify(args)),
+      );
+      return ctx;
+    };
+    const backup = context({ entityRef: 'component:default/payments-api' });
+    await createBackupAction(deps()).handler(backup);
+    expect(backup.output).toHaveBeenCalledWith('status', 'verified');
+    const drill = context({ entityRef: 'component:default/payments-api' });
+    await createRestoreDrillAction(deps()).handler(drill);
+    expect(drill.output).toHaveBeenCalledWith('status', 'passed');
+    const text = task.join('\n');
+    expect(text).toMatch(/Verified and committed: \d+ bytes/); // the streamed log is in it
+    expect(
+      Object.entries(secrets)
+        .filter(([, value]) => text.includes(value))
+        .map(([what]) => what),
+    ).toEqual([]);
   });
 
   it('a dry run checks entity, target and permission, and starts nothing', async () => {
