@@ -147,7 +147,8 @@ probes() { # name
 }
 
 # The backup CronJob the golden-path chart makes (backup-cronjob.yaml), reduced to what
-# the portal uses: its labels and job template. kwok completes Job pods; pods of an image
+# the portal uses: its labels, its release evidence (an in-cluster backup checks it as a deploy
+# checks the Deployment's) and job template. kwok completes Job pods; pods of an image
 # whose tag contains "bad" exit 1 (kwok-bad-job.yaml), so orders-api's backups fail.
 BACKUPS=(
   "payments-api:registry.example.test/shipshape/pg-backup:16"
@@ -162,6 +163,7 @@ kind: CronJob
 metadata:
   name: $1-backup
   namespace: $3
+$(release_evidence "$1" "$3" 2)
   labels:
     app.kubernetes.io/name: $1
     app.kubernetes.io/part-of: shipshape-demo

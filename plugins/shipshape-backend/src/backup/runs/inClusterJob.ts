@@ -15,6 +15,7 @@ import {
 import { BackupRecord, BackupStep } from '../store';
 import { EngineStoppedError, OperationContext } from '../../operations/engine';
 import {
+  WorkloadRef,
   assertWorkloadBelongs,
   workloadRefOf,
 } from '../../kubernetes/placement';
@@ -23,6 +24,8 @@ import { BackupRequest, RunContext, interruption, messageOf } from './context';
 /** What the operation input of an in-cluster backup holds (to resume following its Job). */
 interface InClusterInput {
   kubernetesId: string;
+  /** The entity's backstage.io/kubernetes-namespace, when it names one. */
+  namespace?: string;
   environment: string;
   jobName: string;
 }
@@ -48,9 +51,8 @@ export class InClusterJobBackups {
         'In-cluster backups need the ownership check (BackupService ownership)',
       );
     }
-    const { kubernetesId } = workloadRefOf(req.entity);
     const { env, client, cron } = this.locate({
-      kubernetesId,
+      ...workloadRefOf(req.entity),
       environment: req.environment,
     });
     // the check's own reads (namespace, catalog) run while the CronJob is looked up
@@ -66,7 +68,7 @@ export class InClusterJobBackups {
   }
 
   /** The environment, its operator client and the (pending) lookup of the backup CronJob. */
-  private locate(req: { kubernetesId: string; environment: string }) {
+  private locate(req: WorkloadRef & { environment: string }) {
     if (!this.run.clusters) {
       throw new InputError(
         'In-cluster backups need the kubernetes cluster config (kubernetes.clusterLocatorMethods and shipshape.environments)',
@@ -90,7 +92,7 @@ export class InClusterJobBackups {
     const { env, cron } = await this.plan(req);
     const cronName = cron.metadata!.name!;
     const input: InClusterInput = {
-      kubernetesId: workloadRefOf(req.entity).kubernetesId,
+      ...workloadRefOf(req.entity),
       environment: env.name,
       jobName: manualJobName(cronName),
     };
