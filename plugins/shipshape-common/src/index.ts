@@ -17,4 +17,8 @@ export * from './slo';
 export * from './signals';
 // The HTTP API's client and models, generated from the backend's openapi.yaml
 // (scripts/generate-openapi.sh); a namespace, as some models share a name with the types above.
-export * as ShipshapeOpenApi from './schema/openapi';
+// (`import * as` + `export {}`, not `export * as`: API Extractor cannot analyze the latter once
+// another module imports the same models as a namespace.)
+import * as ShipshapeOpenApi from './schema/openapi';
+
+export { ShipshapeOpenApi };
