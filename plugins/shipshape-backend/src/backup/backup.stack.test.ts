@@ -630,6 +630,52 @@ describe('backup and restore drill on the local stack', () => {
     expect(await service.store.verified('payments-db')).toEqual([]);
   });
 
+  it('a pg_dump that hangs fails the dump at the whole-dump deadline, naming the key; the target is freed and the next backup verifies', async () => {
+    // A binDir whose pg_dump hangs the first time (exec, so the kill reaches it and its
+    // stdout closes), then is the real one; the real pg_restore beside it.
+    const bin = fs.mkdtempSync(path.join(dir, 'bin-'));
+    const real = (name: string) =>
+      stack.postgres.binDir ? path.join(stack.postgres.binDir, name) : name;
+    const hungOnce = path.join(bin, 'hung-once');
+    fs.writeFileSync(
+      path.join(bin, 'pg_dump'),
+      `#!/bin/sh\nif [ ! -e ${hungOnce} ]; then touch ${hungOnce}; exec sleep 300; fi\nexec ${real(
+        'pg_dump',
+      )} "$@"\n`,
+      { mode: 0o755 },
+    );
+    fs.writeFileSync(
+      path.join(bin, 'pg_restore'),
+      `#!/bin/sh\nexec ${real('pg_restore')} "$@"\n`,
+      { mode: 0o755 },
+    );
+    const localDir = fs.mkdtempSync(path.join(dir, 'hung-'));
+    const knex = await migrated('SQLITE_3');
+    const service = serviceFor(knex, localDir, undefined, data => {
+      data.shipshape.backup.binDir = bin;
+      // 3 s (fractions of a minute are allowed)
+      (data.shipshape.backup as any).timeouts = { dumpMinutes: 0.05 };
+    });
+    const t0 = Date.now();
+    const hung = await backUp(service, 'payments-db');
+    const took = Date.now() - t0;
+    expect(hung).toMatchObject({ status: 'failed', failedStep: 'dump' });
+    expect(hung.error).toBe(
+      'pg_dump did not finish within 0.05 min (shipshape.backup.timeouts.dumpMinutes) and was stopped',
+    );
+    expect(took).toBeGreaterThanOrEqual(3000);
+    expect(took).toBeLessThan(30_000);
+    const op = await testEngine(knex).store.getOrThrow(hung.id);
+    expect(op).toMatchObject({
+      status: 'failed',
+      outcomeReason: `failed at dump: ${hung.error}`,
+    });
+    expect(await service.store.verified('payments-db')).toEqual([]);
+    // the engine freed the target: the next backup starts at once and verifies
+    const after = await backUp(service, 'payments-db');
+    expect(`${after.status} ${after.error ?? ''}`).toBe('verified ');
+  });
+
   it('a drill of a stored object that is not a dump fails at restore and drops its database', async () => {
     const localDir = fs.mkdtempSync(path.join(dir, 'notdump-'));
     const knex = await migrated('SQLITE_3');
