@@ -3,23 +3,31 @@
  * backend that builds them and the Rollout Status card that shows them: the models generated
  * from the backend's openapi.yaml, under the names both use.
  */
-import type * as Api from './schema/openapi';
+import type {
+  AnalysisRunInfo as ApiAnalysisRunInfo,
+  EnvironmentRollout as ApiEnvironmentRollout,
+  OperationSummary as ApiOperationSummary,
+  PodInfo as ApiPodInfo,
+  RevisionInfo as ApiRevisionInfo,
+  RolloutStatus as ApiRolloutStatus,
+  WorkloadStatus as ApiWorkloadStatus,
+} from './schema/openapi';
 
 /** @public */
-export type RolloutPhase = Api.WorkloadStatus['phase'];
+export type RolloutPhase = ApiWorkloadStatus['phase'];
 
 /** @public */
-export type RevisionInfo = Api.RevisionInfo;
+export type RevisionInfo = ApiRevisionInfo;
 
 /** @public */
-export type PodInfo = Api.PodInfo;
+export type PodInfo = ApiPodInfo;
 
 /**
  * A Deployment, or an Argo Rollouts `Rollout` where the cluster has them.
  *
  * @public
  */
-export type WorkloadStatus = Api.WorkloadStatus;
+export type WorkloadStatus = ApiWorkloadStatus;
 
 /**
  * One Argo Rollouts AnalysisRun of a Rollout: its phase and, per metric, the last measured value
@@ -27,13 +35,13 @@ export type WorkloadStatus = Api.WorkloadStatus;
  *
  * @public
  */
-export type AnalysisRunInfo = Api.AnalysisRunInfo;
+export type AnalysisRunInfo = ApiAnalysisRunInfo;
 
 /** @public */
-export type OperationSummary = Api.OperationSummary;
+export type OperationSummary = ApiOperationSummary;
 
 /** @public */
-export type EnvironmentRollout = Api.EnvironmentRollout;
+export type EnvironmentRollout = ApiEnvironmentRollout;
 
 /** @public */
-export type RolloutStatusResponse = Api.RolloutStatus;
+export type RolloutStatusResponse = ApiRolloutStatus;

@@ -2,7 +2,13 @@
  * Payloads of `GET /entities/:kind/:namespace/:name/slos` and `GET /slos/burning` (backend ->
  * SLO card and page), as the backend's openapi.yaml describes them (the generated models).
  */
-import type * as Api from '../schema/openapi';
+import type {
+  EntitySlos as ApiEntitySlos,
+  SloAlert as ApiSloAlert,
+  SloBurnRow as ApiSloBurnRow,
+  SloBurning as ApiSloBurning,
+  SloStatus as ApiSloStatus,
+} from '../schema/openapi';
 
 /**
  * Burn-rate windows shown on the card.
@@ -18,27 +24,27 @@ export type SloBurnWindow = (typeof SLO_BURN_WINDOWS)[number];
  *
  * @public
  */
-export type SloDataState = Api.SloStatus['state'];
+export type SloDataState = ApiSloStatus['state'];
 
 /** @public */
-export type SloAlert = Api.SloAlert;
+export type SloAlert = ApiSloAlert;
 
 /** @public */
-export type SloStatus = Api.SloStatus;
+export type SloStatus = ApiSloStatus;
 
 /** @public */
-export type EntitySlosResponse = Api.EntitySlos;
+export type EntitySlosResponse = ApiEntitySlos;
 
 /**
  * One row of `GET /slos/burning`: an SLO of an entity the caller may read.
  *
  * @public
  */
-export type SloBurnRow = Api.SloBurnRow;
+export type SloBurnRow = ApiSloBurnRow;
 
 /**
  * Payload of `GET /slos/burning`: SLOs by 1h burn rate, fastest first.
  *
  * @public
  */
-export type SloBurningResponse = Api.SloBurning;
+export type SloBurningResponse = ApiSloBurning;
