@@ -16,6 +16,8 @@ import { KubernetesClusters } from '../kubernetes/clusters';
 import { WorkloadOwnership } from '../kubernetes/placement';
 import { shipshapePlugin } from '../plugin';
 import {
+  createServiceNamespace,
+  kubectl,
   ownershipEvidence,
   readLocalStack,
   stackPaymentsConnection,
@@ -47,6 +49,8 @@ const orphan = `${RUN}-none`; // no CronJob at all
 const rogue = `${RUN}-rogue`; // names ok's target and workload
 const rogue2 = `${RUN}-rogue2`; // its own target, ok's workload
 const rogue3 = `${RUN}-rogue3`; // its own target, ok's workload, the only entity naming it
+const handed = `${RUN}-handed`; // its CronJob changes hands between plan and Job
+const squatter = `${RUN}-sq`; // its own CronJob, in a namespace the platform gave to another
 
 function cronJob(
   id: string,
@@ -110,9 +114,14 @@ function entity(name: string, target: string) {
   };
 }
 
-function configData(extra: Record<string, unknown> = {}) {
+type Environments = Parameters<typeof testConfig>[0];
+
+function configData(
+  extra: Record<string, unknown> = {},
+  environments: Environments = [{ name: 'staging', namespace: NS }],
+) {
   const conn = stackPaymentsConnection('SHIPSHAPE_TEST_INCLUSTER_PG');
-  const base = testConfig([{ name: 'staging', namespace: NS }]);
+  const base = testConfig(environments);
   return {
     ...base,
     shipshape: {
@@ -121,13 +130,21 @@ function configData(extra: Record<string, unknown> = {}) {
         storage: { type: 'local', directory: '/nonexistent-not-used' },
         inClusterTimeoutMinutes: 1,
         ...extra,
-        targets: [ok, failing, stuck, stuck2, orphan, rogue2, rogue3].map(
-          name => ({
-            name: `${name}-db`,
-            connection: conn,
-            allowedEntities: [`component:default/${name}`],
-          }),
-        ),
+        targets: [
+          ok,
+          failing,
+          stuck,
+          stuck2,
+          orphan,
+          rogue2,
+          rogue3,
+          squatter,
+          handed,
+        ].map(name => ({
+          name: `${name}-db`,
+          connection: conn,
+          allowedEntities: [`component:default/${name}`],
+        })),
       },
     },
   };
@@ -167,12 +184,15 @@ afterAll(async () => {
 function startBackend(
   entities: ReturnType<typeof entity>[],
   allows: (user: string | undefined) => boolean,
+  environments?: Environments,
 ) {
   process.env.SHIPSHAPE_TEST_INCLUSTER_PG = stack.postgres.password;
   return startTestBackend({
     features: [
       shipshapePlugin,
-      mockServices.rootConfig.factory({ data: configData() }),
+      mockServices.rootConfig.factory({
+        data: configData({}, environments),
+      }),
       mockServices.permissions.mock({
         authorize: async (requests, { credentials }) =>
           requests.map(() => ({
@@ -512,6 +532,48 @@ describe('in-cluster runs across replica restarts (the operations engine, one Po
     }
   });
 
+  it('checks the CronJob again before it creates the Job: one that changed hands since the plan fails the run at create-job, no Job made', async () => {
+    await batch.createNamespacedCronJob({
+      namespace: NS,
+      body: cronJob(handed, {}),
+    });
+    try {
+      const e = await replica('node-e', 100);
+      // the run is recorded but not started: it waits, queued, until the engine, stopped
+      // meanwhile, is started again and claims it
+      await e.engine.stop();
+      jest.spyOn(e.engine.store, 'claim').mockResolvedValueOnce(false);
+      const run = await start(e.service, handed);
+      kubectl([
+        '-n',
+        NS,
+        'annotate',
+        'cronjob',
+        `${handed}-backup`,
+        'shipshape.dev/entity=component:default/someone-else',
+        '--overwrite',
+      ]);
+      await new Promise(r => setTimeout(r, 300));
+      await e.engine.start(); // takes the queued run over, as a replica would
+      for (let i = 0; !e.engine.isRunningHere(run.record.id); i++) {
+        expect(i).toBeLessThan(100);
+        await new Promise(r => setTimeout(r, 100));
+      }
+      await e.engine.waitFor(run.record.id);
+      await e.engine.stop();
+      expect(await e.service.store.get(run.record.id)).toMatchObject({
+        status: 'failed',
+        failedStep: 'create-job',
+        error: `CronJob ${NS}/${handed}-backup belongs to component:default/someone-else (annotation shipshape.dev/entity), not to component:default/${handed}; nothing was changed`,
+      });
+      expect(await jobsOf(`${handed}-backup`)).toEqual([]);
+    } finally {
+      await batch
+        .deleteNamespacedCronJob({ namespace: NS, name: `${handed}-backup` })
+        .catch(() => {});
+    }
+  });
+
   it('the plugin does it at startup: a backend named node-d by shipshape.operations.instanceName resumes its run', async () => {
     const before = await replica('node-d');
     const run = await start(before.service, ok);
@@ -648,6 +710,94 @@ describe('a rogue entity that alone names the workload of another', () => {
       .get(`/api/shipshape/entities/component/default/${rogue3}/backups`)
       .set('Authorization', mockCredentials.user.header(OWNER));
     expect(history.status).toBe(200);
+    expect(history.body.items).toEqual([]);
+  });
+});
+
+describe("the environment's allow-list and the namespace's owner", () => {
+  let server: any;
+  const PER = `${RUN}-per`;
+
+  beforeAll(async () => {
+    // a namespace the platform made for another entity; a CronJob in it that names the
+    // squatter (as if its chart had been installed there)
+    createServiceNamespace(PER);
+    kubectl([
+      'annotate',
+      'namespace',
+      PER,
+      `shipshape.dev/entity=component:default/${ok}`,
+    ]);
+    await batch.createNamespacedCronJob({
+      namespace: PER,
+      body: {
+        ...cronJob(squatter, {}),
+        metadata: {
+          name: `${squatter}-backup`,
+          namespace: PER,
+          labels: cronJob(squatter, {}).metadata!.labels,
+          annotations: ownershipEvidence({
+            name: `${squatter}-backup`,
+            namespace: PER,
+            kubernetesId: squatter,
+            image: 'registry.example.test/pg-backup:16',
+          }).annotations,
+        },
+      },
+    });
+    ({ server } = await startBackend(
+      [
+        entity(ok, `${ok}-db`),
+        {
+          ...entity(squatter, `${squatter}-db`),
+          metadata: {
+            name: squatter,
+            annotations: {
+              [SHIPSHAPE_ANNOTATIONS.backupTarget.name]: `${squatter}-db`,
+              'backstage.io/kubernetes-id': squatter,
+              'backstage.io/kubernetes-namespace': PER,
+            },
+          },
+        },
+      ],
+      () => true,
+      [
+        { name: 'staging', namespace: NS },
+        { name: 'per', namespacePerService: true },
+        { name: 'locked', namespace: NS, allow: ['group:default/platform'] },
+      ],
+    ));
+  });
+
+  afterAll(() => {
+    kubectl(['delete', 'namespace', PER, '--wait=false']);
+  });
+
+  const post = (name: string, environment: string) =>
+    request(server)
+      .post(`/api/shipshape/entities/component/default/${name}/backups`)
+      .set('Authorization', mockCredentials.user.header(OWNER))
+      .send({ method: 'in-cluster', environment });
+
+  it('refuses an environment that does not allow the entity, and a namespace of another entity (403 each), creating no Job', async () => {
+    const before = (await jobsOf(`${ok}-backup`)).length;
+    const locked = await post(ok, 'locked');
+    expect(locked.status).toBe(403);
+    expect(locked.body.error.message).toBe(
+      `Environment locked allows only group:default/platform (shipshape.environments[].allow); component:default/${ok} (owner group:default/team-a) is not one of them`,
+    );
+    expect((await jobsOf(`${ok}-backup`)).length).toBe(before);
+
+    const squat = await post(squatter, 'per');
+    expect(squat.status).toBe(403);
+    expect(squat.body.error.message).toBe(
+      `Namespace '${PER}' of cluster local belongs to component:default/${ok} (annotation shipshape.dev/entity), not to component:default/${squatter}; nothing was changed`,
+    );
+    const jobs = await batch.listNamespacedJob({ namespace: PER });
+    expect(jobs.items).toEqual([]);
+    const history = await request(server)
+      .get(`/api/shipshape/entities/component/default/${squatter}/backups`)
+      .set('Authorization', mockCredentials.user.header(OWNER));
     expect(history.body.items).toEqual([]);
   });
 });
