@@ -21,7 +21,6 @@ import { TestDatabases, mockServices } from '@backstage/backend-test-utils';
 import { ConfigReader, JsonObject } from '@backstage/config';
 import { catalogServiceMock } from '@backstage/plugin-catalog-node/testUtils';
 /* eslint-disable @backstage/no-relative-monorepo-imports */
-import { runChartBackup } from '../plugins/shipshape-backend/src/backup/__testUtils__/chartBackup';
 import { readBackupConfig } from '../plugins/shipshape-backend/src/backup/config';
 import { discoverCronJobBackups } from '../plugins/shipshape-backend/src/backup/cronJobDiscovery';
 import { BackupService } from '../plugins/shipshape-backend/src/backup/service';
@@ -31,6 +30,7 @@ import {
   readLocalStack,
   stackPaymentsConnection,
   stackS3Storage,
+  runChartBackup,
 } from '@internal/shipshape-test-utils';
 /* eslint-enable @backstage/no-relative-monorepo-imports */
 

@@ -1,3 +1,4 @@
+import { resolvePackagePath } from '@backstage/backend-plugin-api';
 import { execFile, execFileSync, spawnSync } from 'child_process';
 import fs from 'fs';
 import os from 'os';
@@ -6,10 +7,16 @@ import { promisify } from 'util';
 
 const run = promisify(execFile);
 
+/** The repository's root (this package is packages/shipshape-test-utils). */
+const REPO = path.resolve(
+  resolvePackagePath('@internal/shipshape-test-utils'),
+  '../..',
+);
+
 /** The golden-path chart's backup CronJob (one copy for every service template). */
-export const CHART_BACKUP_CRONJOB = path.resolve(
-  __dirname,
-  '../../../../../templates/_shared/skeleton/chart/templates/backup-cronjob.yaml',
+export const CHART_BACKUP_CRONJOB = path.join(
+  REPO,
+  'templates/_shared/skeleton/chart/templates/backup-cronjob.yaml',
 );
 
 /**
@@ -45,7 +52,7 @@ export function chartBackupScripts(file = CHART_BACKUP_CRONJOB) {
  * same awscli (a fresh machine runs the backend tests before the templates' checks).
  */
 function awsPath(): string {
-  const cache = path.resolve(__dirname, '../../../../../.tools/check-cache');
+  const cache = path.join(REPO, '.tools/check-cache');
   for (const venv of ['backup-venv', 'awscli-venv']) {
     const bin = path.join(cache, venv, 'bin');
     if (fs.existsSync(path.join(bin, 'aws'))) return bin;

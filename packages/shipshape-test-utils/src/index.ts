@@ -1,8 +1,10 @@
 /**
- * Test helpers for the local stack (docs/stack.md): its description and its Kubernetes cluster.
+ * Test helpers for the local stack (docs/stack.md): its description, its Kubernetes cluster and
+ * the golden-path chart's backup scripts run against it.
  *
  * @packageDocumentation
  */
 export * from './stack';
 export * from './cluster';
 export * from './catalog';
+export * from './chartBackup';

@@ -20,6 +20,7 @@ import {
   stackPaymentsConnection,
   stackS3ClientConfig,
   stackS3Storage,
+  runChartBackup,
 } from '@internal/shipshape-test-utils';
 import { AuthorizeResult } from '@backstage/plugin-permission-common';
 import http from 'http';
@@ -28,7 +29,6 @@ import { AddressInfo } from 'net';
 import { Knex } from 'knex';
 import { connectDatabase } from '../database';
 import { testEngine } from '../operations/__testUtils__/engine';
-import { runChartBackup } from './__testUtils__/chartBackup';
 import { readBackupConfig } from './config';
 import { copiesOf } from './copies';
 import {
