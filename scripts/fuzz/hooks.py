@@ -34,7 +34,16 @@ ENTITY_PARAMS = ("kind", "namespace", "name")
 # The POST routes whose body has a dryRun that the route honours (openapi.yaml, and the routes).
 DRY_RUN_ROUTES = {
     f"/entities/{{kind}}/{{namespace}}/{{name}}/{action}"
-    for action in ("deploy", "rollback", "pause", "promote", "backups", "restore-drills")
+    for action in (
+        "deploy",
+        "rollback",
+        "pause",
+        "promote",
+        "abort",
+        "retry",
+        "backups",
+        "restore-drills",
+    )
 }
 
 _lock = threading.Lock()
