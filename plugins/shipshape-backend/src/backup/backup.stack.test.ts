@@ -676,6 +676,48 @@ describe('backup and restore drill on the local stack', () => {
     expect(`${after.status} ${after.error ?? ''}`).toBe('verified ');
   });
 
+  it('a pg_restore that hangs fails the drill at the whole-restore deadline, naming the key; its database is dropped and the next drill passes', async () => {
+    // The drill's pg_restore (the one with --exit-on-error; the backup's --list and
+    // --data-only reads run for real) hangs the first time, then is the real one.
+    const bin = fs.mkdtempSync(path.join(dir, 'bin-'));
+    const real = (name: string) =>
+      stack.postgres.binDir ? path.join(stack.postgres.binDir, name) : name;
+    const hungOnce = path.join(bin, 'hung-once');
+    fs.writeFileSync(
+      path.join(bin, 'pg_restore'),
+      `#!/bin/sh\ncase "$*" in *--exit-on-error*) if [ ! -e ${hungOnce} ]; then touch ${hungOnce}; exec sleep 300; fi;; esac\nexec ${real(
+        'pg_restore',
+      )} "$@"\n`,
+      { mode: 0o755 },
+    );
+    fs.writeFileSync(
+      path.join(bin, 'pg_dump'),
+      `#!/bin/sh\nexec ${real('pg_dump')} "$@"\n`,
+      { mode: 0o755 },
+    );
+    const localDir = fs.mkdtempSync(path.join(dir, 'hung-restore-'));
+    const knex = await migrated('SQLITE_3');
+    const service = serviceFor(knex, localDir, undefined, data => {
+      data.shipshape.backup.binDir = bin;
+      (data.shipshape.backup as any).timeouts = { restoreMinutes: 0.05 };
+    });
+    const b = await backUp(service, 'payments-db');
+    expect(`${b.status} ${b.error ?? ''}`).toBe('verified ');
+    const t0 = Date.now();
+    const hung = await drillOf(service, 'payments-db', b.id);
+    const took = Date.now() - t0;
+    expect(hung).toMatchObject({ status: 'failed', failedStep: 'restore' });
+    expect(hung.error).toMatch(
+      /^pg_restore did not finish within 0\.05 min \(shipshape\.backup\.timeouts\.restoreMinutes\) and was stopped/,
+    );
+    expect(took).toBeGreaterThanOrEqual(3000);
+    expect(took).toBeLessThan(30_000);
+    expect(await drillDatabases()).not.toContain(hung.databaseName);
+    // the engine freed the target: the next drill starts at once and passes
+    const after = await drillOf(service, 'payments-db', b.id);
+    expect(`${after.status} ${after.error ?? ''}`).toBe('passed ');
+  });
+
   it('a drill of a stored object that is not a dump fails at restore and drops its database', async () => {
     const localDir = fs.mkdtempSync(path.join(dir, 'notdump-'));
     const knex = await migrated('SQLITE_3');
