@@ -1,6 +1,7 @@
 /**
- * Test helpers for the local stack (docs/stack.md): its description, its Kubernetes cluster and
- * the golden-path chart's backup scripts run against it.
+ * Test helpers for the local stack (docs/stack.md): its description, its Kubernetes cluster,
+ * its Prometheus (backfilled history, live exporter series) and the golden-path chart's backup
+ * scripts run against it.
  *
  * @packageDocumentation
  */
@@ -8,3 +9,4 @@ export * from './stack';
 export * from './cluster';
 export * from './catalog';
 export * from './chartBackup';
+export * from './prometheus';

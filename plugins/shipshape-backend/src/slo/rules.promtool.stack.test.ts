@@ -20,16 +20,15 @@ import { stringify } from 'yaml';
 import {
   backfill,
   burnScenario,
-  component,
-  freePort,
-  readStack,
+  readLocalStack,
   steer,
-} from './__testUtils__/testStack';
+} from '@internal/shipshape-test-utils';
+import { component, freePort } from './__testUtils__/fixtures';
 import { shipshapePlugin } from '../plugin';
 
 jest.setTimeout(180_000);
 
-const stack = readStack();
+const stack = readLocalStack();
 describe('generated SLO rules on a real Prometheus server', () => {
   const { HEALTHY, SLOW, FAST, T0, start, plan } = burnScenario('slo-r');
   let dir: string;

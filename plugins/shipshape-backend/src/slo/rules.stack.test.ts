@@ -13,11 +13,11 @@ import {
 import fs from 'fs';
 import path from 'path';
 import { parse } from 'yaml';
-import { readStack } from './__testUtils__/testStack';
+import { readLocalStack } from '@internal/shipshape-test-utils';
 
 jest.setTimeout(120_000);
 
-const stack = readStack();
+const stack = readLocalStack();
 const promUrl = stack.prometheus.url;
 const rulesDir = stack.prometheus.rulesDir;
 const service = `slo-rd-${Date.now().toString(36)}`;

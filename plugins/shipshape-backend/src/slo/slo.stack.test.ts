@@ -17,16 +17,15 @@ import {
   DAY,
   backfill,
   burnScenario,
-  component,
   expectedRatio,
-  freePort,
-  readStack,
+  readLocalStack,
   steer,
-} from './__testUtils__/testStack';
+} from '@internal/shipshape-test-utils';
+import { component, freePort } from './__testUtils__/fixtures';
 
 jest.setTimeout(240_000);
 
-const stack = readStack();
+const stack = readLocalStack();
 // phases of each service's error ratio (the exporter continues the last one live)
 const { HEALTHY, SLOW, FAST, T0, start, plan } = burnScenario('slo');
 const RPS = 10;

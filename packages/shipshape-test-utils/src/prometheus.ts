@@ -1,14 +1,10 @@
-import { Entity } from '@backstage/catalog-model';
+// Prometheus history and live series of the local stack for the SLO tests: synthetic services
+// backfilled into the stack's Prometheus with promtool, and the steerable exporter's live series.
 import { execFileSync } from 'child_process';
 import fs from 'fs';
-import net from 'net';
 import os from 'os';
 import path from 'path';
-
-/** The local stack's description; fails (never skips) when the stack is not up. */
-import { readLocalStack } from '@internal/shipshape-test-utils';
-
-export { readLocalStack as readStack };
+import { readLocalStack } from './stack';
 
 /** A piecewise-constant error ratio: from `from` (unix s) on, `ratio` of `rps` requests fail. */
 export interface Phase {
@@ -147,26 +143,4 @@ export async function steer(body: unknown): Promise<void> {
     body: JSON.stringify(body),
   });
   if (!r.ok) throw new Error(`exporter control answered ${r.status}`);
-}
-
-/** A local port nothing listens on: free for a server to take, closed for a client. */
-export async function freePort(): Promise<number> {
-  const srv = net.createServer();
-  await new Promise<void>(r => srv.listen(0, '127.0.0.1', r));
-  const port = (srv.address() as net.AddressInfo).port;
-  await new Promise<void>(r => srv.close(() => r()));
-  return port;
-}
-
-/** A production service component in the default namespace with these annotations. */
-export function component(
-  name: string,
-  annotations: Record<string, string>,
-): Entity {
-  return {
-    apiVersion: 'backstage.io/v1alpha1',
-    kind: 'Component',
-    metadata: { name, namespace: 'default', annotations },
-    spec: { type: 'service', owner: 'team-a', lifecycle: 'production' },
-  };
 }
