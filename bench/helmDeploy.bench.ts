@@ -24,16 +24,14 @@ import {
   kubectl,
   readStackKubernetes,
   testConfig,
-} from '@internal/shipshape-test-utils';
-import { shipshapeApi } from '../plugins/shipshape-backend/src/rollout/__testUtils__/api';
-import {
   HELM,
   grantOperator,
   helmHistory,
   renderGoldenPath,
   workflowRelease,
   workflowReleaseArgs,
-} from '../plugins/shipshape-backend/src/rollout/__testUtils__/helm';
+} from '@internal/shipshape-test-utils';
+import { shipshapeApi } from '../plugins/shipshape-backend/src/rollout/__testUtils__/api';
 import { commandDone, stats } from './measure';
 
 const RUNS = Number(process.env.BENCH_RUNS ?? 5);

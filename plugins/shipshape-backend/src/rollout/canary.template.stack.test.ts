@@ -12,17 +12,15 @@ import {
   readLocalStack,
   testConfig,
   waitRolloutPhase,
-} from '@internal/shipshape-test-utils';
-import { shipshapePlugin } from '../plugin';
-import { shipshapeApi } from './__testUtils__/api';
-import {
   HELM,
   REPO,
   helm,
   helmHistory,
   renderGoldenPath,
   workflowReleaseArgs,
-} from './__testUtils__/helm';
+} from '@internal/shipshape-test-utils';
+import { shipshapePlugin } from '../plugin';
+import { shipshapeApi } from './__testUtils__/api';
 
 jest.setTimeout(300_000);
 

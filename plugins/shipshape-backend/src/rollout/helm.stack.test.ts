@@ -14,6 +14,13 @@ import {
   kubectl,
   testConfig,
   testDeployment,
+  HELM,
+  REPO,
+  grantOperator,
+  helm,
+  helmHistory,
+  renderGoldenPath,
+  workflowRelease as release,
 } from '@internal/shipshape-test-utils';
 import { connectDatabase } from '../database';
 import { KubernetesClusters } from '../kubernetes/clusters';
@@ -25,15 +32,6 @@ import { DeployHandler } from './handlers';
 import { planDeploy } from './plan';
 import { responseMismatches } from '../schema/__testUtils__/conforms';
 import { shipshapeApi, testComponent } from './__testUtils__/api';
-import {
-  HELM,
-  REPO,
-  grantOperator,
-  helm,
-  helmHistory,
-  renderGoldenPath,
-  workflowRelease as release,
-} from './__testUtils__/helm';
 
 jest.setTimeout(300_000);
 

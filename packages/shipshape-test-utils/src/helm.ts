@@ -1,11 +1,15 @@
+import { resolvePackagePath } from '@backstage/backend-plugin-api';
 import { execFileSync } from 'child_process';
 import fs from 'fs';
 import path from 'path';
-import { kubectl, readStackKubernetes } from '@internal/shipshape-test-utils';
+import { kubectl, readStackKubernetes } from './cluster';
 
 // The golden path on the local stack: a service rendered by the real scaffolder from the
 // node-service template, released as its release.yaml does, with the stack's helm.
-export const REPO = path.resolve(__dirname, '../../../../..');
+export const REPO = path.resolve(
+  resolvePackagePath('@internal/shipshape-test-utils'),
+  '../..',
+);
 export const HELM = path.join(REPO, '.tools/bin/helm');
 
 /** `helm` as the cluster admin (test setup, and the workflow's own deploy identity). */
