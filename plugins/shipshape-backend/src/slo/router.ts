@@ -100,11 +100,7 @@ export function createSloRouter(deps: SloRouterDeps): express.Router {
     const credentials = await deps.httpAuth.credentials(req, {
       allow: ['user', 'service'],
     });
-    const raw = req.query.limit;
-    const limit = raw === undefined ? 100 : Number(raw);
-    if (!Number.isInteger(limit) || limit < 1 || limit > 500) {
-      throw new InputError('limit must be an integer from 1 to 500');
-    }
+    const limit = req.query.limit ?? 100; // 1-500, checked by openapi.yaml
     const annotation = (name: string) => `metadata.annotations.${name}`;
     const { items, totalItems } = await deps.catalog.queryEntities(
       {
