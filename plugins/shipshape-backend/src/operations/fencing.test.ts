@@ -1,6 +1,6 @@
-import { ChildProcess, spawn } from 'child_process';
 import path from 'path';
 import { databases, migrated } from './__testUtils__/databases';
+import { replicaHarness } from './__testUtils__/replicas';
 
 /**
  * Split brain, for real: two replicas (two Node processes) run the engine on one PostgreSQL
@@ -10,29 +10,16 @@ import { databases, migrated } from './__testUtils__/databases';
  */
 jest.setTimeout(120_000);
 
-const ROOT = path.resolve(__dirname, '../../../..');
 const REPLICA = path.join(__dirname, '__testUtils__/fencingReplica.ts');
 const STEPS = 8;
-
-interface Event {
-  at: number;
-  runner: string;
-  event: string;
-  [k: string]: unknown;
-}
 
 const postgres = databases
   .eachSupportedId()
   .filter(([id]) => id === 'POSTGRES_15');
 
 (postgres.length ? describe : describe.skip)('operations fencing', () => {
-  const children: ChildProcess[] = [];
-  afterAll(() => {
-    for (const c of children) {
-      c.kill('SIGCONT');
-      c.kill('SIGTERM');
-    }
-  });
+  const harness = replicaHarness();
+  afterAll(() => harness.stopAll());
 
   it('a replica frozen past the threshold loses its claim: one outcome, each step once', async () => {
     const knex = await migrated('POSTGRES_15');
@@ -49,78 +36,15 @@ const postgres = databases
     url.pathname = `/${
       (await knex.raw('select current_database() as db')).rows[0].db
     }`;
-    const t0 = Date.now();
-    const events: Event[] = [];
-    const note = (event: string, detail: Record<string, unknown> = {}) =>
-      events.push({ at: Date.now(), runner: 'test', event, ...detail });
-    const waitFor = async (what: string, check: () => unknown, ms = 60_000) => {
-      const until = Date.now() + ms;
-      while (!(await check())) {
-        if (Date.now() > until || events.some(e => e.event === 'crashed')) {
-          throw new Error(
-            `timed out waiting for ${what}; events: ${JSON.stringify(events)}`,
-          );
-        }
-        await new Promise(r => setTimeout(r, 25));
-      }
-    };
-    const replica = (name: string, submit?: string) => {
-      const child = spawn(
-        process.execPath,
-        [
-          '--require',
-          path.join(
-            ROOT,
-            'node_modules/@backstage/cli-node/config/nodeTransform.cjs',
-          ),
-          REPLICA,
-        ],
-        {
-          env: {
-            ...process.env,
-            FENCING_DB: JSON.stringify({ connectionString: String(url) }),
-            FENCING_NAME: name,
-            FENCING_SUBMIT: submit ?? '',
-            FENCING_STEPS: String(STEPS),
-            FENCING_STEP_MS: '300',
-          },
-          stdio: ['ignore', 'pipe', 'pipe'],
-        },
-      );
-      children.push(child);
-      let buffer = '';
-      child.stdout!.on('data', chunk => {
-        buffer += chunk;
-        const lines = buffer.split('\n');
-        buffer = lines.pop()!;
-        for (const line of lines) {
-          try {
-            events.push(JSON.parse(line));
-          } catch {
-            events.push({
-              at: Date.now(),
-              runner: name,
-              event: 'stdout',
-              line,
-            });
-          }
-        }
+    const { note, has, waitFor, start, timeline } = harness;
+    const replica = (name: string, submit?: string) =>
+      start(REPLICA, name, {
+        FENCING_DB: JSON.stringify({ connectionString: String(url) }),
+        FENCING_NAME: name,
+        FENCING_SUBMIT: submit ?? '',
+        FENCING_STEPS: String(STEPS),
+        FENCING_STEP_MS: '300',
       });
-      child.stderr!.on('data', chunk =>
-        events.push({
-          at: Date.now(),
-          runner: name,
-          event: 'stderr',
-          line: String(chunk).trim(),
-        }),
-      );
-      return child;
-    };
-    const has = (
-      runner: string,
-      event: string,
-      extra: (e: Event) => boolean = () => true,
-    ) => events.find(e => e.runner === runner && e.event === event && extra(e));
 
     const a = replica('replica-a', 'local/staging/fencing');
     const b = replica('replica-b');
@@ -160,20 +84,11 @@ const postgres = databases
     await new Promise(r => setTimeout(r, 1_000)); // anything else replica-a would still do
     note('end');
 
-    const timeline = events
-      .filter(e => e.event !== 'engine-log' || e.level !== 'info')
-      .sort((x, y) => x.at - y.at)
-      .map(
-        ({ at, runner, event, ...rest }) =>
-          `${String(at - t0).padStart(6)} ms  ${runner.padEnd(
-            9,
-          )}  ${event} ${JSON.stringify(rest)}`,
-      );
     // eslint-disable-next-line no-console
     console.log(
-      `fencing timeline (heartbeat 200 ms, takeover after 1500 ms):\n${timeline.join(
-        '\n',
-      )}`,
+      `fencing timeline (heartbeat 200 ms, takeover after 1500 ms):\n${timeline(
+        e => e.event !== 'engine-log' || e.level !== 'info',
+      ).join('\n')}`,
     );
 
     // One outcome, recorded by the replica that holds the claim.

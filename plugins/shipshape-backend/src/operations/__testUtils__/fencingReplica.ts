@@ -10,14 +10,12 @@
 import knexFactory from 'knex';
 import { ClaimLostError, OperationEngine } from '../engine';
 import { OperationStore } from '../store';
+import { replicaReporter } from './replicas';
 
 const name = process.env.FENCING_NAME!;
 const steps = Number(process.env.FENCING_STEPS ?? 8);
 const stepMs = Number(process.env.FENCING_STEP_MS ?? 300);
-const emit = (event: string, detail: Record<string, unknown> = {}) =>
-  process.stdout.write(
-    `${JSON.stringify({ at: Date.now(), runner: name, event, ...detail })}\n`,
-  );
+const { emit, logger, auditor } = replicaReporter(name);
 const sleep = (ms: number) => new Promise(r => setTimeout(r, ms));
 
 async function main() {
@@ -26,21 +24,6 @@ async function main() {
     connection: JSON.parse(process.env.FENCING_DB!),
     pool: { min: 0, max: 4 },
   });
-  const say = (level: string) => (message: string) =>
-    emit('engine-log', { level, message });
-  const logger: any = {
-    info: say('info'),
-    warn: say('warn'),
-    error: say('error'),
-    debug: () => {},
-    child: () => logger,
-  };
-  const auditor: any = {
-    createEvent: async () => ({
-      success: async () => {},
-      fail: async () => {},
-    }),
-  };
   const engine = OperationEngine.create({
     store: OperationStore.create(knex),
     logger,

@@ -41,7 +41,7 @@ export function replicaReporter(name: string) {
 
 /** In the test: starts replicas, collects their events, waits on them, prints the timeline. */
 export function replicaHarness() {
-  const t0 = Date.now();
+  let t0 = 0; // the first replica's start: the timeline's zero
   const events: ReplicaEvent[] = [];
   const children: ChildProcess[] = [];
   const note = (event: string, detail: Record<string, unknown> = {}) =>
@@ -64,6 +64,7 @@ export function replicaHarness() {
   };
   /** Runs `script` (TypeScript) as replica `name` with `env` added to this process's. */
   const start = (script: string, name: string, env: Record<string, string>) => {
+    t0 ||= Date.now();
     const child = spawn(
       process.execPath,
       [
