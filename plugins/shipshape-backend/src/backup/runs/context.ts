@@ -53,9 +53,13 @@ export function interruption(op: Operation): string {
       } stopped (taken over by ${op.claimedBy})`;
 }
 
-/** Kills a child process when the backend shuts down; returns the unsubscribe. */
+/**
+ * Kills a child process when `signal` aborts (the backend shuts down, the run lost its claim),
+ * at once if it already has; returns the unsubscribe.
+ */
 export function killOnAbort(signal: AbortSignal, child: ChildProcess) {
   const kill = () => child.kill('SIGTERM');
+  if (signal.aborted) kill();
   signal.addEventListener('abort', kill, { once: true });
   return () => signal.removeEventListener('abort', kill);
 }

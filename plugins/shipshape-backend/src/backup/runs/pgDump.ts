@@ -83,6 +83,7 @@ export class PgDumpBackups {
     const started = Date.now();
     let password = '';
     let step: BackupStep = 'dump';
+    let committed = false;
     const at = async (s: BackupStep) => {
       step = s;
       await this.run.setStep(ctx, s);
@@ -111,6 +112,7 @@ export class PgDumpBackups {
       // Fenced: a runner that lost its claim (frozen past the takeover) commits nothing.
       await holdsClaim(ctx);
       await storage.commit(key);
+      committed = true;
       await ctx.fenced(tx =>
         this.run.store.finish(
           id,
@@ -150,9 +152,13 @@ export class PgDumpBackups {
         );
       }
     } catch (e) {
-      // None if the claim was lost: the runner that took over owns the record and the object.
+      // None if the claim was lost: the runner that took over owns the record. It discarded
+      // the partial object when it took over; one this runner wrote since is discarded here.
       let error = this.run.errorOf(ctx, e, password);
-      if (error === undefined) return;
+      if (error === undefined) {
+        if (!committed) await storage.discard(key).catch(() => {});
+        return;
+      }
       const failedStep = e instanceof StepError ? e.step : step;
       try {
         await storage.discard(key);

@@ -44,6 +44,7 @@ export function replicaHarness() {
   let t0 = 0; // the first replica's start: the timeline's zero
   const events: ReplicaEvent[] = [];
   const children: ChildProcess[] = [];
+  let stopping = false;
   const note = (event: string, detail: Record<string, unknown> = {}) =>
     events.push({ at: Date.now(), runner: 'test', event, ...detail });
   const has = (
@@ -54,7 +55,10 @@ export function replicaHarness() {
   const waitFor = async (what: string, check: () => unknown, ms = 60_000) => {
     const until = Date.now() + ms;
     while (!(await check())) {
-      if (Date.now() > until || events.some(e => e.event === 'crashed')) {
+      if (
+        Date.now() > until ||
+        events.some(e => e.event === 'crashed' || e.event === 'exited')
+      ) {
         throw new Error(
           `timed out waiting for ${what}; events: ${JSON.stringify(events)}`,
         );
@@ -78,6 +82,18 @@ export function replicaHarness() {
       { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] },
     );
     children.push(child);
+    // a replica ends only when the test stops it: an exit before is a failure (waitFor)
+    child.on('exit', (code, signal) => {
+      if (!stopping) {
+        events.push({
+          at: Date.now(),
+          runner: name,
+          event: 'exited',
+          code,
+          signal,
+        });
+      }
+    });
     let buffer = '';
     child.stdout!.on('data', chunk => {
       buffer += chunk;
@@ -114,6 +130,7 @@ export function replicaHarness() {
       );
   /** Resumes and ends every replica started. */
   const stopAll = () => {
+    stopping = true;
     for (const c of children) {
       c.kill('SIGCONT');
       c.kill('SIGTERM');
