@@ -75,7 +75,8 @@ const READABLE_INPUT = ['target', 'method', 'environment', 'backupId'];
  * A backup or restore-drill operation for a reader who may not run backups of the entity: its
  * status and, when it failed, the step (`failed at dump`). The outcome text (a database host
  * and user, a checksum, a Job's cluster and namespace) and the rest of the input (a
- * manifest's key, a Job's name) are left out; the operations router withholds the log too.
+ * manifest's key, a Job's name) are left out (`redacted: true` says so); the operations
+ * router withholds the log too.
  */
 export function redactOperation<T extends Operation>(op: T): T {
   const step = (op.result as { failedStep?: string } | undefined)?.failedStep;
@@ -84,6 +85,7 @@ export function redactOperation<T extends Operation>(op: T): T {
   const input = (op.input ?? {}) as Record<string, unknown>;
   return {
     ...op,
+    redacted: true,
     input: Object.fromEntries(
       READABLE_INPUT.filter(k => k in input).map(k => [k, input[k]]),
     ),

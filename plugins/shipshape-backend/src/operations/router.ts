@@ -21,7 +21,8 @@ export interface OperationsRouterDeps {
   /**
    * Kinds whose outcome text, input and log only callers holding a permission on the entity see
    * in full (backups and drills: hosts, users, checksums, paths); others get `redact(op)` and
-   * no log lines.
+   * no log lines, with `withheld: true` on the log answer (`logWithheld: true` on the
+   * operation's).
    */
   restricted?: Record<
     string,
@@ -77,7 +78,11 @@ export function createOperationsRouter(
   router.get('/operations/:id', async (req, res) => {
     const { op, full: whole } = await visible(req, req.params.id);
     if (!whole) {
-      res.json({ ...restricted[op.kind].redact(op), log: [] });
+      res.json({
+        ...restricted[op.kind].redact(op),
+        log: [],
+        logWithheld: true,
+      });
       return;
     }
     const log = await store.getLog(op.id, req.query.after ?? 0);
@@ -113,6 +118,7 @@ export function createOperationsRouter(
       done: isDone(op),
       lines,
       next: lines.length ? lines[lines.length - 1].seq : after,
+      ...(whole ? {} : { withheld: true }),
     });
   });
 

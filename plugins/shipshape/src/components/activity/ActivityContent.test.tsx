@@ -160,6 +160,39 @@ describe('the Activity tab', () => {
     ).toBeInTheDocument();
   });
 
+  it('says whose a withheld log is instead of "No log lines yet."', async () => {
+    // A backup as a reader without shipshape.operation.backup gets it (backup/redact.ts).
+    const reduced = operation('op-backup', 'backup', 30, {
+      status: 'failed',
+      input: { target: 'payments-db' },
+      outcomeReason:
+        'failed at dump (the details and the log are shown to those who may run backups of component:default/payments-api)',
+      redacted: true,
+    });
+    const fetch = jest.fn(async (url: string) => {
+      if (url.includes('/operations/op-backup/log')) {
+        return json({
+          status: 'failed',
+          done: true,
+          next: 0,
+          lines: [],
+          withheld: true,
+        });
+      }
+      return json({ items: [reduced], total: 1, limit: 20, offset: 0 });
+    });
+    await renderWithBackend(<ActivityContent />, entity, fetch);
+    fireEvent.click(
+      await screen.findByRole('link', { name: /^Log of Backup/ }),
+    );
+    expect(
+      await screen.findByText(
+        'The log of this backup is shown to those who may run backups of component:default/payments-api.',
+      ),
+    ).toBeInTheDocument();
+    expect(screen.queryByText('No log lines yet.')).not.toBeInTheDocument();
+  });
+
   it('pages through older operations', async () => {
     const fetch = jest.fn(async (url: string) => {
       const offset = Number(new URL(url).searchParams.get('offset'));

@@ -154,7 +154,7 @@ function OperationRow({
       {open ? (
         <TableRow>
           <TableCell colSpan={6}>
-            <OperationLog id={op.id} />
+            <OperationLog id={op.id} kind={op.kind} entityRef={op.entityRef} />
           </TableCell>
         </TableRow>
       ) : null}

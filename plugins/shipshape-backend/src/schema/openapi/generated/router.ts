@@ -909,6 +909,11 @@ export const spec = {
                             $ref: '#/components/schemas/OperationLogLine',
                           },
                         },
+                        logWithheld: {
+                          type: 'boolean',
+                          description:
+                            "true when the caller may not read this operation's log (log is then empty): a backup or restore drill to a caller without shipshape.operation.backup on its entity.",
+                        },
                       },
                       required: ['log'],
                     },
@@ -969,6 +974,11 @@ export const spec = {
                     next: {
                       type: 'integer',
                       description: 'The after of the next call.',
+                    },
+                    withheld: {
+                      type: 'boolean',
+                      description:
+                        'true when the caller may not read this log (lines is then always empty, however many the operation has): a backup or restore drill to a caller without shipshape.operation.backup on its entity.',
                     },
                   },
                   required: ['status', 'done', 'lines', 'next'],
@@ -2960,6 +2970,11 @@ export const spec = {
           heartbeatAt: {
             type: 'string',
             description: 'ISO time.',
+          },
+          redacted: {
+            type: 'boolean',
+            description:
+              'true on the reduced view of a backup or restore drill that a caller without shipshape.operation.backup on its entity gets: input only its target, method, environment and backupId; outcomeReason only the status and the failed step ("failed at dump (the details and the log are shown to those who may run backups of ENTITY)"); its log withheld.',
           },
         },
         required: [

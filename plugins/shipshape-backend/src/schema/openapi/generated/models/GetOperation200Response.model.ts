@@ -43,5 +43,13 @@ export interface GetOperation200Response {
    * ISO time.
    */
   heartbeatAt?: string;
+  /**
+   * true on the reduced view of a backup or restore drill that a caller without shipshape.operation.backup on its entity gets: input only its target, method, environment and backupId; outcomeReason only the status and the failed step (\"failed at dump (the details and the log are shown to those who may run backups of ENTITY)\"); its log withheld.
+   */
+  redacted?: boolean;
   log: Array<OperationLogLine>;
+  /**
+   * true when the caller may not read this operation\'s log (log is then empty): a backup or restore drill to a caller without shipshape.operation.backup on its entity.
+   */
+  logWithheld?: boolean;
 }

@@ -17,4 +17,8 @@ export interface GetOperationLog200Response {
    * The after of the next call.
    */
   next: number;
+  /**
+   * true when the caller may not read this log (lines is then always empty, however many the operation has): a backup or restore drill to a caller without shipshape.operation.backup on its entity.
+   */
+  withheld?: boolean;
 }

@@ -43,4 +43,8 @@ export interface Operation {
    * ISO time.
    */
   heartbeatAt?: string;
+  /**
+   * true on the reduced view of a backup or restore drill that a caller without shipshape.operation.backup on its entity gets: input only its target, method, environment and backupId; outcomeReason only the status and the failed step (\"failed at dump (the details and the log are shown to those who may run backups of ENTITY)\"); its log withheld.
+   */
+  redacted?: boolean;
 }
