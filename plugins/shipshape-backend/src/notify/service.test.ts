@@ -139,6 +139,21 @@ describe('OperationNotifier', () => {
         expect(text).not.toContain(secret);
       }
 
+      // ... nor a checksum (a corrupted object found by verification), as the repeat says.
+      const sha = (c: string) => c.repeat(64);
+      await run('backup', {
+        status: 'failed',
+        reason: `failed at verify: stored object differs from what was dumped: 10 bytes sha256 ${sha(
+          'a',
+        )}, expected 10 bytes sha256 ${sha('F')}`,
+        result: {},
+      });
+      expect(sent).toHaveLength(2);
+      expect(sent[1].payload.scope).toBe(sent[0].payload.scope);
+      expect(sent[1].payload.description).toBe(
+        'failed at verify: stored object differs from what was dumped: 10 bytes sha256 …, expected 10 bytes sha256 …',
+      );
+
       // No owner: nothing sent, the reason is logged; a send error never fails the operation.
       sent.length = 0;
       await run(

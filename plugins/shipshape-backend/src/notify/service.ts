@@ -130,10 +130,10 @@ export class OperationNotifier {
     const where = `${ref.name}${
       typeof environment === 'string' ? ` in ${environment}` : ''
     }`;
-    const reason = redact(op.outcomeReason ?? 'no reason recorded').slice(
-      0,
-      1000,
-    );
+    // no locations, hosts or checksums (a checksum names no fault the owner can act on)
+    const reason = redact(op.outcomeReason ?? 'no reason recorded')
+      .replace(/\b[0-9a-f]{64}\b/gi, '…')
+      .slice(0, 1000);
     let title = `${what} of ${where} failed`;
     if (op.status === 'rolled-back') {
       title = `${what} of ${where} was rolled back automatically`;
