@@ -1,5 +1,4 @@
 import { BackstageCredentials } from '@backstage/backend-plugin-api';
-import { CATALOG_FILTER_EXISTS } from '@backstage/catalog-client';
 import {
   Entity,
   parseEntityRef,
@@ -7,8 +6,6 @@ import {
 } from '@backstage/catalog-model';
 import { CatalogService } from '@backstage/plugin-catalog-node';
 import {
-  ECOSYSTEM_ANNOTATIONS,
-  SHIPSHAPE_ANNOTATIONS,
   evaluateDrReadiness,
   readAnnotation,
 } from '@shipshape/plugin-shipshape-common';
@@ -18,7 +15,7 @@ import { catalogPages } from '../catalogPages';
 import { isoOf, numberOf } from '../rows';
 import { GetDrOverview } from '../schema/openapi';
 import { DrOverview, DrOverviewRow } from '../schema/openapi/generated/models';
-import { GRADED_ENVIRONMENT } from './service';
+import { DR_SERVICES_FILTER, GRADED_ENVIRONMENT } from './service';
 
 /** A recorded grade, or `none` when the entity has not been graded yet. */
 export type OverviewGrade = DrOverviewRow['grade'];
@@ -53,8 +50,6 @@ const GRADE_ORDER: Record<OverviewGrade, number> = {
   none: 2,
   pass: 3,
 };
-
-const annotation = (name: string) => `metadata.annotations.${name}`;
 
 function refOf(
   value: unknown,
@@ -190,18 +185,11 @@ export class DrOverviewService {
   }
 
   /**
-   * The components the caller may read (the catalog filters with their credentials) that name
-   * a backup target, a kubernetes-id or a tier; in pages, at most MAX_OVERVIEW_ENTITIES.
+   * The DR services the caller may read (DR_SERVICES_FILTER, the one the scheduled grading pass
+   * uses; the catalog filters with their credentials): components that name a backup target, a
+   * kubernetes-id or a tier; in pages, at most MAX_OVERVIEW_ENTITIES.
    */
   private async services(credentials: BackstageCredentials) {
-    const filter = [
-      SHIPSHAPE_ANNOTATIONS.backupTarget.name,
-      ECOSYSTEM_ANNOTATIONS.kubernetesId,
-      SHIPSHAPE_ANNOTATIONS.tier.name,
-    ].map(name => ({
-      kind: 'component',
-      [annotation(name)]: CATALOG_FILTER_EXISTS,
-    }));
     const fields = [
       'kind',
       'metadata.namespace',
@@ -216,7 +204,11 @@ export class DrOverviewService {
     let truncated = false;
     for await (const page of catalogPages(
       this.deps.catalog,
-      { filter, fields, orderFields: { field: 'metadata.name', order: 'asc' } },
+      {
+        filter: DR_SERVICES_FILTER,
+        fields,
+        orderFields: { field: 'metadata.name', order: 'asc' },
+      },
       credentials,
     )) {
       entities.push(...page);

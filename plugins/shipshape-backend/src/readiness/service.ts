@@ -5,7 +5,10 @@ import {
   SchedulerServiceTaskScheduleDefinition,
   readSchedulerServiceTaskScheduleDefinitionFromConfig,
 } from '@backstage/backend-plugin-api';
-import { CATALOG_FILTER_EXISTS } from '@backstage/catalog-client';
+import {
+  CATALOG_FILTER_EXISTS,
+  EntityFilterQuery,
+} from '@backstage/catalog-client';
 import { Entity, stringifyEntityRef } from '@backstage/catalog-model';
 import { Config } from '@backstage/config';
 import { CatalogService } from '@backstage/plugin-catalog-node';
@@ -18,6 +21,7 @@ import {
 import { Knex } from 'knex';
 import { BackupTarget, targetOfEntity } from '../backup/config';
 import type { BackupService } from '../backup/service';
+import { catalogPages } from '../catalogPages';
 import { KubernetesClusters } from '../kubernetes/clusters';
 import {
   backupTargetsFact,
@@ -47,8 +51,19 @@ const DEFAULT_SCHEDULE: SchedulerServiceTaskScheduleDefinition = {
   initialDelay: { minutes: 1 },
 };
 
-/** At most this many entities are graded in one scheduled pass. */
-const MAX_GRADED = 1000;
+/**
+ * The services of DR readiness: the components that name a backup target, a kubernetes-id or
+ * a tier. The scheduled pass grades these and the DR overview lists these (one filter, so no
+ * service the overview lists is left ungraded).
+ */
+export const DR_SERVICES_FILTER: EntityFilterQuery = [
+  SHIPSHAPE_ANNOTATIONS.backupTarget.name,
+  ECOSYSTEM_ANNOTATIONS.kubernetesId,
+  SHIPSHAPE_ANNOTATIONS.tier.name,
+].map(name => ({
+  kind: 'component',
+  [`metadata.annotations.${name}`]: CATALOG_FILTER_EXISTS,
+}));
 
 /**
  * DR readiness: grades an entity from what the portal checked itself (the configured backup
@@ -125,36 +140,34 @@ export class ReadinessService {
   }
 
   /**
-   * One scheduled pass: grades every entity that names a backup target or a kubernetes-id (at
-   * most 1000) in the production environment, one at a time; returns how many were graded.
+   * One scheduled pass: grades every DR service (DR_SERVICES_FILTER) in the production
+   * environment, one at a time, reading the catalog a page at a time (`catalogPages`), so it
+   * holds one page, not the fleet; returns how many were graded. No count bound: one would
+   * leave the services past it never graded; the scheduler's timeout bounds the pass (it aborts
+   * `signal`, and the pass stops before the next entity).
    */
-  async gradeAll(): Promise<number> {
+  async gradeAll(signal?: AbortSignal): Promise<number> {
     const credentials = await this.deps.auth.getOwnServiceCredentials();
-    const annotation = (name: string) => `metadata.annotations.${name}`;
-    const { items } = await this.deps.catalog.queryEntities(
-      {
-        filter: [
-          {
-            [annotation(SHIPSHAPE_ANNOTATIONS.backupTarget.name)]:
-              CATALOG_FILTER_EXISTS,
-          },
-          {
-            [annotation(ECOSYSTEM_ANNOTATIONS.kubernetesId)]:
-              CATALOG_FILTER_EXISTS,
-          },
-        ],
-        limit: MAX_GRADED,
-      },
-      { credentials },
-    );
     let graded = 0;
-    for (const entity of items) {
-      const entityRef = stringifyEntityRef(entity).toLocaleLowerCase('en-US');
-      try {
-        await this.grade(entity, entityRef);
-        graded++;
-      } catch (e) {
-        this.deps.logger.warn(`Grading ${entityRef} failed: ${e}`);
+    for await (const page of catalogPages(
+      this.deps.catalog,
+      { filter: DR_SERVICES_FILTER },
+      credentials,
+    )) {
+      for (const entity of page) {
+        if (signal?.aborted) {
+          this.deps.logger.warn(
+            `The DR grading pass stopped at its timeout after ${graded} entities`,
+          );
+          return graded;
+        }
+        const entityRef = stringifyEntityRef(entity).toLocaleLowerCase('en-US');
+        try {
+          await this.grade(entity, entityRef);
+          graded++;
+        } catch (e) {
+          this.deps.logger.warn(`Grading ${entityRef} failed: ${e}`);
+        }
       }
     }
     return graded;
@@ -168,8 +181,8 @@ export class ReadinessService {
       ...(configured
         ? readSchedulerServiceTaskScheduleDefinitionFromConfig(configured)
         : DEFAULT_SCHEDULE),
-      fn: async () => {
-        const graded = await this.gradeAll();
+      fn: async signal => {
+        const graded = await this.gradeAll(signal);
         this.deps.logger.debug(`Recorded DR grades of ${graded} entities`);
       },
     });
