@@ -228,6 +228,17 @@ export function archiveHeaderOf(list: string): {
   };
 }
 
+/**
+ * The major.minor of a PostgreSQL server version as `server_version` and `pg_restore --list`
+ * ("Dumped from database version") write it: `15.8 (Debian 15.8-1.pgdg120+1)` is `15.8`,
+ * `9.6.24` is `9.6`, `17beta1` is `17`; undefined when it does not start with a version.
+ */
+export function serverMajorMinor(version: string | undefined) {
+  const m = /^\s*(\d+)(?:\.(\d+))?/.exec(version ?? '');
+  if (!m) return undefined;
+  return m[2] === undefined ? m[1] : `${m[1]}.${m[2]}`;
+}
+
 /** `schema.table` of a COPY line's (possibly quoted) name, unquoted. */
 function copyTableOf(line: string): string | undefined {
   const ident = '("(?:[^"]|"")+"|[^." ]+)';

@@ -1,4 +1,10 @@
-import { TableCount, feedChild, startList, startRowCount } from '../pg';
+import {
+  TableCount,
+  feedChild,
+  serverMajorMinor,
+  startList,
+  startRowCount,
+} from '../pg';
 import { BackupStorage } from '../storage';
 import { StepError, messageOf, tableName } from './context';
 import { digestOf } from './digest';
@@ -11,16 +17,17 @@ export interface ExpectedDump {
   tables: TableCount[];
   /**
    * Also check what a dump someone else made claims: it was dumped from this database, holds
-   * data for exactly `tables` (no more) and each table's COPY block has its row count.
+   * data for exactly `tables` (no more) and each table's COPY block has its row count; with
+   * `serverVersion`, the archive names a server of the same major.minor.
    */
-  strict?: { database: string };
+  strict?: { database: string; serverVersion?: string };
 }
 
 /**
  * Re-reads a stored dump and checks it: size and SHA-256 against `expected`, `pg_restore
  * --list` must read it and list TABLE DATA for every expected table; `strict` also counts the
  * rows of each table's data (`pg_restore --data-only`, in the same read) and checks the
- * database the archive names. Throws StepError('fetch') when the object cannot be read and
+ * database and server version (major.minor) the archive names. Throws StepError('fetch') when the object cannot be read and
  * StepError('verify') naming the first thing that differs. Used for the portal's own dumps
  * (runs/pgDump.ts, the partial object) and the chart CronJob's (runs/cronJob.ts).
  */
@@ -80,6 +87,18 @@ export async function verifyStoredDump(opts: {
       `the dump is of database ${
         result.database ?? '(not named)'
       }, not ${database}`,
+    );
+  }
+  const claimed = expected.strict.serverVersion;
+  if (
+    claimed !== undefined &&
+    (serverMajorMinor(claimed) === undefined ||
+      serverMajorMinor(claimed) !== serverMajorMinor(result.serverVersion))
+  ) {
+    throw fail(
+      `the dump was made from server version ${
+        result.serverVersion ?? '(not named)'
+      }, not ${claimed} as expected`,
     );
   }
   const extra = result.tables.filter(t => !names.includes(t));
