@@ -36,6 +36,7 @@ describe('CronJob backup layout', () => {
           at: new Date('2026-12-07T00:15:00Z'),
           dumpKey: key,
           manifestKey: `${key}.manifest.json`,
+          verifiedKey: `${key}.verified`,
         },
       });
     }
@@ -47,6 +48,11 @@ describe('CronJob backup layout', () => {
     ['cronjob/Payments/production/20261207T001500Z.dump', 'not a target name'],
     ['cronjob/payments-db/production/yesterday.dump', 'not a UTC stamp'],
     ['cronjob/payments-db/production/20261207T001500Z.toc', 'ends neither'],
+    // the portal's marker is not a backup to verify
+    [
+      'cronjob/payments-db/production/20261207T001500Z.dump.verified',
+      'ends neither',
+    ],
   ])('refuses %s, saying why', (key, why) => {
     const r = parseCronJobBackupKey(key);
     expect(r.ok).toBe(false);

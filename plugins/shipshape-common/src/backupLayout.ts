@@ -7,7 +7,10 @@ import { ParseResult } from './parseResult';
  * "Backups the CronJob makes"):
  *
  * `<storage prefix>cronjob/<target>/<environment>/<UTC stamp>.dump` (pg_dump custom format)
- * and, written after it, `<same key>.manifest.json` (a {@link CronJobBackupManifest}).
+ * and, written after it, `<same key>.manifest.json` (a {@link CronJobBackupManifest}). Once the
+ * portal has verified the dump against its manifest it writes `<same key>.verified` (a
+ * {@link CronJobBackupMarker}) in each bucket that holds a verified copy; the chart's retention
+ * never deletes the newest dump that has one.
  *
  * @public
  */
@@ -16,6 +19,8 @@ export const CRONJOB_BACKUP_LAYOUT = {
   root: 'cronjob/',
   dumpSuffix: '.dump',
   manifestSuffix: '.manifest.json',
+  /** The portal's marker of a verified dump (`<dump key>.verified`), which retention keeps. */
+  verifiedSuffix: '.verified',
   /** The manifest's `format` (the only one there is). */
   format: 'shipshape.dev/cronjob-backup-v1',
   example: 'cronjob/payments-db/production/20261207T001500Z.dump',
@@ -33,6 +38,22 @@ export interface CronJobBackupKey {
   at: Date;
   dumpKey: string;
   manifestKey: string;
+  /** Where the portal marks the dump verified (`<dumpKey>.verified`). */
+  verifiedKey: string;
+}
+
+/**
+ * What the portal writes to a dump's `.verified` marker: which backup record verified it.
+ *
+ * @public
+ */
+export interface CronJobBackupMarker {
+  /** The backup record (and engine operation) that verified the dump. */
+  backupId: string;
+  /** ISO time of the verification. */
+  verifiedAt: string;
+  /** The dump's SHA-256, as the portal verified it. */
+  sha256: string;
 }
 
 /**
@@ -135,6 +156,7 @@ export function parseCronJobBackupKey(
       at,
       dumpKey,
       manifestKey: dumpKey + manifestSuffix,
+      verifiedKey: dumpKey + CRONJOB_BACKUP_LAYOUT.verifiedSuffix,
     },
   };
 }
