@@ -20,6 +20,7 @@ export interface ReadinessCheck {
     | 'drill-recent'
     | 'drill-within-rto'
     | 'backup-schedule'
+    | 'backup-destination'
     | 'replicas'
     | 'pdb'
     | 'zone-spread'
@@ -50,6 +51,11 @@ export interface DrReadinessInput {
     store?: string;
     /** Why the entity may not use the configured target it names (e.g. not in its allow-list). */
     refused?: string;
+    /**
+     * The entity's target by name, with its storage's bucket and prefix (`s3`; absent when it
+     * stores in a local directory): what the backup CronJob's bucket is compared with.
+     */
+    target?: { name: string; s3?: BackupBucket };
   };
   /** Start time (ISO) of the newest backup the portal itself stored and verified, if any. */
   lastVerifiedBackupAt?: string;
@@ -91,6 +97,12 @@ export interface ClusterFacts {
   /** The entity's backup CronJob; absent when there is none. */
   backupCronJob?: {
     name: string;
+    namespace?: string;
+    /**
+     * Where its Jobs upload: the plain values of S3_BUCKET, S3_PREFIX and S3_ENDPOINT in its
+     * containers' env (the chart's upload container); absent when it sets no S3_BUCKET value.
+     */
+    writesTo?: BackupBucket;
     schedule: string;
     suspended?: boolean;
     /** The newest run: its newest Job, else the CronJob's last schedule / success times. */
@@ -100,6 +112,21 @@ export interface ClusterFacts {
       job?: string;
     };
   };
+}
+
+/**
+ * An S3 bucket and the key prefix backups are written under (as is: the chart and the portal
+ * both put `cronjob/…` right after it), and the endpoint when it is not AWS's.
+ *
+ * @public
+ */
+export interface BackupBucket {
+  /** The bucket's name. */
+  bucket: string;
+  /** The key prefix as configured (e.g. `prod/`); absent: the bucket's root. */
+  prefix?: string;
+  /** The S3 endpoint (MinIO, SeaweedFS, …); absent: AWS's for the region. */
+  endpoint?: string;
 }
 
 /**
@@ -421,6 +448,8 @@ export function evaluateDrReadiness(input: DrReadinessInput): DrReadiness {
 
   const tierDefaults = tier ? TIER_DEFAULTS[tier] : undefined;
   if (input.cluster) checks.push(...clusterChecks(input.cluster, tier));
+  const destination = backupDestinationCheck(input);
+  if (destination) checks.push(destination);
 
   const drRegion = readAnnotation(input.entity, 'drRegion');
   const copyRequired = tierDefaults?.requiresSecondBackupCopy ?? false;
@@ -543,6 +572,69 @@ function backupTargetCheck(
     message: `Backup target ${target.value} is configured${
       targets.store ? `: backups go to ${targets.store}` : ''
     }`,
+  };
+}
+
+/** `s3://bucket/prefix` (the prefix as configured), with the endpoint when there is one. */
+function s3Url(b: BackupBucket): string {
+  return `s3://${b.bucket}/${b.prefix ?? ''}${
+    b.endpoint ? ` at ${b.endpoint}` : ''
+  }`;
+}
+
+/**
+ * The backup-destination check: the backup CronJob must upload to the bucket and prefix of the
+ * entity's backup target, where the portal looks for its backups (`CRONJOB_BACKUP_LAYOUT`);
+ * anywhere else they are never listed, verified or counted. Endpoints are named, not compared:
+ * the cluster and the portal may reach one store by different addresses. Left out when there is
+ * no CronJob, it sets no S3_BUCKET value, or the entity has no usable target (other checks say so).
+ */
+function backupDestinationCheck(
+  input: DrReadinessInput,
+): ReadinessCheck | undefined {
+  const cron = input.cluster?.unavailable
+    ? undefined
+    : input.cluster?.backupCronJob;
+  const to = cron?.writesTo;
+  const targets = input.backupTargets;
+  const target = targets?.target;
+  if (!cron || !to || !target || targets?.refused) return undefined;
+  const what = `CronJob ${cron.namespace ? `${cron.namespace}/` : ''}${
+    cron.name
+  }`;
+  const ours = target.s3;
+  if (
+    ours &&
+    ours.bucket === to.bucket &&
+    (ours.prefix ?? '') === (to.prefix ?? '')
+  ) {
+    return {
+      id: 'backup-destination',
+      status: 'pass',
+      message: `${what} writes to ${s3Url(to)}, where backup target ${
+        target.name
+      } stores: the portal finds and verifies its backups`,
+    };
+  }
+  return {
+    id: 'backup-destination',
+    status: 'fail',
+    message: `${what} writes to ${s3Url(to)}, target ${target.name} stores in ${
+      ours ? s3Url(ours) : targets.store ?? 'a local directory'
+    }: the portal never sees these backups`,
+    fix: ours
+      ? `Set the chart's backup.s3.bucket to ${
+          ours.bucket
+        } and backup.s3.prefix to "${ours.prefix ?? ''}" (target ${
+          target.name
+        }'s storage in app-config shipshape.backup.targets), or point that storage at bucket ${
+          to.bucket
+        } and prefix "${to.prefix ?? ''}"`
+      : `Give backup target ${
+          target.name
+        } the s3 storage the CronJob writes to (bucket ${to.bucket}, prefix "${
+          to.prefix ?? ''
+        }") in app-config shipshape.backup.targets, or turn the chart's backup CronJob off`,
   };
 }
 

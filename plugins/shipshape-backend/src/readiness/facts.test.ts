@@ -1,5 +1,6 @@
 import {
   backupTargetsFact,
+  cronJobBucket,
   inClusterFact,
   selects,
   storageLocation,
@@ -56,6 +57,10 @@ describe('the evidence the backup checks name', () => {
       configured: ['orders-db', 'payments-db'],
       store: 's3://backups/payments (eu-central-1)',
       refused: undefined,
+      target: {
+        name: 'payments-db',
+        s3: { bucket: 'backups', prefix: '/payments/' },
+      },
     });
     expect(backupTargetsFact(config, undefined, 'may not')).toEqual({
       configured: ['orders-db', 'payments-db'],
@@ -80,5 +85,43 @@ describe('the evidence the backup checks name', () => {
       ]),
     ).toEqual({ at: '2', status: 'succeeded', location: 'local/x/job/2' });
     expect(inClusterFact([b('pg_dump', 'verified', '3')])).toBeUndefined();
+  });
+});
+
+describe("the backup CronJob's bucket", () => {
+  const cron = (env: Array<{ name: string; value?: string }>) =>
+    ({
+      spec: {
+        jobTemplate: {
+          spec: {
+            template: {
+              spec: {
+                initContainers: [
+                  { name: 'dump', env: [{ name: 'APP_ENV', value: 'x' }] },
+                ],
+                containers: [{ name: 'upload', env }],
+              },
+            },
+          },
+        },
+      },
+    } as any);
+
+  it('reads S3_BUCKET, S3_PREFIX and S3_ENDPOINT values from the env (empty ones left out)', () => {
+    expect(
+      cronJobBucket(
+        cron([
+          { name: 'S3_BUCKET', value: 'team-scratch' },
+          { name: 'S3_PREFIX', value: 'prod/' },
+          { name: 'S3_ENDPOINT', value: '' },
+        ]),
+      ),
+    ).toEqual({ bucket: 'team-scratch', prefix: 'prod/' });
+  });
+
+  it('is undefined without an S3_BUCKET value (a valueFrom is not read)', () => {
+    expect(cronJobBucket(cron([]))).toBeUndefined();
+    expect(cronJobBucket(cron([{ name: 'S3_BUCKET' }]))).toBeUndefined();
+    expect(cronJobBucket({} as any)).toBeUndefined();
   });
 });

@@ -1,6 +1,7 @@
 import { NotFoundError } from '@backstage/errors';
 import * as k8s from '@kubernetes/client-node';
 import {
+  BackupBucket,
   ClusterFacts,
   DrReadinessInput,
   WorkloadFacts,
@@ -104,12 +105,43 @@ async function backupCronJob(
       lastRun = { at: succeeded, status: 'succeeded' };
     }
   }
+  const writesTo = cronJobBucket(cron);
   return {
     name: cron.metadata!.name!,
+    namespace: cron.metadata?.namespace ?? env.namespace,
     schedule: cron.spec?.schedule ?? '',
     suspended: cron.spec?.suspend ?? false,
     lastRun,
+    ...(writesTo ? { writesTo } : {}),
   };
+}
+
+/**
+ * Where a backup CronJob's Jobs upload: the plain values of S3_BUCKET, S3_PREFIX and S3_ENDPOINT
+ * in the env of its pod template's containers (the chart's upload container sets them; the first
+ * container setting S3_BUCKET counts). Undefined when none sets S3_BUCKET to a value (a value
+ * from a ConfigMap or Secret is not read).
+ */
+export function cronJobBucket(cron: k8s.V1CronJob): BackupBucket | undefined {
+  const pod = cron.spec?.jobTemplate?.spec?.template?.spec;
+  const containers = [
+    ...(pod?.containers ?? []),
+    ...(pod?.initContainers ?? []),
+  ];
+  for (const c of containers) {
+    const value = (name: string) =>
+      c.env?.find(e => e.name === name && e.value !== undefined)?.value;
+    const bucket = value('S3_BUCKET');
+    if (!bucket) continue;
+    const prefix = value('S3_PREFIX');
+    const endpoint = value('S3_ENDPOINT');
+    return {
+      bucket,
+      ...(prefix ? { prefix } : {}),
+      ...(endpoint ? { endpoint } : {}),
+    };
+  }
+  return undefined;
 }
 
 /**
@@ -300,10 +332,22 @@ export function backupTargetsFact(
   target: BackupTarget | undefined,
   refused?: string,
 ): DrReadinessInput['backupTargets'] {
+  const storage = target?.storage;
   return {
     configured: [...config.targets.keys()].sort(),
     store: target && storageLocation(target.storage),
     refused,
+    target: target && {
+      name: target.name,
+      s3:
+        storage?.type === 's3'
+          ? {
+              bucket: storage.bucket,
+              ...(storage.prefix ? { prefix: storage.prefix } : {}),
+              ...(storage.endpoint ? { endpoint: storage.endpoint } : {}),
+            }
+          : undefined,
+    },
   };
 }
 
