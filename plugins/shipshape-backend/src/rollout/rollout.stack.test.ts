@@ -244,9 +244,13 @@ describe('deploy, rollback and rollout status against the local cluster', () => 
   });
 
   it('refuses a second operation on the same Deployment while one runs', async () => {
+    // A release that stalls keeps the first operation running until the progress deadline: a
+    // good one completes on the simulated nodes in a few hundred ms, sometimes before the
+    // second request is planned (then the target is rightly free, and the test proved nothing).
     const first = await post('busy-app/deploy', {
       environment: 'test',
-      tag: '3.0.0',
+      tag: '3.0.0-bad',
+      autoRollback: false,
     });
     expect(first.status).toBe(202);
     const second = await post('busy-app/deploy', {
@@ -256,7 +260,7 @@ describe('deploy, rollback and rollout status against the local cluster', () => 
     expect(second.status).toBe(409);
     expect(second.body.error.name).toBe('ConflictError');
     expect(second.body.error.message).toContain(first.body.id);
-    expect((await waitDone(first.body.id)).status).toBe('succeeded');
+    expect((await waitDone(first.body.id)).status).toBe('failed');
     // Once finished, the target is free again.
     const third = await post('busy-app/deploy', {
       environment: 'test',
