@@ -127,7 +127,8 @@ class LocalStorage implements BackupStorage {
   }
 
   describe(key: string) {
-    return this.file(key);
+    // '' is the directory itself (where a CronJob backup discovery pass lists)
+    return key ? this.file(key) : path.resolve(this.directory) + path.sep;
   }
 }
 

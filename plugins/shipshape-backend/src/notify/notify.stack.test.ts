@@ -6,11 +6,17 @@ import {
 import { Entity } from '@backstage/catalog-model';
 import { catalogServiceMock } from '@backstage/plugin-catalog-node/testUtils';
 import notificationsPlugin from '@backstage/plugin-notifications-backend';
-import { SHIPSHAPE_ANNOTATIONS } from '@shipshape/plugin-shipshape-common';
+import {
+  cronJobBackupKey,
+  CRONJOB_BACKUP_LAYOUT,
+  SHIPSHAPE_ANNOTATIONS,
+} from '@shipshape/plugin-shipshape-common';
 import {
   readLocalStack,
+  stackDrillConnection,
   stackPaymentsConnection,
 } from '@internal/shipshape-test-utils';
+import crypto from 'crypto';
 import fs from 'fs';
 import os from 'os';
 import path from 'path';
@@ -21,6 +27,8 @@ jest.setTimeout(120_000);
 
 const stack = readLocalStack();
 const PW_ENV = 'SHIPSHAPE_TEST_NOTIFY_PG_PASSWORD';
+const DRILL_PW_ENV = 'SHIPSHAPE_TEST_NOTIFY_DRILL_PASSWORD';
+process.env[DRILL_PW_ENV] = stack.postgres.drillPassword;
 const OWNER = 'user:default/owner-user';
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'shipshape-notify-test-'));
 afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
@@ -54,10 +62,16 @@ const entities: Entity[] = [
 describe('notifications of failed operations (real notifications backend)', () => {
   let server: any;
   const as = `Bearer ${mockCredentials.user.token(OWNER)}`;
+  // tasks are run by the tests (the CronJob backup discovery pass); the notifications
+  // backend's cleaner is never run
+  const scheduler = mockServices.scheduler.mock({
+    createScheduledTaskRunner: () => ({ run: async () => {} }),
+  });
 
   beforeAll(async () => {
     ({ server } = await startTestBackend({
       features: [
+        scheduler.factory,
         shipshapePlugin,
         notificationsPlugin,
         mockServices.rootConfig.factory({
@@ -67,6 +81,7 @@ describe('notifications of failed operations (real notifications backend)', () =
               backup: {
                 binDir: stack.postgres.binDir,
                 storage: { type: 'local', directory: dir },
+                drill: { connection: stackDrillConnection(DRILL_PW_ENV) },
                 targets: [
                   {
                     name: 'payments-db',
@@ -83,38 +98,62 @@ describe('notifications of failed operations (real notifications backend)', () =
     }));
   });
 
-  /** Runs a backup of payments-api to its end; returns its status. */
-  async function backup(): Promise<string> {
+  const ENTITY_API = '/api/shipshape/entities/component/default/payments-api';
+
+  /** Starts a backup (`backups`) or drill (`restore-drills`) of payments-api and runs it to its end. */
+  async function run(what: string, body: object) {
     const res = await request(server)
-      .post('/api/shipshape/entities/component/default/payments-api/backups')
+      .post(`${ENTITY_API}/${what}`)
       .set('Authorization', as)
-      .send({ reason: 'notification test' });
+      .send(body);
     expect(res.status).toBe(202);
     for (;;) {
       const op = await request(server)
         .get(`/api/shipshape/operations/${res.body.id}`)
         .set('Authorization', as);
       if (!['queued', 'running'].includes(op.body.status)) {
-        return op.body.status;
+        return op.body as { id: string; status: string };
       }
       await new Promise(r => setTimeout(r, 250));
     }
   }
 
-  /** The owner's notifications, as the notifications backend serves them. */
-  async function inbox(want: number, title: string) {
+  /** Runs a backup of payments-api to its end; returns its status. */
+  async function backup(): Promise<string> {
+    return (await run('backups', { reason: 'notification test' })).status;
+  }
+
+  /**
+   * The owner's notifications of one topic (`shipshape-backup`, `shipshape-restore-drill`:
+   * a drill or backup also records a grade, whose notices have topics of their own), as the
+   * notifications backend serves them.
+   */
+  async function inbox(
+    want: number,
+    title: string,
+    topic = 'shipshape-backup',
+  ) {
     for (let i = 0; ; i++) {
       const res = await request(server)
         .get('/api/notifications/notifications')
         .set('Authorization', as);
       expect(res.status).toBe(200);
-      const list = res.body.notifications as Array<{
-        payload: Record<string, string>;
-      }>;
+      const list = (
+        res.body.notifications as Array<{ payload: Record<string, string> }>
+      ).filter(n => n.payload.topic === topic);
       if ((list.length === want && list[0]?.payload.title === title) || i > 40)
         return list;
       await new Promise(r => setTimeout(r, 250));
     }
+  }
+
+  /** What a notice must never say: the password, the database host, the storage directory, a checksum. */
+  function expectNoSecrets(payload: object) {
+    const text = JSON.stringify(payload);
+    expect(text).not.toContain('wrong-Secret-1a2b3c');
+    expect(text).not.toContain(`${stack.postgres.host}:${stack.postgres.port}`);
+    expect(text).not.toContain(dir);
+    expect(text).not.toMatch(/[0-9a-f]{64}/i);
   }
 
   it('tells the owning group of a failed backup once, then of the recovery, in one notification', async () => {
@@ -135,10 +174,7 @@ describe('notifications of failed operations (real notifications backend)', () =
     expect(failed.description).toMatch(
       /^failed at .*password authentication failed/,
     );
-    const text = JSON.stringify(failed);
-    expect(text).not.toContain('wrong-Secret-1a2b3c');
-    expect(text).not.toContain(`${stack.postgres.host}:${stack.postgres.port}`);
-    expect(text).not.toContain(dir);
+    expectNoSecrets(failed);
 
     process.env[PW_ENV] = stack.postgres.password;
     expect(await backup()).toBe('succeeded');
@@ -149,5 +185,105 @@ describe('notifications of failed operations (real notifications backend)', () =
       severity: 'normal',
       scope: failed.scope,
     });
+  });
+
+  it('tells the owning group of a failed restore drill once, then of the recovery, in one notification', async () => {
+    process.env[PW_ENV] = stack.postgres.password;
+    const gone = await run('backups', { reason: 'drill notification test' });
+    const good = await run('backups', { reason: 'drill notification test' });
+    expect([gone.status, good.status]).toEqual(['succeeded', 'succeeded']);
+    // the first backup's stored object is removed behind the portal's back
+    const { body } = await request(server)
+      .get(`${ENTITY_API}/backups`)
+      .set('Authorization', as);
+    const { storageKey } = body.items.find((b: any) => b.id === gone.id);
+    expect(fs.existsSync(path.join(dir, storageKey))).toBe(true);
+    fs.rmSync(path.join(dir, storageKey));
+
+    expect((await run('restore-drills', { backupId: gone.id })).status).toBe(
+      'failed',
+    );
+    expect((await run('restore-drills', { backupId: gone.id })).status).toBe(
+      'failed',
+    );
+    const title = 'Restore drill of payments-api failed';
+    let list = await inbox(1, title, 'shipshape-restore-drill');
+    expect(list).toHaveLength(1); // two failed drills, one notification
+    const failed = list[0].payload;
+    expect(failed).toMatchObject({
+      title,
+      link: '/catalog/default/component/payments-api',
+      severity: 'high',
+      scope:
+        'shipshape:restore-drill:component:default/payments-api:restore-drill:payments-db',
+    });
+    expect(failed.description).toMatch(/^failed at \w+: /);
+    expectNoSecrets(failed);
+
+    expect((await run('restore-drills', { backupId: good.id })).status).toBe(
+      'succeeded',
+    );
+    const back = 'Restore drill of payments-api succeeded again';
+    list = await inbox(1, back, 'shipshape-restore-drill');
+    expect(list).toHaveLength(1);
+    expect(list[0].payload).toMatchObject({
+      title: back,
+      severity: 'normal',
+      scope: failed.scope,
+    });
+    expect(list[0].payload.description).toMatch(/^Recovered: /);
+  });
+
+  it('tells the owning group of a corrupted CronJob backup found by the discovery pass, once, without its location or checksum', async () => {
+    // A real dump, stored under the CronJob layout with its manifest, then one byte changed
+    const [dumped] = fs
+      .readdirSync(dir, { recursive: true, withFileTypes: true })
+      .filter(f => f.isFile() && f.name.endsWith('.dump'));
+    const bytes = fs.readFileSync(path.join(dumped.parentPath, dumped.name));
+    const at = new Date(Math.floor(Date.now() / 1000) * 1000 - 60_000);
+    const key = cronJobBackupKey('payments-db', 'production', at);
+    const manifest = {
+      format: CRONJOB_BACKUP_LAYOUT.format,
+      target: 'payments-db',
+      environment: 'production',
+      service: 'payments-api',
+      database: 'payments',
+      serverVersion: '15',
+      startedAt: at.toISOString(),
+      finishedAt: at.toISOString(),
+      sizeBytes: bytes.length,
+      sha256: crypto.createHash('sha256').update(bytes).digest('hex'),
+      tables: [],
+    };
+    bytes[bytes.length >> 1] ^= 0xff;
+    fs.mkdirSync(path.dirname(path.join(dir, key)), { recursive: true });
+    fs.writeFileSync(path.join(dir, key), bytes);
+    fs.writeFileSync(
+      path.join(dir, key + CRONJOB_BACKUP_LAYOUT.manifestSuffix),
+      JSON.stringify(manifest),
+    );
+
+    const discovery = scheduler.scheduleTask.mock.calls
+      .map(([t]) => t)
+      .find(t => t.id === 'shipshape-cronjob-backup-discovery')!;
+    await discovery.fn(new AbortController().signal);
+    await discovery.fn(new AbortController().signal); // the next pass knows it: no new notice
+
+    const title = 'Backup of payments-api in production failed';
+    const list = await inbox(1, title);
+    expect(list).toHaveLength(1); // the backup incident's one notification, now this failure
+    const failed = list[0].payload;
+    expect(failed).toMatchObject({
+      title,
+      link: '/catalog/default/component/payments-api',
+      severity: 'high',
+      scope:
+        'shipshape:backup:component:default/payments-api:backup:payments-db',
+    });
+    expect(failed.description).toMatch(
+      /^failed at verify: stored object differs from what was dumped/,
+    );
+    expectNoSecrets(failed);
+    expect(JSON.stringify(failed)).not.toContain(key);
   });
 });
