@@ -4,7 +4,8 @@
 # pg_restore --list → upload (dump, .sha256, .toc, then .manifest.json, with SSE) to the
 # layout the portal reads and to a second bucket → retention. Then checks the manifest (checksum,
 # size, row counts, encryption), that the uploaded dump restores into a fresh database with the
-# same rows, and that retention keeps the newest MIN_KEEP dumps in both buckets.
+# same rows, that retention keeps the newest MIN_KEEP dumps in both buckets, and that it also
+# keeps the newest dump the portal marked verified (<dump>.verified) beyond them.
 #
 # usage: test-backup.sh <rendered-service-dir>
 # needs: helm, PostgreSQL server binaries (initdb, pg_ctl, pg_dump, pg_restore, psql), and a
@@ -140,3 +141,32 @@ for b in "$S3_BUCKET" "$COPY_BUCKET"; do
   [[ $leftover == 12 ]] || { echo "expected 12 objects in $b (3 × dump/sha256/toc/manifest), found $leftover" >&2; exit 1; }
 done
 echo "ok: retention deleted old dumps with their checksum, TOC and manifest files in both buckets, kept the newest 3"
+
+# the newest dump the portal verified (its <dump>.verified marker, shipshape-common
+# backupLayout.ts) survives newer unverified dumps beyond MIN_KEEP, in both buckets
+marked=$(aws --endpoint-url "$S3_ENDPOINT" s3 ls "s3://$S3_BUCKET/$base/" | awk '/\.dump$/ {print $4}' | sort | head -n 1)
+for b in "$S3_BUCKET" "$COPY_BUCKET"; do
+  aws --endpoint-url "$S3_ENDPOINT" s3api put-object --bucket "$b" --key "$base/$marked.verified" --body "$work/manifest.json" >/dev/null
+done
+for _ in 1 2 3; do sleep 1.1; run_backup 0 || { cat "$work/run.log"; exit 1; }; done
+for b in "$S3_BUCKET" "$COPY_BUCKET"; do
+  [[ $(count "$b") == 4 ]] || { echo "retention kept $(count "$b") dumps in $b, expected the newest 3 and the verified one" >&2; exit 1; }
+  for k in "$marked" "$marked.manifest.json" "$marked.verified" "$marked.sha256" "$marked.toc"; do
+    aws --endpoint-url "$S3_ENDPOINT" s3api head-object --bucket "$b" --key "$base/$k" >/dev/null 2>&1 || { echo "retention deleted $b/$base/$k, the verified dump's" >&2; exit 1; }
+  done
+done
+grep -q "retention: keeping s3://$S3_BUCKET/$base/$marked, the newest dump the portal verified" "$work/run.log" || { echo "retention did not say it kept $marked" >&2; exit 1; }
+echo "ok: retention kept $marked, verified and older than the newest 3 unverified dumps, with its manifest and marker in both buckets"
+# once a newer dump is verified, the older one goes with its marker
+newest=$(aws --endpoint-url "$S3_ENDPOINT" s3 ls "s3://$S3_BUCKET/$base/" | awk '/\.dump$/ {print $4}' | sort | tail -n 1)
+for b in "$S3_BUCKET" "$COPY_BUCKET"; do
+  aws --endpoint-url "$S3_ENDPOINT" s3api put-object --bucket "$b" --key "$base/$newest.verified" --body "$work/manifest.json" >/dev/null
+done
+sleep 1.1; run_backup 0 || { cat "$work/run.log"; exit 1; }
+for b in "$S3_BUCKET" "$COPY_BUCKET"; do
+  leftover=$(aws --endpoint-url "$S3_ENDPOINT" s3 ls "s3://$b/$base/" | awk '{print $4}')
+  [[ $(grep -c '\.dump$' <<<"$leftover") == 3 && $(grep -c '\.verified$' <<<"$leftover") == 1 ]] \
+    || { echo "expected 3 dumps and 1 marker in $b after $newest was verified, found: $leftover" >&2; exit 1; }
+  grep -qx "$newest.verified" <<<"$leftover" || { echo "$b lost $newest's marker" >&2; exit 1; }
+done
+echo "ok: with a newer verified dump, retention deleted $marked and its marker; kept the newest 3 and $newest.verified"
