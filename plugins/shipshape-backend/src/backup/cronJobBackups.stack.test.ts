@@ -293,6 +293,15 @@ describe('CronJob backups: found, verified and recorded by the portal', () => {
       }),
     ]);
 
+    // marked verified in both buckets: the chart's retention keeps the newest marked dump
+    for (const bucket of [stack.s3.bucket, DR_BUCKET]) {
+      const marker = JSON.parse(
+        (await getObject(`${PREFIX}${key}.verified`, bucket)).toString(),
+      );
+      expect(marker).toMatchObject({ backupId: rec.id, sha256: rec.sha256 });
+      expect(Date.parse(marker.verifiedAt)).not.toBeNaN();
+    }
+
     // the next pass knows it: nothing is verified twice
     const again = await discoverCronJobBackups(deps);
     expect(byKey(again, key)).toMatchObject({
@@ -316,7 +325,7 @@ describe('CronJob backups: found, verified and recorded by the portal', () => {
     expect(await drillDatabases()).not.toContain(drill.databaseName);
   });
 
-  it('catches a corrupted object, a manifest that lies (checksum, rows, database, time) and a dump of another database; none is verified', async () => {
+  it('catches a corrupted object, a manifest that lies (checksum, rows, server version, database, time) and a dump of another database; none is verified', async () => {
     const { backups, deps } = service(knex);
     const corrupted = await variant(good, v => {
       v.dump[Math.floor(v.dump.length / 2)] ^= 0xff;
@@ -326,6 +335,10 @@ describe('CronJob backups: found, verified and recorded by the portal', () => {
     });
     const lyingRows = await variant(good, v => {
       v.manifest.tables[0].rows += 1;
+    });
+    // a server version the archive does not name (its header says which server dumped it)
+    const lyingVersion = await variant(good, v => {
+      v.manifest.serverVersion = '9.6.24';
     });
     const fewerTables = await variant(good, v => {
       v.manifest.tables.pop();
@@ -363,6 +376,11 @@ describe('CronJob backups: found, verified and recorded by the portal', () => {
       `expected ${good.dump.length} bytes sha256 ${'f'.repeat(64)}`,
     );
     failed(lyingRows, 'verify', 'row counts differ: public.');
+    failed(
+      lyingVersion,
+      'verify',
+      `the dump was made from server version ${good.manifest.serverVersion}, not 9.6.24`,
+    );
     failed(fewerTables, 'verify', 'which the manifest does not list');
     failed(future, 'manifest', 'after the store received the manifest');
     failed(notJson, 'manifest', 'is not JSON');
@@ -387,8 +405,12 @@ describe('CronJob backups: found, verified and recorded by the portal', () => {
     const ops = await knex('shipshape_operations')
       .where({ kind: 'backup', status: 'failed' })
       .count({ n: '*' });
-    expect(Number(ops[0].n)).toBe(8);
+    expect(Number(ops[0].n)).toBe(9);
     expect(await getObject(PREFIX + corrupted)).toHaveLength(good.dump.length);
+    // and none is marked verified for the chart's retention
+    for (const key of [corrupted, lyingSha, lyingRows, lyingVersion]) {
+      await expect(getObject(`${PREFIX + key}.verified`)).rejects.toThrow();
+    }
   });
 
   it('ignores, with the reason, objects of unknown targets, of a target that stores elsewhere, and never sees a bucket it does not know', async () => {

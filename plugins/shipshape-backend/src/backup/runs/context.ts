@@ -196,7 +196,7 @@ export class RunContext {
     existing = false,
   ) {
     const copyTo = this.copyStorageOf(target);
-    if (!copyTo) return;
+    if (!copyTo) return false;
     const copy = await copyBackup(this.db, {
       backupId: b.id,
       target: target.name,
@@ -216,9 +216,10 @@ export class RunContext {
         ctx,
         `${existing ? 'Second copy checked in' : 'Copied to'} ${copy.location}`,
       );
-    } else {
-      await this.say(ctx, `Second copy failed: ${copy.error}`, 'warn');
+      return true;
     }
+    await this.say(ctx, `Second copy failed: ${copy.error}`, 'warn');
+    return false;
   }
 
   /**

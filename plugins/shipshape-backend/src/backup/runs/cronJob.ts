@@ -1,8 +1,11 @@
 import {
+  CRONJOB_BACKUP_LAYOUT,
   CronJobBackupKey,
   CronJobBackupManifest,
+  CronJobBackupMarker,
   parseCronJobBackupManifest,
 } from '@shipshape/plugin-shipshape-common';
+import { Readable } from 'stream';
 import { ConflictError } from '@backstage/errors';
 import { BackupTarget, assertEntityMayUse } from '../config';
 import { BackupStorage } from '../storage';
@@ -16,6 +19,20 @@ import {
   messageOf,
 } from './context';
 import { verifyStoredDump } from './verifyDump';
+
+/**
+ * Writes `<dumpKey>.verified` (shipshape-common backupLayout.ts): the chart's retention never
+ * deletes the newest dump that has one. Written again by a repeated verification.
+ */
+async function markVerified(
+  storage: BackupStorage,
+  dumpKey: string,
+  marker: CronJobBackupMarker,
+) {
+  const key = dumpKey + CRONJOB_BACKUP_LAYOUT.verifiedSuffix;
+  await storage.writePartial(key, Readable.from([JSON.stringify(marker)]));
+  await storage.commit(key);
+}
 
 /** What the operation input of a CronJob backup's verification holds. */
 interface CronJobInput {
@@ -115,11 +132,30 @@ export class CronJobBackups {
           size: m.sizeBytes,
           sha256: m.sha256,
           tables: m.tables,
-          strict: { database: target.connection.database },
+          strict: {
+            database: target.connection.database,
+            serverVersion: m.serverVersion,
+          },
         },
       });
       // Fenced: a runner that lost its claim records nothing.
       await holdsClaim(ctx);
+      // Marked before it is recorded: the chart's retention keeps the newest marked dump, so
+      // a verified record's dump is never the one a run of bad dumps pushes out. A store that
+      // cannot take it fails the run at `fetch`, so the next pass tries again.
+      const marker: CronJobBackupMarker = {
+        backupId: rec.id,
+        verifiedAt: new Date().toISOString(),
+        sha256: m.sha256,
+      };
+      await markVerified(storage, rec.storageKey, marker).catch(e => {
+        throw new StepError(
+          'fetch',
+          `marking ${storage.describe(
+            rec.storageKey,
+          )} verified failed: ${messageOf(e)}`,
+        );
+      });
       await ctx.fenced(tx =>
         this.run.store.finish(
           rec.id,
@@ -140,7 +176,7 @@ export class CronJobBackups {
       );
       const copyTo = this.run.copyStorageOf(target);
       const existing = await copyTo?.exists(rec.storageKey).catch(() => false);
-      await this.run.copyBackup(
+      const copied = await this.run.copyBackup(
         ctx,
         target,
         storage,
@@ -152,6 +188,17 @@ export class CronJobBackups {
         },
         existing,
       );
+      if (copyTo && copied) {
+        await markVerified(copyTo, rec.storageKey, marker).catch(e =>
+          this.run.say(
+            ctx,
+            `Marking the second copy verified failed (its bucket's retention may delete it): ${messageOf(
+              e,
+            )}`,
+            'warn',
+          ),
+        );
+      }
     } catch (e) {
       const error = this.run.errorOf(ctx, e);
       if (error === undefined) return;
