@@ -1,11 +1,4 @@
-import {
-  mockCredentials,
-  mockServices,
-  startTestBackend,
-} from '@backstage/backend-test-utils';
 import { Entity } from '@backstage/catalog-model';
-import { catalogServiceMock } from '@backstage/plugin-catalog-node/testUtils';
-import notificationsPlugin from '@backstage/plugin-notifications-backend';
 import { SHIPSHAPE_ANNOTATIONS as A } from '@shipshape/plugin-shipshape-common';
 import {
   readLocalStack,
@@ -15,8 +8,7 @@ import {
 import fs from 'fs';
 import os from 'os';
 import path from 'path';
-import request from 'supertest';
-import { shipshapePlugin } from '../plugin';
+import { Notification, startNotifyBackend } from './__testUtils__/backend';
 
 jest.setTimeout(240_000);
 
@@ -28,7 +20,6 @@ const PW_ENV = 'SHIPSHAPE_TEST_GRADE_NOTIFY_PG';
 const DRILL_ENV = 'SHIPSHAPE_TEST_GRADE_NOTIFY_DRILL';
 process.env[PW_ENV] = stack.postgres.password;
 process.env[DRILL_ENV] = stack.postgres.drillPassword;
-const OWNER = 'user:default/owner-user';
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'shipshape-grade-notify-'));
 const primary = path.join(dir, 'primary');
 const second = path.join(dir, 'second');
@@ -51,101 +42,49 @@ const entities: Entity[] = [
     },
     spec: { type: 'service', lifecycle: 'production', owner: 'team-a' },
   },
-  {
-    apiVersion: 'backstage.io/v1',
-    kind: 'Group',
-    metadata: { name: 'team-a', namespace: 'default' },
-    spec: { type: 'team', children: [] },
-    relations: [{ type: 'hasMember', targetRef: OWNER }],
-  },
-  {
-    apiVersion: 'backstage.io/v1',
-    kind: 'User',
-    metadata: { name: 'owner-user', namespace: 'default' },
-    spec: {},
-  },
 ];
 
-type Notification = { payload: Record<string, string> };
-
 describe('DR grade notifications (real notifications backend)', () => {
-  let server: any;
-  const as = `Bearer ${mockCredentials.user.token(OWNER)}`;
+  let backend: Awaited<ReturnType<typeof startNotifyBackend>>;
 
   beforeAll(async () => {
-    ({ server } = await startTestBackend({
-      features: [
-        shipshapePlugin,
-        notificationsPlugin,
-        mockServices.rootConfig.factory({
-          data: {
-            app: { baseUrl: 'http://localhost:3000' },
-            shipshape: {
-              backup: {
-                binDir: stack.postgres.binDir,
-                storage: { type: 'local', directory: primary },
-                drill: { connection: stackDrillConnection(DRILL_ENV) },
-                targets: [
-                  {
-                    name: 'payments-db',
-                    connection: stackPaymentsConnection(PW_ENV),
-                    allowedEntities: ['component:default/payments-api'],
-                    copyTo: { type: 'local', directory: second },
-                  },
-                ],
+    backend = await startNotifyBackend({
+      entities,
+      config: {
+        shipshape: {
+          backup: {
+            binDir: stack.postgres.binDir,
+            storage: { type: 'local', directory: primary },
+            drill: { connection: stackDrillConnection(DRILL_ENV) },
+            targets: [
+              {
+                name: 'payments-db',
+                connection: stackPaymentsConnection(PW_ENV),
+                allowedEntities: ['component:default/payments-api'],
+                copyTo: { type: 'local', directory: second },
               },
-            },
+            ],
           },
-        }),
-        catalogServiceMock.factory({ entities }),
-      ],
-    }));
+        },
+      },
+    });
   });
 
   /** Runs a backup (or a drill) of payments-api to its end; returns its status. */
-  async function run(what: 'backups' | 'restore-drills'): Promise<string> {
-    const res = await request(server)
-      .post(`/api/shipshape/entities/component/default/payments-api/${what}`)
-      .set('Authorization', as)
-      .send({});
-    expect(res.status).toBe(202);
-    for (;;) {
-      const op = await request(server)
-        .get(`/api/shipshape/operations/${res.body.id}`)
-        .set('Authorization', as);
-      if (!['queued', 'running'].includes(op.body.status)) {
-        return op.body.status;
-      }
-      await new Promise(r => setTimeout(r, 200));
-    }
-  }
-
-  /** The owner's notifications once `ready` holds of them (or after `seconds`). */
-  async function inbox(
-    ready: (list: Notification[]) => boolean,
-    seconds = 20,
-  ): Promise<Notification[]> {
-    const end = Date.now() + seconds * 1000;
-    for (;;) {
-      const res = await request(server)
-        .get('/api/notifications/notifications')
-        .set('Authorization', as);
-      expect(res.status).toBe(200);
-      const list = res.body.notifications as Notification[];
-      if (ready(list) || Date.now() > end) return list;
-      await new Promise(r => setTimeout(r, 250));
-    }
-  }
+  const run = async (what: 'backups' | 'restore-drills') =>
+    (
+      await backend.operation(
+        `/entities/component/default/payments-api/${what}`,
+        {},
+      )
+    ).status;
+  const inbox = (ready: (list: Notification[]) => boolean) =>
+    backend.inbox(ready);
   const titles = (list: Notification[]) =>
     list.map(n => n.payload.title).sort();
   const grade = async () =>
-    (
-      await request(server)
-        .get(
-          '/api/shipshape/entities/component/default/payments-api/dr-readiness',
-        )
-        .set('Authorization', as)
-    ).body;
+    (await backend.get('/entities/component/default/payments-api/dr-readiness'))
+      .body;
 
   it('a lost second copy drops the grade and an aged backup breaches the RPO: one notification each, updated on recovery', async () => {
     expect(await run('backups')).toBe('succeeded');

@@ -1,11 +1,4 @@
-import {
-  mockCredentials,
-  mockServices,
-  startTestBackend,
-} from '@backstage/backend-test-utils';
 import { Entity } from '@backstage/catalog-model';
-import { catalogServiceMock } from '@backstage/plugin-catalog-node/testUtils';
-import notificationsPlugin from '@backstage/plugin-notifications-backend';
 import {
   cronJobBackupKey,
   CRONJOB_BACKUP_LAYOUT,
@@ -20,8 +13,7 @@ import crypto from 'crypto';
 import fs from 'fs';
 import os from 'os';
 import path from 'path';
-import request from 'supertest';
-import { shipshapePlugin } from '../plugin';
+import { Notification, startNotifyBackend } from './__testUtils__/backend';
 
 jest.setTimeout(120_000);
 
@@ -29,7 +21,6 @@ const stack = readLocalStack();
 const PW_ENV = 'SHIPSHAPE_TEST_NOTIFY_PG_PASSWORD';
 const DRILL_PW_ENV = 'SHIPSHAPE_TEST_NOTIFY_DRILL_PASSWORD';
 process.env[DRILL_PW_ENV] = stack.postgres.drillPassword;
-const OWNER = 'user:default/owner-user';
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'shipshape-notify-test-'));
 afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
 
@@ -44,79 +35,38 @@ const entities: Entity[] = [
     },
     spec: { type: 'service', lifecycle: 'production', owner: 'team-a' },
   },
-  {
-    apiVersion: 'backstage.io/v1',
-    kind: 'Group',
-    metadata: { name: 'team-a', namespace: 'default' },
-    spec: { type: 'team', children: [] },
-    relations: [{ type: 'hasMember', targetRef: OWNER }],
-  },
-  {
-    apiVersion: 'backstage.io/v1',
-    kind: 'User',
-    metadata: { name: 'owner-user', namespace: 'default' },
-    spec: {},
-  },
 ];
 
 describe('notifications of failed operations (real notifications backend)', () => {
-  let server: any;
-  const as = `Bearer ${mockCredentials.user.token(OWNER)}`;
-  // tasks are run by the tests (the CronJob backup discovery pass); the notifications
-  // backend's cleaner is never run
-  const scheduler = mockServices.scheduler.mock({
-    createScheduledTaskRunner: () => ({ run: async () => {} }),
-  });
+  let backend: Awaited<ReturnType<typeof startNotifyBackend>>;
 
   beforeAll(async () => {
-    ({ server } = await startTestBackend({
-      features: [
-        scheduler.factory,
-        shipshapePlugin,
-        notificationsPlugin,
-        mockServices.rootConfig.factory({
-          data: {
-            app: { baseUrl: 'http://localhost:3000' },
-            shipshape: {
-              backup: {
-                binDir: stack.postgres.binDir,
-                storage: { type: 'local', directory: dir },
-                drill: { connection: stackDrillConnection(DRILL_PW_ENV) },
-                targets: [
-                  {
-                    name: 'payments-db',
-                    connection: stackPaymentsConnection(PW_ENV),
-                    allowedEntities: ['component:default/payments-api'],
-                  },
-                ],
+    backend = await startNotifyBackend({
+      entities,
+      config: {
+        shipshape: {
+          backup: {
+            binDir: stack.postgres.binDir,
+            storage: { type: 'local', directory: dir },
+            drill: { connection: stackDrillConnection(DRILL_PW_ENV) },
+            targets: [
+              {
+                name: 'payments-db',
+                connection: stackPaymentsConnection(PW_ENV),
+                allowedEntities: ['component:default/payments-api'],
               },
-            },
+            ],
           },
-        }),
-        catalogServiceMock.factory({ entities }),
-      ],
-    }));
+        },
+      },
+    });
   });
 
-  const ENTITY_API = '/api/shipshape/entities/component/default/payments-api';
+  const ENTITY_API = '/entities/component/default/payments-api';
 
   /** Starts a backup (`backups`) or drill (`restore-drills`) of payments-api and runs it to its end. */
-  async function run(what: string, body: object) {
-    const res = await request(server)
-      .post(`${ENTITY_API}/${what}`)
-      .set('Authorization', as)
-      .send(body);
-    expect(res.status).toBe(202);
-    for (;;) {
-      const op = await request(server)
-        .get(`/api/shipshape/operations/${res.body.id}`)
-        .set('Authorization', as);
-      if (!['queued', 'running'].includes(op.body.status)) {
-        return op.body as { id: string; status: string };
-      }
-      await new Promise(r => setTimeout(r, 250));
-    }
-  }
+  const run = (what: string, body: object) =>
+    backend.operation(`${ENTITY_API}/${what}`, body);
 
   /** Runs a backup of payments-api to its end; returns its status. */
   async function backup(): Promise<string> {
@@ -125,26 +75,22 @@ describe('notifications of failed operations (real notifications backend)', () =
 
   /**
    * The owner's notifications of one topic (`shipshape-backup`, `shipshape-restore-drill`:
-   * a drill or backup also records a grade, whose notices have topics of their own), as the
-   * notifications backend serves them.
+   * a drill or backup also records a grade, whose notices have topics of their own), once
+   * there are `want` and the newest has `title`.
    */
   async function inbox(
     want: number,
     title: string,
     topic = 'shipshape-backup',
   ) {
-    for (let i = 0; ; i++) {
-      const res = await request(server)
-        .get('/api/notifications/notifications')
-        .set('Authorization', as);
-      expect(res.status).toBe(200);
-      const list = (
-        res.body.notifications as Array<{ payload: Record<string, string> }>
-      ).filter(n => n.payload.topic === topic);
-      if ((list.length === want && list[0]?.payload.title === title) || i > 40)
-        return list;
-      await new Promise(r => setTimeout(r, 250));
-    }
+    const of = (list: Notification[]) =>
+      list.filter(n => n.payload.topic === topic);
+    return of(
+      await backend.inbox(l => {
+        const mine = of(l);
+        return mine.length === want && mine[0]?.payload.title === title;
+      }, 10),
+    );
   }
 
   /** What a notice must never say: the password, the database host, the storage directory, a checksum. */
@@ -193,9 +139,7 @@ describe('notifications of failed operations (real notifications backend)', () =
     const good = await run('backups', { reason: 'drill notification test' });
     expect([gone.status, good.status]).toEqual(['succeeded', 'succeeded']);
     // the first backup's stored object is removed behind the portal's back
-    const { body } = await request(server)
-      .get(`${ENTITY_API}/backups`)
-      .set('Authorization', as);
+    const { body } = await backend.get(`${ENTITY_API}/backups`);
     const { storageKey } = body.items.find((b: any) => b.id === gone.id);
     expect(fs.existsSync(path.join(dir, storageKey))).toBe(true);
     fs.rmSync(path.join(dir, storageKey));
@@ -263,11 +207,8 @@ describe('notifications of failed operations (real notifications backend)', () =
       JSON.stringify(manifest),
     );
 
-    const discovery = scheduler.scheduleTask.mock.calls
-      .map(([t]) => t)
-      .find(t => t.id === 'shipshape-cronjob-backup-discovery')!;
-    await discovery.fn(new AbortController().signal);
-    await discovery.fn(new AbortController().signal); // the next pass knows it: no new notice
+    await backend.task('shipshape-cronjob-backup-discovery');
+    await backend.task('shipshape-cronjob-backup-discovery'); // the next pass knows it: no new notice
 
     const title = 'Backup of payments-api in production failed';
     const list = await inbox(1, title);
