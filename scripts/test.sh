@@ -119,8 +119,25 @@ install_test() {
   count_summary_line "$RESULTS/install.log"
 }
 
+# The failed Jest tests again, each with the head of its message: a CI log is often read
+# only at its end, where the stage's own output has long scrolled away.
+jest_failures() {
+  [[ -s $RESULTS/jest.json ]] || return 0
+  node -e '
+    const r = require(process.argv[1]);
+    const plain = s => s.replace(/\x1b\[[0-9;]*m/g, "");
+    for (const f of r.testResults) {
+      if (f.status === "failed" && !f.assertionResults.some(a => a.status === "failed"))
+        console.log(`\n--- ${f.name}\n${plain(f.message).split("\n").filter(l => !/^\s+at /.test(l)).slice(0, 30).join("\n")}`);
+      for (const a of f.assertionResults.filter(a => a.status === "failed"))
+        console.log(`\n--- ${f.name}\n    ${a.fullName}\n${plain(a.failureMessages.join("\n")).split("\n").filter(l => !/^\s+at /.test(l)).slice(0, 30).join("\n")}`);
+    }' "$RESULTS/jest.json" | head -n 400
+}
+
 summary() {
   "$ROOT/scripts/test-postgres.sh" down || true
+  local failures; failures=$(jest_failures)
+  [[ -z $failures ]] || printf '\n=== failed Jest tests%s\n' "$failures"
   # Leave the machine as we found it: stop the stack if this run started it.
   ((STACK_STARTED_HERE)) && { scripts/stack/stack.sh down >/dev/null 2>&1 || true; }
   echo
