@@ -136,8 +136,23 @@ export function stepText(step: CanaryStep): string {
   return Object.keys(step).join(', ') || 'step';
 }
 
+/**
+ * Argo lists a run's metric results in the order they were first measured, which differs from
+ * run to run; the card keeps the template's order (slo.yaml's), so rows do not swap places.
+ */
+function inTemplateOrder<T extends { name: string }>(
+  results: T[],
+  specMetrics: Array<{ name: string }>,
+): T[] {
+  const rank = (name: string) => {
+    const i = specMetrics.findIndex(m => m.name === name);
+    return i < 0 ? specMetrics.length : i;
+  };
+  return [...results].sort((a, b) => rank(a.name) - rank(b.name));
+}
+
 /** A Rollout's analysis runs, newest first (at most three), as the card shows them. */
-function analysisRunsOf(
+export function analysisRunsOf(
   runs: ArgoAnalysisRun[],
   rollout: ArgoRollout,
 ): AnalysisRunInfo[] {
@@ -161,7 +176,10 @@ function analysisRunsOf(
         ...(revision ? { revision } : {}),
         ...(a.status?.startedAt ? { startedAt: a.status.startedAt } : {}),
         ...(a.status?.message ? { message: a.status.message } : {}),
-        metrics: (a.status?.metricResults ?? []).map(m => {
+        metrics: inTemplateOrder(
+          a.status?.metricResults ?? [],
+          a.spec?.metrics ?? [],
+        ).map(m => {
           const last = m.measurements?.at(-1);
           const failureCondition = a.spec?.metrics?.find(
             x => x.name === m.name,
