@@ -33,6 +33,15 @@ export interface Config {
        */
       namespacePerService?: boolean;
       /**
+       * Only with namespacePerService: services (by backstage.io/kubernetes-id) that still share
+       * a namespace in this environment, e.g. those placed before it moved to one namespace per
+       * service. A service listed here runs in that namespace; the others in their own.
+       */
+      sharedNamespaces?: Array<{
+        namespace: string;
+        services: string[];
+      }>;
+      /**
        * Entity refs or owner group refs allowed to deploy, roll back or back up here
        * (e.g. group:default/payments-team); absent = every entity.
        */

@@ -109,8 +109,13 @@ kubernetes:
             \$file: $STATE/k8s/reader.token
 shipshape:
   environments:
-    - {name: staging, cluster: local, namespace: staging}
+    # golden-path services each in their own namespace; the demo's (demo.sh) share staging
+    - {name: staging, cluster: local, namespacePerService: true,
+       sharedNamespaces: [{namespace: staging, services: [payments-api, orders-api, legacy-billing, checkout-api]}]}
     - {name: production, cluster: local, namespace: production, protected: true}
+  # releases Helm manages (golden-path services) are deployed with the stack's helm
+  rollout:
+    helmBinary: $BIN/helm
   kubernetes:
     clusters:
       - name: local

@@ -2,6 +2,7 @@ import { Config } from '@backstage/config';
 import { InputError, NotFoundError } from '@backstage/errors';
 import * as k8s from '@kubernetes/client-node';
 import fs from 'fs';
+import { isDnsLabel } from '@shipshape/plugin-shipshape-common';
 import { withDeadline } from '../http/deadline';
 import { WorkloadRef, resolvePlacement } from './placement';
 
@@ -28,6 +29,11 @@ export interface EnvironmentSettings {
   namespace?: string;
   /** One namespace per service (the golden path's `helm -n <service>`), instead of `namespace`. */
   namespacePerService: boolean;
+  /**
+   * In a per-service environment, services (by kubernetes-id) that still share a namespace,
+   * e.g. those placed before the environment moved to one namespace per service.
+   */
+  sharedNamespaces?: Map<string, string>;
   /** Deploys here also need shipshapeProtectedDeployPermission (a stricter policy rule). */
   protected: boolean;
   /** Entity or owner (group) refs allowed to act here; absent = every entity. */
@@ -54,6 +60,41 @@ export interface ClusterClient {
   core: k8s.CoreV1Api;
   batch: k8s.BatchV1Api;
   watch: k8s.Watch;
+}
+
+/** `sharedNamespaces` of a per-service environment, kubernetes-id → namespace. */
+function sharedNamespacesOf(
+  e: Config,
+  name: string,
+  namespacePerService: boolean,
+): Map<string, string> | undefined {
+  const shared = e.getOptionalConfigArray('sharedNamespaces');
+  if (!shared) return undefined;
+  const key = `shipshape.environments[name=${name}].sharedNamespaces`;
+  if (!namespacePerService) {
+    throw new InputError(
+      `${key}: only an environment with namespacePerService: true has shared namespaces; one with a fixed namespace runs every service there`,
+    );
+  }
+  const byService = new Map<string, string>();
+  for (const s of shared) {
+    const namespace = s.getString('namespace');
+    if (!isDnsLabel(namespace)) {
+      throw new InputError(
+        `${key}: namespace '${namespace}' is not a Kubernetes namespace name (lowercase letters, digits and '-')`,
+      );
+    }
+    for (const service of s.getStringArray('services')) {
+      const other = byService.get(service);
+      if (other && other !== namespace) {
+        throw new InputError(
+          `${key}: service ${service} is listed in namespace '${other}' and in '${namespace}'; list it once`,
+        );
+      }
+      byService.set(service, namespace);
+    }
+  }
+  return byService;
 }
 
 function fileToken(path: string): () => string | undefined {
@@ -144,6 +185,7 @@ export class KubernetesClusters {
         cluster,
         namespace,
         namespacePerService,
+        sharedNamespaces: sharedNamespacesOf(e, name, namespacePerService),
         protected: e.getOptionalBoolean('protected') ?? false,
         allow: e.getOptionalStringArray('allow'),
         operatorToken: optionalToken(e, 'operatorToken', 'operatorTokenFile'),

@@ -53,6 +53,67 @@ describe('where a service runs', () => {
     );
   });
 
+  it('a per-service environment keeps the services its admin lists in a shared namespace there', () => {
+    const moving = clustersOf([
+      {
+        name: 'staging',
+        cluster: 'local',
+        namespacePerService: true,
+        sharedNamespaces: [
+          { namespace: 'staging', services: ['payments-api', 'orders-api'] },
+        ],
+      },
+    ]);
+    expect(
+      moving.placement('staging', { kubernetesId: 'payments-api' }),
+    ).toMatchObject({ namespace: 'staging', release: 'payments-api' });
+    expect(
+      moving.placement('staging', { kubernetesId: 'new-svc' }).namespace,
+    ).toBe('new-svc');
+    expect(
+      moving.placement('staging', {
+        kubernetesId: 'payments-api',
+        namespace: 'staging',
+      }).namespace,
+    ).toBe('staging');
+    expect(() =>
+      moving.placement('staging', {
+        kubernetesId: 'payments-api',
+        namespace: 'payments',
+      }),
+    ).toThrow(
+      "backstage.io/kubernetes-namespace is 'payments', but environment staging runs payments-api in namespace 'staging' (shipshape.environments[].sharedNamespaces)",
+    );
+    const key = 'shipshape.environments[name=x].sharedNamespaces';
+    for (const [bad, message] of [
+      [
+        { namespace: 'staging', sharedNamespaces: [] },
+        `${key}: only an environment with namespacePerService: true has shared namespaces; one with a fixed namespace runs every service there`,
+      ],
+      [
+        {
+          namespacePerService: true,
+          sharedNamespaces: [{ namespace: 'Staging', services: ['a'] }],
+        },
+        `${key}: namespace 'Staging' is not a Kubernetes namespace name (lowercase letters, digits and '-')`,
+      ],
+      [
+        {
+          namespacePerService: true,
+          sharedNamespaces: [
+            { namespace: 'a', services: ['svc'] },
+            { namespace: 'b', services: ['svc'] },
+          ],
+        },
+        `${key}: service svc is listed in namespace 'a' and in 'b'; list it once`,
+      ],
+    ] as const) {
+      expect(() =>
+        clustersOf([{ name: 'x', cluster: 'local', ...bad }]),
+      ).toThrow(message);
+    }
+  });
+
   it('refuses bad input with what and where', () => {
     expect(() => clusters.placement('qa', { kubernetesId: 'x' })).toThrow(
       "Unknown environment 'qa'; configured environments: staging, dev",

@@ -66,7 +66,9 @@ export function workloadRefOf(entity: Entity): WorkloadRef {
  * Helm release. The one rule every feature uses (rollout status, deploy/rollback, DR readiness,
  * cost):
  * - `namespacePerService: true` (the golden path: `helm upgrade --install <id> -n <id>`): the
- *   entity's `backstage.io/kubernetes-namespace`, else its kubernetes-id;
+ *   namespace the environment's `sharedNamespaces` lists the service in, else the entity's
+ *   `backstage.io/kubernetes-namespace`, else its kubernetes-id (an entity naming another
+ *   namespace than the one the admin listed it in does not run here);
  * - a fixed `namespace`: that one; an entity naming another namespace does not run here.
  * The release is the kubernetes-id (the chart's name, which the template sets to the service).
  */
@@ -82,7 +84,13 @@ export function resolvePlacement(
   }
   let namespace: string;
   if (env.namespacePerService) {
-    namespace = workload.namespace ?? workload.kubernetesId;
+    const shared = env.sharedNamespaces?.get(workload.kubernetesId);
+    if (shared && workload.namespace && workload.namespace !== shared) {
+      throw new InputError(
+        `${annotation} is '${workload.namespace}', but environment ${env.name} runs ${workload.kubernetesId} in namespace '${shared}' (shipshape.environments[].sharedNamespaces)`,
+      );
+    }
+    namespace = shared ?? workload.namespace ?? workload.kubernetesId;
   } else {
     namespace = env.namespace!;
     if (workload.namespace && workload.namespace !== namespace) {

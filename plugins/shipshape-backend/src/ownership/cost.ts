@@ -238,7 +238,12 @@ export class ClusterCostReader {
     kubernetesId: string | undefined,
   ): string | undefined {
     if (!kubernetesId) return undefined;
-    return this.placements.environments().find(env => {
+    // A per-service environment accepts any namespace as the entity's own, so an environment
+    // with a fixed namespace on the same cluster is asked first: its namespace is its own.
+    const envs = [...this.placements.environments()].sort(
+      (a, b) => Number(a.namespacePerService) - Number(b.namespacePerService),
+    );
+    return envs.find(env => {
       if (env.cluster !== cluster) return false;
       try {
         return (
