@@ -5,39 +5,21 @@ import { useEntity } from '@backstage/plugin-catalog-react';
 import Box from '@material-ui/core/Box';
 import Grid from '@material-ui/core/Grid';
 import Typography from '@material-ui/core/Typography';
-import { useTheme } from '@material-ui/core/styles';
 import { ShipshapeOpenApi } from '@shipshape/plugin-shipshape-common';
-import {
-  CartesianGrid,
-  Line,
-  LineChart,
-  ReferenceLine,
-  ResponsiveContainer,
-  Tooltip,
-  XAxis,
-  YAxis,
-} from 'recharts';
 import useAsync from 'react-use/esm/useAsync';
 import { shipshapeApiRef } from '../../api';
 import { AccessibleColours } from '../AccessibleColours';
 import { ShipshapeErrorPanel } from '../ShipshapeErrorPanel';
-import { absoluteTime } from '../time';
+import { TimeChart, day, latest } from '../TimeChart';
 import { SloCard } from './SloCard';
 
 type Chart = ShipshapeOpenApi.SloChart;
-type Point = ShipshapeOpenApi.SloChartPoint;
 
 /** Points per chart asked of the backend (it allows 10-500). */
 export const CHART_POINTS = 120;
 
 const pct = (v: number) => `${Math.round(v * 1000) / 10}%`;
 const times = (v: number) => `${Math.round(v * 100) / 100}x`;
-const day = (t: number) =>
-  new Date(t * 1000).toLocaleDateString('en-GB', {
-    day: 'numeric',
-    month: 'short',
-    timeZone: 'UTC',
-  });
 const hour = (t: number) =>
   new Date(t * 1000).toLocaleString('en-GB', {
     weekday: 'short',
@@ -45,99 +27,6 @@ const hour = (t: number) =>
     minute: '2-digit',
     timeZone: 'UTC',
   });
-
-/** The newest point with data, if any. */
-function latest(points: Point[]): Point | undefined {
-  for (let i = points.length - 1; i >= 0; i--) {
-    if (points[i].value !== null) return points[i];
-  }
-  return undefined;
-}
-
-/**
- * One line over time with a dashed reference line, in a figure whose caption says in words what
- * the line shows (the chart is not the only way to read it). A null value is a gap in the line.
- */
-function TimeChart(props: {
-  label: string;
-  summary: string;
-  points: Point[];
-  format: (v: number) => string;
-  tick: (t: number) => string;
-  reference: { y: number; label: string };
-  domain?: [number | 'auto', number | 'auto'];
-}) {
-  const theme = useTheme();
-  return (
-    <Box component="figure" m={0}>
-      <Typography component="figcaption" variant="subtitle2">
-        {props.label}
-      </Typography>
-      <Typography variant="body2" color="textSecondary">
-        {props.summary}
-      </Typography>
-      <Box
-        role="img"
-        aria-label={`${props.label}: ${props.summary}`}
-        height={180}
-      >
-        <ResponsiveContainer width="100%" height="100%">
-          <LineChart
-            data={props.points}
-            margin={{ top: 8, right: 16, bottom: 0, left: 0 }}
-            accessibilityLayer={false}
-          >
-            <CartesianGrid stroke={theme.palette.divider} />
-            <XAxis
-              dataKey="t"
-              type="number"
-              domain={['dataMin', 'dataMax']}
-              tickFormatter={props.tick}
-              stroke={theme.palette.text.secondary}
-              fontSize={12}
-            />
-            <YAxis
-              tickFormatter={props.format}
-              domain={props.domain ?? ['auto', 'auto']}
-              stroke={theme.palette.text.secondary}
-              fontSize={12}
-              width={56}
-            />
-            <Tooltip
-              labelFormatter={t => absoluteTime(Number(t) * 1000)}
-              formatter={v => (typeof v === 'number' ? props.format(v) : '–')}
-              contentStyle={{
-                background: theme.palette.background.paper,
-                color: theme.palette.text.primary,
-              }}
-            />
-            <ReferenceLine
-              y={props.reference.y}
-              ifOverflow="extendDomain"
-              stroke={theme.palette.error.main}
-              strokeDasharray="4 4"
-              label={{
-                value: props.reference.label,
-                fill: theme.palette.text.primary,
-                fontSize: 12,
-                position: 'insideTopRight',
-              }}
-            />
-            <Line
-              dataKey="value"
-              name={props.label}
-              stroke={theme.palette.primary.main}
-              strokeWidth={2}
-              dot={false}
-              isAnimationActive={false}
-              connectNulls={false}
-            />
-          </LineChart>
-        </ResponsiveContainer>
-      </Box>
-    </Box>
-  );
-}
 
 function SloChartSection({ chart }: { chart: Chart }) {
   const title = chart.displayName ?? chart.name;
@@ -171,7 +60,8 @@ function SloChartSection({ chart }: { chart: Chart }) {
           points={chart.budget.points}
           format={pct}
           tick={day}
-          reference={{ y: 0, label: 'budget spent' }}
+          // above the zero line: below it, the label sat on the x axis' last date
+          reference={{ y: 0, label: 'budget spent', above: true }}
         />
       ) : null}
       <Grid container spacing={2}>
