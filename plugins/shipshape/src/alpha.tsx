@@ -179,6 +179,24 @@ export const shipshapeDrReadinessCard = EntityCardBlueprint.make({
   },
 });
 
+/**
+ * @alpha The DR tab, on entities naming a backup target: the readiness card, then the newest
+ * verified backup's age over time against the RPO; its own chunk, so the chart library loads
+ * with this tab only.
+ */
+export const shipshapeDrContent = EntityContentBlueprint.make({
+  name: 'dr',
+  params: {
+    path: '/dr',
+    title: 'DR',
+    filter: entity =>
+      entity.metadata.annotations?.[SHIPSHAPE_ANNOTATIONS.backupTarget.name] !==
+      undefined,
+    loader: () =>
+      import('./components/dr/BackupAgeChart').then(m => <m.DrTab />),
+  },
+});
+
 /** @alpha The wizard field `ui:field: ShipshapeServiceName`: DNS-1123, not already in the catalog. */
 export const shipshapeServiceNameFormField = FormFieldBlueprint.make({
   name: 'shipshape-service-name',
@@ -233,6 +251,7 @@ export default createFrontendPlugin({
     shipshapeSloBurnPage,
     shipshapeDrOverviewPage,
     shipshapeDrReadinessCard,
+    shipshapeDrContent,
     // attach to the scaffolder's form fields, so feature discovery brings them along
     shipshapeServiceNameFormField,
     shipshapeCostCenterFormField,

@@ -9,6 +9,7 @@ import { CatalogService } from '@backstage/plugin-catalog-node';
 import {
   ECOSYSTEM_ANNOTATIONS,
   SHIPSHAPE_ANNOTATIONS,
+  evaluateDrReadiness,
   shipshapeBackupPermission,
 } from '@shipshape/plugin-shipshape-common';
 import express from 'express';
@@ -16,6 +17,12 @@ import { isAllowed, requirePermissions } from '../http/authorize';
 import { entityOfRequest } from '../http/entityOfRequest';
 import { longPoll } from '../http/longPoll';
 import { createFeatureRouter } from '../schema/router';
+import {
+  AGE_HISTORY_LIMIT,
+  DEFAULT_AGE_DAYS,
+  DEFAULT_AGE_POINTS,
+  backupAgeChart,
+} from './age';
 import { BackupTarget, targetOfEntity } from './config';
 import { assertSoleClaim } from './claims';
 import {
@@ -42,7 +49,8 @@ export interface BackupRouterDeps {
  * (both need shipshape.operation.backup on the entity and no other entity claiming the
  * target or workload, answer 202 with the running record), `GET .../backups` (history, each
  * backup with its drills), `GET .../backups/:id`, `GET .../restore-drills/:id` (both with
- * `?wait=s`: a long poll until the record changes); the reads carry totals only (no table
+ * `?wait=s`: a long poll until the record changes), `GET .../backup-age` (the newest verified
+ * backup's age over time against the RPO); the reads carry totals only (no table
  * names, hosts, paths or errors) unless the caller may run backups of the entity.
 
  */
@@ -215,6 +223,29 @@ export function createBackupRouter(deps: BackupRouterDeps): express.Router {
       })),
     });
   });
+
+  // The DR tab's chart: the newest verified backup's age over time against the RPO (age.ts).
+  router.get(
+    '/entities/:kind/:namespace/:name/backup-age',
+    async (req, res) => {
+      const credentials = await httpAuth.credentials(req);
+      const { target, entity } = await entityOf(req, credentials);
+      const now = new Date();
+      const backups = await service.store.list(target.name, AGE_HISTORY_LIMIT);
+      res.json(
+        backupAgeChart({
+          target: target.name,
+          backups,
+          now,
+          // 1-30 and 10-500, checked by openapi.yaml
+          days: Number(req.query.days ?? DEFAULT_AGE_DAYS),
+          points: Number(req.query.points ?? DEFAULT_AGE_POINTS),
+          // declared, else the tier's, as the grade takes it
+          rpoSeconds: evaluateDrReadiness({ entity, now }).rpoSeconds,
+        }),
+      );
+    },
+  );
 
   /**
    * One backup or drill record of the entity's target; with `?wait=s` a long poll, answered

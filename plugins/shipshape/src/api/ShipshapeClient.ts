@@ -53,6 +53,14 @@ export interface ShipshapeApi {
     points?: number,
   ): Promise<SloChartsResponse>;
   /**
+   * The DR tab's chart: the newest verified backup's age over the last `days` (1-30) days
+   * against the RPO, at most `points` (10-500) points; null values are gaps (no backup known).
+   */
+  getEntityBackupAge(
+    entity: CompoundEntityRef,
+    query?: { days?: number; points?: number },
+  ): Promise<ShipshapeOpenApi.BackupAge>;
+  /**
    * The DR overview of the services the user may read: grade, backup age against the RPO, last
    * drill against the RTO; filtered, sorted and paged by the backend.
    */
@@ -173,6 +181,15 @@ export class ShipshapeClient implements ShipshapeApi {
         path: entityPath(entity),
         query: { points },
       }),
+    );
+  }
+
+  getEntityBackupAge(
+    entity: CompoundEntityRef,
+    query: { days?: number; points?: number } = {},
+  ): Promise<ShipshapeOpenApi.BackupAge> {
+    return this.body(
+      this.api.getEntityBackupAge({ path: entityPath(entity), query }),
     );
   }
 

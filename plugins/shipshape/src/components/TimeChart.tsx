@@ -62,6 +62,8 @@ export function TimeChart(props: {
     above?: boolean;
   };
   domain?: [number | 'auto', number | 'auto'];
+  /** The y axis' ticks, when recharts' own would fall between round values (durations). */
+  ticks?: number[];
 }) {
   const theme = useTheme();
   return (
@@ -95,6 +97,7 @@ export function TimeChart(props: {
             <YAxis
               tickFormatter={props.format}
               domain={props.domain ?? ['auto', 'auto']}
+              ticks={props.ticks}
               stroke={theme.palette.text.secondary}
               fontSize={12}
               width={56}

@@ -1120,6 +1120,67 @@ export const spec = {
         },
       },
     },
+    '/entities/{kind}/{namespace}/{name}/backup-age': {
+      get: {
+        operationId: 'getEntityBackupAge',
+        summary:
+          "The DR tab's chart: the age of the newest verified backup of the entity's backup target over time, against its RPO (declared, else the tier's), from the recorded backups (a backup counts from when it was verified, by the time its data was taken; one retention deleted counts until it was deleted). Same read access as the backup list (docs/backup.md).",
+        parameters: [
+          {
+            $ref: '#/components/parameters/kind',
+          },
+          {
+            $ref: '#/components/parameters/namespace',
+          },
+          {
+            $ref: '#/components/parameters/name',
+          },
+          {
+            name: 'days',
+            in: 'query',
+            description:
+              'How far back the chart looks, in days (1-30, default 7).',
+            schema: {
+              type: 'integer',
+              minimum: 1,
+              maximum: 30,
+            },
+          },
+          {
+            name: 'points',
+            in: 'query',
+            description: 'Points at most (10-500, default 120).',
+            schema: {
+              type: 'integer',
+              minimum: 10,
+              maximum: 500,
+            },
+          },
+        ],
+        responses: {
+          '200': {
+            description:
+              'The chart; a step before any verified backup is known is a null value (a gap).',
+            content: {
+              'application/json': {
+                schema: {
+                  $ref: '#/components/schemas/BackupAge',
+                },
+              },
+            },
+          },
+          '400': {
+            $ref: '#/components/responses/Error',
+          },
+          '401': {
+            $ref: '#/components/responses/Error',
+          },
+          '404': {
+            $ref: '#/components/responses/Error',
+          },
+        },
+      },
+    },
     '/entities/{kind}/{namespace}/{name}/dr-readiness': {
       get: {
         operationId: 'getEntityDrReadiness',
@@ -3367,6 +3428,66 @@ export const spec = {
           },
         },
         required: ['target', 'storage', 'items'],
+      },
+      BackupAge: {
+        type: 'object',
+        description:
+          'The age of the newest verified backup over time. Each point is the highest age during the step that ends at t (seconds), so a breach of the RPO between two points is not missed; null where no verified backup is known (before the first, or before the recorded history).',
+        properties: {
+          target: {
+            type: 'string',
+          },
+          rpoSeconds: {
+            type: 'number',
+            description:
+              "The RPO (declared, else the tier's); absent when neither is set.",
+          },
+          from: {
+            type: 'integer',
+            description: "Unix time (s) of the window's start.",
+          },
+          to: {
+            type: 'integer',
+            description: "Unix time (s) of the window's end (now).",
+          },
+          step: {
+            type: 'integer',
+            description: 'Seconds between points.',
+          },
+          ageSeconds: {
+            type: 'integer',
+            description:
+              "The newest verified backup's age now; absent without one.",
+          },
+          lastBackupAt: {
+            type: 'string',
+            description:
+              "when the newest verified backup's data was taken (its start)",
+          },
+          verified: {
+            type: 'integer',
+            description: 'Verified backups that ended in the window.',
+          },
+          failed: {
+            type: 'integer',
+            description: 'Backups that failed in the window.',
+          },
+          points: {
+            type: 'array',
+            items: {
+              $ref: '#/components/schemas/SloChartPoint',
+            },
+          },
+        },
+        required: [
+          'target',
+          'from',
+          'to',
+          'step',
+          'verified',
+          'failed',
+          'points',
+        ],
       },
       DrReadinessReport: {
         type: 'object',

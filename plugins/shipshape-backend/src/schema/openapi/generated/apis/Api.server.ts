@@ -7,6 +7,7 @@
 import { ArgoActionRequest } from '../models/ArgoActionRequest.model';
 import { ArgoActionResult } from '../models/ArgoActionResult.model';
 import { Backup } from '../models/Backup.model';
+import { BackupAge } from '../models/BackupAge.model';
 import { BackupHistory } from '../models/BackupHistory.model';
 import { BackupPlan } from '../models/BackupPlan.model';
 import { CreateEntityBackupRequest } from '../models/CreateEntityBackupRequest.model';
@@ -124,6 +125,21 @@ export type GetEntityBackup = {
     wait?: number;
   };
   response: Backup | Error | Error | Error;
+};
+/**
+ * @public
+ */
+export type GetEntityBackupAge = {
+  path: {
+    kind: string;
+    namespace: string;
+    name: string;
+  };
+  query: {
+    days?: number;
+    points?: number;
+  };
+  response: BackupAge | Error | Error | Error;
 };
 /**
  * @public
@@ -374,6 +390,8 @@ export type EndpointMap = {
   '#get|/dr/overview': GetDrOverview;
 
   '#get|/entities/{kind}/{namespace}/{name}/backups/{id}': GetEntityBackup;
+
+  '#get|/entities/{kind}/{namespace}/{name}/backup-age': GetEntityBackupAge;
 
   '#get|/entities/{kind}/{namespace}/{name}/deploy-history': GetEntityDeployHistory;
 

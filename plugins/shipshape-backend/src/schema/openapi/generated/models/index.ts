@@ -5,6 +5,7 @@ export * from '../models/AnalysisRunInfoMetricsInner.model';
 export * from '../models/ArgoActionRequest.model';
 export * from '../models/ArgoActionResult.model';
 export * from '../models/Backup.model';
+export * from '../models/BackupAge.model';
 export * from '../models/BackupHistory.model';
 export * from '../models/BackupPlan.model';
 export * from '../models/ClusterError.model';

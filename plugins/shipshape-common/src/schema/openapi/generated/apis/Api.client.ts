@@ -12,6 +12,7 @@ import * as parser from 'uri-template';
 import { ArgoActionRequest } from '../models/ArgoActionRequest.model';
 import { ArgoActionResult } from '../models/ArgoActionResult.model';
 import { Backup } from '../models/Backup.model';
+import { BackupAge } from '../models/BackupAge.model';
 import { BackupHistory } from '../models/BackupHistory.model';
 import { BackupPlan } from '../models/BackupPlan.model';
 import { CreateEntityBackupRequest } from '../models/CreateEntityBackupRequest.model';
@@ -132,6 +133,20 @@ export type GetEntityBackup = {
   };
   query: {
     wait?: number;
+  };
+};
+/**
+ * @public
+ */
+export type GetEntityBackupAge = {
+  path: {
+    kind: string;
+    namespace: string;
+    name: string;
+  };
+  query: {
+    days?: number;
+    points?: number;
   };
 };
 /**
@@ -547,6 +562,39 @@ export class DefaultApiClient {
       namespace: request.path.namespace,
       name: request.path.name,
       id: request.path.id,
+      ...request.query,
+    });
+
+    return await this.fetchApi.fetch(`${baseUrl}${uri}`, {
+      headers: {
+        'Content-Type': 'application/json',
+        ...(options?.token && { Authorization: `Bearer ${options?.token}` }),
+      },
+      method: 'GET',
+    });
+  }
+
+  /**
+   * The DR tab\'s chart: the age of the newest verified backup of the entity\'s backup target over time, against its RPO (declared, else the tier\'s), from the recorded backups (a backup counts from when it was verified, by the time its data was taken; one retention deleted counts until it was deleted). Same read access as the backup list (docs/backup.md).
+   * @param kind -
+   * @param namespace -
+   * @param name -
+   * @param days - How far back the chart looks, in days (1-30, default 7).
+   * @param points - Points at most (10-500, default 120).
+   */
+  public async getEntityBackupAge(
+    // @ts-ignore
+    request: GetEntityBackupAge,
+    options?: RequestOptions,
+  ): Promise<TypedResponse<BackupAge>> {
+    const baseUrl = await this.discoveryApi.getBaseUrl(pluginId);
+
+    const uriTemplate = `/entities/{kind}/{namespace}/{name}/backup-age{?days,points}`;
+
+    const uri = parser.parse(uriTemplate).expand({
+      kind: request.path.kind,
+      namespace: request.path.namespace,
+      name: request.path.name,
       ...request.query,
     });
 

@@ -1,0 +1,150 @@
+import {
+  getCompoundEntityRef,
+  stringifyEntityRef,
+} from '@backstage/catalog-model';
+import { EmptyState, InfoCard, Progress } from '@backstage/core-components';
+import { useApi } from '@backstage/core-plugin-api';
+import { useEntity } from '@backstage/plugin-catalog-react';
+import Grid from '@material-ui/core/Grid';
+import { ShipshapeOpenApi } from '@shipshape/plugin-shipshape-common';
+import useAsyncRetry from 'react-use/esm/useAsyncRetry';
+import { shipshapeApiRef } from '../../api';
+import { AccessibleColours } from '../AccessibleColours';
+import { ShipshapeErrorPanel } from '../ShipshapeErrorPanel';
+import { TimeChart, day } from '../TimeChart';
+import { span } from '../time';
+import { useEntitySignal } from '../useEntitySignal';
+import { DrReadinessCard } from './DrReadinessCard';
+
+/** How far back the chart looks, and its points (the backend allows 1-30 days, 10-500 points). */
+export const AGE_DAYS = 7;
+export const AGE_POINTS = 120;
+
+/** An age as an axis tick: "45m", "2.5h", "3d". */
+const ageTick = (s: number) => {
+  if (s < 3600) return `${Math.round(s / 60)}m`;
+  if (s < 2 * 86400) return `${Math.round((s / 3600) * 10) / 10}h`;
+  return `${Math.round((s / 86400) * 10) / 10}d`;
+};
+
+/** Round steps of the age axis: 1, 5, 15, 30 min, 1, 2, 6, 12 h, 1, 2, 7 days. */
+const TICK_STEPS = [
+  60, 300, 900, 1800, 3600, 7200, 21600, 43200, 86400, 172800, 604800,
+];
+
+/** Ticks from 0 at a round step, at most 6, up to the highest age or the RPO. */
+export function ageTicks(age: ShipshapeOpenApi.BackupAge): number[] {
+  const top = Math.max(
+    age.rpoSeconds ?? 0,
+    ...age.points.map(p => p.value ?? 0),
+    60,
+  );
+  const step =
+    TICK_STEPS.find(s => top / s <= 5) ?? Math.ceil(top / 5 / 86400) * 86400;
+  return Array.from({ length: Math.ceil(top / step) + 1 }, (_, i) => i * step);
+}
+
+/** What the chart shows, in words: now against the RPO, the highest, the counts, the gap. */
+function summary(age: ShipshapeOpenApi.BackupAge): string {
+  const { rpoSeconds: rpo, ageSeconds: now } = age;
+  const parts: string[] = [];
+  if (now !== undefined) {
+    let against = '';
+    if (rpo !== undefined) {
+      against = ` (${now > rpo ? 'over' : 'within'} the RPO of ${span(rpo)})`;
+    }
+    parts.push(`${span(now)} old now${against}`);
+  }
+  const known = age.points.filter(p => p.value !== null);
+  const top = known.reduce<ShipshapeOpenApi.SloChartPoint | undefined>(
+    (a, p) => (!a || p.value! > a.value! ? p : a),
+    undefined,
+  );
+  if (top) parts.push(`highest ${span(top.value!)} on ${day(top.t)}`);
+  if (rpo !== undefined) {
+    const over = known.filter(p => p.value! > rpo).length;
+    parts.push(`over the RPO in ${over} of ${known.length} steps`);
+  } else {
+    parts.push('no RPO declared (shipshape.dev/rpo or a tier)');
+  }
+  parts.push(
+    `${age.verified} verified, ${age.failed} failed in ${AGE_DAYS} days`,
+  );
+  if (known.length && known.length < age.points.length) {
+    parts.push(`no backup known before ${day(known[0].t - age.step)} (gap)`);
+  }
+  return parts.join('; ');
+}
+
+/**
+ * The DR tab's chart: the age of the newest verified backup over the last days against the RPO,
+ * from the backend's backup records; before the first known backup the line has a gap. Read
+ * again when a backup of the entity ends (signals).
+ */
+export function BackupAgeCard() {
+  const { entity } = useEntity();
+  const api = useApi(shipshapeApiRef);
+  const ref = getCompoundEntityRef(entity);
+  const { value, loading, error, retry } = useAsyncRetry(
+    () => api.getEntityBackupAge(ref, { days: AGE_DAYS, points: AGE_POINTS }),
+    [api, ref.kind, ref.namespace, ref.name],
+  );
+  useEntitySignal(stringifyEntityRef(entity), s => {
+    if (s.kind === 'backup' && s.status !== 'running') retry();
+  });
+  let content: React.ReactNode;
+  if (loading && !value) content = <Progress />;
+  else if (error) content = <ShipshapeErrorPanel error={error} />;
+  else if (value && value.ageSeconds === undefined) {
+    content = (
+      <EmptyState
+        missing="data"
+        title={`No verified backup of ${value.target} in the last ${AGE_DAYS} days`}
+        description={`${
+          value.failed
+            ? `${value.failed} backup${
+                value.failed === 1 ? '' : 's'
+              } failed in that time: the DR readiness card's backup history says why. `
+            : ''
+        }Press Back up now on the DR readiness card, or let the service's backup CronJob run (docs/backup.md); once a backup is verified, its age is drawn here against the RPO.`}
+      />
+    );
+  } else if (value) {
+    const ticks = ageTicks(value);
+    content = (
+      <TimeChart
+        label={`Age of the newest verified backup, last ${AGE_DAYS} days`}
+        summary={summary(value)}
+        points={value.points}
+        format={ageTick}
+        tick={day}
+        reference={
+          value.rpoSeconds === undefined
+            ? undefined
+            : { y: value.rpoSeconds, label: `RPO ${span(value.rpoSeconds)}` }
+        }
+        ticks={ticks}
+        domain={[0, ticks[ticks.length - 1]]}
+      />
+    );
+  }
+  return (
+    <AccessibleColours>
+      <InfoCard title="Backup age against the RPO">{content}</InfoCard>
+    </AccessibleColours>
+  );
+}
+
+/** The DR tab: the readiness card (grade, checks, backups, drills), then the backup age over time. */
+export function DrTab() {
+  return (
+    <Grid container spacing={3}>
+      <Grid item xs={12}>
+        <DrReadinessCard />
+      </Grid>
+      <Grid item xs={12}>
+        <BackupAgeCard />
+      </Grid>
+    </Grid>
+  );
+}
