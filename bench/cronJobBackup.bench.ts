@@ -143,7 +143,7 @@ it('measures the CronJob backup from Job completion to verified', async () => {
       for (;;) {
         const [rec] = await service.store.byStorageKey(target, key);
         if (rec && rec.status !== 'running') {
-          if (rec.status !== 'verified') {
+          if (!rec.verifiedAt) {
             throw new Error(`${key}: ${rec.failedStep} ${rec.error}`);
           }
           samples.push({

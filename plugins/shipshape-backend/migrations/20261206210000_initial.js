@@ -13,11 +13,19 @@
  * refuses a second queued or running operation on one target, across backend replicas; a
  * backup's or drill's target (`backup:<name>`, `restore-drill:<name>`) is guarded by it too.
  *
- * `shipshape_backups` / `shipshape_restore_drills` (docs/backup.md): one row per backup or
- * drill, whose id is its operation's. `step` is the step a run has reached (kept after it
- * ends), `failed_step` the one it failed at. A backup's `method` is 'pg_dump' or 'in-cluster'
- * (`location` names the Job); a drill's `restore_ms` is the observed RTO, `backup_age_seconds`
- * the achievable RPO, `database_name` its temporary database.
+ * A backup or restore drill is one operation: its row is the record of the run (who, why,
+ * status, times, log), and `step` (the step a run has reached, kept after it ends),
+ * `failed_step` and `error` are written by the run (null for deploys and rollbacks).
+ *
+ * `shipshape_backups` (docs/backup.md): the facts of the artefact a backup run made, keyed by
+ * its `operation_id`: `method` 'pg_dump', 'in-cluster' (`location` names the Job) or 'cronjob',
+ * where it is stored, its size, checksum and tables, `taken_at` (when its data was taken: the
+ * RPO counts from it), `verified_at` (the portal re-read and checked it) and `deleted_at`
+ * (retention removed it).
+ *
+ * `shipshape_restore_drills`: a drill's results, keyed by its `operation_id`: the backup it
+ * restored, `restore_ms` (the observed RTO), `backup_age_seconds` (the achievable RPO), the
+ * row comparison and `database_name`, its temporary database.
  *
  * `shipshape_backup_copies`: one row per copy of a verified backup to its target's `copyTo`.
  *
@@ -49,6 +57,11 @@ exports.up = async function up(knex) {
     table.text('input').notNullable().comment('JSON');
     table.text('result').comment('JSON');
     table.text('outcome_reason');
+    table
+      .string('step', 32)
+      .comment('backup and drill runs: the step reached, kept after the end');
+    table.string('failed_step', 32);
+    table.text('error').comment('backup and drill runs: why the run failed');
     table.string('claimed_by', 64).comment('the backend instance running it');
     table.integer('claim_generation').notNullable().defaultTo(0);
     table.timestamp('heartbeat_at', { useTz: true });
@@ -79,46 +92,43 @@ exports.up = async function up(knex) {
   });
 
   await knex.schema.createTable('shipshape_backups', table => {
-    table.string('id').primary();
+    table
+      .string('operation_id', 36)
+      .primary()
+      .notNullable()
+      .references('id')
+      .inTable('shipshape_operations')
+      .onDelete('CASCADE');
     table.string('target').notNullable();
-    table.string('entity_ref').notNullable();
-    table.string('status').notNullable();
     table.string('method').notNullable().defaultTo('pg_dump');
-    table.string('step');
-    table.string('failed_step');
-    table.text('error');
     table.string('storage_type').notNullable();
     table.text('storage_key').notNullable();
     table.text('location');
     table.bigInteger('size_bytes');
     table.string('sha256');
     table.integer('duration_ms');
-    table.string('requested_by').notNullable();
-    table.text('reason');
     table.text('tables');
-    table.timestamp('started_at', { useTz: true }).notNullable();
-    table.timestamp('finished_at', { useTz: true });
+    table.timestamp('taken_at', { useTz: true }).notNullable();
+    table.timestamp('verified_at', { useTz: true });
     table.timestamp('deleted_at', { useTz: true });
-    table.index(['target', 'started_at']);
+    table.index(['target', 'taken_at']);
   });
 
   await knex.schema.createTable('shipshape_restore_drills', table => {
-    table.string('id').primary();
-    table.string('backup_id').notNullable();
+    table
+      .string('operation_id', 36)
+      .primary()
+      .notNullable()
+      .references('id')
+      .inTable('shipshape_operations')
+      .onDelete('CASCADE');
+    table.string('backup_id', 36).notNullable();
     table.string('target').notNullable();
-    table.string('entity_ref').notNullable();
-    table.string('status').notNullable();
-    table.string('step');
-    table.string('failed_step');
-    table.text('error');
-    table.string('requested_by').notNullable();
     table.integer('restore_ms');
     table.integer('backup_age_seconds');
     table.text('comparison');
     table.string('database_name');
-    table.timestamp('started_at', { useTz: true }).notNullable();
-    table.timestamp('finished_at', { useTz: true });
-    table.index(['target', 'started_at']);
+    table.index(['target']);
   });
 
   await knex.schema.createTable('shipshape_backup_copies', table => {

@@ -24,7 +24,7 @@ describe('evaluateDrReadiness', () => {
       lastVerifiedBackupAt: ago(600),
       lastDrill: {
         startedAt: ago(86400),
-        status: 'passed',
+        status: 'succeeded',
         restoreMs: 120_000,
       },
       now,
@@ -54,7 +54,7 @@ describe('evaluateDrReadiness', () => {
       lastVerifiedBackupAt: ago(7200),
       lastDrill: {
         startedAt: ago(40 * 86400),
-        status: 'passed',
+        status: 'succeeded',
         restoreMs: 2 * 3600_000,
       },
       now,
@@ -76,7 +76,7 @@ describe('evaluateDrReadiness', () => {
     const backup = ago(600);
     const drill = {
       startedAt: ago(86400),
-      status: 'passed',
+      status: 'succeeded',
       restoreMs: 120_000,
     } as const;
     const within = evaluateDrReadiness({

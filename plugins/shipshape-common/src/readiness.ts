@@ -61,10 +61,10 @@ export interface DrReadinessInput {
   lastVerifiedBackupAt?: string;
   /** The newest backup run by the service's in-cluster CronJob (its dump the portal never read). */
   lastInClusterBackup?: { at: string; status: string; location?: string };
-  /** The newest restore drill, if any. */
+  /** The newest restore drill, if any; its status is its operation's (succeeded: it passed). */
   lastDrill?: {
     startedAt: string;
-    status: 'running' | 'passed' | 'failed';
+    status: 'queued' | 'running' | 'succeeded' | 'failed';
     restoreMs?: number;
   };
   /**
@@ -402,7 +402,7 @@ export function evaluateDrReadiness(input: DrReadinessInput): DrReadiness {
         message: `The last restore drill (${human(age)} ago) failed`,
         fix: 'Read the drill error, fix the backup, run a new drill',
       });
-    } else if (drill.status === 'running') {
+    } else if (drill.status === 'running' || drill.status === 'queued') {
       checks.push({
         id: 'drill-recent',
         status: 'warn',
@@ -426,7 +426,7 @@ export function evaluateDrReadiness(input: DrReadinessInput): DrReadiness {
         fix: 'Run a restore drill',
       });
     }
-    if (drill.status === 'passed' && drill.restoreMs !== undefined) {
+    if (drill.status === 'succeeded' && drill.restoreMs !== undefined) {
       const secs = drill.restoreMs / 1000;
       checks.push(
         againstObjective(

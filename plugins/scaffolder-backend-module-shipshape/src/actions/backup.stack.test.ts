@@ -27,7 +27,8 @@ describe('shipshape:backup:create and shipshape:backup:restore-drill', () => {
       .spyOn(ctx.logger, 'info')
       .mockImplementation(((m: string) => taskLog.push(m)) as any);
     await createBackupAction(deps()).handler(ctx);
-    expect(ctx.output).toHaveBeenCalledWith('status', 'verified');
+    expect(ctx.output).toHaveBeenCalledWith('status', 'succeeded');
+    expect(ctx.output).toHaveBeenCalledWith('verifiedAt', expect.any(String));
     // the operation's log, streamed into the task log as the backend wrote it
     expect(taskLog).toEqual(
       expect.arrayContaining([
@@ -47,7 +48,7 @@ describe('shipshape:backup:create and shipshape:backup:restore-drill', () => {
     });
     drill.getInitiatorCredentials = async () => mockCredentials.user(OWNER);
     await createRestoreDrillAction(deps()).handler(drill);
-    expect(drill.output).toHaveBeenCalledWith('status', 'passed');
+    expect(drill.output).toHaveBeenCalledWith('status', 'succeeded');
     expect(drill.output).toHaveBeenCalledWith('restoreMs', expect.any(Number));
   });
 
@@ -78,10 +79,10 @@ describe('shipshape:backup:create and shipshape:backup:restore-drill', () => {
     };
     const backup = context({ entityRef: 'component:default/payments-api' });
     await createBackupAction(deps()).handler(backup);
-    expect(backup.output).toHaveBeenCalledWith('status', 'verified');
+    expect(backup.output).toHaveBeenCalledWith('status', 'succeeded');
     const drill = context({ entityRef: 'component:default/payments-api' });
     await createRestoreDrillAction(deps()).handler(drill);
-    expect(drill.output).toHaveBeenCalledWith('status', 'passed');
+    expect(drill.output).toHaveBeenCalledWith('status', 'succeeded');
     const text = task.join('\n');
     expect(text).toMatch(/Verified and committed: \d+ bytes/); // the streamed log is in it
     expect(

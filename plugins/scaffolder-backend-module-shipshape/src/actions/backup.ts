@@ -78,7 +78,17 @@ export function createBackupAction(deps: ShipshapeActionDeps) {
       output: {
         backupId: z => z.string().optional(),
         status: z =>
-          z.string({ description: 'verified | succeeded | failed | dry-run' }),
+          z.string({
+            description:
+              "succeeded | failed | dry-run: the backup's run (its operation's status)",
+          }),
+        verifiedAt: z =>
+          z
+            .string({
+              description:
+                'when the portal verified the stored dump (pg_dump); absent for an in-cluster Job',
+            })
+            .optional(),
         sizeBytes: z => z.number().optional(),
         sha256: z => z.string().optional(),
       },
@@ -101,7 +111,8 @@ export function createBackupAction(deps: ShipshapeActionDeps) {
       ctx.output('backupId', rec.id);
       if (rec.sizeBytes !== undefined) ctx.output('sizeBytes', rec.sizeBytes);
       if (rec.sha256) ctx.output('sha256', rec.sha256);
-      if (rec.status !== 'verified' && rec.status !== 'succeeded') {
+      if (rec.verifiedAt) ctx.output('verifiedAt', rec.verifiedAt);
+      if (rec.status !== 'succeeded') {
         throw new Error(
           `Backup ${rec.id} failed at ${rec.failedStep}: ${rec.error}`,
         );
@@ -131,7 +142,11 @@ export function createRestoreDrillAction(deps: ShipshapeActionDeps) {
       },
       output: {
         drillId: z => z.string().optional(),
-        status: z => z.string({ description: 'passed | failed | dry-run' }),
+        status: z =>
+          z.string({
+            description:
+              "succeeded | failed | dry-run: the drill's run (its operation's status)",
+          }),
         restoreMs: z => z.number().optional(),
         backupAgeSeconds: z => z.number().optional(),
       },
@@ -153,7 +168,7 @@ export function createRestoreDrillAction(deps: ShipshapeActionDeps) {
       if (rec.restoreMs !== undefined) ctx.output('restoreMs', rec.restoreMs);
       if (rec.backupAgeSeconds !== undefined)
         ctx.output('backupAgeSeconds', rec.backupAgeSeconds);
-      if (rec.status !== 'passed') {
+      if (rec.status !== 'succeeded') {
         throw new Error(
           `Restore drill ${rec.id} failed at ${rec.failedStep}: ${rec.error}`,
         );

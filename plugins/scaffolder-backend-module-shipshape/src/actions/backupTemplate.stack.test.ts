@@ -130,7 +130,7 @@ describe('templates/backup-database', () => {
       reason: 'before the schema migration',
     });
     expect(backup.output.text[0].content).toMatch(
-      /^Backup: \*\*verified\*\* [0-9a-f-]{36}\s*$/,
+      /^Backup: \*\*succeeded\*\* [0-9a-f-]{36}\s*$/,
     );
     expect(backup.logs).toMatch(/Backup [0-9a-f-]{36} verified: \d+ bytes/);
 
@@ -139,7 +139,7 @@ describe('templates/backup-database', () => {
       action: 'restore-drill',
     });
     expect(drill.output.text[0].content).toMatch(
-      /^Restore drill: \*\*passed\*\* [0-9a-f-]{36}\s*$/,
+      /^Restore drill: \*\*succeeded\*\* [0-9a-f-]{36}\s*$/,
     );
   });
 

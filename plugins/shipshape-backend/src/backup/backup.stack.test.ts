@@ -361,7 +361,8 @@ describe('backup and restore drill on the local stack', () => {
       expect(record.status).toBe('running');
       const b = await done;
       expect(b).toMatchObject({
-        status: 'verified',
+        status: 'succeeded',
+        verifiedAt: expect.any(String),
         target: 'payments-db',
         requestedBy: 'user:default/owner',
         reason: 'test',
@@ -375,7 +376,7 @@ describe('backup and restore drill on the local stack', () => {
       expect(fs.existsSync(`${file}.partial`)).toBe(false);
 
       const drill = await drillOf(service, target);
-      expect(drill).toMatchObject({ status: 'passed', backupId: b.id });
+      expect(drill).toMatchObject({ status: 'succeeded', backupId: b.id });
       expect(drill.restoreMs).toBeGreaterThan(0);
       expect(drill.backupAgeSeconds).toBeGreaterThanOrEqual(0);
       expect(drill.comparison!.every(c => c.ok)).toBe(true);
@@ -391,12 +392,15 @@ describe('backup and restore drill on the local stack', () => {
     const service = serviceFor(await migrated('SQLITE_3'), dir);
     const target = service.target('payments-s3');
     const b = await backUp(service, target);
-    expect(b.status).toBe('verified');
+    expect(b).toMatchObject({
+      status: 'succeeded',
+      verifiedAt: expect.any(String),
+    });
     expect(await s3Keys(`test/${RUN}/payments-s3/`)).toEqual([
       `test/${RUN}/${b.storageKey}`,
     ]);
     const drill = await drillOf(service, target, b.id);
-    expect(drill.status).toBe('passed');
+    expect(drill.status).toBe('succeeded');
     expect(drill.comparison!.every(c => c.ok)).toBe(true);
   });
 
@@ -420,13 +424,14 @@ describe('backup and restore drill on the local stack', () => {
       );
       const target = service.target('big-s3');
       const b = await backUp(service, target);
-      expect(`${b.status} ${b.error ?? ''}`).toBe('verified ');
+      expect(`${b.status} ${b.error ?? ''}`).toBe('succeeded ');
+      expect(b.verifiedAt).toBeDefined();
       expect(b.sizeBytes!).toBeGreaterThan(8 * 1024 * 1024);
       expect(b.tables).toEqual([
         { schema: 'public', table: 'big', rows: 400000 },
       ]);
       const drill = await drillOf(service, target);
-      expect(drill.status).toBe('passed');
+      expect(drill.status).toBe('succeeded');
     });
   });
 
@@ -452,7 +457,8 @@ describe('backup and restore drill on the local stack', () => {
       );
       const target = service.target('partitioned');
       const b = await backUp(service, target);
-      expect(`${b.status} ${b.error ?? ''}`).toBe('verified ');
+      expect(`${b.status} ${b.error ?? ''}`).toBe('succeeded ');
+      expect(b.verifiedAt).toBeDefined();
       // 2025-06-01 + 0..399 days: 214 rows fall in 2025, the rest in 2026
       const in2025 = Array.from(
         { length: 1000 },
@@ -463,7 +469,7 @@ describe('backup and restore drill on the local stack', () => {
         { schema: 'public', table: 'events_2026', rows: 1000 - in2025 },
       ]);
       const drill = await drillOf(service, target);
-      expect(drill.status).toBe('passed');
+      expect(drill.status).toBe('succeeded');
       expect(drill.comparison!.every(c => c.ok)).toBe(true);
     });
   });
@@ -536,7 +542,8 @@ describe('backup and restore drill on the local stack', () => {
       expect(Date.now() - t0).toBeLessThan(20_000);
       await trx.rollback();
       const after = await backUp(service, 'locked-db');
-      expect(`${after.status} ${after.error ?? ''}`).toBe('verified ');
+      expect(`${after.status} ${after.error ?? ''}`).toBe('succeeded ');
+      expect(after.verifiedAt).toBeDefined();
     });
   });
 
@@ -673,7 +680,8 @@ describe('backup and restore drill on the local stack', () => {
     expect(await service.store.verified('payments-db')).toEqual([]);
     // the engine freed the target: the next backup starts at once and verifies
     const after = await backUp(service, 'payments-db');
-    expect(`${after.status} ${after.error ?? ''}`).toBe('verified ');
+    expect(`${after.status} ${after.error ?? ''}`).toBe('succeeded ');
+    expect(after.verifiedAt).toBeDefined();
   });
 
   it('a pg_restore that hangs fails the drill at the whole-restore deadline, naming the key; its database is dropped and the next drill passes', async () => {
@@ -702,7 +710,8 @@ describe('backup and restore drill on the local stack', () => {
       (data.shipshape.backup as any).timeouts = { restoreMinutes: 0.05 };
     });
     const b = await backUp(service, 'payments-db');
-    expect(`${b.status} ${b.error ?? ''}`).toBe('verified ');
+    expect(`${b.status} ${b.error ?? ''}`).toBe('succeeded ');
+    expect(b.verifiedAt).toBeDefined();
     const t0 = Date.now();
     const hung = await drillOf(service, 'payments-db', b.id);
     const took = Date.now() - t0;
@@ -715,7 +724,7 @@ describe('backup and restore drill on the local stack', () => {
     expect(await drillDatabases()).not.toContain(hung.databaseName);
     // the engine freed the target: the next drill starts at once and passes
     const after = await drillOf(service, 'payments-db', b.id);
-    expect(`${after.status} ${after.error ?? ''}`).toBe('passed ');
+    expect(`${after.status} ${after.error ?? ''}`).toBe('succeeded ');
   });
 
   it('a drill of a stored object that is not a dump fails at restore and drops its database', async () => {
@@ -724,14 +733,17 @@ describe('backup and restore drill on the local stack', () => {
     const service = serviceFor(knex, localDir);
     const target = service.target('payments-db');
     const b = await backUp(service, target);
-    expect(b.status).toBe('verified');
+    expect(b).toMatchObject({
+      status: 'succeeded',
+      verifiedAt: expect.any(String),
+    });
     // Replaced whole, size and checksum recorded to match: only pg_restore can tell.
     const junk = Buffer.from(
       'this is not a PostgreSQL custom-format archive\n',
     );
     fs.writeFileSync(path.join(localDir, b.storageKey), junk);
     await knex('shipshape_backups')
-      .where({ id: b.id })
+      .where({ operation_id: b.id })
       .update({
         size_bytes: junk.length,
         sha256: createHash('sha256').update(junk).digest('hex'),
@@ -751,7 +763,10 @@ describe('backup and restore drill on the local stack', () => {
     const knex = await migrated('SQLITE_3');
     const good = serviceFor(knex, localDir);
     const b = await backUp(good, 'payments-db');
-    expect(b.status).toBe('verified');
+    expect(b).toMatchObject({
+      status: 'succeeded',
+      verifiedAt: expect.any(String),
+    });
     const service = serviceFor(knex, localDir, undefined, data => {
       data.shipshape.backup.drill.connection.port = closedPort();
     });
@@ -771,7 +786,10 @@ describe('backup and restore drill on the local stack', () => {
     const service = serviceFor(await migrated('SQLITE_3'), localDir);
     const target = service.target('payments-db');
     const b = await backUp(service, target);
-    expect(b.status).toBe('verified');
+    expect(b).toMatchObject({
+      status: 'succeeded',
+      verifiedAt: expect.any(String),
+    });
     const file = path.join(localDir, b.storageKey);
     const fd = fs.openSync(file, 'r+');
     const mid = Math.floor(b.sizeBytes! / 2);
@@ -812,9 +830,15 @@ describe('backup and restore drill on the local stack', () => {
       ).rejects.toThrow(
         /^backup:payments-db is busy: operation [0-9a-f-]{36} \(backup, requested by user:default\/o\) is running; wait for it to finish$/,
       );
-      expect((await first.done).status).toBe('verified');
+      expect(await first.done).toMatchObject({
+        status: 'succeeded',
+        verifiedAt: expect.any(String),
+      });
       // Once it is done, the next one may start.
-      expect((await backUp(b, 'payments-db')).status).toBe('verified');
+      expect(await backUp(b, 'payments-db')).toMatchObject({
+        status: 'succeeded',
+        verifiedAt: expect.any(String),
+      });
     },
   );
 
@@ -829,17 +853,24 @@ describe('backup and restore drill on the local stack', () => {
       const b2 = await backUp(service, target);
       const b3 = await backUp(service, target);
       // keepLast 2: the oldest is gone, from storage and as a record.
-      expect((await service.store.get(b1.id)).status).toBe('deleted');
+      expect(await service.store.get(b1.id)).toMatchObject({
+        status: 'succeeded',
+        deletedAt: expect.any(String),
+      });
       expect(fs.existsSync(path.join(localDir, b1.storageKey))).toBe(false);
       expect(fs.existsSync(path.join(localDir, b2.storageKey))).toBe(true);
       // A failed backup after them changes nothing.
       await backUp(service, 'wrong-password');
       // Everything older than maxAgeDays: all go but the last verified one.
       await knex('shipshape_backups')
-        .whereIn('id', [b2.id, b3.id])
-        .update({ started_at: new Date(Date.now() - 90 * 86_400_000) });
+        .whereIn('operation_id', [b2.id, b3.id])
+        .update({ taken_at: new Date(Date.now() - 90 * 86_400_000) });
       expect(await service.applyRetention(target)).toEqual([b2.id]);
-      expect((await service.store.get(b3.id)).status).toBe('verified');
+      expect(await service.store.get(b3.id)).toMatchObject({
+        status: 'succeeded',
+        verifiedAt: expect.any(String),
+        deletedAt: undefined,
+      });
       expect(fs.existsSync(path.join(localDir, b3.storageKey))).toBe(true);
     },
   );
@@ -964,7 +995,10 @@ describe('backup HTTP API', () => {
       if (backup.status !== 'running') break;
       await new Promise(r => setTimeout(r, 500));
     }
-    expect(backup.status).toBe('verified');
+    expect(backup).toMatchObject({
+      status: 'succeeded',
+      verifiedAt: expect.any(String),
+    });
     const drill = await request(server)
       .post(`${base}/payments-api/restore-drills`)
       .set('Authorization', as(OWNER))
@@ -980,7 +1014,7 @@ describe('backup HTTP API', () => {
       if (d.status !== 'running') break;
       await new Promise(r => setTimeout(r, 500));
     }
-    expect(d.status).toBe('passed');
+    expect(d.status).toBe('succeeded');
     const history = await request(server)
       .get(`${base}/payments-api/backups`)
       .set('Authorization', as(OWNER));
@@ -988,11 +1022,12 @@ describe('backup HTTP API', () => {
     expect(history.body.target).toBe('payments-db');
     expect(history.body.items[0]).toMatchObject({
       id: backup.id,
-      status: 'verified',
+      status: 'succeeded',
+      verifiedAt: backup.verifiedAt,
     });
     expect(history.body.items[0].drills[0]).toMatchObject({
       id: d.id,
-      status: 'passed',
+      status: 'succeeded',
     });
     expect(JSON.stringify(history.body)).not.toContain(stack.postgres.password);
   });

@@ -130,7 +130,10 @@ describe('backup copies (copyTo) against the stack S3', () => {
         requestedBy: 'user:default/tester',
       })
     ).done;
-    expect(first.status).toBe('verified');
+    expect(first).toMatchObject({
+      status: 'succeeded',
+      verifiedAt: expect.any(String),
+    });
     const [copy] = await copiesOf(knex, first.id);
     expect(copy).toMatchObject({
       status: 'verified',
@@ -157,7 +160,10 @@ describe('backup copies (copyTo) against the stack S3', () => {
         requestedBy: 'user:default/tester',
       })
     ).done;
-    expect(second.status).toBe('verified');
+    expect(second).toMatchObject({
+      status: 'succeeded',
+      verifiedAt: expect.any(String),
+    });
     expect(await inDrBucket(first.storageKey)).toBeUndefined();
     expect((await copiesOf(knex, first.id))[0].status).toBe('deleted');
     expect(await inDrBucket(second.storageKey)).toBe(second.sizeBytes);
@@ -188,7 +194,10 @@ describe('backup copies (copyTo) against the stack S3', () => {
           requestedBy: 'user:default/tester',
         })
       ).done;
-      expect(backup.status).toBe('verified');
+      expect(backup).toMatchObject({
+        status: 'succeeded',
+        verifiedAt: expect.any(String),
+      });
       const [copy] = await copiesOf(knex, backup.id);
       expect(copy.status).toBe('failed');
       expect(copy.failedStep).toBe('upload');

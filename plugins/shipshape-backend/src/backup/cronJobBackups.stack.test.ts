@@ -40,6 +40,7 @@ import {
 import { shipshapePlugin } from '../plugin';
 import { pgClient } from './pg';
 import { BackupService } from './service';
+import { isVerified } from './store';
 
 jest.setTimeout(300_000);
 
@@ -259,7 +260,8 @@ describe('CronJob backups: found, verified and recorded by the portal', () => {
     );
     await payments.destroy();
     expect(rec).toMatchObject({
-      status: 'verified',
+      status: 'succeeded',
+      verifiedAt: expect.any(String),
       method: 'cronjob',
       storageKey: key,
       sha256: good.manifest.sha256,
@@ -318,7 +320,7 @@ describe('CronJob backups: found, verified and recorded by the portal', () => {
         backupId: rec.id,
       })
     ).done;
-    expect(drill).toMatchObject({ status: 'passed', backupId: rec.id });
+    expect(drill).toMatchObject({ status: 'succeeded', backupId: rec.id });
     expect(drill.comparison!.every(c => c.ok)).toBe(true);
     // its temporary database is gone (other tests' drills may run beside this one)
     expect(drill.databaseName).toMatch(/^shipshape_drill_/);
@@ -527,7 +529,9 @@ describe('CronJob backups: found, verified and recorded by the portal', () => {
     const other = outcomes.find(o => o.outcome !== 'verified')!;
     expect(['known', 'skipped']).toContain(other.outcome);
     const records = await a.backups.store.byStorageKey(TARGET, key);
-    expect(records.map(r => r.status)).toEqual(['verified']);
+    expect(records.map(r => [r.status, isVerified(r)])).toEqual([
+      ['succeeded', true],
+    ]);
   });
 
   it('runs as a global scheduled task at the configured interval', async () => {
@@ -556,7 +560,11 @@ describe('CronJob backups: found, verified and recorded by the portal', () => {
     const key = await variant(good, () => {});
     await task.fn(new AbortController().signal);
     const [rec] = await backups.store.byStorageKey(TARGET, key);
-    expect(rec).toMatchObject({ status: 'verified', method: 'cronjob' });
+    expect(rec).toMatchObject({
+      status: 'succeeded',
+      verifiedAt: expect.any(String),
+      method: 'cronjob',
+    });
   });
 
   it('through the plugin: the scheduled pass verifies it, GET backups (the DR card’s history) lists it and backup-fresh passes on it', async () => {
@@ -637,7 +645,8 @@ describe('CronJob backups: found, verified and recorded by the portal', () => {
       expect(list.body.items).toEqual([
         expect.objectContaining({
           method: 'cronjob',
-          status: 'verified',
+          status: 'succeeded',
+          verifiedAt: expect.any(String),
           storageKey: key,
           sha256: good.manifest.sha256,
         }),

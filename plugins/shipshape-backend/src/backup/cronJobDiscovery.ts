@@ -17,6 +17,7 @@ import {
 import { BackupTarget, targetOfEntity } from './config';
 import { BackupStorage, StoredObject } from './storage';
 import { retried } from './runs/cronJob';
+import { isVerified } from './store';
 import type { BackupService } from './service';
 
 /** Who a found backup's verification is recorded as requested by. */
@@ -172,8 +173,8 @@ export async function discoverCronJobBackups(
         });
         result.backupId = record.id;
         const end = await done;
-        result.outcome = end.status === 'verified' ? 'verified' : 'failed';
-        if (end.status !== 'verified') {
+        result.outcome = isVerified(end) ? 'verified' : 'failed';
+        if (!isVerified(end)) {
           result.reason = `failed at ${end.failedStep}: ${end.error}`;
         }
       } catch (e) {

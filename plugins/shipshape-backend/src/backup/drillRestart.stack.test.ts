@@ -19,6 +19,7 @@ import { readBackupConfig } from './config';
 import { pgClient } from './pg';
 import { OperationEngine } from '../operations/engine';
 import { testEngine } from '../operations/__testUtils__/engine';
+import { recordRun } from './__testUtils__/runs';
 import { BackupService, DRILL_KIND } from './service';
 
 jest.setTimeout(60_000);
@@ -147,16 +148,21 @@ describe('a restarted backend and its interrupted restore drills (two instances,
   /** A verified backup record of `target` (its object is behind the hanging endpoint). */
   async function verifiedBackup(svc: BackupService, target: string) {
     const id = `${target}-backup-${Date.now()}`;
+    await recordRun(knex, {
+      id,
+      kind: 'backup',
+      target,
+      entityRef: `component:default/${target}`,
+      status: 'succeeded',
+    });
     await svc.store.start({
       id,
       target,
-      entityRef: `component:default/${target}`,
       storageType: 's3',
       storageKey: `${target}/${id}.dump`,
-      requestedBy: 'user:default/owner-user',
     });
     await svc.store.finish(id, {
-      status: 'verified',
+      end: 'verified',
       sizeBytes: 1,
       sha256: '0'.repeat(64),
       tables: [],
@@ -188,8 +194,6 @@ describe('a restarted backend and its interrupted restore drills (two instances,
       id: op.id,
       backupId,
       target,
-      entityRef: `component:default/${target}`,
-      requestedBy: 'user:default/owner-user',
       databaseName,
       step: 'fetch',
     });

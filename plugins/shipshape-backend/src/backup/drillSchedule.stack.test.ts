@@ -118,7 +118,10 @@ describe('scheduled restore drills (two replicas, one PostgreSQL)', () => {
         entityRef: 'component:default/payments-api',
         requestedBy: 'user:default/owner',
       });
-      expect((await done).status).toBe('verified');
+      expect(await done).toMatchObject({
+        status: 'succeeded',
+        verifiedAt: expect.any(String),
+      });
 
       // both replicas' passes at once: one starts the drill, the other skips it
       const [ra, rb] = await Promise.all([
@@ -130,7 +133,7 @@ describe('scheduled restore drills (two replicas, one PostgreSQL)', () => {
       );
       const started = both.filter(r => r.outcome === 'started');
       expect(started).toHaveLength(1);
-      expect(started[0].status).toBe('passed');
+      expect(started[0].status).toBe('succeeded');
       // the other pass saw the drill running (its record, or the engine's one-per-target rule)
       // or, had the drill already ended, not due
       const other = both.find(r => r !== started[0])!;
@@ -143,7 +146,7 @@ describe('scheduled restore drills (two replicas, one PostgreSQL)', () => {
       expect(drills).toHaveLength(1);
       expect(drills[0]).toMatchObject({
         id: started[0].drillId,
-        status: 'passed',
+        status: 'succeeded',
         requestedBy: SCHEDULED_DRILL_REQUESTER,
       });
       // graded after the drill, as the DR card's read does
@@ -164,7 +167,7 @@ describe('scheduled restore drills (two replicas, one PostgreSQL)', () => {
       );
       expect(byRef(later, 'component:default/payments-api')).toMatchObject({
         outcome: 'started',
-        status: 'passed',
+        status: 'succeeded',
       });
       expect(await a.service.store.drills(TARGET)).toHaveLength(2);
       await knex.destroy();

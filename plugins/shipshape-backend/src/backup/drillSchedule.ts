@@ -15,6 +15,7 @@ import {
 } from '@shipshape/plugin-shipshape-common';
 import { Knex } from 'knex';
 import { KubernetesClusters } from '../kubernetes/clusters';
+import { ACTIVE_STATUSES } from '../operations/store';
 import { targetOfEntity } from './config';
 import { ReadinessService } from '../readiness/service';
 import type { BackupService } from './service';
@@ -50,7 +51,7 @@ export interface ScheduledDrill {
   /** Why it was skipped, or when the next drill is due. */
   reason?: string;
   drillId?: string;
-  /** started: the drill's end status. */
+  /** started: the drill's end status (its operation's: succeeded or failed). */
   status?: string;
 }
 
@@ -112,7 +113,7 @@ export async function runDueDrills(
         continue;
       }
       const [last] = await service.store.drills(target.name, 1);
-      if (last?.status === 'running') {
+      if (last && ACTIVE_STATUSES.includes(last.status)) {
         skip(
           `restore drill ${last.id} of ${target.name} is running (started ${last.startedAt})`,
         );

@@ -19,7 +19,7 @@ import { RestoreDrills } from './runs/restoreDrill';
 export { BACKUP_KIND, DRILL_KIND } from './runs/context';
 
 function backupOutcome(b: BackupRecord): OperationOutcome {
-  const ok = b.status === 'verified' || b.status === 'succeeded';
+  const ok = BackupStore.succeeded(b);
   let reason = `failed at ${b.failedStep ?? 'start'}: ${
     b.error ?? 'no error recorded'
   }`;
@@ -32,7 +32,11 @@ function backupOutcome(b: BackupRecord): OperationOutcome {
   return {
     status: ok ? 'succeeded' : 'failed',
     reason,
-    result: { backupId: b.id, status: b.status, failedStep: b.failedStep },
+    result: {
+      backupId: b.id,
+      verifiedAt: b.verifiedAt,
+      failedStep: b.failedStep,
+    },
   };
 }
 

@@ -1,19 +1,10 @@
 import { NotFoundError } from '@backstage/errors';
 import { Knex } from 'knex';
 import { ChangeNotifier } from '../operations/changes';
+import { OperationStatus } from '../operations/store';
 import { isoOf, jsonOf, numberOf } from '../rows';
 import { TableCount } from './pg';
 
-/**
- * `verified`: a pg_dump backup the backend stored and verified itself. `succeeded`: an
- * in-cluster Job (the chart's CronJob) completed; the portal did not read its dump.
- */
-export type BackupStatus =
-  | 'running'
-  | 'verified'
-  | 'succeeded'
-  | 'failed'
-  | 'deleted';
 /** `cronjob`: a dump the chart's CronJob wrote, found and verified by the portal (runs/cronJob.ts). */
 export type BackupMethod = 'pg_dump' | 'in-cluster' | 'cronjob';
 export type BackupStep =
@@ -25,6 +16,9 @@ export type BackupStep =
   | 'job'
   | 'fetch'
   | 'manifest';
+/** A backup's or drill's status: its operation's (they are never rolled back). */
+export type RunStatus = Exclude<OperationStatus, 'rolled-back'>;
+
 export type DrillStep =
   | 'fetch'
   | 'checksum'
@@ -32,11 +26,17 @@ export type DrillStep =
   | 'restore'
   | 'compare';
 
+/**
+ * A backup: its run (the operation with its id: who, why, status, step, error, times) and the
+ * artefact the run made (shipshape_backups). `status` is the operation's, the one vocabulary
+ * of every run; whether the portal verified the dump and whether retention deleted it are
+ * facts of the artefact (`verifiedAt`, `deletedAt`), not statuses.
+ */
 export interface BackupRecord {
   id: string;
   target: string;
   entityRef: string;
-  status: BackupStatus;
+  status: RunStatus;
   method: BackupMethod;
   /** The step a running backup has reached (kept after it ends). */
   step?: BackupStep;
@@ -52,9 +52,18 @@ export interface BackupRecord {
   requestedBy: string;
   reason?: string;
   tables?: TableCount[];
+  /** When the dump's data was taken (a CronJob's: its snapshot); the RPO counts from it. */
   startedAt: string;
   finishedAt?: string;
+  /** When the portal re-read and checked the stored dump (pg_dump and CronJob backups). */
+  verifiedAt?: string;
+  /** When retention (the portal's, or the CronJob's for its dumps) deleted it. */
   deletedAt?: string;
+}
+
+/** A backup the portal verified and retention has not deleted: it counts, and can be drilled. */
+export function isVerified(b: Pick<BackupRecord, 'verifiedAt' | 'deletedAt'>) {
+  return b.verifiedAt !== undefined && b.deletedAt === undefined;
 }
 
 export interface TableComparison {
@@ -64,12 +73,13 @@ export interface TableComparison {
   ok: boolean;
 }
 
+/** A restore drill: its run (the operation) and its results (shipshape_restore_drills). */
 export interface DrillRecord {
   id: string;
   backupId: string;
   target: string;
   entityRef: string;
-  status: 'running' | 'passed' | 'failed';
+  status: RunStatus;
   /** The step a running drill has reached (kept after it ends). */
   step?: DrillStep;
   failedStep?: DrillStep | 'abandoned';
@@ -86,12 +96,36 @@ export interface DrillRecord {
   finishedAt?: string;
 }
 
+const OPS = 'shipshape_operations';
 const BACKUPS = 'shipshape_backups';
 const DRILLS = 'shipshape_restore_drills';
 
+/** The run's columns of a backup's or drill's operation (joined as `o`). */
+const RUN_COLUMNS = [
+  'o.entity_ref',
+  'o.status',
+  'o.step',
+  'o.failed_step',
+  'o.error',
+  'o.requested_by',
+  'o.reason',
+  'o.created_at',
+  'o.finished_at',
+];
+
+const backups = (db: Knex) =>
+  db(`${BACKUPS} as b`)
+    .join(`${OPS} as o`, 'o.id', 'b.operation_id')
+    .select('b.*', ...RUN_COLUMNS);
+
+const drillRows = (db: Knex) =>
+  db(`${DRILLS} as d`)
+    .join(`${OPS} as o`, 'o.id', 'd.operation_id')
+    .select('d.*', ...RUN_COLUMNS);
+
 function toBackup(r: any): BackupRecord {
   return {
-    id: r.id,
+    id: r.operation_id,
     target: r.target,
     entityRef: r.entity_ref,
     status: r.status,
@@ -108,15 +142,16 @@ function toBackup(r: any): BackupRecord {
     requestedBy: r.requested_by,
     reason: r.reason ?? undefined,
     tables: jsonOf(r.tables),
-    startedAt: isoOf(r.started_at)!,
+    startedAt: isoOf(r.taken_at)!,
     finishedAt: isoOf(r.finished_at),
+    verifiedAt: isoOf(r.verified_at),
     deletedAt: isoOf(r.deleted_at),
   };
 }
 
 function toDrill(r: any): DrillRecord {
   return {
-    id: r.id,
+    id: r.operation_id,
     backupId: r.backup_id,
     target: r.target,
     entityRef: r.entity_ref,
@@ -129,51 +164,48 @@ function toDrill(r: any): DrillRecord {
     backupAgeSeconds: numberOf(r.backup_age_seconds),
     comparison: jsonOf(r.comparison),
     databaseName: r.database_name ?? undefined,
-    startedAt: isoOf(r.started_at)!,
+    startedAt: isoOf(r.created_at)!,
     finishedAt: isoOf(r.finished_at),
   };
 }
 
-/** Backup and drill records in the plugin's database. */
+/**
+ * Backups and drills in the plugin's database: the run is the operation (the engine's row,
+ * with the step, failed step and error the run writes), the artefact or result a row keyed
+ * by the operation's id.
+ */
 export class BackupStore {
-  /** News about a backup or drill written by this process (step, outcome), for long polls. */
-  readonly changes = new ChangeNotifier();
-
-  constructor(private readonly db: Knex) {}
+  /**
+   * @param changes news about a backup or drill written by this process (step, outcome), for
+   *   long polls: its operation's notifier (OperationStore.changes), which also has the news
+   *   of the run's end, claim and log.
+   */
+  constructor(
+    private readonly db: Knex,
+    readonly changes: ChangeNotifier = new ChangeNotifier(),
+  ) {}
 
   /**
-   * Records a running backup. Its id is its operation's: the operations engine holds the
-   * target (one backup per target across replicas), heartbeats the run and hands an
-   * interrupted one to a live replica, whose handler ends this record.
+   * Records the artefact of a backup run. Its id is its operation's, which holds who asked,
+   * why and the run's state: the operations engine holds the target (one backup per target
+   * across replicas), heartbeats the run and hands an interrupted one to a live replica,
+   * whose handler ends it.
    */
   async start(
-    rec: Pick<
-      BackupRecord,
-      | 'id'
-      | 'target'
-      | 'entityRef'
-      | 'storageType'
-      | 'storageKey'
-      | 'requestedBy'
-      | 'reason'
-    > &
+    rec: Pick<BackupRecord, 'id' | 'target' | 'storageType' | 'storageKey'> &
       Partial<Pick<BackupRecord, 'method' | 'location' | 'step' | 'startedAt'>>,
   ): Promise<void> {
     await this.db(BACKUPS).insert({
-      id: rec.id,
+      operation_id: rec.id,
       target: rec.target,
-      entity_ref: rec.entityRef,
-      status: 'running',
       method: rec.method ?? 'pg_dump',
-      step: rec.step ?? null,
       location: rec.location ?? null,
       storage_type: rec.storageType,
       storage_key: rec.storageKey,
-      requested_by: rec.requestedBy,
-      reason: rec.reason ?? null,
-      // a CronJob's backup started when its snapshot was taken, not when it was found
-      started_at: rec.startedAt ? new Date(rec.startedAt) : new Date(),
+      // a CronJob's backup was taken when its snapshot was, not when it was found
+      taken_at: rec.startedAt ? new Date(rec.startedAt) : new Date(),
     });
+    if (rec.step) await this.setRunStep(rec.id, rec.step);
   }
 
   /** The records of a target's backups stored under `storageKey` (CronJob backups), newest first. */
@@ -181,26 +213,58 @@ export class BackupStore {
     target: string,
     storageKey: string,
   ): Promise<BackupRecord[]> {
-    const rows = await this.db(BACKUPS)
-      .where({ target, storage_key: storageKey })
-      .orderBy('finished_at', 'desc');
+    const rows = await backups(this.db)
+      .where({ 'b.target': target, 'b.storage_key': storageKey })
+      .orderBy('o.finished_at', 'desc');
     return rows.map(toBackup);
+  }
+
+  /** The step a running backup or drill has reached, on its operation. */
+  private async setRunStep(id: string, step: BackupStep | DrillStep) {
+    await this.db(OPS).where({ id, status: 'running' }).update({ step });
+  }
+
+  /**
+   * Records why a run failed on its operation, once, unless the run already recorded its
+   * success (`succeeded`: the artefact's or result's condition): a stopped runner's record
+   * stays as the runner that took over left it. True when it was written.
+   */
+  private async recordFailure(
+    db: Knex,
+    id: string,
+    failure: { failedStep?: string; error?: string },
+    succeeded: (q: Knex.QueryBuilder) => Knex.QueryBuilder,
+  ): Promise<boolean> {
+    const n = await db(OPS)
+      .where({ id, status: 'running' })
+      .whereNull('error')
+      .whereNotExists(q => succeeded(q))
+      .update({
+        failed_step: failure.failedStep ?? null,
+        error: failure.error ?? 'no error recorded',
+      });
+    return n === 1;
   }
 
   /** Records the step a running backup has reached (and, optionally, where it runs). */
   async setStep(id: string, step: BackupStep, location?: string) {
-    await this.db(BACKUPS)
-      .where({ id, status: 'running' })
-      .update(location ? { step, location } : { step });
+    await this.setRunStep(id, step);
+    if (location) {
+      await this.db(BACKUPS).where({ operation_id: id }).update({ location });
+    }
     this.changes.notify(id);
   }
 
+  /**
+   * Records how a backup run ended (not a status: the operation's follows when the engine ends
+   * it): `verified` records the artefact the portal checked, `completed` one it did not read (an
+   * in-cluster Job), `failed` why on the operation (once, and not after a verification).
+   */
   async finish(
     id: string,
-    fields: Partial<
+    fields: { end: 'verified' | 'completed' | 'failed' } & Partial<
       Pick<
         BackupRecord,
-        | 'status'
         | 'failedStep'
         | 'error'
         | 'sizeBytes'
@@ -211,134 +275,165 @@ export class BackupStore {
     >,
     db: Knex = this.db,
   ) {
-    await db(BACKUPS)
-      .where({ id, status: 'running' })
-      .update({
-        status: fields.status,
-        failed_step: fields.failedStep ?? null,
-        error: fields.error ?? null,
-        size_bytes: fields.sizeBytes ?? null,
-        sha256: fields.sha256 ?? null,
-        duration_ms: fields.durationMs ?? null,
-        tables: fields.tables ? JSON.stringify(fields.tables) : null,
-        finished_at: new Date(),
-      });
+    if (fields.end === 'failed') {
+      const written = await this.recordFailure(db, id, fields, q =>
+        q
+          .select(db.raw('1'))
+          .from(BACKUPS)
+          .where({ operation_id: id })
+          .whereNotNull('verified_at'),
+      );
+      if (written && fields.durationMs !== undefined) {
+        await db(BACKUPS)
+          .where({ operation_id: id })
+          .update({ duration_ms: fields.durationMs });
+      }
+    } else {
+      await db(BACKUPS)
+        .where({ operation_id: id })
+        .update({
+          size_bytes: fields.sizeBytes ?? null,
+          sha256: fields.sha256 ?? null,
+          duration_ms: fields.durationMs ?? null,
+          tables: fields.tables ? JSON.stringify(fields.tables) : null,
+          verified_at: fields.end === 'verified' ? new Date() : null,
+        });
+    }
     this.changes.notify(id);
+  }
+
+  /** Whether a backup run recorded its success (its artefact), so its operation succeeds. */
+  static succeeded(b: BackupRecord): boolean {
+    return (
+      b.error === undefined &&
+      (b.verifiedAt !== undefined ||
+        (b.method === 'in-cluster' && b.durationMs !== undefined))
+    );
   }
 
   async markDeleted(id: string) {
     await this.db(BACKUPS)
-      .where({ id })
-      .update({ status: 'deleted', deleted_at: new Date() });
+      .where({ operation_id: id })
+      .update({ deleted_at: new Date() });
   }
 
   async get(id: string): Promise<BackupRecord> {
-    const r = await this.db(BACKUPS).where({ id }).first();
+    const r = await backups(this.db).where({ 'b.operation_id': id }).first();
     if (!r) throw new NotFoundError(`No backup with id '${id}'`);
     return toBackup(r);
   }
 
   async list(target: string, limit = 50): Promise<BackupRecord[]> {
-    const rows = await this.db(BACKUPS)
-      .where({ target })
-      .orderBy('started_at', 'desc')
+    const rows = await backups(this.db)
+      .where({ 'b.target': target })
+      .orderBy('b.taken_at', 'desc')
       .limit(limit);
     return rows.map(toBackup);
   }
 
+  /** The target's verified backups retention has not deleted, newest first. */
   async verified(target: string): Promise<BackupRecord[]> {
-    const rows = await this.db(BACKUPS)
-      .where({ target, status: 'verified' })
-      .orderBy('started_at', 'desc');
+    const rows = await backups(this.db)
+      .where({ 'b.target': target })
+      .whereNotNull('b.verified_at')
+      .whereNull('b.deleted_at')
+      .orderBy('b.taken_at', 'desc');
     return rows.map(toBackup);
   }
 
+  /** Records the results row of a drill run (its operation holds who asked and its state). */
   async startDrill(
     rec: Pick<
       DrillRecord,
-      | 'id'
-      | 'backupId'
-      | 'target'
-      | 'entityRef'
-      | 'requestedBy'
-      | 'databaseName'
-      | 'backupAgeSeconds'
+      'id' | 'backupId' | 'target' | 'databaseName' | 'backupAgeSeconds'
     > &
       Partial<Pick<DrillRecord, 'step'>>,
   ) {
     await this.db(DRILLS).insert({
-      id: rec.id,
+      operation_id: rec.id,
       backup_id: rec.backupId,
       target: rec.target,
-      entity_ref: rec.entityRef,
-      status: 'running',
-      requested_by: rec.requestedBy,
       database_name: rec.databaseName ?? null,
       backup_age_seconds: rec.backupAgeSeconds ?? null,
-      step: rec.step ?? null,
-      started_at: new Date(),
     });
+    if (rec.step) await this.setRunStep(rec.id, rec.step);
   }
 
   /** Records the step a running drill has reached. */
   async setDrillStep(id: string, step: DrillStep) {
-    await this.db(DRILLS).where({ id, status: 'running' }).update({ step });
+    await this.setRunStep(id, step);
     this.changes.notify(id);
   }
 
-  /** Adds to a finished drill's error (what happened to its temporary database). */
+  /** Adds to a failed drill's error (what happened to its temporary database). */
   async appendDrillError(id: string, text: string) {
-    const r = await this.db(DRILLS).where({ id }).first();
+    const r = await this.db(OPS).where({ id }).first();
     if (!r) return;
-    await this.db(DRILLS)
+    await this.db(OPS)
       .where({ id })
       .update({ error: `${r.error ?? ''}${text}` });
     this.changes.notify(id);
   }
 
+  /**
+   * Records how a drill run ended (the operation's status follows when the engine ends it):
+   * `passed` records its results, `failed` why on the operation (once, and not after a pass)
+   * with what it measured.
+   */
   async finishDrill(
     id: string,
-    fields: Pick<
+    fields: { end: 'passed' | 'failed' } & Pick<
       DrillRecord,
-      'status' | 'failedStep' | 'error' | 'restoreMs' | 'comparison'
+      'failedStep' | 'error' | 'restoreMs' | 'comparison'
     >,
     db: Knex = this.db,
   ) {
-    // only a running drill: one a restarted instance abandoned keeps its record
-    await db(DRILLS)
-      .where({ id, status: 'running' })
-      .update({
-        status: fields.status,
-        failed_step: fields.failedStep ?? null,
-        error: fields.error ?? null,
-        restore_ms: fields.restoreMs ?? null,
-        comparison: fields.comparison
-          ? JSON.stringify(fields.comparison)
-          : null,
-        finished_at: new Date(),
-      });
+    const results = {
+      restore_ms: fields.restoreMs ?? null,
+      comparison: fields.comparison ? JSON.stringify(fields.comparison) : null,
+    };
+    if (fields.end === 'passed') {
+      await db(DRILLS).where({ operation_id: id }).update(results);
+    } else {
+      const written = await this.recordFailure(db, id, fields, q =>
+        q
+          .select(db.raw('1'))
+          .from(DRILLS)
+          .where({ operation_id: id })
+          .whereNotNull('comparison'),
+      );
+      if (written) {
+        await db(DRILLS).where({ operation_id: id }).update(results);
+      }
+    }
     this.changes.notify(id);
   }
 
+  /** Whether a drill run recorded its pass (its comparison, no error), so its operation succeeds. */
+  static passed(d: DrillRecord): boolean {
+    return d.error === undefined && d.comparison !== undefined;
+  }
+
   async getDrill(id: string): Promise<DrillRecord> {
-    const r = await this.db(DRILLS).where({ id }).first();
+    const r = await drillRows(this.db).where({ 'd.operation_id': id }).first();
     if (!r) throw new NotFoundError(`No restore drill with id '${id}'`);
     return toDrill(r);
   }
 
   /** The temporary databases of drills still running (on any replica): never swept. */
   async runningDrillDatabases(): Promise<string[]> {
-    const rows = await this.db(DRILLS)
-      .where({ status: 'running' })
-      .whereNotNull('database_name')
-      .select('database_name');
+    const rows = await this.db(`${DRILLS} as d`)
+      .join(`${OPS} as o`, 'o.id', 'd.operation_id')
+      .whereIn('o.status', ['queued', 'running'])
+      .whereNotNull('d.database_name')
+      .select('d.database_name');
     return rows.map(r => r.database_name);
   }
 
   async drills(target: string, limit = 50): Promise<DrillRecord[]> {
-    const rows = await this.db(DRILLS)
-      .where({ target })
-      .orderBy('started_at', 'desc')
+    const rows = await drillRows(this.db)
+      .where({ 'd.target': target })
+      .orderBy('o.created_at', 'desc')
       .limit(limit);
     return rows.map(toDrill);
   }

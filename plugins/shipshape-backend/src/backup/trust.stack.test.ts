@@ -17,6 +17,7 @@ import path from 'path';
 import request from 'supertest';
 import { connectDatabase } from '../database';
 import { testEngine } from '../operations/__testUtils__/engine';
+import { recordRun } from './__testUtils__/runs';
 import { shipshapePlugin } from '../plugin';
 import {
   readLocalStack,
@@ -27,6 +28,7 @@ import { componentWith } from '../rollout/__testUtils__/api';
 import { readBackupConfig } from './config';
 import { countTables, pgClient } from './pg';
 import { BackupService } from './service';
+import { isVerified } from './store';
 
 // The trust boundary of backups: an entity's backup-target annotation is a claim, the
 // target's allowedEntities (app-config) decides; the drill role is CREATEDB only; readers
@@ -245,16 +247,21 @@ describe('a rogue entity naming payments-db', () => {
     knex = await migrated();
     service = serviceOf(knex);
     existing = await takeBackup();
-    if (existing.status !== 'verified') {
+    if (!isVerified(existing)) {
       throw new Error(`the setup backup failed: ${existing.error}`);
     }
     // a drill running on another replica holds its database; a crash left another
+    await recordRun(knex, {
+      id: `${RUN}-running-drill`,
+      kind: 'restore-drill',
+      target: 'payments-db',
+      entityRef: 'component:default/payments-api',
+      requestedBy: OWNER,
+    });
     await service.store.startDrill({
       id: `${RUN}-running-drill`,
       backupId: existing.id,
       target: 'payments-db',
-      entityRef: 'component:default/payments-api',
-      requestedBy: OWNER,
       databaseName: held,
       step: 'restore',
     });
@@ -375,7 +382,8 @@ describe('a rogue entity naming payments-db', () => {
     const [item] = res.body.items;
     expect(item).toMatchObject({
       id: existing.id,
-      status: 'verified',
+      status: 'succeeded',
+      verifiedAt: existing.verifiedAt,
       sizeBytes: existing.sizeBytes,
       tableCount: existing.tables!.length,
       rowCount: existing.tables!.reduce((n, t) => n + t.rows, 0),
@@ -464,7 +472,7 @@ describe('a rogue entity naming payments-db', () => {
     expect(byId(failed.id)).toMatchObject({
       status: 'failed',
       outcomeReason: `failed at dump ${withheld}`,
-      result: { status: 'failed', failedStep: 'dump' },
+      result: { failedStep: 'dump' },
     });
     expect(byId(failed.id).input).toEqual({
       target: 'locked-db',
@@ -502,7 +510,7 @@ describe('the drill connection', () => {
       requestedBy: OWNER,
     };
     const backup = await (await service.startBackup({ target, ...by })).done;
-    expect(backup.status).toBe('verified');
+    expect(isVerified(backup)).toBe(true);
     const drill = await (await service.startDrill({ target, ...by })).done;
     expect(drill).toMatchObject({
       status: 'failed',
@@ -523,12 +531,17 @@ describe('the drill connection', () => {
     }
     // a drill of this portal is running (on another replica) in 'recorded'
     const backup = (await service.store.verified('local-db'))[0];
+    await recordRun(knex, {
+      id: `${RUN}-recorded`,
+      kind: 'restore-drill',
+      target: 'local-db',
+      entityRef: 'component:default/payments-api',
+      requestedBy: OWNER,
+    });
     await service.store.startDrill({
       id: `${RUN}-recorded`,
       backupId: backup?.id ?? 'none',
       target: 'local-db',
-      entityRef: 'component:default/payments-api',
-      requestedBy: OWNER,
       databaseName: name('recorded'),
       step: 'restore',
     });
@@ -611,11 +624,14 @@ describe('retention on real backups', () => {
     const ids: Record<string, string> = {};
     for (const [name, at] of Object.entries(history)) {
       const b = await take();
-      expect(b.status).toBe('verified');
+      expect(b).toMatchObject({
+        status: 'succeeded',
+        verifiedAt: expect.any(String),
+      });
       ids[name] = b.id;
       await knex('shipshape_backups')
-        .where({ id: b.id })
-        .update({ started_at: new Date(at) });
+        .where({ operation_id: b.id })
+        .update({ taken_at: new Date(at) });
     }
     const burst = [];
     for (let i = 0; i < 4; i++) burst.push(await take());
@@ -623,9 +639,7 @@ describe('retention on real backups', () => {
       service.store
         .get(id)
         .then(
-          b =>
-            b.status === 'verified' &&
-            fs.existsSync(path.join(dir, b.storageKey)),
+          b => isVerified(b) && fs.existsSync(path.join(dir, b.storageKey)),
         );
     // the burst is younger than minAgeHours: all of it and all history stay
     for (const id of [...Object.values(ids), ...burst.map(b => b.id)]) {
@@ -644,7 +658,10 @@ describe('retention on real backups', () => {
       expect(await exists(id)).toBe(true);
     }
     for (const id of deleted) {
-      expect((await service.store.get(id)).status).toBe('deleted');
+      expect(await service.store.get(id)).toMatchObject({
+        status: 'succeeded',
+        deletedAt: expect.any(String),
+      });
       expect(await exists(id)).toBe(false);
     }
   });

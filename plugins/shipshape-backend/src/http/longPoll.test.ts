@@ -1,7 +1,7 @@
-import { randomUUID } from 'crypto';
 import { EventEmitter } from 'events';
 import { BackupStore } from '../backup/store';
 import { databases, migrated } from '../operations/__testUtils__/databases';
+import { OperationStore } from '../operations/store';
 import { longPoll } from './longPoll';
 
 jest.setTimeout(60_000);
@@ -11,15 +11,23 @@ describe('longPoll over backup records', () => {
   it.each(databases.eachSupportedId())(
     'answers when the backup moves to its next step and when it ends, on %p',
     async databaseId => {
-      const store = new BackupStore(await migrated(databaseId));
-      const id = randomUUID();
+      const knex = await migrated(databaseId);
+      // a backup is its operation (the run) and its artefact row; one notifier has both's news
+      const ops = OperationStore.create(knex);
+      const store = new BackupStore(knex, ops.changes);
+      const { id } = await ops.create({
+        kind: 'backup',
+        entityRef: 'component:default/x',
+        target: 'backup:db',
+        requestedBy: 'user:default/a',
+        input: { target: 'db' },
+      });
+      await ops.claim(id, 'replica-a');
       await store.start({
         id,
         target: 'db',
-        entityRef: 'component:default/x',
         storageType: 'local',
         storageKey: `db/${id}`,
-        requestedBy: 'user:default/a',
         step: 'dump',
       });
       const follow = async (write: () => Promise<void>) => {
@@ -44,10 +52,12 @@ describe('longPoll over backup records', () => {
 
       const step = await follow(() => store.setStep(id, 'upload'));
       expect(step.seen).toMatchObject({ status: 'running', step: 'upload' });
-      const end = await follow(() =>
-        store.finish(id, { status: 'verified', sizeBytes: 1 }),
-      );
-      expect(end.seen).toMatchObject({ status: 'verified' });
+      const end = await follow(async () => {
+        await store.finish(id, { end: 'verified', sizeBytes: 1 });
+        await ops.finish(id, 'succeeded', {}, 'verified');
+      });
+      expect(end.seen).toMatchObject({ status: 'succeeded', sizeBytes: 1 });
+      expect(end.seen.verifiedAt).toBeDefined();
       // eslint-disable-next-line no-console
       console.log(
         `backup news -> long poll answer, ${databaseId}: step ${step.latencyMs} ms, end ${end.latencyMs} ms`,

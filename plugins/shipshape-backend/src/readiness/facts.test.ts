@@ -79,12 +79,12 @@ describe('the evidence the backup checks name', () => {
       } as any);
     expect(
       inClusterFact([
-        b('pg_dump', 'verified', '3'),
+        b('pg_dump', 'succeeded', '3'),
         b('in-cluster', 'succeeded', '2'),
         b('in-cluster', 'failed', '1'),
       ]),
     ).toEqual({ at: '2', status: 'succeeded', location: 'local/x/job/2' });
-    expect(inClusterFact([b('pg_dump', 'verified', '3')])).toBeUndefined();
+    expect(inClusterFact([b('pg_dump', 'succeeded', '3')])).toBeUndefined();
   });
 });
 

@@ -19,7 +19,7 @@ import {
 import { findBackupCronJob, jobOutcome } from '../backup/inCluster';
 import { verifiedCopyOf } from '../backup/copies';
 import { BackupConfig, BackupTarget, StorageConfig } from '../backup/config';
-import { BackupRecord } from '../backup/store';
+import { BackupRecord, isVerified } from '../backup/store';
 import { withDeadline } from '../http/deadline';
 
 const ZONE = 'topology.kubernetes.io/zone';
@@ -305,9 +305,9 @@ export async function readClusterFacts(
  */
 export async function secondCopyFact(
   knex: Knex,
-  backups: Array<{ id: string; status: string }>,
+  backups: BackupRecord[],
 ): Promise<DrReadinessInput['secondCopy']> {
-  const latest = backups.find(b => b.status === 'verified');
+  const latest = backups.find(isVerified);
   if (!latest) return undefined;
   const copy = await verifiedCopyOf(knex, latest.id);
   return copy && { location: copy.location };

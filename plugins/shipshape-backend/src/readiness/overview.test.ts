@@ -112,49 +112,90 @@ async function seed(knex: Knex) {
   await grade('component:default/legacy-api', 'pass', ago(60), 'staging');
 
   let n = 0;
-  const backup = (target: string, status: string, at: Date) =>
-    knex('shipshape_backups').insert({
-      id: `b${n++}`,
-      target,
-      entity_ref: `component:default/${target.replace('-db', '-api')}`,
-      status,
-      storage_type: 'local',
-      storage_key: `secret/${target}/${n}.dump`,
-      requested_by: 'user:default/sre',
-      error:
-        status === 'failed' ? 'connect orders.internal:5432 refused' : null,
-      started_at: at,
-    });
-  await backup('orders-db', 'verified', ago(3600));
-  await backup('orders-db', 'verified', ago(600));
-  await backup('orders-db', 'running', ago(30));
-  await backup('payments-db', 'verified', ago(7200));
-  // newer, but failed or deleted: not a verified backup
-  await backup('payments-db', 'failed', ago(300));
-  await backup('payments-db', 'deleted', ago(200));
-
-  const drill = (
+  // a backup or drill is an operation (the run) with its artefact or results keyed by its id
+  const run = (
+    id: string,
+    kind: string,
     target: string,
     status: string,
     at: Date,
-    restoreMs: number | null,
+    error: string | null,
   ) =>
-    knex('shipshape_restore_drills').insert({
-      id: `d${n++}`,
-      backup_id: 'b0',
-      target,
+    knex('shipshape_operations').insert({
+      id,
+      kind,
       entity_ref: `component:default/${target.replace('-db', '-api')}`,
+      target: `${kind}:${target}#${id}`,
       status,
       requested_by: 'user:default/sre',
+      input: '{}',
+      error,
+      created_at: at,
+      updated_at: at,
+    });
+  const backup = async (
+    target: string,
+    status: 'succeeded' | 'failed' | 'running',
+    at: Date,
+    facts: { verified?: boolean; deleted?: boolean } = {},
+  ) => {
+    const id = `b${n++}`;
+    await run(
+      id,
+      'backup',
+      target,
+      status,
+      at,
+      status === 'failed' ? 'connect orders.internal:5432 refused' : null,
+    );
+    await knex('shipshape_backups').insert({
+      operation_id: id,
+      target,
+      storage_type: 'local',
+      storage_key: `secret/${target}/${n}.dump`,
+      taken_at: at,
+      verified_at: facts.verified ? at : null,
+      deleted_at: facts.deleted ? at : null,
+    });
+  };
+  await backup('orders-db', 'succeeded', ago(3600), { verified: true });
+  await backup('orders-db', 'succeeded', ago(600), { verified: true });
+  await backup('orders-db', 'running', ago(30));
+  await backup('payments-db', 'succeeded', ago(7200), { verified: true });
+  // newer, but failed, deleted or never verified (an in-cluster Job): not a verified backup
+  await backup('payments-db', 'failed', ago(300));
+  await backup('payments-db', 'succeeded', ago(200), {
+    verified: true,
+    deleted: true,
+  });
+  await backup('payments-db', 'succeeded', ago(100));
+
+  const drill = async (
+    target: string,
+    status: 'succeeded' | 'failed',
+    at: Date,
+    restoreMs: number | null,
+  ) => {
+    const id = `d${n++}`;
+    await run(
+      id,
+      'restore-drill',
+      target,
+      status,
+      at,
+      status === 'failed' ? 'pg_restore on orders.internal failed' : null,
+    );
+    await knex('shipshape_restore_drills').insert({
+      operation_id: id,
+      backup_id: 'b0',
+      target,
       restore_ms: restoreMs,
       database_name: 'shipshape_drill_secret',
-      error:
-        status === 'failed' ? 'pg_restore on orders.internal failed' : null,
-      started_at: at,
     });
+  };
   await drill('orders-db', 'failed', ago(86400), null);
-  await drill('orders-db', 'passed', ago(3000), 30_000);
-  await drill('payments-db', 'passed', ago(5000), 90_000);
+  await drill('orders-db', 'succeeded', ago(3000), 30_000);
+  await drill('payments-db', 'succeeded', ago(5000), 90_000);
 }
 
 describe('GET /dr/overview', () => {
@@ -222,7 +263,7 @@ describe('GET /dr/overview', () => {
         rpoSeconds: 900,
         rtoSeconds: 3600,
         backupWithinRpo: true,
-        lastDrillStatus: 'passed',
+        lastDrillStatus: 'succeeded',
         restoreMs: 30_000,
         restoreWithinRto: true,
       });
@@ -243,7 +284,7 @@ describe('GET /dr/overview', () => {
         rpoSeconds: 900,
         rtoSeconds: 60,
         backupWithinRpo: false,
-        lastDrillStatus: 'passed',
+        lastDrillStatus: 'succeeded',
         restoreMs: 90_000,
         restoreWithinRto: false,
       });

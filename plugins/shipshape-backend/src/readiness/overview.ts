@@ -13,6 +13,7 @@ import { Knex } from 'knex';
 import { BackupConfig, targetOfEntity } from '../backup/config';
 import { catalogPages } from '../catalogPages';
 import { isoOf, numberOf } from '../rows';
+import { RunStatus } from '../backup/store';
 import { GetDrOverview } from '../schema/openapi';
 import { DrOverview, DrOverviewRow } from '../schema/openapi/generated/models';
 import { DR_SERVICES_FILTER, GRADED_ENVIRONMENT } from './service';
@@ -230,7 +231,7 @@ export class DrOverviewService {
       backupAt?: string;
       drill?: {
         startedAt: string;
-        status: 'running' | 'passed' | 'failed';
+        status: RunStatus;
         restoreMs?: number;
       };
     },
@@ -295,43 +296,47 @@ export class DrOverviewService {
     );
   }
 
-  /** The start of the newest verified backup of each target: one query. */
+  /** When the data of the newest verified backup of each target was taken: one query. */
   private async latestVerifiedBackups(targets: string[]) {
     if (!targets.length) return new Map<string, string>();
-    const rows: Array<{ target: string; started_at: unknown }> = await this.deps
+    const rows: Array<{ target: string; taken_at: unknown }> = await this.deps
       .knex('shipshape_backups')
-      .where({ status: 'verified' })
+      .whereNotNull('verified_at')
+      .whereNull('deleted_at')
       .whereIn('target', targets)
       .groupBy('target')
       .select('target')
-      .max({ started_at: 'started_at' });
-    return new Map(rows.map(r => [r.target, isoOf(r.started_at)!] as const));
+      .max({ taken_at: 'taken_at' });
+    return new Map(rows.map(r => [r.target, isoOf(r.taken_at)!] as const));
   }
 
-  /** The newest restore drill of each target (its status and restore time): one query. */
+  /** The newest restore drill of each target (its run's status and restore time): one query. */
   private async latestDrills(targets: string[]) {
     type Drill = {
       startedAt: string;
-      status: 'running' | 'passed' | 'failed';
+      status: RunStatus;
       restoreMs?: number;
     };
     const result = new Map<string, Drill>();
     if (!targets.length) return result;
     const { knex } = this.deps;
-    const newest = knex('shipshape_restore_drills')
-      .whereIn('target', targets)
-      .groupBy('target')
-      .select('target')
-      .max({ started_at: 'started_at' });
-    const rows = await knex('shipshape_restore_drills as d')
+    const drills = () =>
+      knex('shipshape_restore_drills as d')
+        .join('shipshape_operations as o', 'o.id', 'd.operation_id')
+        .whereIn('d.target', targets);
+    const newest = drills()
+      .groupBy('d.target')
+      .select('d.target as target')
+      .max({ created_at: 'o.created_at' });
+    const rows = await drills()
       .join(newest.as('n'), function on() {
-        this.on('d.target', 'n.target').andOn('d.started_at', 'n.started_at');
+        this.on('d.target', 'n.target').andOn('o.created_at', 'n.created_at');
       })
-      .select('d.target', 'd.status', 'd.started_at', 'd.restore_ms')
-      .orderBy('d.id');
+      .select('d.target', 'o.status', 'o.created_at', 'd.restore_ms')
+      .orderBy('d.operation_id');
     for (const r of rows) {
       result.set(r.target, {
-        startedAt: isoOf(r.started_at)!,
+        startedAt: isoOf(r.created_at)!,
         status: r.status,
         restoreMs: numberOf(r.restore_ms),
       });

@@ -21,6 +21,7 @@ import {
 import { Knex } from 'knex';
 import { BackupTarget, targetOfEntity } from '../backup/config';
 import type { BackupService } from '../backup/service';
+import { isVerified } from '../backup/store';
 import { catalogPages } from '../catalogPages';
 import { KubernetesClusters } from '../kubernetes/clusters';
 import {
@@ -224,8 +225,7 @@ export class ReadinessService {
     const readiness = evaluateDrReadiness({
       entity,
       backupTargets: backupTargetsFact(service.config, target, refused),
-      lastVerifiedBackupAt: backups.find(b => b.status === 'verified')
-        ?.startedAt,
+      lastVerifiedBackupAt: backups.find(isVerified)?.startedAt,
       lastInClusterBackup: inClusterFact(backups),
       lastDrill: lastDrill && {
         startedAt: lastDrill.startedAt,

@@ -60,7 +60,11 @@ async function main() {
     });
     emit('submitted', { id: record.id, key: record.storageKey });
     const end = await done;
-    emit('backup-done', { id: end.id, status: end.status });
+    emit('backup-done', {
+      id: end.id,
+      status: end.status,
+      verifiedAt: end.verifiedAt,
+    });
   }
 }
 

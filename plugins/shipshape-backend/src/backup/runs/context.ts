@@ -111,7 +111,7 @@ export class RunContext {
     /** Who may act on a workload (deploy's check), for in-cluster backups' CronJobs. */
     readonly ownership?: WorkloadOwnership,
   ) {
-    this.store = new BackupStore(db);
+    this.store = new BackupStore(db, engine.store.changes);
     this.withoutLocations = locationRedactor(config);
   }
 
@@ -267,14 +267,7 @@ export class RunContext {
       },
       async id => {
         await guard?.();
-        await this.store.start({
-          id,
-          target: target.name,
-          entityRef,
-          requestedBy,
-          reason,
-          ...record(id),
-        });
+        await this.store.start({ id, target: target.name, ...record(id) });
       },
       id => this.store.get(id),
     );
@@ -318,10 +311,10 @@ export class RunContext {
     const { id } = ctx.operation;
     if (failure.of === 'backup') {
       const { of: _, ...fields } = failure;
-      await this.store.finish(id, { status: 'failed', ...fields });
+      await this.store.finish(id, { end: 'failed', ...fields });
     } else {
       const { of: _, ...fields } = failure;
-      await this.store.finishDrill(id, { status: 'failed', ...fields });
+      await this.store.finishDrill(id, { end: 'failed', ...fields });
     }
     if (said) await this.say(ctx, said.message, said.level);
   }

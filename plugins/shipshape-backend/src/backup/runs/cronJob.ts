@@ -160,7 +160,7 @@ export class CronJobBackups {
         this.run.store.finish(
           rec.id,
           {
-            status: 'verified',
+            end: 'verified',
             sizeBytes: m.sizeBytes,
             sha256: m.sha256,
             tables: m.tables,

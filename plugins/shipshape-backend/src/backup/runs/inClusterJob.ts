@@ -160,7 +160,7 @@ export class InClusterJobBackups {
       });
       if (outcome.state === 'succeeded') {
         await this.run.store.finish(rec.id, {
-          status: 'succeeded',
+          end: 'completed',
           durationMs: Date.now() - Date.parse(rec.startedAt),
         });
         await this.run.say(ctx, `Job ${jobName} succeeded: ${outcome.message}`);

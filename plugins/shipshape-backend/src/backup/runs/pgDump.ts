@@ -117,7 +117,7 @@ export class PgDumpBackups {
         this.run.store.finish(
           id,
           {
-            status: 'verified',
+            end: 'verified',
             sizeBytes: size,
             sha256,
             tables,

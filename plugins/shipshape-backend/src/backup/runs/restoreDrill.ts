@@ -19,9 +19,11 @@ import {
 } from '../pg';
 import {
   BackupRecord,
+  BackupStore,
   DrillRecord,
   DrillStep,
   TableComparison,
+  isVerified,
 } from '../store';
 import { OperationContext, OperationOutcome } from '../../operations/engine';
 import {
@@ -64,20 +66,19 @@ async function withDrillAdmin<T>(
 }
 
 function drillOutcome(d: DrillRecord): OperationOutcome {
+  const passed = BackupStore.passed(d);
   return {
-    status: d.status === 'passed' ? 'succeeded' : 'failed',
-    reason:
-      d.status === 'passed'
-        ? `restored in ${d.restoreMs} ms; row counts match in ${
-            d.comparison?.length ?? 0
-          } tables`
-        : `failed at ${d.failedStep ?? 'start'}: ${
-            d.error ?? 'no error recorded'
-          }`,
+    status: passed ? 'succeeded' : 'failed',
+    reason: passed
+      ? `restored in ${d.restoreMs} ms; row counts match in ${
+          d.comparison?.length ?? 0
+        } tables`
+      : `failed at ${d.failedStep ?? 'start'}: ${
+          d.error ?? 'no error recorded'
+        }`,
     result: {
       drillId: d.id,
       backupId: d.backupId,
-      status: d.status,
       failedStep: d.failedStep,
     },
   };
@@ -186,9 +187,10 @@ export class RestoreDrills {
         `Backup ${backupId} ran in the cluster (${backup.location}); the portal does not know where that Job stored its dump, so only pg_dump backups can be drilled`,
       );
     }
-    if (backup.status !== 'verified') {
+    if (!isVerified(backup)) {
+      const state = backup.deletedAt ? 'deleted' : backup.status;
       throw new InputError(
-        `Backup ${backupId} is ${backup.status}${
+        `Backup ${backupId} is ${state}${
           backup.failedStep ? ` (at ${backup.failedStep})` : ''
         }; only verified backups can be drilled`,
       );
@@ -222,8 +224,6 @@ export class RestoreDrills {
           id,
           backupId: backup.id,
           target: req.target.name,
-          entityRef: req.entityRef,
-          requestedBy: req.requestedBy,
           databaseName: `shipshape_drill_${randomBytes(6).toString('hex')}`,
           backupAgeSeconds: Math.round(
             (Date.now() - Date.parse(backup.startedAt)) / 1000,
@@ -405,7 +405,7 @@ export class RestoreDrills {
             .join('; ')}`,
         );
       }
-      const passed = { status: 'passed' as const, restoreMs, comparison };
+      const passed = { end: 'passed' as const, restoreMs, comparison };
       await ctx.fenced(tx => this.run.store.finishDrill(id, passed, tx));
       await this.run.say(
         ctx,

@@ -48,7 +48,7 @@ const overview: DrOverview = {
       backupAgeSeconds: 600,
       backupWithinRpo: true,
       lastDrillAt: minutesAgo(50),
-      lastDrillStatus: 'passed',
+      lastDrillStatus: 'succeeded',
       restoreMs: 30_000,
       restoreWithinRto: true,
     },

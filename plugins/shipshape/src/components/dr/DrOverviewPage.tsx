@@ -137,9 +137,9 @@ const columns: TableColumn<DrOverviewRow>[] = [
         <span title={absoluteTime(r.lastDrillAt)}>
           <Verdict
             ok={
-              r.lastDrillStatus === 'running'
+              r.lastDrillStatus === 'running' || r.lastDrillStatus === 'queued'
                 ? undefined
-                : r.lastDrillStatus === 'passed'
+                : r.lastDrillStatus === 'succeeded'
             }
           >
             {r.lastDrillStatus} {relativeTime(r.lastDrillAt)}

@@ -46,7 +46,8 @@ const history = {
     },
     {
       id: 'b2',
-      status: 'verified',
+      status: 'succeeded',
+      verifiedAt: ago(7100),
       sizeBytes: 667553,
       startedAt: ago(7200),
       requestedBy: 'user:default/owner',
@@ -54,7 +55,7 @@ const history = {
         {
           id: 'd1',
           backupId: 'b2',
-          status: 'passed',
+          status: 'succeeded',
           startedAt: ago(3600),
           restoreMs: 154,
           backupAgeSeconds: 3600,
@@ -76,7 +77,7 @@ function readiness(name: string) {
       entity: entity(name),
       backupTargets: { configured: ['orders-db', 'payments-db'] },
       lastVerifiedBackupAt: ago(7200),
-      lastDrill: { startedAt: ago(3600), status: 'passed', restoreMs: 154 },
+      lastDrill: { startedAt: ago(3600), status: 'succeeded', restoreMs: 154 },
       cluster: {
         environment: 'production',
         workload: {
@@ -118,7 +119,7 @@ function render(name: string, allowed: boolean, readinessStatus = 200) {
       const id = drill ? 'd2' : 'b3';
       const ended = drill
         ? { status: 'failed', failedStep: 'compare', error: 'x' }
-        : { status: 'verified', step: 'commit' };
+        : { status: 'succeeded', verifiedAt: ago(0), step: 'commit' };
       const body =
         polls.get(_url) === 1
           ? { id, status: 'running', step: 'upload' }
@@ -263,7 +264,7 @@ describe('DrReadinessCard', () => {
         .map(r => r.textContent),
     ).toEqual([
       expect.stringMatching(
-        /UTCd1 of backup b2passed · restored in 154 ms · backup 1 h old$/,
+        /UTCd1 of backup b2succeeded · restored in 154 ms · backup 1 h old$/,
       ),
     ]);
   });

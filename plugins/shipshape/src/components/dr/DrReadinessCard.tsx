@@ -92,6 +92,18 @@ function RecentRows<T extends { id: string; error?: string }>(props: {
   );
 }
 
+/**
+ * A backup's status in words: its run's status (the operations' one vocabulary), except that
+ * a succeeded backup reads `verified` when the portal checked its dump and `deleted` once
+ * retention removed it (facts of the dump, docs/backup.md); an in-cluster Job's stays `succeeded`.
+ */
+function backupState(
+  b: Pick<BackupItem, 'status' | 'verifiedAt' | 'deletedAt'>,
+) {
+  if (b.deletedAt) return 'deleted';
+  return b.status === 'succeeded' && b.verifiedAt ? 'verified' : b.status;
+}
+
 /** The newest backups: when, how, outcome (with the failed step), size, who. */
 function BackupRows({ items }: { items: BackupItem[] }) {
   return (
@@ -102,7 +114,7 @@ function BackupRows({ items }: { items: BackupItem[] }) {
       cells={b => [
         absoluteTime(b.startedAt),
         `${b.id.slice(0, 8)} · ${b.method ?? 'pg_dump'}`,
-        `${b.status}${b.failedStep ? ` at ${b.failedStep}` : ''}${
+        `${backupState(b)}${b.failedStep ? ` at ${b.failedStep}` : ''}${
           b.sizeBytes !== undefined ? ` · ${size(b.sizeBytes)}` : ''
         }`,
         b.requestedBy.replace(/^user:(default\/)?/, ''),
@@ -137,16 +149,19 @@ function DrillRows({ items }: { items: BackupItem[] }) {
   );
 }
 
-type Run = Pick<BackupItem, 'id' | 'step' | 'failedStep' | 'error'> & {
-  status: BackupItem['status'] | DrillItem['status'];
-};
+type Run = Pick<BackupItem, 'id' | 'step' | 'failedStep' | 'error'> &
+  Partial<Pick<BackupItem, 'verifiedAt' | 'deletedAt'>> & {
+    status: BackupItem['status'] | DrillItem['status'];
+  };
+
+const active = (r: Run) => r.status === 'running' || r.status === 'queued';
 
 /** What the card says of a backup or drill it started: its step while it runs, then its end. */
 function describeRun(what: string, r: Run): string {
-  if (r.status === 'running') {
-    return `${what} ${r.id} running${r.step ? `: ${r.step}` : ''}`;
+  if (active(r)) {
+    return `${what} ${r.id} ${r.status}${r.step ? `: ${r.step}` : ''}`;
   }
-  return `${what} ${r.id} ${r.status}${
+  return `${what} ${r.id} ${backupState(r)}${
     r.failedStep ? ` at ${r.failedStep}: ${r.error ?? ''}` : ''
   }`;
 }
@@ -251,7 +266,7 @@ export function DrReadinessCard() {
       let r = await start();
       setMessage(`${what} ${r.id} started`);
       await load();
-      while (r.status === 'running' && mounted.current) {
+      while (active(r) && mounted.current) {
         r = await read(r.id);
         if (mounted.current) setMessage(describeRun(what, r));
       }
@@ -278,7 +293,7 @@ export function DrReadinessCard() {
   const named =
     entity.metadata.annotations?.[SHIPSHAPE_ANNOTATIONS.backupTarget.name];
   const items = history?.items ?? [];
-  const lastVerified = items.find(b => b.status === 'verified');
+  const lastVerified = items.find(b => b.verifiedAt && !b.deletedAt);
   const Overall = readiness && STATUS[readiness.status];
 
   return (

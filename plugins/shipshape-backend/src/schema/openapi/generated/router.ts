@@ -3655,8 +3655,7 @@ export const spec = {
             type: 'string',
           },
           lastDrillStatus: {
-            type: 'string',
-            enum: ['running', 'passed', 'failed'],
+            $ref: '#/components/schemas/OperationStatus',
           },
           restoreMs: {
             type: 'number',
@@ -3789,7 +3788,7 @@ export const spec = {
       Backup: {
         type: 'object',
         description:
-          'A backup record (docs/backup.md); drills are included when listed or read by id.',
+          "A backup (docs/backup.md): its run is the operation with the same id, whose status it has (succeeded: verified by the portal when verifiedAt is set, an in-cluster Job's completion otherwise); verifiedAt and deletedAt are facts of the stored dump. Drills are included when listed or read by id.",
         properties: {
           id: {
             type: 'string',
@@ -3803,10 +3802,7 @@ export const spec = {
             type: 'string',
           },
           status: {
-            type: 'string',
-            enum: ['running', 'verified', 'succeeded', 'failed', 'deleted'],
-            description:
-              'succeeded: an in-cluster backup (not verified by the portal)',
+            $ref: '#/components/schemas/OperationStatus',
           },
           method: {
             type: 'string',
@@ -3848,12 +3844,20 @@ export const spec = {
           },
           startedAt: {
             type: 'string',
+            description:
+              "when the dump's data was taken (a CronJob's: its snapshot); the RPO counts from it",
           },
           finishedAt: {
             type: 'string',
           },
+          verifiedAt: {
+            type: 'string',
+            description:
+              'when the portal re-read and checked the stored dump (pg_dump and cronjob); absent for an in-cluster Job, whose dump the portal never reads',
+          },
           deletedAt: {
             type: 'string',
+            description: 'when retention deleted it',
           },
           drills: {
             type: 'array',
@@ -3894,8 +3898,7 @@ export const spec = {
             type: 'string',
           },
           status: {
-            type: 'string',
-            enum: ['running', 'passed', 'failed'],
+            $ref: '#/components/schemas/OperationStatus',
           },
           step: {
             type: 'string',
