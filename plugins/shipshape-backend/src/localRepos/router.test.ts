@@ -31,6 +31,12 @@ describe('GET /local-repos/:repo/*path (offline demo)', () => {
       Buffer.from([137, 80, 0, 1]),
     );
     fs.writeFileSync(path.join(repo, '.git', 'config'), '[core]\n');
+    fs.mkdirSync(path.join(repo, 'docs', 'a b'), { recursive: true });
+    fs.writeFileSync(path.join(repo, 'docs', 'a b', 'c.md'), '# c\n');
+    fs.writeFileSync(
+      path.join(repo, 'big.txt'),
+      'x'.repeat(5 * 1024 * 1024 + 1),
+    );
     // outside every repository: must never be served
     fs.writeFileSync(path.join(tmp, 'secret.txt'), 'top secret');
     fs.writeFileSync(path.join(reposDir, 'root.txt'), 'not in a repo');
@@ -65,6 +71,13 @@ describe('GET /local-repos/:repo/*path (offline demo)', () => {
     );
     expect(nested.status).toBe(200);
     expect(nested.text).toBe('export {};\n');
+    // three segments deep, one of them encoded: the whole path after the repository
+    const deep = await request(server).get(
+      '/api/shipshape/local-repos/svc-a/docs/a%20b/c.md',
+    );
+    expect(deep.status).toBe(200);
+    expect(deep.headers['content-type']).toBe('text/markdown; charset=utf-8');
+    expect(deep.text).toBe('# c\n');
 
     const html = await request(server).get(
       '/api/shipshape/local-repos/svc-a/index.html',
@@ -81,6 +94,11 @@ describe('GET /local-repos/:repo/*path (offline demo)', () => {
       expect.arrayContaining(['catalog-info.yaml', 'src/']),
     );
     expect(listing.text).not.toContain('.git');
+    const slash = await request(server).get(
+      '/api/shipshape/local-repos/svc-a/src/',
+    );
+    expect(slash.status).toBe(200);
+    expect(slash.text).toBe('index.ts\n');
   });
 
   it.each([
@@ -115,6 +133,12 @@ describe('GET /local-repos/:repo/*path (offline demo)', () => {
       '/Bad_Name/catalog-info.yaml',
       400,
       'repository name "Bad_Name" is not a DNS-1123 label',
+    ],
+    [
+      'a file over 5 MiB',
+      '/svc-a/big.txt',
+      413,
+      `"big.txt" is larger than ${5 * 1024 * 1024} bytes`,
     ],
   ])('refuses %s with %p', async (_name, p, status, message) => {
     const server = await start(reposDir);
