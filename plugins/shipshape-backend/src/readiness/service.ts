@@ -30,15 +30,8 @@ import {
   readClusterFacts,
   secondCopyFact,
 } from './facts';
-import { GradeHistory, GradeStore } from './grades';
-
-/** The DR readiness report of an entity, as GET .../dr-readiness answers it. */
-export type DrReadinessReport = DrReadiness &
-  GradeHistory & {
-    entityRef: string;
-    environment: string;
-    target?: { name: string; storage: string };
-  };
+import { GradeStore } from './grades';
+import { DrReadinessReport } from '../schema/openapi/generated/models';
 
 /** The config key of the grading task's schedule (frequency, timeout, initialDelay). */
 export const GRADE_SCHEDULE_KEY = 'shipshape.readiness.gradeSchedule';
