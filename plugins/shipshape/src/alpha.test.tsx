@@ -9,6 +9,7 @@ import { EntityContentBlueprint } from '@backstage/plugin-catalog-react/alpha';
 import {
   shipshapeActivityContent,
   shipshapeContractCard,
+  shipshapeDrContent,
   shipshapeDrOverviewPage,
   shipshapeOwnershipPage,
   shipshapeSloBurnPage,
@@ -96,5 +97,23 @@ describe('shipshape activity tab', () => {
     const tester = createExtensionTester(shipshapeActivityContent);
     expect(tester.get(coreExtensionData.routePath)).toBe('/activity');
     expect(tester.get(EntityContentBlueprint.dataRefs.title)).toBe('Activity');
+  });
+});
+
+describe('shipshape DR tab', () => {
+  it('is an entity tab at /dr titled DR, on entities naming a backup target', () => {
+    const tester = createExtensionTester(shipshapeDrContent);
+    expect(tester.get(coreExtensionData.routePath)).toBe('/dr');
+    expect(tester.get(EntityContentBlueprint.dataRefs.title)).toBe('DR');
+    const shows = tester.get(EntityContentBlueprint.dataRefs.filterFunction)!;
+    const withTarget = {
+      ...entity,
+      metadata: {
+        name: 'payments-api',
+        annotations: { 'shipshape.dev/backup-target': 'payments-db' },
+      },
+    };
+    expect(shows(withTarget)).toBe(true);
+    expect(shows({ ...entity, metadata: { name: 'plain' } })).toBe(false);
   });
 });

@@ -31,6 +31,7 @@ export type {
 } from './api';
 export { EntityShipshapeSloCard, ShipshapeSloBurnPage } from './legacy';
 export {
+  EntityShipshapeDrContent,
   EntityShipshapeDrReadinessCard,
   ShipshapeDrOverviewPage,
 } from './legacy';

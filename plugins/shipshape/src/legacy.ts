@@ -142,6 +142,20 @@ export const EntityShipshapeDrReadinessCard: () => JSX.Element =
   );
 
 /**
+ * The DR tab of an entity with a backup target: the DR readiness card, then the newest verified
+ * backup's age over the last 7 days against the RPO. @public
+ */
+export const EntityShipshapeDrContent: () => JSX.Element =
+  shipshapePlugin.provide(
+    createComponentExtension({
+      name: 'EntityShipshapeDrContent',
+      component: {
+        lazy: () => import('./components/dr/BackupAgeChart').then(m => m.DrTab),
+      },
+    }),
+  );
+
+/**
  * The Activity tab: every operation of the entity (deploy, rollback, pause, promote, backup,
  * restore drill), newest first, with who, where, when, outcome and its log. @public
  */
