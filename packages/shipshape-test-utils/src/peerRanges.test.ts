@@ -42,6 +42,7 @@ const PORTALS: Record<string, Record<string, string>> = {
     '@backstage/plugin-catalog-backend': '3.9.0',
     '@backstage/plugin-scaffolder-backend': '4.0.3',
     '@backstage/plugin-permission-backend': '0.7.15',
+    '@backstage/ui': '0.17.1',
   },
   '1.55.0': {
     '@backstage/core-plugin-api': '1.12.10',
@@ -49,6 +50,7 @@ const PORTALS: Record<string, Record<string, string>> = {
     '@backstage/plugin-catalog-backend': '4.0.0',
     '@backstage/plugin-scaffolder-backend': '4.2.0',
     '@backstage/plugin-permission-backend': '0.7.16',
+    '@backstage/ui': '0.18.0',
   },
   'create-app 0.9.2': {
     '@backstage/core-plugin-api': '1.12.10',
@@ -56,6 +58,7 @@ const PORTALS: Record<string, Record<string, string>> = {
     '@backstage/plugin-catalog-backend': '4.0.5',
     '@backstage/plugin-scaffolder-backend': '4.3.0',
     '@backstage/plugin-permission-backend': '0.7.18',
+    '@backstage/ui': '0.18.0',
   },
 };
 /** What every portal of these releases has (React 18, React Router 6). */
@@ -67,6 +70,7 @@ const REACT = {
 const FRONTEND_PEERS = new Set([
   '@backstage/core-plugin-api',
   '@backstage/frontend-plugin-api',
+  '@backstage/ui',
   ...Object.keys(REACT),
 ]);
 
