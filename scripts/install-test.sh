@@ -6,6 +6,7 @@
 #      block, backend lines and app-config entries applied exactly as written: they are read from
 #      README.md, only the placeholder registry URL replaced, so the README cannot drift;
 #   4. checks: no hand-written resolutions, no duplicate @backstage/* package added by Shipshape,
+#      no Yarn peer warning naming a Shipshape package,
 #      `yarn tsc` in the portal, the portal starts (with the local stack's config when it is up),
 #      and in Chromium the entity page shows the Shipshape cards, the wizard's
 #      ShipshapeServiceName field refuses a taken name, the README's permission policy module
@@ -262,6 +263,12 @@ added=$(comm -13 <(sort "$OUT/duplicates-before.txt") <(sort "$OUT/duplicates-af
 echo "     duplicate @backstage/* packages in yarn.lock: $(wc -l <"$OUT/duplicates-before.txt") in the fresh portal, $(wc -l <"$OUT/duplicates-after.txt") after installing Shipshape"
 if [[ -z $added ]]; then ok "Shipshape adds no second copy of any @backstage/* package"; else
   echo "$added" | sed 's/^/     /'; not_ok "Shipshape added duplicate @backstage/* packages"; fi
+# Shipshape's peer ranges (the @backstage packages that must be the portal's own) hold on this
+# 1.55 portal: none of Yarn's peer warnings of the README's `yarn add` blocks names a Shipshape
+# package (on an older portal each would, docs/install.md).
+peer_warnings=$(grep -hE 'YN00(60|02).*@shipshape/' "$OUT/portal-add.log" "$OUT/portal-add-permission.log" 2>/dev/null | sort -u)
+if [[ -z $peer_warnings ]]; then ok "no Yarn peer warning names a Shipshape package"; else
+  echo "$peer_warnings" | sed 's/^/     /'; not_ok "Yarn peer warnings name Shipshape packages"; fi
 shipshape_versions=$(grep -A1 '^"@shipshape/' yarn.lock | sed -n 's/^  version: //p' | sort -u | tr '\n' ' ')
 echo "     @shipshape versions in the portal's yarn.lock: $shipshape_versions"
 
