@@ -3,15 +3,12 @@ import { backupAgeChart } from './age';
 const now = new Date('2026-12-07T12:00:00Z');
 const at = (hoursAgo: number) =>
   new Date(now.getTime() - hoursAgo * 3600_000).toISOString();
-/** A backup taken `hoursAgo` that took 6 minutes. */
-const backup = (
-  hoursAgo: number,
-  status = 'verified',
-  deletedAgo?: number,
-) => ({
-  status,
+/** A backup taken `hoursAgo` that took 6 minutes and was verified as it ended. */
+const backup = (hoursAgo: number, deletedAgo?: number) => ({
+  status: 'succeeded',
   startedAt: at(hoursAgo),
   finishedAt: at(hoursAgo - 0.1),
+  verifiedAt: at(hoursAgo - 0.1),
   deletedAt: deletedAgo === undefined ? undefined : at(deletedAgo),
 });
 
@@ -33,7 +30,7 @@ describe('backupAgeChart', () => {
         { status: 'succeeded', startedAt: at(4), finishedAt: at(3.9) },
         { status: 'failed', startedAt: at(5), finishedAt: at(4.9) },
         backup(10),
-        backup(20, 'deleted', 1),
+        backup(20, 1),
       ],
       now,
       days: 1,

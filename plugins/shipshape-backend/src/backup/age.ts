@@ -13,17 +13,9 @@ export interface AgeBackup {
   /** When its data was taken: the RPO counts from it. */
   startedAt: string;
   finishedAt?: string;
-  /** When the portal verified the stored dump (records without it: status verified). */
+  /** When the portal verified the stored dump: from then on one could restore from it. */
   verifiedAt?: string;
   deletedAt?: string;
-}
-
-/** When a backup became one to restore from: verified, or ended with status verified. */
-function verifiedFrom(b: AgeBackup): string | undefined {
-  if (b.verifiedAt) return b.verifiedAt;
-  return b.status === 'verified' || b.status === 'deleted'
-    ? b.finishedAt
-    : undefined;
 }
 
 /** A backup one could restore from: from `from` (verified) until `to` (deleted), data of `taken`. */
@@ -57,18 +49,17 @@ export function backupAgeChart(input: {
   const count = Math.floor((days * 86400) / step);
   const from = to - count * step;
 
-  const restorePoints: RestorePoint[] = backups.flatMap(b => {
-    const verified = verifiedFrom(b);
-    return verified
+  const restorePoints: RestorePoint[] = backups.flatMap(b =>
+    b.verifiedAt
       ? [
           {
             taken: seconds(b.startedAt),
-            from: seconds(verified),
+            from: seconds(b.verifiedAt),
             to: b.deletedAt ? seconds(b.deletedAt) : Infinity,
           },
         ]
-      : [];
-  });
+      : [],
+  );
   /** The age at t of the newest backup one could restore from at t, if any. */
   const ageAt = (t: number) => {
     let taken = -Infinity;
