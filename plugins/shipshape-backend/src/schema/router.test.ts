@@ -28,6 +28,12 @@ async function start() {
           echo.get('/operations/:id/log', (req, res) => {
             res.json({ query: req.query });
           });
+          echo.get(
+            '/entities/:kind/:namespace/:name/slos/charts',
+            (req, res) => {
+              res.json({ query: req.query });
+            },
+          );
           const router = createOpenApiRouter();
           router.use(echo);
           httpRouter.use(router);
@@ -112,6 +118,24 @@ describe('createOpenApiRouter', () => {
     expect(wait.body.error.message).toBe(
       'Invalid request: query.wait: must be <= 30',
     );
+
+    // the SLO charts' points: 10-500, as the route takes it
+    const charts = (points: string) =>
+      request(server)
+        .get(
+          `/api/shipshape/entities/component/default/svc/slos/charts?points=${points}`,
+        )
+        .set('Authorization', mockCredentials.user.header());
+    expect((await charts('60')).body).toEqual({ query: { points: 60 } });
+    for (const [points, message] of [
+      ['9', 'Invalid request: query.points: must be >= 10'],
+      ['501', 'Invalid request: query.points: must be <= 500'],
+      ['1.5', 'Invalid request: query.points: must be integer'],
+    ]) {
+      const res = await charts(points);
+      expect(res.status).toBe(400);
+      expect(res.body.error.message).toBe(message);
+    }
   });
 
   it('serves the document at /openapi.json', async () => {

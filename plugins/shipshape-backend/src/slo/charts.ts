@@ -15,9 +15,8 @@ import { SloChart } from '../schema/openapi/generated/models';
 /** How far back the burn-rate chart looks: the longest alert window. */
 export const BURN_CHART_SECONDS = 3 * 86400;
 
-/** Points per chart when the caller gives none, and the most it may ask for. */
+/** Points per chart when the caller gives none (openapi.yaml allows 10-500). */
 export const DEFAULT_CHART_POINTS = 120;
-export const MAX_CHART_POINTS = 500;
 
 /** A step of whole minutes that gives at most `points` points over `seconds`. */
 export function chartStep(seconds: number, points: number): number {
