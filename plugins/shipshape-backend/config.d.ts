@@ -67,6 +67,13 @@ export interface Config {
        * the operation fails naming the request, and the operation frees its target.
        */
       requestTimeoutSeconds?: number;
+      /**
+       * Watch the Deployments and Argo Rollouts of every environment's namespaces (labelled
+       * backstage.io/kubernetes-id) and signal the entities whose Rollout card shows one that
+       * changed, whoever changed it (default true). Needs list and watch on them for the read
+       * token; set false where the signals backend is not installed.
+       */
+      watchWorkloads?: boolean;
       clusters?: Array<{
         name: string;
         /**

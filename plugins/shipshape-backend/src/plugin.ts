@@ -52,6 +52,10 @@ import { createSloRouter } from './slo/router';
 import { SloService } from './slo/service';
 import { SloFileReader } from './slo/source';
 import { SignalPublisher } from './signals/publisher';
+import {
+  WorkloadSignals,
+  watchWorkloadsEnabled,
+} from './signals/workloadSignals';
 
 /**
  * The Shipshape backend plugin: the REST API behind the entity cards and the one operations
@@ -153,12 +157,22 @@ export const shipshapePlugin = createBackendPlugin({
           readiness.grades.onRecorded(g => void grades.gradeRecorded(g));
         }
         // Open entity pages hear of every change at once (docs/cards.md, "Live updates").
-        SignalPublisher.create({
+        const publisher = SignalPublisher.create({
           ...deps,
           operations: store,
           backups: backups.store,
           grades: readiness.grades.changes,
         });
+        // ... and of changes made in the clusters, by anyone (shipshape.kubernetes.watchWorkloads).
+        if (watchWorkloadsEnabled(config)) {
+          const watches = WorkloadSignals.create({
+            ...deps,
+            clusters,
+            changed: ref => publisher.workloadChanged(ref),
+          });
+          deps.lifecycle.addStartupHook(() => watches.start());
+          deps.lifecycle.addShutdownHook(() => watches.stop());
+        }
         // Grades are recorded on schedule and after each backup and drill, never by a read.
         engine.onFinished(async op => {
           if (op.kind === BACKUP_KIND || op.kind === DRILL_KIND) {

@@ -128,7 +128,7 @@ export class KubernetesClusters {
     private readonly clusters: Map<string, ClusterConfig>,
     private readonly envs: Map<string, EnvironmentSettings>,
     /** Deadline of every request to a cluster (`shipshape.kubernetes.requestTimeoutSeconds`). */
-    private readonly requestTimeoutMs: number,
+    readonly requestTimeoutMs: number,
   ) {}
 
   static fromConfig(config: Config): KubernetesClusters {

@@ -54,7 +54,11 @@ const jsonPatch = k8s.setHeaderOptions(
   k8s.PatchStrategy.JsonPatch,
 );
 
-const ARGO = { group: 'argoproj.io', version: 'v1alpha1', plural: 'rollouts' };
+export const ARGO = {
+  group: 'argoproj.io',
+  version: 'v1alpha1',
+  plural: 'rollouts',
+};
 
 function asRollout(obj: object): Workload {
   return { ...(obj as Workload), kind: 'Rollout' };

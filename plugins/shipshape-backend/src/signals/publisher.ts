@@ -46,6 +46,14 @@ export class SignalPublisher {
     return publisher;
   }
 
+  /**
+   * A workload the entity's Rollout card shows changed in its cluster (seen by a watch:
+   * `WorkloadSignals`): a `rollout` signal without an operation, coalesced like the rest.
+   */
+  workloadChanged(entityRef: string): void {
+    this.changed(entityRef, { kind: 'rollout' });
+  }
+
   private changed(id: string, known?: ShipshapeSignal): void {
     const key = known ? `${known.kind}:${id}` : id;
     if (this.pending.has(key)) return;

@@ -1,0 +1,369 @@
+import { LoggerService } from '@backstage/backend-plugin-api';
+import * as k8s from '@kubernetes/client-node';
+import http from 'http';
+import https from 'https';
+import { createInterface } from 'readline';
+import { ClusterClient, KubernetesClusters, listPages } from './clusters';
+import { ARGO, KUBERNETES_ID_LABEL } from './workloads';
+
+/** A watched object: what a change needs to be routed (namespace, labels), and its version. */
+export type WatchedObject = {
+  kind?: string;
+  metadata?: k8s.V1ObjectMeta;
+};
+
+/** One kind of object to follow in one cluster: its list and its watch path. */
+export interface WatchTarget {
+  client: ClusterClient;
+  /** For messages: e.g. "Deployments in namespace staging". */
+  what: string;
+  /** The API path, e.g. `/apis/apps/v1/namespaces/staging/deployments`. */
+  path: string;
+  labelSelector: string;
+  /** One page of the list (the configured clients, with their request deadline). */
+  list(page: { limit: number; _continue?: string }): Promise<{
+    items: WatchedObject[];
+    metadata?: { _continue?: string; resourceVersion?: string };
+  }>;
+}
+
+/** How a watch is kept: server-side timeout, idle limit, backoff. */
+export interface WatchTimings {
+  /** Deadline for the watch's answer (the cluster's request deadline). */
+  requestTimeoutMs: number;
+  /** The server ends each watch after this long (it is then re-made from where it was). */
+  watchSeconds: number;
+  /** First and longest wait before trying again after an error. */
+  backoffMs: number;
+  maxBackoffMs: number;
+}
+
+export const DEFAULT_WATCH_TIMINGS = {
+  watchSeconds: 240,
+  backoffMs: 1_000,
+  maxBackoffMs: 60_000,
+};
+
+class WatchError extends Error {
+  constructor(message: string, readonly code?: number) {
+    super(message);
+  }
+}
+
+/**
+ * Follows one kind of object in one cluster: lists it (a page at a time), then watches from the
+ * list's resourceVersion and calls `onChange` for every object added, changed or deleted. A
+ * watch the server ends is re-made from the last version seen; a 410 Gone (the version is too
+ * old) or a cut connection is followed by a new list, which reports what changed meanwhile
+ * (compared with the versions it holds: one resourceVersion per object, nothing else). Errors
+ * are retried with a doubling backoff; `stop()` ends the watch and every wait at once.
+ */
+export class ListWatch {
+  private readonly versions = new Map<string, WatchedObject>();
+  private readonly abort = new AbortController();
+  private running?: Promise<void>;
+  /** Connections made and lists read, for tests and logs. */
+  readonly counts = { watches: 0, lists: 0 };
+
+  constructor(
+    private readonly target: WatchTarget,
+    private readonly onChange: (obj: WatchedObject) => void,
+    private readonly logger: LoggerService,
+    private readonly timings: WatchTimings,
+  ) {}
+
+  start(): void {
+    this.running ??= this.loop();
+  }
+
+  async stop(): Promise<void> {
+    this.abort.abort();
+    await this.running;
+  }
+
+  private async loop(): Promise<void> {
+    const { signal } = this.abort;
+    let version: string | undefined;
+    let failures = 0;
+    let listed = false;
+    while (!signal.aborted) {
+      try {
+        if (!version) {
+          version = await this.relist(listed);
+          listed = true;
+        }
+        version = await this.watchOnce(version, signal);
+        failures = 0;
+      } catch (e) {
+        if (signal.aborted) break;
+        const code = (e as { code?: number }).code;
+        if (code === 410) {
+          version = undefined; // too old: list again, at once
+          continue;
+        }
+        version = undefined; // a change may have been missed while cut off
+        failures++;
+        const wait = Math.min(
+          this.timings.maxBackoffMs,
+          this.timings.backoffMs * 2 ** (failures - 1),
+        );
+        const level = failures === 1 ? 'warn' : 'debug';
+        this.logger[level](
+          `Watch of ${this.target.what} in cluster ${
+            this.target.client.cluster
+          } failed (${
+            e instanceof Error ? e.message : e
+          }); trying again in ${Math.round(wait / 1000)} s`,
+        );
+        await sleep(wait * (0.8 + Math.random() * 0.4), signal);
+      }
+    }
+  }
+
+  /** Lists every object; after the first list, reports those that changed or went. */
+  private async relist(report: boolean): Promise<string> {
+    this.counts.lists++;
+    let version: string | undefined;
+    const seen = new Map<string, WatchedObject>();
+    await listPages(
+      async page => {
+        const res = await this.target.list(page);
+        version = res.metadata?.resourceVersion;
+        return res;
+      },
+      items => items.forEach(o => seen.set(keyOf(o), o)),
+      500,
+    );
+    for (const [key, obj] of seen) {
+      const before = this.versions.get(key);
+      if (
+        report &&
+        before?.metadata?.resourceVersion !== obj.metadata?.resourceVersion
+      ) {
+        this.onChange(obj);
+      }
+    }
+    for (const [key, obj] of this.versions) {
+      if (!seen.has(key) && report) this.onChange(obj);
+    }
+    this.versions.clear();
+    seen.forEach((o, key) => this.versions.set(key, slim(o)));
+    if (!version) {
+      throw new WatchError(`the list of ${this.target.what} had no version`);
+    }
+    return version;
+  }
+
+  /** One watch from `version` until the server ends it; resolves with the last version seen. */
+  private async watchOnce(
+    version: string,
+    signal: AbortSignal,
+  ): Promise<string> {
+    this.counts.watches++;
+    const { client, path, labelSelector } = this.target;
+    const cluster = client.kubeConfig.getCurrentCluster()!;
+    const url = new URL(cluster.server + path);
+    url.searchParams.set('watch', 'true');
+    url.searchParams.set('resourceVersion', version);
+    url.searchParams.set('allowWatchBookmarks', 'true');
+    url.searchParams.set('labelSelector', labelSelector);
+    url.searchParams.set('timeoutSeconds', String(this.timings.watchSeconds));
+    const opts: https.RequestOptions = {};
+    await client.kubeConfig.applyToHTTPSOptions(opts);
+    const get = url.protocol === 'https:' ? https.get : http.get;
+    let last = version;
+    await new Promise<void>((resolve, reject) => {
+      const cancel = new AbortController();
+      opts.signal = cancel.signal;
+      const fail = (e: Error) => {
+        cancel.abort();
+        reject(e);
+      };
+      const onAbort = () => fail(new WatchError('stopped'));
+      signal.addEventListener('abort', onAbort, { once: true });
+      // No answer within the request deadline, or nothing (not even a bookmark) for longer
+      // than the server's own timeout: the connection is gone.
+      let timer = setTimeout(
+        () => fail(new WatchError('no answer (request deadline)')),
+        this.timings.requestTimeoutMs,
+      );
+      const idle = () => {
+        clearTimeout(timer);
+        timer = setTimeout(
+          () => fail(new WatchError('nothing received, connection lost')),
+          this.timings.watchSeconds * 1000 + this.timings.requestTimeoutMs,
+        );
+      };
+      const done = () => {
+        clearTimeout(timer);
+        signal.removeEventListener('abort', onAbort);
+      };
+      const req = get(url, opts, res => {
+        if (res.statusCode !== 200) {
+          res.resume();
+          done();
+          reject(
+            new WatchError(
+              `HTTP ${res.statusCode} from ${path}`,
+              res.statusCode,
+            ),
+          );
+          return;
+        }
+        idle();
+        res.on('data', idle);
+        let failed: WatchError | undefined;
+        const lines = createInterface(res);
+        lines.on('line', line => {
+          let event: { type?: string; object?: any };
+          try {
+            event = JSON.parse(line);
+          } catch {
+            return;
+          }
+          if (event.type === 'ERROR') {
+            failed = new WatchError(
+              `watch error: ${event.object?.message ?? 'unknown'}`,
+              event.object?.code,
+            );
+            return;
+          }
+          const obj = event.object as WatchedObject | undefined;
+          if (obj?.metadata?.resourceVersion) {
+            last = obj.metadata.resourceVersion;
+          }
+          if (!obj || event.type === 'BOOKMARK') return;
+          const key = keyOf(obj);
+          if (event.type === 'DELETED') this.versions.delete(key);
+          else this.versions.set(key, slim(obj));
+          this.onChange(obj);
+        });
+        // a cut connection: the answer fails ('aborted'), and readline passes that on
+        const onError = (e: Error) => {
+          done();
+          reject(e);
+        };
+        res.on('error', onError);
+        lines.on('error', onError);
+        res.on('end', () => {
+          done();
+          if (failed) reject(failed);
+          else if (res.complete) resolve();
+          else reject(new WatchError('connection cut'));
+        });
+        res.on('close', () => {
+          done();
+          reject(new WatchError('connection cut')); // no-op after the end
+        });
+      });
+      req.on('error', e => {
+        done();
+        reject(e);
+      });
+      req.on('socket', s => s.setKeepAlive(true, 30_000));
+    });
+    return last;
+  }
+}
+
+function keyOf(o: WatchedObject): string {
+  return `${o.metadata?.namespace}/${o.metadata?.name}`;
+}
+
+/** What the watch keeps of an object: enough to report its going (namespace, labels). */
+function slim(o: WatchedObject): WatchedObject {
+  const m = o.metadata ?? {};
+  return {
+    kind: o.kind,
+    metadata: {
+      name: m.name,
+      namespace: m.namespace,
+      labels: m.labels,
+      resourceVersion: m.resourceVersion,
+    },
+  };
+}
+
+function sleep(ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise(resolve => {
+    let timer: NodeJS.Timeout | undefined = undefined;
+    const wake = () => {
+      clearTimeout(timer);
+      signal.removeEventListener('abort', wake);
+      resolve();
+    };
+    timer = setTimeout(wake, ms);
+    signal.addEventListener('abort', wake, { once: true });
+  });
+}
+
+/**
+ * What the Rollout card shows, to follow in each environment's cluster: Deployments and Argo
+ * Rollouts labelled with a kubernetes-id, in the environments' namespaces (in the whole cluster
+ * when an environment there runs one namespace per service). Clusters Shipshape cannot read with
+ * a service account token, or not configured, are left out (named in `skipped`).
+ */
+export function workloadWatchTargets(clusters: KubernetesClusters): {
+  targets: WatchTarget[];
+  skipped: string[];
+} {
+  const { readers, unreadable } = clusters.allReaders();
+  const skipped = unreadable.map(
+    u => `cluster ${u.cluster} (authProvider ${u.authProvider}, no token)`,
+  );
+  const targets: WatchTarget[] = [];
+  const labelSelector = KUBERNETES_ID_LABEL;
+  for (const client of readers) {
+    const envs = clusters
+      .environments()
+      .filter(e => e.cluster === client.cluster);
+    if (!envs.length) continue;
+    const namespaces = envs.some(e => e.namespacePerService)
+      ? [undefined]
+      : [...new Set(envs.map(e => e.namespace!))];
+    const custom = client.kubeConfig.makeApiClient(k8s.CustomObjectsApi);
+    for (const namespace of namespaces) {
+      const where = namespace ? `/namespaces/${namespace}` : '';
+      const inWhere = namespace
+        ? `in namespace ${namespace}`
+        : 'in all namespaces';
+      targets.push({
+        client,
+        what: `Deployments ${inWhere}`,
+        path: `/apis/apps/v1${where}/deployments`,
+        labelSelector,
+        list: page =>
+          namespace
+            ? client.apps.listNamespacedDeployment({
+                namespace,
+                labelSelector,
+                ...page,
+              })
+            : client.apps.listDeploymentForAllNamespaces({
+                labelSelector,
+                ...page,
+              }),
+      });
+      targets.push({
+        client,
+        what: `Argo Rollouts ${inWhere}`,
+        path: `/apis/${ARGO.group}/${ARGO.version}${where}/${ARGO.plural}`,
+        labelSelector,
+        list: page =>
+          namespace
+            ? custom.listNamespacedCustomObject({
+                ...ARGO,
+                namespace,
+                labelSelector,
+                ...page,
+              })
+            : custom.listClusterCustomObject({
+                ...ARGO,
+                labelSelector,
+                ...page,
+              }),
+      });
+    }
+  }
+  return { targets, skipped };
+}

@@ -1,0 +1,218 @@
+import { mockServices, startTestBackend } from '@backstage/backend-test-utils';
+import { catalogServiceMock } from '@backstage/plugin-catalog-node/testUtils';
+import { eventsServiceFactory } from '@backstage/plugin-events-node';
+import signalsPlugin from '@backstage/plugin-signals-backend';
+import { shipshapeEntityChannel } from '@shipshape/plugin-shipshape-common';
+import {
+  kubectl,
+  readStackKubernetes,
+  testConfig,
+  testDeployment,
+} from '@internal/shipshape-test-utils';
+import fs from 'fs';
+import net from 'net';
+import { shipshapePlugin } from '../plugin';
+import { componentWith } from '../rollout/__testUtils__/api';
+import { SignalClient, signalClient } from './__testUtils__/signalClient';
+
+jest.setTimeout(180_000);
+
+// The plugin with the real signals backend and events service, watching the stack's cluster
+// through a TCP proxy the test can cut: an image patched with kubectl (outside the portal)
+// reaches a websocket client subscribed to the entity's channel, as the browser's client is.
+const NS = `shipshape-wsig-${process.pid}`;
+const ID = 'wsig-svc';
+const ORPHAN = 'wsig-orphan';
+const REF = `component:default/${ID}`;
+/** A claim of the same kubernetes-id, in a namespace the environment does not run. */
+const CLAIM = 'component:default/wsig-claim';
+const REPO = 'registry.example.test/shipshape/wsig';
+/** From the patch to the signal on the entity's channel (250 ms coalescing, the watch's delay). */
+const BOUND_MS = 5_000;
+
+/** A TCP proxy to the stack's API server that can cut every connection and refuse new ones. */
+async function cuttableProxy(target: URL) {
+  const sockets = new Set<net.Socket>();
+  let refusing = false;
+  let connections = 0;
+  const server = net.createServer(client => {
+    if (refusing) {
+      client.destroy();
+      return;
+    }
+    connections++;
+    const upstream = net.connect(Number(target.port), target.hostname);
+    for (const s of [client, upstream]) {
+      sockets.add(s);
+      s.on('close', () => sockets.delete(s));
+      s.on('error', () => s.destroy());
+    }
+    client.pipe(upstream).pipe(client);
+    client.on('close', () => upstream.destroy());
+    upstream.on('close', () => client.destroy());
+  });
+  await new Promise<void>(r => server.listen(0, '127.0.0.1', r));
+  return {
+    port: (server.address() as net.AddressInfo).port,
+    get connections() {
+      return connections;
+    },
+    /** Cuts every open connection and refuses new ones until `restore()`. */
+    cut() {
+      refusing = true;
+      sockets.forEach(s => s.destroy());
+    },
+    restore() {
+      refusing = false;
+    },
+    close: () => {
+      sockets.forEach(s => s.destroy());
+      return new Promise(r => server.close(r));
+    },
+  };
+}
+
+describe('signals of workload changes made in the cluster', () => {
+  const k = readStackKubernetes();
+  const clients: SignalClient[] = [];
+  let proxy: Awaited<ReturnType<typeof cuttableProxy>>;
+  let server: any;
+  let stop: () => Promise<void>;
+  let image = 0;
+
+  /** Patches `name`'s image with kubectl; returns when it was sent. */
+  function patch(name: string): number {
+    image++;
+    const t0 = Date.now();
+    kubectl([
+      '-n',
+      NS,
+      'set',
+      'image',
+      `deploy/${name}`,
+      `app=${REPO}:${image}`,
+    ]);
+    return t0;
+  }
+
+  async function subscribe(ref: string) {
+    const c = await signalClient(
+      server.address().port,
+      shipshapeEntityChannel(ref),
+    );
+    clients.push(c);
+    return c;
+  }
+
+  beforeAll(async () => {
+    kubectl(['create', 'namespace', NS]);
+    for (const name of [ID, ORPHAN]) {
+      kubectl(
+        ['apply', '-f', '-'],
+        testDeployment({
+          name,
+          namespace: NS,
+          kubernetesId: name,
+          image: `${REPO}:0`,
+          replicas: 1,
+        }),
+      );
+    }
+    proxy = await cuttableProxy(new URL(k.url));
+    const config = testConfig(
+      [{ name: 'staging', namespace: NS, cluster: 'proxied' }],
+      [
+        {
+          name: 'proxied',
+          url: `https://127.0.0.1:${proxy.port}`,
+          authProvider: 'serviceAccount',
+          caFile: k.caFile,
+          serviceAccountToken: fs
+            .readFileSync(k.readerTokenFile, 'utf8')
+            .trim(),
+        },
+      ],
+    );
+    const backend = await startTestBackend({
+      features: [
+        shipshapePlugin,
+        signalsPlugin,
+        eventsServiceFactory,
+        mockServices.rootConfig.factory({
+          data: { events: { useEventBus: 'never' }, ...config },
+        }),
+        catalogServiceMock.factory({
+          entities: [
+            componentWith(ID, { 'backstage.io/kubernetes-id': ID }),
+            componentWith('wsig-claim', {
+              'backstage.io/kubernetes-id': ID,
+              'backstage.io/kubernetes-namespace': 'elsewhere',
+            }),
+          ],
+        }),
+      ],
+    });
+    server = backend.server;
+    stop = () => backend.stop();
+    // the watches list and connect at startup
+    const deadline = Date.now() + 10_000;
+    while (proxy.connections < 2 && Date.now() < deadline) {
+      await new Promise(r => setTimeout(r, 100));
+    }
+  });
+
+  afterAll(async () => {
+    clients.forEach(c => c.close());
+    await stop?.();
+    await proxy?.close();
+    kubectl(['delete', 'namespace', NS, '--wait=false']);
+  });
+
+  it('an image patched with kubectl reaches the entity within the bound, not another claimant', async () => {
+    const owner = await subscribe(REF);
+    const claim = await subscribe(CLAIM);
+    const t0 = patch(ID);
+    await owner.until(s => s.kind === 'rollout', BOUND_MS);
+    const ms = Date.now() - t0;
+    expect(ms).toBeLessThan(BOUND_MS);
+    // the message says only that the rollout changed
+    expect(owner.received[0]).toEqual({ kind: 'rollout' });
+    // wsig-claim names a namespace the environment does not run: its card reads nothing here
+    await new Promise(r => setTimeout(r, 1_000));
+    expect(claim.received).toEqual([]);
+    // eslint-disable-next-line no-console
+    console.log(`kubectl set image -> signal: ${ms} ms`);
+  });
+
+  it('a workload whose kubernetes-id no entity has sends nothing and breaks nothing', async () => {
+    const owner = await subscribe(REF);
+    const orphan = await subscribe(`component:default/${ORPHAN}`);
+    patch(ORPHAN);
+    await new Promise(r => setTimeout(r, 2_000));
+    expect(orphan.received).toEqual([]);
+    expect(owner.received).toEqual([]);
+    // the watch goes on
+    patch(ID);
+    await owner.until(s => s.kind === 'rollout', BOUND_MS);
+    expect(orphan.received).toEqual([]);
+  });
+
+  it('a cut watch connection is made again; a change made while cut is signalled', async () => {
+    const owner = await subscribe(REF);
+    const before = proxy.connections;
+    proxy.cut();
+    await new Promise(r => setTimeout(r, 500));
+    patch(ID); // while the cluster cannot be reached
+    await new Promise(r => setTimeout(r, 1_500));
+    expect(owner.received).toEqual([]);
+    proxy.restore();
+    // reconnected (backoff ~1-2 s), listed again: the change made meanwhile is reported
+    await owner.until(s => s.kind === 'rollout', 10_000);
+    expect(proxy.connections).toBeGreaterThan(before);
+    // and watching again: the next patch is pushed within the bound
+    const n = owner.received.length;
+    const t0 = patch(ID);
+    await owner.until(() => owner.received.length > n, BOUND_MS);
+    expect(Date.now() - t0).toBeLessThan(BOUND_MS);
+  });
+});

@@ -1,0 +1,158 @@
+import { AuthService, LoggerService } from '@backstage/backend-plugin-api';
+import { Config } from '@backstage/config';
+import { Entity, stringifyEntityRef } from '@backstage/catalog-model';
+import { CatalogService } from '@backstage/plugin-catalog-node';
+import { ECOSYSTEM_ANNOTATIONS } from '@shipshape/plugin-shipshape-common';
+import { KubernetesClusters } from '../kubernetes/clusters';
+import { resolvePlacement, workloadRefOf } from '../kubernetes/placement';
+import {
+  DEFAULT_WATCH_TIMINGS,
+  ListWatch,
+  WatchTarget,
+  WatchTimings,
+  WatchedObject,
+  workloadWatchTargets,
+} from '../kubernetes/watch';
+import { KUBERNETES_ID_LABEL } from '../kubernetes/workloads';
+
+/** How long the catalog's answer for one kubernetes-id is kept. */
+const ENTITY_CACHE_MS = 10_000;
+
+/** `shipshape.kubernetes.watchWorkloads` (default true). */
+export function watchWorkloadsEnabled(config: Config): boolean {
+  return (
+    config.getOptionalBoolean('shipshape.kubernetes.watchWorkloads') ?? true
+  );
+}
+
+/**
+ * Follows the workloads the Rollout card shows (Deployments and Argo Rollouts labelled
+ * `backstage.io/kubernetes-id`, in each environment's cluster and namespaces) and calls
+ * `changed(entityRef)` for every entity whose card shows a workload that changed, whoever
+ * changed it (`kubectl`, a release workflow's `helm upgrade`, the rollout controller moving
+ * it on). The entities are those the card reads the workload for: the catalog's entities with
+ * that kubernetes-id whose placement in the environment (`resolvePlacement`) is the workload's
+ * namespace. The label is only a claim: it picks the entities to tell, and the card then reads
+ * through the permission-checked API; the signal itself carries nothing of the workload.
+ */
+export class WorkloadSignals {
+  private readonly watches: ListWatch[];
+  private readonly byId = new Map<
+    string,
+    { at: number; entities: Promise<Entity[]> }
+  >();
+
+  private constructor(
+    private readonly deps: {
+      clusters: KubernetesClusters;
+      catalog: CatalogService;
+      auth: AuthService;
+      logger: LoggerService;
+      changed: (entityRef: string) => void;
+    },
+    targets: WatchTarget[],
+    timings: WatchTimings,
+  ) {
+    this.watches = targets.map(
+      t =>
+        new ListWatch(
+          t,
+          obj => void this.workloadChanged(t.client.cluster, obj),
+          deps.logger,
+          timings,
+        ),
+    );
+  }
+
+  static create(
+    deps: WorkloadSignals['deps'],
+    timings: Partial<WatchTimings> = {},
+  ): WorkloadSignals {
+    const { targets, skipped } = workloadWatchTargets(deps.clusters);
+    for (const s of skipped) {
+      deps.logger.info(`Workload changes of ${s} are not watched`);
+    }
+    return new WorkloadSignals(deps, targets, {
+      ...DEFAULT_WATCH_TIMINGS,
+      requestTimeoutMs: deps.clusters.requestTimeoutMs,
+      ...timings,
+    });
+  }
+
+  /** The watches (for tests: how often each listed and connected). */
+  get watchCount() {
+    return this.watches.map(w => ({ ...w.counts }));
+  }
+
+  start(): void {
+    this.watches.forEach(w => w.start());
+  }
+
+  async stop(): Promise<void> {
+    await Promise.all(this.watches.map(w => w.stop()));
+  }
+
+  private async workloadChanged(cluster: string, obj: WatchedObject) {
+    const kubernetesId = obj.metadata?.labels?.[KUBERNETES_ID_LABEL];
+    const namespace = obj.metadata?.namespace;
+    if (!kubernetesId || !namespace) return;
+    const envs = this.deps.clusters
+      .environments()
+      .filter(
+        e =>
+          e.cluster === cluster &&
+          (e.namespacePerService || e.namespace === namespace),
+      );
+    if (!envs.length) return;
+    try {
+      for (const entity of await this.entitiesOf(kubernetesId)) {
+        const shows = envs.some(env => {
+          try {
+            return (
+              resolvePlacement(env, workloadRefOf(entity)).namespace ===
+              namespace
+            );
+          } catch {
+            return false; // an annotation Kubernetes refuses: its card reads nothing here
+          }
+        });
+        if (shows) this.deps.changed(stringifyEntityRef(entity));
+      }
+    } catch (e) {
+      this.deps.logger.warn(
+        `Change of a workload with ${KUBERNETES_ID_LABEL}=${kubernetesId} not signalled: ${e}`,
+      );
+    }
+  }
+
+  /** The catalog's entities with this kubernetes-id, asked once per id within the cache time. */
+  private entitiesOf(kubernetesId: string): Promise<Entity[]> {
+    const now = Date.now();
+    const cached = this.byId.get(kubernetesId);
+    if (cached && now - cached.at < ENTITY_CACHE_MS) return cached.entities;
+    for (const [id, c] of this.byId) {
+      if (now - c.at >= ENTITY_CACHE_MS) this.byId.delete(id);
+    }
+    const entities = (async () => {
+      const { items } = await this.deps.catalog.getEntities(
+        {
+          filter: {
+            [`metadata.annotations.${ECOSYSTEM_ANNOTATIONS.kubernetesId}`]:
+              kubernetesId,
+          },
+          fields: [
+            'kind',
+            'metadata.name',
+            'metadata.namespace',
+            'metadata.annotations',
+          ],
+        },
+        { credentials: await this.deps.auth.getOwnServiceCredentials() },
+      );
+      return items;
+    })();
+    this.byId.set(kubernetesId, { at: now, entities });
+    entities.catch(() => this.byId.delete(kubernetesId)); // asked again next time
+    return entities;
+  }
+}
