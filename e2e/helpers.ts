@@ -1,5 +1,5 @@
 import AxeBuilder from '@axe-core/playwright';
-import { expect, Page } from '@playwright/test';
+import { APIRequestContext, expect, Page } from '@playwright/test';
 import fs from 'fs';
 import path from 'path';
 
@@ -23,6 +23,35 @@ export async function signInAsGuest(page: Page) {
 export async function openAsGuest(page: Page, path: string) {
   await signInAsGuest(page);
   await page.goto(path);
+}
+
+/** The wizard's first step of a golden-path template: name, description, owner payments-team. */
+export async function fillServiceStep(page: Page, name: string) {
+  await page.getByRole('textbox', { name: 'Name' }).fill(name);
+  await page
+    .getByRole('textbox', { name: 'Description' })
+    .fill('A service created by the browser test of the golden path');
+  const owner = page.getByRole('textbox', { name: 'Owner' });
+  await owner.click();
+  await owner.fill('payments');
+  await page
+    .getByRole('option', { name: /payments/i })
+    .first()
+    .click();
+  await expect(owner).toHaveValue(/payments/i);
+  // the only System in the catalog is preselected
+  await expect(page.getByRole('textbox', { name: 'System' })).toHaveValue(
+    'system:default/commerce',
+  );
+}
+
+/** The guest's Backstage token (the guest is a member of payments-team). */
+export async function guestToken(request: APIRequestContext): Promise<string> {
+  const res = await request.get('/api/auth/guest/refresh?env=development', {
+    headers: { 'X-Requested-With': 'XMLHttpRequest' },
+  });
+  expect(res.ok()).toBe(true);
+  return (await res.json()).backstageIdentity.token;
 }
 
 /** Opens the portal in the dark theme (the theme switch in Settings stores it in localStorage). */

@@ -1,14 +1,5 @@
-import { APIRequestContext, expect, test } from '@playwright/test';
-import { openAsGuest, screenshot } from './helpers';
-
-/** The guest's Backstage token (the guest is a member of payments-team). */
-async function guestToken(request: APIRequestContext): Promise<string> {
-  const res = await request.get('/api/auth/guest/refresh?env=development', {
-    headers: { 'X-Requested-With': 'XMLHttpRequest' },
-  });
-  expect(res.ok()).toBe(true);
-  return (await res.json()).backstageIdentity.token;
-}
+import { expect, test } from '@playwright/test';
+import { guestToken, openAsGuest, screenshot } from './helpers';
 
 test('the healthy service shows its rollout in staging and production', async ({
   page,

@@ -1,5 +1,5 @@
-import { expect, Page, test } from '@playwright/test';
-import { openAsGuest, screenshot } from './helpers';
+import { expect, test } from '@playwright/test';
+import { fillServiceStep, openAsGuest, screenshot } from './helpers';
 
 /**
  * The golden path end to end, offline: the wizard publishes to a local git repository
@@ -10,25 +10,6 @@ const TEMPLATE = '/create/templates/default/shipshape-node-service';
 const LOCAL = `${TEMPLATE}?formData=${encodeURIComponent(
   JSON.stringify({ publishTarget: 'local' }),
 )}`;
-
-async function fillServiceStep(page: Page, name: string) {
-  await page.getByRole('textbox', { name: 'Name' }).fill(name);
-  await page
-    .getByRole('textbox', { name: 'Description' })
-    .fill('A service created by the browser test of the golden path');
-  const owner = page.getByRole('textbox', { name: 'Owner' });
-  await owner.click();
-  await owner.fill('payments');
-  await page
-    .getByRole('option', { name: /payments/i })
-    .first()
-    .click();
-  await expect(owner).toHaveValue(/payments/i);
-  // the only System in the catalog is preselected
-  await expect(page.getByRole('textbox', { name: 'System' })).toHaveValue(
-    'system:default/commerce',
-  );
-}
 
 test('a new service from the golden-path wizard, published locally, opens in the catalog', async ({
   page,
