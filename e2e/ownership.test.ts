@@ -1,5 +1,5 @@
 import { expect, test } from '@playwright/test';
-import { openAsGuest, screenshot } from './helpers';
+import { inDarkTheme, openAsGuest, screenshot } from './helpers';
 
 test('the misconfigured component shows its policy violations, cost and missing labels', async ({
   page,
@@ -69,4 +69,21 @@ test('the cost page lists cost centers and owners with totals', async ({
     'shipshape-cost-centers.csv',
   );
   await screenshot(page, 'ownership-cost-page');
+});
+
+test('the card and the cost page in the dark theme', async ({ page }) => {
+  await inDarkTheme(page);
+  await openAsGuest(page, '/catalog/default/component/legacy-billing');
+  const violations = page.getByRole('list', { name: 'Policy violations' });
+  await expect(violations).toBeVisible();
+  await expect(page.getByText('— not in the catalog')).toBeVisible();
+  await expect(
+    page.getByRole('table', { name: 'Monthly cost per environment' }),
+  ).toBeVisible();
+  await violations.scrollIntoViewIfNeeded();
+  await screenshot(page, 'ownership-legacy-billing-dark');
+  await page.goto('/shipshape/ownership');
+  await expect(page.getByText(/^\d+ entities$/)).toBeVisible();
+  await expect(page.getByRole('cell', { name: 'CC-1001' })).toBeVisible();
+  await screenshot(page, 'ownership-cost-page-dark');
 });

@@ -1,19 +1,19 @@
 import { ClusterReadError } from '@shipshape/plugin-shipshape-common';
-import Typography from '@material-ui/core/Typography';
+import { DangerText } from '../DangerText';
 
-/** The clusters a figure leaves out, one line each in the error colour. */
+/** The clusters a figure leaves out, one line each, in words and in the danger colours. */
 export function ClusterErrors(props: { errors?: ClusterReadError[] }) {
   return (
     <>
       {props.errors?.map(e => (
-        <Typography
+        <DangerText
           key={e.cluster}
-          variant="caption"
-          color="error"
-          component="p"
+          as="p"
+          variant="body-x-small"
+          style={{ whiteSpace: 'normal', overflowWrap: 'anywhere' }}
         >
           {e.message}
-        </Typography>
+        </DangerText>
       ))}
     </>
   );

@@ -1,31 +1,24 @@
-import { InfoCard, Link, Progress } from '@backstage/core-components';
+import { Progress } from '@backstage/core-components';
 import { useApi } from '@backstage/core-plugin-api';
 import { getCompoundEntityRef } from '@backstage/catalog-model';
-import { useEntity } from '@backstage/plugin-catalog-react';
+import { EntityInfoCard, useEntity } from '@backstage/plugin-catalog-react';
 import {
   OwnershipContact,
   OwnershipView,
 } from '@shipshape/plugin-shipshape-common';
-import Box from '@material-ui/core/Box';
-import Chip from '@material-ui/core/Chip';
-import List from '@material-ui/core/List';
-import ListItem from '@material-ui/core/ListItem';
-import ListItemText from '@material-ui/core/ListItemText';
-import Table from '@material-ui/core/Table';
-import TableBody from '@material-ui/core/TableBody';
-import TableCell from '@material-ui/core/TableCell';
-import TableHead from '@material-ui/core/TableHead';
-import TableRow from '@material-ui/core/TableRow';
-import Typography from '@material-ui/core/Typography';
+import { Badge, Flex, Link, Text } from '@backstage/ui';
+import { ReactNode } from 'react';
 import useAsync from 'react-use/esm/useAsync';
 import { shipshapeApiRef } from '../../api';
+import { DangerText } from '../DangerText';
 import { ConfigHint, ShipshapeErrorPanel } from '../ShipshapeErrorPanel';
+import { StaticTable, Td, Th } from '../StaticTable';
 import { ClusterErrors } from './ClusterErrors';
 import { formatUsd } from './format';
-import { AccessibleColours } from '../AccessibleColours';
 
 /** Long messages (they name the entity, the field and the fix) wrap inside the card. */
 const WRAP = { whiteSpace: 'normal', overflowWrap: 'anywhere' } as const;
+const LIST = { listStyle: 'none', margin: 0, padding: 0 } as const;
 
 function ContactLine({ contact }: { contact: OwnershipContact }) {
   return (
@@ -36,29 +29,37 @@ function ContactLine({ contact }: { contact: OwnershipContact }) {
       {contact.email && (
         <>
           {' · '}
-          <Link to={`mailto:${contact.email}`} underline="always">
-            {contact.email}
-          </Link>
+          <Link href={`mailto:${contact.email}`}>{contact.email}</Link>
         </>
       )}
     </>
   );
 }
 
-function Section({
-  title,
-  children,
-}: {
-  title: string;
-  children: React.ReactNode;
-}) {
+function Section({ title, children }: { title: string; children: ReactNode }) {
   return (
-    <Box mb={2}>
-      <Typography variant="subtitle2" component="h3" gutterBottom>
+    <Flex direction="column" gap="1" mb="4">
+      <Text as="h4" variant="body-medium" weight="bold">
         {title}
-      </Typography>
+      </Text>
       {children}
-    </Box>
+    </Flex>
+  );
+}
+
+/** One item of a list: a line and, below it, its detail. */
+function Item(props: { primary: ReactNode; secondary?: string }) {
+  return (
+    <li style={{ padding: 'var(--bui-space-1) 0' }}>
+      <Text as="div" variant="body-small">
+        {props.primary}
+      </Text>
+      {props.secondary && (
+        <Text as="div" variant="body-small" style={WRAP}>
+          {props.secondary}
+        </Text>
+      )}
+    </li>
   );
 }
 
@@ -69,81 +70,71 @@ export function OwnershipDetails({ view }: { view: OwnershipView }) {
     <>
       <Section title="Owner">
         {owner ? (
-          <Typography variant="body2" component="div">
+          <Text as="div" variant="body-small">
             <ContactLine contact={owner} />
             {!owner.exists && (
-              <Typography variant="body2" color="error" component="span">
+              <>
                 {' '}
-                — not in the catalog
-              </Typography>
+                <DangerText>— not in the catalog</DangerText>
+              </>
             )}
             {owner.parent && (
               <div>
                 Parent group: <ContactLine contact={owner.parent} />
               </div>
             )}
-          </Typography>
+          </Text>
         ) : (
-          <Typography variant="body2" color="error">
+          <DangerText as="p" variant="body-small">
             No owner
-          </Typography>
+          </DangerText>
         )}
       </Section>
 
       <Section title="Tags">
         {tags.length ? (
-          <Table size="small" aria-label="Cost tags">
-            <TableBody>
+          <StaticTable label="Cost tags">
+            <tbody>
               {tags.map(tag => (
-                <TableRow key={tag.name}>
-                  <TableCell component="th" scope="row">
-                    {tag.name}
-                  </TableCell>
-                  <TableCell>{tag.value}</TableCell>
-                  <TableCell>
+                <tr key={tag.name}>
+                  <Th scope="row">{tag.name}</Th>
+                  <Td>{tag.value}</Td>
+                  <Td>
                     {tag.source === 'own'
                       ? 'own'
                       : `inherited from ${tag.source}`}
-                  </TableCell>
-                </TableRow>
+                  </Td>
+                </tr>
               ))}
-            </TableBody>
-          </Table>
+            </tbody>
+          </StaticTable>
         ) : (
-          <Typography variant="body2">No valid cost tags</Typography>
+          <Text as="p" variant="body-small">
+            No valid cost tags
+          </Text>
         )}
       </Section>
 
       <Section title="Policy violations">
         {violations.length ? (
-          <List dense aria-label="Policy violations" disablePadding>
+          <ul aria-label="Policy violations" style={LIST}>
             {violations.map(v => (
-              <ListItem key={`${v.rule}-${v.field}`} disableGutters>
-                <ListItemText
-                  secondaryTypographyProps={{ style: WRAP }}
-                  primary={
-                    <>
-                      <Chip
-                        size="small"
-                        label={v.mode}
-                        color={v.mode === 'enforce' ? 'secondary' : 'default'}
-                      />{' '}
-                      <Typography
-                        variant="body2"
-                        component="span"
-                        color="error"
-                      >
-                        {v.field}
-                      </Typography>
-                    </>
-                  }
-                  secondary={v.message}
-                />
-              </ListItem>
+              <Item
+                key={`${v.rule}-${v.field}`}
+                primary={
+                  <Flex align="center" gap="2">
+                    <Badge size="small">{v.mode}</Badge>
+                    <DangerText variant="body-small">{v.field}</DangerText>
+                  </Flex>
+                }
+                secondary={v.message}
+              />
             ))}
-          </List>
+          </ul>
         ) : (
-          <Typography variant="body2">None: the policy is met</Typography>
+          <Text as="p" variant="body-small">
+            None: the policy is met
+          </Text>
         )}
       </Section>
 
@@ -155,64 +146,61 @@ export function OwnershipDetails({ view }: { view: OwnershipView }) {
           />
         )}
         {(cost.status === 'not-deployed' || cost.status === 'error') && (
-          <Typography
-            variant="body2"
-            color={cost.status === 'error' ? 'error' : 'textPrimary'}
-          >
-            {cost.message}
-          </Typography>
+          <Text as="p" variant="body-small" style={WRAP}>
+            {cost.status === 'error' ? (
+              <DangerText>{cost.message}</DangerText>
+            ) : (
+              cost.message
+            )}
+          </Text>
         )}
         {cost.status === 'ok' && (
           <>
             {cost.environments.length ? (
-              <Table size="small" aria-label="Monthly cost per environment">
-                <TableHead>
-                  <TableRow>
-                    <TableCell>Environment</TableCell>
-                    <TableCell align="right">Pods</TableCell>
-                    <TableCell align="right">CPU (cores)</TableCell>
-                    <TableCell align="right">Memory (GiB)</TableCell>
-                    <TableCell align="right">Per month</TableCell>
-                  </TableRow>
-                </TableHead>
-                <TableBody>
+              <StaticTable label="Monthly cost per environment">
+                <thead>
+                  <tr>
+                    <Th>Environment</Th>
+                    <Th align="right">Pods</Th>
+                    <Th align="right">CPU (cores)</Th>
+                    <Th align="right">Memory (GiB)</Th>
+                    <Th align="right">Per month</Th>
+                  </tr>
+                </thead>
+                <tbody>
                   {cost.environments.map(e => (
-                    <TableRow
-                      key={`${e.cluster}/${e.namespace}/${e.environment}`}
-                    >
-                      <TableCell component="th" scope="row">
+                    <tr key={`${e.cluster}/${e.namespace}/${e.environment}`}>
+                      <Th scope="row">
                         {e.environment}
                         {e.environment !== e.namespace
                           ? ` (${e.namespace})`
                           : ''}{' '}
                         · {e.cluster}
-                      </TableCell>
-                      <TableCell align="right">{e.pods}</TableCell>
-                      <TableCell align="right">{e.cpuCores}</TableCell>
-                      <TableCell align="right">{e.memoryGib}</TableCell>
-                      <TableCell align="right">
-                        {formatUsd(e.monthlyUsd)}
-                      </TableCell>
-                    </TableRow>
+                      </Th>
+                      <Td align="right">{e.pods}</Td>
+                      <Td align="right">{e.cpuCores}</Td>
+                      <Td align="right">{e.memoryGib}</Td>
+                      <Td align="right">{formatUsd(e.monthlyUsd)}</Td>
+                    </tr>
                   ))}
-                  <TableRow>
-                    <TableCell component="th" scope="row" colSpan={4}>
+                  <tr>
+                    <Th scope="row" colSpan={4}>
                       Total
-                    </TableCell>
-                    <TableCell align="right">
-                      {formatUsd(cost.monthlyUsd)}
-                    </TableCell>
-                  </TableRow>
-                </TableBody>
-              </Table>
+                    </Th>
+                    <Td align="right">{formatUsd(cost.monthlyUsd)}</Td>
+                  </tr>
+                </tbody>
+              </StaticTable>
             ) : (
-              <Typography variant="body2">No running pods found.</Typography>
+              <Text as="p" variant="body-small">
+                No running pods found.
+              </Text>
             )}
-            <Typography variant="caption" component="p">
+            <Text as="p" variant="body-x-small">
               Requests × {formatUsd(cost.prices.cpuCoreHourUsd, 6)}/core-hour
               and {formatUsd(cost.prices.memoryGibHourUsd, 6)}/GiB-hour ×{' '}
               {cost.prices.hoursPerMonth} h.
-            </Typography>
+            </Text>
             <ClusterErrors errors={cost.errors} />
           </>
         )}
@@ -221,32 +209,27 @@ export function OwnershipDetails({ view }: { view: OwnershipView }) {
       {labels.status === 'ok' && (
         <Section title="Kubernetes labels">
           {labels.objects.length ? (
-            <List dense aria-label="Objects missing labels" disablePadding>
+            <ul aria-label="Objects missing labels" style={LIST}>
               {labels.objects.map(o => (
-                <ListItem
+                <Item
                   key={`${o.cluster}/${o.namespace}/${o.kind}/${o.name}`}
-                  disableGutters
-                >
-                  <ListItemText
-                    secondaryTypographyProps={{ style: WRAP }}
-                    primary={`${o.kind} ${o.namespace}/${o.name}`}
-                    secondary={[
-                      o.missing.length ? `missing ${o.missing.join(', ')}` : '',
-                      ...o.mismatched.map(
-                        m =>
-                          `${m.label} is "${m.actual}", the catalog says "${m.expected}"`,
-                      ),
-                    ]
-                      .filter(Boolean)
-                      .join('; ')}
-                  />
-                </ListItem>
+                  primary={`${o.kind} ${o.namespace}/${o.name}`}
+                  secondary={[
+                    o.missing.length ? `missing ${o.missing.join(', ')}` : '',
+                    ...o.mismatched.map(
+                      m =>
+                        `${m.label} is "${m.actual}", the catalog says "${m.expected}"`,
+                    ),
+                  ]
+                    .filter(Boolean)
+                    .join('; ')}
+                />
               ))}
-            </List>
+            </ul>
           ) : (
-            <Typography variant="body2">
+            <Text as="p" variant="body-small">
               Every object carries the Shipshape labels.
-            </Typography>
+            </Text>
           )}
         </Section>
       )}
@@ -264,12 +247,11 @@ export function OwnershipCard() {
     [api, ref.kind, ref.namespace, ref.name],
   );
   return (
-    <AccessibleColours>
-      <InfoCard title="Ownership & Cost">
-        {loading && <Progress />}
-        {error && <ShipshapeErrorPanel error={error} />}
-        {value && <OwnershipDetails view={value} />}
-      </InfoCard>
-    </AccessibleColours>
+    <EntityInfoCard title="Ownership & Cost">
+      {/* MUI progress bar (core-components): Backstage UI 0.18 has no progress indicator yet */}
+      {loading && <Progress />}
+      {error && <ShipshapeErrorPanel error={error} />}
+      {value && <OwnershipDetails view={value} />}
+    </EntityInfoCard>
   );
 }

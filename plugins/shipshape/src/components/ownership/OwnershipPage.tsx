@@ -9,16 +9,13 @@ import {
   OwnershipSummary,
   OwnershipSummaryRow,
 } from '@shipshape/plugin-shipshape-common';
-import Box from '@material-ui/core/Box';
-import Button from '@material-ui/core/Button';
-import Grid from '@material-ui/core/Grid';
-import Typography from '@material-ui/core/Typography';
+import { Button, Flex, Text } from '@backstage/ui';
 import useAsync from 'react-use/esm/useAsync';
 import { ShipshapeApi, shipshapeApiRef } from '../../api';
+import { DangerText } from '../DangerText';
 import { ShipshapeErrorPanel } from '../ShipshapeErrorPanel';
 import { ClusterErrors } from './ClusterErrors';
 import { formatUsd, toCsv } from './format';
-import { AccessibleColours } from '../AccessibleColours';
 
 const PAGE = 1000;
 
@@ -148,17 +145,18 @@ function SummaryTable(props: {
     });
   }
   return (
-    <>
-      <Box display="flex" justifyContent="flex-end" mb={1}>
+    <Flex direction="column" gap="2">
+      <Flex justify="end">
         <Button
-          variant="outlined"
+          variant="secondary"
           size="small"
           aria-label={`Export CSV of ${title}`}
-          onClick={() => download(filename, summaryCsv(rows, label, withCost))}
+          onPress={() => download(filename, summaryCsv(rows, label, withCost))}
         >
           Export CSV
         </Button>
-      </Box>
+      </Flex>
+      {/* MUI (core-components' material-table): Backstage UI 0.18's Table has no built-in search yet */}
       <Table<Row>
         title={title}
         options={{
@@ -172,7 +170,7 @@ function SummaryTable(props: {
         columns={columns}
         data={rows}
       />
-    </>
+    </Flex>
   );
 }
 
@@ -184,13 +182,12 @@ export function OwnershipPage() {
     [api],
   );
   return (
-    <AccessibleColours>
-      <Content>
-        {loading && <Progress />}
-        {error && <ShipshapeErrorPanel error={error} />}
-        {value && <SummaryView summary={value} />}
-      </Content>
-    </AccessibleColours>
+    <Content>
+      {/* MUI progress bar (core-components): Backstage UI 0.18 has no progress indicator yet */}
+      {loading && <Progress />}
+      {error && <ShipshapeErrorPanel error={error} />}
+      {value && <SummaryView summary={value} />}
+    </Content>
   );
 }
 
@@ -207,45 +204,46 @@ function costHeadline(summary: OwnershipSummary): string {
 export function SummaryView({ summary }: { summary: OwnershipSummary }) {
   const withCost = summary.cost.status === 'ok';
   const { totals } = summary;
+  const violationsLine = `${totals.violations} violations in ${totals.entitiesWithViolations} entities`;
   if (!totals.entities) {
     return (
-      <Typography variant="body1">
+      <Text as="p" variant="body-medium">
         No catalog entities you may read fall under the Shipshape policy.
-      </Typography>
+      </Text>
     );
   }
   return (
-    <Grid container spacing={3}>
-      <Grid item xs={12}>
-        <Box
-          display="flex"
-          flexWrap="wrap"
-          style={{ gap: 32 }}
-          aria-label="Totals"
-        >
-          <Typography variant="h6">{totals.entities} entities</Typography>
-          <Typography
-            variant="h6"
-            color={totals.violations ? 'error' : 'textPrimary'}
-          >
-            {totals.violations} violations in {totals.entitiesWithViolations}{' '}
-            entities
-          </Typography>
-          <Typography variant="h6">{costHeadline(summary)}</Typography>
-        </Box>
+    <Flex direction="column" gap="6">
+      <div>
+        <Flex gap="8" style={{ flexWrap: 'wrap' }} aria-label="Totals">
+          <Text as="h2" variant="title-x-small">
+            {totals.entities} entities
+          </Text>
+          <Text as="h2" variant="title-x-small">
+            {totals.violations ? (
+              <DangerText variant="title-x-small" weight="regular">
+                {violationsLine}
+              </DangerText>
+            ) : (
+              violationsLine
+            )}
+          </Text>
+          <Text as="h2" variant="title-x-small">
+            {costHeadline(summary)}
+          </Text>
+        </Flex>
         <ClusterErrors errors={summary.cost.errors} />
-      </Grid>
+      </div>
       {LISTS.map(list => (
-        <Grid item xs={12} key={list.field}>
-          <SummaryTable
-            title={list.title}
-            label={list.label}
-            rows={rowsOf(summary[list.field].items, list.key, list.none)}
-            withCost={withCost}
-            filename={list.filename}
-          />
-        </Grid>
+        <SummaryTable
+          key={list.field}
+          title={list.title}
+          label={list.label}
+          rows={rowsOf(summary[list.field].items, list.key, list.none)}
+          withCost={withCost}
+          filename={list.filename}
+        />
       ))}
-    </Grid>
+    </Flex>
   );
 }
