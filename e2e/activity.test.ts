@@ -1,5 +1,5 @@
 import { expect, test } from '@playwright/test';
-import { screenshot, signInAsGuest } from './helpers';
+import { inDarkTheme, openAsGuest, screenshot, signInAsGuest } from './helpers';
 
 // The entity's Activity tab: a backup started from the DR card is listed with who, what, where,
 // when and its outcome, and its log opens from its link (a URL that can be shared).
@@ -41,4 +41,15 @@ test('the Activity tab lists a backup started from the DR card, with its log', a
   await expect(
     page.getByRole('list', { name: `log of operation ${backupId}` }),
   ).toBeVisible();
+});
+
+test('the Activity tab in the dark theme', async ({ page }) => {
+  await inDarkTheme(page);
+  await openAsGuest(page, '/catalog/default/component/payments-api/activity');
+  await expect(
+    page
+      .getByRole('table', { name: 'operations, newest first' })
+      .or(page.getByText(/^No operations yet\./)),
+  ).toBeVisible();
+  await screenshot(page, 'activity-payments-api-dark');
 });

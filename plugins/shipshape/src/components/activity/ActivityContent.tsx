@@ -3,8 +3,6 @@ import {
   stringifyEntityRef,
 } from '@backstage/catalog-model';
 import {
-  InfoCard,
-  Link,
   Progress,
   StatusError,
   StatusOK,
@@ -13,23 +11,17 @@ import {
   StatusWarning,
 } from '@backstage/core-components';
 import { useApi } from '@backstage/core-plugin-api';
-import { useEntity } from '@backstage/plugin-catalog-react';
-import Box from '@material-ui/core/Box';
-import Button from '@material-ui/core/Button';
-import Table from '@material-ui/core/Table';
-import TableBody from '@material-ui/core/TableBody';
-import TableCell from '@material-ui/core/TableCell';
-import TableHead from '@material-ui/core/TableHead';
-import TableRow from '@material-ui/core/TableRow';
-import Typography from '@material-ui/core/Typography';
+import { EntityInfoCard, useEntity } from '@backstage/plugin-catalog-react';
+import { Button, Flex, Link, Text } from '@backstage/ui';
 import { ShipshapeOpenApi } from '@shipshape/plugin-shipshape-common';
 import { Fragment, useState } from 'react';
 import { useSearchParams } from 'react-router-dom';
 import useAsyncRetry from 'react-use/esm/useAsyncRetry';
 import { shipshapeApiRef } from '../../api';
-import { AccessibleColours } from '../AccessibleColours';
 import { OperationLog } from '../OperationLog';
+import { DangerText } from '../DangerText';
 import { ShipshapeErrorPanel } from '../ShipshapeErrorPanel';
+import { StaticTable, Td, Th } from '../StaticTable';
 import { absoluteTime, relativeTime } from '../time';
 import { useEntitySignal } from '../useEntitySignal';
 
@@ -51,6 +43,8 @@ const KIND_LABEL: Record<string, string> = {
   'restore-drill': 'Restore drill',
 };
 
+// core-components' status icons (MUI) with the status in words: Backstage UI 0.18 has no status
+// indicator yet
 const STATUS: Record<string, typeof StatusOK> = {
   succeeded: StatusOK,
   failed: StatusError,
@@ -112,51 +106,51 @@ function OperationRow({
   const Status = STATUS[op.status] ?? StatusWarning;
   return (
     <Fragment>
-      <TableRow>
-        <TableCell style={NOWRAP}>
+      <tr>
+        <Td style={NOWRAP}>
           <span title={absoluteTime(op.createdAt)}>
             {relativeTime(op.createdAt)}
           </span>
-        </TableCell>
-        <TableCell>
-          <Typography variant="body2">{whatOf(op)}</Typography>
+        </Td>
+        <Td>
+          {whatOf(op)}
           {op.reason ? (
-            <Typography variant="caption" color="textSecondary">
+            <Text as="div" variant="body-x-small">
               {op.reason}
-            </Typography>
+            </Text>
           ) : null}
-        </TableCell>
-        <TableCell style={NOWRAP}>{whereOf(op)}</TableCell>
-        <TableCell style={NOWRAP}>{whoOf(op.requestedBy)}</TableCell>
-        <TableCell style={{ overflowWrap: 'anywhere' }}>
+        </Td>
+        <Td style={NOWRAP}>{whereOf(op)}</Td>
+        <Td style={NOWRAP}>{whoOf(op.requestedBy)}</Td>
+        <Td style={{ overflowWrap: 'anywhere' }}>
           <Status>{op.status}</Status>
           {op.outcomeReason ? (
-            <Typography
-              variant="caption"
-              display="block"
-              color={op.status === 'succeeded' ? 'textSecondary' : 'error'}
-            >
-              {op.outcomeReason}
-            </Typography>
+            <Text as="div" variant="body-x-small">
+              {op.status === 'succeeded' ? (
+                op.outcomeReason
+              ) : (
+                <DangerText>{op.outcomeReason}</DangerText>
+              )}
+            </Text>
           ) : null}
-        </TableCell>
-        <TableCell style={NOWRAP}>
+        </Td>
+        <Td style={NOWRAP}>
           <Link
-            to={logLink(open ? undefined : op.id)}
+            href={logLink(open ? undefined : op.id)}
             aria-label={`${open ? 'Hide log' : 'Log'} of ${
               KIND_LABEL[op.kind] ?? op.kind
             } ${absoluteTime(op.createdAt)}`}
           >
             {open ? 'Hide log' : 'Log'}
           </Link>
-        </TableCell>
-      </TableRow>
+        </Td>
+      </tr>
       {open ? (
-        <TableRow>
-          <TableCell colSpan={6}>
+        <tr>
+          <Td colSpan={6}>
             <OperationLog id={op.id} kind={op.kind} entityRef={op.entityRef} />
-          </TableCell>
-        </TableRow>
+          </Td>
+        </tr>
       ) : null}
     </Fragment>
   );
@@ -198,11 +192,11 @@ export function ActivityContent() {
   else if (page.error) content = <ShipshapeErrorPanel error={page.error} />;
   else if (page.value && page.value.total === 0) {
     content = (
-      <Typography variant="body2">
+      <Text as="p" variant="body-small">
         No operations yet. Deploys, rollbacks, pauses and promotes (Rollout
         card) and backups and restore drills (DR readiness card, and scheduled
         drills) are listed here as they happen.
-      </Typography>
+      </Text>
     );
   } else if (page.value) {
     const { items, total } = page.value;
@@ -210,18 +204,18 @@ export function ActivityContent() {
     const last = offset + items.length;
     content = (
       <>
-        <Table size="small" aria-label="operations, newest first">
-          <TableHead>
-            <TableRow>
-              <TableCell>When</TableCell>
-              <TableCell>What</TableCell>
-              <TableCell>Environment</TableCell>
-              <TableCell>Who</TableCell>
-              <TableCell>Outcome</TableCell>
-              <TableCell>Log</TableCell>
-            </TableRow>
-          </TableHead>
-          <TableBody>
+        <StaticTable label="operations, newest first">
+          <thead>
+            <tr>
+              <Th>When</Th>
+              <Th>What</Th>
+              <Th>Environment</Th>
+              <Th>Who</Th>
+              <Th>Outcome</Th>
+              <Th>Log</Th>
+            </tr>
+          </thead>
+          <tbody>
             {items.map(op => (
               <OperationRow
                 key={op.id}
@@ -230,31 +224,29 @@ export function ActivityContent() {
                 logLink={logLink}
               />
             ))}
-          </TableBody>
-        </Table>
-        <Box display="flex" alignItems="center" mt={1} style={{ gap: 8 }}>
-          <Typography variant="body2">{`${first}–${last} of ${total}`}</Typography>
+          </tbody>
+        </StaticTable>
+        <Flex align="center" gap="2" mt="2">
+          <Text variant="body-small">{`${first}–${last} of ${total}`}</Text>
           <Button
             size="small"
-            disabled={offset === 0}
-            onClick={() => setOffset(Math.max(0, offset - ACTIVITY_PAGE_SIZE))}
+            variant="secondary"
+            isDisabled={offset === 0}
+            onPress={() => setOffset(Math.max(0, offset - ACTIVITY_PAGE_SIZE))}
           >
             Newer
           </Button>
           <Button
             size="small"
-            disabled={last >= total}
-            onClick={() => setOffset(offset + ACTIVITY_PAGE_SIZE)}
+            variant="secondary"
+            isDisabled={last >= total}
+            onPress={() => setOffset(offset + ACTIVITY_PAGE_SIZE)}
           >
             Older
           </Button>
-        </Box>
+        </Flex>
       </>
     );
   }
-  return (
-    <AccessibleColours>
-      <InfoCard title="Activity">{content}</InfoCard>
-    </AccessibleColours>
-  );
+  return <EntityInfoCard title="Activity">{content}</EntityInfoCard>;
 }
