@@ -1,17 +1,11 @@
-import { resolvePackagePath } from '@backstage/backend-plugin-api';
 import { execFile, execFileSync, spawnSync } from 'child_process';
 import fs from 'fs';
 import os from 'os';
 import path from 'path';
 import { promisify } from 'util';
+import { REPO } from './helm';
 
 const run = promisify(execFile);
-
-/** The repository's root (this package is packages/shipshape-test-utils). */
-const REPO = path.resolve(
-  resolvePackagePath('@internal/shipshape-test-utils'),
-  '../..',
-);
 
 /** The golden-path chart's backup CronJob (one copy for every service template). */
 export const CHART_BACKUP_CRONJOB = path.join(

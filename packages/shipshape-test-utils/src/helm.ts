@@ -6,6 +6,8 @@ import { kubectl, readStackKubernetes } from './cluster';
 
 // The golden path on the local stack: a service rendered by the real scaffolder from the
 // node-service template, released as its release.yaml does, with the stack's helm.
+
+/** The repository's root (this package is packages/shipshape-test-utils). */
 export const REPO = path.resolve(
   resolvePackagePath('@internal/shipshape-test-utils'),
   '../..',

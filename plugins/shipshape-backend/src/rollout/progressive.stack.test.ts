@@ -13,6 +13,7 @@ import {
   eventually,
   kubectl,
   readLocalStack,
+  REPO as REPO_ROOT,
   testConfig,
   testRollout,
   waitRolloutPhase,
@@ -78,9 +79,9 @@ async function promQuery(query: string): Promise<number | undefined> {
 /** Real payloads for the Rollout card's tests (plugins/shipshape), with SHIPSHAPE_WRITE_FIXTURES=1. */
 function writeFixture(name: string, body: unknown) {
   if (!process.env.SHIPSHAPE_WRITE_FIXTURES) return;
-  const dir = path.resolve(
-    __dirname,
-    '../../../shipshape/src/components/rollout/__fixtures__',
+  const dir = path.join(
+    REPO_ROOT,
+    'plugins/shipshape/src/components/rollout/__fixtures__',
   );
   fs.writeFileSync(path.join(dir, name), `${JSON.stringify(body, null, 2)}\n`);
 }

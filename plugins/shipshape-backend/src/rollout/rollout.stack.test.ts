@@ -9,6 +9,7 @@ import { shipshapeApi, testComponent } from './__testUtils__/api';
 import {
   createServiceNamespace,
   kubectl,
+  REPO as REPO_ROOT,
   testConfig,
   testDeployment,
 } from '@internal/shipshape-test-utils';
@@ -446,9 +447,9 @@ describe('deploy, rollback and rollout status against the local cluster', () => 
 
     if (process.env.SHIPSHAPE_WRITE_FIXTURES) {
       // Real payloads for the Rollout Status card's tests (plugins/shipshape).
-      const dir = path.resolve(
-        __dirname,
-        '../../../shipshape/src/components/rollout/__fixtures__',
+      const dir = path.join(
+        REPO_ROOT,
+        'plugins/shipshape/src/components/rollout/__fixtures__',
       );
       fs.mkdirSync(dir, { recursive: true });
       fs.writeFileSync(

@@ -1,4 +1,5 @@
 import { ChildProcess, spawn } from 'child_process';
+import { REPO } from '@internal/shipshape-test-utils';
 import path from 'path';
 
 /**
@@ -12,8 +13,6 @@ export interface ReplicaEvent {
   event: string;
   [k: string]: unknown;
 }
-
-const ROOT = path.resolve(__dirname, '../../../../..');
 
 /** In a replica process: `emit` a JSON line, and a logger and auditor that emit theirs. */
 export function replicaReporter(name: string) {
@@ -74,7 +73,7 @@ export function replicaHarness() {
       [
         '--require',
         path.join(
-          ROOT,
+          REPO,
           'node_modules/@backstage/cli-node/config/nodeTransform.cjs',
         ),
         script,
