@@ -5,6 +5,7 @@
  * @packageDocumentation
  */
 export * from './contract';
+export * from './duration';
 export * from './permissions';
 export * from './policy';
 export * from './rollout';

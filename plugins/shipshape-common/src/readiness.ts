@@ -5,6 +5,7 @@ import {
   parseDuration,
   readAnnotation,
 } from './contract';
+import { formatDuration } from './duration';
 import { TIER_DEFAULTS } from './tiers';
 
 /**
@@ -221,16 +222,6 @@ export interface DrReadiness {
   checks: ReadinessCheck[];
 }
 
-function human(raw: number): string {
-  // a drill of a small database restores in well under a second: "0s" would hide it
-  if (raw < 1) return `${Math.round(raw * 1000)}ms`;
-  const seconds = Math.round(raw);
-  if (seconds < 60) return `${seconds}s`;
-  if (seconds % 86400 === 0) return `${seconds / 86400}d`;
-  if (seconds % 3600 === 0) return `${seconds / 3600}h`;
-  return `${Math.round(seconds / 60)}m`;
-}
-
 type Objective = { seconds?: number; declared: boolean; error?: string };
 
 function objective(
@@ -277,15 +268,15 @@ function againstObjective(
     return {
       id,
       status: 'pass',
-      message: `${measured} (${label} ${human(limit)})`,
+      message: `${measured} (${label} ${formatDuration(limit)})`,
     };
   }
   return {
     id,
     status: 'fail',
-    message: `${measured}, ${against.beyond} than the ${label} of ${human(
-      limit,
-    )}`,
+    message: `${measured}, ${
+      against.beyond
+    } than the ${label} of ${formatDuration(limit)}`,
     fix: against.fix(limit),
   };
 }
@@ -322,7 +313,7 @@ export function evaluateDrReadiness(input: DrReadinessInput): DrReadiness {
     checks.push({
       id: 'objectives-declared',
       status: 'pass',
-      message: `RPO ${human(rpo.seconds!)}, RTO ${human(
+      message: `RPO ${formatDuration(rpo.seconds!)}, RTO ${formatDuration(
         rto.seconds!,
       )} declared`,
     });
@@ -330,9 +321,9 @@ export function evaluateDrReadiness(input: DrReadinessInput): DrReadiness {
     checks.push({
       id: 'objectives-declared',
       status: 'warn',
-      message: `RPO/RTO not declared; using the ${tier} tier defaults (RPO ${human(
+      message: `RPO/RTO not declared; using the ${tier} tier defaults (RPO ${formatDuration(
         rpo.seconds,
-      )}, RTO ${human(rto.seconds)})`,
+      )}, RTO ${formatDuration(rto.seconds)})`,
       fix: `Declare ${A.rpo.name} and ${A.rto.name} in catalog-info.yaml`,
     });
   } else {
@@ -368,7 +359,7 @@ export function evaluateDrReadiness(input: DrReadinessInput): DrReadiness {
     checks.push(
       againstObjective(
         'backup-fresh',
-        `Last verified backup is ${human(age)} old${
+        `Last verified backup is ${formatDuration(age)} old${
           store ? ` (verified by the portal in ${store})` : ''
         }`,
         age,
@@ -378,7 +369,9 @@ export function evaluateDrReadiness(input: DrReadinessInput): DrReadiness {
           seconds: rpo.seconds,
           beyond: 'older',
           fix: limit =>
-            `Back up now, and schedule backups at least every ${human(limit)}`,
+            `Back up now, and schedule backups at least every ${formatDuration(
+              limit,
+            )}`,
         },
       ),
     );
@@ -399,7 +392,7 @@ export function evaluateDrReadiness(input: DrReadinessInput): DrReadiness {
       checks.push({
         id: 'drill-recent',
         status: 'fail',
-        message: `The last restore drill (${human(age)} ago) failed`,
+        message: `The last restore drill (${formatDuration(age)} ago) failed`,
         fix: 'Read the drill error, fix the backup, run a new drill',
       });
     } else if (drill.status === 'running' || drill.status === 'queued') {
@@ -412,17 +405,21 @@ export function evaluateDrReadiness(input: DrReadinessInput): DrReadiness {
       checks.push({
         id: 'drill-recent',
         status: 'pass',
-        message: `Last restore drill passed ${human(age)} ago${
-          interval.seconds ? ` (interval ${human(interval.seconds)})` : ''
+        message: `Last restore drill passed ${formatDuration(age)} ago${
+          interval.seconds
+            ? ` (interval ${formatDuration(interval.seconds)})`
+            : ''
         }`,
       });
     } else {
       checks.push({
         id: 'drill-recent',
         status: 'warn',
-        message: `Last restore drill passed ${human(
+        message: `Last restore drill passed ${formatDuration(
           age,
-        )} ago, longer than the interval of ${human(interval.seconds!)}`,
+        )} ago, longer than the interval of ${formatDuration(
+          interval.seconds!,
+        )}`,
         fix: 'Run a restore drill',
       });
     }
@@ -431,7 +428,7 @@ export function evaluateDrReadiness(input: DrReadinessInput): DrReadiness {
       checks.push(
         againstObjective(
           'drill-within-rto',
-          `Restored in ${human(secs)}`,
+          `Restored in ${formatDuration(secs)}`,
           secs,
           {
             label: 'RTO',

@@ -3,6 +3,7 @@
  * `absoluteTime` where the moment itself matters (tables, tooltips, "as of"): UTC, the same in
  * every locale and browser time zone.
  */
+import { formatDuration } from '@shipshape/plugin-shipshape-common';
 
 /** A time as the API gives it (ISO 8601), epoch milliseconds or a Date. */
 export type TimeValue = string | number | Date | null | undefined;
@@ -19,20 +20,14 @@ function millisOf(value: TimeValue): number | undefined {
   return Number.isFinite(ms) ? ms : undefined;
 }
 
-/** A span of whole seconds, two units at most: "45s", "7m", "2h 5m", "4d 3h". */
-export function span(seconds: number): string {
-  if (seconds < 60) return `${seconds}s`;
-  const m = Math.floor(seconds / 60);
-  if (m < 60) return `${m}m`;
-  const h = Math.floor(m / 60);
-  if (h < 24) return `${h}h ${m % 60}m`;
-  return `${Math.floor(h / 24)}d ${h % 24}h`;
-}
+/** A moment's distance as formatDuration shows it, to the minute once it is a minute or more. */
+const distance = (seconds: number) =>
+  formatDuration(seconds < 60 ? seconds : seconds - (seconds % 60));
 
 /**
- * `value` relative to `now` (default: the current time): "12s ago", "2h 5m ago", or "in 3m"
- * for a time in the future. `suffix: false` gives the elapsed span alone, as in "firing for
- * 7m" (a future time counts as now there: "0s").
+ * `value` relative to `now` (default: the current time): "12s ago", "7m ago", "2h 5m ago", or
+ * "in 3m" for a time in the future. `suffix: false` gives the elapsed span alone, as in "firing
+ * for 7m" (a future time counts as now there: "0s").
  */
 export function relativeTime(
   value: TimeValue,
@@ -42,8 +37,8 @@ export function relativeTime(
   const now = millisOf(options.now ?? Date.now());
   if (at === undefined || now === undefined) return NO_TIME;
   const seconds = Math.round((now - at) / 1000);
-  if (options.suffix === false) return span(Math.max(0, seconds));
-  return seconds < 0 ? `in ${span(-seconds)}` : `${span(seconds)} ago`;
+  if (options.suffix === false) return distance(Math.max(0, seconds));
+  return seconds < 0 ? `in ${distance(-seconds)}` : `${distance(seconds)} ago`;
 }
 
 /** `value` to the minute in UTC: "2026-11-23 16:30 UTC". */

@@ -61,8 +61,8 @@ describe('the DR tab backup age chart', () => {
       expect.anything(),
     ]);
     expect(chart.getAttribute('aria-label')).toBe(
-      'Age of the newest verified backup, last 7 days: 2h 0m old now (within the RPO of 8h 0m); ' +
-        'highest 12h 0m on 2 Dec; over the RPO in 1 of 6 steps; 5 verified, 1 failed in 7 days; ' +
+      'Age of the newest verified backup, last 7 days: 2h old now (within the RPO of 8h); ' +
+        'highest 12h on 2 Dec; over the RPO in 1 of 6 steps; 5 verified, 1 failed in 7 days; ' +
         'no backup known before 1 Dec (gap)',
     );
     // the age axis at round steps up to the highest age (12 h): 0, 6 h, 12 h

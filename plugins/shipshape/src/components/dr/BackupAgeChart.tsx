@@ -6,26 +6,21 @@ import { EmptyState, InfoCard, Progress } from '@backstage/core-components';
 import { useApi } from '@backstage/core-plugin-api';
 import { useEntity } from '@backstage/plugin-catalog-react';
 import Grid from '@material-ui/core/Grid';
-import { ShipshapeOpenApi } from '@shipshape/plugin-shipshape-common';
+import {
+  ShipshapeOpenApi,
+  formatDuration,
+} from '@shipshape/plugin-shipshape-common';
 import useAsyncRetry from 'react-use/esm/useAsyncRetry';
 import { shipshapeApiRef } from '../../api';
 import { AccessibleColours } from '../AccessibleColours';
 import { ShipshapeErrorPanel } from '../ShipshapeErrorPanel';
 import { TimeChart, day } from '../TimeChart';
-import { span } from '../time';
 import { useEntitySignal } from '../useEntitySignal';
 import { DrReadinessCard } from './DrReadinessCard';
 
 /** How far back the chart looks, and its points (the backend allows 1-30 days, 10-500 points). */
 export const AGE_DAYS = 7;
 export const AGE_POINTS = 120;
-
-/** An age as an axis tick: "45m", "2.5h", "3d". */
-const ageTick = (s: number) => {
-  if (s < 3600) return `${Math.round(s / 60)}m`;
-  if (s < 2 * 86400) return `${Math.round((s / 3600) * 10) / 10}h`;
-  return `${Math.round((s / 86400) * 10) / 10}d`;
-};
 
 /** Round steps of the age axis: 1, 5, 15, 30 min, 1, 2, 6, 12 h, 1, 2, 7 days. */
 const TICK_STEPS = [
@@ -51,16 +46,18 @@ function summary(age: ShipshapeOpenApi.BackupAge): string {
   if (now !== undefined) {
     let against = '';
     if (rpo !== undefined) {
-      against = ` (${now > rpo ? 'over' : 'within'} the RPO of ${span(rpo)})`;
+      against = ` (${now > rpo ? 'over' : 'within'} the RPO of ${formatDuration(
+        rpo,
+      )})`;
     }
-    parts.push(`${span(now)} old now${against}`);
+    parts.push(`${formatDuration(now)} old now${against}`);
   }
   const known = age.points.filter(p => p.value !== null);
   const top = known.reduce<ShipshapeOpenApi.SloChartPoint | undefined>(
     (a, p) => (!a || p.value! > a.value! ? p : a),
     undefined,
   );
-  if (top) parts.push(`highest ${span(top.value!)} on ${day(top.t)}`);
+  if (top) parts.push(`highest ${formatDuration(top.value!)} on ${day(top.t)}`);
   if (rpo !== undefined) {
     const over = known.filter(p => p.value! > rpo).length;
     parts.push(`over the RPO in ${over} of ${known.length} steps`);
@@ -116,12 +113,15 @@ export function BackupAgeCard() {
         label={`Age of the newest verified backup, last ${AGE_DAYS} days`}
         summary={summary(value)}
         points={value.points}
-        format={ageTick}
+        format={formatDuration}
         tick={day}
         reference={
           value.rpoSeconds === undefined
             ? undefined
-            : { y: value.rpoSeconds, label: `RPO ${span(value.rpoSeconds)}` }
+            : {
+                y: value.rpoSeconds,
+                label: `RPO ${formatDuration(value.rpoSeconds)}`,
+              }
         }
         ticks={ticks}
         domain={[0, ticks[ticks.length - 1]]}

@@ -79,7 +79,7 @@ describe('DrOverviewPage', () => {
     expect(row.getByText('fail')).toBeInTheDocument();
     expect(row.getByText('2h 5m ago (RPO 15m)')).toBeInTheDocument();
     expect(row.getByText('failed 30m ago')).toBeInTheDocument();
-    expect(row.getByText('90s (RTO 1m)')).toBeInTheDocument();
+    expect(row.getByText('1m 30s (RTO 1m)')).toBeInTheDocument();
     expect(row.getByText('team-b')).toBeInTheDocument();
     expect(row.getByText('payments')).toBeInTheDocument();
 

@@ -11,7 +11,7 @@ import {
   TableColumn,
 } from '@backstage/core-components';
 import { useApi } from '@backstage/core-plugin-api';
-import { TIERS } from '@shipshape/plugin-shipshape-common';
+import { TIERS, formatDuration } from '@shipshape/plugin-shipshape-common';
 import Box from '@material-ui/core/Box';
 import Button from '@material-ui/core/Button';
 import Paper from '@material-ui/core/Paper';
@@ -25,7 +25,7 @@ import { AccessibleColours } from '../AccessibleColours';
 import { ShipshapeErrorPanel } from '../ShipshapeErrorPanel';
 import { download } from '../ownership/OwnershipPage';
 import { toCsv } from '../ownership/format';
-import { NO_TIME, absoluteTime, relativeTime, span } from '../time';
+import { NO_TIME, absoluteTime, relativeTime } from '../time';
 
 /** The whole fleet in one answer (the backend's most); the table pages it. */
 const FLEET = 5000;
@@ -50,12 +50,9 @@ function nameOf(ref?: string): string {
   }
 }
 
-/** A restore's duration: ms under a second, seconds under 10 minutes (90s, not "1m"). */
+/** A restore's duration: "220ms", "1m 30s". */
 function restoreTime(ms?: number): string {
-  if (ms === undefined) return NO_TIME;
-  if (ms < 1000) return `${ms} ms`;
-  const seconds = Math.round(ms / 1000);
-  return seconds < 600 ? `${seconds}s` : span(seconds);
+  return ms === undefined ? NO_TIME : formatDuration(ms / 1000);
 }
 
 /** A verdict as a status dot with its words (never the colour alone). */
@@ -84,17 +81,11 @@ function Grade({ row }: { row: DrOverviewRow }) {
 /** No verified backup, or one older than the RPO (or no RPO to say): not recoverable in time. */
 export const withinRpo = (r: DrOverviewRow) => r.backupWithinRpo === true;
 
-/** An objective as declared: "RPO 4h", "RTO 30m" (whole units), else as a span. */
+/** An objective: "RPO 4h", "RTO 30m", or "no RPO". */
 function objective(label: string, seconds?: number): string {
-  if (seconds === undefined) return `no ${label}`;
-  const unit = [
-    [86400, 'd'],
-    [3600, 'h'],
-    [60, 'm'],
-  ].find(([size]) => seconds % (size as number) === 0);
-  return `${label} ${
-    unit ? `${seconds / (unit[0] as number)}${unit[1]}` : span(seconds)
-  }`;
+  return seconds === undefined
+    ? `no ${label}`
+    : `${label} ${formatDuration(seconds)}`;
 }
 
 const columns: TableColumn<DrOverviewRow>[] = [

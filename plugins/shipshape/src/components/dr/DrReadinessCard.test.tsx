@@ -264,7 +264,7 @@ describe('DrReadinessCard', () => {
         .map(r => r.textContent),
     ).toEqual([
       expect.stringMatching(
-        /UTCd1 of backup b2succeeded · restored in 154 ms · backup 1 h old$/,
+        /UTCd1 of backup b2succeeded · restored in 154ms · backup 1h old$/,
       ),
     ]);
   });

@@ -9,6 +9,7 @@ import {
   StatusOK,
   StatusWarning,
 } from '@backstage/core-components';
+import { formatDuration } from '@shipshape/plugin-shipshape-common';
 import { useApi } from '@backstage/core-plugin-api';
 import { ShipshapeErrorPanel } from '../ShipshapeErrorPanel';
 import { useEntity } from '@backstage/plugin-catalog-react';
@@ -41,15 +42,6 @@ function size(bytes?: number) {
   if (bytes === undefined) return '';
   if (bytes < 1024 * 1024) return `${Math.round(bytes / 1024)} KiB`;
   return `${(bytes / 1024 / 1024).toFixed(1)} MiB`;
-}
-
-function duration(ms: number): string {
-  if (ms < 1000) return `${Math.round(ms)} ms`;
-  const s = ms / 1000;
-  if (s < 60) return `${s.toFixed(1)} s`;
-  if (s < 3600) return `${Math.round(s / 60)} min`;
-  if (s < 48 * 3600) return `${(s / 3600).toFixed(1).replace(/\.0$/, '')} h`;
-  return `${Math.round(s / 86400)} d`;
 }
 
 /**
@@ -137,11 +129,11 @@ function DrillRows({ items }: { items: BackupItem[] }) {
         `${d.id.slice(0, 8)} of backup ${d.backupId.slice(0, 8)}`,
         `${d.status}${d.failedStep ? ` at ${d.failedStep}` : ''}${
           d.restoreMs !== undefined
-            ? ` · restored in ${duration(d.restoreMs)}`
+            ? ` · restored in ${formatDuration(d.restoreMs / 1000)}`
             : ''
         }${
           d.backupAgeSeconds !== undefined
-            ? ` · backup ${duration(d.backupAgeSeconds * 1000)} old`
+            ? ` · backup ${formatDuration(d.backupAgeSeconds)} old`
             : ''
         }`,
       ]}
