@@ -1,7 +1,6 @@
 import {
   AuthService,
   LoggerService,
-  readSchedulerServiceTaskScheduleDefinitionFromConfig,
   SchedulerService,
   SchedulerServiceTaskScheduleDefinition,
 } from '@backstage/backend-plugin-api';
@@ -18,6 +17,7 @@ import { BackupTarget, targetOfEntity } from './config';
 import { BackupStorage, StoredObject } from './storage';
 import { retried } from './runs/cronJob';
 import { isVerified } from './store';
+import { scheduleFromConfig } from '../schedule';
 import type { BackupService } from './service';
 
 /** Who a found backup's verification is recorded as requested by. */
@@ -247,15 +247,12 @@ export async function scheduleCronJobDiscovery(
   deps: CronJobDiscoveryDeps & { scheduler: SchedulerService; config: Config },
 ): Promise<void> {
   if (!deps.service.config.targets.size) return;
-  const configured = deps.config.getOptionalConfig(DISCOVERY_SCHEDULE_KEY);
-  const schedule = configured
-    ? readSchedulerServiceTaskScheduleDefinitionFromConfig(configured)
-    : DEFAULT_SCHEDULE;
-  await deps.scheduler.scheduleTask({
+  await scheduleFromConfig({
+    scheduler: deps.scheduler,
+    config: deps.config,
     id: 'shipshape-cronjob-backup-discovery',
-    ...schedule,
-    // one replica runs each pass (the engine's per-target lock guards the rest)
-    scope: 'global',
+    configKey: DISCOVERY_SCHEDULE_KEY,
+    defaults: DEFAULT_SCHEDULE,
     fn: async () => {
       await discoverCronJobBackups(deps);
     },

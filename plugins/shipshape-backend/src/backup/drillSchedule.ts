@@ -1,7 +1,6 @@
 import {
   AuthService,
   LoggerService,
-  readSchedulerServiceTaskScheduleDefinitionFromConfig,
   SchedulerService,
   SchedulerServiceTaskScheduleDefinition,
 } from '@backstage/backend-plugin-api';
@@ -18,6 +17,7 @@ import { KubernetesClusters } from '../kubernetes/clusters';
 import { ACTIVE_STATUSES } from '../operations/store';
 import { targetOfEntity } from './config';
 import { ReadinessService } from '../readiness/service';
+import { scheduleFromConfig } from '../schedule';
 import type { BackupService } from './service';
 
 /** Who a scheduled drill is recorded as requested by. */
@@ -172,13 +172,12 @@ export async function scheduleRestoreDrills(
   deps: DrillScheduleDeps & { scheduler: SchedulerService; config: Config },
 ): Promise<void> {
   if (!deps.service.config.drillConnection) return;
-  const configured = deps.config.getOptionalConfig(DRILL_SCHEDULE_KEY);
-  const schedule = configured
-    ? readSchedulerServiceTaskScheduleDefinitionFromConfig(configured)
-    : DEFAULT_SCHEDULE;
-  await deps.scheduler.scheduleTask({
+  await scheduleFromConfig({
+    scheduler: deps.scheduler,
+    config: deps.config,
     id: 'shipshape-restore-drills',
-    ...schedule,
+    configKey: DRILL_SCHEDULE_KEY,
+    defaults: DEFAULT_SCHEDULE,
     fn: async () => {
       await runDueDrills(deps);
     },

@@ -3,7 +3,6 @@ import {
   LoggerService,
   SchedulerService,
   SchedulerServiceTaskScheduleDefinition,
-  readSchedulerServiceTaskScheduleDefinitionFromConfig,
 } from '@backstage/backend-plugin-api';
 import {
   CATALOG_FILTER_EXISTS,
@@ -24,6 +23,7 @@ import type { BackupService } from '../backup/service';
 import { isVerified } from '../backup/store';
 import { catalogPages } from '../catalogPages';
 import { KubernetesClusters } from '../kubernetes/clusters';
+import { scheduleFromConfig } from '../schedule';
 import {
   backupTargetsFact,
   inClusterFact,
@@ -169,12 +169,12 @@ export class ReadinessService {
 
   /** Runs `gradeAll` on the scheduler (`shipshape.readiness.gradeSchedule`, default 15 min). */
   async schedule(scheduler: SchedulerService, config: Config): Promise<void> {
-    const configured = config.getOptionalConfig(GRADE_SCHEDULE_KEY);
-    await scheduler.scheduleTask({
+    await scheduleFromConfig({
+      scheduler,
+      config,
       id: 'shipshape-dr-grades',
-      ...(configured
-        ? readSchedulerServiceTaskScheduleDefinitionFromConfig(configured)
-        : DEFAULT_SCHEDULE),
+      configKey: GRADE_SCHEDULE_KEY,
+      defaults: DEFAULT_SCHEDULE,
       fn: async signal => {
         const graded = await this.gradeAll(signal);
         this.deps.logger.debug(`Recorded DR grades of ${graded} entities`);
