@@ -20,10 +20,17 @@ export function DangerText(props: {
       variant={props.variant}
       weight={props.weight ?? 'bold'}
       style={{
+        // without a variant, the size of the text around it
+        ...(props.variant
+          ? {}
+          : { fontSize: 'inherit', lineHeight: 'inherit' }),
         color: 'var(--bui-negative-fg-subdued)',
         backgroundColor: 'var(--bui-negative-bg-subdued)',
         borderRadius: 'var(--bui-radius-1)',
         padding: '0 var(--bui-space-1)',
+        // each line of a wrapped message gets its own padded box
+        boxDecorationBreak: 'clone',
+        WebkitBoxDecorationBreak: 'clone',
         ...props.style,
       }}
     >
