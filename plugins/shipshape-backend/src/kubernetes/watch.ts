@@ -181,6 +181,7 @@ export class ListWatch {
       };
       const onAbort = () => fail(new WatchError('stopped'));
       signal.addEventListener('abort', onAbort, { once: true });
+      if (signal.aborted) onAbort(); // stopped while the request was being prepared
       // No answer within the request deadline, or nothing (not even a bookmark) for longer
       // than the server's own timeout: the connection is gone.
       let timer = setTimeout(
@@ -308,9 +309,12 @@ export function workloadWatchTargets(clusters: KubernetesClusters): {
   skipped: string[];
 } {
   const { readers, unreadable } = clusters.allReaders();
-  const skipped = unreadable.map(
-    u => `cluster ${u.cluster} (authProvider ${u.authProvider}, no token)`,
-  );
+  const used = new Set(clusters.environments().map(e => e.cluster));
+  const skipped = unreadable
+    .filter(u => used.has(u.cluster))
+    .map(
+      u => `cluster ${u.cluster} (authProvider ${u.authProvider}, no token)`,
+    );
   const targets: WatchTarget[] = [];
   const labelSelector = KUBERNETES_ID_LABEL;
   for (const client of readers) {
