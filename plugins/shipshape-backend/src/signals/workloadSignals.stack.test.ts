@@ -8,6 +8,7 @@ import {
   readStackKubernetes,
   testConfig,
   testDeployment,
+  testRollout,
 } from '@internal/shipshape-test-utils';
 import fs from 'fs';
 import net from 'net';
@@ -23,6 +24,8 @@ jest.setTimeout(180_000);
 const NS = `shipshape-wsig-${process.pid}`;
 const ID = 'wsig-svc';
 const ORPHAN = 'wsig-orphan';
+/** An Argo Rollout's service: a canary the stack's controller walks through its steps. */
+const CANARY = 'wsig-canary';
 const REF = `component:default/${ID}`;
 /** A claim of the same kubernetes-id, in a namespace the environment does not run. */
 const CLAIM = 'component:default/wsig-claim';
@@ -118,6 +121,16 @@ describe('signals of workload changes made in the cluster', () => {
         }),
       );
     }
+    kubectl(
+      ['apply', '-f', '-'],
+      testRollout({
+        name: CANARY,
+        namespace: NS,
+        kubernetesId: CANARY,
+        image: `${REPO}:0`,
+        replicas: 2,
+      }),
+    );
     proxy = await cuttableProxy(new URL(k.url));
     const config = testConfig(
       [{ name: 'staging', namespace: NS, cluster: 'proxied' }],
@@ -144,6 +157,7 @@ describe('signals of workload changes made in the cluster', () => {
         catalogServiceMock.factory({
           entities: [
             componentWith(ID, { 'backstage.io/kubernetes-id': ID }),
+            componentWith(CANARY, { 'backstage.io/kubernetes-id': CANARY }),
             componentWith('wsig-claim', {
               'backstage.io/kubernetes-id': ID,
               'backstage.io/kubernetes-namespace': 'elsewhere',
@@ -182,6 +196,32 @@ describe('signals of workload changes made in the cluster', () => {
     expect(claim.received).toEqual([]);
     // eslint-disable-next-line no-console
     console.log(`kubectl set image -> signal: ${ms} ms`);
+  });
+
+  it("an Argo Rollout's image patched with kubectl, and the controller's steps, are signalled", async () => {
+    const canary = await subscribe(`component:default/${CANARY}`);
+    image++;
+    const t0 = Date.now();
+    kubectl([
+      '-n',
+      NS,
+      'patch',
+      `rollout.argoproj.io/${CANARY}`,
+      '--type',
+      'json',
+      '-p',
+      JSON.stringify([
+        {
+          op: 'replace',
+          path: '/spec/template/spec/containers/0/image',
+          value: `${REPO}:${image}`,
+        },
+      ]),
+    ]);
+    await canary.until(s => s.kind === 'rollout', BOUND_MS);
+    expect(Date.now() - t0).toBeLessThan(BOUND_MS);
+    // the controller moves the canary on (weight, pause, promotion) without anyone in the portal
+    await canary.until(() => canary.received.length >= 2, 20_000);
   });
 
   it('a workload whose kubernetes-id no entity has sends nothing and breaks nothing', async () => {
