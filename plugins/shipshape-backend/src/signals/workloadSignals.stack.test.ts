@@ -256,3 +256,69 @@ describe('signals of workload changes made in the cluster', () => {
     expect(Date.now() - t0).toBeLessThan(BOUND_MS);
   });
 });
+
+describe('signals of workload changes in an environment of one namespace per service', () => {
+  // The golden path's placement: the service's namespace is its kubernetes-id, so the whole
+  // cluster is watched; a workload with the same label in another namespace is not its card's.
+  const SVC = `wsig-ps-${process.pid}`;
+  const OTHER = `${SVC}-other`;
+  const clients: SignalClient[] = [];
+  let stop: () => Promise<void>;
+
+  beforeAll(async () => {
+    for (const namespace of [SVC, OTHER]) {
+      kubectl(['create', 'namespace', namespace]);
+      kubectl(
+        ['apply', '-f', '-'],
+        testDeployment({
+          name: namespace,
+          namespace,
+          kubernetesId: SVC,
+          image: `${REPO}:0`,
+          replicas: 1,
+        }),
+      );
+    }
+    const backend = await startTestBackend({
+      features: [
+        shipshapePlugin,
+        signalsPlugin,
+        eventsServiceFactory,
+        mockServices.rootConfig.factory({
+          data: {
+            events: { useEventBus: 'never' },
+            ...testConfig([{ name: 'services', namespacePerService: true }]),
+          },
+        }),
+        catalogServiceMock.factory({
+          entities: [componentWith(SVC, { 'backstage.io/kubernetes-id': SVC })],
+        }),
+      ],
+    });
+    stop = () => backend.stop();
+    const c = await signalClient(
+      backend.server.address().port,
+      shipshapeEntityChannel(`component:default/${SVC}`),
+    );
+    clients.push(c);
+  });
+
+  afterAll(async () => {
+    clients.forEach(c => c.close());
+    await stop?.();
+    kubectl(['delete', 'namespace', SVC, OTHER, '--wait=false']);
+  });
+
+  it("a patch in the service's namespace is signalled; one in another namespace is not", async () => {
+    const [svc] = clients;
+    // the watches start with the backend; a patch during their first list is not reported
+    await new Promise(r => setTimeout(r, 2_000));
+    kubectl(['-n', OTHER, 'set', 'image', `deploy/${OTHER}`, `app=${REPO}:1`]);
+    await new Promise(r => setTimeout(r, 2_000));
+    expect(svc.received).toEqual([]);
+    const t0 = Date.now();
+    kubectl(['-n', SVC, 'set', 'image', `deploy/${SVC}`, `app=${REPO}:1`]);
+    await svc.until(s => s.kind === 'rollout', BOUND_MS);
+    expect(Date.now() - t0).toBeLessThan(BOUND_MS);
+  });
+});
