@@ -92,8 +92,13 @@ export class ListWatch {
           version = await this.relist(listed);
           listed = true;
         }
+        const started = Date.now();
         version = await this.watchOnce(version, signal);
         failures = 0;
+        // a server (or proxy) that ends every watch at once is not asked in a tight loop
+        if (Date.now() - started < this.timings.backoffMs) {
+          await sleep(this.timings.backoffMs, signal);
+        }
       } catch (e) {
         if (signal.aborted) break;
         const code = (e as { code?: number }).code;
