@@ -11,7 +11,7 @@ import {
   testRollout,
 } from '@internal/shipshape-test-utils';
 import fs from 'fs';
-import net from 'net';
+import net, { AddressInfo } from 'net';
 import { shipshapePlugin } from '../plugin';
 import { componentWith } from '../rollout/__testUtils__/api';
 import { SignalClient, signalClient } from './__testUtils__/signalClient';
@@ -56,7 +56,7 @@ async function cuttableProxy(target: URL) {
   });
   await new Promise<void>(r => server.listen(0, '127.0.0.1', r));
   return {
-    port: (server.address() as net.AddressInfo).port,
+    port: (server.address() as AddressInfo).port,
     get connections() {
       return connections;
     },
@@ -297,7 +297,7 @@ describe('signals of workload changes in an environment of one namespace per ser
     });
     stop = () => backend.stop();
     const c = await signalClient(
-      backend.server.address().port,
+      (backend.server.address() as AddressInfo).port,
       shipshapeEntityChannel(`component:default/${SVC}`),
     );
     clients.push(c);
