@@ -4,6 +4,9 @@ import { defineConfig } from '@playwright/test';
  * Browser tests against the built portal that scripts/e2e.sh starts on :7007, in Debian's
  * Chromium (Playwright's own browser download is not reachable here).
  */
+/** scripts/e2e.sh's results folder for this run (one per port). */
+const OUT = process.env.SHIPSHAPE_E2E_OUT ?? 'test-results/e2e';
+
 export default defineConfig({
   testDir: 'e2e',
   timeout: 90_000,
@@ -11,11 +14,8 @@ export default defineConfig({
   forbidOnly: !!process.env.CI,
   retries: 0,
   workers: 1,
-  reporter: [
-    ['list'],
-    ['json', { outputFile: 'test-results/e2e/results.json' }],
-  ],
-  outputDir: 'test-results/e2e/artifacts',
+  reporter: [['list'], ['json', { outputFile: `${OUT}/results.json` }]],
+  outputDir: `${OUT}/artifacts`,
   use: {
     baseURL: process.env.PLAYWRIGHT_URL ?? 'http://localhost:7007',
     screenshot: 'only-on-failure',

@@ -8,13 +8,15 @@ cd "$ROOT"
 source "$ROOT/scripts/lib.sh"
 source "$ROOT/scripts/toolchain.sh"
 ensure_debs chromium fonts-liberation
-OUT=$ROOT/test-results/e2e
-mkdir -p "$OUT" "$ROOT/test-results/screenshots"
-
 fail() { echo "$*"; echo "0 passed, 1 failed"; exit 1; }
 
 # The portal's port; another one (SHIPSHAPE_E2E_PORT) lets the tests run beside a running portal.
 PORT=${SHIPSHAPE_E2E_PORT:-7007}
+# Each port its own results folder: the backend re-reads port.yaml when it changes, so two runs
+# sharing one folder broke each other. (They still share the frontend build in packages/app/dist.)
+OUT=$ROOT/test-results/e2e${SHIPSHAPE_E2E_PORT:+-$PORT}
+export SHIPSHAPE_E2E_OUT=$OUT
+mkdir -p "$OUT" "$ROOT/test-results/screenshots"
 port_free "$PORT" || fail "port $PORT is in use: stop the running portal, or set SHIPSHAPE_E2E_PORT to a free port"
 export PLAYWRIGHT_URL=http://localhost:$PORT
 cat >"$OUT/port.yaml" <<YAML
