@@ -345,7 +345,10 @@ function WorkloadRow({
           ) : null}
         </TableCell>
         <TableCell>
-          <Phase>{w.phase}</Phase>
+          {/* one line: beside a canary's steps the column is narrow, and broke "complete" */}
+          <Box component="span" whiteSpace="nowrap">
+            <Phase>{w.phase}</Phase>
+          </Box>
           <Typography variant="caption" display="block" color="textSecondary">
             {w.reason}
           </Typography>
@@ -356,10 +359,17 @@ function WorkloadRow({
               )}; deploy by version or digest`}
             </Typography>
           )}
-          <AnalysisRuns w={w} />
           {onAction ? <RolloutButtons w={w} onAction={onAction} /> : null}
         </TableCell>
       </TableRow>
+      {w.analysisRuns?.length ? (
+        // a row of its own: in the Phase cell the metrics' text squeezed the other columns
+        <TableRow>
+          <TableCell colSpan={4}>
+            <AnalysisRuns w={w} />
+          </TableCell>
+        </TableRow>
+      ) : null}
       {listed.length > 0 ? (
         <TableRow>
           <TableCell colSpan={4}>
