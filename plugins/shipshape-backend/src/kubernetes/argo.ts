@@ -7,6 +7,7 @@ import {
 import { ClusterClient } from './clusters';
 import { imageTag } from './image';
 import {
+  ARGO,
   KUBERNETES_ID_LABEL,
   images,
   podInfosOf,
@@ -167,9 +168,7 @@ export function analysisRunsOf(
     )
     .slice(0, 3)
     .map(a => {
-      const revision = Number(
-        a.metadata.annotations?.['rollout.argoproj.io/revision'],
-      );
+      const revision = revisionOf(a);
       return {
         name: a.metadata.name!,
         phase: a.status?.phase ?? 'Pending',
@@ -224,12 +223,7 @@ async function listAnalysisRuns(
     const list = await client.kubeConfig
       .makeApiClient(k8s.CustomObjectsApi)
       .listNamespacedCustomObject(
-        {
-          group: 'argoproj.io',
-          version: 'v1alpha1',
-          namespace,
-          plural: 'analysisruns',
-        },
+        { ...ARGO, namespace, plural: 'analysisruns' },
         opts,
       );
     return list.items ?? [];
@@ -265,10 +259,8 @@ export async function readArgoRollouts(
     const custom = client.kubeConfig.makeApiClient(k8s.CustomObjectsApi);
     const list = await custom.listNamespacedCustomObject(
       {
-        group: 'argoproj.io',
-        version: 'v1alpha1',
+        ...ARGO,
         namespace,
-        plural: 'rollouts',
         labelSelector: `${KUBERNETES_ID_LABEL}=${kubernetesId}`,
       },
       opts,

@@ -54,6 +54,10 @@ const jsonPatch = k8s.setHeaderOptions(
   k8s.PatchStrategy.JsonPatch,
 );
 
+/**
+ * Argo Rollouts' `Rollout` resource for CustomObjectsApi calls; its other kinds (AnalysisRun)
+ * are in the same group and version: `{ ...ARGO, plural: 'analysisruns' }`.
+ */
 export const ARGO = {
   group: 'argoproj.io',
   version: 'v1alpha1',

@@ -3,6 +3,7 @@ import * as k8s from '@kubernetes/client-node';
 import { ArgoRollout } from '../kubernetes/argo';
 import { ClusterClient } from '../kubernetes/clusters';
 import {
+  ARGO,
   Workload,
   abortRollout,
   pauseOrPromote,
@@ -93,9 +94,7 @@ export async function applyArgoAction(
       .makeApiClient(k8s.CustomObjectsApi)
       .patchNamespacedCustomObjectStatus(
         {
-          group: 'argoproj.io',
-          version: 'v1alpha1',
-          plural: 'rollouts',
+          ...ARGO,
           name: w.metadata!.name!,
           namespace: w.metadata!.namespace!,
           body: { status: { abort: false } },

@@ -2,6 +2,7 @@ import * as k8s from '@kubernetes/client-node';
 import { ClusterClient } from '../kubernetes/clusters';
 import { argoRolloutState } from '../kubernetes/argo';
 import {
+  ARGO,
   Workload,
   WorkloadKind,
   deploymentRolloutState,
@@ -203,7 +204,7 @@ export function followRollout(options: FollowOptions): Promise<FollowResult> {
 
     startWatch(
       rollout
-        ? `/apis/argoproj.io/v1alpha1/namespaces/${namespace}/rollouts`
+        ? `/apis/${ARGO.group}/${ARGO.version}/namespaces/${namespace}/${ARGO.plural}`
         : `/apis/apps/v1/namespaces/${namespace}/deployments`,
       { fieldSelector: `metadata.name=${name}` },
       (type, obj: Workload) => {
