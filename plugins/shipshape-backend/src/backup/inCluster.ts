@@ -1,7 +1,7 @@
 import { InputError, NotFoundError } from '@backstage/errors';
 import * as k8s from '@kubernetes/client-node';
 import { randomBytes } from 'crypto';
-import { ClusterClient, EnvironmentConfig } from '../kubernetes/clusters';
+import { ClusterClient, EnvironmentConfig } from '../kubernetes/types';
 import { EngineStoppedError } from '../operations/engine';
 import { KUBERNETES_ID_LABEL } from '../kubernetes/workloads';
 

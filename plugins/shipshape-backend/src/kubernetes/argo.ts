@@ -4,7 +4,7 @@ import {
   RolloutPhase,
   WorkloadStatus,
 } from '@shipshape/plugin-shipshape-common';
-import { ClusterClient } from './clusters';
+import { ClusterClient } from './types';
 import { imageTag } from './image';
 import {
   ARGO,

@@ -13,7 +13,7 @@ import {
   rollbackTarget,
   writeChart,
 } from './helm';
-import { ClusterClient } from './clusters';
+import { ClusterClient } from './types';
 
 const place = { name: 'staging', namespace: 'pay', release: 'pay' };
 

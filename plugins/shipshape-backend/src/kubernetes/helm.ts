@@ -10,7 +10,7 @@ import os from 'os';
 import path from 'path';
 import YAML from 'yaml';
 import zlib from 'zlib';
-import { ClusterClient, EnvironmentConfig } from './clusters';
+import { ClusterClient, EnvironmentConfig } from './types';
 
 /**
  * Helm 3 release records (storage driver `secret`, Helm's default): one Secret per revision,

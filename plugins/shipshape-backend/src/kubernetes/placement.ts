@@ -20,11 +20,7 @@ import {
   WORKLOAD_ANNOTATIONS,
 } from '@shipshape/plugin-shipshape-common';
 import * as k8s from '@kubernetes/client-node';
-import {
-  ClusterClient,
-  EnvironmentConfig,
-  EnvironmentSettings,
-} from './clusters';
+import { ClusterClient, EnvironmentConfig, EnvironmentSettings } from './types';
 
 /** A Kubernetes label value (the kubernetes-id is one, on every workload of the entity). */
 const LABEL_VALUE = /^[A-Za-z0-9]([-_.A-Za-z0-9]{0,61}[A-Za-z0-9])?$/;

@@ -3,7 +3,8 @@ import * as k8s from '@kubernetes/client-node';
 import http from 'http';
 import https from 'https';
 import { createInterface } from 'readline';
-import { ClusterClient, KubernetesClusters, listPages } from './clusters';
+import { KubernetesClusters, listPages } from './clusters';
+import { ClusterClient } from './types';
 import { ARGO, KUBERNETES_ID_LABEL } from './workloads';
 
 /** A watched object: what a change needs to be routed (namespace, labels), and its version. */

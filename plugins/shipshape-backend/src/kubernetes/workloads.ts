@@ -4,7 +4,7 @@ import {
   ECOSYSTEM_ANNOTATIONS,
   PodInfo,
 } from '@shipshape/plugin-shipshape-common';
-import { ClusterClient } from './clusters';
+import { ClusterClient } from './types';
 
 export const REVISION_ANNOTATION = 'deployment.kubernetes.io/revision';
 /** Argo Rollouts' revision annotation (on the Rollout and its ReplicaSets). */

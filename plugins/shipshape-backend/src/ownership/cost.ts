@@ -7,11 +7,8 @@ import {
   SHIPSHAPE_LABELS,
   UnitPrices,
 } from '@shipshape/plugin-shipshape-common';
-import {
-  ClusterClient,
-  KubernetesClusters,
-  listPages,
-} from '../kubernetes/clusters';
+import { KubernetesClusters, listPages } from '../kubernetes/clusters';
+import { ClusterClient } from '../kubernetes/types';
 import { withDeadline } from '../http/deadline';
 
 /** OpenCost's default on-demand prices, USD. */

@@ -7,7 +7,8 @@ import {
   WorkloadFacts,
 } from '@shipshape/plugin-shipshape-common';
 import { Knex } from 'knex';
-import { ClusterClient, KubernetesClusters } from '../kubernetes/clusters';
+import { KubernetesClusters } from '../kubernetes/clusters';
+import { ClusterClient } from '../kubernetes/types';
 import {
   kindOf,
   listEntityWorkloads,

@@ -1,7 +1,7 @@
 import { ConflictError } from '@backstage/errors';
 import * as k8s from '@kubernetes/client-node';
 import { ArgoRollout } from '../kubernetes/argo';
-import { ClusterClient } from '../kubernetes/clusters';
+import { ClusterClient } from '../kubernetes/types';
 import {
   ARGO,
   Workload,

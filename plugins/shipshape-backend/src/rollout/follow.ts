@@ -1,5 +1,5 @@
 import * as k8s from '@kubernetes/client-node';
-import { ClusterClient } from '../kubernetes/clusters';
+import { ClusterClient } from '../kubernetes/types';
 import { argoRolloutState } from '../kubernetes/argo';
 import {
   ARGO,

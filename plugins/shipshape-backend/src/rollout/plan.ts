@@ -1,5 +1,6 @@
 import { InputError, NotFoundError } from '@backstage/errors';
-import { EnvironmentConfig, KubernetesClusters } from '../kubernetes/clusters';
+import { KubernetesClusters } from '../kubernetes/clusters';
+import { EnvironmentConfig } from '../kubernetes/types';
 import { OwnershipCheck, WorkloadRef } from '../kubernetes/placement';
 import {
   Workload,

@@ -1,10 +1,7 @@
 import { Entity } from '@backstage/catalog-model';
 import { InputError } from '@backstage/errors';
-import {
-  EnvironmentConfig,
-  EnvironmentSettings,
-  KubernetesClusters,
-} from '../kubernetes/clusters';
+import { KubernetesClusters } from '../kubernetes/clusters';
+import { EnvironmentConfig, EnvironmentSettings } from '../kubernetes/types';
 import { WorkloadOwnership, workloadRefOf } from '../kubernetes/placement';
 import {
   kindOf,

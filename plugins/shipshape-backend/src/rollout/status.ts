@@ -1,5 +1,6 @@
 import * as k8s from '@kubernetes/client-node';
-import { EnvironmentConfig, KubernetesClusters } from '../kubernetes/clusters';
+import { KubernetesClusters } from '../kubernetes/clusters';
+import { EnvironmentConfig } from '../kubernetes/types';
 import { WorkloadRef } from '../kubernetes/placement';
 import {
   EnvironmentRollout,
