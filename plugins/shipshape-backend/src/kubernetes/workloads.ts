@@ -149,6 +149,25 @@ export async function abortRollout(
   client: ClusterClient,
   w: Workload,
 ): Promise<void> {
+  await patchAbort(client, w, true);
+}
+
+/**
+ * `kubectl argo rollouts retry`: status.abort cleared, so the controller releases the aborted
+ * revision again.
+ */
+export async function retryRollout(
+  client: ClusterClient,
+  w: Workload,
+): Promise<void> {
+  await patchAbort(client, w, false);
+}
+
+async function patchAbort(
+  client: ClusterClient,
+  w: Workload,
+  abort: boolean,
+): Promise<void> {
   await client.kubeConfig
     .makeApiClient(k8s.CustomObjectsApi)
     .patchNamespacedCustomObjectStatus(
@@ -156,7 +175,7 @@ export async function abortRollout(
         ...ARGO,
         name: w.metadata!.name!,
         namespace: w.metadata!.namespace!,
-        body: { status: { abort: true } },
+        body: { status: { abort } },
         fieldManager: 'shipshape',
       },
       k8s.setHeaderOptions('Content-Type', k8s.PatchStrategy.MergePatch),
@@ -235,6 +254,37 @@ export async function listEntityDeployments(
     labelSelector: `${KUBERNETES_ID_LABEL}=${kubernetesId}`,
   });
   return list.items;
+}
+
+/**
+ * The entity's Deployments, Pods and ReplicaSets in a namespace: three requests whatever the
+ * number of workloads (ReplicaSets carry their pod template's labels, so the kubernetes-id label
+ * finds them too).
+ */
+export async function listEntityObjects(
+  client: ClusterClient,
+  namespace: string,
+  kubernetesId: string,
+  opts?: ReturnType<typeof k8s.setHeaderOptions>,
+): Promise<{
+  deployments: k8s.V1Deployment[];
+  pods: k8s.V1Pod[];
+  replicaSets: k8s.V1ReplicaSet[];
+}> {
+  const query = {
+    namespace,
+    labelSelector: `${KUBERNETES_ID_LABEL}=${kubernetesId}`,
+  };
+  const [deployments, pods, replicaSets] = await Promise.all([
+    client.apps.listNamespacedDeployment(query, opts),
+    client.core.listNamespacedPod(query, opts),
+    client.apps.listNamespacedReplicaSet(query, opts),
+  ]);
+  return {
+    deployments: deployments.items,
+    pods: pods.items,
+    replicaSets: replicaSets.items,
+  };
 }
 
 /** The ReplicaSets a Deployment (or Rollout) owns, newest revision first. */

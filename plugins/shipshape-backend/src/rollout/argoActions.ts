@@ -1,12 +1,11 @@
 import { ConflictError } from '@backstage/errors';
-import * as k8s from '@kubernetes/client-node';
 import { ArgoRollout } from '../kubernetes/argo';
 import { ClusterClient } from '../kubernetes/types';
 import {
-  ARGO,
   Workload,
   abortRollout,
   pauseOrPromote,
+  retryRollout,
 } from '../kubernetes/workloads';
 
 /** What the portal may do to an entity's Argo Rollouts, as `kubectl argo rollouts <action>`. */
@@ -90,17 +89,6 @@ export async function applyArgoAction(
   } else if (action === 'abort') {
     await abortRollout(client, w);
   } else {
-    await client.kubeConfig
-      .makeApiClient(k8s.CustomObjectsApi)
-      .patchNamespacedCustomObjectStatus(
-        {
-          ...ARGO,
-          name: w.metadata!.name!,
-          namespace: w.metadata!.namespace!,
-          body: { status: { abort: false } },
-          fieldManager: 'shipshape',
-        },
-        k8s.setHeaderOptions('Content-Type', k8s.PatchStrategy.MergePatch),
-      );
+    await retryRollout(client, w);
   }
 }

@@ -15,10 +15,10 @@ import { Operation } from '../operations/store';
 import { readArgoRollouts } from '../kubernetes/argo';
 import { imageTag } from '../kubernetes/image';
 import {
-  KUBERNETES_ID_LABEL,
   abortable,
   deploymentRolloutState,
   images,
+  listEntityObjects,
   ownedReplicaSets,
   podInfosOf,
   revisionOf,
@@ -126,27 +126,22 @@ async function readEnvironment(
 ): Promise<WorkloadStatus[]> {
   const client = clusters.reader(env);
   const opts = abortable(signal);
-  const query = {
-    namespace: env.namespace,
-    labelSelector: `${KUBERNETES_ID_LABEL}=${kubernetesId}`,
-  };
-  // Three requests per environment whatever the number of workloads: ReplicaSets carry
-  // their pod template's labels, so the kubernetes-id label finds them too.
-  const [deployments, pods, replicaSets] = await Promise.all([
-    client.apps.listNamespacedDeployment(query, opts),
-    client.core.listNamespacedPod(query, opts),
-    client.apps.listNamespacedReplicaSet(query, opts),
-  ]);
+  const { deployments, pods, replicaSets } = await listEntityObjects(
+    client,
+    env.namespace,
+    kubernetesId,
+    opts,
+  );
   const argoRollouts = readArgoRollouts(
     client,
     env.namespace,
     kubernetesId,
-    pods.items,
+    pods,
     opts,
   );
   const deploymentStatuses = Promise.all(
-    deployments.items.map(async (d): Promise<WorkloadStatus> => {
-      const labelled = replicaSets.items
+    deployments.map(async (d): Promise<WorkloadStatus> => {
+      const labelled = replicaSets
         .filter(rs =>
           rs.metadata?.ownerReferences?.some(
             o => o.uid === d.metadata?.uid && o.controller,
@@ -168,7 +163,7 @@ async function readEnvironment(
       const hashOf = (rs?: k8s.V1ReplicaSet) =>
         rs?.metadata?.labels?.['pod-template-hash'];
       const podInfos = podInfosOf(
-        pods.items,
+        pods,
         d.spec?.selector?.matchLabels ?? {},
         'pod-template-hash',
         { current: hashOf(currentRs), previous: hashOf(previousRs) },
