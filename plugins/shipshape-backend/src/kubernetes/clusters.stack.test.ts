@@ -11,6 +11,7 @@ import { OperationStore } from '../operations/store';
 import { DeployHandler } from '../rollout/handlers';
 import { planDeploy } from '../rollout/plan';
 import { KubernetesClusters } from './clusters';
+import { ARGO } from './workloads';
 import {
   createServiceNamespace,
   kubectl,
@@ -95,12 +96,7 @@ describe('Kubernetes calls: deadlines and rotating tokens', () => {
       .clusterReader('local')
       .kubeConfig.makeApiClient(k8s.CustomObjectsApi);
     await expect(
-      custom.listNamespacedCustomObject({
-        group: 'argoproj.io',
-        version: 'v1alpha1',
-        namespace: 'team-a',
-        plural: 'rollouts',
-      }),
+      custom.listNamespacedCustomObject({ ...ARGO, namespace: 'team-a' }),
     ).rejects.toThrow(
       "Kubernetes cluster 'local': GET /apis/argoproj.io/v1alpha1/namespaces/team-a/rollouts (shipshape.kubernetes.requestTimeoutSeconds) did not answer within 1000 ms",
     );

@@ -14,6 +14,7 @@ import request from 'supertest';
 import { shipshapePlugin } from '../plugin';
 import { readLocalStack } from '@internal/shipshape-test-utils';
 import { jobFromCronJob, jobOutcome } from '../backup/inCluster';
+import { ARGO as ARGO_ROLLOUTS } from '../kubernetes/workloads';
 
 jest.setTimeout(120_000);
 
@@ -391,12 +392,7 @@ describe('GET /entities/.../dr-readiness', () => {
 // and PDBs created here, in a namespace of the tests' own.
 describe('GET /entities/.../dr-readiness for Argo Rollouts', () => {
   let server: any;
-  const ARGO = {
-    group: 'argoproj.io',
-    version: 'v1alpha1',
-    namespace: ROLLOUT_NS,
-    plural: 'rollouts',
-  };
+  const ARGO = { ...ARGO_ROLLOUTS, namespace: ROLLOUT_NS };
   const spread = (app: string) => [
     {
       maxSkew: 1,
