@@ -360,10 +360,9 @@ test('a canary Node service: released by its workflow, promoted from the card, a
     const staging = page.getByRole('region', { name: 'environment staging' });
     await expect(staging.getByText(`local/${name}`)).toBeVisible();
 
-    // release.yaml's Deploy step (its Rollout status step waits for a Deployment, which a
-    // canary service does not have)
+    // release.yaml's Deploy and Rollout status steps (the step waits for the Argo Rollout)
     await steer(name, 0);
-    const installed = workflowDeploy(repo, 'sha-c001', ['Deploy']);
+    const installed = workflowDeploy(repo, 'sha-c001');
     grantOperator(name);
     await expect
       .poll(() => rolloutPhase(name), { timeout: 90_000 })

@@ -2,6 +2,7 @@ import { mockServices, startTestBackend } from '@backstage/backend-test-utils';
 import { Entity } from '@backstage/catalog-model';
 import { catalogServiceMock } from '@backstage/plugin-catalog-node/testUtils';
 import { renderSloAnalysisFile } from '@shipshape/plugin-shipshape-common';
+import { spawnSync } from 'child_process';
 import fs from 'fs';
 import os from 'os';
 import path from 'path';
@@ -48,6 +49,16 @@ async function steer(errorRatio: number, remove = false) {
   expect(res.ok).toBe(true);
 }
 
+/** release.yaml's Rollout status step, run as the workflow runs it (in the service's repository). */
+function workflowRolloutStatus(out: string) {
+  const r = spawnSync(
+    'bash',
+    ['.github/scripts/rollout-status.sh', NAME, '60'],
+    { cwd: out, encoding: 'utf8', env: process.env, timeout: 90_000 },
+  );
+  return { status: r.status, output: `${r.stdout}${r.stderr}` };
+}
+
 function rollout() {
   return JSON.parse(
     kubectl(['-n', NAME, 'get', 'rollouts.argoproj.io', NAME, '-o', 'json']),
@@ -57,11 +68,12 @@ function rollout() {
 describe('a canary service of the golden path, released, deployed, promoted and rolled back by its SLO analysis', () => {
   let server: any;
   let entity: Entity;
+  let out: string;
   let metric: { name: string; query: string; threshold: number };
   const api = shipshapeApi(() => server, USER);
 
   beforeAll(async () => {
-    const out = renderGoldenPath(NAME, dir, { strategy: 'canary' });
+    out = renderGoldenPath(NAME, dir, { strategy: 'canary' });
     entity = YAML.parse(
       fs.readFileSync(path.join(out, 'catalog-info.yaml'), 'utf8'),
     );
@@ -138,6 +150,11 @@ describe('a canary service of the golden path, released, deployed, promoted and 
       expect(rollout().status.phase).toBe('Paused');
     }, 120_000);
     const pausedMs = Date.now() - t0;
+    // the workflow's Rollout status step: released, waiting for Promote
+    expect(workflowRolloutStatus(out)).toMatchObject({
+      status: 0,
+      output: expect.stringContaining(`Rollout ${NAME} waits for Promote`),
+    });
     const env = await card();
     expect(env).toMatchObject({ namespace: NAME, status: 'ok' });
     expect(env.workloads[0]).toMatchObject({
@@ -182,6 +199,10 @@ describe('a canary service of the golden path, released, deployed, promoted and 
     const op = await api.waitDone(started.body.id);
     expect(op.status).toBe('succeeded');
     expect(rollout().status.phase).toBe('Healthy');
+    expect(workflowRolloutStatus(out)).toMatchObject({
+      status: 0,
+      output: expect.stringContaining(`Rollout ${NAME} is healthy`),
+    });
     // eslint-disable-next-line no-console
     console.log(
       `canary deploy through Helm: analysis passed and paused after ${pausedMs} ms; promoted, complete after ${
@@ -242,5 +263,19 @@ describe('a canary service of the golden path, released, deployed, promoted and 
     console.log(
       `bad canary: deployed, analysis failed, aborted and rolled back through Helm in ${ms} ms`,
     );
+  });
+  it("fails the workflow's Rollout status step when the release's analysis aborts it (the job then rolls back)", async () => {
+    // the error ratio of the previous test still pages: the next workflow release is aborted
+    helm([
+      ...workflowReleaseArgs(out, NAME, 'rev5'),
+      '--set',
+      `rollout.analysis.prometheusAddress=${stack.prometheus.url}`,
+    ]);
+    const step = workflowRolloutStatus(out);
+    expect(step.status).toBe(1);
+    expect(step.output).toMatch(
+      new RegExp(`::error::Rollout ${NAME} is Degraded, aborted: .*`),
+    );
+    expect(rollout().spec.template.spec.containers[0].image).toMatch(/:rev5$/);
   });
 });
