@@ -183,9 +183,9 @@ async function patchAbort(
 }
 
 /**
- * `kubectl argo rollouts pause` (spec.paused: true) or `promote` (spec.paused: false and the
- * controller's pause conditions cleared on the status subresource, so a canary paused at a step,
- * timed or indefinite, goes on to the next one).
+ * `kubectl argo rollouts pause` (spec.paused: true) or `promote` (the controller's pause
+ * conditions cleared on the status subresource, then spec.paused cleared if set, so a canary
+ * paused at a step, timed or indefinite, goes on to the next one).
  */
 export async function pauseOrPromote(
   client: ClusterClient,
@@ -203,13 +203,45 @@ export async function pauseOrPromote(
     namespace: w.metadata!.namespace!,
     fieldManager: 'shipshape',
   };
-  await custom.patchNamespacedCustomObject(
-    { ...target, body: { spec: { paused: action === 'pause' } } },
-    merge,
-  );
-  if (action === 'promote') {
+  if (action === 'pause') {
+    await custom.patchNamespacedCustomObject(
+      { ...target, body: { spec: { paused: true } } },
+      merge,
+    );
+    return;
+  }
+  // As `kubectl argo rollouts promote`, from the Rollout as it is now: the status first (clear
+  // the pause conditions, or, in a canary mid-step without one, move to the next step), then
+  // spec.paused only when it is set. Patching spec.paused when it was not set changed the spec
+  // under the controller for nothing.
+  const now = (await custom.getNamespacedCustomObject({
+    ...ARGO,
+    name: target.name,
+    namespace: target.namespace,
+  })) as {
+    spec?: { paused?: boolean; strategy?: { canary?: { steps?: unknown[] } } };
+    status?: { pauseConditions?: unknown[]; currentStepIndex?: number };
+  };
+  const steps = now.spec?.strategy?.canary?.steps;
+  let status: Record<string, unknown> | undefined;
+  if ((now.status?.pauseConditions?.length ?? 0) > 0) {
+    status = { pauseConditions: null };
+  } else if (steps?.length) {
+    const index = now.status?.currentStepIndex ?? 0;
+    status = {
+      pauseConditions: null,
+      currentStepIndex: Math.min(index + 1, steps.length),
+    };
+  }
+  if (status) {
     await custom.patchNamespacedCustomObjectStatus(
-      { ...target, body: { status: { pauseConditions: null } } },
+      { ...target, body: { status } },
+      merge,
+    );
+  }
+  if (now.spec?.paused) {
+    await custom.patchNamespacedCustomObject(
+      { ...target, body: { spec: { paused: false } } },
       merge,
     );
   }
