@@ -61,7 +61,7 @@ test('the DR Readiness card shows the rules and backs up payments-api', async ({
       .getByRole('table', { name: 'restore drill history' })
       .getByRole('row')
       .first(),
-  ).toContainText(`of backup ${backupId.slice(0, 8)}passed · restored in`);
+  ).toContainText(`of backup ${backupId.slice(0, 8)}succeeded · restored in`);
   await expect(page.getByText(/Last restore drill passed/)).toBeVisible();
   // A verified backup (copied to the second bucket, as the critical tier requires) and a
   // passed drill: no check fails any more, and the card says the grade changed.

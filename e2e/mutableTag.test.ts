@@ -67,9 +67,13 @@ test('the Rollout card flags a workload running a mutable tag such as latest', a
         `Mutable image tag: ${REPO}:latest (tag latest moves); deploy by version or digest`,
       ),
     ).toBeVisible();
-    // the phase is shown as a warning, not the green "complete" it was
-    await expect(staging.getByLabel('Status warning')).toHaveText('complete');
-    await expect(staging.getByLabel('Status ok')).toHaveCount(0);
+    // the phase is shown as a warning, not the green "complete" it was (in the workload's row:
+    // the last operation below it, e.g. another test's deploy, has its own status)
+    const workload = staging
+      .getByRole('row')
+      .filter({ hasText: 'Mutable image tag' });
+    await expect(workload.getByLabel('Status warning')).toHaveText('complete');
+    await expect(workload.getByLabel('Status ok')).toHaveCount(0);
     await staging.scrollIntoViewIfNeeded();
     await screenshot(page, 'rollout-mutable-tag');
   } finally {
