@@ -3,7 +3,6 @@ import {
   stringifyEntityRef,
 } from '@backstage/catalog-model';
 import {
-  InfoCard,
   Progress,
   StatusError,
   StatusOK,
@@ -12,15 +11,9 @@ import {
 import { formatDuration } from '@shipshape/plugin-shipshape-common';
 import { useApi } from '@backstage/core-plugin-api';
 import { ShipshapeErrorPanel } from '../ShipshapeErrorPanel';
-import { useEntity } from '@backstage/plugin-catalog-react';
+import { EntityInfoCard, useEntity } from '@backstage/plugin-catalog-react';
 import { usePermission } from '@backstage/plugin-permission-react';
-import Box from '@material-ui/core/Box';
-import Button from '@material-ui/core/Button';
-import Table from '@material-ui/core/Table';
-import TableBody from '@material-ui/core/TableBody';
-import TableCell from '@material-ui/core/TableCell';
-import TableRow from '@material-ui/core/TableRow';
-import Typography from '@material-ui/core/Typography';
+import { Button, Flex, Text } from '@backstage/ui';
 import {
   ReadinessCheck,
   SHIPSHAPE_ANNOTATIONS,
@@ -34,9 +27,13 @@ import {
   DrReadinessReport,
   shipshapeApiRef,
 } from '../../api';
-import { AccessibleColours } from '../AccessibleColours';
+import { DangerText } from '../DangerText';
+import { StaticTable, Td } from '../StaticTable';
 import { absoluteTime } from '../time';
 import { useEntitySignal } from '../useEntitySignal';
+
+/** Long messages (errors, fixes) wrap inside the card. */
+const WRAP = { overflowWrap: 'anywhere' } as const;
 
 function size(bytes?: number) {
   if (bytes === undefined) return '';
@@ -56,31 +53,29 @@ function RecentRows<T extends { id: string; error?: string }>(props: {
 }) {
   if (!props.rows.length) return null;
   return (
-    <Box mt={2}>
-      <Typography variant="subtitle2">{props.title}</Typography>
-      <Table size="small" aria-label={props.label}>
-        <TableBody>
+    <Flex direction="column" gap="1" mt="4">
+      <Text as="h4" variant="body-medium" weight="bold">
+        {props.title}
+      </Text>
+      <StaticTable label={props.label}>
+        <tbody>
           {props.rows.slice(0, 5).map(row => (
-            <TableRow key={row.id}>
+            <tr key={row.id}>
               {props.cells(row).map((text, i) => (
-                <TableCell key={i}>
-                  <Typography variant="caption">{text}</Typography>
+                <Td key={i}>
+                  {text}
                   {i === 2 && row.error && (
-                    <Typography
-                      variant="caption"
-                      display="block"
-                      color="textSecondary"
-                    >
-                      {row.error}
-                    </Typography>
+                    <Text as="div" variant="body-x-small" style={WRAP}>
+                      <DangerText>{row.error}</DangerText>
+                    </Text>
                   )}
-                </TableCell>
+                </Td>
               ))}
-            </TableRow>
+            </tr>
           ))}
-        </TableBody>
-      </Table>
-    </Box>
+        </tbody>
+      </StaticTable>
+    </Flex>
   );
 }
 
@@ -162,25 +157,25 @@ function describeRun(what: string, r: Run): string {
 function Changes({ report }: { report: DrReadinessReport }) {
   if (!report.previous) {
     return (
-      <Typography variant="caption" color="textSecondary">
+      <Text as="p" variant="body-x-small">
         First graded {absoluteTime(report.gradedAt)}
-      </Typography>
+      </Text>
     );
   }
   return (
-    <Box>
-      <Typography variant="caption" color="textSecondary">
-        Graded {report.status.toUpperCase()} {absoluteTime(report.gradedAt)};
-        changed since {absoluteTime(report.previous.gradedAt)} (was{' '}
-        {report.previous.status.toUpperCase()}):{' '}
-        {report.changes
-          .map(c => `${c.id} ${c.from ?? 'new'} → ${c.to ?? 'gone'}`)
-          .join(', ')}
-      </Typography>
-    </Box>
+    <Text as="p" variant="body-x-small">
+      Graded {report.status.toUpperCase()} {absoluteTime(report.gradedAt)};
+      changed since {absoluteTime(report.previous.gradedAt)} (was{' '}
+      {report.previous.status.toUpperCase()}):{' '}
+      {report.changes
+        .map(c => `${c.id} ${c.from ?? 'new'} → ${c.to ?? 'gone'}`)
+        .join(', ')}
+    </Text>
   );
 }
 
+// core-components' status icons (MUI) with the status in words: Backstage UI 0.18 has no status
+// indicator yet
 const STATUS: Record<ReadinessCheck['status'], typeof StatusOK> = {
   pass: StatusOK,
   warn: StatusWarning,
@@ -289,99 +284,85 @@ export function DrReadinessCard() {
   const Overall = readiness && STATUS[readiness.status];
 
   return (
-    <AccessibleColours>
-      <InfoCard title="DR Readiness">
-        {!readiness && !error && <Progress />}
-        {error && <ShipshapeErrorPanel error={error} />}
-        {readiness && Overall && (
-          <>
-            <Box display="flex" alignItems="center" mb={1}>
-              <Overall>{readiness.status.toUpperCase()}</Overall>
-              <Box ml={2}>
-                {readiness.target ? (
-                  <Typography variant="body2">
-                    {history
-                      ? `Target ${history.target} (${history.storage})`
-                      : historyError}
-                  </Typography>
-                ) : (
-                  // nothing backs this entity up: the backup-target check below says how to fix it
-                  <Typography variant="body2" color="error">
-                    {named
-                      ? `Backup target ${named} not usable`
-                      : 'No backup target'}
-                  </Typography>
-                )}
-              </Box>
-              <Box ml={2}>
-                <Typography variant="caption" color="textSecondary">
-                  Cluster checks from {readiness.environment}
-                </Typography>
-              </Box>
-            </Box>
-            <Changes report={readiness} />
-            <Table size="small" aria-label="DR readiness checks">
-              <TableBody>
-                {readiness.checks.map(c => {
-                  const S = STATUS[c.status];
-                  return (
-                    <TableRow key={c.id}>
-                      <TableCell style={{ whiteSpace: 'nowrap' }}>
-                        <S>{c.status}</S>
-                      </TableCell>
-                      <TableCell>
-                        <Typography variant="body2">{c.message}</Typography>
-                        {c.fix && (
-                          <Typography variant="caption" color="textSecondary">
-                            Fix: {c.fix}
-                          </Typography>
-                        )}
-                      </TableCell>
-                    </TableRow>
-                  );
-                })}
-              </TableBody>
-            </Table>
-            <BackupRows items={items} />
-            <DrillRows items={items} />
-          </>
-        )}
-        {readiness?.target && (
-          <Box mt={2} display="flex" alignItems="center">
-            <Button
-              variant="contained"
-              color="primary"
-              disabled={!canBackUp || busy || !history}
-              onClick={backUp}
-            >
-              Back up now
-            </Button>
-            <Box ml={1}>
-              <Button
-                variant="outlined"
-                disabled={!canBackUp || busy || !lastVerified}
-                onClick={drill}
-              >
-                Run restore drill
-              </Button>
-            </Box>
-            {!canBackUp && (
-              <Box ml={2}>
-                <Typography variant="caption">
-                  You may not back up this entity
-                </Typography>
-              </Box>
+    <EntityInfoCard title="DR Readiness">
+      {/* core-components' Progress (MUI): Backstage UI 0.18 has no progress indicator */}
+      {!readiness && !error && <Progress />}
+      {error && <ShipshapeErrorPanel error={error} />}
+      {readiness && Overall && (
+        <>
+          <Flex align="center" gap="4" mb="2" style={{ flexWrap: 'wrap' }}>
+            <Overall>{readiness.status.toUpperCase()}</Overall>
+            {readiness.target ? (
+              <Text variant="body-small">
+                {history
+                  ? `Target ${history.target} (${history.storage})`
+                  : historyError}
+              </Text>
+            ) : (
+              // nothing backs this entity up: the backup-target check below says how to fix it
+              <DangerText variant="body-small">
+                {named
+                  ? `Backup target ${named} not usable`
+                  : 'No backup target'}
+              </DangerText>
             )}
-            {message && (
-              <Box ml={2}>
-                <Typography variant="body2" role="status">
-                  {message}
-                </Typography>
-              </Box>
-            )}
-          </Box>
-        )}
-      </InfoCard>
-    </AccessibleColours>
+            <Text variant="body-x-small">
+              Cluster checks from {readiness.environment}
+            </Text>
+          </Flex>
+          <Changes report={readiness} />
+          <StaticTable label="DR readiness checks">
+            <tbody>
+              {readiness.checks.map(c => {
+                const S = STATUS[c.status];
+                return (
+                  <tr key={c.id}>
+                    <Td style={{ whiteSpace: 'nowrap' }}>
+                      <S>{c.status}</S>
+                    </Td>
+                    <Td style={WRAP}>
+                      <div>{c.message}</div>
+                      {c.fix && (
+                        <Text as="div" variant="body-x-small">
+                          Fix: {c.fix}
+                        </Text>
+                      )}
+                    </Td>
+                  </tr>
+                );
+              })}
+            </tbody>
+          </StaticTable>
+          <BackupRows items={items} />
+          <DrillRows items={items} />
+        </>
+      )}
+      {readiness?.target && (
+        <Flex align="center" gap="2" mt="4" style={{ flexWrap: 'wrap' }}>
+          <Button
+            variant="primary"
+            isDisabled={!canBackUp || busy || !history}
+            onPress={backUp}
+          >
+            Back up now
+          </Button>
+          <Button
+            variant="secondary"
+            isDisabled={!canBackUp || busy || !lastVerified}
+            onPress={drill}
+          >
+            Run restore drill
+          </Button>
+          {!canBackUp && (
+            <Text variant="body-x-small">You may not back up this entity</Text>
+          )}
+          {message && (
+            <Text variant="body-small" role="status">
+              {message}
+            </Text>
+          )}
+        </Flex>
+      )}
+    </EntityInfoCard>
   );
 }
