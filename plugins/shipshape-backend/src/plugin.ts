@@ -13,17 +13,29 @@ import {
 import { assertSupportedBackstage } from './backstageVersion';
 import { createBackupRouter } from './backup/router';
 import {
+  BackupConfig,
   readBackupConfig,
   runDefaults,
   unsetEnvironment,
 } from './backup/config';
-import { scheduleCronJobDiscovery } from './backup/cronJobDiscovery';
-import { startBackupTasks } from './backup/drillSchedule';
+import {
+  DEFAULT_DISCOVERY_SCHEDULE,
+  DISCOVERY_SCHEDULE_KEY,
+  scheduleCronJobDiscovery,
+} from './backup/cronJobDiscovery';
+import {
+  DEFAULT_DRILL_SCHEDULE,
+  DRILL_SCHEDULE_KEY,
+  startBackupTasks,
+} from './backup/drillSchedule';
 import { BACKUP_KIND, BackupService, DRILL_KIND } from './backup/service';
 import { connectDatabase } from './database';
 import { KubernetesClusters } from './kubernetes/clusters';
 import { WorkloadOwnership } from './kubernetes/placement';
-import { createLocalReposRouter } from './localRepos/router';
+import {
+  createLocalReposRouter,
+  LOCAL_PUBLISH_DIRECTORY_KEY,
+} from './localRepos/router';
 import { GradeNotifier } from './notify/grades';
 import { OperationNotifier } from './notify/service';
 import { locationRedactor, redactOperation } from './backup/redact';
@@ -37,7 +49,11 @@ import { OwnershipService } from './ownership/service';
 import { createPolicyRouter } from './policy/router';
 import { DrOverviewService } from './readiness/overview';
 import { createReadinessRouter } from './readiness/router';
-import { ReadinessService } from './readiness/service';
+import {
+  DEFAULT_GRADE_SCHEDULE,
+  GRADE_SCHEDULE_KEY,
+  ReadinessService,
+} from './readiness/service';
 import {
   ArgoActionHandler,
   DeployHandler,
@@ -47,6 +63,7 @@ import { createRolloutRouter } from './rollout/router';
 import { RolloutService } from './rollout/service';
 import { rolloutTimings } from './rollout/settings';
 import { createRouter } from './router';
+import { readSchedule } from './schedule';
 import { readSloConfig } from './slo/config';
 import { createSloRouter } from './slo/router';
 import { SloService } from './slo/service';
@@ -91,6 +108,7 @@ export const shipshapePlugin = createBackendPlugin({
       },
       async init(deps) {
         const { config, logger, httpAuth, permissions, catalog, auth } = deps;
+        const { notifications, scheduler, lifecycle, signals } = deps;
         deps.permissionsRegistry.addPermissions(shipshapePermissions);
         const knex = await connectDatabase(deps.database);
 
@@ -100,10 +118,31 @@ export const shipshapePlugin = createBackendPlugin({
           config.getOptional('shipshape.policy'),
         );
         const timings = rolloutTimings(config);
-        const backupConfig = readBackupConfig(config) ?? {
+        const backupConfig: BackupConfig = readBackupConfig(config) ?? {
           targets: new Map(),
           ...runDefaults(),
         };
+        const schedules = {
+          grades: readSchedule(
+            config,
+            GRADE_SCHEDULE_KEY,
+            DEFAULT_GRADE_SCHEDULE,
+          ),
+          // read only when the task runs at all: drills need a drill connection, discovery targets
+          drills: backupConfig.drillConnection
+            ? readSchedule(config, DRILL_SCHEDULE_KEY, DEFAULT_DRILL_SCHEDULE)
+            : DEFAULT_DRILL_SCHEDULE,
+          discovery: backupConfig.targets.size
+            ? readSchedule(
+                config,
+                DISCOVERY_SCHEDULE_KEY,
+                DEFAULT_DISCOVERY_SCHEDULE,
+              )
+            : DEFAULT_DISCOVERY_SCHEDULE,
+        };
+        const localReposDirectory = config.getOptionalString(
+          LOCAL_PUBLISH_DIRECTORY_KEY,
+        );
         // A missing password or S3 key is a configuration error: said at start, not per request.
         unsetEnvironment(backupConfig).forEach(line => logger.error(line));
         // ... and so is an environment on a cluster that is not configured.
@@ -124,25 +163,30 @@ export const shipshapePlugin = createBackendPlugin({
         }
         // Who may act on a workload: deploys, rollbacks and in-cluster backups check the same.
         const workloadOwnership = WorkloadOwnership.create({ catalog, auth });
-        const backups = new BackupService(
-          backupConfig,
+        const backups = BackupService.create({
+          config: backupConfig,
           knex,
           logger,
           engine,
           clusters,
-          workloadOwnership,
-        ).registerOperations(); // the backup and restore-drill handlers
+          ownership: workloadOwnership,
+        }).registerOperations(); // the backup and restore-drill handlers
         // Owners hear of failed operations (and of the recovery): docs/operations.md.
         const notifier = OperationNotifier.fromConfig(config, {
-          ...deps,
+          notifications,
+          catalog,
+          auth,
+          logger,
           store,
           backup: backupConfig,
         });
         if (notifier) engine.onFinished(op => notifier.operationFinished(op));
-        deps.lifecycle.addStartupHook(() => engine.start());
-        deps.lifecycle.addShutdownHook(() => engine.stop());
+        lifecycle.addStartupHook(() => engine.start());
+        lifecycle.addShutdownHook(() => engine.stop());
         const readiness = ReadinessService.create({
-          ...deps,
+          catalog,
+          auth,
+          logger,
           knex,
           backups,
           clusters,
@@ -150,7 +194,10 @@ export const shipshapePlugin = createBackendPlugin({
         // ... and of RPO breaches and dropped DR grades, and their recovery.
         if (notifier) {
           const grades = GradeNotifier.create({
-            ...deps,
+            notifications,
+            catalog,
+            auth,
+            logger,
             grades: readiness.grades,
             redact: locationRedactor(backupConfig),
           });
@@ -158,7 +205,8 @@ export const shipshapePlugin = createBackendPlugin({
         }
         // Open entity pages hear of every change at once (docs/cards.md, "Live updates").
         const publisher = SignalPublisher.create({
-          ...deps,
+          signals,
+          logger,
           operations: store,
           backups: backups.store,
           grades: readiness.grades.changes,
@@ -166,12 +214,14 @@ export const shipshapePlugin = createBackendPlugin({
         // ... and of changes made in the clusters, by anyone (shipshape.kubernetes.watchWorkloads).
         if (watchWorkloadsEnabled(config)) {
           const watches = WorkloadSignals.create({
-            ...deps,
+            catalog,
+            auth,
+            logger,
             clusters,
             changed: ref => publisher.workloadChanged(ref),
           });
-          deps.lifecycle.addStartupHook(() => watches.start());
-          deps.lifecycle.addShutdownHook(() => watches.stop());
+          lifecycle.addStartupHook(() => watches.start());
+          lifecycle.addShutdownHook(() => watches.stop());
         }
         // Grades are recorded on schedule and after each backup and drill, never by a read.
         engine.onFinished(async op => {
@@ -180,15 +230,25 @@ export const shipshapePlugin = createBackendPlugin({
           }
         });
         await startBackupTasks({
-          ...deps,
+          catalog,
+          auth,
+          logger,
+          scheduler,
           knex,
           service: backups,
-          clusters,
           readiness,
+          schedule: schedules.drills,
         });
-        await readiness.schedule(deps.scheduler, config);
+        await readiness.schedule(scheduler, schedules.grades);
         // the chart CronJobs' backups, found in the targets' storage and verified
-        await scheduleCronJobDiscovery({ ...deps, service: backups });
+        await scheduleCronJobDiscovery({
+          catalog,
+          auth,
+          logger,
+          scheduler,
+          service: backups,
+          schedule: schedules.discovery,
+        });
 
         const ownership = OwnershipService.create({
           catalog,
@@ -228,7 +288,9 @@ export const shipshapePlugin = createBackendPlugin({
             }),
             createRolloutRouter({ rollouts, httpAuth, permissions, catalog }),
             createSloRouter({
-              ...deps,
+              logger,
+              httpAuth,
+              catalog,
               service: slo,
               files: new SloFileReader(
                 deps.urlReader,
@@ -237,9 +299,16 @@ export const shipshapePlugin = createBackendPlugin({
               ),
             }),
             createOwnershipRouter({ ownership, httpAuth }),
-            createBackupRouter({ ...deps, service: backups }),
+            createBackupRouter({
+              httpAuth,
+              permissions,
+              catalog,
+              auth,
+              service: backups,
+            }),
             createReadinessRouter({
-              ...deps,
+              httpAuth,
+              catalog,
               readiness,
               // the fleet's DR overview reads the recorded grades, backups and drills
               overview: DrOverviewService.create({
@@ -249,7 +318,11 @@ export const shipshapePlugin = createBackendPlugin({
               }),
               clusters,
             }),
-            createLocalReposRouter(deps),
+            createLocalReposRouter({
+              directory: localReposDirectory,
+              logger,
+              httpRouter: deps.httpRouter,
+            }),
             createPolicyRouter({ policy, httpAuth }),
           ]),
         );

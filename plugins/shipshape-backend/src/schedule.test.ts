@@ -1,18 +1,20 @@
 import { mockServices } from '@backstage/backend-test-utils';
 import { ConfigReader } from '@backstage/config';
-import { scheduleFromConfig } from './schedule';
+import { readSchedule, scheduleGlobalTask } from './schedule';
 
-describe('scheduleFromConfig', () => {
+describe('readSchedule and scheduleGlobalTask', () => {
   const defaults = { frequency: { hours: 1 }, timeout: { minutes: 10 } };
   const schedule = async (config: object) => {
     const scheduler = mockServices.scheduler.mock();
     const fn = jest.fn();
-    await scheduleFromConfig({
+    await scheduleGlobalTask({
       scheduler,
-      config: new ConfigReader(config),
       id: 'task',
-      configKey: 'shipshape.x.schedule',
-      defaults,
+      schedule: readSchedule(
+        new ConfigReader(config),
+        'shipshape.x.schedule',
+        defaults,
+      ),
       fn,
     });
     const [[task]] = scheduler.scheduleTask.mock.calls;

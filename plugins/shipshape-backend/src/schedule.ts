@@ -7,23 +7,30 @@ import {
 import { Config } from '@backstage/config';
 
 /**
- * Runs `fn` on the plugin's scheduler as a global task (one replica runs each pass), on the
- * schedule at `configKey` (frequency, timeout, initialDelay) or else `defaults`.
+ * The schedule (frequency, timeout, initialDelay) at `configKey`, or else `defaults`; a bad
+ * value throws, naming it. plugin.ts reads each task's schedule with it, once.
  */
-export async function scheduleFromConfig(options: {
+export function readSchedule(
+  config: Config,
+  configKey: string,
+  defaults: SchedulerServiceTaskScheduleDefinition,
+): SchedulerServiceTaskScheduleDefinition {
+  const configured = config.getOptionalConfig(configKey);
+  return configured
+    ? readSchedulerServiceTaskScheduleDefinitionFromConfig(configured)
+    : defaults;
+}
+
+/** Runs `fn` on the plugin's scheduler as a global task (one replica runs each pass). */
+export async function scheduleGlobalTask(options: {
   scheduler: SchedulerService;
-  config: Config;
   id: string;
-  configKey: string;
-  defaults: SchedulerServiceTaskScheduleDefinition;
+  schedule: SchedulerServiceTaskScheduleDefinition;
   fn: SchedulerServiceTaskFunction;
 }): Promise<void> {
-  const configured = options.config.getOptionalConfig(options.configKey);
   await options.scheduler.scheduleTask({
     id: options.id,
-    ...(configured
-      ? readSchedulerServiceTaskScheduleDefinitionFromConfig(configured)
-      : options.defaults),
+    ...options.schedule,
     scope: 'global',
     fn: options.fn,
   });

@@ -33,11 +33,14 @@ import { readBackupConfig } from './config';
 import { copiesOf } from './copies';
 import {
   CRONJOB_DISCOVERY_REQUESTER,
+  DEFAULT_DISCOVERY_SCHEDULE,
+  DISCOVERY_SCHEDULE_KEY,
   FoundCronJobBackup,
   discoverCronJobBackups,
   scheduleCronJobDiscovery,
 } from './cronJobDiscovery';
 import { shipshapePlugin } from '../plugin';
+import { readSchedule } from '../schedule';
 import { pgClient } from './pg';
 import { BackupService } from './service';
 import { isVerified } from './store';
@@ -540,15 +543,22 @@ describe('CronJob backups: found, verified and recorded by the portal', () => {
     await scheduleCronJobDiscovery({
       ...deps,
       scheduler,
-      config: new ConfigReader({
-        shipshape: {
-          backup: {
-            discovery: {
-              schedule: { frequency: { seconds: 30 }, timeout: { minutes: 2 } },
+      schedule: readSchedule(
+        new ConfigReader({
+          shipshape: {
+            backup: {
+              discovery: {
+                schedule: {
+                  frequency: { seconds: 30 },
+                  timeout: { minutes: 2 },
+                },
+              },
             },
           },
-        },
-      }),
+        }),
+        DISCOVERY_SCHEDULE_KEY,
+        DEFAULT_DISCOVERY_SCHEDULE,
+      ),
     });
     const [[task]] = scheduler.scheduleTask.mock.calls;
     expect(task).toMatchObject({

@@ -6,7 +6,6 @@ import {
 } from '@backstage/backend-plugin-api';
 import { stringifyEntityRef } from '@backstage/catalog-model';
 import { CATALOG_FILTER_EXISTS } from '@backstage/catalog-client';
-import { Config } from '@backstage/config';
 import { CatalogService } from '@backstage/plugin-catalog-node';
 import {
   CRONJOB_BACKUP_LAYOUT,
@@ -17,7 +16,7 @@ import { BackupTarget, targetOfEntity } from './config';
 import { BackupStorage, StoredObject } from './storage';
 import { retried } from './runs/cronJob';
 import { isVerified } from './store';
-import { scheduleFromConfig } from '../schedule';
+import { scheduleGlobalTask } from '../schedule';
 import type { BackupService } from './service';
 
 /** Who a found backup's verification is recorded as requested by. */
@@ -26,11 +25,12 @@ export const CRONJOB_DISCOVERY_REQUESTER = 'shipshape:cronjob-backup-discovery';
 /** The config key of the discovery task's schedule (frequency, timeout, initialDelay). */
 export const DISCOVERY_SCHEDULE_KEY = 'shipshape.backup.discovery.schedule';
 
-const DEFAULT_SCHEDULE: SchedulerServiceTaskScheduleDefinition = {
-  frequency: { minutes: 5 },
-  timeout: { minutes: 30 },
-  initialDelay: { minutes: 1 },
-};
+export const DEFAULT_DISCOVERY_SCHEDULE: SchedulerServiceTaskScheduleDefinition =
+  {
+    frequency: { minutes: 5 },
+    timeout: { minutes: 30 },
+    initialDelay: { minutes: 1 },
+  };
 
 export interface CronJobDiscoveryDeps {
   catalog: CatalogService;
@@ -244,15 +244,17 @@ async function entitiesByTarget(
  * targets.
  */
 export async function scheduleCronJobDiscovery(
-  deps: CronJobDiscoveryDeps & { scheduler: SchedulerService; config: Config },
+  deps: CronJobDiscoveryDeps & {
+    scheduler: SchedulerService;
+    /** plugin.ts reads it from `shipshape.backup.discovery.schedule`. */
+    schedule: SchedulerServiceTaskScheduleDefinition;
+  },
 ): Promise<void> {
   if (!deps.service.config.targets.size) return;
-  await scheduleFromConfig({
+  await scheduleGlobalTask({
     scheduler: deps.scheduler,
-    config: deps.config,
     id: 'shipshape-cronjob-backup-discovery',
-    configKey: DISCOVERY_SCHEDULE_KEY,
-    defaults: DEFAULT_SCHEDULE,
+    schedule: deps.schedule,
     fn: async () => {
       await discoverCronJobBackups(deps);
     },

@@ -20,6 +20,7 @@ import {
   ScheduledDrill,
 } from './drillSchedule';
 import { BackupService } from './service';
+import { ReadinessService } from '../readiness/service';
 
 jest.setTimeout(180_000);
 
@@ -78,12 +79,21 @@ function replica(knex: Knex, id: string) {
     logger,
     testEngine(knex, { instanceId: id }),
   ).registerOperations();
+  const auth = mockServices.auth();
+  const catalog = catalogServiceMock({ entities: [payments, stray] });
   const deps = {
     service,
     knex,
     logger,
-    auth: mockServices.auth(),
-    catalog: catalogServiceMock({ entities: [payments, stray] }),
+    auth,
+    catalog,
+    readiness: ReadinessService.create({
+      knex,
+      backups: service,
+      catalog,
+      auth,
+      logger,
+    }),
   };
   return { service, logger, deps };
 }

@@ -5,7 +5,6 @@ import {
   SchedulerServiceTaskScheduleDefinition,
 } from '@backstage/backend-plugin-api';
 import { Entity, stringifyEntityRef } from '@backstage/catalog-model';
-import { Config } from '@backstage/config';
 import { CATALOG_FILTER_EXISTS } from '@backstage/catalog-client';
 import { CatalogService } from '@backstage/plugin-catalog-node';
 import {
@@ -13,11 +12,10 @@ import {
   SHIPSHAPE_ANNOTATIONS,
 } from '@shipshape/plugin-shipshape-common';
 import { Knex } from 'knex';
-import { KubernetesClusters } from '../kubernetes/clusters';
 import { ACTIVE_STATUSES } from '../operations/store';
 import { targetOfEntity } from './config';
 import { ReadinessService } from '../readiness/service';
-import { scheduleFromConfig } from '../schedule';
+import { scheduleGlobalTask } from '../schedule';
 import type { BackupService } from './service';
 
 /** Who a scheduled drill is recorded as requested by. */
@@ -26,7 +24,7 @@ export const SCHEDULED_DRILL_REQUESTER = 'shipshape:restore-drill-schedule';
 /** The config key of the task's schedule (frequency, timeout, initialDelay). */
 export const DRILL_SCHEDULE_KEY = 'shipshape.backup.drill.schedule';
 
-const DEFAULT_SCHEDULE: SchedulerServiceTaskScheduleDefinition = {
+export const DEFAULT_DRILL_SCHEDULE: SchedulerServiceTaskScheduleDefinition = {
   frequency: { hours: 1 },
   timeout: { hours: 2 },
   initialDelay: { minutes: 5 },
@@ -38,9 +36,8 @@ export interface DrillScheduleDeps {
   service: BackupService;
   knex: Knex;
   logger: LoggerService;
-  clusters?: KubernetesClusters;
-  /** Grades the entity after its drill; built from the other deps when not given. */
-  readiness?: ReadinessService;
+  /** Grades the entity after its drill. */
+  readiness: ReadinessService;
 }
 
 /** What one pass did for one entity. */
@@ -71,9 +68,7 @@ export async function runDueDrills(
   deps: DrillScheduleDeps,
   now = new Date(),
 ): Promise<ScheduledDrill[]> {
-  const { service, logger } = deps;
-  const readiness =
-    deps.readiness ?? ReadinessService.create({ ...deps, backups: service });
+  const { service, logger, readiness } = deps;
   const credentials = await deps.auth.getOwnServiceCredentials();
   const { items } = await deps.catalog.getEntities(
     {
@@ -169,15 +164,17 @@ export async function runDueDrills(
  * rule holds across replicas on PostgreSQL. Nothing is scheduled without a drill connection.
  */
 export async function scheduleRestoreDrills(
-  deps: DrillScheduleDeps & { scheduler: SchedulerService; config: Config },
+  deps: DrillScheduleDeps & {
+    scheduler: SchedulerService;
+    /** plugin.ts reads it from `shipshape.backup.drill.schedule`. */
+    schedule: SchedulerServiceTaskScheduleDefinition;
+  },
 ): Promise<void> {
   if (!deps.service.config.drillConnection) return;
-  await scheduleFromConfig({
+  await scheduleGlobalTask({
     scheduler: deps.scheduler,
-    config: deps.config,
     id: 'shipshape-restore-drills',
-    configKey: DRILL_SCHEDULE_KEY,
-    defaults: DEFAULT_SCHEDULE,
+    schedule: deps.schedule,
     fn: async () => {
       await runDueDrills(deps);
     },
@@ -192,8 +189,7 @@ export async function scheduleRestoreDrills(
 export async function startBackupTasks(
   deps: DrillScheduleDeps & {
     scheduler: SchedulerService;
-    config: Config;
-    clusters: KubernetesClusters;
+    schedule: SchedulerServiceTaskScheduleDefinition;
   },
 ): Promise<void> {
   const { service, scheduler, logger } = deps;

@@ -76,6 +76,26 @@ export class BackupService {
     this.drills = new RestoreDrills(this.run);
   }
 
+  /** The service plugin.ts builds once; it registers the engine's handlers explicitly after. */
+  static create(deps: {
+    config: BackupConfig;
+    knex: Knex;
+    logger: LoggerService;
+    engine: OperationEngine;
+    clusters: KubernetesClusters;
+    /** The ownership check of deploys; in-cluster backups refuse to run without it. */
+    ownership: WorkloadOwnership;
+  }): BackupService {
+    return new BackupService(
+      deps.config,
+      deps.knex,
+      deps.logger,
+      deps.engine,
+      deps.clusters,
+      deps.ownership,
+    );
+  }
+
   /**
    * Registers the handlers of the operation kinds `backup` and `restore-drill` on the engine
    * the service submits to (plugin.ts does, once); returns the service.

@@ -1,7 +1,6 @@
 import {
   HttpRouterService,
   LoggerService,
-  RootConfigService,
 } from '@backstage/backend-plugin-api';
 import { CustomErrorBase, InputError, NotFoundError } from '@backstage/errors';
 import { isDnsLabel } from '@shipshape/plugin-shipshape-common';
@@ -25,7 +24,8 @@ const CONTENT_TYPES: Record<string, string> = {
 };
 
 export interface LocalReposRouterDeps {
-  config: RootConfigService;
+  /** `shipshape.localPublish.directory` (plugin.ts reads it); unset: nothing is served. */
+  directory?: string;
   logger: LoggerService;
   httpRouter: Pick<HttpRouterService, 'addAuthPolicy'>;
   /** Base of a relative directory; the backend's working directory by default. */
@@ -75,7 +75,7 @@ export function createLocalReposRouter(
   deps: LocalReposRouterDeps,
 ): ShipshapeApiRouter {
   const router = createFeatureRouter();
-  const configured = deps.config.getOptionalString(LOCAL_PUBLISH_DIRECTORY_KEY);
+  const configured = deps.directory;
   if (!configured) return router;
   const root = path.resolve(deps.cwd ?? process.cwd(), configured);
   // the catalog reads these files without user credentials

@@ -5,6 +5,7 @@ import { NotificationSendOptions } from '@backstage/plugin-notifications-node';
 import { databases, migrated } from '../operations/__testUtils__/databases';
 import { testEngine } from '../operations/__testUtils__/engine';
 import { OperationOutcome } from '../operations/engine';
+import { readBackupConfig } from '../backup/config';
 import { OperationNotifier } from './service';
 
 jest.setTimeout(60_000);
@@ -52,6 +53,7 @@ describe('OperationNotifier', () => {
         auth: mockServices.auth(),
         logger,
         store: engine.store,
+        backup: readBackupConfig(config)!,
       })!;
       engine.onFinished(op => notifier.operationFinished(op));
       const outcomes: OperationOutcome[] = [];

@@ -7,7 +7,7 @@ import {
   NotificationService,
 } from '@backstage/plugin-notifications-node';
 import { ownerRefOf } from '@shipshape/plugin-shipshape-common';
-import { BackupConfig, readBackupConfig, runDefaults } from '../backup/config';
+import { BackupConfig } from '../backup/config';
 import { locationRedactor } from '../backup/redact';
 import { Operation, OperationStore } from '../operations/store';
 
@@ -76,8 +76,8 @@ export class OperationNotifier {
   static fromConfig(
     config: Config,
     deps: Omit<OperationNotifier['deps'], 'redact'> & {
-      /** The plugin's backup config, when it has read it already. */
-      backup?: BackupConfig;
+      /** The plugin's backup config (plugin.ts reads it once). */
+      backup: BackupConfig;
     },
   ): OperationNotifier | undefined {
     if (
@@ -85,16 +85,8 @@ export class OperationNotifier {
     ) {
       return undefined;
     }
-    let backup = deps.backup;
-    try {
-      backup ??= readBackupConfig(config);
-    } catch {
-      backup = undefined; // the backup feature reports its own config errors
-    }
-    const redact = locationRedactor(
-      backup ?? { targets: new Map(), ...runDefaults() },
-    );
-    return new OperationNotifier({ ...deps, redact });
+    const { backup, ...rest } = deps;
+    return new OperationNotifier({ ...rest, redact: locationRedactor(backup) });
   }
 
   static create(deps: OperationNotifier['deps']): OperationNotifier {

@@ -6,21 +6,22 @@ import {
   parseCpu,
   parseMemoryGib,
 } from './cost';
+import { KubernetesClusters } from '../kubernetes/clusters';
 
 /** A reader of app-config `kubernetes` with these config-located clusters (none: no config). */
 function readerOf(clusters?: object[]) {
-  return ClusterCostReader.fromConfig(
-    new ConfigReader(
-      clusters
-        ? {
-            kubernetes: {
-              clusterLocatorMethods: [{ type: 'config', clusters }],
-            },
-          }
-        : {},
-    ),
-    mockServices.logger.mock(),
+  const config = new ConfigReader(
+    clusters
+      ? {
+          kubernetes: {
+            clusterLocatorMethods: [{ type: 'config', clusters }],
+          },
+        }
+      : {},
   );
+  return ClusterCostReader.fromConfig(config, mockServices.logger.mock(), {
+    clusters: KubernetesClusters.fromConfig(config),
+  });
 }
 
 describe('cost arithmetic', () => {

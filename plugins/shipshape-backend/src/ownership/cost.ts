@@ -186,14 +186,13 @@ export class ClusterCostReader {
     logger: LoggerService,
     options: {
       ttlMs?: number;
-      clusters?: KubernetesClusters;
+      /** The portal's one cluster configuration (plugin.ts builds it once). */
+      clusters: KubernetesClusters;
       /** Objects per list request (default CLUSTER_PAGE). */
       pageSize?: number;
-    } = {},
+    },
   ): ClusterCostReader {
-    // The portal's one cluster configuration (kubernetes.clusterLocatorMethods), read tokens.
-    const placements =
-      options.clusters ?? KubernetesClusters.fromConfig(config);
+    const placements = options.clusters;
     const { readers, unreadable } = placements.allReaders();
     const skipped = unreadable.map(({ cluster }) => ({
       cluster,

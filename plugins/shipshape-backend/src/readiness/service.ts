@@ -9,7 +9,6 @@ import {
   EntityFilterQuery,
 } from '@backstage/catalog-client';
 import { Entity, stringifyEntityRef } from '@backstage/catalog-model';
-import { Config } from '@backstage/config';
 import { CatalogService } from '@backstage/plugin-catalog-node';
 import {
   DrReadiness,
@@ -23,7 +22,7 @@ import type { BackupService } from '../backup/service';
 import { isVerified } from '../backup/store';
 import { catalogPages } from '../catalogPages';
 import { KubernetesClusters } from '../kubernetes/clusters';
-import { scheduleFromConfig } from '../schedule';
+import { scheduleGlobalTask } from '../schedule';
 import {
   backupTargetsFact,
   inClusterFact,
@@ -39,7 +38,7 @@ export const GRADE_SCHEDULE_KEY = 'shipshape.readiness.gradeSchedule';
 /** The environment the DR card and the recorded grades are about unless told otherwise. */
 export const GRADED_ENVIRONMENT = 'production';
 
-const DEFAULT_SCHEDULE: SchedulerServiceTaskScheduleDefinition = {
+export const DEFAULT_GRADE_SCHEDULE: SchedulerServiceTaskScheduleDefinition = {
   frequency: { minutes: 15 },
   timeout: { minutes: 10 },
   initialDelay: { minutes: 1 },
@@ -167,14 +166,18 @@ export class ReadinessService {
     return graded;
   }
 
-  /** Runs `gradeAll` on the scheduler (`shipshape.readiness.gradeSchedule`, default 15 min). */
-  async schedule(scheduler: SchedulerService, config: Config): Promise<void> {
-    await scheduleFromConfig({
+  /**
+   * Runs `gradeAll` on the scheduler, on `schedule` (plugin.ts reads it from
+   * `shipshape.readiness.gradeSchedule`, default DEFAULT_GRADE_SCHEDULE: 15 min).
+   */
+  async schedule(
+    scheduler: SchedulerService,
+    schedule: SchedulerServiceTaskScheduleDefinition,
+  ): Promise<void> {
+    await scheduleGlobalTask({
       scheduler,
-      config,
       id: 'shipshape-dr-grades',
-      configKey: GRADE_SCHEDULE_KEY,
-      defaults: DEFAULT_SCHEDULE,
+      schedule,
       fn: async signal => {
         const graded = await this.gradeAll(signal);
         this.deps.logger.debug(`Recorded DR grades of ${graded} entities`);
