@@ -12,16 +12,13 @@ import {
 } from '@backstage/core-components';
 import { useApi } from '@backstage/core-plugin-api';
 import { TIERS, formatDuration } from '@shipshape/plugin-shipshape-common';
-import Box from '@material-ui/core/Box';
-import Button from '@material-ui/core/Button';
 import Paper from '@material-ui/core/Paper';
 import TextField from '@material-ui/core/TextField';
-import Typography from '@material-ui/core/Typography';
-import Alert from '@material-ui/lab/Alert';
+import { Alert, Button, Flex, Text } from '@backstage/ui';
 import { ReactNode, useState } from 'react';
 import useAsync from 'react-use/esm/useAsync';
 import { DrOverviewQuery, DrOverviewRow, shipshapeApiRef } from '../../api';
-import { AccessibleColours } from '../AccessibleColours';
+import { DangerText } from '../DangerText';
 import { ShipshapeErrorPanel } from '../ShipshapeErrorPanel';
 import { download } from '../ownership/OwnershipPage';
 import { toCsv } from '../ownership/format';
@@ -55,6 +52,8 @@ function restoreTime(ms?: number): string {
   return ms === undefined ? NO_TIME : formatDuration(ms / 1000);
 }
 
+// core-components' status icons (MUI) with the status in words: Backstage UI 0.18 has no status
+// indicator yet
 /** A verdict as a status dot with its words (never the colour alone). */
 function Verdict(props: { ok?: boolean; children: ReactNode }) {
   if (props.ok === true) return <StatusOK>{props.children}</StatusOK>;
@@ -208,6 +207,7 @@ function FilterSelect(props: {
   options: Array<[value: string, text: string]>;
   onChange: (value?: string) => void;
 }) {
+  // MUI: a native <select> with its label (Backstage UI 0.18's Select is a react-aria listbox)
   return (
     <TextField
       id={props.id}
@@ -251,83 +251,87 @@ export function DrOverviewPage() {
   const late = rows.filter(r => !withinRpo(r)).length;
   const filtered = Boolean(filters.owner || filters.tier || filters.grade);
 
+  const summary = rows.length
+    ? `${late} of ${value?.total} ${
+        value?.total === 1
+          ? 'service has no verified backup within its RPO'
+          : 'services have no verified backup within their RPO'
+      }`
+    : '';
+
   return (
-    <AccessibleColours>
-      <Content>
-        <Typography variant="body1" component="p" gutterBottom>
+    <Content>
+      <Flex direction="column" gap="4">
+        <Text as="p" variant="body-medium">
           Which services are not recoverable within their RPO right now: each
           service's last recorded DR grade, its newest verified backup against
           its RPO, and its last restore drill against its RTO.
-        </Typography>
-        {/* on the paper: the outlined labels' grey is below 4.5:1 on the page's background */}
-        <Box
-          component={Paper}
-          display="flex"
-          flexWrap="wrap"
-          alignItems="center"
-          p={2}
-          mt={2}
-          mb={2}
-          style={{ gap: 16 }}
-        >
-          <FilterSelect
-            id="dr-overview-owner"
-            label="Owner"
-            value={filters.owner}
-            options={owners.map(o => [o, nameOf(o)])}
-            onChange={set('owner')}
-          />
-          <FilterSelect
-            id="dr-overview-tier"
-            label="Tier"
-            value={filters.tier}
-            options={[
-              ...TIERS.map(t => [t, t] as [string, string]),
-              ['none', 'no tier'],
-            ]}
-            onChange={set('tier') as (v?: string) => void}
-          />
-          <FilterSelect
-            id="dr-overview-grade"
-            label="Grade"
-            value={filters.grade}
-            options={GRADES.map(g => [g, GRADE_TEXT[g]])}
-            onChange={set('grade') as (v?: string) => void}
-          />
-          <Box flexGrow={1} />
-          <Button
-            variant="outlined"
-            size="small"
-            disabled={!rows.length}
-            onClick={() =>
-              download('shipshape-dr-overview.csv', overviewCsv(rows))
-            }
-          >
-            Export CSV
-          </Button>
-        </Box>
+        </Text>
+        {/* MUI Paper under the MUI filters: the outlined labels' grey is below 4.5:1 on the page's background */}
+        <Paper>
+          <Flex align="center" gap="4" p="4" style={{ flexWrap: 'wrap' }}>
+            <FilterSelect
+              id="dr-overview-owner"
+              label="Owner"
+              value={filters.owner}
+              options={owners.map(o => [o, nameOf(o)])}
+              onChange={set('owner')}
+            />
+            <FilterSelect
+              id="dr-overview-tier"
+              label="Tier"
+              value={filters.tier}
+              options={[
+                ...TIERS.map(t => [t, t] as [string, string]),
+                ['none', 'no tier'],
+              ]}
+              onChange={set('tier') as (v?: string) => void}
+            />
+            <FilterSelect
+              id="dr-overview-grade"
+              label="Grade"
+              value={filters.grade}
+              options={GRADES.map(g => [g, GRADE_TEXT[g]])}
+              onChange={set('grade') as (v?: string) => void}
+            />
+            <Flex grow={1} justify="end">
+              <Button
+                variant="secondary"
+                size="small"
+                isDisabled={!rows.length}
+                onPress={() =>
+                  download('shipshape-dr-overview.csv', overviewCsv(rows))
+                }
+              >
+                Export CSV
+              </Button>
+            </Flex>
+          </Flex>
+        </Paper>
+        {/* core-components' Progress (MUI): Backstage UI 0.18 has no progress indicator */}
         {loading && <Progress />}
         {error && <ShipshapeErrorPanel error={error} />}
         {value && !error && (
           <>
             {value.truncated && (
-              <Alert severity="info" style={{ marginBottom: 8 }}>
-                Only the first {value.entities} services are looked at.
-              </Alert>
+              <Alert
+                status="info"
+                icon
+                title={`Only the first ${value.entities} services are looked at.`}
+              />
             )}
             {rows.length ? (
               <>
-                <Typography
-                  variant="h6"
-                  component="p"
-                  color={late ? 'error' : 'textPrimary'}
-                  gutterBottom
-                >
-                  {late} of {value.total}{' '}
-                  {value.total === 1
-                    ? 'service has no verified backup within its RPO'
-                    : 'services have no verified backup within their RPO'}
-                </Typography>
+                {late ? (
+                  <DangerText as="p" variant="title-x-small">
+                    {summary}
+                  </DangerText>
+                ) : (
+                  <Text as="p" variant="title-x-small">
+                    {summary}
+                  </Text>
+                )}
+                {/* MUI (core-components' material-table): Backstage UI 0.18's Table has no built-in paging of a client-side list or custom sort */}
                 <Table<DrOverviewRow>
                   title={`DR readiness of ${value.total} service${
                     value.total === 1 ? '' : 's'
@@ -346,15 +350,15 @@ export function DrOverviewPage() {
                 />
               </>
             ) : (
-              <Typography>
+              <Text as="p" variant="body-medium">
                 {filtered
                   ? 'No service matches these filters.'
                   : 'No service you can see names a backup target, a kubernetes-id or a tier.'}
-              </Typography>
+              </Text>
             )}
           </>
         )}
-      </Content>
-    </AccessibleColours>
+      </Flex>
+    </Content>
   );
 }
