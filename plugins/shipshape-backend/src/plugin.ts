@@ -170,6 +170,8 @@ export const shipshapePlugin = createBackendPlugin({
           engine,
           clusters,
           ownership: workloadOwnership,
+          catalog,
+          auth,
         }).registerOperations(); // the backup and restore-drill handlers
         // Owners hear of failed operations (and of the recovery): docs/operations.md.
         const notifier = OperationNotifier.fromConfig(config, {
@@ -303,7 +305,6 @@ export const shipshapePlugin = createBackendPlugin({
               httpAuth,
               permissions,
               catalog,
-              auth,
               service: backups,
             }),
             createReadinessRouter({

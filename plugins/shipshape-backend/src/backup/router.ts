@@ -1,14 +1,11 @@
 import {
-  AuthService,
   BackstageCredentials,
   HttpAuthService,
   PermissionsService,
 } from '@backstage/backend-plugin-api';
-import { InputError, NotFoundError } from '@backstage/errors';
+import { NotFoundError } from '@backstage/errors';
 import { CatalogService } from '@backstage/plugin-catalog-node';
 import {
-  ECOSYSTEM_ANNOTATIONS,
-  SHIPSHAPE_ANNOTATIONS,
   evaluateDrReadiness,
   shipshapeBackupPermission,
 } from '@shipshape/plugin-shipshape-common';
@@ -23,8 +20,7 @@ import {
   DEFAULT_AGE_POINTS,
   backupAgeChart,
 } from './age';
-import { BackupTarget, targetOfEntity } from './config';
-import { assertSoleClaim } from './claims';
+import { targetOfEntity } from './config';
 import {
   CreateEntityBackupRequest,
   CreateEntityRestoreDrillRequest,
@@ -37,8 +33,6 @@ export interface BackupRouterDeps {
   httpAuth: HttpAuthService;
   permissions: PermissionsService;
   catalog: CatalogService;
-  /** The plugin's own credentials: who else claims a target is read with them. */
-  auth: AuthService;
 }
 
 /**
@@ -55,7 +49,7 @@ export interface BackupRouterDeps {
 
  */
 export function createBackupRouter(deps: BackupRouterDeps): express.Router {
-  const { httpAuth, permissions, catalog, auth, service } = deps;
+  const { httpAuth, permissions, catalog, service } = deps;
   const router = createFeatureRouter();
 
   async function entityOf(
@@ -86,98 +80,21 @@ export function createBackupRouter(deps: BackupRouterDeps): express.Router {
       shipshapeBackupPermission,
     ]);
 
-  /** 409 when another entity, not also allowed by the admin, names the same target. */
-  async function soleClaimOfTarget(entityRef: string, target: BackupTarget) {
-    await assertSoleClaim({
-      catalog,
-      auth,
-      entityRef,
-      annotation: SHIPSHAPE_ANNOTATIONS.backupTarget.name,
-      value: target.name,
-      what: `Backup target '${target.name}'`,
-      remedy: `remove the annotation from the others, or list them in shipshape.backup.targets[name=${target.name}].allowedEntities`,
-      shared: target.allowedEntities,
-    });
-  }
-
   router.post('/entities/:kind/:namespace/:name/backups', async (req, res) => {
     // Validated against openapi.yaml (the one contract) before it gets here.
     const body: CreateEntityBackupRequest = req.body ?? {};
     const credentials = await httpAuth.credentials(req, { allow: ['user'] });
     const { entityRef, target, entity } = await entityOf(req, credentials);
     await authorizeBackup(credentials, entityRef, 'back up');
-    await soleClaimOfTarget(entityRef, target);
-    if (body.method === 'in-cluster') {
-      const kubernetesId =
-        entity.metadata.annotations?.[ECOSYSTEM_ANNOTATIONS.kubernetesId];
-      if (!kubernetesId) {
-        throw new InputError(
-          `${entityRef} has no ${ECOSYSTEM_ANNOTATIONS.kubernetesId} annotation, so its backup CronJob cannot be found`,
-        );
-      }
-      // the CronJob is found by this label: another entity naming it would start its Job
-      await assertSoleClaim({
-        catalog,
-        auth,
-        entityRef,
-        annotation: ECOSYSTEM_ANNOTATIONS.kubernetesId,
-        value: kubernetesId,
-        what: `Workload '${kubernetesId}'`,
-        remedy: `only the entity that runs it may carry ${ECOSYSTEM_ANNOTATIONS.kubernetesId}: ${kubernetesId}`,
-      });
-      if (!body.environment) {
-        throw new InputError(
-          'An in-cluster backup needs environment (one of shipshape.environments)',
-        );
-      }
-      if (body.dryRun) {
-        const { env, cron } = await service.planInCluster({
-          entity,
-          environment: body.environment,
-        });
-        res.json({
-          dryRun: true,
-          method: 'in-cluster',
-          target: target.name,
-          environment: env.name,
-          cluster: env.cluster,
-          namespace: env.namespace,
-          cronJob: cron.metadata?.name,
-        });
-        return;
-      }
-      const { record } = await service.startInCluster({
-        target,
-        entityRef,
-        entity,
-        environment: body.environment,
-        requestedBy: credentials.principal.userEntityRef,
-        reason: body.reason,
-      });
-      res.status(202).json(record);
-      return;
-    }
-    if (body.environment) {
-      throw new InputError(
-        'environment applies only to method in-cluster (pg_dump backups use the target from app-config)',
-      );
-    }
-    if (body.dryRun) {
-      res.json({
-        dryRun: true,
-        method: 'pg_dump',
-        target: target.name,
-        storage: target.storage.type,
-      });
-      return;
-    }
-    const { record } = await service.startBackup({
-      target,
+    const answer = await service.requestBackup({
+      entity,
       entityRef,
+      target,
       requestedBy: credentials.principal.userEntityRef,
-      reason: body.reason,
+      body,
     });
-    res.status(202).json(record);
+    if ('plan' in answer) res.json(answer.plan);
+    else res.status(202).json(answer.record);
   });
 
   router.post(
@@ -187,19 +104,14 @@ export function createBackupRouter(deps: BackupRouterDeps): express.Router {
       const credentials = await httpAuth.credentials(req, { allow: ['user'] });
       const { entityRef, target } = await entityOf(req, credentials);
       await authorizeBackup(credentials, entityRef, 'run a restore drill of');
-      await soleClaimOfTarget(entityRef, target);
-      if (body.dryRun) {
-        const backup = await service.drillBackup(target, body.backupId);
-        res.json({ dryRun: true, target: target.name, backupId: backup.id });
-        return;
-      }
-      const { record } = await service.startDrill({
-        target,
+      const answer = await service.requestDrill({
         entityRef,
+        target,
         requestedBy: credentials.principal.userEntityRef,
-        backupId: body.backupId,
+        body,
       });
-      res.status(202).json(record);
+      if ('plan' in answer) res.json(answer.plan);
+      else res.status(202).json(answer.record);
     },
   );
 

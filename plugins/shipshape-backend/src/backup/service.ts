@@ -1,5 +1,19 @@
-import { LoggerService } from '@backstage/backend-plugin-api';
+import { AuthService, LoggerService } from '@backstage/backend-plugin-api';
+import { Entity } from '@backstage/catalog-model';
+import { InputError } from '@backstage/errors';
+import { CatalogService } from '@backstage/plugin-catalog-node';
+import {
+  ECOSYSTEM_ANNOTATIONS,
+  SHIPSHAPE_ANNOTATIONS,
+} from '@shipshape/plugin-shipshape-common';
 import { Knex } from 'knex';
+import {
+  BackupPlan,
+  CreateEntityBackupRequest,
+  CreateEntityRestoreDrill200Response,
+  CreateEntityRestoreDrillRequest,
+} from '../schema/openapi/generated/models';
+import { assertSoleClaim } from './claims';
 import { BackupConfig, BackupTarget } from './config';
 import { BackupRecord, BackupStore, DrillRecord } from './store';
 import { KubernetesClusters } from '../kubernetes/clusters';
@@ -67,6 +81,8 @@ export class BackupService {
     clusters?: KubernetesClusters,
     /** The ownership check of deploys; in-cluster backups refuse to run without it. */
     ownership?: WorkloadOwnership,
+    /** Who else claims a target or workload is read from it (requestBackup, requestDrill). */
+    private readonly claims?: { catalog: CatalogService; auth: AuthService },
   ) {
     this.run = new RunContext(config, db, logger, engine, clusters, ownership);
     this.store = this.run.store;
@@ -85,6 +101,9 @@ export class BackupService {
     clusters: KubernetesClusters;
     /** The ownership check of deploys; in-cluster backups refuse to run without it. */
     ownership: WorkloadOwnership;
+    catalog: CatalogService;
+    /** The plugin's own credentials: who else claims a target is read with them. */
+    auth: AuthService;
   }): BackupService {
     return new BackupService(
       deps.config,
@@ -93,7 +112,148 @@ export class BackupService {
       deps.engine,
       deps.clusters,
       deps.ownership,
+      { catalog: deps.catalog, auth: deps.auth },
     );
+  }
+
+  /**
+   * `POST .../backups` of an authorized caller: refuses a target (and, in-cluster, a
+   * workload) another entity claims (ConflictError), then answers the dry-run plan or
+   * submits the backup: pg_dump, or with `method: in-cluster` a Job from the entity's
+   * backup CronJob in `environment`.
+   */
+  async requestBackup(req: {
+    entity: Entity;
+    entityRef: string;
+    target: BackupTarget;
+    requestedBy: string;
+    body: CreateEntityBackupRequest;
+  }): Promise<{ plan: BackupPlan } | { record: BackupRecord }> {
+    const { entity, entityRef, target, requestedBy, body } = req;
+    await this.soleClaimOfTarget(entityRef, target);
+    if (body.method === 'in-cluster') {
+      const kubernetesId =
+        entity.metadata.annotations?.[ECOSYSTEM_ANNOTATIONS.kubernetesId];
+      if (!kubernetesId) {
+        throw new InputError(
+          `${entityRef} has no ${ECOSYSTEM_ANNOTATIONS.kubernetesId} annotation, so its backup CronJob cannot be found`,
+        );
+      }
+      // the CronJob is found by this label: another entity naming it would start its Job
+      await assertSoleClaim({
+        ...this.claimsReader(),
+        entityRef,
+        annotation: ECOSYSTEM_ANNOTATIONS.kubernetesId,
+        value: kubernetesId,
+        what: `Workload '${kubernetesId}'`,
+        remedy: `only the entity that runs it may carry ${ECOSYSTEM_ANNOTATIONS.kubernetesId}: ${kubernetesId}`,
+      });
+      if (!body.environment) {
+        throw new InputError(
+          'An in-cluster backup needs environment (one of shipshape.environments)',
+        );
+      }
+      if (body.dryRun) {
+        const { env, cron } = await this.planInCluster({
+          entity,
+          environment: body.environment,
+        });
+        return {
+          plan: {
+            dryRun: true,
+            method: 'in-cluster',
+            target: target.name,
+            environment: env.name,
+            cluster: env.cluster,
+            namespace: env.namespace,
+            cronJob: cron.metadata?.name,
+          },
+        };
+      }
+      const { record } = await this.startInCluster({
+        target,
+        entityRef,
+        entity,
+        environment: body.environment,
+        requestedBy,
+        reason: body.reason,
+      });
+      return { record };
+    }
+    if (body.environment) {
+      throw new InputError(
+        'environment applies only to method in-cluster (pg_dump backups use the target from app-config)',
+      );
+    }
+    if (body.dryRun) {
+      return {
+        plan: {
+          dryRun: true,
+          method: 'pg_dump',
+          target: target.name,
+          storage: target.storage.type,
+        },
+      };
+    }
+    const { record } = await this.startBackup({
+      target,
+      entityRef,
+      requestedBy,
+      reason: body.reason,
+    });
+    return { record };
+  }
+
+  /**
+   * `POST .../restore-drills` of an authorized caller: refuses a target another entity
+   * claims (ConflictError), then answers the dry-run plan (the backup it would restore) or
+   * submits the drill.
+   */
+  async requestDrill(req: {
+    entityRef: string;
+    target: BackupTarget;
+    requestedBy: string;
+    body: CreateEntityRestoreDrillRequest;
+  }): Promise<
+    { plan: CreateEntityRestoreDrill200Response } | { record: DrillRecord }
+  > {
+    const { entityRef, target, requestedBy, body } = req;
+    await this.soleClaimOfTarget(entityRef, target);
+    if (body.dryRun) {
+      const backup = await this.drillBackup(target, body.backupId);
+      return {
+        plan: { dryRun: true, target: target.name, backupId: backup.id },
+      };
+    }
+    const { record } = await this.startDrill({
+      target,
+      entityRef,
+      requestedBy,
+      backupId: body.backupId,
+    });
+    return { record };
+  }
+
+  private claimsReader() {
+    if (!this.claims) {
+      throw new Error(
+        'Backup and drill requests need the catalog (BackupService.create)',
+      );
+    }
+    return this.claims;
+  }
+
+  /** 409 when another entity, not also allowed by the admin, names the same target. */
+  private async soleClaimOfTarget(entityRef: string, target: BackupTarget) {
+    await assertSoleClaim({
+      ...this.claimsReader(),
+      entityRef,
+      annotation: SHIPSHAPE_ANNOTATIONS.backupTarget.name,
+      value: target.name,
+      what: `Backup target '${target.name}'`,
+      remedy: `remove the annotation from the others, or list them in shipshape.backup.targets[name=${target.name}].allowedEntities`,
+      shared: target.allowedEntities,
+    });
   }
 
   /**
