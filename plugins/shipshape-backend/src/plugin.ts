@@ -317,7 +317,6 @@ export const shipshapePlugin = createBackendPlugin({
                 backup: backupConfig,
                 catalog,
               }),
-              clusters,
             }),
             createLocalReposRouter({
               directory: localReposDirectory,

@@ -1,12 +1,10 @@
 import { HttpAuthService } from '@backstage/backend-plugin-api';
-import { InputError } from '@backstage/errors';
 import { CatalogService } from '@backstage/plugin-catalog-node';
 import express from 'express';
 import { entityOfRequest } from '../http/entityOfRequest';
-import { KubernetesClusters } from '../kubernetes/clusters';
 import { createFeatureRouter } from '../schema/router';
 import { DrOverviewService, overviewQueryWithDefaults } from './overview';
-import { GRADED_ENVIRONMENT, ReadinessService } from './service';
+import { ReadinessService } from './service';
 
 /**
  * `GET /entities/:kind/:namespace/:name/dr-readiness?environment=`: the entity's DR readiness
@@ -16,7 +14,6 @@ import { GRADED_ENVIRONMENT, ReadinessService } from './service';
 export function createReadinessRouter(deps: {
   readiness: ReadinessService;
   overview: DrOverviewService;
-  clusters: KubernetesClusters;
   httpAuth: HttpAuthService;
   catalog: CatalogService;
 }): express.Router {
@@ -30,17 +27,9 @@ export function createReadinessRouter(deps: {
         req,
         credentials,
       );
-      const environment = String(req.query.environment ?? GRADED_ENVIRONMENT);
-      // A named environment must be a configured one: it is graded and recorded by name.
-      const known = deps.clusters.environmentNames();
-      if (req.query.environment !== undefined && !known.includes(environment)) {
-        const shown = environment.slice(0, 63);
-        const configured = known.join(', ') || 'none configured';
-        throw new InputError(
-          `environment: '${shown}' is not one of shipshape.environments (${configured})`,
-        );
-      }
-      res.json(await deps.readiness.report(entity, entityRef, environment));
+      res.json(
+        await deps.readiness.report(entity, entityRef, req.query.environment),
+      );
     },
   );
   // `GET /dr/overview`: every service the caller may read, its recorded grade, backup age

@@ -9,6 +9,7 @@ import {
   EntityFilterQuery,
 } from '@backstage/catalog-client';
 import { Entity, stringifyEntityRef } from '@backstage/catalog-model';
+import { InputError } from '@backstage/errors';
 import { CatalogService } from '@backstage/plugin-catalog-node';
 import {
   DrReadiness,
@@ -85,12 +86,25 @@ export class ReadinessService {
     return new ReadinessService(deps);
   }
 
-  /** The entity's readiness and where it stands against the recorded grades; writes nothing. */
+  /**
+   * The entity's readiness in `requested` (default GRADED_ENVIRONMENT) and where it stands
+   * against the recorded grades; writes nothing. A named environment must be a configured
+   * one (InputError): it is graded and recorded by name.
+   */
   async report(
     entity: Entity,
     entityRef: string,
-    environment: string,
+    requested?: string,
   ): Promise<DrReadinessReport> {
+    const environment = String(requested ?? GRADED_ENVIRONMENT);
+    const known = this.deps.clusters?.environmentNames() ?? [];
+    if (requested !== undefined && !known.includes(environment)) {
+      const shown = environment.slice(0, 63);
+      const configured = known.join(', ') || 'none configured';
+      throw new InputError(
+        `environment: '${shown}' is not one of shipshape.environments (${configured})`,
+      );
+    }
     const { readiness, target } = await this.evaluate(
       entity,
       entityRef,
