@@ -156,8 +156,18 @@ describe.each(['node-service', 'python-service'])(
       expect(helmCalls.length).toBeGreaterThanOrEqual(8);
       for (const call of helmCalls)
         expect(call).toMatch(/"\$NAME".* -n "\$NAME"/);
-      for (const call of workflow.match(/kubectl [^\n]*/g)!) {
-        expect(call).toContain('-n "$NAME"');
+      // its Rollout status step waits in that namespace: the script gets "$NAME", and each of
+      // its kubectl calls is in the namespace of its first argument
+      const statusCalls = workflow.match(
+        /bash \.github\/scripts\/rollout-status\.sh [^\n]*/g,
+      )!;
+      expect(statusCalls.length).toBeGreaterThanOrEqual(3);
+      for (const call of statusCalls)
+        expect(call).toMatch(/rollout-status\.sh "\$NAME" \d+$/);
+      const statusScript = read('.github/scripts/rollout-status.sh');
+      expect(statusScript).toContain('name=$1 ');
+      for (const call of statusScript.match(/kubectl [^\n]*/g)!) {
+        expect(call).toContain('-n "$name"');
       }
 
       // ... and the portal resolves the entity to that release in that namespace.

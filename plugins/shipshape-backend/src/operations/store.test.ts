@@ -272,3 +272,43 @@ describe('OperationStore', () => {
     },
   );
 });
+
+// PostgreSQL only: SQLite has no row locks (one writer).
+const postgres = databases
+  .eachSupportedId()
+  .filter(([id]) => id === 'POSTGRES_15');
+
+(postgres.length ? describe : describe.skip)(
+  'OperationStore on PostgreSQL',
+  () => {
+    it('a runner frozen inside a fenced write does not hold its operation for good', async () => {
+      const knex = await migrated('POSTGRES_15');
+      const store = OperationStore.create(knex);
+      const o = await store.create(op('fence/frozen'));
+      expect(await store.claim(o.id, 'a')).toBe(true);
+      const first = (await store.get(o.id))!.claimGeneration;
+      // a stops (SIGSTOP, a lost network) inside its write: the transaction stays open, idle,
+      // with the operation's row locked; takeovers skip locked rows
+      let thaw = () => {};
+      const frozen = store.fenced(
+        o.id,
+        first,
+        () => new Promise<void>(r => (thaw = r)),
+      );
+      await new Promise(r => setTimeout(r, 200));
+      const t0 = Date.now();
+      // waits for the row lock: PostgreSQL ends a's idle session and releases it
+      await knex('shipshape_operations')
+        .where({ id: o.id })
+        .update({ heartbeat_at: new Date(Date.now() - 120_000) });
+      const waited = Date.now() - t0;
+      expect(waited).toBeGreaterThan(3_000);
+      expect(waited).toBeLessThan(20_000);
+      const [taken] = await store.claimOrphans('b', 60_000);
+      expect(taken).toMatchObject({ claimedBy: 'b', claimGeneration: 2 });
+      // a, thawed, commits nothing: its session is gone
+      thaw();
+      await expect(frozen).rejects.toThrow();
+    });
+  },
+);

@@ -14,6 +14,12 @@ export type OperationStatus =
 
 export const ACTIVE_STATUSES: OperationStatus[] = ['queued', 'running'];
 
+/**
+ * How long a fenced write's transaction may wait between its statements (it runs none but
+ * database statements, in milliseconds) before PostgreSQL ends the session and its row lock.
+ */
+const FENCED_IDLE_LIMIT_MS = 5_000;
+
 /** A stored operation. `kind` is free (deploy, rollback, backup, restore-drill, ...). */
 export interface Operation<I = unknown, R = unknown> {
   id: string;
@@ -270,6 +276,13 @@ export class OperationStore {
     write: (tx: Knex.Transaction) => Promise<T>,
   ): Promise<T> {
     return this.db.transaction(async tx => {
+      // A runner frozen inside this transaction (a stopped process, a lost network) would hold
+      // the row lock for good, and takeovers skip locked rows: the server ends such a session.
+      if (this.isPostgres) {
+        await tx.raw(
+          `SET LOCAL idle_in_transaction_session_timeout = ${FENCED_IDLE_LIMIT_MS}`,
+        );
+      }
       const now = new Date();
       const n = await tx(OPS)
         .where({ id, claim_generation: generation, status: 'running' })

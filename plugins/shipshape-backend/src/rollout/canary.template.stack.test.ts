@@ -11,6 +11,7 @@ import {
   eventually,
   kubectl,
   readLocalStack,
+  readStackKubernetes,
   testConfig,
   waitRolloutPhase,
   HELM,
@@ -51,10 +52,21 @@ async function steer(errorRatio: number, remove = false) {
 
 /** release.yaml's Rollout status step, run as the workflow runs it (in the service's repository). */
 function workflowRolloutStatus(out: string) {
+  // the job's kubectl and credentials: the stack's, as the cluster admin
+  const k = readStackKubernetes();
   const r = spawnSync(
     'bash',
     ['.github/scripts/rollout-status.sh', NAME, '60'],
-    { cwd: out, encoding: 'utf8', env: process.env, timeout: 90_000 },
+    {
+      cwd: out,
+      encoding: 'utf8',
+      env: {
+        ...process.env,
+        KUBECONFIG: k.adminKubeconfig,
+        PATH: `${path.dirname(k.kubectl)}:${process.env.PATH}`,
+      },
+      timeout: 90_000,
+    },
   );
   return { status: r.status, output: `${r.stdout}${r.stderr}` };
 }
