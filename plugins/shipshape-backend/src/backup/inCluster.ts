@@ -4,20 +4,17 @@ import { randomBytes } from 'crypto';
 import { ClusterClient, EnvironmentConfig } from '../kubernetes/types';
 import { EngineStoppedError } from '../operations/engine';
 import { KUBERNETES_ID_LABEL } from '../kubernetes/workloads';
+import {
+  JobOutcome,
+  jobOutcome,
+  listCronJobs,
+  watchJob,
+} from '../kubernetes/jobs';
+import { listPods } from '../kubernetes/pods';
 
-/** What `kubectl create job --from=cronjob/x` puts on the Job. */
-export const INSTANTIATE_ANNOTATION = 'cronjob.kubernetes.io/instantiate';
 /** The Shipshape backup record a manual Job belongs to. */
 export const BACKUP_ID_ANNOTATION = 'shipshape.dev/backup-id';
 const COMPONENT_LABEL = 'app.kubernetes.io/component';
-
-export type JobOutcome =
-  | { state: 'succeeded'; message: string }
-  | { state: 'failed'; reason: string; message: string };
-
-function batchOf(client: ClusterClient) {
-  return client.kubeConfig.makeApiClient(k8s.BatchV1Api);
-}
 
 /**
  * The entity's backup CronJob in an environment: labelled with its kubernetes-id (the
@@ -28,11 +25,11 @@ export async function findBackupCronJob(
   env: EnvironmentConfig,
   kubernetesId: string,
 ): Promise<k8s.V1CronJob> {
-  const list = await batchOf(client).listNamespacedCronJob({
-    namespace: env.namespace,
-    labelSelector: `${KUBERNETES_ID_LABEL}=${kubernetesId}`,
-  });
-  let items = list.items;
+  let items = await listCronJobs(
+    client,
+    env.namespace,
+    `${KUBERNETES_ID_LABEL}=${kubernetesId}`,
+  );
   const labelled = items.filter(
     c => c.metadata?.labels?.[COMPONENT_LABEL] === 'backup',
   );
@@ -59,98 +56,15 @@ export function manualJobName(cronJob: string): string {
   return `${base}-manual-${randomBytes(3).toString('hex')}`;
 }
 
-/**
- * The Job `kubectl create job --from=cronjob/<name>` creates: the CronJob's job template,
- * owned by the CronJob (so its history limits and deletion apply), annotated
- * cronjob.kubernetes.io/instantiate=manual.
- */
-export function jobFromCronJob(
-  cron: k8s.V1CronJob,
-  name: string,
-  annotations: Record<string, string>,
-): k8s.V1Job {
-  const template = cron.spec!.jobTemplate;
-  return {
-    apiVersion: 'batch/v1',
-    kind: 'Job',
-    metadata: {
-      name,
-      namespace: cron.metadata!.namespace,
-      labels: template.metadata?.labels,
-      annotations: {
-        ...template.metadata?.annotations,
-        [INSTANTIATE_ANNOTATION]: 'manual',
-        ...annotations,
-      },
-      ownerReferences: [
-        {
-          apiVersion: 'batch/v1',
-          kind: 'CronJob',
-          name: cron.metadata!.name!,
-          uid: cron.metadata!.uid!,
-          controller: true,
-        },
-      ],
-    },
-    spec: template.spec,
-  };
-}
-
-export async function createJob(client: ClusterClient, job: k8s.V1Job) {
-  return batchOf(client).createNamespacedJob({
-    namespace: job.metadata!.namespace!,
-    body: job,
-  });
-}
-
-/** The Job, or undefined when it does not exist. */
-export async function readJob(
-  client: ClusterClient,
-  namespace: string,
-  name: string,
-): Promise<k8s.V1Job | undefined> {
-  try {
-    return await batchOf(client).readNamespacedJob({ name, namespace });
-  } catch (e) {
-    if ((e as { code?: number }).code === 404) return undefined;
-    throw e;
-  }
-}
-
-/** A finished Job's outcome from its Complete / Failed condition; undefined while it runs. */
-export function jobOutcome(job: k8s.V1Job): JobOutcome | undefined {
-  const cond = (type: string) =>
-    job.status?.conditions?.find(c => c.type === type && c.status === 'True');
-  const complete = cond('Complete');
-  if (complete) {
-    return {
-      state: 'succeeded',
-      message: `${job.status?.succeeded ?? 0} pod(s) succeeded`,
-    };
-  }
-  const failed = cond('Failed');
-  if (failed) {
-    return {
-      state: 'failed',
-      reason: failed.reason ?? 'Failed',
-      message: failed.message ?? '',
-    };
-  }
-  return undefined;
-}
-
 /** Why the Job's pods failed: each terminated container with exit code, reason, message. */
 export async function podFailures(
   client: ClusterClient,
   namespace: string,
   job: string,
 ): Promise<string> {
-  const pods = await client.core.listNamespacedPod({
-    namespace,
-    labelSelector: `job-name=${job}`,
-  });
+  const pods = await listPods(client, namespace, `job-name=${job}`);
   const parts: string[] = [];
-  for (const pod of pods.items) {
+  for (const pod of pods) {
     for (const s of [
       ...(pod.status?.initContainerStatuses ?? []),
       ...(pod.status?.containerStatuses ?? []),
@@ -185,7 +99,6 @@ export function followJob(opts: {
   signal?: AbortSignal;
 }): Promise<JobOutcome> {
   const { client, namespace, name } = opts;
-  const path = `/apis/batch/v1/namespaces/${namespace}/jobs`;
   return new Promise((resolve, reject) => {
     let finished = false;
     let current: AbortController | undefined;
@@ -228,53 +141,53 @@ export function followJob(opts: {
     const start = (quickEnds: number) => {
       if (finished) return;
       const startedAt = Date.now();
-      client.watch
-        .watch(
-          path,
-          { fieldSelector: `metadata.name=${name}` },
-          (type, job: k8s.V1Job) => {
-            if (finished) return;
-            if (type === 'DELETED') {
-              finish(() =>
-                resolve({
-                  state: 'failed',
-                  reason: 'Deleted',
-                  message: `Job ${namespace}/${name} was deleted before it finished`,
-                }),
-              );
-              return;
-            }
-            const outcome = jobOutcome(job);
-            if (outcome) {
-              finish(() => resolve(outcome));
-              return;
-            }
-            const active = job.status?.active ?? 0;
-            if (active !== lastActive) {
-              lastActive = active;
-              opts.onProgress?.(
-                `Job ${name}: ${active} active, ${
-                  job.status?.failed ?? 0
-                } failed pod(s)`,
-              );
-            }
-          },
-          err => {
-            if (finished) return;
-            const quick = Date.now() - startedAt < 1000 ? quickEnds + 1 : 0;
-            if (quick >= 10) {
-              finish(() =>
-                reject(
-                  new Error(
-                    `watch of Job ${name} keeps failing: ${err ?? 'closed'}`,
-                  ),
+      watchJob(
+        client,
+        namespace,
+        name,
+        (type, job) => {
+          if (finished) return;
+          if (type === 'DELETED') {
+            finish(() =>
+              resolve({
+                state: 'failed',
+                reason: 'Deleted',
+                message: `Job ${namespace}/${name} was deleted before it finished`,
+              }),
+            );
+            return;
+          }
+          const outcome = jobOutcome(job);
+          if (outcome) {
+            finish(() => resolve(outcome));
+            return;
+          }
+          const active = job.status?.active ?? 0;
+          if (active !== lastActive) {
+            lastActive = active;
+            opts.onProgress?.(
+              `Job ${name}: ${active} active, ${
+                job.status?.failed ?? 0
+              } failed pod(s)`,
+            );
+          }
+        },
+        err => {
+          if (finished) return;
+          const quick = Date.now() - startedAt < 1000 ? quickEnds + 1 : 0;
+          if (quick >= 10) {
+            finish(() =>
+              reject(
+                new Error(
+                  `watch of Job ${name} keeps failing: ${err ?? 'closed'}`,
                 ),
-              );
-              return;
-            }
-            retry = setTimeout(() => start(quick), quick ? 1000 : 0);
-          },
-        )
+              ),
+            );
+            return;
+          }
+          retry = setTimeout(() => start(quick), quick ? 1000 : 0);
+        },
+      )
         .then(w => {
           if (finished) w.abort();
           else current = w;

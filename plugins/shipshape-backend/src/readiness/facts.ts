@@ -17,7 +17,13 @@ import {
   Workload,
   KUBERNETES_ID_LABEL,
 } from '../kubernetes/workloads';
-import { findBackupCronJob, jobOutcome } from '../backup/inCluster';
+import { jobOutcome, listJobs } from '../kubernetes/jobs';
+import {
+  listPodDisruptionBudgets,
+  listPods,
+  readNode,
+} from '../kubernetes/pods';
+import { findBackupCronJob } from '../backup/inCluster';
 import { verifiedCopyOf } from '../backup/copies';
 import { BackupConfig, BackupTarget, StorageConfig } from '../backup/config';
 import { BackupRecord, isVerified } from '../backup/store';
@@ -77,11 +83,9 @@ async function backupCronJob(
     if (e instanceof NotFoundError) return undefined;
     throw e;
   }
-  const jobs = await client.batch.listNamespacedJob({
-    namespace: env.namespace,
-  });
+  const jobs = await listJobs(client, env.namespace);
   const job = newest(
-    jobs.items.filter(j =>
+    jobs.filter(j =>
       j.metadata?.ownerReferences?.some(o => o.uid === cron.metadata?.uid),
     ),
   );
@@ -158,12 +162,9 @@ async function podZones(
   try {
     await Promise.all(
       [...new Set(placed)].map(async name => {
-        try {
-          const node = await client.core.readNode({ name });
-          zoneOf.set(name, node.metadata?.labels?.[ZONE]);
-        } catch (e) {
-          if ((e as { code?: number }).code !== 404) throw e;
-        }
+        const node = await readNode(client, name);
+        // a node gone since is skipped
+        if (node) zoneOf.set(name, node.metadata?.labels?.[ZONE]);
       }),
     );
   } catch (e) {
@@ -201,12 +202,13 @@ async function workloadFacts(
   const sets = new Set(
     (await ownedReplicaSets(client, w)).map(rs => rs.metadata?.uid),
   );
-  const pods = await client.core.listNamespacedPod({
-    namespace: w.metadata!.namespace!,
-    labelSelector: selectorString(w.spec?.selector),
-  });
+  const pods = await listPods(
+    client,
+    w.metadata!.namespace!,
+    selectorString(w.spec?.selector),
+  );
   // Nodes of the running pods, one entry per pod (evicted and finished pods keep their nodeName).
-  const placed = pods.items
+  const placed = pods
     .filter(
       p =>
         p.metadata?.ownerReferences?.some(o => sets.has(o.uid)) &&
@@ -250,10 +252,9 @@ async function workloads(
 ): Promise<WorkloadFacts[]> {
   const found = await listEntityWorkloads(client, namespace, kubernetesId);
   if (!found.length) return [];
-  const policy = client.kubeConfig.makeApiClient(k8s.PolicyV1Api);
-  const pdbs = await policy.listNamespacedPodDisruptionBudget({ namespace });
+  const pdbs = await listPodDisruptionBudgets(client, namespace);
   const facts = await Promise.all(
-    found.map(w => workloadFacts(client, w, pdbs.items)),
+    found.map(w => workloadFacts(client, w, pdbs)),
   );
   return facts.sort(
     (a, b) => a.kind.localeCompare(b.kind) || a.name.localeCompare(b.name),

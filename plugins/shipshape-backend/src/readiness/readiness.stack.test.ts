@@ -13,7 +13,7 @@ import * as k8s from '@kubernetes/client-node';
 import request from 'supertest';
 import { shipshapePlugin } from '../plugin';
 import { readLocalStack } from '@internal/shipshape-test-utils';
-import { jobFromCronJob, jobOutcome } from '../backup/inCluster';
+import { jobFromCronJob, jobOutcome } from '../kubernetes/jobs';
 import { ARGO as ARGO_ROLLOUTS } from '../kubernetes/workloads';
 
 jest.setTimeout(120_000);

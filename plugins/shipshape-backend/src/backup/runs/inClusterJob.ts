@@ -4,14 +4,12 @@ import * as k8s from '@kubernetes/client-node';
 import { assertEntityMayUse } from '../config';
 import {
   BACKUP_ID_ANNOTATION,
-  createJob,
   findBackupCronJob,
   followJob,
-  jobFromCronJob,
   manualJobName,
   podFailures,
-  readJob,
 } from '../inCluster';
+import { createJob, jobFromCronJob, readJob } from '../../kubernetes/jobs';
 import { BackupRecord, BackupStep } from '../store';
 import { EngineStoppedError, OperationContext } from '../../operations/engine';
 import {
