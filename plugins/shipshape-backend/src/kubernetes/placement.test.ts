@@ -4,6 +4,7 @@ import { KubernetesClusters } from './clusters';
 import {
   assertAllowed,
   assertWorkloadBelongs,
+  assertWorkloadsBelong,
   resolvePlacement,
   workloadRefOf,
 } from './placement';
@@ -160,20 +161,32 @@ describe('what proves a workload belongs to an entity', () => {
     'meta.helm.sh/release-namespace': 'staging',
   };
 
-  it('the chart’s entity annotation and Helm’s release', () => {
-    expect(() =>
+  it('the chart’s entity annotation, with Helm’s release or with no Helm release at all', () => {
+    const ours = { 'shipshape.dev/entity': 'component:default/payments-api' };
+    expect(
       assertWorkloadBelongs(
         place,
         'component:default/payments-api',
-        workload({
-          'shipshape.dev/entity': 'component:default/payments-api',
-          ...helm,
-        }),
+        workload({ ...ours, ...helm }),
       ),
-    ).not.toThrow();
+    ).toBe(true);
+    // not Helm's: the guarded image patch
+    expect(
+      assertWorkloadBelongs(
+        place,
+        'component:default/payments-api',
+        workload(ours),
+      ),
+    ).toBe(false);
+    expect(
+      assertWorkloadsBelong(place, 'component:default/payments-api', [
+        workload(ours),
+        { ...workload(ours), kind: 'Rollout' },
+      ]),
+    ).toBe(false);
   });
 
-  it('refuses another entity’s, an unclaimed one and one Helm does not manage', () => {
+  it('refuses another entity’s, an unclaimed one, another release’s and a mix of Helm’s and not', () => {
     const theirs = workload({
       'shipshape.dev/entity': 'component:default/payments-api',
       ...helm,
@@ -187,23 +200,59 @@ describe('what proves a workload belongs to an entity', () => {
           'Deployment staging/payments-api belongs to component:default/payments-api (annotation shipshape.dev/entity), not to component:default/rogue; nothing was changed',
       }),
     );
-    expect(() =>
-      assertWorkloadBelongs(place, 'component:default/rogue', workload(helm)),
-    ).toThrow(
-      /carries backstage.io\/kubernetes-id but no shipshape.dev\/entity annotation/,
-    );
+    // no evidence: refused whether Helm manages it or not
+    for (const annotations of [helm, {}]) {
+      expect(() =>
+        assertWorkloadBelongs(
+          place,
+          'component:default/payments-api',
+          workload(annotations),
+        ),
+      ).toThrow(
+        expect.objectContaining({
+          name: 'NotAllowedError',
+          message: expect.stringContaining(
+            'carries backstage.io/kubernetes-id but no shipshape.dev/entity annotation',
+          ),
+        }),
+      );
+    }
+    const ours = { 'shipshape.dev/entity': 'component:default/payments-api' };
     expect(() =>
       assertWorkloadBelongs(
         place,
         'component:default/payments-api',
-        workload({ 'shipshape.dev/entity': 'component:default/payments-api' }),
+        workload({
+          ...ours,
+          'meta.helm.sh/release-name': 'platform-bundle',
+          'meta.helm.sh/release-namespace': 'platform',
+        }),
       ),
     ).toThrow(
       expect.objectContaining({
         name: 'ConflictError',
-        message: expect.stringContaining(
-          'Deployment staging/payments-api is not managed by Helm (no meta.helm.sh/release-name annotation), but component:default/payments-api is released as staging/payments-api in environment staging',
-        ),
+        message:
+          "Deployment staging/payments-api is managed by Helm release platform/platform-bundle, but component:default/payments-api is released as staging/payments-api in environment staging; the portal changes a Helm-managed workload only through the service's own release (so its history stays Helm's): release it as payments-api in namespace staging with the service's workflow, or uninstall the other release; nothing was changed",
+      }),
+    );
+    const worker = {
+      kind: 'Deployment',
+      metadata: {
+        name: 'payments-worker',
+        namespace: 'staging',
+        annotations: ours,
+      },
+    };
+    expect(() =>
+      assertWorkloadsBelong(place, 'component:default/payments-api', [
+        workload({ ...ours, ...helm }),
+        worker,
+      ]),
+    ).toThrow(
+      expect.objectContaining({
+        name: 'ConflictError',
+        message:
+          'Deployment staging/payments-api is managed by Helm release staging/payments-api, Deployment staging/payments-worker is not (no meta.helm.sh/release-name annotation); one deploy of component:default/payments-api in environment staging is either one Helm revision or guarded image patches, not both: add the others to the chart, or remove their backstage.io/kubernetes-id label; nothing was changed',
       }),
     );
   });

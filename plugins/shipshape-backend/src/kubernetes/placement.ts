@@ -141,15 +141,17 @@ export function assertAllowed(env: EnvironmentSettings, entity: Entity): void {
 
 /**
  * A workload the portal may act on for `entityRef` carries the evidence that only the deploy
- * identity writes: the chart's `shipshape.dev/entity` annotation naming the entity, and Helm's
- * release annotations naming the resolved release and namespace. Throws NotAllowedError (another
- * entity's, or unclaimed) or ConflictError (the entity's, but not the Helm release's).
+ * identity writes: the chart's `shipshape.dev/entity` annotation naming the entity. Returns
+ * whether Helm manages it as the resolved release (Helm's release annotations name that release
+ * and namespace: a deploy is a Helm revision) or not at all (no Helm release annotation: the
+ * guarded image patch, as before Helm). Throws NotAllowedError (another entity's, or unclaimed)
+ * or ConflictError (the entity's, but another Helm release's).
  */
 export function assertWorkloadBelongs(
   place: Pick<EnvironmentConfig, 'name' | 'namespace' | 'release'>,
   entityRef: string,
   w: KubeObject,
-): void {
+): boolean {
   const a = w.metadata?.annotations ?? {};
   const owner = a[WORKLOAD_ANNOTATIONS.entity];
   if (owner !== entityRef) {
@@ -165,21 +167,64 @@ export function assertWorkloadBelongs(
           } annotation, so nothing shows it belongs to ${entityRef}; the chart stamps it (values shipshape.entity); nothing was changed`,
     );
   }
+  if (!isHelmManaged(w)) return false;
   const release = a[WORKLOAD_ANNOTATIONS.helmReleaseName];
-  const releaseNs = a[WORKLOAD_ANNOTATIONS.helmReleaseNamespace];
+  const releaseNs =
+    a[WORKLOAD_ANNOTATIONS.helmReleaseNamespace] ?? w.metadata?.namespace;
   if (release !== place.release || releaseNs !== place.namespace) {
     throw new ConflictError(
-      `${describeObject(w)} is ${
-        release
-          ? `managed by Helm release ${releaseNs}/${release}`
-          : 'not managed by Helm (no meta.helm.sh/release-name annotation)'
-      }, but ${entityRef} is released as ${place.namespace}/${
-        place.release
-      } in environment ${
+      `${describeObject(
+        w,
+      )} is managed by Helm release ${releaseNs}/${release}, but ${entityRef} is released as ${
+        place.namespace
+      }/${place.release} in environment ${
         place.name
-      }; the portal only changes workloads of that release (so its history stays Helm's); nothing was changed`,
+      }; the portal changes a Helm-managed workload only through the service's own release (so its history stays Helm's): release it as ${
+        place.release
+      } in namespace ${
+        place.namespace
+      } with the service's workflow, or uninstall the other release; nothing was changed`,
     );
   }
+  return true;
+}
+
+/** Whether a Helm release manages the workload (it carries Helm's release-name annotation). */
+export function isHelmManaged(w: KubeObject): boolean {
+  return !!w.metadata?.annotations?.[WORKLOAD_ANNOTATIONS.helmReleaseName];
+}
+
+/**
+ * The entity's workloads in one environment are either all its Helm release's or all outside
+ * Helm: a deploy is one Helm revision or guarded image patches, never both (a Helm rollback could
+ * not put the others back). Returns whether Helm manages them; ConflictError naming both kinds.
+ */
+export function assertWorkloadsBelong(
+  place: Pick<EnvironmentConfig, 'name' | 'namespace' | 'release'>,
+  entityRef: string,
+  workloads: KubeObject[],
+): boolean {
+  const managed = workloads.map(w =>
+    assertWorkloadBelongs(place, entityRef, w),
+  );
+  const helm = workloads.filter((_, i) => managed[i]);
+  const other = workloads.filter((_, i) => !managed[i]);
+  if (helm.length && other.length) {
+    throw new ConflictError(
+      `${helm.map(describeObject).join(', ')} ${
+        helm.length > 1 ? 'are' : 'is'
+      } managed by Helm release ${place.namespace}/${place.release}, ${other
+        .map(describeObject)
+        .join(', ')} ${
+        other.length > 1 ? 'are' : 'is'
+      } not (no meta.helm.sh/release-name annotation); one deploy of ${entityRef} in environment ${
+        place.name
+      } is either one Helm revision or guarded image patches, not both: add the others to the chart, or remove their ${
+        ECOSYSTEM_ANNOTATIONS.kubernetesId
+      } label; nothing was changed`,
+    );
+  }
+  return helm.length > 0;
 }
 
 /**
@@ -218,7 +263,7 @@ export class WorkloadOwnership {
       this.otherClaims(entity),
       workloads,
     ]);
-    for (const w of found) assertWorkloadBelongs(place, entityRef, w);
+    assertWorkloadsBelong(place, entityRef, found);
     if (claims.length) {
       throw new ConflictError(
         `${ECOSYSTEM_ANNOTATIONS.kubernetesId}=${

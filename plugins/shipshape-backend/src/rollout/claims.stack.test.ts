@@ -54,12 +54,12 @@ describe('deploy and rollback act only on workloads that belong to the entity', 
     ]);
     const deployments = [
       { name: 'pay', namespace: NS, kubernetesId: 'pay' },
-      // carries the entity's labels and annotation, but no Helm release owns it
+      // carries the entity's labels and annotation, but another Helm release owns it
       {
-        name: 'unhelmed',
+        name: 'foreign',
         namespace: NS,
-        kubernetesId: 'unhelmed',
-        release: null,
+        kubernetesId: 'foreign',
+        release: 'platform-bundle',
       },
       {
         name: PER,
@@ -140,7 +140,7 @@ describe('deploy and rollback act only on workloads that belong to the entity', 
             // registered by another team, naming pay's and canary's workloads
             testComponent('rogue', 'pay'),
             testComponent('rogue-canary', 'canary'),
-            testComponent('unhelmed', 'unhelmed'),
+            testComponent('foreign', 'foreign'),
             testComponent('own-ro', 'own-ro'),
             testComponent('per', PER),
             // names the namespace the platform gave to `per`
@@ -300,17 +300,17 @@ describe('deploy and rollback act only on workloads that belong to the entity', 
     expect(state('deploy', 'pay')).toEqual(before);
   });
 
-  it('a workload with the entity’s labels that no Helm release manages: 409, nothing changed', async () => {
-    const before = state('deploy', 'unhelmed');
-    const res = await post('unhelmed/deploy', {
+  it('a workload with the entity’s labels that another Helm release manages: 409, nothing changed', async () => {
+    const before = state('deploy', 'foreign');
+    const res = await post('foreign/deploy', {
       environment: 'test',
       tag: '1.2.0',
     });
     expect(res.status).toBe(409);
     expect(res.body.error.message).toBe(
-      `Deployment ${NS}/unhelmed is not managed by Helm (no meta.helm.sh/release-name annotation), but component:default/unhelmed is released as ${NS}/unhelmed in environment test; the portal only changes workloads of that release (so its history stays Helm's); nothing was changed`,
+      `Deployment ${NS}/foreign is managed by Helm release ${NS}/platform-bundle, but component:default/foreign is released as ${NS}/foreign in environment test; the portal changes a Helm-managed workload only through the service's own release (so its history stays Helm's): release it as foreign in namespace ${NS} with the service's workflow, or uninstall the other release; nothing was changed`,
     );
-    expect(state('deploy', 'unhelmed')).toEqual(before);
+    expect(state('deploy', 'foreign')).toEqual(before);
   });
 
   it('one namespace per service: the card finds it and a deploy goes there', async () => {

@@ -1,3 +1,4 @@
+import { ConflictError } from '@backstage/errors';
 import { KubernetesClusters } from '../kubernetes/clusters';
 import { assertWorkloadBelongs } from '../kubernetes/placement';
 import {
@@ -10,6 +11,7 @@ import { ArgoAction, applyArgoAction } from './argoActions';
 import {
   Workload,
   abortRollout,
+  describe,
   findUndoTarget,
   images,
   kindOf,
@@ -173,15 +175,21 @@ abstract class RolloutHandlerBase implements OperationHandler {
         );
         if (input.release) {
           // Checked when planned; again here, in case the workload changed hands since.
-          assertWorkloadBelongs(
-            {
-              name: input.environment,
-              namespace: input.namespace,
-              release: input.release,
-            },
+          const place = this.place(input);
+          const managed = assertWorkloadBelongs(
+            place,
             ctx.operation.entityRef,
             d,
           );
+          if (viaHelm && !managed) {
+            throw new ConflictError(
+              `${describe(d)} is no longer managed by Helm release ${
+                place.namespace
+              }/${
+                place.release
+              }, so a Helm revision would not change it; start the operation again; nothing was changed`,
+            );
+          }
         }
         if (viaHelm) continue;
         const patched = (await phase.apply(change, d)) ?? d;

@@ -41,8 +41,10 @@ jest.setTimeout(300_000);
 const NAME = `helm-path-${process.pid}`;
 /** A release of the same name made from another chart (namespace of its own). */
 const OTHER = `helm-other-${process.pid}`;
-/** A workload with the entity's labels that no Helm release manages. */
+/** A workload with the entity's labels and annotation that no Helm release manages. */
 const UNHELMED = `helm-none-${process.pid}`;
+/** The entity's Deployment in its release, and a second one of its that Helm does not manage. */
+const MIXED = `helm-mixed-${process.pid}`;
 const USER = 'user:default/someone';
 const databases = TestDatabases.create({ ids: ['SQLITE_3'] });
 
@@ -95,7 +97,7 @@ describe('a Helm-installed service deployed and rolled back from the portal', ()
     entity = YAML.parse(
       fs.readFileSync(path.join(out, 'catalog-info.yaml'), 'utf8'),
     );
-    for (const ns of [NAME, OTHER, UNHELMED]) {
+    for (const ns of [NAME, OTHER, UNHELMED, MIXED]) {
       kubectl(['delete', 'namespace', ns, '--ignore-not-found', '--wait']);
     }
     workflowRelease('rev1');
@@ -105,6 +107,7 @@ describe('a Helm-installed service deployed and rolled back from the portal', ()
     grantOperator(OTHER);
     helm(['install', OTHER, writeOtherChart(), '-n', OTHER]);
     kubectl(['create', 'namespace', UNHELMED]);
+    grantOperator(UNHELMED);
     kubectl(
       ['apply', '-f', '-'],
       testDeployment({
@@ -115,6 +118,23 @@ describe('a Helm-installed service deployed and rolled back from the portal', ()
         release: null,
       }),
     );
+    kubectl(['create', 'namespace', MIXED]);
+    grantOperator(MIXED);
+    for (const [name, helmRelease] of [
+      [MIXED, MIXED],
+      [`${MIXED}-worker`, null],
+    ]) {
+      kubectl(
+        ['apply', '-f', '-'],
+        testDeployment({
+          name: name!,
+          namespace: MIXED,
+          kubernetesId: MIXED,
+          image: 'registry.example.test/mixed:1.0.0',
+          release: helmRelease,
+        }),
+      );
+    }
 
     config = testConfig([
       { name: 'staging', namespacePerService: true },
@@ -131,6 +151,7 @@ describe('a Helm-installed service deployed and rolled back from the portal', ()
             entity,
             testComponent(OTHER, OTHER),
             testComponent(UNHELMED, UNHELMED),
+            testComponent(MIXED, MIXED),
           ],
         }),
       ],
@@ -138,7 +159,7 @@ describe('a Helm-installed service deployed and rolled back from the portal', ()
   }, 280_000);
 
   afterAll(() => {
-    for (const ns of [NAME, OTHER, UNHELMED]) {
+    for (const ns of [NAME, OTHER, UNHELMED, MIXED]) {
       kubectl([
         'delete',
         'namespace',
@@ -293,7 +314,7 @@ describe('a Helm-installed service deployed and rolled back from the portal', ()
     expect(JSON.stringify(res.body)).not.toMatch(/manifest|"values"|config/);
   });
 
-  it('a release made from another chart and a workload Helm does not manage are refused before anything changes', async () => {
+  it('a release made from another chart, and a mix of Helm-managed and unmanaged workloads, are refused before anything changes', async () => {
     const other = await api.post(`${OTHER}/deploy`, {
       environment: 'staging',
       tag: '1.28',
@@ -311,13 +332,68 @@ describe('a Helm-installed service deployed and rolled back from the portal', ()
     });
     expect(rollback.status).toBe(409);
 
-    const unhelmed = await api.post(`${UNHELMED}/deploy`, {
+    const mixed = await api.post(`${MIXED}/deploy`, {
       environment: 'staging',
       tag: '1.0.1',
     });
-    expect(unhelmed.status).toBe(409);
-    expect(unhelmed.body.error.message).toContain(
-      'is not managed by Helm (no meta.helm.sh/release-name annotation)',
+    expect(mixed.status).toBe(409);
+    expect(mixed.body.error.message).toBe(
+      `Deployment ${MIXED}/${MIXED} is managed by Helm release ${MIXED}/${MIXED}, Deployment ${MIXED}/${MIXED}-worker is not (no meta.helm.sh/release-name annotation); one deploy of component:default/${MIXED} in environment staging is either one Helm revision or guarded image patches, not both: add the others to the chart, or remove their backstage.io/kubernetes-id label; nothing was changed`,
+    );
+    expect(image(MIXED)).toBe('registry.example.test/mixed:1.0.0');
+    expect(image(MIXED, `${MIXED}-worker`)).toBe(
+      'registry.example.test/mixed:1.0.0',
+    );
+  });
+
+  it('a workload Helm does not manage but that carries the entity’s annotation keeps the guarded image patch: deploy and rollback', async () => {
+    const before = JSON.parse(
+      kubectl(['-n', UNHELMED, 'get', 'deploy', UNHELMED, '-o', 'json']),
+    );
+    const dry = await api.post(`${UNHELMED}/deploy`, {
+      environment: 'staging',
+      tag: '1.0.1',
+      dryRun: true,
+    });
+    expect(dry.status).toBe(200);
+    expect(dry.body.helm).toBeUndefined();
+    expect(dry.body.changes).toEqual([
+      expect.objectContaining({
+        name: UNHELMED,
+        fromImage: 'registry.example.test/none:1.0.0',
+        toImage: 'registry.example.test/none:1.0.1',
+      }),
+    ]);
+    expect(image(UNHELMED)).toBe('registry.example.test/none:1.0.0');
+
+    const op = await api.postAndWait(`${UNHELMED}/deploy`, {
+      environment: 'staging',
+      tag: '1.0.1',
+      reason: 'outside Helm',
+    });
+    expect(op.status).toBe('succeeded');
+    expect(op.outcomeReason).toBe(
+      `Rolled out ${UNHELMED} 1.0.0 -> 1.0.1 (revision 1 -> 2)`,
+    );
+    expect(image(UNHELMED)).toBe('registry.example.test/none:1.0.1');
+    const after = JSON.parse(
+      kubectl(['-n', UNHELMED, 'get', 'deploy', UNHELMED, '-o', 'json']),
+    );
+    expect(after.metadata.annotations['kubernetes.io/change-cause']).toBe(
+      `shipshape deploy by ${USER}: outside Helm`,
+    );
+    expect(after.metadata.resourceVersion).not.toBe(
+      before.metadata.resourceVersion,
+    );
+    // no Helm release was made or touched
+    expect(helm(['list', '-n', UNHELMED, '-a', '-q']).trim()).toBe('');
+
+    const back = await api.postAndWait(`${UNHELMED}/rollback`, {
+      environment: 'staging',
+    });
+    expect(back.status).toBe('succeeded');
+    expect(back.outcomeReason).toBe(
+      `Rolled back ${UNHELMED} to the template of revision 1 (revision 2 -> 3)`,
     );
     expect(image(UNHELMED)).toBe('registry.example.test/none:1.0.0');
   });

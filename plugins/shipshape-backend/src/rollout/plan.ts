@@ -1,7 +1,11 @@
 import { InputError, NotFoundError } from '@backstage/errors';
 import { KubernetesClusters } from '../kubernetes/clusters';
 import { EnvironmentConfig } from '../kubernetes/types';
-import { OwnershipCheck, WorkloadRef } from '../kubernetes/placement';
+import {
+  OwnershipCheck,
+  WorkloadRef,
+  isHelmManaged,
+} from '../kubernetes/placement';
 import {
   Workload,
   WorkloadKind,
@@ -178,8 +182,12 @@ export async function planDeploy(
       fromRevision: revisionOf(d),
     };
   });
-  const records = await readReleases(client, env.namespace, env.release);
-  if (!records.length) return { env, changes }; // not Helm's: the guarded image patch
+  // Helm's when its release has records and manages the workloads (the check accepted them all
+  // as that release's, or none as Helm's): else the guarded image patch.
+  const records = deployments.some(isHelmManaged)
+    ? await readReleases(client, env.namespace, env.release)
+    : [];
+  if (!records.length) return { env, changes };
   const release = assertDeployableRelease(env, records);
   const targets = [...new Set(changes.map(c => c.toImage))];
   if (targets.length > 1) {
@@ -217,7 +225,9 @@ export async function planRollback(
     client,
     workloads: deployments,
   } = await entityWorkloads(clusters, req.environment, req.workload, check);
-  const records = await readReleases(client, env.namespace, env.release);
+  const records = deployments.some(isHelmManaged)
+    ? await readReleases(client, env.namespace, env.release)
+    : [];
   if (records.length) {
     // Helm's: a rollback is `helm rollback <release> <revision>`, to a revision Helm has.
     const latest = assertDeployableRelease(env, records);
