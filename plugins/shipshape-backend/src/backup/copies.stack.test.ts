@@ -17,8 +17,7 @@ import {
   stackS3ClientConfig,
 } from '@internal/shipshape-test-utils';
 import { readBackupConfig } from './config';
-import { copiesOf } from './copies';
-import { secondCopyFact } from '../readiness/facts';
+import { copiesOf, newestVerifiedCopy } from './copies';
 import { testEngine } from '../operations/__testUtils__/engine';
 import { BackupService } from './service';
 
@@ -145,11 +144,11 @@ describe('backup copies (copyTo) against the stack S3', () => {
     expect(await inDrBucket(first.storageKey)).toBe(first.sizeBytes);
     expect(await inDrBucket(`${first.storageKey}.partial`)).toBeUndefined();
 
-    const fact = await secondCopyFact(
+    const fact = await newestVerifiedCopy(
       knex,
       await service.store.list('payments-db'),
     );
-    expect(fact).toEqual({ location: copy.location });
+    expect(fact).toMatchObject({ location: copy.location, status: 'verified' });
     expect(secondCopyCheck(fact).status).toBe('pass');
 
     // keepLast 1: the next verified backup deletes the first and its copy
@@ -206,7 +205,10 @@ describe('backup copies (copyTo) against the stack S3', () => {
       expect(logger.warn).toHaveBeenCalledWith(
         expect.stringContaining(`copy to ${copy.location} failed at upload`),
       );
-      const fact = await secondCopyFact(knex, await service.store.list(name));
+      const fact = await newestVerifiedCopy(
+        knex,
+        await service.store.list(name),
+      );
       expect(fact).toBeUndefined();
       const check = secondCopyCheck(fact);
       expect(check.status).toBe('fail');

@@ -2,6 +2,7 @@ import { createHash } from 'crypto';
 import { Knex } from 'knex';
 import { Readable } from 'stream';
 import { BackupStorage } from './storage';
+import { BackupRecord, isVerified } from './store';
 import { isoOf, numberOf } from '../rows';
 
 const TABLE = 'shipshape_backup_copies';
@@ -146,12 +147,17 @@ export async function copiesOf(
   return rows.map(rowToCopy);
 }
 
-/** The verified copy of a backup, if any (for the second-copy readiness check). */
-export async function verifiedCopyOf(
+/**
+ * The verified copy (copyTo) of the newest verified backup in `backups` (newest first, as
+ * BackupStore.list returns them); undefined when it has none (DR readiness's second copy).
+ */
+export async function newestVerifiedCopy(
   knex: Knex,
-  backupId: string,
+  backups: BackupRecord[],
 ): Promise<CopyRecord | undefined> {
-  return (await copiesOf(knex, backupId)).find(c => c.status === 'verified');
+  const latest = backups.find(isVerified);
+  if (!latest) return undefined;
+  return (await copiesOf(knex, latest.id)).find(c => c.status === 'verified');
 }
 
 /** Deletes a backup's copies from the second storage and marks them deleted (retention). */

@@ -20,7 +20,6 @@ import {
   ScheduledDrill,
 } from './drillSchedule';
 import { BackupService } from './service';
-import { ReadinessService } from '../readiness/service';
 
 jest.setTimeout(180_000);
 
@@ -81,21 +80,17 @@ function replica(knex: Knex, id: string) {
   ).registerOperations();
   const auth = mockServices.auth();
   const catalog = catalogServiceMock({ entities: [payments, stray] });
-  const deps = {
-    service,
-    knex,
-    logger,
-    auth,
-    catalog,
-    readiness: ReadinessService.create({
-      knex,
-      backups: service,
-      catalog,
-      auth,
-      logger,
-    }),
+  // what DR readiness would grade from: the target's drills when the pass grades the entity
+  const graded: Array<{ entityRef: string; drills: string[] }> = [];
+  const readiness = {
+    grade: async (_entity: Entity, entityRef: string) => {
+      const drills = await service.store.drills(TARGET);
+      graded.push({ entityRef, drills: drills.map(d => d.status) });
+      return { status: 'pass' };
+    },
   };
-  return { service, logger, deps };
+  const deps = { service, knex, logger, auth, catalog, readiness };
+  return { service, logger, deps, graded };
 }
 
 const byRef = (results: ScheduledDrill[], ref: string) =>
@@ -159,11 +154,10 @@ describe('scheduled restore drills (two replicas, one PostgreSQL)', () => {
         status: 'succeeded',
         requestedBy: SCHEDULED_DRILL_REQUESTER,
       });
-      // graded after the drill, as the DR card's read does
-      const grades = await knex('shipshape_dr_grades').where({
-        entity_ref: 'component:default/payments-api',
-      });
-      expect(grades.length).toBeGreaterThan(0);
+      // graded once, by the pass that started the drill, after the drill ended
+      expect([...a.graded, ...b.graded]).toEqual([
+        { entityRef: 'component:default/payments-api', drills: ['succeeded'] },
+      ]);
 
       // the next pass: the drill is recent (interval 30d), nothing is due
       const after = await runDueDrills(b.deps);

@@ -14,7 +14,6 @@ import {
 import { Knex } from 'knex';
 import { ACTIVE_STATUSES } from '../operations/store';
 import { targetOfEntity } from './config';
-import { ReadinessService } from '../readiness/service';
 import { scheduleGlobalTask } from '../schedule';
 import type { BackupService } from './service';
 
@@ -36,8 +35,13 @@ export interface DrillScheduleDeps {
   service: BackupService;
   knex: Knex;
   logger: LoggerService;
-  /** Grades the entity after its drill. */
-  readiness: ReadinessService;
+  /**
+   * Grades the entity after its drill and records the grade (plugin.ts passes its DR
+   * ReadinessService; backup/ does not depend on readiness/).
+   */
+  readiness: {
+    grade(entity: Entity, entityRef: string): Promise<{ status: string }>;
+  };
 }
 
 /** What one pass did for one entity. */

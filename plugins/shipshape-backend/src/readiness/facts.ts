@@ -6,7 +6,6 @@ import {
   DrReadinessInput,
   WorkloadFacts,
 } from '@shipshape/plugin-shipshape-common';
-import { Knex } from 'knex';
 import { KubernetesClusters } from '../kubernetes/clusters';
 import { ClusterClient } from '../kubernetes/types';
 import {
@@ -24,9 +23,8 @@ import {
   readNode,
 } from '../kubernetes/pods';
 import { findBackupCronJob } from '../backup/inCluster';
-import { verifiedCopyOf } from '../backup/copies';
 import { BackupConfig, BackupTarget, StorageConfig } from '../backup/config';
-import { BackupRecord, isVerified } from '../backup/store';
+import { BackupRecord } from '../backup/store';
 import { withDeadline } from '../http/deadline';
 
 const ZONE = 'topology.kubernetes.io/zone';
@@ -298,21 +296,6 @@ export async function readClusterFacts(
     const why = err.message.split('\n')[0].slice(0, 300);
     return { environment, unavailable: why };
   }
-}
-
-/**
- * The `secondCopy` readiness input: the verified copy (copyTo) of the newest verified backup
- * in `backups` (newest first, as BackupStore.list returns them); undefined when it has none,
- * so second-copy fails for a tier that requires one.
- */
-export async function secondCopyFact(
-  knex: Knex,
-  backups: BackupRecord[],
-): Promise<DrReadinessInput['secondCopy']> {
-  const latest = backups.find(isVerified);
-  if (!latest) return undefined;
-  const copy = await verifiedCopyOf(knex, latest.id);
-  return copy && { location: copy.location };
 }
 
 /** Where a storage keeps backups, in words: `s3://bucket/prefix at endpoint` or a local folder. */

@@ -21,15 +21,11 @@ import { Knex } from 'knex';
 import { BackupTarget, targetOfEntity } from '../backup/config';
 import type { BackupService } from '../backup/service';
 import { isVerified } from '../backup/store';
+import { newestVerifiedCopy } from '../backup/copies';
 import { catalogPages } from '../catalogPages';
 import { KubernetesClusters } from '../kubernetes/clusters';
 import { scheduleGlobalTask } from '../schedule';
-import {
-  backupTargetsFact,
-  inClusterFact,
-  readClusterFacts,
-  secondCopyFact,
-} from './facts';
+import { backupTargetsFact, inClusterFact, readClusterFacts } from './facts';
 import { GradeStore } from './grades';
 import { DrReadinessReport } from '../schema/openapi/generated/models';
 
@@ -243,7 +239,9 @@ export class ReadinessService {
         restoreMs: lastDrill.restoreMs,
       },
       cluster,
-      secondCopy: await secondCopyFact(knex, backups),
+      secondCopy: await newestVerifiedCopy(knex, backups).then(
+        copy => copy && { location: copy.location },
+      ),
     });
     return {
       readiness,
