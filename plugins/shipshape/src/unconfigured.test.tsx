@@ -1,0 +1,135 @@
+import { screen, waitFor } from '@testing-library/react';
+import { ReactElement } from 'react';
+import answers from './__fixtures__/unconfiguredBackend.json';
+import { renderWithBackend } from './__testUtils__/render';
+import { ContractCard } from './components/ContractCard';
+import { ActivityContent } from './components/activity';
+import { DrOverviewPage, DrReadinessCard } from './components/dr';
+import { DrTab } from './components/dr/BackupAgeChart';
+import { OwnershipCard, OwnershipPage } from './components/ownership';
+import { RolloutStatusCard, RolloutTab } from './components/rollout';
+import { SloBurningPage, SloCard } from './components/slo';
+import { SloTab } from './components/slo/SloCharts';
+
+// the first render of a test app takes seconds on a busy 2-core machine
+jest.setTimeout(60_000);
+
+/**
+ * A portal that installed Shipshape and set nothing under `shipshape.*`: every card, tab and
+ * page, with the real client, against what the real backend plugin answers then. The answers
+ * (`__fixtures__/unconfiguredBackend.json`) were recorded from `shipshapePlugin` started by
+ * `startTestBackend` with empty config and this entity in the catalog, one GET per path;
+ * plugins/shipshape-backend/src/unconfigured.test.ts pins the SLO, rollout, DR readiness and
+ * ownership ones on the backend side.
+ */
+const entity = {
+  apiVersion: 'backstage.io/v1alpha1',
+  kind: 'Component',
+  metadata: {
+    name: 'orders-api',
+    namespace: 'default',
+    annotations: {
+      'backstage.io/kubernetes-id': 'orders-api',
+      'shipshape.dev/slo': 'availability=99.9%',
+      'shipshape.dev/backup-target': 'orders-db',
+    },
+  },
+  spec: { type: 'service', owner: 'group:default/orders-team' },
+};
+
+const recorded = answers as Record<string, { status: number; body: unknown }>;
+const requested: string[] = [];
+async function backend(url: string) {
+  const path = new URL(url).pathname.replace(/^\/api\/shipshape/, '');
+  requested.push(path);
+  const answer = recorded[path];
+  if (!answer) throw new Error(`no recorded answer for GET ${path}`);
+  return new Response(JSON.stringify(answer.body), {
+    status: answer.status,
+    headers: { 'content-type': 'application/json' },
+  });
+}
+
+/** What no view may show: a bare status code or the client's generic failure text. */
+const RAW_STATUS = /\b(400|404|500)\b|Bad Request|Not Found|Request failed/;
+
+describe('every Shipshape view on a portal without shipshape.* configuration', () => {
+  beforeEach(() => {
+    requested.length = 0;
+  });
+
+  it.each<[string, ReactElement, string, string]>([
+    ['SLO card', <SloCard />, 'shipshape.prometheus.instances', 'docs/slo.md'],
+    ['SLO tab', <SloTab />, 'shipshape.prometheus.instances', 'docs/slo.md'],
+    [
+      'SLO burn page',
+      <SloBurningPage />,
+      'shipshape.prometheus.instances',
+      'docs/slo.md',
+    ],
+    [
+      'Rollout card',
+      <RolloutStatusCard refreshIntervalMs={0} />,
+      'shipshape.environments',
+      'docs/operations.md',
+    ],
+    [
+      'Rollout tab',
+      <RolloutTab />,
+      'shipshape.environments',
+      'docs/operations.md',
+    ],
+    [
+      "DR tab (the backup-age chart's card)",
+      <DrTab />,
+      'shipshape.backup.targets',
+      'docs/backup.md',
+    ],
+    [
+      'Ownership card (cost)',
+      <OwnershipCard />,
+      'shipshape.environments',
+      'docs/operations.md',
+    ],
+  ])(
+    '%s: names the key to set and its docs page, never a status code',
+    async (_name, element, key, page) => {
+      await renderWithBackend(element, entity, backend);
+      await waitFor(() =>
+        expect(document.body).toHaveTextContent(`Not configured: ${key}`),
+      );
+      expect(document.body).toHaveTextContent(`How to configure it: ${page}`);
+      expect(document.body).not.toHaveTextContent(RAW_STATUS);
+    },
+  );
+
+  // The DR readiness card grades what it can: its checks name the key in their fix, but the card
+  // has no "Not configured" hint with the docs link (each cluster check also repeats
+  // "Unknown environment 'production'; configured environments: none").
+  it('DR readiness card: its failed check names shipshape.backup.targets, never a status code', async () => {
+    await renderWithBackend(<DrReadinessCard />, entity, backend);
+    expect(
+      await screen.findByText(
+        /Set shipshape.dev\/backup-target to a target from app-config shipshape.backup.targets/,
+      ),
+    ).toBeInTheDocument();
+    expect(document.body).not.toHaveTextContent(RAW_STATUS);
+  });
+  it.todo(
+    'DR readiness card: "Not configured: shipshape.backup.targets" with its docs link (not yet: the card shows the checks only)',
+  );
+
+  it.each<[string, ReactElement, RegExp]>([
+    ['Ownership page', <OwnershipPage />, /orders-team/],
+    ['DR overview page', <DrOverviewPage />, /orders-api/],
+    ['Activity tab', <ActivityContent />, /No operations|no operations/i],
+    ['Contract card', <ContractCard />, /orders-db/],
+  ])(
+    '%s: renders what it has (nothing of it needs shipshape.*), never a status code',
+    async (_name, element, shows) => {
+      await renderWithBackend(element, entity, backend);
+      expect((await screen.findAllByText(shows))[0]).toBeInTheDocument();
+      expect(document.body).not.toHaveTextContent(RAW_STATUS);
+    },
+  );
+});
