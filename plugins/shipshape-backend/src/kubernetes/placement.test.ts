@@ -3,6 +3,7 @@ import { Entity } from '@backstage/catalog-model';
 import { KubernetesClusters } from './clusters';
 import {
   assertAllowed,
+  assertNamespace,
   assertWorkloadBelongs,
   assertWorkloadsBelong,
   resolvePlacement,
@@ -255,6 +256,54 @@ describe('what proves a workload belongs to an entity', () => {
           'Deployment staging/payments-api is managed by Helm release staging/payments-api, Deployment staging/payments-worker is not (no meta.helm.sh/release-name annotation); one deploy of component:default/payments-api in environment staging is either one Helm revision or guarded image patches, not both: add the others to the chart, or remove their backstage.io/kubernetes-id label; nothing was changed',
       }),
     );
+  });
+
+  it('a namespace that does not exist: 404 naming where its name came from and what to do', async () => {
+    const missing = {
+      core: {
+        readNamespace: async () => {
+          throw Object.assign(new Error('namespaces not found'), {
+            code: 404,
+          });
+        },
+      },
+    } as any;
+    const per = clustersOf([
+      {
+        name: 'dev',
+        cluster: 'local',
+        namespacePerService: true,
+        sharedNamespaces: [{ namespace: 'shared', services: ['payments-api'] }],
+      },
+    ]).environment('dev');
+    const cases: Array<[object, RegExp]> = [
+      [
+        { ...clusters.environment('staging'), release: 'payments-api' },
+        /^Namespace 'staging' does not exist in cluster local \(environment staging, shipshape.environments\[name=staging\].namespace\). Create it \(kubectl create namespace staging\), or set shipshape.environments\[name=staging\].namespace to the namespace the environment's services run in; nothing was changed$/,
+      ],
+      [
+        resolvePlacement(per, { kubernetesId: 'orders' }),
+        /^Namespace 'orders' does not exist in cluster local \(environment dev, one namespace per service, shipshape.environments\[name=dev\].namespacePerService: named after the service's backstage.io\/kubernetes-id\). Release the service first with its workflow, which creates it \(helm upgrade --install orders .\/chart -n orders --create-namespace, as the template's release.yaml does\), or create it \(kubectl create namespace orders\); nothing was changed$/,
+      ],
+      [
+        resolvePlacement(per, { kubernetesId: 'orders', namespace: 'shop' }),
+        /named after the entity's backstage.io\/kubernetes-namespace\).*helm upgrade --install orders .\/chart -n shop --create-namespace/,
+      ],
+      [
+        resolvePlacement(per, { kubernetesId: 'payments-api' }),
+        /^Namespace 'shared' does not exist in cluster local \(environment dev, shipshape.environments\[name=dev\].sharedNamespaces puts payments-api there\). Create it \(kubectl create namespace shared\), or change that entry; nothing was changed$/,
+      ],
+    ];
+    for (const [where, message] of cases) {
+      await expect(
+        assertNamespace(missing, where as any, 'component:default/x'),
+      ).rejects.toThrow(
+        expect.objectContaining({
+          name: 'NotFoundError',
+          message: expect.stringMatching(message),
+        }),
+      );
+    }
   });
 
   it('an environment’s allow-list names entities or owners', () => {

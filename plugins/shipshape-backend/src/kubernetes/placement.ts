@@ -312,6 +312,23 @@ export type OwnershipCheck = (
   workloads: Promise<KubeObject[]>,
 ) => Promise<void>;
 
+/** Where a missing namespace's name came from, and what to do about it. */
+function missingNamespaceHelp(place: EnvironmentConfig): string {
+  const key = `shipshape.environments[name=${place.name}]`;
+  const create = `kubectl create namespace ${place.namespace}`;
+  if (!place.namespacePerService) {
+    return `${key}.namespace). Create it (${create}), or set ${key}.namespace to the namespace the environment's services run in`;
+  }
+  if (place.sharedNamespaces?.get(place.release) === place.namespace) {
+    return `${key}.sharedNamespaces puts ${place.release} there). Create it (${create}), or change that entry`;
+  }
+  const from =
+    place.namespace === place.release
+      ? `the service's ${ECOSYSTEM_ANNOTATIONS.kubernetesId}`
+      : `the entity's ${ECOSYSTEM_ANNOTATIONS.kubernetesNamespace}`;
+  return `one namespace per service, ${key}.namespacePerService: named after ${from}). Release the service first with its workflow, which creates it (helm upgrade --install ${place.release} ./chart -n ${place.namespace} --create-namespace, as the template's release.yaml does), or create it (${create})`;
+}
+
 /** The namespace exists and, if the platform named its owning entity, that is `entityRef`. */
 export async function assertNamespace(
   client: ClusterClient,
@@ -326,11 +343,9 @@ export async function assertNamespace(
       throw new NotFoundError(
         `Namespace '${place.namespace}' does not exist in cluster ${
           place.cluster
-        } (environment ${place.name}, ${
-          place.namespacePerService
-            ? 'one namespace per service'
-            : 'shipshape.environments[].namespace'
-        }); nothing was changed`,
+        } (environment ${place.name}, ${missingNamespaceHelp(
+          place,
+        )}; nothing was changed`,
       );
     }
     throw e;

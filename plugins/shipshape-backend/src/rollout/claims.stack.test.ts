@@ -343,14 +343,14 @@ describe('deploy and rollback act only on workloads that belong to the entity', 
     );
   });
 
-  it('a namespace that does not exist: 404 saying which and why', async () => {
+  it('a namespace that does not exist: 404 saying which, why and what to do', async () => {
     const res = await post('nowhere/deploy', {
       environment: 'per',
       tag: '1.2.0',
     });
     expect(res.status).toBe(404);
     expect(res.body.error.message).toBe(
-      `Namespace 'nowhere-${process.pid}' does not exist in cluster local (environment per, one namespace per service); nothing was changed`,
+      `Namespace 'nowhere-${process.pid}' does not exist in cluster local (environment per, one namespace per service, shipshape.environments[name=per].namespacePerService: named after the service's backstage.io/kubernetes-id). Release the service first with its workflow, which creates it (helm upgrade --install nowhere-${process.pid} ./chart -n nowhere-${process.pid} --create-namespace, as the template's release.yaml does), or create it (kubectl create namespace nowhere-${process.pid}); nothing was changed`,
     );
   });
 
