@@ -1,13 +1,16 @@
+import { Entity } from '@backstage/catalog-model';
 import { NotFoundError } from '@backstage/errors';
 import * as k8s from '@kubernetes/client-node';
 import {
   BackupBucket,
   ClusterFacts,
   DrReadinessInput,
+  ECOSYSTEM_ANNOTATIONS,
   WorkloadFacts,
 } from '@shipshape/plugin-shipshape-common';
 import { KubernetesClusters } from '../kubernetes/clusters';
 import { ClusterClient } from '../kubernetes/types';
+import { workloadRefOf } from '../kubernetes/placement';
 import {
   kindOf,
   listEntityWorkloads,
@@ -261,16 +264,21 @@ async function workloads(
 
 /**
  * What the cluster of `environment` says about the entity's workloads (its Deployments and
- * Argo Rollouts) and backup CronJob.
- * Never throws: whatever stops the read (no kubernetes-id, unknown environment, cluster
- * unreachable or refusing) becomes `unavailable`, and the cluster checks warn with it.
+ * Argo Rollouts) and backup CronJob, where the entity runs there: the cluster, namespace and
+ * release of `resolvePlacement` (its kubernetes-id and kubernetes-namespace, the environment's
+ * namespace or namespacePerService), as for its deploys and Rollout card.
+ * Never throws: whatever stops the read (no kubernetes-id, unknown environment, a namespace the
+ * environment does not run it in, cluster unreachable or refusing) becomes `unavailable`, and
+ * the cluster checks warn with it.
  */
 export async function readClusterFacts(
   clusters: KubernetesClusters | undefined,
   environment: string,
-  kubernetesId: string | undefined,
+  entity: Entity,
   timeoutMs = CLUSTER_TIMEOUT_MS,
 ): Promise<ClusterFacts> {
+  const kubernetesId =
+    entity.metadata.annotations?.[ECOSYSTEM_ANNOTATIONS.kubernetesId];
   if (!kubernetesId) {
     return {
       environment,
@@ -279,7 +287,7 @@ export async function readClusterFacts(
   }
   try {
     if (!clusters) throw new Error('no kubernetes cluster config');
-    const env = clusters.placement(environment, { kubernetesId });
+    const env = clusters.placement(environment, workloadRefOf(entity));
     const client = clusters.reader(env);
     const [w, cron] = await withDeadline(
       `cluster ${env.cluster}`,

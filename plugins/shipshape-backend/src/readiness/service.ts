@@ -219,11 +219,7 @@ export class ReadinessService {
     const [backups, drills, cluster] = await Promise.all([
       target ? service.store.list(target.name) : [],
       target ? service.store.drills(target.name) : [],
-      readClusterFacts(
-        clusters,
-        environment,
-        annotations?.[ECOSYSTEM_ANNOTATIONS.kubernetesId],
-      ),
+      readClusterFacts(clusters, environment, entity),
     ]);
     const lastDrill = [...drills].sort((a, b) =>
       b.startedAt.localeCompare(a.startedAt),
