@@ -77,11 +77,14 @@ test('every Shipshape button on payments-api works for its owner', async ({
   test.setTimeout(240_000);
   const errors = serverErrors(page);
   await openWithButtons(page, 'payments-api', [
-    'Deploy',
     'Deploy history',
     'Back up now',
     'Run restore drill',
   ]);
+  // Deploy opens the deploy template: a link that looks like a button
+  await expect(
+    page.getByRole('link', { name: 'Deploy', exact: true }),
+  ).toBeVisible();
   await deployHistory(page);
 
   // Back up now: a pg_dump of the stack's payments database to its S3 with the stack's keys
@@ -113,7 +116,7 @@ test('every Shipshape button on payments-api works for its owner', async ({
     .first()
     .textContent())!;
   const [, rev, tag] = /^rev (\d+) \((.+)\)$/.exec(revText)!;
-  await page.getByRole('button', { name: 'Deploy', exact: true }).click();
+  await page.getByRole('link', { name: 'Deploy', exact: true }).click();
   await expect(page).toHaveURL(/shipshape-deploy-service.*payments-api/);
   await page.getByLabel(/Image tag/).fill(tag);
   await page.getByLabel(/Reason/).fill('every button of the example');
@@ -145,6 +148,9 @@ test('every Shipshape button on orders-api and legacy-billing works for a non-ow
     'Back up now',
     'Run restore drill',
   ]);
+  await expect(
+    page.getByRole('link', { name: 'Deploy', exact: true }),
+  ).toHaveCount(0);
   await expect(
     page.getByRole('button', { name: 'Back up now' }),
   ).toBeDisabled();

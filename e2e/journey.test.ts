@@ -190,7 +190,7 @@ async function readNotifications(request: APIRequestContext) {
 
 /** Deploy from the card: its Deploy button, the deploy template with tag and reason, Create. */
 async function deployFromCard(page: Page, tag: string, reason: string) {
-  await page.getByRole('button', { name: 'Deploy', exact: true }).click();
+  await page.getByRole('link', { name: 'Deploy', exact: true }).click();
   await expect(page).toHaveURL(/shipshape-deploy-service/);
   await page.getByLabel(/Image tag/).fill(tag);
   await page.getByLabel(/Reason/).fill(reason);

@@ -14,7 +14,7 @@ test('the healthy service shows its rollout in staging and production', async ({
   }
   // The guest owns payments-api (payments-team), so the card offers Deploy.
   await expect(
-    page.getByRole('button', { name: 'Deploy', exact: true }),
+    page.getByRole('link', { name: 'Deploy', exact: true }),
   ).toBeVisible();
   await page
     .getByRole('region', { name: 'environment staging' })
@@ -41,7 +41,7 @@ test('Deploy is reached and pressed with the keyboard alone', async ({
   page,
 }) => {
   await openAsGuest(page, '/catalog/default/component/payments-api');
-  const deploy = page.getByRole('button', { name: 'Deploy', exact: true });
+  const deploy = page.getByRole('link', { name: 'Deploy', exact: true });
   await expect(deploy).toBeVisible();
   let reached = false;
   for (let i = 0; i < 150 && !reached; i++) {
@@ -65,7 +65,7 @@ test('a non-owner is refused a deploy, in the card and by the backend', async ({
     page.getByRole('region', { name: 'environment staging' }),
   ).toBeVisible();
   await expect(
-    page.getByRole('button', { name: 'Deploy', exact: true }),
+    page.getByRole('link', { name: 'Deploy', exact: true }),
   ).toHaveCount(0);
 
   const token = await guestToken(request);
@@ -108,7 +108,7 @@ test('the deploy template deploys a new tag and the card moves to the new revisi
     .textContent();
   const before = Number(/rev (\d+)/.exec(revText ?? '')![1]);
 
-  await page.getByRole('button', { name: 'Deploy', exact: true }).click();
+  await page.getByRole('link', { name: 'Deploy', exact: true }).click();
   await expect(page).toHaveURL(/shipshape-deploy-service/);
   await page.getByLabel(/Image tag/).fill(tag);
   await page.getByLabel(/Reason/).fill('e2e deploy');

@@ -10,24 +10,25 @@ import {
 import { useApi } from '@backstage/core-plugin-api';
 import { useState } from 'react';
 import useAsyncFn from 'react-use/esm/useAsyncFn';
-import Box from '@material-ui/core/Box';
-import Button from '@material-ui/core/Button';
-import Table from '@material-ui/core/Table';
-import TableBody from '@material-ui/core/TableBody';
-import TableCell from '@material-ui/core/TableCell';
-import TableHead from '@material-ui/core/TableHead';
-import TableRow from '@material-ui/core/TableRow';
-import Typography from '@material-ui/core/Typography';
+import { Button, Flex, Text } from '@backstage/ui';
 import { ShipshapeOpenApi } from '@shipshape/plugin-shipshape-common';
 import { DeployHistory as History, shipshapeApiRef } from '../../api';
 import { absoluteTime, relativeTime } from '../time';
 import { OperationLog } from '../OperationLog';
 import { ShipshapeErrorPanel } from '../ShipshapeErrorPanel';
+import { DangerText } from '../DangerText';
+import { StaticTable, Td, Th } from '../StaticTable';
+
+/** Long texts (images, descriptions) wrap inside the card. */
+const WRAP = { overflowWrap: 'anywhere' } as const;
 
 type Release = ShipshapeOpenApi.DeployHistoryRelease;
 type EnvironmentHistory = ShipshapeOpenApi.EnvironmentDeployHistory;
 
-/** Helm's release status as a status icon. */
+/**
+ * Helm's release status as a status icon (core-components, MUI: Backstage UI 0.18 has no status
+ * indicator yet), with the status in words.
+ */
 const HELM_STATUS: Record<string, typeof StatusOK> = {
   deployed: StatusOK,
   superseded: StatusPending,
@@ -54,17 +55,13 @@ const NOT_SHOWN: Record<EnvironmentHistory['status'], string> = {
 function Who({ r }: { r: Release }) {
   const [open, setOpen] = useState(false);
   if (!r.operation) {
-    return (
-      <Typography variant="caption" color="textSecondary">
-        {r.description || '—'}
-      </Typography>
-    );
+    return <>{r.description || '—'}</>;
   }
   const op = r.operation;
   const Outcome = OUTCOME[op.status];
   return (
-    <>
-      <Typography variant="caption" display="block">
+    <Flex direction="column" gap="1" align="start">
+      <div>
         {`portal ${op.kind} by ${op.requestedBy.replace(
           /^user:default\//,
           '',
@@ -72,92 +69,90 @@ function Who({ r }: { r: Release }) {
         {Outcome ? (
           <>
             {' '}
-            <Outcome>{op.status}</Outcome>
+            {/* the status is a flex box (a line of its own): kept in the sentence */}
+            <span style={{ display: 'inline-block' }}>
+              <Outcome>{op.status}</Outcome>
+            </span>
           </>
         ) : (
           ` (${op.status})`
         )}
-      </Typography>
-      <Button size="small" aria-expanded={open} onClick={() => setOpen(!open)}>
+      </div>
+      <Button
+        size="small"
+        variant="tertiary"
+        aria-expanded={open}
+        onPress={() => setOpen(!open)}
+      >
         {open ? 'Hide operation log' : 'Operation log'}
       </Button>
       {open ? <OperationLog id={op.id} /> : null}
-    </>
+    </Flex>
   );
 }
 
 function EnvironmentReleases({ env }: { env: EnvironmentHistory }) {
+  const problem = `${NOT_SHOWN[env.status]}${env.error ?? ''}`;
   return (
-    <Box
-      component="section"
-      aria-label={`deploy history ${env.environment}`}
-      mb={2}
-    >
-      <Typography variant="subtitle2" component="h4">
-        {`${env.environment} · Helm release ${env.namespace}/${env.release}`}
-      </Typography>
-      {env.status !== 'ok' ? (
-        <Typography
-          variant="body2"
-          color={env.status === 'not-helm' ? 'textSecondary' : 'error'}
-        >
-          {`${NOT_SHOWN[env.status]}${env.error ?? ''}`}
-        </Typography>
-      ) : (
-        <Table size="small">
-          <TableHead>
-            <TableRow>
-              <TableCell>Revision</TableCell>
-              <TableCell>Image</TableCell>
-              <TableCell>Who, why</TableCell>
-              <TableCell>When</TableCell>
-              <TableCell>Outcome</TableCell>
-            </TableRow>
-          </TableHead>
-          <TableBody>
-            {env.releases.map(r => {
-              const Status = HELM_STATUS[r.status] ?? StatusWarning;
-              return (
-                <TableRow key={r.revision}>
-                  <TableCell>
-                    {r.revision}
-                    <Typography
-                      variant="caption"
-                      display="block"
-                      color="textSecondary"
-                    >
-                      {r.chart}
-                    </Typography>
-                  </TableCell>
-                  <TableCell>
-                    {r.images.map(i => (
-                      <Typography
-                        key={`${i.workload}/${i.image}`}
-                        variant="caption"
-                        display="block"
-                      >
-                        {i.image}
-                      </Typography>
-                    ))}
-                  </TableCell>
-                  <TableCell>
-                    <Who r={r} />
-                  </TableCell>
-                  <TableCell>
-                    <span title={absoluteTime(r.updated)}>
-                      {relativeTime(r.updated)}
-                    </span>
-                  </TableCell>
-                  <TableCell>
-                    <Status>{r.status}</Status>
-                  </TableCell>
-                </TableRow>
-              );
-            })}
-          </TableBody>
-        </Table>
-      )}
-    </Box>
+    <section aria-label={`deploy history ${env.environment}`}>
+      <Flex direction="column" gap="1">
+        <Text as="h4" variant="body-medium" weight="bold">
+          {`${env.environment} · Helm release ${env.namespace}/${env.release}`}
+        </Text>
+        {env.status !== 'ok' ? (
+          <Text as="p" variant="body-small" style={WRAP}>
+            {env.status === 'not-helm' ? (
+              problem
+            ) : (
+              <DangerText>{problem}</DangerText>
+            )}
+          </Text>
+        ) : (
+          <StaticTable label={`Helm releases in ${env.environment}`}>
+            <thead>
+              <tr>
+                <Th>Revision</Th>
+                <Th>Image</Th>
+                <Th>Who, why</Th>
+                <Th>When</Th>
+                <Th>Outcome</Th>
+              </tr>
+            </thead>
+            <tbody>
+              {env.releases.map(r => {
+                const Status = HELM_STATUS[r.status] ?? StatusWarning;
+                return (
+                  <tr key={r.revision}>
+                    <Td>
+                      <div>{r.revision}</div>
+                      <Text as="div" variant="body-x-small">
+                        {r.chart}
+                      </Text>
+                    </Td>
+                    <Td style={WRAP}>
+                      {r.images.map(i => (
+                        <div key={`${i.workload}/${i.image}`}>{i.image}</div>
+                      ))}
+                    </Td>
+                    <Td style={WRAP}>
+                      <Who r={r} />
+                    </Td>
+                    <Td style={{ whiteSpace: 'nowrap' }}>
+                      <span title={absoluteTime(r.updated)}>
+                        {relativeTime(r.updated)}
+                      </span>
+                    </Td>
+                    <Td style={{ whiteSpace: 'nowrap' }}>
+                      <Status>{r.status}</Status>
+                    </Td>
+                  </tr>
+                );
+              })}
+            </tbody>
+          </StaticTable>
+        )}
+      </Flex>
+    </section>
   );
 }
 
@@ -177,12 +172,12 @@ export function DeployHistorySection({
     [api, entity.kind, entity.namespace, entity.name],
   );
   return (
-    <Box mt={1}>
+    <Flex direction="column" gap="2" align="start">
       <Button
         size="small"
-        variant="outlined"
+        variant="secondary"
         aria-expanded={open}
-        onClick={() => {
+        onPress={() => {
           setOpen(!open);
           if (!open) load();
         }}
@@ -190,14 +185,15 @@ export function DeployHistorySection({
         {open ? 'Hide deploy history' : 'Deploy history'}
       </Button>
       {open ? (
-        <Box mt={1}>
+        <Flex direction="column" gap="4" style={{ alignSelf: 'stretch' }}>
+          {/* core-components' Progress (MUI): Backstage UI 0.18 has no progress indicator */}
           {history.loading ? <Progress /> : null}
           {history.error ? <ShipshapeErrorPanel error={history.error} /> : null}
           {history.value?.environments.map(env => (
             <EnvironmentReleases key={env.environment} env={env} />
           ))}
-        </Box>
+        </Flex>
       ) : null}
-    </Box>
+    </Flex>
   );
 }

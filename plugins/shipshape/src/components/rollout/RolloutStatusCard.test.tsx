@@ -116,7 +116,7 @@ describe('RolloutStatusCard', () => {
       expect.objectContaining({ method: 'GET' }),
     );
     const deploy = await screen.findByRole(
-      'button',
+      'link',
       { name: 'Deploy' },
       { timeout: 5000 },
     );
@@ -169,7 +169,7 @@ describe('RolloutStatusCard', () => {
       within(down).getByText(/Cluster down is unreachable: .*ECONNREFUSED/),
     ).toBeInTheDocument();
     expect(
-      screen.queryByRole('button', { name: 'Deploy' }),
+      screen.queryByRole('link', { name: 'Deploy' }),
     ).not.toBeInTheDocument();
     const denied = screen.getByRole('region', { name: 'environment denied' });
     expect(

@@ -3,9 +3,6 @@ import {
   stringifyEntityRef,
 } from '@backstage/catalog-model';
 import {
-  InfoCard,
-  Link,
-  LinkButton,
   Progress,
   StatusAborted,
   StatusError,
@@ -16,19 +13,10 @@ import {
 } from '@backstage/core-components';
 import { useApi } from '@backstage/core-plugin-api';
 import { ResponseError } from '@backstage/errors';
-import { useEntity } from '@backstage/plugin-catalog-react';
+import { EntityInfoCard, useEntity } from '@backstage/plugin-catalog-react';
 import { usePermission } from '@backstage/plugin-permission-react';
 import { useEffect, useRef, useState } from 'react';
-import Box from '@material-ui/core/Box';
-import Button from '@material-ui/core/Button';
-import Chip from '@material-ui/core/Chip';
-import Divider from '@material-ui/core/Divider';
-import Table from '@material-ui/core/Table';
-import TableBody from '@material-ui/core/TableBody';
-import TableCell from '@material-ui/core/TableCell';
-import TableHead from '@material-ui/core/TableHead';
-import TableRow from '@material-ui/core/TableRow';
-import Typography from '@material-ui/core/Typography';
+import { Badge, Button, ButtonLink, Flex, Link, Text } from '@backstage/ui';
 import {
   ECOSYSTEM_ANNOTATIONS,
   EnvironmentRollout,
@@ -46,8 +34,14 @@ import { ShipshapeErrorPanel } from '../ShipshapeErrorPanel';
 import { useEntityTabLink } from '../links';
 import { useAutoRefresh } from './useAutoRefresh';
 import { SIGNALLED_POLL_MS, useEntitySignal } from '../useEntitySignal';
-import { AccessibleColours } from '../AccessibleColours';
+import { DangerText } from '../DangerText';
+import { StaticTable, Td, Th } from '../StaticTable';
 import { DeployHistorySection } from './DeployHistory';
+
+/** Long messages (reasons, pod errors, analysis metrics) wrap inside the card. */
+const WRAP = { overflowWrap: 'anywhere' } as const;
+/** A list of lines without bullets or indent. */
+const LIST = { listStyle: 'none', margin: 0, padding: 0 } as const;
 
 /** The day-2 template the Deploy button opens (templates/deploy-service). */
 export const DEPLOY_TEMPLATE_PATH =
@@ -70,6 +64,8 @@ export interface RolloutStatusCardProps {
 
 type PodsShown = NonNullable<RolloutStatusCardProps['pods']>;
 
+// core-components' status icons (MUI) with the status in words: Backstage UI 0.18 has no status
+// indicator yet
 const PHASE_STATUS: Record<
   RolloutPhase,
   (p: { children: string }) => JSX.Element
@@ -128,25 +124,29 @@ function revisionText(r?: RevisionInfo): string {
 function LastOperation({ op }: { op?: OperationSummary }) {
   if (!op) {
     return (
-      <Typography variant="body2" color="textSecondary">
+      <Text as="p" variant="body-small">
         No deploy from Shipshape yet.
-      </Typography>
+      </Text>
     );
   }
   const Status = OPERATION_STATUS[op.status] ?? StatusError;
   return (
-    <Typography variant="body2" component="div">
-      Last operation: <Status>{`${op.kind} ${op.status}`}</Status> by{' '}
-      {op.requestedBy.replace(/^user:default\//, '')},{' '}
+    <Text as="div" variant="body-small">
+      Last operation:{' '}
+      {/* the status is a flex box (a line of its own): kept in the sentence */}
+      <span style={{ display: 'inline-block' }}>
+        <Status>{`${op.kind} ${op.status}`}</Status>
+      </span>{' '}
+      by {op.requestedBy.replace(/^user:default\//, '')},{' '}
       <span title={absoluteTime(op.createdAt)}>
         {relativeTime(op.createdAt)}
       </span>
       {op.outcomeReason ? (
-        <Typography variant="caption" display="block" color="textSecondary">
+        <Text as="div" variant="body-x-small" style={WRAP}>
           {op.outcomeReason}
-        </Typography>
+        </Text>
       ) : null}
-    </Typography>
+    </Text>
   );
 }
 
@@ -186,9 +186,9 @@ function RolloutSteps({ w }: { w: WorkloadStatus }) {
   if (!steps.length) return null;
   const current = w.strategy.canaryStep;
   return (
-    <Typography
-      variant="caption"
-      display="block"
+    <Text
+      as="div"
+      variant="body-x-small"
       aria-label={`canary steps of ${w.name}`}
     >
       {steps.map((text, i) => {
@@ -204,7 +204,7 @@ function RolloutSteps({ w }: { w: WorkloadStatus }) {
           </span>
         );
       })}
-    </Typography>
+    </Text>
   );
 }
 
@@ -212,30 +212,25 @@ function RolloutSteps({ w }: { w: WorkloadStatus }) {
 function AnalysisRuns({ w }: { w: WorkloadStatus }) {
   if (!w.analysisRuns?.length) return null;
   return (
-    <ul aria-label={`analysis runs of ${w.name}`}>
+    <ul aria-label={`analysis runs of ${w.name}`} style={LIST}>
       {w.analysisRuns.map(run => {
         const failed = run.phase === 'Failed' || run.phase === 'Error';
+        const text = `Analysis${
+          run.revision ? ` of rev ${run.revision}` : ''
+        }: ${run.phase}${run.metrics
+          .map(
+            m =>
+              ` · ${m.name} = ${m.value ?? '—'} (${m.phase}${
+                m.failureCondition ? `; fails when ${m.failureCondition}` : ''
+              })`,
+          )
+          .join('')}`;
         return (
-          <Typography
-            key={run.name}
-            component="li"
-            variant="caption"
-            display="block"
-            color={failed ? 'error' : 'textSecondary'}
-          >
-            {`Analysis${run.revision ? ` of rev ${run.revision}` : ''}: ${
-              run.phase
-            }${run.metrics
-              .map(
-                m =>
-                  ` · ${m.name} = ${m.value ?? '—'} (${m.phase}${
-                    m.failureCondition
-                      ? `; fails when ${m.failureCondition}`
-                      : ''
-                  })`,
-              )
-              .join('')}`}
-          </Typography>
+          <li key={run.name}>
+            <Text as="div" variant="body-x-small" style={WRAP}>
+              {failed ? <DangerText>{text}</DangerText> : text}
+            </Text>
+          </li>
         );
       })}
     </ul>
@@ -254,16 +249,16 @@ function RolloutButtons({
   const actions = rolloutActions(w);
   if (!actions.length) return null;
   return (
-    <Box mt={1}>
-      {actions.map(action => (
-        <Box component="span" mr={1} key={action}>
+    <Flex direction="column" gap="1" mt="2" align="start">
+      <Flex gap="2">
+        {actions.map(action => (
           <Button
+            key={action}
             size="small"
-            variant="outlined"
-            color={action === 'abort' ? 'secondary' : 'primary'}
-            disabled={busy}
+            variant={action === 'promote' ? 'primary' : 'secondary'}
+            isDisabled={busy}
             aria-label={`${ACTION_LABEL[action]} ${w.name}`}
-            onClick={async () => {
+            onPress={async () => {
               setBusy(true);
               setFailure(undefined);
               try {
@@ -281,14 +276,14 @@ function RolloutButtons({
           >
             {ACTION_LABEL[action]}
           </Button>
-        </Box>
-      ))}
+        ))}
+      </Flex>
       {failure ? (
-        <Typography variant="caption" display="block" color="error">
-          {failure}
-        </Typography>
+        <Text as="div" variant="body-x-small" style={WRAP}>
+          <DangerText>{failure}</DangerText>
+        </Text>
       ) : null}
-    </Box>
+    </Flex>
   );
 }
 
@@ -317,95 +312,93 @@ function WorkloadRow({
   const listed = pods === 'all' ? w.pods : [];
   return (
     <>
-      <TableRow>
-        <TableCell>
-          <Typography variant="body2">{w.name}</Typography>
-          <Typography variant="caption" color="textSecondary" display="block">
+      <tr>
+        <Td style={WRAP}>
+          <div>{w.name}</div>
+          <Text as="div" variant="body-x-small">
             {strategyText(w)}
-          </Typography>
+          </Text>
           <RolloutSteps w={w} />
-          <Typography variant="caption">
-            <Link
-              to={kubernetesTab}
-              aria-label={`Pods, events, logs of ${w.name}`}
-            >
-              Pods, events, logs
-            </Link>
-          </Typography>
-        </TableCell>
-        <TableCell aria-label="replicas">
+          <Link
+            href={kubernetesTab}
+            variant="body-x-small"
+            aria-label={`Pods, events, logs of ${w.name}`}
+          >
+            Pods, events, logs
+          </Link>
+        </Td>
+        <Td>
           {`${w.replicas.updated}/${w.replicas.ready}/${w.replicas.available} of ${w.replicas.desired}`}
-        </TableCell>
-        <TableCell>
-          <Typography variant="body2">{revisionText(w.current)}</Typography>
+        </Td>
+        <Td style={WRAP}>
+          <div>{revisionText(w.current)}</div>
           {w.previous ? (
-            <Typography variant="caption" color="textSecondary">
+            <Text as="div" variant="body-x-small">
               previous {revisionText(w.previous)}
-            </Typography>
+            </Text>
           ) : null}
-        </TableCell>
-        <TableCell>
+        </Td>
+        <Td style={WRAP}>
           {/* one line: beside a canary's steps the column is narrow, and broke "complete" */}
-          <Box component="span" whiteSpace="nowrap">
+          <span style={{ whiteSpace: 'nowrap' }}>
             <Phase>{w.phase}</Phase>
-          </Box>
-          <Typography variant="caption" display="block" color="textSecondary">
+          </span>
+          <Text as="div" variant="body-x-small">
             {w.reason}
-          </Typography>
+          </Text>
           {mutable.length > 0 && (
-            <Typography variant="caption" display="block" color="error">
-              {`Mutable image tag: ${mutable.join(
-                ', ',
-              )}; deploy by version or digest`}
-            </Typography>
+            <Text as="div" variant="body-x-small">
+              <DangerText>
+                {`Mutable image tag: ${mutable.join(
+                  ', ',
+                )}; deploy by version or digest`}
+              </DangerText>
+            </Text>
           )}
           {onAction ? <RolloutButtons w={w} onAction={onAction} /> : null}
-        </TableCell>
-      </TableRow>
+        </Td>
+      </tr>
       {w.analysisRuns?.length ? (
         // a row of its own: in the Phase cell the metrics' text squeezed the other columns
-        <TableRow>
-          <TableCell colSpan={4}>
+        <tr>
+          <Td colSpan={4}>
             <AnalysisRuns w={w} />
-          </TableCell>
-        </TableRow>
+          </Td>
+        </tr>
       ) : null}
       {listed.length > 0 ? (
-        <TableRow>
-          <TableCell colSpan={4}>
-            <ul aria-label={`pods of ${w.name}`}>
+        <tr>
+          <Td colSpan={4} style={WRAP}>
+            <ul aria-label={`pods of ${w.name}`} style={LIST}>
               {listed.map(p => (
-                <Typography
-                  key={p.name}
-                  component="li"
-                  variant="caption"
-                  display="block"
-                  color={p.error ? 'error' : 'textSecondary'}
-                >
-                  {podText(p)}
-                </Typography>
+                <li key={p.name}>
+                  <Text as="div" variant="body-x-small">
+                    {p.error ? (
+                      <DangerText>{podText(p)}</DangerText>
+                    ) : (
+                      podText(p)
+                    )}
+                  </Text>
+                </li>
               ))}
             </ul>
-          </TableCell>
-        </TableRow>
+          </Td>
+        </tr>
       ) : null}
       {pods === 'errors' && failing.length > 0 ? (
-        <TableRow>
-          <TableCell colSpan={4}>
+        <tr>
+          <Td colSpan={4} style={WRAP}>
             {failing.map(p => (
-              <Typography
-                key={p.name}
-                variant="caption"
-                display="block"
-                color="error"
-              >
-                {`${p.name}: ${p.error!.reason}${
-                  p.error!.message ? ` — ${p.error!.message}` : ''
-                } (container ${p.error!.container}, ${p.restarts} restarts)`}
-              </Typography>
+              <Text as="div" key={p.name} variant="body-x-small">
+                <DangerText>
+                  {`${p.name}: ${p.error!.reason}${
+                    p.error!.message ? ` — ${p.error!.message}` : ''
+                  } (container ${p.error!.container}, ${p.restarts} restarts)`}
+                </DangerText>
+              </Text>
             ))}
-          </TableCell>
-        </TableRow>
+          </Td>
+        </tr>
       ) : null}
     </>
   );
@@ -424,33 +417,35 @@ function EnvironmentBody({
 }) {
   if (env.status !== 'ok') {
     return (
-      <Typography variant="body2" color="error">
+      <Text as="div" variant="body-small" style={WRAP}>
         <StatusAborted>
-          {`Cluster ${env.cluster} ${CLUSTER_PROBLEM[env.status]}: ${
-            env.error ?? ''
-          }`}
+          <DangerText>
+            {`Cluster ${env.cluster} ${CLUSTER_PROBLEM[env.status]}: ${
+              env.error ?? ''
+            }`}
+          </DangerText>
         </StatusAborted>
-      </Typography>
+      </Text>
     );
   }
   if (env.workloads.length === 0) {
     return (
-      <Typography variant="body2" color="textSecondary">
+      <Text as="p" variant="body-small">
         No workloads in this environment.
-      </Typography>
+      </Text>
     );
   }
   return (
-    <Table size="small">
-      <TableHead>
-        <TableRow>
-          <TableCell>Workload</TableCell>
-          <TableCell>Updated/ready/available</TableCell>
-          <TableCell>Revision</TableCell>
-          <TableCell>Phase</TableCell>
-        </TableRow>
-      </TableHead>
-      <TableBody>
+    <StaticTable label={`workloads in ${env.environment}`}>
+      <thead>
+        <tr>
+          <Th>Workload</Th>
+          <Th>Updated/ready/available</Th>
+          <Th>Revision</Th>
+          <Th>Phase</Th>
+        </tr>
+      </thead>
+      <tbody>
         {env.workloads.map(w => (
           <WorkloadRow
             key={`${w.kind}/${w.name}`}
@@ -462,8 +457,8 @@ function EnvironmentBody({
             }
           />
         ))}
-      </TableBody>
-    </Table>
+      </tbody>
+    </StaticTable>
   );
 }
 
@@ -479,29 +474,23 @@ function EnvironmentSection({
   onAction?: (action: RolloutAction, environment: string) => Promise<void>;
 }) {
   return (
-    <Box
-      mb={2}
-      component="section"
-      aria-label={`environment ${env.environment}`}
-    >
-      <Box display="flex" alignItems="center" mb={1}>
-        <Typography variant="h6" component="h3">
-          {env.environment}
-        </Typography>
-        <Box ml={1}>
-          <Chip size="small" label={`${env.cluster}/${env.namespace}`} />
-        </Box>
-      </Box>
-      <EnvironmentBody
-        env={env}
-        pods={pods}
-        kubernetesTab={kubernetesTab}
-        onAction={onAction}
-      />
-      <Box mt={1}>
+    <section aria-label={`environment ${env.environment}`}>
+      <Flex direction="column" gap="2">
+        <Flex align="center" gap="2">
+          <Text as="h3" variant="title-x-small">
+            {env.environment}
+          </Text>
+          <Badge size="small">{`${env.cluster}/${env.namespace}`}</Badge>
+        </Flex>
+        <EnvironmentBody
+          env={env}
+          pods={pods}
+          kubernetesTab={kubernetesTab}
+          onAction={onAction}
+        />
         <LastOperation op={env.lastOperation} />
-      </Box>
-    </Box>
+      </Flex>
+    </section>
   );
 }
 
@@ -553,55 +542,61 @@ export function RolloutStatusCard(props: RolloutStatusCardProps) {
 
   if (!hasId) {
     return (
-      <InfoCard title="Rollout status">
-        <Typography variant="body2">
+      <EntityInfoCard title="Rollout status">
+        <Text as="p" variant="body-small">
           {`This entity has no ${ECOSYSTEM_ANNOTATIONS.kubernetesId} annotation, so its workloads cannot be found.`}
-        </Typography>
-      </InfoCard>
+        </Text>
+      </EntityInfoCard>
     );
   }
   const deployLink = `${DEPLOY_TEMPLATE_PATH}?${new URLSearchParams({
     formData: JSON.stringify({ entityRef }),
   })}`;
   return (
-    <AccessibleColours>
-      <InfoCard
-        title="Rollout status"
-        subheader={updatedAt ? `updated ${absoluteTime(updatedAt)}` : undefined}
-        action={
-          canDeploy ? (
-            <Box mt={1} mr={1}>
-              <LinkButton
-                to={deployLink}
-                variant="outlined"
-                color="primary"
-                size="small"
-              >
-                Deploy
-              </LinkButton>
-            </Box>
-          ) : undefined
-        }
-      >
+    <EntityInfoCard
+      title="Rollout status"
+      headerActions={
+        canDeploy ? (
+          // it opens the deploy template: a link, styled as a button
+          <ButtonLink href={deployLink} variant="secondary" size="small">
+            Deploy
+          </ButtonLink>
+        ) : undefined
+      }
+    >
+      <Flex direction="column" gap="4">
+        {updatedAt ? (
+          <Text as="p" variant="body-x-small">
+            updated {absoluteTime(updatedAt)}
+          </Text>
+        ) : null}
+        {/* core-components' Progress (MUI): Backstage UI 0.18 has no progress indicator */}
         {loading && !value ? <Progress /> : null}
         {error ? <ShipshapeErrorPanel error={error} /> : null}
         {value?.environments.map((env, i) => (
-          <Box key={env.environment}>
-            {i > 0 ? <Divider /> : null}
-            <Box mt={i > 0 ? 2 : 0}>
-              <EnvironmentSection
-                env={env}
-                pods={props.pods ?? 'errors'}
-                kubernetesTab={kubernetesTab}
-                onAction={canDeploy ? act : undefined}
-              />
-            </Box>
-          </Box>
+          <div
+            key={env.environment}
+            style={
+              i > 0
+                ? {
+                    borderTop: '1px solid var(--bui-border-1)',
+                    paddingTop: 'var(--bui-space-4)',
+                  }
+                : undefined
+            }
+          >
+            <EnvironmentSection
+              env={env}
+              pods={props.pods ?? 'errors'}
+              kubernetesTab={kubernetesTab}
+              onAction={canDeploy ? act : undefined}
+            />
+          </div>
         ))}
         {value ? (
           <DeployHistorySection entity={getCompoundEntityRef(entity)} />
         ) : null}
-      </InfoCard>
-    </AccessibleColours>
+      </Flex>
+    </EntityInfoCard>
   );
 }
