@@ -109,10 +109,12 @@ kubernetes:
             \$file: $STATE/k8s/reader.token
 shipshape:
   environments:
-    # golden-path services each in their own namespace; the demo's (demo.sh) share staging
+    # golden-path services each in their own namespace; the demo's (demo.sh) share staging and
+    # production (on this one cluster a golden-path service's two environments are one namespace)
     - {name: staging, cluster: local, namespacePerService: true,
        sharedNamespaces: [{namespace: staging, services: [payments-api, orders-api, legacy-billing, checkout-api]}]}
-    - {name: production, cluster: local, namespace: production, protected: true}
+    - {name: production, cluster: local, namespacePerService: true, protected: true,
+       sharedNamespaces: [{namespace: production, services: [payments-api, orders-api, legacy-billing, checkout-api]}]}
   # releases Helm manages (golden-path services) are deployed with the stack's helm
   rollout:
     helmBinary: $BIN/helm

@@ -39,6 +39,34 @@ const PARAMS = {
   publishTarget: 'github',
 };
 
+/**
+ * The demo's environments as the portal reads them: app-config.yaml's, and the local stack's
+ * (scripts/stack/outputs.sh writes .stack/app-config.stack.yaml, which replaces them there).
+ */
+function demoEnvironments(): Array<{ source: string; environments: object[] }> {
+  const appConfig = YAML.parse(
+    fs.readFileSync(path.join(REPO, 'app-config.yaml'), 'utf8'),
+  );
+  const outputs = fs.readFileSync(
+    path.join(REPO, 'scripts/stack/outputs.sh'),
+    'utf8',
+  );
+  const heredoc = outputs.match(
+    /cat >"\$STATE\/app-config.stack.yaml" <<EOF\n([\s\S]*?)\nEOF\n/,
+  )![1];
+  const stackConfig = YAML.parse(heredoc.replace(/\\?\$/g, ''));
+  return [
+    {
+      source: 'app-config.yaml',
+      environments: appConfig.shipshape.environments,
+    },
+    {
+      source: 'scripts/stack/outputs.sh',
+      environments: stackConfig.shipshape.environments,
+    },
+  ];
+}
+
 describe.each(['node-service', 'python-service'])(
   'the %s template writes what the portal resolves',
   template => {
@@ -227,5 +255,91 @@ describe.each(['node-service', 'python-service'])(
         assertWorkloadBelongs(place, 'component:default/rogue', installed),
       ).toThrow(/belongs to component:default\/placement-check-api/);
     });
+
+    it.each(['staging', 'production'])(
+      'the workflow’s %s job, its values file and the catalog entry agree with the demo’s environment of that name',
+      envName => {
+        const read = (p: string) => fs.readFileSync(path.join(out, p), 'utf8');
+        const entity = YAML.parse(read('catalog-info.yaml')) as Entity;
+        const chartName = YAML.parse(read('chart/Chart.yaml')).name;
+        const job = YAML.parse(read('.github/workflows/release.yaml')).jobs[
+          `deploy-${envName}`
+        ];
+        // the job deploys to the GitHub environment of the portal's name, with its values file,
+        // and every helm and rollout-status call of it is in namespace $NAME, release $NAME
+        expect(job.environment.name).toBe(envName);
+        expect(job.env.VALUES).toBe(`chart/values-${envName}.yaml`);
+        const runs = job.steps.map((st: { run?: string }) => st.run ?? '');
+        const calls = runs.flatMap(
+          (r: string) =>
+            r.match(
+              /helm (upgrade|history|test|rollback)[^\n]*|rollout-status\.sh [^\n]*/g,
+            ) ?? [],
+        );
+        expect(calls.length).toBeGreaterThanOrEqual(5);
+        for (const call of calls) {
+          expect(call).toMatch(
+            /^helm \w+ (--install )?"\$NAME".* -n "\$NAME"|^rollout-status\.sh "\$NAME" \d+$/,
+          );
+        }
+
+        // The chart as that job installs it (its values file; Helm adds its release annotations)
+        const rendered = execFileSync(
+          HELM,
+          [
+            'template',
+            chartName,
+            path.join(out, 'chart'),
+            '-n',
+            chartName,
+            '-f',
+            path.join(out, job.env.VALUES),
+            '--kube-version',
+            '1.33.0',
+            '--set',
+            'image.tag=0123abc',
+          ],
+          { encoding: 'utf8' },
+        );
+        const deployment = YAML.parseAllDocuments(rendered)
+          .map(d => d.toJSON())
+          .find(d => d?.kind === 'Deployment');
+        expect(deployment.metadata.labels['backstage.io/kubernetes-id']).toBe(
+          workloadRefOf(entity).kubernetesId,
+        );
+        const installed = {
+          ...deployment,
+          metadata: {
+            ...deployment.metadata,
+            namespace: chartName,
+            annotations: {
+              ...deployment.metadata.annotations,
+              'meta.helm.sh/release-name': chartName,
+              'meta.helm.sh/release-namespace': chartName,
+            },
+          },
+        };
+
+        // ... is where the demo's portal (app-config.yaml, and the local stack's config) resolves
+        // the entity in that environment, and a workload it acts on for this entity only.
+        for (const { source, environments } of demoEnvironments()) {
+          const clusters = KubernetesClusters.fromConfig(
+            new ConfigReader({ shipshape: { environments } }),
+          );
+          const place = clusters.placement(envName, workloadRefOf(entity));
+          expect({ source, ...place }).toMatchObject({
+            source,
+            namespace: chartName,
+            release: chartName,
+          });
+          expect(
+            assertWorkloadBelongs(place, stringifyEntityRef(entity), installed),
+          ).toBe(true);
+          expect(() =>
+            assertWorkloadBelongs(place, 'component:default/rogue', installed),
+          ).toThrow(/belongs to component:default\/placement-check-api/);
+        }
+      },
+    );
   },
 );
