@@ -74,6 +74,13 @@ export interface Config {
        * token; set false where the signals backend is not installed.
        */
       watchWorkloads?: boolean;
+      /**
+       * Answer the rollout status from the watches' cache (default true; only where
+       * watchWorkloads is on): the labelled Deployments, Argo Rollouts, ReplicaSets and Pods of
+       * the watched namespaces are held in memory and a status read makes no cluster request
+       * for them while every watch of the namespace is synced (else it reads the cluster).
+       */
+      statusFromWatches?: boolean;
       clusters?: Array<{
         name: string;
         /**

@@ -71,8 +71,10 @@ import { SloFileReader } from './slo/source';
 import { SignalPublisher } from './signals/publisher';
 import {
   WorkloadSignals,
+  statusFromWatchesEnabled,
   watchWorkloadsEnabled,
 } from './signals/workloadSignals';
+import { WorkloadCache } from './kubernetes/cache';
 
 /**
  * The Shipshape backend plugin: the REST API behind the entity cards and the one operations
@@ -213,17 +215,24 @@ export const shipshapePlugin = createBackendPlugin({
           backups: backups.store,
           grades: readiness.grades.changes,
         });
-        // ... and of changes made in the clusters, by anyone (shipshape.kubernetes.watchWorkloads).
+        // ... and of changes made in the clusters, by anyone (shipshape.kubernetes.watchWorkloads);
+        // the same watches serve the rollout status (docs/cards.md, "Served from the watches").
+        let workloadCache: WorkloadCache | undefined;
         if (watchWorkloadsEnabled(config)) {
-          const watches = WorkloadSignals.create({
-            catalog,
-            auth,
-            logger,
-            clusters,
-            changed: ref => publisher.workloadChanged(ref),
-          });
-          lifecycle.addStartupHook(() => watches.start());
-          lifecycle.addShutdownHook(() => watches.stop());
+          const cache = WorkloadCache.create({ clusters, logger });
+          WorkloadSignals.create(
+            {
+              catalog,
+              auth,
+              logger,
+              clusters,
+              changed: ref => publisher.workloadChanged(ref),
+            },
+            cache,
+          );
+          lifecycle.addStartupHook(() => cache.start());
+          lifecycle.addShutdownHook(() => cache.stop());
+          if (statusFromWatchesEnabled(config)) workloadCache = cache;
         }
         // Grades are recorded on schedule and after each backup and drill, never by a read.
         engine.onFinished(async op => {
@@ -267,6 +276,7 @@ export const shipshapePlugin = createBackendPlugin({
           ownership: workloadOwnership,
           statusTimeoutMs: timings.statusTimeoutMs,
           helmBinary: timings.helmBinary,
+          cache: workloadCache,
         });
 
         // One router per feature, each over the services it needs.

@@ -253,28 +253,44 @@ export async function readArgoRollouts(
   kubernetesId: string,
   pods: k8s.V1Pod[],
   opts?: ReturnType<typeof k8s.setHeaderOptions>,
+  /** The entity's Rollouts and labelled ReplicaSets from the watches (WorkloadCache). */
+  cached?: { rollouts: ArgoRollout[]; replicaSets: k8s.V1ReplicaSet[] },
 ): Promise<WorkloadStatus[]> {
-  let items: ArgoRollout[];
-  try {
-    const custom = client.kubeConfig.makeApiClient(k8s.CustomObjectsApi);
-    const list = await custom.listNamespacedCustomObject(
-      {
-        ...ARGO,
-        namespace,
-        labelSelector: `${KUBERNETES_ID_LABEL}=${kubernetesId}`,
-      },
-      opts,
-    );
-    items = list.items ?? [];
-  } catch (e) {
-    if ((e as { code?: number }).code === 404) return [];
-    throw e;
+  let items: ArgoRollout[] = cached?.rollouts ?? [];
+  if (!cached) {
+    try {
+      const custom = client.kubeConfig.makeApiClient(k8s.CustomObjectsApi);
+      const list = await custom.listNamespacedCustomObject(
+        {
+          ...ARGO,
+          namespace,
+          labelSelector: `${KUBERNETES_ID_LABEL}=${kubernetesId}`,
+        },
+        opts,
+      );
+      items = list.items ?? [];
+    } catch (e) {
+      if ((e as { code?: number }).code === 404) return [];
+      throw e;
+    }
   }
   if (items.length === 0) return [];
+  // the cached ReplicaSets are the labelled ones: a Rollout whose template lacks the label (none
+  // of its ReplicaSets cached) has them read from the cluster
+  const cachedSets =
+    cached &&
+    items.every(r =>
+      cached.replicaSets.some(rs =>
+        rs.metadata?.ownerReferences?.some(o => o.uid === r.metadata.uid),
+      ),
+    )
+      ? cached.replicaSets
+      : undefined;
   const [sets, runs] = await Promise.all([
-    client.apps
-      .listNamespacedReplicaSet({ namespace }, opts)
-      .then(l => l.items),
+    cachedSets ??
+      client.apps
+        .listNamespacedReplicaSet({ namespace }, opts)
+        .then(l => l.items),
     listAnalysisRuns(client, namespace, opts),
   ]);
   return items.map(r => {

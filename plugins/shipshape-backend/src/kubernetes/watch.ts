@@ -13,9 +13,21 @@ export type WatchedObject = {
   metadata?: k8s.V1ObjectMeta;
 };
 
+/** The kinds of labelled objects the watches follow (what the Rollout card reads). */
+export type WatchedResource =
+  | 'deployments'
+  | 'rollouts'
+  | 'replicasets'
+  | 'pods';
+
 /** One kind of object to follow in one cluster: its list and its watch path. */
 export interface WatchTarget {
   client: ClusterClient;
+  resource: WatchedResource;
+  /** The namespace followed; absent: every namespace of the cluster. */
+  namespace?: string;
+  /** The API may be absent (a CRD not installed): a 404 is an empty list, asked again later. */
+  optional?: boolean;
   /** For messages: e.g. "Deployments in namespace staging". */
   what: string;
   /** The API path, e.g. `/apis/apps/v1/namespaces/staging/deployments`. */
@@ -56,22 +68,44 @@ class WatchError extends Error {
  * list's resourceVersion and calls `onChange` for every object added, changed or deleted. A
  * watch the server ends is re-made from the last version seen; a 410 Gone (the version is too
  * old) or a cut connection is followed by a new list, which reports what changed meanwhile
- * (compared with the versions it holds: one resourceVersion per object, nothing else). Errors
- * are retried with a doubling backoff; `stop()` ends the watch and every wait at once.
+ * (compared with the versions it holds). Errors are retried with a doubling backoff; `stop()`
+ * ends the watch and every wait at once.
+ *
+ * It holds one entry per object: its name, labels and resourceVersion, or with `whole` the
+ * object itself (without managedFields), which `objects()` gives while `synced`: from the end
+ * of a list until the next error (a cut connection, a 410), when what it holds may be stale.
  */
 export class ListWatch {
   private readonly versions = new Map<string, WatchedObject>();
   private readonly abort = new AbortController();
   private running?: Promise<void>;
+  private current = false;
   /** Connections made and lists read, for tests and logs. */
   readonly counts = { watches: 0, lists: 0 };
 
   constructor(
-    private readonly target: WatchTarget,
+    readonly target: WatchTarget,
     private readonly onChange: (obj: WatchedObject) => void,
     private readonly logger: LoggerService,
     private readonly timings: WatchTimings,
+    private readonly whole = false,
   ) {}
+
+  /** Listed, and watching since without an error: `objects()` is the cluster's state. */
+  get synced(): boolean {
+    return this.current;
+  }
+
+  /** The objects held (whole only with `whole`); not to be changed. */
+  objects(): IterableIterator<WatchedObject> {
+    return this.versions.values();
+  }
+
+  private keep(o: WatchedObject): WatchedObject {
+    if (!this.whole) return slim(o);
+    const { managedFields: _, ...metadata } = o.metadata ?? {};
+    return { ...o, metadata };
+  }
 
   start(): void {
     this.running ??= this.loop();
@@ -92,6 +126,7 @@ export class ListWatch {
         if (!version) {
           version = await this.relist(listed);
           listed = true;
+          this.current = true;
         }
         const started = Date.now();
         version = await this.watchOnce(version, signal);
@@ -101,10 +136,20 @@ export class ListWatch {
           await sleep(this.timings.backoffMs, signal);
         }
       } catch (e) {
+        this.current = false;
         if (signal.aborted) break;
         const code = (e as { code?: number }).code;
         if (code === 410) {
           version = undefined; // too old: list again, at once
+          continue;
+        }
+        if (code === 404 && this.target.optional) {
+          // no such API in this cluster (yet): nothing to hold; asked again after a while
+          this.versions.clear();
+          this.current = true;
+          version = undefined;
+          await sleep(this.timings.maxBackoffMs, signal);
+          this.current = false;
           continue;
         }
         version = undefined; // a change may have been missed while cut off
@@ -140,23 +185,23 @@ export class ListWatch {
       items => items.forEach(o => seen.set(keyOf(o), o)),
       500,
     );
-    for (const [key, obj] of seen) {
-      const before = this.versions.get(key);
-      if (
-        report &&
-        before?.metadata?.resourceVersion !== obj.metadata?.resourceVersion
-      ) {
-        this.onChange(obj);
-      }
-    }
-    for (const [key, obj] of this.versions) {
-      if (!seen.has(key) && report) this.onChange(obj);
-    }
-    this.versions.clear();
-    seen.forEach((o, key) => this.versions.set(key, slim(o)));
     if (!version) {
       throw new WatchError(`the list of ${this.target.what} had no version`);
     }
+    const changed: WatchedObject[] = [];
+    for (const [key, obj] of seen) {
+      const before = this.versions.get(key);
+      if (before?.metadata?.resourceVersion !== obj.metadata?.resourceVersion) {
+        changed.push(obj);
+      }
+    }
+    for (const [key, obj] of this.versions) {
+      if (!seen.has(key)) changed.push(obj);
+    }
+    // held first, then told: a reader woken by the news reads the new state
+    this.versions.clear();
+    seen.forEach((o, key) => this.versions.set(key, this.keep(o)));
+    if (report) changed.forEach(o => this.onChange(o));
     return version;
   }
 
@@ -242,7 +287,7 @@ export class ListWatch {
           if (!obj || event.type === 'BOOKMARK') return;
           const key = keyOf(obj);
           if (event.type === 'DELETED') this.versions.delete(key);
-          else this.versions.set(key, slim(obj));
+          else this.versions.set(key, this.keep(obj));
           this.onChange(obj);
         });
         // a cut connection: the answer fails ('aborted'), and readline passes that on
@@ -305,10 +350,12 @@ function sleep(ms: number, signal: AbortSignal): Promise<void> {
 }
 
 /**
- * What the Rollout card shows, to follow in each environment's cluster: Deployments and Argo
- * Rollouts labelled with a kubernetes-id, in the environments' namespaces (in the whole cluster
- * when an environment there runs one namespace per service). Clusters Shipshape cannot read with
- * a service account token, or not configured, are left out (named in `skipped`).
+ * What the Rollout card shows, to follow in each environment's cluster: Deployments, Argo
+ * Rollouts, ReplicaSets and Pods labelled with a kubernetes-id (the golden-path chart puts it on
+ * the pod template too, so a workload's ReplicaSets and Pods carry it), in the environments'
+ * namespaces (in the whole cluster when an environment there runs one namespace per service).
+ * Clusters Shipshape cannot read with a service account token, or not configured, are left out
+ * (named in `skipped`).
  */
 export function workloadWatchTargets(clusters: KubernetesClusters): {
   targets: WatchTarget[];
@@ -337,11 +384,12 @@ export function workloadWatchTargets(clusters: KubernetesClusters): {
       const inWhere = namespace
         ? `in namespace ${namespace}`
         : 'in all namespaces';
+      const base = { client, namespace, labelSelector };
       targets.push({
-        client,
+        ...base,
+        resource: 'deployments',
         what: `Deployments ${inWhere}`,
         path: `/apis/apps/v1${where}/deployments`,
-        labelSelector,
         list: page =>
           namespace
             ? client.apps.listNamespacedDeployment({
@@ -355,10 +403,45 @@ export function workloadWatchTargets(clusters: KubernetesClusters): {
               }),
       });
       targets.push({
-        client,
+        ...base,
+        resource: 'replicasets',
+        what: `ReplicaSets ${inWhere}`,
+        path: `/apis/apps/v1${where}/replicasets`,
+        list: page =>
+          namespace
+            ? client.apps.listNamespacedReplicaSet({
+                namespace,
+                labelSelector,
+                ...page,
+              })
+            : client.apps.listReplicaSetForAllNamespaces({
+                labelSelector,
+                ...page,
+              }),
+      });
+      targets.push({
+        ...base,
+        resource: 'pods',
+        what: `Pods ${inWhere}`,
+        path: `/api/v1${where}/pods`,
+        list: page =>
+          namespace
+            ? client.core.listNamespacedPod({
+                namespace,
+                labelSelector,
+                ...page,
+              })
+            : client.core.listPodForAllNamespaces({
+                labelSelector,
+                ...page,
+              }),
+      });
+      targets.push({
+        ...base,
+        resource: 'rollouts',
+        optional: true,
         what: `Argo Rollouts ${inWhere}`,
         path: `/apis/${ARGO.group}/${ARGO.version}${where}/${ARGO.plural}`,
-        labelSelector,
         list: page =>
           namespace
             ? custom.listNamespacedCustomObject({

@@ -29,6 +29,7 @@ import { ArgoActionInput } from './handlers';
 import { ArgoAction, assertArgoActionFits } from './argoActions';
 import { readDeployHistory } from './history';
 import { readRolloutStatus } from './status';
+import { WorkloadCache } from '../kubernetes/cache';
 
 /**
  * The request bodies, as openapi.yaml defines (and its validator checks) them; an absent
@@ -66,6 +67,8 @@ export class RolloutService {
       statusTimeoutMs: number;
       /** The `helm` binary (default `helm` on PATH), for deploys of releases Helm manages. */
       helmBinary?: string;
+      /** The watched workloads: the status is read from them where their watches are synced. */
+      cache?: WorkloadCache;
     },
   ) {
     this.helm = new HelmCli(deps.helmBinary ?? 'helm', 120_000);
@@ -250,6 +253,7 @@ export class RolloutService {
       entityRef,
       timeoutMs: this.deps.statusTimeoutMs,
       operations,
+      cache: this.deps.cache,
     });
   }
 

@@ -5,14 +5,8 @@ import { CatalogService } from '@backstage/plugin-catalog-node';
 import { ECOSYSTEM_ANNOTATIONS } from '@shipshape/plugin-shipshape-common';
 import { KubernetesClusters } from '../kubernetes/clusters';
 import { resolvePlacement, workloadRefOf } from '../kubernetes/placement';
-import {
-  DEFAULT_WATCH_TIMINGS,
-  ListWatch,
-  WatchTarget,
-  WatchTimings,
-  WatchedObject,
-  workloadWatchTargets,
-} from '../kubernetes/watch';
+import { WorkloadCache } from '../kubernetes/cache';
+import { WatchedObject } from '../kubernetes/watch';
 import { KUBERNETES_ID_LABEL } from '../kubernetes/workloads';
 
 /** How long the catalog's answer for one kubernetes-id is kept. */
@@ -26,17 +20,26 @@ export function watchWorkloadsEnabled(config: Config): boolean {
 }
 
 /**
- * Follows the workloads the Rollout card shows (Deployments and Argo Rollouts labelled
- * `backstage.io/kubernetes-id`, in each environment's cluster and namespaces) and calls
- * `changed(entityRef)` for every entity whose card shows a workload that changed, whoever
- * changed it (`kubectl`, a release workflow's `helm upgrade`, the rollout controller moving
- * it on). The entities are those the card reads the workload for: the catalog's entities with
+ * `shipshape.kubernetes.statusFromWatches` (default true): the rollout status is read from the
+ * watches' cache where they are synced (only where watchWorkloads is on).
+ */
+export function statusFromWatchesEnabled(config: Config): boolean {
+  return (
+    config.getOptionalBoolean('shipshape.kubernetes.statusFromWatches') ?? true
+  );
+}
+
+/**
+ * Hears of every change to what the Rollout card shows (the WorkloadCache's watches: labelled
+ * `backstage.io/kubernetes-id` Deployments, Argo Rollouts, ReplicaSets and Pods, in each
+ * environment's cluster and namespaces) and calls `changed(entityRef)` for every entity whose
+ * card shows an object that changed, whoever changed it (`kubectl`, a release workflow's
+ * `helm upgrade`, the rollout controller moving it on, a pod crash-looping). The entities are those the card reads the workload for: the catalog's entities with
  * that kubernetes-id whose placement in the environment (`resolvePlacement`) is the workload's
  * namespace. The label is only a claim: it picks the entities to tell, and the card then reads
  * through the permission-checked API; the signal itself carries nothing of the workload.
  */
 export class WorkloadSignals {
-  private readonly watches: ListWatch[];
   private readonly byId = new Map<
     string,
     { at: number; entities: Promise<Entity[]> }
@@ -50,46 +53,18 @@ export class WorkloadSignals {
       logger: LoggerService;
       changed: (entityRef: string) => void;
     },
-    targets: WatchTarget[],
-    timings: WatchTimings,
-  ) {
-    this.watches = targets.map(
-      t =>
-        new ListWatch(
-          t,
-          obj => void this.workloadChanged(t.client.cluster, obj),
-          deps.logger,
-          timings,
-        ),
-    );
-  }
+  ) {}
 
+  /** Signals the changes `cache` hears of (start and stop the cache itself). */
   static create(
     deps: WorkloadSignals['deps'],
-    timings: Partial<WatchTimings> = {},
+    cache: WorkloadCache,
   ): WorkloadSignals {
-    const { targets, skipped } = workloadWatchTargets(deps.clusters);
-    for (const s of skipped) {
-      deps.logger.info(`Workload changes of ${s} are not watched`);
-    }
-    return new WorkloadSignals(deps, targets, {
-      ...DEFAULT_WATCH_TIMINGS,
-      requestTimeoutMs: deps.clusters.requestTimeoutMs,
-      ...timings,
-    });
-  }
-
-  /** The watches (for tests: how often each listed and connected). */
-  get watchCount() {
-    return this.watches.map(w => ({ ...w.counts }));
-  }
-
-  start(): void {
-    this.watches.forEach(w => w.start());
-  }
-
-  async stop(): Promise<void> {
-    await Promise.all(this.watches.map(w => w.stop()));
+    const signals = new WorkloadSignals(deps);
+    cache.onChange(
+      (cluster, obj) => void signals.workloadChanged(cluster, obj),
+    );
+    return signals;
   }
 
   private async workloadChanged(cluster: string, obj: WatchedObject) {
