@@ -114,13 +114,37 @@ async function check(page, name, shot, fn) {
 
     await check(
       page,
-      "permission policy (Shipshape's module in place of allow-all): the guest may deploy payments-api, which it owns, and gets no Deploy button on orders-api",
+      "wizard: the ShipshapeCostCenter field (found by feature discovery) shows the portal's policy and refuses a cost center outside it",
+      'install-wizard-cost-center',
+      async () => {
+        // on from the taken name: a free one passes to the next step
+        await page
+          .getByRole('textbox', { name: 'Name' })
+          .fill(`install-free-${Date.now().toString(36)}`);
+        await page.getByRole('button', { name: 'Next' }).click();
+        const costCenter = page.getByRole('textbox', { name: 'Cost center' });
+        await costCenter.waitFor();
+        // the rule it read from the backend (shipshape.policy); a bare input has no such help
+        await page
+          .getByText(/The cost-center policy asks for a value matching/)
+          .first()
+          .waitFor();
+        await costCenter.fill('CC-12');
+        await page.getByRole('button', { name: 'Next' }).click();
+        await page
+          .locator('#root_costCenter__error')
+          .getByText(/^Cost center outside the policy: /)
+          .waitFor();
+      },
+    );
+
+    await check(
+      page,
+      "permission policy (Shipshape's module in place of allow-all): the guest may deploy payments-api, which it owns (the card's Deploy link), and gets no Deploy on orders-api",
       'install-permission-policy',
       async () => {
         await page.goto(`${portal}/catalog/default/component/payments-api`);
-        await page
-          .getByRole('button', { name: 'Deploy', exact: true })
-          .waitFor();
+        await page.getByRole('link', { name: 'Deploy', exact: true }).waitFor();
         await page.goto(`${portal}/catalog/default/component/orders-api`);
         await page
           .getByRole('region', { name: 'environment staging' })
@@ -128,7 +152,7 @@ async function check(page, name, shot, fn) {
         // the card asks the backend's permission before offering the button: give it time
         await page.waitForTimeout(3000);
         const refused = await page
-          .getByRole('button', { name: 'Deploy', exact: true })
+          .getByRole('link', { name: 'Deploy', exact: true })
           .count();
         if (refused) throw new Error('orders-api offers Deploy to the guest');
       },
