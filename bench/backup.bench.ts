@@ -85,12 +85,12 @@ it('measures backup and drill vs pg_dump and pg_restore', async () => {
     useNullAsDefault: true,
   });
   await connectDatabase({ getClient: async () => knex } as any);
-  const service = new BackupService(
+  const service = BackupService.create({
     config,
     knex,
-    mockServices.logger.mock(),
-    testEngine(knex),
-  );
+    logger: mockServices.logger.mock(),
+    engine: testEngine(knex),
+  });
 
   const env = { ...process.env, PGHOST: pg.host, PGPORT: String(pg.port) };
   const plainFile = path.join(dir, 'plain.dump');

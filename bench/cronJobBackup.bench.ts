@@ -78,12 +78,12 @@ it('measures the CronJob backup from Job completion to verified', async () => {
       },
     } as JsonObject),
   )!;
-  const service = new BackupService(
+  const service = BackupService.create({
     config,
     knex,
-    mockServices.logger.mock(),
-    testEngine(knex),
-  ).registerOperations();
+    logger: mockServices.logger.mock(),
+    engine: testEngine(knex),
+  }).registerOperations();
   const deps = {
     service,
     logger: mockServices.logger.mock(),

@@ -34,6 +34,7 @@ import { BackupTarget, readBackupConfig, targetOfEntity } from './config';
 import { countTables, pgClient } from './pg';
 import { testEngine } from '../operations/__testUtils__/engine';
 import { BackupService } from './service';
+import { testBackupService } from './__testUtils__/service';
 
 jest.setTimeout(240_000);
 
@@ -129,12 +130,7 @@ function serviceFor(
   const data = configData(localDir);
   adjust(data);
   const cfg = readBackupConfig(new ConfigReader(data))!;
-  return new BackupService(
-    cfg,
-    knex,
-    logger,
-    testEngine(knex),
-  ).registerOperations();
+  return testBackupService({ config: cfg, knex, logger });
 }
 
 /** A backup of the target (a name, or a target already looked up), run to its end. */

@@ -18,8 +18,7 @@ import {
 } from '@internal/shipshape-test-utils';
 import { readBackupConfig } from './config';
 import { copiesOf, newestVerifiedCopy } from './copies';
-import { testEngine } from '../operations/__testUtils__/engine';
-import { BackupService } from './service';
+import { testBackupService } from './__testUtils__/service';
 
 jest.setTimeout(240_000);
 
@@ -115,12 +114,7 @@ describe('backup copies (copyTo) against the stack S3', () => {
         retention: { keepLast: 1, keepDaily: 0, keepWeekly: 0, minAgeHours: 0 },
       }),
     ])!;
-    const service = new BackupService(
-      cfg,
-      knex,
-      mockServices.logger.mock(),
-      testEngine(knex),
-    ).registerOperations();
+    const service = testBackupService({ config: cfg, knex });
     const t = service.target('payments-db');
     const first = await (
       await service.startBackup({
@@ -180,12 +174,7 @@ describe('backup copies (copyTo) against the stack S3', () => {
       const name = `bad-copy-${Object.keys(over)[0]}`;
       const cfg = readConfig([target(name, s3(over))])!;
       const logger = mockServices.logger.mock();
-      const service = new BackupService(
-        cfg,
-        knex,
-        logger,
-        testEngine(knex),
-      ).registerOperations();
+      const service = testBackupService({ config: cfg, knex, logger });
       const backup = await (
         await service.startBackup({
           target: service.target(name),

@@ -42,8 +42,8 @@ import {
 import { shipshapePlugin } from '../plugin';
 import { readSchedule } from '../schedule';
 import { pgClient } from './pg';
-import { BackupService } from './service';
 import { isVerified } from './store';
+import { testBackupService } from './__testUtils__/service';
 
 jest.setTimeout(300_000);
 
@@ -110,12 +110,12 @@ function service(
     } as JsonObject),
   )!;
   const logger = mockServices.logger.mock();
-  const backups = new BackupService(
+  const backups = testBackupService({
     config,
     knex,
     logger,
-    testEngine(knex, { instanceId }),
-  ).registerOperations();
+    engine: testEngine(knex, { instanceId }),
+  });
   const entity = (name: string, target: string): Entity => ({
     apiVersion: 'backstage.io/v1alpha1',
     kind: 'Component',

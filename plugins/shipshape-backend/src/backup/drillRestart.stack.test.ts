@@ -21,6 +21,7 @@ import { OperationEngine } from '../operations/engine';
 import { testEngine } from '../operations/__testUtils__/engine';
 import { recordRun } from './__testUtils__/runs';
 import { BackupService, DRILL_KIND } from './service';
+import { testBackupService } from './__testUtils__/service';
 
 jest.setTimeout(60_000);
 
@@ -125,12 +126,13 @@ describe('a restarted backend and its interrupted restore drills (two instances,
       heartbeatMs: 200,
       staleAfterMs: opts.staleAfterMs ?? 60_000,
     });
-    const service = new BackupService(
-      readBackupConfig(new ConfigReader(configData(opts.drill ?? true)))!,
+    const service = testBackupService({
+      config: readBackupConfig(
+        new ConfigReader(configData(opts.drill ?? true)),
+      )!,
       knex,
-      mockServices.logger.mock(),
       engine,
-    ).registerOperations();
+    });
     await engine.start();
     return { engine, service };
   };

@@ -19,7 +19,7 @@ import {
   SCHEDULED_DRILL_REQUESTER,
   ScheduledDrill,
 } from './drillSchedule';
-import { BackupService } from './service';
+import { testBackupService } from './__testUtils__/service';
 
 jest.setTimeout(180_000);
 
@@ -72,12 +72,12 @@ function replica(knex: Knex, id: string) {
     }),
   )!;
   const logger = mockServices.logger.mock();
-  const service = new BackupService(
+  const service = testBackupService({
     config,
     knex,
     logger,
-    testEngine(knex, { instanceId: id }),
-  ).registerOperations();
+    engine: testEngine(knex, { instanceId: id }),
+  });
   const auth = mockServices.auth();
   const catalog = catalogServiceMock({ entities: [payments, stray] });
   // what DR readiness would grade from: the target's drills when the pass grades the entity

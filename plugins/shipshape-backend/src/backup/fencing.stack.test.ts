@@ -15,7 +15,7 @@ import path from 'path';
 import { connectDatabase } from '../database';
 import { testEngine } from '../operations/__testUtils__/engine';
 import { readBackupConfig } from './config';
-import { BackupService } from './service';
+import { testBackupService } from './__testUtils__/service';
 
 jest.setTimeout(60_000);
 
@@ -64,12 +64,7 @@ describe('a backup whose runner lost its claim', () => {
       }),
     )!;
     const engine = testEngine(knex, { heartbeatMs: 100 });
-    const service = new BackupService(
-      config,
-      knex,
-      mockServices.logger.mock(),
-      engine,
-    ).registerOperations();
+    const service = testBackupService({ config, knex, engine });
     await engine.start();
     const backUp = () =>
       service.startBackup({

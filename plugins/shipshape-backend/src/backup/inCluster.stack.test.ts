@@ -28,6 +28,7 @@ import { OperationEngine } from '../operations/engine';
 import { testEngine } from '../operations/__testUtils__/engine';
 import { BACKUP_ID_ANNOTATION } from './inCluster';
 import { BackupService } from './service';
+import { testBackupService } from './__testUtils__/service';
 
 jest.setTimeout(180_000);
 
@@ -401,19 +402,18 @@ describe('in-cluster runs across replica restarts (the operations engine, one Po
       heartbeatMs: 200,
       staleAfterMs,
     });
-    const service = new BackupService(
-      readBackupConfig(config())!,
+    const service = testBackupService({
+      config: readBackupConfig(config())!,
       knex,
-      mockServices.logger.mock(),
       engine,
-      KubernetesClusters.fromConfig(config()),
-      WorkloadOwnership.create({
+      clusters: KubernetesClusters.fromConfig(config()),
+      ownership: WorkloadOwnership.create({
         catalog: catalogServiceMock({
           entities: [entity(ok, `${ok}-db`), entity(stuck2, `${stuck2}-db`)],
         }),
         auth: mockServices.auth(),
       }),
-    ).registerOperations();
+    });
     await engine.start();
     return { engine, service };
   };

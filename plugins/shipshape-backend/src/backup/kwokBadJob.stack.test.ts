@@ -15,8 +15,7 @@ import {
   testConfig,
 } from '@internal/shipshape-test-utils';
 import { readBackupConfig } from './config';
-import { testEngine } from '../operations/__testUtils__/engine';
-import { BackupService } from './service';
+import { testBackupService } from './__testUtils__/service';
 
 jest.setTimeout(120_000);
 
@@ -184,17 +183,15 @@ it("a backup Job whose image tag contains 'bad' fails with BackoffLimitExceeded 
     },
     spec: { type: 'service', lifecycle: 'production', owner: 'team-a' },
   };
-  const service = new BackupService(
-    readBackupConfig(config)!,
+  const service = testBackupService({
+    config: readBackupConfig(config)!,
     knex,
-    mockServices.logger.mock(),
-    testEngine(knex),
-    KubernetesClusters.fromConfig(config),
-    WorkloadOwnership.create({
+    clusters: KubernetesClusters.fromConfig(config),
+    ownership: WorkloadOwnership.create({
       catalog: catalogServiceMock({ entities: [owner] }),
       auth: mockServices.auth(),
     }),
-  ).registerOperations();
+  });
   const { done } = await service.startInCluster({
     target: service.target('bad-db'),
     entityRef: `component:default/${RUN}`,

@@ -54,6 +54,21 @@ function backupOutcome(b: BackupRecord): OperationOutcome {
   };
 }
 
+/** What BackupService.create takes; plugin.ts passes all of it. */
+export interface BackupServiceDeps {
+  config: BackupConfig;
+  knex: Knex;
+  logger: LoggerService;
+  engine: OperationEngine;
+  /** The clusters of the environments; in-cluster backups refuse to run without them. */
+  clusters?: KubernetesClusters;
+  /** The ownership check of deploys; in-cluster backups refuse to run without it. */
+  ownership?: WorkloadOwnership;
+  /** With `auth` (the plugin's own credentials): who else claims a target is read from it. */
+  catalog?: CatalogService;
+  auth?: AuthService;
+}
+
 /**
  * Backups (pg_dump, runs/pgDump.ts), in-cluster backups (a Job from the service's backup
  * CronJob, runs/inClusterJob.ts) and restore drills (runs/restoreDrill.ts), over one shared
@@ -66,25 +81,29 @@ function backupOutcome(b: BackupRecord): OperationOutcome {
  * backup inventory and the drill results, as records with the operation's id.
  */
 export class BackupService {
+  readonly config: BackupConfig;
   readonly store: BackupStore;
+  /** Who else claims a target or workload is read from it (requestBackup, requestDrill). */
+  private readonly claims?: { catalog: CatalogService; auth: AuthService };
   private readonly run: RunContext;
   private readonly pgDump: PgDumpBackups;
   private readonly inCluster: InClusterJobBackups;
   private readonly cronJob: CronJobBackups;
   private readonly drills: RestoreDrills;
 
-  constructor(
-    readonly config: BackupConfig,
-    db: Knex,
-    logger: LoggerService,
-    engine: OperationEngine,
-    clusters?: KubernetesClusters,
-    /** The ownership check of deploys; in-cluster backups refuse to run without it. */
-    ownership?: WorkloadOwnership,
-    /** Who else claims a target or workload is read from it (requestBackup, requestDrill). */
-    private readonly claims?: { catalog: CatalogService; auth: AuthService },
-  ) {
-    this.run = new RunContext(config, db, logger, engine, clusters, ownership);
+  private constructor(deps: BackupServiceDeps) {
+    this.config = deps.config;
+    if (deps.catalog && deps.auth) {
+      this.claims = { catalog: deps.catalog, auth: deps.auth };
+    }
+    this.run = new RunContext(
+      deps.config,
+      deps.knex,
+      deps.logger,
+      deps.engine,
+      deps.clusters,
+      deps.ownership,
+    );
     this.store = this.run.store;
     this.pgDump = new PgDumpBackups(this.run);
     this.inCluster = new InClusterJobBackups(this.run);
@@ -92,28 +111,12 @@ export class BackupService {
     this.drills = new RestoreDrills(this.run);
   }
 
-  /** The service plugin.ts builds once; it registers the engine's handlers explicitly after. */
-  static create(deps: {
-    config: BackupConfig;
-    knex: Knex;
-    logger: LoggerService;
-    engine: OperationEngine;
-    clusters: KubernetesClusters;
-    /** The ownership check of deploys; in-cluster backups refuse to run without it. */
-    ownership: WorkloadOwnership;
-    catalog: CatalogService;
-    /** The plugin's own credentials: who else claims a target is read with them. */
-    auth: AuthService;
-  }): BackupService {
-    return new BackupService(
-      deps.config,
-      deps.knex,
-      deps.logger,
-      deps.engine,
-      deps.clusters,
-      deps.ownership,
-      { catalog: deps.catalog, auth: deps.auth },
-    );
+  /**
+   * The service plugin.ts builds once; it registers the engine's handlers explicitly after
+   * (registerOperations). Tests build it here too (backup/__testUtils__/service.ts).
+   */
+  static create(deps: BackupServiceDeps): BackupService {
+    return new BackupService(deps);
   }
 
   /**

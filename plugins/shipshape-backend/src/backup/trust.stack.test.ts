@@ -29,6 +29,7 @@ import { readBackupConfig } from './config';
 import { countTables, pgClient } from './pg';
 import { BackupService } from './service';
 import { isVerified } from './store';
+import { testBackupService } from './__testUtils__/service';
 
 // The trust boundary of backups: an entity's backup-target annotation is a claim, the
 // target's allowedEntities (app-config) decides; the drill role is CREATEDB only; readers
@@ -113,12 +114,10 @@ function configData(over: { drillUser?: string; retention?: object } = {}) {
 }
 
 const serviceOf = (knex: Knex, data = configData()) =>
-  new BackupService(
-    readBackupConfig(new ConfigReader(data))!,
+  testBackupService({
+    config: readBackupConfig(new ConfigReader(data))!,
     knex,
-    mockServices.logger.mock(),
-    testEngine(knex),
-  ).registerOperations();
+  });
 
 const databases = TestDatabases.create({ ids: ['SQLITE_3'] });
 async function migrated(): Promise<Knex> {

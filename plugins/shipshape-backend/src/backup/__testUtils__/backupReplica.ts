@@ -37,12 +37,12 @@ async function main() {
     heartbeatMs: 200,
     staleAfterMs: 1_500,
   });
-  const service = new BackupService(
+  const service = BackupService.create({
     config,
     knex,
     logger,
     engine,
-  ).registerOperations();
+  }).registerOperations();
   await engine.start();
   emit('started');
   process.on('SIGTERM', async () => {
