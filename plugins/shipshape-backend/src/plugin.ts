@@ -145,6 +145,9 @@ export const shipshapePlugin = createBackendPlugin({
         const localReposDirectory = config.getOptionalString(
           LOCAL_PUBLISH_DIRECTORY_KEY,
         );
+        const notificationsEnabled =
+          config.getOptionalBoolean('shipshape.notifications.enabled') !==
+          false;
         // A missing password or S3 key is a configuration error: said at start, not per request.
         unsetEnvironment(backupConfig).forEach(line => logger.error(line));
         // ... and so is an environment on a cluster that is not configured.
@@ -176,14 +179,16 @@ export const shipshapePlugin = createBackendPlugin({
           auth,
         }).registerOperations(); // the backup and restore-drill handlers
         // Owners hear of failed operations (and of the recovery): docs/operations.md.
-        const notifier = OperationNotifier.fromConfig(config, {
-          notifications,
-          catalog,
-          auth,
-          logger,
-          store,
-          backup: backupConfig,
-        });
+        const notifier = notificationsEnabled
+          ? OperationNotifier.create({
+              notifications,
+              catalog,
+              auth,
+              logger,
+              store,
+              redact: locationRedactor(backupConfig),
+            })
+          : undefined;
         if (notifier) engine.onFinished(op => notifier.operationFinished(op));
         lifecycle.addStartupHook(() => engine.start());
         lifecycle.addShutdownHook(() => engine.stop());

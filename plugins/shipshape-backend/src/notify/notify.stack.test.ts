@@ -228,3 +228,38 @@ describe('notifications of failed operations (real notifications backend)', () =
     expect(JSON.stringify(failed)).not.toContain(key);
   });
 });
+
+describe('with shipshape.notifications.enabled: false', () => {
+  it('tells no one of a failed backup', async () => {
+    const backend = await startNotifyBackend({
+      entities,
+      config: {
+        shipshape: {
+          notifications: { enabled: false },
+          backup: {
+            binDir: stack.postgres.binDir,
+            storage: { type: 'local', directory: dir },
+            targets: [
+              {
+                name: 'payments-db',
+                connection: stackPaymentsConnection(PW_ENV),
+                allowedEntities: ['component:default/payments-api'],
+              },
+            ],
+          },
+        },
+      },
+    });
+    process.env[PW_ENV] = 'wrong-Secret-1a2b3c';
+    const op = await backend.operation(
+      '/entities/component/default/payments-api/backups',
+      { reason: 'notifications off' },
+    );
+    expect(op.status).toBe('failed');
+    // enabled, the notice is in the inbox within a second or two (the tests above)
+    const list = await backend.inbox(() => false, 5);
+    expect(list.filter(n => n.payload.topic === 'shipshape-backup')).toEqual(
+      [],
+    );
+  });
+});

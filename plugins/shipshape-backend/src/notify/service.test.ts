@@ -6,6 +6,7 @@ import { databases, migrated } from '../operations/__testUtils__/databases';
 import { testEngine } from '../operations/__testUtils__/engine';
 import { OperationOutcome } from '../operations/engine';
 import { readBackupConfig } from '../backup/config';
+import { locationRedactor } from '../backup/redact';
 import { OperationNotifier } from './service';
 
 jest.setTimeout(60_000);
@@ -47,14 +48,14 @@ describe('OperationNotifier', () => {
       const engine = testEngine(await migrated(databaseId));
       const sent: NotificationSendOptions[] = [];
       const logger = mockServices.logger.mock();
-      const notifier = OperationNotifier.fromConfig(config, {
+      const notifier = OperationNotifier.create({
         notifications: { send: async n => void sent.push(n) },
         catalog: catalogServiceMock({ entities }),
         auth: mockServices.auth(),
         logger,
         store: engine.store,
-        backup: readBackupConfig(config)!,
-      })!;
+        redact: locationRedactor(readBackupConfig(config)!),
+      });
       engine.onFinished(op => notifier.operationFinished(op));
       const outcomes: OperationOutcome[] = [];
       const handler = {
@@ -169,13 +170,4 @@ describe('OperationNotifier', () => {
       );
     },
   );
-
-  it('is off with shipshape.notifications.enabled: false', () => {
-    expect(
-      OperationNotifier.fromConfig(
-        new ConfigReader({ shipshape: { notifications: { enabled: false } } }),
-        {} as any,
-      ),
-    ).toBeUndefined();
-  });
 });

@@ -1,14 +1,11 @@
 import { AuthService, LoggerService } from '@backstage/backend-plugin-api';
 import { parseEntityRef } from '@backstage/catalog-model';
-import { Config } from '@backstage/config';
 import { CatalogService } from '@backstage/plugin-catalog-node';
 import {
   NotificationSendOptions,
   NotificationService,
 } from '@backstage/plugin-notifications-node';
 import { ownerRefOf } from '@shipshape/plugin-shipshape-common';
-import { BackupConfig } from '../backup/config';
-import { locationRedactor } from '../backup/redact';
 import { Operation, OperationStore } from '../operations/store';
 
 /** The operation kinds whose failures reach the owner, by the name a title gives them. */
@@ -72,23 +69,10 @@ export class OperationNotifier {
     },
   ) {}
 
-  /** `shipshape.notifications.enabled` (default true); undefined when switched off. */
-  static fromConfig(
-    config: Config,
-    deps: Omit<OperationNotifier['deps'], 'redact'> & {
-      /** The plugin's backup config (plugin.ts reads it once). */
-      backup: BackupConfig;
-    },
-  ): OperationNotifier | undefined {
-    if (
-      config.getOptionalBoolean('shipshape.notifications.enabled') === false
-    ) {
-      return undefined;
-    }
-    const { backup, ...rest } = deps;
-    return new OperationNotifier({ ...rest, redact: locationRedactor(backup) });
-  }
-
+  /**
+   * plugin.ts builds one unless `shipshape.notifications.enabled` is false (it reads the config);
+   * `redact` is the backup config's locationRedactor.
+   */
   static create(deps: OperationNotifier['deps']): OperationNotifier {
     return new OperationNotifier(deps);
   }
