@@ -38,15 +38,17 @@ const WATCHED = (url: string) =>
 describe('rollout status from the workload watches', () => {
   const k = readStackKubernetes();
   let proxy: Awaited<ReturnType<typeof apiProxy>>;
+  /** A cluster without the Argo Rollouts API (every argoproj.io path answers 404). */
+  let noArgo: Awaited<ReturnType<typeof apiProxy>>;
   const backends: Array<{ server: any; stop(): Promise<void> }> = [];
 
-  function config(watchWorkloads: boolean) {
+  function config(watchWorkloads: boolean, url = proxy.url) {
     const data = testConfig(
       [{ name: 'staging', namespace: NS, cluster: 'proxied' }],
       [
         {
           name: 'proxied',
-          url: proxy.url,
+          url,
           authProvider: 'serviceAccount',
           // plain HTTP to the test's proxy (the client refuses it otherwise)
           skipTLSVerify: true,
@@ -62,11 +64,11 @@ describe('rollout status from the workload watches', () => {
     return data;
   }
 
-  async function start(watchWorkloads: boolean) {
+  async function start(watchWorkloads: boolean, url?: string) {
     const backend = await startTestBackend({
       features: [
         shipshapePlugin,
-        mockServices.rootConfig.factory({ data: config(watchWorkloads) }),
+        mockServices.rootConfig.factory({ data: config(watchWorkloads, url) }),
         mockServices.rootLogger.factory({ level: 'warn' }),
         catalogServiceMock.factory({
           entities: [
@@ -178,6 +180,7 @@ describe('rollout status from the workload watches', () => {
   afterAll(async () => {
     await Promise.all(backends.map(b => b.stop()));
     await proxy?.close();
+    await noArgo?.close();
     kubectl(['delete', 'namespace', NS, '--wait=false']);
   });
 
@@ -266,5 +269,27 @@ describe('rollout status from the workload watches', () => {
       60_000,
     );
     await agree();
+  });
+
+  it('a cluster without the Argo Rollouts API is served from the cache too', async () => {
+    noArgo = await apiProxy(k, /^\/apis\/argoproj\.io\//);
+    const server = await start(true, noArgo.url);
+    const read = async () => {
+      const res = await request(server)
+        .get(`/api/shipshape/entities/component/default/${ID}/rollout`)
+        .set('Authorization', mockCredentials.user.header(OWNER));
+      expect(res.status).toBe(200);
+      return res.body.environments[0];
+    };
+    // the Rollouts' list answers 404: an empty list, synced; the other three kinds list and watch
+    for (let i = 0; noArgo.watches() < 3; i++) {
+      if (i > 150) throw new Error('the watches never started');
+      await new Promise(r => setTimeout(r, 100));
+    }
+    const before = noArgo.lists(LIVE);
+    const env = await read();
+    expect(noArgo.lists(LIVE)).toBe(before);
+    expect(env.status).toBe('ok');
+    expect(env.workloads).toEqual(await agree());
   });
 });

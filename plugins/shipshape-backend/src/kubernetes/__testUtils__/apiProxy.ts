@@ -8,9 +8,13 @@ import { AddressInfo } from 'net';
  * forwards and can hold watches: `stallWatches()` answers new watch requests with headers and
  * nothing else (a watch the server keeps open with no news), `expireWatches()` ends those held
  * with the `410 Expired` ERROR event an API server sends when the watch's resourceVersion is
- * too old, and forwards watches again.
+ * too old, and forwards watches again. Paths matching `absent` answer 404, as an API server
+ * without that API (e.g. Argo Rollouts' CRD not installed) does.
  */
-export async function apiProxy(target: { url: string; caFile: string }) {
+export async function apiProxy(
+  target: { url: string; caFile: string },
+  absent?: RegExp,
+) {
   const upstream = new URL(target.url);
   const ca = fs.readFileSync(target.caFile);
   const requests: Array<{ url: string; watch: boolean }> = [];
@@ -22,6 +26,20 @@ export async function apiProxy(target: { url: string; caFile: string }) {
     const url = new URL(req.url!, 'http://proxy');
     const watch = url.searchParams.get('watch') === 'true';
     requests.push({ url: req.url!, watch });
+    if (absent?.test(url.pathname)) {
+      res.writeHead(404, { 'Content-Type': 'application/json' });
+      res.end(
+        JSON.stringify({
+          kind: 'Status',
+          apiVersion: 'v1',
+          status: 'Failure',
+          message: 'the server could not find the requested resource',
+          reason: 'NotFound',
+          code: 404,
+        }),
+      );
+      return;
+    }
     if (watch && stall) {
       res.writeHead(200, { 'Content-Type': 'application/json' });
       res.flushHeaders();
