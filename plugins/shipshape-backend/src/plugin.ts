@@ -32,10 +32,11 @@ import { BACKUP_KIND, BackupService, DRILL_KIND } from './backup/service';
 import { connectDatabase } from './database';
 import { KubernetesClusters } from './kubernetes/clusters';
 import { WorkloadOwnership } from './kubernetes/placement';
+import { createLocalReposRouter } from './localRepos/router';
 import {
-  createLocalReposRouter,
   LOCAL_PUBLISH_DIRECTORY_KEY,
-} from './localRepos/router';
+  LocalReposService,
+} from './localRepos/service';
 import { GradeNotifier } from './notify/grades';
 import { OperationNotifier } from './notify/service';
 import { locationRedactor, redactOperation } from './backup/redact';
@@ -334,7 +335,9 @@ export const shipshapePlugin = createBackendPlugin({
               }),
             }),
             createLocalReposRouter({
-              directory: localReposDirectory,
+              service: localReposDirectory
+                ? LocalReposService.create({ directory: localReposDirectory })
+                : undefined,
               logger,
               httpRouter: deps.httpRouter,
             }),
