@@ -7,7 +7,10 @@ import { catalogServiceMock } from '@backstage/plugin-catalog-node/testUtils';
 import * as k8s from '@kubernetes/client-node';
 import request from 'supertest';
 import { shipshapePlugin } from '../plugin';
-import { readLocalStack } from '@internal/shipshape-test-utils';
+import {
+  readLocalStack,
+  stackKubernetesConfig,
+} from '@internal/shipshape-test-utils';
 
 jest.setTimeout(120_000);
 
@@ -43,22 +46,7 @@ const entity = (name: string, annotations: Record<string, string> = {}) => ({
 });
 
 const config = {
-  kubernetes: {
-    clusterLocatorMethods: [
-      {
-        type: 'config',
-        clusters: [
-          {
-            name: 'local',
-            url: stack.kubernetes.url,
-            caFile: stack.kubernetes.caFile,
-            authProvider: 'serviceAccount',
-            serviceAccountTokenFile: stack.kubernetes.readerTokenFile,
-          },
-        ],
-      },
-    ],
-  },
+  kubernetes: stackKubernetesConfig(),
   shipshape: {
     environments: [
       { name: 'per-service', cluster: 'local', namespacePerService: true },
