@@ -118,14 +118,20 @@ describe('every Shipshape view on a portal without shipshape.* configuration', (
   it.todo(
     'DR readiness card: "Not configured: shipshape.backup.targets" with its docs link (not yet: the card shows the checks only)',
   );
+  it.todo(
+    'Ownership page: "Not configured: shipshape.environments" with its docs link (not yet: it says "Cost: no cluster configured")',
+  );
+  it.todo(
+    'DR overview page: "Not configured: shipshape.backup.targets" with its docs link (not yet: its rows are graded "none")',
+  );
 
   it.each<[string, ReactElement, RegExp]>([
-    ['Ownership page', <OwnershipPage />, /orders-team/],
+    ['Ownership page', <OwnershipPage />, /Cost: no cluster configured/],
     ['DR overview page', <DrOverviewPage />, /orders-api/],
     ['Activity tab', <ActivityContent />, /No operations|no operations/i],
     ['Contract card', <ContractCard />, /orders-db/],
   ])(
-    '%s: renders what it has (nothing of it needs shipshape.*), never a status code',
+    '%s: renders what it has, never a status code',
     async (_name, element, shows) => {
       await renderWithBackend(element, entity, backend);
       expect((await screen.findAllByText(shows))[0]).toBeInTheDocument();
