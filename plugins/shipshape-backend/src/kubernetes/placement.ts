@@ -25,6 +25,11 @@ import { ClusterClient, EnvironmentConfig, EnvironmentSettings } from './types';
 /** A Kubernetes label value (the kubernetes-id is one, on every workload of the entity). */
 const LABEL_VALUE = /^[A-Za-z0-9]([-_.A-Za-z0-9]{0,61}[A-Za-z0-9])?$/;
 
+/** Whether `value` is a Kubernetes label value (so it can go into a label selector as is). */
+export function isLabelValue(value: string): boolean {
+  return LABEL_VALUE.test(value);
+}
+
 /** What the catalog says about where an entity's workloads are (a claim, not a proof). */
 export interface WorkloadRef {
   /** `backstage.io/kubernetes-id`: the label on its objects, and its Helm release's name. */
@@ -44,7 +49,7 @@ export function workloadRefOf(entity: Entity): WorkloadRef {
       } annotation, so Shipshape cannot find its workloads`,
     );
   }
-  if (!LABEL_VALUE.test(kubernetesId)) {
+  if (!isLabelValue(kubernetesId)) {
     const annotation = ECOSYSTEM_ANNOTATIONS.kubernetesId;
     const shown = kubernetesId.slice(0, 100);
     throw new InputError(

@@ -10,6 +10,7 @@ import {
 import { KubernetesClusters, listPages } from '../kubernetes/clusters';
 import { ClusterClient } from '../kubernetes/types';
 import { withDeadline } from '../http/deadline';
+import { isLabelValue } from '../kubernetes/placement';
 
 /** OpenCost's default on-demand prices, USD. */
 export const DEFAULT_CPU_CORE_HOUR_USD = 0.031611;
@@ -170,6 +171,7 @@ function labelsOf(meta: k8s.V1ObjectMeta | undefined) {
  */
 export class ClusterCostReader {
   private cached?: { expires: number; value: Promise<ClusterSnapshot> };
+  private readonly reading = new Map<string, Promise<ClusterSnapshot>>();
 
   private constructor(
     private readonly placements: KubernetesClusters,
@@ -252,18 +254,44 @@ export class ClusterCostReader {
     })?.name;
   }
 
-  /** Everything labelled with a kubernetes-id in every configured cluster. */
+  /**
+   * Everything labelled with a kubernetes-id in every configured cluster, kept `ttlMs` (the
+   * catalog-wide summary's totals).
+   */
   snapshot(): Promise<ClusterSnapshot> {
     const now = Date.now();
     if (this.cached && this.cached.expires > now) return this.cached.value;
-    const value = this.read();
+    const value = this.read(ECOSYSTEM_ANNOTATIONS.kubernetesId);
     this.cached = { expires: now + this.ttlMs, value };
     value.catch(() => (this.cached = undefined));
     return value;
   }
 
-  private async read(): Promise<ClusterSnapshot> {
-    const labelSelector = ECOSYSTEM_ANNOTATIONS.kubernetesId;
+  /**
+   * What one service (`backstage.io/kubernetes-id=<kubernetesId>`) has in every configured
+   * cluster, read now: the entity's card re-reads on the workload signals the Rollout card
+   * uses, so this is never kept beyond the read (concurrent callers share the one under way).
+   * An id that is not a label value labels nothing.
+   */
+  snapshotOf(kubernetesId: string): Promise<ClusterSnapshot> {
+    if (!isLabelValue(kubernetesId)) {
+      return Promise.resolve({
+        pods: [],
+        objects: [],
+        errors: [...this.skipped],
+      });
+    }
+    const running = this.reading.get(kubernetesId);
+    if (running) return running;
+    const value = this.read(
+      `${ECOSYSTEM_ANNOTATIONS.kubernetesId}=${kubernetesId}`,
+    ).finally(() => this.reading.delete(kubernetesId));
+    this.reading.set(kubernetesId, value);
+    return value;
+  }
+
+  private async read(labelSelector: string): Promise<ClusterSnapshot> {
+    const idLabel = ECOSYSTEM_ANNOTATIONS.kubernetesId;
     const snapshot: ClusterSnapshot = {
       pods: [],
       objects: [],
@@ -300,7 +328,7 @@ export class ClusterCostReader {
                 namespace: item.metadata?.namespace ?? 'default',
                 kind,
                 name: item.metadata?.name ?? '',
-                kubernetesId: labels[labelSelector],
+                kubernetesId: labels[idLabel],
                 labels,
               });
             }
@@ -315,7 +343,7 @@ export class ClusterCostReader {
                   if (phase === 'Succeeded' || phase === 'Failed') continue;
                   const labels = labelsOf(pod.metadata);
                   const namespace = pod.metadata?.namespace ?? 'default';
-                  const kubernetesId = labels[labelSelector];
+                  const kubernetesId = labels[idLabel];
                   const environment =
                     this.environmentOf(
                       cluster.cluster,

@@ -32,9 +32,12 @@ import request from 'supertest';
 import {
   eventually,
   exampleCatalogConfig,
+  kubectl,
   readLocalStack,
   stackKubernetesConfig,
+  testDeployment,
 } from '@internal/shipshape-test-utils';
+import { catalogServiceMock } from '@backstage/plugin-catalog-node/testUtils';
 import { shipshapePlugin } from '../plugin';
 import { responseMismatches } from '../schema/__testUtils__/conforms';
 import { ClusterCostReader, parseCpu, parseMemoryGib } from './cost';
@@ -464,5 +467,88 @@ describe('the ownership summary reads the catalog and the clusters in pages', ()
     } finally {
       await backend.stop();
     }
+  });
+});
+
+describe('the entity view reads the service’s pods when asked, not the summary’s kept snapshot', () => {
+  const ID = `own-fresh-${process.pid}`;
+  afterAll(() => {
+    kubectl(['delete', 'namespace', ID, '--ignore-not-found', '--wait=false']);
+  });
+
+  it('pods created after a summary show on the entity view at once (the card re-reads on the workload signal)', async () => {
+    const kubernetes = stackKubernetesConfig();
+    const config = new ConfigReader({ kubernetes });
+    const clusters = KubernetesClusters.fromConfig(config);
+    const cost = ClusterCostReader.fromConfig(
+      config,
+      mockServices.logger.mock(),
+      { clusters },
+    );
+    const entity = {
+      apiVersion: 'backstage.io/v1alpha1',
+      kind: 'Component',
+      metadata: {
+        name: ID,
+        namespace: 'default',
+        annotations: { 'backstage.io/kubernetes-id': ID },
+      },
+      spec: { type: 'service', lifecycle: 'production', owner: 'team-a' },
+    };
+    const ownership = OwnershipService.create({
+      catalog: catalogServiceMock({ entities: [entity] }),
+      auth: mockServices.auth(),
+      policy: parseShipshapePolicy(undefined),
+      cost,
+    });
+    const guest = mockCredentials.user('user:default/guest');
+    const view = () =>
+      ownership.entityOwnership(
+        { kind: 'component', namespace: 'default', name: ID },
+        guest,
+      );
+    kubectl(['delete', 'namespace', ID, '--ignore-not-found', '--wait']);
+    // the summary keeps the clusters' snapshot (30 s): taken now, before the service runs
+    await ownership.summary(guest, { limit: 100, offset: 0 });
+    expect((await view()).cost).toMatchObject({
+      status: 'ok',
+      environments: [],
+    });
+
+    // released: a Deployment of 2 pods, made with kubectl as a workflow's helm would
+    kubectl(['create', 'namespace', ID]);
+    const released = Date.now();
+    kubectl(
+      ['apply', '-f', '-'],
+      testDeployment({
+        name: ID,
+        namespace: ID,
+        kubernetesId: ID,
+        image: 'registry.example.test/fresh:1.0.0',
+      }),
+    );
+    let seenMs = 0;
+    await eventually(async () => {
+      const { cost: shown } = await view();
+      expect(shown).toMatchObject({
+        status: 'ok',
+        environments: [{ cluster: 'local', namespace: ID, pods: 2 }],
+      });
+      seenMs = Date.now() - released;
+    }, 20_000);
+    // the summary's snapshot, taken before, still has none of them until it expires
+    const snapshot = await cost.snapshot();
+    expect(snapshot.pods.filter(p => p.kubernetesId === ID)).toEqual([]);
+    // eslint-disable-next-line no-console
+    console.log(
+      `entity view shows the 2 new pods ${seenMs} ms after kubectl apply (summary snapshot kept 30 s)`,
+    );
+    expect(seenMs).toBeLessThan(10_000);
+
+    // an id that is not a label value selects nothing (never a selector of its own)
+    expect(await cost.snapshotOf('a,b!=c')).toMatchObject({
+      pods: [],
+      objects: [],
+    });
   });
 });

@@ -199,7 +199,8 @@ export class OwnershipService {
       costView = { status: 'not-deployed', message };
       labels = { status: 'not-deployed', objects: [] };
     } else {
-      const snapshot = await cost.snapshot();
+      // read now, not the summary's kept snapshot: the card re-reads on workload signals
+      const snapshot = await cost.snapshotOf(id);
       if (
         snapshot.errors.length &&
         !snapshot.pods.length &&

@@ -1,6 +1,9 @@
 import { Progress } from '@backstage/core-components';
 import { useApi } from '@backstage/core-plugin-api';
-import { getCompoundEntityRef } from '@backstage/catalog-model';
+import {
+  getCompoundEntityRef,
+  stringifyEntityRef,
+} from '@backstage/catalog-model';
 import { EntityInfoCard, useEntity } from '@backstage/plugin-catalog-react';
 import {
   OwnershipContact,
@@ -8,13 +11,14 @@ import {
 } from '@shipshape/plugin-shipshape-common';
 import { Badge, Flex, Link, Text } from '@backstage/ui';
 import { ReactNode } from 'react';
-import useAsync from 'react-use/esm/useAsync';
+import useAsyncRetry from 'react-use/esm/useAsyncRetry';
 import { shipshapeApiRef } from '../../api';
 import { DangerText } from '../DangerText';
 import { ConfigHint, ShipshapeErrorPanel } from '../ShipshapeErrorPanel';
 import { StaticTable, Td, Th } from '../StaticTable';
 import { ClusterErrors } from './ClusterErrors';
 import { formatUsd } from './format';
+import { useEntitySignal } from '../useEntitySignal';
 
 /** Long messages (they name the entity, the field and the fix) wrap inside the card. */
 const WRAP = { whiteSpace: 'normal', overflowWrap: 'anywhere' } as const;
@@ -242,14 +246,25 @@ export function OwnershipCard() {
   const { entity } = useEntity();
   const api = useApi(shipshapeApiRef);
   const ref = getCompoundEntityRef(entity);
-  const { value, loading, error } = useAsync(
+  const { value, loading, error, retry } = useAsyncRetry(
     () => api.getEntityOwnership(ref),
     [api, ref.kind, ref.namespace, ref.name],
   );
+  // Re-read on the signals the Rollout card re-reads on: a workload of the entity changed in its
+  // cluster (a release, a deploy, pods coming up), or an operation of it ended.
+  useEntitySignal(stringifyEntityRef(entity), s => {
+    if (s.kind === 'rollout') retry();
+    if (
+      s.kind === 'operation' &&
+      !['queued', 'running'].includes(s.status ?? '')
+    ) {
+      retry();
+    }
+  });
   return (
     <EntityInfoCard title="Ownership & Cost">
       {/* MUI progress bar (core-components): Backstage UI 0.18 has no progress indicator yet */}
-      {loading && <Progress />}
+      {loading && !value && <Progress />}
       {error && <ShipshapeErrorPanel error={error} />}
       {value && <OwnershipDetails view={value} />}
     </EntityInfoCard>
