@@ -68,7 +68,7 @@ test('the fast-burning orders-api shows its firing alert and a near-empty budget
     await card.scrollIntoViewIfNeeded();
     await screenshot(page, 'slo-orders-api');
     await page
-      .locator('.MuiCard-root', {
+      .locator('.bui-Card', {
         has: page.getByText('SLOs and error budgets'),
       })
       .last()
@@ -96,7 +96,7 @@ test('payments-api shows the three SLOs of its OpenSLO file', async ({
   await page.getByTestId('slo-availability').scrollIntoViewIfNeeded();
   await screenshot(page, 'slo-payments-api');
   await page
-    .locator('.MuiCard-root', { has: page.getByText('SLOs and error budgets') })
+    .locator('.bui-Card', { has: page.getByText('SLOs and error budgets') })
     .last()
     .screenshot({ path: path.join(SCREENSHOTS, 'slo-card-payments-api.png') });
 });

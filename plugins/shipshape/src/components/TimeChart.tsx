@@ -1,6 +1,4 @@
-import Box from '@material-ui/core/Box';
-import Typography from '@material-ui/core/Typography';
-import { useTheme } from '@material-ui/core/styles';
+import { Text } from '@backstage/ui';
 import { ShipshapeOpenApi } from '@shipshape/plugin-shipshape-common';
 import {
   CartesianGrid,
@@ -25,6 +23,23 @@ export const day = (t: number) =>
     timeZone: 'UTC',
   });
 
+/** Steps of a time axis: 1, 3, 6, 12 h, 1, 2, 4, 7 days. */
+const TIME_STEPS = [1, 3, 6, 12, 24, 48, 96, 168].map(h => h * 3600);
+
+/**
+ * Evenly spaced ticks of a time axis from `from` to `to` (Unix seconds): whole multiples of the
+ * smallest round step that gives at most `max` ticks, so a day step falls on midnight UTC (the
+ * chart library's own ticks follow the points and fell 1, 2 or 3 days apart).
+ */
+export function timeTicks(from: number, to: number, max = 8): number[] {
+  const step =
+    TIME_STEPS.find(s => (to - from) / s < max) ??
+    TIME_STEPS[TIME_STEPS.length - 1];
+  const ticks: number[] = [];
+  for (let t = Math.ceil(from / step) * step; t <= to; t += step) ticks.push(t);
+  return ticks;
+}
+
 /** The newest point with data, if any. */
 export function latest(points: TimePoint[]): TimePoint | undefined {
   for (let i = points.length - 1; i >= 0; i--) {
@@ -43,11 +58,19 @@ export function isolated(points: TimePoint[], i: number): boolean {
   );
 }
 
+const GRID = 'var(--bui-border-1)';
+const AXIS = 'var(--bui-border-2)';
+const TEXT = 'var(--bui-fg-primary)';
+const LINE = 'var(--bui-accent-bg)';
+const REFERENCE = 'var(--bui-negative-fg-subdued)';
+
 /**
  * One line over time with a dashed reference line, in a figure whose caption says in words what
  * the line shows (the chart is not the only way to read it). A null value is a gap in the line.
  * Drawn with recharts: import it only from a lazily loaded module (a tab), so the library loads
- * with that tab and not with the overview's cards.
+ * with that tab and not with the overview's cards. Colours are Backstage UI's tokens (both themes):
+ * the line in the accent colour, the reference line in the negative text colour, axis labels in
+ * the primary text colour (the secondary grey is under 4.5:1 on the dark card).
  */
 export function TimeChart(props: {
   label: string;
@@ -64,20 +87,23 @@ export function TimeChart(props: {
   domain?: [number | 'auto', number | 'auto'];
   /** The y axis' ticks, when recharts' own would fall between round values (durations). */
   ticks?: number[];
+  /** The time axis' ticks (`timeTicks`); recharts' own follow the points, unevenly. */
+  timeTicks?: number[];
 }) {
-  const theme = useTheme();
   return (
-    <Box component="figure" m={0}>
-      <Typography component="figcaption" variant="subtitle2">
-        {props.label}
-      </Typography>
-      <Typography variant="body2" color="textSecondary">
+    <figure style={{ margin: 0 }}>
+      <figcaption>
+        <Text variant="body-medium" weight="bold">
+          {props.label}
+        </Text>
+      </figcaption>
+      <Text as="p" variant="body-small">
         {props.summary}
-      </Typography>
-      <Box
+      </Text>
+      <div
         role="img"
         aria-label={`${props.label}: ${props.summary}`}
-        height={180}
+        style={{ height: 180 }}
       >
         <ResponsiveContainer width="100%" height="100%">
           <LineChart
@@ -85,20 +111,23 @@ export function TimeChart(props: {
             margin={{ top: 8, right: 16, bottom: 0, left: 0 }}
             accessibilityLayer={false}
           >
-            <CartesianGrid stroke={theme.palette.divider} />
+            <CartesianGrid stroke={GRID} />
             <XAxis
               dataKey="t"
               type="number"
               domain={['dataMin', 'dataMax']}
+              ticks={props.timeTicks}
               tickFormatter={props.tick}
-              stroke={theme.palette.text.secondary}
+              stroke={AXIS}
+              tick={{ fill: TEXT }}
               fontSize={12}
             />
             <YAxis
               tickFormatter={props.format}
               domain={props.domain ?? ['auto', 'auto']}
               ticks={props.ticks}
-              stroke={theme.palette.text.secondary}
+              stroke={AXIS}
+              tick={{ fill: TEXT }}
               fontSize={12}
               width={56}
             />
@@ -106,19 +135,20 @@ export function TimeChart(props: {
               labelFormatter={t => absoluteTime(Number(t) * 1000)}
               formatter={v => (typeof v === 'number' ? props.format(v) : '–')}
               contentStyle={{
-                background: theme.palette.background.paper,
-                color: theme.palette.text.primary,
+                background: 'var(--bui-bg-neutral-1)',
+                color: TEXT,
+                border: `1px solid ${AXIS}`,
               }}
             />
             {props.reference ? (
               <ReferenceLine
                 y={props.reference.y}
                 ifOverflow="extendDomain"
-                stroke={theme.palette.error.main}
+                stroke={REFERENCE}
                 strokeDasharray="4 4"
                 label={{
                   value: props.reference.label,
-                  fill: theme.palette.text.primary,
+                  fill: TEXT,
                   fontSize: 12,
                   position: props.reference.above
                     ? 'insideBottomRight'
@@ -129,7 +159,7 @@ export function TimeChart(props: {
             <Line
               dataKey="value"
               name={props.label}
-              stroke={theme.palette.primary.main}
+              stroke={LINE}
               strokeWidth={2}
               // a point with gaps on both sides has no line: a dot shows it
               dot={dot => {
@@ -141,13 +171,7 @@ export function TimeChart(props: {
                 return isolated(props.points, index) &&
                   cx !== undefined &&
                   cy !== undefined ? (
-                  <circle
-                    key={index}
-                    cx={cx}
-                    cy={cy}
-                    r={3}
-                    fill={theme.palette.primary.main}
-                  />
+                  <circle key={index} cx={cx} cy={cy} r={3} fill={LINE} />
                 ) : (
                   <g key={index} />
                 );
@@ -157,7 +181,7 @@ export function TimeChart(props: {
             />
           </LineChart>
         </ResponsiveContainer>
-      </Box>
-    </Box>
+      </div>
+    </figure>
   );
 }

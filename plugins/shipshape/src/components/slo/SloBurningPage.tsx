@@ -1,6 +1,5 @@
 import {
   Content,
-  Link,
   Progress,
   Table,
   TableColumn,
@@ -8,8 +7,7 @@ import {
 import { useApi } from '@backstage/core-plugin-api';
 import { parseEntityRef } from '@backstage/catalog-model';
 import { SloBurnRow } from '@shipshape/plugin-shipshape-common';
-import Typography from '@material-ui/core/Typography';
-import Alert from '@material-ui/lab/Alert';
+import { Alert, Flex, Link, Text } from '@backstage/ui';
 import useAsync from 'react-use/esm/useAsync';
 import { shipshapeApiRef } from '../../api';
 import {
@@ -24,12 +22,14 @@ function entityLink(ref: string) {
   return `/catalog/${namespace}/${kind.toLocaleLowerCase('en-US')}/${name}`;
 }
 
+// core-components' Table (material-table, MUI): sortable columns with custom sorts, search and
+// paging, which Backstage UI 0.18's Table does not do on the client
 const columns: TableColumn<SloBurnRow>[] = [
   {
     title: 'Entity',
     field: 'entityRef',
     render: r => (
-      <Link to={entityLink(r.entityRef)} title={r.entityRef}>
+      <Link href={entityLink(r.entityRef)} title={r.entityRef}>
         {parseEntityRef(r.entityRef).name}
       </Link>
     ),
@@ -67,19 +67,22 @@ export function SloBurningPage() {
   const { value, loading, error } = useAsync(() => api.getSloBurning(), [api]);
   return (
     <Content>
-      <Typography variant="body1" component="p" gutterBottom>
-        Services burning their error budget fastest.
-      </Typography>
-      {loading && <Progress />}
-      {error && <ShipshapeErrorPanel error={error} />}
-      {value && (
-        <>
-          {value.truncated && (
-            <Alert severity="info" style={{ marginBottom: 8 }}>
-              Only the first {value.entities} entities with SLOs are shown.
-            </Alert>
-          )}
-          {[...new Set(value.errors.map(e => configKeyOf(e.error)))].map(
+      <Flex direction="column" gap="3">
+        <Text as="p" variant="body-medium">
+          Services burning their error budget fastest.
+        </Text>
+        {/* core-components' Progress (MUI): Backstage UI 0.18 has no progress indicator */}
+        {loading && <Progress />}
+        {error && <ShipshapeErrorPanel error={error} />}
+        {value?.truncated && (
+          <Alert
+            status="info"
+            icon
+            title={`Only the first ${value.entities} entities with SLOs are shown.`}
+          />
+        )}
+        {value &&
+          [...new Set(value.errors.map(e => configKeyOf(e.error)))].map(
             key =>
               key && (
                 <ConfigHint
@@ -89,37 +92,36 @@ export function SloBurningPage() {
                 />
               ),
           )}
-          {value.errors
-            .filter(e => !configKeyOf(e.error))
-            .map(e => (
-              <Alert
-                key={`${e.entityRef}${e.error}`}
-                severity="warning"
-                style={{ marginBottom: 8 }}
-              >
-                {e.entityRef}: {e.error}
-              </Alert>
-            ))}
-          {value.rows.length ? (
-            <Table<SloBurnRow>
-              title="SLOs by burn rate"
-              options={{
-                paging: value.rows.length > 20,
-                pageSize: 20,
-                search: true,
-                // no column dragging: its drag handle inside the sort button is a nested control
-                draggable: false,
-              }}
-              columns={columns}
-              data={value.rows}
+        {value?.errors
+          .filter(e => !configKeyOf(e.error))
+          .map(e => (
+            <Alert
+              key={`${e.entityRef}${e.error}`}
+              status="warning"
+              icon
+              title={`${e.entityRef}: ${e.error}`}
             />
-          ) : (
-            !value.errors.length && (
-              <Typography>No entity you can see declares an SLO.</Typography>
-            )
-          )}
-        </>
-      )}
+          ))}
+        {value && value.rows.length > 0 && (
+          <Table<SloBurnRow>
+            title="SLOs by burn rate"
+            options={{
+              paging: value.rows.length > 20,
+              pageSize: 20,
+              search: true,
+              // no column dragging: its drag handle inside the sort button is a nested control
+              draggable: false,
+            }}
+            columns={columns}
+            data={value.rows}
+          />
+        )}
+        {value && !value.rows.length && !value.errors.length && (
+          <Text as="p" variant="body-medium">
+            No entity you can see declares an SLO.
+          </Text>
+        )}
+      </Flex>
     </Content>
   );
 }

@@ -1,42 +1,83 @@
-import {
-  EmptyState,
-  InfoCard,
-  Link,
-  Progress,
-} from '@backstage/core-components';
+import { Progress } from '@backstage/core-components';
 import { useApi } from '@backstage/core-plugin-api';
 import { getCompoundEntityRef } from '@backstage/catalog-model';
-import { useEntity } from '@backstage/plugin-catalog-react';
+import { EntityInfoCard, useEntity } from '@backstage/plugin-catalog-react';
 import {
   EntitySlosResponse,
   SLO_BURN_WINDOWS,
   SloAlert,
   SloStatus,
 } from '@shipshape/plugin-shipshape-common';
-import Box from '@material-ui/core/Box';
-import Chip from '@material-ui/core/Chip';
-import LinearProgress from '@material-ui/core/LinearProgress';
-import Typography from '@material-ui/core/Typography';
-import Alert from '@material-ui/lab/Alert';
-import { useEffect } from 'react';
+import { Alert, Flex, Link, Text, VisuallyHidden } from '@backstage/ui';
+import { CSSProperties, ReactNode, useEffect } from 'react';
 import useAsyncRetry from 'react-use/esm/useAsyncRetry';
 import { shipshapeApiRef } from '../../api';
 import { ShipshapeErrorPanel } from '../ShipshapeErrorPanel';
 import { absoluteTime, relativeTime } from '../time';
 import { burn, percent } from './format';
 import { BudgetSparkline } from './Sparkline';
-import { AccessibleColours } from '../AccessibleColours';
 
 /** Page-level burn rate for a 28/30-day window (the workbook's 1h factor, adjusted). */
 const pageBurn = (window: string) => (window === '28d' ? 13.44 : 14.4);
 
-/** Chip colours with white text at 4.5:1 or more (WCAG AA). */
-const HOT = '#c62828';
-const WARM = '#a84300';
+/** Long texts (alert summaries, errors) wrap inside the card. */
+const WRAP = { overflowWrap: 'anywhere' } as const;
 
-function badgeColour(hot: boolean, warm: boolean): string | undefined {
-  if (hot) return HOT;
-  return warm ? WARM : undefined;
+type Tone = 'danger' | 'warning' | 'neutral';
+
+/**
+ * Backstage UI's subdued text-on-background pairs, 4.5:1 or more in both themes (WCAG AA):
+ * danger #991919 on #ffcbcb / #fca5a5 on #350708, warning #aa4d00 on #ffedd5 / #f2ab4a on #491e00.
+ */
+const TONE: Record<Tone, CSSProperties> = {
+  danger: {
+    color: 'var(--bui-negative-fg-subdued)',
+    backgroundColor: 'var(--bui-negative-bg-subdued)',
+  },
+  warning: {
+    color: 'var(--bui-warning-fg-subdued)',
+    backgroundColor: 'var(--bui-warning-bg-subdued)',
+  },
+  neutral: {
+    color: 'var(--bui-fg-primary)',
+    backgroundColor: 'var(--bui-bg-neutral-2)',
+    border: '1px solid var(--bui-border-1)',
+  },
+};
+
+/**
+ * A small label whose words say what its tone shows; `label`, when given, is what a screen reader
+ * reads instead of the short words.
+ */
+function Pill(props: { tone: Tone; children: string; label?: string }) {
+  return (
+    <Text
+      variant="body-x-small"
+      weight="bold"
+      style={{
+        ...TONE[props.tone],
+        display: 'inline-block',
+        whiteSpace: 'nowrap',
+        borderRadius: 'var(--bui-radius-full)',
+        padding: '0 var(--bui-space-2)',
+        lineHeight: '1.5rem',
+      }}
+    >
+      {props.label ? (
+        <>
+          <span aria-hidden>{props.children}</span>
+          <VisuallyHidden>{props.label}</VisuallyHidden>
+        </>
+      ) : (
+        props.children
+      )}
+    </Text>
+  );
+}
+
+function burnTone(hot: boolean, warm: boolean): Tone {
+  if (hot) return 'danger';
+  return warm ? 'warning' : 'neutral';
 }
 
 /** What a burn rate means, in words (shown, not only as a colour). */
@@ -64,19 +105,14 @@ function BurnBadge({
   const warm = rate !== null && rate >= 1;
   const word = burnWord(hot, warm);
   return (
-    <Chip
-      size="small"
-      label={`${window} ${burn(rate)}${word ? ` ${word}` : ''}`}
-      aria-label={`Burn rate over ${window}: ${burn(rate)}${
+    <Pill
+      tone={burnTone(hot, warm)}
+      label={`Burn rate over ${window}: ${burn(rate)}${
         word ? `, ${word === 'over' ? 'over budget pace' : 'paging rate'}` : ''
       }`}
-      style={{
-        marginRight: 4,
-        marginBottom: 4,
-        backgroundColor: badgeColour(hot, warm),
-        color: hot || warm ? '#fff' : undefined,
-      }}
-    />
+    >
+      {`${window} ${burn(rate)}${word ? ` ${word}` : ''}`}
+    </Pill>
   );
 }
 
@@ -120,17 +156,11 @@ function AlertLine({ alert, views }: { alert: SloAlert; views: AlertViews }) {
   const critical = ['page', 'critical'].includes(alert.severity ?? '');
   const links = alertLinks(alert, views);
   return (
-    <Box display="flex" alignItems="center" mb={0.5} data-testid="slo-alert">
-      <Chip
-        size="small"
-        label={alert.severity ?? 'no severity'}
-        style={{
-          marginRight: 8,
-          backgroundColor: critical ? HOT : WARM,
-          color: '#fff',
-        }}
-      />
-      <Typography variant="body2" component="span">
+    <Flex align="center" gap="2" data-testid="slo-alert">
+      <Pill tone={critical ? 'danger' : 'warning'}>
+        {alert.severity ?? 'no severity'}
+      </Pill>
+      <Text as="span" variant="body-small" style={WRAP}>
         <strong>{alert.name}</strong> {alert.state}
         {alert.activeAt && (
           <span title={`since ${absoluteTime(alert.activeAt)}`}>
@@ -140,8 +170,8 @@ function AlertLine({ alert, views }: { alert: SloAlert; views: AlertViews }) {
         {alert.silencedBy?.length ? ' (silenced)' : ''}
         {alert.summary && ` — ${alert.summary}`}{' '}
         <Link
-          to={links.prometheus}
-          underline="always"
+          href={links.prometheus}
+          variant="body-small"
           aria-label={`${alert.name} in Prometheus`}
         >
           Prometheus
@@ -150,8 +180,8 @@ function AlertLine({ alert, views }: { alert: SloAlert; views: AlertViews }) {
           <>
             {' · '}
             <Link
-              to={links.alertmanager}
-              underline="always"
+              href={links.alertmanager}
+              variant="body-small"
               aria-label={`${alert.name} in Alertmanager`}
             >
               Alertmanager
@@ -161,90 +191,125 @@ function AlertLine({ alert, views }: { alert: SloAlert; views: AlertViews }) {
         {links.silences.map((href, i) => (
           <span key={href}>
             {' · '}
-            <Link to={href} underline="always">{`silence ${i + 1}`}</Link>
+            <Link href={href} variant="body-small">{`silence ${i + 1}`}</Link>
           </span>
         ))}
-      </Typography>
-    </Box>
+      </Text>
+    </Flex>
   );
 }
 
+/**
+ * The error budget left as a bar (a meter: Backstage UI 0.18 has none), in the theme's accent
+ * colour, the warning text colour under a quarter, the negative text colour when spent; the
+ * words above it say the same.
+ */
 function BudgetBar({ slo }: { slo: SloStatus }) {
   const left = slo.errorBudgetRemaining;
   const value = left === null ? 0 : Math.max(0, Math.min(1, left)) * 100;
-  const low = left !== null && left < 0.25;
+  let fill = 'var(--bui-accent-bg)';
+  if (left !== null && left < 0) fill = 'var(--bui-negative-fg-subdued)';
+  else if (left !== null && left < 0.25) fill = 'var(--bui-warning-fg-subdued)';
   return (
-    <Box>
-      <Box display="flex" justifyContent="space-between">
-        <Typography variant="body2">{budgetText(left)}</Typography>
-        <Typography variant="body2" color="textSecondary">
+    <Flex direction="column" gap="1">
+      <Flex justify="between" gap="2" style={{ flexWrap: 'wrap' }}>
+        <Text variant="body-small">{budgetText(left)}</Text>
+        <Text variant="body-small">
           SLI {percent(slo.sli, 3)} / objective {percent(slo.objective, 3)} over{' '}
           {slo.window}
-        </Typography>
-      </Box>
-      <LinearProgress
-        variant="determinate"
-        value={value}
-        color={low ? 'secondary' : 'primary'}
+        </Text>
+      </Flex>
+      <div
+        role="meter"
+        aria-valuemin={0}
+        aria-valuemax={100}
+        aria-valuenow={Math.round(value)}
+        aria-valuetext={budgetText(left)}
         aria-label={`${slo.displayName ?? slo.name} error budget remaining`}
-        style={{ height: 10, borderRadius: 4, marginTop: 4 }}
-      />
-    </Box>
+        style={{
+          height: 10,
+          borderRadius: 'var(--bui-radius-2)',
+          background: 'var(--bui-bg-neutral-2)',
+          border: '1px solid var(--bui-border-2)',
+          overflow: 'hidden',
+        }}
+      >
+        <div style={{ width: `${value}%`, height: '100%', background: fill }} />
+      </div>
+    </Flex>
   );
 }
 
 function SloBlock({ slo, views }: { slo: SloStatus; views: AlertViews }) {
+  const name = slo.displayName ?? slo.name;
+  const ms =
+    slo.latencyThresholdSeconds !== undefined
+      ? Math.round(slo.latencyThresholdSeconds * 1000)
+      : undefined;
   return (
-    <Box mb={3} data-testid={`slo-${slo.name}`}>
-      <Box display="flex" alignItems="baseline" justifyContent="space-between">
-        <Typography variant="subtitle1" component="h3">
-          {slo.displayName ?? slo.name}
+    <Flex direction="column" gap="2" data-testid={`slo-${slo.name}`}>
+      <Flex
+        align="baseline"
+        justify="between"
+        gap="2"
+        style={{ flexWrap: 'wrap' }}
+      >
+        <Text as="h3" variant="body-large" weight="bold">
+          {name}
           {slo.kind === 'latency' &&
-            slo.latencyThresholdSeconds !== undefined &&
-            !(slo.displayName ?? '').includes(
-              `${Math.round(slo.latencyThresholdSeconds * 1000)} ms`,
-            ) && (
-              <Typography
-                variant="caption"
-                color="textSecondary"
-                component="span"
-              >
+            ms !== undefined &&
+            !(slo.displayName ?? '').includes(`${ms} ms`) && (
+              <Text as="span" variant="body-small" weight="regular">
                 {' '}
-                (within {Math.round(slo.latencyThresholdSeconds * 1000)} ms)
-              </Typography>
+                (within {ms} ms)
+              </Text>
             )}
-        </Typography>
-        <Box>
-          <Link to={slo.link} target="_blank" rel="noopener">
+        </Text>
+        <Text variant="body-small">
+          <Link
+            href={slo.link}
+            target="_blank"
+            rel="noopener"
+            variant="body-small"
+          >
             Prometheus
           </Link>
           {slo.grafanaLink && (
             <>
               {' · '}
-              <Link to={slo.grafanaLink} target="_blank" rel="noopener">
+              <Link
+                href={slo.grafanaLink}
+                target="_blank"
+                rel="noopener"
+                variant="body-small"
+              >
                 Grafana
               </Link>
             </>
           )}
-        </Box>
-      </Box>
+        </Text>
+      </Flex>
       {slo.state === 'error' ? (
-        <Alert severity="error">{slo.error}</Alert>
+        <Alert status="danger" icon title={slo.error} />
       ) : (
         <>
           {slo.state === 'stale' && (
-            <Alert severity="warning" style={{ marginBottom: 8 }}>
-              Stale: {slo.error}; numbers as of {absoluteTime(slo.asOf)}
-            </Alert>
+            <Alert
+              status="warning"
+              icon
+              title={`Stale: ${slo.error}; numbers as of ${absoluteTime(
+                slo.asOf,
+              )}`}
+            />
           )}
           <BudgetBar slo={slo} />
-          <Box
-            display="flex"
-            alignItems="center"
-            justifyContent="space-between"
-            mt={1}
+          <Flex
+            align="center"
+            justify="between"
+            gap="2"
+            style={{ flexWrap: 'wrap' }}
           >
-            <Box>
+            <Flex gap="1" style={{ flexWrap: 'wrap' }}>
               {SLO_BURN_WINDOWS.map(w => (
                 <BurnBadge
                   key={w}
@@ -253,14 +318,12 @@ function SloBlock({ slo, views }: { slo: SloStatus; views: AlertViews }) {
                   slo={slo}
                 />
               ))}
-            </Box>
+            </Flex>
             <BudgetSparkline
               points={slo.history}
-              title={`${
-                slo.displayName ?? slo.name
-              }: error budget remaining, day by day over ${slo.window}`}
+              title={`${name}: error budget remaining, day by day over ${slo.window}`}
             />
-          </Box>
+          </Flex>
         </>
       )}
       {slo.alerts.map(a => (
@@ -270,7 +333,7 @@ function SloBlock({ slo, views }: { slo: SloStatus; views: AlertViews }) {
           views={views}
         />
       ))}
-    </Box>
+    </Flex>
   );
 }
 
@@ -282,25 +345,25 @@ export function SloDetails({ data }: { data: EntitySlosResponse }) {
     alertmanager: data.alertmanager?.url,
   };
   return (
-    <>
+    <Flex direction="column" gap="5">
       {data.errors.map(e => (
-        <Alert key={e} severity="error" style={{ marginBottom: 8 }}>
-          {e}
-        </Alert>
+        <Alert key={e} status="danger" icon title={e} />
       ))}
       {data.slos.map(s => (
         <SloBlock key={s.name} slo={s} views={views} />
       ))}
       {data.alertsState !== 'ok' && data.alertsError && (
-        <Alert severity={data.alertsState === 'error' ? 'error' : 'warning'}>
-          Alerts: {data.alertsError}
-        </Alert>
+        <Alert
+          status={data.alertsState === 'error' ? 'danger' : 'warning'}
+          icon
+          title={`Alerts: ${data.alertsError}`}
+        />
       )}
       {others.length > 0 && (
-        <Box mt={1}>
-          <Typography variant="subtitle2" component="h3" gutterBottom>
+        <Flex direction="column" gap="2">
+          <Text as="h3" variant="body-medium" weight="bold">
             Other alerts of {data.service}
-          </Typography>
+          </Text>
           {others.map(a => (
             <AlertLine
               key={`${a.name}-${JSON.stringify(a.labels)}`}
@@ -308,15 +371,29 @@ export function SloDetails({ data }: { data: EntitySlosResponse }) {
               views={views}
             />
           ))}
-        </Box>
+        </Flex>
       )}
-      <Typography variant="caption" color="textSecondary">
+      <Text as="p" variant="body-x-small">
         Prometheus instance{' '}
-        <Link to={data.prometheus.url} underline="always">
+        <Link href={data.prometheus.url} variant="body-x-small">
           {data.prometheus.instance}
         </Link>
-      </Typography>
-    </>
+      </Text>
+    </Flex>
+  );
+}
+
+/** An entity without an SLO: what to add to catalog-info.yaml (no empty box). */
+export function NoSlo(props: { title: string; description: string }) {
+  return (
+    <Flex direction="column" gap="1">
+      <Text as="h3" variant="body-large" weight="bold">
+        {props.title}
+      </Text>
+      <Text as="p" variant="body-small" style={WRAP}>
+        {props.description}
+      </Text>
+    </Flex>
   );
 }
 
@@ -336,21 +413,19 @@ export function SloCard() {
     return () => clearInterval(id);
   }, [retry]);
 
-  let content: React.ReactNode;
+  let content: ReactNode;
+  // core-components' Progress (MUI): Backstage UI 0.18 has no progress indicator
   if (loading && !value) content = <Progress />;
   else if (error) content = <ShipshapeErrorPanel error={error} />;
   else if (value && !value.declared) {
     content = (
-      <EmptyState
-        missing="field"
+      <NoSlo
         title="No SLO declared"
         description="Add shipshape.dev/slo (e.g. availability=99.9%; latency-p99=250ms) or shipshape.dev/slo-ref (an OpenSLO file) to catalog-info.yaml."
       />
     );
   } else if (value) content = <SloDetails data={value} />;
   return (
-    <AccessibleColours>
-      <InfoCard title="SLOs and error budgets">{content}</InfoCard>
-    </AccessibleColours>
+    <EntityInfoCard title="SLOs and error budgets">{content}</EntityInfoCard>
   );
 }

@@ -1,17 +1,16 @@
 import { getCompoundEntityRef } from '@backstage/catalog-model';
-import { EmptyState, InfoCard, Progress } from '@backstage/core-components';
+import { Progress } from '@backstage/core-components';
 import { useApi } from '@backstage/core-plugin-api';
-import { useEntity } from '@backstage/plugin-catalog-react';
-import Box from '@material-ui/core/Box';
-import Grid from '@material-ui/core/Grid';
-import Typography from '@material-ui/core/Typography';
+import { EntityInfoCard, useEntity } from '@backstage/plugin-catalog-react';
+import { Flex, Grid, Text } from '@backstage/ui';
 import { ShipshapeOpenApi } from '@shipshape/plugin-shipshape-common';
+import { ReactNode } from 'react';
 import useAsync from 'react-use/esm/useAsync';
 import { shipshapeApiRef } from '../../api';
-import { AccessibleColours } from '../AccessibleColours';
+import { DangerText } from '../DangerText';
 import { ShipshapeErrorPanel } from '../ShipshapeErrorPanel';
-import { TimeChart, day, latest } from '../TimeChart';
-import { SloCard } from './SloCard';
+import { TimeChart, TimePoint, day, latest, timeTicks } from '../TimeChart';
+import { NoSlo, SloCard } from './SloCard';
 
 type Chart = ShipshapeOpenApi.SloChart;
 
@@ -28,68 +27,82 @@ const hour = (t: number) =>
     timeZone: 'UTC',
   });
 
+/** Even ticks over the points' time range. */
+const ticksOf = (points: TimePoint[]) =>
+  points.length ? timeTicks(points[0].t, points[points.length - 1].t) : [];
+
 function SloChartSection({ chart }: { chart: Chart }) {
   const title = chart.displayName ?? chart.name;
   const gaps = chart.budget.points.filter(p => p.value === null).length;
   const left = latest(chart.budget.points);
   const first = chart.budget.points.find(p => p.value !== null);
   return (
-    <Box component="section" aria-label={`charts of ${title}`} mb={3}>
-      <Typography variant="h6" component="h3">
-        {`${title} · ${pct(chart.objective)} over ${chart.window}`}
-      </Typography>
-      {chart.state !== 'ok' && chart.error ? (
-        <Typography variant="body2" color="error">
-          {`${chart.state === 'stale' ? 'Stale: ' : ''}${chart.error}`}
-        </Typography>
-      ) : null}
-      {chart.budget.points.length ? (
-        <TimeChart
-          label={`Error budget left over ${chart.window}`}
-          summary={
-            left
-              ? `${pct(left.value!)} left now${
-                  first ? `, ${pct(first.value!)} on ${day(first.t)}` : ''
-                }${
-                  gaps
-                    ? `; no data for ${gaps} of ${chart.budget.points.length} points (gaps)`
-                    : ''
-                }`
-              : 'No data from Prometheus over the window'
-          }
-          points={chart.budget.points}
-          format={pct}
-          tick={day}
-          // above the zero line: below it, the label sat on the x axis' last date
-          reference={{ y: 0, label: 'budget spent', above: true }}
-        />
-      ) : null}
-      <Grid container spacing={2}>
-        {chart.burn.windows.map(w => {
-          const now = latest(w.points);
-          return (
-            <Grid item xs={12} md={6} key={w.window}>
-              <TimeChart
-                label={`Burn rate over ${w.window}, last 3 days`}
-                summary={`${now ? `${times(now.value!)} now` : 'no data'}; ${
-                  w.severity === 'page' ? 'pages' : 'opens a ticket'
-                } above ${times(w.threshold)}${
-                  now && now.value! > w.threshold ? ' (above now)' : ''
-                }`}
-                points={w.points}
-                format={times}
-                tick={hour}
-                reference={{
-                  y: w.threshold,
-                  label: `${w.severity} ${times(w.threshold)}`,
-                }}
-                domain={[0, 'auto']}
-              />
-            </Grid>
-          );
-        })}
-      </Grid>
-    </Box>
+    <section aria-label={`charts of ${title}`}>
+      <Flex direction="column" gap="3">
+        <Text as="h3" variant="title-x-small">
+          {`${title} · ${pct(chart.objective)} over ${chart.window}`}
+        </Text>
+        {chart.state !== 'ok' && chart.error ? (
+          <Text
+            as="p"
+            variant="body-small"
+            style={{ overflowWrap: 'anywhere' }}
+          >
+            <DangerText>
+              {`${chart.state === 'stale' ? 'Stale: ' : ''}${chart.error}`}
+            </DangerText>
+          </Text>
+        ) : null}
+        {chart.budget.points.length ? (
+          <TimeChart
+            label={`Error budget left over ${chart.window}`}
+            summary={
+              left
+                ? `${pct(left.value!)} left now${
+                    first ? `, ${pct(first.value!)} on ${day(first.t)}` : ''
+                  }${
+                    gaps
+                      ? `; no data for ${gaps} of ${chart.budget.points.length} points (gaps)`
+                      : ''
+                  }`
+                : 'No data from Prometheus over the window'
+            }
+            points={chart.budget.points}
+            format={pct}
+            tick={day}
+            timeTicks={ticksOf(chart.budget.points)}
+            // above the zero line: below it, the label sat on the x axis' last date
+            reference={{ y: 0, label: 'budget spent', above: true }}
+          />
+        ) : null}
+        <Grid.Root columns={{ initial: '1', md: '2' }} gap="4">
+          {chart.burn.windows.map(w => {
+            const now = latest(w.points);
+            return (
+              <Grid.Item key={w.window}>
+                <TimeChart
+                  label={`Burn rate over ${w.window}, last 3 days`}
+                  summary={`${now ? `${times(now.value!)} now` : 'no data'}; ${
+                    w.severity === 'page' ? 'pages' : 'opens a ticket'
+                  } above ${times(w.threshold)}${
+                    now && now.value! > w.threshold ? ' (above now)' : ''
+                  }`}
+                  points={w.points}
+                  format={times}
+                  tick={hour}
+                  timeTicks={ticksOf(w.points)}
+                  reference={{
+                    y: w.threshold,
+                    label: `${w.severity} ${times(w.threshold)}`,
+                  }}
+                  domain={[0, 'auto']}
+                />
+              </Grid.Item>
+            );
+          })}
+        </Grid.Root>
+      </Flex>
+    </section>
   );
 }
 
@@ -106,13 +119,13 @@ export function SloChartsCard() {
     () => api.getEntitySloCharts(ref, CHART_POINTS),
     [api, ref.kind, ref.namespace, ref.name],
   );
-  let content: React.ReactNode;
+  let content: ReactNode;
+  // core-components' Progress (MUI): Backstage UI 0.18 has no progress indicator
   if (loading) content = <Progress />;
   else if (error) content = <ShipshapeErrorPanel error={error} />;
   else if (value && !value.slos.length) {
     content = (
-      <EmptyState
-        missing="field"
+      <NoSlo
         title={value.declared ? 'No SLO could be read' : 'No SLO declared'}
         description={
           value.declared
@@ -122,29 +135,27 @@ export function SloChartsCard() {
       />
     );
   } else if (value) {
-    content = value.slos.map(chart => (
-      <SloChartSection key={chart.name} chart={chart} />
-    ));
+    content = (
+      <Flex direction="column" gap="6">
+        {value.slos.map(chart => (
+          <SloChartSection key={chart.name} chart={chart} />
+        ))}
+      </Flex>
+    );
   }
   return (
-    <AccessibleColours>
-      <InfoCard title="Error budget and burn rate over time">
-        {content}
-      </InfoCard>
-    </AccessibleColours>
+    <EntityInfoCard title="Error budget and burn rate over time">
+      {content}
+    </EntityInfoCard>
   );
 }
 
 /** The SLO tab: the card with today's numbers and alerts, then the charts over time. */
 export function SloTab() {
   return (
-    <Grid container spacing={3}>
-      <Grid item xs={12}>
-        <SloCard />
-      </Grid>
-      <Grid item xs={12}>
-        <SloChartsCard />
-      </Grid>
-    </Grid>
+    <Flex direction="column" gap="6">
+      <SloCard />
+      <SloChartsCard />
+    </Flex>
   );
 }

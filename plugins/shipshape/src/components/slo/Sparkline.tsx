@@ -1,6 +1,7 @@
 /**
  * A small SVG line of the error budget remaining over the window (burn-down), with the
- * zero line; no chart library.
+ * zero line; no chart library. Theme colours (Backstage UI tokens): the accent colour, the
+ * warning text colour under a quarter left, the negative text colour when spent.
  */
 export function BudgetSparkline({
   points,
@@ -34,9 +35,9 @@ export function BudgetSparkline({
     .filter(Boolean)
     .join(' ');
   const last = values[values.length - 1].remaining;
-  let colour = '#388e3c';
-  if (last < 0) colour = '#d32f2f';
-  else if (last < 0.25) colour = '#f57c00';
+  let colour = 'var(--bui-accent-bg)';
+  if (last < 0) colour = 'var(--bui-negative-fg-subdued)';
+  else if (last < 0.25) colour = 'var(--bui-warning-fg-subdued)';
   return (
     <svg
       width={width}
@@ -51,14 +52,14 @@ export function BudgetSparkline({
         x2={width - pad}
         y1={y(0)}
         y2={y(0)}
-        stroke="#9e9e9e"
+        style={{ stroke: 'var(--bui-fg-secondary)' }}
         strokeDasharray="3 3"
         strokeWidth={1}
       />
       <polyline
         points={d}
         fill="none"
-        stroke={colour}
+        style={{ stroke: colour }}
         strokeWidth={2}
         data-testid="budget-sparkline"
       />
