@@ -1,4 +1,8 @@
-import { mockServices, startTestBackend } from '@backstage/backend-test-utils';
+import {
+  mockCredentials,
+  mockServices,
+  startTestBackend,
+} from '@backstage/backend-test-utils';
 import { catalogServiceMock } from '@backstage/plugin-catalog-node/testUtils';
 import { eventsServiceFactory } from '@backstage/plugin-events-node';
 import signalsPlugin from '@backstage/plugin-signals-backend';
@@ -12,6 +16,7 @@ import {
 } from '@internal/shipshape-test-utils';
 import fs from 'fs';
 import net, { AddressInfo } from 'net';
+import request from 'supertest';
 import { shipshapePlugin } from '../plugin';
 import { componentWith } from '../rollout/__testUtils__/api';
 import { SignalClient, signalClient } from './__testUtils__/signalClient';
@@ -254,6 +259,76 @@ describe('signals of workload changes made in the cluster', () => {
     const t0 = patch(ID);
     await owner.until(() => owner.received.length > n, BOUND_MS);
     expect(Date.now() - t0).toBeLessThan(BOUND_MS);
+  });
+
+  it('a pod OOMKilled and restarted (only the pod changes) is signalled, and the card reads it at once', async () => {
+    kubectl(['-n', NS, 'rollout', 'status', `deploy/${ID}`, '--timeout=60s']);
+    await new Promise(r => setTimeout(r, 1_000)); // the rollout's last signals
+    const owner = await subscribe(REF);
+    const pod = kubectl([
+      '-n',
+      NS,
+      'get',
+      'pods',
+      '-l',
+      `app.kubernetes.io/name=${ID}`,
+      '-o',
+      'jsonpath={.items[0].metadata.name}',
+    ]).trim();
+    const deploymentVersion = () =>
+      kubectl([
+        '-n',
+        NS,
+        'get',
+        `deploy/${ID}`,
+        '-o',
+        'jsonpath={.metadata.resourceVersion}',
+      ]);
+    const before = deploymentVersion();
+    // only the pod changes (its status, as the kubelet writes it; still ready, so neither its
+    // ReplicaSet's nor its Deployment's counts change): the pods' watch tells
+    const t0 = Date.now();
+    kubectl([
+      '-n',
+      NS,
+      'patch',
+      `pod/${pod}`,
+      '--subresource=status',
+      '--type=merge',
+      '-p',
+      JSON.stringify({
+        status: {
+          containerStatuses: [
+            {
+              name: 'app',
+              image: `${REPO}:${image}`,
+              imageID: '',
+              ready: true,
+              started: true,
+              restartCount: 3,
+              state: { running: { startedAt: new Date().toISOString() } },
+              lastState: {
+                terminated: { reason: 'OOMKilled', exitCode: 137 },
+              },
+            },
+          ],
+        },
+      }),
+    ]);
+    await owner.until(s => s.kind === 'rollout', BOUND_MS);
+    expect(Date.now() - t0).toBeLessThan(BOUND_MS);
+    expect(deploymentVersion()).toBe(before);
+    // the re-read the signal prompts names the pod's error
+    const res = await request(server)
+      .get(`/api/shipshape/entities/component/default/${ID}/rollout`)
+      .set('Authorization', mockCredentials.user.header());
+    expect(res.status).toBe(200);
+    const pods = res.body.environments[0].workloads[0].pods;
+    expect(pods.find((p: any) => p.name === pod)).toMatchObject({
+      restarts: 3,
+      ready: true,
+      error: { reason: 'OOMKilled', container: 'app' },
+    });
   });
 });
 
