@@ -19,8 +19,8 @@ jest.setTimeout(60_000);
  * page, with the real client, against what the real backend plugin answers then. The answers
  * (`__fixtures__/unconfiguredBackend.json`) were recorded from `shipshapePlugin` started by
  * `startTestBackend` with empty config and this entity in the catalog, one GET per path;
- * plugins/shipshape-backend/src/unconfigured.test.ts pins the SLO, rollout, DR readiness and
- * ownership ones on the backend side.
+ * packages/backend/src/unconfiguredAnswers.test.ts checks that the real plugin still answers each
+ * of them so.
  */
 const entity = {
   apiVersion: 'backstage.io/v1alpha1',
