@@ -44,7 +44,7 @@ import { OperationEngine } from './operations/engine';
 import { createOperationsRouter } from './operations/router';
 import { operationsSettings } from './operations/settings';
 import { OperationStore } from './operations/store';
-import { ClusterCostReader } from './ownership/cost';
+import { ClusterCostReader, readUnitPrices } from './ownership/cost';
 import { createOwnershipRouter } from './ownership/router';
 import { OwnershipService } from './ownership/service';
 import { createPolicyRouter } from './policy/router';
@@ -272,7 +272,11 @@ export const shipshapePlugin = createBackendPlugin({
           auth,
           // The same policy the catalog module applies (app-config shipshape.policy).
           policy,
-          cost: ClusterCostReader.fromConfig(config, logger, { clusters }),
+          cost: ClusterCostReader.create({
+            clusters,
+            logger,
+            prices: readUnitPrices(config), // shipshape.cost
+          }),
         });
         const sloConfig = readSloConfig(config);
         const slo = SloService.create(sloConfig);

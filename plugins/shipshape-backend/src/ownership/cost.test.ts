@@ -5,6 +5,7 @@ import {
   costOfPods,
   parseCpu,
   parseMemoryGib,
+  readUnitPrices,
 } from './cost';
 import { KubernetesClusters } from '../kubernetes/clusters';
 
@@ -19,8 +20,10 @@ function readerOf(clusters?: object[]) {
         }
       : {},
   );
-  return ClusterCostReader.fromConfig(config, mockServices.logger.mock(), {
+  return ClusterCostReader.create({
     clusters: KubernetesClusters.fromConfig(config),
+    logger: mockServices.logger.mock(),
+    prices: readUnitPrices(config),
   });
 }
 
@@ -56,6 +59,23 @@ describe('cost arithmetic', () => {
       ['production', 2, Math.round(2 * perPod * 100) / 100],
       ['staging', 1, Math.round(perPod * 100) / 100],
     ]);
+  });
+
+  it('reads configured unit prices, the defaults where unset', () => {
+    expect(
+      readUnitPrices(
+        new ConfigReader({ shipshape: { cost: { cpuCoreHourUsd: 0.05 } } }),
+      ),
+    ).toEqual({
+      cpuCoreHourUsd: 0.05,
+      memoryGibHourUsd: 0.004237,
+      hoursPerMonth: 730,
+    });
+    expect(() =>
+      readUnitPrices(
+        new ConfigReader({ shipshape: { cost: { cpuCoreHourUsd: 'cheap' } } }),
+      ),
+    ).toThrow(/shipshape.cost.cpuCoreHourUsd/);
   });
 
   it('says why a cluster it cannot use is left out, without its token', () => {

@@ -104,6 +104,19 @@ export function parseMemoryGib(quantity: string | undefined): number {
   return (Number(m[1]) * scale) / 2 ** 30;
 }
 
+/** `shipshape.cost` unit prices, OpenCost's defaults where unset; 730 h a month. */
+export function readUnitPrices(config: Config): UnitPrices {
+  return {
+    cpuCoreHourUsd:
+      config.getOptionalNumber('shipshape.cost.cpuCoreHourUsd') ??
+      DEFAULT_CPU_CORE_HOUR_USD,
+    memoryGibHourUsd:
+      config.getOptionalNumber('shipshape.cost.memoryGibHourUsd') ??
+      DEFAULT_MEMORY_GIB_HOUR_USD,
+    hoursPerMonth: HOURS_PER_MONTH,
+  };
+}
+
 /** Monthly cost of the given requests. */
 export function monthlyUsd(
   prices: UnitPrices,
@@ -183,38 +196,28 @@ export class ClusterCostReader {
     private readonly pageSize: number,
   ) {}
 
-  static fromConfig(
-    config: Config,
-    logger: LoggerService,
-    options: {
-      ttlMs?: number;
-      /** The portal's one cluster configuration (plugin.ts builds it once). */
-      clusters: KubernetesClusters;
-      /** Objects per list request (default CLUSTER_PAGE). */
-      pageSize?: number;
-    },
-  ): ClusterCostReader {
+  static create(options: {
+    /** The portal's one cluster configuration (plugin.ts builds it once). */
+    clusters: KubernetesClusters;
+    logger: LoggerService;
+    /** Unit prices (`readUnitPrices`; plugin.ts reads them). */
+    prices: UnitPrices;
+    ttlMs?: number;
+    /** Objects per list request (default CLUSTER_PAGE). */
+    pageSize?: number;
+  }): ClusterCostReader {
     const placements = options.clusters;
     const { readers, unreadable } = placements.allReaders();
     const skipped = unreadable.map(({ cluster }) => ({
       cluster,
       message: `cluster ${cluster}: the cost estimate needs authProvider serviceAccount with a serviceAccountToken`,
     }));
-    const prices: UnitPrices = {
-      cpuCoreHourUsd:
-        config.getOptionalNumber('shipshape.cost.cpuCoreHourUsd') ??
-        DEFAULT_CPU_CORE_HOUR_USD,
-      memoryGibHourUsd:
-        config.getOptionalNumber('shipshape.cost.memoryGibHourUsd') ??
-        DEFAULT_MEMORY_GIB_HOUR_USD,
-      hoursPerMonth: HOURS_PER_MONTH,
-    };
     return new ClusterCostReader(
       placements,
       readers,
       skipped,
-      prices,
-      logger,
+      options.prices,
+      options.logger,
       options.ttlMs ?? 30_000,
       options.pageSize ?? CLUSTER_PAGE,
     );

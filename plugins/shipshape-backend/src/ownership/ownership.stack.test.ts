@@ -40,7 +40,12 @@ import {
 import { catalogServiceMock } from '@backstage/plugin-catalog-node/testUtils';
 import { shipshapePlugin } from '../plugin';
 import { responseMismatches } from '../schema/__testUtils__/conforms';
-import { ClusterCostReader, parseCpu, parseMemoryGib } from './cost';
+import {
+  ClusterCostReader,
+  parseCpu,
+  parseMemoryGib,
+  readUnitPrices,
+} from './cost';
 import { OwnershipService } from './service';
 
 jest.setTimeout(120_000);
@@ -426,8 +431,10 @@ describe('the ownership summary reads the catalog and the clusters in pages', ()
           catalog: counting,
           auth: auth!,
           policy: parseShipshapePolicy(undefined),
-          cost: ClusterCostReader.fromConfig(config, logger, {
+          cost: ClusterCostReader.create({
             clusters,
+            logger,
+            prices: readUnitPrices(config),
             pageSize: clusterPage,
           }),
           pageSize,
@@ -480,11 +487,11 @@ describe('the entity view reads the service’s pods when asked, not the summary
     const kubernetes = stackKubernetesConfig();
     const config = new ConfigReader({ kubernetes });
     const clusters = KubernetesClusters.fromConfig(config);
-    const cost = ClusterCostReader.fromConfig(
-      config,
-      mockServices.logger.mock(),
-      { clusters },
-    );
+    const cost = ClusterCostReader.create({
+      clusters,
+      logger: mockServices.logger.mock(),
+      prices: readUnitPrices(config),
+    });
     const entity = {
       apiVersion: 'backstage.io/v1alpha1',
       kind: 'Component',
