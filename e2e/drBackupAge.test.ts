@@ -32,7 +32,7 @@ test('the DR tab draws the backup age against the RPO after a backup', async ({
   // the chart is read again when the backup ends (signals), without a reload
   const chart = page.getByRole('img', {
     // other browser tests may have backed payments-api up before: at least this one is counted
-    name: /^Age of the newest verified backup, last 7 days: [\dhms ]+ old now \(within the RPO of \d+m\); .*[1-9]\d* verified, \d+ failed in 7 days; no backup known before .* \(gap\)$/,
+    name: /^Age of the newest verified backup, last 7 days: The newest backup is [\dhms ]+ old \(within the RPO of \d+m\); at most [\dhms ]+ old \(\d+ \w+\); (never over the RPO|over the RPO for about [\dhms ]+); [1-9]\d* backups? verified and (none|\d+) failed in the last 7 days; no backup known before \d+ \w+\.$/,
   });
   await expect(chart).toBeVisible();
   // the RPO line, and the points with data drawn as dots (a gap before them, no line to 0)

@@ -1,6 +1,7 @@
 import { screen } from '@testing-library/react';
 import { renderWithBackend } from '../../__testUtils__/render';
-import { BackupAgeCard, ageTicks } from './BackupAgeChart';
+import { BackupAgeCard, ageTicks, summary } from './BackupAgeChart';
+import { timeTicks } from '../TimeChart';
 
 // the first render of a test app takes seconds on a busy 2-core machine
 jest.setTimeout(30_000);
@@ -61,12 +62,29 @@ describe('the DR tab backup age chart', () => {
       expect.anything(),
     ]);
     expect(chart.getAttribute('aria-label')).toBe(
-      'Age of the newest verified backup, last 7 days: 2h old now (within the RPO of 8h); ' +
-        'highest 12h on 2 Dec; over the RPO in 1 of 6 steps; 5 verified, 1 failed in 7 days; ' +
-        'no backup known before 1 Dec (gap)',
+      'Age of the newest verified backup, last 7 days: The newest backup is 2h old (within the ' +
+        'RPO of 8h); at most 12h old (2 Dec); over the RPO for about 6h; 5 backups verified and ' +
+        '1 failed in the last 7 days; no backup known before 1 Dec.',
     );
     // the age axis at round steps up to the highest age (12 h): 0, 6 h, 12 h
     expect(ageTicks(age)).toEqual([0, 6 * H, 12 * H]);
+    // one backup, never late, none failed: singular, and no 'in 0 of 1 steps'
+    expect(
+      summary({
+        ...age,
+        ageSeconds: 40,
+        verified: 1,
+        failed: 0,
+        points: series([null, null, null, null, null, null, null, 40]),
+      }),
+    ).toBe(
+      'The newest backup is 40s old (within the RPO of 8h); at most 40s old (3 Dec); never over ' +
+        'the RPO; 1 backup verified and none failed in the last 7 days; no backup known before 2 Dec.',
+    );
+    // the time axis: midnights UTC, one a day over 7 days (recharts' own fell 1-3 days apart)
+    expect(timeTicks(T - 5 * H, T + 7 * 24 * H - 5 * H)).toEqual(
+      Array.from({ length: 7 }, (_, i) => T + i * 24 * H),
+    );
     // a fresh backup against a 15 min RPO: every 5 min up to the RPO
     expect(
       ageTicks({ ...age, rpoSeconds: 900, points: series([null, 40]) }),

@@ -2,19 +2,19 @@ import {
   getCompoundEntityRef,
   stringifyEntityRef,
 } from '@backstage/catalog-model';
-import { EmptyState, InfoCard, Progress } from '@backstage/core-components';
+import { Progress } from '@backstage/core-components';
 import { useApi } from '@backstage/core-plugin-api';
-import { useEntity } from '@backstage/plugin-catalog-react';
-import Grid from '@material-ui/core/Grid';
+import { EntityInfoCard, useEntity } from '@backstage/plugin-catalog-react';
+import { Flex, Text } from '@backstage/ui';
 import {
   ShipshapeOpenApi,
   formatDuration,
 } from '@shipshape/plugin-shipshape-common';
+import { ReactNode } from 'react';
 import useAsyncRetry from 'react-use/esm/useAsyncRetry';
 import { shipshapeApiRef } from '../../api';
-import { AccessibleColours } from '../AccessibleColours';
 import { ShipshapeErrorPanel } from '../ShipshapeErrorPanel';
-import { TimeChart, day } from '../TimeChart';
+import { TimeChart, day, timeTicks } from '../TimeChart';
 import { useEntitySignal } from '../useEntitySignal';
 import { DrReadinessCard } from './DrReadinessCard';
 
@@ -39,8 +39,14 @@ export function ageTicks(age: ShipshapeOpenApi.BackupAge): number[] {
   return Array.from({ length: Math.ceil(top / step) + 1 }, (_, i) => i * step);
 }
 
-/** What the chart shows, in words: now against the RPO, the highest, the counts, the gap. */
-function summary(age: ShipshapeOpenApi.BackupAge): string {
+/** "1 backup", "3 backups". */
+const backups = (n: number) => `${n} backup${n === 1 ? '' : 's'}`;
+
+/**
+ * What the chart shows, in words: how old the newest backup is against the RPO, the oldest it
+ * got, for how long it was over the RPO, the counts, and since when anything is known.
+ */
+export function summary(age: ShipshapeOpenApi.BackupAge): string {
   const { rpoSeconds: rpo, ageSeconds: now } = age;
   const parts: string[] = [];
   if (now !== undefined) {
@@ -50,27 +56,35 @@ function summary(age: ShipshapeOpenApi.BackupAge): string {
         rpo,
       )})`;
     }
-    parts.push(`${formatDuration(now)} old now${against}`);
+    parts.push(`The newest backup is ${formatDuration(now)} old${against}`);
   }
   const known = age.points.filter(p => p.value !== null);
   const top = known.reduce<ShipshapeOpenApi.SloChartPoint | undefined>(
     (a, p) => (!a || p.value! > a.value! ? p : a),
     undefined,
   );
-  if (top) parts.push(`highest ${formatDuration(top.value!)} on ${day(top.t)}`);
+  if (top)
+    parts.push(`at most ${formatDuration(top.value!)} old (${day(top.t)})`);
   if (rpo !== undefined) {
+    // each point is the highest age during its step: time over the RPO, to a step
     const over = known.filter(p => p.value! > rpo).length;
-    parts.push(`over the RPO in ${over} of ${known.length} steps`);
+    parts.push(
+      over
+        ? `over the RPO for about ${formatDuration(over * age.step)}`
+        : 'never over the RPO',
+    );
   } else {
     parts.push('no RPO declared (shipshape.dev/rpo or a tier)');
   }
   parts.push(
-    `${age.verified} verified, ${age.failed} failed in ${AGE_DAYS} days`,
+    `${backups(age.verified)} verified and ${
+      age.failed || 'none'
+    } failed in the last ${AGE_DAYS} days`,
   );
   if (known.length && known.length < age.points.length) {
-    parts.push(`no backup known before ${day(known[0].t - age.step)} (gap)`);
+    parts.push(`no backup known before ${day(known[0].t - age.step)}`);
   }
-  return parts.join('; ');
+  return `${parts.join('; ')}.`;
 }
 
 /**
@@ -89,22 +103,26 @@ export function BackupAgeCard() {
   useEntitySignal(stringifyEntityRef(entity), s => {
     if (s.kind === 'backup' && s.status !== 'running') retry();
   });
-  let content: React.ReactNode;
+  let content: ReactNode;
+  // core-components' Progress (MUI): Backstage UI 0.18 has no progress indicator
   if (loading && !value) content = <Progress />;
   else if (error) content = <ShipshapeErrorPanel error={error} />;
   else if (value && value.ageSeconds === undefined) {
     content = (
-      <EmptyState
-        missing="data"
-        title={`No verified backup of ${value.target} in the last ${AGE_DAYS} days`}
-        description={`${
-          value.failed
-            ? `${value.failed} backup${
-                value.failed === 1 ? '' : 's'
-              } failed in that time: the DR readiness card's backup history says why. `
-            : ''
-        }Press Back up now on the DR readiness card, or let the service's backup CronJob run (docs/backup.md); once a backup is verified, its age is drawn here against the RPO.`}
-      />
+      <Flex direction="column" gap="1">
+        <Text as="h3" variant="body-large" weight="bold">
+          {`No verified backup of ${value.target} in the last ${AGE_DAYS} days`}
+        </Text>
+        <Text as="p" variant="body-small">
+          {`${
+            value.failed
+              ? `${backups(
+                  value.failed,
+                )} failed in that time: the DR readiness card's backup history says why. `
+              : ''
+          }Press Back up now on the DR readiness card, or let the service's backup CronJob run (docs/backup.md); once a backup is verified, its age is drawn here against the RPO.`}
+        </Text>
+      </Flex>
     );
   } else if (value) {
     const ticks = ageTicks(value);
@@ -124,27 +142,24 @@ export function BackupAgeCard() {
               }
         }
         ticks={ticks}
+        timeTicks={timeTicks(value.from, value.to)}
         domain={[0, ticks[ticks.length - 1]]}
       />
     );
   }
   return (
-    <AccessibleColours>
-      <InfoCard title="Backup age against the RPO">{content}</InfoCard>
-    </AccessibleColours>
+    <EntityInfoCard title="Backup age against the RPO">
+      {content}
+    </EntityInfoCard>
   );
 }
 
 /** The DR tab: the readiness card (grade, checks, backups, drills), then the backup age over time. */
 export function DrTab() {
   return (
-    <Grid container spacing={3}>
-      <Grid item xs={12}>
-        <DrReadinessCard />
-      </Grid>
-      <Grid item xs={12}>
-        <BackupAgeCard />
-      </Grid>
-    </Grid>
+    <Flex direction="column" gap="6">
+      <DrReadinessCard />
+      <BackupAgeCard />
+    </Flex>
   );
 }
