@@ -103,24 +103,49 @@ describe('every Shipshape view on a portal without shipshape.* configuration', (
     },
   );
 
-  // The DR readiness card grades what it can: its checks name the key in their fix, but the card
-  // has no "Not configured" hint with the docs link (each cluster check also repeats
-  // "Unknown environment 'production'; configured environments: none").
-  it('DR readiness card: its failed check names shipshape.backup.targets, never a status code', async () => {
+  // The DR readiness card grades what it can and says once which key is missing; the cluster
+  // checks, each unreadable for the same reason, are one row naming them.
+  it('DR readiness card: "Not configured: shipshape.backup.targets" with its docs link, the unknown environment said once', async () => {
     await renderWithBackend(<DrReadinessCard />, entity, backend);
     expect(
       await screen.findByText(
         /Set shipshape.dev\/backup-target to a target from app-config shipshape.backup.targets/,
       ),
     ).toBeInTheDocument();
+    expect(document.body).toHaveTextContent(
+      'Not configured: shipshape.backup.targets',
+    );
+    expect(document.body).toHaveTextContent(
+      "names backup target 'orders-db', but this backend has no shipshape.backup.targets configured",
+    );
+    expect(document.body).toHaveTextContent(
+      'How to configure it: docs/backup.md',
+    );
+    expect(
+      screen.getAllByText(/Unknown environment 'production'/),
+    ).toHaveLength(1);
+    expect(
+      screen.getByText(
+        'Checks: backup-schedule, replicas, pdb, zone-spread, probes, image-pinned',
+      ),
+    ).toBeInTheDocument();
+    expect(screen.getAllByRole('alert')).toHaveLength(1);
     expect(document.body).not.toHaveTextContent(RAW_STATUS);
   });
-  it.todo(
-    'DR readiness card: "Not configured: shipshape.backup.targets" with its docs link (not yet: the card shows the checks only)',
-  );
-  it.todo(
-    'Ownership page: "Not configured: shipshape.environments" with its docs link (not yet: it says "Cost: no cluster configured")',
-  );
+  it('Ownership page: "Not configured: shipshape.environments" with its docs link, cost not shown as zero', async () => {
+    await renderWithBackend(<OwnershipPage />, entity, backend);
+    expect(
+      await screen.findByText('Cost: no cluster configured'),
+    ).toBeInTheDocument();
+    expect(document.body).toHaveTextContent(
+      'Not configured: shipshape.environments',
+    );
+    expect(document.body).toHaveTextContent(
+      'How to configure it: docs/operations.md',
+    );
+    expect(document.body).not.toHaveTextContent('$0');
+    expect(document.body).not.toHaveTextContent(RAW_STATUS);
+  });
   it.todo(
     'DR overview page: "Not configured: shipshape.backup.targets" with its docs link (not yet: its rows are graded "none")',
   );

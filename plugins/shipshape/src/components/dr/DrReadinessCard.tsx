@@ -10,7 +10,12 @@ import {
 } from '@backstage/core-components';
 import { formatDuration } from '@shipshape/plugin-shipshape-common';
 import { useApi } from '@backstage/core-plugin-api';
-import { ShipshapeErrorPanel } from '../ShipshapeErrorPanel';
+import {
+  ConfigHint,
+  ShipshapeErrorPanel,
+  configKeyOf,
+  errorMessageOf,
+} from '../ShipshapeErrorPanel';
 import { EntityInfoCard, useEntity } from '@backstage/plugin-catalog-react';
 import { usePermission } from '@backstage/plugin-permission-react';
 import { Button, Flex, Text } from '@backstage/ui';
@@ -174,6 +179,41 @@ function Changes({ report }: { report: DrReadinessReport }) {
   );
 }
 
+/**
+ * The checks with one message and fix as one row naming them all: a cluster that cannot be read
+ * fails each cluster check with the same words (e.g. an unknown environment), said once.
+ */
+function groupChecks(
+  checks: DrReadinessReport['checks'],
+): Array<DrReadinessReport['checks'][number] & { ids: string[] }> {
+  const rows: Array<DrReadinessReport['checks'][number] & { ids: string[] }> =
+    [];
+  for (const c of checks) {
+    const same = rows.find(
+      r => r.status === c.status && r.message === c.message && r.fix === c.fix,
+    );
+    if (same) same.ids.push(c.id);
+    else rows.push({ ...c, ids: [c.id] });
+  }
+  return rows;
+}
+
+/**
+ * Why the entity has no usable backup target, when it is the portal's config: the history's
+ * NotFoundError names the `shipshape.backup.targets` key (none configured, or not the one the
+ * entity names). Undefined otherwise (no annotation: the backup-target check says what to add).
+ */
+function missingConfig(
+  error?: Error,
+): { key: string; message: string } | undefined {
+  if (!error) return undefined;
+  const body = (error as { body?: { error?: { name?: string } } }).body;
+  if (body?.error?.name !== 'NotFoundError') return undefined;
+  const message = errorMessageOf(error);
+  const key = configKeyOf(message);
+  return key ? { key, message } : undefined;
+}
+
 // core-components' status icons (MUI) with the status in words: Backstage UI 0.18 has no status
 // indicator yet
 const STATUS: Record<ReadinessCheck['status'], typeof StatusOK> = {
@@ -199,7 +239,7 @@ export function DrReadinessCard() {
     resourceRef: entityRef,
   });
   const [history, setHistory] = useState<BackupHistory>();
-  const [historyError, setHistoryError] = useState<string>();
+  const [historyError, setHistoryError] = useState<Error>();
   const [readiness, setReadiness] = useState<DrReadinessReport>();
   const [error, setError] = useState<Error>();
   const [message, setMessage] = useState<string>();
@@ -228,7 +268,7 @@ export function DrReadinessCard() {
       setHistory(h.value);
       setHistoryError(undefined);
     } else {
-      setHistoryError((h.reason as Error).message);
+      setHistoryError(h.reason as Error);
     }
     // eslint-disable-next-line react-hooks/exhaustive-deps
   }, [api, entityRef]);
@@ -282,6 +322,9 @@ export function DrReadinessCard() {
   const items = history?.items ?? [];
   const lastVerified = items.find(b => b.verifiedAt && !b.deletedAt);
   const Overall = readiness && STATUS[readiness.status];
+  const unconfigured = readiness?.target
+    ? undefined
+    : missingConfig(historyError);
 
   return (
     <EntityInfoCard title="DR Readiness">
@@ -296,7 +339,7 @@ export function DrReadinessCard() {
               <Text variant="body-small">
                 {history
                   ? `Target ${history.target} (${history.storage})`
-                  : historyError}
+                  : historyError && errorMessageOf(historyError)}
               </Text>
             ) : (
               // nothing backs this entity up: the backup-target check below says how to fix it
@@ -310,10 +353,18 @@ export function DrReadinessCard() {
               Cluster checks from {readiness.environment}
             </Text>
           </Flex>
+          {unconfigured && (
+            <Flex direction="column" mb="2">
+              <ConfigHint
+                configKey={unconfigured.key}
+                message={unconfigured.message}
+              />
+            </Flex>
+          )}
           <Changes report={readiness} />
           <StaticTable label="DR readiness checks">
             <tbody>
-              {readiness.checks.map(c => {
+              {groupChecks(readiness.checks).map(c => {
                 const S = STATUS[c.status];
                 return (
                   <tr key={c.id}>
@@ -322,6 +373,11 @@ export function DrReadinessCard() {
                     </Td>
                     <Td style={WRAP}>
                       <div>{c.message}</div>
+                      {c.ids.length > 1 && (
+                        <Text as="div" variant="body-x-small">
+                          Checks: {c.ids.join(', ')}
+                        </Text>
+                      )}
                       {c.fix && (
                         <Text as="div" variant="body-x-small">
                           Fix: {c.fix}

@@ -13,7 +13,7 @@ import { Button, Flex, Text } from '@backstage/ui';
 import useAsync from 'react-use/esm/useAsync';
 import { ShipshapeApi, shipshapeApiRef } from '../../api';
 import { DangerText } from '../DangerText';
-import { ShipshapeErrorPanel } from '../ShipshapeErrorPanel';
+import { ConfigHint, ShipshapeErrorPanel } from '../ShipshapeErrorPanel';
 import { ClusterErrors } from './ClusterErrors';
 import { formatUsd, toCsv } from './format';
 
@@ -234,6 +234,12 @@ export function SummaryView({ summary }: { summary: OwnershipSummary }) {
         </Flex>
         <ClusterErrors errors={summary.cost.errors} />
       </div>
+      {summary.cost.status === 'no-cluster' && (
+        <ConfigHint
+          configKey="shipshape.environments"
+          message="No cluster is configured, so no cost is estimated: set shipshape.environments in app-config, each environment a cluster of kubernetes.clusterLocatorMethods (type config, authProvider serviceAccount with a serviceAccountToken). Unit prices: shipshape.cost (docs/ownership.md)."
+        />
+      )}
       {LISTS.map(list => (
         <SummaryTable
           key={list.field}
