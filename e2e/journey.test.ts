@@ -214,6 +214,7 @@ test('a rolling Python service lives its life through the portal: wizard, workfl
     const staging = page.getByRole('region', { name: 'environment staging' });
     // not released yet: staging is the service's own namespace, with nothing in it
     await expect(staging.getByText(`local/${name}`)).toBeVisible();
+    await expect(page.getByText('No running pods found.')).toBeVisible();
     await screenshot(page, 'journey-py-2-registered', NOTIFIED);
 
     // the workflow's release, with the page open: how long until the card shows it
@@ -223,6 +224,15 @@ test('a rolling Python service lives its life through the portal: wizard, workfl
       timeout: 90_000,
     });
     figures.installToCardMs = Date.now() - installed;
+    // the Ownership & Cost card on the same page re-reads on the same workload signals
+    await expect(
+      page
+        .getByRole('table', { name: 'Monthly cost per environment' })
+        .getByRole('rowheader', {
+          name: new RegExp(`^staging \\(${name}\\) · local$`),
+        }),
+    ).toBeVisible({ timeout: 15_000 });
+    figures.installToOwnershipCardMs = Date.now() - installed;
     await staging.scrollIntoViewIfNeeded();
     await screenshot(page, 'journey-py-3-released', NOTIFIED);
 
