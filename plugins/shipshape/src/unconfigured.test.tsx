@@ -146,9 +146,20 @@ describe('every Shipshape view on a portal without shipshape.* configuration', (
     expect(document.body).not.toHaveTextContent('$0');
     expect(document.body).not.toHaveTextContent(RAW_STATUS);
   });
-  it.todo(
-    'DR overview page: "Not configured: shipshape.backup.targets" with its docs link (not yet: its rows are graded "none")',
-  );
+  it('DR overview page: "Not configured: shipshape.backup.targets" with its docs link above its rows', async () => {
+    await renderWithBackend(<DrOverviewPage />, entity, backend);
+    expect(
+      await screen.findByText(/No backup target is configured/),
+    ).toBeInTheDocument();
+    expect(document.body).toHaveTextContent(
+      'Not configured: shipshape.backup.targets',
+    );
+    expect(document.body).toHaveTextContent(
+      'How to configure it: docs/backup.md',
+    );
+    expect(screen.getAllByText('orders-api')[0]).toBeInTheDocument();
+    expect(document.body).not.toHaveTextContent(RAW_STATUS);
+  });
 
   it.each<[string, ReactElement, RegExp]>([
     ['Ownership page', <OwnershipPage />, /Cost: no cluster configured/],

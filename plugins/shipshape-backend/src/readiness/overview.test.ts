@@ -237,6 +237,8 @@ describe('GET /dr/overview', () => {
 
       const body = res.body;
       expect(responseMismatches(body, '/dr/overview', 'get', 200)).toEqual([]);
+      // targets are configured: nothing for the page to name as missing
+      expect(body.unconfigured).toBeUndefined();
       expect(body).toMatchObject({
         total: 4,
         entities: 4,

@@ -181,6 +181,10 @@ export class DrOverviewService {
       entities: entities.length,
       truncated,
       owners,
+      // no target configured: no service has backups or drills to show, and the page says why
+      ...(configured.length
+        ? {}
+        : { unconfigured: ['shipshape.backup.targets'] }),
       evaluatedAt: now.toISOString(),
     };
   }

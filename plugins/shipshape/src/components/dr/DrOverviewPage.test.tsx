@@ -88,6 +88,26 @@ describe('DrOverviewPage', () => {
     );
     expect(legacy.getByText('not graded')).toBeInTheDocument();
     expect(legacy.getByText('none (no RPO)')).toBeInTheDocument();
+    // backup targets are configured: no hint
+    expect(screen.queryByText(/Not configured/)).not.toBeInTheDocument();
+  });
+
+  it('names the key to set, with its docs, when the backend has no backup target', async () => {
+    view.render({
+      getDrOverview: async () => ({
+        ...overview,
+        unconfigured: ['shipshape.backup.targets'],
+      }),
+    });
+    expect(await screen.findByRole('alert')).toHaveTextContent(
+      'Not configured: shipshape.backup.targets',
+    );
+    expect(screen.getByRole('alert')).toHaveTextContent(
+      'How to configure it: docs/backup.md',
+    );
+    expect(
+      screen.getByRole('link', { name: 'payments-api' }),
+    ).toBeInTheDocument();
   });
 
   it('asks the backend again for each filter, with the owners it answered as choices', async () => {

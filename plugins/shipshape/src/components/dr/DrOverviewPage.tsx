@@ -19,7 +19,7 @@ import { ReactNode, useState } from 'react';
 import useAsync from 'react-use/esm/useAsync';
 import { DrOverviewQuery, DrOverviewRow, shipshapeApiRef } from '../../api';
 import { DangerText } from '../DangerText';
-import { ShipshapeErrorPanel } from '../ShipshapeErrorPanel';
+import { ConfigHint, ShipshapeErrorPanel } from '../ShipshapeErrorPanel';
 import { download } from '../ownership/OwnershipPage';
 import { toCsv } from '../ownership/format';
 import { NO_TIME, absoluteTime, relativeTime } from '../time';
@@ -46,6 +46,12 @@ function nameOf(ref?: string): string {
     return ref;
   }
 }
+
+/** What the page says of each `shipshape.*` key the backend names as not set. */
+const UNCONFIGURED: Record<string, string> = {
+  'shipshape.backup.targets':
+    "No backup target is configured, so no service can be backed up or drilled and none has a verified backup or a restore drill: set shipshape.backup.targets in app-config and name one in each service's shipshape.dev/backup-target.",
+};
 
 /** A restore's duration: "220ms", "1m 30s". */
 function restoreTime(ms?: number): string {
@@ -313,6 +319,13 @@ export function DrOverviewPage() {
         {error && <ShipshapeErrorPanel error={error} />}
         {value && !error && (
           <>
+            {value.unconfigured?.map(key => (
+              <ConfigHint
+                key={key}
+                configKey={key}
+                message={UNCONFIGURED[key]}
+              />
+            ))}
             {value.truncated && (
               <Alert
                 status="info"

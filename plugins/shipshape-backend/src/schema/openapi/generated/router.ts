@@ -3695,6 +3695,14 @@ export const spec = {
               type: 'string',
             },
           },
+          unconfigured: {
+            type: 'array',
+            description:
+              'the shipshape.* keys the overview needs that this backend does not set (shipshape.backup.targets - no target, so no backups or drills to show); absent when all are set',
+            items: {
+              type: 'string',
+            },
+          },
           evaluatedAt: {
             type: 'string',
           },

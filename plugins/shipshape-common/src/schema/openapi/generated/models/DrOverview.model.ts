@@ -26,5 +26,9 @@ export interface DrOverview {
    * every owner among the services looked at
    */
   owners: Array<string>;
+  /**
+   * the shipshape.* keys the overview needs that this backend does not set (shipshape.backup.targets - no target, so no backups or drills to show); absent when all are set
+   */
+  unconfigured?: Array<string>;
   evaluatedAt: string;
 }
