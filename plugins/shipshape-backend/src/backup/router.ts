@@ -3,29 +3,18 @@ import {
   HttpAuthService,
   PermissionsService,
 } from '@backstage/backend-plugin-api';
-import { NotFoundError } from '@backstage/errors';
 import { CatalogService } from '@backstage/plugin-catalog-node';
-import {
-  evaluateDrReadiness,
-  shipshapeBackupPermission,
-} from '@shipshape/plugin-shipshape-common';
+import { shipshapeBackupPermission } from '@shipshape/plugin-shipshape-common';
 import express from 'express';
 import { isAllowed, requirePermissions } from '../http/authorize';
 import { entityOfRequest } from '../http/entityOfRequest';
 import { longPoll } from '../http/longPoll';
 import { createFeatureRouter } from '../schema/router';
-import {
-  AGE_HISTORY_LIMIT,
-  DEFAULT_AGE_DAYS,
-  DEFAULT_AGE_POINTS,
-  backupAgeChart,
-} from './age';
-import { targetOfEntity } from './config';
+import { BackupTarget, targetOfEntity } from './config';
 import {
   CreateEntityBackupRequest,
   CreateEntityRestoreDrillRequest,
 } from '../schema/openapi/generated/models';
-import { redactBackup, redactDrill } from './redact';
 import { BackupService } from './service';
 
 export interface BackupRouterDeps {
@@ -118,22 +107,8 @@ export function createBackupRouter(deps: BackupRouterDeps): express.Router {
   router.get('/entities/:kind/:namespace/:name/backups', async (req, res) => {
     const credentials = await httpAuth.credentials(req);
     const { target, entityRef } = await entityOf(req, credentials);
-    const [backups, drills, full] = await Promise.all([
-      service.store.list(target.name),
-      service.store.drills(target.name),
-      mayRun(credentials, entityRef),
-    ]);
-    res.json({
-      target: target.name,
-      storage: target.storage.type,
-      retention: target.retention,
-      items: backups.map(b => ({
-        ...(full ? b : redactBackup(b)),
-        drills: drills
-          .filter(d => d.backupId === b.id)
-          .map(d => (full ? d : redactDrill(d))),
-      })),
-    });
+    const full = await mayRun(credentials, entityRef);
+    res.json(await service.history(target, full));
   });
 
   // The DR tab's chart: the newest verified backup's age over time against the RPO (age.ts).
@@ -142,30 +117,25 @@ export function createBackupRouter(deps: BackupRouterDeps): express.Router {
     async (req, res) => {
       const credentials = await httpAuth.credentials(req);
       const { target, entity } = await entityOf(req, credentials);
-      const now = new Date();
-      const backups = await service.store.list(target.name, AGE_HISTORY_LIMIT);
+      // 1-30 and 10-500, checked by openapi.yaml
+      const { days, points } = req.query;
       res.json(
-        backupAgeChart({
-          target: target.name,
-          backups,
-          now,
-          // 1-30 and 10-500, checked by openapi.yaml
-          days: Number(req.query.days ?? DEFAULT_AGE_DAYS),
-          points: Number(req.query.points ?? DEFAULT_AGE_POINTS),
-          // declared, else the tier's, as the grade takes it
-          rpoSeconds: evaluateDrReadiness({ entity, now }).rpoSeconds,
-        }),
+        await service.ageChart(
+          entity,
+          target,
+          days === undefined ? undefined : Number(days),
+          points === undefined ? undefined : Number(points),
+        ),
       );
     },
   );
 
   /**
-   * One backup or drill record of the entity's target; with `?wait=s` a long poll, answered
-   * when the running record's step or status changes (or after s seconds).
+   * Answers one backup or drill record of the entity's target (`read`: the service's, which
+   * is a NotFoundError for another target's); with `?wait=s` a long poll, answered when the
+   * running record's step or status changes (or after s seconds).
    */
-  async function readRecord<
-    R extends { id: string; target: string; status: string; step?: string },
-  >(
+  async function answerRecord(
     req: express.Request<
       { kind: string; namespace: string; name: string; id: string },
       any,
@@ -173,58 +143,36 @@ export function createBackupRouter(deps: BackupRouterDeps): express.Router {
       { wait?: number }
     >,
     res: express.Response,
-    what: string,
-    read: (id: string) => Promise<R>,
-  ): Promise<{ record: R; full: boolean } | undefined> {
-    const waitMs = (req.query.wait ?? 0) * 1000;
+    read: (
+      target: BackupTarget,
+      id: string,
+      full: boolean,
+    ) => Promise<{ id: string; status: string; step?: string }>,
+  ) {
     const credentials = await httpAuth.credentials(req);
     const { target, entityRef } = await entityOf(req, credentials);
     const full = await mayRun(credentials, entityRef);
-    const first = await read(req.params.id);
-    if (first.target !== target.name) {
-      throw new NotFoundError(
-        `No ${what} '${req.params.id}' of ${target.name}`,
-      );
-    }
+    const first = await read(target, req.params.id, full);
     const record = await longPoll({
-      notifier: service.store.changes,
+      notifier: service.changes,
       id: first.id,
-      waitMs,
+      waitMs: (req.query.wait ?? 0) * 1000,
       recheckMs: 1000,
       res,
-      read: () => read(first.id),
+      read: () => read(target, first.id, full),
       ready: r => r.status !== 'running' || r.step !== first.step,
     });
-    return record && { record, full };
+    if (record) res.json(record); // else the caller went away
   }
 
-  router.get(
-    '/entities/:kind/:namespace/:name/backups/:id',
-    async (req, res) => {
-      const read = await readRecord(req, res, 'backup', id =>
-        service.store.get(id),
-      );
-      if (!read) return; // the caller went away
-      const { record: b, full } = read;
-      const drills = (await service.store.drills(b.target)).filter(
-        d => d.backupId === b.id,
-      );
-      res.json(
-        full
-          ? { ...b, drills }
-          : { ...redactBackup(b), drills: drills.map(redactDrill) },
-      );
-    },
+  router.get('/entities/:kind/:namespace/:name/backups/:id', (req, res) =>
+    answerRecord(req, res, (t, id, full) => service.backup(t, id, full)),
   );
 
   router.get(
     '/entities/:kind/:namespace/:name/restore-drills/:id',
-    async (req, res) => {
-      const read = await readRecord(req, res, 'restore drill', id =>
-        service.store.getDrill(id),
-      );
-      if (read) res.json(read.full ? read.record : redactDrill(read.record));
-    },
+    (req, res) =>
+      answerRecord(req, res, (t, id, full) => service.drill(t, id, full)),
   );
 
   return router;

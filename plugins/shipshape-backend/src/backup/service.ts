@@ -1,10 +1,11 @@
 import { AuthService, LoggerService } from '@backstage/backend-plugin-api';
 import { Entity } from '@backstage/catalog-model';
-import { InputError } from '@backstage/errors';
+import { InputError, NotFoundError } from '@backstage/errors';
 import { CatalogService } from '@backstage/plugin-catalog-node';
 import {
   ECOSYSTEM_ANNOTATIONS,
   SHIPSHAPE_ANNOTATIONS,
+  evaluateDrReadiness,
 } from '@shipshape/plugin-shipshape-common';
 import { Knex } from 'knex';
 import {
@@ -13,8 +14,15 @@ import {
   CreateEntityRestoreDrill200Response,
   CreateEntityRestoreDrillRequest,
 } from '../schema/openapi/generated/models';
+import {
+  AGE_HISTORY_LIMIT,
+  DEFAULT_AGE_DAYS,
+  DEFAULT_AGE_POINTS,
+  backupAgeChart,
+} from './age';
 import { assertSoleClaim } from './claims';
 import { BackupConfig, BackupTarget } from './config';
+import { redactBackup, redactDrill } from './redact';
 import { BackupRecord, BackupStore, DrillRecord } from './store';
 import { KubernetesClusters } from '../kubernetes/clusters';
 import { WorkloadOwnership } from '../kubernetes/placement';
@@ -235,6 +243,89 @@ export class BackupService {
       backupId: body.backupId,
     });
     return { record };
+  }
+
+  /**
+   * `GET .../backups`: the target's backups, newest first, each with its drills; totals only
+   * (redact.ts) unless `full` (the caller may run backups of the entity).
+   */
+  async history(target: BackupTarget, full: boolean) {
+    const [backups, drills] = await Promise.all([
+      this.store.list(target.name),
+      this.store.drills(target.name),
+    ]);
+    return {
+      target: target.name,
+      storage: target.storage.type,
+      retention: target.retention,
+      items: backups.map(b => this.withDrills(b, drills, full)),
+    };
+  }
+
+  /**
+   * `GET .../backups/:id`: one backup of the target with its drills (NotFoundError if it is
+   * none of the target's); totals only unless `full`.
+   */
+  async backup(target: BackupTarget, id: string, full: boolean) {
+    const b = this.ofTarget(target, 'backup', id, await this.store.get(id));
+    return this.withDrills(b, await this.store.drills(b.target), full);
+  }
+
+  /** `GET .../restore-drills/:id`: one drill of the target; totals only unless `full`. */
+  async drill(target: BackupTarget, id: string, full: boolean) {
+    const d = this.ofTarget(
+      target,
+      'restore drill',
+      id,
+      await this.store.getDrill(id),
+    );
+    return full ? d : redactDrill(d);
+  }
+
+  /** News of a backup or drill written by this process, for long polls of `backup`/`drill`. */
+  get changes() {
+    return this.store.changes;
+  }
+
+  /**
+   * `GET .../backup-age`: the newest verified backup's age over the last `days` days against
+   * the entity's RPO (declared, else its tier's, as the grade takes it); age.ts.
+   */
+  async ageChart(
+    entity: Entity,
+    target: BackupTarget,
+    days = DEFAULT_AGE_DAYS,
+    points = DEFAULT_AGE_POINTS,
+  ) {
+    const now = new Date();
+    const backups = await this.store.list(target.name, AGE_HISTORY_LIMIT);
+    return backupAgeChart({
+      target: target.name,
+      backups,
+      now,
+      days,
+      points,
+      rpoSeconds: evaluateDrReadiness({ entity, now }).rpoSeconds,
+    });
+  }
+
+  private withDrills(b: BackupRecord, drills: DrillRecord[], full: boolean) {
+    const its = drills.filter(d => d.backupId === b.id);
+    return full
+      ? { ...b, drills: its }
+      : { ...redactBackup(b), drills: its.map(redactDrill) };
+  }
+
+  private ofTarget<R extends { target: string }>(
+    target: BackupTarget,
+    what: string,
+    id: string,
+    record: R,
+  ): R {
+    if (record.target !== target.name) {
+      throw new NotFoundError(`No ${what} '${id}' of ${target.name}`);
+    }
+    return record;
   }
 
   private claimsReader() {
