@@ -279,7 +279,12 @@ export const shipshapePlugin = createBackendPlugin({
           }),
         });
         const sloConfig = readSloConfig(config);
-        const slo = SloService.create(sloConfig);
+        const slo = SloService.create({
+          config: sloConfig,
+          files: new SloFileReader(deps.urlReader, sloConfig.fileCacheTtlMs, {
+            timeoutMs: sloConfig.fileTimeoutMs,
+          }),
+        });
         const rollouts = RolloutService.create({
           engine,
           clusters,
@@ -314,11 +319,6 @@ export const shipshapePlugin = createBackendPlugin({
               httpAuth,
               catalog,
               service: slo,
-              files: new SloFileReader(
-                deps.urlReader,
-                sloConfig.fileCacheTtlMs,
-                { timeoutMs: sloConfig.fileTimeoutMs },
-              ),
             }),
             createOwnershipRouter({ ownership, httpAuth }),
             createBackupRouter({

@@ -1,20 +1,15 @@
 import { HttpAuthService, LoggerService } from '@backstage/backend-plugin-api';
-import { stringifyEntityRef } from '@backstage/catalog-model';
 import { CatalogService } from '@backstage/plugin-catalog-node';
 import express from 'express';
 import { entityOfRequest } from '../http/entityOfRequest';
 import { createFeatureRouter } from '../schema/router';
-import { DEFAULT_CHART_POINTS } from './charts';
 import { SloService } from './service';
-import { SloFileReader, loadEntitySlos } from './source';
 
 export interface SloRouterDeps {
   service: SloService;
   logger: LoggerService;
   httpAuth: HttpAuthService;
   catalog: CatalogService;
-  /** Reads the entities' slo-ref files (cached by URL). */
-  files: SloFileReader;
 }
 
 /**
@@ -31,15 +26,8 @@ export function createSloRouter(deps: SloRouterDeps): express.Router {
       allow: ['user', 'service'],
     });
     const { entity } = await entityOfRequest(deps.catalog, req, credentials);
-    const instance = service.instanceOf(entity);
-    const defs = await loadEntitySlos(entity, deps.files);
     const started = Date.now();
-    const body = await service.entityStatus(
-      entity,
-      stringifyEntityRef(entity),
-      defs,
-      instance,
-    );
+    const body = await service.entityStatus(entity);
     deps.logger.debug(
       `slos of ${body.entityRef}: ${body.slos.length} SLOs, state ${
         body.state
@@ -52,19 +40,15 @@ export function createSloRouter(deps: SloRouterDeps): express.Router {
     '/entities/:kind/:namespace/:name/slos/charts',
     async (req, res) => {
       // 10-500, checked by openapi.yaml
-      const points = Number(req.query.points ?? DEFAULT_CHART_POINTS);
+      const { points } = req.query;
       const credentials = await deps.httpAuth.credentials(req, {
         allow: ['user', 'service'],
       });
       const { entity } = await entityOfRequest(deps.catalog, req, credentials);
-      const instance = service.instanceOf(entity);
-      const defs = await loadEntitySlos(entity, deps.files);
       res.json(
         await service.entityCharts(
-          stringifyEntityRef(entity),
-          defs,
-          instance,
-          points,
+          entity,
+          points === undefined ? undefined : Number(points),
         ),
       );
     },
@@ -80,7 +64,6 @@ export function createSloRouter(deps: SloRouterDeps): express.Router {
     });
     const body = await service.burning({
       catalog: deps.catalog,
-      files: deps.files,
       credentials,
       limit: req.query.limit ?? 100, // 1-500, checked by openapi.yaml
     });

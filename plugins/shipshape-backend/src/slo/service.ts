@@ -35,7 +35,7 @@ import {
   SloCharts,
   SloStatus,
 } from '../schema/openapi/generated/models';
-import { sloChart } from './charts';
+import { DEFAULT_CHART_POINTS, sloChart } from './charts';
 
 export const BURN_WINDOWS = SLO_BURN_WINDOWS;
 type BurnWindow = SloBurnWindow;
@@ -95,20 +95,30 @@ export function historyQuery(slo: Slo): string {
 }
 
 export class SloService {
-  constructor(
+  private constructor(
     readonly cfg: SloConfig,
+    private readonly files: SloFileReader,
     private readonly http: CachedHttpClient,
   ) {}
 
-  /** From `shipshape.slo` config; `http` for tests and measurements (a prepared client). */
-  static create(cfg: SloConfig, http?: CachedHttpClient): SloService {
+  /**
+   * From `shipshape.slo` config and the reader of the entities' slo-ref files; `http` for
+   * tests and measurements (a prepared client).
+   */
+  static create(deps: {
+    config: SloConfig;
+    files: SloFileReader;
+    http?: CachedHttpClient;
+  }): SloService {
+    const { config, files, http } = deps;
     return new SloService(
-      cfg,
+      config,
+      files,
       http ??
         new CachedHttpClient({
-          timeoutMs: cfg.timeoutMs,
-          cacheTtlMs: cfg.cacheTtlMs,
-          staleForMs: cfg.staleForMs,
+          timeoutMs: config.timeoutMs,
+          cacheTtlMs: config.cacheTtlMs,
+          staleForMs: config.staleForMs,
         }),
     );
   }
@@ -223,7 +233,7 @@ export class SloService {
    * The Prometheus instance the entity names in its prometheus-instance annotation, else the
    * configured default; an invalid or unknown name is an InputError.
    */
-  instanceOf(entity: Entity): PrometheusInstance {
+  private instanceOf(entity: Entity): PrometheusInstance {
     const requested = readAnnotation(entity, 'prometheusInstance');
     if (requested && !requested.ok) throw new InputError(requested.error);
     return chooseInstance(this.cfg, requested?.value);
@@ -237,7 +247,6 @@ export class SloService {
    */
   async burning(req: {
     catalog: CatalogService;
-    files: SloFileReader;
     credentials: BackstageCredentials;
     limit: number;
   }): Promise<SloBurning> {
@@ -266,7 +275,7 @@ export class SloService {
         const entityRef = stringifyEntityRef(entity);
         try {
           const instance = this.instanceOf(entity);
-          const defs = await loadEntitySlos(entity, req.files);
+          const defs = await loadEntitySlos(entity, this.files);
           for (const e of defs.errors) errors.push({ entityRef, error: e });
           const burns = await Promise.all(
             defs.slos.map(s => this.sloBurn(s, instance)),
@@ -441,17 +450,18 @@ export class SloService {
 
   /**
    * The SLO tab's charts of one entity (slo/charts.ts): two range queries per SLO, at most
-   * `points` points each; never throws for Prometheus failures.
+   * `points` points each; never throws for Prometheus failures (an invalid or unknown
+   * prometheus-instance annotation is an InputError).
    */
   async entityCharts(
-    entityRef: string,
-    defs: { slos: Slo[]; errors: string[]; declared: boolean },
-    instance: PrometheusInstance,
-    points: number,
+    entity: Entity,
+    points = DEFAULT_CHART_POINTS,
   ): Promise<SloCharts> {
+    const instance = this.instanceOf(entity);
+    const defs = await loadEntitySlos(entity, this.files);
     const now = Date.now();
     return {
-      entityRef,
+      entityRef: stringifyEntityRef(entity),
       declared: defs.declared,
       errors: defs.errors,
       slos: await Promise.all(
@@ -461,13 +471,15 @@ export class SloService {
     };
   }
 
-  /** Everything the SLO card shows for one entity; never throws for Prometheus failures. */
-  async entityStatus(
-    entity: Entity,
-    entityRef: string,
-    defs: { slos: Slo[]; errors: string[]; declared: boolean; service: string },
-    instance: PrometheusInstance,
-  ): Promise<EntitySlos> {
+  /**
+   * Everything the SLO card shows for one entity, from its inline SLOs or slo-ref file; never
+   * throws for Prometheus failures (an invalid or unknown prometheus-instance annotation is an
+   * InputError).
+   */
+  async entityStatus(entity: Entity): Promise<EntitySlos> {
+    const instance = this.instanceOf(entity);
+    const defs = await loadEntitySlos(entity, this.files);
+    const entityRef = stringifyEntityRef(entity);
     const now = Date.now();
     const [statuses, alerts] = await Promise.all([
       Promise.all(defs.slos.map(s => this.sloStatus(s, instance, now))),
