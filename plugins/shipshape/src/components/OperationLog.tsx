@@ -1,8 +1,9 @@
 import { Progress } from '@backstage/core-components';
 import { useApi } from '@backstage/core-plugin-api';
-import Typography from '@material-ui/core/Typography';
+import { Text } from '@backstage/ui';
 import useAsync from 'react-use/esm/useAsync';
 import { shipshapeApiRef } from '../api';
+import { DangerText } from './DangerText';
 import { ShipshapeErrorPanel } from './ShipshapeErrorPanel';
 import { absoluteTime } from './time';
 
@@ -29,40 +30,47 @@ export function OperationLog({
 }) {
   const api = useApi(shipshapeApiRef);
   const log = useAsync(() => api.getOperationLog(id), [api, id]);
+  // core-components' Progress (MUI): Backstage UI 0.18 has no progress indicator
   if (log.loading) return <Progress />;
   if (log.error) return <ShipshapeErrorPanel error={log.error} />;
   if (log.value?.withheld) {
     const what = WITHHELD_KIND[kind ?? ''] ?? 'operation';
     return (
-      <Typography variant="caption" color="textSecondary">
+      <Text as="p" variant="body-x-small">
         {entityRef
           ? `The log of this ${what} is shown to those who may run backups of ${entityRef}.`
           : `The log of this ${what} is not shown to you.`}
-      </Typography>
+      </Text>
     );
   }
   if (!log.value?.lines.length) {
     return (
-      <Typography variant="caption" color="textSecondary">
+      <Text as="p" variant="body-x-small">
         No log lines yet.
-      </Typography>
+      </Text>
     );
   }
   return (
-    <ol aria-label={`log of operation ${id}`}>
-      {log.value.lines.map(l => (
-        <Typography
-          key={l.seq}
-          component="li"
-          variant="caption"
-          display="block"
-          color={l.level === 'info' ? 'textSecondary' : 'error'}
-        >
-          {`${absoluteTime(l.at)} ${
-            l.level === 'info' ? '' : `${l.level.toLocaleUpperCase('en-US')}: `
-          }${l.message}`}
-        </Typography>
-      ))}
+    <ol
+      aria-label={`log of operation ${id}`}
+      style={{ listStyle: 'none', margin: 0, padding: 0 }}
+    >
+      {log.value.lines.map(l => {
+        const text = `${absoluteTime(l.at)} ${
+          l.level === 'info' ? '' : `${l.level.toLocaleUpperCase('en-US')}: `
+        }${l.message}`;
+        return (
+          <li key={l.seq}>
+            <Text
+              as="div"
+              variant="body-x-small"
+              style={{ overflowWrap: 'anywhere' }}
+            >
+              {l.level === 'info' ? text : <DangerText>{text}</DangerText>}
+            </Text>
+          </li>
+        );
+      })}
     </ol>
   );
 }

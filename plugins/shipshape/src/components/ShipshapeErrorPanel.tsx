@@ -1,9 +1,9 @@
-import { Link } from '@backstage/core-components';
 import { configApiRef, useApi } from '@backstage/core-plugin-api';
 import { ResponseError } from '@backstage/errors';
-import Typography from '@material-ui/core/Typography';
-import Alert from '@material-ui/lab/Alert';
-import AlertTitle from '@material-ui/lab/AlertTitle';
+import { Alert, Link, Text } from '@backstage/ui';
+
+/** A server's message may be one long word (a URL, a key): it wraps inside the card. */
+const WRAP = { overflowWrap: 'anywhere' } as const;
 
 /** The docs page (and section) that explains each part of `shipshape.*`. */
 const DOCS: Array<[prefix: string, page: string]> = [
@@ -45,24 +45,39 @@ export function useDocsLink(key: string): { href?: string; page: string } {
 /** "Not configured: key", what to do, and a link to the page that documents the key. */
 export function ConfigHint(props: { configKey: string; message?: string }) {
   const { href, page } = useDocsLink(props.configKey);
+  // Backstage UI's Alert in its info colours (text on background, 4.5:1 or more in both themes)
   return (
-    <Alert severity="info">
-      <AlertTitle>
-        Not configured: <code>{props.configKey}</code>
-      </AlertTitle>
-      <Typography variant="body2" component="p">
-        {props.message ?? `Set ${props.configKey} in app-config.`}
-      </Typography>
-      <Typography variant="body2" component="p">
-        {href ? (
-          <Link to={href} underline="always">
-            How to configure it ({page})
-          </Link>
-        ) : (
-          `How to configure it: ${page} in the Shipshape docs.`
-        )}
-      </Typography>
-    </Alert>
+    <Alert
+      role="alert"
+      status="info"
+      icon
+      style={WRAP}
+      title={
+        <>
+          Not configured: <code>{props.configKey}</code>
+        </>
+      }
+      description={
+        <>
+          <Text as="p" variant="body-small" style={{ color: 'inherit' }}>
+            {props.message ?? `Set ${props.configKey} in app-config.`}
+          </Text>
+          <Text as="p" variant="body-small" style={{ color: 'inherit' }}>
+            {href ? (
+              <Link
+                href={href}
+                variant="body-small"
+                style={{ color: 'inherit' }}
+              >
+                How to configure it ({page})
+              </Link>
+            ) : (
+              `How to configure it: ${page} in the Shipshape docs.`
+            )}
+          </Text>
+        </>
+      }
+    />
   );
 }
 
@@ -78,11 +93,13 @@ export function ShipshapeErrorPanel(props: { error: Error; title?: string }) {
     return <ConfigHint configKey={key} message={message} />;
   }
   return (
-    <Alert severity="error">
-      <AlertTitle>{props.title ?? 'Could not load'}</AlertTitle>
-      <Typography variant="body2" component="p">
-        {message}
-      </Typography>
-    </Alert>
+    <Alert
+      role="alert"
+      status="danger"
+      icon
+      style={WRAP}
+      title={props.title ?? 'Could not load'}
+      description={message}
+    />
   );
 }

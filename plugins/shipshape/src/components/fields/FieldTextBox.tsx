@@ -3,6 +3,9 @@ import type { FieldExtensionComponentProps } from '@backstage/plugin-scaffolder-
 import { AccessibleColours } from '../AccessibleColours';
 
 /**
+ * MUI's TextField, not Backstage UI's: the scaffolder's form (scaffolder-react's RJSF theme) draws
+ * every other field of the wizard with MUI, and this one must look and behave like them.
+ *
  * The text box of a Shipshape wizard field: labelled with the schema's title (else
  * `defaultTitle`), red when `error` or the form has errors for it, `help` below.
  */
