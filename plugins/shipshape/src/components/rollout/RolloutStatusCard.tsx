@@ -250,7 +250,7 @@ function RolloutButtons({
   if (!actions.length) return null;
   return (
     <Flex direction="column" gap="1" mt="2" align="start">
-      <Flex gap="2">
+      <Flex gap="2" style={{ flexWrap: 'wrap' }}>
         {actions.map(action => (
           <Button
             key={action}
@@ -419,7 +419,7 @@ function EnvironmentBody({
     return (
       <Text as="div" variant="body-small" style={WRAP}>
         <StatusAborted>
-          <DangerText>
+          <DangerText variant="body-small">
             {`Cluster ${env.cluster} ${CLUSTER_PROBLEM[env.status]}: ${
               env.error ?? ''
             }`}
