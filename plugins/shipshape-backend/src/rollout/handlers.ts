@@ -6,7 +6,7 @@ import {
   OperationHandler,
   OperationOutcome,
 } from '../operations/engine';
-import { followRollout } from './follow';
+import { followRollout } from '../kubernetes/follow';
 import { ArgoAction, applyArgoAction } from './argoActions';
 import {
   Workload,

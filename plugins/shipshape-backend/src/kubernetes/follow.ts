@@ -1,6 +1,6 @@
 import * as k8s from '@kubernetes/client-node';
-import { ClusterClient } from '../kubernetes/types';
-import { argoRolloutState } from '../kubernetes/argo';
+import { ClusterClient } from './types';
+import { argoRolloutState } from './argo';
 import {
   ARGO,
   Workload,
@@ -9,7 +9,13 @@ import {
   podError,
   podReady,
   selectorString,
-} from '../kubernetes/workloads';
+} from './workloads';
+
+/*
+ * Following one workload's rollout to its end from the cluster's watches (what
+ * `kubectl rollout status` does, plus new pods that crash or stay un-Ready): the deploy
+ * and rollback operations wait on it.
+ */
 
 export interface FollowOptions {
   client: ClusterClient;
