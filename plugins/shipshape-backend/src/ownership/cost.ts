@@ -9,6 +9,15 @@ import {
 } from '@shipshape/plugin-shipshape-common';
 import { KubernetesClusters, listPages } from '../kubernetes/clusters';
 import { ClusterClient } from '../kubernetes/types';
+import {
+  InventoryPage,
+  ListPage,
+  listCronJobsPage,
+  listDeploymentsPage,
+  listPodsPage,
+  listServicesPage,
+  listStatefulSetsPage,
+} from '../kubernetes/inventory';
 import { withDeadline } from '../http/deadline';
 import { isLabelValue } from '../kubernetes/placement';
 
@@ -305,17 +314,16 @@ export class ClusterCostReader {
         // One page at a time, each with its deadline; the pods are summed per service and place
         // as they come, so memory grows with the services, not with the pods.
         const pages = <T extends { metadata?: k8s.V1ObjectMeta }>(
-          list: (page: {
-            labelSelector: string;
-            limit: number;
-            _continue?: string;
-          }) => Promise<{ items: T[]; metadata?: k8s.V1ListMeta }>,
+          list: (
+            client: ClusterClient,
+            page: InventoryPage,
+          ) => Promise<ListPage<T>>,
           onPage: (items: T[]) => void,
         ) =>
           listPages(
             page =>
               withDeadline('the cluster', CLUSTER_TIMEOUT_MS, () =>
-                list({ labelSelector, ...page }),
+                list(cluster, { labelSelector, ...page }),
               ),
             onPage,
             this.pageSize,
@@ -338,64 +346,49 @@ export class ClusterCostReader {
           };
         try {
           await Promise.all([
-            pages(
-              p => cluster.core.listPodForAllNamespaces(p),
-              items => {
-                for (const pod of items) {
-                  const phase = pod.status?.phase;
-                  if (phase === 'Succeeded' || phase === 'Failed') continue;
-                  const labels = labelsOf(pod.metadata);
-                  const namespace = pod.metadata?.namespace ?? 'default';
-                  const kubernetesId = labels[idLabel];
-                  const environment =
-                    this.environmentOf(
-                      cluster.cluster,
-                      namespace,
-                      kubernetesId,
-                    ) ||
-                    labels[SHIPSHAPE_LABELS.environment] ||
-                    namespace;
-                  const key = JSON.stringify([
+            pages(listPodsPage, items => {
+              for (const pod of items) {
+                const phase = pod.status?.phase;
+                if (phase === 'Succeeded' || phase === 'Failed') continue;
+                const labels = labelsOf(pod.metadata);
+                const namespace = pod.metadata?.namespace ?? 'default';
+                const kubernetesId = labels[idLabel];
+                const environment =
+                  this.environmentOf(
+                    cluster.cluster,
                     namespace,
-                    environment,
                     kubernetesId,
-                  ]);
-                  const sum = pods.get(key) ?? {
-                    cluster: cluster.cluster,
-                    namespace,
-                    environment,
-                    kubernetesId,
-                    cpuCores: 0,
-                    memoryGib: 0,
-                    pods: 0,
-                  };
-                  for (const c of pod.spec?.containers ?? []) {
-                    sum.cpuCores += parseCpu(c.resources?.requests?.cpu);
-                    sum.memoryGib += parseMemoryGib(
-                      c.resources?.requests?.memory,
-                    );
-                  }
-                  sum.pods! += 1;
-                  pods.set(key, sum);
+                  ) ||
+                  labels[SHIPSHAPE_LABELS.environment] ||
+                  namespace;
+                const key = JSON.stringify([
+                  namespace,
+                  environment,
+                  kubernetesId,
+                ]);
+                const sum = pods.get(key) ?? {
+                  cluster: cluster.cluster,
+                  namespace,
+                  environment,
+                  kubernetesId,
+                  cpuCores: 0,
+                  memoryGib: 0,
+                  pods: 0,
+                };
+                for (const c of pod.spec?.containers ?? []) {
+                  sum.cpuCores += parseCpu(c.resources?.requests?.cpu);
+                  sum.memoryGib += parseMemoryGib(
+                    c.resources?.requests?.memory,
+                  );
                 }
-              },
-            ),
-            pages(
-              p => cluster.apps.listDeploymentForAllNamespaces(p),
-              add('Deployment'),
-            ),
-            pages(
-              p => cluster.apps.listStatefulSetForAllNamespaces(p),
-              add('StatefulSet'),
-            ),
-            pages(
-              p => cluster.batch.listCronJobForAllNamespaces(p),
-              add('CronJob'),
-            ),
-            pages(
-              p => cluster.core.listServiceForAllNamespaces(p),
-              add('Service'),
-            ),
+                sum.pods! += 1;
+                pods.set(key, sum);
+              }
+            }),
+            pages(listDeploymentsPage, add('Deployment')),
+            pages(listStatefulSetsPage, add('StatefulSet')),
+            pages(listCronJobsPage, add('CronJob')),
+            pages(listServicesPage, add('Service')),
           ]);
           snapshot.pods.push(...pods.values());
           snapshot.objects.push(...objects);
