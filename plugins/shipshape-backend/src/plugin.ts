@@ -226,16 +226,14 @@ export const shipshapePlugin = createBackendPlugin({
         let workloadCache: WorkloadCache | undefined;
         if (watchWorkloadsEnabled(config)) {
           const cache = WorkloadCache.create({ clusters, logger });
-          WorkloadSignals.create(
-            {
-              catalog,
-              auth,
-              logger,
-              clusters,
-              changed: ref => publisher.workloadChanged(ref),
-            },
-            cache,
-          );
+          const workloadSignals = WorkloadSignals.create({
+            catalog,
+            auth,
+            logger,
+            clusters,
+            changed: ref => publisher.workloadChanged(ref),
+          });
+          cache.onChange(workloadSignals.workloadChanged);
           lifecycle.addStartupHook(() => cache.start());
           lifecycle.addShutdownHook(() => cache.stop());
           if (statusFromWatchesEnabled(config)) workloadCache = cache;

@@ -5,7 +5,6 @@ import { CatalogService } from '@backstage/plugin-catalog-node';
 import { ECOSYSTEM_ANNOTATIONS } from '@shipshape/plugin-shipshape-common';
 import { KubernetesClusters } from '../kubernetes/clusters';
 import { resolvePlacement, workloadRefOf } from '../kubernetes/placement';
-import { WorkloadCache } from '../kubernetes/cache';
 import { WatchedObject } from '../kubernetes/watch';
 import { KUBERNETES_ID_LABEL } from '../kubernetes/workloads';
 
@@ -30,7 +29,7 @@ export function statusFromWatchesEnabled(config: Config): boolean {
 }
 
 /**
- * Hears of every change to what the Rollout card shows (the WorkloadCache's watches: labelled
+ * Is told of every change to what the Rollout card shows (the WorkloadCache's watches: labelled
  * `backstage.io/kubernetes-id` Deployments, Argo Rollouts, ReplicaSets and Pods, in each
  * environment's cluster and namespaces) and calls `changed(entityRef)` for every entity whose
  * card shows an object that changed, whoever changed it (`kubectl`, a release workflow's
@@ -55,19 +54,16 @@ export class WorkloadSignals {
     },
   ) {}
 
-  /** Signals the changes `cache` hears of (start and stop the cache itself). */
-  static create(
-    deps: WorkloadSignals['deps'],
-    cache: WorkloadCache,
-  ): WorkloadSignals {
-    const signals = new WorkloadSignals(deps);
-    cache.onChange(
-      (cluster, obj) => void signals.workloadChanged(cluster, obj),
-    );
-    return signals;
+  static create(deps: WorkloadSignals['deps']): WorkloadSignals {
+    return new WorkloadSignals(deps);
   }
 
-  private async workloadChanged(cluster: string, obj: WatchedObject) {
+  /** Signals one object's change: the listener of `WorkloadCache.onChange`. */
+  readonly workloadChanged = (cluster: string, obj: WatchedObject): void => {
+    void this.signalChange(cluster, obj);
+  };
+
+  private async signalChange(cluster: string, obj: WatchedObject) {
     const kubernetesId = obj.metadata?.labels?.[KUBERNETES_ID_LABEL];
     const namespace = obj.metadata?.namespace;
     if (!kubernetesId || !namespace) return;
