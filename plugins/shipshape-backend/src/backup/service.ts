@@ -143,6 +143,8 @@ export class BackupService {
     const { entity, entityRef, target, requestedBy, body } = req;
     await this.soleClaimOfTarget(entityRef, target);
     if (body.method === 'in-cluster') {
+      // openapi.yaml requires environment with method in-cluster and refuses it otherwise
+      const environment = body.environment as string;
       const kubernetesId =
         entity.metadata.annotations?.[ECOSYSTEM_ANNOTATIONS.kubernetesId];
       if (!kubernetesId) {
@@ -159,16 +161,8 @@ export class BackupService {
         what: `Workload '${kubernetesId}'`,
         remedy: `only the entity that runs it may carry ${ECOSYSTEM_ANNOTATIONS.kubernetesId}: ${kubernetesId}`,
       });
-      if (!body.environment) {
-        throw new InputError(
-          'An in-cluster backup needs environment (one of shipshape.environments)',
-        );
-      }
       if (body.dryRun) {
-        const { env, cron } = await this.planInCluster({
-          entity,
-          environment: body.environment,
-        });
+        const { env, cron } = await this.planInCluster({ entity, environment });
         return {
           plan: {
             dryRun: true,
@@ -185,16 +179,11 @@ export class BackupService {
         target,
         entityRef,
         entity,
-        environment: body.environment,
+        environment,
         requestedBy,
         reason: body.reason,
       });
       return { record };
-    }
-    if (body.environment) {
-      throw new InputError(
-        'environment applies only to method in-cluster (pg_dump backups use the target from app-config)',
-      );
     }
     if (body.dryRun) {
       return {

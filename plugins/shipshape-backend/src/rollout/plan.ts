@@ -157,9 +157,7 @@ export async function planDeploy(
   release?: HelmRelease;
 }> {
   clusters.environment(req.environment);
-  if (!!req.image === !!req.tag) {
-    throw new InputError('Give exactly one of image or tag');
-  }
+  // exactly one of image or tag: checked by openapi.yaml (DeployRequest)
   if (req.image) parseImageReference(req.image, 'image');
   if (req.tag) validateTag(req.tag);
   const {

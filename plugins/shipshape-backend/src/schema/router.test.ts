@@ -68,7 +68,7 @@ describe('createOpenApiRouter', () => {
 
     for (const [body, message] of [
       [
-        { environment: 'staging', extra: 1 },
+        { environment: 'staging', tag: 'v2', extra: 1 },
         'Invalid request: body.extra: must NOT have additional properties',
       ],
       [
@@ -76,8 +76,17 @@ describe('createOpenApiRouter', () => {
         "Invalid request: body.environment: must have required property 'environment'",
       ],
       [
-        { environment: 'staging', dryRun: 'yes' },
+        { environment: 'staging', tag: 'v2', dryRun: 'yes' },
         'Invalid request: body.dryRun: must be boolean',
+      ],
+      // a rule across fields is answered by the body's description, which states it
+      [
+        { environment: 'staging' },
+        'Invalid request: body: must have exactly one of image or tag',
+      ],
+      [
+        { environment: 'staging', image: 'r/a:1', tag: 'v2' },
+        'Invalid request: body: must have exactly one of image or tag',
       ],
     ] as const) {
       const res = await deploy(body);

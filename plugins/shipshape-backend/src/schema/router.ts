@@ -6,23 +6,45 @@ import * as OpenApiValidator from 'express-openapi-validator';
 import { EndpointMap, spec } from './openapi';
 
 interface ValidatorError extends Error {
-  errors?: Array<{ path?: string; message?: string }>;
+  errors?: Array<{ path?: string; message?: string; errorCode?: string }>;
+}
+
+/** The description of the request's JSON body schema in the document, if it has one. */
+function bodyRule(req: express.Request): string | undefined {
+  const operation = (req as { openapi?: { schema?: any } }).openapi?.schema;
+  let schema = operation?.requestBody?.content?.['application/json']?.schema;
+  const ref = /^#\/components\/schemas\/(.+)$/.exec(schema?.$ref ?? '');
+  if (ref) schema = (spec.components.schemas as Record<string, any>)[ref[1]];
+  const text: unknown = schema?.description;
+  return typeof text === 'string'
+    ? text.replace(/\.$/, '').replace(/^./, c => c.toLowerCase())
+    : undefined;
 }
 
 /**
  * Turns a validation error into an InputError (400) whose message names each field. The
  * validator's own message is ajv's text ("request/body must NOT have additional
  * properties"), which does not say which field; its `errors` do (path `/body/extra`):
- * "Invalid request: body.extra: must NOT have additional properties".
+ * "Invalid request: body.extra: must NOT have additional properties". A rule across a body's
+ * fields (anyOf or not in the document) fails as "must match a schema in anyOf" or "must NOT
+ * be valid", naming nothing: the body schema's description, which states the rule, answers.
  */
 export function nameInvalidFields(
   error: ValidatorError,
-  _req: express.Request,
+  req: express.Request,
   _res: express.Response,
   next: express.NextFunction,
 ): void {
   if (!Array.isArray(error?.errors) || error.errors.length === 0) {
     next(error);
+    return;
+  }
+  const acrossFields = error.errors.some(
+    e => e.path === '/body' && /^(anyOf|oneOf|not)\./.test(e.errorCode ?? ''),
+  );
+  const rule = acrossFields ? bodyRule(req) : undefined;
+  if (rule) {
+    next(new InputError(`Invalid request: body: ${rule}`));
     return;
   }
   const fields = error.errors.map(e => {

@@ -1057,6 +1057,8 @@ export const spec = {
             'application/json': {
               schema: {
                 type: 'object',
+                description:
+                  'Method in-cluster needs environment (one of shipshape.environments); pg_dump (the default) takes none, it uses the target from app-config.',
                 additionalProperties: false,
                 properties: {
                   reason: {
@@ -1077,6 +1079,33 @@ export const spec = {
                     type: 'boolean',
                   },
                 },
+                anyOf: [
+                  {
+                    type: 'object',
+                    'x-internal': true,
+                    required: ['method', 'environment'],
+                    properties: {
+                      method: {
+                        type: 'string',
+                        enum: ['in-cluster'],
+                      },
+                    },
+                  },
+                  {
+                    type: 'object',
+                    'x-internal': true,
+                    not: {
+                      required: ['environment'],
+                    },
+                    properties: {
+                      method: {
+                        not: {
+                          enum: ['in-cluster'],
+                        },
+                      },
+                    },
+                  },
+                ],
               },
             },
           },
@@ -2631,8 +2660,21 @@ export const spec = {
       },
       DeployRequest: {
         type: 'object',
-        description: 'Exactly one of image or tag.',
+        description: 'Must have exactly one of image or tag.',
         additionalProperties: false,
+        anyOf: [
+          {
+            type: 'object',
+            required: ['image'],
+          },
+          {
+            type: 'object',
+            required: ['tag'],
+          },
+        ],
+        not: {
+          required: ['image', 'tag'],
+        },
         properties: {
           environment: {
             type: 'string',

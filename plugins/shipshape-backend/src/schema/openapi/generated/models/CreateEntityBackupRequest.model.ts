@@ -5,6 +5,7 @@
 // ******************************************************************
 
 /**
+ * Method in-cluster needs environment (one of shipshape.environments); pg_dump (the default) takes none, it uses the target from app-config.
  * @public
  */
 export interface CreateEntityBackupRequest {

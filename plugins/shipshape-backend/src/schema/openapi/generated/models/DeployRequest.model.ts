@@ -5,7 +5,7 @@
 // ******************************************************************
 
 /**
- * Exactly one of image or tag.
+ * Must have exactly one of image or tag.
  * @public
  */
 export interface DeployRequest {
