@@ -1,11 +1,12 @@
 import fs from 'fs';
 import path from 'path';
 import { parse } from 'yaml';
+import { EXAMPLES } from '@internal/shipshape-test-utils';
 import { runCli } from './sloRulesCli';
 
 // The example service's OpenSLO file (a Service, a DataSource, then its SLOs).
 const text = fs.readFileSync(
-  path.resolve(__dirname, '../../../examples/slo/payments-api.yaml'),
+  path.join(EXAMPLES, 'slo/payments-api.yaml'),
   'utf8',
 );
 

@@ -5,6 +5,7 @@ import fs from 'fs';
 import os from 'os';
 import path from 'path';
 import YAML from 'yaml';
+import { REPO } from '@internal/shipshape-test-utils';
 import { startBackupBackend } from './__testUtils__/backupBackend';
 import { createBackupAction, createRestoreDrillAction } from './backup';
 
@@ -13,8 +14,7 @@ jest.setTimeout(120_000);
 // templates/backup-database run by the real scaffolder engine (NunjucksWorkflowRunner, as
 // templates/scripts/run-scaffolder.mjs loads it) with the real backup actions calling a real
 // Shipshape backend (backups of the local stack's PostgreSQL).
-const repo = path.resolve(__dirname, '../../../..');
-const templateFile = path.join(repo, 'templates/backup-database/template.yaml');
+const templateFile = path.join(REPO, 'templates/backup-database/template.yaml');
 const template = YAML.parse(fs.readFileSync(templateFile, 'utf8'));
 const backendDir = path.dirname(
   require.resolve('@backstage/plugin-scaffolder-backend/package.json'),
@@ -105,7 +105,7 @@ describe('templates/backup-database', () => {
   it('is a valid template registered in app-config like deploy-service', async () => {
     expect(await templateEntityV1beta3Validator.check(template)).toBe(true);
     const appConfig = fs.readFileSync(
-      path.join(repo, 'app-config.yaml'),
+      path.join(REPO, 'app-config.yaml'),
       'utf8',
     );
     expect(appConfig).toContain(

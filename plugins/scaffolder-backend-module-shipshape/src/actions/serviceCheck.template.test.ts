@@ -3,11 +3,11 @@ import fs from 'fs';
 import os from 'os';
 import path from 'path';
 import { promisify } from 'util';
+import { REPO } from '@internal/shipshape-test-utils';
 
 // The real templates through the real scaffolder engine (templates/scripts/run-scaffolder.mjs:
 // NunjucksWorkflowRunner, the real shipshape actions, stand-ins that record publish and
 // register): a refused service fails at the check step and nothing after it runs.
-const REPO = path.resolve(__dirname, '../../../..');
 const RUNNER = path.join(REPO, 'templates/scripts/run-scaffolder.mjs');
 // a render fixture with the schema defaults the wizard adds (as render.mjs dumps them)
 const good = {

@@ -5,11 +5,12 @@ import fs from 'fs';
 import os from 'os';
 import path from 'path';
 import yaml from 'yaml';
+import { EXAMPLES } from '@internal/shipshape-test-utils';
 import { createSloRulesAction } from './sloRules';
 import { examples } from './sloRules.examples';
 
 const example = fs.readFileSync(
-  path.resolve(__dirname, '../../../../examples/slo/payments-api.yaml'),
+  path.join(EXAMPLES, 'slo/payments-api.yaml'),
   'utf8',
 );
 

@@ -9,6 +9,8 @@ import { mockServices } from '@backstage/backend-test-utils';
 import { catalogServiceMock } from '@backstage/plugin-catalog-node/testUtils';
 import { planDeploy } from '../rollout/plan';
 import {
+  HELM,
+  REPO,
   grantServiceNamespace,
   kubectl,
   readStackKubernetes,
@@ -24,8 +26,6 @@ import {
 // The golden path's files, rendered by the real scaffolder engine, and the portal's resolution
 // must agree: the release workflow's `helm -n`, the chart's labels and annotations and the
 // catalog entry lead to the namespace and release the portal acts on. Needs the stack's helm.
-const REPO = path.resolve(__dirname, '../../../..');
-const HELM = path.join(REPO, '.tools/bin/helm');
 const PARAMS = {
   ...JSON.parse(
     fs.readFileSync(

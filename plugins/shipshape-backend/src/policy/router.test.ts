@@ -12,16 +12,14 @@ import fs from 'fs';
 import path from 'path';
 import request from 'supertest';
 import YAML from 'yaml';
+import { REPO } from '@internal/shipshape-test-utils';
 import { shipshapePlugin } from '../plugin';
 
 jest.setTimeout(60_000);
 
 // The repository's own app-config.yaml: the policy the portal and the catalog module run with.
 const appConfig = YAML.parse(
-  fs.readFileSync(
-    path.resolve(__dirname, '../../../../app-config.yaml'),
-    'utf8',
-  ),
+  fs.readFileSync(path.join(REPO, 'app-config.yaml'), 'utf8'),
 );
 
 async function start(shipshape: Record<string, any>) {

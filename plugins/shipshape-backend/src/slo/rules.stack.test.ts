@@ -13,7 +13,7 @@ import {
 import fs from 'fs';
 import path from 'path';
 import { parse } from 'yaml';
-import { readLocalStack } from '@internal/shipshape-test-utils';
+import { EXAMPLES, readLocalStack } from '@internal/shipshape-test-utils';
 
 jest.setTimeout(120_000);
 
@@ -22,10 +22,7 @@ const promUrl = stack.prometheus.url;
 const rulesDir = stack.prometheus.rulesDir;
 const service = `slo-rd-${Date.now().toString(36)}`;
 const file = path.join(rulesDir, `${service}.yml`);
-const exampleFile = path.resolve(
-  __dirname,
-  '../../../../examples/slo/payments-api.yaml',
-);
+const exampleFile = path.join(EXAMPLES, 'slo/payments-api.yaml');
 
 interface RuleGroup {
   name: string;
