@@ -7,7 +7,7 @@ import { spawn } from 'child_process';
 import {
   FollowOptions,
   followRollout,
-} from '../plugins/shipshape-backend/src/rollout/follow';
+} from '../plugins/shipshape-backend/src/kubernetes/follow';
 
 export function stats(xs: number[]) {
   const s = [...xs].sort((a, b) => a - b);
