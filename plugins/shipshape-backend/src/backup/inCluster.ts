@@ -1,9 +1,9 @@
 import { InputError, NotFoundError } from '@backstage/errors';
 import * as k8s from '@kubernetes/client-node';
+import { ECOSYSTEM_ANNOTATIONS } from '@shipshape/plugin-shipshape-common';
 import { randomBytes } from 'crypto';
 import { ClusterClient, EnvironmentConfig } from '../kubernetes/types';
 import { EngineStoppedError } from '../operations/engine';
-import { KUBERNETES_ID_LABEL } from '../kubernetes/workloads';
 import {
   JobOutcome,
   jobOutcome,
@@ -28,13 +28,13 @@ export async function findBackupCronJob(
   let items = await listCronJobs(
     client,
     env.namespace,
-    `${KUBERNETES_ID_LABEL}=${kubernetesId}`,
+    `${ECOSYSTEM_ANNOTATIONS.kubernetesId}=${kubernetesId}`,
   );
   const labelled = items.filter(
     c => c.metadata?.labels?.[COMPONENT_LABEL] === 'backup',
   );
   if (labelled.length) items = labelled;
-  const where = `labelled ${KUBERNETES_ID_LABEL}=${kubernetesId} in namespace ${env.namespace} of cluster ${env.cluster} (environment ${env.name})`;
+  const where = `labelled ${ECOSYSTEM_ANNOTATIONS.kubernetesId}=${kubernetesId} in namespace ${env.namespace} of cluster ${env.cluster} (environment ${env.name})`;
   if (items.length === 0) {
     throw new NotFoundError(
       `No CronJob ${where}; the service's chart makes one when backup.enabled is true (templates' backup-cronjob.yaml)`,
