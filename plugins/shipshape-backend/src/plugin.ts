@@ -180,6 +180,8 @@ export const shipshapePlugin = createBackendPlugin({
           auth,
         }).registerOperations(); // the backup and restore-drill handlers
         // Owners hear of failed operations (and of the recovery): docs/operations.md.
+        // Notifications name no host, bucket or path of the backup config.
+        const redactLocations = locationRedactor(backupConfig);
         const notifier = notificationsEnabled
           ? OperationNotifier.create({
               notifications,
@@ -187,7 +189,7 @@ export const shipshapePlugin = createBackendPlugin({
               auth,
               logger,
               store,
-              redact: locationRedactor(backupConfig),
+              redact: redactLocations,
             })
           : undefined;
         if (notifier) engine.onFinished(op => notifier.operationFinished(op));
@@ -209,7 +211,7 @@ export const shipshapePlugin = createBackendPlugin({
             auth,
             logger,
             grades: readiness.grades,
-            redact: locationRedactor(backupConfig),
+            redact: redactLocations,
           });
           readiness.grades.onRecorded(g => void grades.gradeRecorded(g));
         }
