@@ -3,16 +3,11 @@ import {
   AnalysisRunInfo,
   RolloutPhase,
   WorkloadStatus,
+  ECOSYSTEM_ANNOTATIONS,
 } from '@shipshape/plugin-shipshape-common';
 import { ClusterClient } from './types';
 import { imageTag } from './image';
-import {
-  ARGO,
-  KUBERNETES_ID_LABEL,
-  images,
-  podInfosOf,
-  revisionOf,
-} from './workloads';
+import { ARGO, images, podInfosOf, revisionOf } from './workloads';
 
 /**
  * `kubectl argo rollouts status` logic: the controller computes phase and message (1.0+);
@@ -264,7 +259,7 @@ export async function readArgoRollouts(
         {
           ...ARGO,
           namespace,
-          labelSelector: `${KUBERNETES_ID_LABEL}=${kubernetesId}`,
+          labelSelector: `${ECOSYSTEM_ANNOTATIONS.kubernetesId}=${kubernetesId}`,
         },
         opts,
       );

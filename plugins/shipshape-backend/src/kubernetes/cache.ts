@@ -1,3 +1,4 @@
+import { ECOSYSTEM_ANNOTATIONS } from '@shipshape/plugin-shipshape-common';
 import { LoggerService } from '@backstage/backend-plugin-api';
 import * as k8s from '@kubernetes/client-node';
 import { KubernetesClusters } from './clusters';
@@ -9,7 +10,6 @@ import {
   WatchedResource,
   workloadWatchTargets,
 } from './watch';
-import { KUBERNETES_ID_LABEL } from './workloads';
 
 /** One entity's objects in one namespace, as the rollout status reads them. */
 export interface EntityObjects {
@@ -116,7 +116,8 @@ export class WorkloadCache {
       for (const o of watch.objects()) {
         if (
           o.metadata?.namespace === namespace &&
-          o.metadata.labels?.[KUBERNETES_ID_LABEL] === kubernetesId
+          o.metadata.labels?.[ECOSYSTEM_ANNOTATIONS.kubernetesId] ===
+            kubernetesId
         ) {
           items.push(o);
         }

@@ -1,3 +1,4 @@
+import { ECOSYSTEM_ANNOTATIONS } from '@shipshape/plugin-shipshape-common';
 import { LoggerService } from '@backstage/backend-plugin-api';
 import * as k8s from '@kubernetes/client-node';
 import http from 'http';
@@ -5,7 +6,7 @@ import https from 'https';
 import { createInterface } from 'readline';
 import { KubernetesClusters, listPages } from './clusters';
 import { ClusterClient } from './types';
-import { ARGO, KUBERNETES_ID_LABEL } from './workloads';
+import { ARGO } from './workloads';
 
 /** A watched object: what a change needs to be routed (namespace, labels), and its version. */
 export type WatchedObject = {
@@ -369,7 +370,7 @@ export function workloadWatchTargets(clusters: KubernetesClusters): {
       u => `cluster ${u.cluster} (authProvider ${u.authProvider}, no token)`,
     );
   const targets: WatchTarget[] = [];
-  const labelSelector = KUBERNETES_ID_LABEL;
+  const labelSelector = ECOSYSTEM_ANNOTATIONS.kubernetesId;
   for (const client of readers) {
     const envs = clusters
       .environments()

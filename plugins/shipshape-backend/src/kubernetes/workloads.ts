@@ -11,7 +11,6 @@ export const REVISION_ANNOTATION = 'deployment.kubernetes.io/revision';
 export const ARGO_REVISION_ANNOTATION = 'rollout.argoproj.io/revision';
 export const CHANGE_CAUSE_ANNOTATION = 'kubernetes.io/change-cause';
 /** The label the stock Kubernetes plugin (and the templates' chart) put on workloads. */
-export const KUBERNETES_ID_LABEL = ECOSYSTEM_ANNOTATIONS.kubernetesId;
 
 export const POD_ERROR_REASONS = [
   'CrashLoopBackOff',
@@ -80,7 +79,7 @@ export async function listEntityRollouts(
       .listNamespacedCustomObject({
         ...ARGO,
         namespace,
-        labelSelector: `${KUBERNETES_ID_LABEL}=${kubernetesId}`,
+        labelSelector: `${ECOSYSTEM_ANNOTATIONS.kubernetesId}=${kubernetesId}`,
       });
     return (list.items ?? []).map(asRollout);
   } catch (e) {
@@ -283,7 +282,7 @@ export async function listEntityDeployments(
 ): Promise<k8s.V1Deployment[]> {
   const list = await client.apps.listNamespacedDeployment({
     namespace,
-    labelSelector: `${KUBERNETES_ID_LABEL}=${kubernetesId}`,
+    labelSelector: `${ECOSYSTEM_ANNOTATIONS.kubernetesId}=${kubernetesId}`,
   });
   return list.items;
 }
@@ -305,7 +304,7 @@ export async function listEntityObjects(
 }> {
   const query = {
     namespace,
-    labelSelector: `${KUBERNETES_ID_LABEL}=${kubernetesId}`,
+    labelSelector: `${ECOSYSTEM_ANNOTATIONS.kubernetesId}=${kubernetesId}`,
   };
   const [deployments, pods, replicaSets] = await Promise.all([
     client.apps.listNamespacedDeployment(query, opts),

@@ -17,7 +17,6 @@ import {
   ownedReplicaSets,
   selectorString,
   Workload,
-  KUBERNETES_ID_LABEL,
 } from '../kubernetes/workloads';
 import { jobOutcome, listJobs } from '../kubernetes/jobs';
 import {
@@ -282,7 +281,7 @@ export async function readClusterFacts(
   if (!kubernetesId) {
     return {
       environment,
-      unavailable: `the entity has no ${KUBERNETES_ID_LABEL} annotation`,
+      unavailable: `the entity has no ${ECOSYSTEM_ANNOTATIONS.kubernetesId} annotation`,
     };
   }
   try {

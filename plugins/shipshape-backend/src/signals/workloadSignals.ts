@@ -6,7 +6,6 @@ import { ECOSYSTEM_ANNOTATIONS } from '@shipshape/plugin-shipshape-common';
 import { KubernetesClusters } from '../kubernetes/clusters';
 import { resolvePlacement, workloadRefOf } from '../kubernetes/placement';
 import { WatchedObject } from '../kubernetes/watch';
-import { KUBERNETES_ID_LABEL } from '../kubernetes/workloads';
 
 /** How long the catalog's answer for one kubernetes-id is kept. */
 const ENTITY_CACHE_MS = 10_000;
@@ -64,7 +63,8 @@ export class WorkloadSignals {
   };
 
   private async signalChange(cluster: string, obj: WatchedObject) {
-    const kubernetesId = obj.metadata?.labels?.[KUBERNETES_ID_LABEL];
+    const kubernetesId =
+      obj.metadata?.labels?.[ECOSYSTEM_ANNOTATIONS.kubernetesId];
     const namespace = obj.metadata?.namespace;
     if (!kubernetesId || !namespace) return;
     const envs = this.deps.clusters
@@ -91,7 +91,7 @@ export class WorkloadSignals {
       }
     } catch (e) {
       this.deps.logger.warn(
-        `Change of a workload with ${KUBERNETES_ID_LABEL}=${kubernetesId} not signalled: ${e}`,
+        `Change of a workload with ${ECOSYSTEM_ANNOTATIONS.kubernetesId}=${kubernetesId} not signalled: ${e}`,
       );
     }
   }
