@@ -19,7 +19,33 @@ import {
   listStatefulSetsPage,
 } from '../kubernetes/inventory';
 import { withDeadline } from '../http/deadline';
-import { isLabelValue } from '../kubernetes/placement';
+import { WorkloadRef, isLabelValue } from '../kubernetes/placement';
+
+/** An environment where the one resolver places a service: its cluster and namespace. */
+export interface Placed {
+  environment: string;
+  cluster: string;
+  namespace: string;
+}
+
+/**
+ * The pods among `pods` that run where `placed` puts the service, each named by the first
+ * environment (in configuration order) placing it in its cluster and namespace; pods elsewhere
+ * (a stray namespace carrying the label) are not the service's in any environment.
+ */
+export function placedPods(
+  pods: PodRequests[],
+  placed: Placed[],
+): PodRequests[] {
+  const kept: PodRequests[] = [];
+  for (const pod of pods) {
+    const match = placed.find(
+      p => p.cluster === pod.cluster && p.namespace === pod.namespace,
+    );
+    if (match) kept.push({ ...pod, environment: match.environment });
+  }
+  return kept;
+}
 
 /** OpenCost's default on-demand prices, USD. */
 export const DEFAULT_CPU_CORE_HOUR_USD = 0.031611;
@@ -36,9 +62,9 @@ export interface PodRequests {
   cluster: string;
   namespace: string;
   /**
-   * The configured environment that places this service in the pod's cluster and namespace
-   * (`KubernetesClusters.placement`), else the pod's `shipshape.dev/environment` label, else
-   * its namespace.
+   * As read: the pod's `shipshape.dev/environment` label, else its namespace. An entity's view
+   * keeps only the pods its placement puts in a configured environment and names that one
+   * (`placedPods`).
    */
   environment: string;
   kubernetesId: string;
@@ -238,32 +264,25 @@ export class ClusterCostReader {
   }
 
   /**
-   * The environment where the service `kubernetesId` runs in this cluster and namespace, as the
-   * one resolver places it (a per-service environment accepts the namespace as the entity's
-   * `backstage.io/kubernetes-namespace`); undefined when none does.
+   * Where the entity's service runs, per configured environment, as the one resolver places it
+   * (`KubernetesClusters.placement`, as the Rollout card reads it). An environment whose
+   * placement refuses the entity (its `backstage.io/kubernetes-namespace` names another
+   * namespace than the environment's) does not place it.
    */
-  private environmentOf(
-    cluster: string,
-    namespace: string,
-    kubernetesId: string | undefined,
-  ): string | undefined {
-    if (!kubernetesId) return undefined;
-    // A per-service environment accepts any namespace as the entity's own, so an environment
-    // with a fixed namespace on the same cluster is asked first: its namespace is its own.
-    const envs = [...this.placements.environments()].sort(
-      (a, b) => Number(a.namespacePerService) - Number(b.namespacePerService),
-    );
-    return envs.find(env => {
-      if (env.cluster !== cluster) return false;
+  placementsOf(workload: WorkloadRef): Placed[] {
+    const placed: Placed[] = [];
+    for (const env of this.placements.environments()) {
       try {
-        return (
-          this.placements.placement(env.name, { kubernetesId, namespace })
-            .namespace === namespace
+        const { cluster, namespace } = this.placements.placement(
+          env.name,
+          workload,
         );
+        placed.push({ environment: env.name, cluster, namespace });
       } catch {
-        return false; // a fixed namespace that is not this one
+        // not placed in this environment
       }
-    })?.name;
+    }
+    return placed;
   }
 
   /**
@@ -354,13 +373,7 @@ export class ClusterCostReader {
                 const namespace = pod.metadata?.namespace ?? 'default';
                 const kubernetesId = labels[idLabel];
                 const environment =
-                  this.environmentOf(
-                    cluster.cluster,
-                    namespace,
-                    kubernetesId,
-                  ) ||
-                  labels[SHIPSHAPE_LABELS.environment] ||
-                  namespace;
+                  labels[SHIPSHAPE_LABELS.environment] || namespace;
                 const key = JSON.stringify([
                   namespace,
                   environment,

@@ -50,6 +50,12 @@ import { OwnershipService } from './service';
 
 jest.setTimeout(120_000);
 
+/** The example services' environments: one fixed namespace each, as the demo places them. */
+const FIXED_ENVIRONMENTS = [
+  { name: 'staging', cluster: 'local', namespace: 'staging' },
+  { name: 'production', cluster: 'local', namespace: 'production' },
+];
+
 const GUEST = mockCredentials.user.header('user:default/guest');
 const OUTSIDER = mockCredentials.user.header('user:default/outsider');
 
@@ -290,6 +296,7 @@ describe('cost estimate from the local stack cluster', () => {
     const { backend, api } = await startPortal(databases, 'SQLITE_3', {
       kubernetes: stackKubernetesConfig(),
       shipshape: {
+        environments: FIXED_ENVIRONMENTS,
         cost: { cpuCoreHourUsd: 0.031611, memoryGibHourUsd: 0.004237 },
       },
     });
@@ -404,7 +411,10 @@ describe('the ownership summary reads the catalog and the clusters in pages', ()
       [probe],
     );
     try {
-      const config = new ConfigReader({ kubernetes });
+      const config = new ConfigReader({
+        kubernetes,
+        shipshape: { environments: FIXED_ENVIRONMENTS },
+      });
       const clusters = KubernetesClusters.fromConfig(config);
       const logger = mockServices.logger.mock();
       // Every page the summary takes from the catalog, and every list request to the cluster.
@@ -479,13 +489,31 @@ describe('the ownership summary reads the catalog and the clusters in pages', ()
 
 describe('the entity view reads the service’s pods when asked, not the summary’s kept snapshot', () => {
   const ID = `own-fresh-${process.pid}`;
+  const STRAY = `${ID}-stray`;
   afterAll(() => {
-    kubectl(['delete', 'namespace', ID, '--ignore-not-found', '--wait=false']);
+    for (const ns of [ID, STRAY]) {
+      kubectl([
+        'delete',
+        'namespace',
+        ns,
+        '--ignore-not-found',
+        '--wait=false',
+      ]);
+    }
   });
 
-  it('pods created after a summary show on the entity view at once (the card re-reads on the workload signal)', async () => {
+  it('pods created after a summary show on the entity view at once (the card re-reads on the workload signal); labelled pods in a stray namespace are not priced', async () => {
     const kubernetes = stackKubernetesConfig();
-    const config = new ConfigReader({ kubernetes });
+    // the golden path's staging (one namespace per service) and a fixed production
+    const config = new ConfigReader({
+      kubernetes,
+      shipshape: {
+        environments: [
+          { name: 'staging', cluster: 'local', namespacePerService: true },
+          { name: 'production', cluster: 'local', namespace: 'production' },
+        ],
+      },
+    });
     const clusters = KubernetesClusters.fromConfig(config);
     const cost = ClusterCostReader.create({
       clusters,
@@ -514,7 +542,9 @@ describe('the entity view reads the service’s pods when asked, not the summary
         { kind: 'component', namespace: 'default', name: ID },
         guest,
       );
-    kubectl(['delete', 'namespace', ID, '--ignore-not-found', '--wait']);
+    for (const ns of [ID, STRAY]) {
+      kubectl(['delete', 'namespace', ns, '--ignore-not-found', '--wait']);
+    }
     // the summary keeps the clusters' snapshot (30 s): taken now, before the service runs
     await ownership.summary(guest, { limit: 100, offset: 0 });
     expect((await view()).cost).toMatchObject({
@@ -539,10 +569,13 @@ describe('the entity view reads the service’s pods when asked, not the summary
       const { cost: shown } = await view();
       expect(shown).toMatchObject({
         status: 'ok',
-        environments: [{ cluster: 'local', namespace: ID, pods: 2 }],
+        environments: [
+          { cluster: 'local', namespace: ID, environment: 'staging', pods: 2 },
+        ],
       });
       seenMs = Date.now() - released;
     }, 20_000);
+    const priced = (await view()).cost;
     // the summary's snapshot, taken before, still has none of them until it expires
     const snapshot = await cost.snapshot();
     expect(snapshot.pods.filter(p => p.kubernetesId === ID)).toEqual([]);
@@ -551,6 +584,37 @@ describe('the entity view reads the service’s pods when asked, not the summary
       `entity view shows the 2 new pods ${seenMs} ms after kubectl apply (summary snapshot kept 30 s)`,
     );
     expect(seenMs).toBeLessThan(10_000);
+
+    // the same labels in a namespace no environment places the service in (the Rollout card
+    // does not show it): read from the cluster, but not priced, in the view or the summary
+    kubectl(['create', 'namespace', STRAY]);
+    kubectl(
+      ['apply', '-f', '-'],
+      testDeployment({
+        name: ID,
+        namespace: STRAY,
+        kubernetesId: ID,
+        image: 'registry.example.test/fresh:1.0.0',
+      }),
+    );
+    await eventually(async () => {
+      const read = await cost.snapshotOf(ID);
+      expect(read.pods.filter(p => p.namespace === STRAY)).not.toEqual([]);
+    }, 20_000);
+    expect((await view()).cost).toEqual(priced);
+    const summary = await OwnershipService.create({
+      catalog: catalogServiceMock({ entities: [entity] }),
+      auth: mockServices.auth(),
+      policy: parseShipshapePolicy(undefined),
+      cost: ClusterCostReader.create({
+        clusters,
+        logger: mockServices.logger.mock(),
+        prices: readUnitPrices(config),
+      }),
+    }).summary(guest, { limit: 100, offset: 0 });
+    expect(summary.totals.monthlyUsd).toBe(
+      priced.status === 'ok' ? priced.monthlyUsd : NaN,
+    );
 
     // an id that is not a label value selects nothing (never a selector of its own)
     expect(await cost.snapshotOf('a,b!=c')).toMatchObject({

@@ -33,7 +33,9 @@ import {
   ClusterSnapshot,
   PodRequests,
   costOfPods,
+  placedPods,
 } from './cost';
+import { WorkloadRef, workloadRefOf } from '../kubernetes/placement';
 
 interface Row {
   key: string;
@@ -66,11 +68,27 @@ function namespaceOf(entity: Entity): string | undefined {
   ];
 }
 
-/** The entity's among `pods`: its kubernetes-id's, in its kubernetes-namespace if it names one. */
-function podsOf(pods: PodRequests[], entity: Entity): PodRequests[] {
-  const id = kubernetesIdOf(entity);
-  const ns = namespaceOf(entity);
-  return pods.filter(p => p.kubernetesId === id && (!ns || p.namespace === ns));
+/**
+ * The entity's among `pods`: its kubernetes-id's that run where the one resolver places it in
+ * some configured environment (as its Rollout card reads them), named by that environment. A pod
+ * carrying the label elsewhere is not priced; an entity whose kubernetes-id Kubernetes refuses
+ * has none.
+ */
+function podsOf(
+  cost: ClusterCostReader,
+  pods: PodRequests[],
+  entity: Entity,
+): PodRequests[] {
+  let workload: WorkloadRef;
+  try {
+    workload = workloadRefOf(entity);
+  } catch {
+    return [];
+  }
+  return placedPods(
+    pods.filter(p => p.kubernetesId === workload.kubernetesId),
+    cost.placementsOf(workload),
+  );
 }
 
 /**
@@ -216,7 +234,7 @@ export class OwnershipService {
           currency: 'USD',
           prices: cost.prices,
           errors: snapshot.errors,
-          ...costOfPods(cost.prices, podsOf(snapshot.pods, entity)),
+          ...costOfPods(cost.prices, podsOf(cost, snapshot.pods, entity)),
         };
       }
       labels = {
@@ -356,7 +374,7 @@ export class OwnershipService {
         if (snapshot && id) {
           usd = costOfPods(
             cost.prices,
-            podsOf(podsById.get(id) ?? [], entity),
+            podsOf(cost, podsById.get(id) ?? [], entity),
           ).monthlyUsd;
         } else if (snapshot) usd = 0;
         const n = report.violations.length;
