@@ -151,8 +151,10 @@ export const shipshapePlugin = createBackendPlugin({
           false;
         // A missing password or S3 key is a configuration error: said at start, not per request.
         unsetEnvironment(backupConfig).forEach(line => logger.error(line));
-        // ... and so is an environment on a cluster that is not configured.
-        clusters.unknownClusters().forEach(line => logger.error(line));
+        // ... and so is an environment on a cluster that is not configured, or a missing
+        // operator token (an environment without one is read-only: a warning).
+        clusters.startupErrors().forEach(line => logger.error(line));
+        clusters.startupWarnings().forEach(line => logger.warn(line));
 
         // The one operations engine: deploy, rollback, backup and restore drill run on it.
         const store = OperationStore.create(knex);

@@ -77,4 +77,63 @@ describe('configuration errors found at start', () => {
     );
     expect(lines.every(l => !l.includes('\n'))).toBe(true);
   });
+
+  it('operator tokens: a shipshape.kubernetes.clusters name no cluster has, a token file that does not exist, an environment without one: one line each', async () => {
+    const logger = mockServices.logger.mock();
+    await startTestBackend({
+      features: [
+        shipshapePlugin,
+        logger.factory,
+        catalogServiceMock.factory({ entities: [] }),
+        mockServices.rootConfig.factory({
+          data: {
+            kubernetes: {
+              clusterLocatorMethods: [
+                {
+                  type: 'config',
+                  clusters: [
+                    { name: 'local', url: 'https://127.0.0.1:1' },
+                    { name: 'edge', url: 'https://127.0.0.1:2' },
+                  ],
+                },
+              ],
+            },
+            shipshape: {
+              kubernetes: {
+                clusters: [
+                  {
+                    name: 'local',
+                    operatorServiceAccountTokenFile:
+                      '/nonexistent/shipshape/operator-token',
+                  },
+                  { name: 'lcoal', operatorServiceAccountToken: 'secret' },
+                ],
+              },
+              environments: [
+                { name: 'staging', cluster: 'local', namespace: 'staging' },
+                { name: 'edge', cluster: 'edge', namespace: 'edge' },
+                {
+                  name: 'edge-ops',
+                  cluster: 'edge',
+                  namespace: 'ops',
+                  operatorToken: 'secret',
+                },
+              ],
+            },
+          },
+        }),
+      ],
+    });
+    const errors = logger.error.mock.calls.map(c => String(c[0]));
+    expect(errors).toEqual([
+      "shipshape.kubernetes.clusters[name=local].operatorServiceAccountTokenFile is '/nonexistent/shipshape/operator-token', which does not exist",
+      'shipshape.kubernetes.clusters[name=lcoal] is not a cluster of kubernetes.clusterLocatorMethods (type config); known: local, edge',
+    ]);
+    const warnings = logger.warn.mock.calls
+      .map(c => String(c[0]))
+      .filter(l => l.includes('operator token'));
+    expect(warnings).toEqual([
+      'shipshape.environments[name=edge] has no operator token, so deploy, rollback and the other writes there are refused: set shipshape.environments[name=edge].operatorToken(File) or shipshape.kubernetes.clusters[name=edge].operatorServiceAccountToken(File)',
+    ]);
+  });
 });

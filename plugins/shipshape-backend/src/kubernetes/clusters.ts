@@ -52,6 +52,14 @@ function fileToken(path: string): () => string | undefined {
   return () => fs.readFileSync(path, 'utf8').trim() || undefined;
 }
 
+/** A line naming `key` when it names a token file that is not there (each use would fail). */
+function missingTokenFile(config: Config, fileKey: string, key: string) {
+  const file = config.getOptionalString(fileKey);
+  return file && !fs.existsSync(file)
+    ? [`${key}.${fileKey} is '${file}', which does not exist`]
+    : [];
+}
+
 function optionalToken(
   config: Config | undefined,
   valueKey: string,
@@ -79,14 +87,25 @@ export class KubernetesClusters {
     private readonly envs: Map<string, EnvironmentSettings>,
     /** Deadline of every request to a cluster (`shipshape.kubernetes.requestTimeoutSeconds`). */
     readonly requestTimeoutMs: number,
+    /** Operator-token lines found while reading the config (see `startupErrors`). */
+    private readonly tokenErrors: string[] = [],
   ) {}
 
   static fromConfig(config: Config): KubernetesClusters {
     const operatorByCluster = new Map<string, Config>();
+    const tokenErrors: string[] = [];
     for (const c of config.getOptionalConfigArray(
       'shipshape.kubernetes.clusters',
     ) ?? []) {
-      operatorByCluster.set(c.getString('name'), c);
+      const name = c.getString('name');
+      operatorByCluster.set(name, c);
+      tokenErrors.push(
+        ...missingTokenFile(
+          c,
+          'operatorServiceAccountTokenFile',
+          `shipshape.kubernetes.clusters[name=${name}]`,
+        ),
+      );
     }
     const clusters = new Map<string, ClusterConfig>();
     for (const method of config.getOptionalConfigArray(
@@ -125,6 +144,13 @@ export class KubernetesClusters {
       const namespace = e.getOptionalString('namespace');
       const namespacePerService =
         e.getOptionalBoolean('namespacePerService') ?? false;
+      tokenErrors.push(
+        ...missingTokenFile(
+          e,
+          'operatorTokenFile',
+          `shipshape.environments[name=${name}]`,
+        ),
+      );
       if (!namespace === !namespacePerService) {
         throw new InputError(
           `shipshape.environments[name=${name}]: set exactly one of namespace (a fixed namespace) or namespacePerService: true`,
@@ -149,7 +175,16 @@ export class KubernetesClusters {
         `shipshape.kubernetes.requestTimeoutSeconds must be a positive number of seconds, got ${timeout}`,
       );
     }
-    return new KubernetesClusters(clusters, envs, timeout * 1000);
+    for (const name of operatorByCluster.keys()) {
+      if (!clusters.has(name)) {
+        tokenErrors.push(
+          `shipshape.kubernetes.clusters[name=${name}] is not a cluster of kubernetes.clusterLocatorMethods (type config); known: ${
+            [...clusters.keys()].join(', ') || 'none'
+          }`,
+        );
+      }
+    }
+    return new KubernetesClusters(clusters, envs, timeout * 1000, tokenErrors);
   }
 
   environmentNames(): string[] {
@@ -161,16 +196,37 @@ export class KubernetesClusters {
   }
 
   /**
-   * One line per environment whose cluster is not configured, naming the key: said at start
-   * (each use of the environment also fails, naming the cluster).
+   * One line each, naming the key, said at start (each use also fails, naming it): an environment
+   * whose cluster is not configured, a `shipshape.kubernetes.clusters[]` entry naming no
+   * configured cluster, an operator token file that does not exist.
    */
-  unknownClusters(): string[] {
+  startupErrors(): string[] {
     const known = [...this.clusters.keys()].join(', ') || 'none';
+    return [
+      ...this.environments()
+        .filter(e => !this.clusters.has(e.cluster))
+        .map(
+          e =>
+            `shipshape.environments[name=${e.name}].cluster is '${e.cluster}', which is not a cluster of kubernetes.clusterLocatorMethods (type config); known: ${known}`,
+        ),
+      ...this.tokenErrors,
+    ];
+  }
+
+  /**
+   * One line per environment on a configured cluster without an operator token (its own or its
+   * cluster's): readable, but deploy, rollback and the other writes there are refused.
+   */
+  startupWarnings(): string[] {
     return this.environments()
-      .filter(e => !this.clusters.has(e.cluster))
+      .filter(
+        e =>
+          this.clusters.has(e.cluster) &&
+          !(e.operatorToken ?? this.clusters.get(e.cluster)?.operatorToken),
+      )
       .map(
         e =>
-          `shipshape.environments[name=${e.name}].cluster is '${e.cluster}', which is not a cluster of kubernetes.clusterLocatorMethods (type config); known: ${known}`,
+          `shipshape.environments[name=${e.name}] has no operator token, so deploy, rollback and the other writes there are refused: set shipshape.environments[name=${e.name}].operatorToken(File) or shipshape.kubernetes.clusters[name=${e.cluster}].operatorServiceAccountToken(File)`,
       );
   }
 
