@@ -19,11 +19,15 @@ const GROUPS: Record<string, string[]> = {
 const PAYMENTS_API = 'component:default/payments-api';
 
 /** The real permission backend with this module as its policy. */
-async function permissionBackend(data: object) {
+async function permissionBackend(
+  data: object,
+  logger = mockServices.logger.mock(),
+) {
   const { server } = await startTestBackend({
     features: [
       permissionPlugin,
       permissionModuleShipshape,
+      logger.factory,
       mockServices.rootConfig.factory({ data }),
       mockServices.userInfo.mock({
         getUserInfo: async credentials => {
@@ -69,5 +73,30 @@ describe('permission module shipshape', () => {
     expect(
       await authorize('user:default/carol', shipshapeProtectedDeployPermission),
     ).toBe('DENY');
+  });
+
+  it.each<[string, object]>([
+    ['unset', {}],
+    ['false', { permission: { enabled: false } }],
+  ])(
+    'says at start, naming permission.enabled, that the policy is never asked when it is %s',
+    async (_name, data) => {
+      const logger = mockServices.logger.mock();
+      await permissionBackend(data, logger);
+      const warnings = logger.warn.mock.calls.map(c => String(c[0]));
+      expect(warnings).toContain(
+        'Shipshape permission policy installed, but permission.enabled is not true: every request is allowed and this policy is never asked (set permission.enabled: true in app-config)',
+      );
+    },
+  );
+
+  it('says nothing about permission.enabled when it is true', async () => {
+    const logger = mockServices.logger.mock();
+    await permissionBackend({ permission: { enabled: true } }, logger);
+    expect(
+      logger.warn.mock.calls.filter(c =>
+        String(c[0]).includes('permission.enabled'),
+      ),
+    ).toHaveLength(0);
   });
 });

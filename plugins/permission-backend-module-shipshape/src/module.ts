@@ -22,6 +22,12 @@ export const permissionModuleShipshape = createBackendModule({
         logger: coreServices.logger,
       },
       async init({ policy, config, logger }) {
+        if (config.getOptionalBoolean('permission.enabled') !== true) {
+          // The permission framework then allows every request without asking any policy.
+          logger.warn(
+            'Shipshape permission policy installed, but permission.enabled is not true: every request is allowed and this policy is never asked (set permission.enabled: true in app-config)',
+          );
+        }
         policy.setPolicy(ShipshapePermissionPolicy.fromConfig(config, logger));
       },
     });
