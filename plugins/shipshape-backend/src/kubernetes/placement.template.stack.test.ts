@@ -282,6 +282,41 @@ describe.each(['node-service', 'python-service'])(
             /^helm \w+ (--install )?"\$NAME".* -n "\$NAME"|^rollout-status\.sh "\$NAME" \d+$/,
           );
         }
+        // its Deploy step, run as the runner does (helm stubbed: its arguments), records who and
+        // what in the Helm revision from the runner's own variables (no ${{ }} in the script)
+        const deploy = job.steps.find(
+          (st: { name?: string }) => st.name === 'Deploy',
+        );
+        expect(deploy.run).not.toContain('${{');
+        const bin = fs.mkdtempSync(path.join(os.tmpdir(), 'helm-args-'));
+        fs.writeFileSync(
+          path.join(bin, 'helm'),
+          '#!/bin/sh\nprintf "%s\\n" "$@"\n',
+          { mode: 0o755 },
+        );
+        const args = execFileSync(
+          'bash',
+          ['-euo', 'pipefail', '-c', deploy.run],
+          {
+            cwd: out,
+            encoding: 'utf8',
+            env: {
+              PATH: `${bin}:${process.env.PATH}`,
+              NAME: chartName,
+              TAG: '0123abc',
+              DIGEST: '',
+              VALUES: job.env.VALUES,
+              GITHUB_RUN_ID: '4242',
+              GITHUB_ACTOR: 'octocat',
+              GITHUB_SHA: '0123abc',
+            },
+          },
+        ).split('\n');
+        fs.rmSync(bin, { recursive: true, force: true });
+        expect(args.slice(0, 3)).toEqual(['upgrade', '--install', chartName]);
+        expect(args[args.indexOf('--description') + 1]).toBe(
+          'release.yaml run 4242 by octocat (0123abc)',
+        );
 
         // The chart as that job installs it (its values file; Helm adds its release annotations)
         const rendered = execFileSync(
