@@ -2,7 +2,7 @@ import {
   EntitySlosResponse,
   SloStatus,
 } from '@shipshape/plugin-shipshape-common';
-import { screen, within } from '@testing-library/react';
+import { screen, waitFor, within } from '@testing-library/react';
 import { apiView } from '../../__testUtils__/render';
 import { SloCard } from './SloCard';
 
@@ -65,6 +65,13 @@ const response = (
   ...over,
 });
 
+/** The compact chart's line (recharts' path), once drawn. */
+function curve(chart: HTMLElement): Element {
+  const path = chart.querySelector('path.recharts-line-curve');
+  if (!path) throw new Error('no line drawn yet');
+  return path;
+}
+
 const view = apiView(<SloCard />, 'getEntitySlos', entity);
 const render = view.render;
 
@@ -83,7 +90,7 @@ describe('SloCard', () => {
     expect(await screen.findByText('No SLO declared')).toBeInTheDocument();
   });
 
-  it('shows budget, burn-rate badges in words, sparkline, firing alerts with age and their Prometheus and Alertmanager links', async () => {
+  it('shows budget, burn-rate badges in words, the compact chart, firing alerts with age and their Prometheus and Alertmanager links', async () => {
     const calls: unknown[] = [];
     render({
       getEntitySlos: async ref => {
@@ -104,8 +111,12 @@ describe('SloCard', () => {
     expect(b.getByText('5m 20x paging')).toBeInTheDocument();
     expect(b.getByText('6h 4.2x over')).toBeInTheDocument();
     expect(b.getByText('3d 1.2x over')).toBeInTheDocument();
-    const line = b.getByTestId('budget-sparkline');
-    expect(line.getAttribute('points')!.split(' ')).toHaveLength(28);
+    // the compact budget chart (recharts, a lazy chunk): one line through the 28 days
+    const chart = await b.findByRole('img', {
+      name: 'Availability: error budget remaining, day by day over 28d',
+    });
+    const line = await waitFor(() => curve(chart));
+    expect(line.getAttribute('d')!.match(/M/g)).toHaveLength(1);
     const alert = b.getByTestId('slo-alert');
     expect(alert).toHaveTextContent('page');
     expect(alert).toHaveTextContent('SLOErrorBudgetBurn firing for 7m');
@@ -175,6 +186,31 @@ describe('SloCard', () => {
         'Prometheus "local" is unreachable (ECONNREFUSED)',
       ),
     ).toBeInTheDocument();
+  });
+
+  it('draws a day without data as a gap in the compact chart, not a line to 0 or a bridge', async () => {
+    const gapped = history.map((p, i) =>
+      i === 10 || i === 11 ? { ...p, remaining: null } : p,
+    );
+    render({
+      getEntitySlos: async () =>
+        response({ slos: [slo({ history: gapped, alerts: [] })] }),
+    });
+    const chart = await screen.findByRole('img', {
+      name: 'Availability: error budget remaining, day by day over 28d',
+    });
+    const d = (await waitFor(() => curve(chart))).getAttribute('d')!;
+    // two segments (a move to the first point after the gap), 26 points in all
+    expect(d.match(/M/g)).toHaveLength(2);
+    const ys = [...d.matchAll(/[ML]([\d.-]+),([\d.-]+)/g)].map(m =>
+      Number(m[2]),
+    );
+    expect(ys).toHaveLength(26);
+    // the zero line is the dashed reference line; no point of the budget line drops to it
+    const zero = Number(
+      chart.querySelector('.recharts-reference-line line')!.getAttribute('y1'),
+    );
+    expect(Math.max(...ys)).toBeLessThan(zero);
   });
 
   it('links to Grafana when the instance has it', async () => {

@@ -9,13 +9,19 @@ import {
   SloStatus,
 } from '@shipshape/plugin-shipshape-common';
 import { Alert, Flex, Link, Text, VisuallyHidden } from '@backstage/ui';
-import { CSSProperties, ReactNode, useEffect } from 'react';
+import { CSSProperties, ReactNode, Suspense, lazy, useEffect } from 'react';
 import useAsyncRetry from 'react-use/esm/useAsyncRetry';
 import { shipshapeApiRef } from '../../api';
 import { ShipshapeErrorPanel } from '../ShipshapeErrorPanel';
 import { absoluteTime, relativeTime } from '../time';
 import { burn, percent } from './format';
-import { BudgetSparkline } from './Sparkline';
+import { COMPACT } from './compact';
+
+/**
+ * The compact budget chart (recharts), a lazy chunk: recharts loads after the card's numbers,
+ * in the chunk the SLO and DR tabs' charts share; its placeholder has its size (no jump).
+ */
+const BudgetChart = lazy(() => import('./BudgetChart'));
 
 /** Page-level burn rate for a 28/30-day window (the workbook's 1h factor, adjusted). */
 const pageBurn = (window: string) => (window === '28d' ? 13.44 : 14.4);
@@ -319,10 +325,12 @@ function SloBlock({ slo, views }: { slo: SloStatus; views: AlertViews }) {
                 />
               ))}
             </Flex>
-            <BudgetSparkline
-              points={slo.history}
-              title={`${name}: error budget remaining, day by day over ${slo.window}`}
-            />
+            <Suspense fallback={<div style={COMPACT} />}>
+              <BudgetChart
+                points={slo.history}
+                title={`${name}: error budget remaining, day by day over ${slo.window}`}
+              />
+            </Suspense>
           </Flex>
         </>
       )}

@@ -1,3 +1,2 @@
 export { SloCard, SloDetails } from './SloCard';
-export { BudgetSparkline } from './Sparkline';
 export { SloBurningPage } from './SloBurningPage';
