@@ -56,9 +56,15 @@ function helmHistory(name: string) {
 /**
  * Runs the published release.yaml's deploy-staging steps `Deploy` and `Rollout status` as the
  * workflow does: their own `run:` text in bash, in the checked-out repository, with the job's
- * env (NAME from chart/Chart.yaml as the meta job reads it, TAG, no DIGEST: nothing was pushed)
- * and KUBECONFIG, helm and kubectl from the stack. Returns when the deploy step has finished.
+ * env (NAME from chart/Chart.yaml as the meta job reads it, TAG, no DIGEST: nothing was pushed),
+ * the runner's GITHUB_RUN_ID, GITHUB_ACTOR (WORKFLOW_ACTOR) and GITHUB_SHA (the tag, as TAG is
+ * github.sha), and KUBECONFIG, helm and kubectl from the stack. Returns when the deploy step has
+ * finished.
  */
+/** Who pushed, as the runner's GITHUB_ACTOR says: the release's Helm description names them. */
+const WORKFLOW_ACTOR = 'journey-dev';
+let workflowRuns = 0;
+
 function workflowDeploy(
   repo: string,
   tag: string,
@@ -79,6 +85,9 @@ function workflowDeploy(
     TAG: tag,
     DIGEST: '',
     VALUES: job.env.VALUES,
+    GITHUB_RUN_ID: String(Date.now() * 10 + (workflowRuns++ % 10)),
+    GITHUB_ACTOR: WORKFLOW_ACTOR,
+    GITHUB_SHA: tag,
   };
   let finished = 0;
   for (const name of steps) {
@@ -224,6 +233,12 @@ test('a rolling Python service lives its life through the portal: wizard, workfl
       timeout: 90_000,
     });
     figures.installToCardMs = Date.now() - installed;
+    // the workflow's revision says who released what (release.yaml's --description)
+    expect(helmHistory(name)[0].description).toMatch(
+      new RegExp(
+        `^release\\.yaml run \\d+ by ${WORKFLOW_ACTOR} \\(sha-0001\\)$`,
+      ),
+    );
     // the Ownership & Cost card on the same page re-reads on the same workload signals
     await expect(
       page
@@ -282,8 +297,27 @@ test('a rolling Python service lives its life through the portal: wizard, workfl
       timeout: 90_000,
     });
     figures.releaseToCardMs = Date.now() - released;
+    const workflowRelease = new RegExp(
+      `^release\\.yaml run \\d+ by ${WORKFLOW_ACTOR} \\(sha-0004\\)$`,
+    );
+    expect(history.at(-1)!.description).toMatch(workflowRelease);
     await staging.scrollIntoViewIfNeeded();
     await screenshot(page, 'journey-py-6-next-release', NOTIFIED);
+
+    // the card's Deploy history: the workflow's release names its run and who pushed
+    await page.getByRole('button', { name: 'Deploy history' }).click();
+    const releases = page.getByRole('table', {
+      name: 'Helm releases in staging',
+    });
+    const row = releases.getByRole('row').filter({
+      hasText: new RegExp(workflowRelease.source.slice(1, -1)),
+    });
+    await expect(row).toHaveCount(1, { timeout: 15_000 });
+    await expect(row.getByRole('cell').first()).toHaveText(
+      new RegExp(`^${next}`),
+    );
+    await releases.scrollIntoViewIfNeeded();
+    await screenshot(page, 'journey-py-7-history', NOTIFIED);
   } finally {
     await readNotifications(request);
     kubectl([
