@@ -9,6 +9,7 @@ import stalled from './rollout/__fixtures__/stalled.json';
 import { renderWithBackend } from '../__testUtils__/render';
 import { DrReadinessCard } from './dr/DrReadinessCard';
 import { RolloutStatusCard } from './rollout/RolloutStatusCard';
+import { SOCKET_CHECK_MS } from './useEntitySignal';
 
 /** The app's signals API as the signals plugin's client is seen by a card: by channel. */
 function fakeSignals() {
@@ -29,6 +30,21 @@ function fakeSignals() {
   const channels = () =>
     [...subscribers].filter(([, s]) => s.size > 0).map(([c]) => c);
   return { api, send, channels };
+}
+
+/**
+ * The signals plugin's client as it is at run time: its websocket in the field `ws` (null while
+ * it reconnects); `readyState` 1 is open, 3 closed.
+ */
+function socketSignals(readyState: number | null) {
+  const fake = fakeSignals();
+  const api = Object.assign(fake.api, {
+    ws: readyState === null ? null : { readyState },
+  });
+  const setSocket = (state: number | null) => {
+    api.ws = state === null ? null : { readyState: state };
+  };
+  return { ...fake, api, setSocket };
 }
 
 const entity = (name: string, annotations: Record<string, string>) => ({
@@ -90,11 +106,10 @@ describe('cards on signals', () => {
     expect(rolloutCalls()).toBe(first + 2);
   });
 
-  it('rollout card: keeps its own interval while a workload is not complete (a rollout started elsewhere)', async () => {
+  it('rollout card: with live signals a workload that is not complete does not bring back the fast poll', async () => {
     jest.useFakeTimers();
     const signals = fakeSignals();
-    let body: unknown = healthy;
-    const fetch = jest.fn((_url: string) => json(body));
+    const fetch = jest.fn((_url: string) => json(stalled));
     renderWithBackend(
       <RolloutStatusCard refreshIntervalMs={1000} />,
       entity('moving-api', { 'backstage.io/kubernetes-id': 'payments-api' }),
@@ -102,21 +117,73 @@ describe('cards on signals', () => {
       false,
       [[signalApiRef, signals.api]],
     );
-    await screen.findByRole('region', { name: 'environment staging' });
+    await screen.findByRole('region', { name: 'environment test' });
+    expect(screen.getByTestId('rollout-freshness')).toHaveTextContent(
+      / · live$/,
+    );
     const first = fetch.mock.calls.length;
-    // a rollout starts outside the portal (no signal): the 60 s fallback poll sees it...
-    body = stalled;
+    // the backend's watches signal the rollout's progress: no read until the 60 s fallback
     await act(async () => {
-      jest.advanceTimersByTime(60_000);
+      jest.advanceTimersByTime(59_000);
+    });
+    expect(fetch.mock.calls.length).toBe(first);
+    await act(async () => {
+      jest.advanceTimersByTime(1000);
     });
     expect(fetch.mock.calls.length).toBe(first + 1);
-    // ...and from then on the card follows it every second, as without signals
+  });
+
+  it('rollout card: a dropped signals socket falls back to polling and says so; open again, live', async () => {
+    jest.useFakeTimers();
+    const signals = socketSignals(1);
+    const fetch = jest.fn((_url: string) => json(healthy));
+    renderWithBackend(
+      <RolloutStatusCard refreshIntervalMs={1000} />,
+      entity('dropped-api', { 'backstage.io/kubernetes-id': 'payments-api' }),
+      fetch,
+      false,
+      [[signalApiRef, signals.api]],
+    );
+    await screen.findByRole('region', { name: 'environment staging' });
+    const freshness = screen.getByTestId('rollout-freshness');
+    expect(freshness).toHaveTextContent(/ · live$/);
+    const reads = () => fetch.mock.calls.length;
+    const first = reads();
+    await act(async () => {
+      jest.advanceTimersByTime(10_000);
+    });
+    expect(reads()).toBe(first);
+
+    // the socket closes (the backend restarts); the client will reconnect in 5 s
+    signals.setSocket(3);
+    await act(async () => {
+      jest.advanceTimersByTime(SOCKET_CHECK_MS);
+    });
+    expect(freshness).toHaveTextContent(/ · polling every 1 s$/);
+    const dropped = reads();
     for (let i = 0; i < 3; i++) {
       await act(async () => {
         jest.advanceTimersByTime(1000);
       });
     }
-    expect(fetch.mock.calls.length).toBe(first + 4);
+    expect(reads()).toBe(dropped + 3);
+
+    // reconnecting (no socket) is not live either; open again is
+    signals.setSocket(null);
+    await act(async () => {
+      jest.advanceTimersByTime(SOCKET_CHECK_MS);
+    });
+    expect(freshness).toHaveTextContent(/ · polling every 1 s$/);
+    signals.setSocket(1);
+    await act(async () => {
+      jest.advanceTimersByTime(SOCKET_CHECK_MS);
+    });
+    expect(freshness).toHaveTextContent(/ · live$/);
+    const back = reads();
+    await act(async () => {
+      jest.advanceTimersByTime(10_000);
+    });
+    expect(reads()).toBe(back);
   });
 
   it('rollout card without the signals plugin: polls at its own interval', async () => {
@@ -130,6 +197,9 @@ describe('cards on signals', () => {
       fetch,
     );
     await screen.findByRole('region', { name: 'environment staging' });
+    expect(screen.getByTestId('rollout-freshness')).toHaveTextContent(
+      /^updated .+ · polling every 1 s$/,
+    );
     const first = fetch.mock.calls.length;
     for (let i = 0; i < 3; i++) {
       await act(async () => {

@@ -1,24 +1,49 @@
-import { useSignal } from '@backstage/plugin-signals-react';
+import { useApiHolder } from '@backstage/core-plugin-api';
+import {
+  SignalApi,
+  signalApiRef,
+  useSignal,
+} from '@backstage/plugin-signals-react';
 import {
   ShipshapeSignal,
   shipshapeEntityChannel,
 } from '@shipshape/plugin-shipshape-common';
-import { useEffect, useRef } from 'react';
+import { useEffect, useRef, useState } from 'react';
 
 /** A card's poll interval while signals push its changes: a slow fallback only. */
 export const SIGNALLED_POLL_MS = 60_000;
+
+/** How often the signals client's websocket is looked at (it has no event for it). */
+export const SOCKET_CHECK_MS = 2_000;
+
+/**
+ * Whether signals can reach the page now. The signals plugin's API (`SignalApi`, 0.0.26) says
+ * nothing of its connection: no state, no event. Its client (`SignalClient` of
+ * `@backstage/plugin-signals`) keeps the websocket in a field `ws` (private in its types,
+ * null while it reconnects, every 5 s); that field is read here: open is live; null, connecting,
+ * closing or closed is not. An API without that field (another implementation) cannot be
+ * observed and counts as live.
+ */
+export function signalsLive(api: SignalApi | undefined): boolean {
+  if (!api) return false;
+  if (!('ws' in api)) return true;
+  const ws = (api as { ws?: { readyState: number } | null }).ws;
+  return ws?.readyState === 1; // WebSocket.OPEN
+}
 
 /**
  * Calls `onSignal` for each signal on the entity's channel (a backup's or drill's step or end,
  * a deploy's progress, a new grade: docs/cards.md, "Live updates"); the card re-reads through
  * the API, the signal itself says only what changed. `live` is false in an app without the
- * signals plugin: the card then keeps polling at its usual interval.
+ * signals plugin and while its websocket is not open (dropped, reconnecting): the card then
+ * polls at its usual interval.
  */
 export function useEntitySignal(
   entityRef: string,
   onSignal: (signal: ShipshapeSignal) => void,
 ): { live: boolean } {
-  const { lastSignal, isSignalsAvailable } = useSignal<ShipshapeSignal>(
+  const signals = useApiHolder().get(signalApiRef);
+  const { lastSignal } = useSignal<ShipshapeSignal>(
     shipshapeEntityChannel(entityRef),
   );
   const onSignalRef = useRef(onSignal);
@@ -26,5 +51,13 @@ export function useEntitySignal(
   useEffect(() => {
     if (lastSignal) onSignalRef.current(lastSignal);
   }, [lastSignal]);
-  return { live: isSignalsAvailable };
+  const [live, setLive] = useState(() => signalsLive(signals));
+  useEffect(() => {
+    if (!signals) return undefined;
+    const check = () => setLive(signalsLive(signals));
+    check();
+    const id = setInterval(check, SOCKET_CHECK_MS);
+    return () => clearInterval(id);
+  }, [signals]);
+  return { live: !!signals && live };
 }

@@ -15,7 +15,7 @@ import { useApi } from '@backstage/core-plugin-api';
 import { ResponseError } from '@backstage/errors';
 import { EntityInfoCard, useEntity } from '@backstage/plugin-catalog-react';
 import { usePermission } from '@backstage/plugin-permission-react';
-import { useEffect, useRef, useState } from 'react';
+import { useRef, useState } from 'react';
 import { Badge, Button, ButtonLink, Flex, Link, Text } from '@backstage/ui';
 import {
   ECOSYSTEM_ANNOTATIONS,
@@ -494,6 +494,12 @@ function EnvironmentSection({
   );
 }
 
+/** How the card keeps up, in words beside "updated …": pushed (signals) or polled. */
+function freshness(live: boolean, pollMs: number): string {
+  if (live) return ' · live';
+  return pollMs > 0 ? ` · polling every ${Math.round(pollMs / 1000)} s` : '';
+}
+
 /** Per environment: each workload's replicas, revisions, phase, pod errors and the last deploy. */
 export function RolloutStatusCard(props: RolloutStatusCardProps) {
   const { entity } = useEntity();
@@ -507,18 +513,16 @@ export function RolloutStatusCard(props: RolloutStatusCardProps) {
     permission: shipshapeDeployPermission,
     resourceRef: entityRef,
   });
-  // A deploy's or rollback's signal refreshes at once; polling is then a slow fallback, except
-  // while a workload is not complete (a rollout started outside the portal sends no signal).
+  // A deploy's or rollback's signal, or a workload change the backend's watches see (a rollout
+  // started outside the portal too), refreshes at once; the card's own poll runs only while
+  // signals are not live (no signals plugin, socket dropped), else a slow fallback.
   const signalled = useRef(() => {});
   const { live } = useEntitySignal(entityRef, s => {
     if (s.kind === 'rollout' || s.kind === 'operation') signalled.current();
   });
-  const [moving, setMoving] = useState(false);
   const pollMs = props.refreshIntervalMs ?? 10_000;
   const intervalMs =
-    live && pollMs > 0 && !moving
-      ? Math.max(pollMs, SIGNALLED_POLL_MS)
-      : pollMs;
+    live && pollMs > 0 ? Math.max(pollMs, SIGNALLED_POLL_MS) : pollMs;
   const { value, error, loading, updatedAt, refresh } = useAutoRefresh(
     () => api.getEntityRollout(getCompoundEntityRef(entity)),
     hasId ? intervalMs : -1,
@@ -530,15 +534,6 @@ export function RolloutStatusCard(props: RolloutStatusCardProps) {
     await api.rolloutAction(getCompoundEntityRef(entity), action, environment);
     refresh();
   };
-  useEffect(
-    () =>
-      setMoving(
-        !!value?.environments.some(e =>
-          e.workloads.some(w => w.phase !== 'complete'),
-        ),
-      ),
-    [value],
-  );
 
   if (!hasId) {
     return (
@@ -566,8 +561,9 @@ export function RolloutStatusCard(props: RolloutStatusCardProps) {
     >
       <Flex direction="column" gap="4">
         {updatedAt ? (
-          <Text as="p" variant="body-x-small">
+          <Text as="p" variant="body-x-small" data-testid="rollout-freshness">
             updated {absoluteTime(updatedAt)}
+            {freshness(live, pollMs)}
           </Text>
         ) : null}
         {/* core-components' Progress (MUI): Backstage UI 0.18 has no progress indicator */}
