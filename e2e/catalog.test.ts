@@ -1,5 +1,10 @@
 import { expect, test } from '@playwright/test';
-import { openAsGuest, screenshot, inDarkTheme } from './helpers';
+import {
+  expectAccessible,
+  openAsGuest,
+  screenshot,
+  inDarkTheme,
+} from './helpers';
 
 test('the catalog lists the example components', async ({ page }) => {
   await openAsGuest(
@@ -67,4 +72,6 @@ test('the Shipshape pages are in the sidebar', async ({ page }) => {
   await expect(
     page.getByRole('link', { name: 'Ownership & Cost' }),
   ).toBeVisible();
+  await expect(page.getByRole('table').first()).toBeVisible();
+  await expectAccessible(page, 'sidebar-slo-burn');
 });

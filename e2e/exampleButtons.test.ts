@@ -1,5 +1,5 @@
 import { expect, Page, test } from '@playwright/test';
-import { openAsGuest, screenshot } from './helpers';
+import { expectAccessible, openAsGuest, screenshot } from './helpers';
 
 /**
  * Every Shipshape button on the example components' pages, pressed as the demo's guest (a member
@@ -135,6 +135,7 @@ test('every Shipshape button on payments-api works for its owner', async ({
   await expect(
     rows.filter({ hasText: /^.*Backup.*guest.*succeeded/ }).first(),
   ).toBeVisible();
+  await expectAccessible(page, 'example-buttons-activity');
   expect(errors).toEqual([]);
 });
 
@@ -156,9 +157,11 @@ test('every Shipshape button on orders-api and legacy-billing works for a non-ow
   ).toBeDisabled();
   await expect(page.getByText('You may not back up this entity')).toBeVisible();
   await deployHistory(page);
+  await expectAccessible(page, 'example-buttons-orders-api');
 
   // legacy-billing: no backup target, so only the deploy history
   await openWithButtons(page, 'legacy-billing', ['Deploy history']);
   await deployHistory(page);
+  await expectAccessible(page, 'example-buttons-legacy-billing');
   expect(errors).toEqual([]);
 });

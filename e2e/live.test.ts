@@ -1,5 +1,5 @@
 import { expect, Page, test } from '@playwright/test';
-import { signInAsGuest } from './helpers';
+import { expectAccessible, signInAsGuest } from './helpers';
 
 const CHANNEL = 'shipshape:entity:component:default/payments-api';
 
@@ -50,4 +50,7 @@ test('a backup started on one page shows on another open page without a reload (
       Date.now() - t0
     } ms after the acting page saw it end`,
   );
+  // the page as the signal left it, and the acting page after its backup
+  await expectAccessible(watcher, 'live-payments-api-watcher');
+  await expectAccessible(actor, 'live-payments-api-actor');
 });
