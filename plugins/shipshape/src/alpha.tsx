@@ -12,6 +12,8 @@ import {
   EntityContentBlueprint,
 } from '@backstage/plugin-catalog-react/alpha';
 import { FormFieldBlueprint } from '@backstage/plugin-scaffolder-react/alpha';
+// MUI's SvgIcon for the sidebar items' icons: Backstage UI 0.18 exports no icon component (its own
+// take @remixicon/react elements, not a dependency here), and the stock MUI sidebar sizes an SvgIcon.
 import SvgIcon from '@material-ui/core/SvgIcon';
 import { SHIPSHAPE_ANNOTATIONS } from '@shipshape/plugin-shipshape-common';
 import { ShipshapeClient, shipshapeApiRef } from './api';
