@@ -4,7 +4,10 @@ import { TestApiProvider, renderInTestApp } from '@backstage/test-utils';
 import { screen } from '@testing-library/react';
 import { ReactElement } from 'react';
 import { Route, Routes } from 'react-router-dom';
-import answers from './__fixtures__/unconfiguredBackend.json';
+import {
+  unconfiguredBackend,
+  unconfiguredEntity,
+} from './__testUtils__/unconfigured';
 import { ShipshapeClient, shipshapeApiRef } from './api';
 import {
   EntityShipshapeActivityContent,
@@ -28,31 +31,8 @@ jest.setTimeout(60_000);
  * (@backstage/test-utils: core-app-api's routing, no route-resolution API of the new system),
  * with the real client against the recorded answers of the unconfigured backend plugin.
  */
-const entity = {
-  apiVersion: 'backstage.io/v1alpha1',
-  kind: 'Component',
-  metadata: {
-    name: 'orders-api',
-    namespace: 'default',
-    annotations: {
-      'backstage.io/kubernetes-id': 'orders-api',
-      'shipshape.dev/slo': 'availability=99.9%',
-      'shipshape.dev/backup-target': 'orders-db',
-    },
-  },
-  spec: { type: 'service', owner: 'group:default/orders-team' },
-};
-
-const recorded = answers as Record<string, { status: number; body: unknown }>;
-async function backend(url: string) {
-  const path = new URL(url).pathname.replace(/^\/api\/shipshape/, '');
-  const answer = recorded[path];
-  if (!answer) throw new Error(`no recorded answer for GET ${path}`);
-  return new Response(JSON.stringify(answer.body), {
-    status: answer.status,
-    headers: { 'content-type': 'application/json' },
-  });
-}
+const entity = unconfiguredEntity;
+const backend = unconfiguredBackend();
 
 const client = new ShipshapeClient({
   discoveryApi: { getBaseUrl: async () => 'http://backend/api/shipshape' },

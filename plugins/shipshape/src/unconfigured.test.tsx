@@ -1,7 +1,10 @@
 import { screen, waitFor } from '@testing-library/react';
 import { ReactElement } from 'react';
-import answers from './__fixtures__/unconfiguredBackend.json';
 import { renderWithBackend } from './__testUtils__/render';
+import {
+  unconfiguredBackend,
+  unconfiguredEntity,
+} from './__testUtils__/unconfigured';
 import { ContractCard } from './components/ContractCard';
 import { ActivityContent } from './components/activity';
 import { DrOverviewPage, DrReadinessCard } from './components/dr';
@@ -22,33 +25,9 @@ jest.setTimeout(60_000);
  * packages/backend/src/unconfiguredAnswers.test.ts checks that the real plugin still answers each
  * of them so.
  */
-const entity = {
-  apiVersion: 'backstage.io/v1alpha1',
-  kind: 'Component',
-  metadata: {
-    name: 'orders-api',
-    namespace: 'default',
-    annotations: {
-      'backstage.io/kubernetes-id': 'orders-api',
-      'shipshape.dev/slo': 'availability=99.9%',
-      'shipshape.dev/backup-target': 'orders-db',
-    },
-  },
-  spec: { type: 'service', owner: 'group:default/orders-team' },
-};
-
-const recorded = answers as Record<string, { status: number; body: unknown }>;
+const entity = unconfiguredEntity;
 const requested: string[] = [];
-async function backend(url: string) {
-  const path = new URL(url).pathname.replace(/^\/api\/shipshape/, '');
-  requested.push(path);
-  const answer = recorded[path];
-  if (!answer) throw new Error(`no recorded answer for GET ${path}`);
-  return new Response(JSON.stringify(answer.body), {
-    status: answer.status,
-    headers: { 'content-type': 'application/json' },
-  });
-}
+const backend = unconfiguredBackend(requested);
 
 /** What no view may show: a bare status code or the client's generic failure text. */
 const RAW_STATUS = /\b(400|404|500)\b|Bad Request|Not Found|Request failed/;
