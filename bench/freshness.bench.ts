@@ -30,12 +30,8 @@ import {
   ShipshapeSignal,
 } from '@shipshape/plugin-shipshape-common';
 import request from 'supertest';
-import {
-  kubectl,
-  testConfig,
-  testDeployment,
-} from '@internal/shipshape-test-utils';
-import { stats } from './measure';
+import { kubectl, testConfig } from '@internal/shipshape-test-utils';
+import { deployService, serviceEntity, stats } from './measure';
 
 const RUNS = Number(process.env.BENCH_RUNS ?? 5);
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 10);
@@ -57,28 +53,7 @@ describe('freshness and load of the rollout card', () => {
   let stop: () => Promise<void>;
 
   beforeAll(async () => {
-    kubectl(['create', 'namespace', NS]);
-    kubectl(['create', 'namespace', NS2]);
-    for (const ns of [NS, NS2]) {
-      kubectl(
-        ['apply', '-f', '-'],
-        testDeployment({
-          name: NAME,
-          namespace: ns,
-          kubernetesId: NAME,
-          image: `${REPO}:0`,
-          replicas: 2,
-        }),
-      );
-      kubectl([
-        '-n',
-        ns,
-        'rollout',
-        'status',
-        `deploy/${NAME}`,
-        '--timeout=60s',
-      ]);
-    }
+    deployService([NS, NS2], NAME, REPO);
     const backend = await startTestBackend({
       features: [
         shipshapePlugin,
@@ -89,22 +64,7 @@ describe('freshness and load of the rollout card', () => {
           ]),
         }),
         catalogServiceMock.factory({
-          entities: [
-            {
-              apiVersion: 'backstage.io/v1alpha1',
-              kind: 'Component',
-              metadata: {
-                name: NAME,
-                namespace: 'default',
-                annotations: { 'backstage.io/kubernetes-id': NAME },
-              },
-              spec: {
-                type: 'service',
-                lifecycle: 'production',
-                owner: 'group:default/x',
-              },
-            },
-          ],
+          entities: [serviceEntity(NAME)],
         }),
         // every signal the plugin publishes, with when
         createServiceFactory({

@@ -3,6 +3,7 @@
  * the time a command takes to exit 0, and the side-by-side runs of Shipshape's follower
  * against a command on the same rollout.
  */
+import { kubectl, testDeployment } from '@internal/shipshape-test-utils';
 import { spawn } from 'child_process';
 import {
   FollowOptions,
@@ -81,4 +82,47 @@ export async function followerAgainst(opts: {
     other.push(k);
   }
   return { engine, other };
+}
+
+/**
+ * The load benchmarks' service in each of `namespaces` (created here): the Deployment `name`
+ * (kubernetes-id `name`, image `${repo}:0`, 2 replicas), rolled out.
+ */
+export function deployService(
+  namespaces: string[],
+  name: string,
+  repo: string,
+) {
+  for (const ns of namespaces) {
+    kubectl(['create', 'namespace', ns]);
+    kubectl(
+      ['apply', '-f', '-'],
+      testDeployment({
+        name,
+        namespace: ns,
+        kubernetesId: name,
+        image: `${repo}:0`,
+        replicas: 2,
+      }),
+    );
+    kubectl(['-n', ns, 'rollout', 'status', `deploy/${name}`, '--timeout=60s']);
+  }
+}
+
+/** That service's catalog entity. */
+export function serviceEntity(name: string) {
+  return {
+    apiVersion: 'backstage.io/v1alpha1',
+    kind: 'Component',
+    metadata: {
+      name,
+      namespace: 'default',
+      annotations: { 'backstage.io/kubernetes-id': name },
+    },
+    spec: {
+      type: 'service',
+      lifecycle: 'production',
+      owner: 'group:default/x',
+    },
+  };
 }

@@ -21,13 +21,9 @@ import {
 import { catalogServiceMock } from '@backstage/plugin-catalog-node/testUtils';
 import shipshapePlugin from '@shipshape/plugin-shipshape-backend';
 import request from 'supertest';
-import {
-  kubectl,
-  testConfig,
-  testDeployment,
-} from '@internal/shipshape-test-utils';
+import { kubectl, testConfig } from '@internal/shipshape-test-utils';
 import os from 'os';
-import { stats } from './measure';
+import { deployService, serviceEntity, stats } from './measure';
 
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 10);
 const CONCURRENCY = 20;
@@ -43,27 +39,7 @@ describe('the rollout endpoint under load, from the cluster and from the cache',
   const stops: Array<() => Promise<void>> = [];
 
   beforeAll(async () => {
-    for (const ns of [NS, NS2]) {
-      kubectl(['create', 'namespace', ns]);
-      kubectl(
-        ['apply', '-f', '-'],
-        testDeployment({
-          name: NAME,
-          namespace: ns,
-          kubernetesId: NAME,
-          image: `${REPO}:0`,
-          replicas: 2,
-        }),
-      );
-      kubectl([
-        '-n',
-        ns,
-        'rollout',
-        'status',
-        `deploy/${NAME}`,
-        '--timeout=60s',
-      ]);
-    }
+    deployService([NS, NS2], NAME, REPO);
     for (const mode of ['cluster', 'cache'] as Mode[]) {
       const data = testConfig([
         { name: 'staging', namespace: NS },
@@ -77,22 +53,7 @@ describe('the rollout endpoint under load, from the cluster and from the cache',
           shipshapePlugin,
           mockServices.rootConfig.factory({ data }),
           catalogServiceMock.factory({
-            entities: [
-              {
-                apiVersion: 'backstage.io/v1alpha1',
-                kind: 'Component',
-                metadata: {
-                  name: NAME,
-                  namespace: 'default',
-                  annotations: { 'backstage.io/kubernetes-id': NAME },
-                },
-                spec: {
-                  type: 'service',
-                  lifecycle: 'production',
-                  owner: 'group:default/x',
-                },
-              },
-            ],
+            entities: [serviceEntity(NAME)],
           }),
         ],
       });
