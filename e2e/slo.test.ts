@@ -1,7 +1,7 @@
 import { expect, test } from '@playwright/test';
 import fs from 'fs';
 import path from 'path';
-import { SCREENSHOTS, openAsGuest, screenshot } from './helpers';
+import { SCREENSHOTS, inDarkTheme, openAsGuest, screenshot } from './helpers';
 
 /** The local stack's endpoints; fails (never skips) when the stack is not up. */
 function stack() {
@@ -93,12 +93,38 @@ test('payments-api shows the three SLOs of its OpenSLO file', async ({
   await expect(
     page.getByTestId('slo-availability').getByText(/of the error budget left/),
   ).toBeVisible();
+  // the compact budget chart (recharts, loaded after the numbers) draws its line
+  await expect(
+    page
+      .getByTestId('slo-availability')
+      .getByRole('img', { name: /error budget remaining, day by day over/ })
+      .locator('path.recharts-line-curve'),
+  ).toBeVisible();
   await page.getByTestId('slo-availability').scrollIntoViewIfNeeded();
   await screenshot(page, 'slo-payments-api');
   await page
     .locator('.bui-Card', { has: page.getByText('SLOs and error budgets') })
     .last()
     .screenshot({ path: path.join(SCREENSHOTS, 'slo-card-payments-api.png') });
+});
+
+test('the SLO card in the dark theme', async ({ page }) => {
+  await inDarkTheme(page);
+  await openAsGuest(page, '/catalog/default/component/payments-api');
+  const block = page.getByTestId('slo-availability');
+  await expect(
+    block
+      .getByRole('img', { name: /error budget remaining, day by day over/ })
+      .locator('path.recharts-line-curve'),
+  ).toBeVisible({ timeout: 30_000 });
+  await block.scrollIntoViewIfNeeded();
+  await screenshot(page, 'slo-payments-api-dark');
+  await page
+    .locator('.bui-Card', { has: page.getByText('SLOs and error budgets') })
+    .last()
+    .screenshot({
+      path: path.join(SCREENSHOTS, 'slo-card-payments-api-dark.png'),
+    });
 });
 
 test('the SLO burn page lists the catalog SLOs, fastest burn first', async ({
