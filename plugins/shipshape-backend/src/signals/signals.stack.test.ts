@@ -16,11 +16,15 @@ import {
   stackPaymentsConnection,
 } from '@internal/shipshape-test-utils';
 import fs from 'fs';
-import knexFactory from 'knex';
 import os from 'os';
 import path from 'path';
 import request from 'supertest';
 import { shipshapePlugin } from '../plugin';
+import {
+  dropPrefixedDatabases,
+  requirePostgres,
+  signalsSubscribed,
+} from '../__testUtils__/replicaDatabases';
 import { componentWith } from '../rollout/__testUtils__/api';
 import { SignalClient, signalClient } from './__testUtils__/signalClient';
 
@@ -157,27 +161,11 @@ describe('signals across two replicas', () => {
   afterAll(async () => {
     clients.forEach(c => c.close());
     await Promise.all(backends.map(b => b.stop()));
-    if (!pg) return;
-    const admin = knexFactory({ client: 'pg', connection: pg });
-    try {
-      const { rows } = await admin.raw(
-        'SELECT datname FROM pg_database WHERE datname LIKE ?',
-        [`${prefix}%`],
-      );
-      for (const { datname } of rows) {
-        await admin.raw('DROP DATABASE IF EXISTS ?? WITH (FORCE)', [datname]);
-      }
-    } finally {
-      await admin.destroy();
-    }
+    if (pg) await dropPrefixedDatabases(pg, prefix);
   });
 
   it('a backup run on replica A reaches a page connected to replica B', async () => {
-    if (!pg) {
-      throw new Error(
-        'BACKSTAGE_TEST_DATABASE_POSTGRES15_CONNECTION_STRING is not set: scripts/test-postgres.sh up prints it',
-      );
-    }
+    requirePostgres(pg);
     const data = config({
       // the bus's long poll answers within 2 s (default 55 s, which a stopping backend awaits)
       events: { useEventBus: 'always', notifyTimeoutMs: 2000 },
@@ -198,21 +186,7 @@ describe('signals across two replicas', () => {
     );
     clients.push(onA, onB);
     // B's signals backend reads the bus once its subscription is stored (on its first poll).
-    const eventsDb = new URL(pg);
-    eventsDb.pathname = `/${prefix}events`;
-    const events = knexFactory({ client: 'pg', connection: eventsDb.href });
-    try {
-      for (let i = 0; ; i++) {
-        const subscriptions = await events('event_bus_subscriptions')
-          .whereRaw("'signals' = ANY(topics)")
-          .count({ n: '*' });
-        if (Number(subscriptions[0].n) >= 2) break;
-        if (i > 100) throw new Error('the signals backends never subscribed');
-        await new Promise(r => setTimeout(r, 100));
-      }
-    } finally {
-      await events.destroy();
-    }
+    await signalsSubscribed(pg, prefix);
 
     const id = await startBackup(a.server);
     const ended = (s: { kind: string; id?: string; status?: string }) =>

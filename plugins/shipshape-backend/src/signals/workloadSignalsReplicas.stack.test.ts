@@ -9,9 +9,13 @@ import {
   testConfig,
   testDeployment,
 } from '@internal/shipshape-test-utils';
-import knexFactory from 'knex';
 import { AddressInfo } from 'net';
 import { shipshapePlugin } from '../plugin';
+import {
+  dropPrefixedDatabases,
+  requirePostgres,
+  signalsSubscribed,
+} from '../__testUtils__/replicaDatabases';
 import { componentWith } from '../rollout/__testUtils__/api';
 import { SignalClient, signalClient } from './__testUtils__/signalClient';
 
@@ -74,27 +78,11 @@ describe('workload signals across two replicas', () => {
     clients.forEach(c => c.close());
     await Promise.all(backends.map(b => b.stop()));
     kubectl(['delete', 'namespace', NS, '--wait=false']);
-    if (!pg) return;
-    const admin = knexFactory({ client: 'pg', connection: pg });
-    try {
-      const { rows } = await admin.raw(
-        'SELECT datname FROM pg_database WHERE datname LIKE ?',
-        [`${prefix}%`],
-      );
-      for (const { datname } of rows) {
-        await admin.raw('DROP DATABASE IF EXISTS ?? WITH (FORCE)', [datname]);
-      }
-    } finally {
-      await admin.destroy();
-    }
+    if (pg) await dropPrefixedDatabases(pg, prefix);
   });
 
   it("a kubectl patch seen by replica A's watch reaches a page connected to replica B", async () => {
-    if (!pg) {
-      throw new Error(
-        'BACKSTAGE_TEST_DATABASE_POSTGRES15_CONNECTION_STRING is not set: scripts/test-postgres.sh up prints it',
-      );
-    }
+    requirePostgres(pg);
     // one after the other: the first one migrates the shared databases
     const a = await replica(true);
     backends.push(a);
@@ -105,21 +93,7 @@ describe('workload signals across two replicas', () => {
     const onA = await signalClient(port(a.server), shipshapeEntityChannel(REF));
     clients.push(onA, onB);
     // both signals backends subscribed on the bus (on their first poll)
-    const eventsDb = new URL(pg);
-    eventsDb.pathname = `/${prefix}events`;
-    const events = knexFactory({ client: 'pg', connection: eventsDb.href });
-    try {
-      for (let i = 0; ; i++) {
-        const [{ n }] = await events('event_bus_subscriptions')
-          .whereRaw("'signals' = ANY(topics)")
-          .count({ n: '*' });
-        if (Number(n) >= 2) break;
-        if (i > 100) throw new Error('the signals backends never subscribed');
-        await new Promise(r => setTimeout(r, 100));
-      }
-    } finally {
-      await events.destroy();
-    }
+    await signalsSubscribed(pg, prefix);
     // A's watches list at startup; a patch during that first list is not reported
     await new Promise(r => setTimeout(r, 2_000));
     expect(onB.received).toEqual([]);
