@@ -203,6 +203,32 @@ export function testConfig(
 }
 
 /**
+ * testConfig with the one environment `staging` in `namespace` on the cluster `proxied`: the
+ * stack's API server reached at `url` (a test's proxy in front of it) with the reader's token;
+ * `tls` says how the client trusts it (`{ caFile }`, or `{ skipTLSVerify: true }` for plain HTTP).
+ */
+export function proxiedStagingConfig(
+  namespace: string,
+  url: string,
+  tls: { caFile: string } | { skipTLSVerify: true },
+) {
+  return testConfig(
+    [{ name: 'staging', namespace, cluster: 'proxied' }],
+    [
+      {
+        name: 'proxied',
+        url,
+        authProvider: 'serviceAccount',
+        ...tls,
+        serviceAccountToken: fs
+          .readFileSync(readStackKubernetes().readerTokenFile, 'utf8')
+          .trim(),
+      },
+    ],
+  );
+}
+
+/**
  * An Argo Rollouts canary for tests against the stack's real controller: 2 replicas,
  * 50% then a short timed pause (or an indefinite one), so a new image walks the steps alone.
  */

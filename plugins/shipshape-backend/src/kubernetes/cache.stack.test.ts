@@ -6,12 +6,11 @@ import {
 import { catalogServiceMock } from '@backstage/plugin-catalog-node/testUtils';
 import {
   kubectl,
+  proxiedStagingConfig,
   readStackKubernetes,
-  testConfig,
   testDeployment,
   testRollout,
 } from '@internal/shipshape-test-utils';
-import fs from 'fs';
 import request from 'supertest';
 import { shipshapePlugin } from '../plugin';
 import { componentWith } from '../rollout/__testUtils__/api';
@@ -43,21 +42,8 @@ describe('rollout status from the workload watches', () => {
   const backends: Array<{ server: any; stop(): Promise<void> }> = [];
 
   function config(watchWorkloads: boolean, url = proxy.url) {
-    const data = testConfig(
-      [{ name: 'staging', namespace: NS, cluster: 'proxied' }],
-      [
-        {
-          name: 'proxied',
-          url,
-          authProvider: 'serviceAccount',
-          // plain HTTP to the test's proxy (the client refuses it otherwise)
-          skipTLSVerify: true,
-          serviceAccountToken: fs
-            .readFileSync(k.readerTokenFile, 'utf8')
-            .trim(),
-        },
-      ],
-    );
+    // plain HTTP to the test's proxy (the client refuses it otherwise)
+    const data = proxiedStagingConfig(NS, url, { skipTLSVerify: true });
     (data.shipshape.kubernetes as any).watchWorkloads = watchWorkloads;
     // a loaded machine's live reads may take longer than the stack tests' usual 2 s
     data.shipshape.rollout.statusTimeoutSeconds = 10;

@@ -9,12 +9,12 @@ import signalsPlugin from '@backstage/plugin-signals-backend';
 import { shipshapeEntityChannel } from '@shipshape/plugin-shipshape-common';
 import {
   kubectl,
+  proxiedStagingConfig,
   readStackKubernetes,
   testConfig,
   testDeployment,
   testRollout,
 } from '@internal/shipshape-test-utils';
-import fs from 'fs';
 import net, { AddressInfo } from 'net';
 import request from 'supertest';
 import { shipshapePlugin } from '../plugin';
@@ -137,20 +137,9 @@ describe('signals of workload changes made in the cluster', () => {
       }),
     );
     proxy = await cuttableProxy(new URL(k.url));
-    const config = testConfig(
-      [{ name: 'staging', namespace: NS, cluster: 'proxied' }],
-      [
-        {
-          name: 'proxied',
-          url: `https://127.0.0.1:${proxy.port}`,
-          authProvider: 'serviceAccount',
-          caFile: k.caFile,
-          serviceAccountToken: fs
-            .readFileSync(k.readerTokenFile, 'utf8')
-            .trim(),
-        },
-      ],
-    );
+    const config = proxiedStagingConfig(NS, `https://127.0.0.1:${proxy.port}`, {
+      caFile: k.caFile,
+    });
     const backend = await startTestBackend({
       features: [
         shipshapePlugin,
