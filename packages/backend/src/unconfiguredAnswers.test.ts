@@ -5,12 +5,8 @@
  * with empty config and the fixture's entity in the catalog, must still answer each recorded
  * GET with the same status and body (times aside), so the frontend test cannot drift from it.
  */
-import {
-  mockCredentials,
-  mockServices,
-  startTestBackend,
-} from '@backstage/backend-test-utils';
-import { catalogServiceMock } from '@backstage/plugin-catalog-node/testUtils';
+import { mockCredentials } from '@backstage/backend-test-utils';
+import { startUnconfiguredBackend } from '@internal/shipshape-test-utils';
 import shipshapePlugin from '@shipshape/plugin-shipshape-backend';
 import fs from 'fs';
 import path from 'path';
@@ -40,30 +36,7 @@ describe('the Shipshape backend without configuration, as the frontend test repl
   it('answers every recorded GET as recorded', async () => {
     const recorded: Record<string, { status: number; body: unknown }> =
       JSON.parse(fs.readFileSync(FIXTURE, 'utf8'));
-    const { server } = await startTestBackend({
-      features: [
-        shipshapePlugin,
-        mockServices.rootConfig.factory({ data: {} }),
-        catalogServiceMock.factory({
-          entities: [
-            {
-              apiVersion: 'backstage.io/v1alpha1',
-              kind: 'Component',
-              metadata: {
-                name: 'orders-api',
-                namespace: 'default',
-                annotations: {
-                  'backstage.io/kubernetes-id': 'orders-api',
-                  'shipshape.dev/slo': 'availability=99.9%',
-                  'shipshape.dev/backup-target': 'orders-db',
-                },
-              },
-              spec: { type: 'service', owner: 'group:default/orders-team' },
-            },
-          ],
-        }),
-      ],
-    });
+    const { server } = await startUnconfiguredBackend(shipshapePlugin);
     expect(Object.keys(recorded).length).toBeGreaterThanOrEqual(12);
     for (const [route, answer] of Object.entries(recorded)) {
       const res = await request(server)

@@ -11,3 +11,4 @@ export * from './catalog';
 export * from './chartBackup';
 export * from './prometheus';
 export * from './helm';
+export * from './unconfigured';

@@ -1,5 +1,4 @@
-import { mockServices, startTestBackend } from '@backstage/backend-test-utils';
-import { catalogServiceMock } from '@backstage/plugin-catalog-node/testUtils';
+import { startUnconfiguredBackend } from '@internal/shipshape-test-utils';
 import request from 'supertest';
 import { shipshapePlugin } from './plugin';
 
@@ -11,30 +10,7 @@ jest.setTimeout(60_000);
  */
 describe('the backend without shipshape configuration', () => {
   it('names the missing key for the SLO, rollout, DR and cost parts', async () => {
-    const { server } = await startTestBackend({
-      features: [
-        shipshapePlugin,
-        mockServices.rootConfig.factory({ data: {} }),
-        catalogServiceMock.factory({
-          entities: [
-            {
-              apiVersion: 'backstage.io/v1alpha1',
-              kind: 'Component',
-              metadata: {
-                name: 'orders-api',
-                namespace: 'default',
-                annotations: {
-                  'backstage.io/kubernetes-id': 'orders-api',
-                  'shipshape.dev/slo': 'availability=99.9%',
-                  'shipshape.dev/backup-target': 'orders-db',
-                },
-              },
-              spec: { type: 'service', owner: 'group:default/orders-team' },
-            },
-          ],
-        }),
-      ],
-    });
+    const { server } = await startUnconfiguredBackend(shipshapePlugin);
     const get = (path: string) =>
       request(server).get(
         `/api/shipshape/entities/component/default/orders-api/${path}`,
