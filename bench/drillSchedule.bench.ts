@@ -38,6 +38,10 @@ import knexFactory from 'knex';
 import os from 'os';
 import path from 'path';
 import request from 'supertest';
+import {
+  dropPrefixedDatabases,
+  requirePostgres,
+} from '../plugins/shipshape-backend/src/__testUtils__/replicaDatabases';
 
 const TARGETS = Number(process.env.BENCH_TARGETS ?? 4);
 const MINUTES = Number(process.env.BENCH_MINUTES ?? 6);
@@ -153,27 +157,11 @@ describe('scheduled restore drills, a day compressed', () => {
       await su.destroy();
     }
     fs.rmSync(dir, { recursive: true, force: true });
-    if (!pg) return;
-    const admin = knexFactory({ client: 'pg', connection: pg });
-    try {
-      const { rows } = await admin.raw(
-        'SELECT datname FROM pg_database WHERE datname LIKE ?',
-        [`${prefix}%`],
-      );
-      for (const { datname } of rows) {
-        await admin.raw('DROP DATABASE IF EXISTS ?? WITH (FORCE)', [datname]);
-      }
-    } finally {
-      await admin.destroy();
-    }
+    if (pg) await dropPrefixedDatabases(pg, prefix);
   });
 
   it('two replicas: each target drilled once per interval, never twice', async () => {
-    if (!pg) {
-      throw new Error(
-        'BACKSTAGE_TEST_DATABASE_POSTGRES15_CONNECTION_STRING is not set: scripts/test-postgres.sh up prints it',
-      );
-    }
+    requirePostgres(pg);
     // one after the other: the first one migrates the shared database
     const a = await replica('replica-a');
     backends.push(a);
