@@ -26,6 +26,46 @@ import {
 // The golden path's files, rendered by the real scaffolder engine, and the portal's resolution
 // must agree: the release workflow's `helm -n`, the chart's labels and annotations and the
 // catalog entry lead to the namespace and release the portal acts on. Needs the stack's helm.
+/**
+ * The chart's Deployment as `helm template` renders it with the values file `values` (image tag
+ * 0123abc), and as the release installs it in the namespace `release` (with helm's annotations).
+ */
+function installedDeployment(chart: string, release: string, values: string) {
+  const rendered = execFileSync(
+    HELM,
+    [
+      'template',
+      release,
+      chart,
+      '-n',
+      release,
+      '-f',
+      values,
+      '--kube-version',
+      '1.33.0',
+      '--set',
+      'image.tag=0123abc',
+    ],
+    { encoding: 'utf8' },
+  );
+  const deployment = YAML.parseAllDocuments(rendered)
+    .map(d => d.toJSON())
+    .find(d => d?.kind === 'Deployment');
+  const installed = {
+    ...deployment,
+    metadata: {
+      ...deployment.metadata,
+      namespace: release,
+      annotations: {
+        ...deployment.metadata.annotations,
+        'meta.helm.sh/release-name': release,
+        'meta.helm.sh/release-namespace': release,
+      },
+    },
+  };
+  return { deployment, installed };
+}
+
 const PARAMS = {
   ...JSON.parse(
     fs.readFileSync(
@@ -213,41 +253,14 @@ describe.each(['node-service', 'python-service'])(
 
       // The chart's Deployment, as `helm upgrade --install $NAME -n $NAME` installs it (Helm
       // adds its release annotations), is one the portal accepts for this entity only.
-      const rendered = execFileSync(
-        HELM,
-        [
-          'template',
-          chartName,
-          path.join(out, 'chart'),
-          '-n',
-          chartName,
-          '-f',
-          path.join(out, 'chart/values-staging.yaml'),
-          '--kube-version',
-          '1.33.0',
-          '--set',
-          'image.tag=0123abc',
-        ],
-        { encoding: 'utf8' },
+      const { deployment, installed } = installedDeployment(
+        path.join(out, 'chart'),
+        chartName,
+        path.join(out, 'chart/values-staging.yaml'),
       );
-      const deployment = YAML.parseAllDocuments(rendered)
-        .map(d => d.toJSON())
-        .find(d => d?.kind === 'Deployment');
       expect(deployment.metadata.labels['backstage.io/kubernetes-id']).toBe(
         workloadRefOf(entity).kubernetesId,
       );
-      const installed = {
-        ...deployment,
-        metadata: {
-          ...deployment.metadata,
-          namespace: chartName,
-          annotations: {
-            ...deployment.metadata.annotations,
-            'meta.helm.sh/release-name': chartName,
-            'meta.helm.sh/release-namespace': chartName,
-          },
-        },
-      };
       expect(() =>
         assertWorkloadBelongs(place, stringifyEntityRef(entity), installed),
       ).not.toThrow();
@@ -319,41 +332,14 @@ describe.each(['node-service', 'python-service'])(
         );
 
         // The chart as that job installs it (its values file; Helm adds its release annotations)
-        const rendered = execFileSync(
-          HELM,
-          [
-            'template',
-            chartName,
-            path.join(out, 'chart'),
-            '-n',
-            chartName,
-            '-f',
-            path.join(out, job.env.VALUES),
-            '--kube-version',
-            '1.33.0',
-            '--set',
-            'image.tag=0123abc',
-          ],
-          { encoding: 'utf8' },
+        const { deployment, installed } = installedDeployment(
+          path.join(out, 'chart'),
+          chartName,
+          path.join(out, job.env.VALUES),
         );
-        const deployment = YAML.parseAllDocuments(rendered)
-          .map(d => d.toJSON())
-          .find(d => d?.kind === 'Deployment');
         expect(deployment.metadata.labels['backstage.io/kubernetes-id']).toBe(
           workloadRefOf(entity).kubernetesId,
         );
-        const installed = {
-          ...deployment,
-          metadata: {
-            ...deployment.metadata,
-            namespace: chartName,
-            annotations: {
-              ...deployment.metadata.annotations,
-              'meta.helm.sh/release-name': chartName,
-              'meta.helm.sh/release-namespace': chartName,
-            },
-          },
-        };
 
         // ... is where the demo's portal (app-config.yaml, and the local stack's config) resolves
         // the entity in that environment, and a workload it acts on for this entity only.
