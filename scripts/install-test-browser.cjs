@@ -177,6 +177,12 @@ async function check(page, name, shot, fn) {
             throw new Error(`the backup did not verify: ${text}`);
         },
       );
+    } else if (process.env.SHIPSHAPE_REQUIRE_STACK === '1') {
+      // scripts/test.sh started the stack before this stage: its absence is a failure, not a skip.
+      console.log(
+        'FAIL operation: the local stack is not up (.stack/app-config.stack.yaml missing), so no operation was started',
+      );
+      process.exitCode = 1;
     } else {
       console.log('skip the backup operation: the local stack is not up');
     }

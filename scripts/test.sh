@@ -115,7 +115,7 @@ e2e() {
 # Shipshape installed from its packages into a fresh create-app portal by the README's own
 # commands, started, and looked at in Chromium (scripts/install-test.sh, docs/install.md).
 install_test() {
-  "$ROOT/scripts/install-test.sh" 2>&1 | tee "$RESULTS/install.log" | tail -n 40
+  SHIPSHAPE_REQUIRE_STACK=$((1 - SKIP_STACK)) "$ROOT/scripts/install-test.sh" 2>&1 | tee "$RESULTS/install.log" | tail -n 40
   count_summary_line "$RESULTS/install.log"
 }
 
