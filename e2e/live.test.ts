@@ -24,6 +24,10 @@ test('a backup started on one page shows on another open page without a reload (
   await signInAsGuest(watcher);
   await watcher.goto('/catalog/default/component/payments-api');
   await expect(watcher.getByText('DR Readiness')).toBeVisible();
+  // the Rollout card says its data is pushed while the signals socket is open
+  await expect(watcher.getByTestId('rollout-freshness')).toHaveText(
+    /^updated .+ · live$/,
+  );
   // the DR card does not poll: only a signal can bring the backup to this page
   await watching;
 
