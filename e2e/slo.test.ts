@@ -93,13 +93,14 @@ test('payments-api shows the three SLOs of its OpenSLO file', async ({
   await expect(
     page.getByTestId('slo-availability').getByText(/of the error budget left/),
   ).toBeVisible();
-  // the compact budget chart (recharts, loaded after the numbers) draws its line
+  // the compact budget chart (recharts, loaded after the numbers) draws its line (a path, not
+  // toBeVisible: a flat line's box has no height, which Playwright calls hidden)
   await expect(
     page
       .getByTestId('slo-availability')
       .getByRole('img', { name: /error budget remaining, day by day over/ })
       .locator('path.recharts-line-curve'),
-  ).toBeVisible();
+  ).toHaveAttribute('d', /^M[\d.]+,[\d.]+L/);
   await page.getByTestId('slo-availability').scrollIntoViewIfNeeded();
   await screenshot(page, 'slo-payments-api');
   await page
@@ -116,7 +117,7 @@ test('the SLO card in the dark theme', async ({ page }) => {
     block
       .getByRole('img', { name: /error budget remaining, day by day over/ })
       .locator('path.recharts-line-curve'),
-  ).toBeVisible({ timeout: 30_000 });
+  ).toHaveAttribute('d', /^M[\d.]+,[\d.]+L/, { timeout: 30_000 });
   await block.scrollIntoViewIfNeeded();
   await screenshot(page, 'slo-payments-api-dark');
   await page
