@@ -112,6 +112,15 @@ def _pin(case):
             case.query = {**case.query, "environment": environment}
 
 
+def _sent_dry_run(body) -> bool:
+    """Whether the body sent is a JSON object whose dryRun is true."""
+    try:
+        sent = json.loads(body) if isinstance(body, str) else None
+    except ValueError:
+        return False
+    return isinstance(sent, dict) and sent.get("dryRun") is True
+
+
 @schemathesis.hook
 def after_call(context, case, response):
     request = response.request
@@ -125,6 +134,9 @@ def after_call(context, case, response):
         "status": response.status_code,
         "contentType": request.headers.get("Content-Type"),
         "body": body[:2000] if isinstance(body, str) else None,
+        # read from the whole body sent: the copy above is cut at 2,000 characters, and the
+        # forced dryRun comes last in it
+        "dryRun": _sent_dry_run(body),
     }
     if response.status_code >= 500:
         record["response"] = response.content[:2000].decode("utf-8", "replace")
@@ -144,6 +156,11 @@ def after_network_error(context, case, request):
                     "url": request.url,
                     "status": 0,
                     "body": None,
+                    "dryRun": _sent_dry_run(
+                        request.body.decode("utf-8", "replace")
+                        if isinstance(request.body, bytes)
+                        else request.body
+                    ),
                 }
             )
             + "\n"

@@ -72,7 +72,7 @@ def main() -> int:
         for r in records
         if r["method"] not in ("GET", "HEAD", "OPTIONS")
         and any(e in urllib.parse.unquote(r["url"]).lower() for e in real)
-        and '"dryRun": true' not in (r.get("body") or "")
+        and not r.get("dryRun")
     ]
     for r in acted[:5]:
         print(f"\nnot a dry run, on a real entity ({r['status']}): {r['method']} {r['url']} {r.get('body')}")
