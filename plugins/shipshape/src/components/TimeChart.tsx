@@ -58,6 +58,25 @@ export function isolated(points: TimePoint[], i: number): boolean {
   );
 }
 
+/**
+ * recharts' `dot` for a line that draws no dots but for isolated points: a point with gaps on
+ * both sides has no line, so a dot shows it.
+ */
+export function isolatedDot(points: TimePoint[], r: number, fill: string) {
+  return (dot: unknown) => {
+    const { cx, cy, index } = dot as {
+      cx?: number;
+      cy?: number;
+      index: number;
+    };
+    return isolated(points, index) && cx !== undefined && cy !== undefined ? (
+      <circle key={index} cx={cx} cy={cy} r={r} fill={fill} />
+    ) : (
+      <g key={index} />
+    );
+  };
+}
+
 const GRID = 'var(--bui-border-1)';
 const AXIS = 'var(--bui-border-2)';
 const TEXT = 'var(--bui-fg-primary)';
@@ -161,21 +180,7 @@ export function TimeChart(props: {
               name={props.label}
               stroke={LINE}
               strokeWidth={2}
-              // a point with gaps on both sides has no line: a dot shows it
-              dot={dot => {
-                const { cx, cy, index } = dot as {
-                  cx?: number;
-                  cy?: number;
-                  index: number;
-                };
-                return isolated(props.points, index) &&
-                  cx !== undefined &&
-                  cy !== undefined ? (
-                  <circle key={index} cx={cx} cy={cy} r={3} fill={LINE} />
-                ) : (
-                  <g key={index} />
-                );
-              }}
+              dot={isolatedDot(props.points, 3, LINE)}
               isAnimationActive={false}
               connectNulls={false}
             />

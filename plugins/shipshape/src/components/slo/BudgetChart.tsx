@@ -1,5 +1,5 @@
 import { Line, LineChart, ReferenceLine, YAxis } from 'recharts';
-import { isolated } from '../TimeChart';
+import { isolatedDot, latest } from '../TimeChart';
 import { COMPACT } from './compact';
 
 /**
@@ -18,9 +18,8 @@ export default function BudgetChart({
   title: string;
 }) {
   const data = points.map(p => ({ t: p.t, value: p.remaining }));
-  let last: number | null = null;
-  for (const p of data) if (p.value !== null) last = p.value;
-  if (last === null) return null;
+  const last = latest(data)?.value;
+  if (last === null || last === undefined) return null;
   let colour = 'var(--bui-accent-bg)';
   if (last < 0) colour = 'var(--bui-negative-fg-subdued)';
   else if (last < 0.25) colour = 'var(--bui-warning-fg-subdued)';
@@ -55,21 +54,7 @@ export default function BudgetChart({
           dataKey="value"
           stroke={colour}
           strokeWidth={2}
-          // a point with gaps on both sides has no line: a dot shows it
-          dot={dot => {
-            const { cx, cy, index } = dot as {
-              cx?: number;
-              cy?: number;
-              index: number;
-            };
-            return isolated(data, index) &&
-              cx !== undefined &&
-              cy !== undefined ? (
-              <circle key={index} cx={cx} cy={cy} r={2} fill={colour} />
-            ) : (
-              <g key={index} />
-            );
-          }}
+          dot={isolatedDot(data, 2, colour)}
           isAnimationActive={false}
           connectNulls={false}
         />
