@@ -19,10 +19,10 @@ export async function signInAsGuest(page: Page) {
   await expect(nav).toBeVisible();
 }
 
-/** Signs in as the guest and opens `path` (e.g. an entity page, /catalog/default/component/x). */
-export async function openAsGuest(page: Page, path: string) {
+/** Signs in as the guest and opens `route` (e.g. an entity page, /catalog/default/component/x). */
+export async function openAsGuest(page: Page, route: string) {
   await signInAsGuest(page);
-  await page.goto(path);
+  await page.goto(route);
 }
 
 /** The wizard's first step of a golden-path template: name, description, owner payments-team. */

@@ -63,12 +63,13 @@ typecheck() {
   count_command bash "$ROOT/scripts/api-reports.sh" --ci
 }
 
-# The workspaces, then bench/ (no workspace; bench/.eslintrc.js lints it as a Node library),
+# The workspaces, then bench/ and e2e/ (no workspaces; their .eslintrc.js lint them as Node
+# libraries),
 # then the formatting of code and docs (YAML and the Nunjucks skeletons are left as written),
 # then that the code generated from openapi.yaml (server router, client, models) is fresh.
 lint() {
   count_command yarn backstage-cli repo lint
-  count_command "$ROOT/node_modules/.bin/eslint" bench
+  count_command "$ROOT/node_modules/.bin/eslint" bench e2e
   count_command "$ROOT/node_modules/.bin/prettier" --check --loglevel warn '**/*.{ts,tsx,md}'
   count_command bash "$ROOT/scripts/check-generated.sh"
 }
