@@ -93,4 +93,42 @@ describe('sloChart', () => {
         .points.every(p => p.value === null),
     ).toBe(true);
   });
+
+  it('draws a cached answer of an earlier time bucket on its own timestamps', async () => {
+    const now = 1_780_000_004_000; // 4 s into a 15 s bucket
+    const fetch = jest.fn(async (url: string) => {
+      const u = new URL(url);
+      const start = Number(u.searchParams.get('start'));
+      const s = Number(u.searchParams.get('step'));
+      const ts = Array.from({ length: 10 }, (_, i) => start + i * s);
+      const result = u.searchParams.get('query')!.includes('increase')
+        ? [
+            { metric: { series: 'errors' }, values: ts.map(t => [t, '1']) },
+            { metric: { series: 'total' }, values: ts.map(t => [t, '100']) },
+          ]
+        : [{ metric: { series: '1h' }, values: ts.map(t => [t, '0.002']) }];
+      return new Response(
+        JSON.stringify({ status: 'success', data: { result } }),
+        { status: 200, headers: { 'content-type': 'application/json' } },
+      );
+    });
+    const http = new CachedHttpClient({
+      timeoutMs: 1000,
+      cacheTtlMs: 15_000,
+      staleForMs: 0,
+      fetch: fetch as unknown as typeof globalThis.fetch,
+    });
+    const spy = jest.spyOn(Date, 'now').mockReturnValue(now);
+    try {
+      const first = await sloChart(http, slo, instance, now, 10);
+      spy.mockReturnValue(now + 12_000); // the next bucket, within the TTL
+      const second = await sloChart(http, slo, instance, now + 12_000, 10);
+      expect(fetch).toHaveBeenCalledTimes(2); // the second from the cache
+      expect(second).toEqual(first);
+      expect(second.budget.points.every(p => p.value !== null)).toBe(true);
+      expect(second.budget.points[9].value).toBeCloseTo(1 - 10 / 1, 9);
+    } finally {
+      spy.mockRestore();
+    }
+  });
 });

@@ -9,7 +9,7 @@ import {
   promString,
 } from '@shipshape/plugin-shipshape-common';
 import { PrometheusInstance } from './config';
-import { CachedHttpClient, PromSeries, num } from './prometheus';
+import { CachedHttpClient, Fetched, PromSeries, num } from './prometheus';
 import { SloChart } from '../schema/openapi/generated/models';
 
 /** How far back the burn-rate chart looks: the longest alert window. */
@@ -33,6 +33,19 @@ function timeline(now: number, step: number, seconds: number) {
     end,
     ts: Array.from({ length: count }, (_, i) => start + i * step),
   };
+}
+
+/**
+ * The timestamps of the request an answer is for: a cached answer (the cache keys range
+ * queries without start and end) may be for an earlier time bucket than the one asked.
+ */
+function answered(
+  fetched: Fetched<unknown>,
+  step: number,
+  count: number,
+): number[] {
+  const start = Number(fetched.params.start);
+  return Array.from({ length: count }, (_, i) => start + i * step);
 }
 
 /** One range query's series by its `series` label, each as time -> value (NaN, +Inf: absent). */
@@ -125,7 +138,7 @@ export async function sloChart(
     const totals = series.get('total') ?? new Map();
     const requests = [...totals.values()].reduce((a, v) => a + v, 0);
     let spent = 0;
-    const remaining = b.ts.map(t => {
+    const remaining = answered(budgetRes, budgetStep, b.ts.length).map(t => {
       const e = errors.get(t);
       if (e === undefined || !totals.has(t) || requests <= 0) {
         return { t, value: null };
@@ -144,7 +157,7 @@ export async function sloChart(
         step: burnStep,
         windows: thresholds.map(w => ({
           ...w,
-          points: r.ts.map(t => {
+          points: answered(burnRes, burnStep, r.ts.length).map(t => {
             const ratio = burnSeries.get(w.window)?.get(t);
             return { t, value: ratio === undefined ? null : ratio / budget };
           }),

@@ -11,11 +11,18 @@ export interface Fetched<T> {
   fetchedAt: number;
   /** Set when the server failed and this is an older answer. */
   stale?: { error: string };
+  /**
+   * The parameters of the request this answer is for: with `timeParams`, a cached or stale
+   * answer may be for an earlier start and end than the ones asked, and its samples carry
+   * that request's timestamps.
+   */
+  params: Record<string, string>;
 }
 
 interface Entry {
   value: unknown;
   fetchedAt: number;
+  params: Record<string, string>;
 }
 
 export interface HttpTarget {
@@ -61,13 +68,17 @@ export class CachedHttpClient {
     const now = Date.now();
     const hit = this.cache.get(key);
     if (hit && now - hit.fetchedAt < this.opts.cacheTtlMs) {
-      return { value: hit.value as T, fetchedAt: hit.fetchedAt };
+      return {
+        value: hit.value as T,
+        fetchedAt: hit.fetchedAt,
+        params: hit.params,
+      };
     }
     let p = this.inflight.get(key);
     if (!p) {
       p = this.fetchJson(target, `${path}${qs ? `?${qs}` : ''}`, kind).then(
         value => {
-          const entry = { value, fetchedAt: Date.now() };
+          const entry = { value, fetchedAt: Date.now(), params };
           this.remember(this.cache, key, entry);
           this.remember(this.lastGood, key, entry);
           return entry;
@@ -81,7 +92,11 @@ export class CachedHttpClient {
     }
     try {
       const entry = await p;
-      return { value: entry.value as T, fetchedAt: entry.fetchedAt };
+      return {
+        value: entry.value as T,
+        fetchedAt: entry.fetchedAt,
+        params: entry.params,
+      };
     } catch (e) {
       const error = (e as Error).message;
       const good = this.lastGood.get(key);
@@ -89,6 +104,7 @@ export class CachedHttpClient {
         return {
           value: good.value as T,
           fetchedAt: good.fetchedAt,
+          params: good.params,
           stale: { error },
         };
       }

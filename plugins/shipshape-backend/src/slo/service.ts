@@ -152,7 +152,8 @@ export class SloService {
       burnRates: { '5m': null, '1h': null, '6h': null, '3d': null },
       history: [],
     };
-    // history: `days` points, the last at the current time bucket (rounded for the cache)
+    // history: `days` points, the last at the current time bucket (rounded for the cache);
+    // the instant query is evaluated at the same time
     const step = 86400;
     const end = Math.floor(now / 1000 / 15) * 15;
     const days = windowSec / step;
@@ -161,9 +162,13 @@ export class SloService {
     let range: Fetched<{ result: PromSeries[] }>;
     try {
       [instant, range] = await Promise.all([
-        this.http.get<{ result: PromSample[] }>(instance, '/api/v1/query', {
-          query: multiWindowQuery(slo),
-        }),
+        this.http.get<{ result: PromSample[] }>(
+          instance,
+          '/api/v1/query',
+          { query: multiWindowQuery(slo), time: String(end) },
+          'prometheus',
+          ['time'],
+        ),
         this.http.get<{ result: PromSeries[] }>(
           instance,
           '/api/v1/query_range',
@@ -200,20 +205,25 @@ export class SloService {
       new Map((s?.values ?? []).map(([t, v]) => [t, num(v) ?? 0]));
     const errT = byT(errors);
     const totT = byT(totals);
-    const points = [...new Set([...errT.keys(), ...totT.keys()])].sort(
-      (a, b) => a - b,
-    );
-    const totalAll = points.reduce((a, t) => a + (totT.get(t) ?? 0), 0);
+    // The days of the answer's own request: a cached answer may be for an earlier bucket.
+    const from = Number(range.params.start);
+    const ts = Array.from({ length: days }, (_, i) => from + i * step);
+    const errAll = ts.reduce((a, t) => a + (errT.get(t) ?? 0), 0);
+    const totalAll = ts.reduce((a, t) => a + (totT.get(t) ?? 0), 0);
+    // The budget spent over the window is the card's figure (the instant query, at the same
+    // time); each day takes its share of it by its errors, so the last point is that figure.
+    const spentW = ratioW === null ? null : ratioW / budget;
     let cumErr = 0;
-    const history = [];
-    for (let i = 0; i < days; i++) {
-      const t = start + i * step;
+    const history = ts.map(t => {
       cumErr += errT.get(t) ?? 0;
-      history.push({
-        t,
-        remaining: totalAll > 0 ? 1 - cumErr / (budget * totalAll) : null,
-      });
-    }
+      let remaining: number | null = null;
+      if (spentW !== null) {
+        remaining = 1 - (errAll > 0 ? (spentW * cumErr) / errAll : spentW);
+      } else if (totalAll > 0) {
+        remaining = 1 - cumErr / (budget * totalAll);
+      }
+      return { t, remaining };
+    });
     const stale = instant.stale ?? range.stale;
     return {
       ...base,

@@ -1,6 +1,7 @@
 import { Line, LineChart, ReferenceLine, YAxis } from 'recharts';
 import { isolatedDot, latest } from '../TimeChart';
 import { COMPACT } from './compact';
+import { percent } from './format';
 
 /**
  * The SLO card's compact error-budget chart: the budget left over the window with the zero
@@ -8,7 +9,8 @@ import { COMPACT } from './compact';
  * null point is a gap in the line (`connectNulls={false}`), never a bridge or a fall to zero.
  * Loaded lazily (`SloCard`), so recharts comes in the chunk the tab's charts use. Colours are
  * Backstage UI's tokens: the accent colour, the warning text colour under a quarter left, the
- * negative text colour when spent.
+ * negative text colour when spent. Its name ends with the newest value, which the backend makes
+ * the card's "… of the error budget left" figure (slo/service.ts).
  */
 export default function BudgetChart({
   points,
@@ -23,11 +25,12 @@ export default function BudgetChart({
   let colour = 'var(--bui-accent-bg)';
   if (last < 0) colour = 'var(--bui-negative-fg-subdued)';
   else if (last < 0.25) colour = 'var(--bui-warning-fg-subdued)';
+  const name = `${title}, ending at ${percent(last, 1)}`;
   return (
     <div
       role="img"
-      aria-label={title}
-      title={title}
+      aria-label={name}
+      title={name}
       data-testid="budget-chart"
       style={COMPACT}
     >

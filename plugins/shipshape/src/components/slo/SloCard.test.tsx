@@ -113,10 +113,16 @@ describe('SloCard', () => {
     expect(b.getByText('3d 1.2x over')).toBeInTheDocument();
     // the compact budget chart (recharts, a lazy chunk): one line through the 28 days
     const chart = await b.findByRole('img', {
-      name: 'Availability: error budget remaining, day by day over 28d',
+      name: 'Availability: error budget remaining, day by day over 28d, ending at 10.4%',
     });
     const line = await waitFor(() => curve(chart));
     expect(line.getAttribute('d')!.match(/M/g)).toHaveLength(1);
+    // the line ends where the text says: 10.4 % on a 0..100 % axis, 32 px high, 2 px margin
+    const ys = [
+      ...line.getAttribute('d')!.matchAll(/[ML]([\d.-]+),([\d.-]+)/g),
+    ];
+    expect(ys).toHaveLength(28);
+    expect(Number(ys[27][2])).toBeCloseTo(2 + (1 - 0.104) * 32, 1);
     const alert = b.getByTestId('slo-alert');
     expect(alert).toHaveTextContent('page');
     expect(alert).toHaveTextContent('SLOErrorBudgetBurn firing for 7m');
@@ -197,7 +203,7 @@ describe('SloCard', () => {
         response({ slos: [slo({ history: gapped, alerts: [] })] }),
     });
     const chart = await screen.findByRole('img', {
-      name: 'Availability: error budget remaining, day by day over 28d',
+      name: 'Availability: error budget remaining, day by day over 28d, ending at 10.4%',
     });
     const d = (await waitFor(() => curve(chart))).getAttribute('d')!;
     // two segments (a move to the first point after the gap), 26 points in all
