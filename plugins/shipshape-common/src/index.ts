@@ -16,6 +16,7 @@ export * from './readiness';
 export * from './backupLayout';
 export * from './slo';
 export * from './signals';
+export * from './configurationHelp';
 // The HTTP API's client and models, generated from the backend's openapi.yaml
 // (scripts/generate-openapi.sh); a namespace, as some models share a name with the types above.
 // (`import * as` + `export {}`, not `export * as`: API Extractor cannot analyze the latter once

@@ -8,6 +8,7 @@ import { screen } from '@testing-library/react';
 import { EntityContentBlueprint } from '@backstage/plugin-catalog-react/alpha';
 import {
   shipshapeActivityContent,
+  shipshapeConfigurationPage,
   shipshapeContractCard,
   shipshapeDrContent,
   shipshapeDrOverviewPage,
@@ -89,6 +90,15 @@ describe('shipshape pages', () => {
       '/shipshape/dr',
       'DR overview',
     );
+  });
+  it('the configuration help page has a route but no icon, so it is not in the sidebar', () => {
+    const tester = createExtensionTester(shipshapeConfigurationPage);
+    expect(tester.get(coreExtensionData.routePath)).toBe(
+      '/shipshape/configuration',
+    );
+    expect(tester.get(coreExtensionData.routeRef)).toBeDefined();
+    expect(tester.get(coreExtensionData.title)).toBe('Shipshape configuration');
+    expect(tester.get(coreExtensionData.icon)).toBeUndefined();
   });
 });
 

@@ -18,6 +18,7 @@ import SvgIcon from '@material-ui/core/SvgIcon';
 import { SHIPSHAPE_ANNOTATIONS } from '@shipshape/plugin-shipshape-common';
 import { ShipshapeClient, shipshapeApiRef } from './api';
 import { showsDrReadiness } from './components/dr/applies';
+import { configurationRouteRef } from './routes';
 
 /** @alpha */
 export const shipshapeApi = ApiBlueprint.make({
@@ -170,6 +171,22 @@ export const shipshapeDrOverviewPage = PageBlueprint.make({
 });
 
 /**
+ * @alpha What each part of `shipshape.*` is for, with a minimal example, at
+ * /shipshape/configuration: where a card's "Not configured" hint links (`#<key>`). Not in the
+ * sidebar (no icon).
+ */
+export const shipshapeConfigurationPage = PageBlueprint.make({
+  name: 'configuration',
+  params: {
+    path: '/shipshape/configuration',
+    routeRef: configurationRouteRef,
+    title: 'Shipshape configuration',
+    loader: () =>
+      import('./components/configuration').then(m => <m.ConfigurationPage />),
+  },
+});
+
+/**
  * @alpha DR readiness (backups, drills) on every service and every component the DR overview lists,
  * and wherever a backup target is named: a service without one shows the failing check and its fix.
  */
@@ -239,6 +256,7 @@ export default createFrontendPlugin({
     ownership: ownershipRouteRef,
     sloBurn: sloBurnRouteRef,
     drOverview: drOverviewRouteRef,
+    configuration: configurationRouteRef,
   },
   extensions: [
     shipshapeApi,
@@ -252,6 +270,7 @@ export default createFrontendPlugin({
     shipshapeActivityContent,
     shipshapeSloBurnPage,
     shipshapeDrOverviewPage,
+    shipshapeConfigurationPage,
     shipshapeDrReadinessCard,
     shipshapeDrContent,
     // attach to the scaffolder's form fields, so feature discovery brings them along

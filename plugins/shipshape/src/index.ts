@@ -35,6 +35,7 @@ export {
   EntityShipshapeDrReadinessCard,
   ShipshapeDrOverviewPage,
 } from './legacy';
+export { ShipshapeConfigurationPage } from './legacy';
 export { EntityShipshapeActivityContent } from './legacy';
 export {
   ShipshapeCostCenterFieldExtension,

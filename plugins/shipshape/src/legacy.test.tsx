@@ -9,6 +9,7 @@ import {
   unconfiguredEntity,
 } from './__testUtils__/unconfigured';
 import { ShipshapeClient, shipshapeApiRef } from './api';
+import { legacyConfigurationRouteRef } from './routes';
 import {
   EntityShipshapeActivityContent,
   EntityShipshapeContractCard,
@@ -18,6 +19,7 @@ import {
   EntityShipshapeRolloutCard,
   EntityShipshapeRolloutContent,
   EntityShipshapeSloCard,
+  ShipshapeConfigurationPage,
   ShipshapeDrOverviewPage,
   ShipshapeOwnershipPage,
   ShipshapeSloBurnPage,
@@ -98,6 +100,11 @@ describe('the legacy exports in an old-frontend-system app', () => {
       <ShipshapeDrOverviewPage />,
       /No backup target is configured/,
     ],
+    [
+      'ShipshapeConfigurationPage',
+      <ShipshapeConfigurationPage />,
+      /shipshape\.backup\.targets/,
+    ],
   ])('%s renders its heading', async (_name, element, heading) => {
     await renderInTestApp(
       <TestApiProvider
@@ -115,5 +122,33 @@ describe('the legacy exports in an old-frontend-system app', () => {
       </TestApiProvider>,
     );
     expect((await screen.findAllByText(heading))[0]).toBeInTheDocument();
+  });
+
+  it("a card's Not configured hint links to ShipshapeConfigurationPage where App.tsx mounts it", async () => {
+    await renderInTestApp(
+      <TestApiProvider
+        apis={[
+          [shipshapeApiRef, client],
+          [permissionApiRef, permissionApi],
+        ]}
+      >
+        <EntityProvider entity={entity}>
+          <EntityShipshapeDrReadinessCard />
+        </EntityProvider>
+      </TestApiProvider>,
+      {
+        mountedRoutes: {
+          '/shipshape/configuration': legacyConfigurationRouteRef,
+        },
+      },
+    );
+    expect(
+      await screen.findByRole('link', {
+        name: 'How to configure it (example on the Shipshape configuration page)',
+      }),
+    ).toHaveAttribute(
+      'href',
+      '/shipshape/configuration#shipshape.backup.targets',
+    );
   });
 });

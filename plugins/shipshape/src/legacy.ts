@@ -16,6 +16,7 @@ import {
 } from './components/fields/validation';
 import { ShipshapeClient, shipshapeApiRef } from './api';
 import type { RolloutStatusCardProps } from './components/rollout';
+import { legacyConfigurationRouteRef } from './routes';
 
 const ownershipRouteRef = createRouteRef({ id: 'shipshape-ownership' });
 const sloBurnRouteRef = createRouteRef({ id: 'shipshape-slo-burn' });
@@ -40,6 +41,7 @@ export const shipshapePlugin = createPlugin({
     ownership: ownershipRouteRef,
     sloBurn: sloBurnRouteRef,
     drOverview: drOverviewRouteRef,
+    configuration: legacyConfigurationRouteRef,
   },
 });
 
@@ -116,6 +118,20 @@ export const ShipshapeDrOverviewPage: () => JSX.Element =
       name: 'ShipshapeDrOverviewPage',
       component: () => import('./components/dr').then(m => m.DrOverviewPage),
       mountPoint: drOverviewRouteRef,
+    }),
+  );
+
+/**
+ * What each part of `shipshape.*` is for, with a minimal example; mount it at
+ * /shipshape/configuration, where the cards' "Not configured" hints link (`#<key>`). @public
+ */
+export const ShipshapeConfigurationPage: () => JSX.Element =
+  shipshapePlugin.provide(
+    createRoutableExtension({
+      name: 'ShipshapeConfigurationPage',
+      component: () =>
+        import('./components/configuration').then(m => m.ConfigurationPage),
+      mountPoint: legacyConfigurationRouteRef,
     }),
   );
 

@@ -13,6 +13,7 @@ import { OwnershipCard, OwnershipPage } from './components/ownership';
 import { RolloutStatusCard, RolloutTab } from './components/rollout';
 import { SloBurningPage, SloCard } from './components/slo';
 import { SloTab } from './components/slo/SloCharts';
+import { configurationRouteRef } from './routes';
 
 // the first render of a test app takes seconds on a busy 2-core machine
 jest.setTimeout(60_000);
@@ -29,6 +30,21 @@ const entity = unconfiguredEntity;
 const requested: string[] = [];
 const backend = unconfiguredBackend(requested);
 
+/** The app mounts the configuration help page here (alpha.tsx), so each hint links to it. */
+const routes = { '/shipshape/configuration': configurationRouteRef };
+const render = (element: ReactElement) =>
+  renderWithBackend(element, entity, backend, false, [], routes);
+
+/** The hint's link: to the configuration help page at the key's entry. */
+async function expectHelpLink(key: string) {
+  const links = await screen.findAllByRole('link', {
+    name: 'How to configure it (example on the Shipshape configuration page)',
+  });
+  for (const link of links) {
+    expect(link).toHaveAttribute('href', `/shipshape/configuration#${key}`);
+  }
+}
+
 /** What no view may show: a bare status code or the client's generic failure text. */
 const RAW_STATUS = /\b(400|404|500)\b|Bad Request|Not Found|Request failed/;
 
@@ -37,55 +53,38 @@ describe('every Shipshape view on a portal without shipshape.* configuration', (
     requested.length = 0;
   });
 
-  it.each<[string, ReactElement, string, string]>([
-    ['SLO card', <SloCard />, 'shipshape.prometheus.instances', 'docs/slo.md'],
-    ['SLO tab', <SloTab />, 'shipshape.prometheus.instances', 'docs/slo.md'],
-    [
-      'SLO burn page',
-      <SloBurningPage />,
-      'shipshape.prometheus.instances',
-      'docs/slo.md',
-    ],
+  it.each<[string, ReactElement, string]>([
+    ['SLO card', <SloCard />, 'shipshape.prometheus.instances'],
+    ['SLO tab', <SloTab />, 'shipshape.prometheus.instances'],
+    ['SLO burn page', <SloBurningPage />, 'shipshape.prometheus.instances'],
     [
       'Rollout card',
       <RolloutStatusCard refreshIntervalMs={0} />,
       'shipshape.environments',
-      'docs/operations.md',
     ],
-    [
-      'Rollout tab',
-      <RolloutTab />,
-      'shipshape.environments',
-      'docs/operations.md',
-    ],
+    ['Rollout tab', <RolloutTab />, 'shipshape.environments'],
     [
       "DR tab (the backup-age chart's card)",
       <DrTab />,
       'shipshape.backup.targets',
-      'docs/backup.md',
     ],
-    [
-      'Ownership card (cost)',
-      <OwnershipCard />,
-      'shipshape.environments',
-      'docs/operations.md',
-    ],
+    ['Ownership card (cost)', <OwnershipCard />, 'shipshape.environments'],
   ])(
-    '%s: names the key to set and its docs page, never a status code',
-    async (_name, element, key, page) => {
-      await renderWithBackend(element, entity, backend);
+    '%s: names the key to set and links to its help, never a status code',
+    async (_name, element, key) => {
+      await render(element);
       await waitFor(() =>
         expect(document.body).toHaveTextContent(`Not configured: ${key}`),
       );
-      expect(document.body).toHaveTextContent(`How to configure it: ${page}`);
+      await expectHelpLink(key);
       expect(document.body).not.toHaveTextContent(RAW_STATUS);
     },
   );
 
   // The DR readiness card grades what it can and says once which key is missing; the cluster
   // checks, each unreadable for the same reason, are one row naming them.
-  it('DR readiness card: "Not configured: shipshape.backup.targets" with its docs link, the unknown environment said once', async () => {
-    await renderWithBackend(<DrReadinessCard />, entity, backend);
+  it('DR readiness card: "Not configured: shipshape.backup.targets" with its help link, the unknown environment said once', async () => {
+    await render(<DrReadinessCard />);
     expect(
       await screen.findByText(
         /Set shipshape.dev\/backup-target to a target from app-config shipshape.backup.targets/,
@@ -97,9 +96,7 @@ describe('every Shipshape view on a portal without shipshape.* configuration', (
     expect(document.body).toHaveTextContent(
       "names backup target 'orders-db', but this backend has no shipshape.backup.targets configured",
     );
-    expect(document.body).toHaveTextContent(
-      'How to configure it: docs/backup.md',
-    );
+    await expectHelpLink('shipshape.backup.targets');
     expect(
       screen.getAllByText(/Unknown environment 'production'/),
     ).toHaveLength(1);
@@ -111,31 +108,27 @@ describe('every Shipshape view on a portal without shipshape.* configuration', (
     expect(screen.getAllByRole('alert')).toHaveLength(1);
     expect(document.body).not.toHaveTextContent(RAW_STATUS);
   });
-  it('Ownership page: "Not configured: shipshape.environments" with its docs link, cost not shown as zero', async () => {
-    await renderWithBackend(<OwnershipPage />, entity, backend);
+  it('Ownership page: "Not configured: shipshape.environments" with its help link, cost not shown as zero', async () => {
+    await render(<OwnershipPage />);
     expect(
       await screen.findByText('Cost: no cluster configured'),
     ).toBeInTheDocument();
     expect(document.body).toHaveTextContent(
       'Not configured: shipshape.environments',
     );
-    expect(document.body).toHaveTextContent(
-      'How to configure it: docs/operations.md',
-    );
+    await expectHelpLink('shipshape.environments');
     expect(document.body).not.toHaveTextContent('$0');
     expect(document.body).not.toHaveTextContent(RAW_STATUS);
   });
-  it('DR overview page: "Not configured: shipshape.backup.targets" with its docs link above its rows', async () => {
-    await renderWithBackend(<DrOverviewPage />, entity, backend);
+  it('DR overview page: "Not configured: shipshape.backup.targets" with its help link above its rows', async () => {
+    await render(<DrOverviewPage />);
     expect(
       await screen.findByText(/No backup target is configured/),
     ).toBeInTheDocument();
     expect(document.body).toHaveTextContent(
       'Not configured: shipshape.backup.targets',
     );
-    expect(document.body).toHaveTextContent(
-      'How to configure it: docs/backup.md',
-    );
+    await expectHelpLink('shipshape.backup.targets');
     expect(screen.getAllByText('orders-api')[0]).toBeInTheDocument();
     expect(document.body).not.toHaveTextContent(RAW_STATUS);
   });

@@ -1,4 +1,5 @@
 import { Entity } from '@backstage/catalog-model';
+import { RouteRef } from '@backstage/frontend-plugin-api';
 import { renderInTestApp } from '@backstage/frontend-test-utils';
 import { EntityProvider } from '@backstage/plugin-catalog-react';
 import { permissionApiRef } from '@backstage/plugin-permission-react';
@@ -26,7 +27,8 @@ function renderWithApi(
 /**
  * Renders `element` on `entity`'s page with the real ShipshapeClient against the backend at
  * http://backend/api/shipshape answered by `fetch`, with every permission allowed or every one
- * denied, and any `more` APIs (e.g. signals).
+ * denied, and any `more` APIs (e.g. signals); `mountedRoutes` binds route refs to paths (the
+ * configuration help page's, for the "Not configured" hints' links).
  */
 export function renderWithBackend(
   element: ReactElement,
@@ -34,8 +36,10 @@ export function renderWithBackend(
   fetch: (url: string, init?: RequestInit) => Promise<Response>,
   allowed = false,
   more: Array<[unknown, unknown]> = [],
+  mountedRoutes?: Record<string, RouteRef>,
 ) {
   return renderInTestApp(inEntity(element, entity), {
+    mountedRoutes,
     apis: [
       [
         shipshapeApiRef,

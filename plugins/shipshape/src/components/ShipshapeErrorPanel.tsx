@@ -1,19 +1,11 @@
-import { configApiRef, useApi } from '@backstage/core-plugin-api';
+import { configApiRef, useApi, useRouteRef } from '@backstage/core-plugin-api';
 import { ResponseError } from '@backstage/errors';
 import { Alert, Link, Text } from '@backstage/ui';
+import { shipshapeConfigurationHelpFor } from '@shipshape/plugin-shipshape-common';
+import { configurationRouteRef, legacyConfigurationRouteRef } from '../routes';
 
 /** A server's message may be one long word (a URL, a key): it wraps inside the card. */
 const WRAP = { overflowWrap: 'anywhere' } as const;
-
-/** The docs page (and section) that explains each part of `shipshape.*`. */
-const DOCS: Array<[prefix: string, page: string]> = [
-  ['shipshape.prometheus', 'slo.md#backend'],
-  ['shipshape.alertmanager', 'slo.md#backend'],
-  ['shipshape.backup', 'backup.md#configuration-app-config-only'],
-  ['shipshape.cost', 'ownership.md#cost-from-the-cluster'],
-  ['shipshape.policy', 'ownership.md#the-policy-shipshapepolicy-in-app-config'],
-  ['shipshape.', 'operations.md#configuration'],
-];
 
 /** The config key a message names (`shipshape.prometheus.instances`), if any. */
 export function configKeyOf(message: string): string | undefined {
@@ -32,19 +24,53 @@ export function errorMessageOf(error: Error): string {
   return error.message;
 }
 
-/** Where the docs page of a config key is: `shipshape.docsUrl` + page, or the repo path. */
+/** The docs page a key without a listed part is explained on. */
+const FALLBACK_DOCS_PAGE = 'operations.md#configuration';
+
+/** A page of the docs folder at `shipshape.docsUrl` (`slo.md#backend`). */
+export function docsPageUrl(docsUrl: string, page: string): string {
+  return `${docsUrl.replace(/\/$/, '')}/${page}`;
+}
+
+/** A route's URL where it is mounted, in either frontend system; else undefined. */
+function useMountedRoute(routeRef: unknown): string | undefined {
+  try {
+    // as useEntityTabLink (links.ts): all its hooks run before it throws on an unmounted route
+    return useRouteRef(routeRef as Parameters<typeof useRouteRef>[0])?.();
+  } catch {
+    return undefined;
+  }
+}
+
+/** The configuration help page's URL where the app mounts it (either frontend system). */
+export function useConfigurationPageLink(): string | undefined {
+  const current = useMountedRoute(configurationRouteRef);
+  const legacy = useMountedRoute(legacyConfigurationRouteRef);
+  return current ?? legacy;
+}
+
+/**
+ * Where a config key is explained: `shipshape.docsUrl` + its docs page when the portal sets
+ * docsUrl; else the configuration help page at the key's entry (`#shipshape.backup.targets`)
+ * where the app mounts it; else no link, only the page's name in the docs.
+ */
 export function useDocsLink(key: string): { href?: string; page: string } {
   const base = useApi(configApiRef).getOptionalString('shipshape.docsUrl');
-  const page = DOCS.find(([prefix]) => key.startsWith(prefix))![1];
-  return {
-    href: base ? `${base.replace(/\/$/, '')}/${page}` : undefined,
-    page: `docs/${page.split('#')[0]}`,
-  };
+  const helpPage = useConfigurationPageLink();
+  const help = shipshapeConfigurationHelpFor(key);
+  const page = help?.docsPage ?? FALLBACK_DOCS_PAGE;
+  let href: string | undefined;
+  if (base) href = docsPageUrl(base, page);
+  else if (helpPage) {
+    href = help ? `${helpPage}#${encodeURIComponent(help.key)}` : helpPage;
+  }
+  return { href, page: `docs/${page.split('#')[0]}` };
 }
 
 /** "Not configured: key", what to do, and a link to the page that documents the key. */
 export function ConfigHint(props: { configKey: string; message?: string }) {
   const { href, page } = useDocsLink(props.configKey);
+  const external = href !== undefined && /^[a-z]+:/i.test(href);
   // Backstage UI's Alert in its info colours (text on background, 4.5:1 or more in both themes)
   return (
     <Alert
@@ -69,7 +95,9 @@ export function ConfigHint(props: { configKey: string; message?: string }) {
                 variant="body-small"
                 style={{ color: 'inherit' }}
               >
-                How to configure it ({page})
+                {external
+                  ? `How to configure it (${page})`
+                  : 'How to configure it (example on the Shipshape configuration page)'}
               </Link>
             ) : (
               `How to configure it: ${page} in the Shipshape docs.`
