@@ -1,5 +1,6 @@
 import AxeBuilder from '@axe-core/playwright';
 import { APIRequestContext, expect, Page } from '@playwright/test';
+import { execFileSync } from 'child_process';
 import fs from 'fs';
 import path from 'path';
 
@@ -136,4 +137,23 @@ export async function screenshot(
     path: path.join(SCREENSHOTS, `${name}.png`),
     fullPage: true,
   });
+}
+
+/**
+ * A repository published from a service template (shipshape:publish:local) tracks the
+ * template's .gitignore (the skeleton's `gitignore`, named back by the template's fs:rename
+ * step; npm would leave a .gitignore out of the templates package) and no stray `gitignore`.
+ */
+export function expectPublishedGitignore(repo: string, template: string) {
+  const tracked = execFileSync('git', ['-C', repo, 'ls-files'], {
+    encoding: 'utf8',
+  }).split('\n');
+  expect(tracked).toContain('.gitignore');
+  expect(tracked).not.toContain('gitignore');
+  expect(fs.readFileSync(path.join(repo, '.gitignore'), 'utf8')).toBe(
+    fs.readFileSync(
+      path.resolve(__dirname, '../templates', template, 'skeleton/gitignore'),
+      'utf8',
+    ),
+  );
 }

@@ -5,6 +5,7 @@ import path from 'path';
 import YAML from 'yaml';
 import { renderSloAnalysisFile } from '@shipshape/plugin-shipshape-common';
 import {
+  expectPublishedGitignore,
   fillServiceStep,
   guestToken,
   openAsGuest,
@@ -220,6 +221,7 @@ test('a rolling Python service lives its life through the portal: wizard, workfl
     await createInWizard(page, 'shipshape-python-service', name);
     const repo = path.join(PUBLISHED, name);
     expect(fs.existsSync(path.join(repo, 'chart/Chart.yaml'))).toBe(true);
+    expectPublishedGitignore(repo, 'python-service');
     const staging = page.getByRole('region', { name: 'environment staging' });
     // not released yet: staging is the service's own namespace, with nothing in it
     await expect(staging.getByText(`local/${name}`)).toBeVisible();

@@ -1,5 +1,11 @@
 import { expect, test } from '@playwright/test';
-import { fillServiceStep, openAsGuest, screenshot } from './helpers';
+import path from 'path';
+import {
+  expectPublishedGitignore,
+  fillServiceStep,
+  openAsGuest,
+  screenshot,
+} from './helpers';
 
 /**
  * The golden path end to end, offline: the wizard publishes to a local git repository
@@ -62,6 +68,11 @@ test('a new service from the golden-path wizard, published locally, opens in the
   // the output links appear when the task has finished
   const open = page.getByRole('link', { name: 'Open in catalog' });
   await expect(open).toBeVisible({ timeout: 120_000 });
+  // the repository published into app-config.development.yaml's shipshape.localPublish.directory
+  expectPublishedGitignore(
+    path.resolve(__dirname, '../.data/repos', name),
+    'node-service',
+  );
   await screenshot(page, 'template-4-task', {
     skip: 'the stock scaffolder task page (its log viewer fails aria rules)',
   });

@@ -324,6 +324,17 @@ if api "entities?filter=kind=template" |
 else
   not_ok "the Shipshape templates are not in the portal's catalog"
 fi
+# the service templates as installed from the registry (npm packs no .gitignore: the skeletons
+# ship `gitignore` and an fs:rename step names it back), through the real scaffolder engine
+for tpl in node-service python-service; do
+  if node "$ROOT/templates/scripts/run-scaffolder.mjs" "$portal/node_modules/@shipshape/templates/$tpl" \
+    "$ROOT/templates/scripts/params/standard-none.json" "$RUN/scaffolded-$tpl" >"$OUT/scaffold-$tpl.log" 2>&1 &&
+    cmp -s "$RUN/scaffolded-$tpl/.gitignore" "$ROOT/templates/$tpl/skeleton/gitignore" && [[ ! -e $RUN/scaffolded-$tpl/gitignore ]]; then
+    ok "the installed $tpl template scaffolds a service with its .gitignore"
+  else
+    not_ok "the installed $tpl template scaffolds no .gitignore, or a stray gitignore (log: test-results/install/scaffold-$tpl.log)"
+  fi
+done
 t=$SECONDS
 if PORTAL=http://localhost:$APP_PORT SCREENSHOTS=$ROOT/test-results/screenshots STACK=$stack_up \
   node "$ROOT/scripts/install-test-browser.cjs" 2>&1 | tee "$OUT/browser.log"; then :; fi

@@ -188,6 +188,11 @@ run "workflows pin third-party actions to commit SHAs" bash -c \
   "! grep -hE '^\s*(-\s*)?uses:' '$dir'/.github/workflows/*.yaml | grep -vE '@[0-9a-f]{40}( |$)'"
 run "workflows declare permissions" bash -c "for f in '$dir'/.github/workflows/*.yaml; do grep -q '^permissions:' \"\$f\" || { echo \"\$f\"; exit 1; }; done"
 
+# ---------------- repository ----------------
+# the skeleton ships it as `gitignore` (npm packs no .gitignore); the fs:rename step names it back
+run ".gitignore is the skeleton's gitignore, no stray gitignore" bash -c \
+  "diff -u '$here/../$language-service/skeleton/gitignore' '$dir/.gitignore' && [[ ! -e '$dir/gitignore' ]]"
+
 # ---------------- catalog / slo ----------------
 if [[ -f $repo/plugins/shipshape-common/src/tiers.ts ]]; then
   run "tier policy equals TIER_DEFAULTS of shipshape-common" "$tools_venv/bin/python" "$here/check-tier-policy.py" "$dir" ${CHECK_PARAMS:+"$CHECK_PARAMS"}

@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // Runs a template through the real Backstage scaffolder engine: the NunjucksWorkflowRunner
 // of @backstage/plugin-scaffolder-backend (parameter rendering, `if:`, `each:`, step
-// outputs, the output links) with the real fetch:template action and the real
+// outputs, the output links) with the real fetch:template and fs:rename actions and the real
 // shipshape:service:check (against a stand-in catalog of the example entities, see
 // example-catalog.mjs, and app-config's policy), shipshape:catalog:annotations and
 // shipshape:slo:rules of plugins/scaffolder-backend-module-shipshape. Only the actions that
@@ -33,7 +33,7 @@ const backendDir = path.dirname(req.resolve('@backstage/plugin-scaffolder-backen
 // not exported by the package: loaded by file, the same engine the scaffolder backend runs
 const { NunjucksWorkflowRunner } = req(path.join(backendDir, 'dist/scaffolder/tasks/NunjucksWorkflowRunner.cjs.js'));
 const { createDryRunner } = req(path.join(backendDir, 'dist/scaffolder/dryrun/createDryRunner.cjs.js'));
-const { createFetchTemplateAction, createCatalogRegisterAction } = req('@backstage/plugin-scaffolder-backend');
+const { createFetchTemplateAction, createFilesystemRenameAction, createCatalogRegisterAction } = req('@backstage/plugin-scaffolder-backend');
 const { createPublishGithubAction, createGithubEnvironmentAction } = req('@backstage/plugin-scaffolder-backend-module-github');
 const { createTemplateAction, serializeDirectoryContents, deserializeDirectoryContents } = req('@backstage/plugin-scaffolder-node');
 const { templateEntityV1beta3Validator } = req('@backstage/plugin-scaffolder-common');
@@ -60,6 +60,7 @@ const real = {
 const noRead = async () => { throw new Error('no URL reads in this runner'); };
 const realActions = [
   createFetchTemplateAction({ reader: { readUrl: noRead, readTree: noRead, search: noRead }, integrations }),
+  createFilesystemRenameAction(),
   createServiceCheckAction({ catalog: exampleCatalog(repo), policy: parseShipshapePolicy(appConfigPolicyInput(repo)) }),
   createCatalogAnnotationsAction(),
   createSloRulesAction(),

@@ -277,9 +277,15 @@ export function DrReadinessCard() {
     load();
   }, [load]);
   // A backup, drill or grade changed (here or anywhere else): read the card again.
-  useEntitySignal(entityRef, s => {
-    if (s.kind === 'backup' || s.kind === 'drill' || s.kind === 'grade') load();
-  });
+  useEntitySignal(
+    entityRef,
+    s => {
+      if (s.kind === 'backup' || s.kind === 'drill' || s.kind === 'grade') {
+        load();
+      }
+    },
+    () => load(),
+  );
 
   // Starts a backup or drill, follows it (the backend's long poll answers on each step) and
   // grades the entity again when it has ended, so the card shows the outcome without a reload.
