@@ -186,6 +186,72 @@ describe('cards on signals', () => {
     expect(reads()).toBe(back);
   });
 
+  it('rollout and DR cards: the socket open again re-reads at once, not at the next poll; its first opening does not', async () => {
+    jest.useFakeTimers();
+    const signals = socketSignals(null); // the page loads before the socket opens
+    const fetch = jest.fn((url: string) => {
+      if (url.endsWith('/dr-readiness')) {
+        return json({
+          entityRef: 'component:default/reconnect-api',
+          environment: 'production',
+          status: 'warn',
+          checks: [],
+          gradedAt: '2026-12-06T10:00:00.000Z',
+          changes: [],
+        });
+      }
+      if (url.endsWith('/backups')) {
+        return json({ target: 'orders-db', storage: 'local', items: [] });
+      }
+      return json(healthy);
+    });
+    renderWithBackend(
+      <>
+        <RolloutStatusCard refreshIntervalMs={10_000} />
+        <DrReadinessCard />
+      </>,
+      entity('reconnect-api', {
+        'backstage.io/kubernetes-id': 'payments-api',
+        'shipshape.dev/backup-target': 'orders-db',
+      }),
+      fetch,
+      false,
+      [[signalApiRef, signals.api]],
+    );
+    await screen.findByRole('region', { name: 'environment staging' });
+    expect(await screen.findByText('WARN')).toBeInTheDocument();
+    const rollout = () =>
+      fetch.mock.calls.filter(([u]) => u.endsWith('/rollout')).length;
+    const readiness = () =>
+      fetch.mock.calls.filter(([u]) => u.endsWith('/dr-readiness')).length;
+    const check = async () =>
+      act(async () => {
+        jest.advanceTimersByTime(SOCKET_CHECK_MS);
+      });
+    // the first opening: live, nothing re-read (the cards have just read)
+    signals.setSocket(1);
+    await check();
+    const freshness = screen.getByTestId('rollout-freshness');
+    expect(freshness).toHaveTextContent(/ · live$/);
+    const [r0, d0] = [rollout(), readiness()];
+    // dropped, then reconnecting: polls every 10 s
+    signals.setSocket(3);
+    await check();
+    signals.setSocket(null);
+    await check();
+    expect(freshness).toHaveTextContent(/ · polling every 10 s$/);
+    expect([rollout(), readiness()]).toEqual([r0, d0]);
+    // open again: both cards re-read at the check that sees it, 4 s after the drop
+    signals.setSocket(1);
+    await check();
+    expect(freshness).toHaveTextContent(/ · live$/);
+    expect([rollout(), readiness()]).toEqual([r0 + 1, d0 + 1]);
+    // and once: the next checks while open re-read nothing
+    await check();
+    await check();
+    expect([rollout(), readiness()]).toEqual([r0 + 1, d0 + 1]);
+  });
+
   it('rollout card without the signals plugin: polls at its own interval', async () => {
     jest.useFakeTimers();
     const fetch = jest.fn(() => json(healthy));

@@ -36,11 +36,15 @@ export function signalsLive(api: SignalApi | undefined): boolean {
  * a deploy's progress, a new grade: docs/cards.md, "Live updates"); the card re-reads through
  * the API, the signal itself says only what changed. `live` is false in an app without the
  * signals plugin and while its websocket is not open (dropped, reconnecting): the card then
- * polls at its usual interval.
+ * polls at its usual interval. `onReconnect` is called when the websocket is open again after
+ * it was not (seen at the next check, within `SOCKET_CHECK_MS`): the signals sent meanwhile
+ * were lost, so the card re-reads at once instead of at its next poll. The first opening of
+ * the socket after the page loaded is not a reconnect.
  */
 export function useEntitySignal(
   entityRef: string,
   onSignal: (signal: ShipshapeSignal) => void,
+  onReconnect?: () => void,
 ): { live: boolean } {
   const signals = useApiHolder().get(signalApiRef);
   const { lastSignal } = useSignal<ShipshapeSignal>(
@@ -48,13 +52,22 @@ export function useEntitySignal(
   );
   const onSignalRef = useRef(onSignal);
   onSignalRef.current = onSignal;
+  const onReconnectRef = useRef(onReconnect);
+  onReconnectRef.current = onReconnect;
   useEffect(() => {
     if (lastSignal) onSignalRef.current(lastSignal);
   }, [lastSignal]);
   const [live, setLive] = useState(() => signalsLive(signals));
   useEffect(() => {
     if (!signals) return undefined;
-    const check = () => setLive(signalsLive(signals));
+    // 'never' until the socket was first seen open; then whether it was at the last check
+    let was: 'never' | boolean = 'never';
+    const check = () => {
+      const now = signalsLive(signals);
+      if (now && was === false) onReconnectRef.current?.();
+      if (now || was !== 'never') was = now;
+      setLive(now);
+    };
     check();
     const id = setInterval(check, SOCKET_CHECK_MS);
     return () => clearInterval(id);

@@ -177,7 +177,11 @@ export function ActivityContent() {
       }),
     [api, entityRef, offset],
   );
-  useEntitySignal(entityRef, () => page.retry());
+  useEntitySignal(
+    entityRef,
+    () => page.retry(),
+    () => page.retry(),
+  );
 
   const logLink = (id?: string) => {
     const next = new URLSearchParams(params);

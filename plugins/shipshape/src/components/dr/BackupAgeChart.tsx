@@ -100,9 +100,13 @@ export function BackupAgeCard() {
     () => api.getEntityBackupAge(ref, { days: AGE_DAYS, points: AGE_POINTS }),
     [api, ref.kind, ref.namespace, ref.name],
   );
-  useEntitySignal(stringifyEntityRef(entity), s => {
-    if (s.kind === 'backup' && s.status !== 'running') retry();
-  });
+  useEntitySignal(
+    stringifyEntityRef(entity),
+    s => {
+      if (s.kind === 'backup' && s.status !== 'running') retry();
+    },
+    () => retry(),
+  );
   let content: ReactNode;
   // core-components' Progress (MUI): Backstage UI 0.18 has no progress indicator
   if (loading && !value) content = <Progress />;

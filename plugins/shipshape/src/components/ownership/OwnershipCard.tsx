@@ -252,15 +252,19 @@ export function OwnershipCard() {
   );
   // Re-read on the signals the Rollout card re-reads on: a workload of the entity changed in its
   // cluster (a release, a deploy, pods coming up), or an operation of it ended.
-  useEntitySignal(stringifyEntityRef(entity), s => {
-    if (s.kind === 'rollout') retry();
-    if (
-      s.kind === 'operation' &&
-      !['queued', 'running'].includes(s.status ?? '')
-    ) {
-      retry();
-    }
-  });
+  useEntitySignal(
+    stringifyEntityRef(entity),
+    s => {
+      if (s.kind === 'rollout') retry();
+      if (
+        s.kind === 'operation' &&
+        !['queued', 'running'].includes(s.status ?? '')
+      ) {
+        retry();
+      }
+    },
+    () => retry(),
+  );
   return (
     <EntityInfoCard title="Ownership & Cost">
       {/* MUI progress bar (core-components): Backstage UI 0.18 has no progress indicator yet */}

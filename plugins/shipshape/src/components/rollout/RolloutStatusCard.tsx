@@ -517,9 +517,14 @@ export function RolloutStatusCard(props: RolloutStatusCardProps) {
   // started outside the portal too), refreshes at once; the card's own poll runs only while
   // signals are not live (no signals plugin, socket dropped), else a slow fallback.
   const signalled = useRef(() => {});
-  const { live } = useEntitySignal(entityRef, s => {
-    if (s.kind === 'rollout' || s.kind === 'operation') signalled.current();
-  });
+  const { live } = useEntitySignal(
+    entityRef,
+    s => {
+      if (s.kind === 'rollout' || s.kind === 'operation') signalled.current();
+    },
+    // the socket is open again: what was signalled while it was down is re-read now
+    () => signalled.current(),
+  );
   const pollMs = props.refreshIntervalMs ?? 10_000;
   const intervalMs =
     live && pollMs > 0 ? Math.max(pollMs, SIGNALLED_POLL_MS) : pollMs;
