@@ -8,7 +8,10 @@ import {
 } from '@backstage/plugin-catalog-node';
 import { parseShipshapePolicy } from '@shipshape/plugin-shipshape-common';
 import { ShipshapePolicyProcessor } from './ShipshapePolicyProcessor';
-import { missingTemplateLocations } from './templateLocations';
+import {
+  missingTemplateLocations,
+  noTemplateLocationWarning,
+} from './templateLocations';
 
 /**
  * Adds Shipshape's ownership and cost-tag policy (app-config `shipshape.policy`) to catalog
@@ -40,6 +43,9 @@ export const catalogModuleShipshape = createBackendModule({
         for (const problem of missingTemplateLocations(config)) {
           logger.error(problem);
         }
+        // No templates location at all: the Deploy link would open a missing template.
+        const noLocation = noTemplateLocationWarning(config);
+        if (noLocation) logger.warn(noLocation);
       },
     });
   },

@@ -42,3 +42,43 @@ export function missingTemplateLocations(
   });
   return problems;
 }
+
+const DEPLOY_TEMPLATE = 'deploy-service/template.yaml';
+
+/**
+ * Whether a `catalog.locations` entry registers Shipshape's deploy template, the one the Rollout
+ * card's Deploy link opens: a target in `@shipshape/templates` (a missing file there is
+ * `missingTemplateLocations`' line), the deploy template itself, or a Location file that lists
+ * it (`templates.yaml` of the package or of a copy of this repository). A URL is not read at
+ * start: one ending in `templates/templates.yaml` counts.
+ */
+function registersDeployTemplate(location: Config, cwd: string): boolean {
+  const target = location.getOptionalString('target') ?? '';
+  if (target.includes(PACKAGE) || target.endsWith(DEPLOY_TEMPLATE)) return true;
+  if (location.getOptionalString('type') !== 'file') {
+    return target.endsWith('templates/templates.yaml');
+  }
+  try {
+    return fs
+      .readFileSync(path.resolve(cwd, target), 'utf8')
+      .includes(DEPLOY_TEMPLATE);
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * One line naming `catalog.locations` when none of its entries registers Shipshape's templates:
+ * without them the Deploy link on every service leads to a template that is not there. Read from
+ * config only (a location added from the catalog's import page is not seen), so a warning.
+ */
+export function noTemplateLocationWarning(
+  config: Config,
+  cwd: string = process.cwd(),
+): string | undefined {
+  const locations = config.getOptionalConfigArray('catalog.locations') ?? [];
+  if (locations.some(location => registersDeployTemplate(location, cwd))) {
+    return undefined;
+  }
+  return `catalog.locations has no entry for the Shipshape templates, so the Deploy link on each service opens a template that is not in the catalog (template:default/shipshape-deploy-service): add { type: file, target: ../../node_modules/@shipshape/templates/templates.yaml } to catalog.locations and a catalog.rules entry that allows Template there (README, installing step 5)`;
+}
