@@ -66,12 +66,18 @@ typecheck() {
 # The workspaces, then bench/ and e2e/ (no workspaces; their .eslintrc.js lint them as Node
 # libraries),
 # then the formatting of code and docs (YAML and the Nunjucks skeletons are left as written),
-# then that the code generated from openapi.yaml (server router, client, models) is fresh.
+# then that the code generated from openapi.yaml (server router, client, models) is fresh,
+# then the changesets (scripts/check-changesets.mjs and its own test).
 lint() {
   count_command yarn backstage-cli repo lint
   count_command "$ROOT/node_modules/.bin/eslint" bench e2e
   count_command "$ROOT/node_modules/.bin/prettier" --check --loglevel warn '**/*.{ts,tsx,md}'
   count_command bash "$ROOT/scripts/check-generated.sh"
+  # every published package changed since its version was set has a pending changeset (.changeset/README.md)
+  count_command node "$ROOT/scripts/check-changesets.mjs"
+  bash "$ROOT/scripts/check-changesets.test.sh" >"$RESULTS/check-changesets.log" 2>&1
+  grep -v '^ok ' "$RESULTS/check-changesets.log"
+  count_summary_line "$RESULTS/check-changesets.log"
 }
 
 unit() {
