@@ -101,6 +101,7 @@ export const shipshapePlugin = createBackendPlugin({
         auditor: coreServices.auditor,
         httpAuth: coreServices.httpAuth,
         permissions: coreServices.permissions,
+        userInfo: coreServices.userInfo,
         catalog: catalogServiceRef,
         urlReader: coreServices.urlReader,
         lifecycle: coreServices.lifecycle,
@@ -315,7 +316,14 @@ export const shipshapePlugin = createBackendPlugin({
                 },
               },
             }),
-            createRolloutRouter({ rollouts, httpAuth, permissions, catalog }),
+            createRolloutRouter({
+              rollouts,
+              httpAuth,
+              permissions,
+              catalog,
+              logger,
+              userInfo: deps.userInfo,
+            }),
             createSloRouter({
               logger,
               httpAuth,
@@ -327,6 +335,8 @@ export const shipshapePlugin = createBackendPlugin({
               httpAuth,
               permissions,
               catalog,
+              logger,
+              userInfo: deps.userInfo,
               service: backups,
             }),
             createReadinessRouter({

@@ -1,8 +1,11 @@
 import {
   BackstageCredentials,
   HttpAuthService,
+  LoggerService,
   PermissionsService,
+  UserInfoService,
 } from '@backstage/backend-plugin-api';
+import { Entity } from '@backstage/catalog-model';
 import { CatalogService } from '@backstage/plugin-catalog-node';
 import { shipshapeBackupPermission } from '@shipshape/plugin-shipshape-common';
 import express from 'express';
@@ -22,6 +25,9 @@ export interface BackupRouterDeps {
   httpAuth: HttpAuthService;
   permissions: PermissionsService;
   catalog: CatalogService;
+  /** Where a refused backup or drill is logged (http/authorize.ts) and whose ownership it names. */
+  logger: LoggerService;
+  userInfo: UserInfoService;
 }
 
 /**
@@ -38,7 +44,7 @@ export interface BackupRouterDeps {
 
  */
 export function createBackupRouter(deps: BackupRouterDeps): express.Router {
-  const { httpAuth, permissions, catalog, service } = deps;
+  const { httpAuth, permissions, catalog, service, logger, userInfo } = deps;
   const router = createFeatureRouter();
 
   async function entityOf(
@@ -62,19 +68,25 @@ export function createBackupRouter(deps: BackupRouterDeps): express.Router {
     isAllowed(permissions, credentials, entityRef, shipshapeBackupPermission);
   const authorizeBackup = (
     credentials: BackstageCredentials,
-    entityRef: string,
+    entity: Entity,
     what: string,
+    environment?: string,
   ) =>
-    requirePermissions(permissions, credentials, entityRef, what, [
-      shipshapeBackupPermission,
-    ]);
+    requirePermissions(
+      { permissions, logger, userInfo },
+      credentials,
+      entity,
+      what,
+      [shipshapeBackupPermission],
+      { environment },
+    );
 
   router.post('/entities/:kind/:namespace/:name/backups', async (req, res) => {
     // Validated against openapi.yaml (the one contract) before it gets here.
     const body: CreateEntityBackupRequest = req.body ?? {};
     const credentials = await httpAuth.credentials(req, { allow: ['user'] });
     const { entityRef, target, entity } = await entityOf(req, credentials);
-    await authorizeBackup(credentials, entityRef, 'back up');
+    await authorizeBackup(credentials, entity, 'back up', body.environment);
     const answer = await service.requestBackup({
       entity,
       entityRef,
@@ -91,8 +103,8 @@ export function createBackupRouter(deps: BackupRouterDeps): express.Router {
     async (req, res) => {
       const body: CreateEntityRestoreDrillRequest = req.body ?? {};
       const credentials = await httpAuth.credentials(req, { allow: ['user'] });
-      const { entityRef, target } = await entityOf(req, credentials);
-      await authorizeBackup(credentials, entityRef, 'run a restore drill of');
+      const { entityRef, target, entity } = await entityOf(req, credentials);
+      await authorizeBackup(credentials, entity, 'run a restore drill of');
       const answer = await service.requestDrill({
         entityRef,
         target,

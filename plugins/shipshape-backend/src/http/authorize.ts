@@ -1,7 +1,15 @@
 import {
   BackstageCredentials,
+  LoggerService,
   PermissionsService,
+  UserInfoService,
 } from '@backstage/backend-plugin-api';
+import {
+  Entity,
+  RELATION_OWNED_BY,
+  parseEntityRef,
+  stringifyEntityRef,
+} from '@backstage/catalog-model';
 import { NotAllowedError } from '@backstage/errors';
 import {
   AuthorizeResult,
@@ -32,31 +40,110 @@ export async function isAllowed(
   return !(await firstRefused(permissions, credentials, entityRef, needed));
 }
 
+/** What an operation route checks permissions with, and where it logs a refusal. */
+export interface OperationPermissions {
+  permissions: PermissionsService;
+  logger: LoggerService;
+  userInfo: UserInfoService;
+}
+
+/** The entity's owners as the catalog's isEntityOwner rule reads them (ownedBy relations). */
+function ownersOf(entity: Entity): string[] {
+  const related = (entity.relations ?? [])
+    .filter(r => r.type === RELATION_OWNED_BY)
+    .map(r => r.targetRef);
+  if (related.length) return related;
+  const owner = entity.spec?.owner;
+  if (typeof owner !== 'string' || !owner) return [];
+  try {
+    return [
+      stringifyEntityRef(
+        parseEntityRef(owner, {
+          defaultKind: 'group',
+          defaultNamespace: entity.metadata.namespace ?? 'default',
+        }),
+      ),
+    ];
+  } catch {
+    return [];
+  }
+}
+
+/**
+ * Why the caller was refused: not one of the entity's owners (the rule Shipshape's policy leaves
+ * to the catalog, so the policy itself cannot log it), else the policy's own decision, which the
+ * permission backend logs with its reason.
+ */
+async function refusalReason(
+  userInfo: UserInfoService,
+  credentials: BackstageCredentials,
+  entity: Entity,
+  entityRef: string,
+): Promise<string> {
+  const owners = ownersOf(entity).map(r => r.toLocaleLowerCase('en-US'));
+  let claims: string[];
+  try {
+    claims = (await userInfo.getUserInfo(credentials)).ownershipEntityRefs;
+  } catch (e) {
+    return `refused by the permission policy (the caller's ownership could not be read: ${
+      (e as Error).message
+    })`;
+  }
+  if (!claims.some(c => owners.includes(c.toLocaleLowerCase('en-US')))) {
+    return `not an owner of ${entityRef} (owners: ${
+      owners.join(', ') || 'none'
+    })`;
+  }
+  return `denied by the permission policy although the caller owns ${entityRef} (the policy's log line gives its reason)`;
+}
+
 /**
  * Throws NotAllowedError "You may not `what` `entityRef` [`where`] (permission <name>)" naming the first
- * of `needed` the caller does not hold on the entity. Every operation route goes through it.
+ * of `needed` the caller does not hold on the entity, and logs the refusal once (info): who,
+ * which permission, which entity, the environment if any, and why. Every operation route goes
+ * through it.
  */
 export async function requirePermissions(
-  permissions: PermissionsService,
+  deps: OperationPermissions,
   credentials: BackstageCredentials,
-  entityRef: string,
+  entity: Entity,
   what: string,
   needed: ResourcePermission<'catalog-entity'>[],
-  where?: string,
+  options: { where?: string; environment?: string } = {},
 ): Promise<void> {
+  const entityRef = stringifyEntityRef(entity).toLocaleLowerCase('en-US');
   const refused = await firstRefused(
-    permissions,
+    deps.permissions,
     credentials,
     entityRef,
     needed,
   );
-  if (refused) {
-    throw new NotAllowedError(
-      `You may not ${what} ${entityRef}${
-        where ? ` ${where}` : ''
-      } (permission ${refused.name})`,
-    );
-  }
+  if (!refused) return;
+  const user = requesterOf(credentials);
+  const reason = await refusalReason(
+    deps.userInfo,
+    credentials,
+    entity,
+    entityRef,
+  );
+  const { environment, where } = options;
+  deps.logger.info(
+    `Refused ${refused.name} on ${entityRef}${
+      environment ? ` in environment ${environment}` : ''
+    } to ${user}: ${reason}`,
+    {
+      user,
+      permission: refused.name,
+      entity: entityRef,
+      ...(environment ? { environment } : {}),
+      reason,
+    },
+  );
+  throw new NotAllowedError(
+    `You may not ${what} ${entityRef}${where ? ` ${where}` : ''} (permission ${
+      refused.name
+    })`,
+  );
 }
 
 /** Who asked, as operations record it: a user's entity ref, else `<type>:<subject>`. */

@@ -1,7 +1,9 @@
 import {
   BackstageCredentials,
   HttpAuthService,
+  LoggerService,
   PermissionsService,
+  UserInfoService,
 } from '@backstage/backend-plugin-api';
 import { CatalogService } from '@backstage/plugin-catalog-node';
 import {
@@ -20,6 +22,9 @@ export interface RolloutRouterDeps {
   httpAuth: HttpAuthService;
   permissions: PermissionsService;
   catalog: CatalogService;
+  /** Where a refused operation is logged (http/authorize.ts) and whose ownership it names. */
+  logger: LoggerService;
+  userInfo: UserInfoService;
 }
 
 /**
@@ -28,7 +33,7 @@ export interface RolloutRouterDeps {
  * `GET .../rollout`, `GET .../deploy-history`. Each parses, checks the caller's permission, calls RolloutService, answers.
  */
 export function createRolloutRouter(deps: RolloutRouterDeps): express.Router {
-  const { rollouts, httpAuth, permissions, catalog } = deps;
+  const { rollouts, httpAuth, permissions, catalog, logger, userInfo } = deps;
   const router = createFeatureRouter();
 
   /**
@@ -56,14 +61,19 @@ export function createRolloutRouter(deps: RolloutRouterDeps): express.Router {
     );
     const env = rollouts.environment(body.environment);
     await requirePermissions(
-      permissions,
+      { permissions, logger, userInfo },
       credentials,
-      entityRef,
+      entity,
       what,
       env.protected
         ? [shipshapeDeployPermission, shipshapeProtectedDeployPermission]
         : [shipshapeDeployPermission],
-      env.protected ? `in protected environment ${env.name}` : undefined,
+      {
+        where: env.protected
+          ? `in protected environment ${env.name}`
+          : undefined,
+        environment: env.name,
+      },
     );
     return { body, entity, entityRef, who: requesterOf(credentials) };
   }
