@@ -19,6 +19,10 @@ const recorded: Record<string, { status: number; body: unknown }> = JSON.parse(
   ),
 );
 
+/** The "Not configured" hint's link to the configuration help page (no shipshape.docsUrl here). */
+const HELP_LINK =
+  'How to configure it (example on the Shipshape configuration page)';
+
 async function withoutShipshapeConfig(page: Page) {
   await page.route('**/api/shipshape/**', async route => {
     const { pathname } = new URL(route.request().url());
@@ -34,7 +38,7 @@ async function withoutShipshapeConfig(page: Page) {
   });
 }
 
-test('the DR Readiness card without backup targets names the key once, with its docs', async ({
+test('the DR Readiness card without backup targets names the key once; its link opens the configuration page at the key', async ({
   page,
 }) => {
   await withoutShipshapeConfig(page);
@@ -46,7 +50,11 @@ test('the DR Readiness card without backup targets names the key once, with its 
   await expect(
     card.getByText('Not configured: shipshape.backup.targets'),
   ).toBeVisible();
-  await expect(card).toContainText('How to configure it: docs/backup.md');
+  const help = card.getByRole('link', { name: HELP_LINK });
+  await expect(help).toHaveAttribute(
+    'href',
+    '/shipshape/configuration#shipshape.backup.targets',
+  );
   await expect(card.getByText(/Unknown environment 'production'/)).toHaveCount(
     1,
   );
@@ -56,6 +64,23 @@ test('the DR Readiness card without backup targets names the key once, with its 
     path: path.resolve(
       __dirname,
       '../test-results/screenshots/unconfigured-dr-readiness-card.png',
+    ),
+  });
+
+  // the hint's link opens the configuration help page at the key's entry, with its example
+  await help.click();
+  await expect(page).toHaveURL(
+    /\/shipshape\/configuration#shipshape\.backup\.targets$/,
+  );
+  const entry = page.getByRole('region', { name: 'shipshape.backup.targets' });
+  await expect(entry).toBeInViewport();
+  await expect(entry).toBeFocused();
+  await expect(entry.locator('pre')).toContainText('targets:');
+  await screenshot(page, 'unconfigured-configuration-page');
+  await entry.screenshot({
+    path: path.resolve(
+      __dirname,
+      '../test-results/screenshots/unconfigured-configuration-entry.png',
     ),
   });
 });
@@ -81,8 +106,8 @@ test('the Ownership page without environments says which key to set for cost', a
   await expect(
     page.getByText('Not configured: shipshape.environments'),
   ).toBeVisible();
-  await expect(page.getByRole('alert')).toContainText(
-    'How to configure it: docs/operations.md',
-  );
+  await expect(
+    page.getByRole('alert').getByRole('link', { name: HELP_LINK }),
+  ).toHaveAttribute('href', '/shipshape/configuration#shipshape.environments');
   await screenshot(page, 'unconfigured-ownership');
 });
