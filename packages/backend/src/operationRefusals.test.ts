@@ -135,6 +135,12 @@ describe('operations refused by entity ownership', () => {
               kubernetes: { watchWorkloads: false },
               environments: [
                 { name: 'staging', cluster: 'local', namespace: 'staging' },
+                {
+                  name: 'production',
+                  cluster: 'local',
+                  namespace: 'production',
+                  protected: true,
+                },
               ],
               backup: {
                 storage: { type: 'local', directory: '/nonexistent-not-used' },
@@ -222,6 +228,21 @@ describe('operations refused by entity ownership', () => {
       'Refused shipshape.operation.backup on component:default/orders-api to user:default/guest: not an owner of component:default/orders-api (owners: group:default/orders-team)',
     ]);
     expect(found[0].meta).not.toHaveProperty('environment');
+  });
+
+  it('an owner refused in a protected environment: the line points to the policy’s own denial, which gives the reason', async () => {
+    lines.length = 0;
+    const res = await request(server)
+      .post('/api/shipshape/entities/component/default/payments-api/deploy')
+      .set('Authorization', mockCredentials.user.header(GUEST))
+      .send({ environment: 'production', tag: '1.2.3' });
+    expect(res.status).toBe(403);
+    expect(refusals().map(l => l.message)).toEqual([
+      "Refused shipshape.operation.deploy.protected on component:default/payments-api in environment production to user:default/guest: denied by the permission policy although the caller owns component:default/payments-api (the policy's log line gives its reason)",
+    ]);
+    expect(lines.map(l => l.message)).toContain(
+      'denied shipshape.operation.deploy.protected to user:default/guest: deploys and rollbacks in protected environments (production) are for members of group:default/platform-team only',
+    );
   });
 
   it('an owner is not refused and nothing is logged as refused', async () => {
