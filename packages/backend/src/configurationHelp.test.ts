@@ -61,5 +61,9 @@ describe("the configuration help page's examples", () => {
     expect(() => check({ shipshape: { backup: { targetz: [] } } })).toThrow(
       /targetz/,
     );
+    // catalog.locations is the catalog's key (its schema comes in through the catalog module)
+    expect(() => check({ catalog: { locations: [{ type: 'file' }] } })).toThrow(
+      /target/,
+    );
   });
 });

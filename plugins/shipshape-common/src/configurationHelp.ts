@@ -18,8 +18,9 @@ export interface ShipshapeConfigurationHelp {
 }
 
 /**
- * Every part of `shipshape.*` a card or page can report as not configured, in the order the
- * configuration help page lists them.
+ * Every part of `shipshape.*` a card or page can report as not configured (and the
+ * `catalog.locations` entry of Shipshape's templates), in the order the configuration help page
+ * lists them.
  *
  * @public
  */
@@ -121,7 +122,33 @@ export const SHIPSHAPE_CONFIGURATION_HELP: ReadonlyArray<ShipshapeConfigurationH
 `,
       docsPage: 'ownership.md#the-policy-shipshapepolicy-in-app-config',
     },
+    {
+      key: 'catalog.locations',
+      part: 'catalog.locations',
+      description:
+        "The catalog location of Shipshape's software templates (the @shipshape/templates package, added to the backend), with a catalog.rules entry that lets its Template files in. The Rollout card's Deploy link opens the deploy template (template:default/shipshape-deploy-service); without it the card says the template is not registered.",
+      example: `catalog:
+  rules:
+    - allow: [Template]
+      locations:
+        - type: file
+          pattern: '**/node_modules/@shipshape/templates/**'
+  locations:
+    - type: file
+      target: ../../node_modules/@shipshape/templates/templates.yaml
+`,
+      docsPage: 'cards.md#deploy-and-the-deploy-template',
+    },
   ];
+
+/**
+ * The entity ref of the day-2 deploy template (templates/deploy-service) that the Rollout card's
+ * Deploy link opens.
+ *
+ * @public
+ */
+export const SHIPSHAPE_DEPLOY_TEMPLATE_REF =
+  'template:default/shipshape-deploy-service';
 
 /**
  * The help entry of a config key a card names (`shipshape.environments[name=production]`,

@@ -1,3 +1,5 @@
+import { catalogApiRef } from '@backstage/plugin-catalog-react';
+import { catalogApiMock } from '@backstage/plugin-catalog-react/testUtils';
 import { act, fireEvent, screen, within } from '@testing-library/react';
 // Real payloads: healthy.json from the portal backend on the local stack (payments-api),
 // stalled.json written by plugins/shipshape-backend's rollout.test.ts (SHIPSHAPE_WRITE_FIXTURES=1).
@@ -8,6 +10,7 @@ import stalled from './__fixtures__/stalled.json';
 import canaryPaused from './__fixtures__/canaryPaused.json';
 import canaryAborted from './__fixtures__/canaryAborted.json';
 import { renderWithBackend } from '../../__testUtils__/render';
+import { configurationRouteRef } from '../../routes';
 import { RolloutStatusCard, strategyText } from './RolloutStatusCard';
 
 const entity = {
@@ -362,5 +365,90 @@ describe('RolloutStatusCard', () => {
         /previous revision · ready · 0 restarts/.test(i.textContent ?? ''),
       ),
     ).toHaveLength(2);
+  });
+});
+
+describe("RolloutStatusCard's Deploy link and the deploy template", () => {
+  // what templates/deploy-service registers in the catalog
+  const template = {
+    apiVersion: 'scaffolder.backstage.io/v1beta3',
+    kind: 'Template',
+    metadata: { name: 'shipshape-deploy-service', namespace: 'default' },
+    spec: { type: 'service', steps: [] },
+  };
+  const routes = { '/shipshape/configuration': configurationRouteRef };
+
+  /** Two cards (the card and the tab on one page) with a permitted user and this catalog. */
+  function renderWithCatalog(name: string, catalogApi: object) {
+    renderWithBackend(
+      <>
+        <RolloutStatusCard refreshIntervalMs={0} />
+        <RolloutStatusCard refreshIntervalMs={0} pods="all" />
+      </>,
+      named(name),
+      () => json(healthy),
+      true,
+      [[catalogApiRef, catalogApiMock.mock(catalogApi)]],
+      routes,
+    );
+  }
+  const deployLinks = () =>
+    screen.findAllByRole('link', { name: 'Deploy' }, { timeout: 5000 });
+
+  it('keeps Deploy when the catalog has the template, asking the catalog once for both cards', async () => {
+    const catalog = catalogApiMock({ entities: [template] });
+    const getEntityByRef = jest.fn(catalog.getEntityByRef.bind(catalog));
+    renderWithCatalog('registered-api', { getEntityByRef });
+    expect(await deployLinks()).toHaveLength(2);
+    await act(async () => {});
+    expect(getEntityByRef).toHaveBeenCalledTimes(1);
+    expect(getEntityByRef).toHaveBeenCalledWith(
+      'template:default/shipshape-deploy-service',
+    );
+    // the catalog answered with the template (not an error that keeps the link too)
+    await expect(getEntityByRef.mock.results[0].value).resolves.toMatchObject({
+      kind: 'Template',
+    });
+    expect(screen.queryByText(/Deploy template not registered/)).toBeNull();
+  });
+
+  it('says the template is not registered, linking to catalog.locations on the configuration page, when the catalog has none', async () => {
+    const catalog = catalogApiMock({ entities: [] });
+    const getEntityByRef = jest.fn(catalog.getEntityByRef.bind(catalog));
+    renderWithCatalog('unregistered-api', { getEntityByRef });
+    const hints = await screen.findAllByText(
+      /Deploy template not registered:/,
+      undefined,
+      { timeout: 5000 },
+    );
+    expect(hints).toHaveLength(2);
+    expect(hints[0]).toHaveTextContent(
+      'Deploy template not registered: add the Shipshape templates to catalog.locations',
+    );
+    const help = within(hints[0]).getByRole('link', {
+      name: 'add the Shipshape templates to catalog.locations',
+    });
+    expect(help).toHaveAttribute(
+      'href',
+      '/shipshape/configuration#catalog.locations',
+    );
+    expect(screen.queryByRole('link', { name: 'Deploy' })).toBeNull();
+    expect(getEntityByRef).toHaveBeenCalledTimes(1);
+  });
+
+  it('keeps Deploy while the catalog is asked and when it fails (the check is advisory)', async () => {
+    let fail: (e: Error) => void = () => {};
+    const getEntityByRef = jest.fn(
+      () =>
+        new Promise<undefined>((_, reject) => {
+          fail = reject;
+        }),
+    );
+    renderWithCatalog('catalog-down-api', { getEntityByRef });
+    expect(await deployLinks()).toHaveLength(2);
+    expect(getEntityByRef).toHaveBeenCalledTimes(1);
+    await act(async () => fail(new Error('503 Service Unavailable')));
+    expect(await deployLinks()).toHaveLength(2);
+    expect(screen.queryByText(/Deploy template not registered/)).toBeNull();
   });
 });

@@ -37,15 +37,16 @@ import { SIGNALLED_POLL_MS, useEntitySignal } from '../useEntitySignal';
 import { DangerText } from '../DangerText';
 import { StaticTable, Td, Th } from '../StaticTable';
 import { DeployHistorySection } from './DeployHistory';
+import {
+  DEPLOY_TEMPLATE_PATH,
+  DeployTemplateMissing,
+  useDeployTemplateRegistered,
+} from './useDeployTemplate';
 
 /** Long messages (reasons, pod errors, analysis metrics) wrap inside the card. */
 const WRAP = { overflowWrap: 'anywhere' } as const;
 /** A list of lines without bullets or indent. */
 const LIST = { listStyle: 'none', margin: 0, padding: 0 } as const;
-
-/** The day-2 template the Deploy button opens (templates/deploy-service). */
-export const DEPLOY_TEMPLATE_PATH =
-  '/create/templates/default/shipshape-deploy-service';
 
 /**
  * Props of the Rollout status card (`EntityShipshapeRolloutCard`).
@@ -513,6 +514,9 @@ export function RolloutStatusCard(props: RolloutStatusCardProps) {
     permission: shipshapeDeployPermission,
     resourceRef: entityRef,
   });
+  // where the portal has not registered the templates, Deploy would open a template that is not
+  // there: asked once per page, only of a user who may deploy
+  const templateRegistered = useDeployTemplateRegistered(canDeploy && hasId);
   // A deploy's or rollback's signal, or a workload change the backend's watches see (a rollout
   // started outside the portal too), refreshes at once; the card's own poll runs only while
   // signals are not live (no signals plugin, socket dropped), else a slow fallback.
@@ -552,17 +556,19 @@ export function RolloutStatusCard(props: RolloutStatusCardProps) {
   const deployLink = `${DEPLOY_TEMPLATE_PATH}?${new URLSearchParams({
     formData: JSON.stringify({ entityRef }),
   })}`;
+  // it opens the deploy template: a link, styled as a button; kept while the catalog is asked
+  const deployAction =
+    templateRegistered === false ? (
+      <DeployTemplateMissing />
+    ) : (
+      <ButtonLink href={deployLink} variant="secondary" size="small">
+        Deploy
+      </ButtonLink>
+    );
   return (
     <EntityInfoCard
       title="Rollout status"
-      headerActions={
-        canDeploy ? (
-          // it opens the deploy template: a link, styled as a button
-          <ButtonLink href={deployLink} variant="secondary" size="small">
-            Deploy
-          </ButtonLink>
-        ) : undefined
-      }
+      headerActions={canDeploy ? deployAction : undefined}
     >
       <Flex direction="column" gap="4">
         {updatedAt ? (
