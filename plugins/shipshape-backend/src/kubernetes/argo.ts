@@ -248,8 +248,15 @@ export async function readArgoRollouts(
   kubernetesId: string,
   pods: k8s.V1Pod[],
   opts?: ReturnType<typeof k8s.setHeaderOptions>,
-  /** The entity's Rollouts and labelled ReplicaSets from the watches (WorkloadCache). */
-  cached?: { rollouts: ArgoRollout[]; replicaSets: k8s.V1ReplicaSet[] },
+  /**
+   * The entity's Rollouts, labelled ReplicaSets and, when their watch is synced, the
+   * AnalysisRuns its Rollouts own, from the watches (WorkloadCache).
+   */
+  cached?: {
+    rollouts: ArgoRollout[];
+    replicaSets: k8s.V1ReplicaSet[];
+    analysisRuns?: ArgoAnalysisRun[];
+  },
 ): Promise<WorkloadStatus[]> {
   let items: ArgoRollout[] = cached?.rollouts ?? [];
   if (!cached) {
@@ -286,7 +293,7 @@ export async function readArgoRollouts(
       client.apps
         .listNamespacedReplicaSet({ namespace }, opts)
         .then(l => l.items),
-    listAnalysisRuns(client, namespace, opts),
+    cached?.analysisRuns ?? listAnalysisRuns(client, namespace, opts),
   ]);
   return items.map(r => {
     const owned = sets

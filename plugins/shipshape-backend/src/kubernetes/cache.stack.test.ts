@@ -7,9 +7,11 @@ import { catalogServiceMock } from '@backstage/plugin-catalog-node/testUtils';
 import {
   kubectl,
   proxiedStagingConfig,
+  readLocalStack,
   readStackKubernetes,
   testDeployment,
   testRollout,
+  waitRolloutPhase,
 } from '@internal/shipshape-test-utils';
 import request from 'supertest';
 import { shipshapePlugin } from '../plugin';
@@ -26,10 +28,17 @@ jest.setTimeout(180_000);
 const NS = `shipshape-cache-${process.pid}`;
 const ID = 'cache-svc';
 const CANARY = 'cache-canary';
+/** A canary whose release runs an analysis (an Argo AnalysisRun measured on Prometheus). */
+const ANALYSED = 'cache-analysed';
 const REPO = 'registry.example.test/shipshape/cache';
 const OWNER = 'user:default/owner-user';
-/** Live reads of an entity's objects name its kubernetes-id in the label selector. */
-const LIVE = (url: string) => url.includes('kubernetes-id=');
+/**
+ * Live reads of an entity's objects name its kubernetes-id in the label selector; a live read
+ * of a Rollout's AnalysisRuns lists the namespace's, in one page (the watches' lists are paged).
+ */
+const LIVE = (url: string) =>
+  url.includes('kubernetes-id=') ||
+  (url.includes('/analysisruns') && !url.includes('limit='));
 /** The watches' lists select every object with the label. */
 const WATCHED = (url: string) =>
   /labelSelector=backstage.io\/kubernetes-id(&|$)/.test(url);
@@ -60,6 +69,9 @@ describe('rollout status from the workload watches', () => {
           entities: [
             componentWith(ID, { 'backstage.io/kubernetes-id': ID }),
             componentWith(CANARY, { 'backstage.io/kubernetes-id': CANARY }),
+            componentWith(ANALYSED, {
+              'backstage.io/kubernetes-id': ANALYSED,
+            }),
           ],
         }),
       ],
@@ -149,16 +161,55 @@ describe('rollout status from the workload watches', () => {
         replicas: 2,
       }),
     );
+    // its analysis: one measurement of a query that is always 1, on the stack's Prometheus
+    kubectl(
+      ['apply', '-f', '-'],
+      JSON.stringify({
+        apiVersion: 'argoproj.io/v1alpha1',
+        kind: 'AnalysisTemplate',
+        metadata: { name: `${ANALYSED}-check`, namespace: NS },
+        spec: {
+          metrics: [
+            {
+              name: 'always-one',
+              count: 1,
+              successCondition: 'result[0] == 1',
+              provider: {
+                prometheus: {
+                  address: readLocalStack().prometheus.url,
+                  query: 'vector(1)',
+                },
+              },
+            },
+          ],
+        },
+      }),
+    );
+    kubectl(
+      ['apply', '-f', '-'],
+      testRollout({
+        name: ANALYSED,
+        namespace: NS,
+        kubernetesId: ANALYSED,
+        image: `${REPO}:0`,
+        replicas: 2,
+        steps: [
+          { setWeight: 50 },
+          { analysis: { templates: [{ templateName: `${ANALYSED}-check` }] } },
+          { pause: {} },
+        ],
+      }),
+    );
     kubectl(['-n', NS, 'rollout', 'status', `deploy/${ID}`, '--timeout=60s']);
     proxy = await apiProxy(k);
     cached = await start(true);
     live = await start(false);
-    // synced: every kind listed, and its watch made (4 kinds)
+    // synced: every kind listed, and its watch made (5 kinds)
     const deadline = Date.now() + 15_000;
-    while (proxy.watches() < 4 && Date.now() < deadline) {
+    while (proxy.watches() < 5 && Date.now() < deadline) {
       await new Promise(r => setTimeout(r, 100));
     }
-    if (proxy.watches() < 4) {
+    if (proxy.watches() < 5) {
       throw new Error(`the watches never started (${proxy.watches()} made)`);
     }
   });
@@ -200,6 +251,48 @@ describe('rollout status from the workload watches', () => {
     );
     const fromCache = await agree(CANARY);
     expect(fromCache[0]).toMatchObject({ kind: 'Rollout', name: CANARY });
+  });
+
+  it("a canary's AnalysisRun is answered from the cache as from the cluster, and followed", async () => {
+    waitRolloutPhase(NS, ANALYSED, 'Healthy');
+    await cachedUntil(
+      'the analysed canary healthy, no run yet',
+      ws => ws[0]?.phase === 'complete' && !ws[0].analysisRuns,
+      30_000,
+      ANALYSED,
+    );
+    kubectl([
+      '-n',
+      NS,
+      'patch',
+      'rollouts.argoproj.io',
+      ANALYSED,
+      '--type=json',
+      '-p',
+      JSON.stringify([
+        {
+          op: 'replace',
+          path: '/spec/template/spec/containers/0/image',
+          value: `${REPO}:1`,
+        },
+      ]),
+    ]);
+    // the run appears, measures and succeeds: each state heard by the watch, never listed live
+    const [w] = await cachedUntil(
+      'the analysis run successful and the canary paused after it',
+      ws =>
+        ws[0]?.phase === 'paused' &&
+        ws[0].analysisRuns?.[0]?.phase === 'Successful',
+      90_000,
+      ANALYSED,
+    );
+    expect(w.analysisRuns).toHaveLength(1);
+    expect(w.analysisRuns[0]).toMatchObject({
+      revision: 2,
+      metrics: [{ name: 'always-one', phase: 'Successful', value: '[1]' }],
+    });
+    const fromCache = await agree(ANALYSED);
+    expect(fromCache[0].analysisRuns).toEqual(w.analysisRuns);
   });
 
   it('shows an image patched, a scale and a deleted pod from the cache', async () => {

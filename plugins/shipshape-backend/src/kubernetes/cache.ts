@@ -1,4 +1,3 @@
-import { ECOSYSTEM_ANNOTATIONS } from '@shipshape/plugin-shipshape-common';
 import { LoggerService } from '@backstage/backend-plugin-api';
 import * as k8s from '@kubernetes/client-node';
 import { KubernetesClusters } from './clusters';
@@ -8,6 +7,7 @@ import {
   WatchTimings,
   WatchedObject,
   WatchedResource,
+  entityKey,
   workloadWatchTargets,
 } from './watch';
 
@@ -18,6 +18,11 @@ export interface EntityObjects {
   rollouts: any[];
   replicaSets: k8s.V1ReplicaSet[];
   pods: k8s.V1Pod[];
+  /**
+   * The AnalysisRuns its Rollouts own (raw custom objects, each metric's last measurement);
+   * absent while their watch is not synced (then they are read from the cluster).
+   */
+  analysisRuns?: any[];
 }
 
 const RESOURCES: WatchedResource[] = [
@@ -30,10 +35,14 @@ const RESOURCES: WatchedResource[] = [
 /**
  * An informer-style cache of what the Rollout card reads: every labelled
  * (`backstage.io/kubernetes-id`) Deployment, Argo Rollout, ReplicaSet and Pod in the clusters'
- * watched namespaces (`workloadWatchTargets`), each kind listed and then watched (ListWatch:
- * resourceVersion, a new list after a 410 or an error). Objects without the label are never
- * held. `entityObjects` answers from it only when every watch covering the namespace is synced;
- * otherwise the caller reads the cluster. Listeners hear of every change (the workload signals).
+ * watched namespaces (`workloadWatchTargets`), and every Argo AnalysisRun there, each kind listed
+ * and then watched (ListWatch: resourceVersion, a new list after a 410 or an error). Other
+ * objects without the label are never held. Each watch indexes what it holds by entity
+ * (`<namespace>/<kubernetes-id>`; AnalysisRuns by their owner's uid), so a read takes the
+ * entity's objects without looking at the others. `entityObjects` answers from it only when the
+ * four labelled kinds' watches covering the namespace are synced; otherwise the caller reads the
+ * cluster (AnalysisRuns alone, when only their watch is not synced). Listeners hear of every
+ * change (the workload signals).
  */
 export class WorkloadCache {
   private readonly listeners: Array<
@@ -102,36 +111,38 @@ export class WorkloadCache {
     namespace: string,
     kubernetesId: string,
   ): EntityObjects | undefined {
-    const found: Partial<Record<WatchedResource, WatchedObject[]>> = {};
-    for (const resource of RESOURCES) {
-      const watch = this.watches.find(
+    const watchOf = (resource: WatchedResource) =>
+      this.watches.find(
         w =>
           w.target.resource === resource &&
           w.target.client.cluster === cluster &&
           (w.target.namespace === undefined ||
             w.target.namespace === namespace),
       );
+    // in the API server's order (by name), as a list answers
+    const byName = (items: WatchedObject[]) =>
+      items.sort((a, b) => (a.metadata!.name! < b.metadata!.name! ? -1 : 1));
+    const found: Partial<Record<WatchedResource, WatchedObject[]>> = {};
+    for (const resource of RESOURCES) {
+      const watch = watchOf(resource);
       if (!watch?.synced) return undefined;
-      const items: WatchedObject[] = [];
-      for (const o of watch.objects()) {
-        if (
-          o.metadata?.namespace === namespace &&
-          o.metadata.labels?.[ECOSYSTEM_ANNOTATIONS.kubernetesId] ===
-            kubernetesId
-        ) {
-          items.push(o);
-        }
-      }
-      // in the API server's order (by name), as a list answers
-      found[resource] = items.sort((a, b) =>
-        a.metadata!.name! < b.metadata!.name! ? -1 : 1,
+      found[resource] = byName(
+        watch.indexed(entityKey(namespace, kubernetesId)),
       );
     }
+    const runs = watchOf('analysisruns');
     return {
       deployments: found.deployments as k8s.V1Deployment[],
       rollouts: found.rollouts!,
       replicaSets: found.replicasets as k8s.V1ReplicaSet[],
       pods: found.pods as k8s.V1Pod[],
+      ...(runs?.synced
+        ? {
+            analysisRuns: byName(
+              found.rollouts!.flatMap(r => runs.indexed(r.metadata!.uid!)),
+            ),
+          }
+        : {}),
     };
   }
 }

@@ -61,6 +61,7 @@ describe('the read identity’s RBAC (deploy/rbac/reader.yaml)', () => {
     );
     const { targets } = workloadWatchTargets(clusters);
     expect(targets.map(t => t.resource).sort()).toEqual([
+      'analysisruns',
       'deployments',
       'pods',
       'replicasets',

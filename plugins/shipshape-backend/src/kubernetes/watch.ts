@@ -14,12 +14,17 @@ export type WatchedObject = {
   metadata?: k8s.V1ObjectMeta;
 };
 
-/** The kinds of labelled objects the watches follow (what the Rollout card reads). */
+/**
+ * The kinds of objects the watches follow (what the Rollout card reads): labelled Deployments,
+ * Argo Rollouts, ReplicaSets and Pods, and every Argo AnalysisRun (the controller does not copy
+ * the Rollout's labels onto them; they are found by their owner, the Rollout).
+ */
 export type WatchedResource =
   | 'deployments'
   | 'rollouts'
   | 'replicasets'
-  | 'pods';
+  | 'pods'
+  | 'analysisruns';
 
 /** One kind of object to follow in one cluster: its list and its watch path. */
 export interface WatchTarget {
@@ -33,7 +38,15 @@ export interface WatchTarget {
   what: string;
   /** The API path, e.g. `/apis/apps/v1/namespaces/staging/deployments`. */
   path: string;
-  labelSelector: string;
+  /** The label the objects must have; absent: every object of the kind. */
+  labelSelector?: string;
+  /**
+   * The keys an object held whole is found by (`ListWatch.indexed`): `<namespace>/<kubernetes-id>`
+   * for the labelled kinds, the owners' uids for AnalysisRuns.
+   */
+  indexKeys?(o: WatchedObject): string[];
+  /** What of an object held whole is kept (default: all but `managedFields`). */
+  trim?(o: WatchedObject): WatchedObject;
   /** One page of the list (the configured clients, with their request deadline). */
   list(page: { limit: number; _continue?: string }): Promise<{
     items: WatchedObject[];
@@ -78,6 +91,8 @@ class WatchError extends Error {
  */
 export class ListWatch {
   private readonly versions = new Map<string, WatchedObject>();
+  /** With `whole` and the target's `indexKeys`: key -> the objects held under it, by their key. */
+  private readonly index = new Map<string, Map<string, WatchedObject>>();
   private readonly abort = new AbortController();
   private running?: Promise<void>;
   private current = false;
@@ -102,10 +117,49 @@ export class ListWatch {
     return this.versions.values();
   }
 
+  /** The objects held under an index key (see `WatchTarget.indexKeys`); not to be changed. */
+  indexed(key: string): WatchedObject[] {
+    const held = this.index.get(key);
+    return held ? [...held.values()] : [];
+  }
+
   private keep(o: WatchedObject): WatchedObject {
     if (!this.whole) return slim(o);
+    if (this.target.trim) return this.target.trim(o);
     const { managedFields: _, ...metadata } = o.metadata ?? {};
     return { ...o, metadata };
+  }
+
+  private keysOf(o: WatchedObject): string[] {
+    return this.whole && this.target.indexKeys ? this.target.indexKeys(o) : [];
+  }
+
+  /** Holds `o` (as kept) under its key and its index keys, in place of what was there. */
+  private hold(key: string, o: WatchedObject): void {
+    this.release(key);
+    const kept = this.keep(o);
+    this.versions.set(key, kept);
+    for (const k of this.keysOf(kept)) {
+      let held = this.index.get(k);
+      if (!held) this.index.set(k, (held = new Map()));
+      held.set(key, kept);
+    }
+  }
+
+  private release(key: string): void {
+    const before = this.versions.get(key);
+    if (!before) return;
+    this.versions.delete(key);
+    for (const k of this.keysOf(before)) {
+      const held = this.index.get(k);
+      held?.delete(key);
+      if (held?.size === 0) this.index.delete(k);
+    }
+  }
+
+  private releaseAll(): void {
+    this.versions.clear();
+    this.index.clear();
   }
 
   start(): void {
@@ -146,7 +200,7 @@ export class ListWatch {
         }
         if (code === 404 && this.target.optional) {
           // no such API in this cluster (yet): nothing to hold; asked again after a while
-          this.versions.clear();
+          this.releaseAll();
           this.current = true;
           version = undefined;
           await sleep(this.timings.maxBackoffMs, signal);
@@ -200,8 +254,8 @@ export class ListWatch {
       if (!seen.has(key)) changed.push(obj);
     }
     // held first, then told: a reader woken by the news reads the new state
-    this.versions.clear();
-    seen.forEach((o, key) => this.versions.set(key, this.keep(o)));
+    this.releaseAll();
+    seen.forEach((o, key) => this.hold(key, o));
     if (report) changed.forEach(o => this.onChange(o));
     return version;
   }
@@ -218,7 +272,7 @@ export class ListWatch {
     url.searchParams.set('watch', 'true');
     url.searchParams.set('resourceVersion', version);
     url.searchParams.set('allowWatchBookmarks', 'true');
-    url.searchParams.set('labelSelector', labelSelector);
+    if (labelSelector) url.searchParams.set('labelSelector', labelSelector);
     url.searchParams.set('timeoutSeconds', String(this.timings.watchSeconds));
     const opts: https.RequestOptions = {};
     await client.kubeConfig.applyToHTTPSOptions(opts);
@@ -287,8 +341,8 @@ export class ListWatch {
           }
           if (!obj || event.type === 'BOOKMARK') return;
           const key = keyOf(obj);
-          if (event.type === 'DELETED') this.versions.delete(key);
-          else this.versions.set(key, this.keep(obj));
+          if (event.type === 'DELETED') this.release(key);
+          else this.hold(key, obj);
           this.onChange(obj);
         });
         // a cut connection: the answer fails ('aborted'), and readline passes that on
@@ -371,6 +425,7 @@ export function workloadWatchTargets(clusters: KubernetesClusters): {
     );
   const targets: WatchTarget[] = [];
   const labelSelector = ECOSYSTEM_ANNOTATIONS.kubernetesId;
+  const indexKeys = entityKeys;
   for (const client of readers) {
     const envs = clusters
       .environments()
@@ -385,7 +440,7 @@ export function workloadWatchTargets(clusters: KubernetesClusters): {
       const inWhere = namespace
         ? `in namespace ${namespace}`
         : 'in all namespaces';
-      const base = { client, namespace, labelSelector };
+      const base = { client, namespace, labelSelector, indexKeys };
       targets.push({
         ...base,
         resource: 'deployments',
@@ -457,7 +512,64 @@ export function workloadWatchTargets(clusters: KubernetesClusters): {
                 ...page,
               }),
       });
+      const runs = { ...ARGO, plural: 'analysisruns' };
+      targets.push({
+        client,
+        namespace,
+        resource: 'analysisruns',
+        optional: true,
+        what: `Argo AnalysisRuns ${inWhere}`,
+        path: `/apis/${ARGO.group}/${ARGO.version}${where}/${runs.plural}`,
+        indexKeys: ownerKeys,
+        trim: trimAnalysisRun,
+        list: page =>
+          namespace
+            ? custom.listNamespacedCustomObject({ ...runs, namespace, ...page })
+            : custom.listClusterCustomObject({ ...runs, ...page }),
+      });
     }
   }
   return { targets, skipped };
+}
+
+/** The index key of an entity's labelled objects in a namespace (`ListWatch.indexed`). */
+export function entityKey(
+  namespace: string | undefined,
+  kubernetesId: string | undefined,
+): string {
+  return `${namespace}/${kubernetesId}`;
+}
+
+/** A labelled object's index key: its entity's (see `entityKey`). */
+export function entityKeys(o: WatchedObject): string[] {
+  return [
+    entityKey(
+      o.metadata?.namespace,
+      o.metadata?.labels?.[ECOSYSTEM_ANNOTATIONS.kubernetesId],
+    ),
+  ];
+}
+
+/** An AnalysisRun's index keys: its owners' uids (the Rollout that started it). */
+export function ownerKeys(o: WatchedObject): string[] {
+  return (o.metadata?.ownerReferences ?? []).map(r => r.uid);
+}
+
+/**
+ * What is kept of an AnalysisRun: all the rollout status reads (`analysisRunsOf`), with only
+ * the last measurement of each metric (a run measuring every few seconds keeps its history).
+ */
+function trimAnalysisRun(o: WatchedObject): WatchedObject {
+  const { managedFields: _, ...metadata } = o.metadata ?? {};
+  const run = o as WatchedObject & {
+    status?: { metricResults?: Array<{ measurements?: unknown[] }> };
+  };
+  const status = run.status && {
+    ...run.status,
+    metricResults: run.status.metricResults?.map(m => ({
+      ...m,
+      measurements: m.measurements?.slice(-1),
+    })),
+  };
+  return { ...o, metadata, ...(status ? { status } : {}) } as WatchedObject;
 }
