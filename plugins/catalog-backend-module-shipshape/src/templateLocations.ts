@@ -1,4 +1,5 @@
 import { Config } from '@backstage/config';
+import { SHIPSHAPE_DEPLOY_TEMPLATE_REF } from '@shipshape/plugin-shipshape-common';
 import fs from 'node:fs';
 import path from 'node:path';
 
@@ -80,5 +81,5 @@ export function noTemplateLocationWarning(
   if (locations.some(location => registersDeployTemplate(location, cwd))) {
     return undefined;
   }
-  return `catalog.locations has no entry for the Shipshape templates, so the Deploy link on each service opens a template that is not in the catalog (template:default/shipshape-deploy-service): add { type: file, target: ../../node_modules/@shipshape/templates/templates.yaml } to catalog.locations and a catalog.rules entry that allows Template there (README, installing step 5)`;
+  return `catalog.locations has no entry for the Shipshape templates, so the Deploy link on each service opens a template that is not in the catalog (${SHIPSHAPE_DEPLOY_TEMPLATE_REF}): add { type: file, target: ../../node_modules/@shipshape/templates/templates.yaml } to catalog.locations and a catalog.rules entry that allows Template there (README, installing step 5)`;
 }
