@@ -23,6 +23,8 @@ import {
   stackPaymentsConnection,
   testConfig,
   testDeployment,
+  testRollout,
+  waitRolloutPhase,
   workflowRelease,
 } from '@internal/shipshape-test-utils';
 import { shipshapePlugin } from '../plugin';
@@ -51,6 +53,8 @@ const SA_NS = `shipshape-rbac-${RUN}`;
 const NAME = `rbac-helm-${RUN}`;
 /** A workload with the entity's label and annotation that no Helm release manages, and its backup CronJob. */
 const PLAIN = `rbac-plain-${RUN}`;
+/** An Argo Rollouts canary that waits at an indefinite pause (no Helm evidence). */
+const CANARY = `rbac-argo-${RUN}`;
 /** A service namespace where the platform did not bind operator-helm.yaml (its workload says Helm manages it). */
 const BARE = `rbac-bare-${RUN}`;
 const USER = 'user:default/someone';
@@ -208,15 +212,28 @@ describe('deploy/rbac manifests as the only grants of the read and operator iden
     // The service's workflow (its own deploy identity, here the admin) releases it twice.
     workflowRelease(out, NAME, 'rev1');
     workflowRelease(out, NAME, 'rev2');
-    for (const ns of [SA_NS, PLAIN, BARE]) kubectl(['create', 'namespace', ns]);
+    for (const ns of [SA_NS, PLAIN, BARE, CANARY]) {
+      kubectl(['create', 'namespace', ns]);
+    }
     for (const id of ['shipshape-operator', 'shipshape-reader']) {
       kubectl(['-n', SA_NS, 'create', 'serviceaccount', id]);
     }
     applyManifest('operator.yaml', 'shipshape-operator');
     applyManifest('reader.yaml', 'shipshape-reader');
-    for (const ns of [NAME, PLAIN]) {
+    for (const ns of [NAME, PLAIN, CANARY]) {
       applyManifest('operator-helm.yaml', 'shipshape-operator', ns);
     }
+    kubectl(
+      ['apply', '-f', '-'],
+      testRollout({
+        name: CANARY,
+        namespace: CANARY,
+        kubernetesId: CANARY,
+        image: 'registry.example.test/canary:1.0.0',
+        release: null,
+        steps: [{ setWeight: 50 }, { pause: {} }],
+      }),
+    );
     // PLAIN carries no Helm evidence; BARE's says Helm release BARE manages it.
     for (const [ns, release] of [
       [PLAIN, null],
@@ -272,6 +289,7 @@ describe('deploy/rbac manifests as the only grants of the read and operator iden
               [SHIPSHAPE_ANNOTATIONS.backupTarget.name]: `${PLAIN}-db`,
             }),
             componentWith(BARE, { 'backstage.io/kubernetes-id': BARE }),
+            componentWith(CANARY, { 'backstage.io/kubernetes-id': CANARY }),
           ],
         }),
       ],
@@ -280,7 +298,7 @@ describe('deploy/rbac manifests as the only grants of the read and operator iden
 
   afterAll(async () => {
     for (const stop of stops) await stop();
-    for (const ns of [SA_NS, NAME, PLAIN, BARE]) {
+    for (const ns of [SA_NS, NAME, PLAIN, BARE, CANARY]) {
       kubectl([
         'delete',
         'namespace',
@@ -368,6 +386,35 @@ describe('deploy/rbac manifests as the only grants of the read and operator iden
     expect(rec.location).toMatch(
       new RegExp(`^local/${PLAIN}/job/${PLAIN}-backup-manual-[0-9a-f]{6}$`),
     );
+  });
+
+  it('operator: an Argo Rollouts canary deployed from the portal waits at its pause; Promote (rollouts/status) finishes it', async () => {
+    waitRolloutPhase(CANARY, CANARY, 'Healthy', 90);
+    const res = await api.post(`${CANARY}/deploy`, {
+      environment: 'staging',
+      tag: '2.0.0',
+    });
+    expect(res.status).toBe(202);
+    // the operation follows the canary to its indefinite pause (the operator's watch)
+    const deadline = Date.now() + 90_000;
+    let paused = false;
+    while (!paused && Date.now() < deadline) {
+      const op = await api.get(`operations/${res.body.id}`);
+      paused = op.body.log.some((l: any) => /Paused/.test(l.message));
+      if (!paused) await new Promise(r => setTimeout(r, 250));
+    }
+    expect(paused).toBe(true);
+    const promoted = await api.post(`${CANARY}/promote`, {
+      environment: 'staging',
+    });
+    expect(promoted.status).toBe(200);
+    expect(promoted.body).toMatchObject({
+      action: 'promote',
+      rollouts: [CANARY],
+    });
+    const op = await api.waitDone(res.body.id);
+    expect(op.status).toBe('succeeded');
+    waitRolloutPhase(CANARY, CANARY, 'Healthy', 90);
   });
 
   it('operator: a namespace without operator-helm.yaml refuses the deploy of a Helm-managed workload, naming the grant; nothing changes', async () => {
