@@ -1,7 +1,7 @@
 import { expect, Page, test } from '@playwright/test';
 import fs from 'fs';
 import path from 'path';
-import { openAsGuest, screenshot } from './helpers';
+import { inDarkTheme, openAsGuest, screenshot } from './helpers';
 
 /**
  * The views of a portal with no shipshape.* configuration, in the built app: every Shipshape
@@ -110,4 +110,22 @@ test('the Ownership page without environments says which key to set for cost', a
     page.getByRole('alert').getByRole('link', { name: HELP_LINK }),
   ).toHaveAttribute('href', '/shipshape/configuration#shipshape.environments');
   await screenshot(page, 'unconfigured-ownership');
+});
+
+test('the configuration help page opened at a key (a shared link, dark theme) shows that entry', async ({
+  page,
+}) => {
+  await inDarkTheme(page);
+  await openAsGuest(
+    page,
+    '/shipshape/configuration#shipshape.prometheus.instances',
+  );
+  const entry = page.getByRole('region', {
+    name: 'shipshape.prometheus.instances',
+  });
+  await expect(entry).toBeInViewport();
+  await expect(entry.locator('pre')).toContainText(
+    'url: https://prometheus.example.com',
+  );
+  await screenshot(page, 'configuration-page-dark');
 });
