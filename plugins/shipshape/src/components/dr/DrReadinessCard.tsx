@@ -243,7 +243,9 @@ export function DrReadinessCard() {
   const [readiness, setReadiness] = useState<DrReadinessReport>();
   const [error, setError] = useState<Error>();
   const [message, setMessage] = useState<string>();
-  const [busy, setBusy] = useState(false);
+  // which run is going ('Backup' or 'Restore drill'): its button is pending, not disabled, so
+  // the keyboard focus stays on it while it runs; the other button is disabled meanwhile
+  const [busy, setBusy] = useState<string | undefined>();
   const mounted = useRef(true);
   useEffect(
     () => () => {
@@ -294,7 +296,7 @@ export function DrReadinessCard() {
     start: () => Promise<Run>,
     read: (id: string) => Promise<Run>,
   ) => {
-    setBusy(true);
+    setBusy(what);
     try {
       let r = await start();
       setMessage(`${what} ${r.id} started`);
@@ -307,7 +309,7 @@ export function DrReadinessCard() {
     } catch (e) {
       if (mounted.current) setMessage((e as Error).message);
     } finally {
-      if (mounted.current) setBusy(false);
+      if (mounted.current) setBusy(undefined);
     }
   };
   const backUp = () =>
@@ -403,14 +405,20 @@ export function DrReadinessCard() {
         <Flex align="center" gap="2" mt="4" style={{ flexWrap: 'wrap' }}>
           <Button
             variant="primary"
-            isDisabled={!canBackUp || busy || !history}
+            isDisabled={!canBackUp || !history || (!!busy && busy !== 'Backup')}
+            isPending={busy === 'Backup'}
             onPress={backUp}
           >
             Back up now
           </Button>
           <Button
             variant="secondary"
-            isDisabled={!canBackUp || busy || !lastVerified}
+            isDisabled={
+              !canBackUp ||
+              !lastVerified ||
+              (!!busy && busy !== 'Restore drill')
+            }
+            isPending={busy === 'Restore drill'}
             onPress={drill}
           >
             Run restore drill
