@@ -14,6 +14,11 @@ export default defineConfig({
   forbidOnly: !!process.env.CI,
   retries: 0,
   workers: 1,
+  // Baseline pictures (toHaveScreenshot) are committed under e2e/__screenshots__/, one name per
+  // picture (no platform suffix: the tests run in Debian's Chromium everywhere). A run never
+  // writes them unless asked with --update-snapshots, so CI compares and a missing one fails.
+  snapshotPathTemplate: '{testDir}/__screenshots__/{testFilePath}/{arg}{ext}',
+  updateSnapshots: 'none',
   reporter: [['list'], ['json', { outputFile: `${OUT}/results.json` }]],
   outputDir: `${OUT}/artifacts`,
   use: {
