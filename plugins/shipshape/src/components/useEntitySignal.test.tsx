@@ -186,7 +186,7 @@ describe('cards on signals', () => {
     expect(reads()).toBe(back);
   });
 
-  it('rollout and DR cards: the socket open again re-reads at once, not at the next poll; its first opening does not', async () => {
+  it('rollout and DR cards: the socket open, first or again, re-reads at once, not at the next poll', async () => {
     jest.useFakeTimers();
     const signals = socketSignals(null); // the page loads before the socket opens
     const fetch = jest.fn((url: string) => {
@@ -228,11 +228,14 @@ describe('cards on signals', () => {
       act(async () => {
         jest.advanceTimersByTime(SOCKET_CHECK_MS);
       });
-    // the first opening: live, nothing re-read (the cards have just read)
+    // the first opening, after the cards' first read: a signal sent before it was lost, so
+    // both re-read once
+    const [rMount, dMount] = [rollout(), readiness()];
     signals.setSocket(1);
     await check();
     const freshness = screen.getByTestId('rollout-freshness');
     expect(freshness).toHaveTextContent(/ · live$/);
+    expect([rollout(), readiness()]).toEqual([rMount + 1, dMount + 1]);
     const [r0, d0] = [rollout(), readiness()];
     // dropped, then reconnecting: polls every 10 s
     signals.setSocket(3);

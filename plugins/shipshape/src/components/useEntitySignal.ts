@@ -36,10 +36,11 @@ export function signalsLive(api: SignalApi | undefined): boolean {
  * a deploy's progress, a new grade: docs/cards.md, "Live updates"); the card re-reads through
  * the API, the signal itself says only what changed. `live` is false in an app without the
  * signals plugin and while its websocket is not open (dropped, reconnecting): the card then
- * polls at its usual interval. `onReconnect` is called when the websocket is open again after
- * it was not (seen at the next check, within `SOCKET_CHECK_MS`): the signals sent meanwhile
- * were lost, so the card re-reads at once instead of at its next poll. The first opening of
- * the socket after the page loaded is not a reconnect.
+ * polls at its usual interval. `onReconnect` is called when the websocket is open after it
+ * was not (seen at the next check, within `SOCKET_CHECK_MS`): the signals sent meanwhile were
+ * lost, so the card re-reads at once instead of at its next poll. That includes the socket's
+ * first opening after the card mounted, since the card's first read came before it: one more
+ * read per card on a page load, against a change missed for a whole slow poll.
  */
 export function useEntitySignal(
   entityRef: string,
@@ -60,12 +61,12 @@ export function useEntitySignal(
   const [live, setLive] = useState(() => signalsLive(signals));
   useEffect(() => {
     if (!signals) return undefined;
-    // 'never' until the socket was first seen open; then whether it was at the last check
-    let was: 'never' | boolean = 'never';
+    // whether the socket was open at the last check (at mount, the card's first read)
+    let was = signalsLive(signals);
     const check = () => {
       const now = signalsLive(signals);
-      if (now && was === false) onReconnectRef.current?.();
-      if (now || was !== 'never') was = now;
+      if (now && !was) onReconnectRef.current?.();
+      was = now;
       setLive(now);
     };
     check();
