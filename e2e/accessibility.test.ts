@@ -5,7 +5,7 @@ import { expectAccessible, openAsGuest } from './helpers';
  * Every Shipshape view once, audited when its cards have loaded (the other specs audit the
  * same views at their screenshots, in the states their tests bring about).
  */
-const VIEWS: Array<[name: string, path: string, ready: string]> = [
+const VIEWS: Array<[name: string, path: string, ready: string | RegExp]> = [
   [
     'entity-payments-api',
     '/catalog/default/component/payments-api',
@@ -30,6 +30,26 @@ const VIEWS: Array<[name: string, path: string, ready: string]> = [
     'slo-tab-payments-api',
     '/catalog/default/component/payments-api/slo',
     'SLOs and error budgets',
+  ],
+  [
+    'slo-tab-charts-payments-api',
+    '/catalog/default/component/payments-api/slo',
+    'Error budget and burn rate over time',
+  ],
+  [
+    'dr-tab-payments-api',
+    '/catalog/default/component/payments-api/dr',
+    'DR Readiness',
+  ],
+  [
+    'activity-tab-payments-api',
+    '/catalog/default/component/payments-api/activity',
+    /^(No operations yet\.|\d+–\d+ of \d+$)/,
+  ],
+  [
+    'dr-overview',
+    '/shipshape/dr',
+    'services have no verified backup within their RPO',
   ],
   ['slo-burn-page', '/shipshape/slos', 'SLO burn'],
   ['ownership-page', '/shipshape/ownership', 'Ownership & Cost'],
