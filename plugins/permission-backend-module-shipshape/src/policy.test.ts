@@ -4,7 +4,12 @@ import {
   AuthorizeResult,
   createPermission,
 } from '@backstage/plugin-permission-common';
-import { ShipshapePermissionPolicy } from './policy';
+import {
+  PermissionPolicy,
+  PolicyQuery,
+  PolicyQueryUser,
+} from '@backstage/plugin-permission-node';
+import { ShipshapePermissionPolicy } from './index';
 
 // As shipshape-common's permissions.ts defines them (name, action) on catalog entities.
 const permission = (name: string, action: 'create' | 'update' | 'delete') =>
@@ -164,5 +169,48 @@ describe('ShipshapePermissionPolicy', () => {
         permission: { shipshape: { adminGroups: 'platform-team' } },
       }),
     ).toThrow(/permission\.shipshape\.adminGroups/);
+  });
+
+  it("lets a portal's own policy delegate Shipshape's permissions and decide the others itself", async () => {
+    const { policy: shipshape, logger } = policyWith(CONFIG);
+    // A portal's policy: only its admins may delete catalog entities; Shipshape decides its own.
+    class PortalPolicy implements PermissionPolicy {
+      async handle(request: PolicyQuery, caller?: PolicyQueryUser) {
+        const decision = shipshape.decide(request, caller);
+        if (decision) {
+          return decision;
+        }
+        const isAdmin = caller?.info.userEntityRef === 'user:default/carol';
+        return request.permission.name === 'catalog.entity.delete' && !isAdmin
+          ? DENY
+          : ALLOW;
+      }
+    }
+    const portal = new PortalPolicy();
+    const decide = (perm: typeof shipshapeDeployPermission, who?: any) =>
+      portal.handle({ permission: perm }, who);
+
+    // Shipshape's rules, unchanged inside the portal's policy.
+    expect(await decide(shipshapeDeployPermission, guest)).toEqual(
+      OWNED_BY_GUEST,
+    );
+    expect(await decide(protectedDeployPermission, guest)).toEqual(DENY);
+    expect(logger.info).toHaveBeenLastCalledWith(
+      'denied shipshape.operation.deploy.protected to user:default/guest: deploys and rollbacks in protected environments (production) are for members of group:default/platform-team only',
+    );
+    expect(await decide(protectedDeployPermission, admin)).toEqual(ALLOW);
+    // Everything else is the portal's: Shipshape has no opinion on it.
+    expect(
+      shipshape.decide({ permission: catalogEntityDeletePermission }, guest),
+    ).toBeUndefined();
+    expect(await decide(catalogEntityDeletePermission, guest)).toEqual(DENY);
+    expect(await decide(catalogEntityDeletePermission, admin)).toEqual(ALLOW);
+    // Used alone (as the module installs it), the other permissions are allowed.
+    expect(
+      await shipshape.handle(
+        { permission: catalogEntityDeletePermission },
+        guest,
+      ),
+    ).toEqual(ALLOW);
   });
 });

@@ -29,9 +29,18 @@ const SHIPSHAPE_PERMISSION_PREFIX = 'shipshape.';
  * protected environments (`shipshape.environments[].protected`, e.g. production) to the admin
  * groups only. Every other permission is allowed, as the allow-all policy does. Each denial is
  * logged with its reason.
+ *
+ * A portal with a policy of its own keeps it and delegates Shipshape's permissions to
+ * {@link ShipshapePermissionPolicy.decide}, which answers `undefined` for every other one.
+ *
+ * @public
  */
 export class ShipshapePermissionPolicy implements PermissionPolicy {
-  static fromConfig(config: Config, logger: LoggerService) {
+  /** Reads `permission.shipshape.adminGroups` and the protected `shipshape.environments`. */
+  static fromConfig(
+    config: Config,
+    logger: LoggerService,
+  ): ShipshapePermissionPolicy {
     const raw = config.getOptionalStringArray(ADMIN_GROUPS_KEY) ?? [];
     const adminGroups = raw.map((ref, i) => {
       try {
@@ -73,19 +82,31 @@ export class ShipshapePermissionPolicy implements PermissionPolicy {
     return policy;
   }
 
-  constructor(
+  private constructor(
     private readonly adminGroups: string[],
     private readonly protectedEnvironments: string[],
     private readonly logger: LoggerService,
   ) {}
 
+  /** Shipshape's decision for its permissions; every other permission is allowed. */
   async handle(
     request: PolicyQuery,
     user?: PolicyQueryUser,
   ): Promise<PolicyDecision> {
+    return this.decide(request, user) ?? { result: AuthorizeResult.ALLOW };
+  }
+
+  /**
+   * Shipshape's decision for its own permissions (every one named `shipshape.*`), or
+   * `undefined` for any other permission, which the calling policy then decides itself.
+   */
+  decide(
+    request: PolicyQuery,
+    user?: PolicyQueryUser,
+  ): PolicyDecision | undefined {
     const { permission } = request;
     if (!permission.name.startsWith(SHIPSHAPE_PERMISSION_PREFIX)) {
-      return { result: AuthorizeResult.ALLOW };
+      return undefined;
     }
     const claims = user?.info.ownershipEntityRefs ?? [];
     if (claims.some(ref => this.adminGroups.includes(ref.toLowerCase()))) {
