@@ -6,7 +6,7 @@ set -uo pipefail
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 check=$here/check-changesets.mjs
 repo=$(mktemp -d /tmp/check-changesets.XXXXXX)
-trap 'rm -rf "$repo" "$repo.shallow"' EXIT
+trap 'rm -rf "$repo" "$repo.shallow" "$repo.release"' EXIT
 export GIT_AUTHOR_NAME=test GIT_AUTHOR_EMAIL=test@example.com GIT_COMMITTER_NAME=test GIT_COMMITTER_EMAIL=test@example.com
 g() { git -C "$repo" "$@" >/dev/null; }
 put() { mkdir -p "$(dirname "$repo/$1")"; printf '%s\n' "$2" >"$repo/$1"; }
@@ -108,6 +108,52 @@ if (($? == 1)) && grep -qF 'is a shallow clone' <<<"$out" && grep -qF 'git fetch
   passed=$((passed + 1)); echo "ok   a shallow clone is refused with the fix"
 else
   failed=$((failed + 1)); echo "FAIL a shallow clone is refused with the fix"; echo "$out"
+fi
+
+# The release itself, on this repository: `changeset version` (the root's devDependency
+# @changesets/cli, with .changeset/config.json's changelog) in a clone of HEAD given one more
+# changeset bumps the packages it names and writes their CHANGELOG entries, consumes every
+# pending changeset, and leaves the real tree as it was.
+bumped='
+  const fs = require("fs");
+  const [dir, old, bump] = process.argv.slice(1);
+  const now = require(`${process.cwd()}/${dir}/package.json`).version;
+  const [a, b] = [old, now].map(v => v.split(".").map(Number));
+  if ((a[0] - b[0] || a[1] - b[1] || a[2] - b[2]) >= 0)
+    throw new Error(`${dir}: version ${old} -> ${now}, not bumped`);
+  if (bump === "minor" && a[0] === b[0] && a[1] === b[1])
+    throw new Error(`${dir}: ${old} -> ${now}, a minor changeset gave only a patch`);
+  const section = fs.readFileSync(`${dir}/CHANGELOG.md`, "utf8").split(/^## /m)[1] ?? "";
+  if (!section.startsWith(`${now}\n`))
+    throw new Error(`${dir}: CHANGELOG.md does not open with ## ${now}`);
+  if (!section.includes("Release rehearsal note."))
+    throw new Error(`${dir}: CHANGELOG.md ## ${now} lacks the changeset note`);
+  console.log(`${dir} ${old} -> ${now}`);'
+release() {
+  local root bin before clone=$repo.release common=plugins/shipshape-common
+  local perm=plugins/permission-backend-module-shipshape v_common v_perm left
+  root=$(cd "$here/.." && pwd)
+  bin=$root/node_modules/@changesets/cli/bin.js
+  [[ -f $bin ]] || { echo "@changesets/cli is not installed (root devDependency): run yarn install"; return 1; }
+  before=$(cd "$root" && cat plugins/*/package.json plugins/*/CHANGELOG.md .changeset/* | sha256sum)
+  git clone -q "file://$root" "$clone" && ln -s "$root/node_modules" "$clone/node_modules" || return 1
+  v_common=$(node -p "require('$clone/$common/package.json').version")
+  v_perm=$(node -p "require('$clone/$perm/package.json').version")
+  printf '%s\n' --- "'@shipshape/plugin-shipshape-common': patch" \
+    "'@shipshape/plugin-permission-backend-module-shipshape': minor" --- '' \
+    'Release rehearsal note.' >"$clone/.changeset/release-rehearsal.md"
+  (cd "$clone" && node "$bin" version) || { echo "changeset version failed"; return 1; }
+  (cd "$clone" && node -e "$bumped" "$common" "$v_common" patch && node -e "$bumped" "$perm" "$v_perm" minor) || return 1
+  left=$(cd "$clone/.changeset" && ls | grep -vxE 'README.md|config.json')
+  [[ -z $left ]] || { echo "pending changesets left after changeset version: $left"; return 1; }
+  [[ $(cd "$root" && cat plugins/*/package.json plugins/*/CHANGELOG.md .changeset/* | sha256sum) == "$before" ]] ||
+    { echo "the real tree's versions, CHANGELOGs or changesets changed"; return 1; }
+}
+out=$(release 2>&1)
+if (($? == 0)); then
+  passed=$((passed + 1)); echo "ok   changeset version in a clone of HEAD bumps the named packages and writes their CHANGELOGs"
+else
+  failed=$((failed + 1)); echo "FAIL changeset version in a clone of HEAD bumps the named packages and writes their CHANGELOGs"; echo "$out"
 fi
 
 echo "$passed passed, $failed failed"
