@@ -1,4 +1,5 @@
 import { screen, waitFor } from '@testing-library/react';
+import { STATUS_CODES } from 'node:http';
 import { ReactElement } from 'react';
 import { renderWithBackend } from './__testUtils__/render';
 import {
@@ -45,8 +46,18 @@ async function expectHelpLink(key: string) {
   }
 }
 
-/** What no view may show: a bare status code or the client's generic failure text. */
-const RAW_STATUS = /\b(400|404|500)\b|Bad Request|Not Found|Request failed/;
+/**
+ * What no view may show: the client's generic failure text, a 4xx/5xx code as a status (after
+ * status/HTTP/with, or before its reason phrase) or a 4xx/5xx reason phrase (node's list); a
+ * number such as "500 ms" is no status.
+ */
+const PHRASES = Object.entries(STATUS_CODES)
+  .filter(([code]) => /^[45]/.test(code))
+  .map(([, phrase]) => phrase)
+  .join('|');
+const RAW_STATUS = new RegExp(
+  `Request failed|\\b(?:status|HTTP|with) [45]\\d\\d\\b|\\b[45]\\d\\d (?:${PHRASES})|\\b(?:${PHRASES})\\b`,
+);
 
 describe('every Shipshape view on a portal without shipshape.* configuration', () => {
   beforeEach(() => {
@@ -143,6 +154,67 @@ describe('every Shipshape view on a portal without shipshape.* configuration', (
     async (_name, element, shows) => {
       await renderWithBackend(element, entity, backend);
       expect((await screen.findAllByText(shows))[0]).toBeInTheDocument();
+      expect(document.body).not.toHaveTextContent(RAW_STATUS);
+    },
+  );
+});
+
+describe('RAW_STATUS', () => {
+  it('finds a status however it is written, not a number that is none', () => {
+    for (const text of [
+      'Request failed with 404 Not Found',
+      'Request failed with status 502 Bad Gateway',
+      'answered 503 Service Unavailable',
+      'HTTP 429',
+      'status 401',
+      'Forbidden',
+      'Gateway Timeout',
+    ]) {
+      expect(text).toMatch(RAW_STATUS);
+    }
+    for (const text of [
+      'p99 latency 500 ms',
+      '404 requests in 5 min',
+      'budget 450 min left',
+      'Backups: 410 kept',
+    ]) {
+      expect(text).not.toMatch(RAW_STATUS);
+    }
+  });
+});
+
+/**
+ * A portal that installed the frontend plugin but not the backend one: Backstage's root router
+ * answers every /api/shipshape request 404 with an empty body (backend-defaults'
+ * MiddlewareFactory.notFound()), which the client reads as "Request failed with 404 Not Found".
+ */
+describe('every Shipshape view on a portal without the Shipshape backend plugin', () => {
+  const noBackend = async () =>
+    new Response(null, { status: 404, statusText: 'Not Found' });
+  const NOT_INSTALLED =
+    'The Shipshape backend is not installed in this portal: add @shipshape/plugin-shipshape-backend';
+
+  it.each<[string, ReactElement]>([
+    ['SLO card', <SloCard />],
+    ['SLO tab', <SloTab />],
+    ['SLO burn page', <SloBurningPage />],
+    ['Rollout card', <RolloutStatusCard refreshIntervalMs={0} />],
+    ['Rollout tab', <RolloutTab />],
+    ["DR tab (the backup-age chart's card)", <DrTab />],
+    ['DR readiness card', <DrReadinessCard />],
+    ['DR overview page', <DrOverviewPage />],
+    ['Ownership card', <OwnershipCard />],
+    ['Ownership page', <OwnershipPage />],
+    ['Activity tab', <ActivityContent />],
+  ])(
+    '%s: says the backend plugin is missing and names its package, never a status code',
+    async (_name, element) => {
+      await renderWithBackend(element, entity, noBackend);
+      expect(
+        (
+          await screen.findAllByText(content => content.includes(NOT_INSTALLED))
+        )[0],
+      ).toBeInTheDocument();
       expect(document.body).not.toHaveTextContent(RAW_STATUS);
     },
   );

@@ -113,6 +113,32 @@ describe('a card whose part of shipshape.* is not configured', () => {
     expect(document.body).not.toHaveTextContent(/Request failed with/);
   });
 
+  it.each<[string, () => Promise<Response>, string]>([
+    [
+      'an empty 404 (no backend plugin at /api/shipshape)',
+      async () => new Response(null, { status: 404, statusText: 'Not Found' }),
+      "The Shipshape backend is not installed in this portal: add @shipshape/plugin-shipshape-backend to its backend (backend.add(import('@shipshape/plugin-shipshape-backend')) in packages/backend/src/index.ts)",
+    ],
+    [
+      "an HTML 404 (a proxy's page)",
+      async () =>
+        new Response('<html>Not Found</html>', {
+          status: 404,
+          headers: { 'content-type': 'text/html' },
+        }),
+      'The Shipshape backend is not installed in this portal',
+    ],
+    [
+      "the Shipshape backend's own 404",
+      answer(404, 'NotFoundError', 'No rollout named orders-api in staging'),
+      'No rollout named orders-api in staging',
+    ],
+  ])('shows %s as what it means', async (_name, fetch, message) => {
+    await renderWithBackend(<SloCard />, entity, fetch);
+    expect(await screen.findByRole('alert')).toHaveTextContent(message);
+    expect(document.body).not.toHaveTextContent(/Request failed|404/);
+  });
+
   it('takes the key, not an annotation, from a message', () => {
     expect(
       configKeyOf(

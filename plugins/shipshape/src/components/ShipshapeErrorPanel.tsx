@@ -15,10 +15,19 @@ export function configKeyOf(message: string): string | undefined {
   )?.[0];
 }
 
+/**
+ * What a 404 without a Backstage error body means: no backend plugin answers /api/shipshape
+ * (the root router's not-found answer is empty; the Shipshape backend answers JSON).
+ */
+const BACKEND_NOT_INSTALLED =
+  "The Shipshape backend is not installed in this portal: add @shipshape/plugin-shipshape-backend to its backend (backend.add(import('@shipshape/plugin-shipshape-backend')) in packages/backend/src/index.ts)";
+
 /** The server's own message (never "Request failed with 400 Bad Request"). */
 export function errorMessageOf(error: Error): string {
   if (error instanceof ResponseError || error.name === 'ResponseError') {
-    const body = (error as ResponseError).body;
+    const { body, statusCode, response } = error as ResponseError;
+    const json = response?.headers?.get('content-type')?.includes('json');
+    if (statusCode === 404 && !json) return BACKEND_NOT_INSTALLED;
     if (body?.error?.message) return body.error.message;
   }
   return error.message;

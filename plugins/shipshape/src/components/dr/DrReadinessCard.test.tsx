@@ -104,11 +104,17 @@ function render(name: string, allowed: boolean, readinessStatus = 200) {
     if (_url.endsWith('/dr-readiness')) {
       return readinessStatus === 200
         ? new Response(JSON.stringify(readiness(name)), { status: 200 })
-        : new Response(
+        : // as the backend's error middleware answers (a JSON body, not the empty 404 of a
+          // portal without the Shipshape backend)
+          new Response(
             JSON.stringify({
               error: { name: 'NotFoundError', message: `No entity ${name}` },
+              response: { statusCode: readinessStatus },
             }),
-            { status: readinessStatus },
+            {
+              status: readinessStatus,
+              headers: { 'content-type': 'application/json' },
+            },
           );
     }
     // Following what the buttons started: the first long poll sees the next step, then the end.
