@@ -2,9 +2,10 @@
 # The install test: Shipshape installed into a fresh portal the way the README says.
 #   1. a throwaway Verdaccio on 127.0.0.1 (the "your registry" of the README);
 #   2. the README's publish block, run in this repository (build, `yarn npm publish`, templates);
-#   3. a portal made by `@backstage/create-app` (the version below), then the README's portal
-#      block, backend lines and app-config entries applied exactly as written: they are read from
-#      README.md, only the placeholder registry URL replaced, so the README cannot drift;
+#   3. a portal made by `@backstage/create-app` (the version below), then the README's
+#      backend-defaults and portal blocks, backend lines and app-config entries applied exactly as
+#      written: they are read from README.md, only the placeholder registry URL replaced, so the
+#      README cannot drift;
 #   4. checks: no hand-written resolutions, no duplicate @backstage/* package added by Shipshape
 #      and none `yarn dedupe` could merge,
 #      no Yarn peer warning naming a Shipshape package,
@@ -17,7 +18,10 @@
 # Prints one line per check, the figures (tarball sizes, duplicates, times) and
 # "N passed, N failed". Cached per machine in ~/.cache/shipshape/install-test: Verdaccio and the
 # fresh portal's skeleton + node_modules (keyed by create-app version and the mirror pins); each
-# run resets the portal to that skeleton (git) before following the README.
+# run resets the portal to that skeleton (git) before following the README. The skeleton is
+# create-app's output as it wrote it, installed with one overlay for this machine only: the
+# registry mirror's gap pins (see "a fresh portal" below), checked on every run to be nothing an
+# adopter needs.
 #   scripts/install-test.sh
 set -uo pipefail
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -81,7 +85,7 @@ readme_block() {
     console.log(lines.slice(open + 1, close).join("\n"));
   ' "$ROOT/README.md" "$1" | sed "s#$PLACEHOLDER#http://127.0.0.1:$REG_PORT#g"
 }
-for b in publish portal backend app-config permission permission-backend permission-config shipshape-config; do
+for b in publish backend-defaults portal backend app-config permission permission-backend permission-config shipshape-config; do
   readme_block "$b" >"$RUN/$b.block" || { not_ok "README.md block '$b'"; finish; }
 done
 
@@ -140,31 +144,36 @@ else
 fi
 
 # ---- 3. a fresh portal ----
-# The skeleton create-app writes, plus the registry mirror's gap pins (this repository's root
-# resolutions: platform packages missing from the mirror, nothing of Shipshape's) and the
-# backend-defaults the skeleton's signals plugin needs; installed once and kept as git commit "base".
+# create-app's output as it writes it (git tag "create-app"), plus one overlay this machine needs
+# and an adopter does not: the registry mirror's gap pins, this repository's root resolutions
+# (../shared/tools/pin-mirror-gaps added them: platform binaries of other platforms that the
+# partial mirror lacks at the versions their parents pin, and @yarnpkg/core 4.9.1 for the
+# mirror's broken 4.9.2). Installed once and kept as git tag "base"; the README's steps, from its
+# backend-defaults bump on, run on every run.
 pins=$(node -p 'JSON.stringify(require("./package.json").resolutions)')
-key=$( (echo "$CREATE_APP_VERSION"; echo "$pins") | sha256sum | cut -c1-12)
+key=$( (echo "$CREATE_APP_VERSION"; echo "create-app output + mirror pins"; echo "$pins") | sha256sum | cut -c1-12)
 portal=$CACHE/portal-$key
 if [[ ! -f $portal/.base-complete ]]; then
   rm -rf "$portal"
+  find "$CACHE" -maxdepth 1 -name 'portal-*' -exec rm -rf {} + # earlier keys' portals (2 GB each)
   prepare_base() {
     set -e
     BACKSTAGE_APP_NAME=portal npx -y "@backstage/create-app@$CREATE_APP_VERSION" --skip-install --path "$portal" </dev/null
     cd "$portal"
+    git init -q 2>/dev/null || true
+    git add -A && git -c user.name=install-test -c user.email=install-test@localhost commit -q --allow-empty -m create-app
+    git tag -f create-app
     PINS=$pins node -e '
       const fs = require("fs"), p = JSON.parse(fs.readFileSync("package.json", "utf8"));
       p.resolutions = { ...p.resolutions, ...JSON.parse(process.env.PINS) };
       fs.writeFileSync("package.json", JSON.stringify(p, null, 2) + "\n");'
-    sed -i 's#"@backstage/backend-defaults": "^0.18.0"#"@backstage/backend-defaults": "^0.19.0"#' packages/backend/package.json
     yarn install
-    git init -q 2>/dev/null || true
     git add -A && git -c user.name=install-test -c user.email=install-test@localhost commit -qm base
     git tag -f base
     touch .base-complete
   }
   export portal pins CREATE_APP_VERSION
-  step "fresh portal from create-app@$CREATE_APP_VERSION, installed (once per machine)" "$OUT/portal-base.log" \
+  step "fresh portal from create-app@$CREATE_APP_VERSION, installed with the mirror pins (once per machine)" "$OUT/portal-base.log" \
     bash -c "$(declare -f prepare_base); prepare_base" || finish
 fi
 cd "$portal"
@@ -180,6 +189,37 @@ rm -rf node_modules/@shipshape
   const fs = require("fs"), f = "node_modules/.yarn-state.yml";
   const entries = fs.readFileSync(f, "utf8").split("\n\n");
   fs.writeFileSync(f, entries.filter(e => !/^"?@shipshape\//.test(e)).join("\n\n"));'
+# The cached base is create-app's output but for the mirror overlay: the root package.json differs
+# only by resolutions, each a mirror pin (another platform's binary of @swc/core, rollup or
+# unrs-resolver, or @yarnpkg/core), the workspaces' package.json only by Yarn's sorting, and
+# yarn.lock is the install's.
+if node -e '
+  const { execSync } = require("child_process");
+  const show = (ref, f) => JSON.parse(execSync(`git show ${ref}:${f}`, { encoding: "utf8" }));
+  const canon = v => v && typeof v === "object" && !Array.isArray(v)
+    ? Object.fromEntries(Object.keys(v).sort().map(k => [k, canon(v[k])])) : v;
+  const same = (a, b) => JSON.stringify(canon(a)) === JSON.stringify(canon(b));
+  const problems = [];
+  const files = execSync("git diff --name-only create-app base", { encoding: "utf8" }).split("\n").filter(Boolean);
+  for (const f of files) {
+    if (f === "yarn.lock" || f === "package.json") continue;
+    if (!f.endsWith("package.json") || !same(show("create-app", f), show("base", f))) problems.push(`${f} differs from what create-app wrote`);
+  }
+  const [a, b] = ["create-app", "base"].map(r => show(r, "package.json"));
+  const ra = a.resolutions ?? {}, rb = b.resolutions ?? {};
+  if (!same({ ...a, resolutions: 0 }, { ...b, resolutions: 0 })) problems.push("package.json differs beyond resolutions");
+  const injected = Object.keys(rb).filter(k => ra[k] !== rb[k]);
+  const mirrorPin = k => k === "@yarnpkg/core" ||
+    (/^(@swc\/core-|@rollup\/rollup-|@unrs\/resolver-binding-)/.test(k) && !/linux-x64-gnu$/.test(k));
+  for (const k of injected) if (!mirrorPin(k)) problems.push(`resolution ${k} is not a mirror pin`);
+  for (const k of Object.keys(ra)) if (!(k in rb)) problems.push(`resolution ${k} of create-app dropped`);
+  console.log(`     mirror overlay: ${injected.length} resolutions (create-app has ${Object.keys(ra).length} of its own)`);
+  if (problems.length) { console.log(problems.map(p => `     ${p}`).join("\n")); process.exit(1); }
+'; then
+  ok "the cached portal is create-app's output plus mirror pins only (no platform binary of this linux-x64 host, nothing an adopter needs)"
+else
+  not_ok "the cached portal differs from create-app's output by more than mirror pins"
+fi
 dups() { # the @backstage/* packages with more than one version in yarn.lock
   node -e '
     const lock = require("fs").readFileSync("yarn.lock", "utf8"), seen = {};
@@ -189,9 +229,10 @@ dups() { # the @backstage/* packages with more than one version in yarn.lock
     }
     for (const [n, v] of Object.entries(seen)) if (v.size > 1) console.log(`${n} ${[...v].join(" ")}`);'
 }
-dups >"$OUT/duplicates-before.txt"
 
 # ---- 4. install, as README.md says ----
+step "README backend-defaults block: the skeleton's backend to @backstage/backend-defaults 0.19" "$OUT/portal-backend-defaults.log" bash -e "$RUN/backend-defaults.block"
+dups >"$OUT/duplicates-before.txt" # the fresh portal's own, after the README's bump
 t=$SECONDS
 step "README portal block: yarn config + yarn add from the registry" "$OUT/portal-add.log" bash -e "$RUN/portal.block"
 step "README permission block: yarn add the permission policy module" "$OUT/portal-add-permission.log" bash -e "$RUN/permission.block"
