@@ -5,7 +5,8 @@
 #   3. a portal made by `@backstage/create-app` (the version below), then the README's
 #      backend-defaults and portal blocks, backend lines and app-config entries applied exactly as
 #      written: they are read from README.md, only the placeholder registry URL replaced, so the
-#      README cannot drift;
+#      README cannot drift; the README's old-frontend-system lines go into a file of the portal's
+#      app (packages/app/src/legacyShipshape.tsx, imported by nothing) that the portal's tsc checks;
 #   4. checks: no hand-written resolutions, no duplicate @backstage/* package added by Shipshape
 #      and none `yarn dedupe` could merge,
 #      no Yarn peer warning naming a Shipshape package,
@@ -85,7 +86,7 @@ readme_block() {
     console.log(lines.slice(open + 1, close).join("\n"));
   ' "$ROOT/README.md" "$1" | sed "s#$PLACEHOLDER#http://127.0.0.1:$REG_PORT#g"
 }
-for b in publish backend-defaults portal backend app-config permission permission-backend permission-config shipshape-config; do
+for b in publish backend-defaults portal legacy-frontend backend app-config permission permission-backend permission-config shipshape-config; do
   readme_block "$b" >"$RUN/$b.block" || { not_ok "README.md block '$b'"; finish; }
 done
 
@@ -327,7 +328,15 @@ if [[ -z $peer_warnings ]]; then ok "no Yarn peer warning names a Shipshape pack
 shipshape_versions=$(grep -A1 '^"@shipshape/' yarn.lock | sed -n 's/^  version: //p' | sort -u | tr '\n' ' ')
 echo "     @shipshape versions in the portal's yarn.lock: $shipshape_versions"
 
-step "yarn tsc in the portal" "$OUT/portal-tsc.log" yarn tsc
+# The README's old-frontend-system lines, as a file of the portal's app that nothing imports: the
+# portal's tsc checks them against the installed package's exports; each legacy component export
+# of the package's API report must appear in them.
+readme_block legacy-frontend >packages/app/src/legacyShipshape.tsx
+missing=$(grep -oE '^export const (Entity)?Shipshape[A-Za-z]+' "$ROOT/plugins/shipshape/report.api.md" | awk '{ print $3 }' |
+  while read -r name; do grep -qw "$name" packages/app/src/legacyShipshape.tsx || echo "$name"; done)
+if [[ -z $missing ]]; then ok "the README's old-frontend block uses every legacy component export of report.api.md"; else
+  not_ok "the README's old-frontend block lacks: $(echo $missing)"; fi
+step "yarn tsc in the portal (with the README's old-frontend lines in packages/app/src/legacyShipshape.tsx)" "$OUT/portal-tsc.log" yarn tsc
 
 # ---- 5. start it and look at it ----
 [[ -f $ROOT/.stack/env.sh ]] && source "$ROOT/.stack/env.sh"
