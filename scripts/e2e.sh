@@ -13,7 +13,8 @@ fail() { echo "$*"; echo "0 passed, 1 failed"; exit 1; }
 # The portal's port; another one (SHIPSHAPE_E2E_PORT) lets the tests run beside a running portal.
 PORT=${SHIPSHAPE_E2E_PORT:-7007}
 # Each port its own results folder: the backend re-reads port.yaml when it changes, so two runs
-# sharing one folder broke each other. (They still share the frontend build in packages/app/dist.)
+# sharing one folder broke each other. Each also serves its own copy of the frontend build (below):
+# one run's build rewriting packages/app/dist blanked the pages of another run's portal.
 OUT=$ROOT/test-results/e2e${SHIPSHAPE_E2E_PORT:+-$PORT}
 export SHIPSHAPE_E2E_OUT=$OUT
 mkdir -p "$OUT" "$ROOT/test-results/screenshots"
@@ -22,6 +23,8 @@ export PLAYWRIGHT_URL=http://localhost:$PORT
 cat >"$OUT/port.yaml" <<YAML
 app:
   baseUrl: http://localhost:$PORT
+  # the copy of the frontend build in this run's folder (found through NODE_PATH, below)
+  packageName: shipshape-e2e-app
 backend:
   baseUrl: http://localhost:$PORT
   listen:
@@ -32,7 +35,16 @@ backend:
       - host: 127.0.0.1:$PORT
 YAML
 echo "building the frontend"
-yarn workspace app build >"$OUT/app-build.log" 2>&1 || { tail -n 30 "$OUT/app-build.log"; fail "the frontend did not build"; }
+# One build at a time (they all write packages/app/dist), copied to this run's folder, which
+# app-backend serves as the package shipshape-e2e-app: another run's build cannot change it.
+APP=$OUT/node_modules/shipshape-e2e-app
+(
+  flock 9
+  yarn workspace app build >"$OUT/app-build.log" 2>&1 &&
+    rm -rf "$APP" && mkdir -p "$APP" &&
+    echo '{"name": "shipshape-e2e-app", "private": true}' >"$APP/package.json" &&
+    cp -a packages/app/dist "$APP/dist"
+) 9>"$ROOT/test-results/.app-build.lock" || { tail -n 30 "$OUT/app-build.log"; fail "the frontend did not build"; }
 
 # The stack's passwords and S3 keys (backup targets name them by env variable, docs/backup.md).
 [[ -f $ROOT/.stack/env.sh ]] && source "$ROOT/.stack/env.sh"
@@ -42,7 +54,7 @@ configs+=(--config "$OUT/port.yaml")
 # The backend from source as `backstage-cli package start` runs it, but without its file
 # watcher: edits made while the tests run must not restart the backend under them.
 # Its own session, so that stopping it stops the backend and anything it started.
-(cd packages/backend && NODE_ENV=${NODE_ENV:-development} exec setsid node --enable-source-maps \
+(cd packages/backend && NODE_PATH=$OUT/node_modules NODE_ENV=${NODE_ENV:-development} exec setsid node --enable-source-maps \
   --require "$(node -p 'require.resolve("@backstage/cli-node/config/nodeTransform.cjs")')" \
   src/index.ts "${configs[@]}") >"$OUT/backend.log" 2>&1 &
 backend=$!
