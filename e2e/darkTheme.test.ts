@@ -22,9 +22,14 @@ test('the Rollout tab in the dark theme', async ({ page }) => {
 test('the SLO tab charts in the dark theme', async ({ page }) => {
   await openAsGuest(page, '/catalog/default/component/payments-api/slo');
   const section = page.getByRole('region', { name: 'charts of availability' });
-  await expect(section.locator('.recharts-line-curve').first()).toBeVisible({
-    timeout: 30_000,
-  });
+  // a drawn path, not toBeVisible: a flat line's box has no height, which Playwright calls hidden
+  await expect(section.locator('.recharts-line-curve').first()).toHaveAttribute(
+    'd',
+    /^M[\d.]+,[\d.]+L/,
+    {
+      timeout: 30_000,
+    },
+  );
   await expect(section.locator('.recharts-reference-line')).toHaveCount(5);
   await section.scrollIntoViewIfNeeded();
   await screenshot(page, 'slo-charts-payments-api-dark');

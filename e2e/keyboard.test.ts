@@ -106,8 +106,13 @@ test("the SLO card's tab is reached with the keyboard, with its charts", async (
   await page.keyboard.press('Enter');
   await expect(page).toHaveURL(/\/payments-api\/slo$/);
   const section = page.getByRole('region', { name: 'charts of availability' });
-  await expect(section.locator('.recharts-line-curve').first()).toBeVisible({
-    timeout: 30_000,
-  });
+  // a drawn path, not toBeVisible: a flat line's box has no height, which Playwright calls hidden
+  await expect(section.locator('.recharts-line-curve').first()).toHaveAttribute(
+    'd',
+    /^M[\d.]+,[\d.]+L/,
+    {
+      timeout: 30_000,
+    },
+  );
   await expectAccessible(page, 'keyboard-slo-tab');
 });

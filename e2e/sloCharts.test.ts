@@ -24,7 +24,11 @@ test('the SLO tab draws the error budget over the window and the burn rate per a
     ).toBeVisible();
   }
   // the lines are drawn (SVG paths), and the threshold lines
-  await expect(section.locator('.recharts-line-curve').first()).toBeVisible();
+  // a drawn path, not toBeVisible: a flat line's box has no height, which Playwright calls hidden
+  await expect(section.locator('.recharts-line-curve').first()).toHaveAttribute(
+    'd',
+    /^M[\d.]+,[\d.]+L/,
+  );
   await expect(section.locator('.recharts-reference-line')).toHaveCount(5);
   await section.scrollIntoViewIfNeeded();
   await screenshot(page, 'slo-charts-payments-api');
