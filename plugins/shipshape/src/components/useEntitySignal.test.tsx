@@ -9,7 +9,10 @@ import stalled from './rollout/__fixtures__/stalled.json';
 import { renderWithBackend } from '../__testUtils__/render';
 import { DrReadinessCard } from './dr/DrReadinessCard';
 import { RolloutStatusCard } from './rollout/RolloutStatusCard';
-import { SOCKET_CHECK_MS } from './useEntitySignal';
+import { BackupAgeCard } from './dr/BackupAgeChart';
+import { ActivityContent } from './activity/ActivityContent';
+import { OwnershipCard } from './ownership/OwnershipCard';
+import { FALLBACK_POLL_MS, SOCKET_CHECK_MS } from './useEntitySignal';
 
 /** The app's signals API as the signals plugin's client is seen by a card: by channel. */
 function fakeSignals() {
@@ -317,4 +320,137 @@ describe('cards on signals', () => {
       fetch.mock.calls.filter(([u]) => u.endsWith('/backups')).length,
     ).toBe(4);
   });
+
+  // The other cards on signals: each reads one path; Ownership's read fails here (its card shows
+  // the error), which is still a read.
+  const others = [
+    {
+      name: 'DR readiness card',
+      element: <DrReadinessCard />,
+      path: '/dr-readiness',
+      testId: 'dr-freshness',
+    },
+    {
+      name: 'backup-age chart',
+      element: <BackupAgeCard />,
+      path: '/backup-age',
+      testId: 'backup-age-freshness',
+    },
+    {
+      name: 'Activity view',
+      element: <ActivityContent />,
+      path: '/operations',
+      testId: 'activity-freshness',
+    },
+    {
+      name: 'Ownership card',
+      element: <OwnershipCard />,
+      path: '/ownership',
+      testId: 'ownership-freshness',
+    },
+  ];
+  const otherAnswers = (url: string) => {
+    const path = url.split('?')[0];
+    if (path.endsWith('/dr-readiness')) {
+      return json({
+        entityRef: 'component:default/polled-api',
+        environment: 'production',
+        status: 'warn',
+        checks: [],
+        gradedAt: '2026-12-06T10:00:00.000Z',
+        changes: [],
+      });
+    }
+    if (path.endsWith('/backups')) {
+      return json({ target: 'orders-db', storage: 'local', items: [] });
+    }
+    if (path.endsWith('/backup-age')) {
+      return json({
+        target: 'orders-db',
+        from: '2026-11-29T10:00:00.000Z',
+        to: '2026-12-06T10:00:00.000Z',
+        verified: 0,
+        failed: 0,
+        points: [],
+      });
+    }
+    if (path.endsWith('/operations')) {
+      return json({ items: [], total: 0, limit: 20, offset: 0 });
+    }
+    return Promise.resolve(
+      new Response(
+        JSON.stringify({
+          error: { name: 'ServiceUnavailableError', message: 'down' },
+        }),
+        { status: 503 },
+      ),
+    );
+  };
+  const pollEntity = entity('polled-api', {
+    'backstage.io/kubernetes-id': 'payments-api',
+    'shipshape.dev/backup-target': 'orders-db',
+  });
+
+  it.each(others)(
+    '$name without the signals plugin: re-reads every 30 s and says so',
+    async ({ element, path, testId }) => {
+      jest.useFakeTimers();
+      const fetch = jest.fn(otherAnswers);
+      renderWithBackend(element, pollEntity, fetch);
+      const freshness = await screen.findByTestId(testId);
+      expect(freshness).toHaveTextContent(/^polling every 30 s$/);
+      const reads = () =>
+        fetch.mock.calls.filter(([u]) => u.split('?')[0].endsWith(path)).length;
+      await act(async () => {
+        jest.advanceTimersByTime(1000);
+      });
+      const first = reads();
+      expect(first).toBeGreaterThan(0);
+      for (let i = 1; i <= 3; i++) {
+        await act(async () => {
+          jest.advanceTimersByTime(FALLBACK_POLL_MS);
+        });
+        expect(reads()).toBe(first + i);
+      }
+    },
+  );
+
+  it.each(others)(
+    '$name with signals live: says live, only the 60 s safety poll; socket down, polls every 30 s',
+    async ({ element, path, testId }) => {
+      jest.useFakeTimers();
+      const signals = socketSignals(1);
+      const fetch = jest.fn(otherAnswers);
+      renderWithBackend(element, pollEntity, fetch, false, [
+        [signalApiRef, signals.api],
+      ]);
+      const freshness = await screen.findByTestId(testId);
+      expect(freshness).toHaveTextContent(/^live$/);
+      const reads = () =>
+        fetch.mock.calls.filter(([u]) => u.split('?')[0].endsWith(path)).length;
+      await act(async () => {
+        jest.advanceTimersByTime(1000);
+      });
+      const first = reads();
+      await act(async () => {
+        jest.advanceTimersByTime(58_000);
+      });
+      expect(reads()).toBe(first);
+      await act(async () => {
+        jest.advanceTimersByTime(1000);
+      });
+      expect(reads()).toBe(first + 1);
+      // the socket drops: polling every 30 s, and said
+      signals.setSocket(3);
+      await act(async () => {
+        jest.advanceTimersByTime(SOCKET_CHECK_MS);
+      });
+      expect(freshness).toHaveTextContent(/^polling every 30 s$/);
+      const dropped = reads();
+      await act(async () => {
+        jest.advanceTimersByTime(FALLBACK_POLL_MS);
+      });
+      expect(reads()).toBe(dropped + 1);
+    },
+  );
 });

@@ -13,6 +13,17 @@ import { useEffect, useRef, useState } from 'react';
 /** A card's poll interval while signals push its changes: a slow fallback only. */
 export const SIGNALLED_POLL_MS = 60_000;
 
+/**
+ * A card's poll while signals are not live, unless the card says otherwise (the Rollout card
+ * polls every 10 s): docs/cards.md, "Live updates".
+ */
+export const FALLBACK_POLL_MS = 30_000;
+
+/** The interval a card polls at: its own while signals are not live, else the slow fallback. */
+export function pollInterval(live: boolean, pollMs: number): number {
+  return live && pollMs > 0 ? Math.max(pollMs, SIGNALLED_POLL_MS) : pollMs;
+}
+
 /** How often the signals client's websocket is looked at (it has no event for it). */
 export const SOCKET_CHECK_MS = 2_000;
 
@@ -41,12 +52,18 @@ export function signalsLive(api: SignalApi | undefined): boolean {
  * lost, so the card re-reads at once instead of at its next poll. That includes the socket's
  * first opening after the card mounted, since the card's first read came before it: one more
  * read per card on a page load, against a change missed for a whole slow poll.
+ *
+ * With `pollMs` (> 0) the hook also polls: it calls `onReconnect` (the card's reload) every
+ * `pollMs` while signals are not live, every `SIGNALLED_POLL_MS` while they are
+ * (`pollInterval`). A card that polls itself (the Rollout card) passes none. `pollMs` is
+ * returned for `SignalFreshness`.
  */
 export function useEntitySignal(
   entityRef: string,
   onSignal: (signal: ShipshapeSignal) => void,
   onReconnect?: () => void,
-): { live: boolean } {
+  pollMs?: number,
+): { live: boolean; pollMs: number } {
   const signals = useApiHolder().get(signalApiRef);
   const { lastSignal } = useSignal<ShipshapeSignal>(
     shipshapeEntityChannel(entityRef),
@@ -73,5 +90,12 @@ export function useEntitySignal(
     const id = setInterval(check, SOCKET_CHECK_MS);
     return () => clearInterval(id);
   }, [signals]);
-  return { live: !!signals && live };
+  const isLive = !!signals && live;
+  const intervalMs = pollInterval(isLive, pollMs ?? 0);
+  useEffect(() => {
+    if (intervalMs <= 0) return undefined;
+    const id = setInterval(() => onReconnectRef.current?.(), intervalMs);
+    return () => clearInterval(id);
+  }, [intervalMs]);
+  return { live: isLive, pollMs: pollMs ?? 0 };
 }

@@ -23,7 +23,8 @@ import { DangerText } from '../DangerText';
 import { ShipshapeErrorPanel } from '../ShipshapeErrorPanel';
 import { StaticTable, Td, Th } from '../StaticTable';
 import { absoluteTime, relativeTime } from '../time';
-import { useEntitySignal } from '../useEntitySignal';
+import { FALLBACK_POLL_MS, useEntitySignal } from '../useEntitySignal';
+import { SignalFreshness } from '../SignalFreshness';
 
 type Operation = ShipshapeOpenApi.Operation;
 
@@ -177,10 +178,11 @@ export function ActivityContent() {
       }),
     [api, entityRef, offset],
   );
-  useEntitySignal(
+  const freshness = useEntitySignal(
     entityRef,
     () => page.retry(),
     () => page.retry(),
+    FALLBACK_POLL_MS,
   );
 
   const logLink = (id?: string) => {
@@ -252,5 +254,12 @@ export function ActivityContent() {
       </>
     );
   }
-  return <EntityInfoCard title="Activity">{content}</EntityInfoCard>;
+  return (
+    <EntityInfoCard title="Activity">
+      <Flex direction="column" gap="2">
+        {content}
+        <SignalFreshness {...freshness} testId="activity-freshness" />
+      </Flex>
+    </EntityInfoCard>
+  );
 }

@@ -15,7 +15,8 @@ import useAsyncRetry from 'react-use/esm/useAsyncRetry';
 import { shipshapeApiRef } from '../../api';
 import { ShipshapeErrorPanel } from '../ShipshapeErrorPanel';
 import { TimeChart, day, timeTicks } from '../TimeChart';
-import { useEntitySignal } from '../useEntitySignal';
+import { FALLBACK_POLL_MS, useEntitySignal } from '../useEntitySignal';
+import { SignalFreshness } from '../SignalFreshness';
 import { DrReadinessCard } from './DrReadinessCard';
 
 /** How far back the chart looks, and its points (the backend allows 1-30 days, 10-500 points). */
@@ -100,12 +101,13 @@ export function BackupAgeCard() {
     () => api.getEntityBackupAge(ref, { days: AGE_DAYS, points: AGE_POINTS }),
     [api, ref.kind, ref.namespace, ref.name],
   );
-  useEntitySignal(
+  const freshness = useEntitySignal(
     stringifyEntityRef(entity),
     s => {
       if (s.kind === 'backup' && s.status !== 'running') retry();
     },
     () => retry(),
+    FALLBACK_POLL_MS,
   );
   let content: ReactNode;
   // core-components' Progress (MUI): Backstage UI 0.18 has no progress indicator
@@ -153,7 +155,10 @@ export function BackupAgeCard() {
   }
   return (
     <EntityInfoCard title="Backup age against the RPO">
-      {content}
+      <Flex direction="column" gap="2">
+        {content}
+        <SignalFreshness {...freshness} testId="backup-age-freshness" />
+      </Flex>
     </EntityInfoCard>
   );
 }

@@ -35,7 +35,8 @@ import {
 import { DangerText } from '../DangerText';
 import { StaticTable, Td } from '../StaticTable';
 import { absoluteTime } from '../time';
-import { useEntitySignal } from '../useEntitySignal';
+import { FALLBACK_POLL_MS, useEntitySignal } from '../useEntitySignal';
+import { SignalFreshness } from '../SignalFreshness';
 
 /** Long messages (errors, fixes) wrap inside the card. */
 const WRAP = { overflowWrap: 'anywhere' } as const;
@@ -278,8 +279,9 @@ export function DrReadinessCard() {
   useEffect(() => {
     load();
   }, [load]);
-  // A backup, drill or grade changed (here or anywhere else): read the card again.
-  useEntitySignal(
+  // A backup, drill or grade changed (here or anywhere else): read the card again. Without
+  // live signals the card polls every FALLBACK_POLL_MS.
+  const freshness = useEntitySignal(
     entityRef,
     s => {
       if (s.kind === 'backup' || s.kind === 'drill' || s.kind === 'grade') {
@@ -287,6 +289,7 @@ export function DrReadinessCard() {
       }
     },
     () => load(),
+    FALLBACK_POLL_MS,
   );
 
   // Starts a backup or drill, follows it (the backend's long poll answers on each step) and
@@ -360,6 +363,7 @@ export function DrReadinessCard() {
             <Text variant="body-x-small">
               Cluster checks from {readiness.environment}
             </Text>
+            <SignalFreshness {...freshness} testId="dr-freshness" />
           </Flex>
           {unconfigured && (
             <Flex direction="column" mb="2">

@@ -18,7 +18,8 @@ import { ConfigHint, ShipshapeErrorPanel } from '../ShipshapeErrorPanel';
 import { StaticTable, Td, Th } from '../StaticTable';
 import { ClusterErrors } from './ClusterErrors';
 import { formatUsd } from './format';
-import { useEntitySignal } from '../useEntitySignal';
+import { FALLBACK_POLL_MS, useEntitySignal } from '../useEntitySignal';
+import { SignalFreshness } from '../SignalFreshness';
 
 /** Long messages (they name the entity, the field and the fix) wrap inside the card. */
 const WRAP = { whiteSpace: 'normal', overflowWrap: 'anywhere' } as const;
@@ -252,7 +253,7 @@ export function OwnershipCard() {
   );
   // Re-read on the signals the Rollout card re-reads on: a workload of the entity changed in its
   // cluster (a release, a deploy, pods coming up), or an operation of it ended.
-  useEntitySignal(
+  const freshness = useEntitySignal(
     stringifyEntityRef(entity),
     s => {
       if (s.kind === 'rollout') retry();
@@ -264,6 +265,7 @@ export function OwnershipCard() {
       }
     },
     () => retry(),
+    FALLBACK_POLL_MS,
   );
   return (
     <EntityInfoCard title="Ownership & Cost">
@@ -271,6 +273,7 @@ export function OwnershipCard() {
       {loading && !value && <Progress />}
       {error && <ShipshapeErrorPanel error={error} />}
       {value && <OwnershipDetails view={value} />}
+      <SignalFreshness {...freshness} testId="ownership-freshness" />
     </EntityInfoCard>
   );
 }

@@ -33,7 +33,8 @@ import { absoluteTime, relativeTime } from '../time';
 import { ShipshapeErrorPanel } from '../ShipshapeErrorPanel';
 import { useEntityTabLink } from '../links';
 import { useAutoRefresh } from './useAutoRefresh';
-import { SIGNALLED_POLL_MS, useEntitySignal } from '../useEntitySignal';
+import { pollInterval, useEntitySignal } from '../useEntitySignal';
+import { SignalFreshness } from '../SignalFreshness';
 import { DangerText } from '../DangerText';
 import { StaticTable, Td, Th } from '../StaticTable';
 import { DeployHistorySection } from './DeployHistory';
@@ -495,12 +496,6 @@ function EnvironmentSection({
   );
 }
 
-/** How the card keeps up, in words beside "updated …": pushed (signals) or polled. */
-function freshness(live: boolean, pollMs: number): string {
-  if (live) return ' · live';
-  return pollMs > 0 ? ` · polling every ${Math.round(pollMs / 1000)} s` : '';
-}
-
 /** Per environment: each workload's replicas, revisions, phase, pod errors and the last deploy. */
 export function RolloutStatusCard(props: RolloutStatusCardProps) {
   const { entity } = useEntity();
@@ -530,11 +525,9 @@ export function RolloutStatusCard(props: RolloutStatusCardProps) {
     () => signalled.current(),
   );
   const pollMs = props.refreshIntervalMs ?? 10_000;
-  const intervalMs =
-    live && pollMs > 0 ? Math.max(pollMs, SIGNALLED_POLL_MS) : pollMs;
   const { value, error, loading, updatedAt, refresh } = useAutoRefresh(
     () => api.getEntityRollout(getCompoundEntityRef(entity)),
-    hasId ? intervalMs : -1,
+    hasId ? pollInterval(live, pollMs) : -1,
     [entityRef, hasId],
   );
   signalled.current = refresh;
@@ -572,10 +565,12 @@ export function RolloutStatusCard(props: RolloutStatusCardProps) {
     >
       <Flex direction="column" gap="4">
         {updatedAt ? (
-          <Text as="p" variant="body-x-small" data-testid="rollout-freshness">
-            updated {absoluteTime(updatedAt)}
-            {freshness(live, pollMs)}
-          </Text>
+          <SignalFreshness
+            live={live}
+            pollMs={pollMs}
+            updatedAt={updatedAt}
+            testId="rollout-freshness"
+          />
         ) : null}
         {/* core-components' Progress (MUI): Backstage UI 0.18 has no progress indicator */}
         {loading && !value ? <Progress /> : null}
