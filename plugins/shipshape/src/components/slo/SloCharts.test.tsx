@@ -135,4 +135,54 @@ describe('the SLO tab charts', () => {
       (await screen.findAllByText(/is not an integer from 10 to 500/))[0],
     ).toBeInTheDocument();
   });
+
+  it('says when Prometheus did not answer: no chart for an error, the last good ones marked stale', async () => {
+    // as the backend answers when Prometheus stalls (sloTab.stack.test.ts): 200, per SLO
+    const [ok] = charts.slos;
+    const timeout = 'Prometheus "local" did not answer within 5000 ms';
+    const answer = {
+      ...charts,
+      slos: [
+        { ...ok, state: 'stale', error: timeout },
+        {
+          ...ok,
+          name: 'latency-p99',
+          state: 'error',
+          error: timeout,
+          budget: { step: 20160, points: [] },
+          burn: {
+            step: 2160,
+            windows: ok.burn.windows.map(w => ({ ...w, points: [] })),
+          },
+        },
+      ],
+    };
+    await renderWithBackend(<SloChartsCard />, entity, async () =>
+      json(answer),
+    );
+    const stale = await screen.findByRole('region', {
+      name: 'charts of availability',
+    });
+    expect(within(stale).getByText(`Stale: ${timeout}`)).toBeInTheDocument();
+    // the last good charts are still drawn
+    expect(within(stale).getAllByRole('img')[0]).toHaveAttribute(
+      'aria-label',
+      expect.stringMatching(/^Error budget left over 28d: 12% left now/),
+    );
+    const failed = screen.getByRole('region', {
+      name: 'charts of latency-p99',
+    });
+    expect(within(failed).getByText(timeout)).toBeInTheDocument();
+    // no budget line, and each burn chart says it has no data
+    expect(
+      within(failed)
+        .getAllByRole('img')
+        .map(i => i.getAttribute('aria-label')),
+    ).toEqual([
+      'Burn rate over 1h, last 3 days: no data; pages above 13.44x',
+      'Burn rate over 6h, last 3 days: no data; pages above 5.6x',
+      'Burn rate over 1d, last 3 days: no data; opens a ticket above 2.8x',
+      'Burn rate over 3d, last 3 days: no data; opens a ticket above 0.93x',
+    ]);
+  });
 });
