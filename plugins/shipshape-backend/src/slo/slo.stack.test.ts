@@ -8,7 +8,6 @@ import { mockServices, startTestBackend } from '@backstage/backend-test-utils';
 import { catalogServiceMock } from '@backstage/plugin-catalog-node/testUtils';
 import fs from 'fs';
 import http from 'http';
-import net from 'net';
 import os from 'os';
 import path from 'path';
 import request from 'supertest';
@@ -22,6 +21,7 @@ import {
   steer,
 } from '@internal/shipshape-test-utils';
 import { component, freePort } from './__testUtils__/fixtures';
+import { PromProxy as Proxy } from './__testUtils__/promProxy';
 
 jest.setTimeout(240_000);
 
@@ -29,44 +29,6 @@ const stack = readLocalStack();
 // phases of each service's error ratio (the exporter continues the last one live)
 const { HEALTHY, SLOW, FAST, T0, start, plan } = burnScenario('slo');
 const RPS = 10;
-
-/**
- * A proxy in front of the real Prometheus (or Alertmanager) that can pass, hang or be closed,
- * and counts the requests the plugin sends through it.
- */
-class Proxy {
-  mode: 'pass' | 'hang' = 'pass';
-  sent = 0;
-  constructor(private readonly upstream: string) {}
-  server = http.createServer((req, res) => {
-    this.sent++;
-    if (this.mode === 'hang') return; // never answers
-    fetch(`${this.upstream}${req.url}`).then(
-      async r => {
-        res.writeHead(r.status, { 'content-type': 'application/json' });
-        res.end(Buffer.from(await r.arrayBuffer()));
-      },
-      () => {
-        res.writeHead(502);
-        res.end();
-      },
-    );
-  });
-  sockets = new Set<net.Socket>();
-  port = 0;
-  async start() {
-    this.server.on('connection', s => {
-      this.sockets.add(s);
-      s.on('close', () => this.sockets.delete(s));
-    });
-    await new Promise<void>(r => this.server.listen(0, '127.0.0.1', r));
-    this.port = (this.server.address() as net.AddressInfo).port;
-  }
-  async stop() {
-    for (const s of this.sockets) s.destroy();
-    await new Promise<void>(r => this.server.close(() => r()));
-  }
-}
 
 async function promQuery(q: string): Promise<any[]> {
   const r = await fetch(
