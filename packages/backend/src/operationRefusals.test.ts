@@ -1,5 +1,6 @@
 /*
- * A refused operation is logged once by the Shipshape backend, with who, what, where and why.
+ * A refused operation is logged once by the Shipshape backend, with who, what, where and why,
+ * and is an audit event of Backstage's real auditor (as is an allowed one: actor the user).
  * "Owners only" is a conditional decision of Shipshape's permission policy that the catalog
  * evaluates, so the policy cannot log it: the real permission backend with that policy, the real
  * catalog with the example entities and the Shipshape backend plugin run together here, and
@@ -14,6 +15,7 @@ import {
   createServiceFactory,
   coreServices,
 } from '@backstage/backend-plugin-api';
+import { auditorServiceFactory } from '@backstage/backend-defaults/auditor';
 import catalogPlugin from '@backstage/plugin-catalog-backend';
 import permissionPlugin from '@backstage/plugin-permission-backend';
 import permissionModuleShipshape from '@shipshape/plugin-permission-backend-module-shipshape';
@@ -30,8 +32,10 @@ jest.setTimeout(120_000);
 const GROUPS: Record<string, string[]> = {
   'user:default/guest': ['group:default/payments-team'],
   'user:default/carol': ['group:default/platform-team'],
+  'user:default/bob': ['group:default/orders-team'],
 };
 const GUEST = 'user:default/guest';
+const BOB = 'user:default/bob';
 
 /** Every line the backend logs, with its fields. */
 const lines: Array<{ message: string; meta: Record<string, unknown> }> = [];
@@ -99,6 +103,7 @@ describe('operations refused by entity ownership', () => {
         permissionModuleShipshape,
         shipshapePlugin,
         capturingRootLogger,
+        auditorServiceFactory,
         oboHttpAuth,
         mockServices.userInfo.mock({
           getUserInfo: async credentials => {
@@ -175,12 +180,18 @@ describe('operations refused by entity ownership', () => {
 
   const refusals = () =>
     lines.filter(l => l.message.startsWith('Refused shipshape.'));
+  /** The real auditor's events (DefaultAuditorService through the root logger). */
+  const audits = (eventId: string) =>
+    lines
+      .filter(l => l.meta.isAuditEvent && l.message === `shipshape.${eventId}`)
+      .map(l => l.meta as any);
 
   it('a non-owner refused a deploy: one log line naming the user, permission, entity, environment and owners', async () => {
     lines.length = 0;
     const res = await request(server)
       .post('/api/shipshape/entities/component/default/orders-api/deploy')
       .set('Authorization', mockCredentials.user.header(GUEST))
+      .set('User-Agent', 'shipshape-audit-test')
       .send({ environment: 'staging', tag: '1.2.3' });
     expect(res.status).toBe(403);
     expect(res.body.error.message).toBe(
@@ -202,6 +213,27 @@ describe('operations refused by entity ownership', () => {
       },
     ]);
     expect(JSON.stringify(lines)).not.toContain('not-used-secret-token');
+    const refused = audits('operation-refused');
+    expect(refused.map(e => e.status)).toEqual(['initiated', 'failed']);
+    expect(refused[1]).toMatchObject({
+      severityLevel: 'medium',
+      actor: { actorId: GUEST, userAgent: 'shipshape-audit-test' },
+      request: {
+        method: 'POST',
+        url: '/api/shipshape/entities/component/default/orders-api/deploy',
+      },
+      meta: {
+        action: 'deploy',
+        permission: 'shipshape.operation.deploy',
+        entityRef: 'component:default/orders-api',
+        environment: 'staging',
+        requestedBy: GUEST,
+        reason:
+          'not an owner of component:default/orders-api (owners: group:default/orders-team)',
+      },
+    });
+    expect(refused[1].actor.ip).toMatch(/127\.0\.0\.1/);
+    expect(audits('operation-submit')).toEqual([]);
   });
 
   it('a non-owner refused a backup and a restore drill: one line each, without an environment when none was asked', async () => {
@@ -228,6 +260,91 @@ describe('operations refused by entity ownership', () => {
       'Refused shipshape.operation.backup on component:default/orders-api to user:default/guest: not an owner of component:default/orders-api (owners: group:default/orders-team)',
     ]);
     expect(found[0].meta).not.toHaveProperty('environment');
+    const refused = audits('operation-refused').filter(
+      e => e.status === 'failed',
+    );
+    expect(refused.map(e => [e.actor.actorId, e.meta.action])).toEqual([
+      [GUEST, 'back up'],
+      [GUEST, 'run a restore drill of'],
+    ]);
+    expect(refused[0].meta).not.toHaveProperty('environment');
+  });
+
+  it('an owner’s backup over HTTP and its dry run: audit events with the user as actor, the entity and the outcome', async () => {
+    lines.length = 0;
+    const url = '/api/shipshape/entities/component/default/orders-api/backups';
+    const dry = await request(server)
+      .post(url)
+      .set('Authorization', mockCredentials.user.header(BOB))
+      .set('User-Agent', 'shipshape-audit-test')
+      .send({ dryRun: true });
+    expect({ status: dry.status, body: dry.body }).toMatchObject({
+      status: 200,
+      body: { dryRun: true },
+    });
+    expect(audits('operation-dry-run')).toEqual([
+      expect.objectContaining({ status: 'initiated' }),
+      expect.objectContaining({
+        status: 'succeeded',
+        severityLevel: 'low',
+        actor: expect.objectContaining({
+          actorId: BOB,
+          userAgent: 'shipshape-audit-test',
+        }),
+        meta: {
+          kind: 'backup',
+          entityRef: 'component:default/orders-api',
+          outcome: 'dry-run',
+        },
+      }),
+    ]);
+    expect(audits('operation-submit')).toEqual([]);
+
+    const res = await request(server)
+      .post(url)
+      .set('Authorization', mockCredentials.user.header(BOB))
+      .set('User-Agent', 'shipshape-audit-test')
+      .send({ reason: 'before the migration' });
+    expect({ status: res.status, body: res.body }).toMatchObject({
+      status: 202,
+    });
+    const actor = expect.objectContaining({
+      actorId: BOB,
+      userAgent: 'shipshape-audit-test',
+      ip: expect.stringMatching(/127\.0\.0\.1/),
+    });
+    const submitted = audits('operation-submit');
+    expect(submitted.map(e => e.status)).toEqual(['initiated', 'succeeded']);
+    expect(submitted[1]).toMatchObject({
+      actor,
+      request: { method: 'POST', url },
+      meta: {
+        kind: 'backup',
+        entityRef: 'component:default/orders-api',
+        target: 'backup:orders-db',
+        requestedBy: BOB,
+        reason: 'before the migration',
+        operationId: res.body.id,
+      },
+    });
+    // The database (port 1) is not there: the run fails, and its event says so, same actor.
+    await eventually(async () => {
+      if (audits('operation-run').length < 2) {
+        throw new Error('the backup run has not ended yet');
+      }
+    }, 60_000);
+    const ran = audits('operation-run');
+    expect(ran.map(e => e.status)).toEqual(['initiated', 'failed']);
+    expect(ran[1]).toMatchObject({
+      actor,
+      meta: {
+        kind: 'backup',
+        entityRef: 'component:default/orders-api',
+        operationId: res.body.id,
+        outcome: 'failed',
+      },
+    });
+    expect(JSON.stringify(lines)).not.toContain('not-used-secret-token');
   });
 
   it('an owner refused in a protected environment: the line points to the policy’s own denial, which gives the reason', async () => {

@@ -323,6 +323,7 @@ export const shipshapePlugin = createBackendPlugin({
               catalog,
               logger,
               userInfo: deps.userInfo,
+              auditor: deps.auditor,
             }),
             createSloRouter({
               logger,
@@ -337,6 +338,7 @@ export const shipshapePlugin = createBackendPlugin({
               catalog,
               logger,
               userInfo: deps.userInfo,
+              auditor: deps.auditor,
               service: backups,
             }),
             createReadinessRouter({

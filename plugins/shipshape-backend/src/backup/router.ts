@@ -1,4 +1,5 @@
 import {
+  AuditorService,
   BackstageCredentials,
   HttpAuthService,
   LoggerService,
@@ -9,7 +10,8 @@ import { Entity } from '@backstage/catalog-model';
 import { CatalogService } from '@backstage/plugin-catalog-node';
 import { shipshapeBackupPermission } from '@shipshape/plugin-shipshape-common';
 import express from 'express';
-import { isAllowed, requirePermissions } from '../http/authorize';
+import { auditDryRun, isAllowed, requirePermissions } from '../http/authorize';
+import { AuditRequest, withAuditRequest } from '../http/auditRequest';
 import { entityOfRequest } from '../http/entityOfRequest';
 import { longPoll } from '../http/longPoll';
 import { createFeatureRouter } from '../schema/router';
@@ -28,6 +30,8 @@ export interface BackupRouterDeps {
   /** Where a refused backup or drill is logged (http/authorize.ts) and whose ownership it names. */
   logger: LoggerService;
   userInfo: UserInfoService;
+  /** Refusals and dry runs are audit events; so is every backup and drill (the engine's). */
+  auditor: AuditorService;
 }
 
 /**
@@ -44,7 +48,8 @@ export interface BackupRouterDeps {
 
  */
 export function createBackupRouter(deps: BackupRouterDeps): express.Router {
-  const { httpAuth, permissions, catalog, service, logger, userInfo } = deps;
+  const { httpAuth, permissions, catalog, service, logger, userInfo, auditor } =
+    deps;
   const router = createFeatureRouter();
 
   async function entityOf(
@@ -67,18 +72,19 @@ export function createBackupRouter(deps: BackupRouterDeps): express.Router {
   const mayRun = (credentials: BackstageCredentials, entityRef: string) =>
     isAllowed(permissions, credentials, entityRef, shipshapeBackupPermission);
   const authorizeBackup = (
+    request: AuditRequest,
     credentials: BackstageCredentials,
     entity: Entity,
     what: string,
     environment?: string,
   ) =>
     requirePermissions(
-      { permissions, logger, userInfo },
+      { permissions, logger, userInfo, auditor },
       credentials,
       entity,
       what,
       [shipshapeBackupPermission],
-      { environment },
+      { environment, request },
     );
 
   router.post('/entities/:kind/:namespace/:name/backups', async (req, res) => {
@@ -86,16 +92,30 @@ export function createBackupRouter(deps: BackupRouterDeps): express.Router {
     const body: CreateEntityBackupRequest = req.body ?? {};
     const credentials = await httpAuth.credentials(req, { allow: ['user'] });
     const { entityRef, target, entity } = await entityOf(req, credentials);
-    await authorizeBackup(credentials, entity, 'back up', body.environment);
-    const answer = await service.requestBackup({
+    await authorizeBackup(
+      req,
+      credentials,
       entity,
-      entityRef,
-      target,
-      requestedBy: credentials.principal.userEntityRef,
-      body,
-    });
-    if ('plan' in answer) res.json(answer.plan);
-    else res.status(202).json(answer.record);
+      'back up',
+      body.environment,
+    );
+    const answer = await withAuditRequest(req, () =>
+      service.requestBackup({
+        entity,
+        entityRef,
+        target,
+        requestedBy: credentials.principal.userEntityRef,
+        body,
+      }),
+    );
+    if ('plan' in answer) {
+      await auditDryRun({ auditor, logger }, req, {
+        kind: 'backup',
+        entityRef,
+        environment: body.environment,
+      });
+      res.json(answer.plan);
+    } else res.status(202).json(answer.record);
   });
 
   router.post(
@@ -104,15 +124,22 @@ export function createBackupRouter(deps: BackupRouterDeps): express.Router {
       const body: CreateEntityRestoreDrillRequest = req.body ?? {};
       const credentials = await httpAuth.credentials(req, { allow: ['user'] });
       const { entityRef, target, entity } = await entityOf(req, credentials);
-      await authorizeBackup(credentials, entity, 'run a restore drill of');
-      const answer = await service.requestDrill({
-        entityRef,
-        target,
-        requestedBy: credentials.principal.userEntityRef,
-        body,
-      });
-      if ('plan' in answer) res.json(answer.plan);
-      else res.status(202).json(answer.record);
+      await authorizeBackup(req, credentials, entity, 'run a restore drill of');
+      const answer = await withAuditRequest(req, () =>
+        service.requestDrill({
+          entityRef,
+          target,
+          requestedBy: credentials.principal.userEntityRef,
+          body,
+        }),
+      );
+      if ('plan' in answer) {
+        await auditDryRun({ auditor, logger }, req, {
+          kind: 'restore-drill',
+          entityRef,
+        });
+        res.json(answer.plan);
+      } else res.status(202).json(answer.record);
     },
   );
 

@@ -1,4 +1,5 @@
 import {
+  AuditorService,
   BackstageCredentials,
   LoggerService,
   PermissionsService,
@@ -15,6 +16,7 @@ import {
   AuthorizeResult,
   ResourcePermission,
 } from '@backstage/plugin-permission-common';
+import { AuditRequest } from './auditRequest';
 
 /** The first of `needed` the caller does not hold on the entity, or undefined. */
 async function firstRefused(
@@ -40,11 +42,12 @@ export async function isAllowed(
   return !(await firstRefused(permissions, credentials, entityRef, needed));
 }
 
-/** What an operation route checks permissions with, and where it logs a refusal. */
+/** What an operation route checks permissions with, and where it logs and audits a refusal. */
 export interface OperationPermissions {
   permissions: PermissionsService;
   logger: LoggerService;
   userInfo: UserInfoService;
+  auditor: AuditorService;
 }
 
 /** The entity's owners as the catalog's isEntityOwner rule reads them (ownedBy relations). */
@@ -100,8 +103,9 @@ async function refusalReason(
 /**
  * Throws NotAllowedError "You may not `what` `entityRef` [`where`] (permission <name>)" naming the first
  * of `needed` the caller does not hold on the entity, and logs the refusal once (info): who,
- * which permission, which entity, the environment if any, and why. Every operation route goes
- * through it.
+ * which permission, which entity, the environment if any, and why; and reports it to the
+ * auditor once (`operation-refused`, failed, the caller of `request` as its actor). Every
+ * operation route goes through it.
  */
 export async function requirePermissions(
   deps: OperationPermissions,
@@ -109,7 +113,11 @@ export async function requirePermissions(
   entity: Entity,
   what: string,
   needed: ResourcePermission<'catalog-entity'>[],
-  options: { where?: string; environment?: string } = {},
+  options: {
+    where?: string;
+    environment?: string;
+    request?: AuditRequest;
+  } = {},
 ): Promise<void> {
   const entityRef = stringifyEntityRef(entity).toLocaleLowerCase('en-US');
   const refused = await firstRefused(
@@ -126,7 +134,12 @@ export async function requirePermissions(
     entity,
     entityRef,
   );
-  const { environment, where } = options;
+  const { environment, where, request } = options;
+  const error = new NotAllowedError(
+    `You may not ${what} ${entityRef}${where ? ` ${where}` : ''} (permission ${
+      refused.name
+    })`,
+  );
   deps.logger.info(
     `Refused ${refused.name} on ${entityRef}${
       environment ? ` in environment ${environment}` : ''
@@ -139,11 +152,50 @@ export async function requirePermissions(
       reason,
     },
   );
-  throw new NotAllowedError(
-    `You may not ${what} ${entityRef}${where ? ` ${where}` : ''} (permission ${
-      refused.name
-    })`,
-  );
+  try {
+    const audit = await deps.auditor.createEvent({
+      eventId: 'operation-refused',
+      severityLevel: 'medium',
+      request,
+      meta: {
+        action: what,
+        permission: refused.name,
+        entityRef,
+        ...(environment ? { environment } : {}),
+        requestedBy: user,
+      },
+    });
+    await audit.fail({ error, meta: { reason } });
+  } catch (e) {
+    deps.logger.warn(`audit of a refused ${refused.name} failed: ${e}`);
+  }
+  throw error;
+}
+
+/**
+ * Reports a dry run to the auditor (`operation-dry-run`, low: nothing changed), with the caller
+ * of `request` as its actor and `outcome: 'dry-run'`. Never fails the request.
+ */
+export async function auditDryRun(
+  deps: Pick<OperationPermissions, 'auditor' | 'logger'>,
+  request: AuditRequest,
+  meta: { kind: string; entityRef: string; environment?: string },
+): Promise<void> {
+  try {
+    const audit = await deps.auditor.createEvent({
+      eventId: 'operation-dry-run',
+      severityLevel: 'low',
+      request,
+      meta: {
+        kind: meta.kind,
+        entityRef: meta.entityRef,
+        ...(meta.environment ? { environment: meta.environment } : {}),
+      },
+    });
+    await audit.success({ meta: { outcome: 'dry-run' } });
+  } catch (e) {
+    deps.logger.warn(`audit of a ${meta.kind} dry run failed: ${e}`);
+  }
 }
 
 /** Who asked, as operations record it: a user's entity ref, else `<type>:<subject>`. */

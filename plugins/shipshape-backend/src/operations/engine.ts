@@ -6,6 +6,7 @@ import {
 } from '@backstage/backend-plugin-api';
 import { randomUUID } from 'crypto';
 import { Knex } from 'knex';
+import { AuditRequest, auditRequest } from '../http/auditRequest';
 import {
   ClaimLostError,
   NewOperation,
@@ -123,9 +124,12 @@ export class OperationEngine {
     if (!this.handlers.has(op.kind)) {
       throw new Error(`No handler for operation kind '${op.kind}'`);
     }
+    // Over HTTP the auditor's actor is the caller; from a schedule, the plugin's service.
+    const request = auditRequest();
     const audit = await this.auditor.createEvent({
       eventId: 'operation-submit',
       severityLevel: 'medium',
+      request,
       meta: auditMeta(op),
     });
     let created: Operation;
@@ -149,7 +153,7 @@ export class OperationEngine {
     await audit.success({ meta: { operationId: created.id } });
     if (await this.store.claim(created.id, this.instanceId)) {
       const claimed = (await this.store.get(created.id))!;
-      this.launch(claimed, false);
+      this.launch(claimed, false, request);
       return claimed;
     }
     return created;
@@ -252,7 +256,12 @@ export class OperationEngine {
     }
   }
 
-  private launch(operation: Operation, resumed: boolean): void {
+  /** `request`: the submitting route's, for the run's audit event (none when resumed). */
+  private launch(
+    operation: Operation,
+    resumed: boolean,
+    request?: AuditRequest,
+  ): void {
     const abort = new AbortController();
     const handler = this.handlers.get(operation.kind);
     const generation = operation.claimGeneration;
@@ -289,6 +298,7 @@ export class OperationEngine {
         .createEvent({
           eventId: 'operation-run',
           severityLevel: 'medium',
+          request,
           meta: {
             ...auditMeta(operation),
             operationId: operation.id,

@@ -1,4 +1,5 @@
 import {
+  AuditorService,
   BackstageCredentials,
   HttpAuthService,
   LoggerService,
@@ -11,7 +12,12 @@ import {
   shipshapeProtectedDeployPermission,
 } from '@shipshape/plugin-shipshape-common';
 import express from 'express';
-import { requesterOf, requirePermissions } from '../http/authorize';
+import {
+  auditDryRun,
+  requesterOf,
+  requirePermissions,
+} from '../http/authorize';
+import { withAuditRequest } from '../http/auditRequest';
 import { entityOfRequest } from '../http/entityOfRequest';
 import { createFeatureRouter } from '../schema/router';
 import * as ShipshapeApi from '../schema/openapi/generated/models';
@@ -25,6 +31,8 @@ export interface RolloutRouterDeps {
   /** Where a refused operation is logged (http/authorize.ts) and whose ownership it names. */
   logger: LoggerService;
   userInfo: UserInfoService;
+  /** Refusals and dry runs are audit events; so is every operation (the engine's). */
+  auditor: AuditorService;
 }
 
 /**
@@ -33,7 +41,15 @@ export interface RolloutRouterDeps {
  * `GET .../rollout`, `GET .../deploy-history`. Each parses, checks the caller's permission, calls RolloutService, answers.
  */
 export function createRolloutRouter(deps: RolloutRouterDeps): express.Router {
-  const { rollouts, httpAuth, permissions, catalog, logger, userInfo } = deps;
+  const {
+    rollouts,
+    httpAuth,
+    permissions,
+    catalog,
+    logger,
+    userInfo,
+    auditor,
+  } = deps;
   const router = createFeatureRouter();
 
   /**
@@ -61,7 +77,7 @@ export function createRolloutRouter(deps: RolloutRouterDeps): express.Router {
     );
     const env = rollouts.environment(body.environment);
     await requirePermissions(
-      { permissions, logger, userInfo },
+      { permissions, logger, userInfo, auditor },
       credentials,
       entity,
       what,
@@ -73,26 +89,41 @@ export function createRolloutRouter(deps: RolloutRouterDeps): express.Router {
           ? `in protected environment ${env.name}`
           : undefined,
         environment: env.name,
+        request: req,
       },
     );
     return { body, entity, entityRef, who: requesterOf(credentials) };
   }
 
-  /** A dry run answers its plan (200), a started operation 202. */
-  const answer = (
+  /** A dry run answers its plan (200, audited), a started operation 202. */
+  const answer = async (
+    req: express.Request<any, any, { environment: string }, any>,
     res: express.Response<ShipshapeApi.RolloutPlan | ShipshapeApi.Operation>,
+    kind: string,
+    entityRef: string,
     result: RolloutResult,
-  ) =>
-    result.dryRun
-      ? res.json({ dryRun: true, ...result.plan })
-      : res.status(202).json(result.operation);
+  ) => {
+    if (!result.dryRun) {
+      res.status(202).json(result.operation);
+      return;
+    }
+    await auditDryRun({ auditor, logger }, req, {
+      kind,
+      entityRef,
+      environment: req.body.environment,
+    });
+    res.json({ dryRun: true, ...result.plan });
+  };
 
   router.post('/entities/:kind/:namespace/:name/deploy', async (req, res) => {
     const { body, entity, entityRef, who } = await authorizedRequest(
       req,
       'deploy',
     );
-    answer(res, await rollouts.deploy(entity, entityRef, who, body));
+    const result = await withAuditRequest(req, () =>
+      rollouts.deploy(entity, entityRef, who, body),
+    );
+    await answer(req, res, 'deploy', entityRef, result);
   });
 
   router.post('/entities/:kind/:namespace/:name/rollback', async (req, res) => {
@@ -100,7 +131,10 @@ export function createRolloutRouter(deps: RolloutRouterDeps): express.Router {
       req,
       'roll back',
     );
-    answer(res, await rollouts.rollback(entity, entityRef, who, body));
+    const result = await withAuditRequest(req, () =>
+      rollouts.rollback(entity, entityRef, who, body),
+    );
+    await answer(req, res, 'rollback', entityRef, result);
   });
 
   // `kubectl argo rollouts pause` / `promote` / `abort` / `retry` on the entity's Rollouts in one environment:
@@ -113,9 +147,17 @@ export function createRolloutRouter(deps: RolloutRouterDeps): express.Router {
           req,
           action,
         );
-        res.json(
-          await rollouts.pauseOrPromote(entity, entityRef, who, action, body),
+        const result = await withAuditRequest(req, () =>
+          rollouts.pauseOrPromote(entity, entityRef, who, action, body),
         );
+        if (result.dryRun) {
+          await auditDryRun({ auditor, logger }, req, {
+            kind: action,
+            entityRef,
+            environment: result.environment,
+          });
+        }
+        res.json(result);
       },
     );
   }
