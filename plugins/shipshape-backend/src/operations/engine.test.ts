@@ -1,5 +1,6 @@
 import { mockServices } from '@backstage/backend-test-utils';
 import { ConflictError } from '@backstage/errors';
+import { withAuditRequest } from '../http/auditRequest';
 import { databases, migrated } from './__testUtils__/databases';
 import { testEngine } from './__testUtils__/engine';
 import { ClaimLostError, OperationOutcome } from './engine';
@@ -141,6 +142,41 @@ describe('OperationEngine audit events', () => {
           ended: 'fail',
           error: expect.stringContaining('local/staging/slow'),
         }),
+      ]);
+    },
+  );
+});
+
+describe('OperationEngine audit actor', () => {
+  it.each(databases.eachSupportedId())(
+    'hands the auditor the request of the route that submitted (both events), none from a schedule, on %p',
+    async databaseId => {
+      const auditor = mockServices.auditor.mock();
+      const engine = testEngine(await migrated(databaseId), { auditor });
+      engine.register('deploy', {
+        run: async () => ({ status: 'succeeded', reason: 'ok', result: {} }),
+      });
+      const request = { ip: '127.0.0.1' } as any;
+      const http = await withAuditRequest(request, () =>
+        engine.submit(deploy('local/staging/http')),
+      );
+      await engine.waitFor(http.id);
+      const scheduled = await engine.submit({
+        ...deploy('local/staging/scheduled'),
+        requestedBy: 'shipshape:restore-drill-schedule',
+      });
+      await engine.waitFor(scheduled.id);
+      expect(
+        auditor.createEvent.mock.calls.map(([o]) => [
+          o.eventId,
+          o.meta?.target,
+          o.request,
+        ]),
+      ).toEqual([
+        ['operation-submit', 'local/staging/http', request],
+        ['operation-run', 'local/staging/http', request],
+        ['operation-submit', 'local/staging/scheduled', undefined],
+        ['operation-run', 'local/staging/scheduled', undefined],
       ]);
     },
   );
