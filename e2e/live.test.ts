@@ -86,6 +86,11 @@ test('a backup made while the signals socket is down shows on the page once it r
   down = true;
   await current!.close({ code: 4000, reason: 'dropped' });
   await expect(freshness).toHaveText(/ · polling every 10 s$/);
+  // the DR card falls back to its own poll and says so too; the page as it is while polling
+  await expect(watcher.getByTestId('dr-freshness')).toHaveText(
+    'polling every 30 s',
+  );
+  await expectAccessible(watcher, 'live-payments-api-polling');
 
   // a backup from another browser while the socket is down: its signals are lost
   const actor = await (await browser.newContext()).newPage();
@@ -99,8 +104,9 @@ test('a backup made while the signals socket is down shows on the page once it r
   );
   await expect(backedUp).toBeVisible({ timeout: 60_000 });
   const backupId = (await backedUp.textContent())!.split(' ')[1];
+  await expectAccessible(actor, 'live-payments-api-actor-after-backup');
 
-  // back up: the DR card (which does not poll) re-reads when the socket is open again
+  // back up: the DR card re-reads when the socket is open again (else at its next 30 s poll)
   down = false;
   const t0 = Date.now();
   await expect(freshness).toHaveText(/ · live$/, { timeout: 15_000 });
@@ -115,4 +121,6 @@ test('a backup made while the signals socket is down shows on the page once it r
       Date.now() - t0
     } ms (reconnect every 5 s, socket check every 2 s)`,
   );
+  await expect(watcher.getByTestId('dr-freshness')).toHaveText('live');
+  await expectAccessible(watcher, 'live-payments-api-reconnected');
 });
