@@ -17,6 +17,11 @@ const entity = (name: string) => ({
       ...(name === 'ledger-api'
         ? {}
         : { 'shipshape.dev/backup-target': 'payments-db' }),
+      ...(name === 'billing-api'
+        ? {
+            'shipshape.dev/runbook': 'https://docs.example.com/billing/runbook',
+          }
+        : {}),
     },
   },
   spec: {
@@ -87,6 +92,13 @@ function readiness(name: string) {
           pdbs: [],
           zoneSpreadConstraint: false,
         },
+        ...(name === 'billing-api' && {
+          backupCronJob: {
+            name: 'billing-api-backup',
+            schedule: '0 2 * * *',
+            lastRun: { at: '2026-12-07T07:05:40.000Z', status: 'succeeded' },
+          },
+        }),
       },
     }),
     gradedAt: '2026-11-23T16:30:00.000Z',
@@ -186,6 +198,28 @@ describe('DrReadinessCard', () => {
     expect(
       screen.getByText('Cluster checks from production'),
     ).toBeInTheDocument();
+  });
+
+  it("links the runbook (a new tab, named as the runbook) and shows the CronJob run time like the card's other times", async () => {
+    render('billing-api', true);
+    const link = await screen.findByRole('link', {
+      name: 'Runbook https://docs.example.com/billing/runbook (opens in a new tab)',
+    });
+    expect(link).toHaveAttribute(
+      'href',
+      'https://docs.example.com/billing/runbook',
+    );
+    expect(link).toHaveAttribute('target', '_blank');
+    expect(link).toHaveAttribute('rel', 'noopener noreferrer');
+    expect(link).toHaveTextContent(
+      /^https:\/\/docs\.example\.com\/billing\/runbook$/,
+    );
+    expect(
+      screen.getByText(
+        'CronJob billing-api-backup (0 2 * * *); last run 2026-12-07 07:05 UTC succeeded',
+      ),
+    ).toBeInTheDocument();
+    expect(screen.queryByText(/2026-12-07T07:05/)).not.toBeInTheDocument();
   });
 
   it('fails a production service with no backup target visibly, with the fix and no backup buttons', async () => {

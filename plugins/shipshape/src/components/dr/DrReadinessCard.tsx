@@ -18,7 +18,7 @@ import {
 } from '../ShipshapeErrorPanel';
 import { EntityInfoCard, useEntity } from '@backstage/plugin-catalog-react';
 import { usePermission } from '@backstage/plugin-permission-react';
-import { Button, Flex, Text } from '@backstage/ui';
+import { Button, Flex, Link, Text } from '@backstage/ui';
 import {
   ReadinessCheck,
   SHIPSHAPE_ANNOTATIONS,
@@ -215,6 +215,42 @@ function missingConfig(
   return key ? { key, message } : undefined;
 }
 
+/** An ISO 8601 time in a check's message (e.g. the backup CronJob's last run). */
+const ISO_TIME =
+  /\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?(?:Z|[+-]\d{2}:\d{2})/g;
+
+/**
+ * A check's message as the card shows it: a passing runbook check links its URL (a new tab,
+ * named as the runbook), and the times in it read like the card's other times (absoluteTime).
+ */
+function CheckMessage({
+  check,
+}: {
+  check: DrReadinessReport['checks'][number];
+}) {
+  const runbook =
+    check.id === 'runbook' && check.status === 'pass'
+      ? /^Runbook (https?:\/\/\S+)$/.exec(check.message)?.[1]
+      : undefined;
+  if (runbook) {
+    return (
+      <div>
+        Runbook{' '}
+        <Link
+          href={runbook}
+          target="_blank"
+          rel="noopener noreferrer"
+          variant="body-small"
+          aria-label={`Runbook ${runbook} (opens in a new tab)`}
+        >
+          {runbook}
+        </Link>
+      </div>
+    );
+  }
+  return <div>{check.message.replace(ISO_TIME, t => absoluteTime(t))}</div>;
+}
+
 // core-components' status icons (MUI) with the status in words: Backstage UI 0.18 has no status
 // indicator yet
 const STATUS: Record<ReadinessCheck['status'], typeof StatusOK> = {
@@ -384,7 +420,7 @@ export function DrReadinessCard() {
                       <S>{c.status}</S>
                     </Td>
                     <Td style={WRAP}>
-                      <div>{c.message}</div>
+                      <CheckMessage check={c} />
                       {c.ids.length > 1 && (
                         <Text as="div" variant="body-x-small">
                           Checks: {c.ids.join(', ')}
