@@ -39,8 +39,7 @@ test('the SLO burn page in the dark theme', async ({ page }) => {
   await openAsGuest(page, '/shipshape/slos');
   await expect(
     page
-      .getByRole('table')
-      .first()
+      .getByRole('grid', { name: 'SLOs by burn rate' })
       .getByRole('link', { name: 'payments-api' })
       .first(),
   ).toBeVisible({ timeout: 30_000 });

@@ -154,7 +154,7 @@ test('the SLO burn page lists the catalog SLOs, fastest burn first', async ({
   page,
 }) => {
   await openAsGuest(page, '/shipshape/slos');
-  const table = page.getByRole('table').first();
+  const table = page.getByRole('grid', { name: 'SLOs by burn rate' });
   await expect(
     table.getByRole('link', { name: 'payments-api' }).first(),
   ).toBeVisible({

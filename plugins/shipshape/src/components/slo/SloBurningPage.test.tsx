@@ -1,5 +1,5 @@
 import { SloBurningResponse } from '@shipshape/plugin-shipshape-common';
-import { screen, within } from '@testing-library/react';
+import { fireEvent, screen, within } from '@testing-library/react';
 import { apiView } from '../../__testUtils__/render';
 import { SloBurningPage } from './SloBurningPage';
 
@@ -64,6 +64,44 @@ describe('SloBurningPage', () => {
         'component:default/legacy-billing: Unknown Prometheus instance "eu"; configured: local',
       ),
     ).toBeInTheDocument();
+  });
+
+  it('sorts by a column and searches', async () => {
+    render({ getSloBurning: async () => response });
+    const grid = await screen.findByRole('grid', { name: 'SLOs by burn rate' });
+    const names = () =>
+      within(grid)
+        .getAllByRole('link')
+        .map(l => l.textContent);
+    // fastest 1h burn first; an SLO without a rate last
+    expect(names()).toEqual(['orders-api', 'payments-api']);
+    fireEvent.click(
+      within(grid).getByRole('columnheader', { name: 'Budget left' }),
+    );
+    expect(names()).toEqual(['payments-api', 'orders-api']);
+    fireEvent.change(
+      screen.getByRole('searchbox', { name: 'Search SLOs by burn rate' }),
+      { target: { value: 'latency' } },
+    );
+    expect(names()).toEqual(['payments-api']);
+  });
+
+  it('pages beyond 20 SLOs', async () => {
+    const rows = Array.from({ length: 25 }, (_, i) => ({
+      ...response.rows[0],
+      entityRef: `component:default/service-${i}`,
+      burnRates: { '5m': 1, '1h': 100 - i, '6h': 1, '3d': 1 },
+    }));
+    render({ getSloBurning: async () => ({ ...response, rows, errors: [] }) });
+    const grid = await screen.findByRole('grid', { name: 'SLOs by burn rate' });
+    expect(within(grid).getAllByRole('link')).toHaveLength(20);
+    expect(screen.getByText('1 - 20 of 25')).toBeInTheDocument();
+    fireEvent.click(screen.getByRole('button', { name: 'Next table page' }));
+    expect(
+      within(grid)
+        .getAllByRole('link')
+        .map(l => l.textContent),
+    ).toEqual([20, 21, 22, 23, 24].map(i => `service-${i}`));
   });
 
   it('shows progress while loading', view.showsProgress());

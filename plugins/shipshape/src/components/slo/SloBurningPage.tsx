@@ -1,15 +1,11 @@
-import {
-  Content,
-  Progress,
-  Table,
-  TableColumn,
-} from '@backstage/core-components';
+import { Progress } from '@backstage/core-components';
 import { useApi } from '@backstage/core-plugin-api';
 import { parseEntityRef } from '@backstage/catalog-model';
 import { SloBurnRow } from '@shipshape/plugin-shipshape-common';
-import { Alert, Flex, Link, Text } from '@backstage/ui';
+import { Alert, Container, Flex, Link, Text } from '@backstage/ui';
 import useAsync from 'react-use/esm/useAsync';
 import { shipshapeApiRef } from '../../api';
+import { DataColumn, DataTable } from '../DataTable';
 import {
   ConfigHint,
   ShipshapeErrorPanel,
@@ -22,42 +18,64 @@ function entityLink(ref: string) {
   return `/catalog/${namespace}/${kind.toLocaleLowerCase('en-US')}/${name}`;
 }
 
-// core-components' Table (material-table, MUI): sortable columns with custom sorts, search and
-// paging, which Backstage UI 0.18's Table does not do on the client
-const columns: TableColumn<SloBurnRow>[] = [
+type Row = SloBurnRow & { id: string };
+
+const byNumber =
+  (f: (r: Row) => number | null | undefined) => (a: Row, b: Row) =>
+    (f(a) ?? -1) - (f(b) ?? -1);
+const byText = (f: (r: Row) => string) => (a: Row, b: Row) =>
+  f(a).localeCompare(f(b), 'en-US');
+
+const nameOf = (r: Row) => r.displayName ?? r.slo;
+const stateOf = (r: Row) =>
+  r.state === 'ok' ? 'ok' : `${r.state}: ${r.error ?? ''}`;
+
+const columns: DataColumn<Row>[] = [
   {
-    title: 'Entity',
-    field: 'entityRef',
+    id: 'entity',
+    label: 'Entity',
+    isRowHeader: true,
     render: r => (
       <Link href={entityLink(r.entityRef)} title={r.entityRef}>
         {parseEntityRef(r.entityRef).name}
       </Link>
     ),
+    compare: byText(r => r.entityRef),
+    text: r => r.entityRef,
   },
-  { title: 'SLO', field: 'slo', render: r => r.displayName ?? r.slo },
   {
-    title: 'Objective',
-    field: 'objective',
+    id: 'slo',
+    label: 'SLO',
+    render: nameOf,
+    compare: byText(nameOf),
+    text: nameOf,
+  },
+  {
+    id: 'objective',
+    label: 'Objective',
     render: r => `${percent(r.objective, 3)} / ${r.window}`,
+    compare: byNumber(r => r.objective),
   },
   {
-    title: 'Budget left',
-    field: 'errorBudgetRemaining',
+    id: 'budget',
+    label: 'Budget left',
     render: r => percent(r.errorBudgetRemaining, 1),
+    compare: byNumber(r => r.errorBudgetRemaining),
   },
   ...(['5m', '1h', '6h', '3d'] as const).map(
-    (w): TableColumn<SloBurnRow> => ({
-      title: `Burn ${w}`,
-      field: `burnRates.${w}`,
+    (w): DataColumn<Row> => ({
+      id: `burn-${w}`,
+      label: `Burn ${w}`,
       render: r => burn(r.burnRates[w]),
-      defaultSort: w === '1h' ? 'desc' : undefined,
-      customSort: (a, b) => (a.burnRates[w] ?? -1) - (b.burnRates[w] ?? -1),
+      compare: byNumber(r => r.burnRates[w]),
     }),
   ),
   {
-    title: 'State',
-    field: 'state',
-    render: r => (r.state === 'ok' ? 'ok' : `${r.state}: ${r.error ?? ''}`),
+    id: 'state',
+    label: 'State',
+    render: stateOf,
+    compare: byText(stateOf),
+    text: stateOf,
   },
 ];
 
@@ -66,7 +84,7 @@ export function SloBurningPage() {
   const api = useApi(shipshapeApiRef);
   const { value, loading, error } = useAsync(() => api.getSloBurning(), [api]);
   return (
-    <Content>
+    <Container py="6">
       <Flex direction="column" gap="3">
         <Text as="p" variant="body-medium">
           Services burning their error budget fastest.
@@ -103,17 +121,14 @@ export function SloBurningPage() {
             />
           ))}
         {value && value.rows.length > 0 && (
-          <Table<SloBurnRow>
-            title="SLOs by burn rate"
-            options={{
-              paging: value.rows.length > 20,
-              pageSize: 20,
-              search: true,
-              // no column dragging: its drag handle inside the sort button is a nested control
-              draggable: false,
-            }}
+          <DataTable<Row>
+            label="SLOs by burn rate"
             columns={columns}
-            data={value.rows}
+            rows={value.rows.map(r => ({
+              ...r,
+              id: `${r.entityRef}/${r.slo}`,
+            }))}
+            initialSort={{ column: 'burn-1h', direction: 'descending' }}
           />
         )}
         {value && !value.rows.length && !value.errors.length && (
@@ -122,6 +137,6 @@ export function SloBurningPage() {
           </Text>
         )}
       </Flex>
-    </Content>
+    </Container>
   );
 }
