@@ -336,7 +336,12 @@ export function DrOverviewPage() {
             {rows.length ? (
               <>
                 {late ? (
-                  <DangerText as="p" variant="title-x-small">
+                  // a block of its own: padded, not the inline padding of a phrase
+                  <DangerText
+                    as="p"
+                    variant="title-x-small"
+                    style={{ padding: 'var(--bui-space-2) var(--bui-space-3)' }}
+                  >
                     {summary}
                   </DangerText>
                 ) : (
