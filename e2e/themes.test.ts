@@ -108,6 +108,8 @@ for (const theme of ['light', 'dark'] as const) {
       await expect(
         dr.getByRole('table', { name: 'DR readiness checks' }),
       ).toBeVisible();
+      // its freshness line says 'polling every 30 s' until the signals socket is open
+      await expect(dr.getByTestId('dr-freshness')).toHaveText('live');
       await expectAccessible(page, `themes-entity-payments-api-${theme}`);
       await expectPicture(slo, `slo-card-${theme}`);
       await expectPicture(dr, `dr-card-${theme}`);
