@@ -57,9 +57,9 @@ test('the cost page lists cost centers and owners with totals', async ({
   await expect(page).toHaveURL(/\/shipshape\/ownership$/);
   await expect(page.getByText(/^\d+ entities$/)).toBeVisible();
   await expect(page.getByText(/per month$/)).toBeVisible();
-  await expect(page.getByRole('cell', { name: 'CC-1001' })).toBeVisible();
+  await expect(page.getByRole('rowheader', { name: 'CC-1001' })).toBeVisible();
   await expect(
-    page.getByRole('cell', { name: 'group:default/billing-team' }),
+    page.getByRole('rowheader', { name: 'group:default/billing-team' }),
   ).toBeVisible();
   const download = page.waitForEvent('download');
   await page
@@ -84,6 +84,6 @@ test('the card and the cost page in the dark theme', async ({ page }) => {
   await screenshot(page, 'ownership-legacy-billing-dark');
   await page.goto('/shipshape/ownership');
   await expect(page.getByText(/^\d+ entities$/)).toBeVisible();
-  await expect(page.getByRole('cell', { name: 'CC-1001' })).toBeVisible();
+  await expect(page.getByRole('rowheader', { name: 'CC-1001' })).toBeVisible();
   await screenshot(page, 'ownership-cost-page-dark');
 });

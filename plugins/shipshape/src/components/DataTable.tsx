@@ -1,4 +1,5 @@
 import {
+  Box,
   Cell,
   Column,
   ColumnConfig,
@@ -78,18 +79,23 @@ export function DataTable<T extends { id: string }>(props: {
           {label}
         </Text>
         <Flex align="center" gap="2">
-          <SearchField
-            aria-label={`Search ${label}`}
-            placeholder="Search"
-            size="small"
-            value={search.value}
-            onChange={search.onChange}
-          />
+          <Box style={{ width: '16rem', maxWidth: '100%' }}>
+            <SearchField
+              aria-label={`Search ${label}`}
+              placeholder="Search"
+              size="small"
+              value={search.value}
+              onChange={search.onChange}
+            />
+          </Box>
           {actions}
         </Flex>
       </Flex>
       <TableRoot
         aria-label={label}
+        // columns as wide as their content (BUI's fixed layout gives each the same width and cuts
+        // off the longer headers)
+        style={{ tableLayout: 'auto' }}
         sortDescriptor={sort?.descriptor ?? undefined}
         onSortChange={sort?.onSortChange}
       >

@@ -1,5 +1,5 @@
 import { OwnershipSummary } from '@shipshape/plugin-shipshape-common';
-import { screen, within } from '@testing-library/react';
+import { fireEvent, screen, within } from '@testing-library/react';
 import { apiView } from '../../__testUtils__/render';
 import { OwnershipPage, loadWholeSummary, summaryCsv } from './OwnershipPage';
 
@@ -80,14 +80,31 @@ describe('OwnershipPage', () => {
     expect(await screen.findByText('5 entities')).toBeInTheDocument();
     expect(screen.getByText('4 violations in 2 entities')).toBeInTheDocument();
     expect(screen.getByText('$49.20 per month')).toBeInTheDocument();
-    const table = screen.getAllByRole('table')[0];
-    expect(within(table).getByText('CC-1000')).toBeInTheDocument();
-    expect(within(table).getByText('(none)')).toBeInTheDocument();
+    const table = screen.getByRole('grid', { name: 'Cost centers' });
+    const names = () =>
+      within(table)
+        .getAllByRole('rowheader')
+        .map(c => c.textContent);
+    // most expensive first
+    expect(names()).toEqual(['CC-1000', 'CC-1001', '(none)']);
     expect(within(table).getByText('$32.32')).toBeInTheDocument();
-    expect(screen.getByText('group:default/payments-team')).toBeInTheDocument();
+    expect(
+      within(screen.getByRole('grid', { name: 'Owners' })).getByText(
+        'group:default/payments-team',
+      ),
+    ).toBeInTheDocument();
     expect(
       screen.getAllByRole('button', { name: /^Export CSV of / }),
     ).toHaveLength(2);
+    fireEvent.click(
+      within(table).getByRole('columnheader', { name: 'Violations' }),
+    );
+    expect(names()).toEqual(['CC-1001', 'CC-1000', '(none)']);
+    fireEvent.change(
+      screen.getByRole('searchbox', { name: 'Search Cost centers' }),
+      { target: { value: 'cc-1001' } },
+    );
+    expect(names()).toEqual(['CC-1001']);
   });
 
   it('says when no cluster is configured instead of showing zero', async () => {

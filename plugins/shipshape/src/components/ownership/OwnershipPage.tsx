@@ -1,17 +1,13 @@
-import {
-  Content,
-  Progress,
-  Table,
-  TableColumn,
-} from '@backstage/core-components';
+import { Progress } from '@backstage/core-components';
 import { useApi } from '@backstage/core-plugin-api';
 import {
   OwnershipSummary,
   OwnershipSummaryRow,
 } from '@shipshape/plugin-shipshape-common';
-import { Button, Flex, Text } from '@backstage/ui';
+import { Button, Container, Flex, Text } from '@backstage/ui';
 import useAsync from 'react-use/esm/useAsync';
 import { ShipshapeApi, shipshapeApiRef } from '../../api';
+import { DataColumn, DataTable } from '../DataTable';
 import { DangerText } from '../DangerText';
 import { ConfigHint, ShipshapeErrorPanel } from '../ShipshapeErrorPanel';
 import { ClusterErrors } from './ClusterErrors';
@@ -124,29 +120,45 @@ function SummaryTable(props: {
   filename: string;
 }) {
   const { title, label, rows, withCost, filename } = props;
-  const columns: TableColumn<Row>[] = [
-    { title: label, field: 'name', highlight: true },
-    { title: 'Entities', field: 'entities', type: 'numeric' },
-    { title: 'Violations', field: 'violations', type: 'numeric' },
+  const count = (f: (r: Row) => number) => ({
+    render: (r: Row) => f(r),
+    compare: (a: Row, b: Row) => f(a) - f(b),
+    align: 'end' as const,
+  });
+  const columns: DataColumn<Row>[] = [
     {
-      title: 'Entities with violations',
-      field: 'entitiesWithViolations',
-      type: 'numeric',
+      id: 'name',
+      label,
+      isRowHeader: true,
+      render: r => r.name,
+      compare: (a, b) => a.name.localeCompare(b.name, 'en-US'),
+      text: r => r.name,
+    },
+    { id: 'entities', label: 'Entities', ...count(r => r.entities) },
+    { id: 'violations', label: 'Violations', ...count(r => r.violations) },
+    {
+      id: 'entitiesWithViolations',
+      label: 'Entities with violations',
+      ...count(r => r.entitiesWithViolations),
     },
   ];
   if (withCost) {
     columns.push({
-      title: 'Monthly cost',
-      field: 'monthlyUsd',
-      type: 'numeric',
-      defaultSort: 'desc',
-      render: row =>
-        row.monthlyUsd === undefined ? '—' : formatUsd(row.monthlyUsd),
+      id: 'monthlyUsd',
+      label: 'Monthly cost',
+      ...count(r => r.monthlyUsd ?? -1),
+      render: r => (r.monthlyUsd === undefined ? '—' : formatUsd(r.monthlyUsd)),
     });
   }
   return (
-    <Flex direction="column" gap="2">
-      <Flex justify="end">
+    <DataTable<Row>
+      label={title}
+      columns={columns}
+      rows={rows}
+      initialSort={
+        withCost ? { column: 'monthlyUsd', direction: 'descending' } : undefined
+      }
+      actions={
         <Button
           variant="secondary"
           size="small"
@@ -155,22 +167,8 @@ function SummaryTable(props: {
         >
           Export CSV
         </Button>
-      </Flex>
-      {/* MUI (core-components' material-table): Backstage UI 0.18's Table has no built-in search yet */}
-      <Table<Row>
-        title={title}
-        options={{
-          paging: rows.length > 20,
-          pageSize: 20,
-          search: true,
-          padding: 'dense',
-          // no column dragging: its drag handle inside the sort button is a nested control
-          draggable: false,
-        }}
-        columns={columns}
-        data={rows}
-      />
-    </Flex>
+      }
+    />
   );
 }
 
@@ -182,12 +180,12 @@ export function OwnershipPage() {
     [api],
   );
   return (
-    <Content>
+    <Container py="6">
       {/* MUI progress bar (core-components): Backstage UI 0.18 has no progress indicator yet */}
       {loading && <Progress />}
       {error && <ShipshapeErrorPanel error={error} />}
       {value && <SummaryView summary={value} />}
-    </Content>
+    </Container>
   );
 }
 
