@@ -1,6 +1,13 @@
-import { Content } from '@backstage/core-components';
 import { configApiRef, useApi } from '@backstage/core-plugin-api';
-import { Card, CardBody, CardHeader, Flex, Link, Text } from '@backstage/ui';
+import {
+  Card,
+  CardBody,
+  CardHeader,
+  Container,
+  Flex,
+  Link,
+  Text,
+} from '@backstage/ui';
 import { SHIPSHAPE_CONFIGURATION_HELP } from '@shipshape/plugin-shipshape-common';
 import { useEffect } from 'react';
 import { useLocation } from 'react-router-dom';
@@ -40,7 +47,7 @@ export function ConfigurationPage() {
   }, [hash]);
 
   return (
-    <Content>
+    <Container py="6">
       <Flex direction="column" gap="4">
         <Text as="p" variant="body-medium">
           What each part of Shipshape's app-config is for and a minimal example
@@ -88,6 +95,6 @@ export function ConfigurationPage() {
           </Card>
         ))}
       </Flex>
-    </Content>
+    </Container>
   );
 }
