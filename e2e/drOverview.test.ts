@@ -31,7 +31,9 @@ test('the DR overview lists the services, filters by tier, exports the rows show
   await expect(row).toContainText('commerce');
   await screenshot(page, 'dr-overview');
 
-  await page.getByLabel('Tier').selectOption('critical');
+  // Backstage UI's Select: a button named by its value and label, a listbox of options
+  await page.getByRole('button', { name: /Tier$/ }).click();
+  await page.getByRole('option', { name: 'critical' }).click();
   await expect(page.getByRole('link', { name: 'orders-api' })).toHaveCount(0);
   await expect(payments).toBeVisible();
   const [download] = await Promise.all([

@@ -1,24 +1,29 @@
 import { parseEntityRef } from '@backstage/catalog-model';
 import {
   Content,
-  Link,
   Progress,
   StatusError,
   StatusOK,
   StatusPending,
   StatusWarning,
-  Table,
-  TableColumn,
 } from '@backstage/core-components';
 import { useApi } from '@backstage/core-plugin-api';
 import { TIERS, formatDuration } from '@shipshape/plugin-shipshape-common';
-import Paper from '@material-ui/core/Paper';
-import TextField from '@material-ui/core/TextField';
-import { Alert, Button, Flex, Text } from '@backstage/ui';
-import { ReactNode, useState } from 'react';
+import {
+  Alert,
+  Button,
+  Card,
+  CardBody,
+  Flex,
+  Link,
+  Select,
+  Text,
+} from '@backstage/ui';
+import { ReactNode, useMemo, useState } from 'react';
 import useAsync from 'react-use/esm/useAsync';
 import { DrOverviewQuery, DrOverviewRow, shipshapeApiRef } from '../../api';
 import { DangerText } from '../DangerText';
+import { DataColumn, DataTable } from '../DataTable';
 import { ConfigHint, ShipshapeErrorPanel } from '../ShipshapeErrorPanel';
 import { download } from '../ownership/OwnershipPage';
 import { toCsv } from '../ownership/format';
@@ -93,26 +98,42 @@ function objective(label: string, seconds?: number): string {
     : `${label} ${formatDuration(seconds)}`;
 }
 
-const columns: TableColumn<DrOverviewRow>[] = [
+type Row = DrOverviewRow & { id: string };
+
+/** Ascending by a number; a missing one sorts as `missing` (Infinity: last; the oldest backup). */
+const byNumber =
+  (f: (r: Row) => number | undefined, missing = Infinity) =>
+  (a: Row, b: Row) =>
+    (f(a) ?? missing) - (f(b) ?? missing) || 0;
+const byText = (f: (r: Row) => string) => (a: Row, b: Row) =>
+  f(a).localeCompare(f(b), 'en-US');
+
+const serviceName = (r: Row) => r.title ?? r.name;
+const tierOf = (r: Row) => r.tier ?? NO_TIME;
+
+const columns: DataColumn<Row>[] = [
   {
-    title: 'Service',
-    field: 'name',
-    highlight: true,
+    id: 'service',
+    label: 'Service',
+    isRowHeader: true,
     render: r => (
-      <Link to={r.link} title={r.entityRef}>
-        {r.title ?? r.name}
+      <Link href={r.link} title={r.entityRef}>
+        {serviceName(r)}
       </Link>
     ),
+    compare: byText(serviceName),
+    text: r => `${serviceName(r)} ${r.entityRef}`,
   },
   {
-    title: 'Grade',
-    field: 'grade',
+    id: 'grade',
+    label: 'Grade',
     render: r => <Grade row={r} />,
-    customSort: (a, b) => GRADES.indexOf(a.grade) - GRADES.indexOf(b.grade),
+    compare: (a, b) => GRADES.indexOf(a.grade) - GRADES.indexOf(b.grade),
+    text: r => GRADE_TEXT[r.grade],
   },
   {
-    title: 'Last verified backup',
-    field: 'backupAgeSeconds',
+    id: 'backup',
+    label: 'Last verified backup',
     render: r => (
       <span title={absoluteTime(r.lastBackupAt)}>
         <Verdict ok={r.backupWithinRpo}>
@@ -122,12 +143,11 @@ const columns: TableColumn<DrOverviewRow>[] = [
       </span>
     ),
     // no verified backup is the oldest of all
-    customSort: (a, b) =>
-      (a.backupAgeSeconds ?? Infinity) - (b.backupAgeSeconds ?? Infinity) || 0,
+    compare: byNumber(r => r.backupAgeSeconds),
   },
   {
-    title: 'Last drill',
-    field: 'lastDrillAt',
+    id: 'drill',
+    label: 'Last drill',
     render: r =>
       r.lastDrillAt ? (
         <span title={absoluteTime(r.lastDrillAt)}>
@@ -144,10 +164,15 @@ const columns: TableColumn<DrOverviewRow>[] = [
       ) : (
         'none'
       ),
+    // never drilled is the longest ago
+    compare: byNumber(
+      r => (r.lastDrillAt ? Date.parse(r.lastDrillAt) : undefined),
+      -Infinity,
+    ),
   },
   {
-    title: 'Restore time',
-    field: 'restoreMs',
+    id: 'restore',
+    label: 'Restore time',
     render: r =>
       r.restoreMs === undefined ? (
         NO_TIME
@@ -156,12 +181,29 @@ const columns: TableColumn<DrOverviewRow>[] = [
           {restoreTime(r.restoreMs)} ({objective('RTO', r.rtoSeconds)})
         </Verdict>
       ),
-    customSort: (a, b) =>
-      (a.restoreMs ?? Infinity) - (b.restoreMs ?? Infinity) || 0,
+    compare: byNumber(r => r.restoreMs),
   },
-  { title: 'Owner', field: 'owner', render: r => nameOf(r.owner) },
-  { title: 'Tier', field: 'tier', render: r => r.tier ?? NO_TIME },
-  { title: 'System', field: 'system', render: r => nameOf(r.system) },
+  {
+    id: 'owner',
+    label: 'Owner',
+    render: r => nameOf(r.owner),
+    compare: byText(r => nameOf(r.owner)),
+    text: r => nameOf(r.owner),
+  },
+  {
+    id: 'tier',
+    label: 'Tier',
+    render: tierOf,
+    compare: byText(tierOf),
+    text: tierOf,
+  },
+  {
+    id: 'system',
+    label: 'System',
+    render: r => nameOf(r.system),
+    compare: byText(r => nameOf(r.system)),
+    text: r => nameOf(r.system),
+  },
 ];
 
 /** The CSV of the rows shown (after the filters), one line per service. */
@@ -206,34 +248,28 @@ export function overviewCsv(rows: DrOverviewRow[]): string {
   );
 }
 
+/** The option that filters nothing (a Select's keys cannot be empty). */
+const ALL = 'all';
+
 function FilterSelect(props: {
-  id: string;
   label: string;
   value?: string;
   options: Array<[value: string, text: string]>;
   onChange: (value?: string) => void;
 }) {
-  // MUI: a native <select> with its label (Backstage UI 0.18's Select is a react-aria listbox)
   return (
-    <TextField
-      id={props.id}
-      select
+    <Select
       label={props.label}
-      value={props.value ?? ''}
-      onChange={e => props.onChange(e.target.value || undefined)}
-      SelectProps={{ native: true }}
-      InputLabelProps={{ shrink: true }}
-      variant="outlined"
-      size="small"
+      selectedKey={props.value ?? ALL}
+      onSelectionChange={key =>
+        props.onChange(key === ALL || key === null ? undefined : String(key))
+      }
+      options={[
+        { id: ALL, label: 'All' },
+        ...props.options.map(([id, label]) => ({ id, label })),
+      ]}
       style={{ minWidth: 180 }}
-    >
-      <option value="">All</option>
-      {props.options.map(([value, text]) => (
-        <option key={value} value={value}>
-          {text}
-        </option>
-      ))}
-    </TextField>
+    />
   );
 }
 
@@ -253,7 +289,11 @@ export function DrOverviewPage() {
   }, [api, filters.owner, filters.tier, filters.grade]);
   const set = (key: keyof Filters) => (v?: string) =>
     setFilters(f => ({ ...f, [key]: v }));
-  const rows = value?.rows ?? [];
+  const rows = useMemo(() => value?.rows ?? [], [value]);
+  const tableRows = useMemo(
+    () => rows.map(r => ({ ...r, id: r.entityRef })),
+    [rows],
+  );
   const late = rows.filter(r => !withinRpo(r)).length;
   const filtered = Boolean(filters.owner || filters.tier || filters.grade);
 
@@ -273,47 +313,45 @@ export function DrOverviewPage() {
           service's last recorded DR grade, its newest verified backup against
           its RPO, and its last restore drill against its RTO.
         </Text>
-        {/* MUI Paper under the MUI filters: the outlined labels' grey is below 4.5:1 on the page's background */}
-        <Paper>
-          <Flex align="center" gap="4" p="4" style={{ flexWrap: 'wrap' }}>
-            <FilterSelect
-              id="dr-overview-owner"
-              label="Owner"
-              value={filters.owner}
-              options={owners.map(o => [o, nameOf(o)])}
-              onChange={set('owner')}
-            />
-            <FilterSelect
-              id="dr-overview-tier"
-              label="Tier"
-              value={filters.tier}
-              options={[
-                ...TIERS.map(t => [t, t] as [string, string]),
-                ['none', 'no tier'],
-              ]}
-              onChange={set('tier') as (v?: string) => void}
-            />
-            <FilterSelect
-              id="dr-overview-grade"
-              label="Grade"
-              value={filters.grade}
-              options={GRADES.map(g => [g, GRADE_TEXT[g]])}
-              onChange={set('grade') as (v?: string) => void}
-            />
-            <Flex grow={1} justify="end">
-              <Button
-                variant="secondary"
-                size="small"
-                isDisabled={!rows.length}
-                onPress={() =>
-                  download('shipshape-dr-overview.csv', overviewCsv(rows))
-                }
-              >
-                Export CSV
-              </Button>
+        <Card>
+          <CardBody>
+            <Flex align="end" gap="4" style={{ flexWrap: 'wrap' }}>
+              <FilterSelect
+                label="Owner"
+                value={filters.owner}
+                options={owners.map(o => [o, nameOf(o)])}
+                onChange={set('owner')}
+              />
+              <FilterSelect
+                label="Tier"
+                value={filters.tier}
+                options={[
+                  ...TIERS.map(t => [t, t] as [string, string]),
+                  ['none', 'no tier'],
+                ]}
+                onChange={set('tier') as (v?: string) => void}
+              />
+              <FilterSelect
+                label="Grade"
+                value={filters.grade}
+                options={GRADES.map(g => [g, GRADE_TEXT[g]])}
+                onChange={set('grade') as (v?: string) => void}
+              />
+              <Flex grow={1} justify="end">
+                <Button
+                  variant="secondary"
+                  size="small"
+                  isDisabled={!rows.length}
+                  onPress={() =>
+                    download('shipshape-dr-overview.csv', overviewCsv(rows))
+                  }
+                >
+                  Export CSV
+                </Button>
+              </Flex>
             </Flex>
-          </Flex>
-        </Paper>
+          </CardBody>
+        </Card>
         {/* core-components' Progress (MUI): Backstage UI 0.18 has no progress indicator */}
         {loading && <Progress />}
         {error && <ShipshapeErrorPanel error={error} />}
@@ -349,22 +387,13 @@ export function DrOverviewPage() {
                     {summary}
                   </Text>
                 )}
-                {/* MUI (core-components' material-table): Backstage UI 0.18's Table has no built-in paging of a client-side list or custom sort */}
-                <Table<DrOverviewRow>
-                  title={`DR readiness of ${value.total} service${
+                <DataTable<Row>
+                  label={`DR readiness of ${value.total} service${
                     value.total === 1 ? '' : 's'
                   }`}
-                  options={{
-                    paging: rows.length > 50,
-                    pageSize: 50,
-                    pageSizeOptions: [50, 100, 500],
-                    search: false,
-                    padding: 'dense',
-                    // no column dragging: its drag handle inside the sort button is a nested control
-                    draggable: false,
-                  }}
                   columns={columns}
-                  data={rows}
+                  // in the backend's order (worst grade first) until a column is sorted
+                  rows={tableRows}
                 />
               </>
             ) : (
