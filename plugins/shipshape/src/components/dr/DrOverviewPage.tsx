@@ -1,6 +1,5 @@
 import { parseEntityRef } from '@backstage/catalog-model';
 import {
-  Content,
   Progress,
   StatusError,
   StatusOK,
@@ -14,6 +13,7 @@ import {
   Button,
   Card,
   CardBody,
+  Container,
   Flex,
   Link,
   Select,
@@ -306,7 +306,7 @@ export function DrOverviewPage() {
     : '';
 
   return (
-    <Content>
+    <Container py="6">
       <Flex direction="column" gap="4">
         <Text as="p" variant="body-medium">
           Which services are not recoverable within their RPO right now: each
@@ -406,6 +406,6 @@ export function DrOverviewPage() {
           </>
         )}
       </Flex>
-    </Content>
+    </Container>
   );
 }

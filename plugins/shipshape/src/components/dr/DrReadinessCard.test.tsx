@@ -161,7 +161,12 @@ function render(name: string, allowed: boolean, readinessStatus = 200) {
         { status: 400 },
       );
     }
-    return new Response(JSON.stringify(history), { status: 200 });
+    // fresh-api: its only backup failed, so nothing is verified yet
+    const body =
+      name === 'fresh-api'
+        ? { ...history, items: history.items.filter(b => !b.verifiedAt) }
+        : history;
+    return new Response(JSON.stringify(body), { status: 200 });
   });
   renderWithBackend(<DrReadinessCard />, entity(name), fetch, allowed);
   return fetch;
@@ -319,6 +324,31 @@ describe('DrReadinessCard', () => {
       ),
       expect.stringMatching(/b2 · pg_dumpverified · 652 KiBowner$/),
     ]);
+  });
+
+  it('says in words why Run restore drill is disabled while no backup is verified', async () => {
+    render('fresh-api', true);
+    const reason = await screen.findByText(
+      'A restore drill needs a verified backup: back up first',
+    );
+    const drill = screen.getByRole('button', { name: 'Run restore drill' });
+    expect(drill).toBeDisabled();
+    expect(drill).toHaveAccessibleDescription(reason.textContent!);
+    expect(
+      screen.getByRole('button', { name: 'Back up now' }),
+    ).not.toBeDisabled();
+  });
+
+  it('has no drill reason once a backup is verified', async () => {
+    render('verified-api', true);
+    await waitFor(() =>
+      expect(
+        screen.getByRole('button', { name: 'Run restore drill' }),
+      ).not.toBeDisabled(),
+    );
+    expect(
+      screen.queryByText(/A restore drill needs a verified backup/),
+    ).not.toBeInTheDocument();
   });
 
   it('disables Back up now for a user without the permission', async () => {

@@ -24,7 +24,7 @@ import {
   SHIPSHAPE_ANNOTATIONS,
   shipshapeBackupPermission,
 } from '@shipshape/plugin-shipshape-common';
-import { useCallback, useEffect, useRef, useState } from 'react';
+import { useCallback, useEffect, useId, useRef, useState } from 'react';
 import {
   BackupHistory,
   BackupItem,
@@ -283,6 +283,7 @@ export function DrReadinessCard() {
   // which run is going ('Backup' or 'Restore drill'): its button is pending, not disabled, so
   // the keyboard focus stays on it while it runs; the other button is disabled meanwhile
   const [busy, setBusy] = useState<string | undefined>();
+  const drillReasonId = useId();
   const mounted = useRef(true);
   useEffect(
     () => () => {
@@ -368,6 +369,8 @@ export function DrReadinessCard() {
     entity.metadata.annotations?.[SHIPSHAPE_ANNOTATIONS.backupTarget.name];
   const items = history?.items ?? [];
   const lastVerified = items.find(b => b.verifiedAt && !b.deletedAt);
+  // why Run restore drill is disabled, said in words next to it (not only a greyed button)
+  const drillNeedsBackup = canBackUp && !!history && !lastVerified;
   const Overall = readiness && STATUS[readiness.status];
   const unconfigured = readiness?.target
     ? undefined
@@ -460,9 +463,15 @@ export function DrReadinessCard() {
             }
             isPending={busy === 'Restore drill'}
             onPress={drill}
+            aria-describedby={drillNeedsBackup ? drillReasonId : undefined}
           >
             Run restore drill
           </Button>
+          {drillNeedsBackup && (
+            <Text id={drillReasonId} variant="body-x-small">
+              A restore drill needs a verified backup: back up first
+            </Text>
+          )}
           {!canBackUp && (
             <Text variant="body-x-small">You may not back up this entity</Text>
           )}
