@@ -72,6 +72,8 @@ test('the Shipshape pages are in the sidebar', async ({ page }) => {
   await expect(
     page.getByRole('link', { name: 'Ownership & Cost' }),
   ).toBeVisible();
-  await expect(page.getByRole('table').first()).toBeVisible();
+  await expect(
+    page.getByRole('grid', { name: 'SLOs by burn rate' }),
+  ).toBeVisible();
   await expectAccessible(page, 'sidebar-slo-burn');
 });

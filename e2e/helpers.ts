@@ -1,4 +1,5 @@
 import AxeBuilder from '@axe-core/playwright';
+import type { Result } from 'axe-core';
 import { APIRequestContext, expect, Page } from '@playwright/test';
 import { execFileSync } from 'child_process';
 import fs from 'fs';
@@ -96,7 +97,19 @@ export async function expectAccessible(
   // one) fail aria-progressbar-name while they load, at whatever moment the audit runs.
   axe = axe.exclude('.MuiCircularProgress-root');
   for (const selector of options.exclude ?? []) axe = axe.exclude(selector);
-  const { violations } = await axe.analyze();
+  const blockingOf = (found: Result[]) =>
+    found.filter(v => v.impact === 'serious' || v.impact === 'critical');
+  let { violations } = await axe.analyze();
+  // A page in the middle of a re-render can hold, for a moment, an aria-labelledby whose
+  // element React has not put back yet (seen once in CI on the stock entity header's owner
+  // avatar: role-img-alt): audit again a second later, and fail on what is still there.
+  if (
+    blockingOf(violations).length &&
+    process.env.SHIPSHAPE_A11Y !== 'report'
+  ) {
+    await page.waitForTimeout(1_000);
+    ({ violations } = await axe.analyze());
+  }
   fs.mkdirSync(A11Y_RESULTS, { recursive: true });
   fs.writeFileSync(
     path.join(A11Y_RESULTS, `${name}.json`),
@@ -115,14 +128,12 @@ export async function expectAccessible(
     ),
   );
   if (process.env.SHIPSHAPE_A11Y === 'report') return;
-  const blocking = violations
-    .filter(v => v.impact === 'serious' || v.impact === 'critical')
-    .map(
-      v =>
-        `${v.impact} ${v.id} (${v.help}): ${v.nodes
-          .map(n => n.target.join(' '))
-          .join(', ')}`,
-    );
+  const blocking = blockingOf(violations).map(
+    v =>
+      `${v.impact} ${v.id} (${v.help}): ${v.nodes
+        .map(n => n.target.join(' '))
+        .join(', ')}`,
+  );
   expect(blocking, `accessibility violations on ${name}`).toEqual([]);
 }
 

@@ -10,13 +10,16 @@ test('the entity page links out: runbook, SLO to Prometheus, overview pages in t
 }) => {
   await openAsGuest(page, '/catalog/default/component/payments-api');
 
-  const runbook = page.getByRole('link', {
-    name: 'https://docs.example.com/payments-api/runbook',
-  });
-  await expect(runbook).toHaveAttribute(
-    'href',
+  // the contract card's, and the DR card's runbook check
+  for (const name of [
     'https://docs.example.com/payments-api/runbook',
-  );
+    'Runbook https://docs.example.com/payments-api/runbook (opens in a new tab)',
+  ]) {
+    await expect(page.getByRole('link', { name, exact: true })).toHaveAttribute(
+      'href',
+      'https://docs.example.com/payments-api/runbook',
+    );
+  }
 
   const slo = page.getByTestId('slo-availability');
   await expect(slo).toBeVisible({ timeout: 30_000 });

@@ -1,5 +1,10 @@
 import { expect, test } from '@playwright/test';
-import { guestToken, openAsGuest, screenshot } from './helpers';
+import {
+  expectAccessible,
+  guestToken,
+  openAsGuest,
+  screenshot,
+} from './helpers';
 
 test('the healthy service shows its rollout in staging and production', async ({
   page,
@@ -50,6 +55,7 @@ test('Deploy is reached and pressed with the keyboard alone', async ({
   }
   expect(reached).toBe(true);
   await expect(deploy).toBeFocused();
+  await expectAccessible(page, 'rollout-keyboard-payments-api');
   await page.keyboard.press('Enter');
   await expect(page).toHaveURL(
     /\/create\/templates\/default\/shipshape-deploy-service/,
@@ -67,6 +73,7 @@ test('a non-owner is refused a deploy, in the card and by the backend', async ({
   await expect(
     page.getByRole('link', { name: 'Deploy', exact: true }),
   ).toHaveCount(0);
+  await expectAccessible(page, 'rollout-non-owner-orders-api');
 
   const token = await guestToken(request);
   const refused = await request.post(

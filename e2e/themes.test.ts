@@ -4,7 +4,8 @@ import path from 'path';
 import { expectAccessible, inDarkTheme, openAsGuest } from './helpers';
 
 /**
- * The Shipshape cards of payments-api in the light and the dark theme, compared with the
+ * The Shipshape cards of payments-api (SLO, DR Readiness, Rollout status, Ownership & Cost) and
+ * its SLO tab's charts in the light and the dark theme, compared with the
  * baseline pictures in e2e/__screenshots__/themes.test.ts/ (a card drawn in the wrong theme, a
  * wrong colour over a good part of it, or a missing chart fails). To be the same every run, every
  * Shipshape GET is answered from answers recorded once on the local stack
@@ -110,9 +111,22 @@ for (const theme of ['light', 'dark'] as const) {
       ).toBeVisible();
       // its freshness line says 'polling every 30 s' until the signals socket is open
       await expect(dr.getByTestId('dr-freshness')).toHaveText('live');
+      const rollout = card(page, 'Rollout status');
+      await expect(
+        rollout.getByRole('region', { name: 'environment production' }),
+      ).toBeVisible();
+      await expect(rollout.getByTestId('rollout-freshness')).toHaveText(
+        / · live$/,
+      );
+      const ownership = card(page, 'Ownership & Cost');
+      await expect(ownership.getByTestId('ownership-freshness')).toHaveText(
+        'live',
+      );
       await expectAccessible(page, `themes-entity-payments-api-${theme}`);
       await expectPicture(slo, `slo-card-${theme}`);
       await expectPicture(dr, `dr-card-${theme}`);
+      await expectPicture(rollout, `rollout-card-${theme}`);
+      await expectPicture(ownership, `ownership-card-${theme}`);
       expect(missing, 'Shipshape answers not recorded').toEqual([]);
     });
 

@@ -64,13 +64,14 @@ typecheck() {
 }
 
 # The workspaces, then bench/ and e2e/ (no workspaces; their .eslintrc.js lint them as Node
-# libraries),
+# libraries), then that every browser test which opens a page audits it (scripts/check-e2e-audits.mjs),
 # then the formatting of code and docs (YAML and the Nunjucks skeletons are left as written),
 # then that the code generated from openapi.yaml (server router, client, models) is fresh,
 # then the changesets (scripts/check-changesets.mjs and its own test).
 lint() {
   count_command yarn backstage-cli repo lint
   count_command "$ROOT/node_modules/.bin/eslint" bench e2e
+  count_command node "$ROOT/scripts/check-e2e-audits.mjs"
   count_command "$ROOT/node_modules/.bin/prettier" --check --loglevel warn '**/*.{ts,tsx,md}'
   count_command bash "$ROOT/scripts/check-generated.sh"
   # every published package changed since its version was set has a pending changeset (.changeset/README.md)
