@@ -28,7 +28,7 @@ test('a backup started on one page shows on another open page without a reload (
   await expect(watcher.getByTestId('rollout-freshness')).toHaveText(
     /^updated .+ · live$/,
   );
-  // the DR card does not poll: only a signal can bring the backup to this page
+  // while live the DR card polls only every 60 s: a backup seen within ms came by its signal
   await watching;
 
   await signInAsGuest(actor);
